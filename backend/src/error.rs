@@ -1,0 +1,32 @@
+//! The backend's error type. The façade maps each variant to an HTTP status once.
+
+use thiserror::Error;
+
+/// Why an ingest was refused before anything was stored.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum IngestError {
+    #[error("the document is empty")]
+    Empty,
+    #[error("the document is larger than the limit of {limit} bytes")]
+    TooLarge { limit: u64 },
+    #[error("unsupported content type {detected}; supported: application/pdf, image/png, image/jpeg, text/plain (UTF-8)")]
+    Unsupported { detected: String },
+    #[error("invalid filename: {0}")]
+    BadFilename(&'static str),
+}
+
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("blob storage error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,150 @@
+//! The worker pool: claims jobs from the durable queue under a lease, heartbeats while
+//! working, and records the outcome. A worker that dies leaves its lease to expire (or to
+//! be released at the next start), and the job runs again.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tracing::{debug, error, info, warn};
+
+use crate::blobs::LocalBlobs;
+use crate::pipeline::{self, Outcome};
+use crate::store::{ClaimedJob, JobResult, Store};
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub workers: usize,
+    /// How long a claim stays valid without a heartbeat.
+    pub lease: Duration,
+    /// How often idle workers look for jobs when nobody wakes them.
+    pub poll: Duration,
+    /// A job claimed this many times without finishing is failed instead of retried
+    /// (it probably kills its worker).
+    pub max_attempts: u32,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            lease: Duration::from_secs(60),
+            poll: Duration::from_millis(500),
+            max_attempts: 5,
+        }
+    }
+}
+
+pub(crate) struct Workers {
+    pub store: Arc<dyn Store>,
+    pub blobs: LocalBlobs,
+    pub config: WorkerConfig,
+    pub wake: Arc<Notify>,
+}
+
+impl Workers {
+    pub fn spawn(self: Arc<Self>, set: &mut JoinSet<()>) {
+        for n in 0..self.config.workers {
+            let me = self.clone();
+            let owner = format!("{}-{n}", uuid::Uuid::new_v4().simple());
+            set.spawn(async move { me.run(owner).await });
+        }
+    }
+
+    async fn run(&self, owner: String) {
+        loop {
+            match self.claim(&owner).await {
+                Ok(Some(job)) => self.work(&owner, job).await,
+                Ok(None) => {
+                    tokio::select! {
+                        _ = self.wake.notified() => {}
+                        _ = tokio::time::sleep(self.config.poll) => {}
+                    }
+                }
+                Err(e) => {
+                    error!(error = %e, "could not claim a job");
+                    tokio::time::sleep(self.config.poll).await;
+                }
+            }
+        }
+    }
+
+    async fn claim(&self, owner: &str) -> crate::Result<Option<ClaimedJob>> {
+        let now = OffsetDateTime::now_utc();
+        self.store
+            .claim_job(owner, now, now + self.config.lease)
+            .await
+    }
+
+    async fn work(&self, owner: &str, job: ClaimedJob) {
+        let doc = job.document_id;
+        let result = if job.attempts > self.config.max_attempts {
+            warn!(%doc, attempts = job.attempts, "giving up on a job that never finished");
+            JobResult::Failed {
+                reason: format!(
+                    "processing was interrupted {} times; giving up",
+                    job.attempts - 1
+                ),
+            }
+        } else {
+            let heartbeat = self.heartbeat(owner, job.job_id);
+            let result = self.process(&job).await;
+            heartbeat.abort();
+            result
+        };
+        match self.store.complete_job(&job, owner, &result).await {
+            Ok(true) => debug!(%doc, "job done"),
+            Ok(false) => info!(%doc, "job result dropped: lease lost or document deleted"),
+            Err(e) => error!(%doc, error = %e, "could not record a job result; it will be retried"),
+        }
+    }
+
+    fn heartbeat(&self, owner: &str, job_id: i64) -> tokio::task::JoinHandle<()> {
+        let store = self.store.clone();
+        let owner = owner.to_owned();
+        let lease = self.config.lease;
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(lease / 3).await;
+                let until = OffsetDateTime::now_utc() + lease;
+                if let Err(e) = store.renew_lease(job_id, &owner, until).await {
+                    warn!(error = %e, job_id, "lease renewal failed");
+                }
+            }
+        })
+    }
+
+    async fn process(&self, job: &ClaimedJob) -> JobResult {
+        let bytes = match self.blobs.read(&job.blob_key).await {
+            Ok(b) => b,
+            Err(e) => {
+                return JobResult::Failed {
+                    reason: format!("stored bytes are unreadable: {e}"),
+                };
+            }
+        };
+        let content_type = job.content_type;
+        // Parsers of hostile input may panic; a panic fails this one job, not the worker.
+        match tokio::task::spawn_blocking(move || pipeline::process(content_type, &bytes)).await {
+            Ok(Outcome::Processed {
+                text,
+                extracted,
+                warnings,
+            }) => JobResult::Processed {
+                text,
+                extracted,
+                warnings,
+            },
+            Ok(Outcome::Failed { reason }) => JobResult::Failed { reason },
+            Err(e) => {
+                error!(doc = %job.document_id, error = %e, "pipeline panicked");
+                JobResult::Failed {
+                    reason: "the document could not be processed (the parser crashed on it)"
+                        .to_owned(),
+                }
+            }
+        }
+    }
+}

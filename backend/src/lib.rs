@@ -1,0 +1,407 @@
+//! docintel's processing backend: tenants and keys, documents and their blobs, the
+//! durable job queue and the pipeline that extracts text and metadata.
+//!
+//! It knows nothing of HTTP; the façade (`docintel-api`) renders its types as API views.
+
+pub mod blobs;
+pub mod error;
+pub mod jobs;
+pub mod keys;
+pub mod model;
+pub mod pipeline;
+pub mod store;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rand::RngCore;
+use time::OffsetDateTime;
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tracing::info;
+use uuid::Uuid;
+
+pub use error::{Error, IngestError, Result};
+pub use jobs::WorkerConfig;
+use blobs::{LocalBlobs, PendingBlob};
+use model::{Document, DocumentId, ListFilter, Page, Tenant, TenantId};
+use store::{NewDocument, SqliteStore, Store};
+
+/// Largest accepted upload unless configured otherwise: 50 MiB.
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 50 * 1024 * 1024;
+pub const DEFAULT_TENANT: &str = "default";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Holds `docintel.db` and `blobs/`.
+    pub data_dir: PathBuf,
+    pub max_upload_bytes: u64,
+    pub workers: WorkerConfig,
+}
+
+impl Config {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            workers: WorkerConfig::default(),
+        }
+    }
+}
+
+/// The backend: cheap to clone, shared by every request handler.
+#[derive(Clone)]
+pub struct Backend {
+    store: Arc<dyn Store>,
+    blobs: LocalBlobs,
+    config: Arc<Config>,
+    wake: Arc<Notify>,
+}
+
+/// The running workers; dropping it stops them (a job in flight is left to its lease).
+pub struct WorkerPool {
+    _tasks: JoinSet<()>,
+}
+
+impl Backend {
+    /// Opens the embedded backend under `config.data_dir`, creating it on first use.
+    pub async fn open(config: Config) -> Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        let store = SqliteStore::open(&config.data_dir.join("docintel.db")).await?;
+        let blobs = LocalBlobs::open(config.data_dir.join("blobs"))?;
+        Ok(Self {
+            store: Arc::new(store),
+            blobs,
+            config: Arc::new(config),
+            wake: Arc::new(Notify::new()),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Starts the in-process worker pool. In the embedded mode one process owns the data
+    /// folder, so any job still marked running belongs to a process that died: it is
+    /// released at once instead of waiting for its lease to expire.
+    pub async fn start_workers(&self) -> Result<WorkerPool> {
+        let released = self.store.release_all_leases().await?;
+        if released > 0 {
+            info!(released, "resuming jobs interrupted by an earlier stop");
+        }
+        Ok(self.start_workers_keeping_leases())
+    }
+
+    /// Starts workers without releasing leases: jobs held by another worker resume only
+    /// when their lease expires (the multi-process rule).
+    pub fn start_workers_keeping_leases(&self) -> WorkerPool {
+        let workers = Arc::new(jobs::Workers {
+            store: self.store.clone(),
+            blobs: self.blobs.clone(),
+            config: self.config.workers.clone(),
+            wake: self.wake.clone(),
+        });
+        let mut tasks = JoinSet::new();
+        workers.spawn(&mut tasks);
+        WorkerPool { _tasks: tasks }
+    }
+
+    // --- tenants and keys
+
+    /// Creates the default tenant and its first key when the store has no tenant yet;
+    /// returns the key, which is never shown again.
+    pub async fn ensure_default_tenant(&self) -> Result<Option<String>> {
+        if self.store.tenant_count().await? > 0 {
+            return Ok(None);
+        }
+        self.create_key(DEFAULT_TENANT).await.map(Some)
+    }
+
+    /// Issues a new API key for `tenant`, creating the tenant if it does not exist.
+    pub async fn create_key(&self, tenant: &str) -> Result<String> {
+        let tenant = match self.store.tenant_by_name(tenant).await? {
+            Some(t) => t,
+            None => self.store.create_tenant(tenant).await?,
+        };
+        let key = keys::generate();
+        self.store
+            .add_api_key(tenant.id, &keys::hash(&key), keys::display_prefix(&key))
+            .await?;
+        Ok(key)
+    }
+
+    pub async fn authenticate(&self, key: &str) -> Result<Option<Tenant>> {
+        self.store.tenant_for_key(&keys::hash(key)).await
+    }
+
+    /// A random secret persisted under `name`, the same across restarts.
+    pub async fn secret(&self, name: &str) -> Result<Vec<u8>> {
+        let mut fresh = [0u8; 32];
+        rand::rng().fill_bytes(&mut fresh);
+        let stored = self
+            .store
+            .setting_or_init(&format!("secret.{name}"), &hex::encode(fresh))
+            .await?;
+        hex::decode(stored).map_err(|e| Error::Corrupt(format!("secret {name}: {e}")))
+    }
+
+    // --- documents
+
+    /// Starts receiving an upload; feed it with [`PendingBlob::write`], then [`Self::submit`].
+    pub async fn begin_upload(&self) -> Result<PendingBlob> {
+        self.blobs.begin(self.config.max_upload_bytes).await
+    }
+
+    /// Checks the bytes' type, stores them, and enqueues processing. On any error nothing
+    /// is stored (the pending blob is discarded).
+    pub async fn submit(
+        &self,
+        tenant: TenantId,
+        filename: &str,
+        upload: PendingBlob,
+    ) -> Result<Document> {
+        validate_filename(filename)?;
+        let facts = upload.facts();
+        if facts.size == 0 {
+            return Err(IngestError::Empty.into());
+        }
+        let content_type = pipeline::sniff::sniff(&facts.head, facts.is_text)
+            .map_err(|detected| IngestError::Unsupported { detected })?;
+        let id = Uuid::now_v7();
+        let blob_key = format!("{}/{}", tenant.0.simple(), id.simple());
+        upload.commit(&self.blobs, &blob_key).await?;
+        let new = NewDocument {
+            id,
+            tenant_id: tenant,
+            filename: filename.to_owned(),
+            content_type,
+            size_bytes: facts.size,
+            sha256: facts.sha256,
+            blob_key: blob_key.clone(),
+            created_at: OffsetDateTime::now_utc(),
+        };
+        match self.store.insert_document(&new).await {
+            Ok(doc) => {
+                self.wake.notify_one();
+                Ok(doc)
+            }
+            Err(e) => {
+                // Without its row the blob is unreachable: remove it.
+                let _ = self.blobs.delete(&blob_key).await;
+                Err(e)
+            }
+        }
+    }
+
+    pub async fn document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>> {
+        self.store.get_document(tenant, id).await
+    }
+
+    pub async fn list(
+        &self,
+        tenant: TenantId,
+        filter: &ListFilter,
+        after: Option<DocumentId>,
+        limit: u32,
+    ) -> Result<Page> {
+        self.store.list_documents(tenant, filter, after, limit).await
+    }
+
+    pub async fn text(&self, tenant: TenantId, id: DocumentId) -> Result<Option<String>> {
+        self.store.get_text(tenant, id).await
+    }
+
+    /// Deletes a document and its blob; false when there was no such document.
+    pub async fn delete(&self, tenant: TenantId, id: DocumentId) -> Result<bool> {
+        match self.store.delete_document(tenant, id).await? {
+            Some(blob_key) => {
+                self.blobs.delete(&blob_key).await?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    pub async fn queue_depth(&self) -> Result<u64> {
+        self.store.queue_depth().await
+    }
+
+    /// For tests and tools that need the raw store (e.g. to simulate a dead worker).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn blobs(&self) -> &LocalBlobs {
+        &self.blobs
+    }
+}
+
+/// A file name is kept for display and download only, never used as a path; still,
+/// anything that could be one, or that is not printable, is refused.
+pub fn validate_filename(name: &str) -> Result<(), IngestError> {
+    if name.trim().is_empty() {
+        return Err(IngestError::BadFilename("it is empty"));
+    }
+    if name.len() > 255 {
+        return Err(IngestError::BadFilename("it is longer than 255 bytes"));
+    }
+    if name.contains(['/', '\\']) {
+        return Err(IngestError::BadFilename("it contains a path separator"));
+    }
+    if name == "." || name == ".." {
+        return Err(IngestError::BadFilename("it is a relative path"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(IngestError::BadFilename("it contains control characters"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filenames() {
+        assert!(validate_filename("invoice 2026-01.pdf").is_ok());
+        assert!(validate_filename("résumé.txt").is_ok());
+        for bad in ["", "  ", "../etc/passwd", "a/b", "a\\b", "..", "a\nb", "a\0b"] {
+            assert!(validate_filename(bad).is_err(), "{bad:?}");
+        }
+        assert!(validate_filename(&"x".repeat(256)).is_err());
+    }
+}
+
+#[cfg(test)]
+mod job_tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::model::DocumentStatus;
+
+    async fn backend(dir: &std::path::Path, lease: Duration) -> Backend {
+        let mut config = Config::new(dir);
+        config.workers = WorkerConfig {
+            workers: 1,
+            lease,
+            poll: Duration::from_millis(20),
+            max_attempts: 5,
+        };
+        Backend::open(config).await.unwrap()
+    }
+
+    async fn upload_text(b: &Backend, tenant: TenantId, text: &str) -> Document {
+        let mut up = b.begin_upload().await.unwrap();
+        up.write(text.as_bytes()).await.unwrap();
+        b.submit(tenant, "note.txt", up).await.unwrap()
+    }
+
+    async fn wait_for(b: &Backend, tenant: TenantId, id: DocumentId) -> Document {
+        for _ in 0..500 {
+            let d = b.document(tenant, id).await.unwrap().unwrap();
+            if matches!(d.status, DocumentStatus::Processed | DocumentStatus::Failed) {
+                return d;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("document {id} never finished");
+    }
+
+    async fn tenant(b: &Backend) -> TenantId {
+        let key = b.create_key("t").await.unwrap();
+        b.authenticate(&key).await.unwrap().unwrap().id
+    }
+
+    #[tokio::test]
+    async fn a_job_whose_worker_died_is_resumed_after_its_lease_expires() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = backend(dir.path(), Duration::from_millis(300)).await;
+        let t = tenant(&b).await;
+        let doc = upload_text(&b, t, "hello world").await;
+
+        // A worker claims the job and dies without finishing or renewing its lease.
+        let now = OffsetDateTime::now_utc();
+        let claimed = b
+            .store()
+            .claim_job("dead-worker", now, now + Duration::from_millis(300))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(claimed.document_id, doc.id);
+        assert_eq!(
+            b.document(t, doc.id).await.unwrap().unwrap().status,
+            DocumentStatus::Processing
+        );
+
+        let _pool = b.start_workers_keeping_leases();
+        let done = wait_for(&b, t, doc.id).await;
+        assert_eq!(done.status, DocumentStatus::Processed);
+        assert_eq!(b.text(t, doc.id).await.unwrap().as_deref(), Some("hello world"));
+        // The dead worker's late result is refused: it no longer holds the lease.
+        let late = store::JobResult::Failed {
+            reason: "late".into(),
+        };
+        assert!(!b.store().complete_job(&claimed, "dead-worker", &late).await.unwrap());
+        assert_eq!(b.queue_depth().await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn jobs_interrupted_by_a_stop_resume_at_the_next_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let id;
+        let t;
+        {
+            let b = backend(dir.path(), Duration::from_secs(3600)).await;
+            t = tenant(&b).await;
+            id = upload_text(&b, t, "survives a crash").await.id;
+            let now = OffsetDateTime::now_utc();
+            b.store()
+                .claim_job("killed-process", now, now + Duration::from_secs(3600))
+                .await
+                .unwrap()
+                .unwrap();
+        }
+        // A new process on the same data folder; the lease would hold for an hour.
+        let b = backend(dir.path(), Duration::from_secs(3600)).await;
+        let _pool = b.start_workers().await.unwrap();
+        let done = wait_for(&b, t, id).await;
+        assert_eq!(done.status, DocumentStatus::Processed);
+        assert_eq!(done.extracted.unwrap().word_count, 3);
+    }
+
+    #[tokio::test]
+    async fn a_job_that_keeps_dying_is_failed_not_retried_forever() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = backend(dir.path(), Duration::from_secs(3600)).await;
+        let t = tenant(&b).await;
+        let id = upload_text(&b, t, "poison").await.id;
+        for _ in 0..5 {
+            let now = OffsetDateTime::now_utc();
+            b.store()
+                .claim_job("crashing", now, now + Duration::from_secs(3600))
+                .await
+                .unwrap()
+                .unwrap();
+            b.store().release_all_leases().await.unwrap();
+        }
+        let _pool = b.start_workers().await.unwrap();
+        let done = wait_for(&b, t, id).await;
+        assert_eq!(done.status, DocumentStatus::Failed);
+        assert!(done.failure.unwrap().contains("interrupted 5 times"));
+    }
+
+    #[tokio::test]
+    async fn tenants_are_isolated_in_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = backend(dir.path(), Duration::from_secs(60)).await;
+        let a = tenant(&b).await;
+        let key = b.create_key("other").await.unwrap();
+        let other = b.authenticate(&key).await.unwrap().unwrap().id;
+        let doc = upload_text(&b, a, "mine").await;
+        assert!(b.document(other, doc.id).await.unwrap().is_none());
+        assert!(!b.delete(other, doc.id).await.unwrap());
+        let page = b.list(other, &ListFilter::default(), None, 10).await.unwrap();
+        assert!(page.items.is_empty());
+        assert!(b.document(a, doc.id).await.unwrap().is_some());
+    }
+}

@@ -1,0 +1,128 @@
+//! Domain types shared by the store, the pipeline and the façade. No HTTP, no wire format:
+//! the façade renders these as v2 (and v1) views.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+pub type DocumentId = Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TenantId(pub Uuid);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub name: String,
+}
+
+/// Lifecycle of a document: `queued` → `processing` → `processed` | `failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentStatus {
+    Queued,
+    Processing,
+    Processed,
+    Failed,
+}
+
+impl DocumentStatus {
+    pub const ALL: [DocumentStatus; 4] = [
+        DocumentStatus::Queued,
+        DocumentStatus::Processing,
+        DocumentStatus::Processed,
+        DocumentStatus::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentStatus::Queued => "queued",
+            DocumentStatus::Processing => "processing",
+            DocumentStatus::Processed => "processed",
+            DocumentStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// The content types docintel accepts, detected from the bytes, never from the file name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ContentType {
+    #[serde(rename = "application/pdf")]
+    Pdf,
+    #[serde(rename = "image/png")]
+    Png,
+    #[serde(rename = "image/jpeg")]
+    Jpeg,
+    #[serde(rename = "text/plain")]
+    Text,
+}
+
+impl ContentType {
+    pub fn mime(self) -> &'static str {
+        match self {
+            ContentType::Pdf => "application/pdf",
+            ContentType::Png => "image/png",
+            ContentType::Jpeg => "image/jpeg",
+            ContentType::Text => "text/plain",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Pdf, Self::Png, Self::Jpeg, Self::Text]
+            .into_iter()
+            .find(|c| c.mime() == s)
+    }
+}
+
+/// What the pipeline learned about a document (beyond what is known at upload).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Extracted {
+    /// Pages in a PDF; `None` for other types.
+    pub page_count: Option<u32>,
+    /// Whitespace-separated words in the extracted text.
+    pub word_count: u64,
+    /// Characters (Unicode scalar values) in the extracted text.
+    pub char_count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub id: DocumentId,
+    pub tenant_id: TenantId,
+    pub filename: String,
+    pub status: DocumentStatus,
+    /// Why processing failed; set only when `status == Failed`.
+    pub failure: Option<String>,
+    pub content_type: ContentType,
+    pub size_bytes: u64,
+    /// Lower-case hex SHA-256 of the stored bytes.
+    pub sha256: String,
+    /// Set once processing succeeded.
+    pub extracted: Option<Extracted>,
+    /// Non-fatal remarks from processing (e.g. `ocr_unavailable`).
+    pub warnings: Vec<String>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// Filters for listing a tenant's documents. All bounds are optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct ListFilter {
+    pub status: Option<DocumentStatus>,
+    /// Inclusive lower bound on `created_at`.
+    pub created_after: Option<OffsetDateTime>,
+    /// Exclusive upper bound on `created_at`.
+    pub created_before: Option<OffsetDateTime>,
+}
+
+/// One page of a listing, newest first. `next_after` is the last id of this page when
+/// more documents follow.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub items: Vec<Document>,
+    pub next_after: Option<DocumentId>,
+}

@@ -1,0 +1,104 @@
+//! Persistence behind one trait, so a Postgres implementation can join the SQLite one
+//! without the rest of the backend changing.
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::error::Result;
+use crate::model::{
+    ContentType, Document, DocumentId, Extracted, ListFilter, Page, Tenant, TenantId,
+};
+
+/// A document about to be stored, with the job that will process it.
+#[derive(Debug, Clone)]
+pub struct NewDocument {
+    pub id: DocumentId,
+    pub tenant_id: TenantId,
+    pub filename: String,
+    pub content_type: ContentType,
+    pub size_bytes: u64,
+    pub sha256: String,
+    pub blob_key: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// A job claimed by a worker under a lease.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedJob {
+    pub job_id: i64,
+    pub document_id: DocumentId,
+    pub content_type: ContentType,
+    pub blob_key: String,
+    /// 1 on the first claim; higher when an earlier worker died holding it.
+    pub attempts: u32,
+}
+
+/// What a worker records when it is done with a job.
+#[derive(Debug, Clone)]
+pub enum JobResult {
+    Processed {
+        text: String,
+        extracted: Extracted,
+        warnings: Vec<String>,
+    },
+    Failed {
+        reason: String,
+    },
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // --- tenants and keys
+    async fn create_tenant(&self, name: &str) -> Result<Tenant>;
+    async fn tenant_by_name(&self, name: &str) -> Result<Option<Tenant>>;
+    async fn tenant_count(&self) -> Result<u64>;
+    async fn add_api_key(&self, tenant: TenantId, key_hash: &str, prefix: &str) -> Result<()>;
+    async fn tenant_for_key(&self, key_hash: &str) -> Result<Option<Tenant>>;
+
+    /// Returns the stored value for `key`, storing `value` first if there was none.
+    async fn setting_or_init(&self, key: &str, value: &str) -> Result<String>;
+
+    // --- documents
+    /// Stores a document and enqueues its processing job atomically.
+    async fn insert_document(&self, doc: &NewDocument) -> Result<Document>;
+    async fn get_document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>>;
+    async fn list_documents(
+        &self,
+        tenant: TenantId,
+        filter: &ListFilter,
+        after: Option<DocumentId>,
+        limit: u32,
+    ) -> Result<Page>;
+    /// `Ok(None)` when the document exists but has no text yet.
+    async fn get_text(&self, tenant: TenantId, id: DocumentId) -> Result<Option<String>>;
+    /// Deletes the document (and its text and job); returns its blob key.
+    async fn delete_document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<String>>;
+
+    // --- jobs
+    /// Claims the oldest job that is queued or whose lease has expired.
+    async fn claim_job(
+        &self,
+        owner: &str,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+    ) -> Result<Option<ClaimedJob>>;
+    /// Extends a lease; false when the job is no longer held by `owner`.
+    async fn renew_lease(
+        &self,
+        job_id: i64,
+        owner: &str,
+        lease_until: OffsetDateTime,
+    ) -> Result<bool>;
+    /// Records the result and removes the job in one transaction; false (and nothing
+    /// written) when `owner` lost the lease or the document was deleted meanwhile.
+    async fn complete_job(&self, job: &ClaimedJob, owner: &str, result: &JobResult)
+    -> Result<bool>;
+    /// Releases every lease (used at start of the embedded, single-process mode, where
+    /// any running job belongs to a process that is gone).
+    async fn release_all_leases(&self) -> Result<u64>;
+    async fn queue_depth(&self) -> Result<u64>;
+}

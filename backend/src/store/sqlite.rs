@@ -1,0 +1,430 @@
+//! The embedded store: SQLite through sqlx (async, pooled, with built-in migrations, and
+//! the same crate speaks Postgres when that implementation joins).
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{QueryBuilder, Row, Sqlite};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{ClaimedJob, JobResult, NewDocument, Store};
+use crate::error::{Error, Result};
+use crate::model::{
+    ContentType, Document, DocumentId, DocumentStatus, ListFilter, Page, Tenant, TenantId,
+};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+fn millis(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn from_millis(ms: i64) -> Result<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .map_err(|e| Error::Corrupt(format!("timestamp {ms}: {e}")))
+}
+
+fn parse_uuid(s: &str) -> Result<Uuid> {
+    Uuid::parse_str(s).map_err(|e| Error::Corrupt(format!("id {s:?}: {e}")))
+}
+
+const DOC_COLUMNS: &str = "id, tenant_id, filename, status, failure, content_type, size_bytes, \
+     sha256, extracted, warnings, created_at, updated_at";
+
+fn document_from_row(row: &SqliteRow) -> Result<Document> {
+    let status: String = row.try_get("status")?;
+    let content_type: String = row.try_get("content_type")?;
+    let extracted: Option<String> = row.try_get("extracted")?;
+    let warnings: String = row.try_get("warnings")?;
+    Ok(Document {
+        id: parse_uuid(row.try_get("id")?)?,
+        tenant_id: TenantId(parse_uuid(row.try_get("tenant_id")?)?),
+        filename: row.try_get("filename")?,
+        status: DocumentStatus::parse(&status)
+            .ok_or_else(|| Error::Corrupt(format!("status {status:?}")))?,
+        failure: row.try_get("failure")?,
+        content_type: ContentType::parse(&content_type)
+            .ok_or_else(|| Error::Corrupt(format!("content type {content_type:?}")))?,
+        size_bytes: row.try_get::<i64, _>("size_bytes")? as u64,
+        sha256: row.try_get("sha256")?,
+        extracted: extracted
+            .map(|s| serde_json::from_str(&s))
+            .transpose()
+            .map_err(|e| Error::Corrupt(format!("extracted: {e}")))?,
+        warnings: serde_json::from_str(&warnings)
+            .map_err(|e| Error::Corrupt(format!("warnings: {e}")))?,
+        created_at: from_millis(row.try_get("created_at")?)?,
+        updated_at: from_millis(row.try_get("updated_at")?)?,
+    })
+}
+
+fn tenant_from_row(row: &SqliteRow) -> Result<Tenant> {
+    Ok(Tenant {
+        id: TenantId(parse_uuid(row.try_get("id")?)?),
+        name: row.try_get("name")?,
+    })
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database file and runs pending migrations.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // WAL + NORMAL is durable across process crashes (only an OS crash can lose
+            // the last commits), and much faster than FULL.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_tenant(&self, name: &str) -> Result<Tenant> {
+        let id = Uuid::now_v7();
+        sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES (?1, ?2, ?3)")
+            .bind(id.to_string())
+            .bind(name)
+            .bind(millis(OffsetDateTime::now_utc()))
+            .execute(&self.pool)
+            .await?;
+        Ok(Tenant {
+            id: TenantId(id),
+            name: name.to_owned(),
+        })
+    }
+
+    async fn tenant_by_name(&self, name: &str) -> Result<Option<Tenant>> {
+        sqlx::query("SELECT id, name FROM tenants WHERE name = ?1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(tenant_from_row)
+            .transpose()
+    }
+
+    async fn tenant_count(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n as u64)
+    }
+
+    async fn add_api_key(&self, tenant: TenantId, key_hash: &str, prefix: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO api_keys (key_hash, tenant_id, prefix, created_at) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .bind(key_hash)
+        .bind(tenant.0.to_string())
+        .bind(prefix)
+        .bind(millis(OffsetDateTime::now_utc()))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn tenant_for_key(&self, key_hash: &str) -> Result<Option<Tenant>> {
+        sqlx::query(
+            "SELECT t.id, t.name FROM api_keys k JOIN tenants t ON t.id = k.tenant_id \
+             WHERE k.key_hash = ?1 AND k.revoked_at IS NULL",
+        )
+        .bind(key_hash)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(tenant_from_row)
+        .transpose()
+    }
+
+    async fn setting_or_init(&self, key: &str, value: &str) -> Result<String> {
+        sqlx::query("INSERT OR IGNORE INTO settings (key, value) VALUES (?1, ?2)")
+            .bind(key)
+            .bind(value)
+            .execute(&self.pool)
+            .await?;
+        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = ?1")
+            .bind(key)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn insert_document(&self, doc: &NewDocument) -> Result<Document> {
+        let now = millis(doc.created_at);
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO documents (id, tenant_id, filename, status, content_type, size_bytes, \
+             sha256, blob_key, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?8)",
+        )
+        .bind(doc.id.to_string())
+        .bind(doc.tenant_id.0.to_string())
+        .bind(&doc.filename)
+        .bind(doc.content_type.mime())
+        .bind(doc.size_bytes as i64)
+        .bind(&doc.sha256)
+        .bind(&doc.blob_key)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO jobs (document_id, state, created_at) VALUES (?1, 'queued', ?2)")
+            .bind(doc.id.to_string())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Document {
+            id: doc.id,
+            tenant_id: doc.tenant_id,
+            filename: doc.filename.clone(),
+            status: DocumentStatus::Queued,
+            failure: None,
+            content_type: doc.content_type,
+            size_bytes: doc.size_bytes,
+            sha256: doc.sha256.clone(),
+            extracted: None,
+            warnings: Vec::new(),
+            created_at: from_millis(now)?,
+            updated_at: from_millis(now)?,
+        })
+    }
+
+    async fn get_document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>> {
+        sqlx::query(&format!(
+            "SELECT {DOC_COLUMNS} FROM documents WHERE id = ?1 AND tenant_id = ?2"
+        ))
+        .bind(id.to_string())
+        .bind(tenant.0.to_string())
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(document_from_row)
+        .transpose()
+    }
+
+    async fn list_documents(
+        &self,
+        tenant: TenantId,
+        filter: &ListFilter,
+        after: Option<DocumentId>,
+        limit: u32,
+    ) -> Result<Page> {
+        let mut q = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {DOC_COLUMNS} FROM documents WHERE tenant_id = "
+        ));
+        q.push_bind(tenant.0.to_string());
+        if let Some(status) = filter.status {
+            q.push(" AND status = ").push_bind(status.as_str());
+        }
+        if let Some(t) = filter.created_after {
+            q.push(" AND created_at >= ").push_bind(millis(t));
+        }
+        if let Some(t) = filter.created_before {
+            q.push(" AND created_at < ").push_bind(millis(t));
+        }
+        if let Some(after) = after {
+            q.push(" AND id < ").push_bind(after.to_string());
+        }
+        // One extra row tells whether another page follows.
+        q.push(" ORDER BY id DESC LIMIT ")
+            .push_bind(i64::from(limit) + 1);
+        let rows = q.build().fetch_all(&self.pool).await?;
+        let mut items = rows
+            .iter()
+            .map(document_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        let more = items.len() > limit as usize;
+        items.truncate(limit as usize);
+        let next_after = if more { items.last().map(|d| d.id) } else { None };
+        Ok(Page { items, next_after })
+    }
+
+    async fn get_text(&self, tenant: TenantId, id: DocumentId) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT t.text FROM document_texts t JOIN documents d ON d.id = t.document_id \
+             WHERE d.id = ?1 AND d.tenant_id = ?2",
+        )
+        .bind(id.to_string())
+        .bind(tenant.0.to_string())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn delete_document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "DELETE FROM documents WHERE id = ?1 AND tenant_id = ?2 RETURNING blob_key",
+        )
+        .bind(id.to_string())
+        .bind(tenant.0.to_string())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn claim_job(
+        &self,
+        owner: &str,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+    ) -> Result<Option<ClaimedJob>> {
+        let mut tx = self.pool.begin().await?;
+        // The first statement writes, so SQLite takes the write lock up front (a deferred
+        // read-then-write transaction could fail to upgrade under contention).
+        let claimed = sqlx::query(
+            "UPDATE jobs SET state = 'running', lease_owner = ?1, lease_until = ?2, \
+             attempts = attempts + 1 \
+             WHERE id = (SELECT id FROM jobs WHERE state = 'queued' \
+                         OR (state = 'running' AND lease_until < ?3) ORDER BY id LIMIT 1) \
+             RETURNING id, document_id, attempts",
+        )
+        .bind(owner)
+        .bind(millis(lease_until))
+        .bind(millis(now))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = claimed else {
+            return Ok(None);
+        };
+        let job_id: i64 = row.try_get("id")?;
+        let document_id: String = row.try_get("document_id")?;
+        let attempts: i64 = row.try_get("attempts")?;
+        let doc = sqlx::query(
+            "UPDATE documents SET status = 'processing', updated_at = ?2 WHERE id = ?1 \
+             RETURNING content_type, blob_key",
+        )
+        .bind(&document_id)
+        .bind(millis(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        let content_type: String = doc.try_get("content_type")?;
+        let job = ClaimedJob {
+            job_id,
+            document_id: parse_uuid(&document_id)?,
+            content_type: ContentType::parse(&content_type)
+                .ok_or_else(|| Error::Corrupt(format!("content type {content_type:?}")))?,
+            blob_key: doc.try_get("blob_key")?,
+            attempts: attempts as u32,
+        };
+        tx.commit().await?;
+        Ok(Some(job))
+    }
+
+    async fn renew_lease(
+        &self,
+        job_id: i64,
+        owner: &str,
+        lease_until: OffsetDateTime,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE jobs SET lease_until = ?3 WHERE id = ?1 AND lease_owner = ?2 AND state = 'running'",
+        )
+        .bind(job_id)
+        .bind(owner)
+        .bind(millis(lease_until))
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn complete_job(
+        &self,
+        job: &ClaimedJob,
+        owner: &str,
+        result: &JobResult,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let removed = sqlx::query(
+            "DELETE FROM jobs WHERE id = ?1 AND lease_owner = ?2 AND state = 'running'",
+        )
+        .bind(job.job_id)
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?;
+        if removed.rows_affected() != 1 {
+            // Lost the lease (another worker owns it now) or the document was deleted.
+            return Ok(false);
+        }
+        let id = job.document_id.to_string();
+        let now = millis(OffsetDateTime::now_utc());
+        match result {
+            JobResult::Processed {
+                text,
+                extracted,
+                warnings,
+            } => {
+                let extracted = serde_json::to_string(extracted)
+                    .map_err(|e| Error::Corrupt(format!("extracted: {e}")))?;
+                let warnings = serde_json::to_string(warnings)
+                    .map_err(|e| Error::Corrupt(format!("warnings: {e}")))?;
+                sqlx::query(
+                    "UPDATE documents SET status = 'processed', failure = NULL, extracted = ?2, \
+                     warnings = ?3, updated_at = ?4 WHERE id = ?1",
+                )
+                .bind(&id)
+                .bind(extracted)
+                .bind(warnings)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO document_texts (document_id, text) VALUES (?1, ?2) \
+                     ON CONFLICT (document_id) DO UPDATE SET text = excluded.text",
+                )
+                .bind(&id)
+                .bind(text)
+                .execute(&mut *tx)
+                .await?;
+            }
+            JobResult::Failed { reason } => {
+                sqlx::query(
+                    "UPDATE documents SET status = 'failed', failure = ?2, updated_at = ?3 \
+                     WHERE id = ?1",
+                )
+                .bind(&id)
+                .bind(reason)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn release_all_leases(&self) -> Result<u64> {
+        let r = sqlx::query(
+            "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL \
+             WHERE state = 'running'",
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected())
+    }
+
+    async fn queue_depth(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n as u64)
+    }
+}
