@@ -1,0 +1,60 @@
+//! docintel's HTTP façade: versioned routers over the backend, their OpenAPI documents,
+//! Swagger UI, and the `docintel` binary's building blocks.
+
+pub mod auth;
+pub mod context;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod pagination;
+pub mod state;
+pub mod v2;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi, Url};
+
+pub use error::{ApiError, Problem};
+pub use state::AppState;
+
+/// The whole application: every API version, its served OpenAPI document, Swagger UI at
+/// `/docs`, health, and problem documents for unknown routes and methods.
+pub fn app(state: AppState) -> Router {
+    let mut router = Router::new();
+    let mut urls = Vec::new();
+    for version in openapi::VERSIONS {
+        let (routes, doc) = openapi::split(version);
+        let json: Arc<str> = openapi::to_json(&doc).into();
+        let path = format!("/openapi/{}.json", version.name);
+        router = router.merge(routes).route(
+            &path,
+            get(move || {
+                let json = json.clone();
+                async move {
+                    (
+                        [(
+                            header::CONTENT_TYPE,
+                            HeaderValue::from_static("application/json"),
+                        )],
+                        json.to_string(),
+                    )
+                }
+            }),
+        );
+        urls.push(Url::new(version.name, Box::leak(path.into_boxed_str())));
+    }
+    let swagger: Router<AppState> = SwaggerUi::new("/docs")
+        .config(SwaggerConfig::new(urls))
+        .into();
+    router
+        .merge(swagger)
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(|| async { ApiError::NotFound("no such route".to_owned()).into_response() })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed.into_response() })
+        .layer(axum::middleware::from_fn(context::request_context))
+        .with_state(state)
+}

@@ -160,7 +160,10 @@ mod tests {
         let mut p = blobs.begin(100).await.unwrap();
         p.write(b"half").await.unwrap();
         drop(p);
-        assert_eq!(std::fs::read_dir(dir.path().join(".tmp")).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join(".tmp")).unwrap().count(),
+            0
+        );
     }
 
     #[tokio::test]

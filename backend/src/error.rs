@@ -9,8 +9,17 @@ pub enum IngestError {
     Empty,
     #[error("the document is larger than the limit of {limit} bytes")]
     TooLarge { limit: u64 },
-    #[error("unsupported content type {detected}; supported: application/pdf, image/png, image/jpeg, text/plain (UTF-8)")]
+    #[error(
+        "unsupported content type {detected}; supported: application/pdf, image/png, image/jpeg, text/plain (UTF-8)"
+    )]
     Unsupported { detected: String },
+    #[error(
+        "the body is {detected}, not the declared {declared}; the content type is detected from the bytes"
+    )]
+    Mismatch {
+        declared: &'static str,
+        detected: &'static str,
+    },
     #[error("invalid filename: {0}")]
     BadFilename(&'static str),
 }

@@ -21,10 +21,10 @@ use tokio::task::JoinSet;
 use tracing::info;
 use uuid::Uuid;
 
+use blobs::{LocalBlobs, PendingBlob};
 pub use error::{Error, IngestError, Result};
 pub use jobs::WorkerConfig;
-use blobs::{LocalBlobs, PendingBlob};
-use model::{Document, DocumentId, ListFilter, Page, Tenant, TenantId};
+use model::{ContentType, Document, DocumentId, ListFilter, Page, Tenant, TenantId};
 use store::{NewDocument, SqliteStore, Store};
 
 /// Largest accepted upload unless configured otherwise: 50 MiB.
@@ -152,12 +152,13 @@ impl Backend {
         self.blobs.begin(self.config.max_upload_bytes).await
     }
 
-    /// Checks the bytes' type, stores them, and enqueues processing. On any error nothing
-    /// is stored (the pending blob is discarded).
+    /// Checks the bytes' type (against `declared`, when the client named a supported type),
+    /// stores them, and enqueues processing. On any error nothing is stored.
     pub async fn submit(
         &self,
         tenant: TenantId,
         filename: &str,
+        declared: Option<ContentType>,
         upload: PendingBlob,
     ) -> Result<Document> {
         validate_filename(filename)?;
@@ -167,6 +168,13 @@ impl Backend {
         }
         let content_type = pipeline::sniff::sniff(&facts.head, facts.is_text)
             .map_err(|detected| IngestError::Unsupported { detected })?;
+        if let Some(declared) = declared.filter(|d| *d != content_type) {
+            return Err(IngestError::Mismatch {
+                declared: declared.mime(),
+                detected: content_type.mime(),
+            }
+            .into());
+        }
         let id = Uuid::now_v7();
         let blob_key = format!("{}/{}", tenant.0.simple(), id.simple());
         upload.commit(&self.blobs, &blob_key).await?;
@@ -204,7 +212,9 @@ impl Backend {
         after: Option<DocumentId>,
         limit: u32,
     ) -> Result<Page> {
-        self.store.list_documents(tenant, filter, after, limit).await
+        self.store
+            .list_documents(tenant, filter, after, limit)
+            .await
     }
 
     pub async fn text(&self, tenant: TenantId, id: DocumentId) -> Result<Option<String>> {
@@ -265,7 +275,16 @@ mod tests {
     fn filenames() {
         assert!(validate_filename("invoice 2026-01.pdf").is_ok());
         assert!(validate_filename("résumé.txt").is_ok());
-        for bad in ["", "  ", "../etc/passwd", "a/b", "a\\b", "..", "a\nb", "a\0b"] {
+        for bad in [
+            "",
+            "  ",
+            "../etc/passwd",
+            "a/b",
+            "a\\b",
+            "..",
+            "a\nb",
+            "a\0b",
+        ] {
             assert!(validate_filename(bad).is_err(), "{bad:?}");
         }
         assert!(validate_filename(&"x".repeat(256)).is_err());
@@ -293,7 +312,7 @@ mod job_tests {
     async fn upload_text(b: &Backend, tenant: TenantId, text: &str) -> Document {
         let mut up = b.begin_upload().await.unwrap();
         up.write(text.as_bytes()).await.unwrap();
-        b.submit(tenant, "note.txt", up).await.unwrap()
+        b.submit(tenant, "note.txt", None, up).await.unwrap()
     }
 
     async fn wait_for(b: &Backend, tenant: TenantId, id: DocumentId) -> Document {
@@ -336,12 +355,20 @@ mod job_tests {
         let _pool = b.start_workers_keeping_leases();
         let done = wait_for(&b, t, doc.id).await;
         assert_eq!(done.status, DocumentStatus::Processed);
-        assert_eq!(b.text(t, doc.id).await.unwrap().as_deref(), Some("hello world"));
+        assert_eq!(
+            b.text(t, doc.id).await.unwrap().as_deref(),
+            Some("hello world")
+        );
         // The dead worker's late result is refused: it no longer holds the lease.
         let late = store::JobResult::Failed {
             reason: "late".into(),
         };
-        assert!(!b.store().complete_job(&claimed, "dead-worker", &late).await.unwrap());
+        assert!(
+            !b.store()
+                .complete_job(&claimed, "dead-worker", &late)
+                .await
+                .unwrap()
+        );
         assert_eq!(b.queue_depth().await.unwrap(), 0);
     }
 
@@ -400,7 +427,10 @@ mod job_tests {
         let doc = upload_text(&b, a, "mine").await;
         assert!(b.document(other, doc.id).await.unwrap().is_none());
         assert!(!b.delete(other, doc.id).await.unwrap());
-        let page = b.list(other, &ListFilter::default(), None, 10).await.unwrap();
+        let page = b
+            .list(other, &ListFilter::default(), None, 10)
+            .await
+            .unwrap();
         assert!(page.items.is_empty());
         assert!(b.document(a, doc.id).await.unwrap().is_some());
     }

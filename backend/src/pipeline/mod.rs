@@ -1,8 +1,8 @@
 //! The processing pipeline: bytes of a stored document in, extracted text and metadata
 //! out. Pure functions; the job runner decides where bytes come from and results go.
 
-pub mod sniff;
 mod pdf;
+pub mod sniff;
 
 use crate::model::{ContentType, Extracted};
 

@@ -74,13 +74,19 @@ mod tests {
             sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", false),
             Ok(ContentType::Png)
         );
-        assert_eq!(sniff(b"\xFF\xD8\xFF\xE0\0\x10JFIF", false), Ok(ContentType::Jpeg));
+        assert_eq!(
+            sniff(b"\xFF\xD8\xFF\xE0\0\x10JFIF", false),
+            Ok(ContentType::Jpeg)
+        );
         assert_eq!(sniff(b"hello", true), Ok(ContentType::Text));
         assert_eq!(
             sniff(b"PK\x03\x04\x14\0\0\0", false),
             Err("application/zip".into())
         );
-        assert_eq!(sniff(b"\x01\x02", false), Err("application/octet-stream".into()));
+        assert_eq!(
+            sniff(b"\x01\x02", false),
+            Err("application/octet-stream".into())
+        );
     }
 
     #[test]

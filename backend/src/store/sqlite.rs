@@ -164,10 +164,12 @@ impl Store for SqliteStore {
             .bind(value)
             .execute(&self.pool)
             .await?;
-        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = ?1")
-            .bind(key)
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = ?1")
+                .bind(key)
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     async fn insert_document(&self, doc: &NewDocument) -> Result<Document> {
@@ -256,7 +258,11 @@ impl Store for SqliteStore {
             .collect::<Result<Vec<_>>>()?;
         let more = items.len() > limit as usize;
         items.truncate(limit as usize);
-        let next_after = if more { items.last().map(|d| d.id) } else { None };
+        let next_after = if more {
+            items.last().map(|d| d.id)
+        } else {
+            None
+        };
         Ok(Page { items, next_after })
     }
 

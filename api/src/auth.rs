@@ -1,0 +1,87 @@
+//! API-key authentication: `Authorization: Bearer <key>` resolves to exactly one tenant.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use docintel_backend::model::Tenant;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The authenticated tenant of a request.
+#[derive(Debug, Clone)]
+pub struct Auth(pub Tenant);
+
+/// Keys seen recently, so a hot path does not query the store for every request. Entries
+/// live briefly, which bounds how long a revoked key keeps working.
+#[derive(Default)]
+pub struct KeyCache {
+    entries: RwLock<HashMap<String, (Tenant, Instant)>>,
+}
+
+const KEY_CACHE_TTL: Duration = Duration::from_secs(30);
+const KEY_CACHE_MAX: usize = 10_000;
+
+impl KeyCache {
+    fn get(&self, key: &str) -> Option<Tenant> {
+        let map = self.entries.read().ok()?;
+        map.get(key)
+            .filter(|(_, at)| at.elapsed() < KEY_CACHE_TTL)
+            .map(|(t, _)| t.clone())
+    }
+
+    fn put(&self, key: &str, tenant: &Tenant) {
+        if let Ok(mut map) = self.entries.write() {
+            if map.len() >= KEY_CACHE_MAX {
+                map.retain(|_, (_, at)| at.elapsed() < KEY_CACHE_TTL);
+                if map.len() >= KEY_CACHE_MAX {
+                    map.clear();
+                }
+            }
+            map.insert(key.to_owned(), (tenant.clone(), Instant::now()));
+        }
+    }
+}
+
+fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    let value = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or(ApiError::Unauthorized(
+            "missing API key: send `Authorization: Bearer <key>`",
+        ))?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("malformed Authorization header"))?;
+    match value.split_once(' ') {
+        Some((scheme, key)) if scheme.eq_ignore_ascii_case("bearer") && !key.trim().is_empty() => {
+            Ok(key.trim())
+        }
+        _ => Err(ApiError::Unauthorized(
+            "the Authorization header must use the Bearer scheme",
+        )),
+    }
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let key = bearer(parts)?;
+        let hashed = docintel_backend::keys::hash(key);
+        if let Some(t) = state.keys.get(&hashed) {
+            return Ok(Auth(t));
+        }
+        match state.backend.authenticate(key).await? {
+            Some(t) => {
+                state.keys.put(&hashed, &t);
+                Ok(Auth(t))
+            }
+            None => Err(ApiError::Unauthorized("invalid API key")),
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! One error type for the façade, mapped once to an RFC 9457 problem document.
+//!
+//! Handlers return [`ApiError`]; its response carries the [`Problem`] as an extension and
+//! the request-context middleware renders it, adding the request id and the instance
+//! (the request path), which handlers do not know.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use docintel_backend::{Error as BackendError, IngestError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An RFC 9457 problem document. `code` is the stable, machine-readable name of the
+/// error; `type` is a URI built from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "type": "/problems/not_found", "title": "Not Found", "status": 404,
+    "detail": "no document with id 0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11",
+    "instance": "/v2/documents/0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11",
+    "code": "not_found", "request_id": "0192f0c4-6a10-7c3e-8a45-0f4d5b6c7d8e"
+}))]
+pub struct Problem {
+    /// A URI reference naming the problem type: `/problems/{code}`.
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    /// Short summary of the problem type (the HTTP reason phrase).
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong with this request, for a human.
+    pub detail: String,
+    /// The request path this problem occurred on.
+    pub instance: String,
+    /// Stable machine-readable error code.
+    pub code: String,
+    /// The request's `X-Request-Id`; quote it when reporting a problem.
+    pub request_id: String,
+}
+
+/// Everything a handler can fail with. Each variant has one status and one code.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{detail}")]
+    BadRequest { code: &'static str, detail: String },
+    #[error("{0}")]
+    Conflict(&'static str, String),
+    #[error("the request body is larger than the limit of {0} bytes")]
+    PayloadTooLarge(u64),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("this route does not support that method")]
+    MethodNotAllowed,
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Conflict(..) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::BadRequest { code, .. } => code,
+            ApiError::Conflict(code, _) => code,
+            ApiError::PayloadTooLarge(_) => "payload_too_large",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<BackendError> for ApiError {
+    fn from(e: BackendError) -> Self {
+        match e {
+            BackendError::Ingest(e) => e.into(),
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<IngestError> for ApiError {
+    fn from(e: IngestError) -> Self {
+        let detail = e.to_string();
+        match e {
+            IngestError::Empty => ApiError::bad_request("empty_body", detail),
+            IngestError::TooLarge { limit } => ApiError::PayloadTooLarge(limit),
+            IngestError::Unsupported { .. } | IngestError::Mismatch { .. } => {
+                ApiError::UnsupportedMediaType(detail)
+            }
+            IngestError::BadFilename(_) => ApiError::bad_request("invalid_filename", detail),
+        }
+    }
+}
+
+/// The problem a response is to be rendered with (see the module docs).
+#[derive(Debug, Clone)]
+pub struct PendingProblem {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub detail: String,
+}
+
+impl PendingProblem {
+    pub fn render(&self, instance: &str, request_id: &str) -> Problem {
+        Problem {
+            type_uri: format!("/problems/{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            instance: instance.to_owned(),
+            code: self.code.to_owned(),
+            request_id: request_id.to_owned(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(e) = &self {
+            tracing::error!(error = ?e, "internal error");
+        }
+        let status = self.status();
+        let pending = PendingProblem {
+            status,
+            code: self.code(),
+            detail: self.to_string(),
+        };
+        let mut response = status.into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Bearer realm="docintel""#),
+            );
+        }
+        response.extensions_mut().insert(pending);
+        response
+    }
+}
+
+/// Serializes a problem as the body of `response`.
+pub fn write_problem(response: &mut Response, problem: &Problem) {
+    let body = serde_json::to_vec(problem).unwrap_or_default();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    response.headers_mut().remove(header::CONTENT_LENGTH);
+    *response.body_mut() = axum::body::Body::from(body);
+}

@@ -1,0 +1,44 @@
+//! axum extractors whose rejections are [`ApiError`]s, so a bad query string or path
+//! gets the same problem document as every other error.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+/// Query string, deserialized strictly (unknown parameters are refused where the target
+/// type says `deny_unknown_fields`).
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Query(q.0))
+            .map_err(|e| ApiError::bad_request("invalid_parameter", e.body_text()))
+    }
+}
+
+/// A `{id}` path segment that must be a document id.
+pub struct IdPath(pub Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| ApiError::bad_request("invalid_id", e.body_text()))?;
+        Uuid::parse_str(&raw).map(IdPath).map_err(|_| {
+            ApiError::bad_request(
+                "invalid_id",
+                format!("{raw:?} is not a document id (a UUID such as 0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11)"),
+            )
+        })
+    }
+}

@@ -1,0 +1,318 @@
+//! `/documents`: upload, read, list and delete documents.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use docintel_backend::model::{ContentType, DocumentStatus as Status, ListFilter};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::views::{DocumentPage, DocumentStatus, DocumentView};
+use crate::auth::Auth;
+use crate::error::{ApiError, Problem};
+use crate::extract::{IdPath, Query};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(upload_document, list_documents))
+        .routes(routes!(get_document, delete_document))
+        .routes(routes!(get_document_text))
+}
+
+fn location(id: uuid::Uuid) -> String {
+    format!("{}/documents/{id}", super::PREFIX)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UploadParams {
+    /// The document's file name, for display (no path separators or control characters).
+    #[param(example = "invoice-2026-11.pdf")]
+    pub filename: String,
+}
+
+/// The declared type, when it is one docintel knows; anything else (curl's default
+/// form encoding, octet-stream) means "detect it".
+fn declared_type(headers: &HeaderMap) -> Option<ContentType> {
+    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let essence = value.split(';').next()?.trim().to_ascii_lowercase();
+    ContentType::parse(&essence)
+}
+
+/// Upload a document
+///
+/// The body is the raw file (PDF, PNG, JPEG or UTF-8 text). Its type is detected from
+/// the bytes; a `Content-Type` naming another supported type is refused as a mismatch.
+/// Processing starts at once; poll the `Location` until `status` is `processed` or
+/// `failed`.
+#[utoipa::path(
+    post,
+    path = "/documents",
+    tag = "documents",
+    params(UploadParams),
+    request_body(
+        description = "The file's bytes.",
+        content((inline(UploadBody) = "application/octet-stream")),
+    ),
+    responses(
+        (status = 202, description = "Stored and queued for processing.", body = DocumentView,
+            headers(("Location" = String, description = "The document's URL."))),
+        (status = 400, description = "Empty body or bad file name.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid API key.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over the size limit.", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Unsupported type, or not the declared one.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn upload_document(
+    State(state): State<AppState>,
+    Auth(tenant): Auth,
+    Query(params): Query<UploadParams>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    docintel_backend::validate_filename(&params.filename)?;
+    let limit = state.backend.config().max_upload_bytes;
+    // Refuse a declared oversize body before reading a byte of it.
+    let declared_len = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared_len.is_some_and(|n| n > limit) {
+        return Err(ApiError::PayloadTooLarge(limit));
+    }
+    let mut upload = state.backend.begin_upload().await?;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::bad_request("body_read_failed", format!("could not read the body: {e}"))
+        })?;
+        upload.write(&chunk).await?;
+    }
+    let doc = state
+        .backend
+        .submit(tenant.id, &params.filename, declared_type(&headers), upload)
+        .await?;
+    let view = DocumentView::from(doc);
+    let loc =
+        HeaderValue::from_str(&location(view.id)).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok((StatusCode::ACCEPTED, [(header::LOCATION, loc)], Json(view)).into_response())
+}
+
+/// The upload body: any bytes.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct UploadBody(#[allow(dead_code)] Vec<u8>);
+
+/// Get a document
+#[utoipa::path(
+    get,
+    path = "/documents/{id}",
+    tag = "documents",
+    params(("id" = uuid::Uuid, Path, description = "The document id.")),
+    responses(
+        (status = 200, description = "The document.", body = DocumentView),
+        (status = 400, description = "Malformed id.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid API key.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such document for this key.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn get_document(
+    State(state): State<AppState>,
+    Auth(tenant): Auth,
+    IdPath(id): IdPath,
+) -> Result<Json<DocumentView>, ApiError> {
+    match state.backend.document(tenant.id, id).await? {
+        Some(doc) => Ok(Json(doc.into())),
+        None => Err(not_found(id)),
+    }
+}
+
+fn not_found(id: uuid::Uuid) -> ApiError {
+    ApiError::NotFound(format!("no document with id {id}"))
+}
+
+/// Delete a document
+///
+/// Removes the document, its text and its stored bytes.
+#[utoipa::path(
+    delete,
+    path = "/documents/{id}",
+    tag = "documents",
+    params(("id" = uuid::Uuid, Path, description = "The document id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, description = "Malformed id.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid API key.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such document for this key.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn delete_document(
+    State(state): State<AppState>,
+    Auth(tenant): Auth,
+    IdPath(id): IdPath,
+) -> Result<StatusCode, ApiError> {
+    if state.backend.delete(tenant.id, id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(not_found(id))
+    }
+}
+
+/// Get a document's text
+///
+/// The text extracted from the document, as UTF-8 plain text. Empty for an image when
+/// OCR is unavailable (the document's `warnings` say so).
+#[utoipa::path(
+    get,
+    path = "/documents/{id}/text",
+    tag = "documents",
+    params(("id" = uuid::Uuid, Path, description = "The document id.")),
+    responses(
+        (status = 200, description = "The extracted text.", body = String, content_type = "text/plain; charset=utf-8"),
+        (status = 400, description = "Malformed id.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid API key.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such document for this key.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The document is not processed (yet, or it failed).", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn get_document_text(
+    State(state): State<AppState>,
+    Auth(tenant): Auth,
+    IdPath(id): IdPath,
+) -> Result<Response, ApiError> {
+    let doc = state
+        .backend
+        .document(tenant.id, id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    match doc.status {
+        Status::Queued | Status::Processing => {
+            return Err(ApiError::Conflict(
+                "not_processed",
+                format!(
+                    "document {id} is still {}; try again shortly",
+                    doc.status.as_str()
+                ),
+            ));
+        }
+        Status::Failed => {
+            return Err(ApiError::Conflict(
+                "processing_failed",
+                format!(
+                    "document {id} failed, so it has no text: {}",
+                    doc.failure.unwrap_or_default()
+                ),
+            ));
+        }
+        Status::Processed => {}
+    }
+    let text = state
+        .backend
+        .text(tenant.id, id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        )],
+        text,
+    )
+        .into_response())
+}
+
+pub const DEFAULT_LIMIT: u32 = 20;
+pub const MAX_LIMIT: u32 = 100;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// The `next_page` of the previous page; omit for the first page.
+    pub page_token: Option<String>,
+    /// Only documents with this status.
+    #[param(inline)]
+    pub status: Option<DocumentStatus>,
+    /// Only documents created at or after this instant (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub created_after: Option<String>,
+    /// Only documents created before this instant (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub created_before: Option<String>,
+}
+
+fn instant(name: &str, value: Option<&str>) -> Result<Option<OffsetDateTime>, ApiError> {
+    value
+        .map(|v| {
+            OffsetDateTime::parse(v, &Rfc3339).map_err(|e| {
+                ApiError::bad_request(
+                    "invalid_parameter",
+                    format!(
+                        "{name} must be an RFC 3339 date-time such as 2026-11-21T10:00:00Z: {e}"
+                    ),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// List documents
+///
+/// Newest first, in pages. Follow `next_page` until it is null; a `page_token` only works
+/// with the filters it was issued for, for 24 hours.
+#[utoipa::path(
+    get,
+    path = "/documents",
+    tag = "documents",
+    params(ListParams),
+    extensions(("x-dropshot-pagination" = json!({"required": []}))),
+    responses(
+        (status = 200, description = "A page of documents.", body = DocumentPage),
+        (status = 400, description = "Bad limit, filter or page token.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid API key.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn list_documents(
+    State(state): State<AppState>,
+    Auth(tenant): Auth,
+    Query(params): Query<ListParams>,
+) -> Result<Json<DocumentPage>, ApiError> {
+    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_parameter",
+            format!("limit must be between 1 and {MAX_LIMIT}, not {limit}"),
+        ));
+    }
+    let filter = ListFilter {
+        status: params.status.map(Into::into),
+        created_after: instant("created_after", params.created_after.as_deref())?,
+        created_before: instant("created_before", params.created_before.as_deref())?,
+    };
+    let now = OffsetDateTime::now_utc();
+    let after = params
+        .page_token
+        .as_deref()
+        .map(|t| state.page_tokens.verify(t, tenant.id, &filter, now))
+        .transpose()
+        .map_err(|e| ApiError::bad_request("invalid_page_token", e.to_string()))?;
+    let page = state.backend.list(tenant.id, &filter, after, limit).await?;
+    Ok(Json(DocumentPage {
+        next_page: page
+            .next_after
+            .map(|last| state.page_tokens.issue(tenant.id, &filter, last, now)),
+        items: page.items.into_iter().map(Into::into).collect(),
+    }))
+}

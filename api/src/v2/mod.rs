@@ -1,0 +1,33 @@
+//! API version 2, the current one. Each resource module exports its router; this module
+//! nests them and describes the version for its OpenAPI document.
+
+pub mod documents;
+pub mod views;
+
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::openapi::Common;
+use crate::state::AppState;
+
+/// Where this version is mounted; paths inside it never repeat it.
+pub const PREFIX: &str = "/v2";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "docintel API",
+        version = "2.0.0",
+        description = "Upload documents; docintel stores them, extracts their text and metadata, \
+                       and classifies them. Every request needs `Authorization: Bearer <API key>`. \
+                       Errors are RFC 9457 problem documents; every response carries `X-Request-Id`.",
+        license(name = "Apache-2.0"),
+    ),
+    tags((name = "documents", description = "Upload, read, list and delete documents.")),
+    modifiers(&Common),
+)]
+struct V2Doc;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(V2Doc::openapi()).nest(PREFIX, documents::router())
+}

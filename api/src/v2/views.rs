@@ -1,0 +1,120 @@
+//! The v2 wire shapes, rendered from backend types. v1 is rendered from these in turn.
+
+use docintel_backend::model::{self, Document};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Where a document is in its lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentStatus {
+    Queued,
+    Processing,
+    Processed,
+    Failed,
+}
+
+impl From<model::DocumentStatus> for DocumentStatus {
+    fn from(s: model::DocumentStatus) -> Self {
+        match s {
+            model::DocumentStatus::Queued => Self::Queued,
+            model::DocumentStatus::Processing => Self::Processing,
+            model::DocumentStatus::Processed => Self::Processed,
+            model::DocumentStatus::Failed => Self::Failed,
+        }
+    }
+}
+
+impl From<DocumentStatus> for model::DocumentStatus {
+    fn from(s: DocumentStatus) -> Self {
+        match s {
+            DocumentStatus::Queued => Self::Queued,
+            DocumentStatus::Processing => Self::Processing,
+            DocumentStatus::Processed => Self::Processed,
+            DocumentStatus::Failed => Self::Failed,
+        }
+    }
+}
+
+/// Facts about the stored bytes and what processing found in them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Metadata {
+    /// Detected from the bytes, never from the file name.
+    #[schema(example = "application/pdf")]
+    pub content_type: String,
+    pub size_bytes: u64,
+    /// Lower-case hex SHA-256 of the stored bytes.
+    pub sha256: String,
+    /// Pages of a PDF; null for other types and until processed.
+    pub page_count: Option<u32>,
+    /// Words in the extracted text; null until processed.
+    pub word_count: Option<u64>,
+    /// Characters in the extracted text; null until processed.
+    pub char_count: Option<u64>,
+}
+
+/// What the classifier decided.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Classification {
+    #[schema(example = "invoice")]
+    pub label: String,
+    /// Probability the model gives its label, between 0 and 1.
+    pub confidence: f64,
+    #[schema(example = "nb-2026.11")]
+    pub model_version: String,
+}
+
+/// A document and what docintel knows of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DocumentView {
+    pub id: Uuid,
+    /// The name the uploader gave; display only.
+    pub filename: String,
+    pub status: DocumentStatus,
+    /// Why processing failed; set only when `status` is `failed`.
+    pub failure: Option<String>,
+    pub metadata: Metadata,
+    /// The classifier's verdict. Always null in this release: the classifier ships with
+    /// the next one, and this field is here so clients need not change when it does.
+    pub classification: Option<Classification>,
+    /// Non-fatal remarks from processing, e.g. `ocr_unavailable`.
+    pub warnings: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<Document> for DocumentView {
+    fn from(d: Document) -> Self {
+        let extracted = d.extracted;
+        Self {
+            id: d.id,
+            filename: d.filename,
+            status: d.status.into(),
+            failure: d.failure,
+            metadata: Metadata {
+                content_type: d.content_type.mime().to_owned(),
+                size_bytes: d.size_bytes,
+                sha256: d.sha256,
+                page_count: extracted.as_ref().and_then(|e| e.page_count),
+                word_count: extracted.as_ref().map(|e| e.word_count),
+                char_count: extracted.as_ref().map(|e| e.char_count),
+            },
+            classification: None,
+            warnings: d.warnings,
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+        }
+    }
+}
+
+/// One page of documents, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DocumentPage {
+    pub items: Vec<DocumentView>,
+    /// Pass as `page_token` to get the next page; null on the last page.
+    pub next_page: Option<String>,
+}

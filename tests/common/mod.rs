@@ -1,0 +1,219 @@
+//! Shared helpers for the end-to-end tests: a real docintel server on a loopback port
+//! with its own data folder, real PDFs, and problem-document assertions.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use docintel_api::{AppState, app};
+use docintel_backend::{Backend, Config, WorkerConfig, WorkerPool};
+use reqwest::{Response, StatusCode};
+use serde_json::Value;
+
+pub struct TestServer {
+    pub base: String,
+    pub key: String,
+    pub client: reqwest::Client,
+    pub backend: Backend,
+    pub dir: tempfile::TempDir,
+    _workers: WorkerPool,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts a server whose config `tweak` may change (e.g. a small upload limit).
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::new(dir.path());
+        config.workers = WorkerConfig {
+            workers: 2,
+            poll: Duration::from_millis(20),
+            ..WorkerConfig::default()
+        };
+        tweak(&mut config);
+        let backend = Backend::open(config).await.expect("open backend");
+        let key = backend.create_key("acme").await.expect("key");
+        let workers = backend.start_workers().await.expect("workers");
+        let state = AppState::new(backend.clone()).await.expect("state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, app(state)).await });
+        Self {
+            base: format!("http://{addr}"),
+            key,
+            client: reqwest::Client::new(),
+            backend,
+            dir,
+            _workers: workers,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(self.url(path)).bearer_auth(&self.key)
+    }
+
+    pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.delete(self.url(path)).bearer_auth(&self.key)
+    }
+
+    pub async fn upload_as(&self, key: &str, filename: &str, bytes: Vec<u8>) -> Response {
+        self.client
+            .post(self.url("/v2/documents"))
+            .query(&[("filename", filename)])
+            .bearer_auth(key)
+            .body(bytes)
+            .send()
+            .await
+            .expect("upload")
+    }
+
+    pub async fn upload(&self, filename: &str, bytes: Vec<u8>) -> Response {
+        self.upload_as(&self.key, filename, bytes).await
+    }
+
+    /// Uploads and returns the new document's id.
+    pub async fn upload_ok(&self, filename: &str, bytes: Vec<u8>) -> String {
+        let r = self.upload(filename, bytes).await;
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+        let v: Value = r.json().await.expect("json");
+        v["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Polls a document until it is processed or failed.
+    pub async fn wait_done(&self, id: &str) -> Value {
+        for _ in 0..1000 {
+            let v: Value = self
+                .get(&format!("/v2/documents/{id}"))
+                .send()
+                .await
+                .expect("get")
+                .json()
+                .await
+                .expect("json");
+            if v["status"] == "processed" || v["status"] == "failed" {
+                return v;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("document {id} did not finish processing");
+    }
+
+    /// Every committed blob (temp files excluded).
+    pub fn blob_files(&self) -> Vec<PathBuf> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.file_name().is_some_and(|n| n == ".tmp") {
+                    continue;
+                }
+                if p.is_dir() {
+                    walk(&p, out);
+                } else {
+                    out.push(p);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.dir.path().join("blobs"), &mut out);
+        out
+    }
+
+    pub async fn document_count(&self) -> usize {
+        let v: Value = self
+            .get("/v2/documents?limit=100")
+            .send()
+            .await
+            .expect("list")
+            .json()
+            .await
+            .expect("json");
+        v["items"].as_array().expect("items").len()
+    }
+}
+
+/// Asserts `r` is an RFC 9457 problem with this status and code, whose request id is the
+/// response's `X-Request-Id`; returns the body.
+pub async fn assert_problem(r: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(r.status(), status, "status");
+    let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
+    assert_eq!(ct, "application/problem+json");
+    let rid = r.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let instance = r.url().path().to_owned();
+    let v: Value = r.json().await.expect("problem json");
+    assert_eq!(v["status"], status.as_u16());
+    assert_eq!(v["code"], code, "code in {v}");
+    assert_eq!(v["type"], format!("/problems/{code}"));
+    assert_eq!(v["request_id"], rid);
+    assert_eq!(v["instance"], instance);
+    assert!(!v["title"].as_str().unwrap().is_empty());
+    assert!(!v["detail"].as_str().unwrap().is_empty());
+    v
+}
+
+/// A real one-page PDF with a text layer, one line per entry.
+pub fn pdf(lines: &[&str]) -> Vec<u8> {
+    pdf_pages(&[lines])
+}
+
+pub fn pdf_pages(pages: &[&[&str]]) -> Vec<u8> {
+    use lopdf::content::{Content, Operation};
+    use lopdf::{Document, Object, Stream, dictionary};
+
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let font_id = doc.add_object(dictionary! {
+        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
+    });
+    let resources_id = doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font_id } });
+    let mut kids = Vec::new();
+    for lines in pages {
+        let mut ops = vec![
+            Operation::new("BT", vec![]),
+            Operation::new("Tf", vec!["F1".into(), 12.into()]),
+            Operation::new("Td", vec![72.into(), 760.into()]),
+        ];
+        for line in *lines {
+            ops.push(Operation::new("Tj", vec![Object::string_literal(*line)]));
+            ops.push(Operation::new("Td", vec![0.into(), (-16).into()]));
+        }
+        ops.push(Operation::new("ET", vec![]));
+        let content = Content { operations: ops };
+        let content_id = doc.add_object(Stream::new(dictionary! {}, content.encode().unwrap()));
+        let page_id = doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages_id, "Contents" => content_id,
+        });
+        kids.push(page_id.into());
+    }
+    let count = kids.len() as i64;
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! {
+            "Type" => "Pages", "Kids" => kids, "Count" => count,
+            "Resources" => resources_id,
+            "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+        }),
+    );
+    let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog_id);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+/// The smallest valid PNG (1×1, grey).
+pub const PNG_1X1: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x00, 0x00, 0x00, 0x3A, 0x7E, 0x9B,
+    0x55, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x60, 0x00, 0x00, 0x00,
+    0x02, 0x00, 0x01, 0x48, 0xAF, 0xA4, 0x71, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
+    0x42, 0x60, 0x82,
+];
