@@ -1,0 +1,220 @@
+//! The `docintel` binary as an operator uses it: first start, keys, restart after a kill.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use common::pdf;
+use futures_util::StreamExt;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+/// The `docintel` binary of this workspace, built on first use (integration tests of
+/// this package cannot name another package's binary, so it is built here).
+fn docintel() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test exe");
+        let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["build", "-q", "-p", "docintel-api", "--bin", "docintel"]);
+        if profile_dir.ends_with("release") {
+            cmd.arg("--release");
+        }
+        let status = cmd.status().expect("run cargo build");
+        assert!(status.success(), "building the docintel binary failed");
+        profile_dir.join("docintel")
+    })
+}
+
+struct Served {
+    child: Child,
+    base: String,
+    /// The key printed at first start, if one was.
+    first_key: Option<String>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `docintel serve` on a free port and reads its start-up messages.
+fn serve(data_dir: &Path, extra: &[&str]) -> Served {
+    let mut child = Command::new(docintel())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .env("DOCINTEL_DATA_DIR", data_dir)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn docintel serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let mut first_key = None;
+    let base = loop {
+        let line = lines
+            .next()
+            .expect("docintel exited before listening")
+            .expect("read stderr");
+        if let Some(key) = line.trim().strip_prefix("dik_") {
+            first_key = Some(format!("dik_{key}"));
+        }
+        if let Some(rest) = line.split("address=").nth(1) {
+            let addr = rest.split_whitespace().next().expect("address");
+            break format!("http://{addr}");
+        }
+    };
+    // Keep draining stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Served {
+        child,
+        base,
+        first_key,
+    }
+}
+
+fn create_key(data_dir: &Path, tenant: &str) -> String {
+    let out = Command::new(docintel())
+        .args(["keys", "create", "--tenant", tenant, "--data-dir"])
+        .arg(data_dir)
+        .output()
+        .expect("run keys create");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).expect("utf-8");
+    let key = stdout.trim_end_matches('\n');
+    assert!(!key.contains('\n'), "only the key on stdout: {stdout:?}");
+    key.to_owned()
+}
+
+async fn wait_all_done(client: &reqwest::Client, base: &str, key: &str, ids: &[String]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for id in ids {
+        let mut done = None;
+        for _ in 0..2000 {
+            let v: Value = client
+                .get(format!("{base}/v2/documents/{id}"))
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if v["status"] == "processed" || v["status"] == "failed" {
+                done = Some(v);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        out.push(done.unwrap_or_else(|| panic!("{id} never finished")));
+    }
+    out
+}
+
+#[tokio::test]
+async fn first_start_prints_a_key_once_and_keys_create_is_scriptable() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let client = reqwest::Client::new();
+    let key = {
+        let s = serve(&data, &[]);
+        let key = s.first_key.clone().expect("first start prints the default key");
+        let r = client.get(format!("{}/v2/documents", s.base)).bearer_auth(&key).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        key
+    };
+    assert!(data.join("docintel.db").exists());
+    assert!(data.join("blobs").is_dir());
+
+    let s = serve(&data, &[]);
+    assert_eq!(s.first_key, None, "the key is shown only at first start");
+    let r = client.get(format!("{}/v2/documents", s.base)).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "the first key still works after a restart");
+
+    let other = create_key(&data, "globex");
+    assert!(other.starts_with("dik_"));
+    let r = client.get(format!("{}/v2/documents", s.base)).bearer_auth(&other).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn documents_survive_a_sigkill_mid_processing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let key = create_key(&data, "acme");
+    let client = reqwest::Client::new();
+    const N: usize = 100;
+    let ids;
+    {
+        // One worker, so most of the queue is still waiting when the process dies.
+        let mut s = serve(&data, &["--workers", "1"]);
+        // Uploads arrive faster than one worker drains them, so a backlog builds up.
+        let uploads = (0..N).map(|i| {
+            let (client, base, key) = (client.clone(), s.base.clone(), key.clone());
+            async move {
+                let r = client
+                    .post(format!("{base}/v2/documents?filename=d{i}.pdf"))
+                    .bearer_auth(&key)
+                    .body(pdf(&[&format!("Document number {i}"), "Total due 10 EUR"]))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), StatusCode::ACCEPTED);
+                r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+            }
+        });
+        ids = futures_util::stream::iter(uploads)
+            .buffered(16)
+            .collect::<Vec<_>>()
+            .await;
+        let finished: Value = client
+            .get(format!("{}/v2/documents?limit=100&status=processed", s.base))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let finished = finished["items"].as_array().unwrap().len();
+        eprintln!("{finished} of {N} processed before the kill");
+        assert!(finished < N, "the kill must interrupt processing for this test to mean anything");
+        // SIGKILL: no shutdown hook runs.
+        s.child.kill().unwrap();
+        s.child.wait().unwrap();
+    }
+    let s = serve(&data, &["--workers", "2"]);
+    let docs = wait_all_done(&client, &s.base, &key, &ids).await;
+    for (i, d) in docs.iter().enumerate() {
+        assert_eq!(d["status"], "processed", "{d}");
+        let text = client
+            .get(format!("{}/v2/documents/{}/text", s.base, ids[i]))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(text.contains(&format!("Document number {i}")), "{text:?}");
+    }
+    // One result each: exactly N documents, no duplicates.
+    let list: Value = client
+        .get(format!("{}/v2/documents?limit=100", s.base))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), N);
+}
