@@ -19,7 +19,10 @@ fn docintel() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         let exe = std::env::current_exe().expect("test exe");
-        let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target/<profile>");
         let mut cmd = Command::new(env!("CARGO"));
         cmd.args(["build", "-q", "-p", "docintel-api", "--bin", "docintel"]);
         if profile_dir.ends_with("release") {
@@ -87,14 +90,23 @@ fn create_key(data_dir: &Path, tenant: &str) -> String {
         .arg(data_dir)
         .output()
         .expect("run keys create");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).expect("utf-8");
     let key = stdout.trim_end_matches('\n');
     assert!(!key.contains('\n'), "only the key on stdout: {stdout:?}");
     key.to_owned()
 }
 
-async fn wait_all_done(client: &reqwest::Client, base: &str, key: &str, ids: &[String]) -> Vec<Value> {
+async fn wait_all_done(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    ids: &[String],
+) -> Vec<Value> {
     let mut out = Vec::new();
     for id in ids {
         let mut done = None;
@@ -126,8 +138,16 @@ async fn first_start_prints_a_key_once_and_keys_create_is_scriptable() {
     let client = reqwest::Client::new();
     let key = {
         let s = serve(&data, &[]);
-        let key = s.first_key.clone().expect("first start prints the default key");
-        let r = client.get(format!("{}/v2/documents", s.base)).bearer_auth(&key).send().await.unwrap();
+        let key = s
+            .first_key
+            .clone()
+            .expect("first start prints the default key");
+        let r = client
+            .get(format!("{}/v2/documents", s.base))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
         key
     };
@@ -136,12 +156,26 @@ async fn first_start_prints_a_key_once_and_keys_create_is_scriptable() {
 
     let s = serve(&data, &[]);
     assert_eq!(s.first_key, None, "the key is shown only at first start");
-    let r = client.get(format!("{}/v2/documents", s.base)).bearer_auth(&key).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "the first key still works after a restart");
+    let r = client
+        .get(format!("{}/v2/documents", s.base))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "the first key still works after a restart"
+    );
 
     let other = create_key(&data, "globex");
     assert!(other.starts_with("dik_"));
-    let r = client.get(format!("{}/v2/documents", s.base)).bearer_auth(&other).send().await.unwrap();
+    let r = client
+        .get(format!("{}/v2/documents", s.base))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 }
 
@@ -168,7 +202,10 @@ async fn documents_survive_a_sigkill_mid_processing() {
                     .await
                     .unwrap();
                 assert_eq!(r.status(), StatusCode::ACCEPTED);
-                r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+                r.json::<Value>().await.unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
             }
         });
         ids = futures_util::stream::iter(uploads)
@@ -176,7 +213,10 @@ async fn documents_survive_a_sigkill_mid_processing() {
             .collect::<Vec<_>>()
             .await;
         let finished: Value = client
-            .get(format!("{}/v2/documents?limit=100&status=processed", s.base))
+            .get(format!(
+                "{}/v2/documents?limit=100&status=processed",
+                s.base
+            ))
             .bearer_auth(&key)
             .send()
             .await
@@ -186,7 +226,10 @@ async fn documents_survive_a_sigkill_mid_processing() {
             .unwrap();
         let finished = finished["items"].as_array().unwrap().len();
         eprintln!("{finished} of {N} processed before the kill");
-        assert!(finished < N, "the kill must interrupt processing for this test to mean anything");
+        assert!(
+            finished < N,
+            "the kill must interrupt processing for this test to mean anything"
+        );
         // SIGKILL: no shutdown hook runs.
         s.child.kill().unwrap();
         s.child.wait().unwrap();

@@ -3,11 +3,13 @@
 
 pub mod auth;
 pub mod context;
+pub mod deprecation;
 pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod pagination;
 pub mod state;
+pub mod v1;
 pub mod v2;
 
 use std::sync::Arc;
@@ -53,8 +55,24 @@ pub fn app(state: AppState) -> Router {
     router
         .merge(swagger)
         .route("/healthz", get(|| async { "ok" }))
+        .route(
+            deprecation::CALENDAR_PATH,
+            get(|| async {
+                (
+                    [(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("text/markdown; charset=utf-8"),
+                    )],
+                    deprecation::CALENDAR,
+                )
+            }),
+        )
         .fallback(|| async { ApiError::NotFound("no such route".to_owned()).into_response() })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed.into_response() })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            deprecation::deprecated_routes,
+        ))
         .layer(axum::middleware::from_fn(context::request_context))
         .with_state(state)
 }

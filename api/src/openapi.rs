@@ -2,8 +2,10 @@
 //! one serialization used both to serve a document and to write it to `openapi/`.
 
 use utoipa::Modify;
+use utoipa::openapi::extensions::Extensions;
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{HeaderBuilder, OpenApi, RefOr};
+use utoipa::openapi::{Deprecated, Header, HeaderBuilder, OpenApi, RefOr};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
@@ -16,10 +18,16 @@ pub struct ApiVersion {
 }
 
 /// Every version the server serves, newest first.
-pub const VERSIONS: &[ApiVersion] = &[ApiVersion {
-    name: "v2",
-    router: crate::v2::router,
-}];
+pub const VERSIONS: &[ApiVersion] = &[
+    ApiVersion {
+        name: "v2",
+        router: crate::v2::router,
+    },
+    ApiVersion {
+        name: "v1",
+        router: crate::v1::router,
+    },
+];
 
 /// The OpenAPI document of `version`, exactly as committed and served.
 pub fn document(version: &ApiVersion) -> OpenApi {
@@ -29,16 +37,20 @@ pub fn document(version: &ApiVersion) -> OpenApi {
 /// The version's routes and its document, from the one router that yields both.
 pub fn split(version: &ApiVersion) -> (axum::Router<AppState>, OpenApi) {
     let (router, mut doc) = (version.router)().split_for_parts();
+    mark_deprecations(&mut doc);
     add_request_id_headers(&mut doc);
     (router, doc)
 }
 
-/// Pretty JSON with a trailing newline: the bytes of `openapi/<name>.json`.
+/// Pretty JSON with a trailing newline: the bytes of `openapi/<name>.json`. It goes
+/// through `serde_json::Value`, whose maps are sorted, because utoipa keeps extensions in
+/// a `HashMap` whose order changes from run to run.
 pub fn to_json(doc: &OpenApi) -> String {
-    let mut s = serde_json::to_string_pretty(doc).unwrap_or_else(|e| {
-        // Serializing a tree of plain structs and maps cannot fail.
-        unreachable!("OpenAPI serialization failed: {e}")
-    });
+    // Serializing a tree of plain structs and maps cannot fail.
+    let value = serde_json::to_value(doc)
+        .unwrap_or_else(|e| unreachable!("OpenAPI serialization failed: {e}"));
+    let mut s = serde_json::to_string_pretty(&value)
+        .unwrap_or_else(|e| unreachable!("OpenAPI serialization failed: {e}"));
     s.push('\n');
     s
 }
@@ -71,16 +83,21 @@ impl Modify for Common {
 /// Adds the `X-Request-Id` response header to every response of `doc`. Runs on the
 /// assembled document (route modifiers run before the routes are added).
 pub fn add_request_id_headers(doc: &mut OpenApi) {
-    let header = HeaderBuilder::new()
-        .schema(Some(
-            utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::Type::String),
-        ))
-        .description(Some(
-            "Identifies the request: the client's `X-Request-Id` if it sent one, else generated.",
-        ))
-        .build();
-    for item in doc.paths.paths.values_mut() {
-        for op in [
+    let header = string_header(
+        "Identifies the request: the client's `X-Request-Id` if it sent one, else generated.",
+    );
+    for (_, op) in operations(doc) {
+        for response in op.responses.responses.values_mut() {
+            if let RefOr::T(r) = response {
+                r.headers.insert("X-Request-Id".to_owned(), header.clone());
+            }
+        }
+    }
+}
+
+fn operations(doc: &mut OpenApi) -> impl Iterator<Item = (&String, &mut Operation)> {
+    doc.paths.paths.iter_mut().flat_map(|(path, item)| {
+        [
             &mut item.get,
             &mut item.post,
             &mut item.put,
@@ -89,12 +106,77 @@ pub fn add_request_id_headers(doc: &mut OpenApi) {
         ]
         .into_iter()
         .flatten()
-        {
-            for response in op.responses.responses.values_mut() {
-                if let RefOr::T(r) = response {
-                    r.headers
-                        .insert("X-Request-Id".to_owned(), RefOr::T(header.clone()));
-                }
+        .map(move |op| (path, op))
+    })
+}
+
+fn string_header(description: &str) -> RefOr<Header> {
+    RefOr::T(
+        HeaderBuilder::new()
+            .schema(Some(
+                utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::Type::String),
+            ))
+            .description(Some(description))
+            .build(),
+    )
+}
+
+/// Marks every operation under a deprecated prefix from the one deprecation table:
+/// `deprecated: true`, its sunset date as `x-sunset`, and the headers it answers with.
+pub fn mark_deprecations(doc: &mut OpenApi) {
+    for (path, op) in operations(doc) {
+        let Some(dep) = crate::deprecation::Deprecation::for_path(path) else {
+            continue;
+        };
+        op.deprecated = Some(Deprecated::True);
+        let mut ext = Extensions::default();
+        ext.insert("x-sunset".to_owned(), dep.sunset.to_string().into());
+        op.extensions
+            .get_or_insert_with(Extensions::default)
+            .merge(ext);
+        let note = format!(
+            "\n\nDeprecated since {}; switched off on {} (410 Gone from then on). \
+             Successor: `{}`.",
+            dep.deprecated,
+            dep.sunset,
+            dep.successor(path)
+        );
+        let description = op.description.get_or_insert_with(String::new);
+        description.push_str(&note);
+        let gone = utoipa::openapi::ResponseBuilder::new()
+            .description(format!(
+                "Past the sunset ({}): the route is gone; the problem names its successor.",
+                dep.sunset
+            ))
+            .content(
+                crate::error::PROBLEM_JSON,
+                utoipa::openapi::ContentBuilder::new()
+                    .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                        "Problem",
+                    ))))
+                    .build(),
+            )
+            .build();
+        op.responses
+            .responses
+            .entry("410".to_owned())
+            .or_insert(RefOr::T(gone));
+        for response in op.responses.responses.values_mut() {
+            if let RefOr::T(r) = response {
+                r.headers.insert(
+                    "Deprecation".to_owned(),
+                    string_header("RFC 9745 date this route was deprecated, `@<unix-seconds>`."),
+                );
+                r.headers.insert(
+                    "Sunset".to_owned(),
+                    string_header("RFC 8594 HTTP-date from which this route answers 410 Gone."),
+                );
+                r.headers.insert(
+                    "Link".to_owned(),
+                    string_header(
+                        "`rel=\"deprecation\"` (the calendar) and `rel=\"successor-version\"`.",
+                    ),
+                );
             }
         }
     }

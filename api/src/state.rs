@@ -5,6 +5,7 @@ use std::sync::Arc;
 use docintel_backend::Backend;
 
 use crate::auth::KeyCache;
+use crate::deprecation::{Clock, system_clock};
 use crate::pagination::PageTokens;
 
 #[derive(Clone)]
@@ -12,6 +13,8 @@ pub struct AppState {
     pub backend: Backend,
     pub page_tokens: Arc<PageTokens>,
     pub keys: Arc<KeyCache>,
+    /// Decides when deprecated routes are past their sunset.
+    pub clock: Clock,
 }
 
 impl AppState {
@@ -21,6 +24,7 @@ impl AppState {
         Ok(Self {
             page_tokens: Arc::new(PageTokens::new(&secret)),
             keys: Arc::new(KeyCache::default()),
+            clock: system_clock(),
             backend,
         })
     }

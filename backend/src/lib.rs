@@ -217,6 +217,18 @@ impl Backend {
             .await
     }
 
+    /// Offset pagination for the legacy API: a page and the tenant's total.
+    pub async fn list_offset(
+        &self,
+        tenant: TenantId,
+        offset: u64,
+        limit: u32,
+    ) -> Result<(Vec<Document>, u64)> {
+        self.store
+            .list_documents_offset(tenant, offset, limit)
+            .await
+    }
+
     pub async fn text(&self, tenant: TenantId, id: DocumentId) -> Result<Option<String>> {
         self.store.get_text(tenant, id).await
     }

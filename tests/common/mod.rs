@@ -10,6 +10,11 @@ use docintel_backend::{Backend, Config, WorkerConfig, WorkerPool};
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 
+#[path = "pdf.rs"]
+mod pdf_builder;
+#[allow(unused_imports)]
+pub use pdf_builder::{pdf, pdf_pages};
+
 pub struct TestServer {
     pub base: String,
     pub key: String,
@@ -26,6 +31,14 @@ impl TestServer {
 
     /// Starts a server whose config `tweak` may change (e.g. a small upload limit).
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        Self::start_full(tweak, |_| {}).await
+    }
+
+    /// Starts a server with a changed config and application state (e.g. a fixed clock).
+    pub async fn start_full(
+        tweak: impl FnOnce(&mut Config),
+        tweak_state: impl FnOnce(&mut AppState),
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::new(dir.path());
         config.workers = WorkerConfig {
@@ -37,7 +50,8 @@ impl TestServer {
         let backend = Backend::open(config).await.expect("open backend");
         let key = backend.create_key("acme").await.expect("key");
         let workers = backend.start_workers().await.expect("workers");
-        let state = AppState::new(backend.clone()).await.expect("state");
+        let mut state = AppState::new(backend.clone()).await.expect("state");
+        tweak_state(&mut state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -157,56 +171,6 @@ pub async fn assert_problem(r: Response, status: StatusCode, code: &str) -> Valu
     assert!(!v["title"].as_str().unwrap().is_empty());
     assert!(!v["detail"].as_str().unwrap().is_empty());
     v
-}
-
-/// A real one-page PDF with a text layer, one line per entry.
-pub fn pdf(lines: &[&str]) -> Vec<u8> {
-    pdf_pages(&[lines])
-}
-
-pub fn pdf_pages(pages: &[&[&str]]) -> Vec<u8> {
-    use lopdf::content::{Content, Operation};
-    use lopdf::{Document, Object, Stream, dictionary};
-
-    let mut doc = Document::with_version("1.5");
-    let pages_id = doc.new_object_id();
-    let font_id = doc.add_object(dictionary! {
-        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
-    });
-    let resources_id = doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font_id } });
-    let mut kids = Vec::new();
-    for lines in pages {
-        let mut ops = vec![
-            Operation::new("BT", vec![]),
-            Operation::new("Tf", vec!["F1".into(), 12.into()]),
-            Operation::new("Td", vec![72.into(), 760.into()]),
-        ];
-        for line in *lines {
-            ops.push(Operation::new("Tj", vec![Object::string_literal(*line)]));
-            ops.push(Operation::new("Td", vec![0.into(), (-16).into()]));
-        }
-        ops.push(Operation::new("ET", vec![]));
-        let content = Content { operations: ops };
-        let content_id = doc.add_object(Stream::new(dictionary! {}, content.encode().unwrap()));
-        let page_id = doc.add_object(dictionary! {
-            "Type" => "Page", "Parent" => pages_id, "Contents" => content_id,
-        });
-        kids.push(page_id.into());
-    }
-    let count = kids.len() as i64;
-    doc.objects.insert(
-        pages_id,
-        Object::Dictionary(dictionary! {
-            "Type" => "Pages", "Kids" => kids, "Count" => count,
-            "Resources" => resources_id,
-            "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-        }),
-    );
-    let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-    doc.trailer.set("Root", catalog_id);
-    let mut out = Vec::new();
-    doc.save_to(&mut out).unwrap();
-    out
 }
 
 /// The smallest valid PNG (1×1, grey).

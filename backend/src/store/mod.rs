@@ -73,6 +73,13 @@ pub trait Store: Send + Sync + 'static {
         after: Option<DocumentId>,
         limit: u32,
     ) -> Result<Page>;
+    /// Offset pagination (the legacy v1 listing), newest first, with the total count.
+    async fn list_documents_offset(
+        &self,
+        tenant: TenantId,
+        offset: u64,
+        limit: u32,
+    ) -> Result<(Vec<Document>, u64)>;
     /// `Ok(None)` when the document exists but has no text yet.
     async fn get_text(&self, tenant: TenantId, id: DocumentId) -> Result<Option<String>>;
     /// Deletes the document (and its text and job); returns its blob key.

@@ -266,6 +266,36 @@ impl Store for SqliteStore {
         Ok(Page { items, next_after })
     }
 
+    async fn list_documents_offset(
+        &self,
+        tenant: TenantId,
+        offset: u64,
+        limit: u32,
+    ) -> Result<(Vec<Document>, u64)> {
+        let tenant = tenant.0.to_string();
+        let mut tx = self.pool.begin().await?;
+        // One read transaction, so the total and the page agree.
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM documents WHERE tenant_id = ?1")
+            .bind(&tenant)
+            .fetch_one(&mut *tx)
+            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {DOC_COLUMNS} FROM documents WHERE tenant_id = ?1 \
+             ORDER BY id DESC LIMIT ?2 OFFSET ?3"
+        ))
+        .bind(&tenant)
+        .bind(i64::from(limit))
+        .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let docs = rows
+            .iter()
+            .map(document_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        Ok((docs, total as u64))
+    }
+
     async fn get_text(&self, tenant: TenantId, id: DocumentId) -> Result<Option<String>> {
         Ok(sqlx::query_scalar(
             "SELECT t.text FROM document_texts t JOIN documents d ON d.id = t.document_id \

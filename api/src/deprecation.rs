@@ -1,0 +1,182 @@
+//! The deprecation calendar: one table that is the single source of every deprecation's
+//! dates. The response headers, the 410 after sunset, `openapi/v1.json` and
+//! `deprecations.md` all follow it (and tests hold them to it).
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use time::macros::date;
+use time::{Date, OffsetDateTime};
+
+use crate::error::PendingProblem;
+use crate::state::AppState;
+
+/// One deprecated part of the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deprecation {
+    /// Anchor of this deprecation's section in `deprecations.md`.
+    pub anchor: &'static str,
+    /// Every route under this path prefix is deprecated.
+    pub prefix: &'static str,
+    /// The prefix of the successor routes (same paths below it).
+    pub successor_prefix: &'static str,
+    /// From this day (00:00 UTC) the routes are deprecated.
+    pub deprecated: Date,
+    /// From this day (00:00 UTC) the routes answer 410 Gone.
+    pub sunset: Date,
+}
+
+pub const DEPRECATIONS: &[Deprecation] = &[Deprecation {
+    anchor: "v1",
+    prefix: "/v1",
+    successor_prefix: "/v2",
+    deprecated: date!(2026 - 06 - 01),
+    sunset: date!(2027 - 06 - 01),
+}];
+
+/// Where the human calendar is served (and the `Link rel="deprecation"` points).
+pub const CALENDAR_PATH: &str = "/deprecations.md";
+pub const CALENDAR: &str = include_str!("../../deprecations.md");
+
+/// The clock deciding whether a sunset has passed; injectable so tests need not wait.
+pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(OffsetDateTime::now_utc)
+}
+
+impl Deprecation {
+    pub fn for_path(path: &str) -> Option<&'static Deprecation> {
+        DEPRECATIONS.iter().find(|d| {
+            path.strip_prefix(d.prefix)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+    }
+
+    /// `Deprecation` header value: an RFC 9745 structured-field date, `@<unix seconds>`.
+    pub fn deprecation_header(&self) -> String {
+        format!(
+            "@{}",
+            self.deprecated.midnight().assume_utc().unix_timestamp()
+        )
+    }
+
+    /// `Sunset` header value: an RFC 8594 HTTP-date (IMF-fixdate).
+    pub fn sunset_header(&self) -> String {
+        httpdate::fmt_http_date(self.sunset.midnight().assume_utc().into())
+    }
+
+    pub fn sunset_passed(&self, now: OffsetDateTime) -> bool {
+        now >= self.sunset.midnight().assume_utc()
+    }
+
+    /// The successor of a concrete request path.
+    pub fn successor(&self, path: &str) -> String {
+        format!(
+            "{}{}",
+            self.successor_prefix,
+            path.strip_prefix(self.prefix).unwrap_or_default()
+        )
+    }
+
+    pub fn link_header(&self, path: &str) -> String {
+        format!(
+            "<{CALENDAR_PATH}#{}>; rel=\"deprecation\"; type=\"text/markdown\", <{}>; rel=\"successor-version\"",
+            self.anchor,
+            self.successor(path)
+        )
+    }
+}
+
+/// For deprecated routes: answers 410 after the sunset; otherwise adds the deprecation
+/// headers to every response (errors included) and renders errors in the legacy
+/// `{"error": "…"}` shape instead of a problem document.
+pub async fn deprecated_routes(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path().to_owned();
+    let Some(dep) = Deprecation::for_path(&path) else {
+        return next.run(req).await;
+    };
+    let mut response = if dep.sunset_passed((state.clock)()) {
+        let mut r = StatusCode::GONE.into_response();
+        r.extensions_mut().insert(PendingProblem {
+            status: StatusCode::GONE,
+            code: "gone",
+            detail: format!(
+                "{} was switched off on {} (see {CALENDAR_PATH}#{}); use {} instead",
+                dep.prefix,
+                dep.sunset,
+                dep.anchor,
+                dep.successor(&path)
+            ),
+        });
+        r
+    } else {
+        let mut r = next.run(req).await;
+        if let Some(p) = r.extensions_mut().remove::<PendingProblem>() {
+            legacy_error(&mut r, &p.detail);
+        }
+        r
+    };
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("deprecation", dep.deprecation_header()),
+        ("sunset", dep.sunset_header()),
+        ("link", dep.link_header(&path)),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    }
+    response
+}
+
+fn legacy_error(response: &mut Response, message: &str) {
+    let body = serde_json::json!({ "error": message }).to_string();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response.headers_mut().remove(header::CONTENT_LENGTH);
+    *response.body_mut() = axum::body::Body::from(body);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_values_follow_the_rfcs() {
+        let d = DEPRECATIONS[0];
+        assert_eq!(d.deprecation_header(), "@1780272000");
+        assert_eq!(d.sunset_header(), "Tue, 01 Jun 2027 00:00:00 GMT");
+        assert!(d.sunset >= d.deprecated);
+        assert_eq!(d.successor("/v1/documents/abc"), "/v2/documents/abc");
+        assert_eq!(
+            d.link_header("/v1/documents"),
+            "</deprecations.md#v1>; rel=\"deprecation\"; type=\"text/markdown\", </v2/documents>; rel=\"successor-version\""
+        );
+    }
+
+    #[test]
+    fn prefixes_match_whole_segments() {
+        assert!(Deprecation::for_path("/v1/documents").is_some());
+        assert!(Deprecation::for_path("/v1").is_some());
+        assert!(Deprecation::for_path("/v10/documents").is_none());
+        assert!(Deprecation::for_path("/v2/documents").is_none());
+    }
+
+    #[test]
+    fn sunset_is_inclusive_at_midnight_utc() {
+        let d = DEPRECATIONS[0];
+        let midnight = d.sunset.midnight().assume_utc();
+        assert!(!d.sunset_passed(midnight - time::Duration::seconds(1)));
+        assert!(d.sunset_passed(midnight));
+    }
+}

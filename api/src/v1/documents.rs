@@ -1,0 +1,236 @@
+//! Legacy `/documents`: multipart upload, flat documents with inline text, offset pages.
+//! Every handler calls the same backend as v2 and renders through the v2 view.
+
+use axum::Json;
+use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use docintel_backend::model::DocumentStatus as Status;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::views::{LegacyDocument, LegacyDocumentList, LegacyError};
+use crate::auth::Auth;
+use crate::error::ApiError;
+use crate::extract::{IdPath, Query};
+use crate::state::AppState;
+use crate::v2::views::DocumentView;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(upload_document, list_documents))
+        .routes(routes!(get_document))
+        // The upload streams into a size-checked blob; the default 2 MB cap on multipart
+        // bodies would otherwise refuse documents v2 accepts.
+        .layer(DefaultBodyLimit::disable())
+}
+
+/// Room for multipart boundaries and part headers around the file itself.
+const MULTIPART_OVERHEAD: u64 = 64 * 1024;
+
+fn multipart_error(e: MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge(0)
+    } else {
+        ApiError::bad_request("invalid_multipart", e.body_text())
+    }
+}
+
+/// The upload form: one part named `file`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct UploadForm {
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// Upload a document (deprecated)
+///
+/// A `multipart/form-data` body with exactly one part, named `file`, carrying a file name.
+#[utoipa::path(
+    post,
+    path = "/documents",
+    tag = "documents",
+    request_body(content((UploadForm = "multipart/form-data"))),
+    responses(
+        (status = 201, description = "Stored and queued.", body = LegacyDocument,
+            headers(("Location" = String, description = "The document's URL."))),
+        (status = 400, description = "No `file` part, several, another field, an empty file, or no file name.", body = LegacyError),
+        (status = 401, description = "Missing or invalid API key.", body = LegacyError),
+        (status = 413, description = "File over the size limit.", body = LegacyError),
+        (status = 415, description = "Unsupported document type.", body = LegacyError),
+    ),
+)]
+async fn upload_document(
+    State(state): State<AppState>,
+    Auth(tenant): Auth,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, ApiError> {
+    let mut multipart = multipart.map_err(|e| {
+        ApiError::bad_request(
+            "invalid_multipart",
+            format!(
+                "send a multipart/form-data body with a `file` part ({})",
+                e.body_text()
+            ),
+        )
+    })?;
+    let limit = state.backend.config().max_upload_bytes;
+    let declared_len = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared_len.is_some_and(|n| n > limit + MULTIPART_OVERHEAD) {
+        return Err(ApiError::PayloadTooLarge(limit));
+    }
+    let mut file = None;
+    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
+        match field.name() {
+            Some("file") if file.is_some() => {
+                return Err(ApiError::bad_request(
+                    "invalid_multipart",
+                    "send exactly one `file` part",
+                ));
+            }
+            Some("file") => {
+                let filename = field.file_name().map(str::to_owned).ok_or_else(|| {
+                    ApiError::bad_request("invalid_filename", "the `file` part has no file name")
+                })?;
+                docintel_backend::validate_filename(&filename)?;
+                let mut upload = state.backend.begin_upload().await?;
+                while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                    upload.write(&chunk).await?;
+                }
+                file = Some((filename, upload));
+            }
+            other => {
+                return Err(ApiError::bad_request(
+                    "invalid_multipart",
+                    format!(
+                        "unexpected form field {:?}: send the document as a part named `file`",
+                        other.unwrap_or_default()
+                    ),
+                ));
+            }
+        }
+    }
+    let (filename, upload) = file
+        .ok_or_else(|| ApiError::bad_request("invalid_multipart", "no `file` part in the form"))?;
+    // Browsers derive a part's type from the file extension, so v1 never treated it as a
+    // claim about the bytes; detection alone decides.
+    let doc = state
+        .backend
+        .submit(tenant.id, &filename, None, upload)
+        .await?;
+    let id = doc.id;
+    let legacy = LegacyDocument::from_v2(DocumentView::from(doc), None);
+    let loc = HeaderValue::from_str(&format!("{}/documents/{id}", super::PREFIX))
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    Ok((StatusCode::CREATED, [(header::LOCATION, loc)], Json(legacy)).into_response())
+}
+
+/// The legacy view of a document, with its text inline once processed.
+async fn legacy(
+    state: &AppState,
+    doc: docintel_backend::model::Document,
+) -> Result<LegacyDocument, ApiError> {
+    let text = if doc.status == Status::Processed {
+        state.backend.text(doc.tenant_id, doc.id).await?
+    } else {
+        None
+    };
+    Ok(LegacyDocument::from_v2(DocumentView::from(doc), text))
+}
+
+/// Get a document (deprecated)
+#[utoipa::path(
+    get,
+    path = "/documents/{id}",
+    tag = "documents",
+    params(("id" = String, Path, description = "The document id.")),
+    responses(
+        (status = 200, description = "The document, text inline.", body = LegacyDocument),
+        (status = 400, description = "Malformed id.", body = LegacyError),
+        (status = 401, description = "Missing or invalid API key.", body = LegacyError),
+        (status = 404, description = "No such document.", body = LegacyError),
+    ),
+)]
+async fn get_document(
+    State(state): State<AppState>,
+    Auth(tenant): Auth,
+    IdPath(id): IdPath,
+) -> Result<Json<LegacyDocument>, ApiError> {
+    let doc = state
+        .backend
+        .document(tenant.id, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no document with id {id}")))?;
+    Ok(Json(legacy(&state, doc).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LegacyListParams {
+    /// Page number, from 1 (default 1).
+    #[param(minimum = 1)]
+    pub page: Option<u64>,
+    /// Documents per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<u32>,
+}
+
+/// List documents (deprecated)
+///
+/// Offset pagination, newest first, with the total count.
+#[utoipa::path(
+    get,
+    path = "/documents",
+    tag = "documents",
+    params(LegacyListParams),
+    responses(
+        (status = 200, description = "A page of documents.", body = LegacyDocumentList),
+        (status = 400, description = "Bad page or per_page.", body = LegacyError),
+        (status = 401, description = "Missing or invalid API key.", body = LegacyError),
+    ),
+)]
+async fn list_documents(
+    State(state): State<AppState>,
+    Auth(tenant): Auth,
+    Query(params): Query<LegacyListParams>,
+) -> Result<Json<LegacyDocumentList>, ApiError> {
+    let page = params.page.unwrap_or(1);
+    let per_page = params.per_page.unwrap_or(20);
+    if page == 0 {
+        return Err(ApiError::bad_request(
+            "invalid_parameter",
+            "page starts at 1",
+        ));
+    }
+    if !(1..=100).contains(&per_page) {
+        return Err(ApiError::bad_request(
+            "invalid_parameter",
+            "per_page must be between 1 and 100",
+        ));
+    }
+    let offset = (page - 1)
+        .checked_mul(u64::from(per_page))
+        .ok_or_else(|| ApiError::bad_request("invalid_parameter", "page is too large"))?;
+    let (docs, total) = state
+        .backend
+        .list_offset(tenant.id, offset, per_page)
+        .await?;
+    let mut documents = Vec::with_capacity(docs.len());
+    for doc in docs {
+        documents.push(legacy(&state, doc).await?);
+    }
+    Ok(Json(LegacyDocumentList {
+        documents,
+        page,
+        per_page,
+        total,
+    }))
+}

@@ -1,0 +1,33 @@
+//! API version 1, deprecated: the legacy shapes as an adapter over the v2 views. Its
+//! dates live in [`crate::deprecation::DEPRECATIONS`].
+
+pub mod documents;
+pub mod views;
+
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::openapi::Common;
+use crate::state::AppState;
+
+pub const PREFIX: &str = "/v1";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "docintel API (legacy v1)",
+        version = "1.0.0",
+        description = "Deprecated: use v2. Every response carries `Deprecation`, `Sunset` and \
+                       `Link` headers; after the sunset every route answers 410 Gone. \
+                       See /deprecations.md for the calendar and the v1→v2 mapping.",
+        license(name = "Apache-2.0"),
+    ),
+    tags((name = "documents", description = "Legacy document routes.")),
+    components(schemas(crate::error::Problem)),
+    modifiers(&Common),
+)]
+struct V1Doc;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(V1Doc::openapi()).nest(PREFIX, documents::router())
+}

@@ -1,0 +1,61 @@
+//! The legacy v1 shapes: flat transformations of the v2 views, never built from the
+//! backend directly.
+
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
+
+use crate::v2::views::{DocumentStatus, DocumentView};
+
+/// A document in the legacy flat shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LegacyDocument {
+    pub id: String,
+    pub filename: String,
+    /// `queued`, `processing`, `processed` or `failed`.
+    pub status: String,
+    /// The classifier's label; null until classified.
+    pub label: Option<String>,
+    /// The classifier's confidence, 0 to 1; null until classified.
+    pub confidence: Option<f64>,
+    /// The extracted text, inline; null until processed.
+    pub text: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+impl LegacyDocument {
+    pub fn from_v2(view: DocumentView, text: Option<String>) -> Self {
+        let status = match view.status {
+            DocumentStatus::Queued => "queued",
+            DocumentStatus::Processing => "processing",
+            DocumentStatus::Processed => "processed",
+            DocumentStatus::Failed => "failed",
+        };
+        Self {
+            id: view.id.to_string(),
+            filename: view.filename,
+            status: status.to_owned(),
+            label: view.classification.as_ref().map(|c| c.label.clone()),
+            confidence: view.classification.as_ref().map(|c| c.confidence),
+            text,
+            created_at: view.created_at.format(&Rfc3339).unwrap_or_default(),
+        }
+    }
+}
+
+/// A page of the legacy offset listing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LegacyDocumentList {
+    pub documents: Vec<LegacyDocument>,
+    pub page: u64,
+    pub per_page: u32,
+    /// All of the caller's documents, across pages.
+    pub total: u64,
+}
+
+/// The legacy error body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LegacyError {
+    pub error: String,
+}

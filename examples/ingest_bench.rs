@@ -1,0 +1,100 @@
+//! Upload→processed benchmark against a running server (use a release build):
+//!
+//! ```sh
+//! cargo run --release --example ingest_bench -- http://127.0.0.1:8080 $KEY 200
+//! ```
+//!
+//! Sequential: uploads one 1-page text PDF at a time and polls it (every 200 µs) until it
+//! is processed; reports the median and p99 of upload-to-processed. Then concurrent: N
+//! uploads 16 at a time, reporting documents per second until all are processed.
+
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use serde_json::Value;
+
+#[path = "../tests/common/pdf.rs"]
+mod pdf;
+
+fn pct(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+async fn wait(client: &reqwest::Client, base: &str, key: &str, id: &str) -> Value {
+    loop {
+        let v: Value = client
+            .get(format!("{base}/v2/documents/{id}"))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        if v["status"] == "processed" || v["status"] == "failed" {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_micros(200)).await;
+    }
+}
+
+async fn upload(client: &reqwest::Client, base: &str, key: &str, body: Vec<u8>) -> String {
+    let r = client
+        .post(format!("{base}/v2/documents?filename=bench.pdf"))
+        .bearer_auth(key)
+        .body(body)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(r.status(), 202);
+    r.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned()
+}
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let base = args.next().expect("usage: ingest_bench URL KEY [N]");
+    let key = args.next().expect("usage: ingest_bench URL KEY [N]");
+    let n: usize = args.next().map_or(200, |s| s.parse().expect("N"));
+    let client = reqwest::Client::new();
+    let body = pdf::pdf(&[
+        "INVOICE 2026-117",
+        "Total due: 1,250.00 EUR",
+        "Payable within 30 days",
+    ]);
+
+    let mut lat = Vec::with_capacity(n);
+    for _ in 0..n {
+        let start = Instant::now();
+        let id = upload(&client, &base, &key, body.clone()).await;
+        let v = wait(&client, &base, &key, &id).await;
+        assert_eq!(v["status"], "processed", "{v}");
+        lat.push(start.elapsed());
+    }
+    lat.sort();
+    println!(
+        "sequential upload→processed, {n} docs of {} bytes: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms",
+        body.len(),
+        pct(&lat, 0.5).as_secs_f64() * 1e3,
+        pct(&lat, 0.9).as_secs_f64() * 1e3,
+        pct(&lat, 0.99).as_secs_f64() * 1e3,
+    );
+
+    let start = Instant::now();
+    let ids: Vec<String> =
+        futures_util::stream::iter((0..n).map(|_| upload(&client, &base, &key, body.clone())))
+            .buffer_unordered(16)
+            .collect()
+            .await;
+    for id in &ids {
+        wait(&client, &base, &key, id).await;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "concurrent ingest (16 in flight): {n} docs processed in {secs:.2} s = {:.0} docs/s",
+        n as f64 / secs
+    );
+}
