@@ -299,7 +299,7 @@ async fn bad_multipart_uploads_store_nothing() {
 #[tokio::test]
 async fn v1_answers_410_after_its_sunset() {
     let sunset = DEPRECATIONS[0].sunset.midnight().assume_utc();
-    let after = TestServer::start_full(|_| {}, |st| st.clock = Arc::new(move || sunset)).await;
+    let after = TestServer::start_full(|_| {}, |st| st.with_clock(Arc::new(move || sunset))).await;
     let id = after.upload_ok("a.txt", "still here".into()).await;
     let routes = [
         (
@@ -352,7 +352,7 @@ async fn v1_answers_410_after_its_sunset() {
     // One second before the sunset v1 still works.
     let before = TestServer::start_full(
         |_| {},
-        |st| st.clock = Arc::new(move || sunset - time::Duration::seconds(1)),
+        |st| st.with_clock(Arc::new(move || sunset - time::Duration::seconds(1))),
     )
     .await;
     let r = before.get("/v1/documents").send().await.unwrap();

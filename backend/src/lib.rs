@@ -49,12 +49,14 @@ impl Config {
     }
 }
 
-/// The backend: cheap to clone, shared by every request handler.
+/// The backend: one `Arc`, cheap to clone, shared by every request handler.
 #[derive(Clone)]
-pub struct Backend {
+pub struct Backend(Arc<Inner>);
+
+struct Inner {
     store: Arc<dyn Store>,
     blobs: LocalBlobs,
-    config: Arc<Config>,
+    config: Config,
     wake: Arc<Notify>,
 }
 
@@ -69,23 +71,23 @@ impl Backend {
         std::fs::create_dir_all(&config.data_dir)?;
         let store = SqliteStore::open(&config.data_dir.join("docintel.db")).await?;
         let blobs = LocalBlobs::open(config.data_dir.join("blobs"))?;
-        Ok(Self {
+        Ok(Self(Arc::new(Inner {
             store: Arc::new(store),
             blobs,
-            config: Arc::new(config),
+            config,
             wake: Arc::new(Notify::new()),
-        })
+        })))
     }
 
     pub fn config(&self) -> &Config {
-        &self.config
+        &self.0.config
     }
 
     /// Starts the in-process worker pool. In the embedded mode one process owns the data
     /// folder, so any job still marked running belongs to a process that died: it is
     /// released at once instead of waiting for its lease to expire.
     pub async fn start_workers(&self) -> Result<WorkerPool> {
-        let released = self.store.release_all_leases().await?;
+        let released = self.0.store.release_all_leases().await?;
         if released > 0 {
             info!(released, "resuming jobs interrupted by an earlier stop");
         }
@@ -96,10 +98,10 @@ impl Backend {
     /// when their lease expires (the multi-process rule).
     pub fn start_workers_keeping_leases(&self) -> WorkerPool {
         let workers = Arc::new(jobs::Workers {
-            store: self.store.clone(),
-            blobs: self.blobs.clone(),
-            config: self.config.workers.clone(),
-            wake: self.wake.clone(),
+            store: self.0.store.clone(),
+            blobs: self.0.blobs.clone(),
+            config: self.0.config.workers.clone(),
+            wake: self.0.wake.clone(),
         });
         let mut tasks = JoinSet::new();
         workers.spawn(&mut tasks);
@@ -111,7 +113,7 @@ impl Backend {
     /// Creates the default tenant and its first key when the store has no tenant yet;
     /// returns the key, which is never shown again.
     pub async fn ensure_default_tenant(&self) -> Result<Option<String>> {
-        if self.store.tenant_count().await? > 0 {
+        if self.0.store.tenant_count().await? > 0 {
             return Ok(None);
         }
         self.create_key(DEFAULT_TENANT).await.map(Some)
@@ -119,19 +121,20 @@ impl Backend {
 
     /// Issues a new API key for `tenant`, creating the tenant if it does not exist.
     pub async fn create_key(&self, tenant: &str) -> Result<String> {
-        let tenant = match self.store.tenant_by_name(tenant).await? {
+        let tenant = match self.0.store.tenant_by_name(tenant).await? {
             Some(t) => t,
-            None => self.store.create_tenant(tenant).await?,
+            None => self.0.store.create_tenant(tenant).await?,
         };
         let key = keys::generate();
-        self.store
+        self.0
+            .store
             .add_api_key(tenant.id, &keys::hash(&key), keys::display_prefix(&key))
             .await?;
         Ok(key)
     }
 
     pub async fn authenticate(&self, key: &str) -> Result<Option<Tenant>> {
-        self.store.tenant_for_key(&keys::hash(key)).await
+        self.0.store.tenant_for_key(&keys::hash(key)).await
     }
 
     /// A random secret persisted under `name`, the same across restarts.
@@ -139,6 +142,7 @@ impl Backend {
         let mut fresh = [0u8; 32];
         rand::rng().fill_bytes(&mut fresh);
         let stored = self
+            .0
             .store
             .setting_or_init(&format!("secret.{name}"), &hex::encode(fresh))
             .await?;
@@ -149,7 +153,7 @@ impl Backend {
 
     /// Starts receiving an upload; feed it with [`PendingBlob::write`], then [`Self::submit`].
     pub async fn begin_upload(&self) -> Result<PendingBlob> {
-        self.blobs.begin(self.config.max_upload_bytes).await
+        self.0.blobs.begin(self.0.config.max_upload_bytes).await
     }
 
     /// Checks the bytes' type (against `declared`, when the client named a supported type),
@@ -177,7 +181,7 @@ impl Backend {
         }
         let id = Uuid::now_v7();
         let blob_key = format!("{}/{}", tenant.0.simple(), id.simple());
-        upload.commit(&self.blobs, &blob_key).await?;
+        upload.commit(&self.0.blobs, &blob_key).await?;
         let new = NewDocument {
             id,
             tenant_id: tenant,
@@ -188,21 +192,21 @@ impl Backend {
             blob_key: blob_key.clone(),
             created_at: OffsetDateTime::now_utc(),
         };
-        match self.store.insert_document(&new).await {
+        match self.0.store.insert_document(&new).await {
             Ok(doc) => {
-                self.wake.notify_one();
+                self.0.wake.notify_one();
                 Ok(doc)
             }
             Err(e) => {
                 // Without its row the blob is unreachable: remove it.
-                let _ = self.blobs.delete(&blob_key).await;
+                let _ = self.0.blobs.delete(&blob_key).await;
                 Err(e)
             }
         }
     }
 
     pub async fn document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>> {
-        self.store.get_document(tenant, id).await
+        self.0.store.get_document(tenant, id).await
     }
 
     pub async fn list(
@@ -212,7 +216,8 @@ impl Backend {
         after: Option<DocumentId>,
         limit: u32,
     ) -> Result<Page> {
-        self.store
+        self.0
+            .store
             .list_documents(tenant, filter, after, limit)
             .await
     }
@@ -224,20 +229,21 @@ impl Backend {
         offset: u64,
         limit: u32,
     ) -> Result<(Vec<Document>, u64)> {
-        self.store
+        self.0
+            .store
             .list_documents_offset(tenant, offset, limit)
             .await
     }
 
     pub async fn text(&self, tenant: TenantId, id: DocumentId) -> Result<Option<String>> {
-        self.store.get_text(tenant, id).await
+        self.0.store.get_text(tenant, id).await
     }
 
     /// Deletes a document and its blob; false when there was no such document.
     pub async fn delete(&self, tenant: TenantId, id: DocumentId) -> Result<bool> {
-        match self.store.delete_document(tenant, id).await? {
+        match self.0.store.delete_document(tenant, id).await? {
             Some(blob_key) => {
-                self.blobs.delete(&blob_key).await?;
+                self.0.blobs.delete(&blob_key).await?;
                 Ok(true)
             }
             None => Ok(false),
@@ -245,16 +251,16 @@ impl Backend {
     }
 
     pub async fn queue_depth(&self) -> Result<u64> {
-        self.store.queue_depth().await
+        self.0.store.queue_depth().await
     }
 
     /// For tests and tools that need the raw store (e.g. to simulate a dead worker).
     pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
+        &self.0.store
     }
 
     pub fn blobs(&self) -> &LocalBlobs {
-        &self.blobs
+        &self.0.blobs
     }
 }
 

@@ -31,13 +31,13 @@ impl TestServer {
 
     /// Starts a server whose config `tweak` may change (e.g. a small upload limit).
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
-        Self::start_full(tweak, |_| {}).await
+        Self::start_full(tweak, |s| s).await
     }
 
     /// Starts a server with a changed config and application state (e.g. a fixed clock).
     pub async fn start_full(
         tweak: impl FnOnce(&mut Config),
-        tweak_state: impl FnOnce(&mut AppState),
+        tweak_state: impl FnOnce(AppState) -> AppState,
     ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::new(dir.path());
@@ -50,8 +50,7 @@ impl TestServer {
         let backend = Backend::open(config).await.expect("open backend");
         let key = backend.create_key("acme").await.expect("key");
         let workers = backend.start_workers().await.expect("workers");
-        let mut state = AppState::new(backend.clone()).await.expect("state");
-        tweak_state(&mut state);
+        let state = tweak_state(AppState::new(backend.clone()).await.expect("state"));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
