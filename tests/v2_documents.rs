@@ -587,3 +587,85 @@ async fn multi_page_pdfs_count_their_pages() {
         "{text:?}"
     );
 }
+
+#[tokio::test]
+async fn idempotency_keys_make_uploads_safe_to_retry() {
+    let s = TestServer::start().await;
+    let post = |key: &'static str, body: &'static str| {
+        s.client
+            .post(s.url("/v2/documents?filename=a.txt"))
+            .bearer_auth(&s.key)
+            .header("idempotency-key", key)
+            .body(body)
+            .send()
+    };
+    let first = post("key-1", "same body").await.unwrap();
+    assert_eq!(first.status(), StatusCode::ACCEPTED);
+    assert!(!first.headers().contains_key("idempotent-replayed"));
+    let location = first.headers()["location"].clone();
+    let first: Value = first.json().await.unwrap();
+
+    let again = post("key-1", "same body").await.unwrap();
+    assert_eq!(again.status(), StatusCode::ACCEPTED);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.headers()["location"], location);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again, first, "the first response, replayed");
+
+    let other = post("key-1", "another body").await.unwrap();
+    assert_problem(
+        other,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency_key_reused",
+    )
+    .await;
+    let bad = post("has space", "x").await.unwrap();
+    assert_problem(bad, StatusCode::BAD_REQUEST, "invalid_idempotency_key").await;
+
+    // Without a key, or with a new key, a new document each time.
+    post("key-2", "same body").await.unwrap();
+    s.upload_ok("a.txt", "same body".into()).await;
+    assert_eq!(s.document_count().await, 3);
+
+    // Another tenant's identical key is its own.
+    let other_key = s.backend.create_key("globex").await.unwrap();
+    let r = s
+        .client
+        .post(s.url("/v2/documents?filename=a.txt"))
+        .bearer_auth(&other_key)
+        .header("idempotency-key", "key-1")
+        .body("same body")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    assert!(!r.headers().contains_key("idempotent-replayed"));
+}
+
+#[tokio::test]
+async fn concurrent_requests_with_one_key_create_one_document() {
+    let s = TestServer::start().await;
+    let requests = (0..50).map(|_| {
+        s.client
+            .post(s.url("/v2/documents?filename=race.pdf"))
+            .bearer_auth(&s.key)
+            .header("idempotency-key", "race")
+            .body(pdf(&["race"]))
+            .send()
+    });
+    let responses = futures_util::future::join_all(requests).await;
+    let mut ids = std::collections::HashSet::new();
+    for r in responses {
+        let r = r.unwrap();
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+        ids.insert(
+            r.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    assert_eq!(ids.len(), 1);
+    assert_eq!(s.document_count().await, 1);
+    assert_eq!(s.blob_files().len(), 1);
+}

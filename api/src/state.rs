@@ -16,6 +16,7 @@ pub struct Shared {
     pub backend: Backend,
     pub page_tokens: PageTokens,
     pub keys: KeyCache,
+    pub idempotency: crate::v2::idempotency::KeyLocks,
     /// Decides when deprecated routes are past their sunset.
     pub clock: Clock,
 }
@@ -27,6 +28,7 @@ impl AppState {
         Ok(Self(Arc::new(Shared {
             page_tokens: PageTokens::new(&secret),
             keys: KeyCache::default(),
+            idempotency: Default::default(),
             clock: system_clock(),
             backend,
         })))
@@ -38,12 +40,14 @@ impl AppState {
             backend,
             page_tokens,
             keys,
+            idempotency,
             ..
         } = Arc::try_unwrap(self.0).unwrap_or_else(|_| unreachable!("state is not shared yet"));
         Self(Arc::new(Shared {
             backend,
             page_tokens,
             keys,
+            idempotency,
             clock,
         }))
     }

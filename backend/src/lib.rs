@@ -30,6 +30,8 @@ use store::{NewDocument, SqliteStore, Store};
 /// Largest accepted upload unless configured otherwise: 50 MiB.
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 50 * 1024 * 1024;
 pub const DEFAULT_TENANT: &str = "default";
+/// How long a response is kept for its `Idempotency-Key`.
+pub const IDEMPOTENCY_TTL: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -248,6 +250,32 @@ impl Backend {
             }
             None => Ok(false),
         }
+    }
+
+    /// The response kept for an idempotency key (kept [`IDEMPOTENCY_TTL`]).
+    pub async fn idempotent_response(
+        &self,
+        tenant: TenantId,
+        key: &str,
+    ) -> Result<Option<store::StoredResponse>> {
+        let now = OffsetDateTime::now_utc();
+        self.0
+            .store
+            .idempotent_response(tenant, key, now - IDEMPOTENCY_TTL)
+            .await
+    }
+
+    pub async fn remember_response(
+        &self,
+        tenant: TenantId,
+        key: &str,
+        response: &store::StoredResponse,
+    ) -> Result<()> {
+        let now = OffsetDateTime::now_utc();
+        self.0
+            .store
+            .store_idempotent_response(tenant, key, response, now, now - IDEMPOTENCY_TTL)
+            .await
     }
 
     pub async fn queue_depth(&self) -> Result<u64> {

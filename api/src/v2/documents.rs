@@ -14,11 +14,14 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::idempotency;
 use super::views::{DocumentPage, DocumentStatus, DocumentView};
 use crate::auth::Auth;
 use crate::error::{ApiError, Problem};
 use crate::extract::{IdPath, Query};
 use crate::state::AppState;
+use docintel_backend::store::StoredResponse;
+use sha2::{Digest, Sha256};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -58,7 +61,14 @@ fn declared_type(headers: &HeaderMap) -> Option<ContentType> {
     post,
     path = "/documents",
     tag = "documents",
-    params(UploadParams),
+    params(
+        UploadParams,
+        ("Idempotency-Key" = Option<String>, Header,
+            description = "Makes retries safe: a retry with the same key and the same request \
+                           gets the first response again (marked `Idempotent-Replayed: true`) \
+                           instead of creating a second document; the same key with another \
+                           request is refused with 422. Keys are kept 24 hours."),
+    ),
     request_body(
         description = "The file's bytes.",
         content((inline(UploadBody) = "application/octet-stream")),
@@ -70,6 +80,7 @@ fn declared_type(headers: &HeaderMap) -> Option<ContentType> {
         (status = 401, description = "Missing or invalid API key.", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over the size limit.", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Unsupported type, or not the declared one.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The Idempotency-Key was used for another request.", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 async fn upload_document(
@@ -80,6 +91,11 @@ async fn upload_document(
     body: Body,
 ) -> Result<Response, ApiError> {
     docintel_backend::validate_filename(&params.filename)?;
+    let idempotency_key = idempotency::key(&headers)?;
+    let _serial = match &idempotency_key {
+        Some(k) => Some(state.idempotency.lock(tenant.id, k).await),
+        None => None,
+    };
     let limit = state.backend.config().max_upload_bytes;
     // Refuse a declared oversize body before reading a byte of it.
     let declared_len = headers
@@ -97,14 +113,63 @@ async fn upload_document(
         })?;
         upload.write(&chunk).await?;
     }
+    let declared = declared_type(&headers);
+    let request_hash = {
+        let facts = upload.facts();
+        let declared = declared.map_or("", |d| d.mime());
+        hex::encode(Sha256::digest(
+            format!(
+                "POST /v2/documents\n{}\n{declared}\n{}",
+                params.filename, facts.sha256
+            )
+            .as_bytes(),
+        ))
+    };
+    if let Some(key) = &idempotency_key {
+        if let Some(stored) = state.backend.idempotent_response(tenant.id, key).await? {
+            if stored.request_hash != request_hash {
+                return Err(ApiError::Unprocessable(
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was already used for a different upload; \
+                     use a new key for a new document"
+                        .to_owned(),
+                ));
+            }
+            return Ok(idempotency::replay(stored));
+        }
+    }
     let doc = state
         .backend
-        .submit(tenant.id, &params.filename, declared_type(&headers), upload)
+        .submit(tenant.id, &params.filename, declared, upload)
         .await?;
     let view = DocumentView::from(doc);
-    let loc =
-        HeaderValue::from_str(&location(view.id)).map_err(|e| ApiError::Internal(e.into()))?;
-    Ok((StatusCode::ACCEPTED, [(header::LOCATION, loc)], Json(view)).into_response())
+    let location = location(view.id);
+    let body = serde_json::to_string(&view).map_err(|e| ApiError::Internal(e.into()))?;
+    if let Some(key) = &idempotency_key {
+        let stored = StoredResponse {
+            request_hash,
+            status: StatusCode::ACCEPTED.as_u16(),
+            location: Some(location.clone()),
+            body: body.clone(),
+        };
+        state
+            .backend
+            .remember_response(tenant.id, key, &stored)
+            .await?;
+    }
+    let loc = HeaderValue::from_str(&location).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok((
+        StatusCode::ACCEPTED,
+        [
+            (header::LOCATION, loc),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// The upload body: any bytes.

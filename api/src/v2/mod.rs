@@ -2,6 +2,7 @@
 //! nests them and describes the version for its OpenAPI document.
 
 pub mod documents;
+pub mod idempotency;
 pub mod views;
 
 use utoipa::OpenApi;

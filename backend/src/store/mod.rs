@@ -26,6 +26,16 @@ pub struct NewDocument {
     pub created_at: OffsetDateTime,
 }
 
+/// A response kept for an `Idempotency-Key`, to replay when the key comes again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    /// Identifies the request the response answered (method, route, body digest…).
+    pub request_hash: String,
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: String,
+}
+
 /// A job claimed by a worker under a lease.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimedJob {
@@ -61,6 +71,25 @@ pub trait Store: Send + Sync + 'static {
 
     /// Returns the stored value for `key`, storing `value` first if there was none.
     async fn setting_or_init(&self, key: &str, value: &str) -> Result<String>;
+
+    // --- idempotency
+    /// The response stored for `key`, if it was stored at or after `not_before`.
+    async fn idempotent_response(
+        &self,
+        tenant: TenantId,
+        key: &str,
+        not_before: OffsetDateTime,
+    ) -> Result<Option<StoredResponse>>;
+    /// Stores (or replaces an expired) response for `key`, and forgets every key stored
+    /// before `forget_before`.
+    async fn store_idempotent_response(
+        &self,
+        tenant: TenantId,
+        key: &str,
+        response: &StoredResponse,
+        now: OffsetDateTime,
+        forget_before: OffsetDateTime,
+    ) -> Result<()>;
 
     // --- documents
     /// Stores a document and enqueues its processing job atomically.
