@@ -125,18 +125,20 @@ async fn upload_document(
             .as_bytes(),
         ))
     };
-    if let Some(key) = &idempotency_key {
-        if let Some(stored) = state.backend.idempotent_response(tenant.id, key).await? {
-            if stored.request_hash != request_hash {
-                return Err(ApiError::Unprocessable(
-                    "idempotency_key_reused",
-                    "this Idempotency-Key was already used for a different upload; \
-                     use a new key for a new document"
-                        .to_owned(),
-                ));
-            }
-            return Ok(idempotency::replay(stored));
+    let replay = match &idempotency_key {
+        Some(key) => state.backend.idempotent_response(tenant.id, key).await?,
+        None => None,
+    };
+    if let Some(stored) = replay {
+        if stored.request_hash != request_hash {
+            return Err(ApiError::Unprocessable(
+                "idempotency_key_reused",
+                "this Idempotency-Key was already used for a different upload; \
+                 use a new key for a new document"
+                    .to_owned(),
+            ));
         }
+        return Ok(idempotency::replay(stored));
     }
     let doc = state
         .backend

@@ -34,13 +34,15 @@ pub fn key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 /// store, so an in-process lock is enough to make concurrent requests with a key serial.
 #[derive(Default)]
 pub struct KeyLocks {
-    held: Mutex<HashMap<(TenantId, String), Arc<tokio::sync::Mutex<()>>>>,
+    held: Mutex<HashMap<(TenantId, String), KeyLock>>,
 }
+
+type KeyLock = Arc<tokio::sync::Mutex<()>>;
 
 pub struct KeyGuard<'a> {
     locks: &'a KeyLocks,
     id: (TenantId, String),
-    lock: Arc<tokio::sync::Mutex<()>>,
+    lock: KeyLock,
     _guard: tokio::sync::OwnedMutexGuard<()>,
 }
 
