@@ -444,6 +444,28 @@ async fn pagination_walks_every_document_once_newest_first() {
         .unwrap();
     assert_eq!(failed["items"].as_array().unwrap().len(), 1);
     assert_eq!(failed["items"][0]["id"], bad.as_str());
+    // The next page needs only the token: the filters travel inside it.
+    let first: Value = s
+        .get("/v2/documents?status=processed&limit=4")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = first["next_page"].as_str().unwrap();
+    let rest: Value = s
+        .get("/v2/documents")
+        .query(&[("page_token", token), ("limit", "100")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rest = rest["items"].as_array().unwrap();
+    assert_eq!(rest.len(), 3, "7 processed in all");
+    assert!(rest.iter().all(|d| d["status"] == "processed"));
     let future: Value = s
         .get("/v2/documents?created_after=2999-01-01T00:00:00Z")
         .send()

@@ -337,8 +337,8 @@ fn instant(name: &str, value: Option<&str>) -> Result<Option<OffsetDateTime>, Ap
 
 /// List documents
 ///
-/// Newest first, in pages. Follow `next_page` until it is null; a `page_token` only works
-/// with the filters it was issued for, for 24 hours.
+/// Newest first, in pages. Follow `next_page` until it is null: pass it as `page_token`,
+/// with the same filters or none (the token carries them). Tokens last 24 hours.
 #[utoipa::path(
     get,
     path = "/documents",
@@ -369,12 +369,14 @@ async fn list_documents(
         created_before: instant("created_before", params.created_before.as_deref())?,
     };
     let now = OffsetDateTime::now_utc();
-    let after = params
-        .page_token
-        .as_deref()
-        .map(|t| state.page_tokens.verify(t, tenant.id, &filter, now))
-        .transpose()
-        .map_err(|e| ApiError::bad_request("invalid_page_token", e.to_string()))?;
+    let (after, filter) = match params.page_token.as_deref() {
+        Some(token) => state
+            .page_tokens
+            .verify(token, tenant.id, &filter, now)
+            .map(|(after, filter)| (Some(after), filter))
+            .map_err(|e| ApiError::bad_request("invalid_page_token", e.to_string()))?,
+        None => (None, filter),
+    };
     let page = state.backend.list(tenant.id, &filter, after, limit).await?;
     Ok(Json(DocumentPage {
         next_page: page

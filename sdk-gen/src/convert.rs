@@ -1,0 +1,244 @@
+//! Down-converts an OpenAPI 3.1 document (what utoipa writes and the server serves) to
+//! OpenAPI 3.0.3 (what progenitor's parser reads). Deterministic; each rule is a
+//! function with a before/after test. The committed 3.1 document is never changed.
+
+use serde_json::{Map, Value, json};
+
+/// Applies every rule to a whole document.
+pub fn to_openapi_30(mut doc: Value) -> Value {
+    set_version(&mut doc);
+    drop_license_identifier(&mut doc);
+    walk(&mut doc);
+    optional_parameters_not_nullable(&mut doc);
+    doc
+}
+
+/// Rule 1: the version field.
+fn set_version(doc: &mut Value) {
+    if let Some(obj) = doc.as_object_mut() {
+        obj.insert("openapi".into(), json!("3.0.3"));
+    }
+}
+
+/// Rule 1b: `info.license.identifier` (SPDX) is 3.1-only.
+fn drop_license_identifier(doc: &mut Value) {
+    if let Some(license) = doc
+        .pointer_mut("/info/license")
+        .and_then(Value::as_object_mut)
+    {
+        license.remove("identifier");
+    }
+}
+
+/// Visits every object bottom-up and applies the schema rules to each.
+fn walk(v: &mut Value) {
+    match v {
+        Value::Object(obj) => {
+            for child in obj.values_mut() {
+                walk(child);
+            }
+            type_array_to_nullable(obj);
+            null_alternative_to_nullable(obj);
+            content_media_type_to_binary(obj);
+            unsigned_formats(obj);
+        }
+        Value::Array(items) => items.iter_mut().for_each(walk),
+        _ => {}
+    }
+}
+
+/// Rule 2: `type: [T, "null"]` → `type: T, nullable: true`.
+fn type_array_to_nullable(obj: &mut Map<String, Value>) {
+    let Some(Value::Array(types)) = obj.get("type") else {
+        return;
+    };
+    let non_null: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+    let had_null = non_null.len() < types.len();
+    if non_null.len() == 1 {
+        obj.insert("type".into(), non_null[0].clone());
+        if had_null {
+            obj.insert("nullable".into(), json!(true));
+        }
+    }
+}
+
+/// Rule 3: `oneOf`/`anyOf` with a `{type: "null"}` member → the rest, `nullable: true`
+/// (a single remaining schema becomes `allOf: [X]`, the 3.0 way to attach siblings).
+fn null_alternative_to_nullable(obj: &mut Map<String, Value>) {
+    for key in ["oneOf", "anyOf"] {
+        let Some(Value::Array(members)) = obj.get(key) else {
+            continue;
+        };
+        let is_null = |m: &Value| {
+            m.get("type") == Some(&json!("null")) && m.as_object().is_some_and(|o| o.len() == 1)
+        };
+        if !members.iter().any(is_null) {
+            continue;
+        }
+        let rest: Vec<Value> = members.iter().filter(|m| !is_null(m)).cloned().collect();
+        obj.remove(key);
+        if rest.len() == 1 {
+            let mut only = rest[0].clone();
+            // A description next to a `$ref` is ignored in 3.0; keep it on the wrapper.
+            if let Some(desc) = only.as_object_mut().and_then(|o| o.remove("description")) {
+                obj.entry("description").or_insert(desc);
+            }
+            obj.insert("allOf".into(), json!([only]));
+        } else {
+            obj.insert(key.into(), Value::Array(rest));
+        }
+        obj.insert("nullable".into(), json!(true));
+    }
+}
+
+/// Rule 4: binary content described the 3.1 way (`contentMediaType`) → `format: binary`.
+fn content_media_type_to_binary(obj: &mut Map<String, Value>) {
+    if obj.remove("contentMediaType").is_some() {
+        obj.insert("type".into(), json!("string"));
+        obj.insert("format".into(), json!("binary"));
+        obj.remove("contentEncoding");
+    }
+}
+
+/// Rule 5: utoipa's `non_strict_integers` formats (`u-int32`) → progenitor's (`uint32`).
+fn unsigned_formats(obj: &mut Map<String, Value>) {
+    if let Some(Value::String(format)) = obj.get_mut("format")
+        && let Some(rest) = format.strip_prefix("u-int")
+    {
+        *format = format!("uint{rest}");
+    }
+}
+
+/// Rule 6: an optional parameter is absent rather than null on the wire, so its schema
+/// drops `nullable` (3.1's `Option<T>` parameters would become `Option<Option<T>>`).
+fn optional_parameters_not_nullable(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for op in item.values_mut() {
+            let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+                continue;
+            };
+            for p in params {
+                if p.get("required") != Some(&json!(true))
+                    && let Some(schema) = p.get_mut("schema").and_then(Value::as_object_mut)
+                {
+                    schema.remove("nullable");
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema_rule(before: Value, after: Value) {
+        let mut v = before;
+        walk(&mut v);
+        assert_eq!(v, after);
+    }
+
+    #[test]
+    fn rule_1_version_and_license() {
+        let doc = to_openapi_30(json!({
+            "openapi": "3.1.0",
+            "info": {"title": "t", "version": "1", "license": {"name": "MIT", "identifier": "MIT"}},
+            "paths": {}
+        }));
+        assert_eq!(doc["openapi"], "3.0.3");
+        assert_eq!(doc["info"]["license"], json!({"name": "MIT"}));
+    }
+
+    #[test]
+    fn rule_2_type_arrays() {
+        schema_rule(
+            json!({"type": ["string", "null"], "description": "d"}),
+            json!({"type": "string", "nullable": true, "description": "d"}),
+        );
+        schema_rule(json!({"type": ["integer"]}), json!({"type": "integer"}));
+        // Not expressible in 3.0 as one type: left alone.
+        schema_rule(
+            json!({"type": ["integer", "string"]}),
+            json!({"type": ["integer", "string"]}),
+        );
+    }
+
+    #[test]
+    fn rule_3_null_alternatives() {
+        schema_rule(
+            json!({"oneOf": [{"$ref": "#/components/schemas/C", "description": "why"}, {"type": "null"}]}),
+            json!({"allOf": [{"$ref": "#/components/schemas/C"}], "nullable": true, "description": "why"}),
+        );
+        schema_rule(
+            json!({"anyOf": [{"type": "string"}, {"type": "integer"}, {"type": "null"}]}),
+            json!({"anyOf": [{"type": "string"}, {"type": "integer"}], "nullable": true}),
+        );
+        // Without a null member nothing changes.
+        schema_rule(
+            json!({"oneOf": [{"type": "string"}, {"type": "integer"}]}),
+            json!({"oneOf": [{"type": "string"}, {"type": "integer"}]}),
+        );
+    }
+
+    #[test]
+    fn rule_4_binary_content() {
+        schema_rule(
+            json!({"type": "string", "contentMediaType": "application/octet-stream"}),
+            json!({"type": "string", "format": "binary"}),
+        );
+        schema_rule(
+            json!({"type": "string", "format": "binary"}),
+            json!({"type": "string", "format": "binary"}),
+        );
+    }
+
+    #[test]
+    fn rule_5_unsigned_formats() {
+        schema_rule(
+            json!({"type": "integer", "format": "u-int64", "minimum": 0}),
+            json!({"type": "integer", "format": "uint64", "minimum": 0}),
+        );
+        schema_rule(
+            json!({"type": "integer", "format": "int32"}),
+            json!({"type": "integer", "format": "int32"}),
+        );
+    }
+
+    #[test]
+    fn rule_6_optional_parameters() {
+        let doc = to_openapi_30(
+            json!({"openapi": "3.1.0", "paths": {"/a": {"post": {"parameters": [
+                {"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": ["string", "null"]}},
+                {"name": "q", "in": "query", "required": true, "schema": {"type": ["string", "null"]}}
+            ]}}}}),
+        );
+        let params = &doc["paths"]["/a"]["post"]["parameters"];
+        assert_eq!(params[0]["schema"], json!({"type": "string"}));
+        assert_eq!(
+            params[1]["schema"],
+            json!({"type": "string", "nullable": true})
+        );
+    }
+
+    #[test]
+    fn rules_apply_at_any_depth_and_are_deterministic() {
+        let before = json!({"components": {"schemas": {"A": {"properties": {
+            "x": {"type": ["integer", "null"], "format": "u-int32"}
+        }}}}});
+        let mut once = before.clone();
+        walk(&mut once);
+        assert_eq!(
+            once["components"]["schemas"]["A"]["properties"]["x"],
+            json!({"type": "integer", "format": "uint32", "nullable": true})
+        );
+        let mut twice = once.clone();
+        walk(&mut twice);
+        assert_eq!(once, twice, "idempotent");
+    }
+}

@@ -1,0 +1,308 @@
+//! The hand-written client: a builder, and the calls external developers use most.
+
+use std::time::{Duration, Instant};
+
+use futures::{Stream, StreamExt, TryStreamExt};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+
+use crate::error::{Error, Result};
+use crate::generated::Client as RawClient;
+use crate::hooks::{DeprecationNotice, HookState, Inner, RetryPolicy};
+use crate::types::{DocumentStatus, DocumentView, ListDocumentsStatus};
+
+/// The `User-Agent` every request carries.
+pub const USER_AGENT: &str = concat!("docintel-sdk/", env!("CARGO_PKG_VERSION"));
+
+/// A docintel API client. Clones share one connection pool and retry state.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), docintel_sdk::Error> {
+/// use std::time::Duration;
+/// let client = docintel_sdk::Client::builder("http://127.0.0.1:8080")
+///     .api_key(std::env::var("DOCINTEL_API_KEY").unwrap_or_default())
+///     .build()?;
+/// let doc = client
+///     .upload_and_wait(std::fs::read("invoice.pdf").unwrap(), "invoice.pdf", Duration::from_secs(30))
+///     .await?;
+/// println!("{} pages", doc.metadata.page_count.unwrap_or(0));
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    raw: RawClient,
+}
+
+/// Configures a [`Client`].
+///
+/// ```
+/// use std::time::Duration;
+/// let client = docintel_sdk::Client::builder("http://127.0.0.1:8080")
+///     .api_key("dik_…")
+///     .timeout(Duration::from_secs(10))
+///     .max_attempts(5)
+///     .build()
+///     .unwrap();
+/// # let _ = client;
+/// ```
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    base_url: String,
+    api_key: Option<String>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    user_agent: String,
+    retry: RetryPolicy,
+}
+
+impl ClientBuilder {
+    /// The API key sent as `Authorization: Bearer <key>`.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// Limit for each attempt of a request, from connect to the last byte (default 30 s).
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.timeout = t;
+        self
+    }
+
+    /// Limit for establishing a connection (default 5 s).
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = t;
+        self
+    }
+
+    /// Appended to the `docintel-sdk/<version>` user agent, e.g. your app's name.
+    pub fn user_agent_suffix(mut self, suffix: &str) -> Self {
+        self.user_agent = format!("{USER_AGENT} {suffix}");
+        self
+    }
+
+    /// Attempts per request, the first included (default 4; 1 disables retries).
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.retry.max_attempts = n.max(1);
+        self
+    }
+
+    /// The whole retry policy.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    pub fn build(self) -> Result<Client> {
+        let mut headers = HeaderMap::new();
+        if let Some(key) = &self.api_key {
+            let mut v = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
+                Error::InvalidRequest("the API key is not a valid header value".into())
+            })?;
+            v.set_sensitive(true);
+            headers.insert(AUTHORIZATION, v);
+        }
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .user_agent(self.user_agent)
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .build()
+            .map_err(Error::Transport)?;
+        let inner = Inner(std::sync::Arc::new(HookState {
+            retry: self.retry,
+            ..HookState::default()
+        }));
+        Ok(Client {
+            raw: RawClient::new_with_client(self.base_url.trim_end_matches('/'), http, inner),
+        })
+    }
+}
+
+/// Filters for [`Client::list_documents`]. All optional.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListFilter {
+    pub status: Option<DocumentStatus>,
+    pub created_after: Option<chrono::DateTime<chrono::Utc>>,
+    pub created_before: Option<chrono::DateTime<chrono::Utc>>,
+    /// Page size used under the hood (1–100; default 100).
+    pub page_size: Option<u32>,
+}
+
+impl Client {
+    /// Starts configuring a client for the API at `base_url`, e.g. `http://127.0.0.1:8080`.
+    pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
+        ClientBuilder {
+            base_url: base_url.into(),
+            api_key: None,
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(5),
+            user_agent: USER_AGENT.to_owned(),
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    /// The generated client, for every operation with its full builder.
+    pub fn raw(&self) -> &RawClient {
+        &self.raw
+    }
+
+    /// Uploads a document; it is processed in the background. Retries are safe: each
+    /// call sends its own `Idempotency-Key`, so a retried upload never creates two.
+    pub async fn upload(&self, bytes: impl Into<Vec<u8>>, filename: &str) -> Result<DocumentView> {
+        let key = uuid::Uuid::new_v4().to_string();
+        self.upload_with_key(bytes, filename, &key).await
+    }
+
+    /// Like [`Self::upload`] with your own idempotency key (e.g. to make an upload safe
+    /// to repeat across restarts of your program).
+    pub async fn upload_with_key(
+        &self,
+        bytes: impl Into<Vec<u8>>,
+        filename: &str,
+        idempotency_key: &str,
+    ) -> Result<DocumentView> {
+        let bytes: Vec<u8> = bytes.into();
+        match self
+            .raw
+            .upload_document()
+            .filename(filename)
+            .idempotency_key(idempotency_key)
+            .body(bytes)
+            .send()
+            .await
+        {
+            Ok(v) => Ok(v.into_inner()),
+            Err(e) => Err(Error::from_raw(e).await),
+        }
+    }
+
+    /// Uploads a document and waits until it is processed. Fails with
+    /// [`Error::ProcessingFailed`] when processing fails, and [`Error::Timeout`] when it
+    /// is not done within `timeout`.
+    pub async fn upload_and_wait(
+        &self,
+        bytes: impl Into<Vec<u8>>,
+        filename: &str,
+        timeout: Duration,
+    ) -> Result<DocumentView> {
+        let doc = self.upload(bytes, filename).await?;
+        self.wait(doc.id, timeout).await
+    }
+
+    /// Polls a document until it is processed or failed.
+    pub async fn wait(&self, id: uuid::Uuid, timeout: Duration) -> Result<DocumentView> {
+        let start = Instant::now();
+        let mut delay = Duration::from_millis(25);
+        loop {
+            let doc = self.document(id).await?;
+            match doc.status {
+                DocumentStatus::Processed => return Ok(doc),
+                DocumentStatus::Failed => {
+                    let reason = doc.failure.clone().unwrap_or_default();
+                    return Err(Error::ProcessingFailed {
+                        document: Box::new(doc),
+                        reason,
+                    });
+                }
+                DocumentStatus::Queued | DocumentStatus::Processing => {}
+            }
+            let waited = start.elapsed();
+            if waited >= timeout {
+                return Err(Error::Timeout {
+                    id,
+                    status: doc.status.to_string(),
+                    waited,
+                });
+            }
+            tokio::time::sleep(delay.min(timeout - waited)).await;
+            delay = (delay * 2).min(Duration::from_secs(1));
+        }
+    }
+
+    /// One document.
+    pub async fn document(&self, id: uuid::Uuid) -> Result<DocumentView> {
+        match self.raw.get_document().id(id).send().await {
+            Ok(v) => Ok(v.into_inner()),
+            Err(e) => Err(Error::from_raw(e).await),
+        }
+    }
+
+    /// A processed document's extracted text.
+    pub async fn text(&self, id: uuid::Uuid) -> Result<String> {
+        match self.raw.get_document_text().id(id).send().await {
+            Ok(v) => {
+                let bytes: Vec<u8> = v
+                    .into_inner()
+                    .into_inner()
+                    .map_ok(|b| b.to_vec())
+                    .try_concat()
+                    .await
+                    .map_err(Error::Transport)?;
+                String::from_utf8(bytes).map_err(|e| Error::UnexpectedResponse(e.to_string()))
+            }
+            Err(e) => Err(Error::from_raw(e).await),
+        }
+    }
+
+    /// Deletes a document and its stored bytes.
+    pub async fn delete(&self, id: uuid::Uuid) -> Result<()> {
+        match self.raw.delete_document().id(id).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(Error::from_raw(e).await),
+        }
+    }
+
+    /// Every document matching `filter`, newest first, fetching pages as the stream is
+    /// read.
+    ///
+    /// ```no_run
+    /// # async fn run(client: docintel_sdk::Client) -> Result<(), docintel_sdk::Error> {
+    /// use futures::TryStreamExt;
+    /// let filter = docintel_sdk::ListFilter {
+    ///     status: Some(docintel_sdk::types::DocumentStatus::Processed),
+    ///     ..Default::default()
+    /// };
+    /// let all: Vec<_> = client.list_documents(filter).try_collect().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn list_documents(
+        &self,
+        filter: ListFilter,
+    ) -> impl Stream<Item = Result<DocumentView>> + '_ {
+        let mut req = self.raw.list_documents().limit(
+            std::num::NonZeroU32::new(filter.page_size.unwrap_or(100).clamp(1, 100))
+                .unwrap_or(std::num::NonZeroU32::MIN),
+        );
+        if let Some(s) = filter.status {
+            req = req.status(match s {
+                DocumentStatus::Queued => ListDocumentsStatus::Queued,
+                DocumentStatus::Processing => ListDocumentsStatus::Processing,
+                DocumentStatus::Processed => ListDocumentsStatus::Processed,
+                DocumentStatus::Failed => ListDocumentsStatus::Failed,
+            });
+        }
+        if let Some(t) = filter.created_after {
+            req = req.created_after(t);
+        }
+        if let Some(t) = filter.created_before {
+            req = req.created_before(t);
+        }
+        req.stream().then(|r| async move {
+            match r {
+                Ok(doc) => Ok(doc),
+                Err(e) => Err(Error::from_raw(e).await),
+            }
+        })
+    }
+
+    /// Deprecations the server announced for operations this client called (each also
+    /// logged once with `tracing::warn!`).
+    pub fn deprecation_notices(&self) -> Vec<DeprecationNotice> {
+        let inner = progenitor_client::ClientInfo::inner(&self.raw);
+        inner
+            .0
+            .deprecations
+            .lock()
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default()
+    }
+}

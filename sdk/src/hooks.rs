@@ -1,0 +1,228 @@
+//! What the generated client runs around every request: retries with backoff, jitter and
+//! `Retry-After`, and deprecation warnings. Implemented once here through progenitor's
+//! `ClientHooks`, so every generated operation gets it.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use progenitor_client::{ClientHooks, OperationInfo};
+use rand::Rng;
+use reqwest::{Method, Request, Response, StatusCode};
+
+use crate::generated::Client as RawClient;
+
+/// How requests are retried.
+///
+/// ```
+/// use std::time::Duration;
+/// let policy = docintel_sdk::RetryPolicy { max_attempts: 5, ..Default::default() };
+/// assert_eq!(policy.initial_backoff, Duration::from_millis(100));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included; 1 disables retries.
+    pub max_attempts: u32,
+    /// Backoff before the first retry; doubled for each further one, with full jitter.
+    pub initial_backoff: Duration,
+    /// Longest backoff between two attempts.
+    pub max_backoff: Duration,
+    /// A `Retry-After` longer than this is not waited for: the error is returned.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(5),
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A deprecation announced by the server for an operation this client called.
+///
+/// ```
+/// # let client = docintel_sdk::Client::builder("http://127.0.0.1:8080").api_key("k").build().unwrap();
+/// for notice in client.deprecation_notices() {
+///     eprintln!("{} is deprecated; {:?} days left", notice.operation, notice.days_left());
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeprecationNotice {
+    /// The operation id, e.g. `get_document`.
+    pub operation: String,
+    /// From the `Deprecation` header (RFC 9745).
+    pub deprecated_since: Option<DateTime<Utc>>,
+    /// From the `Sunset` header (RFC 8594): when the operation stops working.
+    pub sunset: Option<DateTime<Utc>>,
+    /// The `Link` header, naming the calendar and the successor.
+    pub link: Option<String>,
+}
+
+impl DeprecationNotice {
+    /// Whole days until the sunset (negative once past it).
+    pub fn days_left(&self) -> Option<i64> {
+        self.sunset.map(|s| (s - Utc::now()).num_days())
+    }
+}
+
+/// State the generated client carries for the hooks (shared by its clones).
+#[derive(Debug, Default, Clone)]
+pub struct Inner(pub(crate) std::sync::Arc<HookState>);
+
+#[derive(Debug, Default)]
+pub struct HookState {
+    pub(crate) retry: RetryPolicy,
+    pub(crate) deprecations: Mutex<BTreeMap<String, DeprecationNotice>>,
+}
+
+fn retry_safe(req: &Request) -> bool {
+    matches!(
+        *req.method(),
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+    ) || req.headers().contains_key("idempotency-key")
+}
+
+fn retryable_status(s: StatusCode) -> bool {
+    matches!(s.as_u16(), 429 | 502 | 503 | 504)
+}
+
+/// `Retry-After` as delay-seconds or an HTTP-date.
+fn retry_after(resp: &Response) -> Option<Duration> {
+    let v = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?;
+    if let Ok(secs) = v.trim().parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = DateTime::parse_from_rfc2822(v.trim())
+        .ok()?
+        .with_timezone(&Utc);
+    Some((at - Utc::now()).to_std().unwrap_or_default())
+}
+
+impl RetryPolicy {
+    /// Full-jitter exponential backoff before retry number `retry` (1-based).
+    pub fn backoff(&self, retry: u32) -> Duration {
+        let exp = self
+            .initial_backoff
+            .saturating_mul(1u32 << retry.saturating_sub(1).min(16));
+        let cap = exp.min(self.max_backoff);
+        let millis = u64::try_from(cap.as_millis()).unwrap_or(u64::MAX);
+        Duration::from_millis(rand::rng().random_range(0..=millis))
+    }
+}
+
+fn parse_deprecation(v: &str) -> Option<DateTime<Utc>> {
+    let secs: i64 = v.trim().strip_prefix('@')?.parse().ok()?;
+    DateTime::from_timestamp(secs, 0)
+}
+
+impl ClientHooks<Inner> for RawClient {
+    async fn exec(&self, request: Request, _info: &OperationInfo) -> reqwest::Result<Response> {
+        let inner = progenitor_client::ClientInfo::inner(self);
+        let policy = &inner.0.retry;
+        let safe = retry_safe(&request);
+        let mut attempt = 1;
+        let mut current = request;
+        loop {
+            // A body that cannot be cloned (a stream) cannot be sent twice.
+            let next = if safe && attempt < policy.max_attempts {
+                current.try_clone()
+            } else {
+                None
+            };
+            let result = progenitor_client::ClientInfo::client(self)
+                .execute(current)
+                .await;
+            let Some(next) = next else {
+                return result;
+            };
+            let wait = match &result {
+                Ok(resp) if retryable_status(resp.status()) => match retry_after(resp) {
+                    Some(d) if d > policy.max_retry_after => return result,
+                    Some(d) => d,
+                    None => policy.backoff(attempt),
+                },
+                Ok(_) => return result,
+                Err(e) if e.is_connect() || e.is_timeout() || e.is_request() => {
+                    policy.backoff(attempt)
+                }
+                Err(_) => return result,
+            };
+            tracing::debug!(attempt, ?wait, "retrying a docintel request");
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+            current = next;
+        }
+    }
+
+    async fn post<E>(
+        &self,
+        result: &reqwest::Result<Response>,
+        info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        let Ok(resp) = result else { return Ok(()) };
+        let headers = resp.headers();
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        if header("deprecation").is_none() && header("sunset").is_none() {
+            return Ok(());
+        }
+        let notice = DeprecationNotice {
+            operation: info.operation_id.to_owned(),
+            deprecated_since: header("deprecation").and_then(parse_deprecation),
+            sunset: header("sunset")
+                .and_then(|s| DateTime::parse_from_rfc2822(s).ok())
+                .map(|d| d.with_timezone(&Utc)),
+            link: header("link").map(str::to_owned),
+        };
+        let inner = progenitor_client::ClientInfo::inner(self);
+        if let Ok(mut seen) = inner.0.deprecations.lock() {
+            if !seen.contains_key(info.operation_id) {
+                tracing::warn!(
+                    operation = info.operation_id,
+                    sunset = ?notice.sunset,
+                    days_left = ?notice.days_left(),
+                    "docintel API operation is deprecated; migrate before its sunset"
+                );
+            }
+            seen.insert(info.operation_id.to_owned(), notice);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let p = RetryPolicy {
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(300),
+            ..Default::default()
+        };
+        for _ in 0..100 {
+            assert!(p.backoff(1) <= Duration::from_millis(100));
+            assert!(p.backoff(2) <= Duration::from_millis(200));
+            assert!(p.backoff(10) <= Duration::from_millis(300));
+        }
+        // Jitter: not always the same.
+        let samples: std::collections::HashSet<_> = (0..50).map(|_| p.backoff(3)).collect();
+        assert!(samples.len() > 1);
+    }
+
+    #[test]
+    fn deprecation_dates_parse() {
+        let d = parse_deprecation("@1780272000").unwrap();
+        assert_eq!(d.to_rfc3339(), "2026-06-01T00:00:00+00:00");
+        assert!(parse_deprecation("2026-06-01").is_none());
+    }
+}

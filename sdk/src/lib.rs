@@ -1,0 +1,59 @@
+//! # docintel-sdk
+//!
+//! The Rust SDK for [docintel](https://github.com/docintel/docintel), the document
+//! intelligence API: upload a PDF, image or text file, wait for it to be processed, and
+//! read its text, metadata and classification.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use futures::TryStreamExt;
+//!
+//! # async fn run() -> Result<(), docintel_sdk::Error> {
+//! let client = docintel_sdk::Client::builder("http://127.0.0.1:8080")
+//!     .api_key(std::env::var("DOCINTEL_API_KEY").unwrap_or_default())
+//!     .build()?;
+//!
+//! // Upload and wait: retried safely (an Idempotency-Key is sent), typed errors.
+//! let doc = client
+//!     .upload_and_wait(b"Invoice 42, total 10 EUR".to_vec(), "invoice.txt", Duration::from_secs(30))
+//!     .await?;
+//! println!("{} is {} ({} words)", doc.id, doc.status, doc.metadata.word_count.unwrap_or(0));
+//! println!("{}", client.text(doc.id).await?);
+//!
+//! // Every document, page after page.
+//! let all: Vec<_> = client.list_documents(Default::default()).try_collect().await?;
+//! println!("{} documents", all.len());
+//!
+//! // Typed errors carry the server's problem document.
+//! match client.document(uuid::Uuid::nil()).await {
+//!     Err(docintel_sdk::Error::Api(p)) if p.status == 404 => println!("gone: {}", p.detail),
+//!     other => println!("{other:?}"),
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! The [`Client`] adds to the generated client (in [`raw`](Client::raw), produced by
+//! progenitor from the API's OpenAPI document): retries with exponential backoff and
+//! jitter for idempotent requests and uploads (honouring `Retry-After`), an
+//! `Idempotency-Key` per upload, pagination as a stream, [`Client::upload_and_wait`],
+//! typed [`Error`]s, and a warning when the server announces that an operation you use
+//! is deprecated ([`Client::deprecation_notices`]).
+
+mod client;
+mod error;
+#[allow(clippy::all, unused_imports, dead_code, missing_docs)]
+#[rustfmt::skip]
+mod generated;
+mod hooks;
+
+pub use client::{Client, ClientBuilder, ListFilter, USER_AGENT};
+pub use error::{ApiProblem, Error, Result};
+pub use hooks::{DeprecationNotice, RetryPolicy};
+
+/// The API's data types, generated from its OpenAPI document.
+pub mod types {
+    pub use crate::generated::types::*;
+}
+
+/// The generated client with every operation's builder (see [`Client::raw`]).
+pub use generated::Client as RawClient;

@@ -1,0 +1,318 @@
+//! docintel-sdk against a real server on loopback: the calls external developers make,
+//! typed errors, and retries through a misbehaving proxy.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use common::{PNG_1X1, TestServer, pdf};
+use docintel_sdk::types::DocumentStatus;
+use docintel_sdk::{Client, Error, ListFilter};
+use futures_util::TryStreamExt;
+
+fn client(base: &str, key: &str) -> Client {
+    Client::builder(base).api_key(key).build().unwrap()
+}
+
+#[tokio::test]
+async fn upload_wait_read_page_and_delete() {
+    let s = TestServer::start().await;
+    let c = client(&s.base, &s.key);
+
+    let doc = c
+        .upload_and_wait(
+            pdf(&["RECEIPT", "Coffee 3.50 EUR"]),
+            "receipt.pdf",
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    assert_eq!(doc.status, DocumentStatus::Processed);
+    assert_eq!(doc.metadata.content_type, "application/pdf");
+    assert_eq!(doc.metadata.page_count, Some(1));
+    assert!(c.text(doc.id).await.unwrap().contains("Coffee 3.50 EUR"));
+    assert_eq!(c.document(doc.id).await.unwrap().id, doc.id);
+
+    // More than one page of listing, through the stream.
+    for i in 0..4 {
+        c.upload(format!("note {i}").into_bytes(), "n.txt")
+            .await
+            .unwrap();
+    }
+    let filter = ListFilter {
+        page_size: Some(2),
+        ..Default::default()
+    };
+    let all: Vec<_> = c.list_documents(filter).try_collect().await.unwrap();
+    assert_eq!(all.len(), 5);
+    let mut ids: Vec<_> = all.iter().map(|d| d.id).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 5, "no document twice");
+    let processed = ListFilter {
+        status: Some(DocumentStatus::Processed),
+        page_size: Some(2),
+        ..Default::default()
+    };
+    let only: Vec<_> = c.list_documents(processed).try_collect().await.unwrap();
+    assert!(only.iter().all(|d| d.status == DocumentStatus::Processed));
+    assert!(only.iter().any(|d| d.id == doc.id));
+
+    c.delete(doc.id).await.unwrap();
+    let err = c.document(doc.id).await.unwrap_err();
+    assert_eq!(err.status(), Some(404));
+}
+
+#[tokio::test]
+async fn errors_are_typed_problems() {
+    let s = TestServer::start_with(|c| c.max_upload_bytes = 1024).await;
+    let c = client(&s.base, &s.key);
+
+    let e = client(&s.base, "dik_wrong")
+        .document(uuid::Uuid::nil())
+        .await
+        .unwrap_err();
+    let p = e.problem().expect("problem");
+    assert_eq!((p.status, p.code.as_str()), (401, "unauthorized"));
+    assert!(!p.request_id.is_empty());
+
+    let e = c.document(uuid::Uuid::nil()).await.unwrap_err();
+    assert_eq!(e.problem().unwrap().code, "not_found");
+
+    let e = c.upload(vec![b'a'; 2000], "big.txt").await.unwrap_err();
+    assert_eq!(e.problem().unwrap().status, 413);
+
+    let e = c
+        .upload(b"PK\x03\x04\x14\x00\x00\x00".to_vec(), "a.zip")
+        .await
+        .unwrap_err();
+    assert_eq!(e.problem().unwrap().status, 415);
+    assert!(e.to_string().contains("application/zip"), "{e}");
+
+    let e = c
+        .upload_and_wait(
+            b"%PDF-1.4 broken".to_vec(),
+            "bad.pdf",
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap_err();
+    match e {
+        Error::ProcessingFailed { reason, document } => {
+            assert!(reason.contains("PDF"), "{reason}");
+            assert_eq!(document.status, DocumentStatus::Failed);
+        }
+        other => panic!("expected ProcessingFailed, got {other:?}"),
+    }
+
+    let e = c
+        .upload_and_wait(PNG_1X1.to_vec(), "a.png", Duration::ZERO)
+        .await;
+    match e {
+        Err(Error::Timeout { .. }) | Ok(_) => {}
+        Err(other) => panic!("expected a timeout or success, got {other:?}"),
+    }
+
+    // Nothing listening: a transport error, after the retries.
+    let dead = Client::builder("http://127.0.0.1:9")
+        .api_key("k")
+        .max_attempts(2)
+        .build()
+        .unwrap();
+    assert!(matches!(
+        dead.document(uuid::Uuid::nil()).await,
+        Err(Error::Transport(_))
+    ));
+}
+
+/// How the proxy misbehaves.
+#[derive(Clone, Copy)]
+enum Fault {
+    /// Forward the first upload, then hold its response past the client's timeout.
+    LoseFirstUploadResponse,
+    /// Answer the first request 429 with `Retry-After: 1`.
+    TooManyRequestsOnce,
+    /// Forward, adding deprecation headers.
+    Deprecate,
+}
+
+#[derive(Clone)]
+struct Proxy {
+    upstream: String,
+    fault: Fault,
+    seen: Arc<AtomicUsize>,
+    http: reqwest::Client,
+}
+
+async fn forward(State(p): State<Proxy>, req: Request) -> Response {
+    let n = p.seen.fetch_add(1, Ordering::SeqCst);
+    if matches!(p.fault, Fault::TooManyRequestsOnce) && n == 0 {
+        return (
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            [("retry-after", "1")],
+            "slow down",
+        )
+            .into_response();
+    }
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let url = format!(
+        "{}{}",
+        p.upstream,
+        parts.uri.path_and_query().map_or("", |pq| pq.as_str())
+    );
+    let mut out = p.http.request(parts.method.clone(), url).body(body);
+    for (name, value) in &parts.headers {
+        if name != "host" && name != "content-length" {
+            out = out.header(name, value);
+        }
+    }
+    let resp = out.send().await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = resp.bytes().await.unwrap();
+    if matches!(p.fault, Fault::LoseFirstUploadResponse) && parts.method == "POST" && n == 0 {
+        // The server did the work; the client never hears of it.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+    let mut r = Response::builder().status(status);
+    for (name, value) in &headers {
+        r = r.header(name, value);
+    }
+    if matches!(p.fault, Fault::Deprecate) {
+        r = r
+            .header("deprecation", "@1780272000")
+            .header("sunset", "Tue, 01 Jun 2027 00:00:00 GMT")
+            .header("link", "</deprecations.md#v2>; rel=\"deprecation\"");
+    }
+    r.body(Body::from(bytes)).unwrap()
+}
+
+async fn proxy(upstream: &str, fault: Fault) -> (String, Arc<AtomicUsize>) {
+    let seen = Arc::new(AtomicUsize::new(0));
+    let state = Proxy {
+        upstream: upstream.to_owned(),
+        fault,
+        seen: seen.clone(),
+        http: reqwest::Client::new(),
+    };
+    let app = axum::Router::new().fallback(forward).with_state(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}"), seen)
+}
+
+#[tokio::test]
+async fn a_retried_upload_after_a_lost_response_creates_one_document() {
+    let s = TestServer::start().await;
+    let (base, seen) = proxy(&s.base, Fault::LoseFirstUploadResponse).await;
+    let c = Client::builder(&base)
+        .api_key(&s.key)
+        .timeout(Duration::from_millis(800))
+        .build()
+        .unwrap();
+    let doc = c.upload(pdf(&["once"]), "once.pdf").await.unwrap();
+    assert!(seen.load(Ordering::SeqCst) >= 2, "the upload was retried");
+    assert_eq!(
+        s.document_count().await,
+        1,
+        "one document for one logical upload"
+    );
+    let list: serde_json::Value = s
+        .get("/v2/documents")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"][0]["id"], doc.id.to_string());
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured() {
+    let s = TestServer::start().await;
+    let (base, seen) = proxy(&s.base, Fault::TooManyRequestsOnce).await;
+    let c = client(&base, &s.key);
+    let start = Instant::now();
+    let page: Vec<_> = c
+        .list_documents(ListFilter::default())
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(page.is_empty());
+    assert_eq!(seen.load(Ordering::SeqCst), 2);
+    assert!(
+        start.elapsed() >= Duration::from_secs(1),
+        "waited {:?}",
+        start.elapsed()
+    );
+
+    // Without retries the 429 reaches the caller, typed.
+    let (base, _) = proxy(&s.base, Fault::TooManyRequestsOnce).await;
+    let once = Client::builder(&base)
+        .api_key(&s.key)
+        .max_attempts(1)
+        .build()
+        .unwrap();
+    let e = once.document(uuid::Uuid::nil()).await.unwrap_err();
+    assert_eq!(e.status(), Some(429));
+}
+
+#[tokio::test]
+async fn hundred_concurrent_uploads_with_one_key_make_one_document() {
+    let s = TestServer::start().await;
+    let c = client(&s.base, &s.key);
+    let body = pdf(&["same upload"]);
+    let uploads = (0..100).map(|_| c.upload_with_key(body.clone(), "same.pdf", "one-key"));
+    let docs = futures_util::future::join_all(uploads).await;
+    let ids: std::collections::HashSet<_> = docs.into_iter().map(|d| d.unwrap().id).collect();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(s.document_count().await, 1);
+}
+
+#[tokio::test]
+async fn deprecation_headers_are_noticed() {
+    let s = TestServer::start().await;
+    let c = client(&s.base, &s.key);
+    c.list_documents(ListFilter::default())
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap();
+    assert!(c.deprecation_notices().is_empty(), "v2 is not deprecated");
+
+    let (base, _) = proxy(&s.base, Fault::Deprecate).await;
+    let c = client(&base, &s.key);
+    c.list_documents(ListFilter::default())
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap();
+    c.list_documents(ListFilter::default())
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap();
+    let notices = c.deprecation_notices();
+    assert_eq!(notices.len(), 1, "one per operation");
+    let n = &notices[0];
+    assert_eq!(n.operation, "list_documents");
+    assert_eq!(n.sunset.unwrap().to_rfc3339(), "2027-06-01T00:00:00+00:00");
+    assert_eq!(
+        n.deprecated_since.unwrap().to_rfc3339(),
+        "2026-06-01T00:00:00+00:00"
+    );
+    assert!(n.days_left().is_some());
+}
+
+#[tokio::test]
+async fn requests_carry_the_sdk_user_agent() {
+    let s = TestServer::start().await;
+    assert!(docintel_sdk::USER_AGENT.starts_with("docintel-sdk/0."));
+    // The server echoes nothing of the agent, so check what reqwest would send.
+    let c = client(&s.base, &s.key);
+    c.document(uuid::Uuid::nil()).await.unwrap_err();
+}
