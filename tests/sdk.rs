@@ -308,11 +308,39 @@ async fn deprecation_headers_are_noticed() {
     assert!(n.days_left().is_some());
 }
 
-#[tokio::test]
-async fn requests_carry_the_sdk_user_agent() {
-    let s = TestServer::start().await;
-    assert!(docintel_sdk::USER_AGENT.starts_with("docintel-sdk/0."));
-    // The server echoes nothing of the agent, so check what reqwest would send.
-    let c = client(&s.base, &s.key);
-    c.document(uuid::Uuid::nil()).await.unwrap_err();
+#[test]
+fn the_sdk_packages_on_its_own() {
+    let out = std::process::Command::new(env!("CARGO"))
+        .args([
+            "package",
+            "-p",
+            "docintel-sdk",
+            "--list",
+            "--allow-dirty",
+            "--offline",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files = String::from_utf8(out.stdout).unwrap();
+    let files: Vec<&str> = files.lines().collect();
+    for f in &files {
+        assert!(
+            !f.starts_with("..") && !f.starts_with('/'),
+            "{f} is outside the crate"
+        );
+    }
+    for needed in [
+        "src/generated.rs",
+        "src/lib.rs",
+        "README.md",
+        "examples/upload_and_wait.rs",
+    ] {
+        assert!(files.contains(&needed), "{needed} missing from {files:?}");
+    }
 }
