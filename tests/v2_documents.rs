@@ -31,6 +31,7 @@ async fn upload_process_read_list_delete() {
     assert_eq!(m["sha256"], hex::encode(Sha256::digest(&bytes)));
     assert_eq!(m["page_count"], 1);
     assert_eq!(m["word_count"], 6);
+    assert_eq!(done["classification"]["label"], "invoice", "{done}");
 
     let r = s.get(&location).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
@@ -53,9 +54,18 @@ async fn upload_process_read_list_delete() {
     assert_eq!(list["next_page"], Value::Null);
 
     assert_eq!(s.blob_files().len(), 1);
+    assert_eq!(
+        s.thumbnail_files().len(),
+        1,
+        "pdftoppm rendered the first page"
+    );
     let r = s.delete(&location).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert!(s.blob_files().is_empty(), "blob removed with the document");
+    assert!(
+        s.thumbnail_files().is_empty(),
+        "thumbnail removed with the document"
+    );
     assert_problem(
         s.get(&location).send().await.unwrap(),
         StatusCode::NOT_FOUND,
@@ -72,7 +82,9 @@ async fn upload_process_read_list_delete() {
 
 #[tokio::test]
 async fn type_comes_from_the_bytes_not_the_name() {
-    let s = TestServer::start().await;
+    // Without OCR installed, so images say so.
+    let s =
+        TestServer::start_with(|c| c.tools = Some(docintel_backend::pipeline::Tools::none())).await;
     let id = s
         .upload_ok("looks-like.pdf", "plain words here".into())
         .await;

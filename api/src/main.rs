@@ -43,11 +43,22 @@ enum Command {
         /// Processing workers (default: number of cores).
         #[arg(long, env = "DOCINTEL_WORKERS")]
         workers: Option<usize>,
+        /// Classifier model file (default: the shipped model).
+        #[arg(long, env = "DOCINTEL_MODEL")]
+        model: Option<PathBuf>,
+        /// Longest one document may take to process, OCR included, in seconds.
+        #[arg(long, env = "DOCINTEL_JOB_TIMEOUT_SECS", default_value_t = 120)]
+        job_timeout_secs: u64,
     },
     /// Manage API keys.
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Train or evaluate the document classifier.
+    Model {
+        #[command(subcommand)]
+        command: ModelCommand,
     },
     /// Write (or check) the OpenAPI documents in openapi/.
     Openapi {
@@ -57,6 +68,28 @@ enum Command {
         /// Do not write; exit 1 if a file differs from what the code generates.
         #[arg(long)]
         check: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelCommand {
+    /// Train on DIR/<label>/*.txt (its training split) and write a model file.
+    Train {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value = "models/default.json")]
+        out: PathBuf,
+    },
+    /// Print accuracy and the confusion matrix on DIR/<label>/*.txt.
+    Eval {
+        #[arg(long)]
+        data: PathBuf,
+        /// Model file (default: the shipped model).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Evaluate on every document, not only the held-out split.
+        #[arg(long)]
+        all: bool,
     },
 }
 
@@ -87,7 +120,19 @@ async fn main() -> anyhow::Result<()> {
             listen,
             max_upload_bytes,
             workers,
-        } => serve(data.data_dir, listen, max_upload_bytes, workers).await,
+            model,
+            job_timeout_secs,
+        } => {
+            let mut config = Config::new(&data.data_dir);
+            config.max_upload_bytes = max_upload_bytes;
+            config.workers = WorkerConfig {
+                workers: workers.unwrap_or(config.workers.workers).max(1),
+                ..config.workers
+            };
+            config.model_path = model;
+            config.job_timeout = std::time::Duration::from_secs(job_timeout_secs.max(1));
+            serve(config, listen).await
+        }
         Command::Keys {
             command: KeysCommand::Create { tenant, data },
         } => {
@@ -98,21 +143,12 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Openapi { out, check } => write_specs(&out, check),
+        Command::Model { command } => model_command(command),
     }
 }
 
-async fn serve(
-    data_dir: PathBuf,
-    listen: SocketAddr,
-    max_upload_bytes: u64,
-    workers: Option<usize>,
-) -> anyhow::Result<()> {
-    let mut config = Config::new(&data_dir);
-    config.max_upload_bytes = max_upload_bytes;
-    config.workers = WorkerConfig {
-        workers: workers.unwrap_or(config.workers.workers).max(1),
-        ..config.workers
-    };
+async fn serve(config: Config, listen: SocketAddr) -> anyhow::Result<()> {
+    let data_dir = config.data_dir.clone();
     let backend = Backend::open(config)
         .await
         .with_context(|| format!("opening the data folder {}", data_dir.display()))?;
@@ -157,5 +193,41 @@ fn write_specs(out: &std::path::Path, check: bool) -> anyhow::Result<()> {
         "out of date (run `cargo run -p docintel-api -- openapi`): {}",
         stale.join(", ")
     );
+    Ok(())
+}
+
+fn model_command(command: ModelCommand) -> anyhow::Result<()> {
+    use docintel_backend::classify;
+    match command {
+        ModelCommand::Train { data, out } => {
+            let corpus = classify::read_corpus(&data)?;
+            let file = classify::train(&corpus)?;
+            let mut json = serde_json::to_string(&file)?;
+            json.push('\n');
+            std::fs::write(&out, json).with_context(|| format!("writing {}", out.display()))?;
+            eprintln!(
+                "trained {} on {} documents ({} labels); held-out accuracy {:.4}; wrote {}",
+                file.version,
+                corpus.len(),
+                file.labels.len(),
+                file.held_out_accuracy,
+                out.display()
+            );
+        }
+        ModelCommand::Eval { data, model, all } => {
+            let model = match model {
+                Some(p) => classify::Model::load(&p)?,
+                None => classify::Model::default_model()?,
+            };
+            let corpus = classify::read_corpus(&data)?;
+            let eval = classify::evaluate(
+                &model,
+                corpus
+                    .iter()
+                    .filter(|e| all || classify::is_held_out(&e.name)),
+            );
+            println!("model {}\n{}", model.version, eval.render());
+        }
+    }
     Ok(())
 }

@@ -36,6 +36,8 @@ pub enum Error {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("blob storage error: {0}")]
     Io(#[from] std::io::Error),
+    #[error("configuration: {0}")]
+    Config(String),
     #[error("corrupt stored data: {0}")]
     Corrupt(String),
 }

@@ -42,6 +42,7 @@ pub(crate) struct Workers {
     pub blobs: LocalBlobs,
     pub config: WorkerConfig,
     pub wake: Arc<Notify>,
+    pub pipeline: Arc<pipeline::Context>,
 }
 
 impl Workers {
@@ -126,25 +127,62 @@ impl Workers {
             }
         };
         let content_type = job.content_type;
+        let ctx = self.pipeline.clone();
+        let limit = ctx.timeout;
         // Parsers of hostile input may panic; a panic fails this one job, not the worker.
-        match tokio::task::spawn_blocking(move || pipeline::process(content_type, &bytes)).await {
-            Ok(Outcome::Processed {
-                text,
-                extracted,
-                warnings,
-            }) => JobResult::Processed {
-                text,
-                extracted,
-                warnings,
-            },
-            Ok(Outcome::Failed { reason }) => JobResult::Failed { reason },
-            Err(e) => {
+        let run =
+            tokio::task::spawn_blocking(move || pipeline::process(&ctx, content_type, &bytes));
+        // Subprocesses stop at the pipeline's own deadline; this one also bounds pure-Rust
+        // parsing, whose thread cannot be stopped but whose result is then ignored.
+        let outcome = match tokio::time::timeout(limit + Duration::from_secs(1), run).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(e)) => {
                 error!(doc = %job.document_id, error = %e, "pipeline panicked");
-                JobResult::Failed {
+                Outcome::Failed {
                     reason: "the document could not be processed (the parser crashed on it)"
                         .to_owned(),
                 }
             }
+            Err(_) => Outcome::Failed {
+                reason: format!("processing took longer than the {}s limit", limit.as_secs()),
+            },
+        };
+        match outcome {
+            Outcome::Processed {
+                text,
+                extracted,
+                warnings,
+                thumbnail,
+                classification,
+            } => {
+                let thumbnail_key = match thumbnail {
+                    Some(png) => match self.store_thumbnail(&job.blob_key, &png).await {
+                        Ok(key) => Some(key),
+                        Err(e) => {
+                            return JobResult::Failed {
+                                reason: format!("could not store the thumbnail: {e}"),
+                            };
+                        }
+                    },
+                    None => None,
+                };
+                JobResult::Processed {
+                    text,
+                    extracted,
+                    warnings,
+                    classification,
+                    thumbnail_key,
+                }
+            }
+            Outcome::Failed { reason } => JobResult::Failed { reason },
         }
+    }
+
+    async fn store_thumbnail(&self, blob_key: &str, png: &[u8]) -> crate::Result<String> {
+        let key = format!("{blob_key}.thumb.png");
+        let mut pending = self.blobs.begin(u64::MAX).await?;
+        pending.write(png).await?;
+        pending.commit(&self.blobs, &key).await?;
+        Ok(key)
     }
 }

@@ -4,6 +4,7 @@
 //! It knows nothing of HTTP; the façade (`docintel-api`) renders its types as API views.
 
 pub mod blobs;
+pub mod classify;
 pub mod error;
 pub mod jobs;
 pub mod keys;
@@ -39,6 +40,12 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub max_upload_bytes: u64,
     pub workers: WorkerConfig,
+    /// Classifier model file; `None` uses the shipped model.
+    pub model_path: Option<PathBuf>,
+    /// Longest a single document may take to process (OCR included).
+    pub job_timeout: std::time::Duration,
+    /// External tools (Tesseract, pdftoppm); `None` detects what is installed.
+    pub tools: Option<pipeline::Tools>,
 }
 
 impl Config {
@@ -47,6 +54,9 @@ impl Config {
             data_dir: data_dir.into(),
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
             workers: WorkerConfig::default(),
+            model_path: None,
+            job_timeout: std::time::Duration::from_secs(120),
+            tools: None,
         }
     }
 }
@@ -60,6 +70,7 @@ struct Inner {
     blobs: LocalBlobs,
     config: Config,
     wake: Arc<Notify>,
+    pipeline: Arc<pipeline::Context>,
 }
 
 /// The running workers; dropping it stops them (a job in flight is left to its lease).
@@ -73,11 +84,29 @@ impl Backend {
         std::fs::create_dir_all(&config.data_dir)?;
         let store = SqliteStore::open(&config.data_dir.join("docintel.db")).await?;
         let blobs = LocalBlobs::open(config.data_dir.join("blobs"))?;
+        let model = match &config.model_path {
+            Some(p) => classify::Model::load(p),
+            None => classify::Model::default_model(),
+        }
+        .map_err(|e| Error::Config(format!("classifier model: {e}")))?;
+        let tools = config.tools.clone().unwrap_or_else(pipeline::Tools::detect);
+        info!(
+            model = %model.version,
+            ocr = tools.tesseract.is_some(),
+            pdf_rendering = tools.pdftoppm.is_some(),
+            "pipeline ready"
+        );
+        let pipeline = Arc::new(pipeline::Context {
+            tools,
+            model: Some(Arc::new(model)),
+            timeout: config.job_timeout,
+        });
         Ok(Self(Arc::new(Inner {
             store: Arc::new(store),
             blobs,
             config,
             wake: Arc::new(Notify::new()),
+            pipeline,
         })))
     }
 
@@ -104,6 +133,7 @@ impl Backend {
             blobs: self.0.blobs.clone(),
             config: self.0.config.workers.clone(),
             wake: self.0.wake.clone(),
+            pipeline: self.0.pipeline.clone(),
         });
         let mut tasks = JoinSet::new();
         workers.spawn(&mut tasks);
@@ -244,8 +274,10 @@ impl Backend {
     /// Deletes a document and its blob; false when there was no such document.
     pub async fn delete(&self, tenant: TenantId, id: DocumentId) -> Result<bool> {
         match self.0.store.delete_document(tenant, id).await? {
-            Some(blob_key) => {
-                self.0.blobs.delete(&blob_key).await?;
+            Some(keys) => {
+                for key in keys {
+                    self.0.blobs.delete(&key).await?;
+                }
                 Ok(true)
             }
             None => Ok(false),
@@ -285,6 +317,19 @@ impl Backend {
     /// For tests and tools that need the raw store (e.g. to simulate a dead worker).
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.0.store
+    }
+
+    /// The tools and model processing uses.
+    pub fn pipeline(&self) -> &pipeline::Context {
+        &self.0.pipeline
+    }
+
+    /// A processed document's thumbnail (PNG), if it has one.
+    pub async fn thumbnail(&self, doc: &Document) -> Result<Option<Vec<u8>>> {
+        match &doc.thumbnail_key {
+            Some(key) => Ok(Some(self.0.blobs.read(key).await?)),
+            None => Ok(None),
+        }
     }
 
     pub fn blobs(&self) -> &LocalBlobs {

@@ -87,6 +87,18 @@ pub struct Extracted {
     pub word_count: u64,
     /// Characters (Unicode scalar values) in the extracted text.
     pub char_count: u64,
+    /// ISO 639-3 code of the text's language, when it can be told reliably.
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+/// The classifier's verdict on a document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Classification {
+    pub label: String,
+    /// Calibrated probability of `label`, 0 to 1.
+    pub confidence: f64,
+    pub model_version: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -105,6 +117,9 @@ pub struct Document {
     pub extracted: Option<Extracted>,
     /// Non-fatal remarks from processing (e.g. `ocr_unavailable`).
     pub warnings: Vec<String>,
+    pub classification: Option<Classification>,
+    /// Where the thumbnail is stored, if there is one.
+    pub thumbnail_key: Option<String>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }

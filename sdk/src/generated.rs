@@ -100,8 +100,8 @@ pub mod types {
     ///A document and what docintel knows of it.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DocumentView {
-        /**The classifier's verdict. Always null in this release: the classifier ships with
-the next one, and this field is here so clients need not change when it does.*/
+        /**The classifier's verdict; null until processed, or when the text has no word the
+model knows.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub classification: ::std::option::Option<Classification>,
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -114,7 +114,8 @@ the next one, and this field is here so clients need not change when it does.*/
         pub metadata: Metadata,
         pub status: DocumentStatus,
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
-        ///Non-fatal remarks from processing, e.g. `ocr_unavailable`.
+        /**Non-fatal remarks from processing: `ocr_unavailable` (no OCR on this server, so an
+image or scan has no text), `thumbnail_unavailable` (no PDF renderer).*/
         pub warnings: ::std::vec::Vec<::std::string::String>,
     }
     impl DocumentView {
@@ -193,6 +194,9 @@ the next one, and this field is here so clients need not change when it does.*/
         pub char_count: ::std::option::Option<u64>,
         ///Detected from the bytes, never from the file name.
         pub content_type: ::std::string::String,
+        ///ISO 639-3 code of the text's language (e.g. `eng`); null when it cannot be told.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub language: ::std::option::Option<::std::string::String>,
         ///Pages of a PDF; null for other types and until processed.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub page_count: ::std::option::Option<u32>,
@@ -574,6 +578,10 @@ error; `type` is a URI built from it.*/
                 ::std::string::String,
                 ::std::string::String,
             >,
+            language: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             page_count: ::std::result::Result<
                 ::std::option::Option<u32>,
                 ::std::string::String,
@@ -590,6 +598,7 @@ error; `type` is a URI built from it.*/
                 Self {
                     char_count: Ok(Default::default()),
                     content_type: Err("no value supplied for content_type".to_string()),
+                    language: Ok(Default::default()),
                     page_count: Ok(Default::default()),
                     sha256: Err("no value supplied for sha256".to_string()),
                     size_bytes: Err("no value supplied for size_bytes".to_string()),
@@ -619,6 +628,18 @@ error; `type` is a URI built from it.*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for content_type: {e}")
+                    });
+                self
+            }
+            pub fn language<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.language = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for language: {e}")
                     });
                 self
             }
@@ -679,6 +700,7 @@ error; `type` is a URI built from it.*/
                 Ok(Self {
                     char_count: value.char_count?,
                     content_type: value.content_type?,
+                    language: value.language?,
                     page_count: value.page_count?,
                     sha256: value.sha256?,
                     size_bytes: value.size_bytes?,
@@ -691,6 +713,7 @@ error; `type` is a URI built from it.*/
                 Self {
                     char_count: Ok(value.char_count),
                     content_type: Ok(value.content_type),
+                    language: Ok(value.language),
                     page_count: Ok(value.page_count),
                     sha256: Ok(value.sha256),
                     size_bytes: Ok(value.size_bytes),
@@ -1042,6 +1065,24 @@ let response = client.get_document_text()
 ```*/
     pub fn get_document_text(&self) -> builder::GetDocumentText<'_> {
         builder::GetDocumentText::new(self)
+    }
+    /**Get a document's thumbnail
+
+A PNG whose longest side is 256 pixels, for images and (where the server can render
+PDFs) the first page of a PDF. Text documents have none.
+
+Sends a `GET` request to `/v2/documents/{id}/thumbnail`
+
+Arguments:
+- `id`: The document id.
+```ignore
+let response = client.get_document_thumbnail()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn get_document_thumbnail(&self) -> builder::GetDocumentThumbnail<'_> {
+        builder::GetDocumentThumbnail::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -1538,6 +1579,67 @@ pub mod builder {
             let mut request = client.client.get(url).headers(header_map).build()?;
             let info = OperationInfo {
                 operation_id: "get_document_text",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::stream(response)),
+                400u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                401u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                409u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_document_thumbnail`]
+
+[`Client::get_document_thumbnail`]: super::Client::get_document_thumbnail*/
+    #[derive(Debug, Clone)]
+    pub struct GetDocumentThumbnail<'a> {
+        client: &'a super::Client,
+        id: Result<::uuid::Uuid, String>,
+    }
+    impl<'a> GetDocumentThumbnail<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::uuid::Uuid>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: uuid :: Uuid` for id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v2/documents/{id}/thumbnail`
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<ByteStream>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v2/documents/{}/thumbnail", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "get_document_thumbnail",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

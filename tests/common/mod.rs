@@ -120,8 +120,23 @@ impl TestServer {
         panic!("document {id} did not finish processing");
     }
 
-    /// Every committed blob (temp files excluded).
+    /// Every stored document blob (temp files and thumbnails excluded).
     pub fn blob_files(&self) -> Vec<PathBuf> {
+        self.all_blob_files()
+            .into_iter()
+            .filter(|p| !p.to_string_lossy().ends_with(".thumb.png"))
+            .collect()
+    }
+
+    /// Every stored thumbnail.
+    pub fn thumbnail_files(&self) -> Vec<PathBuf> {
+        self.all_blob_files()
+            .into_iter()
+            .filter(|p| p.to_string_lossy().ends_with(".thumb.png"))
+            .collect()
+    }
+
+    fn all_blob_files(&self) -> Vec<PathBuf> {
         fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
             for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
                 let p = e.path();

@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(upload_document, list_documents))
         .routes(routes!(get_document, delete_document))
         .routes(routes!(get_document_text))
+        .routes(routes!(get_document_thumbnail))
 }
 
 fn location(id: uuid::Uuid) -> String {
@@ -256,32 +257,7 @@ async fn get_document_text(
     Auth(tenant): Auth,
     IdPath(id): IdPath,
 ) -> Result<Response, ApiError> {
-    let doc = state
-        .backend
-        .document(tenant.id, id)
-        .await?
-        .ok_or_else(|| not_found(id))?;
-    match doc.status {
-        Status::Queued | Status::Processing => {
-            return Err(ApiError::Conflict(
-                "not_processed",
-                format!(
-                    "document {id} is still {}; try again shortly",
-                    doc.status.as_str()
-                ),
-            ));
-        }
-        Status::Failed => {
-            return Err(ApiError::Conflict(
-                "processing_failed",
-                format!(
-                    "document {id} failed, so it has no text: {}",
-                    doc.failure.unwrap_or_default()
-                ),
-            ));
-        }
-        Status::Processed => {}
-    }
+    processed_document(&state, &tenant, id).await?;
     let text = state
         .backend
         .text(tenant.id, id)
@@ -295,6 +271,75 @@ async fn get_document_text(
         text,
     )
         .into_response())
+}
+
+/// The document, if processed; 409 while it is not (or when it failed).
+async fn processed_document(
+    state: &AppState,
+    tenant: &docintel_backend::model::Tenant,
+    id: uuid::Uuid,
+) -> Result<docintel_backend::model::Document, ApiError> {
+    let doc = state
+        .backend
+        .document(tenant.id, id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    match doc.status {
+        Status::Queued | Status::Processing => Err(ApiError::Conflict(
+            "not_processed",
+            format!(
+                "document {id} is still {}; try again shortly",
+                doc.status.as_str()
+            ),
+        )),
+        Status::Failed => Err(ApiError::Conflict(
+            "processing_failed",
+            format!(
+                "document {id} failed: {}",
+                doc.failure.as_deref().unwrap_or_default()
+            ),
+        )),
+        Status::Processed => Ok(doc),
+    }
+}
+
+/// Get a document's thumbnail
+///
+/// A PNG whose longest side is 256 pixels, for images and (where the server can render
+/// PDFs) the first page of a PDF. Text documents have none.
+#[utoipa::path(
+    get,
+    path = "/documents/{id}/thumbnail",
+    tag = "documents",
+    params(("id" = uuid::Uuid, Path, description = "The document id.")),
+    responses(
+        (status = 200, description = "The thumbnail.", body = inline(UploadBody), content_type = "image/png"),
+        (status = 400, description = "Malformed id.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid API key.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such document, or it has no thumbnail (the detail says why).", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The document is not processed (yet, or it failed).", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+async fn get_document_thumbnail(
+    State(state): State<AppState>,
+    Auth(tenant): Auth,
+    IdPath(id): IdPath,
+) -> Result<Response, ApiError> {
+    let doc = processed_document(&state, &tenant, id).await?;
+    match state.backend.thumbnail(&doc).await? {
+        Some(png) => Ok((
+            [(header::CONTENT_TYPE, HeaderValue::from_static("image/png"))],
+            png,
+        )
+            .into_response()),
+        None => Err(ApiError::NotFound(match doc.content_type {
+            ContentType::Text => format!("document {id} is text; text documents have no thumbnail"),
+            _ => format!(
+                "document {id} has no thumbnail: this server cannot render PDFs \
+                 (pdftoppm from poppler-utils is not installed)"
+            ),
+        })),
+    }
 }
 
 pub const DEFAULT_LIMIT: u32 = 20;

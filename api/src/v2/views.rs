@@ -53,6 +53,9 @@ pub struct Metadata {
     pub word_count: Option<u64>,
     /// Characters in the extracted text; null until processed.
     pub char_count: Option<u64>,
+    /// ISO 639-3 code of the text's language (e.g. `eng`); null when it cannot be told.
+    #[schema(example = "eng")]
+    pub language: Option<String>,
 }
 
 /// What the classifier decided.
@@ -76,10 +79,11 @@ pub struct DocumentView {
     /// Why processing failed; set only when `status` is `failed`.
     pub failure: Option<String>,
     pub metadata: Metadata,
-    /// The classifier's verdict. Always null in this release: the classifier ships with
-    /// the next one, and this field is here so clients need not change when it does.
+    /// The classifier's verdict; null until processed, or when the text has no word the
+    /// model knows.
     pub classification: Option<Classification>,
-    /// Non-fatal remarks from processing, e.g. `ocr_unavailable`.
+    /// Non-fatal remarks from processing: `ocr_unavailable` (no OCR on this server, so an
+    /// image or scan has no text), `thumbnail_unavailable` (no PDF renderer).
     pub warnings: Vec<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -102,8 +106,13 @@ impl From<Document> for DocumentView {
                 page_count: extracted.as_ref().and_then(|e| e.page_count),
                 word_count: extracted.as_ref().map(|e| e.word_count),
                 char_count: extracted.as_ref().map(|e| e.char_count),
+                language: extracted.as_ref().and_then(|e| e.language.clone()),
             },
-            classification: None,
+            classification: d.classification.map(|c| Classification {
+                label: c.label,
+                confidence: c.confidence,
+                model_version: c.model_version,
+            }),
             warnings: d.warnings,
             created_at: d.created_at,
             updated_at: d.updated_at,

@@ -1,10 +1,42 @@
-//! The processing pipeline: bytes of a stored document in, extracted text and metadata
-//! out. Pure functions; the job runner decides where bytes come from and results go.
+//! The processing pipeline: bytes of a stored document in, extracted text, metadata,
+//! thumbnail and classification out. Synchronous and CPU-bound: the job runner calls it
+//! on a blocking thread and decides where bytes come from and results go.
 
+mod images;
 mod pdf;
 pub mod sniff;
+pub mod tools;
 
-use crate::model::{ContentType, Extracted};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::classify::Model;
+use crate::model::{Classification, ContentType, Extracted};
+pub use images::{MAX_PIXELS, THUMBNAIL_SIZE};
+pub use tools::Tools;
+
+/// OCR reads at most this many pages of a scanned PDF.
+pub const MAX_OCR_PAGES: u32 = 20;
+
+/// What the pipeline may use.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub tools: Tools,
+    pub model: Option<Arc<Model>>,
+    /// Deadline for one document's processing (OCR and rendering are killed past it).
+    pub timeout: Duration,
+}
+
+impl Context {
+    /// Only what is built in: no external tools, no classifier.
+    pub fn bare() -> Self {
+        Self {
+            tools: Tools::none(),
+            model: None,
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
 
 /// The result of processing one document.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,40 +45,130 @@ pub enum Outcome {
         text: String,
         extracted: Extracted,
         warnings: Vec<String>,
+        thumbnail: Option<Vec<u8>>,
+        classification: Option<Classification>,
     },
     /// The document could not be processed; the reason is shown to its owner.
     Failed { reason: String },
 }
 
-/// Runs every stage for one document. CPU-bound: call it from a blocking thread.
-pub fn process(content_type: ContentType, bytes: &[u8]) -> Outcome {
-    let (text, page_count, warnings) = match content_type {
-        ContentType::Pdf => match pdf::extract(bytes) {
-            Ok(p) => (p.text, Some(p.pages), Vec::new()),
-            Err(reason) => return Outcome::Failed { reason },
-        },
-        ContentType::Text => match std::str::from_utf8(bytes) {
-            Ok(s) => (s.to_owned(), None, Vec::new()),
-            Err(e) => {
-                return Outcome::Failed {
-                    reason: format!("text is not valid UTF-8: {e}"),
-                };
+pub const OCR_UNAVAILABLE: &str = "ocr_unavailable";
+pub const THUMBNAIL_UNAVAILABLE: &str = "thumbnail_unavailable";
+
+struct Stages {
+    text: String,
+    pages: Option<u32>,
+    thumbnail: Option<Vec<u8>>,
+    warnings: Vec<String>,
+}
+
+fn pdf_stages(ctx: &Context, bytes: &[u8], deadline: Instant) -> Result<Stages, String> {
+    let pdf = pdf::extract(bytes)?;
+    let mut warnings = Vec::new();
+    let mut text = pdf.text;
+    if text.trim().is_empty() {
+        // No text layer: a scan. OCR its pages if the tools are here.
+        let last = pdf.pages.min(MAX_OCR_PAGES);
+        match (
+            ctx.tools.tesseract.is_some(),
+            ctx.tools.render_pdf(bytes, 1, last, 2000, deadline),
+        ) {
+            (true, Some(pages)) => {
+                let mut parts = Vec::new();
+                for page in pages? {
+                    if let Some(r) = ctx.tools.ocr(&page, deadline) {
+                        parts.push(r?);
+                    }
+                }
+                text = parts.join("\n").trim().to_owned();
             }
-        },
-        // OCR arrives with the processing-depth work; until then say so visibly.
-        ContentType::Png | ContentType::Jpeg => {
-            (String::new(), None, vec!["ocr_unavailable".to_owned()])
+            _ => warnings.push(OCR_UNAVAILABLE.to_owned()),
+        }
+    }
+    let thumbnail = match ctx.tools.render_pdf(bytes, 1, 1, THUMBNAIL_SIZE, deadline) {
+        Some(Ok(mut pages)) if !pages.is_empty() => Some(pages.swap_remove(0)),
+        Some(Err(e)) if e.contains("in time") => return Err(e),
+        _ => {
+            warnings.push(THUMBNAIL_UNAVAILABLE.to_owned());
+            None
         }
     };
+    Ok(Stages {
+        text,
+        pages: Some(pdf.pages),
+        thumbnail,
+        warnings,
+    })
+}
+
+fn image_stages(ctx: &Context, bytes: &[u8], deadline: Instant) -> Result<Stages, String> {
+    let img = images::decode(bytes)?;
+    let thumbnail = Some(images::thumbnail(&img)?);
+    drop(img);
+    let mut warnings = Vec::new();
+    let text = match ctx.tools.ocr(bytes, deadline) {
+        Some(r) => r?.trim().to_owned(),
+        None => {
+            warnings.push(OCR_UNAVAILABLE.to_owned());
+            String::new()
+        }
+    };
+    Ok(Stages {
+        text,
+        pages: None,
+        thumbnail,
+        warnings,
+    })
+}
+
+/// Runs every stage for one document.
+pub fn process(ctx: &Context, content_type: ContentType, bytes: &[u8]) -> Outcome {
+    let deadline = Instant::now() + ctx.timeout;
+    let stages = match content_type {
+        ContentType::Pdf => pdf_stages(ctx, bytes, deadline),
+        ContentType::Png | ContentType::Jpeg => image_stages(ctx, bytes, deadline),
+        ContentType::Text => std::str::from_utf8(bytes)
+            .map(|s| Stages {
+                text: s.to_owned(),
+                pages: None,
+                thumbnail: None,
+                warnings: Vec::new(),
+            })
+            .map_err(|e| format!("text is not valid UTF-8: {e}")),
+    };
+    let Stages {
+        text,
+        pages,
+        thumbnail,
+        warnings,
+    } = match stages {
+        Ok(s) => s,
+        Err(reason) => return Outcome::Failed { reason },
+    };
+    let language = whatlang::detect(&text)
+        .filter(|info| info.is_reliable())
+        .map(|info| info.lang().code().to_owned());
+    let classification =
+        ctx.model
+            .as_ref()
+            .and_then(|m| m.classify(&text))
+            .map(|p| Classification {
+                label: p.label,
+                confidence: p.confidence,
+                model_version: p.model_version,
+            });
     let extracted = Extracted {
-        page_count,
+        page_count: pages,
         word_count: text.split_whitespace().count() as u64,
         char_count: text.chars().count() as u64,
+        language,
     };
     Outcome::Processed {
         text,
         extracted,
         warnings,
+        thumbnail,
+        classification,
     }
 }
 
@@ -54,25 +176,84 @@ pub fn process(content_type: ContentType, bytes: &[u8]) -> Outcome {
 mod tests {
     use super::*;
 
-    #[test]
-    fn text_documents_count_words() {
-        let Outcome::Processed {
-            text, extracted, ..
-        } = process(ContentType::Text, "Invoice  no. 42\nTotal: 10 €".as_bytes())
-        else {
-            panic!("expected processed");
-        };
-        assert_eq!(text, "Invoice  no. 42\nTotal: 10 €");
-        assert_eq!(extracted.word_count, 6);
-        assert_eq!(extracted.char_count, 27);
-        assert_eq!(extracted.page_count, None);
+    fn processed(
+        o: Outcome,
+    ) -> (
+        String,
+        Extracted,
+        Vec<String>,
+        Option<Vec<u8>>,
+        Option<Classification>,
+    ) {
+        match o {
+            Outcome::Processed {
+                text,
+                extracted,
+                warnings,
+                thumbnail,
+                classification,
+            } => (text, extracted, warnings, thumbnail, classification),
+            Outcome::Failed { reason } => panic!("failed: {reason}"),
+        }
     }
 
     #[test]
-    fn images_warn_instead_of_silently_returning_nothing() {
-        let Outcome::Processed { warnings, .. } = process(ContentType::Png, b"\x89PNG") else {
-            panic!("expected processed");
+    fn text_documents_count_words_and_detect_language() {
+        let (text, extracted, _, thumb, _) = processed(process(
+            &Context::bare(),
+            ContentType::Text,
+            "Invoice  no. 42\nTotal: 10 €. Payment is due within thirty days of the invoice date."
+                .as_bytes(),
+        ));
+        assert!(text.starts_with("Invoice  no. 42"));
+        assert_eq!(extracted.word_count, 16);
+        assert_eq!(extracted.page_count, None);
+        assert_eq!(extracted.language.as_deref(), Some("eng"));
+        assert!(thumb.is_none());
+    }
+
+    #[test]
+    fn without_tools_images_warn_instead_of_silently_returning_nothing() {
+        let mut png = Vec::new();
+        image::DynamicImage::new_rgb8(600, 300)
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
+        let (text, _, warnings, thumb, _) =
+            processed(process(&Context::bare(), ContentType::Png, &png));
+        assert_eq!(text, "");
+        assert_eq!(warnings, vec![OCR_UNAVAILABLE.to_owned()]);
+        let thumb = image::load_from_memory(&thumb.unwrap()).unwrap();
+        assert_eq!((thumb.width(), thumb.height()), (256, 128));
+    }
+
+    #[test]
+    fn the_default_model_classifies() {
+        let ctx = Context {
+            model: Some(Arc::new(Model::default_model().unwrap())),
+            ..Context::bare()
         };
-        assert_eq!(warnings, vec!["ocr_unavailable".to_owned()]);
+        let (_, _, _, _, c) = processed(process(
+            &ctx,
+            ContentType::Text,
+            b"INVOICE\nInvoice number: INV-1\nTotal due: 120.00 EUR\nPayment terms: net 30 days",
+        ));
+        let c = c.unwrap();
+        assert_eq!(c.label, "invoice");
+        assert!(c.confidence > 0.5 && c.confidence <= 1.0);
+        assert!(c.model_version.starts_with("nb-1-"));
+    }
+
+    #[test]
+    fn hostile_images_fail_with_a_reason() {
+        for bytes in [
+            &b""[..],
+            b"\x89PNG\r\n\x1a\n\0\0",
+            b"\xFF\xD8\xFF\xE0\0\x10JFIF\0garbage",
+        ] {
+            match process(&Context::bare(), ContentType::Png, bytes) {
+                Outcome::Failed { reason } => assert!(reason.contains("image"), "{reason}"),
+                other => panic!("expected failure, got {other:?}"),
+            }
+        }
     }
 }

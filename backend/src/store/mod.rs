@@ -10,7 +10,8 @@ use time::OffsetDateTime;
 
 use crate::error::Result;
 use crate::model::{
-    ContentType, Document, DocumentId, Extracted, ListFilter, Page, Tenant, TenantId,
+    Classification, ContentType, Document, DocumentId, Extracted, ListFilter, Page, Tenant,
+    TenantId,
 };
 
 /// A document about to be stored, with the job that will process it.
@@ -54,6 +55,8 @@ pub enum JobResult {
         text: String,
         extracted: Extracted,
         warnings: Vec<String>,
+        classification: Option<Classification>,
+        thumbnail_key: Option<String>,
     },
     Failed {
         reason: String,
@@ -111,8 +114,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(Vec<Document>, u64)>;
     /// `Ok(None)` when the document exists but has no text yet.
     async fn get_text(&self, tenant: TenantId, id: DocumentId) -> Result<Option<String>>;
-    /// Deletes the document (and its text and job); returns its blob key.
-    async fn delete_document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<String>>;
+    /// Deletes the document (and its text and job); returns its blob keys (the document's
+    /// bytes, and its thumbnail if it has one).
+    async fn delete_document(
+        &self,
+        tenant: TenantId,
+        id: DocumentId,
+    ) -> Result<Option<Vec<String>>>;
 
     // --- jobs
     /// Claims the oldest job that is queued or whose lease has expired.

@@ -43,7 +43,7 @@ fn parse_uuid(s: &str) -> Result<Uuid> {
 }
 
 const DOC_COLUMNS: &str = "id, tenant_id, filename, status, failure, content_type, size_bytes, \
-     sha256, extracted, warnings, created_at, updated_at";
+     sha256, extracted, warnings, created_at, updated_at, classification, thumbnail_key";
 
 /// A document row as stored, read by either driver and converted in one place.
 struct RawDocument {
@@ -59,6 +59,8 @@ struct RawDocument {
     warnings: String,
     created_at: i64,
     updated_at: i64,
+    classification: Option<String>,
+    thumbnail_key: Option<String>,
 }
 
 impl RawDocument {
@@ -76,6 +78,8 @@ impl RawDocument {
             warnings: row.try_get("warnings")?,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
+            classification: row.try_get("classification")?,
+            thumbnail_key: row.try_get("thumbnail_key")?,
         })
     }
 
@@ -94,6 +98,8 @@ impl RawDocument {
             warnings: row.get(9)?,
             created_at: row.get(10)?,
             updated_at: row.get(11)?,
+            classification: row.get(12)?,
+            thumbnail_key: row.get(13)?,
         })
     }
 
@@ -118,6 +124,12 @@ impl RawDocument {
                 .map_err(|e| Error::Corrupt(format!("warnings: {e}")))?,
             created_at: from_millis(self.created_at)?,
             updated_at: from_millis(self.updated_at)?,
+            classification: self
+                .classification
+                .map(|s| serde_json::from_str(&s))
+                .transpose()
+                .map_err(|e| Error::Corrupt(format!("classification: {e}")))?,
+            thumbnail_key: self.thumbnail_key,
         })
     }
 }
@@ -379,6 +391,8 @@ impl Store for SqliteStore {
             sha256: doc.sha256.clone(),
             extracted: None,
             warnings: Vec::new(),
+            classification: None,
+            thumbnail_key: None,
             created_at: from_millis(now)?,
             updated_at: from_millis(now)?,
         })
@@ -477,14 +491,25 @@ impl Store for SqliteStore {
         })
     }
 
-    async fn delete_document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar(
-            "DELETE FROM documents WHERE id = ?1 AND tenant_id = ?2 RETURNING blob_key",
+    async fn delete_document(
+        &self,
+        tenant: TenantId,
+        id: DocumentId,
+    ) -> Result<Option<Vec<String>>> {
+        let row = sqlx::query(
+            "DELETE FROM documents WHERE id = ?1 AND tenant_id = ?2 \
+             RETURNING blob_key, thumbnail_key",
         )
         .bind(id.to_string())
         .bind(tenant.0.to_string())
         .fetch_optional(&self.pool)
-        .await?)
+        .await?;
+        row.map(|r| {
+            let mut keys = vec![r.try_get::<String, _>("blob_key")?];
+            keys.extend(r.try_get::<Option<String>, _>("thumbnail_key")?);
+            Ok(keys)
+        })
+        .transpose()
     }
 
     async fn claim_job(
@@ -577,19 +602,25 @@ impl Store for SqliteStore {
                 text,
                 extracted,
                 warnings,
+                classification,
+                thumbnail_key,
             } => {
-                let extracted = serde_json::to_string(extracted)
-                    .map_err(|e| Error::Corrupt(format!("extracted: {e}")))?;
-                let warnings = serde_json::to_string(warnings)
-                    .map_err(|e| Error::Corrupt(format!("warnings: {e}")))?;
+                let json = |v: &dyn erased_json::Json| {
+                    v.to_json()
+                        .map_err(|e| Error::Corrupt(format!("result: {e}")))
+                };
+                let classification = classification.as_ref().map(|c| json(c)).transpose()?;
                 sqlx::query(
                     "UPDATE documents SET status = 'processed', failure = NULL, extracted = ?2, \
-                     warnings = ?3, updated_at = ?4 WHERE id = ?1",
+                     warnings = ?3, updated_at = ?4, classification = ?5, thumbnail_key = ?6 \
+                     WHERE id = ?1",
                 )
                 .bind(&id)
-                .bind(extracted)
-                .bind(warnings)
+                .bind(json(extracted)?)
+                .bind(json(warnings)?)
                 .bind(now)
+                .bind(classification)
+                .bind(thumbnail_key)
                 .execute(&mut *tx)
                 .await?;
                 sqlx::query(
@@ -632,5 +663,18 @@ impl Store for SqliteStore {
             .fetch_one(&self.pool)
             .await?;
         Ok(n as u64)
+    }
+}
+
+/// Serializes the heterogeneous parts of a job result through one error path.
+mod erased_json {
+    pub trait Json {
+        fn to_json(&self) -> serde_json::Result<String>;
+    }
+
+    impl<T: serde::Serialize> Json for T {
+        fn to_json(&self) -> serde_json::Result<String> {
+            serde_json::to_string(self)
+        }
     }
 }

@@ -1,0 +1,105 @@
+//! Image decoding under hard limits, and thumbnails.
+
+use std::io::Cursor;
+
+use image::{ImageFormat, ImageReader, Limits};
+
+/// Longest side of a thumbnail, in pixels.
+pub const THUMBNAIL_SIZE: u32 = 256;
+/// Images over this many pixels are refused before decoding (decompression bombs).
+pub const MAX_PIXELS: u64 = 40_000_000;
+/// Memory the decoder may allocate.
+const MAX_ALLOC: u64 = 512 * 1024 * 1024;
+
+/// Decodes an image, refusing oversize ones from their header, before any pixel is
+/// allocated.
+pub fn decode(bytes: &[u8]) -> Result<image::DynamicImage, String> {
+    let reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| format!("unreadable image: {e}"))?;
+    let (w, h) = reader
+        .into_dimensions()
+        .map_err(|e| format!("unreadable image: {e}"))?;
+    if u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return Err(format!(
+            "image is {w}×{h} pixels; the limit is {MAX_PIXELS} pixels"
+        ));
+    }
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| format!("unreadable image: {e}"))?;
+    let mut limits = Limits::default();
+    limits.max_alloc = Some(MAX_ALLOC);
+    reader.limits(limits);
+    reader
+        .decode()
+        .map_err(|e| format!("unreadable image: {e}"))
+}
+
+/// A PNG whose longest side is at most [`THUMBNAIL_SIZE`].
+pub fn thumbnail(img: &image::DynamicImage) -> Result<Vec<u8>, String> {
+    let thumb = img.thumbnail(THUMBNAIL_SIZE, THUMBNAIL_SIZE);
+    let mut out = Vec::new();
+    thumb
+        .write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
+        .map_err(|e| format!("could not encode the thumbnail: {e}"))?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let img = image::DynamicImage::new_rgb8(w, h);
+        let mut out = Vec::new();
+        img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn thumbnails_keep_the_aspect_and_fit_256() {
+        let img = decode(&png(1000, 500)).unwrap();
+        let t = decode(&thumbnail(&img).unwrap()).unwrap();
+        assert_eq!((t.width(), t.height()), (256, 128));
+        let small = decode(&png(40, 30)).unwrap();
+        let t = decode(&thumbnail(&small).unwrap()).unwrap();
+        assert!(t.width() <= 256 && t.height() <= 256);
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for b in data {
+            crc ^= u32::from(*b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    /// A well-formed PNG whose header claims `w`×`h` pixels (with a valid CRC).
+    pub fn png_claiming(w: u32, h: u32) -> Vec<u8> {
+        let mut bytes = png(1, 1);
+        bytes[16..20].copy_from_slice(&w.to_be_bytes());
+        bytes[20..24].copy_from_slice(&h.to_be_bytes());
+        let crc = crc32(&bytes[12..29]);
+        bytes[29..33].copy_from_slice(&crc.to_be_bytes());
+        bytes
+    }
+
+    #[test]
+    fn bombs_truncated_and_empty_images_are_refused() {
+        let e = decode(&png_claiming(100_000, 100_000)).unwrap_err();
+        assert!(e.contains("the limit is"), "{e}");
+        let good = png(64, 64);
+        assert!(decode(&good[..good.len() / 2]).is_err());
+        assert!(decode(&[]).is_err());
+        assert!(decode(b"\xFF\xD8\xFF\xE0garbage").is_err());
+    }
+}

@@ -1,0 +1,165 @@
+//! External programs the pipeline uses when they are installed: Tesseract for OCR and
+//! poppler's `pdftoppm` for rendering PDF pages. They run as subprocesses (no C library
+//! linked into docintel, so a crash or a hang in them cannot take the server down), with
+//! a deadline after which they are killed.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Which helpers exist on this machine; probed once at start.
+#[derive(Debug, Clone, Default)]
+pub struct Tools {
+    pub tesseract: Option<PathBuf>,
+    pub pdftoppm: Option<PathBuf>,
+}
+
+fn probe(name: &str, arg: &str) -> Option<PathBuf> {
+    let ok = Command::new(name)
+        .arg(arg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    ok.then(|| PathBuf::from(name))
+}
+
+impl Tools {
+    pub fn detect() -> Self {
+        Self {
+            tesseract: probe("tesseract", "--version"),
+            pdftoppm: probe("pdftoppm", "-v"),
+        }
+    }
+
+    pub fn none() -> Self {
+        Self::default()
+    }
+}
+
+/// Runs `cmd` with `input` on stdin; returns stdout, or an error after `deadline`.
+fn run(mut cmd: Command, input: &[u8], deadline: Instant, what: &str) -> Result<Vec<u8>, String> {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not start {what}: {e}"))?;
+    // Feed stdin and drain stdout/stderr on threads, so a full pipe never blocks the
+    // deadline check.
+    let mut stdin = child.stdin.take();
+    let input = input.to_vec();
+    let feeder = std::thread::spawn(move || {
+        if let Some(s) = stdin.as_mut() {
+            let _ = s.write_all(&input);
+        }
+    });
+    let mut stdout = child.stdout.take();
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        if let Some(s) = stdout.as_mut() {
+            let _ = s.read_to_end(&mut out);
+        }
+        out
+    });
+    let mut stderr = child.stderr.take();
+    let err_reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        if let Some(s) = stderr.as_mut() {
+            let _ = s.take(4096).read_to_end(&mut out);
+        }
+        out
+    });
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("{what} did not finish in time and was stopped"));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => return Err(format!("{what} failed: {e}")),
+        }
+    };
+    let _ = feeder.join();
+    let out = reader.join().unwrap_or_default();
+    let err = err_reader.join().unwrap_or_default();
+    if !status.success() {
+        return Err(format!(
+            "{what} failed: {}",
+            String::from_utf8_lossy(&err)
+                .trim()
+                .lines()
+                .last()
+                .unwrap_or("no message")
+        ));
+    }
+    Ok(out)
+}
+
+impl Tools {
+    /// OCR of one image (PNG or JPEG bytes) with Tesseract's English model.
+    pub fn ocr(&self, image: &[u8], deadline: Instant) -> Option<Result<String, String>> {
+        let tesseract = self.tesseract.as_ref()?;
+        let mut cmd = Command::new(tesseract);
+        cmd.args(["stdin", "stdout", "-l", "eng", "--psm", "3"])
+            .env("OMP_THREAD_LIMIT", "1");
+        Some(
+            run(cmd, image, deadline, "OCR (tesseract)")
+                .map(|b| String::from_utf8_lossy(&b).into_owned()),
+        )
+    }
+
+    /// The pages `first..=last` of a PDF as PNG images (`scale` = longest side in px).
+    pub fn render_pdf(
+        &self,
+        pdf: &[u8],
+        first: u32,
+        last: u32,
+        scale: u32,
+        deadline: Instant,
+    ) -> Option<Result<Vec<Vec<u8>>, String>> {
+        let pdftoppm = self.pdftoppm.as_ref()?;
+        let dir = match tempfile_dir() {
+            Ok(d) => d,
+            Err(e) => return Some(Err(e)),
+        };
+        let mut cmd = Command::new(pdftoppm);
+        cmd.args(["-png", "-scale-to", &scale.to_string()])
+            .args(["-f", &first.to_string(), "-l", &last.to_string(), "-"])
+            .arg(dir.path.join("page"));
+        let result = run(cmd, pdf, deadline, "PDF rendering (pdftoppm)").and_then(|_| {
+            let mut pages: Vec<PathBuf> = std::fs::read_dir(&dir.path)
+                .map_err(|e| e.to_string())?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "png"))
+                .collect();
+            pages.sort();
+            pages
+                .iter()
+                .map(|p| std::fs::read(p).map_err(|e| e.to_string()))
+                .collect()
+        });
+        Some(result)
+    }
+}
+
+/// A temp folder removed on drop.
+struct TempDir {
+    path: PathBuf,
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+fn tempfile_dir() -> Result<TempDir, String> {
+    let path = std::env::temp_dir().join(format!("docintel-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&path).map_err(|e| format!("temp folder: {e}"))?;
+    Ok(TempDir { path })
+}
