@@ -13,9 +13,6 @@ use docintel_backend::pipeline::Tools;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-#[path = "common/pdf.rs"]
-mod pdf_builder;
-
 fn tools() -> Tools {
     let t = Tools::detect();
     assert!(
@@ -105,7 +102,7 @@ async fn scanned_pdfs_without_a_text_layer_are_read_by_ocr() {
         "The employee agrees to the terms",
     ]));
     let id = s
-        .upload_ok("scan.pdf", pdf_builder::scanned_pdf(&jpeg, w, h))
+        .upload_ok("scan.pdf", common::scanned_pdf(&jpeg, w, h))
         .await;
     let done = s.wait_done(&id).await;
     assert_eq!(done["status"], "processed", "{done}");

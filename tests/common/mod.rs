@@ -13,7 +13,7 @@ use serde_json::Value;
 #[path = "pdf.rs"]
 mod pdf_builder;
 #[allow(unused_imports)]
-pub use pdf_builder::{pdf, pdf_pages};
+pub use pdf_builder::{pdf, pdf_pages, scanned_pdf};
 
 pub struct TestServer {
     pub base: String,
