@@ -8,8 +8,8 @@
 use std::time::Instant;
 
 use docintel_backend::classify::Model;
-use docintel_backend::pipeline::{self, Context, Tools, sniff};
 use docintel_backend::model::ContentType;
+use docintel_backend::pipeline::{self, Context, Tools, sniff};
 
 /// A real one-page PDF with a text layer (lopdf, as the tests build them).
 fn pdf(lines: &[&str]) -> Vec<u8> {
@@ -62,7 +62,11 @@ fn time<T>(name: &str, n: u32, mut f: impl FnMut() -> T) {
 
 fn main() {
     let model = Model::default_model().expect("model");
-    let pdf = pdf(&["INVOICE 2026-117", "Total due: 1,250.00 EUR", "Payable within 30 days"]);
+    let pdf = pdf(&[
+        "INVOICE 2026-117",
+        "Total due: 1,250.00 EUR",
+        "Payable within 30 days",
+    ]);
     let pdf = pdf.as_slice();
     assert!(matches!(
         pipeline::process(&Context::bare(), ContentType::Pdf, pdf),

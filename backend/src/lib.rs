@@ -197,6 +197,20 @@ impl Backend {
         declared: Option<ContentType>,
         upload: PendingBlob,
     ) -> Result<Document> {
+        self.submit_with_id(tenant, Uuid::now_v7(), filename, declared, upload)
+            .await
+    }
+
+    /// [`Self::submit`] with a chosen id (imports that keep ids; contract tests whose
+    /// provider states name a document).
+    pub async fn submit_with_id(
+        &self,
+        tenant: TenantId,
+        id: DocumentId,
+        filename: &str,
+        declared: Option<ContentType>,
+        upload: PendingBlob,
+    ) -> Result<Document> {
         validate_filename(filename)?;
         let facts = upload.facts();
         if facts.size == 0 {
@@ -211,7 +225,6 @@ impl Backend {
             }
             .into());
         }
-        let id = Uuid::now_v7();
         let blob_key = format!("{}/{}", tenant.0.simple(), id.simple());
         upload.commit(&self.0.blobs, &blob_key).await?;
         let new = NewDocument {
