@@ -11,45 +11,10 @@ use docintel_backend::classify::Model;
 use docintel_backend::model::ContentType;
 use docintel_backend::pipeline::{self, Context, Tools, sniff};
 
-/// A real one-page PDF with a text layer (lopdf, as the tests build them).
-fn pdf(lines: &[&str]) -> Vec<u8> {
-    use lopdf::content::{Content, Operation};
-    use lopdf::{Document, Object, Stream, dictionary};
-    let mut doc = Document::with_version("1.5");
-    let pages_id = doc.new_object_id();
-    let font_id = doc.add_object(dictionary! {
-        "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
-    });
-    let resources_id = doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font_id } });
-    let mut ops = vec![
-        Operation::new("BT", vec![]),
-        Operation::new("Tf", vec!["F1".into(), 12.into()]),
-        Operation::new("Td", vec![72.into(), 760.into()]),
-    ];
-    for line in lines {
-        ops.push(Operation::new("Tj", vec![Object::string_literal(*line)]));
-        ops.push(Operation::new("Td", vec![0.into(), (-16).into()]));
-    }
-    ops.push(Operation::new("ET", vec![]));
-    let content = Content { operations: ops }.encode().expect("content");
-    let content_id = doc.add_object(Stream::new(dictionary! {}, content));
-    let page_id = doc.add_object(dictionary! {
-        "Type" => "Page", "Parent" => pages_id, "Contents" => content_id,
-    });
-    doc.objects.insert(
-        pages_id,
-        Object::Dictionary(dictionary! {
-            "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1,
-            "Resources" => resources_id,
-            "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-        }),
-    );
-    let catalog_id = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-    doc.trailer.set("Root", catalog_id);
-    let mut out = Vec::new();
-    doc.save_to(&mut out).expect("save");
-    out
-}
+// The same real PDFs the end-to-end tests upload.
+#[path = "../../tests/common/pdf.rs"]
+mod pdf_builder;
+use pdf_builder::pdf;
 
 fn time<T>(name: &str, n: u32, mut f: impl FnMut() -> T) {
     let start = Instant::now();
