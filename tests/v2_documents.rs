@@ -54,10 +54,21 @@ async fn upload_process_read_list_delete() {
     assert_eq!(list["next_page"], Value::Null);
 
     assert_eq!(s.blob_files().len(), 1);
+    // A PDF's thumbnail is rendered on first request, then kept.
+    assert!(s.thumbnail_files().is_empty());
+    for _ in 0..2 {
+        let r = s
+            .get(&format!("{location}/thumbnail"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()["content-type"], "image/png");
+    }
     assert_eq!(
         s.thumbnail_files().len(),
         1,
-        "pdftoppm rendered the first page"
+        "pdftoppm rendered the first page once"
     );
     let r = s.delete(&location).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);

@@ -225,7 +225,7 @@ impl Backend {
             }
             .into());
         }
-        let blob_key = format!("{}/{}", tenant.0.simple(), id.simple());
+        let blob_key = blob_key(tenant, id);
         upload.commit(&self.0.blobs, &blob_key).await?;
         let new = NewDocument {
             id,
@@ -337,17 +337,53 @@ impl Backend {
         &self.0.pipeline
     }
 
-    /// A processed document's thumbnail (PNG), if it has one.
+    /// A processed document's thumbnail (PNG), if it has or can have one. A PDF's is
+    /// rendered on first request and kept.
     pub async fn thumbnail(&self, doc: &Document) -> Result<Option<Vec<u8>>> {
-        match &doc.thumbnail_key {
-            Some(key) => Ok(Some(self.0.blobs.read(key).await?)),
-            None => Ok(None),
+        if let Some(key) = &doc.thumbnail_key {
+            return Ok(Some(self.0.blobs.read(key).await?));
         }
+        if doc.content_type != ContentType::Pdf || self.0.pipeline.tools.pdftoppm.is_none() {
+            return Ok(None);
+        }
+        let key = blob_key(doc.tenant_id, doc.id);
+        let bytes = self.0.blobs.read(&key).await?;
+        let ctx = self.0.pipeline.clone();
+        let png = tokio::task::spawn_blocking(move || pipeline::render_pdf_thumbnail(&ctx, &bytes))
+            .await
+            .map_err(|e| Error::Corrupt(format!("thumbnail rendering crashed: {e}")))?;
+        let png = match png {
+            Some(Ok(png)) => png,
+            Some(Err(e)) => {
+                tracing::warn!(doc = %doc.id, error = %e, "could not render a thumbnail");
+                return Ok(None);
+            }
+            None => return Ok(None),
+        };
+        let thumb_key = format!("{key}.thumb.png");
+        let mut pending = self.0.blobs.begin(u64::MAX).await?;
+        pending.write(&png).await?;
+        pending.commit(&self.0.blobs, &thumb_key).await?;
+        if !self
+            .0
+            .store
+            .set_thumbnail(doc.tenant_id, doc.id, &thumb_key)
+            .await?
+        {
+            // Deleted meanwhile: do not leave an orphan.
+            self.0.blobs.delete(&thumb_key).await?;
+        }
+        Ok(Some(png))
     }
 
     pub fn blobs(&self) -> &LocalBlobs {
         &self.0.blobs
     }
+}
+
+/// Where a document's bytes are stored.
+fn blob_key(tenant: TenantId, id: DocumentId) -> String {
+    format!("{}/{}", tenant.0.simple(), id.simple())
 }
 
 /// A file name is kept for display and download only, never used as a path; still,

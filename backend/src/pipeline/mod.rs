@@ -66,6 +66,7 @@ fn pdf_stages(ctx: &Context, bytes: &[u8], deadline: Instant) -> Result<Stages, 
     let pdf = pdf::extract(bytes)?;
     let mut warnings = Vec::new();
     let mut text = pdf.text;
+    let mut thumbnail = None;
     if text.trim().is_empty() {
         // No text layer: a scan. OCR its pages if the tools are here.
         let last = pdf.pages.min(MAX_OCR_PAGES);
@@ -74,8 +75,15 @@ fn pdf_stages(ctx: &Context, bytes: &[u8], deadline: Instant) -> Result<Stages, 
             ctx.tools.render_pdf(bytes, 1, last, 2000, deadline),
         ) {
             (true, Some(pages)) => {
+                let pages = pages?;
+                // The first page is rendered anyway: its thumbnail comes for free.
+                if let Some(first) = pages.first() {
+                    thumbnail = images::decode(first)
+                        .and_then(|i| images::thumbnail(&i))
+                        .ok();
+                }
                 let mut parts = Vec::new();
-                for page in pages? {
+                for page in pages {
                     if let Some(r) = ctx.tools.ocr(&page, deadline) {
                         parts.push(r?);
                     }
@@ -85,20 +93,25 @@ fn pdf_stages(ctx: &Context, bytes: &[u8], deadline: Instant) -> Result<Stages, 
             _ => warnings.push(OCR_UNAVAILABLE.to_owned()),
         }
     }
-    let thumbnail = match ctx.tools.render_pdf(bytes, 1, 1, THUMBNAIL_SIZE, deadline) {
-        Some(Ok(mut pages)) if !pages.is_empty() => Some(pages.swap_remove(0)),
-        Some(Err(e)) if e.contains("in time") => return Err(e),
-        _ => {
-            warnings.push(THUMBNAIL_UNAVAILABLE.to_owned());
-            None
-        }
-    };
+    // Otherwise a PDF's thumbnail is rendered on first request (rendering costs a
+    // subprocess, ~25 ms, which `processed` should not wait for).
+    if ctx.tools.pdftoppm.is_none() {
+        warnings.push(THUMBNAIL_UNAVAILABLE.to_owned());
+    }
     Ok(Stages {
         text,
         pages: Some(pdf.pages),
         thumbnail,
         warnings,
     })
+}
+
+/// The first page of a PDF as a thumbnail PNG, `None` when PDFs cannot be rendered here.
+pub fn render_pdf_thumbnail(ctx: &Context, bytes: &[u8]) -> Option<Result<Vec<u8>, String>> {
+    let deadline = Instant::now() + ctx.timeout;
+    ctx.tools
+        .render_pdf(bytes, 1, 1, THUMBNAIL_SIZE, deadline)
+        .map(|r| r.and_then(|mut pages| pages.pop().ok_or_else(|| "no page rendered".to_owned())))
 }
 
 fn image_stages(ctx: &Context, bytes: &[u8], deadline: Instant) -> Result<Stages, String> {

@@ -122,6 +122,9 @@ pub trait Store: Send + Sync + 'static {
         id: DocumentId,
     ) -> Result<Option<Vec<String>>>;
 
+    /// Records a thumbnail made after processing; false when the document is gone.
+    async fn set_thumbnail(&self, tenant: TenantId, id: DocumentId, key: &str) -> Result<bool>;
+
     // --- jobs
     /// Claims the oldest job that is queued or whose lease has expired.
     async fn claim_job(

@@ -512,6 +512,17 @@ impl Store for SqliteStore {
         .transpose()
     }
 
+    async fn set_thumbnail(&self, tenant: TenantId, id: DocumentId, key: &str) -> Result<bool> {
+        let r =
+            sqlx::query("UPDATE documents SET thumbnail_key = ?3 WHERE id = ?1 AND tenant_id = ?2")
+                .bind(id.to_string())
+                .bind(tenant.0.to_string())
+                .bind(key)
+                .execute(&self.pool)
+                .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
     async fn claim_job(
         &self,
         owner: &str,
