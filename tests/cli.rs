@@ -263,3 +263,55 @@ async fn documents_survive_a_sigkill_mid_processing() {
         .unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), N);
 }
+
+#[test]
+fn schemas_commands_exit_0_1_2() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = |args: &[&str]| {
+        Command::new(docintel())
+            .args(args)
+            .current_dir(root)
+            .output()
+            .expect("run docintel")
+    };
+    let ok = run(&["schemas", "check"]);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("doc.classified: 2 version(s)"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, fields: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(
+            &p,
+            format!(r#"{{"type":"record","name":"E","namespace":"t","fields":[{fields}]}}"#),
+        )
+        .unwrap();
+        p.display().to_string()
+    };
+    let v1 = write("v1.avsc", r#"{"name":"id","type":"string"}"#);
+    let v2 = write(
+        "v2.avsc",
+        r#"{"name":"id","type":"string"},{"name":"n","type":"int"}"#,
+    );
+    let compat = |mode: &str, files: &[&str]| {
+        let mut args = vec!["schemas", "compat", "--mode", mode];
+        args.extend_from_slice(files);
+        run(&args).status.code()
+    };
+    assert_eq!(compat("FORWARD", &[&v1, &v2]), Some(0));
+    assert_eq!(
+        compat("BACKWARD", &[&v1, &v2]),
+        Some(1),
+        "a new required field breaks readers of old data"
+    );
+    assert_eq!(compat("NONE", &[&v1, &v2]), Some(0));
+    let bad = dir.path().join("bad.avsc");
+    std::fs::write(&bad, "{not avro").unwrap();
+    assert_eq!(compat("BACKWARD", &[&v1, bad.to_str().unwrap()]), Some(2));
+    assert_eq!(compat("SIDEWAYS", &[&v1, &v2]), Some(2));
+}

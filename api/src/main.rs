@@ -60,6 +60,11 @@ enum Command {
         #[command(subcommand)]
         command: ModelCommand,
     },
+    /// Check Avro event schemas against their compatibility modes.
+    Schemas {
+        #[command(subcommand)]
+        command: SchemasCommand,
+    },
     /// Write (or check) the OpenAPI documents in openapi/.
     Openapi {
         /// Folder to write into.
@@ -90,6 +95,24 @@ enum ModelCommand {
         /// Evaluate on every document, not only the held-out split.
         #[arg(long)]
         all: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum SchemasCommand {
+    /// Every subject's history in DIR (schemas/avro) against its declared mode.
+    Check {
+        #[arg(long, default_value = "schemas/avro")]
+        dir: PathBuf,
+    },
+    /// Whether the newest of a chain of schema files may follow the others under MODE:
+    /// exit 0 if so, 1 if not (with the reasons), 2 on unusable input.
+    Compat {
+        #[arg(long)]
+        mode: String,
+        /// Schema files, oldest first, newest last.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
     },
 }
 
@@ -144,6 +167,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Openapi { out, check } => write_specs(&out, check),
         Command::Model { command } => model_command(command),
+        Command::Schemas { command } => std::process::exit(schemas_command(command)),
     }
 }
 
@@ -230,4 +254,62 @@ fn model_command(command: ModelCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Exit codes: 0 compatible, 1 incompatible, 2 unusable input.
+fn schemas_command(command: SchemasCommand) -> i32 {
+    use docintel_backend::schemas;
+    match command {
+        SchemasCommand::Check { dir } => match schemas::load(&dir) {
+            Err(e) => {
+                eprintln!("error: {e}");
+                2
+            }
+            Ok(subjects) => {
+                let findings = schemas::check_history(&subjects);
+                for s in &subjects {
+                    println!("{}: {} version(s), {:?}", s.name, s.versions.len(), s.mode);
+                }
+                for f in &findings {
+                    println!("INCOMPATIBLE {} v{}: {}", f.subject, f.version, f.message);
+                }
+                i32::from(!findings.is_empty())
+            }
+        },
+        SchemasCommand::Compat { mode, files } => {
+            let mode: schemas::Mode = match mode.parse() {
+                Ok(m) => m,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return 2;
+                }
+            };
+            let mut parsed = Vec::new();
+            for f in &files {
+                match schemas::parse_file(f) {
+                    Ok(s) => parsed.push(s),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return 2;
+                    }
+                }
+            }
+            let Some((newest, earlier)) = parsed.split_last() else {
+                eprintln!("error: give at least one schema file");
+                return 2;
+            };
+            match schemas::check(mode, earlier, newest) {
+                Ok(()) => {
+                    println!("compatible: the newest schema may follow the others under {mode:?}");
+                    0
+                }
+                Err(problems) => {
+                    for p in problems {
+                        println!("incompatible: {p}");
+                    }
+                    1
+                }
+            }
+        }
+    }
 }

@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod keys;
 pub mod model;
 pub mod pipeline;
+pub mod schemas;
 pub mod store;
 
 use std::path::PathBuf;
