@@ -11,6 +11,10 @@ use crate::hooks::{DeprecationNotice, HookState, Inner, RetryPolicy};
 use crate::types::{DocumentStatus, DocumentView, ListDocumentsStatus};
 
 /// The `User-Agent` every request carries.
+///
+/// ```
+/// assert!(docintel_sdk::USER_AGENT.starts_with("docintel-sdk/"));
+/// ```
 pub const USER_AGENT: &str = concat!("docintel-sdk/", env!("CARGO_PKG_VERSION"));
 
 /// A docintel API client. Clones share one connection pool and retry state.
@@ -118,6 +122,15 @@ impl ClientBuilder {
 }
 
 /// Filters for [`Client::list_documents`]. All optional.
+///
+/// ```
+/// let failed_today = docintel_sdk::ListFilter {
+///     status: Some(docintel_sdk::types::DocumentStatus::Failed),
+///     created_after: Some(chrono::Utc::now() - chrono::Duration::days(1)),
+///     ..Default::default()
+/// };
+/// assert!(failed_today.created_before.is_none());
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListFilter {
     pub status: Option<DocumentStatus>,
@@ -141,12 +154,26 @@ impl Client {
     }
 
     /// The generated client, for every operation with its full builder.
+    ///
+    /// ```no_run
+    /// # async fn run(client: docintel_sdk::Client) -> Result<(), docintel_sdk::Error> {
+    /// let page = client.raw().list_documents().limit(std::num::NonZeroU32::new(5).unwrap()).send().await;
+    /// println!("{:?}", page.map(|p| p.into_inner().items.len()));
+    /// # Ok(()) }
+    /// ```
     pub fn raw(&self) -> &RawClient {
         &self.raw
     }
 
     /// Uploads a document; it is processed in the background. Retries are safe: each
     /// call sends its own `Idempotency-Key`, so a retried upload never creates two.
+    ///
+    /// ```no_run
+    /// # async fn run(client: docintel_sdk::Client) -> Result<(), docintel_sdk::Error> {
+    /// let doc = client.upload(std::fs::read("scan.png").unwrap(), "scan.png").await?;
+    /// assert_eq!(doc.status, docintel_sdk::types::DocumentStatus::Queued);
+    /// # Ok(()) }
+    /// ```
     pub async fn upload(&self, bytes: impl Into<Vec<u8>>, filename: &str) -> Result<DocumentView> {
         let key = uuid::Uuid::new_v4().to_string();
         self.upload_with_key(bytes, filename, &key).await
@@ -154,6 +181,13 @@ impl Client {
 
     /// Like [`Self::upload`] with your own idempotency key (e.g. to make an upload safe
     /// to repeat across restarts of your program).
+    ///
+    /// ```no_run
+    /// # async fn run(client: docintel_sdk::Client) -> Result<(), docintel_sdk::Error> {
+    /// let doc = client.upload_with_key(b"hello".to_vec(), "hello.txt", "import-2026-11-21-0001").await?;
+    /// println!("{}", doc.id);
+    /// # Ok(()) }
+    /// ```
     pub async fn upload_with_key(
         &self,
         bytes: impl Into<Vec<u8>>,
@@ -189,6 +223,14 @@ impl Client {
     }
 
     /// Polls a document until it is processed or failed.
+    ///
+    /// ```no_run
+    /// # async fn run(client: docintel_sdk::Client) -> Result<(), docintel_sdk::Error> {
+    /// let doc = client.upload(b"hello".to_vec(), "hello.txt").await?;
+    /// let done = client.wait(doc.id, std::time::Duration::from_secs(30)).await?;
+    /// println!("{}", done.status);
+    /// # Ok(()) }
+    /// ```
     pub async fn wait(&self, id: uuid::Uuid, timeout: Duration) -> Result<DocumentView> {
         let start = Instant::now();
         let mut delay = Duration::from_millis(25);
@@ -219,6 +261,14 @@ impl Client {
     }
 
     /// One document.
+    ///
+    /// ```no_run
+    /// # async fn run(client: docintel_sdk::Client) -> Result<(), docintel_sdk::Error> {
+    /// let id: uuid::Uuid = "0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11".parse().unwrap();
+    /// let doc = client.document(id).await?;
+    /// println!("{} {:?}", doc.filename, doc.classification.map(|c| c.label));
+    /// # Ok(()) }
+    /// ```
     pub async fn document(&self, id: uuid::Uuid) -> Result<DocumentView> {
         match self.raw.get_document().id(id).send().await {
             Ok(v) => Ok(v.into_inner()),
@@ -227,6 +277,13 @@ impl Client {
     }
 
     /// A processed document's extracted text.
+    ///
+    /// ```no_run
+    /// # async fn run(client: docintel_sdk::Client) -> Result<(), docintel_sdk::Error> {
+    /// let id: uuid::Uuid = "0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11".parse().unwrap();
+    /// println!("{}", client.text(id).await?);
+    /// # Ok(()) }
+    /// ```
     pub async fn text(&self, id: uuid::Uuid) -> Result<String> {
         match self.raw.get_document_text().id(id).send().await {
             Ok(v) => {
@@ -244,6 +301,13 @@ impl Client {
     }
 
     /// Deletes a document and its stored bytes.
+    ///
+    /// ```no_run
+    /// # async fn run(client: docintel_sdk::Client) -> Result<(), docintel_sdk::Error> {
+    /// let id: uuid::Uuid = "0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11".parse().unwrap();
+    /// client.delete(id).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn delete(&self, id: uuid::Uuid) -> Result<()> {
         match self.raw.delete_document().id(id).send().await {
             Ok(_) => Ok(()),
