@@ -616,19 +616,15 @@ impl Store for SqliteStore {
                 classification,
                 thumbnail_key,
             } => {
-                let json = |v: &dyn erased_json::Json| {
-                    v.to_json()
-                        .map_err(|e| Error::Corrupt(format!("result: {e}")))
-                };
-                let classification = classification.as_ref().map(|c| json(c)).transpose()?;
+                let classification = classification.as_ref().map(to_json).transpose()?;
                 sqlx::query(
                     "UPDATE documents SET status = 'processed', failure = NULL, extracted = ?2, \
                      warnings = ?3, updated_at = ?4, classification = ?5, thumbnail_key = ?6 \
                      WHERE id = ?1",
                 )
                 .bind(&id)
-                .bind(json(extracted)?)
-                .bind(json(warnings)?)
+                .bind(to_json(extracted)?)
+                .bind(to_json(warnings)?)
                 .bind(now)
                 .bind(classification)
                 .bind(thumbnail_key)
@@ -677,15 +673,7 @@ impl Store for SqliteStore {
     }
 }
 
-/// Serializes the heterogeneous parts of a job result through one error path.
-mod erased_json {
-    pub trait Json {
-        fn to_json(&self) -> serde_json::Result<String>;
-    }
-
-    impl<T: serde::Serialize> Json for T {
-        fn to_json(&self) -> serde_json::Result<String> {
-            serde_json::to_string(self)
-        }
-    }
+/// A JSON column value.
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| Error::Corrupt(format!("result: {e}")))
 }
