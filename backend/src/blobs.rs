@@ -9,6 +9,11 @@ use tokio::io::AsyncWriteExt;
 use crate::error::{IngestError, Result};
 use crate::pipeline::sniff::{SNIFF_LEN, TextCheck};
 
+/// Where the thumbnail of the document stored at `blob_key` goes.
+pub fn thumbnail_key(blob_key: &str) -> String {
+    format!("{blob_key}.thumb.png")
+}
+
 #[derive(Debug, Clone)]
 pub struct LocalBlobs {
     root: PathBuf,
@@ -46,6 +51,13 @@ impl LocalBlobs {
             head: Vec::new(),
             text: TextCheck::default(),
         })
+    }
+
+    /// Stores a whole blob at once, atomically like [`Self::begin`].
+    pub async fn put(&self, key: &str, bytes: &[u8]) -> Result<()> {
+        let mut pending = self.begin(u64::MAX).await?;
+        pending.write(bytes).await?;
+        pending.commit(self, key).await
     }
 
     pub async fn read(&self, key: &str) -> Result<Vec<u8>> {

@@ -179,10 +179,8 @@ impl Workers {
     }
 
     async fn store_thumbnail(&self, blob_key: &str, png: &[u8]) -> crate::Result<String> {
-        let key = format!("{blob_key}.thumb.png");
-        let mut pending = self.blobs.begin(u64::MAX).await?;
-        pending.write(png).await?;
-        pending.commit(&self.blobs, &key).await?;
+        let key = crate::blobs::thumbnail_key(blob_key);
+        self.blobs.put(&key, png).await?;
         Ok(key)
     }
 }

@@ -361,10 +361,8 @@ impl Backend {
             }
             None => return Ok(None),
         };
-        let thumb_key = format!("{key}.thumb.png");
-        let mut pending = self.0.blobs.begin(u64::MAX).await?;
-        pending.write(&png).await?;
-        pending.commit(&self.0.blobs, &thumb_key).await?;
+        let thumb_key = blobs::thumbnail_key(&key);
+        self.0.blobs.put(&thumb_key, &png).await?;
         if !self
             .0
             .store
