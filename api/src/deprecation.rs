@@ -99,10 +99,11 @@ pub async fn deprecated_routes(
     req: Request,
     next: Next,
 ) -> Response {
-    let path = req.uri().path().to_owned();
-    let Some(dep) = Deprecation::for_path(&path) else {
+    // Most traffic is not deprecated: decide before copying anything.
+    let Some(dep) = Deprecation::for_path(req.uri().path()) else {
         return next.run(req).await;
     };
+    let path = req.uri().path().to_owned();
     let mut response = if dep.sunset_passed((state.clock)()) {
         let mut r = StatusCode::GONE.into_response();
         r.extensions_mut().insert(PendingProblem {

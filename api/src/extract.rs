@@ -3,6 +3,7 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
@@ -41,4 +42,17 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
             )
         })
     }
+}
+
+/// Refuses a body whose declared `Content-Length` is over `max` before a byte of it is
+/// read (`limit` is what the problem reports); the streaming check catches the rest.
+pub fn refuse_declared_oversize(headers: &HeaderMap, max: u64, limit: u64) -> Result<(), ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max) {
+        return Err(ApiError::PayloadTooLarge(limit));
+    }
+    Ok(())
 }

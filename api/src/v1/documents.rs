@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 use super::views::{LegacyDocument, LegacyDocumentList, LegacyError};
 use crate::auth::Auth;
 use crate::error::ApiError;
-use crate::extract::{IdPath, Query};
+use crate::extract::{IdPath, Query, refuse_declared_oversize};
 use crate::state::AppState;
 use crate::v2::views::DocumentView;
 
@@ -80,13 +80,7 @@ async fn upload_document(
         )
     })?;
     let limit = state.backend.config().max_upload_bytes;
-    let declared_len = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared_len.is_some_and(|n| n > limit + MULTIPART_OVERHEAD) {
-        return Err(ApiError::PayloadTooLarge(limit));
-    }
+    refuse_declared_oversize(&headers, limit + MULTIPART_OVERHEAD, limit)?;
     let mut file = None;
     while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
         match field.name() {

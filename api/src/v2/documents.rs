@@ -18,7 +18,7 @@ use super::idempotency;
 use super::views::{DocumentPage, DocumentStatus, DocumentView};
 use crate::auth::Auth;
 use crate::error::{ApiError, Problem};
-use crate::extract::{IdPath, Query};
+use crate::extract::{IdPath, Query, refuse_declared_oversize};
 use crate::state::AppState;
 use docintel_backend::store::StoredResponse;
 use sha2::{Digest, Sha256};
@@ -98,14 +98,7 @@ async fn upload_document(
         None => None,
     };
     let limit = state.backend.config().max_upload_bytes;
-    // Refuse a declared oversize body before reading a byte of it.
-    let declared_len = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared_len.is_some_and(|n| n > limit) {
-        return Err(ApiError::PayloadTooLarge(limit));
-    }
+    refuse_declared_oversize(&headers, limit, limit)?;
     let mut upload = state.backend.begin_upload().await?;
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
