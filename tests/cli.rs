@@ -133,7 +133,6 @@ async fn wait_all_done(
 
 #[tokio::test]
 async fn first_start_prints_a_key_once_and_keys_create_is_scriptable() {
-    common::init();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let client = reqwest::Client::new();
@@ -182,7 +181,6 @@ async fn first_start_prints_a_key_once_and_keys_create_is_scriptable() {
 
 #[tokio::test]
 async fn documents_survive_a_sigkill_mid_processing() {
-    common::init();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let key = create_key(&data, "acme");

@@ -78,7 +78,6 @@ fn document_body(status: &str) -> JsonPattern {
 
 #[tokio::test]
 async fn docintel_sdk_consumer() {
-    common::init();
     let out = tempfile::tempdir().unwrap();
     let mut pact = PactBuilderAsync::new_v4("docintel-sdk", "docintel");
     pact.output_dir(out.path());
@@ -254,7 +253,6 @@ fn auth() -> pact_consumer::patterns::Term<pact_consumer::patterns::StringPatter
 
 #[tokio::test]
 async fn legacy_portal_consumer() {
-    common::init();
     let out = tempfile::tempdir().unwrap();
     let mut pact = PactBuilderAsync::new_v4("legacy-portal", "docintel");
     pact.output_dir(out.path());

@@ -21,7 +21,6 @@ fn client(base: &str, key: &str) -> Client {
 
 #[tokio::test]
 async fn upload_wait_read_page_and_delete() {
-    common::init();
     let s = TestServer::start().await;
     let c = client(&s.base, &s.key);
 
@@ -70,7 +69,6 @@ async fn upload_wait_read_page_and_delete() {
 
 #[tokio::test]
 async fn errors_are_typed_problems() {
-    common::init();
     let s = TestServer::start_with(|c| c.max_upload_bytes = 1024).await;
     let c = client(&s.base, &s.key);
 
@@ -211,7 +209,6 @@ async fn proxy(upstream: &str, fault: Fault) -> (String, Arc<AtomicUsize>) {
 
 #[tokio::test]
 async fn a_retried_upload_after_a_lost_response_creates_one_document() {
-    common::init();
     let s = TestServer::start().await;
     let (base, seen) = proxy(&s.base, Fault::LoseFirstUploadResponse).await;
     let c = Client::builder(&base)
@@ -239,7 +236,6 @@ async fn a_retried_upload_after_a_lost_response_creates_one_document() {
 
 #[tokio::test]
 async fn retry_after_is_honoured() {
-    common::init();
     let s = TestServer::start().await;
     let (base, seen) = proxy(&s.base, Fault::TooManyRequestsOnce).await;
     let c = client(&base, &s.key);
@@ -270,7 +266,6 @@ async fn retry_after_is_honoured() {
 
 #[tokio::test]
 async fn hundred_concurrent_uploads_with_one_key_make_one_document() {
-    common::init();
     let s = TestServer::start().await;
     let c = client(&s.base, &s.key);
     let body = pdf(&["same upload"]);
@@ -283,7 +278,6 @@ async fn hundred_concurrent_uploads_with_one_key_make_one_document() {
 
 #[tokio::test]
 async fn deprecation_headers_are_noticed() {
-    common::init();
     let s = TestServer::start().await;
     let c = client(&s.base, &s.key);
     c.list_documents(ListFilter::default())

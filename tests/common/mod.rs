@@ -15,12 +15,6 @@ mod pdf_builder;
 #[allow(unused_imports)]
 pub use pdf_builder::{pdf, pdf_pages, scanned_pdf};
 
-/// pact_matching turns on reqwest's `rustls-no-provider` for the whole test build, so a
-/// crypto provider must be installed before any HTTP client is built.
-pub fn init() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 pub struct TestServer {
     pub base: String,
     pub key: String,
@@ -45,7 +39,6 @@ impl TestServer {
         tweak: impl FnOnce(&mut Config),
         tweak_state: impl FnOnce(AppState) -> AppState,
     ) -> Self {
-        init();
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::new(dir.path());
         config.workers = WorkerConfig {
