@@ -6,7 +6,6 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
-use std::time::Duration;
 
 use common::pdf;
 use futures_util::StreamExt;
@@ -109,24 +108,7 @@ async fn wait_all_done(
 ) -> Vec<Value> {
     let mut out = Vec::new();
     for id in ids {
-        let mut done = None;
-        for _ in 0..2000 {
-            let v: Value = client
-                .get(format!("{base}/v2/documents/{id}"))
-                .bearer_auth(key)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if v["status"] == "processed" || v["status"] == "failed" {
-                done = Some(v);
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        out.push(done.unwrap_or_else(|| panic!("{id} never finished")));
+        out.push(common::wait_done_at(client, base, key, id, 2000).await);
     }
     out
 }

@@ -76,7 +76,7 @@ impl FromRequestParts<AppState> for Auth {
         if let Some(t) = state.keys.get(&hashed) {
             return Ok(Auth(t));
         }
-        match state.backend.authenticate(key).await? {
+        match state.backend.authenticate_hash(&hashed).await? {
             Some(t) => {
                 state.keys.put(&hashed, &t);
                 Ok(Auth(t))

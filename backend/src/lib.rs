@@ -167,7 +167,12 @@ impl Backend {
     }
 
     pub async fn authenticate(&self, key: &str) -> Result<Option<Tenant>> {
-        self.0.store.tenant_for_key(&keys::hash(key)).await
+        self.authenticate_hash(&keys::hash(key)).await
+    }
+
+    /// [`Self::authenticate`] for a caller that already has the key's [`keys::hash`].
+    pub async fn authenticate_hash(&self, key_hash: &str) -> Result<Option<Tenant>> {
+        self.0.store.tenant_for_key(key_hash).await
     }
 
     /// A random secret persisted under `name`, the same across restarts.

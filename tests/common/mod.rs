@@ -103,21 +103,7 @@ impl TestServer {
 
     /// Polls a document until it is processed or failed.
     pub async fn wait_done(&self, id: &str) -> Value {
-        for _ in 0..1000 {
-            let v: Value = self
-                .get(&format!("/v2/documents/{id}"))
-                .send()
-                .await
-                .expect("get")
-                .json()
-                .await
-                .expect("json");
-            if v["status"] == "processed" || v["status"] == "failed" {
-                return v;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("document {id} did not finish processing");
+        wait_done_at(&self.client, &self.base, &self.key, id, 1000).await
     }
 
     /// Every stored document blob (temp files and thumbnails excluded).
@@ -166,6 +152,33 @@ impl TestServer {
             .expect("json");
         v["items"].as_array().expect("items").len()
     }
+}
+
+/// Polls `base`'s document `id` every 10 ms, at most `attempts` times, until it is
+/// processed or failed.
+pub async fn wait_done_at(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    id: &str,
+    attempts: u32,
+) -> Value {
+    for _ in 0..attempts {
+        let v: Value = client
+            .get(format!("{base}/v2/documents/{id}"))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        if v["status"] == "processed" || v["status"] == "failed" {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("document {id} did not finish processing");
 }
 
 /// Asserts `r` is an RFC 9457 problem with this status and code, whose request id is the
