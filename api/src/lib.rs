@@ -5,9 +5,11 @@ pub mod auth;
 pub mod context;
 pub mod deprecation;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod openapi;
 pub mod pagination;
+pub mod registry;
 pub mod state;
 pub mod v1;
 pub mod v2;
@@ -52,6 +54,9 @@ pub fn app(state: AppState) -> Router {
     let swagger: Router<AppState> = SwaggerUi::new("/docs")
         .config(SwaggerConfig::new(urls))
         .into();
+    if let Some(path) = &state.registry_path {
+        router = router.nest(path, registry::router());
+    }
     router
         .merge(swagger)
         .route("/healthz", get(|| async { "ok" }))

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use docintel_api::events::{EventsConfig, RegistryChoice};
 use docintel_api::{AppState, app, openapi};
+use docintel_backend::registry::client::Auth;
 use docintel_backend::{Backend, Config, WorkerConfig};
 use tracing::info;
 
@@ -49,6 +51,8 @@ enum Command {
         /// Longest one document may take to process, OCR included, in seconds.
         #[arg(long, env = "DOCINTEL_JOB_TIMEOUT_SECS", default_value_t = 120)]
         job_timeout_secs: u64,
+        #[command(flatten)]
+        events: EventsArgs,
     },
     /// Manage API keys.
     Keys {
@@ -74,6 +78,78 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+}
+
+#[derive(clap::Args)]
+struct EventsArgs {
+    /// Path prefix under which the embedded schema registry is served.
+    #[arg(long, env = "DOCINTEL_REGISTRY_PATH", default_value = docintel_api::events::DEFAULT_REGISTRY_PATH)]
+    registry_path: String,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    /// Kafka bootstrap brokers (host:port, comma-separated); events then go to Kafka too.
+    #[arg(long, env = "DOCINTEL_KAFKA_BROKERS", value_delimiter = ',')]
+    kafka_brokers: Vec<String>,
+}
+
+#[derive(clap::Args)]
+struct RegistryArgs {
+    /// An external Confluent-compatible schema registry to use instead of the embedded one.
+    #[arg(long = "registry", env = "DOCINTEL_REGISTRY_URL")]
+    registry_url: Option<String>,
+    /// Bearer token for the registry.
+    #[arg(long, env = "DOCINTEL_REGISTRY_TOKEN", conflicts_with = "registry_basic")]
+    registry_token: Option<String>,
+    /// Basic credentials for the registry, as USER:PASSWORD.
+    #[arg(long, env = "DOCINTEL_REGISTRY_BASIC")]
+    registry_basic: Option<String>,
+}
+
+impl RegistryArgs {
+    fn auth(&self) -> anyhow::Result<Option<Auth>> {
+        Ok(match (&self.registry_token, &self.registry_basic) {
+            (Some(token), _) => Some(Auth::Bearer(token.clone())),
+            (None, Some(basic)) => {
+                let (user, password) = basic
+                    .split_once(':')
+                    .context("--registry-basic must be USER:PASSWORD")?;
+                Some(Auth::Basic {
+                    user: user.to_owned(),
+                    password: password.to_owned(),
+                })
+            }
+            (None, None) => None,
+        })
+    }
+}
+
+impl EventsArgs {
+    fn config(&self) -> anyhow::Result<EventsConfig> {
+        let registry = match &self.registry.registry_url {
+            Some(url) => RegistryChoice::External {
+                url: url.clone(),
+                auth: self.registry.auth()?,
+            },
+            None => {
+                anyhow::ensure!(
+                    self.registry_path.starts_with('/') && self.registry_path.len() > 1,
+                    "--registry-path must start with / and name a path, e.g. /registry"
+                );
+                RegistryChoice::Embedded {
+                    path: self.registry_path.trim_end_matches('/').to_owned(),
+                }
+            }
+        };
+        Ok(EventsConfig {
+            registry,
+            kafka_brokers: self
+                .kafka_brokers
+                .iter()
+                .map(|b| b.trim().to_owned())
+                .filter(|b| !b.is_empty())
+                .collect(),
+        })
+    }
 }
 
 #[derive(Subcommand)]
@@ -114,6 +190,14 @@ enum SchemasCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Register every version of every subject in DIR, oldest first, as `<subject>-value`
+    /// with its declared mode, in a Confluent-compatible registry.
+    Register {
+        #[arg(long, default_value = "schemas/avro")]
+        dir: PathBuf,
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -122,6 +206,9 @@ enum KeysCommand {
     Create {
         #[arg(long)]
         tenant: String,
+        /// The key may also administer the platform (schema registry writes).
+        #[arg(long)]
+        admin: bool,
         #[command(flatten)]
         data: DataDir,
     },
@@ -145,6 +232,7 @@ async fn main() -> anyhow::Result<()> {
             workers,
             model,
             job_timeout_secs,
+            events,
         } => {
             let mut config = Config::new(&data.data_dir);
             config.max_upload_bytes = max_upload_bytes;
@@ -154,24 +242,34 @@ async fn main() -> anyhow::Result<()> {
             };
             config.model_path = model;
             config.job_timeout = std::time::Duration::from_secs(job_timeout_secs.max(1));
-            serve(config, listen).await
+            serve(config, listen, events.config()?).await
         }
         Command::Keys {
-            command: KeysCommand::Create { tenant, data },
+            command:
+                KeysCommand::Create {
+                    tenant,
+                    admin,
+                    data,
+                },
         } => {
             let tenant = tenant.trim();
             anyhow::ensure!(!tenant.is_empty(), "--tenant must not be empty");
             let backend = Backend::open(Config::new(data.data_dir)).await?;
-            println!("{}", backend.create_key(tenant).await?);
+            let key = if admin {
+                backend.create_admin_key(tenant).await?
+            } else {
+                backend.create_key(tenant).await?
+            };
+            println!("{key}");
             Ok(())
         }
         Command::Openapi { out, check } => write_specs(&out, check),
         Command::Model { command } => model_command(command),
-        Command::Schemas { command } => std::process::exit(schemas_command(command)),
+        Command::Schemas { command } => std::process::exit(schemas_command(command).await),
     }
 }
 
-async fn serve(config: Config, listen: SocketAddr) -> anyhow::Result<()> {
+async fn serve(config: Config, listen: SocketAddr, events: EventsConfig) -> anyhow::Result<()> {
     let data_dir = config.data_dir.clone();
     let backend = Backend::open(config)
         .await
@@ -183,12 +281,22 @@ async fn serve(config: Config, listen: SocketAddr) -> anyhow::Result<()> {
             docintel_backend::DEFAULT_TENANT
         );
     }
+    let state = AppState::new(backend.clone())
+        .await?
+        .with_registry_path(events.embedded_path().map(str::to_owned));
+    // Before anything is written: events must never be produced with a schema the
+    // registry refuses.
+    let registered = docintel_api::events::register_schemas(&state, &events)
+        .await
+        .context("registering the event schemas; docintel will not start")?;
+    info!(subjects = registered.len(), "event schemas registered");
     let _workers = backend.start_workers().await?;
-    let state = AppState::new(backend).await?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
-    info!(address = %listener.local_addr()?, data_dir = %data_dir.display(), "docintel listening");
+    let address = listener.local_addr()?;
+    let _relay = docintel_api::events::start_relay(&state, &events, address)?;
+    info!(%address, data_dir = %data_dir.display(), kafka = !events.kafka_brokers.is_empty(), "docintel listening");
     axum::serve(listener, app(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -256,10 +364,66 @@ fn model_command(command: ModelCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Exit codes: 0 all registered, 1 a schema was refused, 2 unusable input or registry.
+async fn register_command(dir: &std::path::Path, registry: &RegistryArgs) -> i32 {
+    use docintel_backend::registry::client::{RegisterError, Target};
+    let Some(url) = &registry.registry_url else {
+        eprintln!("error: give --registry URL");
+        return 2;
+    };
+    let auth = match registry.auth() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let subjects = match docintel_backend::schemas::load(dir) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let target = Target::remote(url, auth);
+    for s in &subjects {
+        let subject = format!("{}-value", s.name);
+        let mut result = target.set_level(&subject, s.mode).await;
+        for (n, path, _) in &s.versions {
+            if result.is_err() {
+                break;
+            }
+            let text = match std::fs::read_to_string(path) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("error: {}: {e}", path.display());
+                    return 2;
+                }
+            };
+            result = target.register(&subject, &text).await.map(|id| {
+                println!("{subject} v{n}: id {id}");
+            });
+        }
+        match result {
+            Ok(()) => {}
+            Err(e @ RegisterError::Refused { .. }) => {
+                eprintln!("refused: {e}");
+                return 1;
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        }
+    }
+    0
+}
+
 /// Exit codes: 0 compatible, 1 incompatible, 2 unusable input.
-fn schemas_command(command: SchemasCommand) -> i32 {
+async fn schemas_command(command: SchemasCommand) -> i32 {
     use docintel_backend::schemas;
     match command {
+        SchemasCommand::Register { dir, registry } => register_command(&dir, &registry).await,
         SchemasCommand::Check { dir } => match schemas::load(&dir) {
             Err(e) => {
                 eprintln!("error: {e}");

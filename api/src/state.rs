@@ -19,6 +19,10 @@ pub struct Shared {
     pub idempotency: crate::v2::idempotency::KeyLocks,
     /// Decides when deprecated routes are past their sunset.
     pub clock: Clock,
+    /// Where the embedded schema registry is served; `None` when an external one is used.
+    pub registry_path: Option<String>,
+    /// Lets this process's relay write to its own embedded registry.
+    pub registry_token: crate::registry::ProcessToken,
 }
 
 impl AppState {
@@ -30,26 +34,31 @@ impl AppState {
             keys: KeyCache::default(),
             idempotency: Default::default(),
             clock: system_clock(),
+            registry_path: Some(crate::events::DEFAULT_REGISTRY_PATH.to_owned()),
+            registry_token: crate::registry::ProcessToken::random(),
             backend,
         })))
     }
 
     /// Replaces the clock that decides sunsets (tests use a fixed one).
     pub fn with_clock(self, clock: Clock) -> Self {
-        let Shared {
-            backend,
-            page_tokens,
-            keys,
-            idempotency,
-            ..
-        } = Arc::try_unwrap(self.0).unwrap_or_else(|_| unreachable!("state is not shared yet"));
-        Self(Arc::new(Shared {
-            backend,
-            page_tokens,
-            keys,
-            idempotency,
-            clock,
-        }))
+        self.modify(|s| s.clock = clock)
+    }
+
+    /// Serves the embedded registry under `path`, or (`None`) not at all.
+    pub fn with_registry_path(self, path: Option<String>) -> Self {
+        self.modify(|s| s.registry_path = path)
+    }
+
+    /// Changes the state before it is shared (only builders call this).
+    fn modify(self, change: impl FnOnce(&mut Shared)) -> Self {
+        match Arc::try_unwrap(self.0) {
+            Ok(mut shared) => {
+                change(&mut shared);
+                Self(Arc::new(shared))
+            }
+            Err(_) => unreachable!("state is not shared yet"),
+        }
     }
 }
 

@@ -42,6 +42,7 @@ pub(crate) struct Workers {
     pub blobs: LocalBlobs,
     pub config: WorkerConfig,
     pub wake: Arc<Notify>,
+    pub events_wake: Arc<Notify>,
     pub pipeline: Arc<pipeline::Context>,
 }
 
@@ -96,7 +97,10 @@ impl Workers {
             result
         };
         match self.store.complete_job(&job, owner, &result).await {
-            Ok(true) => debug!(%doc, "job done"),
+            Ok(true) => {
+                self.events_wake.notify_one();
+                debug!(%doc, "job done")
+            }
             Ok(false) => info!(%doc, "job result dropped: lease lost or document deleted"),
             Err(e) => error!(%doc, error = %e, "could not record a job result; it will be retried"),
         }

@@ -6,10 +6,12 @@
 pub mod blobs;
 pub mod classify;
 pub mod error;
+pub mod events;
 pub mod jobs;
 pub mod keys;
 pub mod model;
 pub mod pipeline;
+pub mod registry;
 pub mod schemas;
 pub mod store;
 
@@ -18,7 +20,7 @@ use std::sync::Arc;
 
 use rand::RngCore;
 use time::OffsetDateTime;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, broadcast};
 use tokio::task::JoinSet;
 use tracing::info;
 use uuid::Uuid;
@@ -71,7 +73,22 @@ struct Inner {
     blobs: LocalBlobs,
     config: Config,
     wake: Arc<Notify>,
+    /// Woken after a transaction wrote to the outbox.
+    events_wake: Arc<Notify>,
+    subscribers: broadcast::Sender<Arc<events::Published>>,
+    registry: registry::Registry,
     pipeline: Arc<pipeline::Context>,
+}
+
+/// The running relay; dropping it stops it (unsent events stay in the outbox).
+pub struct RelayHandle {
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for RelayHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 /// The running workers; dropping it stops them (a job in flight is left to its lease).
@@ -102,11 +119,16 @@ impl Backend {
             model: Some(Arc::new(model)),
             timeout: config.job_timeout,
         });
+        let store: Arc<dyn Store> = Arc::new(store);
         Ok(Self(Arc::new(Inner {
-            store: Arc::new(store),
+            registry: registry::Registry::new(store.clone()),
+            store,
             blobs,
             config,
             wake: Arc::new(Notify::new()),
+            events_wake: Arc::new(Notify::new()),
+            // Subscribers that fall this far behind miss events (they can read Kafka).
+            subscribers: broadcast::channel(4096).0,
             pipeline,
         })))
     }
@@ -134,6 +156,7 @@ impl Backend {
             blobs: self.0.blobs.clone(),
             config: self.0.config.workers.clone(),
             wake: self.0.wake.clone(),
+            events_wake: self.0.events_wake.clone(),
             pipeline: self.0.pipeline.clone(),
         });
         let mut tasks = JoinSet::new();
@@ -154,6 +177,15 @@ impl Backend {
 
     /// Issues a new API key for `tenant`, creating the tenant if it does not exist.
     pub async fn create_key(&self, tenant: &str) -> Result<String> {
+        self.create_key_with(tenant, false).await
+    }
+
+    /// Issues a key that may also administer the platform (schema registry writes).
+    pub async fn create_admin_key(&self, tenant: &str) -> Result<String> {
+        self.create_key_with(tenant, true).await
+    }
+
+    async fn create_key_with(&self, tenant: &str, admin: bool) -> Result<String> {
         let tenant = match self.0.store.tenant_by_name(tenant).await? {
             Some(t) => t,
             None => self.0.store.create_tenant(tenant).await?,
@@ -161,7 +193,7 @@ impl Backend {
         let key = keys::generate();
         self.0
             .store
-            .add_api_key(tenant.id, &keys::hash(&key), keys::display_prefix(&key))
+            .add_api_key(tenant.id, &keys::hash(&key), keys::display_prefix(&key), admin)
             .await?;
         Ok(key)
     }
@@ -173,6 +205,10 @@ impl Backend {
     /// [`Self::authenticate`] for a caller that already has the key's [`keys::hash`].
     pub async fn authenticate_hash(&self, key_hash: &str) -> Result<Option<Tenant>> {
         self.0.store.tenant_for_key(key_hash).await
+    }
+
+    pub async fn key_is_admin(&self, key: &str) -> Result<bool> {
+        self.0.store.key_is_admin(&keys::hash(key)).await
     }
 
     /// A random secret persisted under `name`, the same across restarts.
@@ -246,6 +282,7 @@ impl Backend {
         match self.0.store.insert_document(&new).await {
             Ok(doc) => {
                 self.0.wake.notify_one();
+                self.0.events_wake.notify_one();
                 Ok(doc)
             }
             Err(e) => {
@@ -294,6 +331,7 @@ impl Backend {
     pub async fn delete(&self, tenant: TenantId, id: DocumentId) -> Result<bool> {
         match self.0.store.delete_document(tenant, id).await? {
             Some(keys) => {
+                self.0.events_wake.notify_one();
                 for key in keys {
                     self.0.blobs.delete(&key).await?;
                 }
@@ -301,6 +339,67 @@ impl Backend {
             }
             None => Ok(false),
         }
+    }
+
+    // --- events and the schema registry
+
+    /// The embedded schema registry.
+    pub fn registry(&self) -> &registry::Registry {
+        &self.0.registry
+    }
+
+    /// Events as the relay publishes them (from now on).
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<events::Published>> {
+        self.0.subscribers.subscribe()
+    }
+
+    /// Registers the schema each topic is written with (and the subject's declared
+    /// compatibility level) in `target`. An error means the registry refuses one of them:
+    /// docintel must not start writing events it could not register.
+    pub async fn register_schemas(
+        &self,
+        target: &registry::client::Target,
+    ) -> std::result::Result<Vec<(String, i64)>, registry::client::RegisterError> {
+        let (default, modes) = schemas::parse_modes(events::COMPATIBILITY_JSON).map_err(|e| {
+            registry::client::RegisterError::Invalid {
+                subject: "compatibility.json".to_owned(),
+                message: e,
+            }
+        })?;
+        let mut ids = Vec::new();
+        for topic in events::TOPICS {
+            let subject = topic.subject();
+            let mode = modes.get(topic.name).copied().unwrap_or(default);
+            target.set_level(&subject, mode).await?;
+            ids.push((subject.clone(), target.register(&subject, topic.schema).await?));
+        }
+        Ok(ids)
+    }
+
+    /// Starts the outbox relay.
+    pub fn start_relay(
+        &self,
+        config: events::relay::RelayConfig,
+    ) -> std::result::Result<RelayHandle, events::relay::EncodeError> {
+        let relay = events::relay::Relay {
+            store: self.0.store.clone(),
+            encoder: events::relay::Encoder::new(
+                &config.registry_url,
+                config.registry_auth.as_ref(),
+            )?,
+            kafka: (!config.kafka_brokers.is_empty())
+                .then(|| events::sink::KafkaSink::new(config.kafka_brokers.clone())),
+            subscribers: self.0.subscribers.clone(),
+            wake: self.0.events_wake.clone(),
+        };
+        Ok(RelayHandle {
+            task: tokio::spawn(relay.run()),
+        })
+    }
+
+    /// Unsent events, and the creation time (unix ms) of the oldest.
+    pub async fn outbox_lag(&self) -> Result<(u64, Option<i64>)> {
+        self.0.store.outbox_lag().await
     }
 
     /// The response kept for an idempotency key (kept [`IDEMPOTENCY_TTL`]).

@@ -39,6 +39,19 @@ impl FromStr for Mode {
 }
 
 impl Mode {
+    /// The registry's name for the mode.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Backward => "BACKWARD",
+            Mode::BackwardTransitive => "BACKWARD_TRANSITIVE",
+            Mode::Forward => "FORWARD",
+            Mode::ForwardTransitive => "FORWARD_TRANSITIVE",
+            Mode::Full => "FULL",
+            Mode::FullTransitive => "FULL_TRANSITIVE",
+            Mode::None => "NONE",
+        }
+    }
+
     fn transitive(self) -> bool {
         matches!(
             self,
@@ -133,24 +146,10 @@ pub fn parse_file(path: &Path) -> Result<Schema, String> {
 /// (`{"default": MODE, "subjects": {subject: MODE}}`; default BACKWARD_TRANSITIVE).
 pub fn load(dir: &Path) -> Result<Vec<Subject>, String> {
     let config_path = dir.join("compatibility.json");
-    let config: serde_json::Value = match std::fs::read_to_string(&config_path) {
-        Ok(s) => serde_json::from_str(&s).map_err(|e| format!("{}: {e}", config_path.display()))?,
-        Err(_) => serde_json::json!({}),
+    let (default, mut per_subject) = match std::fs::read_to_string(&config_path) {
+        Ok(s) => parse_modes(&s).map_err(|e| format!("{}: {e}", config_path.display()))?,
+        Err(_) => parse_modes("{}")?,
     };
-    let default: Mode = config["default"]
-        .as_str()
-        .unwrap_or("BACKWARD_TRANSITIVE")
-        .parse()?;
-    let mut per_subject = BTreeMap::new();
-    if let Some(map) = config["subjects"].as_object() {
-        for (k, v) in map {
-            let mode: Mode = v
-                .as_str()
-                .ok_or(format!("mode of {k} must be a string"))?
-                .parse()?;
-            per_subject.insert(k.clone(), mode);
-        }
-    }
     let mut subjects = Vec::new();
     let mut dirs: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
@@ -193,6 +192,26 @@ pub fn load(dir: &Path) -> Result<Vec<Subject>, String> {
         ));
     }
     Ok(subjects)
+}
+
+/// The default mode and the per-subject modes of a `compatibility.json`.
+pub fn parse_modes(json: &str) -> Result<(Mode, BTreeMap<String, Mode>), String> {
+    let config: serde_json::Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    let default: Mode = config["default"]
+        .as_str()
+        .unwrap_or("BACKWARD_TRANSITIVE")
+        .parse()?;
+    let mut per_subject = BTreeMap::new();
+    if let Some(map) = config["subjects"].as_object() {
+        for (k, v) in map {
+            let mode: Mode = v
+                .as_str()
+                .ok_or(format!("mode of {k} must be a string"))?
+                .parse()?;
+            per_subject.insert(k.clone(), mode);
+        }
+    }
+    Ok((default, per_subject))
 }
 
 /// Every version of every subject against the earlier ones, under the subject's mode.

@@ -69,8 +69,16 @@ pub trait Store: Send + Sync + 'static {
     async fn create_tenant(&self, name: &str) -> Result<Tenant>;
     async fn tenant_by_name(&self, name: &str) -> Result<Option<Tenant>>;
     async fn tenant_count(&self) -> Result<u64>;
-    async fn add_api_key(&self, tenant: TenantId, key_hash: &str, prefix: &str) -> Result<()>;
+    async fn add_api_key(
+        &self,
+        tenant: TenantId,
+        key_hash: &str,
+        prefix: &str,
+        admin: bool,
+    ) -> Result<()>;
     async fn tenant_for_key(&self, key_hash: &str) -> Result<Option<Tenant>>;
+    /// Whether the (unrevoked) key may administer the platform (schema registry writes).
+    async fn key_is_admin(&self, key_hash: &str) -> Result<bool>;
 
     /// Returns the stored value for `key`, storing `value` first if there was none.
     async fn setting_or_init(&self, key: &str, value: &str) -> Result<String>;
@@ -148,4 +156,50 @@ pub trait Store: Send + Sync + 'static {
     /// any running job belongs to a process that is gone).
     async fn release_all_leases(&self) -> Result<u64>;
     async fn queue_depth(&self) -> Result<u64>;
+
+    // --- outbox
+    /// The oldest unsent events, in outbox order.
+    async fn pending_events(&self, limit: u32) -> Result<Vec<OutboxRow>>;
+    /// Marks events sent, up to and including `seq`.
+    async fn mark_sent(&self, through_seq: i64, now: OffsetDateTime) -> Result<()>;
+    /// Unsent events, and the creation time of the oldest (unix ms).
+    async fn outbox_lag(&self) -> Result<(u64, Option<i64>)>;
+
+    // --- schema registry (the embedded registry serializes its own writes)
+    /// The id of `schema` (compact JSON), registering the text if it is new.
+    async fn registry_schema_id(&self, schema: &str, create: bool) -> Result<Option<i64>>;
+    async fn registry_schema(&self, id: i64) -> Result<Option<String>>;
+    /// Subjects with at least one live version (or any version, with `deleted`).
+    async fn registry_subjects(&self, deleted: bool) -> Result<Vec<String>>;
+    /// A subject's versions, oldest first (soft-deleted ones too).
+    async fn registry_versions(&self, subject: &str) -> Result<Vec<RegistryVersion>>;
+    /// Adds the next version; returns its number.
+    async fn registry_add_version(&self, subject: &str, schema_id: i64) -> Result<i64>;
+    /// Soft-deletes (or, with `permanent`, removes) one version or, with `None`, all.
+    async fn registry_delete(
+        &self,
+        subject: &str,
+        version: Option<i64>,
+        permanent: bool,
+    ) -> Result<()>;
+    /// The compatibility level of `subject` ("" is the global level).
+    async fn registry_config(&self, subject: &str) -> Result<Option<String>>;
+    async fn registry_set_config(&self, subject: &str, level: Option<&str>) -> Result<()>;
+}
+
+/// An event waiting in (or sent from) the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRow {
+    pub seq: i64,
+    pub topic: String,
+    pub payload: String,
+}
+
+/// One version of a registry subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryVersion {
+    pub version: i64,
+    pub schema_id: i64,
+    pub schema: String,
+    pub deleted: bool,
 }

@@ -15,8 +15,11 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{ClaimedJob, JobResult, NewDocument, Store, StoredResponse};
+use super::{
+    ClaimedJob, JobResult, NewDocument, OutboxRow, RegistryVersion, Store, StoredResponse,
+};
 use crate::error::{Error, Result};
+use crate::events::Event;
 use crate::model::{
     ContentType, Document, DocumentId, DocumentStatus, ListFilter, Page, Tenant, TenantId,
 };
@@ -256,17 +259,35 @@ impl Store for SqliteStore {
         Ok(n as u64)
     }
 
-    async fn add_api_key(&self, tenant: TenantId, key_hash: &str, prefix: &str) -> Result<()> {
+    async fn add_api_key(
+        &self,
+        tenant: TenantId,
+        key_hash: &str,
+        prefix: &str,
+        admin: bool,
+    ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO api_keys (key_hash, tenant_id, prefix, created_at) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO api_keys (key_hash, tenant_id, prefix, created_at, admin) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
         )
         .bind(key_hash)
         .bind(tenant.0.to_string())
         .bind(prefix)
         .bind(millis(OffsetDateTime::now_utc()))
+        .bind(admin)
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    async fn key_is_admin(&self, key_hash: &str) -> Result<bool> {
+        let admin: Option<bool> = sqlx::query_scalar(
+            "SELECT admin FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL",
+        )
+        .bind(key_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(admin.unwrap_or(false))
     }
 
     async fn tenant_for_key(&self, key_hash: &str) -> Result<Option<Tenant>> {
@@ -379,6 +400,16 @@ impl Store for SqliteStore {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+        let uploaded = Event::uploaded(
+            doc.id,
+            doc.tenant_id,
+            doc.created_at,
+            &doc.filename,
+            doc.content_type.mime(),
+            doc.size_bytes,
+            &doc.sha256,
+        );
+        write_outbox(&mut tx, &[uploaded], now).await?;
         tx.commit().await?;
         Ok(Document {
             id: doc.id,
@@ -496,20 +527,24 @@ impl Store for SqliteStore {
         tenant: TenantId,
         id: DocumentId,
     ) -> Result<Option<Vec<String>>> {
+        let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
             "DELETE FROM documents WHERE id = ?1 AND tenant_id = ?2 \
              RETURNING blob_key, thumbnail_key",
         )
         .bind(id.to_string())
         .bind(tenant.0.to_string())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
-        row.map(|r| {
-            let mut keys = vec![r.try_get::<String, _>("blob_key")?];
-            keys.extend(r.try_get::<Option<String>, _>("thumbnail_key")?);
-            Ok(keys)
-        })
-        .transpose()
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let mut keys = vec![row.try_get::<String, _>("blob_key")?];
+        keys.extend(row.try_get::<Option<String>, _>("thumbnail_key")?);
+        let now = OffsetDateTime::now_utc();
+        write_outbox(&mut tx, &[Event::deleted(id, tenant, now)], millis(now)).await?;
+        tx.commit().await?;
+        Ok(Some(keys))
     }
 
     async fn set_thumbnail(&self, tenant: TenantId, id: DocumentId, key: &str) -> Result<bool> {
@@ -607,8 +642,14 @@ impl Store for SqliteStore {
             return Ok(false);
         }
         let id = job.document_id.to_string();
-        let now = millis(OffsetDateTime::now_utc());
-        match result {
+        let at = OffsetDateTime::now_utc();
+        let now = millis(at);
+        let tenant: String = sqlx::query_scalar("SELECT tenant_id FROM documents WHERE id = ?1")
+            .bind(&id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let tenant = TenantId(parse_uuid(&tenant)?);
+        let events = match result {
             JobResult::Processed {
                 text,
                 extracted,
@@ -616,7 +657,7 @@ impl Store for SqliteStore {
                 classification,
                 thumbnail_key,
             } => {
-                let classification = classification.as_ref().map(to_json).transpose()?;
+                let classification_json = classification.as_ref().map(to_json).transpose()?;
                 sqlx::query(
                     "UPDATE documents SET status = 'processed', failure = NULL, extracted = ?2, \
                      warnings = ?3, updated_at = ?4, classification = ?5, thumbnail_key = ?6 \
@@ -626,7 +667,7 @@ impl Store for SqliteStore {
                 .bind(to_json(extracted)?)
                 .bind(to_json(warnings)?)
                 .bind(now)
-                .bind(classification)
+                .bind(classification_json)
                 .bind(thumbnail_key)
                 .execute(&mut *tx)
                 .await?;
@@ -638,6 +679,14 @@ impl Store for SqliteStore {
                 .bind(text)
                 .execute(&mut *tx)
                 .await?;
+                Event::processed(
+                    job.document_id,
+                    tenant,
+                    at,
+                    extracted,
+                    warnings,
+                    classification.as_ref(),
+                )
             }
             JobResult::Failed { reason } => {
                 sqlx::query(
@@ -649,8 +698,10 @@ impl Store for SqliteStore {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
+                vec![Event::failed(job.document_id, tenant, at, reason)]
             }
-        }
+        };
+        write_outbox(&mut tx, &events, now).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -671,9 +722,183 @@ impl Store for SqliteStore {
             .await?;
         Ok(n as u64)
     }
+
+    async fn pending_events(&self, limit: u32) -> Result<Vec<OutboxRow>> {
+        let rows = sqlx::query(
+            "SELECT seq, topic, payload FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ?1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OutboxRow {
+                    seq: r.try_get("seq")?,
+                    topic: r.try_get("topic")?,
+                    payload: r.try_get("payload")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn mark_sent(&self, through_seq: i64, now: OffsetDateTime) -> Result<()> {
+        sqlx::query("UPDATE outbox SET sent_at = ?2 WHERE seq <= ?1 AND sent_at IS NULL")
+            .bind(through_seq)
+            .bind(millis(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn outbox_lag(&self) -> Result<(u64, Option<i64>)> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE sent_at IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.try_get::<i64, _>("n")? as u64, row.try_get("oldest")?))
+    }
+
+    async fn registry_schema_id(&self, schema: &str, create: bool) -> Result<Option<i64>> {
+        if create {
+            sqlx::query("INSERT OR IGNORE INTO registry_schemas (schema) VALUES (?1)")
+                .bind(schema)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(
+            sqlx::query_scalar("SELECT id FROM registry_schemas WHERE schema = ?1")
+                .bind(schema)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn registry_schema(&self, id: i64) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT schema FROM registry_schemas WHERE id = ?1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn registry_subjects(&self, deleted: bool) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT subject FROM registry_versions WHERE ?1 OR deleted = 0 ORDER BY subject",
+        )
+        .bind(deleted)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn registry_versions(&self, subject: &str) -> Result<Vec<RegistryVersion>> {
+        let rows = sqlx::query(
+            "SELECT v.version, v.schema_id, s.schema, v.deleted FROM registry_versions v \
+             JOIN registry_schemas s ON s.id = v.schema_id WHERE v.subject = ?1 ORDER BY v.version",
+        )
+        .bind(subject)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RegistryVersion {
+                    version: r.try_get("version")?,
+                    schema_id: r.try_get("schema_id")?,
+                    schema: r.try_get("schema")?,
+                    deleted: r.try_get("deleted")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn registry_add_version(&self, subject: &str, schema_id: i64) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO registry_versions (subject, version, schema_id) \
+             SELECT ?1, COALESCE(MAX(version), 0) + 1, ?2 FROM registry_versions WHERE subject = ?1 \
+             RETURNING version",
+        )
+        .bind(subject)
+        .bind(schema_id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    async fn registry_delete(
+        &self,
+        subject: &str,
+        version: Option<i64>,
+        permanent: bool,
+    ) -> Result<()> {
+        let sql = if permanent {
+            "DELETE FROM registry_versions WHERE subject = ?1 AND (?2 IS NULL OR version = ?2)"
+        } else {
+            "UPDATE registry_versions SET deleted = 1 WHERE subject = ?1 AND (?2 IS NULL OR version = ?2)"
+        };
+        sqlx::query(sql)
+            .bind(subject)
+            .bind(version)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn registry_config(&self, subject: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT compatibility FROM registry_config WHERE subject = ?1")
+                .bind(subject)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn registry_set_config(&self, subject: &str, level: Option<&str>) -> Result<()> {
+        match level {
+            Some(level) => {
+                sqlx::query(
+                    "INSERT INTO registry_config (subject, compatibility) VALUES (?1, ?2) \
+                     ON CONFLICT (subject) DO UPDATE SET compatibility = excluded.compatibility",
+                )
+                .bind(subject)
+                .bind(level)
+                .execute(&self.pool)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM registry_config WHERE subject = ?1")
+                    .bind(subject)
+                    .execute(&self.pool)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A JSON column value.
 fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| Error::Corrupt(format!("result: {e}")))
+}
+
+/// Appends events to the outbox inside the caller's transaction.
+async fn write_outbox(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    events: &[Event],
+    now: i64,
+) -> Result<()> {
+    for event in events {
+        sqlx::query(
+            "INSERT INTO outbox (event_id, topic, document_id, tenant_id, payload, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .bind(event.event_id())
+        .bind(event.topic().name)
+        .bind(event.document_id())
+        .bind(event.tenant_id())
+        .bind(event.to_json())
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }

@@ -1,0 +1,290 @@
+//! Domain events. Every state change writes its event to the outbox in the transaction
+//! that makes the change ([`crate::store`]); the [`relay`] publishes them, Avro-encoded in
+//! the Confluent wire format, to in-process subscribers and, when configured, to Kafka.
+//!
+//! The Rust types here mirror the newest schema of each subject in `schemas/avro/`; a test
+//! encodes each one with that schema, so the two cannot drift apart silently.
+
+pub mod relay;
+pub mod sink;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::model::{Classification, DocumentId, Extracted, TenantId};
+
+/// One event subject: its topic (the Kafka topic, and the schema subject `<topic>-value`)
+/// and the schema this build writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Topic {
+    pub name: &'static str,
+    /// The newest `schemas/avro/<name>/vN.avsc`, embedded at build time.
+    pub schema: &'static str,
+    pub version: u32,
+}
+
+impl Topic {
+    /// The registry subject under the topic-name strategy.
+    pub fn subject(&self) -> String {
+        format!("{}-value", self.name)
+    }
+}
+
+pub const UPLOADED: Topic = Topic {
+    name: "doc.uploaded",
+    schema: include_str!("../../../schemas/avro/doc.uploaded/v1.avsc"),
+    version: 1,
+};
+pub const PROCESSED: Topic = Topic {
+    name: "doc.processed",
+    schema: include_str!("../../../schemas/avro/doc.processed/v1.avsc"),
+    version: 1,
+};
+pub const CLASSIFIED: Topic = Topic {
+    name: "doc.classified",
+    schema: include_str!("../../../schemas/avro/doc.classified/v2.avsc"),
+    version: 2,
+};
+pub const FAILED: Topic = Topic {
+    name: "doc.failed",
+    schema: include_str!("../../../schemas/avro/doc.failed/v1.avsc"),
+    version: 1,
+};
+pub const DELETED: Topic = Topic {
+    name: "doc.deleted",
+    schema: include_str!("../../../schemas/avro/doc.deleted/v1.avsc"),
+    version: 1,
+};
+
+/// Every topic docintel writes.
+pub const TOPICS: [Topic; 5] = [UPLOADED, PROCESSED, CLASSIFIED, FAILED, DELETED];
+
+/// The compatibility modes declared in `schemas/avro/compatibility.json`.
+pub const COMPATIBILITY_JSON: &str = include_str!("../../../schemas/avro/compatibility.json");
+
+/// The fields every event starts with, in this order, in every schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Head {
+    pub event_id: String,
+    /// Unix milliseconds (`timestamp-millis`).
+    pub occurred_at: i64,
+    pub document_id: String,
+    pub tenant_id: String,
+}
+
+impl Head {
+    pub fn new(document: DocumentId, tenant: TenantId, at: OffsetDateTime) -> Self {
+        Self {
+            event_id: Uuid::now_v7().to_string(),
+            occurred_at: (at.unix_timestamp_nanos() / 1_000_000) as i64,
+            document_id: document.to_string(),
+            tenant_id: tenant.0.to_string(),
+        }
+    }
+}
+
+/// A record type: the [`Head`] fields, then its own, serialized in schema order (the
+/// Avro serializer writes fields positionally, so no `#[serde(flatten)]`).
+macro_rules! event_record {
+    ($(#[$doc:meta])* $name:ident { $($field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        pub struct $name {
+            pub event_id: String,
+            pub occurred_at: i64,
+            pub document_id: String,
+            pub tenant_id: String,
+            $(pub $field: $ty,)*
+        }
+
+        impl $name {
+            pub fn new(head: Head, $($field: $ty),*) -> Self {
+                Self {
+                    event_id: head.event_id,
+                    occurred_at: head.occurred_at,
+                    document_id: head.document_id,
+                    tenant_id: head.tenant_id,
+                    $($field,)*
+                }
+            }
+        }
+    };
+}
+
+event_record!(
+    /// `doc.uploaded` v1.
+    DocUploaded { filename: String, content_type: String, size_bytes: i64, sha256: String }
+);
+event_record!(
+    /// `doc.processed` v1.
+    DocProcessed { page_count: Option<i32>, word_count: i64, language: Option<String>, warnings: Vec<String> }
+);
+event_record!(
+    /// `doc.classified` v2.
+    DocClassified { label: String, confidence: f64, model_version: String }
+);
+event_record!(
+    /// `doc.failed` v1.
+    DocFailed { reason: String }
+);
+event_record!(
+    /// `doc.deleted` v1.
+    DocDeleted {}
+);
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Uploaded(DocUploaded),
+    Processed(DocProcessed),
+    Classified(DocClassified),
+    Failed(DocFailed),
+    Deleted(DocDeleted),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    #[error("unknown topic {0:?} in the outbox")]
+    UnknownTopic(String),
+    #[error("outbox payload for {topic}: {source}")]
+    Payload {
+        topic: String,
+        source: serde_json::Error,
+    },
+}
+
+impl Event {
+    #[allow(clippy::too_many_arguments)]
+    pub fn uploaded(
+        document: DocumentId,
+        tenant: TenantId,
+        at: OffsetDateTime,
+        filename: &str,
+        content_type: &str,
+        size_bytes: u64,
+        sha256: &str,
+    ) -> Self {
+        Event::Uploaded(DocUploaded::new(
+            Head::new(document, tenant, at),
+            filename.to_owned(),
+            content_type.to_owned(),
+            size_bytes as i64,
+            sha256.to_owned(),
+        ))
+    }
+
+    /// `doc.processed`, followed by `doc.classified` when the classifier decided.
+    pub fn processed(
+        document: DocumentId,
+        tenant: TenantId,
+        at: OffsetDateTime,
+        extracted: &Extracted,
+        warnings: &[String],
+        classification: Option<&Classification>,
+    ) -> Vec<Self> {
+        let mut events = vec![Event::Processed(DocProcessed::new(
+            Head::new(document, tenant, at),
+            extracted.page_count.map(|n| n as i32),
+            extracted.word_count as i64,
+            extracted.language.clone(),
+            warnings.to_vec(),
+        ))];
+        if let Some(c) = classification {
+            events.push(Event::Classified(DocClassified::new(
+                Head::new(document, tenant, at),
+                c.label.clone(),
+                c.confidence,
+                c.model_version.clone(),
+            )));
+        }
+        events
+    }
+
+    pub fn failed(document: DocumentId, tenant: TenantId, at: OffsetDateTime, reason: &str) -> Self {
+        Event::Failed(DocFailed::new(Head::new(document, tenant, at), reason.to_owned()))
+    }
+
+    pub fn deleted(document: DocumentId, tenant: TenantId, at: OffsetDateTime) -> Self {
+        Event::Deleted(DocDeleted::new(Head::new(document, tenant, at)))
+    }
+
+    pub fn topic(&self) -> Topic {
+        match self {
+            Event::Uploaded(_) => UPLOADED,
+            Event::Processed(_) => PROCESSED,
+            Event::Classified(_) => CLASSIFIED,
+            Event::Failed(_) => FAILED,
+            Event::Deleted(_) => DELETED,
+        }
+    }
+
+    pub fn event_id(&self) -> &str {
+        match self {
+            Event::Uploaded(e) => &e.event_id,
+            Event::Processed(e) => &e.event_id,
+            Event::Classified(e) => &e.event_id,
+            Event::Failed(e) => &e.event_id,
+            Event::Deleted(e) => &e.event_id,
+        }
+    }
+
+    pub fn document_id(&self) -> &str {
+        match self {
+            Event::Uploaded(e) => &e.document_id,
+            Event::Processed(e) => &e.document_id,
+            Event::Classified(e) => &e.document_id,
+            Event::Failed(e) => &e.document_id,
+            Event::Deleted(e) => &e.document_id,
+        }
+    }
+
+    pub fn tenant_id(&self) -> &str {
+        match self {
+            Event::Uploaded(e) => &e.tenant_id,
+            Event::Processed(e) => &e.tenant_id,
+            Event::Classified(e) => &e.tenant_id,
+            Event::Failed(e) => &e.tenant_id,
+            Event::Deleted(e) => &e.tenant_id,
+        }
+    }
+
+    /// The JSON kept in the outbox (the record's fields, by their Avro names).
+    pub fn to_json(&self) -> String {
+        let json = match self {
+            Event::Uploaded(e) => serde_json::to_string(e),
+            Event::Processed(e) => serde_json::to_string(e),
+            Event::Classified(e) => serde_json::to_string(e),
+            Event::Failed(e) => serde_json::to_string(e),
+            Event::Deleted(e) => serde_json::to_string(e),
+        };
+        // Plain structs of strings and numbers always serialize.
+        json.unwrap_or_default()
+    }
+
+    pub fn from_json(topic: &str, json: &str) -> Result<Self, EventError> {
+        let err = |source| EventError::Payload {
+            topic: topic.to_owned(),
+            source,
+        };
+        Ok(match topic {
+            "doc.uploaded" => Event::Uploaded(serde_json::from_str(json).map_err(err)?),
+            "doc.processed" => Event::Processed(serde_json::from_str(json).map_err(err)?),
+            "doc.classified" => Event::Classified(serde_json::from_str(json).map_err(err)?),
+            "doc.failed" => Event::Failed(serde_json::from_str(json).map_err(err)?),
+            "doc.deleted" => Event::Deleted(serde_json::from_str(json).map_err(err)?),
+            other => return Err(EventError::UnknownTopic(other.to_owned())),
+        })
+    }
+}
+
+/// An event as it leaves the relay: Confluent-framed Avro, keyed by document id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    /// The outbox position (increasing; one relay publishes in this order).
+    pub seq: i64,
+    pub topic: &'static str,
+    pub key: String,
+    pub event_id: String,
+    /// Byte 0 = 0, bytes 1–4 = big-endian schema id, then the Avro datum.
+    pub value: Vec<u8>,
+}
