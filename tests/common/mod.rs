@@ -5,8 +5,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use docintel_api::events::EventsConfig;
 use docintel_api::{AppState, app};
-use docintel_backend::{Backend, Config, WorkerConfig, WorkerPool};
+use docintel_backend::{Backend, Config, RelayHandle, WorkerConfig, WorkerPool};
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 
@@ -21,7 +22,10 @@ pub struct TestServer {
     pub client: reqwest::Client,
     pub backend: Backend,
     pub dir: tempfile::TempDir,
+    /// A key of the same tenant that may also write to the schema registry.
+    pub admin_key: String,
     _workers: WorkerPool,
+    _relay: RelayHandle,
 }
 
 impl TestServer {
@@ -39,6 +43,19 @@ impl TestServer {
         tweak: impl FnOnce(&mut Config),
         tweak_state: impl FnOnce(AppState) -> AppState,
     ) -> Self {
+        Self::launch(tweak, tweak_state, EventsConfig::default()).await
+    }
+
+    /// Starts a server whose events go where `events` says (an external registry, Kafka).
+    pub async fn start_with_events(events: EventsConfig) -> Self {
+        Self::launch(|_| {}, |s| s, events).await
+    }
+
+    async fn launch(
+        tweak: impl FnOnce(&mut Config),
+        tweak_state: impl FnOnce(AppState) -> AppState,
+        events: EventsConfig,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::new(dir.path());
         config.workers = WorkerConfig {
@@ -49,12 +66,22 @@ impl TestServer {
         tweak(&mut config);
         let backend = Backend::open(config).await.expect("open backend");
         let key = backend.create_key("acme").await.expect("key");
+        let admin_key = backend.create_admin_key("acme").await.expect("admin key");
+        let state = tweak_state(
+            AppState::new(backend.clone())
+                .await
+                .expect("state")
+                .with_registry_path(events.embedded_path().map(str::to_owned)),
+        );
+        docintel_api::events::register_schemas(&state, &events)
+            .await
+            .expect("register the event schemas");
         let workers = backend.start_workers().await.expect("workers");
-        let state = tweak_state(AppState::new(backend.clone()).await.expect("state"));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
+        let relay = docintel_api::events::start_relay(&state, &events, addr).expect("relay");
         tokio::spawn(async move { axum::serve(listener, app(state)).await });
         Self {
             base: format!("http://{addr}"),
@@ -62,7 +89,9 @@ impl TestServer {
             client: reqwest::Client::new(),
             backend,
             dir,
+            admin_key,
             _workers: workers,
+            _relay: relay,
         }
     }
 
