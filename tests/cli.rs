@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use common::pdf;
 use futures_util::StreamExt;
@@ -294,4 +295,156 @@ fn schemas_commands_exit_0_1_2() {
     std::fs::write(&bad, "{not avro").unwrap();
     assert_eq!(compat("BACKWARD", &[&v1, bad.to_str().unwrap()]), Some(2));
     assert_eq!(compat("SIDEWAYS", &[&v1, &v2]), Some(2));
+}
+
+fn create_admin_key(data_dir: &Path) -> String {
+    let out = Command::new(docintel())
+        .args(["keys", "create", "--admin", "--tenant", "ops", "--data-dir"])
+        .arg(data_dir)
+        .output()
+        .expect("run keys create --admin");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[tokio::test]
+async fn schemas_register_and_an_external_registry() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let a_dir = tempfile::tempdir().unwrap();
+    let a = serve(a_dir.path(), &[]);
+    let admin = create_admin_key(a_dir.path());
+    let registry = format!("{}/registry", a.base);
+    let register = |extra: &[&str]| {
+        Command::new(docintel())
+            .args(["schemas", "register", "--registry", &registry])
+            .args(extra)
+            .current_dir(root)
+            .output()
+            .expect("run schemas register")
+    };
+
+    // Without an admin key the registry refuses: exit 1, with its reason.
+    let refused = register(&[]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("401"));
+
+    let ok = register(&["--registry-token", &admin]);
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert_eq!(ok.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&ok.stderr));
+    for line in ["doc.classified-value v1: id", "doc.classified-value v2: id", "doc.uploaded-value v1: id"] {
+        assert!(stdout.contains(line), "{line} in {stdout}");
+    }
+    // Basic auth (Confluent clients' way) works too; registering again changes nothing.
+    let again = register(&["--registry-basic", &format!("admin:{admin}")]);
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&again.stdout), stdout);
+
+    // No registry there: exit 2.
+    let gone = Command::new(docintel())
+        .args(["schemas", "register", "--registry", "http://127.0.0.1:9/registry"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert_eq!(gone.status.code(), Some(2));
+
+    // A second docintel using the first one's registry: it serves none itself, and its
+    // events carry the first registry's ids.
+    let b_dir = tempfile::tempdir().unwrap();
+    let b = serve(b_dir.path(), &["--registry", &registry, "--registry-token", &admin]);
+    let client = reqwest::Client::new();
+    let r = client.get(format!("{}/registry/subjects", b.base)).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    let key = b.first_key.clone().expect("first key");
+    let r = client
+        .post(format!("{}/v2/documents?filename=a.txt", b.base))
+        .bearer_auth(&key)
+        .body("hello from b")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    // The relay delivered (nothing unsent) through the external registry.
+    let backend_db = b_dir.path().join("docintel.db");
+    let mut drained = false;
+    for _ in 0..200 {
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        if rusqlite_count(&backend_db) == Some(0) {
+            drained = true;
+            break;
+        }
+    }
+    assert!(drained, "b's outbox drained through a's registry");
+}
+
+/// Unsent outbox rows in a data folder's database (read-only, beside the running server).
+fn rusqlite_count(db: &Path) -> Option<i64> {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .ok()?;
+    conn.query_row("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL", [], |r| r.get(0))
+        .ok()
+}
+
+#[tokio::test]
+async fn refuses_to_start_when_the_registry_rejects_its_schemas() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = serve(dir.path(), &[]);
+    let admin = create_admin_key(dir.path());
+    let client = reqwest::Client::new();
+    let ct = "application/vnd.schemaregistry.v1+json";
+    // Someone else takes over doc.uploaded-value: deletes it, and registers an unrelated
+    // schema there.
+    let r = client
+        .delete(format!("{}/registry/subjects/doc.uploaded-value", first.base))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = client
+        .put(format!("{}/registry/config/doc.uploaded-value", first.base))
+        .bearer_auth(&admin)
+        .header("content-type", ct)
+        .body(r#"{"compatibility":"NONE"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let foreign = r#"{"type":"record","name":"Other","namespace":"x","fields":[{"name":"zzz","type":"int"}]}"#;
+    let r = client
+        .post(format!("{}/registry/subjects/doc.uploaded-value/versions", first.base))
+        .bearer_auth(&admin)
+        .header("content-type", ct)
+        .body(serde_json::json!({ "schema": foreign }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    drop(first);
+
+    let mut child = Command::new(docintel())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("DOCINTEL_DATA_DIR", dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut status = None;
+    for _ in 0..400 {
+        if let Some(s) = child.try_wait().unwrap() {
+            status = Some(s);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    let Some(status) = status else {
+        let _ = child.kill();
+        panic!("docintel started although its schema is incompatible");
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success());
+    assert!(stderr.contains("will not start"), "{stderr}");
+    assert!(stderr.contains("doc.uploaded-value"), "{stderr}");
+    assert!(stderr.contains("incompatible"), "{stderr}");
 }

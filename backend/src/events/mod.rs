@@ -288,3 +288,65 @@ pub struct Published {
     /// Byte 0 = 0, bytes 1–4 = big-endian schema id, then the Avro datum.
     pub value: Vec<u8>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schemas;
+
+    #[test]
+    fn each_topic_writes_the_newest_schema_in_the_repository() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/avro");
+        let subjects = schemas::load(&dir).expect("schemas load");
+        assert_eq!(subjects.len(), TOPICS.len(), "one topic per subject");
+        for topic in TOPICS {
+            let subject = subjects
+                .iter()
+                .find(|s| s.name == topic.name)
+                .unwrap_or_else(|| panic!("no schemas/avro/{}", topic.name));
+            let (n, path, _) = subject.versions.last().expect("a version");
+            assert_eq!(topic.version, *n, "{}: embed the newest version", topic.name);
+            assert_eq!(topic.schema, std::fs::read_to_string(path).unwrap());
+        }
+    }
+
+    #[test]
+    fn events_survive_the_outbox_json_and_keep_their_identity() {
+        let doc = Uuid::now_v7();
+        let tenant = TenantId(Uuid::now_v7());
+        let at = OffsetDateTime::from_unix_timestamp(1_780_000_000).unwrap();
+        let extracted = Extracted {
+            page_count: Some(3),
+            word_count: 42,
+            char_count: 200,
+            language: Some("eng".into()),
+        };
+        let classification = Classification {
+            label: "invoice".into(),
+            confidence: 0.9,
+            model_version: "nb-1".into(),
+        };
+        let mut events = Event::processed(doc, tenant, at, &extracted, &[], Some(&classification));
+        events.push(Event::uploaded(doc, tenant, at, "a.pdf", "application/pdf", 10, "ab"));
+        events.push(Event::failed(doc, tenant, at, "broken"));
+        events.push(Event::deleted(doc, tenant, at));
+        let topics: Vec<_> = events.iter().map(|e| e.topic().name).collect();
+        assert_eq!(
+            topics,
+            ["doc.processed", "doc.classified", "doc.uploaded", "doc.failed", "doc.deleted"]
+        );
+        for e in &events {
+            let back = Event::from_json(e.topic().name, &e.to_json()).unwrap();
+            assert_eq!(&back, e);
+            assert_eq!(e.document_id(), doc.to_string());
+            assert_eq!(e.tenant_id(), tenant.0.to_string());
+        }
+        let ids: std::collections::HashSet<_> = events.iter().map(|e| e.event_id()).collect();
+        assert_eq!(ids.len(), events.len(), "every event has its own id");
+        assert!(matches!(
+            Event::from_json("doc.nope", "{}"),
+            Err(EventError::UnknownTopic(_))
+        ));
+        assert!(Event::from_json("doc.failed", "{}").is_err());
+    }
+}
