@@ -5,6 +5,9 @@
 //!
 //! 1. `docintel-sdk`: the real SDK calls, against the mock, for the v2 API.
 //! 2. `legacy-portal`: a v1 client, reading documents and relying on the deprecation headers.
+//! 3. `notification-service`: a V4 asynchronous message pact for `doc.classified` — the
+//!    JSON view of the Avro record it relies on, with metadata naming the content type,
+//!    topic and schema subject; its handler below consumes each message the pact holds.
 
 mod common;
 
@@ -343,4 +346,68 @@ async fn legacy_portal_consumer() {
         assert_eq!(list["total"], 1);
     }
     check_committed(out.path(), "legacy-portal-docintel.json");
+}
+
+/// What the notification service reads from a `doc.classified` event (its own type, in
+/// its own code base; reproduced here as the consumer's side of the contract).
+#[derive(Debug, serde::Deserialize)]
+struct Classified {
+    event_id: String,
+    document_id: String,
+    tenant_id: String,
+    label: String,
+    confidence: f64,
+    model_version: String,
+}
+
+/// The notification service's handler: the text it would send the document's owner.
+fn notification_for(event: &Classified) -> String {
+    format!(
+        "Document {} of tenant {} was classified as {} ({:.0}% confident, model {}) [event {}]",
+        event.document_id,
+        event.tenant_id,
+        event.label,
+        event.confidence * 100.0,
+        event.model_version,
+        event.event_id
+    )
+}
+
+#[test]
+fn notification_service_message_consumer() {
+    let out = tempfile::tempdir().unwrap();
+    let mut pact = PactBuilder::new_v4("notification-service", "docintel");
+    pact.with_output_dir(out.path());
+    pact.message_interaction("a doc.classified event for a processed invoice", |mut i| {
+        i.given(format!(
+            "a processed invoice document exists with id {DOC_ID}"
+        ));
+        i.metadata("contentType", "application/json");
+        i.metadata("topic", "doc.classified");
+        i.metadata("schema_subject", "doc.classified-value");
+        i.json_body(json_pattern!({
+            "event_id": term!(UUID_RE, "0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b99"),
+            "occurred_at": like!(1_780_000_000_000i64),
+            "document_id": DOC_ID,
+            "tenant_id": term!(UUID_RE, "0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b00"),
+            "label": like!("invoice"),
+            "confidence": like!(0.97),
+            "model_version": like!("nb-1-090edd4a")
+        }));
+        i
+    });
+    let mut handled = 0;
+    for message in pact.messages() {
+        let body = message.contents.contents.value().expect("a body");
+        let event: Classified = serde_json::from_slice(&body).expect("the handler reads it");
+        let text = notification_for(&event);
+        assert!(text.contains(DOC_ID) && text.contains("invoice"), "{text}");
+        assert_eq!(
+            message.contents.metadata.get("schema_subject"),
+            Some(&serde_json::json!("doc.classified-value"))
+        );
+        handled += 1;
+    }
+    assert_eq!(handled, 1);
+    check_committed(out.path(), "notification-service-docintel.json");
 }

@@ -3,6 +3,11 @@
 //! `ProviderStateExecutor` in this test, directly through the backend, so the shipped
 //! binary has no state-changing endpoint at all.
 //!
+//! Message pacts are verified through a producer hook in this test: the verifier asks it
+//! for a message by description, and it answers with the real event the relay published
+//! for the state's document — decoded from its Confluent-framed Avro bytes through the
+//! server's registry into the record's JSON view.
+//!
 //! The gate can fail: a mutated copy of a pact must be reported with exactly its defect.
 
 mod common;
@@ -115,6 +120,88 @@ impl ProviderStateExecutor for States {
     }
 }
 
+/// Message descriptions the producer hook knows, and the topic each one is about.
+const MESSAGES: &[(&str, &str)] = &[(
+    "a doc.classified event for a processed invoice",
+    "doc.classified",
+)];
+
+/// The latest event per (topic, document), as the relay published them.
+type Published = Arc<std::sync::Mutex<HashMap<(String, String), Arc<docintel_backend::events::Published>>>>;
+
+/// Starts the producer hook on a loopback port; returns the port.
+async fn producer_hook(s: &TestServer) -> u16 {
+    use axum::Json;
+    use axum::extract::State;
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    use base64::Engine;
+
+    let seen: Published = Default::default();
+    let mut rx = s.backend.subscribe();
+    let collector = seen.clone();
+    tokio::spawn(async move {
+        while let Ok(p) = rx.recv().await {
+            let key = (p.topic.to_owned(), p.key.clone());
+            collector.lock().unwrap().insert(key, p);
+        }
+    });
+    let registry = s.url("/registry");
+    let produce = move |State(seen): State<Published>, Json(req): Json<Value>| {
+        let registry = registry.clone();
+        async move {
+            let description = req["description"].as_str().unwrap_or_default();
+            let Some((_, topic)) = MESSAGES.iter().find(|(d, _)| *d == description) else {
+                return (StatusCode::NOT_FOUND, format!("no message {description:?}")).into_response();
+            };
+            let document = req["providerStates"][0]["name"]
+                .as_str()
+                .and_then(|n| n.rsplit(' ').next())
+                .unwrap_or_default()
+                .to_owned();
+            let mut published = None;
+            for _ in 0..500 {
+                published = seen.lock().unwrap().get(&(topic.to_string(), document.clone())).cloned();
+                if published.is_some() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            let Some(published) = published else {
+                return (StatusCode::NOT_FOUND, format!("no {topic} event for {document}")).into_response();
+            };
+            let decoder = schema_registry_converter::async_impl::avro::AvroDecoder::new(
+                schema_registry_converter::async_impl::schema_registry::SrSettings::new(registry),
+            );
+            let record = decoder.decode(Some(&published.value)).await.expect("decodes").value;
+            let view = Value::try_from(record).expect("a JSON view");
+            let metadata = serde_json::json!({
+                "contentType": "application/json",
+                "topic": topic,
+                "schema_subject": format!("{topic}-value"),
+            });
+            (
+                [
+                    ("content-type", "application/json".to_owned()),
+                    (
+                        "pact-message-metadata",
+                        base64::engine::general_purpose::STANDARD.encode(metadata.to_string()),
+                    ),
+                ],
+                view.to_string(),
+            )
+                .into_response()
+        }
+    };
+    let app = axum::Router::new()
+        .route("/", axum::routing::post(produce))
+        .with_state(seen);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    port
+}
+
 async fn provider() -> (TestServer, Arc<States>) {
     let s = TestServer::start().await;
     let tenant = s.backend.create_key("pact").await.unwrap();
@@ -125,6 +212,7 @@ async fn provider() -> (TestServer, Arc<States>) {
             tenant.id,
             &docintel_backend::keys::hash(PACT_KEY),
             "dik_pact",
+            false,
         )
         .await
         .unwrap();
@@ -141,15 +229,24 @@ async fn verify(
     source: PactSource,
 ) -> VerificationExecutionResult {
     let port = s.base.rsplit(':').next().unwrap().parse().unwrap();
+    let hook = producer_hook(s).await;
     let info = ProviderInfo {
         name: "docintel".into(),
         host: "127.0.0.1".into(),
-        transports: vec![ProviderTransport {
-            transport: "http".into(),
-            port: Some(port),
-            path: None,
-            scheme: Some("http".into()),
-        }],
+        transports: vec![
+            ProviderTransport {
+                transport: "http".into(),
+                port: Some(port),
+                path: None,
+                scheme: Some("http".into()),
+            },
+            ProviderTransport {
+                transport: "message".into(),
+                port: Some(hook),
+                path: None,
+                scheme: Some("http".into()),
+            },
+        ],
         ..ProviderInfo::default()
     };
     let options: VerificationOptions<NullRequestFilterExecutor> = VerificationOptions {
@@ -217,11 +314,17 @@ async fn every_committed_pact_verifies_against_the_real_server() {
 
 /// A copy of the SDK pact with one defect, verified on its own.
 async fn verify_mutated(mutate: impl FnOnce(&mut Value)) -> VerificationExecutionResult {
+    verify_mutated_file("docintel-sdk-docintel.json", mutate).await
+}
+
+/// A copy of a committed pact with one defect, verified on its own.
+async fn verify_mutated_file(
+    file: &str,
+    mutate: impl FnOnce(&mut Value),
+) -> VerificationExecutionResult {
     let (s, states) = provider().await;
-    let mut pact: Value = serde_json::from_str(
-        &std::fs::read_to_string(pacts_dir().join("docintel-sdk-docintel.json")).unwrap(),
-    )
-    .unwrap();
+    let mut pact: Value =
+        serde_json::from_str(&std::fs::read_to_string(pacts_dir().join(file)).unwrap()).unwrap();
     mutate(&mut pact);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("mutated.json");
@@ -273,4 +376,28 @@ async fn a_status_the_provider_does_not_return_fails_verification() {
     let output = result.output.join("\n");
     assert_eq!(result.errors.len(), 1, "{output}");
     assert!(output.contains("200") && output.contains("204"), "{output}");
+}
+
+#[tokio::test]
+async fn a_message_field_docintel_does_not_publish_fails_verification() {
+    let result = verify_mutated_file("notification-service-docintel.json", |p| {
+        p["interactions"][0]["contents"]["content"]["priority"] = Value::String("high".into());
+    })
+    .await;
+    assert!(!result.result, "a field the event lacks must fail the gate");
+    let output = result.output.join("\n");
+    assert_eq!(result.errors.len(), 1, "{output}");
+    assert!(output.contains("priority"), "the failure names the field:\n{output}");
+}
+
+#[tokio::test]
+async fn a_wrong_schema_subject_in_message_metadata_fails_verification() {
+    let result = verify_mutated_file("notification-service-docintel.json", |p| {
+        p["interactions"][0]["metadata"]["schema_subject"] = Value::String("doc.classified".into());
+    })
+    .await;
+    assert!(!result.result);
+    let output = result.output.join("\n");
+    assert_eq!(result.errors.len(), 1, "{output}");
+    assert!(output.contains("schema_subject"), "{output}");
 }
