@@ -330,8 +330,17 @@ async fn schemas_register_and_an_external_registry() {
 
     let ok = register(&["--registry-token", &admin]);
     let stdout = String::from_utf8_lossy(&ok.stdout);
-    assert_eq!(ok.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&ok.stderr));
-    for line in ["doc.classified-value v1: id", "doc.classified-value v2: id", "doc.uploaded-value v1: id"] {
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    for line in [
+        "doc.classified-value v1: id",
+        "doc.classified-value v2: id",
+        "doc.uploaded-value v1: id",
+    ] {
         assert!(stdout.contains(line), "{line} in {stdout}");
     }
     // Basic auth (Confluent clients' way) works too; registering again changes nothing.
@@ -341,7 +350,12 @@ async fn schemas_register_and_an_external_registry() {
 
     // No registry there: exit 2.
     let gone = Command::new(docintel())
-        .args(["schemas", "register", "--registry", "http://127.0.0.1:9/registry"])
+        .args([
+            "schemas",
+            "register",
+            "--registry",
+            "http://127.0.0.1:9/registry",
+        ])
         .current_dir(root)
         .output()
         .unwrap();
@@ -350,9 +364,16 @@ async fn schemas_register_and_an_external_registry() {
     // A second docintel using the first one's registry: it serves none itself, and its
     // events carry the first registry's ids.
     let b_dir = tempfile::tempdir().unwrap();
-    let b = serve(b_dir.path(), &["--registry", &registry, "--registry-token", &admin]);
+    let b = serve(
+        b_dir.path(),
+        &["--registry", &registry, "--registry-token", &admin],
+    );
     let client = reqwest::Client::new();
-    let r = client.get(format!("{}/registry/subjects", b.base)).send().await.unwrap();
+    let r = client
+        .get(format!("{}/registry/subjects", b.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
     let key = b.first_key.clone().expect("first key");
     let r = client
@@ -381,8 +402,12 @@ fn rusqlite_count(db: &Path) -> Option<i64> {
     let conn =
         rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .ok()?;
-    conn.query_row("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL", [], |r| r.get(0))
-        .ok()
+    conn.query_row(
+        "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL",
+        [],
+        |r| r.get(0),
+    )
+    .ok()
 }
 
 #[tokio::test]
@@ -395,7 +420,10 @@ async fn refuses_to_start_when_the_registry_rejects_its_schemas() {
     // Someone else takes over doc.uploaded-value: deletes it, and registers an unrelated
     // schema there.
     let r = client
-        .delete(format!("{}/registry/subjects/doc.uploaded-value", first.base))
+        .delete(format!(
+            "{}/registry/subjects/doc.uploaded-value",
+            first.base
+        ))
         .bearer_auth(&admin)
         .send()
         .await
@@ -412,7 +440,10 @@ async fn refuses_to_start_when_the_registry_rejects_its_schemas() {
     assert_eq!(r.status(), 200);
     let foreign = r#"{"type":"record","name":"Other","namespace":"x","fields":[{"name":"zzz","type":"int"}]}"#;
     let r = client
-        .post(format!("{}/registry/subjects/doc.uploaded-value/versions", first.base))
+        .post(format!(
+            "{}/registry/subjects/doc.uploaded-value/versions",
+            first.base
+        ))
         .bearer_auth(&admin)
         .header("content-type", ct)
         .body(serde_json::json!({ "schema": foreign }).to_string())

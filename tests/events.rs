@@ -20,7 +20,11 @@ use tokio::sync::broadcast;
 const INVOICE: &[u8] = b"INVOICE No. 2024-117\nBill to: Acme Ltd\nAmount due: 1,250.00 EUR\nPayment terms: 30 days\nTotal due 1250.00";
 
 /// The next `n` events about `document`.
-async fn next_events(rx: &mut broadcast::Receiver<Arc<Published>>, document: &str, n: usize) -> Vec<Arc<Published>> {
+async fn next_events(
+    rx: &mut broadcast::Receiver<Arc<Published>>,
+    document: &str,
+    n: usize,
+) -> Vec<Arc<Published>> {
     let mut out = Vec::new();
     while out.len() < n {
         let p = tokio::time::timeout(Duration::from_secs(10), rx.recv())
@@ -65,13 +69,28 @@ async fn a_document_life_publishes_its_events_in_order_in_the_confluent_format()
     let id = s.upload_ok("invoice.txt", INVOICE.to_vec()).await;
     let done = s.wait_done(&id).await;
     assert_eq!(done["status"], "processed");
-    let r = s.delete(&format!("/v2/documents/{id}")).send().await.unwrap();
+    let r = s
+        .delete(&format!("/v2/documents/{id}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
 
     let events = next_events(&mut rx, &id, 4).await;
     let topics: Vec<&str> = events.iter().map(|e| e.topic).collect();
-    assert_eq!(topics, ["doc.uploaded", "doc.processed", "doc.classified", "doc.deleted"]);
-    assert!(events.windows(2).all(|w| w[0].seq < w[1].seq), "outbox order");
+    assert_eq!(
+        topics,
+        [
+            "doc.uploaded",
+            "doc.processed",
+            "doc.classified",
+            "doc.deleted"
+        ]
+    );
+    assert!(
+        events.windows(2).all(|w| w[0].seq < w[1].seq),
+        "outbox order"
+    );
 
     let decoder = AvroDecoder::new(SrSettings::new(s.url("/registry")));
     let mut event_ids = std::collections::HashSet::new();
@@ -79,23 +98,43 @@ async fn a_document_life_publishes_its_events_in_order_in_the_confluent_format()
         // Byte 0 = 0, then the big-endian id the registry holds for this subject.
         assert_eq!(e.value[0], 0);
         let schema_id = u32::from_be_bytes(e.value[1..5].try_into().unwrap());
-        assert_eq!(schema_id, registry_id(&s, &format!("{}-value", e.topic)).await);
+        assert_eq!(
+            schema_id,
+            registry_id(&s, &format!("{}-value", e.topic)).await
+        );
         let decoded = decoder.decode(Some(&e.value)).await.expect("decodes").value;
-        assert_eq!(field(&decoded, "document_id"), &Avro::Uuid(id.parse().unwrap()));
+        assert_eq!(
+            field(&decoded, "document_id"),
+            &Avro::Uuid(id.parse().unwrap())
+        );
         let Avro::Uuid(event_id) = field(&decoded, "event_id") else {
             panic!("event_id is a uuid");
         };
         assert_eq!(event_id.to_string(), e.event_id);
         assert!(event_ids.insert(e.event_id.clone()), "event ids are unique");
-        assert!(matches!(field(&decoded, "occurred_at"), Avro::TimestampMillis(ms) if *ms > 1_700_000_000_000));
+        assert!(
+            matches!(field(&decoded, "occurred_at"), Avro::TimestampMillis(ms) if *ms > 1_700_000_000_000)
+        );
         match e.topic {
             "doc.uploaded" => {
-                assert_eq!(field(&decoded, "filename"), &Avro::String("invoice.txt".into()));
-                assert_eq!(field(&decoded, "size_bytes"), &Avro::Long(INVOICE.len() as i64));
-                assert_eq!(field(&decoded, "content_type"), &Avro::String("text/plain".into()));
+                assert_eq!(
+                    field(&decoded, "filename"),
+                    &Avro::String("invoice.txt".into())
+                );
+                assert_eq!(
+                    field(&decoded, "size_bytes"),
+                    &Avro::Long(INVOICE.len() as i64)
+                );
+                assert_eq!(
+                    field(&decoded, "content_type"),
+                    &Avro::String("text/plain".into())
+                );
             }
             "doc.processed" => {
-                assert_eq!(field(&decoded, "page_count"), &Avro::Union(0, Box::new(Avro::Null)));
+                assert_eq!(
+                    field(&decoded, "page_count"),
+                    &Avro::Union(0, Box::new(Avro::Null))
+                );
                 assert_eq!(
                     field(&decoded, "word_count"),
                     &Avro::Long(done["metadata"]["word_count"].as_i64().unwrap())
@@ -107,9 +146,16 @@ async fn a_document_life_publishes_its_events_in_order_in_the_confluent_format()
                 assert_eq!(field(&decoded, "label"), &Avro::String(label.into()));
                 assert_eq!(
                     field(&decoded, "model_version"),
-                    &Avro::String(done["classification"]["model_version"].as_str().unwrap().into())
+                    &Avro::String(
+                        done["classification"]["model_version"]
+                            .as_str()
+                            .unwrap()
+                            .into()
+                    )
                 );
-                assert!(matches!(field(&decoded, "confidence"), Avro::Double(c) if *c > 0.0 && *c <= 1.0));
+                assert!(
+                    matches!(field(&decoded, "confidence"), Avro::Double(c) if *c > 0.0 && *c <= 1.0)
+                );
             }
             _ => {}
         }
@@ -121,7 +167,10 @@ async fn a_document_life_publishes_its_events_in_order_in_the_confluent_format()
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    panic!("the outbox did not drain: {:?}", s.backend.outbox_lag().await);
+    panic!(
+        "the outbox did not drain: {:?}",
+        s.backend.outbox_lag().await
+    );
 }
 
 #[tokio::test]
@@ -129,7 +178,10 @@ async fn a_failed_document_publishes_doc_failed_with_its_reason() {
     let s = TestServer::start().await;
     let mut rx = s.backend.subscribe();
     let id = s
-        .upload_ok("broken.pdf", b"%PDF-1.7\nthis is not really a pdf\n%%EOF".to_vec())
+        .upload_ok(
+            "broken.pdf",
+            b"%PDF-1.7\nthis is not really a pdf\n%%EOF".to_vec(),
+        )
         .await;
     let events = next_events(&mut rx, &id, 2).await;
     assert_eq!(events[0].topic, "doc.uploaded");
@@ -148,9 +200,14 @@ async fn refused_requests_write_no_event() {
     let s = TestServer::start().await;
     let mut rx = s.backend.subscribe();
     // Empty, unsupported, and deleting what does not exist: nothing changes, no event.
-    assert_eq!(s.upload("empty.txt", Vec::new()).await.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
-        s.upload("x.bin", vec![0u8, 1, 2, 3, 0xff, 0xfe]).await.status(),
+        s.upload("empty.txt", Vec::new()).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        s.upload("x.bin", vec![0u8, 1, 2, 3, 0xff, 0xfe])
+            .await
+            .status(),
         StatusCode::UNSUPPORTED_MEDIA_TYPE
     );
     let r = s
@@ -165,5 +222,8 @@ async fn refused_requests_write_no_event() {
         .await
         .expect("an event")
         .unwrap();
-    assert_eq!((first.topic, first.key.as_str()), ("doc.uploaded", id.as_str()));
+    assert_eq!(
+        (first.topic, first.key.as_str()),
+        ("doc.uploaded", id.as_str())
+    );
 }

@@ -53,7 +53,13 @@ impl Broker {
     fn start_on(port: u16) -> Self {
         let url = format!("tcp://127.0.0.1:{port}");
         let child = Command::new(tansu_bin())
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
             .args(["--storage-engine", "memory://tansu/"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -103,7 +109,10 @@ async fn server_with_kafka(broker: &str) -> TestServer {
 
 /// Every record of `topic` (partition 0): (key, value).
 async fn consume(broker: &str, topic: &str) -> Vec<(String, Vec<u8>)> {
-    let client = ClientBuilder::new(vec![broker.to_owned()]).build().await.expect("connect");
+    let client = ClientBuilder::new(vec![broker.to_owned()])
+        .build()
+        .await
+        .expect("connect");
     let partition = client
         .partition_client(topic, 0, UnknownTopicHandling::Retry)
         .await
@@ -152,8 +161,16 @@ async fn events_reach_kafka_keyed_by_document_and_decode() {
     for topic in ["doc.uploaded", "doc.processed", "doc.classified"] {
         let records = consume(&broker.address(), topic).await;
         let mine: Vec<_> = records.iter().filter(|(k, _)| *k == id).collect();
-        assert_eq!(mine.len(), 1, "{topic}: one record keyed by the document id");
-        let decoded = decoder.decode(Some(&mine[0].1)).await.expect("decode").value;
+        assert_eq!(
+            mine.len(),
+            1,
+            "{topic}: one record keyed by the document id"
+        );
+        let decoded = decoder
+            .decode(Some(&mine[0].1))
+            .await
+            .expect("decode")
+            .value;
         let Avro::Record(fields) = decoded else {
             panic!("a record")
         };
@@ -171,21 +188,37 @@ async fn while_the_broker_is_down_events_wait_and_all_arrive_after() {
 
     let mut ids = Vec::new();
     for i in 0..5 {
-        ids.push(s.upload_ok(&format!("n{i}.txt"), format!("note number {i}").into_bytes()).await);
+        ids.push(
+            s.upload_ok(
+                &format!("n{i}.txt"),
+                format!("note number {i}").into_bytes(),
+            )
+            .await,
+        );
     }
     for id in &ids {
         s.wait_done(id).await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (waiting, _) = s.backend.outbox_lag().await.unwrap();
-    assert!(waiting >= 10, "events wait in the outbox while the broker is down: {waiting}");
+    assert!(
+        waiting >= 10,
+        "events wait in the outbox while the broker is down: {waiting}"
+    );
 
     let _broker = Broker::start_on(port);
     drained(&s, Duration::from_secs(60)).await;
     for topic in ["doc.uploaded", "doc.processed"] {
-        let keys: HashSet<String> = consume(&address, topic).await.into_iter().map(|(k, _)| k).collect();
+        let keys: HashSet<String> = consume(&address, topic)
+            .await
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
         for id in &ids {
-            assert!(keys.contains(id), "{topic} for {id} arrived after the broker returned");
+            assert!(
+                keys.contains(id),
+                "{topic} for {id} arrived after the broker returned"
+            );
         }
     }
 }
@@ -198,7 +231,10 @@ async fn confluent_python_client_and_fastavro_read_what_docintel_produced() {
     let done = s.wait_done(&id).await;
     drained(&s, Duration::from_secs(20)).await;
 
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/thirdparty/confluent_proof.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/thirdparty/confluent_proof.py"
+    );
     let out = tokio::process::Command::new("python3")
         .arg(script)
         .args(["--registry", &s.url("/registry")])
@@ -216,11 +252,17 @@ async fn confluent_python_client_and_fastavro_read_what_docintel_produced() {
     let result: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
     assert_eq!(result["document_id"], id.as_str());
     assert_eq!(result["label"], done["classification"]["label"]);
-    assert_eq!(result["model_version"], done["classification"]["model_version"]);
+    assert_eq!(
+        result["model_version"],
+        done["classification"]["model_version"]
+    );
     // The schema the Python client registered is now in docintel's registry.
     let r = s
         .client
-        .get(s.url(&format!("/registry/schemas/ids/{}", result["registered_id"])))
+        .get(s.url(&format!(
+            "/registry/schemas/ids/{}",
+            result["registered_id"]
+        )))
         .send()
         .await
         .unwrap();
@@ -232,7 +274,9 @@ async fn kafkajs_registry_client_registers_a_schema() {
     let s = TestServer::start().await;
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/thirdparty");
     assert!(
-        std::path::Path::new(dir).join("node_modules/@kafkajs/confluent-schema-registry").is_dir(),
+        std::path::Path::new(dir)
+            .join("node_modules/@kafkajs/confluent-schema-registry")
+            .is_dir(),
         "kafkajs registry client missing: run `npm ci --prefix tests/thirdparty`"
     );
     let out = tokio::process::Command::new("node")
@@ -241,7 +285,11 @@ async fn kafkajs_registry_client_registers_a_schema() {
         .output()
         .await
         .expect("node runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let result: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(result["ok"], true, "{result}");
     let subjects: Value = s

@@ -127,7 +127,8 @@ const MESSAGES: &[(&str, &str)] = &[(
 )];
 
 /// The latest event per (topic, document), as the relay published them.
-type Published = Arc<std::sync::Mutex<HashMap<(String, String), Arc<docintel_backend::events::Published>>>>;
+type Published =
+    Arc<std::sync::Mutex<HashMap<(String, String), Arc<docintel_backend::events::Published>>>>;
 
 /// Starts the producer hook on a loopback port; returns the port.
 async fn producer_hook(s: &TestServer) -> u16 {
@@ -152,7 +153,8 @@ async fn producer_hook(s: &TestServer) -> u16 {
         async move {
             let description = req["description"].as_str().unwrap_or_default();
             let Some((_, topic)) = MESSAGES.iter().find(|(d, _)| *d == description) else {
-                return (StatusCode::NOT_FOUND, format!("no message {description:?}")).into_response();
+                return (StatusCode::NOT_FOUND, format!("no message {description:?}"))
+                    .into_response();
             };
             let document = req["providerStates"][0]["name"]
                 .as_str()
@@ -161,19 +163,31 @@ async fn producer_hook(s: &TestServer) -> u16 {
                 .to_owned();
             let mut published = None;
             for _ in 0..500 {
-                published = seen.lock().unwrap().get(&(topic.to_string(), document.clone())).cloned();
+                published = seen
+                    .lock()
+                    .unwrap()
+                    .get(&(topic.to_string(), document.clone()))
+                    .cloned();
                 if published.is_some() {
                     break;
                 }
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
             let Some(published) = published else {
-                return (StatusCode::NOT_FOUND, format!("no {topic} event for {document}")).into_response();
+                return (
+                    StatusCode::NOT_FOUND,
+                    format!("no {topic} event for {document}"),
+                )
+                    .into_response();
             };
             let decoder = schema_registry_converter::async_impl::avro::AvroDecoder::new(
                 schema_registry_converter::async_impl::schema_registry::SrSettings::new(registry),
             );
-            let record = decoder.decode(Some(&published.value)).await.expect("decodes").value;
+            let record = decoder
+                .decode(Some(&published.value))
+                .await
+                .expect("decodes")
+                .value;
             let view = Value::try_from(record).expect("a JSON view");
             let metadata = serde_json::json!({
                 "contentType": "application/json",
@@ -387,7 +401,10 @@ async fn a_message_field_docintel_does_not_publish_fails_verification() {
     assert!(!result.result, "a field the event lacks must fail the gate");
     let output = result.output.join("\n");
     assert_eq!(result.errors.len(), 1, "{output}");
-    assert!(output.contains("priority"), "the failure names the field:\n{output}");
+    assert!(
+        output.contains("priority"),
+        "the failure names the field:\n{output}"
+    );
 }
 
 #[tokio::test]

@@ -61,10 +61,13 @@ impl Registry<'_> {
         self.write(reqwest::Method::POST, path, body)
     }
     async fn register(&self, subject: &str, schema: &str) -> reqwest::Response {
-        self.post(&format!("/subjects/{subject}/versions"), json!({"schema": schema}))
-            .send()
-            .await
-            .unwrap()
+        self.post(
+            &format!("/subjects/{subject}/versions"),
+            json!({"schema": schema}),
+        )
+        .send()
+        .await
+        .unwrap()
     }
     async fn versions(&self, subject: &str) -> Value {
         self.get(&format!("/subjects/{subject}/versions"))
@@ -90,7 +93,14 @@ async fn assert_error(r: reqwest::Response, status: StatusCode, code: u32) -> St
 async fn docintel_registers_its_own_subjects_with_their_declared_levels() {
     let s = TestServer::start().await;
     let reg = Registry { server: &s };
-    let subjects: Value = reg.get("/subjects").send().await.unwrap().json().await.unwrap();
+    let subjects: Value = reg
+        .get("/subjects")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(
         subjects,
         json!([
@@ -142,12 +152,23 @@ async fn register_look_up_read_and_evolve_a_subject() {
     let id1 = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
 
     // The same schema again (other spacing): same id, no new version.
-    let spaced = serde_json::to_string_pretty(&serde_json::from_str::<Value>(&v1()).unwrap()).unwrap();
-    let again: Value = reg.register("things-value", &spaced).await.json().await.unwrap();
+    let spaced =
+        serde_json::to_string_pretty(&serde_json::from_str::<Value>(&v1()).unwrap()).unwrap();
+    let again: Value = reg
+        .register("things-value", &spaced)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(again["id"], id1);
     assert_eq!(reg.versions("things-value").await, json!([1]));
 
-    let id2 = reg.register("things-value", &v2()).await.json::<Value>().await.unwrap()["id"]
+    let id2 = reg
+        .register("things-value", &v2())
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
         .as_i64()
         .unwrap();
     assert_ne!(id1, id2);
@@ -174,7 +195,10 @@ async fn register_look_up_read_and_evolve_a_subject() {
         .json()
         .await
         .unwrap();
-    assert_eq!((latest["version"].as_i64(), latest["id"].as_i64()), (Some(2), Some(id2)));
+    assert_eq!(
+        (latest["version"].as_i64(), latest["id"].as_i64()),
+        (Some(2), Some(id2))
+    );
     let raw: Value = reg
         .get("/subjects/things-value/versions/1/schema")
         .send()
@@ -257,12 +281,22 @@ async fn incompatible_schemas_are_refused_and_not_stored() {
 
     // Under NONE the same schema is accepted.
     let r = reg
-        .write(reqwest::Method::PUT, "/config/things-value", json!({"compatibility": "NONE"}))
+        .write(
+            reqwest::Method::PUT,
+            "/config/things-value",
+            json!({"compatibility": "NONE"}),
+        )
         .send()
         .await
         .unwrap();
-    assert_eq!(r.json::<Value>().await.unwrap(), json!({"compatibility": "NONE"}));
-    assert_eq!(reg.register("things-value", &required()).await.status(), StatusCode::OK);
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"compatibility": "NONE"})
+    );
+    assert_eq!(
+        reg.register("things-value", &required()).await.status(),
+        StatusCode::OK
+    );
     assert_eq!(reg.versions("things-value").await, json!([1, 2]));
 }
 
@@ -286,29 +320,56 @@ async fn transitive_levels_check_every_earlier_version() {
         .send()
     };
     put("BACKWARD_TRANSITIVE").await.unwrap();
-    assert_error(reg.register("chain-value", &c).await, StatusCode::CONFLICT, 409).await;
+    assert_error(
+        reg.register("chain-value", &c).await,
+        StatusCode::CONFLICT,
+        409,
+    )
+    .await;
     put("BACKWARD").await.unwrap();
-    assert_eq!(reg.register("chain-value", &c).await.status(), StatusCode::OK);
+    assert_eq!(
+        reg.register("chain-value", &c).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn bad_input_gets_the_documented_error_and_stores_nothing() {
     let s = TestServer::start().await;
     let reg = Registry { server: &s };
-    let before: Value = reg.get("/subjects").send().await.unwrap().json().await.unwrap();
+    let before: Value = reg
+        .get("/subjects")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
 
     // Invalid Avro (JSON, but not a schema), and not JSON at all.
-    for bad in [r#"{"type":"record","name":"X"}"#, r#"{"type":"nonsense"}"#, "{not json"] {
+    for bad in [
+        r#"{"type":"record","name":"X"}"#,
+        r#"{"type":"nonsense"}"#,
+        "{not json",
+    ] {
         let r = reg.register("bad-value", bad).await;
         assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, 42201).await;
     }
     // Oversized schema (within the body limit): refused as invalid.
     let huge_doc = "x".repeat(300 * 1024);
     let huge = json!({"type": "record", "name": "Big", "doc": huge_doc, "fields": []}).to_string();
-    assert_error(reg.register("bad-value", &huge).await, StatusCode::UNPROCESSABLE_ENTITY, 42201).await;
+    assert_error(
+        reg.register("bad-value", &huge).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        42201,
+    )
+    .await;
     // A body beyond the request limit.
     let r = reg
-        .post("/subjects/bad-value/versions", json!({"schema": "x".repeat(3 << 20)}))
+        .post(
+            "/subjects/bad-value/versions",
+            json!({"schema": "x".repeat(3 << 20)}),
+        )
         .send()
         .await
         .unwrap();
@@ -335,16 +396,35 @@ async fn bad_input_gets_the_documented_error_and_stores_nothing() {
         .unwrap();
     assert_error(r, StatusCode::UNSUPPORTED_MEDIA_TYPE, 415).await;
     // A body without the schema field.
-    let r = reg.post("/subjects/bad-value/versions", json!({"scheme": "x"})).send().await.unwrap();
+    let r = reg
+        .post("/subjects/bad-value/versions", json!({"scheme": "x"}))
+        .send()
+        .await
+        .unwrap();
     assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, 422).await;
 
-    let after: Value = reg.get("/subjects").send().await.unwrap().json().await.unwrap();
+    let after: Value = reg
+        .get("/subjects")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(before, after, "nothing was stored");
 
     // Unknown subject, version and id; malformed version; bad level.
-    let r = reg.get("/subjects/nope-value/versions").send().await.unwrap();
+    let r = reg
+        .get("/subjects/nope-value/versions")
+        .send()
+        .await
+        .unwrap();
     assert_error(r, StatusCode::NOT_FOUND, 40401).await;
-    let r = reg.get("/subjects/doc.uploaded-value/versions/9").send().await.unwrap();
+    let r = reg
+        .get("/subjects/doc.uploaded-value/versions/9")
+        .send()
+        .await
+        .unwrap();
     assert_error(r, StatusCode::NOT_FOUND, 40402).await;
     for v in ["0", "abc", "-2", "99999999999"] {
         let r = reg
@@ -365,7 +445,11 @@ async fn bad_input_gets_the_documented_error_and_stores_nothing() {
         .unwrap();
     assert_error(r, StatusCode::NOT_FOUND, 40403).await;
     let r = reg
-        .write(reqwest::Method::PUT, "/config", json!({"compatibility": "SIDEWAYS"}))
+        .write(
+            reqwest::Method::PUT,
+            "/config",
+            json!({"compatibility": "SIDEWAYS"}),
+        )
         .send()
         .await
         .unwrap();
@@ -406,13 +490,31 @@ async fn writes_need_an_admin_key() {
     let r = send(None).await.unwrap();
     assert!(r.headers().contains_key("www-authenticate"));
     assert_error(r, StatusCode::UNAUTHORIZED, 401).await;
-    assert_error(send(Some(("bearer", "dik_wrong"))).await.unwrap(), StatusCode::UNAUTHORIZED, 401).await;
+    assert_error(
+        send(Some(("bearer", "dik_wrong"))).await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+        401,
+    )
+    .await;
     // A tenant key that is not an admin key.
-    assert_error(send(Some(("bearer", &s.key))).await.unwrap(), StatusCode::FORBIDDEN, 40301).await;
-    assert_error(send(Some(("anyone", &s.key))).await.unwrap(), StatusCode::FORBIDDEN, 40301).await;
+    assert_error(
+        send(Some(("bearer", &s.key))).await.unwrap(),
+        StatusCode::FORBIDDEN,
+        40301,
+    )
+    .await;
+    assert_error(
+        send(Some(("anyone", &s.key))).await.unwrap(),
+        StatusCode::FORBIDDEN,
+        40301,
+    )
+    .await;
     assert_eq!(reg.versions("guarded-value").await["error_code"], 40401);
     // Admin, by Basic (Confluent clients) and by Bearer.
-    assert_eq!(send(Some(("admin", &s.admin_key))).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        send(Some(("admin", &s.admin_key))).await.unwrap().status(),
+        StatusCode::OK
+    );
     let r = s
         .client
         .delete(reg.url("/subjects/guarded-value"))
@@ -428,12 +530,20 @@ async fn writes_need_an_admin_key() {
 async fn soft_and_permanent_deletes() {
     let s = TestServer::start().await;
     let reg = Registry { server: &s };
-    let id1 = reg.register("gone-value", &v1()).await.json::<Value>().await.unwrap()["id"].clone();
+    let id1 = reg
+        .register("gone-value", &v1())
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .clone();
     reg.register("gone-value", &v2()).await;
     let delete = |path: &str| reg.write(reqwest::Method::DELETE, path, json!({})).send();
 
     // Deleting version 2 for good needs a soft delete first.
-    let r = delete("/subjects/gone-value/versions/2?permanent=true").await.unwrap();
+    let r = delete("/subjects/gone-value/versions/2?permanent=true")
+        .await
+        .unwrap();
     assert_error(r, StatusCode::NOT_FOUND, 40407).await;
     let r = delete("/subjects/gone-value/versions/2").await.unwrap();
     assert_eq!(r.json::<Value>().await.unwrap(), json!(2));
@@ -445,18 +555,43 @@ async fn soft_and_permanent_deletes() {
     let r = delete("/subjects/gone-value").await.unwrap();
     assert_eq!(r.json::<Value>().await.unwrap(), json!([1]));
     assert_eq!(reg.versions("gone-value").await["error_code"], 40401);
-    let listed: Value = reg.get("/subjects").send().await.unwrap().json().await.unwrap();
+    let listed: Value = reg
+        .get("/subjects")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(!listed.as_array().unwrap().contains(&json!("gone-value")));
-    let listed: Value = reg.get("/subjects?deleted=true").send().await.unwrap().json().await.unwrap();
+    let listed: Value = reg
+        .get("/subjects?deleted=true")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(listed.as_array().unwrap().contains(&json!("gone-value")));
     // A soft-deleted schema is still readable by id (old events still decode).
-    let r = reg.get(&format!("/schemas/ids/{id1}")).send().await.unwrap();
+    let r = reg
+        .get(&format!("/schemas/ids/{id1}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let r = delete("/subjects/gone-value").await.unwrap();
     assert_error(r, StatusCode::NOT_FOUND, 40404).await;
     let r = delete("/subjects/gone-value?permanent=true").await.unwrap();
     assert_eq!(r.json::<Value>().await.unwrap(), json!([1, 2]));
-    let listed: Value = reg.get("/subjects?deleted=true").send().await.unwrap().json().await.unwrap();
+    let listed: Value = reg
+        .get("/subjects?deleted=true")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(!listed.as_array().unwrap().contains(&json!("gone-value")));
 }
 

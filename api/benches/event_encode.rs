@@ -70,7 +70,11 @@ fn bench(c: &mut Criterion) {
     let writer = GenericDatumWriter::builder(&schema).build().unwrap();
     let record = event();
     let raw = writer.write_ser_to_vec(&record).unwrap();
-    assert_eq!(raw.len() + 5, framed.len(), "same datum, plus the 5-byte frame");
+    assert_eq!(
+        raw.len() + 5,
+        framed.len(),
+        "same datum, plus the 5-byte frame"
+    );
     group.bench_function("apache_avro datum, no frame (floor)", |b| {
         b.iter(|| std::hint::black_box(writer.write_ser_to_vec(&record).unwrap()))
     });

@@ -16,8 +16,13 @@ pub const DEFAULT_REGISTRY_PATH: &str = "/registry";
 #[derive(Debug, Clone)]
 pub enum RegistryChoice {
     /// Served by this process under `path` (e.g. `/registry`).
-    Embedded { path: String },
-    External { url: String, auth: Option<Auth> },
+    Embedded {
+        path: String,
+    },
+    External {
+        url: String,
+        auth: Option<Auth>,
+    },
 }
 
 #[derive(Debug, Clone)]

@@ -98,7 +98,11 @@ struct RegistryArgs {
     #[arg(long = "registry", env = "DOCINTEL_REGISTRY_URL")]
     registry_url: Option<String>,
     /// Bearer token for the registry.
-    #[arg(long, env = "DOCINTEL_REGISTRY_TOKEN", conflicts_with = "registry_basic")]
+    #[arg(
+        long,
+        env = "DOCINTEL_REGISTRY_TOKEN",
+        conflicts_with = "registry_basic"
+    )]
     registry_token: Option<String>,
     /// Basic credentials for the registry, as USER:PASSWORD.
     #[arg(long, env = "DOCINTEL_REGISTRY_BASIC")]

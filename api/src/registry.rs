@@ -55,7 +55,10 @@ pub fn router() -> Router<AppState> {
         )
         .fallback(|| async { Failure::http(StatusCode::NOT_FOUND, "HTTP 404 Not Found") })
         .method_not_allowed_fallback(|| async {
-            Failure::http(StatusCode::METHOD_NOT_ALLOWED, "HTTP 405 Method Not Allowed")
+            Failure::http(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "HTTP 405 Method Not Allowed",
+            )
         })
 }
 
@@ -131,7 +134,13 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            });
         match media.as_deref() {
             Some(
                 "application/vnd.schemaregistry.v1+json"
@@ -154,11 +163,13 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
                 "HTTP 413 Payload Too Large",
             ));
         }
-        serde_json::from_slice(&bytes).map(Body).map_err(|e| Failure {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            error_code: 422,
-            message: format!("Unrecognizable request body: {e}"),
-        })
+        serde_json::from_slice(&bytes)
+            .map(Body)
+            .map_err(|e| Failure {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                error_code: 422,
+                message: format!("Unrecognizable request body: {e}"),
+            })
     }
 }
 
@@ -245,7 +256,10 @@ fn version_ref(s: &str) -> Result<VersionRef, Failure> {
     Ok(s.parse::<VersionRef>()?)
 }
 
-async fn subjects(State(state): State<AppState>, q: Result<Query<Flags>, QueryRejection>) -> Result<Response, Failure> {
+async fn subjects(
+    State(state): State<AppState>,
+    q: Result<Query<Flags>, QueryRejection>,
+) -> Result<Response, Failure> {
     let deleted = flags(q).deleted;
     ok(json!(state.backend.registry().subjects(deleted).await?))
 }
@@ -346,7 +360,11 @@ async fn lookup(
     Body(body): Body<SchemaBody>,
 ) -> Result<Response, Failure> {
     let candidate = body.candidate()?;
-    let r = state.backend.registry().lookup(&subject, &candidate).await?;
+    let r = state
+        .backend
+        .registry()
+        .lookup(&subject, &candidate)
+        .await?;
     ok(registered_json(&r))
 }
 

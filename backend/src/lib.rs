@@ -193,7 +193,12 @@ impl Backend {
         let key = keys::generate();
         self.0
             .store
-            .add_api_key(tenant.id, &keys::hash(&key), keys::display_prefix(&key), admin)
+            .add_api_key(
+                tenant.id,
+                &keys::hash(&key),
+                keys::display_prefix(&key),
+                admin,
+            )
             .await?;
         Ok(key)
     }
@@ -371,7 +376,10 @@ impl Backend {
             let subject = topic.subject();
             let mode = modes.get(topic.name).copied().unwrap_or(default);
             target.set_level(&subject, mode).await?;
-            ids.push((subject.clone(), target.register(&subject, topic.schema).await?));
+            ids.push((
+                subject.clone(),
+                target.register(&subject, topic.schema).await?,
+            ));
         }
         Ok(ids)
     }

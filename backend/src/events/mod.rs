@@ -200,8 +200,16 @@ impl Event {
         events
     }
 
-    pub fn failed(document: DocumentId, tenant: TenantId, at: OffsetDateTime, reason: &str) -> Self {
-        Event::Failed(DocFailed::new(Head::new(document, tenant, at), reason.to_owned()))
+    pub fn failed(
+        document: DocumentId,
+        tenant: TenantId,
+        at: OffsetDateTime,
+        reason: &str,
+    ) -> Self {
+        Event::Failed(DocFailed::new(
+            Head::new(document, tenant, at),
+            reason.to_owned(),
+        ))
     }
 
     pub fn deleted(document: DocumentId, tenant: TenantId, at: OffsetDateTime) -> Self {
@@ -305,7 +313,11 @@ mod tests {
                 .find(|s| s.name == topic.name)
                 .unwrap_or_else(|| panic!("no schemas/avro/{}", topic.name));
             let (n, path, _) = subject.versions.last().expect("a version");
-            assert_eq!(topic.version, *n, "{}: embed the newest version", topic.name);
+            assert_eq!(
+                topic.version, *n,
+                "{}: embed the newest version",
+                topic.name
+            );
             assert_eq!(topic.schema, std::fs::read_to_string(path).unwrap());
         }
     }
@@ -327,13 +339,27 @@ mod tests {
             model_version: "nb-1".into(),
         };
         let mut events = Event::processed(doc, tenant, at, &extracted, &[], Some(&classification));
-        events.push(Event::uploaded(doc, tenant, at, "a.pdf", "application/pdf", 10, "ab"));
+        events.push(Event::uploaded(
+            doc,
+            tenant,
+            at,
+            "a.pdf",
+            "application/pdf",
+            10,
+            "ab",
+        ));
         events.push(Event::failed(doc, tenant, at, "broken"));
         events.push(Event::deleted(doc, tenant, at));
         let topics: Vec<_> = events.iter().map(|e| e.topic().name).collect();
         assert_eq!(
             topics,
-            ["doc.processed", "doc.classified", "doc.uploaded", "doc.failed", "doc.deleted"]
+            [
+                "doc.processed",
+                "doc.classified",
+                "doc.uploaded",
+                "doc.failed",
+                "doc.deleted"
+            ]
         );
         for e in &events {
             let back = Event::from_json(e.topic().name, &e.to_json()).unwrap();

@@ -155,7 +155,11 @@ impl Relay {
                     continue;
                 }
             };
-            let value = self.encoder.encode(&event).await.map_err(|e| e.to_string())?;
+            let value = self
+                .encoder
+                .encode(&event)
+                .await
+                .map_err(|e| e.to_string())?;
             batch.push(Published {
                 seq: row.seq,
                 topic: event.topic().name,

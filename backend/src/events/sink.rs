@@ -66,7 +66,12 @@ impl KafkaSink {
             .build()
             .await?;
         let controller = client.controller_client()?;
-        let existing: Vec<String> = client.list_topics().await?.into_iter().map(|t| t.name).collect();
+        let existing: Vec<String> = client
+            .list_topics()
+            .await?
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
         let mut topics = HashMap::new();
         for topic in TOPICS {
             if !existing.iter().any(|t| t == topic.name) {

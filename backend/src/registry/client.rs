@@ -61,13 +61,13 @@ impl Target {
                 .map_err(|e| refused(subject, e)),
             Target::Remote { base, auth, http } => remote_call(
                 (base, auth.as_ref(), http),
-                    reqwest::Method::PUT,
-                    &format!("config/{}", encode(subject)),
-                    json!({ "compatibility": mode.as_str() }),
-                    subject,
-                )
-                .await
-                .map(|_| ()),
+                reqwest::Method::PUT,
+                &format!("config/{}", encode(subject)),
+                json!({ "compatibility": mode.as_str() }),
+                subject,
+            )
+            .await
+            .map(|_| ()),
         }
     }
 
@@ -88,12 +88,12 @@ impl Target {
             Target::Remote { base, auth, http } => {
                 let body = remote_call(
                     (base, auth.as_ref(), http),
-                        reqwest::Method::POST,
-                        &format!("subjects/{}/versions", encode(subject)),
-                        json!({ "schema": schema, "schemaType": "AVRO" }),
-                        subject,
-                    )
-                    .await?;
+                    reqwest::Method::POST,
+                    &format!("subjects/{}/versions", encode(subject)),
+                    json!({ "schema": schema, "schemaType": "AVRO" }),
+                    subject,
+                )
+                .await?;
                 body["id"].as_i64().ok_or_else(|| RegisterError::Refused {
                     subject: subject.to_owned(),
                     error_code: 0,
@@ -102,7 +102,6 @@ impl Target {
             }
         }
     }
-
 }
 
 /// One call to a remote registry; a refusal carries its `error_code` and message.
@@ -129,7 +128,10 @@ async fn remote_call(
             Some(Auth::Basic { user, password }) => request.basic_auth(user, Some(password)),
             None => request,
         };
-        let response = request.send().await.map_err(|e| unreachable(e.to_string()))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| unreachable(e.to_string()))?;
         let status = response.status();
         let text = response
             .text()
@@ -141,7 +143,9 @@ async fn remote_call(
         }
         Err(RegisterError::Refused {
             subject: subject.to_owned(),
-            error_code: json["error_code"].as_i64().unwrap_or(status.as_u16() as i64),
+            error_code: json["error_code"]
+                .as_i64()
+                .unwrap_or(status.as_u16() as i64),
             message: json["message"]
                 .as_str()
                 .map(str::to_owned)
@@ -160,5 +164,8 @@ fn refused(subject: &str, e: RegistryError) -> RegisterError {
 
 /// Subjects are path segments; docintel's names need no escaping beyond these.
 fn encode(subject: &str) -> String {
-    subject.replace('%', "%25").replace('/', "%2F").replace(' ', "%20")
+    subject
+        .replace('%', "%25")
+        .replace('/', "%2F")
+        .replace(' ', "%20")
 }

@@ -44,9 +44,13 @@ pub enum RegistryError {
     },
     #[error("Invalid schema: {0}")]
     InvalidSchema(String),
-    #[error("The specified version '{0}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string \"latest\"")]
+    #[error(
+        "The specified version '{0}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string \"latest\""
+    )]
     InvalidVersion(String),
-    #[error("Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive")]
+    #[error(
+        "Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive"
+    )]
     InvalidLevel,
     #[error("Error in the backend data store: {0}")]
     Store(#[from] crate::Error),
@@ -133,7 +137,8 @@ impl Candidate {
         }
         let json: serde_json::Value = serde_json::from_str(text)
             .map_err(|e| RegistryError::InvalidSchema(format!("not JSON: {e}")))?;
-        let parsed = Schema::parse(&json).map_err(|e| RegistryError::InvalidSchema(e.to_string()))?;
+        let parsed =
+            Schema::parse(&json).map_err(|e| RegistryError::InvalidSchema(e.to_string()))?;
         Ok(Self {
             text: json.to_string(),
             parsed,
@@ -177,7 +182,12 @@ impl Registry {
     }
 
     pub async fn versions(&self, subject: &str) -> Result<Vec<i64>> {
-        Ok(self.live(subject).await?.iter().map(|v| v.version).collect())
+        Ok(self
+            .live(subject)
+            .await?
+            .iter()
+            .map(|v| v.version)
+            .collect())
     }
 
     pub async fn version(&self, subject: &str, version: VersionRef) -> Result<Registered> {
@@ -262,13 +272,11 @@ impl Registry {
         let mode = self.level(subject).await?;
         let against: Vec<RegistryVersion> = match version {
             VersionRef::Latest => live,
-            VersionRef::Number(n) => vec![
-                live.into_iter()
-                    .find(|v| v.version == n)
-                    .ok_or(RegistryError::VersionNotFound {
-                        version: n.to_string(),
-                    })?,
-            ],
+            VersionRef::Number(n) => vec![live.into_iter().find(|v| v.version == n).ok_or(
+                RegistryError::VersionNotFound {
+                    version: n.to_string(),
+                },
+            )?],
         };
         Ok(schemas::check(mode, &parse_all(&against)?, &schema.parsed))
     }
@@ -319,7 +327,11 @@ impl Registry {
         if all.is_empty() {
             return Err(RegistryError::SubjectNotFound(subject.to_owned()));
         }
-        let live: Vec<i64> = all.iter().filter(|v| !v.deleted).map(|v| v.version).collect();
+        let live: Vec<i64> = all
+            .iter()
+            .filter(|v| !v.deleted)
+            .map(|v| v.version)
+            .collect();
         if permanent {
             if !live.is_empty() {
                 return Err(RegistryError::SubjectNotSoftDeleted(subject.to_owned()));
