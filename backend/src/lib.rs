@@ -583,6 +583,50 @@ mod job_tests {
     }
 
     #[tokio::test]
+    async fn the_outbox_holds_each_change_until_sent_and_forgets_old_sent_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = backend(dir.path(), Duration::from_secs(30)).await;
+        let t = tenant(&b).await;
+        // No relay runs here: the events stay in the outbox.
+        let doc = upload_text(&b, t, "hello world").await;
+        let _workers = b.start_workers().await.unwrap();
+        wait_for(&b, t, doc.id).await;
+        assert!(b.delete(t, doc.id).await.unwrap());
+        let pending = b.store().pending_events(100).await.unwrap();
+        let topics: Vec<&str> = pending.iter().map(|r| r.topic.as_str()).collect();
+        assert_eq!(topics.first(), Some(&"doc.uploaded"));
+        assert_eq!(topics.last(), Some(&"doc.deleted"));
+        assert!(topics.contains(&"doc.processed"));
+        assert_eq!(b.outbox_lag().await.unwrap().0, pending.len() as u64);
+
+        // Marking through the second leaves the rest pending, in order.
+        b.store()
+            .mark_sent(pending[1].seq, OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+        let rest = b.store().pending_events(100).await.unwrap();
+        assert_eq!(rest, pending[2..].to_vec());
+
+        // Sent events are purged only once older than the cut-off; unsent ones never.
+        let store = b.store();
+        assert_eq!(
+            store
+                .purge_sent(OffsetDateTime::now_utc() - Duration::from_secs(60))
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            store
+                .purge_sent(OffsetDateTime::now_utc() + Duration::from_secs(60))
+                .await
+                .unwrap(),
+            2
+        );
+        assert_eq!(b.store().pending_events(100).await.unwrap(), rest);
+    }
+
+    #[tokio::test]
     async fn a_job_whose_worker_died_is_resumed_after_its_lease_expires() {
         let dir = tempfile::tempdir().unwrap();
         let b = backend(dir.path(), Duration::from_millis(300)).await;

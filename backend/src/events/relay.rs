@@ -24,6 +24,9 @@ use crate::store::Store;
 const BATCH: u32 = 256;
 const IDLE_POLL: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Sent events are kept this long (for inspection and replays), then forgotten.
+pub const RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Where the relay finds its registry and publishes.
 #[derive(Debug, Clone)]
@@ -112,10 +115,23 @@ pub(crate) struct Relay {
 impl Relay {
     pub async fn run(self) {
         let mut backoff = Duration::from_millis(100);
+        let mut last_purge: Option<tokio::time::Instant> = None;
         loop {
             match self.step().await {
                 Ok(0) => {
                     backoff = Duration::from_millis(100);
+                    if last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
+                        last_purge = Some(tokio::time::Instant::now());
+                        match self
+                            .store
+                            .purge_sent(OffsetDateTime::now_utc() - RETENTION)
+                            .await
+                        {
+                            Ok(0) => {}
+                            Ok(n) => debug!(events = n, "forgot old sent events"),
+                            Err(e) => warn!(error = %e, "could not purge sent events"),
+                        }
+                    }
                     tokio::select! {
                         _ = self.wake.notified() => {}
                         _ = tokio::time::sleep(IDLE_POLL) => {}

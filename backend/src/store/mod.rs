@@ -162,6 +162,8 @@ pub trait Store: Send + Sync + 'static {
     async fn pending_events(&self, limit: u32) -> Result<Vec<OutboxRow>>;
     /// Marks events sent, up to and including `seq`.
     async fn mark_sent(&self, through_seq: i64, now: OffsetDateTime) -> Result<()>;
+    /// Forgets events sent before `before`; returns how many.
+    async fn purge_sent(&self, before: OffsetDateTime) -> Result<u64>;
     /// Unsent events, and the creation time of the oldest (unix ms).
     async fn outbox_lag(&self) -> Result<(u64, Option<i64>)>;
 

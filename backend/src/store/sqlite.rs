@@ -750,6 +750,14 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn purge_sent(&self, before: OffsetDateTime) -> Result<u64> {
+        let r = sqlx::query("DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?1")
+            .bind(millis(before))
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected())
+    }
+
     async fn outbox_lag(&self) -> Result<(u64, Option<i64>)> {
         let row = sqlx::query(
             "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE sent_at IS NULL",
