@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use docintel_backend::model::Tenant;
 
 use crate::error::ApiError;
+use crate::ratelimit::{Verdict, VerdictSlot};
 use crate::state::AppState;
 
 /// The authenticated tenant of a request.
@@ -73,15 +74,30 @@ impl FromRequestParts<AppState> for Auth {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let key = bearer(parts)?;
         let hashed = docintel_backend::keys::hash(key);
-        if let Some(t) = state.keys.get(&hashed) {
-            return Ok(Auth(t));
+        let tenant = match state.keys.get(&hashed) {
+            Some(t) => t,
+            None => match state.backend.authenticate_hash(&hashed).await? {
+                Some(t) => {
+                    state.keys.put(&hashed, &t);
+                    t
+                }
+                None => return Err(ApiError::Unauthorized("invalid API key")),
+            },
+        };
+        tracing::Span::current().record("tenant", tenant.name.as_str());
+        let verdict = state.limits.check(tenant.id, &hashed);
+        if let Some(slot) = parts.extensions.get::<VerdictSlot>()
+            && let Ok(mut slot) = slot.0.lock()
+        {
+            *slot = Some(verdict);
         }
-        match state.backend.authenticate_hash(&hashed).await? {
-            Some(t) => {
-                state.keys.put(&hashed, &t);
-                Ok(Auth(t))
-            }
-            None => Err(ApiError::Unauthorized("invalid API key")),
+        if let Verdict::Limited {
+            retry_after_secs, ..
+        } = verdict
+        {
+            state.metrics.rate_limited.inc();
+            return Err(ApiError::RateLimited(retry_after_secs));
         }
+        Ok(Auth(tenant))
     }
 }

@@ -1,12 +1,20 @@
 //! Per-request context: the `X-Request-Id` (the client's when it sent a sane one, else a
-//! fresh one) on every response, and rendering of pending problems into RFC 9457 bodies.
+//! fresh one) on every response, rendering of pending problems into RFC 9457 bodies, a
+//! tracing span per request (request id, route, tenant, status, latency), the request
+//! metrics, and the rate-limit headers decided during authentication.
 
-use axum::extract::Request;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
+use tracing::Instrument;
 
 use crate::error::{PendingProblem, write_problem};
+use crate::metrics::{RequestLabels, RouteLabels};
+use crate::ratelimit::VerdictSlot;
+use crate::state::AppState;
 
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -21,7 +29,12 @@ fn acceptable(v: &HeaderValue) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b':'))
 }
 
-pub async fn request_context(mut req: Request, next: Next) -> Response {
+pub async fn request_context(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
     let id = match req.headers().get(&X_REQUEST_ID) {
         Some(v) if acceptable(v) => v.clone(),
         _ => {
@@ -32,13 +45,53 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
         }
     };
     req.extensions_mut().insert(RequestId(id.clone()));
+    let slot = VerdictSlot::default();
+    req.extensions_mut().insert(slot.clone());
     let path = req.uri().path().to_owned();
+    let method = req.method().as_str().to_owned();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |m| m.as_str())
+        .to_owned();
+    let span = tracing::info_span!(
+        "request",
+        request_id = id.to_str().unwrap_or_default(),
+        method = %method,
+        route = %route,
+        tenant = tracing::field::Empty,
+        status = tracing::field::Empty,
+        latency_ms = tracing::field::Empty,
+    );
 
-    let mut response = next.run(req).await;
+    let mut response = next.run(req).instrument(span.clone()).await;
     if let Some(pending) = response.extensions_mut().remove::<PendingProblem>() {
         let problem = pending.render(&path, id.to_str().unwrap_or_default());
         write_problem(&mut response, &problem);
     }
     response.headers_mut().insert(X_REQUEST_ID.clone(), id);
+    if let Some(verdict) = slot.0.lock().ok().and_then(|v| *v) {
+        verdict.write_headers(response.headers_mut());
+    }
+
+    let status = response.status().as_u16();
+    let elapsed = started.elapsed();
+    span.record("status", status);
+    span.record("latency_ms", elapsed.as_secs_f64() * 1000.0);
+    span.in_scope(|| tracing::info!(target: "docintel::access", "answered"));
+    state
+        .metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            method,
+            route: route.clone(),
+            status,
+        })
+        .inc();
+    state
+        .metrics
+        .latency
+        .get_or_create(&RouteLabels { route })
+        .observe(elapsed.as_secs_f64());
     response
 }

@@ -38,7 +38,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
         Uuid::parse_str(&raw).map(IdPath).map_err(|_| {
             ApiError::bad_request(
                 "invalid_id",
-                format!("{raw:?} is not a document id (a UUID such as 0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11)"),
+                format!("{raw:?} is not an id (a UUID such as 0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11)"),
             )
         })
     }
@@ -55,4 +55,29 @@ pub fn refuse_declared_oversize(headers: &HeaderMap, max: u64, limit: u64) -> Re
         return Err(ApiError::PayloadTooLarge(limit));
     }
     Ok(())
+}
+
+/// A JSON request body; a wrong content type, malformed JSON or a body of the wrong
+/// shape is a problem document (415, 400, 422) like every other error.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        use axum::extract::rejection::JsonRejection;
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Json(v)),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType(
+                "send the body as application/json".to_owned(),
+            )),
+            Err(JsonRejection::JsonDataError(e)) => {
+                Err(ApiError::Unprocessable("invalid_body", e.body_text()))
+            }
+            Err(JsonRejection::JsonSyntaxError(e)) => {
+                Err(ApiError::bad_request("malformed_json", e.body_text()))
+            }
+            Err(e) => Err(ApiError::bad_request("invalid_body", e.body_text())),
+        }
+    }
 }

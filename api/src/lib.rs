@@ -7,8 +7,11 @@ pub mod deprecation;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod metrics;
+pub mod notify;
 pub mod openapi;
 pub mod pagination;
+pub mod ratelimit;
 pub mod registry;
 pub mod state;
 pub mod v1;
@@ -60,6 +63,8 @@ pub fn app(state: AppState) -> Router {
     router
         .merge(swagger)
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .route(
             deprecation::CALENDAR_PATH,
             get(|| async {
@@ -78,6 +83,37 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             deprecation::deprecated_routes,
         ))
-        .layer(axum::middleware::from_fn(context::request_context))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            context::request_context,
+        ))
         .with_state(state)
+}
+
+/// Ready to serve: the database answers and the background workers are running.
+async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
+    let checks = state.readiness().await;
+    let ready = checks.iter().all(|(_, ok)| *ok);
+    let body = serde_json::json!({
+        "status": if ready { "ready" } else { "not_ready" },
+        "checks": checks.iter().map(|(name, ok)| (name.to_string(), serde_json::json!(ok))).collect::<serde_json::Map<_, _>>(),
+    });
+    let status = if ready {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
+    let text = state.metrics.render(&state.backend).await;
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        text,
+    )
+        .into_response()
 }

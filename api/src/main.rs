@@ -53,11 +53,18 @@ enum Command {
         job_timeout_secs: u64,
         #[command(flatten)]
         events: EventsArgs,
+        #[command(flatten)]
+        ops: OpsArgs,
     },
     /// Manage API keys.
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Tenant settings.
+    Tenants {
+        #[command(subcommand)]
+        command: TenantsCommand,
     },
     /// Train or evaluate the document classifier.
     Model {
@@ -78,6 +85,37 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+}
+
+#[derive(clap::Args)]
+struct OpsArgs {
+    /// Requests per API key: QUOTA/WINDOW_SECONDS (token bucket), or `off`. Tenants can
+    /// have their own (`docintel tenants limit`).
+    #[arg(long, env = "DOCINTEL_RATE_LIMIT", default_value = "1000/10")]
+    rate_limit: docintel_api::ratelimit::Limit,
+    /// Allow webhooks to loopback and private-range addresses (refused by default).
+    #[arg(long, env = "DOCINTEL_WEBHOOKS_ALLOW_PRIVATE")]
+    webhooks_allow_private: bool,
+    /// How long a webhook delivery is retried, in seconds.
+    #[arg(long, env = "DOCINTEL_WEBHOOK_RETRY_WINDOW_SECS", default_value_t = 3 * 24 * 3600)]
+    webhook_retry_window_secs: u64,
+    /// First retry delay of a failed delivery, in milliseconds (doubles per attempt).
+    #[arg(long, env = "DOCINTEL_WEBHOOK_INITIAL_BACKOFF_MS", default_value_t = 5000)]
+    webhook_initial_backoff_ms: u64,
+    /// Disable an endpoint after this many failed attempts in a row.
+    #[arg(long, env = "DOCINTEL_WEBHOOK_DISABLE_AFTER", default_value_t = 50)]
+    webhook_disable_after: u32,
+}
+
+impl OpsArgs {
+    fn apply(&self, config: &mut Config) {
+        let w = &mut config.webhooks;
+        w.allow_private_targets = self.webhooks_allow_private;
+        w.retry_window = std::time::Duration::from_secs(self.webhook_retry_window_secs.max(1));
+        w.initial_backoff =
+            std::time::Duration::from_millis(self.webhook_initial_backoff_ms.max(1));
+        w.disable_after = self.webhook_disable_after.max(1);
+    }
 }
 
 #[derive(clap::Args)]
@@ -205,6 +243,22 @@ enum SchemasCommand {
 }
 
 #[derive(Subcommand)]
+enum TenantsCommand {
+    /// Give a tenant its own request limit (QUOTA/WINDOW_SECONDS, or `off`), or with
+    /// `--default` go back to the server's. Takes effect at the next start.
+    Limit {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, required_unless_present = "default", conflicts_with = "default")]
+        limit: Option<docintel_api::ratelimit::Limit>,
+        #[arg(long)]
+        default: bool,
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
+#[derive(Subcommand)]
 enum KeysCommand {
     /// Create a key for a tenant (created if new); prints only the key.
     Create {
@@ -237,6 +291,7 @@ async fn main() -> anyhow::Result<()> {
             model,
             job_timeout_secs,
             events,
+            ops,
         } => {
             let mut config = Config::new(&data.data_dir);
             config.max_upload_bytes = max_upload_bytes;
@@ -246,7 +301,8 @@ async fn main() -> anyhow::Result<()> {
             };
             config.model_path = model;
             config.job_timeout = std::time::Duration::from_secs(job_timeout_secs.max(1));
-            serve(config, listen, events.config()?).await
+            ops.apply(&mut config);
+            serve(config, listen, events.config()?, ops.rate_limit).await
         }
         Command::Keys {
             command:
@@ -267,13 +323,35 @@ async fn main() -> anyhow::Result<()> {
             println!("{key}");
             Ok(())
         }
+        Command::Tenants {
+            command:
+                TenantsCommand::Limit {
+                    tenant,
+                    limit,
+                    default,
+                    data,
+                },
+        } => {
+            let backend = Backend::open(Config::new(data.data_dir)).await?;
+            let limit = if default { None } else { limit };
+            backend
+                .set_rate_limit(tenant.trim(), limit.map(|l| (l.quota, l.window.as_secs() as u32)))
+                .await?;
+            eprintln!("limit of {} set; restart docintel to apply it", tenant.trim());
+            Ok(())
+        }
         Command::Openapi { out, check } => write_specs(&out, check),
         Command::Model { command } => model_command(command),
         Command::Schemas { command } => std::process::exit(schemas_command(command).await),
     }
 }
 
-async fn serve(config: Config, listen: SocketAddr, events: EventsConfig) -> anyhow::Result<()> {
+async fn serve(
+    config: Config,
+    listen: SocketAddr,
+    events: EventsConfig,
+    rate_limit: docintel_api::ratelimit::Limit,
+) -> anyhow::Result<()> {
     let data_dir = config.data_dir.clone();
     let backend = Backend::open(config)
         .await
@@ -287,7 +365,8 @@ async fn serve(config: Config, listen: SocketAddr, events: EventsConfig) -> anyh
     }
     let state = AppState::new(backend.clone())
         .await?
-        .with_registry_path(events.embedded_path().map(str::to_owned));
+        .with_registry_path(events.embedded_path().map(str::to_owned))
+        .with_default_rate_limit(rate_limit);
     // Before anything is written: events must never be produced with a schema the
     // registry refuses.
     let registered = docintel_api::events::register_schemas(&state, &events)
@@ -300,6 +379,7 @@ async fn serve(config: Config, listen: SocketAddr, events: EventsConfig) -> anyh
         .with_context(|| format!("binding {listen}"))?;
     let address = listener.local_addr()?;
     let _relay = docintel_api::events::start_relay(&state, &events, address)?;
+    let _notifier = docintel_api::notify::start(state.clone());
     info!(%address, data_dir = %data_dir.display(), kafka = !events.kafka_brokers.is_empty(), "docintel listening");
     axum::serve(listener, app(state))
         .with_graceful_shutdown(async {

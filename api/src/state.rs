@@ -23,12 +23,25 @@ pub struct Shared {
     pub registry_path: Option<String>,
     /// Lets this process's relay write to its own embedded registry.
     pub registry_token: crate::registry::ProcessToken,
+    pub metrics: crate::metrics::Metrics,
+    pub limits: crate::ratelimit::Limits,
+    /// Running webhook senders (for readiness).
+    pub notifier_alive: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl AppState {
     /// Builds the state; the page-token signing key is persisted so tokens survive restarts.
     pub async fn new(backend: Backend) -> docintel_backend::Result<Self> {
         let secret = backend.secret("page_tokens").await?;
+        let per_tenant = backend.rate_limits().await?.into_iter().map(|(t, quota, window)| {
+            (
+                t,
+                crate::ratelimit::Limit {
+                    quota,
+                    window: std::time::Duration::from_secs(window.into()),
+                },
+            )
+        });
         Ok(Self(Arc::new(Shared {
             page_tokens: PageTokens::new(&secret),
             keys: KeyCache::default(),
@@ -36,6 +49,9 @@ impl AppState {
             clock: system_clock(),
             registry_path: Some(crate::events::DEFAULT_REGISTRY_PATH.to_owned()),
             registry_token: crate::registry::ProcessToken::random(),
+            metrics: Default::default(),
+            limits: crate::ratelimit::Limits::new(crate::ratelimit::Limit::DEFAULT, per_tenant),
+            notifier_alive: Default::default(),
             backend,
         })))
     }
@@ -48,6 +64,24 @@ impl AppState {
     /// Serves the embedded registry under `path`, or (`None`) not at all.
     pub fn with_registry_path(self, path: Option<String>) -> Self {
         self.modify(|s| s.registry_path = path)
+    }
+
+    /// Sets the request limit of tenants without their own.
+    pub fn with_default_rate_limit(self, limit: crate::ratelimit::Limit) -> Self {
+        self.modify(|s| s.limits.set_default(limit))
+    }
+
+    /// Named readiness checks: the database answers, workers and the relay run, and (once
+    /// started) the webhook sender runs.
+    pub async fn readiness(&self) -> Vec<(&'static str, bool)> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let (workers, relay) = self.backend.liveness();
+        vec![
+            ("database", self.backend.store().queue_depth().await.is_ok()),
+            ("workers", workers > 0),
+            ("relay", relay > 0),
+            ("webhooks", self.notifier_alive.load(SeqCst) > 0),
+        ]
     }
 
     /// Changes the state before it is shared (only builders call this).

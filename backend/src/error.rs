@@ -28,6 +28,8 @@ pub enum IngestError {
 pub enum Error {
     #[error(transparent)]
     Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Webhook(#[from] crate::webhooks::WebhookError),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("database error: {0}")]

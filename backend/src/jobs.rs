@@ -43,6 +43,8 @@ pub(crate) struct Workers {
     pub config: WorkerConfig,
     pub wake: Arc<Notify>,
     pub events_wake: Arc<Notify>,
+    /// Counts running worker tasks (for readiness).
+    pub alive: Arc<std::sync::atomic::AtomicUsize>,
     pub pipeline: Arc<pipeline::Context>,
 }
 
@@ -51,7 +53,11 @@ impl Workers {
         for n in 0..self.config.workers {
             let me = self.clone();
             let owner = format!("{}-{n}", uuid::Uuid::new_v4().simple());
-            set.spawn(async move { me.run(owner).await });
+            let alive = crate::Alive::new(&self.alive);
+            set.spawn(async move {
+                let _alive = alive;
+                me.run(owner).await
+            });
         }
     }
 

@@ -14,6 +14,7 @@ pub mod pipeline;
 pub mod registry;
 pub mod schemas;
 pub mod store;
+pub mod webhooks;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -49,6 +50,7 @@ pub struct Config {
     pub job_timeout: std::time::Duration,
     /// External tools (Tesseract, pdftoppm); `None` detects what is installed.
     pub tools: Option<pipeline::Tools>,
+    pub webhooks: webhooks::WebhookConfig,
 }
 
 impl Config {
@@ -60,6 +62,7 @@ impl Config {
             model_path: None,
             job_timeout: std::time::Duration::from_secs(120),
             tools: None,
+            webhooks: webhooks::WebhookConfig::default(),
         }
     }
 }
@@ -78,6 +81,24 @@ struct Inner {
     subscribers: broadcast::Sender<Arc<events::Published>>,
     registry: registry::Registry,
     pipeline: Arc<pipeline::Context>,
+    workers_alive: Arc<std::sync::atomic::AtomicUsize>,
+    relay_alive: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Counts a running background task while it lives (a panic unwinds and drops it too).
+pub(crate) struct Alive(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Alive {
+    pub(crate) fn new(counter: &Arc<std::sync::atomic::AtomicUsize>) -> Self {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Self(counter.clone())
+    }
+}
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// The running relay; dropping it stops it (unsent events stay in the outbox).
@@ -130,6 +151,8 @@ impl Backend {
             // Subscribers that fall this far behind miss events (they can read Kafka).
             subscribers: broadcast::channel(4096).0,
             pipeline,
+            workers_alive: Default::default(),
+            relay_alive: Default::default(),
         })))
     }
 
@@ -157,6 +180,7 @@ impl Backend {
             config: self.0.config.workers.clone(),
             wake: self.0.wake.clone(),
             events_wake: self.0.events_wake.clone(),
+            alive: self.0.workers_alive.clone(),
             pipeline: self.0.pipeline.clone(),
         });
         let mut tasks = JoinSet::new();
@@ -346,6 +370,78 @@ impl Backend {
         }
     }
 
+    // --- webhooks
+
+    /// Subscribes `tenant` to events at a checked public URL (or a private one, when the
+    /// configuration allows); returns the subscription and its secret, shown only now.
+    pub async fn create_webhook(
+        &self,
+        tenant: TenantId,
+        new: webhooks::NewWebhook,
+    ) -> Result<(webhooks::Webhook, String)> {
+        let url = webhooks::validate(&new)?;
+        webhooks::check_target(&url, self.0.config.webhooks.allow_private_targets).await?;
+        let mut new = new;
+        new.event_types.sort();
+        new.event_types.dedup();
+        let secret = webhooks::new_secret();
+        let hook = self.0.store.create_webhook(tenant, &new, &secret).await?;
+        Ok((hook, secret))
+    }
+
+    pub async fn webhooks(&self, tenant: TenantId) -> Result<Vec<webhooks::Webhook>> {
+        self.0.store.list_webhooks(tenant).await
+    }
+
+    pub async fn webhook(&self, tenant: TenantId, id: Uuid) -> Result<Option<webhooks::Webhook>> {
+        self.0.store.get_webhook(tenant, id).await
+    }
+
+    pub async fn delete_webhook(&self, tenant: TenantId, id: Uuid) -> Result<bool> {
+        self.0.store.delete_webhook(tenant, id).await
+    }
+
+    /// A new secret (shown only now); the old one keeps signing for the grace period.
+    pub async fn rotate_webhook_secret(&self, tenant: TenantId, id: Uuid) -> Result<Option<String>> {
+        let secret = webhooks::new_secret();
+        let until = OffsetDateTime::now_utc() + self.0.config.webhooks.previous_secret_grace;
+        Ok(self
+            .0
+            .store
+            .rotate_webhook_secret(tenant, id, &secret, until)
+            .await?
+            .then_some(secret))
+    }
+
+    pub async fn enable_webhook(&self, tenant: TenantId, id: Uuid) -> Result<bool> {
+        self.0.store.enable_webhook(tenant, id).await
+    }
+
+    pub async fn webhook_deliveries(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<webhooks::Delivery>> {
+        self.0.store.webhook_deliveries(tenant, id, limit).await
+    }
+
+    // --- rate limits
+
+    /// Tenants with their own request limit: (tenant, quota, window seconds).
+    pub async fn rate_limits(&self) -> Result<Vec<(TenantId, u32, u32)>> {
+        self.0.store.rate_limits().await
+    }
+
+    /// Sets (or with `None` removes) a tenant's own limit; creates the tenant if new.
+    pub async fn set_rate_limit(&self, tenant: &str, limit: Option<(u32, u32)>) -> Result<()> {
+        let tenant = match self.0.store.tenant_by_name(tenant).await? {
+            Some(t) => t,
+            None => self.0.store.create_tenant(tenant).await?,
+        };
+        self.0.store.set_rate_limit(tenant.id, limit).await
+    }
+
     // --- events and the schema registry
 
     /// The embedded schema registry.
@@ -400,9 +496,22 @@ impl Backend {
             subscribers: self.0.subscribers.clone(),
             wake: self.0.events_wake.clone(),
         };
+        let alive = Alive::new(&self.0.relay_alive);
         Ok(RelayHandle {
-            task: tokio::spawn(relay.run()),
+            task: tokio::spawn(async move {
+                let _alive = alive;
+                relay.run().await
+            }),
         })
+    }
+
+    /// Running worker tasks and relay tasks.
+    pub fn liveness(&self) -> (usize, usize) {
+        use std::sync::atomic::Ordering::SeqCst;
+        (
+            self.0.workers_alive.load(SeqCst),
+            self.0.relay_alive.load(SeqCst),
+        )
     }
 
     /// Unsent events, and the creation time (unix ms) of the oldest.

@@ -26,6 +26,7 @@ pub struct TestServer {
     pub admin_key: String,
     _workers: WorkerPool,
     _relay: RelayHandle,
+    _notifier: docintel_api::notify::Notifier,
 }
 
 impl TestServer {
@@ -82,6 +83,7 @@ impl TestServer {
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let relay = docintel_api::events::start_relay(&state, &events, addr).expect("relay");
+        let notifier = docintel_api::notify::start(state.clone());
         tokio::spawn(async move { axum::serve(listener, app(state)).await });
         Self {
             base: format!("http://{addr}"),
@@ -92,6 +94,7 @@ impl TestServer {
             admin_key,
             _workers: workers,
             _relay: relay,
+            _notifier: notifier,
         }
     }
 

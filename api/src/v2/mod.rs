@@ -4,6 +4,7 @@
 pub mod documents;
 pub mod idempotency;
 pub mod views;
+pub mod webhooks;
 
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -24,11 +25,19 @@ pub const PREFIX: &str = "/v2";
                        Errors are RFC 9457 problem documents; every response carries `X-Request-Id`.",
         license(name = "Apache-2.0"),
     ),
-    tags((name = "documents", description = "Upload, read, list and delete documents.")),
+    tags(
+        (name = "documents", description = "Upload, read, list and delete documents."),
+        (name = "webhooks", description = "Subscribe to document events: signed deliveries, \
+                                           retried with backoff, with a delivery log."),
+    ),
+    components(schemas(webhooks::WebhookEvent)),
     modifiers(&Common),
 )]
 struct V2Doc;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(V2Doc::openapi()).nest(PREFIX, documents::router())
+    OpenApiRouter::with_openapi(V2Doc::openapi()).nest(
+        PREFIX,
+        documents::router().merge(webhooks::router()),
+    )
 }

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::error::Result;
+use crate::webhooks::{Delivery, DueDelivery, NewWebhook, Outcome, Webhook};
 use crate::model::{
     Classification, ContentType, Document, DocumentId, Extracted, ListFilter, Page, Tenant,
     TenantId,
@@ -166,6 +167,58 @@ pub trait Store: Send + Sync + 'static {
     async fn purge_sent(&self, before: OffsetDateTime) -> Result<u64>;
     /// Unsent events, and the creation time of the oldest (unix ms).
     async fn outbox_lag(&self) -> Result<(u64, Option<i64>)>;
+
+    // --- webhooks
+    async fn create_webhook(
+        &self,
+        tenant: TenantId,
+        new: &NewWebhook,
+        secret: &str,
+    ) -> Result<Webhook>;
+    async fn list_webhooks(&self, tenant: TenantId) -> Result<Vec<Webhook>>;
+    async fn get_webhook(&self, tenant: TenantId, id: uuid::Uuid) -> Result<Option<Webhook>>;
+    async fn delete_webhook(&self, tenant: TenantId, id: uuid::Uuid) -> Result<bool>;
+    /// Replaces the secret; the old one keeps signing until `previous_until`.
+    async fn rotate_webhook_secret(
+        &self,
+        tenant: TenantId,
+        id: uuid::Uuid,
+        secret: &str,
+        previous_until: OffsetDateTime,
+    ) -> Result<bool>;
+    /// Re-enables a disabled subscription (its pending deliveries resume).
+    async fn enable_webhook(&self, tenant: TenantId, id: uuid::Uuid) -> Result<bool>;
+    /// The newest deliveries of a subscription, newest first.
+    async fn webhook_deliveries(
+        &self,
+        tenant: TenantId,
+        id: uuid::Uuid,
+        limit: u32,
+    ) -> Result<Vec<Delivery>>;
+    /// Claims deliveries due at `now` (of active subscriptions), holding them until
+    /// `lease_until` so no other attempt starts meanwhile.
+    async fn claim_deliveries(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<DueDelivery>>;
+    /// Keeps the body rendered at the first attempt.
+    async fn set_delivery_body(&self, id: i64, body: &str) -> Result<()>;
+    /// Records an attempt. `retry_at` is when to try again after a failure (`None`: give
+    /// up). The subscription is disabled once `disable_after` attempts failed in a row.
+    async fn record_delivery(
+        &self,
+        id: i64,
+        outcome: &Outcome,
+        retry_at: Option<OffsetDateTime>,
+        disable_after: u32,
+    ) -> Result<()>;
+
+    // --- rate limits
+    /// The tenants with their own limit: (tenant, quota, window seconds).
+    async fn rate_limits(&self) -> Result<Vec<(TenantId, u32, u32)>>;
+    async fn set_rate_limit(&self, tenant: TenantId, limit: Option<(u32, u32)>) -> Result<()>;
 
     // --- schema registry (the embedded registry serializes its own writes)
     /// The id of `schema` (compact JSON), registering the text if it is new.

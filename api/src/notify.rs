@@ -1,0 +1,192 @@
+//! The notification sender: takes webhook deliveries that are due (written with each
+//! event, in the transaction of the state change), renders the body once (the event and
+//! the v2 document), signs it, POSTs it, and records the outcome; failures are retried
+//! with exponential backoff and jitter until the retry window closes, and an endpoint
+//! that keeps failing is disabled.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use docintel_backend::webhooks::{self, DueDelivery, Outcome};
+use time::OffsetDateTime;
+use tracing::{debug, warn};
+
+use crate::state::AppState;
+use crate::v2::views::DocumentView;
+use crate::v2::webhooks::{WebhookEvent, WebhookEventType};
+
+const IDLE_POLL: Duration = Duration::from_millis(100);
+const BATCH: u32 = 16;
+
+/// The running sender; dropping it stops it (deliveries stay due in the database).
+pub struct Notifier {
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Notifier {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+pub fn start(state: AppState) -> Notifier {
+    state
+        .notifier_alive
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let task = tokio::spawn(async move {
+        let _alive = AliveGuard(state.notifier_alive.clone());
+        run(state).await
+    });
+    Notifier { task }
+}
+
+struct AliveGuard(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for AliveGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+async fn run(state: AppState) {
+    let config = state.backend.config().webhooks.clone();
+    // Held while an attempt is in flight: longer than any attempt can take.
+    let lease = config.request_timeout * 3;
+    loop {
+        let now = OffsetDateTime::now_utc();
+        let due = match state
+            .backend
+            .store()
+            .claim_deliveries(now, now + lease, BATCH)
+            .await
+        {
+            Ok(due) => due,
+            Err(e) => {
+                warn!(error = %e, "could not read due webhook deliveries");
+                tokio::time::sleep(IDLE_POLL * 10).await;
+                continue;
+            }
+        };
+        if due.is_empty() {
+            tokio::time::sleep(IDLE_POLL).await;
+            continue;
+        }
+        // Attempts of one batch run concurrently; a slow endpoint delays only its own.
+        let attempts = due.into_iter().map(|d| attempt(&state, &config, d));
+        futures_util::future::join_all(attempts).await;
+    }
+}
+
+async fn attempt(state: &AppState, config: &webhooks::WebhookConfig, due: DueDelivery) {
+    let id = due.delivery.id;
+    let body = match &due.body {
+        Some(b) => b.clone(),
+        None => {
+            let b = render(state, &due).await;
+            if let Err(e) = state.backend.store().set_delivery_body(id, &b).await {
+                warn!(error = %e, delivery = id, "could not keep the rendered body");
+            }
+            b
+        }
+    };
+    let outcome = send(config, &due, &body).await;
+    let attempts = due.delivery.attempts + 1;
+    let retry_at = match &outcome {
+        Outcome::Delivered { .. } => None,
+        Outcome::Failed { .. } => {
+            let next = OffsetDateTime::now_utc() + webhooks::backoff(config, attempts);
+            (next <= due.delivery.created_at + config.retry_window).then_some(next)
+        }
+    };
+    state.metrics.webhook_outcome(match (&outcome, retry_at) {
+        (Outcome::Delivered { .. }, _) => "delivered",
+        (Outcome::Failed { .. }, Some(_)) => "failed",
+        (Outcome::Failed { .. }, None) => "gave_up",
+    });
+    match &outcome {
+        Outcome::Delivered { status } => debug!(delivery = id, status, "webhook delivered"),
+        Outcome::Failed { status, error } => {
+            warn!(delivery = id, attempts, ?status, %error, give_up = retry_at.is_none(), "webhook delivery failed")
+        }
+    }
+    if let Err(e) = state
+        .backend
+        .store()
+        .record_delivery(id, &outcome, retry_at, config.disable_after)
+        .await
+    {
+        warn!(error = %e, delivery = id, "could not record a webhook attempt; it will be retried");
+    }
+}
+
+/// The body: the event with the document as v2 shows it now (null once deleted).
+async fn render(state: &AppState, due: &DueDelivery) -> String {
+    let event: serde_json::Value = serde_json::from_str(&due.event).unwrap_or_default();
+    let created = event["occurred_at"]
+        .as_i64()
+        .and_then(|ms| OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).ok())
+        .unwrap_or(due.delivery.created_at);
+    let data = state
+        .backend
+        .document(due.tenant_id, due.delivery.document_id)
+        .await
+        .ok()
+        .flatten()
+        .map(DocumentView::from);
+    let Some(event_type) = WebhookEventType::parse(&due.delivery.event_type) else {
+        return String::new();
+    };
+    // The documented type, so the OpenAPI description cannot drift from the bytes sent.
+    let body = WebhookEvent {
+        id: due.delivery.event_id.clone(),
+        event_type,
+        created,
+        data,
+    };
+    serde_json::to_string(&body).unwrap_or_default()
+}
+
+async fn send(config: &webhooks::WebhookConfig, due: &DueDelivery, body: &str) -> Outcome {
+    let failed = |status: Option<u16>, error: String| Outcome::Failed { status, error };
+    let url = match reqwest::Url::parse(&due.url) {
+        Ok(u) => u,
+        Err(e) => return failed(None, format!("bad url: {e}")),
+    };
+    // Checked again at each attempt (DNS may have changed), and the connection goes to
+    // the addresses checked.
+    let addrs = match webhooks::check_target(&url, config.allow_private_targets).await {
+        Ok(a) => a,
+        Err(e) => return failed(None, e.to_string()),
+    };
+    let host = url.host_str().unwrap_or_default().to_owned();
+    let client = match reqwest::Client::builder()
+        .timeout(config.request_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .resolve_to_addrs(&host, &addrs)
+        .user_agent(concat!("docintel-webhooks/", env!("CARGO_PKG_VERSION")))
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => return failed(None, format!("http client: {e}")),
+    };
+    let timestamp = OffsetDateTime::now_utc().unix_timestamp();
+    let signature = webhooks::signature_header(&due.secrets, timestamp, body.as_bytes());
+    let result = client
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header("Docintel-Signature", signature)
+        .header("Docintel-Event-Id", &due.delivery.event_id)
+        .body(body.to_owned())
+        .send()
+        .await;
+    match result {
+        Ok(r) if r.status().is_success() => Outcome::Delivered {
+            status: r.status().as_u16(),
+        },
+        Ok(r) => failed(
+            Some(r.status().as_u16()),
+            format!("the endpoint answered {}", r.status()),
+        ),
+        Err(e) => failed(None, format!("{e}")),
+    }
+}
