@@ -37,7 +37,8 @@
 //! jitter for idempotent requests and uploads (honouring `Retry-After`), an
 //! `Idempotency-Key` per upload, pagination as a stream, [`Client::upload_and_wait`],
 //! typed [`Error`]s, and a warning when the server announces that an operation you use
-//! is deprecated ([`Client::deprecation_notices`]).
+//! is deprecated ([`Client::deprecation_notices`]), and [`verify_webhook`] for the
+//! deliveries of webhooks (created with `client.raw().create_webhook()`).
 
 mod client;
 mod error;
@@ -45,10 +46,12 @@ mod error;
 #[rustfmt::skip]
 mod generated;
 mod hooks;
+mod webhook;
 
 pub use client::{Client, ClientBuilder, ListFilter, USER_AGENT};
 pub use error::{ApiProblem, Error, Result};
 pub use hooks::{DeprecationNotice, RetryPolicy};
+pub use webhook::{WebhookError, verify_webhook};
 
 /// The API's data types, generated from its OpenAPI document.
 pub mod types {

@@ -1,0 +1,127 @@
+//! Checking that a webhook delivery came from docintel.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// Why a delivery was not accepted by [`verify_webhook`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WebhookError {
+    /// The `Docintel-Signature` header is not `t=<unix seconds>,v1=<hex>[,v1=<hex>…]`.
+    #[error("malformed Docintel-Signature header")]
+    Malformed,
+    /// The signature's time is further from now than the tolerance (a replay, or a
+    /// clock far off).
+    #[error("the signature is {age_secs} s away from now; tolerance is {tolerance_secs} s")]
+    Stale { age_secs: u64, tolerance_secs: u64 },
+    /// No `v1` signature matches this secret and body (tampered, or another secret).
+    #[error("no signature matches")]
+    Mismatch,
+}
+
+/// Verifies a webhook delivery: `signature_header` is the `Docintel-Signature` header,
+/// `body` the raw request body (before any JSON parsing), `secret` the subscription's
+/// secret (`whsec_…`). Accepts when one of the `v1` signatures is the HMAC-SHA256 of
+/// `"<t>.<body>"` under `secret` (several appear while a rotated secret is still valid),
+/// and `t` is within `tolerance` of now. The comparison is constant-time.
+///
+/// ```
+/// use std::time::Duration;
+/// # fn sign(secret: &str, t: u64, body: &[u8]) -> String {
+/// #     use hmac::Mac;
+/// #     let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+/// #     m.update(format!("{t}.").as_bytes()); m.update(body);
+/// #     format!("t={t},v1={}", hex::encode(m.finalize().into_bytes()))
+/// # }
+/// let secret = "whsec_0123";
+/// let body = br#"{"id":"0192f0c4","type":"doc.processed","data":{}}"#;
+/// let now = std::time::SystemTime::now()
+///     .duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+/// let header = sign(secret, now, body); // what docintel sends in Docintel-Signature
+///
+/// assert!(docintel_sdk::verify_webhook(secret, &header, body, Duration::from_secs(300)).is_ok());
+/// assert!(docintel_sdk::verify_webhook(secret, &header, b"{}", Duration::from_secs(300)).is_err());
+/// ```
+pub fn verify_webhook(
+    secret: &str,
+    signature_header: &str,
+    body: &[u8],
+    tolerance: Duration,
+) -> Result<(), WebhookError> {
+    let mut timestamp: Option<u64> = None;
+    let mut signatures = Vec::new();
+    for part in signature_header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", v)) => {
+                timestamp = Some(v.parse().map_err(|_| WebhookError::Malformed)?);
+            }
+            Some(("v1", v)) => signatures.push(hex::decode(v).map_err(|_| WebhookError::Malformed)?),
+            // Other schemes may be added later; they are ignored, not refused.
+            Some(_) => {}
+            None => return Err(WebhookError::Malformed),
+        }
+    }
+    let timestamp = timestamp.ok_or(WebhookError::Malformed)?;
+    if signatures.is_empty() {
+        return Err(WebhookError::Malformed);
+    }
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let age = now.abs_diff(timestamp);
+    if age > tolerance.as_secs() {
+        return Err(WebhookError::Stale {
+            age_secs: age,
+            tolerance_secs: tolerance.as_secs(),
+        });
+    }
+    for signature in &signatures {
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
+            return Err(WebhookError::Mismatch);
+        };
+        mac.update(timestamp.to_string().as_bytes());
+        mac.update(b".");
+        mac.update(body);
+        if mac.verify_slice(signature).is_ok() {
+            return Ok(());
+        }
+    }
+    Err(WebhookError::Mismatch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sign(secret: &str, t: u64, body: &[u8]) -> String {
+        let mut m = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        m.update(format!("{t}.").as_bytes());
+        m.update(body);
+        hex::encode(m.finalize().into_bytes())
+    }
+
+    fn now() -> u64 {
+        SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    }
+
+    #[test]
+    fn accepts_any_listed_signature_and_refuses_the_rest() {
+        let t = now();
+        let body = b"{\"a\":1}";
+        let five = Duration::from_secs(300);
+        let both = format!("t={t},v1={},v1={}", sign("old", t, body), sign("new", t, body));
+        assert_eq!(verify_webhook("new", &both, body, five), Ok(()));
+        assert_eq!(verify_webhook("old", &both, body, five), Ok(()));
+        assert_eq!(verify_webhook("other", &both, body, five), Err(WebhookError::Mismatch));
+        assert_eq!(verify_webhook("new", &both, b"{\"a\":2}", five), Err(WebhookError::Mismatch));
+        let stale = format!("t={},v1={}", t - 600, sign("new", t - 600, body));
+        assert!(matches!(
+            verify_webhook("new", &stale, body, five),
+            Err(WebhookError::Stale { .. })
+        ));
+        for bad in ["", "v1=00", &format!("t={t}"), "t=x,v1=00", &format!("t={t},v1=zz"), "garbage"] {
+            assert_eq!(verify_webhook("new", bad, body, five), Err(WebhookError::Malformed), "{bad}");
+        }
+    }
+}
