@@ -63,6 +63,12 @@ impl Default for Metrics {
             "Webhook delivery attempts by outcome (delivered, failed, gave_up)",
             webhook_deliveries.clone(),
         );
+        // Every outcome from the start, at zero, so alerts see the series before a failure.
+        for outcome in ["delivered", "failed", "gave_up"] {
+            let _ = webhook_deliveries.get_or_create(&OutcomeLabels {
+                outcome: outcome.to_owned(),
+            });
+        }
         let rate_limited = Counter::default();
         registry.register(
             "rate_limited_requests",
