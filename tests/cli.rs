@@ -39,6 +39,8 @@ struct Served {
     base: String,
     /// The key printed at first start, if one was.
     first_key: Option<String>,
+    /// Every later line of stderr.
+    logs: std::sync::mpsc::Receiver<String>,
 }
 
 impl Drop for Served {
@@ -50,9 +52,14 @@ impl Drop for Served {
 
 /// Starts `docintel serve` on a free port and reads its start-up messages.
 fn serve(data_dir: &Path, extra: &[&str]) -> Served {
+    serve_env(data_dir, extra, &[])
+}
+
+fn serve_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Served {
     let mut child = Command::new(docintel())
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(extra)
+        .envs(env.iter().copied())
         .env("DOCINTEL_DATA_DIR", data_dir)
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
@@ -74,13 +81,25 @@ fn serve(data_dir: &Path, extra: &[&str]) -> Served {
             let addr = rest.split_whitespace().next().expect("address");
             break format!("http://{addr}");
         }
+        // JSON logs (`--log-format json`).
+        if let Ok(v) = serde_json::from_str::<Value>(&line)
+            && let Some(addr) = v["fields"]["address"].as_str()
+        {
+            break format!("http://{addr}");
+        }
     };
     // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
+    let (tx, logs) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
     Served {
         child,
         base,
         first_key,
+        logs,
     }
 }
 
@@ -478,4 +497,88 @@ async fn refuses_to_start_when_the_registry_rejects_its_schemas() {
     assert!(stderr.contains("will not start"), "{stderr}");
     assert!(stderr.contains("doc.uploaded-value"), "{stderr}");
     assert!(stderr.contains("incompatible"), "{stderr}");
+}
+
+#[tokio::test]
+async fn json_logs_and_otlp_traces_carry_the_request_span() {
+    // A collector: records what arrives at /v1/traces.
+    let received: std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>> = Default::default();
+    let sink = received.clone();
+    let collector = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let sink = sink.clone();
+                async move {
+                    let ct = headers
+                        .get("content-type")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    sink.lock().unwrap().push((ct, body.to_vec()));
+                    axum::http::StatusCode::OK
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, collector).await });
+
+    let dir = tempfile::tempdir().unwrap();
+    let served = serve_env(
+        dir.path(),
+        &["--log-format", "json", "--otlp-endpoint", &endpoint],
+        &[("OTEL_BSP_SCHEDULE_DELAY", "100"), ("RUST_LOG", "info")],
+    );
+    let key = served.first_key.clone().expect("the first key is printed");
+    let request_id = "trace-me-0001";
+    let r = reqwest::Client::new()
+        .get(format!("{}/v2/documents", served.base))
+        .bearer_auth(&key)
+        .header("x-request-id", request_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    // The access log line: JSON, with the span's fields.
+    let mut access = None;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while access.is_none() && std::time::Instant::now() < deadline {
+        if let Ok(line) = served.logs.recv_timeout(Duration::from_millis(200)) {
+            let v: Value =
+                serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+            if v["span"]["request_id"] == request_id && v["fields"]["message"] == "answered" {
+                access = Some(v);
+            }
+        }
+    }
+    let access = access.expect("an access log line for the request");
+    assert_eq!(access["span"]["route"], "/v2/documents");
+    assert_eq!(access["span"]["tenant"], "default");
+    assert_eq!(access["span"]["method"], "GET");
+    assert_eq!(access["level"], "INFO");
+
+    // The span, exported over OTLP/HTTP (protobuf: its strings appear verbatim).
+    let mut found = false;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let got = received.lock().unwrap().clone();
+        if got.iter().any(|(ct, body)| {
+            ct == "application/x-protobuf"
+                && [
+                    request_id.as_bytes(),
+                    b"docintel",
+                    b"/v2/documents",
+                    b"default",
+                ]
+                .iter()
+                .all(|needle| body.windows(needle.len()).any(|w| w == *needle))
+        }) {
+            found = true;
+            break;
+        }
+    }
+    assert!(found, "no exported span with the request's fields");
 }

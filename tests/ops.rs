@@ -9,7 +9,10 @@ use common::TestServer;
 use docintel_api::ratelimit::Limit;
 use reqwest::StatusCode;
 
-fn limited(quota: u32, window_secs: u64) -> impl FnOnce(docintel_api::AppState) -> docintel_api::AppState {
+fn limited(
+    quota: u32,
+    window_secs: u64,
+) -> impl FnOnce(docintel_api::AppState) -> docintel_api::AppState {
     move |s| {
         s.with_default_rate_limit(Limit {
             quota,
@@ -26,25 +29,51 @@ async fn each_key_has_a_bucket_and_a_429_says_when_to_retry() {
         assert_eq!(r.status(), StatusCode::OK);
         assert_eq!(r.headers()["ratelimit-policy"], "\"default\";q=3;w=60");
         let state = r.headers()["ratelimit"].to_str().unwrap().to_owned();
-        assert!(state.starts_with(&format!("\"default\";r={remaining};t=")), "{state}");
+        assert!(
+            state.starts_with(&format!("\"default\";r={remaining};t=")),
+            "{state}"
+        );
     }
     let r = s.get("/v2/documents").send().await.unwrap();
-    let retry_after: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry_after: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=20).contains(&retry_after), "{retry_after}");
-    assert!(r.headers()["ratelimit"].to_str().unwrap().starts_with("\"default\";r=0;"));
+    assert!(
+        r.headers()["ratelimit"]
+            .to_str()
+            .unwrap()
+            .starts_with("\"default\";r=0;")
+    );
     let p = common::assert_problem(r, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
     assert!(p["detail"].as_str().unwrap().contains("retry after"));
 
     // Another key (even of the same tenant) has its own bucket; no key, no bucket spent.
     let other = s.backend.create_key("acme").await.unwrap();
-    let r = s.client.get(s.url("/v2/documents")).bearer_auth(&other).send().await.unwrap();
+    let r = s
+        .client
+        .get(s.url("/v2/documents"))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let r = s.client.get(s.url("/v2/documents")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert!(!r.headers().contains_key("ratelimit"));
     // Health and metrics are not rate limited.
     for _ in 0..5 {
-        assert_eq!(s.client.get(s.url("/healthz")).send().await.unwrap().status(), 200);
+        assert_eq!(
+            s.client
+                .get(s.url("/healthz"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
     }
 }
 
@@ -62,7 +91,12 @@ async fn a_tenant_can_have_its_own_limit() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, docintel_api::app(state)).await });
     let client = reqwest::Client::new();
-    let get = |key: &str| client.get(format!("{base}/v2/documents")).bearer_auth(key.to_owned()).send();
+    let get = |key: &str| {
+        client
+            .get(format!("{base}/v2/documents"))
+            .bearer_auth(key.to_owned())
+            .send()
+    };
     assert_eq!(get(&vip).await.unwrap().status(), 200);
     let r = get(&vip).await.unwrap();
     assert_eq!(r.status(), 429);
@@ -79,7 +113,10 @@ async fn the_sdk_waits_out_a_429() {
     // One request per second: the second call is refused once, and the SDK retries after
     // the Retry-After the server sent.
     let s = TestServer::start_full(|_| {}, limited(1, 1)).await;
-    let client = docintel_sdk::Client::builder(&s.base).api_key(&s.key).build().unwrap();
+    let client = docintel_sdk::Client::builder(&s.base)
+        .api_key(&s.key)
+        .build()
+        .unwrap();
     let missing = uuid::Uuid::now_v7();
     for _ in 0..2 {
         match client.document(missing).await {
@@ -87,8 +124,19 @@ async fn the_sdk_waits_out_a_429() {
             other => panic!("expected the 404 after waiting, got {other:?}"),
         }
     }
-    let metrics = s.client.get(s.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("docintel_rate_limited_requests_total 1"), "{metrics}");
+    let metrics = s
+        .client
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("docintel_rate_limited_requests_total 1"),
+        "{metrics}"
+    );
 }
 
 fn metric(text: &str, name: &str, labels: &[&str]) -> f64 {
@@ -104,25 +152,81 @@ async fn metrics_count_the_requests_made() {
     let id = s.upload_ok("a.txt", b"hello metrics".to_vec()).await;
     s.wait_done(&id).await;
     for _ in 0..3 {
-        assert_eq!(s.get(&format!("/v2/documents/{id}")).send().await.unwrap().status(), 200);
+        assert_eq!(
+            s.get(&format!("/v2/documents/{id}"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
     }
     let missing = uuid::Uuid::now_v7();
     for _ in 0..2 {
-        assert_eq!(s.get(&format!("/v2/documents/{missing}")).send().await.unwrap().status(), 404);
+        assert_eq!(
+            s.get(&format!("/v2/documents/{missing}"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            404
+        );
     }
     let r = s.client.get(s.url("/metrics")).send().await.unwrap();
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
     let text = r.text().await.unwrap();
     let route = "route=\"/v2/documents/{id}\"";
-    assert_eq!(metric(&text, "docintel_http_requests_total", &[route, "status=\"404\""]), 2.0, "{text}");
+    assert_eq!(
+        metric(
+            &text,
+            "docintel_http_requests_total",
+            &[route, "status=\"404\""]
+        ),
+        2.0,
+        "{text}"
+    );
     // wait_done polled too, so at least the three explicit GETs answered 200.
-    assert!(metric(&text, "docintel_http_requests_total", &[route, "status=\"200\"", "method=\"GET\""]) >= 3.0);
-    assert_eq!(metric(&text, "docintel_http_requests_total", &["route=\"/v2/documents\"", "status=\"202\""]), 1.0);
-    assert!(metric(&text, "docintel_http_request_duration_seconds_count", &[route]) >= 5.0);
+    assert!(
+        metric(
+            &text,
+            "docintel_http_requests_total",
+            &[route, "status=\"200\"", "method=\"GET\""]
+        ) >= 3.0
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "docintel_http_requests_total",
+            &["route=\"/v2/documents\"", "status=\"202\""]
+        ),
+        1.0
+    );
+    assert!(
+        metric(
+            &text,
+            "docintel_http_request_duration_seconds_count",
+            &[route]
+        ) >= 5.0
+    );
     assert!(text.contains("docintel_job_queue_depth 0"), "{text}");
     assert!(text.contains("# TYPE docintel_outbox_lag_seconds gauge"));
-    assert!(text.contains("# TYPE docintel_webhook_delivery_attempts counter"), "{text}");
-    assert_eq!(metric(&text, "docintel_webhook_delivery_attempts_total", &["outcome=\"failed\""]), 0.0);
+    assert!(
+        text.contains("# TYPE docintel_webhook_delivery_attempts counter"),
+        "{text}"
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "docintel_webhook_delivery_attempts_total",
+            &["outcome=\"failed\""]
+        ),
+        0.0
+    );
     // Raw paths (with ids) never become labels.
     assert!(!text.contains(&id));
 }
@@ -149,7 +253,13 @@ async fn health_and_readiness() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, docintel_api::app(state)).await });
-    assert_eq!(reqwest::get(format!("{base}/healthz")).await.unwrap().status(), 200);
+    assert_eq!(
+        reqwest::get(format!("{base}/healthz"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     let r = reqwest::get(format!("{base}/readyz")).await.unwrap();
     assert_eq!(r.status(), 503);
     let v: serde_json::Value = r.json().await.unwrap();

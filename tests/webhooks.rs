@@ -96,7 +96,10 @@ async fn subscribe(s: &TestServer, url: &str, events: &[&str]) -> Value {
     assert_eq!(r.status(), StatusCode::CREATED);
     let location = r.headers()["location"].to_str().unwrap().to_owned();
     let v: Value = r.json().await.unwrap();
-    assert_eq!(location, format!("/v2/webhooks/{}", v["webhook"]["id"].as_str().unwrap()));
+    assert_eq!(
+        location,
+        format!("/v2/webhooks/{}", v["webhook"]["id"].as_str().unwrap())
+    );
     v
 }
 
@@ -126,9 +129,19 @@ async fn deliveries_are_signed_and_carry_the_event_and_the_document() {
     assert!(secret.starts_with("whsec_"));
     let hook = created["webhook"]["id"].as_str().unwrap();
     assert_eq!(created["webhook"]["status"], "active");
-    assert_eq!(created["webhook"]["event_types"], json!(["doc.classified", "doc.processed"]));
+    assert_eq!(
+        created["webhook"]["event_types"],
+        json!(["doc.classified", "doc.processed"])
+    );
     // The secret is shown once: not in GET or the list.
-    let got: Value = s.get(&format!("/v2/webhooks/{hook}")).send().await.unwrap().json().await.unwrap();
+    let got: Value = s
+        .get(&format!("/v2/webhooks/{hook}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(got.get("secret").is_none());
     assert_eq!(got["url"], url.as_str());
 
@@ -152,14 +165,21 @@ async fn deliveries_are_signed_and_carry_the_event_and_the_document() {
             docintel_sdk::verify_webhook(secret, &d.signature, &tampered, TOLERANCE),
             Err(docintel_sdk::WebhookError::Mismatch)
         );
-        assert!(docintel_sdk::verify_webhook("whsec_other", &d.signature, &d.body, TOLERANCE).is_err());
+        assert!(
+            docintel_sdk::verify_webhook("whsec_other", &d.signature, &d.body, TOLERANCE).is_err()
+        );
     }
     types.sort();
     assert_eq!(types, ["doc.classified", "doc.processed"]);
     // A stale timestamp is refused.
     tokio::time::sleep(Duration::from_millis(2100)).await;
     assert!(matches!(
-        docintel_sdk::verify_webhook(secret, &got[0].signature, &got[0].body, Duration::from_secs(1)),
+        docintel_sdk::verify_webhook(
+            secret,
+            &got[0].signature,
+            &got[0].body,
+            Duration::from_secs(1)
+        ),
         Err(docintel_sdk::WebhookError::Stale { .. })
     ));
     // The delivery log.
@@ -181,12 +201,20 @@ async fn a_receiver_down_then_up_gets_every_delivery_once() {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         l.local_addr().unwrap().port()
     };
-    let created = subscribe(&s, &format!("http://127.0.0.1:{port}/hook"), &["doc.processed"]).await;
+    let created = subscribe(
+        &s,
+        &format!("http://127.0.0.1:{port}/hook"),
+        &["doc.processed"],
+    )
+    .await;
     let secret = created["secret"].as_str().unwrap().to_owned();
     let hook = created["webhook"]["id"].as_str().unwrap().to_owned();
     let mut ids = Vec::new();
     for i in 0..3 {
-        ids.push(s.upload_ok(&format!("n{i}.txt"), format!("note {i}").into_bytes()).await);
+        ids.push(
+            s.upload_ok(&format!("n{i}.txt"), format!("note {i}").into_bytes())
+                .await,
+        );
     }
     for id in &ids {
         s.wait_done(id).await;
@@ -203,27 +231,41 @@ async fn a_receiver_down_then_up_gets_every_delivery_once() {
     assert_eq!(failing.len(), 3, "{failing:?}");
     for d in &failing {
         assert_eq!(d["status"], "pending");
-        assert!(d["last_error"].as_str().is_some_and(|e| !e.is_empty()), "{d}");
+        assert!(
+            d["last_error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{d}"
+        );
         assert!(d["next_attempt_at"].is_string());
     }
 
     let receiver = Receiver::new();
-    receiver.serve(tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap());
+    receiver.serve(
+        tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap(),
+    );
     let got = receiver.wait_for(3).await;
     // No duplicate shows up later.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let got_all = receiver.received();
     assert_eq!(got_all.len(), 3, "once each");
-    let mut seen: Vec<String> = got.iter().map(|d| {
-        docintel_sdk::verify_webhook(&secret, &d.signature, &d.body, TOLERANCE).unwrap();
-        let body: Value = serde_json::from_slice(&d.body).unwrap();
-        body["data"]["id"].as_str().unwrap().to_owned()
-    }).collect();
+    let mut seen: Vec<String> = got
+        .iter()
+        .map(|d| {
+            docintel_sdk::verify_webhook(&secret, &d.signature, &d.body, TOLERANCE).unwrap();
+            let body: Value = serde_json::from_slice(&d.body).unwrap();
+            body["data"]["id"].as_str().unwrap().to_owned()
+        })
+        .collect();
     seen.sort();
     ids.sort();
     assert_eq!(seen, ids);
     let log = deliveries(&s, &hook).await;
-    assert!(log.iter().all(|d| d["status"] == "delivered" && d["attempts"].as_u64() >= Some(2)), "{log:?}");
+    assert!(
+        log.iter()
+            .all(|d| d["status"] == "delivered" && d["attempts"].as_u64() >= Some(2)),
+        "{log:?}"
+    );
 }
 
 #[tokio::test]
@@ -272,14 +314,27 @@ async fn an_endpoint_that_keeps_failing_is_disabled_visibly_and_can_be_enabled()
     s.upload_ok("a.txt", b"hello".to_vec()).await;
     let mut w = Value::Null;
     for _ in 0..500 {
-        w = s.get(&format!("/v2/webhooks/{hook}")).send().await.unwrap().json().await.unwrap();
+        w = s
+            .get(&format!("/v2/webhooks/{hook}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         if w["status"] == "disabled" {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert_eq!(w["status"], "disabled", "{w}");
-    assert!(w["disabled_reason"].as_str().unwrap().contains("3 failed attempts"), "{w}");
+    assert!(
+        w["disabled_reason"]
+            .as_str()
+            .unwrap()
+            .contains("3 failed attempts"),
+        "{w}"
+    );
     assert_eq!(w["consecutive_failures"], 3);
     let attempts_when_disabled = receiver.received().len();
     assert_eq!(attempts_when_disabled, 3);
@@ -330,10 +385,21 @@ async fn private_and_loopback_targets_are_refused_by_default() {
             .send()
             .await
             .unwrap();
-        let p = common::assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_webhook").await;
-        assert!(p["detail"].as_str().unwrap().contains("public"), "{url}: {p}");
+        let p =
+            common::assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_webhook").await;
+        assert!(
+            p["detail"].as_str().unwrap().contains("public"),
+            "{url}: {p}"
+        );
     }
-    let list: Value = s.get("/v2/webhooks").send().await.unwrap().json().await.unwrap();
+    let list: Value = s
+        .get("/v2/webhooks")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["items"], json!([]), "nothing stored");
 }
 
@@ -364,26 +430,58 @@ async fn bad_subscription_requests_get_problems() {
         let r = post(body.clone(), ct).await.unwrap();
         common::assert_problem(r, status, code).await;
     }
-    let list: Value = s.get("/v2/webhooks").send().await.unwrap().json().await.unwrap();
+    let list: Value = s
+        .get("/v2/webhooks")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["items"], json!([]), "nothing stored");
 
     // Unknown, malformed and other tenants' ids.
     let missing = "0192f0c4-0000-7000-8000-000000000404";
-    let r = s.get(&format!("/v2/webhooks/{missing}")).send().await.unwrap();
+    let r = s
+        .get(&format!("/v2/webhooks/{missing}"))
+        .send()
+        .await
+        .unwrap();
     common::assert_problem(r, StatusCode::NOT_FOUND, "not_found").await;
     let r = s.get("/v2/webhooks/nope/deliveries").send().await.unwrap();
     common::assert_problem(r, StatusCode::BAD_REQUEST, "invalid_id").await;
     let created = subscribe(&s, "http://127.0.0.1:9/x", &["doc.failed"]).await;
     let hook = created["webhook"]["id"].as_str().unwrap();
     let other = s.backend.create_key("other-tenant").await.unwrap();
-    for path in [format!("/v2/webhooks/{hook}"), format!("/v2/webhooks/{hook}/deliveries")] {
-        let r = s.client.get(s.url(&path)).bearer_auth(&other).send().await.unwrap();
+    for path in [
+        format!("/v2/webhooks/{hook}"),
+        format!("/v2/webhooks/{hook}/deliveries"),
+    ] {
+        let r = s
+            .client
+            .get(s.url(&path))
+            .bearer_auth(&other)
+            .send()
+            .await
+            .unwrap();
         common::assert_problem(r, StatusCode::NOT_FOUND, "not_found").await;
     }
-    let r = s.get(&format!("/v2/webhooks/{hook}/deliveries?limit=0")).send().await.unwrap();
+    let r = s
+        .get(&format!("/v2/webhooks/{hook}/deliveries?limit=0"))
+        .send()
+        .await
+        .unwrap();
     common::assert_problem(r, StatusCode::BAD_REQUEST, "invalid_parameter").await;
-    let r = s.delete(&format!("/v2/webhooks/{hook}")).send().await.unwrap();
+    let r = s
+        .delete(&format!("/v2/webhooks/{hook}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    let r = s.delete(&format!("/v2/webhooks/{hook}")).send().await.unwrap();
+    let r = s
+        .delete(&format!("/v2/webhooks/{hook}"))
+        .send()
+        .await
+        .unwrap();
     common::assert_problem(r, StatusCode::NOT_FOUND, "not_found").await;
 }

@@ -38,7 +38,9 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
         Uuid::parse_str(&raw).map(IdPath).map_err(|_| {
             ApiError::bad_request(
                 "invalid_id",
-                format!("{raw:?} is not an id (a UUID such as 0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11)"),
+                format!(
+                    "{raw:?} is not an id (a UUID such as 0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11)"
+                ),
             )
         })
     }

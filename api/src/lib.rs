@@ -14,6 +14,7 @@ pub mod pagination;
 pub mod ratelimit;
 pub mod registry;
 pub mod state;
+pub mod telemetry;
 pub mod v1;
 pub mod v2;
 
@@ -91,7 +92,9 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Ready to serve: the database answers and the background workers are running.
-async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
+async fn readyz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
     let checks = state.readiness().await;
     let ready = checks.iter().all(|(_, ok)| *ok);
     let body = serde_json::json!({
@@ -106,7 +109,9 @@ async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> 
     (status, axum::Json(body)).into_response()
 }
 
-async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
+async fn metrics(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
     let text = state.metrics.render(&state.backend).await;
     (
         [(

@@ -1,6 +1,5 @@
 //! The `docintel` binary: run the service, manage keys, write the OpenAPI documents.
 
-use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -21,6 +20,18 @@ use tracing::info;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log format on stderr.
+    #[arg(
+        long,
+        global = true,
+        env = "DOCINTEL_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    log_format: docintel_api::telemetry::LogFormat,
+    /// Export traces over OTLP/HTTP to this collector (e.g. http://127.0.0.1:4318).
+    #[arg(long, global = true, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    otlp_endpoint: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -100,7 +111,11 @@ struct OpsArgs {
     #[arg(long, env = "DOCINTEL_WEBHOOK_RETRY_WINDOW_SECS", default_value_t = 3 * 24 * 3600)]
     webhook_retry_window_secs: u64,
     /// First retry delay of a failed delivery, in milliseconds (doubles per attempt).
-    #[arg(long, env = "DOCINTEL_WEBHOOK_INITIAL_BACKOFF_MS", default_value_t = 5000)]
+    #[arg(
+        long,
+        env = "DOCINTEL_WEBHOOK_INITIAL_BACKOFF_MS",
+        default_value_t = 5000
+    )]
     webhook_initial_backoff_ms: u64,
     /// Disable an endpoint after this many failed attempts in a row.
     #[arg(long, env = "DOCINTEL_WEBHOOK_DISABLE_AFTER", default_value_t = 50)]
@@ -274,15 +289,9 @@ enum KeysCommand {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,rskafka=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    let _telemetry = docintel_api::telemetry::init(cli.log_format, cli.otlp_endpoint.as_deref())?;
+    match cli.command {
         Command::Serve {
             data,
             listen,
@@ -335,9 +344,15 @@ async fn main() -> anyhow::Result<()> {
             let backend = Backend::open(Config::new(data.data_dir)).await?;
             let limit = if default { None } else { limit };
             backend
-                .set_rate_limit(tenant.trim(), limit.map(|l| (l.quota, l.window.as_secs() as u32)))
+                .set_rate_limit(
+                    tenant.trim(),
+                    limit.map(|l| (l.quota, l.window.as_secs() as u32)),
+                )
                 .await?;
-            eprintln!("limit of {} set; restart docintel to apply it", tenant.trim());
+            eprintln!(
+                "limit of {} set; restart docintel to apply it",
+                tenant.trim()
+            );
             Ok(())
         }
         Command::Openapi { out, check } => write_specs(&out, check),

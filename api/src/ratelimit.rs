@@ -95,13 +95,12 @@ impl Verdict {
                 (limit, 0, retry_after_secs)
             }
         };
-        let policy = format!(
-            "\"default\";q={};w={}",
-            limit.quota,
-            limit.window.as_secs()
-        );
+        let policy = format!("\"default\";q={};w={}", limit.quota, limit.window.as_secs());
         let state = format!("\"default\";r={remaining};t={reset}");
-        if let (Ok(p), Ok(s)) = (HeaderValue::from_str(&policy), HeaderValue::from_str(&state)) {
+        if let (Ok(p), Ok(s)) = (
+            HeaderValue::from_str(&policy),
+            HeaderValue::from_str(&state),
+        ) {
             headers.insert("ratelimit-policy", p);
             headers.insert("ratelimit", s);
         }

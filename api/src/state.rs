@@ -33,15 +33,19 @@ impl AppState {
     /// Builds the state; the page-token signing key is persisted so tokens survive restarts.
     pub async fn new(backend: Backend) -> docintel_backend::Result<Self> {
         let secret = backend.secret("page_tokens").await?;
-        let per_tenant = backend.rate_limits().await?.into_iter().map(|(t, quota, window)| {
-            (
-                t,
-                crate::ratelimit::Limit {
-                    quota,
-                    window: std::time::Duration::from_secs(window.into()),
-                },
-            )
-        });
+        let per_tenant = backend
+            .rate_limits()
+            .await?
+            .into_iter()
+            .map(|(t, quota, window)| {
+                (
+                    t,
+                    crate::ratelimit::Limit {
+                        quota,
+                        window: std::time::Duration::from_secs(window.into()),
+                    },
+                )
+            });
         Ok(Self(Arc::new(Shared {
             page_tokens: PageTokens::new(&secret),
             keys: KeyCache::default(),

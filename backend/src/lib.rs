@@ -402,7 +402,11 @@ impl Backend {
     }
 
     /// A new secret (shown only now); the old one keeps signing for the grace period.
-    pub async fn rotate_webhook_secret(&self, tenant: TenantId, id: Uuid) -> Result<Option<String>> {
+    pub async fn rotate_webhook_secret(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> Result<Option<String>> {
         let secret = webhooks::new_secret();
         let until = OffsetDateTime::now_utc() + self.0.config.webhooks.previous_secret_grace;
         Ok(self

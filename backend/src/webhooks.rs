@@ -191,7 +191,11 @@ pub fn backoff(config: &WebhookConfig, attempts: u32) -> Duration {
 /// Checks a subscription request. Target addresses are checked separately
 /// ([`check_target`]), as they need name resolution.
 pub fn validate(new: &NewWebhook) -> Result<reqwest::Url, WebhookError> {
-    if new.description.as_ref().is_some_and(|d| d.chars().count() > 500) {
+    if new
+        .description
+        .as_ref()
+        .is_some_and(|d| d.chars().count() > 500)
+    {
         return Err(WebhookError::Description);
     }
     if new.event_types.is_empty() {
@@ -213,7 +217,9 @@ pub fn validate(new: &NewWebhook) -> Result<reqwest::Url, WebhookError> {
         return Err(WebhookError::Url("the scheme must be https or http".into()));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(WebhookError::Url("credentials in the URL are not allowed".into()));
+        return Err(WebhookError::Url(
+            "credentials in the URL are not allowed".into(),
+        ));
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(WebhookError::Url("a host is required".into()));
@@ -294,9 +300,19 @@ mod tests {
     #[test]
     fn private_and_reserved_addresses_are_not_public() {
         for ip in [
-            "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254",
-            "0.0.0.0", "100.64.0.1", "255.255.255.255", "::1", "fd00::1", "fe80::1",
-            "::ffff:127.0.0.1", "::ffff:10.0.0.1",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "255.255.255.255",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
@@ -318,12 +334,30 @@ mod tests {
             f(&mut n);
             validate(&n).unwrap_err()
         };
-        assert!(matches!(bad(&|n| n.url = "ftp://x/".into()), WebhookError::Url(_)));
-        assert!(matches!(bad(&|n| n.url = "not a url".into()), WebhookError::Url(_)));
-        assert!(matches!(bad(&|n| n.url = "https://u:p@example.com/".into()), WebhookError::Url(_)));
-        assert!(matches!(bad(&|n| n.event_types = vec![]), WebhookError::EventTypes(_)));
-        assert!(matches!(bad(&|n| n.event_types = vec!["doc.uploaded".into()]), WebhookError::EventTypes(_)));
-        assert_eq!(bad(&|n| n.description = Some("x".repeat(501))), WebhookError::Description);
+        assert!(matches!(
+            bad(&|n| n.url = "ftp://x/".into()),
+            WebhookError::Url(_)
+        ));
+        assert!(matches!(
+            bad(&|n| n.url = "not a url".into()),
+            WebhookError::Url(_)
+        ));
+        assert!(matches!(
+            bad(&|n| n.url = "https://u:p@example.com/".into()),
+            WebhookError::Url(_)
+        ));
+        assert!(matches!(
+            bad(&|n| n.event_types = vec![]),
+            WebhookError::EventTypes(_)
+        ));
+        assert!(matches!(
+            bad(&|n| n.event_types = vec!["doc.uploaded".into()]),
+            WebhookError::EventTypes(_)
+        ));
+        assert_eq!(
+            bad(&|n| n.description = Some("x".repeat(501))),
+            WebhookError::Description
+        );
     }
 
     #[test]
@@ -336,7 +370,10 @@ mod tests {
         for attempts in 1..30 {
             let full = Duration::from_secs(1u64 << (attempts - 1).min(20)).min(c.max_backoff);
             let d = backoff(&c, attempts);
-            assert!(d >= full / 2 && d <= full, "attempt {attempts}: {d:?} vs {full:?}");
+            assert!(
+                d >= full / 2 && d <= full,
+                "attempt {attempts}: {d:?} vs {full:?}"
+            );
         }
     }
 
@@ -347,7 +384,13 @@ mod tests {
         assert_eq!(parts[0], "t=1700000000");
         assert_eq!(parts.len(), 3);
         assert_ne!(parts[1], parts[2]);
-        assert_ne!(h, signature_header(&["a".into(), "b".into()], 1_700_000_001, b"{}"));
-        assert_ne!(h, signature_header(&["a".into(), "b".into()], 1_700_000_000, b"{ }"));
+        assert_ne!(
+            h,
+            signature_header(&["a".into(), "b".into()], 1_700_000_001, b"{}")
+        );
+        assert_ne!(
+            h,
+            signature_header(&["a".into(), "b".into()], 1_700_000_000, b"{ }")
+        );
     }
 }

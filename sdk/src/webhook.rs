@@ -56,7 +56,9 @@ pub fn verify_webhook(
             Some(("t", v)) => {
                 timestamp = Some(v.parse().map_err(|_| WebhookError::Malformed)?);
             }
-            Some(("v1", v)) => signatures.push(hex::decode(v).map_err(|_| WebhookError::Malformed)?),
+            Some(("v1", v)) => {
+                signatures.push(hex::decode(v).map_err(|_| WebhookError::Malformed)?)
+            }
             // Other schemes may be added later; they are ignored, not refused.
             Some(_) => {}
             None => return Err(WebhookError::Malformed),
@@ -102,7 +104,10 @@ mod tests {
     }
 
     fn now() -> u64 {
-        SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
     }
 
     #[test]
@@ -110,18 +115,39 @@ mod tests {
         let t = now();
         let body = b"{\"a\":1}";
         let five = Duration::from_secs(300);
-        let both = format!("t={t},v1={},v1={}", sign("old", t, body), sign("new", t, body));
+        let both = format!(
+            "t={t},v1={},v1={}",
+            sign("old", t, body),
+            sign("new", t, body)
+        );
         assert_eq!(verify_webhook("new", &both, body, five), Ok(()));
         assert_eq!(verify_webhook("old", &both, body, five), Ok(()));
-        assert_eq!(verify_webhook("other", &both, body, five), Err(WebhookError::Mismatch));
-        assert_eq!(verify_webhook("new", &both, b"{\"a\":2}", five), Err(WebhookError::Mismatch));
+        assert_eq!(
+            verify_webhook("other", &both, body, five),
+            Err(WebhookError::Mismatch)
+        );
+        assert_eq!(
+            verify_webhook("new", &both, b"{\"a\":2}", five),
+            Err(WebhookError::Mismatch)
+        );
         let stale = format!("t={},v1={}", t - 600, sign("new", t - 600, body));
         assert!(matches!(
             verify_webhook("new", &stale, body, five),
             Err(WebhookError::Stale { .. })
         ));
-        for bad in ["", "v1=00", &format!("t={t}"), "t=x,v1=00", &format!("t={t},v1=zz"), "garbage"] {
-            assert_eq!(verify_webhook("new", bad, body, five), Err(WebhookError::Malformed), "{bad}");
+        for bad in [
+            "",
+            "v1=00",
+            &format!("t={t}"),
+            "t=x,v1=00",
+            &format!("t={t},v1=zz"),
+            "garbage",
+        ] {
+            assert_eq!(
+                verify_webhook("new", bad, body, five),
+                Err(WebhookError::Malformed),
+                "{bad}"
+            );
         }
     }
 }

@@ -36,8 +36,6 @@ pub const PREFIX: &str = "/v2";
 struct V2Doc;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(V2Doc::openapi()).nest(
-        PREFIX,
-        documents::router().merge(webhooks::router()),
-    )
+    OpenApiRouter::with_openapi(V2Doc::openapi())
+        .nest(PREFIX, documents::router().merge(webhooks::router()))
 }

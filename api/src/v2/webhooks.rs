@@ -255,7 +255,11 @@ async fn create_webhook(
     let new = NewWebhook {
         url: body.url,
         description: body.description,
-        event_types: body.event_types.iter().map(|t| t.name().to_owned()).collect(),
+        event_types: body
+            .event_types
+            .iter()
+            .map(|t| t.name().to_owned())
+            .collect(),
     };
     let (hook, secret) = state.backend.create_webhook(tenant.id, new).await?;
     let location = format!("{}/webhooks/{}", super::PREFIX, hook.id);
@@ -442,7 +446,10 @@ async fn list_webhook_deliveries(
     if state.backend.webhook(tenant.id, id).await?.is_none() {
         return Err(not_found(id));
     }
-    let items = state.backend.webhook_deliveries(tenant.id, id, limit).await?;
+    let items = state
+        .backend
+        .webhook_deliveries(tenant.id, id, limit)
+        .await?;
     Ok(axum::Json(DeliveryList {
         items: items.into_iter().map(Into::into).collect(),
     }))

@@ -9,11 +9,11 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::error::Result;
-use crate::webhooks::{Delivery, DueDelivery, NewWebhook, Outcome, Webhook};
 use crate::model::{
     Classification, ContentType, Document, DocumentId, Extracted, ListFilter, Page, Tenant,
     TenantId,
 };
+use crate::webhooks::{Delivery, DueDelivery, NewWebhook, Outcome, Webhook};
 
 /// A document about to be stored, with the job that will process it.
 #[derive(Debug, Clone)]

@@ -20,11 +20,11 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::events::Event;
-use crate::webhooks::{
-    Delivery, DeliveryStatus, DueDelivery, NewWebhook, Outcome, Webhook, WebhookStatus,
-};
 use crate::model::{
     ContentType, Document, DocumentId, DocumentStatus, ListFilter, Page, Tenant, TenantId,
+};
+use crate::webhooks::{
+    Delivery, DeliveryStatus, DueDelivery, NewWebhook, Outcome, Webhook, WebhookStatus,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -981,7 +981,11 @@ impl Store for SqliteStore {
                 .bind(id)
                 .bind(status.map(i64::from))
                 .bind(error)
-                .bind(if retry_at.is_some() { "pending" } else { "failed" })
+                .bind(if retry_at.is_some() {
+                    "pending"
+                } else {
+                    "failed"
+                })
                 .bind(retry_at.map(millis))
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -1203,7 +1207,9 @@ fn delivery_from_row(row: &SqliteRow) -> Result<Delivery> {
         status: DeliveryStatus::parse(&status)
             .ok_or_else(|| Error::Corrupt(format!("delivery status {status:?}")))?,
         attempts: row.try_get::<i64, _>("attempts")? as u32,
-        last_status: row.try_get::<Option<i64>, _>("last_status")?.map(|s| s as u16),
+        last_status: row
+            .try_get::<Option<i64>, _>("last_status")?
+            .map(|s| s as u16),
         last_error: row.try_get("last_error")?,
         next_attempt_at: row
             .try_get::<Option<i64>, _>("next_attempt_at")?
