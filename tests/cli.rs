@@ -499,10 +499,13 @@ async fn refuses_to_start_when_the_registry_rejects_its_schemas() {
     assert!(stderr.contains("incompatible"), "{stderr}");
 }
 
+/// (content type, body) of each export request a collector received.
+type Exports = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>;
+
 #[tokio::test]
 async fn json_logs_and_otlp_traces_carry_the_request_span() {
     // A collector: records what arrives at /v1/traces.
-    let received: std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>> = Default::default();
+    let received: Exports = Default::default();
     let sink = received.clone();
     let collector = axum::Router::new().route(
         "/v1/traces",

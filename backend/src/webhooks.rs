@@ -248,14 +248,12 @@ pub async fn check_target(
     if addrs.is_empty() {
         return Err(WebhookError::Url(format!("{host} has no address")));
     }
-    if !allow_private {
-        if let Some(a) = addrs.iter().find(|a| !is_public(a.ip())) {
-            return Err(WebhookError::Url(format!(
-                "{host} resolves to {}, a loopback, private or reserved address; \
-                 webhooks go to public endpoints only",
-                a.ip()
-            )));
-        }
+    if !allow_private && let Some(a) = addrs.iter().find(|a| !is_public(a.ip())) {
+        return Err(WebhookError::Url(format!(
+            "{host} resolves to {}, a loopback, private or reserved address; \
+             webhooks go to public endpoints only",
+            a.ip()
+        )));
     }
     Ok(addrs)
 }
