@@ -2102,6 +2102,9 @@ let response = client.upload_document()
     }
     /**Get a document
 
+The document's status, metadata, classification and warnings. Poll it after an
+upload until `status` is `processed` or `failed` (or subscribe to a webhook).
+
 Sends a `GET` request to `/v2/documents/{id}`
 
 Arguments:
@@ -2170,6 +2173,8 @@ let response = client.get_document_thumbnail()
     }
     /**List subscriptions
 
+Every subscription of this key's tenant (at most 20), without their secrets.
+
 Sends a `GET` request to `/v2/webhooks`
 
 ```ignore
@@ -2197,6 +2202,8 @@ let response = client.create_webhook()
         builder::CreateWebhook::new(self)
     }
     /**Get a subscription
+
+Its status (a disabled one says why), failure count and events; never its secret.
 
 Sends a `GET` request to `/v2/webhooks/{id}`
 

@@ -21,7 +21,9 @@ pub const PREFIX: &str = "/v1";
                        `Link` headers; after the sunset every route answers 410 Gone. \
                        See /deprecations.md for the calendar and the v1→v2 mapping.",
         license(name = "Apache-2.0"),
+        contact(name = "docintel", url = "https://github.com/docintel/docintel"),
     ),
+    servers((url = "/", description = "The server this document is served by.")),
     tags((name = "documents", description = "Legacy document routes.")),
     components(schemas(crate::error::Problem)),
     modifiers(&Common),

@@ -174,6 +174,9 @@ async fn upload_document(
 pub struct UploadBody(#[allow(dead_code)] Vec<u8>);
 
 /// Get a document
+///
+/// The document's status, metadata, classification and warnings. Poll it after an
+/// upload until `status` is `processed` or `failed` (or subscribe to a webhook).
 #[utoipa::path(
     get,
     path = "/documents/{id}",

@@ -24,7 +24,9 @@ pub const PREFIX: &str = "/v2";
                        and classifies them. Every request needs `Authorization: Bearer <API key>`. \
                        Errors are RFC 9457 problem documents; every response carries `X-Request-Id`.",
         license(name = "Apache-2.0"),
+        contact(name = "docintel", url = "https://github.com/docintel/docintel"),
     ),
+    servers((url = "/", description = "The server this document is served by.")),
     tags(
         (name = "documents", description = "Upload, read, list and delete documents."),
         (name = "webhooks", description = "Subscribe to document events: signed deliveries, \

@@ -275,6 +275,8 @@ async fn create_webhook(
 }
 
 /// List subscriptions
+///
+/// Every subscription of this key's tenant (at most 20), without their secrets.
 #[utoipa::path(
     get,
     path = "/webhooks",
@@ -295,6 +297,8 @@ async fn list_webhooks(
 }
 
 /// Get a subscription
+///
+/// Its status (a disabled one says why), failure count and events; never its secret.
 #[utoipa::path(
     get,
     path = "/webhooks/{id}",

@@ -1,0 +1,8 @@
+//! The gate's checks, each producing report sections.
+
+pub mod breaking;
+pub mod contracts;
+pub mod deprecations;
+pub mod drift;
+pub mod events;
+pub mod lint;

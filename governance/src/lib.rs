@@ -1,0 +1,35 @@
+//! docintel's API governance gate: one pass over spec drift, breaking changes against
+//! the released baselines, event schema compatibility, consumer contracts, the
+//! deprecation policy and lint, reported in Markdown or JSON.
+
+pub mod checks;
+pub mod diff;
+#[path = "../../tests/common/pdf.rs"]
+pub mod pdf;
+pub mod report;
+pub mod server;
+
+use std::path::Path;
+
+use report::{Report, Section};
+
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// A Confluent-compatible registry to check the event schemas against, too.
+    pub registry: Option<String>,
+    /// A missing spectral fails the gate instead of warning (CI).
+    pub require_lint: bool,
+}
+
+/// Runs every check against the repository at `root`.
+pub async fn check(root: &Path, options: &CheckOptions) -> anyhow::Result<Report> {
+    let server = server::Server::start().await?;
+    let mut sections: Vec<Section> = Vec::new();
+    sections.push(checks::drift::check(root, Some(&server.base)).await);
+    sections.extend(checks::breaking::check(root));
+    sections.extend(checks::events::check(root, options.registry.as_deref()).await);
+    sections.push(checks::contracts::check(root).await);
+    sections.push(checks::deprecations::check(root, Some(&server.base)).await);
+    sections.push(checks::lint::check(root, options.require_lint).await);
+    Ok(Report::new(sections))
+}

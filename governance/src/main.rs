@@ -1,0 +1,196 @@
+//! `docintel-governance`: the gate CI runs (`check`), and the comparison of any two
+//! OpenAPI documents (`diff`, `changelog`), and cutting a release baseline (`release`).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use docintel_governance::checks::breaking::{read_json, today};
+use docintel_governance::report::{Report, Section, Severity};
+use docintel_governance::{CheckOptions, diff};
+
+#[derive(Parser)]
+#[command(
+    name = "docintel-governance",
+    version,
+    about = "docintel's API governance gate"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Markdown,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Every check, in one pass: spec drift, breaking changes, event schemas, contracts,
+    /// deprecations, lint. Exit 1 on any failure.
+    Check {
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: Format,
+        /// Also check the event schemas against this Confluent-compatible registry.
+        #[arg(long)]
+        registry: Option<String>,
+        /// Fail (instead of warning) when spectral is not installed.
+        #[arg(long)]
+        require_lint: bool,
+        /// The repository's root.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+    },
+    /// Whether REVISION breaks clients of BASE (any two OpenAPI 3.x documents): exit 1
+    /// if it does, 0 if not, 2 on unusable input.
+    Diff {
+        base: PathBuf,
+        revision: PathBuf,
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: Format,
+    },
+    /// The human list of changes since a released baseline, breaking ones marked.
+    Changelog {
+        /// A released document, e.g. openapi/released/v2/2.0.0.json.
+        #[arg(long)]
+        from: PathBuf,
+        /// The current document (default: openapi/<version>.json for the baseline's version).
+        #[arg(long)]
+        to: Option<PathBuf>,
+    },
+    /// Cut a release: copy openapi/<version>.json to openapi/released/<version>/<release>.json.
+    Release {
+        #[arg(long)]
+        version: String,
+        #[arg(long)]
+        release: String,
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+    },
+}
+
+fn print(report: &Report, format: Format) {
+    match format {
+        Format::Markdown => println!("{}", report.markdown()),
+        Format::Json => println!("{}", report.json()),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Check {
+            format,
+            registry,
+            require_lint,
+            root,
+        } => {
+            let options = CheckOptions {
+                registry,
+                require_lint,
+            };
+            match docintel_governance::check(&root, &options).await {
+                Ok(report) => {
+                    print(&report, format);
+                    if report.passed {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(1)
+                    }
+                }
+                Err(e) => {
+                    eprintln!("error: the gate could not run: {e:#}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Diff {
+            base,
+            revision,
+            format,
+        } => match (read_json(&base), read_json(&revision)) {
+            (Ok(b), Ok(r)) => {
+                let findings = diff::diff(&b, &r, &today());
+                let report = Report::new(vec![Section::new(
+                    "breaking changes",
+                    format!("{} → {}", base.display(), revision.display()),
+                    findings,
+                )]);
+                print(&report, format);
+                if report.passed {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                }
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Changelog { from, to } => {
+            let to = to.unwrap_or_else(|| {
+                let version = from
+                    .parent()
+                    .and_then(Path::file_name)
+                    .map(|v| v.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                PathBuf::from(format!("openapi/{version}.json"))
+            });
+            match (read_json(&from), read_json(&to)) {
+                (Ok(b), Ok(r)) => {
+                    let findings = diff::diff(&b, &r, &today());
+                    println!("# Changes from {} to {}\n", from.display(), to.display());
+                    if findings.is_empty() {
+                        println!("No changes to operations or schemas.");
+                    }
+                    for f in &findings {
+                        let mark = match f.severity {
+                            Severity::Breaking => "**BREAKING** ",
+                            _ => "",
+                        };
+                        println!("- {mark}{}: {} (`{}`)", f.rule, f.message, f.location);
+                    }
+                    ExitCode::SUCCESS
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Release {
+            version,
+            release,
+            root,
+        } => {
+            let valid = !release.is_empty()
+                && release
+                    .split('.')
+                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+            if !valid {
+                eprintln!("error: --release must be numeric, like 2.1.0");
+                return ExitCode::from(2);
+            }
+            let from = root.join(format!("openapi/{version}.json"));
+            let dir = root.join("openapi/released").join(&version);
+            let to = dir.join(format!("{release}.json"));
+            if to.exists() {
+                eprintln!("error: {} exists; releases are immutable", to.display());
+                return ExitCode::from(2);
+            }
+            match std::fs::create_dir_all(&dir).and_then(|_| std::fs::copy(&from, &to)) {
+                Ok(_) => {
+                    eprintln!("released {} as {}", from.display(), to.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! A real docintel server for the checks that need one: embedded SQLite in a temporary
+//! folder, workers, relay and webhook sender, on a loopback port.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use docintel_api::events::EventsConfig;
+use docintel_api::{AppState, app};
+use docintel_backend::{Backend, Config, RelayHandle, WorkerConfig, WorkerPool};
+
+pub struct Server {
+    pub base: String,
+    pub addr: SocketAddr,
+    pub backend: Backend,
+    _dir: tempfile::TempDir,
+    _workers: WorkerPool,
+    _relay: RelayHandle,
+    _notifier: docintel_api::notify::Notifier,
+}
+
+impl Server {
+    pub async fn start() -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let mut config = Config::new(dir.path());
+        config.workers = WorkerConfig {
+            workers: 2,
+            poll: Duration::from_millis(20),
+            ..WorkerConfig::default()
+        };
+        let backend = Backend::open(config).await?;
+        let events = EventsConfig::default();
+        let state = AppState::new(backend.clone())
+            .await?
+            .with_default_rate_limit(docintel_api::ratelimit::Limit {
+                quota: 0,
+                window: Duration::from_secs(1),
+            });
+        docintel_api::events::register_schemas(&state, &events).await?;
+        let workers = backend.start_workers().await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let relay = docintel_api::events::start_relay(&state, &events, addr)?;
+        let notifier = docintel_api::notify::start(state.clone());
+        tokio::spawn(async move { axum::serve(listener, app(state)).await });
+        Ok(Self {
+            base: format!("http://{addr}"),
+            addr,
+            backend,
+            _dir: dir,
+            _workers: workers,
+            _relay: relay,
+            _notifier: notifier,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
