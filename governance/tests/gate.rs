@@ -1,0 +1,216 @@
+//! The gate on this repository (it must pass), and on copies of it with one defect each
+//! (the check that owns the defect must fail, naming it). `diff` exit codes through the
+//! binary.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use docintel_governance::checks;
+use docintel_governance::report::{Section, Severity};
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A copy of what the checks read, to break.
+fn copy_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for part in ["openapi", "schemas", "contracts/pacts", "deprecations.md"] {
+        copy(&root().join(part), &dir.path().join(part));
+    }
+    dir
+}
+
+fn copy(from: &Path, to: &Path) {
+    if from.is_dir() {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            copy(&e.path(), &to.join(e.file_name()));
+        }
+    } else {
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(from, to).unwrap();
+    }
+}
+
+fn edit_json(path: &Path, f: impl FnOnce(&mut Value)) {
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    f(&mut v);
+    std::fs::write(path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+}
+
+fn failures(section: &Section) -> Vec<String> {
+    section
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Breaking)
+        .map(|f| format!("{} at {}", f.rule, f.location))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_gate_passes_on_this_repository() {
+    let report = docintel_governance::check(&root(), &Default::default())
+        .await
+        .unwrap();
+    assert!(report.passed, "{}", report.markdown());
+    let checks: Vec<&str> = report.sections.iter().map(|s| s.check.as_str()).collect();
+    for check in ["spec drift", "breaking changes", "event schemas", "contracts", "deprecations", "lint"] {
+        assert!(checks.contains(&check), "{check} missing from {checks:?}");
+    }
+    let json: Value = serde_json::from_str(&report.json()).unwrap();
+    assert_eq!(json["passed"], true);
+}
+
+#[tokio::test]
+async fn a_stale_committed_spec_fails_drift() {
+    let repo = copy_repo();
+    let path = repo.path().join("openapi/v2.json");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text = text.replacen("Upload a document", "Upload one document", 1);
+    std::fs::write(&path, text).unwrap();
+    let section = checks::drift::check(repo.path(), None).await;
+    assert_eq!(failures(&section), ["spec-drift at openapi/v2.json"]);
+}
+
+#[test]
+fn a_breaking_change_against_the_baseline_fails() {
+    let repo = copy_repo();
+    // The released v2 had a response property the current one no longer sends.
+    edit_json(&repo.path().join("openapi/released/v2/2.0.0.json"), |d| {
+        d["components"]["schemas"]["DocumentView"]["properties"]["pages"] =
+            serde_json::json!({"type": "integer"});
+    });
+    let sections = checks::breaking::check(repo.path());
+    let v2 = sections.iter().find(|s| s.subject.starts_with("openapi/v2.json")).unwrap();
+    let fired = failures(v2);
+    assert!(!fired.is_empty());
+    assert!(fired.iter().all(|f| f.starts_with("response-property-removed at ") && f.ends_with("/properties/pages")), "{fired:?}");
+    // A newer release is the baseline: cut one and the same change passes.
+    copy(
+        &repo.path().join("openapi/v2.json"),
+        &repo.path().join("openapi/released/v2/2.1.0.json"),
+    );
+    let sections = checks::breaking::check(repo.path());
+    assert!(sections.iter().all(|s| s.passed), "{sections:?}");
+}
+
+#[tokio::test]
+async fn an_incompatible_schema_version_fails_event_schemas() {
+    let repo = copy_repo();
+    let v1 = std::fs::read_to_string(repo.path().join("schemas/avro/doc.uploaded/v1.avsc")).unwrap();
+    let mut schema: Value = serde_json::from_str(&v1).unwrap();
+    schema["fields"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"name": "pages", "type": "int"}));
+    std::fs::write(
+        repo.path().join("schemas/avro/doc.uploaded/v2.avsc"),
+        schema.to_string(),
+    )
+    .unwrap();
+    let sections = checks::events::check(repo.path(), None).await;
+    assert_eq!(failures(&sections[0]), ["schema-incompatible at doc.uploaded v2"]);
+}
+
+#[tokio::test]
+async fn a_pact_the_provider_breaks_fails_contracts() {
+    let repo = copy_repo();
+    edit_json(&repo.path().join("contracts/pacts/legacy-portal-docintel.json"), |p| {
+        p["interactions"][0]["response"]["status"] = serde_json::json!(201);
+    });
+    let section = checks::contracts::check(repo.path()).await;
+    let fired = failures(&section);
+    assert_eq!(fired.len(), 1, "{fired:?}");
+    assert!(fired[0].starts_with("pact-mismatch"));
+    assert!(section.findings[0].message.contains("201"), "{:?}", section.findings[0]);
+}
+
+#[test]
+fn the_deprecation_policy_is_enforced() {
+    use docintel_api::deprecation::{DEPRECATIONS, Deprecation};
+    use time::macros::date;
+    let calendar = std::fs::read_to_string(root().join("deprecations.md")).unwrap();
+    let spec: Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("openapi/v1.json")).unwrap()).unwrap();
+    let specs = vec![("openapi/v1.json".to_owned(), spec.clone())];
+    assert!(checks::deprecations::static_findings(DEPRECATIONS, &calendar, &specs).is_empty());
+
+    let short = [Deprecation {
+        sunset: date!(2026 - 09 - 01),
+        ..DEPRECATIONS[0]
+    }];
+    let rules: Vec<String> = checks::deprecations::static_findings(&short, &calendar, &specs)
+        .into_iter()
+        .map(|f| f.rule)
+        .collect();
+    assert!(rules.contains(&"deprecation-notice-too-short".to_owned()), "{rules:?}");
+    assert!(rules.contains(&"deprecation-calendar-mismatch".to_owned()), "{rules:?}");
+    assert!(rules.contains(&"deprecation-sunset-mismatch".to_owned()), "{rules:?}");
+
+    let rules: Vec<String> = checks::deprecations::static_findings(DEPRECATIONS, "no table", &specs)
+        .into_iter()
+        .map(|f| f.rule)
+        .collect();
+    assert_eq!(rules, ["deprecation-not-in-calendar"]);
+
+    // A deprecated operation nobody scheduled.
+    let mut v2: Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("openapi/v2.json")).unwrap()).unwrap();
+    v2["paths"]["/v2/documents"]["get"]["deprecated"] = serde_json::json!(true);
+    let rules: Vec<String> =
+        checks::deprecations::static_findings(DEPRECATIONS, &calendar, &[("openapi/v2.json".into(), v2)])
+            .into_iter()
+            .map(|f| f.rule)
+            .collect();
+    assert_eq!(rules, ["deprecated-without-calendar"]);
+}
+
+#[test]
+fn diff_exits_0_1_2() {
+    let bin = env!("CARGO_BIN_EXE_docintel-governance");
+    let dir = tempfile::tempdir().unwrap();
+    let base = root().join("openapi/v2.json");
+    let broken = dir.path().join("broken.json");
+    edit_json(&{
+        copy(&base, &broken);
+        broken.clone()
+    }, |d| {
+        d["paths"].as_object_mut().unwrap().remove("/v2/documents/{id}/text");
+    });
+    let run = |a: &Path, b: &Path, extra: &[&str]| {
+        Command::new(bin).arg("diff").arg(a).arg(b).args(extra).output().unwrap()
+    };
+    let same = run(&base, &base, &[]);
+    assert_eq!(same.status.code(), Some(0));
+    let out = run(&base, &broken, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(md.contains("operation-removed") && md.contains("/v2/documents/{id}/text"), "{md}");
+    let out = run(&base, &broken, &["--format", "json"]);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["passed"], false);
+    assert_eq!(json["sections"][0]["findings"][0]["rule"], "operation-removed");
+    // The other direction only adds an operation.
+    assert_eq!(run(&broken, &base, &[]).status.code(), Some(0));
+    let not_json = dir.path().join("x.json");
+    std::fs::write(&not_json, "{").unwrap();
+    assert_eq!(run(&base, &not_json, &[]).status.code(), Some(2));
+    let swagger2 = dir.path().join("s.json");
+    std::fs::write(&swagger2, r#"{"swagger":"2.0","paths":{}}"#).unwrap();
+    assert_eq!(run(&swagger2, &base, &[]).status.code(), Some(2));
+    assert_eq!(run(&base, &dir.path().join("missing.json"), &[]).status.code(), Some(2));
+
+    // The changelog marks the breaking change.
+    let out = Command::new(bin)
+        .args(["changelog", "--from"])
+        .arg(&base)
+        .arg("--to")
+        .arg(&broken)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("**BREAKING** operation-removed"), "{text}");
+}
