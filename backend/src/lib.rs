@@ -616,8 +616,8 @@ pub fn validate_filename(name: &str) -> Result<(), IngestError> {
     if name.trim().is_empty() {
         return Err(IngestError::BadFilename("it is empty"));
     }
-    if name.len() > 255 {
-        return Err(IngestError::BadFilename("it is longer than 255 bytes"));
+    if name.chars().count() > 255 {
+        return Err(IngestError::BadFilename("it is longer than 255 characters"));
     }
     if name.contains(['/', '\\']) {
         return Err(IngestError::BadFilename("it contains a path separator"));
@@ -652,6 +652,9 @@ mod tests {
             assert!(validate_filename(bad).is_err(), "{bad:?}");
         }
         assert!(validate_filename(&"x".repeat(256)).is_err());
+        // The limit is in characters (as the OpenAPI maxLength says), not bytes.
+        assert!(validate_filename(&"é".repeat(255)).is_ok());
+        assert!(validate_filename(&"é".repeat(256)).is_err());
     }
 }
 

@@ -57,7 +57,14 @@ async fn the_gate_passes_on_this_repository() {
         .unwrap();
     assert!(report.passed, "{}", report.markdown());
     let checks: Vec<&str> = report.sections.iter().map(|s| s.check.as_str()).collect();
-    for check in ["spec drift", "breaking changes", "event schemas", "contracts", "deprecations", "lint"] {
+    for check in [
+        "spec drift",
+        "breaking changes",
+        "event schemas",
+        "contracts",
+        "deprecations",
+        "lint",
+    ] {
         assert!(checks.contains(&check), "{check} missing from {checks:?}");
     }
     let json: Value = serde_json::from_str(&report.json()).unwrap();
@@ -84,10 +91,19 @@ fn a_breaking_change_against_the_baseline_fails() {
             serde_json::json!({"type": "integer"});
     });
     let sections = checks::breaking::check(repo.path());
-    let v2 = sections.iter().find(|s| s.subject.starts_with("openapi/v2.json")).unwrap();
+    let v2 = sections
+        .iter()
+        .find(|s| s.subject.starts_with("openapi/v2.json"))
+        .unwrap();
     let fired = failures(v2);
     assert!(!fired.is_empty());
-    assert!(fired.iter().all(|f| f.starts_with("response-property-removed at ") && f.ends_with("/properties/pages")), "{fired:?}");
+    assert!(
+        fired
+            .iter()
+            .all(|f| f.starts_with("response-property-removed at ")
+                && f.ends_with("/properties/pages")),
+        "{fired:?}"
+    );
     // A newer release is the baseline: cut one and the same change passes.
     copy(
         &repo.path().join("openapi/v2.json"),
@@ -100,7 +116,8 @@ fn a_breaking_change_against_the_baseline_fails() {
 #[tokio::test]
 async fn an_incompatible_schema_version_fails_event_schemas() {
     let repo = copy_repo();
-    let v1 = std::fs::read_to_string(repo.path().join("schemas/avro/doc.uploaded/v1.avsc")).unwrap();
+    let v1 =
+        std::fs::read_to_string(repo.path().join("schemas/avro/doc.uploaded/v1.avsc")).unwrap();
     let mut schema: Value = serde_json::from_str(&v1).unwrap();
     schema["fields"]
         .as_array_mut()
@@ -112,20 +129,32 @@ async fn an_incompatible_schema_version_fails_event_schemas() {
     )
     .unwrap();
     let sections = checks::events::check(repo.path(), None).await;
-    assert_eq!(failures(&sections[0]), ["schema-incompatible at doc.uploaded v2"]);
+    assert_eq!(
+        failures(&sections[0]),
+        ["schema-incompatible at doc.uploaded v2"]
+    );
 }
 
 #[tokio::test]
 async fn a_pact_the_provider_breaks_fails_contracts() {
     let repo = copy_repo();
-    edit_json(&repo.path().join("contracts/pacts/legacy-portal-docintel.json"), |p| {
-        p["interactions"][0]["response"]["status"] = serde_json::json!(201);
-    });
+    edit_json(
+        &repo
+            .path()
+            .join("contracts/pacts/legacy-portal-docintel.json"),
+        |p| {
+            p["interactions"][0]["response"]["status"] = serde_json::json!(201);
+        },
+    );
     let section = checks::contracts::check(repo.path()).await;
     let fired = failures(&section);
     assert_eq!(fired.len(), 1, "{fired:?}");
     assert!(fired[0].starts_with("pact-mismatch"));
-    assert!(section.findings[0].message.contains("201"), "{:?}", section.findings[0]);
+    assert!(
+        section.findings[0].message.contains("201"),
+        "{:?}",
+        section.findings[0]
+    );
 }
 
 #[test]
@@ -134,7 +163,8 @@ fn the_deprecation_policy_is_enforced() {
     use time::macros::date;
     let calendar = std::fs::read_to_string(root().join("deprecations.md")).unwrap();
     let spec: Value =
-        serde_json::from_str(&std::fs::read_to_string(root().join("openapi/v1.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(root().join("openapi/v1.json")).unwrap())
+            .unwrap();
     let specs = vec![("openapi/v1.json".to_owned(), spec.clone())];
     assert!(checks::deprecations::static_findings(DEPRECATIONS, &calendar, &specs).is_empty());
 
@@ -146,25 +176,39 @@ fn the_deprecation_policy_is_enforced() {
         .into_iter()
         .map(|f| f.rule)
         .collect();
-    assert!(rules.contains(&"deprecation-notice-too-short".to_owned()), "{rules:?}");
-    assert!(rules.contains(&"deprecation-calendar-mismatch".to_owned()), "{rules:?}");
-    assert!(rules.contains(&"deprecation-sunset-mismatch".to_owned()), "{rules:?}");
+    assert!(
+        rules.contains(&"deprecation-notice-too-short".to_owned()),
+        "{rules:?}"
+    );
+    assert!(
+        rules.contains(&"deprecation-calendar-mismatch".to_owned()),
+        "{rules:?}"
+    );
+    assert!(
+        rules.contains(&"deprecation-sunset-mismatch".to_owned()),
+        "{rules:?}"
+    );
 
-    let rules: Vec<String> = checks::deprecations::static_findings(DEPRECATIONS, "no table", &specs)
-        .into_iter()
-        .map(|f| f.rule)
-        .collect();
+    let rules: Vec<String> =
+        checks::deprecations::static_findings(DEPRECATIONS, "no table", &specs)
+            .into_iter()
+            .map(|f| f.rule)
+            .collect();
     assert_eq!(rules, ["deprecation-not-in-calendar"]);
 
     // A deprecated operation nobody scheduled.
     let mut v2: Value =
-        serde_json::from_str(&std::fs::read_to_string(root().join("openapi/v2.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(root().join("openapi/v2.json")).unwrap())
+            .unwrap();
     v2["paths"]["/v2/documents"]["get"]["deprecated"] = serde_json::json!(true);
-    let rules: Vec<String> =
-        checks::deprecations::static_findings(DEPRECATIONS, &calendar, &[("openapi/v2.json".into(), v2)])
-            .into_iter()
-            .map(|f| f.rule)
-            .collect();
+    let rules: Vec<String> = checks::deprecations::static_findings(
+        DEPRECATIONS,
+        &calendar,
+        &[("openapi/v2.json".into(), v2)],
+    )
+    .into_iter()
+    .map(|f| f.rule)
+    .collect();
     assert_eq!(rules, ["deprecated-without-calendar"]);
 }
 
@@ -174,25 +218,43 @@ fn diff_exits_0_1_2() {
     let dir = tempfile::tempdir().unwrap();
     let base = root().join("openapi/v2.json");
     let broken = dir.path().join("broken.json");
-    edit_json(&{
-        copy(&base, &broken);
-        broken.clone()
-    }, |d| {
-        d["paths"].as_object_mut().unwrap().remove("/v2/documents/{id}/text");
-    });
+    edit_json(
+        &{
+            copy(&base, &broken);
+            broken.clone()
+        },
+        |d| {
+            d["paths"]
+                .as_object_mut()
+                .unwrap()
+                .remove("/v2/documents/{id}/text");
+        },
+    );
     let run = |a: &Path, b: &Path, extra: &[&str]| {
-        Command::new(bin).arg("diff").arg(a).arg(b).args(extra).output().unwrap()
+        Command::new(bin)
+            .arg("diff")
+            .arg(a)
+            .arg(b)
+            .args(extra)
+            .output()
+            .unwrap()
     };
     let same = run(&base, &base, &[]);
     assert_eq!(same.status.code(), Some(0));
     let out = run(&base, &broken, &[]);
     assert_eq!(out.status.code(), Some(1));
     let md = String::from_utf8_lossy(&out.stdout);
-    assert!(md.contains("operation-removed") && md.contains("/v2/documents/{id}/text"), "{md}");
+    assert!(
+        md.contains("operation-removed") && md.contains("/v2/documents/{id}/text"),
+        "{md}"
+    );
     let out = run(&base, &broken, &["--format", "json"]);
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["passed"], false);
-    assert_eq!(json["sections"][0]["findings"][0]["rule"], "operation-removed");
+    assert_eq!(
+        json["sections"][0]["findings"][0]["rule"],
+        "operation-removed"
+    );
     // The other direction only adds an operation.
     assert_eq!(run(&broken, &base, &[]).status.code(), Some(0));
     let not_json = dir.path().join("x.json");
@@ -201,7 +263,12 @@ fn diff_exits_0_1_2() {
     let swagger2 = dir.path().join("s.json");
     std::fs::write(&swagger2, r#"{"swagger":"2.0","paths":{}}"#).unwrap();
     assert_eq!(run(&swagger2, &base, &[]).status.code(), Some(2));
-    assert_eq!(run(&base, &dir.path().join("missing.json"), &[]).status.code(), Some(2));
+    assert_eq!(
+        run(&base, &dir.path().join("missing.json"), &[])
+            .status
+            .code(),
+        Some(2)
+    );
 
     // The changelog marks the breaking change.
     let out = Command::new(bin)

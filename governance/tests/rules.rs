@@ -118,7 +118,10 @@ fn cases() -> Vec<(&'static str, Edit, Edit)> {
         (
             "response-property-removed",
             |d| {
-                thing(d)["properties"].as_object_mut().unwrap().remove("note");
+                thing(d)["properties"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("note");
             },
             // Adding a response property is safe.
             |d| thing(d)["properties"]["extra"] = json!({"type": "string"}),
@@ -161,7 +164,10 @@ fn cases() -> Vec<(&'static str, Edit, Edit)> {
             "request-property-type-changed",
             |d| new_thing(d)["properties"]["size"] = json!({"type": "string"}),
             // Widening a request type is safe.
-            |d| new_thing(d)["properties"]["size"] = json!({"type": ["integer", "string"], "maximum": 1000}),
+            |d| {
+                new_thing(d)["properties"]["size"] =
+                    json!({"type": ["integer", "string"], "maximum": 1000})
+            },
         ),
         (
             "request-enum-narrowed",
@@ -187,12 +193,17 @@ fn cases() -> Vec<(&'static str, Edit, Edit)> {
         (
             "success-status-removed",
             |d| {
-                let r = d["paths"]["/things"]["post"]["responses"].as_object_mut().unwrap();
+                let r = d["paths"]["/things"]["post"]["responses"]
+                    .as_object_mut()
+                    .unwrap();
                 let v = r.remove("201").unwrap();
                 r.insert("200".into(), v);
             },
             // Adding an error status is safe.
-            |d| d["paths"]["/things"]["post"]["responses"]["409"] = json!({"description": "conflict"}),
+            |d| {
+                d["paths"]["/things"]["post"]["responses"]["409"] =
+                    json!({"description": "conflict"})
+            },
         ),
         (
             "response-media-type-removed",
@@ -203,7 +214,10 @@ fn cases() -> Vec<(&'static str, Edit, Edit)> {
                     .remove("application/xml");
             },
             // Adding one is safe.
-            |d| get_op(d)["responses"]["200"]["content"]["text/csv"] = json!({"schema": {"type": "string"}}),
+            |d| {
+                get_op(d)["responses"]["200"]["content"]["text/csv"] =
+                    json!({"schema": {"type": "string"}})
+            },
         ),
         (
             "security-changed",
@@ -228,7 +242,10 @@ fn every_rule_fires_on_its_fixture_and_stays_quiet_on_its_safe_twin() {
     assert!(breaking_rules(&base, &base).is_empty());
     let cases = cases();
     for (rule, _) in RULES {
-        assert!(cases.iter().any(|(r, _, _)| r == rule), "no fixture for {rule}");
+        assert!(
+            cases.iter().any(|(r, _, _)| r == rule),
+            "no fixture for {rule}"
+        );
     }
     for (rule, breaking, safe) in cases {
         let fired = breaking_rules(&base, &doc(breaking));
@@ -246,7 +263,10 @@ fn every_rule_fires_on_its_fixture_and_stays_quiet_on_its_safe_twin() {
 fn findings_point_at_the_change() {
     let base = doc(|_| {});
     let rev = doc(|d| {
-        thing(d)["properties"].as_object_mut().unwrap().remove("note");
+        thing(d)["properties"]
+            .as_object_mut()
+            .unwrap()
+            .remove("note");
     });
     let f = &diff(&base, &rev, TODAY)[0];
     assert_eq!(
@@ -292,8 +312,15 @@ fn the_nullable_forms_of_openapi_3_1_and_3_0_are_one_thing() {
     // In requests: accepting null no more is breaking; starting to is not.
     let rev = doc(|d| new_thing(d)["properties"]["comment"] = json!({"type": "string"}));
     assert_eq!(breaking_rules(&base, &rev).len(), 1);
-    let rev = doc(|d| new_thing(d)["properties"]["kind"] = json!({"type": ["string", "null"], "enum": ["a", "b", null]}));
-    assert!(breaking_rules(&base, &rev).is_empty(), "{:?}", breaking_rules(&base, &rev));
+    let rev = doc(|d| {
+        new_thing(d)["properties"]["kind"] =
+            json!({"type": ["string", "null"], "enum": ["a", "b", null]})
+    });
+    assert!(
+        breaking_rules(&base, &rev).is_empty(),
+        "{:?}",
+        breaking_rules(&base, &rev)
+    );
     // In responses: a oneOf-with-null wrapping a $ref is the referenced type, nullable.
     let rev = doc(|d| {
         get_op(d)["responses"]["200"]["content"]["application/json"]["schema"] =
@@ -301,7 +328,9 @@ fn the_nullable_forms_of_openapi_3_1_and_3_0_are_one_thing() {
     });
     assert_eq!(
         breaking_rules(&base, &rev),
-        ["response-property-made-nullable at /paths/~1things~1{id}/get/responses/200/content/application~1json/schema"]
+        [
+            "response-property-made-nullable at /paths/~1things~1{id}/get/responses/200/content/application~1json/schema"
+        ]
     );
 }
 
@@ -316,7 +345,10 @@ fn descriptions_examples_and_deprecation_are_not_breaking() {
         d["info"]["description"] = json!("changed");
     });
     assert!(breaking_rules(&base, &rev).is_empty());
-    let infos: Vec<_> = diff(&base, &rev, TODAY).into_iter().map(|f| f.rule).collect();
+    let infos: Vec<_> = diff(&base, &rev, TODAY)
+        .into_iter()
+        .map(|f| f.rule)
+        .collect();
     assert_eq!(infos, ["operation-deprecated"]);
 }
 
@@ -341,9 +373,17 @@ fn recursive_schemas_terminate() {
     let base = doc(tree);
     let rev = doc(|d| {
         tree(d);
-        thing(d)["properties"].as_object_mut().unwrap().remove("note");
+        thing(d)["properties"]
+            .as_object_mut()
+            .unwrap()
+            .remove("note");
     });
     let fired = breaking_rules(&base, &rev);
-    assert!(fired.iter().all(|f| f.starts_with("response-property-removed")), "{fired:?}");
+    assert!(
+        fired
+            .iter()
+            .all(|f| f.starts_with("response-property-removed")),
+        "{fired:?}"
+    );
     assert!(!fired.is_empty());
 }

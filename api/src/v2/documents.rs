@@ -39,8 +39,14 @@ fn location(id: uuid::Uuid) -> String {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct UploadParams {
-    /// The document's file name, for display (no path separators or control characters).
-    #[param(example = "invoice-2026-11.pdf")]
+    /// The document's file name, for display: 1 to 255 characters, not only spaces, no
+    /// path separators or control characters, not `.` or `..`.
+    #[param(
+        example = "invoice-2026-11.pdf",
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^(?!\.\.?$)[^/\\\x00-\x1f\x7f-\x9f]*[^/\\\x00-\x1f\x7f-\x9f\s][^/\\\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub filename: String,
 }
 
@@ -68,7 +74,8 @@ fn declared_type(headers: &HeaderMap) -> Option<ContentType> {
             description = "Makes retries safe: a retry with the same key and the same request \
                            gets the first response again (marked `Idempotent-Replayed: true`) \
                            instead of creating a second document; the same key with another \
-                           request is refused with 422. Keys are kept 24 hours."),
+                           request is refused with 422. Keys are kept 24 hours.",
+            min_length = 1, max_length = 255, pattern = "^[!-~]+$"),
     ),
     request_body(
         description = "The file's bytes.",

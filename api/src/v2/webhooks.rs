@@ -62,11 +62,13 @@ impl WebhookEventType {
 #[serde(deny_unknown_fields)]
 pub struct WebhookCreate {
     /// Where deliveries are POSTed: an `https` (or `http`) URL of a public host.
-    #[schema(example = "https://example.com/hooks/docintel")]
+    #[schema(example = "https://example.com/hooks/docintel", max_length = 2048)]
     pub url: String,
     /// The events to deliver (at least one).
+    #[schema(min_items = 1)]
     pub event_types: Vec<WebhookEventType>,
     /// A note for you (at most 500 characters).
+    #[schema(max_length = 500)]
     pub description: Option<String>,
 }
 
