@@ -281,3 +281,39 @@ fn diff_exits_0_1_2() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("**BREAKING** operation-removed"), "{text}");
 }
+
+#[tokio::test]
+async fn event_schemas_are_checked_against_a_live_registry() {
+    let server = docintel_governance::server::Server::start().await.unwrap();
+    let registry = server.url("/registry");
+    let sections = checks::events::check(&root(), Some(&registry)).await;
+    assert_eq!(sections.len(), 2);
+    assert!(sections[1].passed, "{:?}", sections[1]);
+
+    // Someone replaces doc.failed-value with an unrelated schema under NONE, then BACKWARD.
+    let admin = server.backend.create_admin_key("ops").await.unwrap();
+    let client = reqwest::Client::new();
+    let ct = "application/vnd.schemaregistry.v1+json";
+    let call = |method: reqwest::Method, path: &str, body: Value| {
+        client
+            .request(method, format!("{registry}{path}"))
+            .bearer_auth(&admin)
+            .header("content-type", ct)
+            .body(body.to_string())
+            .send()
+    };
+    call(reqwest::Method::DELETE, "/subjects/doc.failed-value", Value::Null).await.unwrap();
+    call(reqwest::Method::PUT, "/config/doc.failed-value", serde_json::json!({"compatibility": "NONE"}))
+        .await
+        .unwrap();
+    let foreign = r#"{"type":"record","name":"X","fields":[{"name":"n","type":"int"}]}"#;
+    let r = call(reqwest::Method::POST, "/subjects/doc.failed-value/versions", serde_json::json!({"schema": foreign}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    call(reqwest::Method::PUT, "/config/doc.failed-value", serde_json::json!({"compatibility": "BACKWARD"}))
+        .await
+        .unwrap();
+    let sections = checks::events::check(&root(), Some(&registry)).await;
+    assert_eq!(failures(&sections[1]), ["registry-incompatible at doc.failed-value v1"]);
+}
