@@ -302,18 +302,39 @@ async fn event_schemas_are_checked_against_a_live_registry() {
             .body(body.to_string())
             .send()
     };
-    call(reqwest::Method::DELETE, "/subjects/doc.failed-value", Value::Null).await.unwrap();
-    call(reqwest::Method::PUT, "/config/doc.failed-value", serde_json::json!({"compatibility": "NONE"}))
-        .await
-        .unwrap();
+    call(
+        reqwest::Method::DELETE,
+        "/subjects/doc.failed-value",
+        Value::Null,
+    )
+    .await
+    .unwrap();
+    call(
+        reqwest::Method::PUT,
+        "/config/doc.failed-value",
+        serde_json::json!({"compatibility": "NONE"}),
+    )
+    .await
+    .unwrap();
     let foreign = r#"{"type":"record","name":"X","fields":[{"name":"n","type":"int"}]}"#;
-    let r = call(reqwest::Method::POST, "/subjects/doc.failed-value/versions", serde_json::json!({"schema": foreign}))
-        .await
-        .unwrap();
+    let r = call(
+        reqwest::Method::POST,
+        "/subjects/doc.failed-value/versions",
+        serde_json::json!({"schema": foreign}),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), 200);
-    call(reqwest::Method::PUT, "/config/doc.failed-value", serde_json::json!({"compatibility": "BACKWARD"}))
-        .await
-        .unwrap();
+    call(
+        reqwest::Method::PUT,
+        "/config/doc.failed-value",
+        serde_json::json!({"compatibility": "BACKWARD"}),
+    )
+    .await
+    .unwrap();
     let sections = checks::events::check(&root(), Some(&registry)).await;
-    assert_eq!(failures(&sections[1]), ["registry-incompatible at doc.failed-value v1"]);
+    assert_eq!(
+        failures(&sections[1]),
+        ["registry-incompatible at doc.failed-value v1"]
+    );
 }
