@@ -87,6 +87,7 @@ async fn a_tenant_can_have_its_own_limit() {
     let vip = backend.create_key("vip").await.unwrap();
     let plain = backend.create_key("plain").await.unwrap();
     let state = docintel_api::AppState::new(backend.clone()).await.unwrap();
+    let state_handle = state.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, docintel_api::app(state)).await });
@@ -106,6 +107,19 @@ async fn a_tenant_can_have_its_own_limit() {
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()["ratelimit-policy"], "\"default\";q=1000;w=10");
     }
+
+    // Changed while running (as `docintel tenants limit` does): applied at the next reload.
+    backend.set_rate_limit("vip", Some((50, 10))).await.unwrap();
+    backend
+        .set_rate_limit("plain", Some((1, 60)))
+        .await
+        .unwrap();
+    state_handle.reload_rate_limits().await.unwrap();
+    let r = get(&vip).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["ratelimit-policy"], "\"default\";q=50;w=10");
+    assert_eq!(get(&plain).await.unwrap().status(), 200);
+    assert_eq!(get(&plain).await.unwrap().status(), 429);
 }
 
 #[tokio::test]

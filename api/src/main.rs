@@ -260,7 +260,7 @@ enum SchemasCommand {
 #[derive(Subcommand)]
 enum TenantsCommand {
     /// Give a tenant its own request limit (QUOTA/WINDOW_SECONDS, or `off`), or with
-    /// `--default` go back to the server's. Takes effect at the next start.
+    /// `--default` go back to the server's. A running server applies it within 30 s.
     Limit {
         #[arg(long)]
         tenant: String,
@@ -395,6 +395,7 @@ async fn serve(
     let address = listener.local_addr()?;
     let _relay = docintel_api::events::start_relay(&state, &events, address)?;
     let _notifier = docintel_api::notify::start(state.clone());
+    state.spawn_rate_limit_reloader(std::time::Duration::from_secs(30));
     info!(%address, data_dir = %data_dir.display(), kafka = !events.kafka_brokers.is_empty(), "docintel listening");
     axum::serve(listener, app(state))
         .with_graceful_shutdown(async {

@@ -129,6 +129,13 @@ impl Limits {
         self.default = limit;
     }
 
+    /// Replaces the tenants' own limits (their keys' buckets restart with the new size).
+    pub fn set_tenants(&self, per_tenant: impl IntoIterator<Item = (TenantId, Limit)>) {
+        if let Ok(mut map) = self.per_tenant.write() {
+            *map = per_tenant.into_iter().collect();
+        }
+    }
+
     /// Spends one request of the key (`key_hash`) of `tenant`.
     pub fn check(&self, tenant: TenantId, key_hash: &str) -> Verdict {
         let limit = self

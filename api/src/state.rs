@@ -33,19 +33,7 @@ impl AppState {
     /// Builds the state; the page-token signing key is persisted so tokens survive restarts.
     pub async fn new(backend: Backend) -> docintel_backend::Result<Self> {
         let secret = backend.secret("page_tokens").await?;
-        let per_tenant = backend
-            .rate_limits()
-            .await?
-            .into_iter()
-            .map(|(t, quota, window)| {
-                (
-                    t,
-                    crate::ratelimit::Limit {
-                        quota,
-                        window: std::time::Duration::from_secs(window.into()),
-                    },
-                )
-            });
+        let per_tenant = tenant_limits(&backend).await?;
         Ok(Self(Arc::new(Shared {
             page_tokens: PageTokens::new(&secret),
             keys: KeyCache::default(),
@@ -68,6 +56,26 @@ impl AppState {
     /// Serves the embedded registry under `path`, or (`None`) not at all.
     pub fn with_registry_path(self, path: Option<String>) -> Self {
         self.modify(|s| s.registry_path = path)
+    }
+
+    /// Reads the tenants' own request limits again (`docintel tenants limit` writes them).
+    pub async fn reload_rate_limits(&self) -> docintel_backend::Result<()> {
+        self.limits.set_tenants(tenant_limits(&self.backend).await?);
+        Ok(())
+    }
+
+    /// Reloads the tenants' limits every `every` while the state lives.
+    pub fn spawn_rate_limit_reloader(&self, every: std::time::Duration) {
+        let weak = Arc::downgrade(&self.0);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let Some(shared) = weak.upgrade() else { return };
+                if let Err(e) = AppState(shared).reload_rate_limits().await {
+                    tracing::warn!(error = %e, "could not reload the tenants' rate limits");
+                }
+            }
+        });
     }
 
     /// Sets the request limit of tenants without their own.
@@ -105,4 +113,23 @@ impl std::ops::Deref for AppState {
     fn deref(&self) -> &Shared {
         &self.0
     }
+}
+
+async fn tenant_limits(
+    backend: &Backend,
+) -> docintel_backend::Result<Vec<(docintel_backend::model::TenantId, crate::ratelimit::Limit)>> {
+    Ok(backend
+        .rate_limits()
+        .await?
+        .into_iter()
+        .map(|(t, quota, window)| {
+            (
+                t,
+                crate::ratelimit::Limit {
+                    quota,
+                    window: std::time::Duration::from_secs(window.into()),
+                },
+            )
+        })
+        .collect())
 }
