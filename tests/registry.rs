@@ -70,13 +70,11 @@ impl Registry<'_> {
         .unwrap()
     }
     async fn versions(&self, subject: &str) -> Value {
-        self.get(&format!("/subjects/{subject}/versions"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        self.read(&format!("/subjects/{subject}/versions")).await
+    }
+    /// A GET's JSON body, whatever the status.
+    async fn read(&self, path: &str) -> Value {
+        self.get(path).send().await.unwrap().json().await.unwrap()
     }
 }
 
@@ -93,14 +91,7 @@ async fn assert_error(r: reqwest::Response, status: StatusCode, code: u32) -> St
 async fn docintel_registers_its_own_subjects_with_their_declared_levels() {
     let s = TestServer::start().await;
     let reg = Registry { server: &s };
-    let subjects: Value = reg
-        .get("/subjects")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let subjects: Value = reg.read("/subjects").await;
     assert_eq!(
         subjects,
         json!([
@@ -111,33 +102,14 @@ async fn docintel_registers_its_own_subjects_with_their_declared_levels() {
             "doc.uploaded-value"
         ])
     );
-    let level: Value = reg
-        .get("/config/doc.classified-value")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let level: Value = reg.read("/config/doc.classified-value").await;
     assert_eq!(level["compatibilityLevel"], "FULL_TRANSITIVE");
-    let level: Value = reg
-        .get("/config/doc.uploaded-value")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let level: Value = reg.read("/config/doc.uploaded-value").await;
     assert_eq!(level["compatibilityLevel"], "BACKWARD_TRANSITIVE");
     // The classified subject holds this build's schema: v2 of the repository's files.
     let latest: Value = reg
-        .get("/subjects/doc.classified-value/versions/latest")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .read("/subjects/doc.classified-value/versions/latest")
+        .await;
     assert!(latest["schema"].as_str().unwrap().contains("model_version"));
 }
 
@@ -187,46 +159,20 @@ async fn register_look_up_read_and_evolve_a_subject() {
     assert_eq!(found["id"], id1);
     assert_eq!(found["subject"], "things-value");
 
-    let latest: Value = reg
-        .get("/subjects/things-value/versions/latest")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let latest: Value = reg.read("/subjects/things-value/versions/latest").await;
     assert_eq!(
         (latest["version"].as_i64(), latest["id"].as_i64()),
         (Some(2), Some(id2))
     );
-    let raw: Value = reg
-        .get("/subjects/things-value/versions/1/schema")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let raw: Value = reg.read("/subjects/things-value/versions/1/schema").await;
     assert_eq!(raw["name"], "Thing");
 
     // By global id, with and without a subject that uses it.
     let by_id: Value = reg
-        .get(&format!("/schemas/ids/{id2}?subject=things-value"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .read(&format!("/schemas/ids/{id2}?subject=things-value"))
+        .await;
     assert!(by_id["schema"].as_str().unwrap().contains("\"n\""));
-    let raw: Value = reg
-        .get(&format!("/schemas/ids/{id1}/schema"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let raw: Value = reg.read(&format!("/schemas/ids/{id1}/schema")).await;
     assert_eq!(raw["fields"].as_array().unwrap().len(), 1);
     let r = reg
         .get(&format!("/schemas/ids/{id1}?subject=doc.uploaded-value"))
@@ -337,14 +283,7 @@ async fn transitive_levels_check_every_earlier_version() {
 async fn bad_input_gets_the_documented_error_and_stores_nothing() {
     let s = TestServer::start().await;
     let reg = Registry { server: &s };
-    let before: Value = reg
-        .get("/subjects")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let before: Value = reg.read("/subjects").await;
 
     // Invalid Avro (JSON, but not a schema), and not JSON at all.
     for bad in [
@@ -403,14 +342,7 @@ async fn bad_input_gets_the_documented_error_and_stores_nothing() {
         .unwrap();
     assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, 422).await;
 
-    let after: Value = reg
-        .get("/subjects")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let after: Value = reg.read("/subjects").await;
     assert_eq!(before, after, "nothing was stored");
 
     // Unknown subject, version and id; malformed version; bad level.
@@ -457,13 +389,8 @@ async fn bad_input_gets_the_documented_error_and_stores_nothing() {
     let r = reg.get("/config/doc-with-no-level").send().await.unwrap();
     assert_error(r, StatusCode::NOT_FOUND, 40408).await;
     let global: Value = reg
-        .get("/config/doc-with-no-level?defaultToGlobal=true")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .read("/config/doc-with-no-level?defaultToGlobal=true")
+        .await;
     assert_eq!(global["compatibilityLevel"], "BACKWARD");
     let r = reg.get("/no/such/endpoint").send().await.unwrap();
     assert_error(r, StatusCode::NOT_FOUND, 404).await;
@@ -555,23 +482,9 @@ async fn soft_and_permanent_deletes() {
     let r = delete("/subjects/gone-value").await.unwrap();
     assert_eq!(r.json::<Value>().await.unwrap(), json!([1]));
     assert_eq!(reg.versions("gone-value").await["error_code"], 40401);
-    let listed: Value = reg
-        .get("/subjects")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = reg.read("/subjects").await;
     assert!(!listed.as_array().unwrap().contains(&json!("gone-value")));
-    let listed: Value = reg
-        .get("/subjects?deleted=true")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = reg.read("/subjects?deleted=true").await;
     assert!(listed.as_array().unwrap().contains(&json!("gone-value")));
     // A soft-deleted schema is still readable by id (old events still decode).
     let r = reg
@@ -584,14 +497,7 @@ async fn soft_and_permanent_deletes() {
     assert_error(r, StatusCode::NOT_FOUND, 40404).await;
     let r = delete("/subjects/gone-value?permanent=true").await.unwrap();
     assert_eq!(r.json::<Value>().await.unwrap(), json!([1, 2]));
-    let listed: Value = reg
-        .get("/subjects?deleted=true")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = reg.read("/subjects?deleted=true").await;
     assert!(!listed.as_array().unwrap().contains(&json!("gone-value")));
 }
 
@@ -609,14 +515,7 @@ async fn schema_registry_converter_encodes_and_decodes_through_it() {
         )
         .await
         .expect("encode through the embedded registry");
-    let latest: Value = reg
-        .get("/subjects/greetings-value/versions/latest")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let latest: Value = reg.read("/subjects/greetings-value/versions/latest").await;
     assert_eq!(bytes[0], 0, "magic byte");
     assert_eq!(
         i64::from(u32::from_be_bytes(bytes[1..5].try_into().unwrap())),

@@ -50,10 +50,13 @@ pub fn system_clock() -> Clock {
 
 impl Deprecation {
     pub fn for_path(path: &str) -> Option<&'static Deprecation> {
-        DEPRECATIONS.iter().find(|d| {
-            path.strip_prefix(d.prefix)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-        })
+        DEPRECATIONS.iter().find(|d| d.covers(path))
+    }
+
+    /// Whether `path` is one of this deprecation's routes.
+    pub fn covers(&self, path: &str) -> bool {
+        path.strip_prefix(self.prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     }
 
     /// `Deprecation` header value: an RFC 9745 structured-field date, `@<unix seconds>`.

@@ -2,6 +2,7 @@
 //! Swagger UI, and the `docintel` binary's building blocks.
 
 pub mod auth;
+pub mod background;
 pub mod context;
 pub mod deprecation;
 pub mod error;

@@ -388,13 +388,11 @@ async fn serve(
         .await
         .context("registering the event schemas; docintel will not start")?;
     info!(subjects = registered.len(), "event schemas registered");
-    let _workers = backend.start_workers().await?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
     let address = listener.local_addr()?;
-    let _relay = docintel_api::events::start_relay(&state, &events, address)?;
-    let _notifier = docintel_api::notify::start(state.clone());
+    let _background = docintel_api::background::start(&state, &events, address).await?;
     state.spawn_rate_limit_reloader(std::time::Duration::from_secs(30));
     info!(%address, data_dir = %data_dir.display(), kafka = !events.kafka_brokers.is_empty(), "docintel listening");
     axum::serve(listener, app(state))

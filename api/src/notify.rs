@@ -4,7 +4,6 @@
 //! with exponential backoff and jitter until the retry window closes, and an endpoint
 //! that keeps failing is disabled.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use docintel_backend::webhooks::{self, DueDelivery, Outcome};
@@ -30,22 +29,12 @@ impl Drop for Notifier {
 }
 
 pub fn start(state: AppState) -> Notifier {
-    state
-        .notifier_alive
-        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let alive = docintel_backend::Alive::new(&state.notifier_alive);
     let task = tokio::spawn(async move {
-        let _alive = AliveGuard(state.notifier_alive.clone());
+        let _alive = alive;
         run(state).await
     });
     Notifier { task }
-}
-
-struct AliveGuard(Arc<std::sync::atomic::AtomicUsize>);
-
-impl Drop for AliveGuard {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-    }
 }
 
 async fn run(state: AppState) {

@@ -111,10 +111,15 @@ impl IntoResponse for Failure {
 }
 
 fn reply(status: StatusCode, body: Value) -> Response {
+    text(status, body.to_string())
+}
+
+/// A body already serialized (a stored schema is JSON text) in the registry's type.
+fn text(status: StatusCode, body: String) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE))],
-        body.to_string(),
+        body,
     )
         .into_response()
 }
@@ -275,32 +280,31 @@ fn registered_json(r: &docintel_backend::registry::Registered) -> Value {
     json!({ "subject": r.subject, "version": r.version, "id": r.id, "schema": r.schema })
 }
 
+/// The version a `/subjects/{s}/versions/{v}…` path names.
+async fn find_version(
+    state: &AppState,
+    (subject, version): (String, String),
+) -> Result<docintel_backend::registry::Registered, Failure> {
+    let version = version_ref(&version)?;
+    Ok(state.backend.registry().version(&subject, version).await?)
+}
+
 async fn version(
     State(state): State<AppState>,
-    Path((subject, version)): Path<(String, String)>,
+    Path(path): Path<(String, String)>,
 ) -> Result<Response, Failure> {
-    let version = version_ref(&version)?;
-    let r = state.backend.registry().version(&subject, version).await?;
-    ok(registered_json(&r))
+    ok(registered_json(&find_version(&state, path).await?))
 }
 
+/// The schema alone, as the bare JSON document.
 async fn version_schema(
     State(state): State<AppState>,
-    Path((subject, version)): Path<(String, String)>,
+    Path(path): Path<(String, String)>,
 ) -> Result<Response, Failure> {
-    let version = version_ref(&version)?;
-    let r = state.backend.registry().version(&subject, version).await?;
-    Ok(raw(r.schema))
-}
-
-/// A stored schema as the bare JSON document (the `/schema` endpoints).
-fn raw(schema: String) -> Response {
-    (
+    Ok(text(
         StatusCode::OK,
-        [(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE))],
-        schema,
-    )
-        .into_response()
+        find_version(&state, path).await?.schema,
+    ))
 }
 
 fn schema_id(id: &str) -> Result<i64, Failure> {
@@ -310,32 +314,35 @@ fn schema_id(id: &str) -> Result<i64, Failure> {
         .ok_or_else(|| RegistryError::SchemaNotFound.into())
 }
 
+/// The schema a `/schemas/ids/{id}…` path names (only if `?subject=` uses it).
+async fn find_schema(
+    state: &AppState,
+    id: &str,
+    q: Result<Query<Flags>, QueryRejection>,
+) -> Result<String, Failure> {
+    let subject = flags(q).subject.filter(|s| !s.is_empty());
+    Ok(state
+        .backend
+        .registry()
+        .schema_by_id(schema_id(id)?, subject.as_deref())
+        .await?)
+}
+
 async fn schema_by_id(
     State(state): State<AppState>,
     Path(id): Path<String>,
     q: Result<Query<Flags>, QueryRejection>,
 ) -> Result<Response, Failure> {
-    let subject = flags(q).subject.filter(|s| !s.is_empty());
-    let schema = state
-        .backend
-        .registry()
-        .schema_by_id(schema_id(&id)?, subject.as_deref())
-        .await?;
-    ok(json!({ "schema": schema }))
+    ok(json!({ "schema": find_schema(&state, &id, q).await? }))
 }
 
+/// The schema alone, as the bare JSON document.
 async fn raw_schema_by_id(
     State(state): State<AppState>,
     Path(id): Path<String>,
     q: Result<Query<Flags>, QueryRejection>,
 ) -> Result<Response, Failure> {
-    let subject = flags(q).subject.filter(|s| !s.is_empty());
-    let schema = state
-        .backend
-        .registry()
-        .schema_by_id(schema_id(&id)?, subject.as_deref())
-        .await?;
-    Ok(raw(schema))
+    Ok(text(StatusCode::OK, find_schema(&state, &id, q).await?))
 }
 
 async fn register(

@@ -86,10 +86,10 @@ struct Inner {
 }
 
 /// Counts a running background task while it lives (a panic unwinds and drops it too).
-pub(crate) struct Alive(Arc<std::sync::atomic::AtomicUsize>);
+pub struct Alive(Arc<std::sync::atomic::AtomicUsize>);
 
 impl Alive {
-    pub(crate) fn new(counter: &Arc<std::sync::atomic::AtomicUsize>) -> Self {
+    pub fn new(counter: &Arc<std::sync::atomic::AtomicUsize>) -> Self {
         counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Self(counter.clone())
     }
@@ -209,11 +209,16 @@ impl Backend {
         self.create_key_with(tenant, true).await
     }
 
+    /// The tenant called `name`, created if it does not exist yet.
+    async fn tenant_named(&self, name: &str) -> Result<Tenant> {
+        match self.0.store.tenant_by_name(name).await? {
+            Some(t) => Ok(t),
+            None => self.0.store.create_tenant(name).await,
+        }
+    }
+
     async fn create_key_with(&self, tenant: &str, admin: bool) -> Result<String> {
-        let tenant = match self.0.store.tenant_by_name(tenant).await? {
-            Some(t) => t,
-            None => self.0.store.create_tenant(tenant).await?,
-        };
+        let tenant = self.tenant_named(tenant).await?;
         let key = keys::generate();
         self.0
             .store
@@ -439,10 +444,7 @@ impl Backend {
 
     /// Sets (or with `None` removes) a tenant's own limit; creates the tenant if new.
     pub async fn set_rate_limit(&self, tenant: &str, limit: Option<(u32, u32)>) -> Result<()> {
-        let tenant = match self.0.store.tenant_by_name(tenant).await? {
-            Some(t) => t,
-            None => self.0.store.create_tenant(tenant).await?,
-        };
+        let tenant = self.tenant_named(tenant).await?;
         self.0.store.set_rate_limit(tenant.id, limit).await
     }
 

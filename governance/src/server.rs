@@ -6,16 +6,14 @@ use std::time::Duration;
 
 use docintel_api::events::EventsConfig;
 use docintel_api::{AppState, app};
-use docintel_backend::{Backend, Config, RelayHandle, WorkerConfig, WorkerPool};
+use docintel_backend::{Backend, Config, WorkerConfig};
 
 pub struct Server {
     pub base: String,
     pub addr: SocketAddr,
     pub backend: Backend,
     _dir: tempfile::TempDir,
-    _workers: WorkerPool,
-    _relay: RelayHandle,
-    _notifier: docintel_api::notify::Notifier,
+    _background: docintel_api::background::Background,
 }
 
 impl Server {
@@ -36,20 +34,16 @@ impl Server {
                 window: Duration::from_secs(1),
             });
         docintel_api::events::register_schemas(&state, &events).await?;
-        let workers = backend.start_workers().await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let relay = docintel_api::events::start_relay(&state, &events, addr)?;
-        let notifier = docintel_api::notify::start(state.clone());
+        let background = docintel_api::background::start(&state, &events, addr).await?;
         tokio::spawn(async move { axum::serve(listener, app(state)).await });
         Ok(Self {
             base: format!("http://{addr}"),
             addr,
             backend,
             _dir: dir,
-            _workers: workers,
-            _relay: relay,
-            _notifier: notifier,
+            _background: background,
         })
     }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use docintel_api::events::EventsConfig;
 use docintel_api::{AppState, app};
-use docintel_backend::{Backend, Config, RelayHandle, WorkerConfig, WorkerPool};
+use docintel_backend::{Backend, Config, WorkerConfig};
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 
@@ -24,9 +24,7 @@ pub struct TestServer {
     pub dir: tempfile::TempDir,
     /// A key of the same tenant that may also write to the schema registry.
     pub admin_key: String,
-    _workers: WorkerPool,
-    _relay: RelayHandle,
-    _notifier: docintel_api::notify::Notifier,
+    _background: docintel_api::background::Background,
 }
 
 impl TestServer {
@@ -77,13 +75,13 @@ impl TestServer {
         docintel_api::events::register_schemas(&state, &events)
             .await
             .expect("register the event schemas");
-        let workers = backend.start_workers().await.expect("workers");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let relay = docintel_api::events::start_relay(&state, &events, addr).expect("relay");
-        let notifier = docintel_api::notify::start(state.clone());
+        let background = docintel_api::background::start(&state, &events, addr)
+            .await
+            .expect("background work");
         tokio::spawn(async move { axum::serve(listener, app(state)).await });
         Self {
             base: format!("http://{addr}"),
@@ -92,9 +90,7 @@ impl TestServer {
             backend,
             dir,
             admin_key,
-            _workers: workers,
-            _relay: relay,
-            _notifier: notifier,
+            _background: background,
         }
     }
 

@@ -224,6 +224,18 @@ fn not_found(id: Uuid) -> ApiError {
     ApiError::NotFound(format!("no webhook with id {id}"))
 }
 
+/// A subscription of `tenant`, as the API shows it.
+async fn view(
+    state: &AppState,
+    tenant: docintel_backend::model::TenantId,
+    id: Uuid,
+) -> Result<axum::Json<WebhookView>, ApiError> {
+    match state.backend.webhook(tenant, id).await? {
+        Some(w) => Ok(axum::Json(w.into())),
+        None => Err(not_found(id)),
+    }
+}
+
 /// Subscribe to events
 ///
 /// Creates a subscription and its signing secret, which is shown only in this answer.
@@ -318,10 +330,7 @@ async fn get_webhook(
     Auth(tenant): Auth,
     IdPath(id): IdPath,
 ) -> Result<axum::Json<WebhookView>, ApiError> {
-    match state.backend.webhook(tenant.id, id).await? {
-        Some(w) => Ok(axum::Json(w.into())),
-        None => Err(not_found(id)),
-    }
+    view(&state, tenant.id, id).await
 }
 
 /// Delete a subscription
@@ -405,10 +414,7 @@ async fn enable_webhook(
     if !state.backend.enable_webhook(tenant.id, id).await? {
         return Err(not_found(id));
     }
-    match state.backend.webhook(tenant.id, id).await? {
-        Some(w) => Ok(axum::Json(w.into())),
-        None => Err(not_found(id)),
-    }
+    view(&state, tenant.id, id).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -22,8 +22,8 @@ pub const MAX_SCHEMA_BYTES: usize = 256 * 1024;
 pub enum RegistryError {
     #[error("Subject '{0}' not found.")]
     SubjectNotFound(String),
-    #[error("Version {version} not found.")]
-    VersionNotFound { version: String },
+    #[error("Version {0} not found.")]
+    VersionNotFound(VersionRef),
     #[error("Schema not found")]
     SchemaNotFound,
     #[error("Subject '{0}' was soft deleted. Set permanent=true to delete permanently")]
@@ -61,7 +61,7 @@ impl RegistryError {
     pub fn codes(&self) -> (u16, u32) {
         match self {
             RegistryError::SubjectNotFound(_) => (404, 40401),
-            RegistryError::VersionNotFound { .. } => (404, 40402),
+            RegistryError::VersionNotFound(_) => (404, 40402),
             RegistryError::SchemaNotFound => (404, 40403),
             RegistryError::SubjectSoftDeleted(_) => (404, 40404),
             RegistryError::SubjectNotSoftDeleted(_) => (404, 40405),
@@ -83,6 +83,15 @@ pub type Result<T, E = RegistryError> = std::result::Result<T, E>;
 pub enum VersionRef {
     Latest,
     Number(i64),
+}
+
+impl std::fmt::Display for VersionRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VersionRef::Latest => f.write_str("latest"),
+            VersionRef::Number(n) => write!(f, "{n}"),
+        }
+    }
 }
 
 impl std::str::FromStr for VersionRef {
@@ -166,15 +175,20 @@ impl Registry {
         Ok(self.store.registry_subjects(deleted).await?)
     }
 
-    /// Live versions, oldest first; `SubjectNotFound` when there is none.
-    async fn live(&self, subject: &str) -> Result<Vec<RegistryVersion>> {
-        let live: Vec<_> = self
+    /// Versions not soft-deleted, oldest first (none for an unknown subject).
+    async fn live_versions(&self, subject: &str) -> Result<Vec<RegistryVersion>> {
+        Ok(self
             .store
             .registry_versions(subject)
             .await?
             .into_iter()
             .filter(|v| !v.deleted)
-            .collect();
+            .collect())
+    }
+
+    /// Live versions, oldest first; `SubjectNotFound` when there is none.
+    async fn live(&self, subject: &str) -> Result<Vec<RegistryVersion>> {
+        let live = self.live_versions(subject).await?;
         if live.is_empty() {
             return Err(RegistryError::SubjectNotFound(subject.to_owned()));
         }
@@ -196,12 +210,7 @@ impl Registry {
             VersionRef::Latest => live.last(),
             VersionRef::Number(n) => live.iter().find(|v| v.version == n),
         };
-        let v = found.ok_or_else(|| RegistryError::VersionNotFound {
-            version: match version {
-                VersionRef::Latest => "latest".to_owned(),
-                VersionRef::Number(n) => n.to_string(),
-            },
-        })?;
+        let v = found.ok_or(RegistryError::VersionNotFound(version))?;
         Ok(registered(subject, v))
     }
 
@@ -233,13 +242,7 @@ impl Registry {
     /// subject already holds it); refused when the subject's level forbids it.
     pub async fn register(&self, subject: &str, schema: &Candidate) -> Result<i64> {
         let _guard = self.writes.lock().await;
-        let live: Vec<_> = self
-            .store
-            .registry_versions(subject)
-            .await?
-            .into_iter()
-            .filter(|v| !v.deleted)
-            .collect();
+        let live = self.live_versions(subject).await?;
         if let Some(same) = live.iter().find(|v| v.schema == schema.text) {
             return Ok(same.schema_id);
         }
@@ -272,11 +275,11 @@ impl Registry {
         let mode = self.level(subject).await?;
         let against: Vec<RegistryVersion> = match version {
             VersionRef::Latest => live,
-            VersionRef::Number(n) => vec![live.into_iter().find(|v| v.version == n).ok_or(
-                RegistryError::VersionNotFound {
-                    version: n.to_string(),
-                },
-            )?],
+            VersionRef::Number(n) => vec![
+                live.into_iter()
+                    .find(|v| v.version == n)
+                    .ok_or(RegistryError::VersionNotFound(version))?,
+            ],
         };
         Ok(schemas::check(mode, &parse_all(&against)?, &schema.parsed))
     }
@@ -362,19 +365,13 @@ impl Registry {
             VersionRef::Latest => all.iter().rev().find(|v| !v.deleted),
             VersionRef::Number(n) => all.iter().find(|v| v.version == n),
         };
-        let not_found = || RegistryError::VersionNotFound {
-            version: match version {
-                VersionRef::Latest => "latest".to_owned(),
-                VersionRef::Number(n) => n.to_string(),
-            },
-        };
-        let v = target.ok_or_else(not_found)?;
+        let v = target.ok_or(RegistryError::VersionNotFound(version))?;
         if permanent {
             if !v.deleted {
                 return Err(RegistryError::VersionNotSoftDeleted(v.version));
             }
         } else if v.deleted {
-            return Err(not_found());
+            return Err(RegistryError::VersionNotFound(version));
         }
         self.store
             .registry_delete(subject, Some(v.version), permanent)

@@ -91,7 +91,7 @@ pub fn static_findings(
             for (method, op) in item.as_object().into_iter().flatten() {
                 let deprecated = op["deprecated"] == true;
                 let pointer = format!("{file}#/paths/{}/{method}", path.replace('/', "~1"));
-                match (deprecated, table.iter().find(|d| is_under(path, d.prefix))) {
+                match (deprecated, table.iter().find(|d| d.covers(path))) {
                     (true, None) => findings.push(Finding::failure(
                         "deprecated-without-calendar",
                         pointer,
@@ -131,11 +131,6 @@ pub fn static_findings(
         }
     }
     findings
-}
-
-fn is_under(path: &str, prefix: &str) -> bool {
-    path.strip_prefix(prefix)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// The headers a running server sends on a deprecated route, and its 410 after sunset.
