@@ -1230,6 +1230,7 @@ async fn write_outbox(
     now: i64,
 ) -> Result<()> {
     for event in events {
+        let payload = event.to_json();
         sqlx::query(
             "INSERT INTO outbox (event_id, topic, document_id, tenant_id, payload, created_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -1238,7 +1239,7 @@ async fn write_outbox(
         .bind(event.topic().name)
         .bind(event.document_id())
         .bind(event.tenant_id())
-        .bind(event.to_json())
+        .bind(&payload)
         .bind(now)
         .execute(&mut **tx)
         .await?;
@@ -1254,7 +1255,7 @@ async fn write_outbox(
             .bind(event.event_id())
             .bind(event.topic().name)
             .bind(event.document_id())
-            .bind(event.to_json())
+            .bind(&payload)
             .bind(now)
             .bind(event.tenant_id())
             .execute(&mut **tx)
