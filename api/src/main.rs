@@ -290,7 +290,7 @@ enum KeysCommand {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let _telemetry = docintel_api::telemetry::init(cli.log_format, cli.otlp_endpoint.as_deref())?;
+    let telemetry = docintel_api::telemetry::init(cli.log_format, cli.otlp_endpoint.as_deref())?;
     match cli.command {
         Command::Serve {
             data,
@@ -350,14 +350,18 @@ async fn main() -> anyhow::Result<()> {
                 )
                 .await?;
             eprintln!(
-                "limit of {} set; restart docintel to apply it",
+                "limit of {} set; a running docintel applies it within 30 s",
                 tenant.trim()
             );
             Ok(())
         }
         Command::Openapi { out, check } => write_specs(&out, check),
         Command::Model { command } => model_command(command),
-        Command::Schemas { command } => std::process::exit(schemas_command(command).await),
+        Command::Schemas { command } => {
+            let code = schemas_command(command).await;
+            drop(telemetry); // exit() skips destructors: flush queued log lines first
+            std::process::exit(code)
+        }
     }
 }
 

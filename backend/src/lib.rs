@@ -744,6 +744,58 @@ mod job_tests {
         assert_eq!(b.store().pending_events(100).await.unwrap(), rest);
     }
 
+    /// Reads are served from the store's document cache once seen; every kind of write
+    /// must show in the next read (claim, completion, thumbnail, deletion), and another
+    /// tenant never gets a cached document.
+    #[tokio::test]
+    async fn every_write_shows_in_the_next_read_of_a_cached_document() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = backend(dir.path(), Duration::from_secs(30)).await;
+        let t = tenant(&b).await;
+        let other = {
+            let key = b.create_key("other").await.unwrap();
+            b.authenticate(&key).await.unwrap().unwrap().id
+        };
+        let doc = upload_text(&b, t, "hello world").await;
+        let read = || async { b.document(t, doc.id).await.unwrap() };
+        for _ in 0..2 {
+            assert_eq!(read().await.unwrap().status, DocumentStatus::Queued);
+            assert!(b.document(other, doc.id).await.unwrap().is_none());
+        }
+
+        let now = OffsetDateTime::now_utc();
+        let job = b
+            .store()
+            .claim_job("w", now, now + Duration::from_secs(30))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(read().await.unwrap().status, DocumentStatus::Processing);
+
+        let failed = store::JobResult::Failed {
+            reason: "broken".into(),
+        };
+        assert!(b.store().complete_job(&job, "w", &failed).await.unwrap());
+        let d = read().await.unwrap();
+        assert_eq!(d.status, DocumentStatus::Failed);
+        assert_eq!(d.failure.as_deref(), Some("broken"));
+
+        assert!(
+            b.store()
+                .set_thumbnail(t, doc.id, "thumbs/x.png")
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            read().await.unwrap().thumbnail_key.as_deref(),
+            Some("thumbs/x.png")
+        );
+        assert!(b.document(other, doc.id).await.unwrap().is_none());
+
+        assert!(b.delete(t, doc.id).await.unwrap());
+        assert!(read().await.is_none());
+    }
+
     #[tokio::test]
     async fn a_job_whose_worker_died_is_resumed_after_its_lease_expires() {
         let dir = tempfile::tempdir().unwrap();

@@ -1,6 +1,7 @@
 //! Persistence behind one trait, so a Postgres implementation can join the SQLite one
 //! without the rest of the backend changing.
 
+mod doc_cache;
 mod sqlite;
 
 pub use sqlite::SqliteStore;

@@ -15,6 +15,7 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::doc_cache::DocCache;
 use super::{
     ClaimedJob, JobResult, NewDocument, OutboxRow, RegistryVersion, Store, StoredResponse,
 };
@@ -33,6 +34,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct SqliteStore {
     pool: SqlitePool,
     reads: Arc<ReadPool>,
+    docs: Arc<DocCache>,
 }
 
 fn millis(t: OffsetDateTime) -> i64 {
@@ -225,6 +227,7 @@ impl SqliteStore {
             reads: Arc::new(ReadPool {
                 path: path.to_owned(),
             }),
+            docs: Arc::default(),
         })
     }
 }
@@ -433,6 +436,10 @@ impl Store for SqliteStore {
     }
 
     async fn get_document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>> {
+        if let Some(doc) = self.docs.get(id) {
+            return Ok((doc.tenant_id == tenant).then_some(doc));
+        }
+        let seen = self.docs.epoch();
         let raw = self.reads.with(|c| {
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {DOC_COLUMNS} FROM documents WHERE id = ?1 AND tenant_id = ?2"
@@ -440,7 +447,11 @@ impl Store for SqliteStore {
             let mut rows = stmt.query(rusqlite::params![id.to_string(), tenant.0.to_string()])?;
             rows.next()?.map(RawDocument::from_rusqlite).transpose()
         })?;
-        raw.map(RawDocument::into_document).transpose()
+        let doc = raw.map(RawDocument::into_document).transpose()?;
+        if let Some(doc) = &doc {
+            self.docs.put(seen, doc);
+        }
+        Ok(doc)
     }
 
     async fn list_documents(
@@ -547,6 +558,7 @@ impl Store for SqliteStore {
         let now = OffsetDateTime::now_utc();
         write_outbox(&mut tx, &[Event::deleted(id, tenant, now)], millis(now)).await?;
         tx.commit().await?;
+        self.docs.forget(id);
         Ok(Some(keys))
     }
 
@@ -558,6 +570,7 @@ impl Store for SqliteStore {
                 .bind(key)
                 .execute(&self.pool)
                 .await?;
+        self.docs.forget(id);
         Ok(r.rows_affected() == 1)
     }
 
@@ -606,6 +619,7 @@ impl Store for SqliteStore {
             attempts: attempts as u32,
         };
         tx.commit().await?;
+        self.docs.forget(job.document_id);
         Ok(Some(job))
     }
 
@@ -706,6 +720,7 @@ impl Store for SqliteStore {
         };
         write_outbox(&mut tx, &events, now).await?;
         tx.commit().await?;
+        self.docs.forget(job.document_id);
         Ok(true)
     }
 

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# GET /v2/documents/{id} against a bare axum hello-world, same machine, same run.
+#
+#   cargo build --release -p docintel-api --bin docintel --example hello_axum
+#   api/benches/get_throughput.sh [seconds] [connections]
+#
+# Needs wrk (Debian package `wrk`). Prints each wrk summary and the ratio
+# docintel / hello (the product target is >= 0.5 with p99 < 10 ms at 64 connections).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+secs=${1:-8}
+conns=${2:-64}
+bin="${CARGO_TARGET_DIR:-target}/release"
+work=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+wait_up() {
+    for _ in $(seq 200); do
+        curl -fs "$1" >/dev/null 2>&1 && return 0
+        sleep 0.05
+    done
+    echo "server at $1 did not start" >&2
+    exit 1
+}
+rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
+
+"$bin/examples/hello_axum" 127.0.0.1:18801 &
+pids+=($!)
+wait_up http://127.0.0.1:18801/
+wrk -t2 -c"$conns" -d"${secs}s" --latency http://127.0.0.1:18801/ > "$work/hello.txt"
+kill "${pids[0]}"
+
+RUST_LOG=${RUST_LOG:-info} "$bin/docintel" serve --data-dir "$work/data" --listen 127.0.0.1:18802 \
+    --rate-limit 1000000000/1 2> "$work/serve.log" &
+pids+=($!)
+wait_up http://127.0.0.1:18802/healthz
+key=$(grep -o 'dik_[0-9a-f]*' "$work/serve.log" | sed -n 1p)
+printf 'Quarterly report: revenue grew while costs fell.\n' > "$work/doc.txt"
+loc=$(curl -fs -D - -o /dev/null -H "Authorization: Bearer $key" --data-binary @"$work/doc.txt" \
+    "http://127.0.0.1:18802/v2/documents?filename=doc.txt" | tr -d '\r' | awk -F': ' 'tolower($1)=="location" {print $2}')
+for _ in $(seq 200); do
+    curl -fs -H "Authorization: Bearer $key" "http://127.0.0.1:18802$loc" | grep -q '"processed"' && break
+    sleep 0.05
+done
+curl -fs -H "Authorization: Bearer $key" "http://127.0.0.1:18802$loc" | grep -q '"processed"'
+wrk -t2 -c"$conns" -d"${secs}s" --latency -H "Authorization: Bearer $key" \
+    "http://127.0.0.1:18802$loc" > "$work/docintel.txt"
+
+echo "== hello-axum GET /"; sed -n '3,12p' "$work/hello.txt"; grep 'Requests/sec' "$work/hello.txt"
+echo "== docintel GET $loc"; sed -n '3,12p' "$work/docintel.txt"; grep 'Requests/sec' "$work/docintel.txt"
+grep -q 'Non-2xx' "$work/docintel.txt" && { echo "docintel answered errors:"; grep 'Non-2xx' "$work/docintel.txt"; exit 1; }
+awk -v d="$(rps "$work/docintel.txt")" -v h="$(rps "$work/hello.txt")" \
+    'BEGIN { printf "ratio docintel/hello = %.2f\n", d / h }'
