@@ -6,6 +6,8 @@
 #
 # Needs wrk (Debian package `wrk`). Prints each wrk summary and the ratio
 # docintel / hello (the product target is >= 0.5 with p99 < 10 ms at 64 connections).
+# With fastapi and uvicorn[standard] installed, also the same GET from FastAPI
+# (api/benches/fastapi_peer.py, 2 workers, reading docintel's database) as a peer.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-8}
@@ -47,8 +49,29 @@ curl -fs -H "Authorization: Bearer $key" "http://127.0.0.1:18802$loc" | grep -q 
 wrk -t2 -c"$conns" -d"${secs}s" --latency -H "Authorization: Bearer $key" \
     "http://127.0.0.1:18802$loc" > "$work/docintel.txt"
 
+kill "${pids[1]}"
+wait "${pids[1]}" 2>/dev/null || true
+if python3 -c 'import fastapi, uvicorn, uvloop, httptools' 2>/dev/null; then
+    DOCINTEL_DB="$work/data/docintel.db" python3 -m uvicorn --app-dir api/benches fastapi_peer:app \
+        --host 127.0.0.1 --port 18803 --workers 2 --no-access-log --log-level warning &
+    pids+=($!)
+    for _ in $(seq 200); do
+        curl -fs -H "Authorization: Bearer $key" "http://127.0.0.1:18803$loc" >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    wrk -t2 -c"$conns" -d"${secs}s" --latency -H "Authorization: Bearer $key" \
+        "http://127.0.0.1:18803$loc" > "$work/fastapi.txt"
+else
+    echo "(FastAPI peer skipped: python3 -m pip install fastapi 'uvicorn[standard]')" > "$work/fastapi.txt"
+fi
+
 echo "== hello-axum GET /"; sed -n '3,12p' "$work/hello.txt"; grep 'Requests/sec' "$work/hello.txt"
 echo "== docintel GET $loc"; sed -n '3,12p' "$work/docintel.txt"; grep 'Requests/sec' "$work/docintel.txt"
 grep -q 'Non-2xx' "$work/docintel.txt" && { echo "docintel answered errors:"; grep 'Non-2xx' "$work/docintel.txt"; exit 1; }
+echo "== FastAPI GET $loc"; sed -n '3,12p' "$work/fastapi.txt"; grep 'Requests/sec' "$work/fastapi.txt" || true
 awk -v d="$(rps "$work/docintel.txt")" -v h="$(rps "$work/hello.txt")" \
     'BEGIN { printf "ratio docintel/hello = %.2f\n", d / h }'
+f=$(rps "$work/fastapi.txt")
+[ -n "$f" ] && awk -v d="$(rps "$work/docintel.txt")" -v f="$f" \
+    'BEGIN { printf "ratio docintel/FastAPI = %.1f\n", d / f }'
+exit 0
