@@ -10,7 +10,6 @@ use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
-use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::error::{PendingProblem, write_problem};
 use crate::metrics::{RequestLabels, RouteLabels};
@@ -48,26 +47,26 @@ pub async fn request_context(
     req.extensions_mut().insert(RequestId(id.clone()));
     let slot = VerdictSlot::default();
     req.extensions_mut().insert(slot.clone());
-    let uri = req.uri().clone(); // shares the request's bytes: no copy
+    let path = req.uri().path().to_owned();
     let method = req.method().as_str().to_owned();
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map_or("unmatched", |m| m.as_str())
         .to_owned();
-    // Status and latency go on the access line, not into span fields: each `record` on a
-    // span re-formats its fields for the log layer, and the OTLP span has its own timing.
     let span = tracing::info_span!(
         "request",
         request_id = id.to_str().unwrap_or_default(),
         method = %method,
         route = %route,
         tenant = tracing::field::Empty,
+        status = tracing::field::Empty,
+        latency_ms = tracing::field::Empty,
     );
 
     let mut response = next.run(req).instrument(span.clone()).await;
     if let Some(pending) = response.extensions_mut().remove::<PendingProblem>() {
-        let problem = pending.render(uri.path(), id.to_str().unwrap_or_default());
+        let problem = pending.render(&path, id.to_str().unwrap_or_default());
         write_problem(&mut response, &problem);
     }
     response.headers_mut().insert(X_REQUEST_ID.clone(), id);
@@ -77,16 +76,9 @@ pub async fn request_context(
 
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
-    // A no-op unless OTLP export is on.
-    span.set_attribute("http.response.status_code", i64::from(status));
-    span.in_scope(|| {
-        tracing::info!(
-            target: "docintel::access",
-            status,
-            latency_ms = elapsed.as_secs_f64() * 1000.0,
-            "answered"
-        )
-    });
+    span.record("status", status);
+    span.record("latency_ms", elapsed.as_secs_f64() * 1000.0);
+    span.in_scope(|| tracing::info!(target: "docintel::access", "answered"));
     state
         .metrics
         .requests
