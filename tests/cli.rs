@@ -562,6 +562,8 @@ async fn json_logs_and_otlp_traces_carry_the_request_span() {
     assert_eq!(access["span"]["tenant"], "default");
     assert_eq!(access["span"]["method"], "GET");
     assert_eq!(access["level"], "INFO");
+    assert_eq!(access["span"]["status"], 200);
+    assert!(access["span"]["latency_ms"].as_f64().is_some(), "{access}");
 
     // The span, exported over OTLP/HTTP (protobuf: its strings appear verbatim).
     let mut found = false;
@@ -575,6 +577,8 @@ async fn json_logs_and_otlp_traces_carry_the_request_span() {
                     b"docintel",
                     b"/v2/documents",
                     b"default",
+                    b"status",
+                    b"latency_ms",
                 ]
                 .iter()
                 .all(|needle| body.windows(needle.len()).any(|w| w == *needle))
