@@ -42,10 +42,11 @@ pub struct TelemetryError(String);
 pub fn init(format: LogFormat, otlp_endpoint: Option<&str>) -> Result<Telemetry, TelemetryError> {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,rskafka=warn".into());
-    // One access line per request: written synchronously, stderr's lock and a write(2)
-    // per line cost a quarter of the GET throughput (measured). A writer thread takes the
-    // lines and writes them in batches; it blocks callers only when 128k lines are queued
-    // (never drops them), and the guard flushes what is left at exit.
+    // One access line per request: written on the request path (stderr's lock and a
+    // write(2) each), it held GET /v2/documents/{id} at 33.5k req/s; through this writer
+    // thread, which writes in batches, 37k (api/benches/get_throughput.sh). The thread
+    // blocks callers only when 128k lines are queued (never drops them), and the guard
+    // flushes what is left at exit.
     let (writer, guard) = NonBlockingBuilder::default()
         .lossy(false)
         .thread_name("docintel-logs")
