@@ -696,7 +696,11 @@ mod job_tests {
     }
 
     async fn tenant(b: &Backend) -> TenantId {
-        let key = b.create_key("t").await.unwrap();
+        tenant_named(b, "t").await
+    }
+
+    async fn tenant_named(b: &Backend, name: &str) -> TenantId {
+        let key = b.create_key(name).await.unwrap();
         b.authenticate(&key).await.unwrap().unwrap().id
     }
 
@@ -752,10 +756,7 @@ mod job_tests {
         let dir = tempfile::tempdir().unwrap();
         let b = backend(dir.path(), Duration::from_secs(30)).await;
         let t = tenant(&b).await;
-        let other = {
-            let key = b.create_key("other").await.unwrap();
-            b.authenticate(&key).await.unwrap().unwrap().id
-        };
+        let other = tenant_named(&b, "other").await;
         let doc = upload_text(&b, t, "hello world").await;
         let read = || async { b.document(t, doc.id).await.unwrap() };
         for _ in 0..2 {
