@@ -589,3 +589,49 @@ async fn json_logs_and_otlp_traces_carry_the_request_span() {
     }
     assert!(found, "no exported span with the request's fields");
 }
+
+/// SIGTERM (what service managers send) stops the server gracefully: exit status 0, and
+/// the log lines written on the way out reach stderr (they pass through a writer thread
+/// that is flushed only on a clean exit).
+#[cfg(unix)]
+#[tokio::test]
+async fn sigterm_stops_the_server_cleanly_and_flushes_its_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = serve(dir.path(), &[]);
+    let key = served.first_key.clone().expect("the first key is printed");
+    let r = reqwest::Client::new()
+        .get(format!("{}/v2/documents", served.base))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let pid = served.child.id().to_string();
+    let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(sent.success());
+    let mut status = None;
+    for _ in 0..200 {
+        if let Some(s) = served.child.try_wait().unwrap() {
+            status = Some(s);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = status.expect("docintel did not exit after SIGTERM");
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "SIGTERM is a clean stop, not a kill"
+    );
+    // Everything stderr carried, up to its end (the reader thread stops at EOF).
+    let mut logs = Vec::new();
+    while let Ok(line) = served.logs.recv_timeout(Duration::from_secs(10)) {
+        logs.push(line);
+    }
+    assert!(
+        logs.iter().any(|l| l.contains("shutting down"))
+            && logs.iter().any(|l| l.contains("stopped")),
+        "the shutdown lines were not flushed: {logs:?}"
+    );
+}

@@ -407,11 +407,35 @@ async fn serve(
     state.spawn_rate_limit_reloader(std::time::Duration::from_secs(30));
     info!(%address, data_dir = %data_dir.display(), kafka = !events.kafka_brokers.is_empty(), "docintel listening");
     axum::serve(listener, app(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(shutdown_signal())
         .await?;
+    info!("stopped");
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM (what systemd, Docker and Kubernetes send): stop accepting, finish
+/// the requests in flight, then return so queued log lines and spans are flushed. Jobs
+/// cut short are taken again at the next start.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops gracefully");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    info!("shutting down: finishing the requests in flight");
 }
 
 fn write_specs(out: &std::path::Path, check: bool) -> anyhow::Result<()> {
