@@ -1,7 +1,8 @@
 //! Per-request context: the `X-Request-Id` (the client's when it sent a sane one, else a
 //! fresh one) on every response, rendering of pending problems into RFC 9457 bodies, a
 //! tracing span per request (request id, route, tenant, status, latency), the request
-//! metrics, and the rate-limit headers decided during authentication.
+//! metrics, the rate-limit headers decided during authentication, and (through
+//! `deprecation::deprecated_routes`) the deprecation headers and 410s of retired routes.
 
 use std::time::Instant;
 
@@ -64,7 +65,9 @@ pub async fn request_context(
         latency_ms = tracing::field::Empty,
     );
 
-    let mut response = next.run(req).instrument(span.clone()).await;
+    let mut response = crate::deprecation::deprecated_routes(&state, req, next)
+        .instrument(span.clone())
+        .await;
     if let Some(pending) = response.extensions_mut().remove::<PendingProblem>() {
         let problem = pending.render(&path, id.to_str().unwrap_or_default());
         write_problem(&mut response, &problem);

@@ -83,10 +83,6 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed.into_response() })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            deprecation::deprecated_routes,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
             context::request_context,
         ))
         .with_state(state)
