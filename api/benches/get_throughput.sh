@@ -17,12 +17,13 @@ work=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
 
+# wait_up [curl options…] URL: until URL answers 2xx (20 s at most).
 wait_up() {
-    for _ in $(seq 200); do
-        curl -fs "$1" >/dev/null 2>&1 && return 0
+    for _ in $(seq 400); do
+        curl -fs "$@" >/dev/null 2>&1 && return 0
         sleep 0.05
     done
-    echo "server at $1 did not start" >&2
+    echo "server at ${*: -1} did not start" >&2
     exit 1
 }
 rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
@@ -55,10 +56,7 @@ if python3 -c 'import fastapi, uvicorn, uvloop, httptools' 2>/dev/null; then
     DOCINTEL_DB="$work/data/docintel.db" python3 -m uvicorn --app-dir api/benches fastapi_peer:app \
         --host 127.0.0.1 --port 18803 --workers 2 --no-access-log --log-level warning &
     pids+=($!)
-    for _ in $(seq 200); do
-        curl -fs -H "Authorization: Bearer $key" "http://127.0.0.1:18803$loc" >/dev/null 2>&1 && break
-        sleep 0.1
-    done
+    wait_up -H "Authorization: Bearer $key" "http://127.0.0.1:18803$loc"
     wrk -t2 -c"$conns" -d"${secs}s" --latency -H "Authorization: Bearer $key" \
         "http://127.0.0.1:18803$loc" > "$work/fastapi.txt"
 else
