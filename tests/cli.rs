@@ -2,123 +2,15 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::pdf;
+use common::binary::{create_key, serve, serve_env};
+use common::{docintel, pdf};
 use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::Value;
-
-/// The `docintel` binary of this workspace, built on first use (integration tests of
-/// this package cannot name another package's binary, so it is built here).
-fn docintel() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let exe = std::env::current_exe().expect("test exe");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("target/<profile>");
-        let mut cmd = Command::new(env!("CARGO"));
-        cmd.args(["build", "-q", "-p", "docintel-api", "--bin", "docintel"]);
-        if profile_dir.ends_with("release") {
-            cmd.arg("--release");
-        }
-        let status = cmd.status().expect("run cargo build");
-        assert!(status.success(), "building the docintel binary failed");
-        profile_dir.join("docintel")
-    })
-}
-
-struct Served {
-    child: Child,
-    base: String,
-    /// The key printed at first start, if one was.
-    first_key: Option<String>,
-    /// Every later line of stderr.
-    logs: std::sync::mpsc::Receiver<String>,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `docintel serve` on a free port and reads its start-up messages.
-fn serve(data_dir: &Path, extra: &[&str]) -> Served {
-    serve_env(data_dir, extra, &[])
-}
-
-fn serve_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Served {
-    let mut child = Command::new(docintel())
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(extra)
-        .envs(env.iter().copied())
-        .env("DOCINTEL_DATA_DIR", data_dir)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn docintel serve");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let mut first_key = None;
-    let base = loop {
-        let line = lines
-            .next()
-            .expect("docintel exited before listening")
-            .expect("read stderr");
-        if let Some(key) = line.trim().strip_prefix("dik_") {
-            first_key = Some(format!("dik_{key}"));
-        }
-        if let Some(rest) = line.split("address=").nth(1) {
-            let addr = rest.split_whitespace().next().expect("address");
-            break format!("http://{addr}");
-        }
-        // JSON logs (`--log-format json`).
-        if let Ok(v) = serde_json::from_str::<Value>(&line)
-            && let Some(addr) = v["fields"]["address"].as_str()
-        {
-            break format!("http://{addr}");
-        }
-    };
-    // Keep draining stderr so the server never blocks on a full pipe.
-    let (tx, logs) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in lines.map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    Served {
-        child,
-        base,
-        first_key,
-        logs,
-    }
-}
-
-fn create_key(data_dir: &Path, tenant: &str) -> String {
-    let out = Command::new(docintel())
-        .args(["keys", "create", "--tenant", tenant, "--data-dir"])
-        .arg(data_dir)
-        .output()
-        .expect("run keys create");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).expect("utf-8");
-    let key = stdout.trim_end_matches('\n');
-    assert!(!key.contains('\n'), "only the key on stdout: {stdout:?}");
-    key.to_owned()
-}
 
 async fn wait_all_done(
     client: &reqwest::Client,

@@ -12,6 +12,8 @@
 
 use std::path::Path;
 
+mod common;
+
 use docintel_governance::checks::contracts::Provider;
 use pact_verifier::PactSource;
 use pact_verifier::verification_result::VerificationExecutionResult;
@@ -20,7 +22,7 @@ use serde_json::Value;
 /// The provider (server, states, producer hook) is the governance gate's, so CI's gate and
 /// these tests verify the same way.
 async fn provider() -> Provider {
-    Provider::start().await.expect("provider")
+    Provider::start(common::parser()).await.expect("provider")
 }
 
 async fn verify(provider: &Provider, source: PactSource) -> VerificationExecutionResult {

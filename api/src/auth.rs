@@ -10,7 +10,7 @@ use axum::http::request::Parts;
 use docintel_backend::model::Tenant;
 
 use crate::error::ApiError;
-use crate::ratelimit::{Verdict, VerdictSlot};
+use crate::ratelimit::{KeyHash, Verdict, VerdictSlot};
 use crate::state::AppState;
 
 /// The authenticated tenant of a request.
@@ -48,6 +48,24 @@ impl KeyCache {
     }
 }
 
+impl KeyCache {
+    /// Whether `key_hash` authenticated recently.
+    pub fn knows(&self, key_hash: &str) -> bool {
+        self.get(key_hash).is_some()
+    }
+}
+
+/// The key of an `Authorization: Bearer <key>` header, if the request has one.
+pub fn bearer_key(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    match value.split_once(' ') {
+        Some((scheme, key)) if scheme.eq_ignore_ascii_case("bearer") && !key.trim().is_empty() => {
+            Some(key.trim())
+        }
+        _ => None,
+    }
+}
+
 fn bearer(parts: &Parts) -> Result<&str, ApiError> {
     let value = parts
         .headers
@@ -73,7 +91,10 @@ impl FromRequestParts<AppState> for Auth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let key = bearer(parts)?;
-        let hashed = docintel_backend::keys::hash(key);
+        let hashed = match parts.extensions.get::<KeyHash>() {
+            Some(KeyHash(h)) => h.clone(),
+            None => docintel_backend::keys::hash(key),
+        };
         let tenant = match state.keys.get(&hashed) {
             Some(t) => t,
             None => match state.backend.authenticate_hash(&hashed).await? {

@@ -49,7 +49,7 @@ pub async fn request_context(
     let slot = VerdictSlot::default();
     req.extensions_mut().insert(slot.clone());
     let path = req.uri().path().to_owned();
-    let method = req.method().as_str().to_owned();
+    let method = crate::metrics::method_label(req.method());
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -65,7 +65,8 @@ pub async fn request_context(
         latency_ms = tracing::field::Empty,
     );
 
-    let mut response = crate::deprecation::deprecated_routes(&state, req, next)
+    let limited = crate::ratelimit::spend_address(&state, &mut req);
+    let mut response = crate::deprecation::deprecated_routes(&state, req, next, limited)
         .instrument(span.clone())
         .await;
     if let Some(pending) = response.extensions_mut().remove::<PendingProblem>() {
@@ -86,7 +87,7 @@ pub async fn request_context(
         .metrics
         .requests
         .get_or_create(&RequestLabels {
-            method,
+            method: method.to_owned(),
             route: route.clone(),
             status,
         })

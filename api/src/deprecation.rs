@@ -99,10 +99,23 @@ impl Deprecation {
 /// `{"error": "…"}` shape instead of a problem document. Called by the request context
 /// middleware rather than being a layer of its own: each `from_fn` layer costs every
 /// request a boxed clone of the route's service stack (measured: /healthz 92k → 106k req/s).
-pub async fn deprecated_routes(state: &AppState, req: Request, next: Next) -> Response {
+/// `refused` is an answer decided before routing (a rate limit), given instead of running
+/// the route.
+pub async fn deprecated_routes(
+    state: &AppState,
+    req: Request,
+    next: Next,
+    refused: Option<Response>,
+) -> Response {
+    let run = |req| async move {
+        match refused {
+            Some(r) => r,
+            None => next.run(req).await,
+        }
+    };
     // Most traffic is not deprecated: decide before copying anything.
     let Some(dep) = Deprecation::for_path(req.uri().path()) else {
-        return next.run(req).await;
+        return run(req).await;
     };
     let path = req.uri().path().to_owned();
     let mut response = if dep.sunset_passed((state.clock)()) {
@@ -120,7 +133,7 @@ pub async fn deprecated_routes(state: &AppState, req: Request, next: Next) -> Re
         });
         r
     } else {
-        let mut r = next.run(req).await;
+        let mut r = run(req).await;
         if let Some(p) = r.extensions_mut().remove::<PendingProblem>() {
             legacy_error(&mut r, &p.detail);
         }

@@ -6,6 +6,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use docintel_backend::webhooks::WebhookError;
 use docintel_backend::{Error as BackendError, IngestError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -106,6 +107,9 @@ impl From<BackendError> for ApiError {
     fn from(e: BackendError) -> Self {
         match e {
             BackendError::Ingest(e) => e.into(),
+            BackendError::Webhook(e @ WebhookError::TooMany) => {
+                ApiError::Conflict("too_many_webhooks", e.to_string())
+            }
             BackendError::Webhook(e) => ApiError::Unprocessable("invalid_webhook", e.to_string()),
             other => ApiError::Internal(other.into()),
         }

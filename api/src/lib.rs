@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod ratelimit;
 pub mod registry;
+pub mod serve;
 pub mod state;
 pub mod telemetry;
 pub mod v1;

@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use docintel_api::events::{EventsConfig, RegistryChoice};
 use docintel_api::{AppState, app, openapi};
+use docintel_backend::pipeline::sandbox;
 use docintel_backend::registry::client::Auth;
 use docintel_backend::{Backend, Config, WorkerConfig};
 use tracing::info;
@@ -48,6 +49,8 @@ struct DataDir {
     data_dir: PathBuf,
 }
 
+// Parsed once per process: the size of the `serve` variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP service with the embedded backend.
@@ -66,9 +69,12 @@ enum Command {
         /// Classifier model file (default: the shipped model).
         #[arg(long, env = "DOCINTEL_MODEL")]
         model: Option<PathBuf>,
-        /// Longest one document may take to process, OCR included, in seconds.
+        /// Longest one document may take to process, OCR included, in seconds; its parser
+        /// process is killed past it.
         #[arg(long, env = "DOCINTEL_JOB_TIMEOUT_SECS", default_value_t = 120)]
         job_timeout_secs: u64,
+        #[command(flatten)]
+        parsing: ParsingArgs,
         #[command(flatten)]
         events: EventsArgs,
         #[command(flatten)]
@@ -105,12 +111,43 @@ enum Command {
     },
 }
 
+/// What parsing one untrusted document may consume (each document is parsed in a child
+/// process the kernel holds to these).
+#[derive(clap::Args)]
+struct ParsingArgs {
+    /// Address space of a parser process, in MiB (RLIMIT_AS): past it, the document fails.
+    #[arg(long, env = "DOCINTEL_PARSER_MEMORY_MIB", default_value_t = docintel_backend::pipeline::Limits::default().memory_bytes >> 20)]
+    parser_memory_mib: u64,
+    /// Total bytes a document's compressed parts (PDF streams, image pixels) may inflate
+    /// to, in MiB.
+    #[arg(long, env = "DOCINTEL_MAX_INFLATED_MIB", default_value_t = docintel_backend::pipeline::Limits::default().max_inflated_bytes >> 20)]
+    max_inflated_mib: u64,
+    /// Longest text a document may yield, in MiB.
+    #[arg(long, env = "DOCINTEL_MAX_TEXT_MIB", default_value_t = docintel_backend::pipeline::Limits::default().max_text_bytes >> 20)]
+    max_text_mib: u64,
+}
+
+impl ParsingArgs {
+    fn limits(&self) -> docintel_backend::pipeline::Limits {
+        docintel_backend::pipeline::Limits {
+            memory_bytes: self.parser_memory_mib.max(64) << 20,
+            max_inflated_bytes: self.max_inflated_mib.max(1) << 20,
+            max_text_bytes: self.max_text_mib.max(1) << 20,
+        }
+    }
+}
+
 #[derive(clap::Args)]
 struct OpsArgs {
     /// Requests per API key: QUOTA/WINDOW_SECONDS (token bucket), or `off`. Tenants can
     /// have their own (`docintel tenants limit`).
     #[arg(long, env = "DOCINTEL_RATE_LIMIT", default_value = "1000/10")]
     rate_limit: docintel_api::ratelimit::Limit,
+    /// Requests per client address that present no valid API key (health, metrics, docs,
+    /// the registry, failed authentication): QUOTA/WINDOW_SECONDS, or `off` (e.g. behind
+    /// a proxy that limits them, since every client then shares the proxy's address).
+    #[arg(long, env = "DOCINTEL_IP_RATE_LIMIT", default_value = "300/10")]
+    ip_rate_limit: docintel_api::ratelimit::Limit,
     /// Allow webhooks to loopback and private-range addresses (refused by default).
     #[arg(long, env = "DOCINTEL_WEBHOOKS_ALLOW_PRIVATE")]
     webhooks_allow_private: bool,
@@ -127,6 +164,13 @@ struct OpsArgs {
     /// Disable an endpoint after this many failed attempts in a row.
     #[arg(long, env = "DOCINTEL_WEBHOOK_DISABLE_AFTER", default_value_t = 50)]
     webhook_disable_after: u32,
+    /// Seconds a client has to send a request's head; also how long an idle connection
+    /// is kept open.
+    #[arg(long, env = "DOCINTEL_HEADER_READ_TIMEOUT_SECS", default_value_t = 30)]
+    header_read_timeout_secs: u64,
+    /// Longest pause, in seconds, between two pieces of a request body.
+    #[arg(long, env = "DOCINTEL_BODY_READ_TIMEOUT_SECS", default_value_t = 30)]
+    body_read_timeout_secs: u64,
 }
 
 impl OpsArgs {
@@ -294,8 +338,20 @@ enum KeysCommand {
     },
 }
 
+fn main() -> anyhow::Result<()> {
+    // A parser process for one untrusted document (see docintel_backend::pipeline::sandbox):
+    // before the runtime, the argument parser or logging start, so it stays small and fast.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == sandbox::ARG)
+    {
+        sandbox::child_main();
+    }
+    run()
+}
+
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let telemetry = docintel_api::telemetry::init(cli.log_format, cli.otlp_endpoint.as_deref())?;
     match cli.command {
@@ -306,6 +362,7 @@ async fn main() -> anyhow::Result<()> {
             workers,
             model,
             job_timeout_secs,
+            parsing,
             events,
             ops,
         } => {
@@ -317,8 +374,19 @@ async fn main() -> anyhow::Result<()> {
             };
             config.model_path = model;
             config.job_timeout = std::time::Duration::from_secs(job_timeout_secs.max(1));
+            config.limits = parsing.limits();
+            config.isolation = docintel_backend::pipeline::Isolation::this_program()
+                .context("finding this executable, to run document parsers with it")?;
             ops.apply(&mut config);
-            serve(config, listen, events.config()?, ops.rate_limit).await
+            let limits = docintel_api::serve::ServeLimits {
+                header_read_timeout: std::time::Duration::from_secs(
+                    ops.header_read_timeout_secs.max(1),
+                ),
+                body_read_timeout: std::time::Duration::from_secs(
+                    ops.body_read_timeout_secs.max(1),
+                ),
+            };
+            serve(config, listen, events.config()?, &ops, limits).await
         }
         Command::Keys {
             command:
@@ -376,8 +444,10 @@ async fn serve(
     config: Config,
     listen: SocketAddr,
     events: EventsConfig,
-    rate_limit: docintel_api::ratelimit::Limit,
+    ops: &OpsArgs,
+    limits: docintel_api::serve::ServeLimits,
 ) -> anyhow::Result<()> {
+    raise_descriptor_limit();
     let data_dir = config.data_dir.clone();
     let backend = Backend::open(config)
         .await
@@ -392,7 +462,8 @@ async fn serve(
     let state = AppState::new(backend.clone())
         .await?
         .with_registry_path(events.embedded_path().map(str::to_owned))
-        .with_default_rate_limit(rate_limit);
+        .with_default_rate_limit(ops.rate_limit)
+        .with_ip_rate_limit(ops.ip_rate_limit);
     // Before anything is written: events must never be produced with a schema the
     // registry refuses.
     let registered = docintel_api::events::register_schemas(&state, &events)
@@ -406,11 +477,23 @@ async fn serve(
     let _background = docintel_api::background::start(&state, &events, address).await?;
     state.spawn_rate_limit_reloader(std::time::Duration::from_secs(30));
     info!(%address, data_dir = %data_dir.display(), kafka = !events.kafka_brokers.is_empty(), "docintel listening");
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    docintel_api::serve::serve(listener, app(state), limits, shutdown_signal()).await?;
     info!("stopped");
     Ok(())
+}
+
+/// Every connection is a descriptor: take the hard limit the system allows rather than
+/// the conservative soft default (often 1024).
+fn raise_descriptor_limit() {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE)
+        && soft < hard
+    {
+        match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
+            Ok(()) => info!(from = soft, to = hard, "raised the open-descriptor limit"),
+            Err(e) => tracing::warn!(error = %e, "could not raise the open-descriptor limit"),
+        }
+    }
 }
 
 /// Ctrl-C, or SIGTERM (what systemd, Docker and Kubernetes send): stop accepting, finish

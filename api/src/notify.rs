@@ -176,6 +176,26 @@ async fn send(config: &webhooks::WebhookConfig, due: &DueDelivery, body: &str) -
             Some(r.status().as_u16()),
             format!("the endpoint answered {}", r.status()),
         ),
-        Err(e) => failed(None, format!("{e}")),
+        Err(e) => failed(None, describe(e)),
     }
+}
+
+/// A failed request's reason, with its causes, but not its URL: a webhook URL may carry a
+/// secret in its query, and this text goes to the log and the delivery log.
+fn describe(e: reqwest::Error) -> String {
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "request failed"
+    };
+    let mut text = what.to_owned();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    webhooks::redact_urls(&text)
 }

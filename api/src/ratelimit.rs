@@ -1,19 +1,28 @@
 //! Request rate limits per API key: a token bucket (GCRA, from governor) whose size and
-//! window come from the key's tenant (or the server default). Answers carry the IETF
+//! window come from the key's tenant (or the server default). Requests that present no
+//! known key (health, metrics, docs, the registry, failed authentication, unknown routes)
+//! spend a bucket of their client address instead ([`IpLimits`]). Answers carry the IETF
 //! draft's `RateLimit-Policy` and `RateLimit` headers; a refusal is `429` with
 //! `Retry-After`.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use docintel_backend::model::TenantId;
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
 use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
+
+use crate::error::ApiError;
+use crate::state::AppState;
 
 /// `quota` requests per `window`; a quota of 0 means unlimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,6 +198,129 @@ impl Limits {
     }
 }
 
+type AddressBuckets =
+    RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock, StateInformationMiddleware>;
+
+/// Buckets of requests that present no known API key, per client address. An IPv6 client
+/// counts per /64 (what one host or home network holds), so rotating addresses within
+/// it buys nothing.
+pub struct IpLimits {
+    limit: Limit,
+    buckets: Option<AddressBuckets>,
+    clock: DefaultClock,
+}
+
+impl IpLimits {
+    /// 300 requests, then 30 a second.
+    pub const DEFAULT: Limit = Limit {
+        quota: 300,
+        window: Duration::from_secs(10),
+    };
+
+    pub fn new(limit: Limit) -> Self {
+        let clock = DefaultClock::default();
+        let buckets = NonZeroU32::new(limit.quota).map(|quota| {
+            let q = Quota::with_period(limit.period())
+                .unwrap_or_else(|| Quota::per_second(quota))
+                .allow_burst(quota);
+            RateLimiter::dashmap_with_clock(q, clock.clone())
+                .with_middleware::<StateInformationMiddleware>()
+        });
+        Self {
+            limit,
+            buckets,
+            clock,
+        }
+    }
+
+    /// Spends one request of `ip`'s bucket.
+    pub fn check(&self, ip: IpAddr) -> Verdict {
+        let Some(buckets) = &self.buckets else {
+            return Verdict::Unlimited;
+        };
+        let limit = self.limit;
+        match buckets.check_key(&address_key(ip)) {
+            Ok(snapshot) => {
+                let remaining = snapshot.remaining_burst_capacity();
+                Verdict::Allowed {
+                    limit,
+                    remaining,
+                    reset_secs: (limit.period() * limit.quota.saturating_sub(remaining))
+                        .as_secs_f64()
+                        .ceil() as u64,
+                }
+            }
+            Err(not_until) => Verdict::Limited {
+                limit,
+                retry_after_secs: not_until
+                    .wait_time_from(self.clock.now())
+                    .as_secs_f64()
+                    .ceil()
+                    .max(1.0) as u64,
+            },
+        }
+    }
+
+    /// Forgets addresses whose bucket is full again (they would start full anyway).
+    pub fn forget_idle(&self) {
+        if let Some(b) = &self.buckets {
+            b.retain_recent();
+            b.shrink_to_fit();
+        }
+    }
+
+    pub fn tracked(&self) -> usize {
+        self.buckets.as_ref().map_or(0, |b| b.len())
+    }
+}
+
+/// The SHA-256 of the request's Bearer key, computed once per request.
+#[derive(Debug, Clone)]
+pub struct KeyHash(pub String);
+
+/// Spends the client address's bucket for a request that presents no API key this server
+/// has recently seen valid; `Some` is the 429 to answer instead of serving it. Requests
+/// with a known key are limited per key, by [`crate::auth::Auth`]. A server that does not
+/// know its peers' addresses (served without [`crate::serve::serve`]) skips this.
+pub fn spend_address(state: &AppState, req: &mut Request) -> Option<Response> {
+    if let Some(key) = crate::auth::bearer_key(req.headers()) {
+        let h = docintel_backend::keys::hash(key);
+        // This process's own relay, writing to its embedded registry, is not a client.
+        let known = state.keys.knows(&h) || state.registry_token.verify(key);
+        req.extensions_mut().insert(KeyHash(h));
+        if known {
+            return None;
+        }
+    }
+    let ip = req.extensions().get::<ConnectInfo<SocketAddr>>()?.0.ip();
+    let verdict = state.ip_limits.check(ip);
+    if let Some(slot) = req.extensions().get::<VerdictSlot>()
+        && let Ok(mut slot) = slot.0.lock()
+    {
+        *slot = Some(verdict);
+    }
+    match verdict {
+        Verdict::Limited {
+            retry_after_secs, ..
+        } => {
+            state.metrics.rate_limited.inc();
+            Some(ApiError::RateLimited(retry_after_secs).into_response())
+        }
+        _ => None,
+    }
+}
+
+/// The part of an address that identifies one client.
+fn address_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1))),
+        },
+        v4 => v4,
+    }
+}
+
 /// Carries a request's verdict from the authentication extractor to the response.
 #[derive(Clone, Default)]
 pub struct VerdictSlot(pub Arc<Mutex<Option<Verdict>>>);
@@ -243,6 +375,29 @@ mod tests {
         assert_eq!("100/10".parse::<Limit>().unwrap().quota, 100);
         assert!("100".parse::<Limit>().is_err());
         assert!("5/0".parse::<Limit>().is_err());
+    }
+
+    #[test]
+    fn addresses_have_their_own_buckets_and_ipv6_counts_per_64() {
+        let limits = IpLimits::new(Limit {
+            quota: 2,
+            window: Duration::from_secs(60),
+        });
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let same_64: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let other_64: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert!(matches!(limits.check(a), Verdict::Allowed { .. }));
+        assert!(matches!(limits.check(same_64), Verdict::Allowed { .. }));
+        assert!(matches!(limits.check(a), Verdict::Limited { .. }));
+        assert!(matches!(limits.check(other_64), Verdict::Allowed { .. }));
+        let v4: IpAddr = "192.0.2.1".parse().unwrap();
+        let mapped: IpAddr = "::ffff:192.0.2.1".parse().unwrap();
+        assert!(matches!(limits.check(v4), Verdict::Allowed { .. }));
+        assert!(matches!(limits.check(mapped), Verdict::Allowed { .. }));
+        assert!(matches!(limits.check(v4), Verdict::Limited { .. }));
+        assert_eq!(limits.tracked(), 3);
+        let off = IpLimits::new("off".parse().unwrap());
+        assert!(matches!(off.check(v4), Verdict::Unlimited));
     }
 
     #[test]

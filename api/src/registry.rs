@@ -512,7 +512,7 @@ impl ProcessToken {
         &self.token
     }
 
-    fn verify(&self, candidate: &str) -> bool {
+    pub fn verify(&self, candidate: &str) -> bool {
         let digest: [u8; 32] = sha2::Sha256::digest(candidate.as_bytes()).into();
         digest == self.digest
     }

@@ -25,6 +25,8 @@ pub struct Shared {
     pub registry_token: crate::registry::ProcessToken,
     pub metrics: crate::metrics::Metrics,
     pub limits: crate::ratelimit::Limits,
+    /// Requests without a known key, per client address.
+    pub ip_limits: crate::ratelimit::IpLimits,
     /// Running webhook senders (for readiness).
     pub notifier_alive: Arc<std::sync::atomic::AtomicUsize>,
 }
@@ -43,6 +45,7 @@ impl AppState {
             registry_token: crate::registry::ProcessToken::random(),
             metrics: Default::default(),
             limits: crate::ratelimit::Limits::new(crate::ratelimit::Limit::DEFAULT, per_tenant),
+            ip_limits: crate::ratelimit::IpLimits::new(crate::ratelimit::IpLimits::DEFAULT),
             notifier_alive: Default::default(),
             backend,
         })))
@@ -71,11 +74,17 @@ impl AppState {
             loop {
                 tokio::time::sleep(every).await;
                 let Some(shared) = weak.upgrade() else { return };
+                shared.ip_limits.forget_idle();
                 if let Err(e) = AppState(shared).reload_rate_limits().await {
                     tracing::warn!(error = %e, "could not reload the tenants' rate limits");
                 }
             }
         });
+    }
+
+    /// Sets the limit of requests without a known API key, per client address.
+    pub fn with_ip_rate_limit(self, limit: crate::ratelimit::Limit) -> Self {
+        self.modify(|s| s.ip_limits = crate::ratelimit::IpLimits::new(limit))
     }
 
     /// Sets the request limit of tenants without their own.

@@ -136,27 +136,7 @@ impl Workers {
                 };
             }
         };
-        let content_type = job.content_type;
-        let ctx = self.pipeline.clone();
-        let limit = ctx.timeout;
-        // Parsers of hostile input may panic; a panic fails this one job, not the worker.
-        let run =
-            tokio::task::spawn_blocking(move || pipeline::process(&ctx, content_type, &bytes));
-        // Subprocesses stop at the pipeline's own deadline; this one also bounds pure-Rust
-        // parsing, whose thread cannot be stopped but whose result is then ignored.
-        let outcome = match tokio::time::timeout(limit + Duration::from_secs(1), run).await {
-            Ok(Ok(outcome)) => outcome,
-            Ok(Err(e)) => {
-                error!(doc = %job.document_id, error = %e, "pipeline panicked");
-                Outcome::Failed {
-                    reason: "the document could not be processed (the parser crashed on it)"
-                        .to_owned(),
-                }
-            }
-            Err(_) => Outcome::Failed {
-                reason: format!("processing took longer than the {}s limit", limit.as_secs()),
-            },
-        };
+        let outcome = pipeline::run(self.pipeline.clone(), job.content_type, bytes).await;
         match outcome {
             Outcome::Processed {
                 text,

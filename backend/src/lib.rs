@@ -35,6 +35,9 @@ use store::{NewDocument, SqliteStore, Store};
 /// Largest accepted upload unless configured otherwise: 50 MiB.
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 50 * 1024 * 1024;
 pub const DEFAULT_TENANT: &str = "default";
+/// The failure of a job that was running when the process died, with parsing in-process.
+pub const INTERRUPTED_IN_PROCESS: &str = "processing was interrupted when the server stopped; it is not retried in the server's \
+     own process (parse documents in a child process to retry such jobs safely)";
 /// How long a response is kept for its `Idempotency-Key`.
 pub const IDEMPOTENCY_TTL: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
@@ -50,6 +53,12 @@ pub struct Config {
     pub job_timeout: std::time::Duration,
     /// External tools (Tesseract, pdftoppm); `None` detects what is installed.
     pub tools: Option<pipeline::Tools>,
+    /// Where untrusted documents are parsed: by default in child processes of this
+    /// executable, which must therefore be the `docintel` binary (workers refuse to start
+    /// otherwise).
+    pub isolation: pipeline::Isolation,
+    /// What parsing one document may consume.
+    pub limits: pipeline::Limits,
     pub webhooks: webhooks::WebhookConfig,
 }
 
@@ -62,6 +71,12 @@ impl Config {
             model_path: None,
             job_timeout: std::time::Duration::from_secs(120),
             tools: None,
+            isolation: pipeline::Isolation::this_program().unwrap_or(
+                pipeline::Isolation::Process {
+                    program: PathBuf::from("docintel"),
+                },
+            ),
+            limits: pipeline::Limits::default(),
             webhooks: webhooks::WebhookConfig::default(),
         }
     }
@@ -139,6 +154,8 @@ impl Backend {
             tools,
             model: Some(Arc::new(model)),
             timeout: config.job_timeout,
+            limits: config.limits,
+            isolation: config.isolation.clone(),
         });
         let store: Arc<dyn Store> = Arc::new(store);
         Ok(Self(Arc::new(Inner {
@@ -163,17 +180,46 @@ impl Backend {
     /// Starts the in-process worker pool. In the embedded mode one process owns the data
     /// folder, so any job still marked running belongs to a process that died: it is
     /// released at once instead of waiting for its lease to expire.
+    ///
+    /// When documents are parsed in this process ([`pipeline::Isolation::InProcess`]),
+    /// such a job may be what killed it: it is failed instead, so that one document
+    /// cannot crash the server at every start. Parsed in a child process, it is simply
+    /// run again there.
     pub async fn start_workers(&self) -> Result<WorkerPool> {
-        let released = self.0.store.release_all_leases().await?;
-        if released > 0 {
-            info!(released, "resuming jobs interrupted by an earlier stop");
+        let in_process = self.0.pipeline.isolation == pipeline::Isolation::InProcess;
+        let interrupted = if in_process {
+            let owner = format!("start-{}", Uuid::new_v4().simple());
+            let jobs = self.0.store.take_running_jobs(&owner).await?;
+            let failed = store::JobResult::Failed {
+                reason: INTERRUPTED_IN_PROCESS.to_owned(),
+            };
+            for job in &jobs {
+                self.0.store.complete_job(job, &owner, &failed).await?;
+            }
+            jobs.len() as u64
+        } else {
+            self.0.store.release_all_leases().await?
+        };
+        if interrupted > 0 {
+            self.0.events_wake.notify_one();
+            if in_process {
+                tracing::warn!(interrupted, "failed jobs interrupted by an earlier stop");
+            } else {
+                info!(interrupted, "resuming jobs interrupted by an earlier stop");
+            }
         }
-        Ok(self.start_workers_keeping_leases())
+        self.start_workers_keeping_leases().await
     }
 
     /// Starts workers without releasing leases: jobs held by another worker resume only
-    /// when their lease expires (the multi-process rule).
-    pub fn start_workers_keeping_leases(&self) -> WorkerPool {
+    /// when their lease expires (the multi-process rule). Checks first that documents can
+    /// be parsed where the configuration says.
+    pub async fn start_workers_keeping_leases(&self) -> Result<WorkerPool> {
+        if let pipeline::Isolation::Process { program } = &self.0.pipeline.isolation {
+            pipeline::sandbox::probe(program, &self.0.pipeline)
+                .await
+                .map_err(Error::Config)?;
+        }
         let workers = Arc::new(jobs::Workers {
             store: self.0.store.clone(),
             blobs: self.0.blobs.clone(),
@@ -185,7 +231,7 @@ impl Backend {
         });
         let mut tasks = JoinSet::new();
         workers.spawn(&mut tasks);
-        WorkerPool { _tasks: tasks }
+        Ok(WorkerPool { _tasks: tasks })
     }
 
     // --- tenants and keys
@@ -359,6 +405,16 @@ impl Backend {
 
     pub async fn text(&self, tenant: TenantId, id: DocumentId) -> Result<Option<String>> {
         self.0.store.get_text(tenant, id).await
+    }
+
+    /// The first `max_chars` characters of a document's text, and whether it goes on.
+    pub async fn text_prefix(
+        &self,
+        tenant: TenantId,
+        id: DocumentId,
+        max_chars: u32,
+    ) -> Result<Option<(String, bool)>> {
+        self.0.store.get_text_prefix(tenant, id, max_chars).await
     }
 
     /// Deletes a document and its blob; false when there was no such document.
@@ -576,11 +632,7 @@ impl Backend {
         }
         let key = blob_key(doc.tenant_id, doc.id);
         let bytes = self.0.blobs.read(&key).await?;
-        let ctx = self.0.pipeline.clone();
-        let png = tokio::task::spawn_blocking(move || pipeline::render_pdf_thumbnail(&ctx, &bytes))
-            .await
-            .map_err(|e| Error::Corrupt(format!("thumbnail rendering crashed: {e}")))?;
-        let png = match png {
+        let png = match pipeline::render_thumbnail(self.0.pipeline.clone(), bytes).await {
             Some(Ok(png)) => png,
             Some(Err(e)) => {
                 tracing::warn!(doc = %doc.id, error = %e, "could not render a thumbnail");
@@ -630,7 +682,36 @@ pub fn validate_filename(name: &str) -> Result<(), IngestError> {
     if name.chars().any(char::is_control) {
         return Err(IngestError::BadFilename("it contains control characters"));
     }
+    if name.chars().any(is_bidi_control) {
+        // `invoice\u{202E}fdp.exe` displays as `invoiceexe.pdf`.
+        return Err(IngestError::BadFilename(
+            "it contains bidirectional text controls, which can disguise a name",
+        ));
+    }
+    if name.contains('\u{FFFD}') {
+        return Err(IngestError::BadFilename(
+            "it is not valid UTF-8 (or contains U+FFFD, the mark of a lost character)",
+        ));
+    }
+    if name.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
+        return Err(IngestError::BadFilename("it has no visible character"));
+    }
     Ok(())
+}
+
+/// Characters that reorder how the text around them is displayed.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that take no space: zero-width space and joiners, word joiner, byte-order
+/// mark, soft hyphen. Legitimate inside a name (joiners shape Indic and Persian text,
+/// emoji), never a name on their own.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}'
+    )
 }
 
 #[cfg(test)]
@@ -654,6 +735,20 @@ mod tests {
             assert!(validate_filename(bad).is_err(), "{bad:?}");
         }
         assert!(validate_filename(&"x".repeat(256)).is_err());
+        // Names that disguise themselves or show nothing.
+        for bad in [
+            "invoice\u{202E}fdp.exe",
+            "a\u{2067}b.pdf",
+            "\u{200B}\u{200C}\u{200D}",
+            "\u{FEFF}",
+            " \u{2060} ",
+            "bad\u{FFFD}name.pdf",
+        ] {
+            assert!(validate_filename(bad).is_err(), "{bad:?}");
+        }
+        // Joiners inside a real name stay allowed (Persian, emoji sequences).
+        assert!(validate_filename("می\u{200C}خواهم.txt").is_ok());
+        assert!(validate_filename("👩\u{200D}💻 notes.txt").is_ok());
         // The limit is in characters (as the OpenAPI maxLength says), not bytes.
         assert!(validate_filename(&"é".repeat(255)).is_ok());
         assert!(validate_filename(&"é".repeat(256)).is_err());
@@ -669,6 +764,9 @@ mod job_tests {
 
     async fn backend(dir: &std::path::Path, lease: Duration) -> Backend {
         let mut config = Config::new(dir);
+        // These tests are about the queue; the parser process is tested through the
+        // binary (tests/sandbox.rs).
+        config.isolation = pipeline::Isolation::InProcess;
         config.workers = WorkerConfig {
             workers: 1,
             lease,
@@ -818,7 +916,7 @@ mod job_tests {
             DocumentStatus::Processing
         );
 
-        let _pool = b.start_workers_keeping_leases();
+        let _pool = b.start_workers_keeping_leases().await.unwrap();
         let done = wait_for(&b, t, doc.id).await;
         assert_eq!(done.status, DocumentStatus::Processed);
         assert_eq!(
@@ -838,8 +936,11 @@ mod job_tests {
         assert_eq!(b.queue_depth().await.unwrap(), 0);
     }
 
+    /// Parsed in-process, a job that was running when the process died may be what
+    /// killed it: the next start fails it instead of running it again. (Parsed in a child
+    /// process, such a job resumes: tests/cli.rs kills the real binary mid-job.)
     #[tokio::test]
-    async fn jobs_interrupted_by_a_stop_resume_at_the_next_start() {
+    async fn in_process_a_job_interrupted_by_a_stop_is_failed_at_the_next_start() {
         let dir = tempfile::tempdir().unwrap();
         let id;
         let t;
@@ -858,8 +959,12 @@ mod job_tests {
         let b = backend(dir.path(), Duration::from_secs(3600)).await;
         let _pool = b.start_workers().await.unwrap();
         let done = wait_for(&b, t, id).await;
-        assert_eq!(done.status, DocumentStatus::Processed);
-        assert_eq!(done.extracted.unwrap().word_count, 3);
+        assert_eq!(done.status, DocumentStatus::Failed);
+        assert_eq!(done.failure.as_deref(), Some(INTERRUPTED_IN_PROCESS));
+        assert_eq!(b.queue_depth().await.unwrap(), 0);
+        // Its owner hears of it like of any failure.
+        let events = b.store().pending_events(100).await.unwrap();
+        assert!(events.iter().any(|e| e.topic == "doc.failed"), "{events:?}");
     }
 
     #[tokio::test]

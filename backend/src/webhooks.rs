@@ -143,10 +143,42 @@ pub enum Outcome {
     Failed { status: Option<u16>, error: String },
 }
 
+/// `text` with every URL cut to scheme, host and path: queries, fragments and credentials
+/// (where webhook URLs carry secrets) never reach a log or an error message.
+pub fn redact_urls(text: &str) -> String {
+    const OPEN: &[char] = &['(', '[', '<', '\'', '"'];
+    const CLOSE: &[char] = &[')', ']', '>', '\'', '"', ',', ';', ':', '.'];
+    text.split_inclusive(char::is_whitespace)
+        .map(|word| {
+            let body = word.trim_start_matches(OPEN);
+            let lead = &word[..word.len() - body.len()];
+            let core = body.trim_end_matches(|c: char| c.is_whitespace() || CLOSE.contains(&c));
+            let tail = &body[core.len()..];
+            match reqwest::Url::parse(core) {
+                Ok(url) if url.has_host() => {
+                    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+                    format!(
+                        "{lead}{}://{}{port}{}{tail}",
+                        url.scheme(),
+                        url.host_str().unwrap_or_default(),
+                        url.path()
+                    )
+                }
+                _ => word.to_owned(),
+            }
+        })
+        .collect()
+}
+
+/// Subscriptions one tenant may hold.
+pub const MAX_PER_TENANT: u32 = 20;
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum WebhookError {
     #[error("url: {0}")]
     Url(String),
+    #[error("a tenant may hold {MAX_PER_TENANT} subscriptions; delete one first")]
+    TooMany,
     #[error("event_types: {0}")]
     EventTypes(String),
     #[error("description: at most 500 characters")]
@@ -277,16 +309,31 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || o[0] >= 240) // reserved
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
             let s = v6.segments();
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (s[0] & 0xfe00) == 0xfc00 // unique local
-                || (s[0] & 0xffc0) == 0xfe80 // link-local
-                || (s[0] == 0x2001 && s[1] == 0x0db8)) // documentation
+            let embedded = |hi: u16, lo: u16| {
+                let [a, b] = hi.to_be_bytes();
+                let [c, d] = lo.to_be_bytes();
+                is_public(IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, d)))
+            };
+            // Allow-list: only global unicast (2000::/3) is public. That alone refuses
+            // every form that embeds an IPv4 address in ::/8 (IPv4-compatible `::a.b.c.d`,
+            // mapped `::ffff:a.b.c.d`, translated `::ffff:0:a.b.c.d`), site-local
+            // fec0::/10, unique-local, link-local and multicast.
+            if s[0] == 0x0064 && s[1] == 0xff9b {
+                // NAT64 (64:ff9b::/96): the IPv4 address it reaches is what counts. The
+                // local-use 64:ff9b:1::/48 is never a public path.
+                return s[2..6] == [0, 0, 0, 0] && embedded(s[6], s[7]);
+            }
+            if s[0] & 0xe000 != 0x2000 {
+                return false;
+            }
+            if s[0] == 0x2002 {
+                // 6to4: the tunnel endpoint is the IPv4 address in bits 16..48.
+                return embedded(s[1], s[2]);
+            }
+            let ietf = s[0] == 0x2001 && s[1] < 0x0200; // IETF assignments, Teredo (embeds IPv4)
+            let documentation = (s[0] == 0x2001 && s[1] == 0x0db8) || (s[0] & 0xfff0) == 0x3ff0;
+            !ietf && !documentation
         }
     }
 }
@@ -311,12 +358,51 @@ mod tests {
             "fe80::1",
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
+            // IPv4 inside IPv6, every form: compatible, NAT64 (both prefixes), 6to4,
+            // translated (SIIT), Teredo; and site-local, documentation.
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "64:ff9b::7f00:1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::7f00:1",
+            "2002:7f00:1::1",
+            "2002:c0a8:0101::1",
+            "::ffff:0:7f00:1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "fec0::1",
+            "2001:db8::1",
+            "3fff::1",
+            "ff02::1",
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "172.32.0.1"] {
+        for ip in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "2606:4700::1111",
+            "172.32.0.1",
+            "2a00:1450:4001:80b::200e",
+            // NAT64 and 6to4 forms of a public address reach that public address.
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+        ] {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
         }
+    }
+
+    #[test]
+    fn urls_in_messages_lose_their_query_and_credentials() {
+        let text = "error sending request for url (https://u:p@hooks.example.com:8443/in?token=s3cret#frag): refused";
+        let shown = redact_urls(text);
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("u:p") && !shown.contains("frag"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("https://hooks.example.com:8443/in"),
+            "{shown}"
+        );
+        assert_eq!(redact_urls("plain words, no url"), "plain words, no url");
     }
 
     #[test]

@@ -13,22 +13,24 @@ use std::path::Path;
 
 use report::{Report, Section};
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct CheckOptions {
     /// A Confluent-compatible registry to check the event schemas against, too.
     pub registry: Option<String>,
     /// A missing spectral fails the gate instead of warning (CI).
     pub require_lint: bool,
+    /// Where the gate's server parses uploaded documents.
+    pub parser: docintel_backend::pipeline::Isolation,
 }
 
 /// Runs every check against the repository at `root`.
 pub async fn check(root: &Path, options: &CheckOptions) -> anyhow::Result<Report> {
-    let server = server::Server::start().await?;
+    let server = server::Server::start(options.parser.clone()).await?;
     let mut sections: Vec<Section> = Vec::new();
     sections.push(checks::drift::check(root, Some(&server.base)).await);
     sections.extend(checks::breaking::check(root));
     sections.extend(checks::events::check(root, options.registry.as_deref()).await);
-    sections.push(checks::contracts::check(root).await);
+    sections.push(checks::contracts::check(root, options.parser.clone()).await);
     sections.push(checks::deprecations::check(root, Some(&server.base)).await);
     sections.push(checks::lint::check(root, options.require_lint).await);
     Ok(Report::new(sections))

@@ -78,8 +78,19 @@ fn print(report: &Report, format: Format) {
     }
 }
 
+fn main() -> ExitCode {
+    // The gate's server parses documents in child processes of this binary.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == docintel_backend::pipeline::sandbox::ARG)
+    {
+        docintel_backend::pipeline::sandbox::child_main();
+    }
+    run()
+}
+
 #[tokio::main]
-async fn main() -> ExitCode {
+async fn run() -> ExitCode {
     match Cli::parse().command {
         Command::Check {
             format,
@@ -87,9 +98,17 @@ async fn main() -> ExitCode {
             require_lint,
             root,
         } => {
+            let parser = match docintel_backend::pipeline::Isolation::this_program() {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("error: finding this executable to parse documents with: {e}");
+                    return ExitCode::from(2);
+                }
+            };
             let options = CheckOptions {
                 registry,
                 require_lint,
+                parser,
             };
             match docintel_governance::check(&root, &options).await {
                 Ok(report) => {

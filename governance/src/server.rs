@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use docintel_api::events::EventsConfig;
 use docintel_api::{AppState, app};
+use docintel_backend::pipeline::Isolation;
 use docintel_backend::{Backend, Config, WorkerConfig};
 
 pub struct Server {
@@ -17,9 +18,12 @@ pub struct Server {
 }
 
 impl Server {
-    pub async fn start() -> anyhow::Result<Self> {
+    /// Starts a server that parses documents as `parser` says (the gate's binary parses
+    /// in child processes of itself, as docintel does).
+    pub async fn start(parser: Isolation) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let mut config = Config::new(dir.path());
+        config.isolation = parser;
         config.workers = WorkerConfig {
             workers: 2,
             poll: Duration::from_millis(20),
@@ -37,7 +41,12 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let background = docintel_api::background::start(&state, &events, addr).await?;
-        tokio::spawn(async move { axum::serve(listener, app(state)).await });
+        tokio::spawn(docintel_api::serve::serve(
+            listener,
+            app(state),
+            docintel_api::serve::ServeLimits::default(),
+            std::future::pending(),
+        ));
         Ok(Self {
             base: format!("http://{addr}"),
             addr,

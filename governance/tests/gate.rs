@@ -9,6 +9,13 @@ use docintel_governance::checks;
 use docintel_governance::report::{Section, Severity};
 use serde_json::Value;
 
+/// The gate's own binary parses documents for servers these tests start.
+fn parser() -> docintel_backend::pipeline::Isolation {
+    docintel_backend::pipeline::Isolation::Process {
+        program: env!("CARGO_BIN_EXE_docintel-governance").into(),
+    }
+}
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -52,9 +59,16 @@ fn failures(section: &Section) -> Vec<String> {
 
 #[tokio::test]
 async fn the_gate_passes_on_this_repository() {
-    let report = docintel_governance::check(&root(), &Default::default())
-        .await
-        .unwrap();
+    let report = docintel_governance::check(
+        &root(),
+        &docintel_governance::CheckOptions {
+            registry: None,
+            require_lint: false,
+            parser: parser(),
+        },
+    )
+    .await
+    .unwrap();
     assert!(report.passed, "{}", report.markdown());
     let checks: Vec<&str> = report.sections.iter().map(|s| s.check.as_str()).collect();
     for check in [
@@ -146,7 +160,7 @@ async fn a_pact_the_provider_breaks_fails_contracts() {
             p["interactions"][0]["response"]["status"] = serde_json::json!(201);
         },
     );
-    let section = checks::contracts::check(repo.path()).await;
+    let section = checks::contracts::check(repo.path(), parser()).await;
     let fired = failures(&section);
     assert_eq!(fired.len(), 1, "{fired:?}");
     assert!(fired[0].starts_with("pact-mismatch"));
@@ -284,7 +298,9 @@ fn diff_exits_0_1_2() {
 
 #[tokio::test]
 async fn event_schemas_are_checked_against_a_live_registry() {
-    let server = docintel_governance::server::Server::start().await.unwrap();
+    let server = docintel_governance::server::Server::start(parser())
+        .await
+        .unwrap();
     let registry = server.url("/registry");
     let sections = checks::events::check(&root(), Some(&registry)).await;
     assert_eq!(sections.len(), 2);

@@ -2,7 +2,9 @@
 //! with its own data folder, real PDFs, and problem-document assertions.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use docintel_api::events::EventsConfig;
@@ -11,10 +13,40 @@ use docintel_backend::{Backend, Config, WorkerConfig};
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 
+pub mod binary;
 #[path = "pdf.rs"]
 mod pdf_builder;
 #[allow(unused_imports)]
 pub use pdf_builder::{pdf, pdf_pages, scanned_pdf};
+
+/// The `docintel` binary of this workspace, built on first use (integration tests of
+/// this package cannot name another package's binary, so it is built here).
+pub fn docintel() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test exe");
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target/<profile>");
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["build", "-q", "-p", "docintel-api", "--bin", "docintel"]);
+        if profile_dir.ends_with("release") {
+            cmd.arg("--release");
+        }
+        let status = cmd.status().expect("run cargo build");
+        assert!(status.success(), "building the docintel binary failed");
+        profile_dir.join("docintel")
+    })
+}
+
+/// Documents are parsed as the shipped server parses them: in child processes of the
+/// `docintel` binary.
+pub fn parser() -> docintel_backend::pipeline::Isolation {
+    docintel_backend::pipeline::Isolation::Process {
+        program: docintel().to_owned(),
+    }
+}
 
 pub struct TestServer {
     pub base: String,
@@ -62,6 +94,7 @@ impl TestServer {
             poll: Duration::from_millis(20),
             ..WorkerConfig::default()
         };
+        config.isolation = parser();
         tweak(&mut config);
         let backend = Backend::open(config).await.expect("open backend");
         let key = backend.create_key("acme").await.expect("key");
@@ -82,7 +115,12 @@ impl TestServer {
         let background = docintel_api::background::start(&state, &events, addr)
             .await
             .expect("background work");
-        tokio::spawn(async move { axum::serve(listener, app(state)).await });
+        tokio::spawn(docintel_api::serve::serve(
+            listener,
+            app(state),
+            docintel_api::serve::ServeLimits::default(),
+            std::future::pending(),
+        ));
         Self {
             base: format!("http://{addr}"),
             key,

@@ -127,6 +127,10 @@ async fn upload_document(
     Ok((StatusCode::CREATED, [(header::LOCATION, loc)], Json(legacy)).into_response())
 }
 
+/// Characters of text a listed document carries: a page of 100 documents stays a few MB
+/// however long their texts are.
+pub const LIST_TEXT_CHARS: u32 = 16_384;
+
 /// The legacy view of a document, with its text inline once processed.
 async fn legacy(
     state: &AppState,
@@ -138,6 +142,28 @@ async fn legacy(
         None
     };
     Ok(LegacyDocument::from_v2(DocumentView::from(doc), text))
+}
+
+/// [`legacy`] for a list: the text cut at [`LIST_TEXT_CHARS`].
+async fn legacy_listed(
+    state: &AppState,
+    doc: docintel_backend::model::Document,
+) -> Result<LegacyDocument, ApiError> {
+    let (text, truncated) = if doc.status == Status::Processed {
+        match state
+            .backend
+            .text_prefix(doc.tenant_id, doc.id, LIST_TEXT_CHARS)
+            .await?
+        {
+            Some((text, truncated)) => (Some(text), truncated),
+            None => (None, false),
+        }
+    } else {
+        (None, false)
+    };
+    let mut view = LegacyDocument::from_v2(DocumentView::from(doc), text);
+    view.text_truncated = truncated;
+    Ok(view)
 }
 
 /// Get a document (deprecated)
@@ -179,7 +205,8 @@ pub struct LegacyListParams {
 
 /// List documents (deprecated)
 ///
-/// Offset pagination, newest first, with the total count.
+/// Offset pagination, newest first, with the total count. Each document carries at most
+/// the first 16,384 characters of its text (`text_truncated: true` when there is more).
 #[utoipa::path(
     get,
     path = "/documents",
@@ -219,7 +246,7 @@ async fn list_documents(
         .await?;
     let mut documents = Vec::with_capacity(docs.len());
     for doc in docs {
-        documents.push(legacy(&state, doc).await?);
+        documents.push(legacy_listed(&state, doc).await?);
     }
     Ok(Json(LegacyDocumentList {
         documents,

@@ -18,8 +18,13 @@ pub struct LegacyDocument {
     pub label: Option<String>,
     /// The classifier's confidence, 0 to 1; null until classified.
     pub confidence: Option<f64>,
-    /// The extracted text, inline; null until processed.
+    /// The extracted text, inline; null until processed. In a list, at most the first
+    /// 16,384 characters (see `text_truncated`).
     pub text: Option<String>,
+    /// Present and true when `text` is only the start of the document's text (lists
+    /// carry at most 16,384 characters per document; get the document for all of it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub text_truncated: bool,
     /// RFC 3339.
     pub created_at: String,
 }
@@ -39,6 +44,7 @@ impl LegacyDocument {
             label: view.classification.as_ref().map(|c| c.label.clone()),
             confidence: view.classification.as_ref().map(|c| c.confidence),
             text,
+            text_truncated: false,
             created_at: view.created_at.format(&Rfc3339).unwrap_or_default(),
         }
     }

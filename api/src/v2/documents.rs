@@ -39,13 +39,14 @@ fn location(id: uuid::Uuid) -> String {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct UploadParams {
-    /// The document's file name, for display: 1 to 255 characters, not only spaces, no
-    /// path separators or control characters, not `.` or `..`.
+    /// The document's file name, for display: 1 to 255 characters with at least one
+    /// visible one; no path separators, control or bidirectional-control characters, no
+    /// U+FFFD; not `.` or `..`.
     #[param(
         example = "invoice-2026-11.pdf",
         min_length = 1,
         max_length = 255,
-        pattern = r"^(?!\.\.?$)[^/\\\x00-\x1f\x7f-\x9f]*[^/\\\x00-\x1f\x7f-\x9f\s][^/\\\x00-\x1f\x7f-\x9f]*$"
+        pattern = r"^(?!\.\.?$)[^/\\\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufffd]*[^/\\\x00-\x1f\x7f-\x9f\s\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufffd\u00ad\u180e\u200b-\u200d\u2060\ufeff][^/\\\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufffd]*$"
     )]
     pub filename: String,
 }

@@ -18,9 +18,6 @@ use crate::error::{ApiError, Problem};
 use crate::extract::{IdPath, Json, Query};
 use crate::state::AppState;
 
-/// Subscriptions one tenant may hold (each event fans out to every one of them).
-pub const MAX_WEBHOOKS_PER_TENANT: usize = 20;
-
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_webhook, list_webhooks))
@@ -260,12 +257,6 @@ async fn create_webhook(
     Auth(tenant): Auth,
     Json(body): Json<WebhookCreate>,
 ) -> Result<Response, ApiError> {
-    if state.backend.webhooks(tenant.id).await?.len() >= MAX_WEBHOOKS_PER_TENANT {
-        return Err(ApiError::Conflict(
-            "too_many_webhooks",
-            format!("a tenant may hold {MAX_WEBHOOKS_PER_TENANT} subscriptions; delete one first"),
-        ));
-    }
     let new = NewWebhook {
         url: body.url,
         description: body.description,

@@ -8,12 +8,10 @@ use image::{ImageFormat, ImageReader, Limits};
 pub const THUMBNAIL_SIZE: u32 = 256;
 /// Images over this many pixels are refused before decoding (decompression bombs).
 pub const MAX_PIXELS: u64 = 40_000_000;
-/// Memory the decoder may allocate.
-const MAX_ALLOC: u64 = 512 * 1024 * 1024;
-
 /// Decodes an image, refusing oversize ones from their header, before any pixel is
-/// allocated.
-pub fn decode(bytes: &[u8]) -> Result<image::DynamicImage, String> {
+/// allocated; the decoder may allocate at most `max_alloc` bytes (the document's
+/// inflated-bytes budget).
+pub fn decode(bytes: &[u8], max_alloc: u64) -> Result<image::DynamicImage, String> {
     let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| format!("unreadable image: {e}"))?;
@@ -29,11 +27,15 @@ pub fn decode(bytes: &[u8]) -> Result<image::DynamicImage, String> {
         .with_guessed_format()
         .map_err(|e| format!("unreadable image: {e}"))?;
     let mut limits = Limits::default();
-    limits.max_alloc = Some(MAX_ALLOC);
+    limits.max_alloc = Some(max_alloc);
     reader.limits(limits);
-    reader
-        .decode()
-        .map_err(|e| format!("unreadable image: {e}"))
+    reader.decode().map_err(|e| match e {
+        image::ImageError::Limits(_) => format!(
+            "the document could not be parsed: the image needs more than the {} MiB limit",
+            max_alloc / (1024 * 1024)
+        ),
+        e => format!("unreadable image: {e}"),
+    })
 }
 
 /// A PNG whose longest side is at most [`THUMBNAIL_SIZE`].
@@ -49,6 +51,12 @@ pub fn thumbnail(img: &image::DynamicImage) -> Result<Vec<u8>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const BUDGET: u64 = 512 << 20;
+
+    fn decode(bytes: &[u8]) -> Result<image::DynamicImage, String> {
+        super::decode(bytes, BUDGET)
+    }
 
     fn png(w: u32, h: u32) -> Vec<u8> {
         let img = image::DynamicImage::new_rgb8(w, h);
@@ -101,5 +109,15 @@ mod tests {
         assert!(decode(&good[..good.len() / 2]).is_err());
         assert!(decode(&[]).is_err());
         assert!(decode(b"\xFF\xD8\xFF\xE0garbage").is_err());
+    }
+
+    #[test]
+    fn the_inflated_bytes_budget_bounds_what_an_image_may_decode_to() {
+        // 3000×3000 RGB is 27 MB of pixels from a PNG of a few KB.
+        let big = png(3000, 3000);
+        assert!(big.len() < 200_000);
+        let e = super::decode(&big, 8 << 20).unwrap_err();
+        assert!(e.contains("more than the 8 MiB limit"), "{e}");
+        assert!(super::decode(&big, 64 << 20).is_ok());
     }
 }

@@ -4,11 +4,15 @@
 
 mod images;
 mod pdf;
+pub mod sandbox;
 pub mod sniff;
 pub mod tools;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
 
 use crate::classify::Model;
 use crate::model::{Classification, ContentType, Extracted};
@@ -18,6 +22,54 @@ pub use tools::Tools;
 /// OCR reads at most this many pages of a scanned PDF.
 pub const MAX_OCR_PAGES: u32 = 20;
 
+/// What parsing one document may consume. The parser process gets `memory_bytes` as its
+/// address-space limit from the kernel; the budgets below are checked by the parsers, so
+/// that the usual bombs fail with a precise reason well before the kernel steps in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Address space of the parser process (`RLIMIT_AS`), and of the OCR and rendering
+    /// programs it starts.
+    pub memory_bytes: u64,
+    /// Total bytes a document's compressed parts may inflate to: PDF streams, decoded
+    /// image pixels.
+    pub max_inflated_bytes: u64,
+    /// Longest text a document may yield.
+    pub max_text_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            memory_bytes: 1024 << 20,
+            max_inflated_bytes: 256 << 20,
+            max_text_bytes: 64 << 20,
+        }
+    }
+}
+
+/// Where untrusted bytes are parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Isolation {
+    /// In a short-lived child process (`program __parse …`) under kernel limits, killed at
+    /// the deadline: a crash, a hang or a bomb fails that one document and nothing else.
+    /// `program` must be a binary that hands `__parse` to [`sandbox::child_main`], as the
+    /// `docintel` binary does.
+    Process { program: PathBuf },
+    /// On a thread of this process: no protection from hostile documents (a stack
+    /// overflow kills the process). For tests of the pipeline itself and for trusted
+    /// input only. A job interrupted by a process death is failed, not run again here.
+    InProcess,
+}
+
+impl Isolation {
+    /// Parsing in child processes of the running executable.
+    pub fn this_program() -> std::io::Result<Self> {
+        Ok(Self::Process {
+            program: std::env::current_exe()?,
+        })
+    }
+}
+
 /// What the pipeline may use.
 #[derive(Debug, Clone)]
 pub struct Context {
@@ -25,15 +77,19 @@ pub struct Context {
     pub model: Option<Arc<Model>>,
     /// Deadline for one document's processing (OCR and rendering are killed past it).
     pub timeout: Duration,
+    pub limits: Limits,
+    pub isolation: Isolation,
 }
 
 impl Context {
-    /// Only what is built in: no external tools, no classifier.
+    /// Only what is built in: no external tools, no classifier, parsing in this process.
     pub fn bare() -> Self {
         Self {
             tools: Tools::none(),
             model: None,
             timeout: Duration::from_secs(60),
+            limits: Limits::default(),
+            isolation: Isolation::InProcess,
         }
     }
 }
@@ -55,15 +111,23 @@ pub enum Outcome {
 pub const OCR_UNAVAILABLE: &str = "ocr_unavailable";
 pub const THUMBNAIL_UNAVAILABLE: &str = "thumbnail_unavailable";
 
-struct Stages {
-    text: String,
-    pages: Option<u32>,
-    thumbnail: Option<Vec<u8>>,
-    warnings: Vec<String>,
+/// What the parsers made of a document's bytes: everything that touches untrusted
+/// input, and what runs in the parser process.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Extraction {
+    pub text: String,
+    pub pages: Option<u32>,
+    pub thumbnail: Option<Vec<u8>>,
+    pub warnings: Vec<String>,
 }
 
-fn pdf_stages(ctx: &Context, bytes: &[u8], deadline: Instant) -> Result<Stages, String> {
-    let pdf = pdf::extract(bytes)?;
+fn pdf_stages(
+    tools: &Tools,
+    limits: &Limits,
+    bytes: &[u8],
+    deadline: Instant,
+) -> Result<Extraction, String> {
+    let pdf = pdf::extract(bytes, limits.max_inflated_bytes)?;
     let mut warnings = Vec::new();
     let mut text = pdf.text;
     let mut thumbnail = None;
@@ -71,20 +135,20 @@ fn pdf_stages(ctx: &Context, bytes: &[u8], deadline: Instant) -> Result<Stages, 
         // No text layer: a scan. OCR its pages if the tools are here.
         let last = pdf.pages.min(MAX_OCR_PAGES);
         match (
-            ctx.tools.tesseract.is_some(),
-            ctx.tools.render_pdf(bytes, 1, last, 2000, deadline),
+            tools.tesseract.is_some(),
+            tools.render_pdf(bytes, 1, last, 2000, deadline),
         ) {
             (true, Some(pages)) => {
                 let pages = pages?;
                 // The first page is rendered anyway: its thumbnail comes for free.
                 if let Some(first) = pages.first() {
-                    thumbnail = images::decode(first)
+                    thumbnail = images::decode(first, limits.max_inflated_bytes)
                         .and_then(|i| images::thumbnail(&i))
                         .ok();
                 }
                 let mut parts = Vec::new();
                 for page in pages {
-                    if let Some(r) = ctx.tools.ocr(&page, deadline) {
+                    if let Some(r) = tools.ocr(&page, deadline) {
                         parts.push(r?);
                     }
                 }
@@ -95,10 +159,10 @@ fn pdf_stages(ctx: &Context, bytes: &[u8], deadline: Instant) -> Result<Stages, 
     }
     // Otherwise a PDF's thumbnail is rendered on first request (rendering costs a
     // subprocess, ~25 ms, which `processed` should not wait for).
-    if ctx.tools.pdftoppm.is_none() {
+    if tools.pdftoppm.is_none() {
         warnings.push(THUMBNAIL_UNAVAILABLE.to_owned());
     }
-    Ok(Stages {
+    Ok(Extraction {
         text,
         pages: Some(pdf.pages),
         thumbnail,
@@ -107,26 +171,34 @@ fn pdf_stages(ctx: &Context, bytes: &[u8], deadline: Instant) -> Result<Stages, 
 }
 
 /// The first page of a PDF as a thumbnail PNG, `None` when PDFs cannot be rendered here.
-pub fn render_pdf_thumbnail(ctx: &Context, bytes: &[u8]) -> Option<Result<Vec<u8>, String>> {
-    let deadline = Instant::now() + ctx.timeout;
-    ctx.tools
+pub fn pdf_thumbnail(
+    tools: &Tools,
+    bytes: &[u8],
+    deadline: Instant,
+) -> Option<Result<Vec<u8>, String>> {
+    tools
         .render_pdf(bytes, 1, 1, THUMBNAIL_SIZE, deadline)
         .map(|r| r.and_then(|mut pages| pages.pop().ok_or_else(|| "no page rendered".to_owned())))
 }
 
-fn image_stages(ctx: &Context, bytes: &[u8], deadline: Instant) -> Result<Stages, String> {
-    let img = images::decode(bytes)?;
+fn image_stages(
+    tools: &Tools,
+    limits: &Limits,
+    bytes: &[u8],
+    deadline: Instant,
+) -> Result<Extraction, String> {
+    let img = images::decode(bytes, limits.max_inflated_bytes)?;
     let thumbnail = Some(images::thumbnail(&img)?);
     drop(img);
     let mut warnings = Vec::new();
-    let text = match ctx.tools.ocr(bytes, deadline) {
+    let text = match tools.ocr(bytes, deadline) {
         Some(r) => r?.trim().to_owned(),
         None => {
             warnings.push(OCR_UNAVAILABLE.to_owned());
             String::new()
         }
     };
-    Ok(Stages {
+    Ok(Extraction {
         text,
         pages: None,
         thumbnail,
@@ -134,30 +206,43 @@ fn image_stages(ctx: &Context, bytes: &[u8], deadline: Instant) -> Result<Stages
     })
 }
 
-/// Runs every stage for one document.
-pub fn process(ctx: &Context, content_type: ContentType, bytes: &[u8]) -> Outcome {
-    let deadline = Instant::now() + ctx.timeout;
-    let stages = match content_type {
-        ContentType::Pdf => pdf_stages(ctx, bytes, deadline),
-        ContentType::Png | ContentType::Jpeg => image_stages(ctx, bytes, deadline),
+/// Parses one document's bytes: the part of processing that reads untrusted input, and
+/// what the parser process runs.
+pub fn extract(
+    tools: &Tools,
+    limits: &Limits,
+    content_type: ContentType,
+    bytes: &[u8],
+    deadline: Instant,
+) -> Result<Extraction, String> {
+    let extraction = match content_type {
+        ContentType::Pdf => pdf_stages(tools, limits, bytes, deadline),
+        ContentType::Png | ContentType::Jpeg => image_stages(tools, limits, bytes, deadline),
         ContentType::Text => std::str::from_utf8(bytes)
-            .map(|s| Stages {
+            .map(|s| Extraction {
                 text: s.to_owned(),
-                pages: None,
-                thumbnail: None,
-                warnings: Vec::new(),
+                ..Extraction::default()
             })
             .map_err(|e| format!("text is not valid UTF-8: {e}")),
-    };
-    let Stages {
+    }?;
+    if extraction.text.len() as u64 > limits.max_text_bytes {
+        return Err(format!(
+            "the document could not be parsed: its text is longer than the {} MiB limit",
+            limits.max_text_bytes / (1024 * 1024)
+        ));
+    }
+    Ok(extraction)
+}
+
+/// Language and classification of extracted text: our own code over a bounded string,
+/// run in the server.
+pub fn finish(ctx: &Context, extraction: Extraction) -> Outcome {
+    let Extraction {
         text,
         pages,
         thumbnail,
         warnings,
-    } = match stages {
-        Ok(s) => s,
-        Err(reason) => return Outcome::Failed { reason },
-    };
+    } = extraction;
     let language = whatlang::detect(&text)
         .filter(|info| info.is_reliable())
         .map(|info| info.lang().code().to_owned());
@@ -183,6 +268,76 @@ pub fn process(ctx: &Context, content_type: ContentType, bytes: &[u8]) -> Outcom
         thumbnail,
         classification,
     }
+}
+
+/// Runs every stage for one document on this thread, whatever `ctx.isolation` says.
+pub fn process(ctx: &Context, content_type: ContentType, bytes: &[u8]) -> Outcome {
+    let deadline = Instant::now() + ctx.timeout;
+    match extract(&ctx.tools, &ctx.limits, content_type, bytes, deadline) {
+        Ok(extraction) => finish(ctx, extraction),
+        Err(reason) => Outcome::Failed { reason },
+    }
+}
+
+/// Processes one document where `ctx.isolation` says, within `ctx.timeout`.
+pub async fn run(ctx: Arc<Context>, content_type: ContentType, bytes: Vec<u8>) -> Outcome {
+    let limit = ctx.timeout;
+    match &ctx.isolation {
+        Isolation::Process { program } => {
+            let task = sandbox::Task::Extract { content_type };
+            match sandbox::run(program, &ctx, task, bytes).await {
+                Ok(extraction) => {
+                    let ctx = ctx.clone();
+                    tokio::task::spawn_blocking(move || finish(&ctx, extraction))
+                        .await
+                        .unwrap_or_else(|e| Outcome::Failed {
+                            reason: format!("classification failed: {e}"),
+                        })
+                }
+                Err(reason) => Outcome::Failed { reason },
+            }
+        }
+        Isolation::InProcess => {
+            let run = tokio::task::spawn_blocking(move || process(&ctx, content_type, &bytes));
+            // Subprocesses stop at the pipeline's own deadline; this one also bounds
+            // pure-Rust parsing, whose thread cannot be stopped but whose result is then
+            // ignored.
+            match tokio::time::timeout(limit + Duration::from_secs(1), run).await {
+                Ok(Ok(outcome)) => outcome,
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "pipeline panicked");
+                    Outcome::Failed {
+                        reason: sandbox::CRASHED.to_owned(),
+                    }
+                }
+                Err(_) => Outcome::Failed {
+                    reason: sandbox::too_slow(limit),
+                },
+            }
+        }
+    }
+}
+
+/// A PDF's first page as a thumbnail PNG, rendered where `ctx.isolation` says; `None`
+/// when PDFs cannot be rendered here.
+pub async fn render_thumbnail(
+    ctx: Arc<Context>,
+    bytes: Vec<u8>,
+) -> Option<Result<Vec<u8>, String>> {
+    ctx.tools.pdftoppm.as_ref()?;
+    Some(match &ctx.isolation {
+        Isolation::Process { program } => {
+            sandbox::run(program, &ctx, sandbox::Task::Thumbnail, bytes)
+                .await
+                .and_then(|e| e.thumbnail.ok_or_else(|| "no page rendered".to_owned()))
+        }
+        Isolation::InProcess => tokio::task::spawn_blocking(move || {
+            pdf_thumbnail(&ctx.tools, &bytes, Instant::now() + ctx.timeout)
+        })
+        .await
+        .map_err(|e| format!("thumbnail rendering crashed: {e}"))
+        .and_then(|r| r.unwrap_or_else(|| Err("PDFs cannot be rendered here".to_owned()))),
+    })
 }
 
 #[cfg(test)]

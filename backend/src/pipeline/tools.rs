@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Which helpers exist on this machine; probed once at start.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Tools {
     pub tesseract: Option<PathBuf>,
     pub pdftoppm: Option<PathBuf>,

@@ -124,6 +124,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(Vec<Document>, u64)>;
     /// `Ok(None)` when the document exists but has no text yet.
     async fn get_text(&self, tenant: TenantId, id: DocumentId) -> Result<Option<String>>;
+    /// The first `max_chars` characters of the text, and whether there is more.
+    async fn get_text_prefix(
+        &self,
+        tenant: TenantId,
+        id: DocumentId,
+        max_chars: u32,
+    ) -> Result<Option<(String, bool)>>;
     /// Deletes the document (and its text and job); returns its blob keys (the document's
     /// bytes, and its thumbnail if it has one).
     async fn delete_document(
@@ -157,6 +164,9 @@ pub trait Store: Send + Sync + 'static {
     /// Releases every lease (used at start of the embedded, single-process mode, where
     /// any running job belongs to a process that is gone).
     async fn release_all_leases(&self) -> Result<u64>;
+    /// Takes every running job over for `owner` (at start of the embedded mode, like
+    /// [`Self::release_all_leases`]), so that it can be completed without running it.
+    async fn take_running_jobs(&self, owner: &str) -> Result<Vec<ClaimedJob>>;
     async fn queue_depth(&self) -> Result<u64>;
 
     // --- outbox

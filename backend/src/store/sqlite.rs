@@ -525,6 +525,26 @@ impl Store for SqliteStore {
         Ok((docs, total as u64))
     }
 
+    async fn get_text_prefix(
+        &self,
+        tenant: TenantId,
+        id: DocumentId,
+        max_chars: u32,
+    ) -> Result<Option<(String, bool)>> {
+        self.reads.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT substr(t.text, 1, ?3), length(t.text) > ?3 FROM document_texts t \
+                 JOIN documents d ON d.id = t.document_id WHERE d.id = ?1 AND d.tenant_id = ?2",
+            )?;
+            let mut rows = stmt.query(rusqlite::params![
+                id.to_string(),
+                tenant.0.to_string(),
+                max_chars
+            ])?;
+            rows.next()?.map(|r| Ok((r.get(0)?, r.get(1)?))).transpose()
+        })
+    }
+
     async fn get_text(&self, tenant: TenantId, id: DocumentId) -> Result<Option<String>> {
         self.reads.with(|c| {
             let mut stmt = c.prepare_cached(
@@ -734,6 +754,33 @@ impl Store for SqliteStore {
         Ok(r.rows_affected())
     }
 
+    async fn take_running_jobs(&self, owner: &str) -> Result<Vec<ClaimedJob>> {
+        let rows = sqlx::query(
+            "UPDATE jobs SET lease_owner = ?1 WHERE state = 'running' \
+             RETURNING id, attempts, (SELECT content_type FROM documents d \
+             WHERE d.id = document_id) AS content_type, (SELECT blob_key FROM documents d \
+             WHERE d.id = document_id) AS blob_key, document_id",
+        )
+        .bind(owner)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let content_type: String = r.try_get("content_type")?;
+                let document_id: String = r.try_get("document_id")?;
+                let attempts: i64 = r.try_get("attempts")?;
+                Ok(ClaimedJob {
+                    job_id: r.try_get("id")?,
+                    document_id: parse_uuid(&document_id)?,
+                    content_type: ContentType::parse(&content_type)
+                        .ok_or_else(|| Error::Corrupt(format!("content type {content_type:?}")))?,
+                    blob_key: r.try_get("blob_key")?,
+                    attempts: attempts as u32,
+                })
+            })
+            .collect()
+    }
+
     async fn queue_depth(&self) -> Result<u64> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs")
             .fetch_one(&self.pool)
@@ -793,9 +840,12 @@ impl Store for SqliteStore {
     ) -> Result<Webhook> {
         let id = Uuid::now_v7();
         let now = OffsetDateTime::now_utc();
-        sqlx::query(
+        // The count and the insert are one statement, so concurrent creates cannot both
+        // pass the cap.
+        let inserted = sqlx::query(
             "INSERT INTO webhooks (id, tenant_id, url, description, event_types, secret, status, \
-             created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'active', ?7)",
+             created_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, 'active', ?7 \
+             WHERE (SELECT COUNT(*) FROM webhooks WHERE tenant_id = ?2) < ?8",
         )
         .bind(id.to_string())
         .bind(tenant.0.to_string())
@@ -804,8 +854,12 @@ impl Store for SqliteStore {
         .bind(to_json(&new.event_types)?)
         .bind(secret)
         .bind(millis(now))
+        .bind(crate::webhooks::MAX_PER_TENANT)
         .execute(&self.pool)
         .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(crate::webhooks::WebhookError::TooMany.into());
+        }
         Ok(Webhook {
             id,
             tenant_id: tenant,

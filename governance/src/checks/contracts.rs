@@ -21,6 +21,7 @@ use serde_json::Value;
 
 use crate::report::{Finding, Section};
 use crate::server::Server;
+use docintel_backend::pipeline::Isolation;
 
 /// The key pacts send (`Authorization: Bearer …`); the provider registers it.
 pub const PACT_KEY: &str = "dik_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -224,8 +225,8 @@ pub struct Provider {
 }
 
 impl Provider {
-    pub async fn start() -> anyhow::Result<Self> {
-        let server = Server::start().await?;
+    pub async fn start(parser: Isolation) -> anyhow::Result<Self> {
+        let server = Server::start(parser).await?;
         let key = server.backend.create_key("pact").await?;
         let tenant = server
             .backend
@@ -327,12 +328,12 @@ impl Drop for StdoutToStderr {
 }
 
 /// Verifies every pact in `contracts/pacts/`.
-pub async fn check(root: &Path) -> Section {
+pub async fn check(root: &Path, parser: Isolation) -> Section {
     let _quiet = StdoutToStderr::new();
     let dir = root.join("contracts/pacts");
     let subject = "contracts/pacts/*.json against a real server".to_owned();
     let result = async {
-        let provider = Provider::start().await?;
+        let provider = Provider::start(parser).await?;
         provider
             .verify(PactSource::Dir(dir.display().to_string()))
             .await
