@@ -50,7 +50,8 @@ async fn each_key_has_a_bucket_and_a_429_says_when_to_retry() {
     let p = common::assert_problem(r, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
     assert!(p["detail"].as_str().unwrap().contains("retry after"));
 
-    // Another key (even of the same tenant) has its own bucket; no key, no bucket spent.
+    // Another key (even of the same tenant) has its own bucket; without a key, the
+    // client's address spends its own (a separate policy), not a key's.
     let other = s.backend.create_key("acme").await.unwrap();
     let r = s
         .client
@@ -62,8 +63,15 @@ async fn each_key_has_a_bucket_and_a_429_says_when_to_retry() {
     assert_eq!(r.status(), StatusCode::OK);
     let r = s.client.get(s.url("/v2/documents")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    assert!(!r.headers().contains_key("ratelimit"));
-    // Health and metrics are not rate limited.
+    assert!(
+        r.headers()["ratelimit-policy"]
+            .to_str()
+            .unwrap()
+            .starts_with("\"address\";"),
+        "{:?}",
+        r.headers()
+    );
+    // Health and metrics spend the address's bucket, which a few probes do not empty.
     for _ in 0..5 {
         assert_eq!(
             s.client

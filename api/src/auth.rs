@@ -49,9 +49,22 @@ impl KeyCache {
 }
 
 impl KeyCache {
-    /// Whether `key_hash` authenticated recently.
-    pub fn knows(&self, key_hash: &str) -> bool {
-        self.get(key_hash).is_some()
+    /// The tenant of a key (by its hash), from the cache or else the store, which then
+    /// fills the cache.
+    async fn tenant(&self, state: &AppState, key_hash: &str) -> Result<Option<Tenant>, ApiError> {
+        if let Some(t) = self.get(key_hash) {
+            return Ok(Some(t));
+        }
+        let found = state.backend.authenticate_hash(key_hash).await?;
+        if let Some(t) = &found {
+            self.put(key_hash, t);
+        }
+        Ok(found)
+    }
+
+    /// Whether the key with this hash is valid (a store error counts as not).
+    pub async fn lookup(&self, state: &AppState, key_hash: &str) -> bool {
+        matches!(self.tenant(state, key_hash).await, Ok(Some(_)))
     }
 }
 
@@ -95,15 +108,8 @@ impl FromRequestParts<AppState> for Auth {
             Some(KeyHash(h)) => h.clone(),
             None => docintel_backend::keys::hash(key),
         };
-        let tenant = match state.keys.get(&hashed) {
-            Some(t) => t,
-            None => match state.backend.authenticate_hash(&hashed).await? {
-                Some(t) => {
-                    state.keys.put(&hashed, &t);
-                    t
-                }
-                None => return Err(ApiError::Unauthorized("invalid API key")),
-            },
+        let Some(tenant) = state.keys.tenant(state, &hashed).await? else {
+            return Err(ApiError::Unauthorized("invalid API key"));
         };
         tracing::Span::current().record("tenant", tenant.name.as_str());
         let verdict = state.limits.check(tenant.id, &hashed);

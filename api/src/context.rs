@@ -65,7 +65,7 @@ pub async fn request_context(
         latency_ms = tracing::field::Empty,
     );
 
-    let limited = crate::ratelimit::spend_address(&state, &mut req);
+    let limited = crate::ratelimit::spend_address(&state, &mut req).await;
     let mut response = crate::deprecation::deprecated_routes(&state, req, next, limited)
         .instrument(span.clone())
         .await;

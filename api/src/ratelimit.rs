@@ -67,6 +67,10 @@ impl std::str::FromStr for Limit {
     }
 }
 
+/// The `RateLimit-Policy` names: a key's (or its tenant's) budget, and an address's.
+pub const KEY_POLICY: &str = "default";
+pub const ADDRESS_POLICY: &str = "address";
+
 type Bucket = RateLimiter<NotKeyed, InMemoryState, DefaultClock, StateInformationMiddleware>;
 
 /// What a check decided, and what the headers say.
@@ -74,11 +78,13 @@ type Bucket = RateLimiter<NotKeyed, InMemoryState, DefaultClock, StateInformatio
 pub enum Verdict {
     Unlimited,
     Allowed {
+        policy: &'static str,
         limit: Limit,
         remaining: u32,
         reset_secs: u64,
     },
     Limited {
+        policy: &'static str,
         limit: Limit,
         retry_after_secs: u64,
     },
@@ -87,25 +93,27 @@ pub enum Verdict {
 impl Verdict {
     /// Adds `RateLimit-Policy`, `RateLimit` and (when limited) `Retry-After`.
     pub fn write_headers(&self, headers: &mut HeaderMap) {
-        let (limit, remaining, reset) = match *self {
+        let (name, limit, remaining, reset) = match *self {
             Verdict::Unlimited => return,
             Verdict::Allowed {
+                policy,
                 limit,
                 remaining,
                 reset_secs,
-            } => (limit, remaining, reset_secs),
+            } => (policy, limit, remaining, reset_secs),
             Verdict::Limited {
+                policy,
                 limit,
                 retry_after_secs,
             } => {
                 if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                     headers.insert("retry-after", v);
                 }
-                (limit, 0, retry_after_secs)
+                (policy, limit, 0, retry_after_secs)
             }
         };
-        let policy = format!("\"default\";q={};w={}", limit.quota, limit.window.as_secs());
-        let state = format!("\"default\";r={remaining};t={reset}");
+        let policy = format!("\"{name}\";q={};w={}", limit.quota, limit.window.as_secs());
+        let state = format!("\"{name}\";r={remaining};t={reset}");
         if let (Ok(p), Ok(s)) = (
             HeaderValue::from_str(&policy),
             HeaderValue::from_str(&state),
@@ -181,12 +189,14 @@ impl Limits {
                 let remaining = snapshot.remaining_burst_capacity();
                 let empty = limit.quota.saturating_sub(remaining);
                 Verdict::Allowed {
+                    policy: KEY_POLICY,
                     limit,
                     remaining,
                     reset_secs: (period * empty).as_secs_f64().ceil() as u64,
                 }
             }
             Err(not_until) => Verdict::Limited {
+                policy: KEY_POLICY,
                 limit,
                 retry_after_secs: not_until
                     .wait_time_from(self.clock.now())
@@ -243,6 +253,7 @@ impl IpLimits {
             Ok(snapshot) => {
                 let remaining = snapshot.remaining_burst_capacity();
                 Verdict::Allowed {
+                    policy: ADDRESS_POLICY,
                     limit,
                     remaining,
                     reset_secs: (limit.period() * limit.quota.saturating_sub(remaining))
@@ -251,6 +262,7 @@ impl IpLimits {
                 }
             }
             Err(not_until) => Verdict::Limited {
+                policy: ADDRESS_POLICY,
                 limit,
                 retry_after_secs: not_until
                     .wait_time_from(self.clock.now())
@@ -278,17 +290,17 @@ impl IpLimits {
 #[derive(Debug, Clone)]
 pub struct KeyHash(pub String);
 
-/// Spends the client address's bucket for a request that presents no API key this server
-/// has recently seen valid; `Some` is the 429 to answer instead of serving it. Requests
-/// with a known key are limited per key, by [`crate::auth::Auth`]. A server that does not
-/// know its peers' addresses (served without [`crate::serve::serve`]) skips this.
-pub fn spend_address(state: &AppState, req: &mut Request) -> Option<Response> {
+/// Spends the client address's bucket for a request that presents no valid API key;
+/// `Some` is the 429 to answer instead of serving it. Requests with a valid key are
+/// limited per key, by [`crate::auth::Auth`]. A server that does not know its peers'
+/// addresses (served without [`crate::serve::serve`]) skips this.
+pub async fn spend_address(state: &AppState, req: &mut Request) -> Option<Response> {
     if let Some(key) = crate::auth::bearer_key(req.headers()) {
         let h = docintel_backend::keys::hash(key);
         // This process's own relay, writing to its embedded registry, is not a client.
-        let known = state.keys.knows(&h) || state.registry_token.verify(key);
+        let valid = state.registry_token.verify(key) || state.keys.lookup(state, &h).await;
         req.extensions_mut().insert(KeyHash(h));
-        if known {
+        if valid {
             return None;
         }
     }
@@ -404,6 +416,7 @@ mod tests {
     fn headers_use_the_draft_syntax() {
         let mut h = HeaderMap::new();
         Verdict::Allowed {
+            policy: KEY_POLICY,
             limit: Limit {
                 quota: 100,
                 window: Duration::from_secs(10),

@@ -1,8 +1,10 @@
 //! Serving the app on a TCP listener with the limits a public server needs against slow
-//! or idle clients: a deadline for a request's head (also what an idle keep-alive
-//! connection may wait), and one between two pieces of a body. `axum::serve` sets no
-//! timer, so hyper's own header timeout never fires there and a connection that sends
-//! nothing stays open for ever.
+//! or idle clients: a deadline for a request's head (counted from the moment the server
+//! waits for one, so it also closes connections that send nothing or sit idle between
+//! requests), and one between two pieces of a body. `axum::serve` sets no timer, so
+//! hyper's own header timeout never fires there, and its HTTP/1-or-2 detection waits for
+//! a first byte for ever. docintel speaks HTTP/1.1 (HTTP/2 comes from a TLS-terminating
+//! proxy in front, if any; no client of this API sends cleartext HTTP/2).
 
 use std::future::Future;
 use std::time::Duration;
@@ -11,8 +13,8 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use axum::http::Request;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tower::{ServiceBuilder, ServiceExt};
 use tower_http::timeout::RequestBodyTimeoutLayer;
@@ -43,15 +45,10 @@ pub async fn serve(
     limits: ServeLimits,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(limits.header_read_timeout);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -76,8 +73,7 @@ pub async fn serve(
                 .service(app.clone())
                 .oneshot(req)
         });
-        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn.into_owned());
+        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, %peer, "connection ended with an error");

@@ -78,6 +78,12 @@ fn print(report: &Report, format: Format) {
     }
 }
 
+// The gate's server parses documents in child processes of this binary, which report
+// refused allocations through this allocator.
+#[global_allocator]
+static ALLOCATOR: docintel_backend::pipeline::sandbox::WatchedAllocator<std::alloc::System> =
+    docintel_backend::pipeline::sandbox::WatchedAllocator(std::alloc::System);
+
 fn main() -> ExitCode {
     // The gate's server parses documents in child processes of this binary.
     if std::env::args_os()

@@ -85,6 +85,61 @@ async fn the_gate_passes_on_this_repository() {
     assert_eq!(json["passed"], true);
 }
 
+/// A deliberate break passes only while it is listed, with its reason, against the
+/// baseline it breaks.
+#[test]
+fn an_accepted_breaking_change_is_a_warning_and_only_for_its_baseline() {
+    let repo = copy_repo();
+    let accepted = repo.path().join(checks::breaking::ACCEPTED_PATH);
+    let v2 = |sections: &[Section]| {
+        sections
+            .iter()
+            .find(|s| s.subject.starts_with("openapi/v2.json"))
+            .unwrap()
+            .clone()
+    };
+    // As committed: the filename pattern was tightened on purpose (issue #13).
+    let section = v2(&checks::breaking::check(repo.path()));
+    assert!(section.passed, "{section:?}");
+    assert!(
+        section
+            .findings
+            .iter()
+            .any(|f| f.rule == "request-constraint-tightened"
+                && f.message.starts_with("accepted (security fix")),
+        "{section:?}"
+    );
+    // Without the acceptance, the same change fails the gate.
+    let text = std::fs::read_to_string(&accepted).unwrap();
+    std::fs::remove_file(&accepted).unwrap();
+    let section = v2(&checks::breaking::check(repo.path()));
+    assert_eq!(
+        failures(&section),
+        [
+            "request-constraint-tightened at /paths/~1v2~1documents/post/parameters/query:filename/pattern"
+        ]
+    );
+    // An acceptance that matches nothing is reported, without failing.
+    let mut entries: Value = serde_json::from_str(&text).unwrap();
+    let mut stale = entries[0].clone();
+    stale["location"] = serde_json::json!("/paths/~1v2~1gone");
+    entries.as_array_mut().unwrap().push(stale);
+    std::fs::write(&accepted, entries.to_string()).unwrap();
+    let section = v2(&checks::breaking::check(repo.path()));
+    assert!(section.passed, "{section:?}");
+    assert!(
+        section
+            .findings
+            .iter()
+            .any(|f| f.rule == "accepted-change-unused" && f.location == "/paths/~1v2~1gone"),
+        "{section:?}"
+    );
+    // A malformed file fails rather than accepting anything.
+    std::fs::write(&accepted, r#"[{"rule": "x"}]"#).unwrap();
+    let sections = checks::breaking::check(repo.path());
+    assert!(sections.iter().any(|s| !s.passed), "{sections:?}");
+}
+
 #[tokio::test]
 async fn a_stale_committed_spec_fails_drift() {
     let repo = copy_repo();

@@ -378,13 +378,13 @@ error; `type` is a URI built from it.*/
             static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
             {
                 ::regress::Regex::new(
-                        "^(?!\\.\\.?$)[^/\\\\\\x00-\\x1f\\x7f-\\x9f]*[^/\\\\\\x00-\\x1f\\x7f-\\x9f\\s][^/\\\\\\x00-\\x1f\\x7f-\\x9f]*$",
+                        "^(?!\\.\\.?$)[^/\\\\\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\ufffd]*[^/\\\\\\x00-\\x1f\\x7f-\\x9f\\s\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\ufffd\\u00ad\\u180e\\u200b-\\u200d\\u2060\\ufeff][^/\\\\\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\ufffd]*$",
                     )
                     .unwrap()
             });
             if PATTERN.find(value).is_none() {
                 return Err(
-                    "doesn't match pattern \"^(?!\\.\\.?$)[^/\\\\\\x00-\\x1f\\x7f-\\x9f]*[^/\\\\\\x00-\\x1f\\x7f-\\x9f\\s][^/\\\\\\x00-\\x1f\\x7f-\\x9f]*$\""
+                    "doesn't match pattern \"^(?!\\.\\.?$)[^/\\\\\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\ufffd]*[^/\\\\\\x00-\\x1f\\x7f-\\x9f\\s\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\ufffd\\u00ad\\u180e\\u200b-\\u200d\\u2060\\ufeff][^/\\\\\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\ufffd]*$\""
                         .into(),
                 );
             }
@@ -2329,8 +2329,9 @@ Processing starts at once; poll the `Location` until `status` is `processed` or
 Sends a `POST` request to `/v2/documents`
 
 Arguments:
-- `filename`: The document's file name, for display: 1 to 255 characters, not only spaces, no
-path separators or control characters, not `.` or `..`.
+- `filename`: The document's file name, for display: 1 to 255 characters with at least one
+visible one; no path separators, control or bidirectional-control characters, no
+U+FFFD; not `.` or `..`.
 - `idempotency_key`: Makes retries safe: a retry with the same key and the same request gets the first response again (marked `Idempotent-Replayed: true`) instead of creating a second document; the same key with another request is refused with 422. Keys are kept 24 hours.
 - `body`: The file's bytes.
 ```ignore

@@ -172,10 +172,7 @@ fn why_it_died(status: ExitStatus, stderr: &[u8], limits: &Limits) -> String {
         || stderr.contains("unable to allocate")
         || stderr.contains("capacity overflow")
     {
-        format!(
-            "the document could not be parsed: it exceeded the memory limit ({} MiB)",
-            limits.memory_bytes >> 20
-        )
+        memory_limit_reason(limits)
     } else if stderr.contains("has overflowed its stack") {
         "the document could not be parsed: it is nested too deeply (the parser ran out of \
          stack)"
@@ -239,6 +236,56 @@ pub async fn probe(program: &Path, ctx: &Context) -> Result<(), String> {
 
 // --- the parser process's side
 
+static ALLOCATION_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A global allocator that remembers whether an allocation was ever refused. Under the
+/// address-space limit some parsers meet a refusal they recover from (std's
+/// `read_to_end` reserves fallibly, and lopdf then keeps a truncated stream as if it were
+/// whole); the parser process reports such a document as over the memory limit instead
+/// of returning what it could read. Binaries that run [`child_main`] install it:
+///
+/// ```ignore
+/// #[global_allocator]
+/// static ALLOCATOR: WatchedAllocator<std::alloc::System> = WatchedAllocator(std::alloc::System);
+/// ```
+pub struct WatchedAllocator<A>(pub A);
+
+// SAFETY: every call is forwarded unchanged to the wrapped allocator, which upholds the
+// GlobalAlloc contract; the wrapper only reads the returned pointer.
+unsafe impl<A: std::alloc::GlobalAlloc> std::alloc::GlobalAlloc for WatchedAllocator<A> {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        note(unsafe { self.0.alloc(layout) })
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { self.0.dealloc(ptr, layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        note(unsafe { self.0.alloc_zeroed(layout) })
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        note(unsafe { self.0.realloc(ptr, layout, new_size) })
+    }
+}
+
+#[inline]
+fn note(ptr: *mut u8) -> *mut u8 {
+    if ptr.is_null() {
+        ALLOCATION_FAILED.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    ptr
+}
+
+fn memory_limit_reason(limits: &Limits) -> String {
+    format!(
+        "the document could not be parsed: it exceeded the memory limit ({} MiB)",
+        limits.memory_bytes >> 20
+    )
+}
+
 /// The parser process: call it first thing in `main` when the first argument is [`ARG`].
 /// Never returns.
 pub fn child_main() -> ! {
@@ -265,6 +312,12 @@ fn child() -> Result<(), String> {
         .map_err(|e| format!("reading the document: {e}"))?;
     let deadline = Instant::now() + Duration::from_millis(request.timeout_ms);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if ALLOCATION_FAILED.load(std::sync::atomic::Ordering::Relaxed) {
+        // Refused while reading the input: nothing was parsed yet.
+        return write_reply(Err(memory_limit_reason(&request.limits)), &mut out)
+            .and_then(|()| out.flush())
+            .map_err(|e| format!("writing the reply: {e}"));
+    }
     serve(
         request.task,
         &request.tools,
@@ -323,6 +376,18 @@ pub fn serve(
             None => Err("PDFs cannot be rendered here".to_owned()),
         },
     };
+    // A parser that recovered from a refused allocation may have read only part of the
+    // document: its result is not the document's.
+    let result = match result {
+        Ok(_) if ALLOCATION_FAILED.load(std::sync::atomic::Ordering::Relaxed) => {
+            Err(memory_limit_reason(limits))
+        }
+        other => other,
+    };
+    write_reply(result, out)
+}
+
+fn write_reply(result: Result<Extraction, String>, out: &mut impl Write) -> std::io::Result<()> {
     let (header, text, thumbnail) = match result {
         Ok(e) => (
             Header {

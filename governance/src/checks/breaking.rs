@@ -2,10 +2,85 @@
 //!    baseline, `openapi/released/<version>/<release>.json` (the highest release by
 //!    semantic version). Cutting a release copies the current document there
 //!    (`docintel-governance release`).
+//!
+//!    A break made on purpose (a security fix that refuses input once accepted) is listed
+//!    in `openapi/accepted-breaking-changes.json` with its reason, against the baseline
+//!    it breaks: it is then reported as a warning. An acceptance lapses when a new
+//!    baseline is cut, and one that matches nothing is reported so it gets removed.
 
 use std::path::{Path, PathBuf};
 
+use serde::Deserialize;
 use serde_json::Value;
+
+use crate::report::Severity;
+
+pub const ACCEPTED_PATH: &str = "openapi/accepted-breaking-changes.json";
+
+/// One deliberate breaking change, accepted against one baseline.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Accepted {
+    pub version: String,
+    pub baseline: String,
+    pub rule: String,
+    pub location: String,
+    /// Why clients are better off with the break (shown in the report).
+    pub reason: String,
+}
+
+/// The accepted breaking changes of the repository at `root` (none without the file).
+pub fn accepted(root: &Path) -> Result<Vec<Accepted>, String> {
+    let path = root.join(ACCEPTED_PATH);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text).map_err(|e| format!("{ACCEPTED_PATH}: {e}")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(format!("{ACCEPTED_PATH}: {e}")),
+    }
+}
+
+/// Turns the accepted ones among `findings` (of `version` against `baseline`) into
+/// warnings, and reports acceptances for this baseline that matched nothing.
+pub fn apply_accepted(
+    findings: Vec<Finding>,
+    accepted: &[Accepted],
+    version: &str,
+    baseline: &str,
+) -> Vec<Finding> {
+    let mine: Vec<&Accepted> = accepted
+        .iter()
+        .filter(|a| a.version == version && a.baseline == baseline)
+        .collect();
+    let mut used = vec![false; mine.len()];
+    let mut out: Vec<Finding> = findings
+        .into_iter()
+        .map(|mut f| {
+            let hit = mine.iter().position(|a| {
+                f.severity == Severity::Breaking && a.rule == f.rule && a.location == f.location
+            });
+            if let Some(i) = hit {
+                used[i] = true;
+                f.severity = Severity::Warning;
+                f.message = format!("accepted ({}): {}", mine[i].reason, f.message);
+            }
+            f
+        })
+        .collect();
+    for (a, used) in mine.iter().zip(used) {
+        if !used {
+            out.push(Finding::warning(
+                "accepted-change-unused",
+                a.location.clone(),
+                format!(
+                    "{ACCEPTED_PATH} accepts {} here, which no longer happens",
+                    a.rule
+                ),
+                "remove the entry",
+            ));
+        }
+    }
+    out
+}
 
 use crate::diff;
 use crate::report::{Finding, Section};
@@ -44,6 +119,16 @@ pub fn today() -> String {
 
 pub fn check(root: &Path) -> Vec<Section> {
     let mut sections = Vec::new();
+    let accepted = match accepted(root) {
+        Ok(a) => a,
+        Err(e) => {
+            return vec![Section::new(
+                "breaking changes",
+                ACCEPTED_PATH.to_owned(),
+                vec![Finding::failure("unusable-input", ACCEPTED_PATH, e, "")],
+            )];
+        }
+    };
     for version in docintel_api::openapi::VERSIONS {
         let current_path = root.join(format!("openapi/{}.json", version.name));
         let Some((release, baseline_path)) = latest_baseline(root, version.name) else {
@@ -64,7 +149,12 @@ pub fn check(root: &Path) -> Vec<Section> {
             version.name, version.name
         );
         let findings = match (read_json(&baseline_path), read_json(&current_path)) {
-            (Ok(base), Ok(current)) => diff::diff(&base, &current, &today()),
+            (Ok(base), Ok(current)) => apply_accepted(
+                diff::diff(&base, &current, &today()),
+                &accepted,
+                version.name,
+                &release,
+            ),
             (Err(e), _) | (_, Err(e)) => vec![Finding::failure("unusable-input", "", e, "")],
         };
         sections.push(Section::new("breaking changes", subject, findings));

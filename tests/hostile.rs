@@ -1,0 +1,591 @@
+//! What a hostile client can do, tried as an attacker would: against the real `docintel`
+//! binary where the harm would be to the process (a crash, memory, descriptors, logs),
+//! against a real server on loopback otherwise. One test per finding of issue #13.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::binary::{Served, serve};
+use common::{TestServer, assert_problem, pdf, wait_done_at};
+use lopdf::{Document, Object, Stream, dictionary};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+/// A one-page PDF whose catalog also holds `extra` under /X. Written on a thread with a
+/// large stack: lopdf's writer recurses once per level of nesting.
+fn pdf_with_catalog_entry(extra: Object) -> Vec<u8> {
+    std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(move || write_with_catalog_entry(extra))
+        .unwrap()
+        .join()
+        .unwrap()
+}
+
+fn write_with_catalog_entry(extra: Object) -> Vec<u8> {
+    let mut doc = Document::load_mem(&pdf(&["hello"])).unwrap();
+    let root = doc.trailer.get(b"Root").unwrap().as_reference().unwrap();
+    doc.get_object_mut(root)
+        .unwrap()
+        .as_dict_mut()
+        .unwrap()
+        .set("X", extra);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+/// An array (or a dictionary) nested `depth` deep (dropped on a large stack too: its
+/// destructor recurses as well).
+fn nested(depth: usize, dict: bool) -> Object {
+    let mut o = Object::Null;
+    for _ in 0..depth {
+        o = if dict {
+            Object::Dictionary(dictionary! { "A" => o })
+        } else {
+            Object::Array(vec![o])
+        };
+    }
+    o
+}
+
+/// A one-page PDF whose content stream is `inflated` zero bytes, deflated (~1 KB per MB).
+fn flate_bomb(inflated: usize) -> Vec<u8> {
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    let chunk = vec![0u8; 1 << 20];
+    for _ in 0..inflated >> 20 {
+        z.write_all(&chunk).unwrap();
+    }
+    let compressed = z.finish().unwrap();
+    let mut doc = Document::load_mem(&pdf(&["hello"])).unwrap();
+    let page = *doc.get_pages().values().next().unwrap();
+    let content = doc.add_object(Stream::new(
+        dictionary! { "Filter" => "FlateDecode" },
+        compressed,
+    ));
+    doc.get_object_mut(page)
+        .unwrap()
+        .as_dict_mut()
+        .unwrap()
+        .set("Contents", content);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+async fn upload(s: &Served, key: &str, name: &str, bytes: Vec<u8>) -> String {
+    let r = reqwest::Client::new()
+        .post(format!("{}/v2/documents", s.base))
+        .query(&[("filename", name)])
+        .bearer_auth(key)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn healthy(base: &str) -> bool {
+    reqwest::get(format!("{base}/healthz"))
+        .await
+        .is_ok_and(|r| r.status() == StatusCode::OK)
+}
+
+fn status_kib(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))?
+        .trim()
+        .trim_end_matches(" kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Watches `pid`'s children (the parser processes) every millisecond while `run` runs;
+/// returns what `run` returned and the highest resident peak (VmHWM) seen among them.
+async fn with_children_peak<T>(pid: u32, run: impl std::future::Future<Output = T>) -> (T, u64) {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut peak = 0;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let children = std::fs::read_dir(format!("/proc/{pid}/task"))
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
+                    .flat_map(|c| {
+                        c.split_whitespace()
+                            .filter_map(|p| p.parse::<u32>().ok())
+                            .collect::<Vec<_>>()
+                    })
+                    .collect::<Vec<_>>();
+                for child in children {
+                    peak = peak.max(status_kib(child, "VmHWM:").unwrap_or(0));
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            peak
+        })
+    };
+    let out = run.await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    (out, watcher.join().unwrap())
+}
+
+#[tokio::test]
+async fn a_pdf_nested_too_deep_fails_alone_and_the_server_stays_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let (key, ids) = {
+        let s = serve(dir.path(), &["--workers", "2"]);
+        let key = s.first_key.clone().unwrap();
+        let ids = vec![
+            upload(
+                &s,
+                &key,
+                "deep-array.pdf",
+                pdf_with_catalog_entry(nested(1000, false)),
+            )
+            .await,
+            upload(
+                &s,
+                &key,
+                "deep-dict.pdf",
+                pdf_with_catalog_entry(nested(1000, true)),
+            )
+            .await,
+            upload(
+                &s,
+                &key,
+                "fine.pdf",
+                pdf(&["INVOICE 7", "Total due: 10 EUR"]),
+            )
+            .await,
+        ];
+        let done: Vec<Value> = {
+            let mut v = Vec::new();
+            for id in &ids {
+                v.push(wait_done_at(&client, &s.base, &key, id, 3000).await);
+            }
+            v
+        };
+        for deep in &done[..2] {
+            assert_eq!(deep["status"], "failed", "{deep}");
+            let failure = deep["failure"].as_str().unwrap();
+            assert!(
+                failure.starts_with("the document could not be parsed"),
+                "{failure}"
+            );
+        }
+        assert_eq!(done[2]["status"], "processed", "{}", done[2]);
+        // The server never noticed: same process, still answering.
+        let mut s = s;
+        assert!(s.child.try_wait().unwrap().is_none(), "the server died");
+        assert!(healthy(&s.base).await);
+        (key, ids)
+    };
+    // Nothing is left to crash the next start either.
+    let s = serve(dir.path(), &["--workers", "2"]);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut s = s;
+    assert!(
+        s.child.try_wait().unwrap().is_none(),
+        "the restarted server died"
+    );
+    let again = wait_done_at(&client, &s.base, &key, &ids[0], 10).await;
+    assert_eq!(again["status"], "failed");
+    assert!(healthy(&s.base).await);
+}
+
+#[tokio::test]
+async fn a_compression_bomb_fails_within_the_inflated_bytes_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &[]);
+    let key = s.first_key.clone().unwrap();
+    // 2 GiB of zeros in ~2 MB.
+    let bomb = flate_bomb(2048 << 20);
+    assert!(bomb.len() < 3 << 20, "{}", bomb.len());
+    let pid = s.child.id();
+    let (done, parser_peak_kib) = with_children_peak(pid, async {
+        let id = upload(&s, &key, "bomb.pdf", bomb).await;
+        wait_done_at(&reqwest::Client::new(), &s.base, &key, &id, 6000).await
+    })
+    .await;
+    assert_eq!(done["status"], "failed", "{done}");
+    let failure = done["failure"].as_str().unwrap();
+    assert!(
+        failure.contains("inflate to more than the 256 MiB limit"),
+        "{failure}"
+    );
+    let server_peak_kib = status_kib(pid, "VmHWM:").unwrap();
+    eprintln!(
+        "2 GiB bomb: server peak RSS {server_peak_kib} KiB, parser peak {parser_peak_kib} KiB"
+    );
+    // The budget is measured without keeping what is inflated.
+    assert!(
+        parser_peak_kib < 128 << 10,
+        "parser peak {parser_peak_kib} KiB"
+    );
+    assert!(
+        server_peak_kib < 256 << 10,
+        "server peak {server_peak_kib} KiB"
+    );
+    assert!(healthy(&s.base).await);
+}
+
+#[tokio::test]
+async fn past_the_budget_the_kernel_limit_stops_the_parser_not_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    // A budget too large to catch the bomb: the address-space limit must.
+    let s = serve(
+        dir.path(),
+        &["--max-inflated-mib", "4096", "--parser-memory-mib", "256"],
+    );
+    let key = s.first_key.clone().unwrap();
+    let pid = s.child.id();
+    let (done, parser_peak_kib) = with_children_peak(pid, async {
+        let id = upload(&s, &key, "bomb.pdf", flate_bomb(1024 << 20)).await;
+        wait_done_at(&reqwest::Client::new(), &s.base, &key, &id, 6000).await
+    })
+    .await;
+    assert_eq!(done["status"], "failed", "{done}");
+    let failure = done["failure"].as_str().unwrap();
+    assert!(
+        failure.contains("exceeded the memory limit (256 MiB)"),
+        "{failure}"
+    );
+    let server_peak_kib = status_kib(pid, "VmHWM:").unwrap();
+    eprintln!(
+        "1 GiB bomb past the budget: server peak RSS {server_peak_kib} KiB, parser peak {parser_peak_kib} KiB"
+    );
+    assert!(
+        parser_peak_kib <= 256 << 10,
+        "parser peak {parser_peak_kib} KiB"
+    );
+    assert!(
+        server_peak_kib < 256 << 10,
+        "server peak {server_peak_kib} KiB"
+    );
+    assert!(healthy(&s.base).await);
+}
+
+/// Reads until the server closes the connection; false if it is still open after `wait`.
+fn closed_within(mut conn: TcpStream, wait: Duration) -> (bool, String) {
+    conn.set_read_timeout(Some(wait)).unwrap();
+    let started = Instant::now();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match conn.read(&mut buf) {
+            Ok(0) => return (true, String::from_utf8_lossy(&seen).into_owned()),
+            Ok(n) => seen.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                return (true, String::from_utf8_lossy(&seen).into_owned());
+            }
+            Err(_) => return (false, String::from_utf8_lossy(&seen).into_owned()),
+        }
+        if started.elapsed() > wait {
+            return (false, String::from_utf8_lossy(&seen).into_owned());
+        }
+    }
+}
+
+#[tokio::test]
+async fn slow_and_idle_connections_are_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(
+        dir.path(),
+        &[
+            "--header-read-timeout-secs",
+            "1",
+            "--body-read-timeout-secs",
+            "1",
+        ],
+    );
+    let key = s.first_key.clone().unwrap();
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    // Without the timeouts these stay open for ever; 20 s is far beyond the 1 s set.
+    let patience = Duration::from_secs(20);
+    let results = tokio::task::spawn_blocking(move || {
+        let idle = TcpStream::connect(&addr).unwrap();
+        let mut partial_head = TcpStream::connect(&addr).unwrap();
+        partial_head
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            .unwrap();
+        let mut partial_body = TcpStream::connect(&addr).unwrap();
+        partial_body
+            .write_all(
+                format!(
+                    "POST /v2/documents?filename=slow.txt HTTP/1.1\r\nHost: x\r\n\
+                     Authorization: Bearer {key}\r\nContent-Length: 1000\r\n\r\nonly ten b"
+                )
+                .as_bytes(),
+            )
+            .unwrap();
+        [idle, partial_head, partial_body].map(|c| closed_within(c, patience))
+    })
+    .await
+    .unwrap();
+    for (what, (closed, seen)) in ["idle", "partial head", "partial body"]
+        .iter()
+        .zip(&results)
+    {
+        assert!(closed, "{what} connection still open; it got {seen:?}");
+    }
+    // The slow body got an answer before the connection closed.
+    assert!(results[2].1.starts_with("HTTP/1.1 400"), "{}", results[2].1);
+    assert!(
+        results[2].1.contains("body_read_failed"),
+        "{}",
+        results[2].1
+    );
+    assert!(healthy(&s.base).await);
+}
+
+#[tokio::test]
+async fn request_methods_are_counted_under_a_closed_set_of_labels() {
+    let s = TestServer::start().await;
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    tokio::task::spawn_blocking(move || {
+        for i in 0..50 {
+            let mut c = TcpStream::connect(&addr).unwrap();
+            let method = format!("X{i}{}", "Y".repeat(4000));
+            c.write_all(
+                format!("{method} /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            )
+            .unwrap();
+            let mut out = Vec::new();
+            let _ = c.read_to_end(&mut out);
+        }
+    })
+    .await
+    .unwrap();
+    let metrics = reqwest::get(s.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!metrics.contains("YYYY"), "a raw method became a label");
+    assert!(
+        metrics.contains(r#"method="other",route="/healthz",status="405""#),
+        "{metrics}"
+    );
+    assert!(metrics.len() < 200_000, "{} bytes", metrics.len());
+}
+
+#[tokio::test]
+async fn webhooks_to_ipv4_hidden_in_ipv6_are_refused() {
+    let s = TestServer::start().await;
+    for host in [
+        "[::127.0.0.1]",
+        "[64:ff9b::7f00:1]",
+        "[2002:7f00:1::1]",
+        "[::ffff:0:7f00:1]",
+        "[fec0::1]",
+        "[::ffff:169.254.169.254]",
+    ] {
+        let r = s
+            .client
+            .post(s.url("/v2/webhooks"))
+            .bearer_auth(&s.key)
+            .json(&serde_json::json!({"url": format!("http://{host}/hook"), "event_types": ["doc.processed"]}))
+            .send()
+            .await
+            .unwrap();
+        let p = assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_webhook").await;
+        assert!(
+            p["detail"]
+                .as_str()
+                .unwrap()
+                .contains("public endpoints only"),
+            "{host}: {p}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_creates_cannot_pass_the_webhook_cap() {
+    let s = TestServer::start_with(|c| c.webhooks.allow_private_targets = true).await;
+    let creates = (0..40).map(|i| {
+        s.client
+            .post(s.url("/v2/webhooks"))
+            .bearer_auth(&s.key)
+            .json(&serde_json::json!({"url": format!("http://127.0.0.1:9/h{i}"), "event_types": ["doc.processed"]}))
+            .send()
+    });
+    let statuses: Vec<u16> = futures_util::future::join_all(creates)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status().as_u16())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        20,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        20,
+        "{statuses:?}"
+    );
+    let list: Value = s
+        .get("/v2/webhooks")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(20), "{list}");
+}
+
+#[tokio::test]
+async fn a_secret_in_a_webhook_url_reaches_neither_the_log_nor_the_delivery_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(
+        dir.path(),
+        &[
+            "--webhooks-allow-private",
+            "--webhook-initial-backoff-ms",
+            "50",
+        ],
+    );
+    let key = s.first_key.clone().unwrap();
+    let client = reqwest::Client::new();
+    // Port 9 (discard) is closed here: every attempt fails to connect.
+    let hook: Value = client
+        .post(format!("{}/v2/webhooks", s.base))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"url": "http://127.0.0.1:9/in?token=s3cr3t-t0ken", "event_types": ["doc.processed"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let hook_id = hook["webhook"]["id"].as_str().unwrap().to_owned();
+    let id = upload(&s, &key, "n.txt", b"a note".to_vec()).await;
+    wait_done_at(&client, &s.base, &key, &id, 1000).await;
+    let mut last_error = None;
+    for _ in 0..300 {
+        let d: Value = client
+            .get(format!("{}/v2/webhooks/{hook_id}/deliveries", s.base))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if let Some(e) = d["items"][0]["last_error"].as_str() {
+            last_error = Some(e.to_owned());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let last_error = last_error.expect("a failed attempt was logged");
+    assert!(!last_error.contains("s3cr3t"), "{last_error}");
+    let logs: Vec<String> = s.logs.try_iter().collect();
+    assert!(
+        logs.iter().any(|l| l.contains("webhook delivery failed")),
+        "{logs:?}"
+    );
+    assert!(!logs.iter().any(|l| l.contains("s3cr3t")), "{logs:?}");
+}
+
+#[tokio::test]
+async fn file_names_that_disguise_themselves_are_refused() {
+    let s = TestServer::start().await;
+    for (name, raw) in [
+        ("right-to-left override", "invoice%E2%80%AEfdp.exe"),
+        ("zero-width only", "%E2%80%8B%E2%80%8C"),
+        ("byte-order mark only", "%EF%BB%BF"),
+        ("invalid UTF-8", "bad%FF%FEname.pdf"),
+    ] {
+        let r = s
+            .client
+            .post(format!("{}/v2/documents?filename={raw}", s.base))
+            .bearer_auth(&s.key)
+            .body("some text")
+            .send()
+            .await
+            .unwrap();
+        let p = assert_problem(r, StatusCode::BAD_REQUEST, "invalid_filename").await;
+        assert!(p["detail"].as_str().is_some(), "{name}");
+    }
+    // v1 multipart: the part's file name goes through the same rule.
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(b"text".to_vec()).file_name("invoice\u{202E}fdp.exe"),
+    );
+    let r = s
+        .client
+        .post(s.url("/v1/documents"))
+        .bearer_auth(&s.key)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(s.document_count().await, 0, "nothing stored");
+}
+
+#[tokio::test]
+async fn requests_without_a_valid_key_are_limited_per_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), &["--ip-rate-limit", "5/60"]);
+    let key = s.first_key.clone().unwrap();
+    let client = reqwest::Client::new();
+    for path in [
+        "/metrics",
+        "/healthz",
+        "/registry/subjects",
+        "/v2/documents",
+        "/nowhere",
+    ] {
+        let r = client
+            .get(format!("{}{path}", s.base))
+            .send()
+            .await
+            .unwrap();
+        assert_ne!(r.status(), StatusCode::TOO_MANY_REQUESTS, "{path}");
+    }
+    // The address's bucket is empty: anonymous and wrong-key requests wait.
+    let r = client
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key("retry-after"));
+    let r = client
+        .get(format!("{}/v2/documents", s.base))
+        .bearer_auth("dik_wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    // A valid key is limited by its own bucket, not the address's.
+    for _ in 0..3 {
+        let r = client
+            .get(format!("{}/v2/documents", s.base))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+}
