@@ -358,3 +358,44 @@ async fn v1_answers_410_after_its_sunset() {
     let r = before.get("/v1/documents").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 }
+
+/// A page of 100 documents with long texts stays small: each listed document carries at
+/// most 16,384 characters of its text and says when it was cut; the document itself still
+/// has all of it.
+#[tokio::test]
+async fn v1_lists_carry_the_start_of_long_texts_only() {
+    let s = TestServer::start().await;
+    // Multi-byte characters: the cut is in characters, never inside one.
+    let long = "é".repeat(100_000);
+    let short = "a short note";
+    let long_id = s.upload_ok("long.txt", long.clone().into_bytes()).await;
+    let short_id = s.upload_ok("short.txt", short.as_bytes().to_vec()).await;
+    s.wait_done(&long_id).await;
+    s.wait_done(&short_id).await;
+
+    let r = s.get("/v1/documents?per_page=100").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body = r.text().await.unwrap();
+    assert!(body.len() < 100_000, "{} bytes", body.len());
+    let list: Value = serde_json::from_str(&body).unwrap();
+    let docs = list["documents"].as_array().unwrap();
+    let by_id = |id: &str| docs.iter().find(|d| d["id"] == id).unwrap().clone();
+    let cut = by_id(&long_id);
+    assert_eq!(cut["text"].as_str().unwrap().chars().count(), 16_384);
+    assert!(long.starts_with(cut["text"].as_str().unwrap()));
+    assert_eq!(cut["text_truncated"], true);
+    let whole = by_id(&short_id);
+    assert_eq!(whole["text"], short);
+    assert!(whole.get("text_truncated").is_none(), "{whole}");
+
+    let one: Value = s
+        .get(&format!("/v1/documents/{long_id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one["text"].as_str().unwrap(), long);
+    assert!(one.get("text_truncated").is_none());
+}

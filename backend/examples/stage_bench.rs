@@ -1,15 +1,19 @@
 //! Time per pipeline stage for a small one-page text PDF (release build):
 //!
 //! ```sh
-//! cargo run --release -p docintel-backend --example stage_bench
+//! cargo build --release -p docintel-api --bin docintel
+//! cargo run --release -p docintel-backend --example stage_bench -- target/release/docintel
 //! ```
-//! Each stage runs in a loop and reports its mean time per document.
+//! Each stage runs in a loop and reports its mean time per document. Given the path of a
+//! `docintel` binary, it also runs the whole pipeline with parsing in a child process of
+//! it (as the server does) and prints what that isolation costs per document, one at a
+//! time and with two in flight.
 
 use std::time::Instant;
 
 use docintel_backend::classify::Model;
 use docintel_backend::model::ContentType;
-use docintel_backend::pipeline::{self, Context, Tools, sniff};
+use docintel_backend::pipeline::{self, Context, Isolation, Tools, sniff};
 
 // The same real PDFs the end-to-end tests upload.
 #[path = "../../tests/common/pdf.rs"]
@@ -65,5 +69,47 @@ fn main() {
         time("whole pipeline + pdftoppm thumbnail", 50, || {
             pipeline::process(&tools, ContentType::Pdf, pdf)
         });
+    }
+    if let Some(program) = std::env::args_os().nth(1) {
+        isolation(&with_model, program.into(), pdf);
+    }
+}
+
+/// The same document through `pipeline::run`, in this process and in a parser process.
+fn isolation(ctx: &Context, program: std::path::PathBuf, pdf: &[u8]) {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let n = 500;
+    let mean = |ctx: &Context, parallel: usize| {
+        let ctx = std::sync::Arc::new(ctx.clone());
+        rt.block_on(async {
+            let start = Instant::now();
+            let mut tasks = tokio::task::JoinSet::new();
+            for lane in 0..parallel {
+                let (ctx, pdf) = (ctx.clone(), pdf.to_vec());
+                tasks.spawn(async move {
+                    for _ in 0..n / parallel + usize::from(lane < n % parallel) {
+                        let out = pipeline::run(ctx.clone(), ContentType::Pdf, pdf.clone()).await;
+                        assert!(matches!(out, pipeline::Outcome::Processed { .. }), "{out:?}");
+                    }
+                });
+            }
+            while tasks.join_next().await.is_some() {}
+            start.elapsed() / n as u32
+        })
+    };
+    let isolated = Context {
+        isolation: Isolation::Process { program },
+        ..ctx.clone()
+    };
+    for parallel in [1, 2] {
+        let inside = mean(ctx, parallel);
+        let outside = mean(&isolated, parallel);
+        println!(
+            "pipeline::run, {parallel} in flight: in-process {:>8.1} µs, parser process {:>8.1} µs: +{:.2} ms per document ({:.1}×)",
+            inside.as_secs_f64() * 1e6,
+            outside.as_secs_f64() * 1e6,
+            (outside.as_secs_f64() - inside.as_secs_f64()) * 1e3,
+            outside.as_secs_f64() / inside.as_secs_f64()
+        );
     }
 }
