@@ -89,7 +89,10 @@ fn isolation(ctx: &Context, program: std::path::PathBuf, pdf: &[u8]) {
                 tasks.spawn(async move {
                     for _ in 0..n / parallel + usize::from(lane < n % parallel) {
                         let out = pipeline::run(ctx.clone(), ContentType::Pdf, pdf.clone()).await;
-                        assert!(matches!(out, pipeline::Outcome::Processed { .. }), "{out:?}");
+                        assert!(
+                            matches!(out, pipeline::Outcome::Processed { .. }),
+                            "{out:?}"
+                        );
                     }
                 });
             }
