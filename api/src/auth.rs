@@ -10,7 +10,7 @@ use axum::http::request::Parts;
 use docintel_backend::model::Tenant;
 
 use crate::error::ApiError;
-use crate::ratelimit::{KeyHash, Verdict, VerdictSlot};
+use crate::ratelimit::{CheckedKey, Verdict, VerdictSlot};
 use crate::state::AppState;
 
 /// The authenticated tenant of a request.
@@ -51,7 +51,11 @@ impl KeyCache {
 impl KeyCache {
     /// The tenant of a key (by its hash), from the cache or else the store, which then
     /// fills the cache.
-    async fn tenant(&self, state: &AppState, key_hash: &str) -> Result<Option<Tenant>, ApiError> {
+    pub async fn tenant(
+        &self,
+        state: &AppState,
+        key_hash: &str,
+    ) -> Result<Option<Tenant>, ApiError> {
         if let Some(t) = self.get(key_hash) {
             return Ok(Some(t));
         }
@@ -60,11 +64,6 @@ impl KeyCache {
             self.put(key_hash, t);
         }
         Ok(found)
-    }
-
-    /// Whether the key with this hash is valid (a store error counts as not).
-    pub async fn lookup(&self, state: &AppState, key_hash: &str) -> bool {
-        matches!(self.tenant(state, key_hash).await, Ok(Some(_)))
     }
 }
 
@@ -103,12 +102,21 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // Usually checked already, by the request context (the per-address limit).
+        let checked = parts.extensions.remove::<CheckedKey>();
         let key = bearer(parts)?;
-        let hashed = match parts.extensions.get::<KeyHash>() {
-            Some(KeyHash(h)) => h.clone(),
-            None => docintel_backend::keys::hash(key),
+        let (hashed, tenant) = match checked {
+            Some(CheckedKey {
+                hash,
+                tenant: Some(t),
+            }) => (hash, Some(t)),
+            _ => {
+                let hash = docintel_backend::keys::hash(key);
+                let tenant = state.keys.tenant(state, &hash).await?;
+                (hash, tenant)
+            }
         };
-        let Some(tenant) = state.keys.tenant(state, &hashed).await? else {
+        let Some(tenant) = tenant else {
             return Err(ApiError::Unauthorized("invalid API key"));
         };
         tracing::Span::current().record("tenant", tenant.name.as_str());

@@ -286,9 +286,13 @@ impl IpLimits {
     }
 }
 
-/// The SHA-256 of the request's Bearer key, computed once per request.
+/// The request's Bearer key, checked once per request: its SHA-256 and its tenant (`None`
+/// for a key that is not valid).
 #[derive(Debug, Clone)]
-pub struct KeyHash(pub String);
+pub struct CheckedKey {
+    pub hash: String,
+    pub tenant: Option<docintel_backend::model::Tenant>,
+}
 
 /// Spends the client address's bucket for a request that presents no valid API key;
 /// `Some` is the 429 to answer instead of serving it. Requests with a valid key are
@@ -296,10 +300,12 @@ pub struct KeyHash(pub String);
 /// addresses (served without [`crate::serve::serve`]) skips this.
 pub async fn spend_address(state: &AppState, req: &mut Request) -> Option<Response> {
     if let Some(key) = crate::auth::bearer_key(req.headers()) {
-        let h = docintel_backend::keys::hash(key);
+        let hash = docintel_backend::keys::hash(key);
+        // A store error counts as no tenant here; `Auth` meets it again and answers 500.
+        let tenant = state.keys.tenant(state, &hash).await.ok().flatten();
         // This process's own relay, writing to its embedded registry, is not a client.
-        let valid = state.registry_token.verify(key) || state.keys.lookup(state, &h).await;
-        req.extensions_mut().insert(KeyHash(h));
+        let valid = tenant.is_some() || state.registry_token.verify(key);
+        req.extensions_mut().insert(CheckedKey { hash, tenant });
         if valid {
             return None;
         }

@@ -155,6 +155,12 @@ impl Backend {
             model: Some(Arc::new(model)),
             timeout: config.job_timeout,
             limits: config.limits,
+            spares: Arc::new(match &config.isolation {
+                pipeline::Isolation::Process { program } => {
+                    pipeline::sandbox::Spares::new(program, config.workers.workers)
+                }
+                pipeline::Isolation::InProcess => pipeline::sandbox::Spares::none(),
+            }),
             isolation: config.isolation.clone(),
         });
         let store: Arc<dyn Store> = Arc::new(store);
@@ -219,6 +225,7 @@ impl Backend {
             pipeline::sandbox::probe(program, &self.0.pipeline)
                 .await
                 .map_err(Error::Config)?;
+            self.0.pipeline.spares.refill();
         }
         let workers = Arc::new(jobs::Workers {
             store: self.0.store.clone(),

@@ -79,6 +79,8 @@ pub struct Context {
     pub timeout: Duration,
     pub limits: Limits,
     pub isolation: Isolation,
+    /// Parser processes started ahead of need (with [`Isolation::Process`]).
+    pub spares: Arc<sandbox::Spares>,
 }
 
 impl Context {
@@ -90,6 +92,7 @@ impl Context {
             timeout: Duration::from_secs(60),
             limits: Limits::default(),
             isolation: Isolation::InProcess,
+            spares: Arc::new(sandbox::Spares::none()),
         }
     }
 }
