@@ -496,7 +496,9 @@ pub fn serve(
     deadline: Instant,
     out: &mut impl Write,
 ) -> std::io::Result<()> {
-    let result = match task {
+    // The parsers unwrap on some malformed input (pdf-extract does, found by the fuzzer):
+    // a panic is that document's failure, said as such, not a crash of the process.
+    let run = || match task {
         Task::Extract { content_type } => {
             super::extract(tools, limits, content_type, input, deadline)
         }
@@ -508,6 +510,20 @@ pub fn serve(
             None => Err("PDFs cannot be rendered here".to_owned()),
         },
     };
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|_| {
+        Err(format!(
+            "the document could not be parsed: the {} parser failed on it (malformed input)",
+            match task {
+                Task::Extract {
+                    content_type: ContentType::Text,
+                } => "text",
+                Task::Extract {
+                    content_type: ContentType::Png | ContentType::Jpeg,
+                } => "image",
+                _ => "PDF",
+            }
+        ))
+    });
     // A parser that recovered from a refused allocation may have read only part of the
     // document: its result is not the document's.
     let result = match result {
@@ -599,6 +615,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(pdf.text, "warm up");
+    }
+
+    #[test]
+    fn a_parser_that_panics_fails_its_document_with_a_reason() {
+        // Found by fuzz/fuzz_targets/parser_process.rs: pdf-extract unwraps a missing object.
+        let pdf = Task::Extract {
+            content_type: ContentType::Pdf,
+        };
+        let reply = reply(pdf, include_bytes!("fixtures/pdf-extract-panics.pdf"));
+        let e = decode_reply(&reply, &Limits::default()).unwrap_err();
+        assert_eq!(
+            e,
+            "the document could not be parsed: the PDF parser failed on it (malformed input)"
+        );
     }
 
     #[test]
