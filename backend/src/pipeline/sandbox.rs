@@ -619,16 +619,22 @@ mod tests {
 
     #[test]
     fn a_parser_that_panics_fails_its_document_with_a_reason() {
-        // Found by fuzz/fuzz_targets/parser_process.rs: pdf-extract unwraps a missing object.
+        // Found by fuzz/fuzz_targets/parser_process.rs: three places where pdf-extract 0.10
+        // unwraps (lib.rs:177, :1278, :2405).
         let pdf = Task::Extract {
             content_type: ContentType::Pdf,
         };
-        let reply = reply(pdf, include_bytes!("fixtures/pdf-extract-panics.pdf"));
-        let e = decode_reply(&reply, &Limits::default()).unwrap_err();
-        assert_eq!(
-            e,
-            "the document could not be parsed: the PDF parser failed on it (malformed input)"
-        );
+        for bytes in [
+            &include_bytes!("fixtures/pdf-extract-missing-object.pdf")[..],
+            include_bytes!("fixtures/pdf-extract-unwrap-none.pdf"),
+            include_bytes!("fixtures/pdf-extract-no-mediabox.pdf"),
+        ] {
+            let e = decode_reply(&reply(pdf, bytes), &Limits::default()).unwrap_err();
+            assert_eq!(
+                e,
+                "the document could not be parsed: the PDF parser failed on it (malformed input)"
+            );
+        }
     }
 
     #[test]
