@@ -46,9 +46,7 @@ impl KeyCache {
             map.insert(key.to_owned(), (tenant.clone(), Instant::now()));
         }
     }
-}
 
-impl KeyCache {
     /// The tenant of a key (by its hash), from the cache or else the store, which then
     /// fills the cache.
     pub async fn tenant(
@@ -69,22 +67,13 @@ impl KeyCache {
 
 /// The key of an `Authorization: Bearer <key>` header, if the request has one.
 pub fn bearer_key(headers: &axum::http::HeaderMap) -> Option<&str> {
-    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
-    match value.split_once(' ') {
-        Some((scheme, key)) if scheme.eq_ignore_ascii_case("bearer") && !key.trim().is_empty() => {
-            Some(key.trim())
-        }
-        _ => None,
-    }
+    bearer(headers).ok()
 }
 
-fn bearer(parts: &Parts) -> Result<&str, ApiError> {
-    let value = parts
-        .headers
-        .get(AUTHORIZATION)
-        .ok_or(ApiError::Unauthorized(
-            "missing API key: send `Authorization: Bearer <key>`",
-        ))?;
+fn bearer(headers: &axum::http::HeaderMap) -> Result<&str, ApiError> {
+    let value = headers.get(AUTHORIZATION).ok_or(ApiError::Unauthorized(
+        "missing API key: send `Authorization: Bearer <key>`",
+    ))?;
     let value = value
         .to_str()
         .map_err(|_| ApiError::Unauthorized("malformed Authorization header"))?;
@@ -104,7 +93,7 @@ impl FromRequestParts<AppState> for Auth {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         // Usually checked already, by the request context (the per-address limit).
         let checked = parts.extensions.remove::<CheckedKey>();
-        let key = bearer(parts)?;
+        let key = bearer(&parts.headers)?;
         let (hashed, tenant) = match checked {
             Some(CheckedKey {
                 hash,

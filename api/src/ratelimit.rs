@@ -16,10 +16,10 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use docintel_backend::model::TenantId;
 use governor::clock::{Clock, DefaultClock};
-use governor::middleware::StateInformationMiddleware;
+use governor::middleware::{StateInformationMiddleware, StateSnapshot};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::state::{InMemoryState, NotKeyed};
-use governor::{Quota, RateLimiter};
+use governor::{NotUntil, Quota, RateLimiter};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -39,6 +39,45 @@ impl Limit {
 
     fn period(&self) -> Duration {
         self.window / self.quota.max(1)
+    }
+
+    /// The GCRA quota: `quota` requests at once, refilled evenly over `window`; `None`
+    /// when unlimited.
+    fn gcra(&self) -> Option<Quota> {
+        let quota = NonZeroU32::new(self.quota)?;
+        Some(
+            Quota::with_period(self.period())
+                .unwrap_or_else(|| Quota::per_second(quota))
+                .allow_burst(quota),
+        )
+    }
+}
+
+type Now = <DefaultClock as Clock>::Instant;
+
+/// What a bucket's answer means for the request, under `policy`.
+fn verdict(
+    policy: &'static str,
+    limit: Limit,
+    outcome: Result<StateSnapshot, NotUntil<Now>>,
+    now: Now,
+) -> Verdict {
+    match outcome {
+        Ok(snapshot) => {
+            let remaining = snapshot.remaining_burst_capacity();
+            let empty = limit.quota.saturating_sub(remaining);
+            Verdict::Allowed {
+                policy,
+                limit,
+                remaining,
+                reset_secs: (limit.period() * empty).as_secs_f64().ceil() as u64,
+            }
+        }
+        Err(not_until) => Verdict::Limited {
+            policy,
+            limit,
+            retry_after_secs: not_until.wait_time_from(now).as_secs_f64().ceil().max(1.0) as u64,
+        },
     }
 }
 
@@ -161,8 +200,7 @@ impl Limits {
             .ok()
             .and_then(|m| m.get(&tenant).copied())
             .unwrap_or(self.default);
-        let (Some(quota), Some(period)) = (NonZeroU32::new(limit.quota), Some(limit.period()))
-        else {
+        let Some(quota) = limit.gcra() else {
             return Verdict::Unlimited;
         };
         let bucket = {
@@ -172,11 +210,8 @@ impl Limits {
             match buckets.get(key_hash) {
                 Some((l, b)) if *l == limit => b.clone(),
                 _ => {
-                    let q = Quota::with_period(period)
-                        .unwrap_or_else(|| Quota::per_second(quota))
-                        .allow_burst(quota);
                     let b = Arc::new(
-                        RateLimiter::direct_with_clock(q, self.clock.clone())
+                        RateLimiter::direct_with_clock(quota, self.clock.clone())
                             .with_middleware::<StateInformationMiddleware>(),
                     );
                     buckets.insert(key_hash.to_owned(), (limit, b.clone()));
@@ -184,27 +219,7 @@ impl Limits {
                 }
             }
         };
-        match bucket.check() {
-            Ok(snapshot) => {
-                let remaining = snapshot.remaining_burst_capacity();
-                let empty = limit.quota.saturating_sub(remaining);
-                Verdict::Allowed {
-                    policy: KEY_POLICY,
-                    limit,
-                    remaining,
-                    reset_secs: (period * empty).as_secs_f64().ceil() as u64,
-                }
-            }
-            Err(not_until) => Verdict::Limited {
-                policy: KEY_POLICY,
-                limit,
-                retry_after_secs: not_until
-                    .wait_time_from(self.clock.now())
-                    .as_secs_f64()
-                    .ceil()
-                    .max(1.0) as u64,
-            },
-        }
+        verdict(KEY_POLICY, limit, bucket.check(), self.clock.now())
     }
 }
 
@@ -229,11 +244,8 @@ impl IpLimits {
 
     pub fn new(limit: Limit) -> Self {
         let clock = DefaultClock::default();
-        let buckets = NonZeroU32::new(limit.quota).map(|quota| {
-            let q = Quota::with_period(limit.period())
-                .unwrap_or_else(|| Quota::per_second(quota))
-                .allow_burst(quota);
-            RateLimiter::dashmap_with_clock(q, clock.clone())
+        let buckets = limit.gcra().map(|quota| {
+            RateLimiter::dashmap_with_clock(quota, clock.clone())
                 .with_middleware::<StateInformationMiddleware>()
         });
         Self {
@@ -248,29 +260,8 @@ impl IpLimits {
         let Some(buckets) = &self.buckets else {
             return Verdict::Unlimited;
         };
-        let limit = self.limit;
-        match buckets.check_key(&address_key(ip)) {
-            Ok(snapshot) => {
-                let remaining = snapshot.remaining_burst_capacity();
-                Verdict::Allowed {
-                    policy: ADDRESS_POLICY,
-                    limit,
-                    remaining,
-                    reset_secs: (limit.period() * limit.quota.saturating_sub(remaining))
-                        .as_secs_f64()
-                        .ceil() as u64,
-                }
-            }
-            Err(not_until) => Verdict::Limited {
-                policy: ADDRESS_POLICY,
-                limit,
-                retry_after_secs: not_until
-                    .wait_time_from(self.clock.now())
-                    .as_secs_f64()
-                    .ceil()
-                    .max(1.0) as u64,
-            },
-        }
+        let outcome = buckets.check_key(&address_key(ip));
+        verdict(ADDRESS_POLICY, self.limit, outcome, self.clock.now())
     }
 
     /// Forgets addresses whose bucket is full again (they would start full anyway).

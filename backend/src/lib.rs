@@ -772,7 +772,7 @@ mod job_tests {
     async fn backend(dir: &std::path::Path, lease: Duration) -> Backend {
         let mut config = Config::new(dir);
         // These tests are about the queue; the parser process is tested through the
-        // binary (tests/sandbox.rs).
+        // binary (tests/hostile.rs).
         config.isolation = pipeline::Isolation::InProcess;
         config.workers = WorkerConfig {
             workers: 1,
