@@ -13,9 +13,6 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use serde_json::Value;
 
-#[path = "../tests/common/pdf.rs"]
-mod pdf;
-
 fn pct(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -60,7 +57,7 @@ async fn main() {
     let key = args.next().expect("usage: ingest_bench URL KEY [N]");
     let n: usize = args.next().map_or(200, |s| s.parse().expect("N"));
     let client = reqwest::Client::new();
-    let body = pdf::pdf(&[
+    let body = docintel_testkit::pdf(&[
         "INVOICE 2026-117",
         "Total due: 1,250.00 EUR",
         "Payable within 30 days",

@@ -4,7 +4,7 @@
 //! `cargo bench -p docintel-api --bench document_view`
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use docintel_api::v2::views::DocumentView;
+use docintel_api::views::DocumentView;
 use docintel_backend::model::{
     Classification, ContentType, Document, DocumentStatus, Extracted, TenantId,
 };

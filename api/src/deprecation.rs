@@ -1,6 +1,7 @@
-//! The deprecation calendar: one table that is the single source of every deprecation's
-//! dates. The response headers, the 410 after sunset, `openapi/v1.json` and
-//! `deprecations.md` all follow it (and tests hold them to it).
+//! Deprecated versions at the edge: the `Deprecation`, `Sunset` and `Link` headers and
+//! the 410 after sunset. Their dates come from the version table
+//! ([`crate::versions::VERSIONS`]), the one place they are written; `openapi/v1.json` and
+//! `deprecations.md` follow it (and the gate holds them to it).
 
 use std::sync::Arc;
 
@@ -8,16 +9,16 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use time::macros::date;
 use time::{Date, OffsetDateTime};
 
 use crate::error::PendingProblem;
 use crate::state::AppState;
+use crate::versions::{ApiVersion, VERSIONS};
 
-/// One deprecated part of the API.
+/// One deprecated version, as its headers and the calendar name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Deprecation {
-    /// Anchor of this deprecation's section in `deprecations.md`.
+    /// Anchor of this deprecation's section in `deprecations.md` (the version's name).
     pub anchor: &'static str,
     /// Every route under this path prefix is deprecated.
     pub prefix: &'static str,
@@ -29,13 +30,10 @@ pub struct Deprecation {
     pub sunset: Date,
 }
 
-pub const DEPRECATIONS: &[Deprecation] = &[Deprecation {
-    anchor: "v1",
-    prefix: "/v1",
-    successor_prefix: "/v2",
-    deprecated: date!(2026 - 06 - 01),
-    sunset: date!(2027 - 06 - 01),
-}];
+/// Every deprecated version, newest first.
+pub fn all() -> Vec<Deprecation> {
+    VERSIONS.iter().filter_map(Deprecation::of).collect()
+}
 
 /// Where the human calendar is served (and the `Link rel="deprecation"` points).
 pub const CALENDAR_PATH: &str = "/deprecations.md";
@@ -49,14 +47,26 @@ pub fn system_clock() -> Clock {
 }
 
 impl Deprecation {
-    pub fn for_path(path: &str) -> Option<&'static Deprecation> {
-        DEPRECATIONS.iter().find(|d| d.covers(path))
+    /// `version`'s deprecation, if it is deprecated.
+    pub fn of(version: &ApiVersion) -> Option<Self> {
+        let r = version.retirement.as_ref()?;
+        Some(Self {
+            anchor: version.name,
+            prefix: version.prefix,
+            successor_prefix: r.successor.prefix,
+            deprecated: r.deprecated,
+            sunset: r.sunset,
+        })
+    }
+
+    /// The deprecation covering `path`, if any.
+    pub fn for_path(path: &str) -> Option<Self> {
+        VERSIONS.iter().find(|v| v.covers(path)).and_then(Self::of)
     }
 
     /// Whether `path` is one of this deprecation's routes.
     pub fn covers(&self, path: &str) -> bool {
-        path.strip_prefix(self.prefix)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        crate::versions::is_under(self.prefix, path)
     }
 
     /// `Deprecation` header value: an RFC 9745 structured-field date, `@<unix seconds>`.
@@ -168,7 +178,7 @@ mod tests {
 
     #[test]
     fn header_values_follow_the_rfcs() {
-        let d = DEPRECATIONS[0];
+        let d = all()[0];
         assert_eq!(d.deprecation_header(), "@1780272000");
         assert_eq!(d.sunset_header(), "Tue, 01 Jun 2027 00:00:00 GMT");
         assert!(d.sunset >= d.deprecated);
@@ -180,7 +190,7 @@ mod tests {
     }
 
     #[test]
-    fn prefixes_match_whole_segments() {
+    fn only_deprecated_versions_have_one() {
         assert!(Deprecation::for_path("/v1/documents").is_some());
         assert!(Deprecation::for_path("/v1").is_some());
         assert!(Deprecation::for_path("/v10/documents").is_none());
@@ -189,7 +199,7 @@ mod tests {
 
     #[test]
     fn sunset_is_inclusive_at_midnight_utc() {
-        let d = DEPRECATIONS[0];
+        let d = all()[0];
         let midnight = d.sunset.midnight().assume_utc();
         assert!(!d.sunset_passed(midnight - time::Duration::seconds(1)));
         assert!(d.sunset_passed(midnight));

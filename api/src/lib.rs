@@ -2,14 +2,15 @@
 //! Swagger UI, and the `docintel` binary's building blocks.
 
 pub mod auth;
-pub mod background;
 pub mod context;
+pub mod deliveries;
 pub mod deprecation;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod idempotency;
+pub mod launch;
 pub mod metrics;
-pub mod notify;
 pub mod openapi;
 pub mod pagination;
 pub mod ratelimit;
@@ -19,6 +20,8 @@ pub mod state;
 pub mod telemetry;
 pub mod v1;
 pub mod v2;
+pub mod versions;
+pub mod views;
 
 use std::sync::Arc;
 
@@ -29,6 +32,7 @@ use axum::routing::get;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi, Url};
 
 pub use error::{ApiError, Problem};
+pub use launch::{Launch, LaunchError, Running};
 pub use state::AppState;
 
 /// The whole application: every API version, its served OpenAPI document, Swagger UI at
@@ -36,7 +40,7 @@ pub use state::AppState;
 pub fn app(state: AppState) -> Router {
     let mut router = Router::new();
     let mut urls = Vec::new();
-    for version in openapi::VERSIONS {
+    for version in versions::VERSIONS {
         let (routes, doc) = openapi::split(version);
         let json: Arc<str> = openapi::to_json(&doc).into();
         let path = format!("/openapi/{}.json", version.name);

@@ -1,4 +1,4 @@
-//! The OpenAPI documents: the list of API versions, what every version shares, and the
+//! The OpenAPI documents: what every version shares, and the
 //! one serialization used both to serve a document and to write it to `openapi/`.
 
 use utoipa::Modify;
@@ -6,28 +6,9 @@ use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{Deprecated, Header, HeaderBuilder, OpenApi, RefOr};
-use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
-
-/// One published API version.
-pub struct ApiVersion {
-    /// File stem under `openapi/` and under `/openapi/` on the server.
-    pub name: &'static str,
-    pub router: fn() -> OpenApiRouter<AppState>,
-}
-
-/// Every version the server serves, newest first.
-pub const VERSIONS: &[ApiVersion] = &[
-    ApiVersion {
-        name: "v2",
-        router: crate::v2::router,
-    },
-    ApiVersion {
-        name: "v1",
-        router: crate::v1::router,
-    },
-];
+use crate::versions::ApiVersion;
 
 /// The OpenAPI document of `version`, exactly as committed and served.
 pub fn document(version: &ApiVersion) -> OpenApi {
@@ -36,10 +17,56 @@ pub fn document(version: &ApiVersion) -> OpenApi {
 
 /// The version's routes and its document, from the one router that yields both.
 pub fn split(version: &ApiVersion) -> (axum::Router<AppState>, OpenApi) {
-    let (router, mut doc) = (version.router)().split_for_parts();
+    let (router, mut doc) = version.router().split_for_parts();
     mark_deprecations(&mut doc);
     add_request_id_headers(&mut doc);
     (router, doc)
+}
+
+/// How to bring the committed documents up to date.
+pub const REGENERATE: &str = "cargo run -p docintel-api -- openapi";
+
+/// A committed document (`<dir>/<version>.json`) that is not what the code generates.
+#[derive(Debug)]
+pub struct Drift {
+    pub version: &'static str,
+    pub file: std::path::PathBuf,
+    /// Why: it differs, or it cannot be read.
+    pub problem: String,
+}
+
+/// The one check of the committed documents against the code, used by
+/// `docintel openapi --check`, the test suite and the governance gate.
+pub fn committed_drift(dir: &std::path::Path) -> Vec<Drift> {
+    crate::versions::VERSIONS
+        .iter()
+        .filter_map(|version| {
+            let file = dir.join(format!("{}.json", version.name));
+            let problem = match std::fs::read_to_string(&file) {
+                Ok(committed) if committed == to_json(&document(version)) => return None,
+                Ok(_) => "differs from what the code generates".to_owned(),
+                Err(e) => format!("cannot be read: {e}"),
+            };
+            Some(Drift {
+                version: version.name,
+                file,
+                problem,
+            })
+        })
+        .collect()
+}
+
+/// Writes every version's document into `dir`; returns the files written.
+pub fn write_committed(dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    crate::versions::VERSIONS
+        .iter()
+        .map(|version| {
+            let file = dir.join(format!("{}.json", version.name));
+            std::fs::write(&file, to_json(&document(version)))?;
+            Ok(file)
+        })
+        .collect()
 }
 
 /// Pretty JSON with a trailing newline: the bytes of `openapi/<name>.json`. It goes

@@ -16,7 +16,7 @@ pub struct Shared {
     pub backend: Backend,
     pub page_tokens: PageTokens,
     pub keys: KeyCache,
-    pub idempotency: crate::v2::idempotency::KeyLocks,
+    pub idempotency: crate::idempotency::KeyLocks,
     /// Decides when deprecated routes are past their sunset.
     pub clock: Clock,
     /// Where the embedded schema registry is served; `None` when an external one is used.
@@ -28,7 +28,7 @@ pub struct Shared {
     /// Requests without a known key, per client address.
     pub ip_limits: crate::ratelimit::IpLimits,
     /// Running webhook senders (for readiness).
-    pub notifier_alive: Arc<std::sync::atomic::AtomicUsize>,
+    pub webhook_sender_alive: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl AppState {
@@ -46,7 +46,7 @@ impl AppState {
             metrics: Default::default(),
             limits: crate::ratelimit::Limits::new(crate::ratelimit::Limit::DEFAULT, per_tenant),
             ip_limits: crate::ratelimit::IpLimits::new(crate::ratelimit::IpLimits::DEFAULT),
-            notifier_alive: Default::default(),
+            webhook_sender_alive: Default::default(),
             backend,
         })))
     }
@@ -101,7 +101,7 @@ impl AppState {
             ("database", self.backend.store().queue_depth().await.is_ok()),
             ("workers", workers > 0),
             ("relay", relay > 0),
-            ("webhooks", self.notifier_alive.load(SeqCst) > 0),
+            ("webhooks", self.webhook_sender_alive.load(SeqCst) > 0),
         ]
     }
 

@@ -16,9 +16,7 @@ use docintel_backend::model::ContentType;
 use docintel_backend::pipeline::{self, Context, Isolation, Tools, sniff};
 
 // The same real PDFs the end-to-end tests upload.
-#[path = "../../tests/common/pdf.rs"]
-mod pdf_builder;
-use pdf_builder::pdf;
+use docintel_testkit::pdf;
 
 fn time<T>(name: &str, n: u32, mut f: impl FnMut() -> T) {
     let start = Instant::now();

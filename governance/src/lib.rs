@@ -4,8 +4,6 @@
 
 pub mod checks;
 pub mod diff;
-#[path = "../../tests/common/pdf.rs"]
-pub mod pdf;
 pub mod report;
 pub mod server;
 
@@ -31,7 +29,7 @@ pub async fn check(root: &Path, options: &CheckOptions) -> anyhow::Result<Report
     sections.extend(checks::breaking::check(root));
     sections.extend(checks::events::check(root, options.registry.as_deref()).await);
     sections.push(checks::contracts::check(root, options.parser.clone()).await);
-    sections.push(checks::deprecations::check(root, Some(&server.base)).await);
+    sections.push(checks::deprecations::check(root, Some(&server.base), &options.parser).await);
     sections.push(checks::lint::check(root, options.require_lint).await);
     Ok(Report::new(sections))
 }

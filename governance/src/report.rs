@@ -31,14 +31,14 @@ impl Finding {
         rule: &str,
         location: impl Into<String>,
         message: impl Into<String>,
-        fix: &str,
+        fix: impl Into<String>,
     ) -> Self {
         Self {
             rule: rule.to_owned(),
             severity: Severity::Breaking,
             location: location.into(),
             message: message.into(),
-            fix: fix.to_owned(),
+            fix: fix.into(),
         }
     }
 

@@ -228,18 +228,19 @@ async fn a_pact_the_provider_breaks_fails_contracts() {
 
 #[test]
 fn the_deprecation_policy_is_enforced() {
-    use docintel_api::deprecation::{DEPRECATIONS, Deprecation};
+    use docintel_api::deprecation::{self, Deprecation};
+    let table = deprecation::all();
     use time::macros::date;
     let calendar = std::fs::read_to_string(root().join("deprecations.md")).unwrap();
     let spec: Value =
         serde_json::from_str(&std::fs::read_to_string(root().join("openapi/v1.json")).unwrap())
             .unwrap();
     let specs = vec![("openapi/v1.json".to_owned(), spec.clone())];
-    assert!(checks::deprecations::static_findings(DEPRECATIONS, &calendar, &specs).is_empty());
+    assert!(checks::deprecations::static_findings(&table, &calendar, &specs).is_empty());
 
     let short = [Deprecation {
         sunset: date!(2026 - 09 - 01),
-        ..DEPRECATIONS[0]
+        ..table[0]
     }];
     let rules: Vec<String> = checks::deprecations::static_findings(&short, &calendar, &specs)
         .into_iter()
@@ -258,11 +259,10 @@ fn the_deprecation_policy_is_enforced() {
         "{rules:?}"
     );
 
-    let rules: Vec<String> =
-        checks::deprecations::static_findings(DEPRECATIONS, "no table", &specs)
-            .into_iter()
-            .map(|f| f.rule)
-            .collect();
+    let rules: Vec<String> = checks::deprecations::static_findings(&table, "no table", &specs)
+        .into_iter()
+        .map(|f| f.rule)
+        .collect();
     assert_eq!(rules, ["deprecation-not-in-calendar"]);
 
     // A deprecated operation nobody scheduled.
@@ -270,14 +270,11 @@ fn the_deprecation_policy_is_enforced() {
         serde_json::from_str(&std::fs::read_to_string(root().join("openapi/v2.json")).unwrap())
             .unwrap();
     v2["paths"]["/v2/documents"]["get"]["deprecated"] = serde_json::json!(true);
-    let rules: Vec<String> = checks::deprecations::static_findings(
-        DEPRECATIONS,
-        &calendar,
-        &[("openapi/v2.json".into(), v2)],
-    )
-    .into_iter()
-    .map(|f| f.rule)
-    .collect();
+    let rules: Vec<String> =
+        checks::deprecations::static_findings(&table, &calendar, &[("openapi/v2.json".into(), v2)])
+            .into_iter()
+            .map(|f| f.rule)
+            .collect();
     assert_eq!(rules, ["deprecated-without-calendar"]);
 }
 
@@ -362,7 +359,7 @@ async fn event_schemas_are_checked_against_a_live_registry() {
     assert!(sections[1].passed, "{:?}", sections[1]);
 
     // Someone replaces doc.failed-value with an unrelated schema under NONE, then BACKWARD.
-    let admin = server.backend.create_admin_key("ops").await.unwrap();
+    let admin = server.backend().create_admin_key("ops").await.unwrap();
     let client = reqwest::Client::new();
     let ct = "application/vnd.schemaregistry.v1+json";
     let call = |method: reqwest::Method, path: &str, body: Value| {

@@ -6,7 +6,7 @@ use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use docintel_backend::model::DocumentStatus as Status;
+use docintel_backend::model::DocumentStatus;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -17,7 +17,7 @@ use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::extract::{IdPath, Query, refuse_declared_oversize};
 use crate::state::AppState;
-use crate::v2::views::DocumentView;
+use crate::views::DocumentView;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -122,7 +122,7 @@ async fn upload_document(
         .await?;
     let id = doc.id;
     let legacy = LegacyDocument::from_v2(DocumentView::from(doc), None);
-    let loc = HeaderValue::from_str(&format!("{}/documents/{id}", super::PREFIX))
+    let loc = HeaderValue::from_str(&crate::versions::V1.path(&format!("/documents/{id}")))
         .map_err(|e| ApiError::Internal(e.into()))?;
     Ok((StatusCode::CREATED, [(header::LOCATION, loc)], Json(legacy)).into_response())
 }
@@ -136,7 +136,7 @@ async fn legacy(
     state: &AppState,
     doc: docintel_backend::model::Document,
 ) -> Result<LegacyDocument, ApiError> {
-    let text = if doc.status == Status::Processed {
+    let text = if doc.status == DocumentStatus::Processed {
         state.backend.text(doc.tenant_id, doc.id).await?
     } else {
         None
@@ -149,7 +149,7 @@ async fn legacy_listed(
     state: &AppState,
     doc: docintel_backend::model::Document,
 ) -> Result<LegacyDocument, ApiError> {
-    let (text, truncated) = if doc.status == Status::Processed {
+    let (text, truncated) = if doc.status == DocumentStatus::Processed {
         match state
             .backend
             .text_prefix(doc.tenant_id, doc.id, LIST_TEXT_CHARS)

@@ -1,5 +1,5 @@
-//! API version 1, deprecated: the legacy shapes as an adapter over the v2 views. Its
-//! dates live in [`crate::deprecation::DEPRECATIONS`].
+//! API version 1, deprecated: the legacy shapes as an adapter over the shared document
+//! views. Its dates live in [`crate::versions::V1`].
 
 pub mod documents;
 pub mod views;
@@ -10,13 +10,10 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::openapi::Common;
 use crate::state::AppState;
 
-pub const PREFIX: &str = "/v1";
-
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "docintel API (legacy v1)",
-        version = "1.0.0",
         description = "Deprecated: use v2. Every response carries `Deprecation`, `Sunset` and \
                        `Link` headers; after the sunset every route answers 410 Gone. \
                        See /deprecations.md for the calendar and the v1→v2 mapping.",
@@ -30,6 +27,12 @@ pub const PREFIX: &str = "/v1";
 )]
 struct V1Doc;
 
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(V1Doc::openapi()).nest(PREFIX, documents::router())
+/// The version's description; its paths come from [`routes`].
+pub fn doc() -> utoipa::openapi::OpenApi {
+    V1Doc::openapi()
+}
+
+/// Every resource's routes, relative to the version's prefix.
+pub fn routes() -> OpenApiRouter<AppState> {
+    documents::router()
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
-use crate::v2::views::{DocumentStatus, DocumentView};
+use crate::views::{DocumentStatusView, DocumentView};
 
 /// A document in the legacy flat shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -32,10 +32,10 @@ pub struct LegacyDocument {
 impl LegacyDocument {
     pub fn from_v2(view: DocumentView, text: Option<String>) -> Self {
         let status = match view.status {
-            DocumentStatus::Queued => "queued",
-            DocumentStatus::Processing => "processing",
-            DocumentStatus::Processed => "processed",
-            DocumentStatus::Failed => "failed",
+            DocumentStatusView::Queued => "queued",
+            DocumentStatusView::Processing => "processing",
+            DocumentStatusView::Processed => "processed",
+            DocumentStatusView::Failed => "failed",
         };
         Self {
             id: view.id.to_string(),

@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use docintel_backend::model::{ContentType, DocumentStatus as Status, ListFilter};
+use docintel_backend::model::{ContentType, DocumentStatus, ListFilter};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -14,12 +14,12 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::idempotency;
-use super::views::{DocumentPage, DocumentStatus, DocumentView};
 use crate::auth::Auth;
 use crate::error::{ApiError, Problem};
 use crate::extract::{IdPath, Query, refuse_declared_oversize};
+use crate::idempotency;
 use crate::state::AppState;
+use crate::views::{DocumentPage, DocumentStatusView, DocumentView};
 use docintel_backend::store::StoredResponse;
 use sha2::{Digest, Sha256};
 
@@ -32,7 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 fn location(id: uuid::Uuid) -> String {
-    format!("{}/documents/{id}", super::PREFIX)
+    crate::versions::V2.path(&format!("/documents/{id}"))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -289,21 +289,21 @@ async fn processed_document(
         .await?
         .ok_or_else(|| not_found(id))?;
     match doc.status {
-        Status::Queued | Status::Processing => Err(ApiError::Conflict(
+        DocumentStatus::Queued | DocumentStatus::Processing => Err(ApiError::Conflict(
             "not_processed",
             format!(
                 "document {id} is still {}; try again shortly",
                 doc.status.as_str()
             ),
         )),
-        Status::Failed => Err(ApiError::Conflict(
+        DocumentStatus::Failed => Err(ApiError::Conflict(
             "processing_failed",
             format!(
                 "document {id} failed: {}",
                 doc.failure.as_deref().unwrap_or_default()
             ),
         )),
-        Status::Processed => Ok(doc),
+        DocumentStatus::Processed => Ok(doc),
     }
 }
 
@@ -360,7 +360,7 @@ pub struct ListParams {
     pub page_token: Option<String>,
     /// Only documents with this status.
     #[param(inline)]
-    pub status: Option<DocumentStatus>,
+    pub status: Option<DocumentStatusView>,
     /// Only documents created at or after this instant (RFC 3339).
     #[param(value_type = Option<String>, format = DateTime)]
     pub created_after: Option<String>,

@@ -2,8 +2,6 @@
 //! nests them and describes the version for its OpenAPI document.
 
 pub mod documents;
-pub mod idempotency;
-pub mod views;
 pub mod webhooks;
 
 use utoipa::OpenApi;
@@ -12,14 +10,10 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::openapi::Common;
 use crate::state::AppState;
 
-/// Where this version is mounted; paths inside it never repeat it.
-pub const PREFIX: &str = "/v2";
-
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "docintel API",
-        version = "2.0.0",
         description = "Upload documents; docintel stores them, extracts their text and metadata, \
                        and classifies them. Every request needs `Authorization: Bearer <API key>`. \
                        Errors are RFC 9457 problem documents; every response carries `X-Request-Id`.",
@@ -32,12 +26,17 @@ pub const PREFIX: &str = "/v2";
         (name = "webhooks", description = "Subscribe to document events: signed deliveries, \
                                            retried with backoff, with a delivery log."),
     ),
-    components(schemas(webhooks::WebhookEvent)),
+    components(schemas(crate::views::WebhookEvent)),
     modifiers(&Common),
 )]
 struct V2Doc;
 
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(V2Doc::openapi())
-        .nest(PREFIX, documents::router().merge(webhooks::router()))
+/// The version's description; its paths come from [`routes`].
+pub fn doc() -> utoipa::openapi::OpenApi {
+    V2Doc::openapi()
+}
+
+/// Every resource's routes, relative to the version's prefix.
+pub fn routes() -> OpenApiRouter<AppState> {
+    documents::router().merge(webhooks::router())
 }

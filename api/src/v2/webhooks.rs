@@ -12,11 +12,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::views::DocumentView;
 use crate::auth::Auth;
 use crate::error::{ApiError, Problem};
 use crate::extract::{IdPath, Json, Query};
 use crate::state::AppState;
+use crate::views::WebhookEventType;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -25,33 +25,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(rotate_webhook_secret))
         .routes(routes!(enable_webhook))
         .routes(routes!(list_webhook_deliveries))
-}
-
-/// An event a webhook can receive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub enum WebhookEventType {
-    #[serde(rename = "doc.processed")]
-    DocProcessed,
-    #[serde(rename = "doc.classified")]
-    DocClassified,
-    #[serde(rename = "doc.failed")]
-    DocFailed,
-}
-
-impl WebhookEventType {
-    fn name(self) -> &'static str {
-        match self {
-            Self::DocProcessed => "doc.processed",
-            Self::DocClassified => "doc.classified",
-            Self::DocFailed => "doc.failed",
-        }
-    }
-
-    pub(crate) fn parse(s: &str) -> Option<Self> {
-        [Self::DocProcessed, Self::DocClassified, Self::DocFailed]
-            .into_iter()
-            .find(|t| t.name() == s)
-    }
 }
 
 /// A new subscription.
@@ -200,23 +173,6 @@ pub struct DeliveryList {
     pub items: Vec<DeliveryView>,
 }
 
-/// The body of every delivery (`POST` to the subscription's URL, `application/json`),
-/// signed in `Docintel-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct WebhookEvent {
-    /// The event id, also in `Docintel-Event-Id`; the same on every retry, so receivers
-    /// can drop duplicates.
-    pub id: String,
-    #[serde(rename = "type")]
-    pub event_type: WebhookEventType,
-    /// When the event happened.
-    #[serde(with = "time::serde::rfc3339")]
-    pub created: OffsetDateTime,
-    /// The document as `GET /v2/documents/{id}` showed it when the event was first sent;
-    /// null if it was deleted before.
-    pub data: Option<DocumentView>,
-}
-
 fn not_found(id: Uuid) -> ApiError {
     ApiError::NotFound(format!("no webhook with id {id}"))
 }
@@ -267,7 +223,7 @@ async fn create_webhook(
             .collect(),
     };
     let (hook, secret) = state.backend.create_webhook(tenant.id, new).await?;
-    let location = format!("{}/webhooks/{}", super::PREFIX, hook.id);
+    let location = crate::versions::V2.path(&format!("/webhooks/{}", hook.id));
     let body = WebhookWithSecret {
         webhook: hook.into(),
         secret,

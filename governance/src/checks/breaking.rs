@@ -129,7 +129,7 @@ pub fn check(root: &Path) -> Vec<Section> {
             )];
         }
     };
-    for version in docintel_api::openapi::VERSIONS {
+    for version in docintel_api::versions::VERSIONS {
         let current_path = root.join(format!("openapi/{}.json", version.name));
         let Some((release, baseline_path)) = latest_baseline(root, version.name) else {
             sections.push(Section::new(

@@ -45,7 +45,7 @@ impl States {
         self.clear_except(Some(id)).await?;
         if self.backend.document(self.tenant, id).await?.is_none() {
             let mut up = self.backend.begin_upload().await?;
-            up.write(&crate::pdf::pdf(&[
+            up.write(&docintel_testkit::pdf(&[
                 "INVOICE 2026-117",
                 "Total due: 1,250.00 EUR",
                 "Payment terms: net 30 days",
@@ -135,7 +135,7 @@ async fn producer_hook(s: &Server) -> anyhow::Result<u16> {
     use base64::Engine;
 
     let seen: Published = Default::default();
-    let mut rx = s.backend.subscribe();
+    let mut rx = s.backend().subscribe();
     let collector = seen.clone();
     tokio::spawn(async move {
         while let Ok(p) = rx.recv().await {
@@ -227,14 +227,14 @@ pub struct Provider {
 impl Provider {
     pub async fn start(parser: Isolation) -> anyhow::Result<Self> {
         let server = Server::start(parser).await?;
-        let key = server.backend.create_key("pact").await?;
+        let key = server.backend().create_key("pact").await?;
         let tenant = server
-            .backend
+            .backend()
             .authenticate(&key)
             .await?
             .ok_or_else(|| anyhow::anyhow!("the pact tenant's key does not authenticate"))?;
         server
-            .backend
+            .backend()
             .store()
             .add_api_key(
                 tenant.id,
@@ -244,7 +244,7 @@ impl Provider {
             )
             .await?;
         let states = Arc::new(States {
-            backend: server.backend.clone(),
+            backend: server.backend().clone(),
             tenant: tenant.id,
         });
         let hook_port = producer_hook(&server).await?;

@@ -5,7 +5,8 @@
 
 use std::path::Path;
 
-use docintel_api::deprecation::{DEPRECATIONS, Deprecation};
+use docintel_api::deprecation::{self, Deprecation};
+use docintel_backend::pipeline::Isolation;
 use serde_json::Value;
 
 use crate::report::{Finding, Section};
@@ -80,7 +81,7 @@ pub fn static_findings(
                         "deprecation-calendar-mismatch",
                         format!("deprecations.md row {}", d.anchor),
                         format!("the row says {:?}; the code says {expected:?}", &row[1..]),
-                        "make deprecations.md agree with api/src/deprecation.rs",
+                        "make deprecations.md agree with api/src/versions.rs",
                     ));
                 }
             }
@@ -96,7 +97,7 @@ pub fn static_findings(
                         "deprecated-without-calendar",
                         pointer,
                         "deprecated in the document, but no deprecation covers it",
-                        "add it to DEPRECATIONS (with a sunset and successor) or undeprecate it",
+                        "give its version a retirement in api/src/versions.rs (sunset and successor) or undeprecate it",
                     )),
                     (false, Some(_)) => findings.push(Finding::failure(
                         "deprecation-not-in-spec",
@@ -136,7 +137,7 @@ pub fn static_findings(
 /// The headers a running server sends on a deprecated route, and its 410 after sunset.
 pub async fn live_findings(base: &str) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for d in DEPRECATIONS {
+    for d in deprecation::all() {
         let url = format!("{base}{}/documents", d.prefix);
         match reqwest::get(&url).await {
             Err(e) => findings.push(Finding::failure(
@@ -190,20 +191,16 @@ pub async fn live_findings(base: &str) -> Vec<Finding> {
 
 /// After the sunset a deprecated route answers 410: the real app, with its clock set past
 /// the sunset.
-pub async fn after_sunset_findings() -> Vec<Finding> {
+pub async fn after_sunset_findings(parser: &Isolation) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for d in DEPRECATIONS {
+    for d in deprecation::all() {
         let result = async {
-            let dir = tempfile::tempdir()?;
-            let backend =
-                docintel_backend::Backend::open(docintel_backend::Config::new(dir.path())).await?;
             let after = d.sunset.midnight().assume_utc() + time::Duration::days(1);
-            let state = docintel_api::AppState::new(backend)
-                .await?
-                .with_clock(std::sync::Arc::new(move || after));
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-            let url = format!("http://{}{}/documents", listener.local_addr()?, d.prefix);
-            tokio::spawn(async move { axum::serve(listener, docintel_api::app(state)).await });
+            let server = crate::server::Server::start_with(parser.clone(), |launch| {
+                launch.clock = std::sync::Arc::new(move || after);
+            })
+            .await?;
+            let url = server.url(&format!("{}/documents", d.prefix));
             let status = reqwest::get(&url).await?.status().as_u16();
             anyhow::Ok((url, status))
         }
@@ -227,9 +224,9 @@ pub async fn after_sunset_findings() -> Vec<Finding> {
     findings
 }
 
-pub async fn check(root: &Path, served_base: Option<&str>) -> Section {
+pub async fn check(root: &Path, served_base: Option<&str>, parser: &Isolation) -> Section {
     let calendar = std::fs::read_to_string(root.join("deprecations.md")).unwrap_or_default();
-    let specs: Vec<(String, Value)> = docintel_api::openapi::VERSIONS
+    let specs: Vec<(String, Value)> = docintel_api::versions::VERSIONS
         .iter()
         .filter_map(|v| {
             let file = format!("openapi/{}.json", v.name);
@@ -237,11 +234,11 @@ pub async fn check(root: &Path, served_base: Option<&str>) -> Section {
             Some((file, serde_json::from_str(&text).ok()?))
         })
         .collect();
-    let mut findings = static_findings(DEPRECATIONS, &calendar, &specs);
+    let mut findings = static_findings(&deprecation::all(), &calendar, &specs);
     if let Some(base) = served_base {
         findings.extend(live_findings(base).await);
     }
-    findings.extend(after_sunset_findings().await);
+    findings.extend(after_sunset_findings(parser).await);
     Section::new(
         "deprecations",
         format!("policy: {MIN_NOTICE_DAYS} days' notice, successor, calendar, headers, 410"),

@@ -4,30 +4,28 @@
 use std::path::Path;
 
 use docintel_api::openapi;
+use docintel_api::versions::VERSIONS;
 
 use crate::report::{Finding, Section};
 
 pub async fn check(root: &Path, served_base: Option<&str>) -> Section {
-    let mut findings = Vec::new();
-    for version in openapi::VERSIONS {
-        let file = format!("openapi/{}.json", version.name);
-        let generated = openapi::to_json(&openapi::document(version));
-        match std::fs::read_to_string(root.join(&file)) {
-            Ok(committed) if committed == generated => {}
-            Ok(_) => findings.push(Finding::failure(
+    let mut findings: Vec<Finding> = openapi::committed_drift(&root.join("openapi"))
+        .into_iter()
+        .map(|d| {
+            Finding::failure(
                 "spec-drift",
-                file.clone(),
-                "the committed document differs from what the code generates",
-                "run `cargo run -p docintel-api -- openapi` and commit the result (then regenerate the SDK: `cargo run -p docintel-sdk-gen`)",
-            )),
-            Err(e) => findings.push(Finding::failure(
-                "spec-drift",
-                file.clone(),
-                format!("cannot read it: {e}"),
-                "run `cargo run -p docintel-api -- openapi`",
-            )),
-        }
-        if let Some(base) = served_base {
+                format!("openapi/{}.json", d.version),
+                format!("the committed document {}", d.problem),
+                format!(
+                    "run `{}` and commit the result (then regenerate the SDK: `cargo run -p docintel-sdk-gen`)",
+                    openapi::REGENERATE
+                ),
+            )
+        })
+        .collect();
+    if let Some(base) = served_base {
+        for version in VERSIONS {
+            let generated = openapi::to_json(&openapi::document(version));
             let url = format!("{base}/openapi/{}.json", version.name);
             match reqwest::get(&url).await {
                 Ok(r) => match r.text().await {

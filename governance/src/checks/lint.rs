@@ -38,7 +38,7 @@ pub async fn check(root: &Path, require: bool) -> Section {
         return Section::new("lint", subject, vec![finding]);
     };
     let ruleset = root.join("governance/spectral.yaml");
-    let files: Vec<String> = docintel_api::openapi::VERSIONS
+    let files: Vec<String> = docintel_api::versions::VERSIONS
         .iter()
         .map(|v| format!("openapi/{}.json", v.name))
         .collect();

@@ -3,7 +3,7 @@
 //! Python client + fastavro, and kafkajs's registry client. `.ci/run` installs all three;
 //! a missing one fails these tests with the command that installs it.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::net::TcpListener;

@@ -12,7 +12,7 @@
 
 use std::path::Path;
 
-mod common;
+use crate::common;
 
 use docintel_governance::checks::contracts::Provider;
 use pact_verifier::PactSource;

@@ -3,7 +3,7 @@
 //! tesseract-ocr, tesseract-ocr-eng and poppler-utils); without them these tests fail
 //! and say what is missing rather than pass vacuously.
 
-mod common;
+use crate::common;
 
 use std::io::Cursor;
 use std::time::{Duration, Instant};

@@ -1,12 +1,12 @@
 //! /v1: the deprecated legacy API, served as an adapter over v2, with its deprecation
 //! headers on every response and 410 Gone after the sunset.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 
 use common::{TestServer, assert_problem, pdf};
-use docintel_api::deprecation::DEPRECATIONS;
+use docintel_api::deprecation;
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
@@ -27,7 +27,7 @@ async fn v1_upload(s: &TestServer, form: Form) -> reqwest::Response {
 
 /// Asserts the three deprecation headers are present, parse, and match the table.
 fn assert_deprecation_headers(r: &reqwest::Response, successor: &str) {
-    let dep = DEPRECATIONS[0];
+    let dep = deprecation::all()[0];
     let h = r.headers();
     let deprecation = h
         .get("deprecation")
@@ -298,8 +298,8 @@ async fn bad_multipart_uploads_store_nothing() {
 
 #[tokio::test]
 async fn v1_answers_410_after_its_sunset() {
-    let sunset = DEPRECATIONS[0].sunset.midnight().assume_utc();
-    let after = TestServer::start_full(|_| {}, |st| st.with_clock(Arc::new(move || sunset))).await;
+    let sunset = deprecation::all()[0].sunset.midnight().assume_utc();
+    let after = TestServer::launch(|l| l.clock = Arc::new(move || sunset)).await;
     let id = after.upload_ok("a.txt", "still here".into()).await;
     let routes = [
         (
@@ -350,11 +350,9 @@ async fn v1_answers_410_after_its_sunset() {
     assert_eq!(r.status(), StatusCode::OK);
 
     // One second before the sunset v1 still works.
-    let before = TestServer::start_full(
-        |_| {},
-        |st| st.with_clock(Arc::new(move || sunset - time::Duration::seconds(1))),
-    )
-    .await;
+    let before =
+        TestServer::launch(|l| l.clock = Arc::new(move || sunset - time::Duration::seconds(1)))
+            .await;
     let r = before.get("/v1/documents").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 }

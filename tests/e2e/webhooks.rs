@@ -2,7 +2,7 @@
 //! SDK's `verify_webhook`; outages, rotation, disabling, the delivery log, refused
 //! targets and bad input.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

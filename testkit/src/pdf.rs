@@ -1,5 +1,4 @@
 //! Real PDFs with a text layer, built with lopdf (shared by tests and benchmarks).
-#![allow(dead_code)]
 
 /// A real one-page PDF with a text layer, one line per entry.
 pub fn pdf(lines: &[&str]) -> Vec<u8> {

@@ -9,8 +9,6 @@
 //!    JSON view of the Avro record it relies on, with metadata naming the content type,
 //!    topic and schema subject; its handler below consumes each message the pact holds.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

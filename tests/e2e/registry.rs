@@ -3,7 +3,7 @@
 //! writes, and schema_registry_converter — a real Confluent client — encoding and decoding
 //! through it.
 
-mod common;
+use crate::common;
 
 use apache_avro::types::Value as Avro;
 use common::TestServer;

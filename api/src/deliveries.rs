@@ -11,30 +11,30 @@ use time::OffsetDateTime;
 use tracing::{debug, warn};
 
 use crate::state::AppState;
-use crate::v2::views::DocumentView;
-use crate::v2::webhooks::{WebhookEvent, WebhookEventType};
+use crate::views::DocumentView;
+use crate::views::{WebhookEvent, WebhookEventType};
 
 const IDLE_POLL: Duration = Duration::from_millis(100);
 const BATCH: u32 = 16;
 
 /// The running sender; dropping it stops it (deliveries stay due in the database).
-pub struct Notifier {
+pub struct WebhookSender {
     task: tokio::task::JoinHandle<()>,
 }
 
-impl Drop for Notifier {
+impl Drop for WebhookSender {
     fn drop(&mut self) {
         self.task.abort();
     }
 }
 
-pub fn start(state: AppState) -> Notifier {
-    let alive = docintel_backend::Alive::new(&state.notifier_alive);
+pub fn start(state: AppState) -> WebhookSender {
+    let alive = docintel_backend::Alive::new(&state.webhook_sender_alive);
     let task = tokio::spawn(async move {
         let _alive = alive;
         run(state).await
     });
-    Notifier { task }
+    WebhookSender { task }
 }
 
 async fn run(state: AppState) {

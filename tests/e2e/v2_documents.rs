@@ -1,6 +1,6 @@
 //! The v2 documents API end to end: a real server on loopback, real files, real bytes.
 
-mod common;
+use crate::common;
 
 use common::{PNG_1X1, TestServer, assert_problem, pdf, pdf_pages};
 use reqwest::StatusCode;

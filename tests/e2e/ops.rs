@@ -1,7 +1,7 @@
 //! The operator's and every client's hygiene: rate limits per API key with the IETF
 //! draft headers (and the SDK waiting them out), `/metrics`, `/healthz` and `/readyz`.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
@@ -9,21 +9,18 @@ use common::TestServer;
 use docintel_api::ratelimit::Limit;
 use reqwest::StatusCode;
 
-fn limited(
-    quota: u32,
-    window_secs: u64,
-) -> impl FnOnce(docintel_api::AppState) -> docintel_api::AppState {
-    move |s| {
-        s.with_default_rate_limit(Limit {
+fn limited(quota: u32, window_secs: u64) -> impl FnOnce(&mut docintel_api::Launch) {
+    move |launch| {
+        launch.rate_limit = Limit {
             quota,
             window: Duration::from_secs(window_secs),
-        })
+        }
     }
 }
 
 #[tokio::test]
 async fn each_key_has_a_bucket_and_a_429_says_when_to_retry() {
-    let s = TestServer::start_full(|_| {}, limited(3, 60)).await;
+    let s = TestServer::launch(limited(3, 60)).await;
     for remaining in [2, 1, 0] {
         let r = s.get("/v2/documents").send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK);
@@ -134,7 +131,7 @@ async fn a_tenant_can_have_its_own_limit() {
 async fn the_sdk_waits_out_a_429() {
     // One request per second: the second call is refused once, and the SDK retries after
     // the Retry-After the server sent.
-    let s = TestServer::start_full(|_| {}, limited(1, 1)).await;
+    let s = TestServer::launch(limited(1, 1)).await;
     let client = docintel_sdk::Client::builder(&s.base)
         .api_key(&s.key)
         .build()

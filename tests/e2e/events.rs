@@ -3,7 +3,7 @@
 //! per document; decoded here by schema_registry_converter's decoder against the server's
 //! own registry.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

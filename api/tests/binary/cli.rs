@@ -1,13 +1,14 @@
-//! The `docintel` binary as an operator uses it: first start, keys, restart after a kill.
-
-mod common;
+//! The commands as an operator uses them: first start, keys, restart after a kill,
+//! schemas, logs and traces, shutdown.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::binary::{create_key, serve, serve_env};
-use common::{docintel, pdf};
+use docintel_testkit::{pdf, wait_done_at};
+
+use crate::docintel;
+use crate::served::{create_key, serve, serve_env};
 use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -20,7 +21,7 @@ async fn wait_all_done(
 ) -> Vec<Value> {
     let mut out = Vec::new();
     for id in ids {
-        out.push(common::wait_done_at(client, base, key, id, 2000).await);
+        out.push(wait_done_at(client, base, key, id, 2000).await);
     }
     out
 }
@@ -158,7 +159,7 @@ async fn documents_survive_a_sigkill_mid_processing() {
 
 #[test]
 fn schemas_commands_exit_0_1_2() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = crate::workspace_root();
     let run = |args: &[&str]| {
         Command::new(docintel())
             .args(args)
@@ -220,7 +221,7 @@ fn create_admin_key(data_dir: &Path) -> String {
 
 #[tokio::test]
 async fn schemas_register_and_an_external_registry() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = crate::workspace_root();
     let a_dir = tempfile::tempdir().unwrap();
     let a = serve(a_dir.path(), &[]);
     let admin = create_admin_key(a_dir.path());

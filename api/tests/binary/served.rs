@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
-use super::docintel;
+use crate::docintel;
 
 pub struct Served {
     pub child: Child,

@@ -1,7 +1,7 @@
 //! docintel-sdk against a real server on loopback: the calls external developers make,
 //! typed errors, and retries through a misbehaving proxy.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

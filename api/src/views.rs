@@ -1,4 +1,6 @@
-//! The v2 wire shapes, rendered from backend types. v1 is rendered from these in turn.
+//! The document as the API shows it, rendered from backend types: v2's wire shapes,
+//! the payload of webhook deliveries, and what v1 adapts from. Shared here so that no
+//! version and no sender imports another version.
 
 use docintel_backend::model::{self, Document};
 use serde::{Deserialize, Serialize};
@@ -9,14 +11,15 @@ use uuid::Uuid;
 /// Where a document is in its lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum DocumentStatus {
+#[schema(as = DocumentStatus)]
+pub enum DocumentStatusView {
     Queued,
     Processing,
     Processed,
     Failed,
 }
 
-impl From<model::DocumentStatus> for DocumentStatus {
+impl From<model::DocumentStatus> for DocumentStatusView {
     fn from(s: model::DocumentStatus) -> Self {
         match s {
             model::DocumentStatus::Queued => Self::Queued,
@@ -27,13 +30,13 @@ impl From<model::DocumentStatus> for DocumentStatus {
     }
 }
 
-impl From<DocumentStatus> for model::DocumentStatus {
-    fn from(s: DocumentStatus) -> Self {
+impl From<DocumentStatusView> for model::DocumentStatus {
+    fn from(s: DocumentStatusView) -> Self {
         match s {
-            DocumentStatus::Queued => Self::Queued,
-            DocumentStatus::Processing => Self::Processing,
-            DocumentStatus::Processed => Self::Processed,
-            DocumentStatus::Failed => Self::Failed,
+            DocumentStatusView::Queued => Self::Queued,
+            DocumentStatusView::Processing => Self::Processing,
+            DocumentStatusView::Processed => Self::Processed,
+            DocumentStatusView::Failed => Self::Failed,
         }
     }
 }
@@ -75,7 +78,7 @@ pub struct DocumentView {
     pub id: Uuid,
     /// The name the uploader gave; display only.
     pub filename: String,
-    pub status: DocumentStatus,
+    pub status: DocumentStatusView,
     /// Why processing failed; set only when `status` is `failed`.
     pub failure: Option<String>,
     pub metadata: Metadata,
@@ -126,4 +129,48 @@ pub struct DocumentPage {
     pub items: Vec<DocumentView>,
     /// Pass as `page_token` to get the next page; null on the last page.
     pub next_page: Option<String>,
+}
+
+/// An event a webhook can receive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum WebhookEventType {
+    #[serde(rename = "doc.processed")]
+    DocProcessed,
+    #[serde(rename = "doc.classified")]
+    DocClassified,
+    #[serde(rename = "doc.failed")]
+    DocFailed,
+}
+
+impl WebhookEventType {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::DocProcessed => "doc.processed",
+            Self::DocClassified => "doc.classified",
+            Self::DocFailed => "doc.failed",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        [Self::DocProcessed, Self::DocClassified, Self::DocFailed]
+            .into_iter()
+            .find(|t| t.name() == s)
+    }
+}
+
+/// The body of every delivery (`POST` to the subscription's URL, `application/json`),
+/// signed in `Docintel-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct WebhookEvent {
+    /// The event id, also in `Docintel-Event-Id`; the same on every retry, so receivers
+    /// can drop duplicates.
+    pub id: String,
+    #[serde(rename = "type")]
+    pub event_type: WebhookEventType,
+    /// When the event happened.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created: OffsetDateTime,
+    /// The document as `GET /v2/documents/{id}` showed it when the event was first sent;
+    /// null if it was deleted before.
+    pub data: Option<DocumentView>,
 }

@@ -1,0 +1,364 @@
+//! The `docintel` command line: every command and option, and their conversion into the
+//! library's configuration. What each command does is in `commands/`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use docintel_api::events::{EventsConfig, RegistryChoice};
+use docintel_backend::registry::client::Auth;
+use docintel_backend::{Config, WorkerConfig};
+
+#[derive(Parser)]
+#[command(
+    name = "docintel",
+    version,
+    about = "Document intelligence API: upload, extract, classify."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Log format on stderr.
+    #[arg(
+        long,
+        global = true,
+        env = "DOCINTEL_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    pub log_format: docintel_api::telemetry::LogFormat,
+    /// Export traces over OTLP/HTTP to this collector (e.g. http://127.0.0.1:4318).
+    #[arg(long, global = true, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
+}
+
+#[derive(clap::Args)]
+pub struct DataDir {
+    /// Folder holding the database and blobs; created if missing.
+    #[arg(long, env = "DOCINTEL_DATA_DIR", default_value = "./docintel-data")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the HTTP service with the embedded backend.
+    Serve(Box<ServeArgs>),
+    /// Manage API keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Tenant settings.
+    Tenants {
+        #[command(subcommand)]
+        command: TenantsCommand,
+    },
+    /// Train or evaluate the document classifier.
+    Model {
+        #[command(subcommand)]
+        command: ModelCommand,
+    },
+    /// Check Avro event schemas against their compatibility modes.
+    Schemas {
+        #[command(subcommand)]
+        command: SchemasCommand,
+    },
+    /// Write (or check) the OpenAPI documents in openapi/.
+    Openapi {
+        /// Folder to write into.
+        #[arg(long, default_value = "openapi")]
+        out: PathBuf,
+        /// Do not write; exit 1 if a file differs from what the code generates.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub data: DataDir,
+    /// Address to listen on.
+    #[arg(long, env = "DOCINTEL_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Largest accepted upload, in bytes.
+    #[arg(long, env = "DOCINTEL_MAX_UPLOAD_BYTES", default_value_t = docintel_backend::DEFAULT_MAX_UPLOAD_BYTES)]
+    pub max_upload_bytes: u64,
+    /// Processing workers (default: number of cores).
+    #[arg(long, env = "DOCINTEL_WORKERS")]
+    pub workers: Option<usize>,
+    /// Classifier model file (default: the shipped model).
+    #[arg(long, env = "DOCINTEL_MODEL")]
+    pub model: Option<PathBuf>,
+    /// Longest one document may take to process, OCR included, in seconds; its parser
+    /// process is killed past it.
+    #[arg(long, env = "DOCINTEL_JOB_TIMEOUT_SECS", default_value_t = 120)]
+    pub job_timeout_secs: u64,
+    #[command(flatten)]
+    pub parsing: ParsingArgs,
+    #[command(flatten)]
+    pub events: EventsArgs,
+    #[command(flatten)]
+    pub ops: OpsArgs,
+}
+
+impl ServeArgs {
+    /// What `serve` starts: the backend's config, the events' destination, the limits.
+    pub fn launch(&self) -> anyhow::Result<docintel_api::Launch> {
+        let mut config = Config::new(&self.data.data_dir);
+        config.max_upload_bytes = self.max_upload_bytes;
+        config.workers = WorkerConfig {
+            workers: self.workers.unwrap_or(config.workers.workers).max(1),
+            ..config.workers
+        };
+        config.model_path = self.model.clone();
+        config.job_timeout = std::time::Duration::from_secs(self.job_timeout_secs.max(1));
+        config.limits = self.parsing.limits();
+        config.isolation = docintel_backend::pipeline::Isolation::this_program()
+            .context("finding this executable, to run document parsers with it")?;
+        self.ops.apply(&mut config);
+        let mut launch = docintel_api::Launch::new(config);
+        launch.events = self.events.config()?;
+        launch.listen = self.listen;
+        launch.serve_limits = docintel_api::serve::ServeLimits {
+            header_read_timeout: std::time::Duration::from_secs(
+                self.ops.header_read_timeout_secs.max(1),
+            ),
+            body_read_timeout: std::time::Duration::from_secs(
+                self.ops.body_read_timeout_secs.max(1),
+            ),
+        };
+        launch.rate_limit = self.ops.rate_limit;
+        launch.ip_rate_limit = self.ops.ip_rate_limit;
+        launch.default_tenant = true;
+        Ok(launch)
+    }
+}
+
+/// What parsing one untrusted document may consume (each document is parsed in a child
+/// process the kernel holds to these).
+#[derive(clap::Args)]
+pub struct ParsingArgs {
+    /// Address space of a parser process, in MiB (RLIMIT_AS): past it, the document fails.
+    #[arg(long, env = "DOCINTEL_PARSER_MEMORY_MIB", default_value_t = docintel_backend::pipeline::Limits::default().memory_bytes >> 20)]
+    pub parser_memory_mib: u64,
+    /// Total bytes a document's compressed parts (PDF streams, image pixels) may inflate
+    /// to, in MiB.
+    #[arg(long, env = "DOCINTEL_MAX_INFLATED_MIB", default_value_t = docintel_backend::pipeline::Limits::default().max_inflated_bytes >> 20)]
+    pub max_inflated_mib: u64,
+    /// Longest text a document may yield, in MiB.
+    #[arg(long, env = "DOCINTEL_MAX_TEXT_MIB", default_value_t = docintel_backend::pipeline::Limits::default().max_text_bytes >> 20)]
+    pub max_text_mib: u64,
+}
+
+impl ParsingArgs {
+    pub fn limits(&self) -> docintel_backend::pipeline::Limits {
+        docintel_backend::pipeline::Limits {
+            memory_bytes: self.parser_memory_mib.max(64) << 20,
+            max_inflated_bytes: self.max_inflated_mib.max(1) << 20,
+            max_text_bytes: self.max_text_mib.max(1) << 20,
+        }
+    }
+}
+
+#[derive(clap::Args)]
+pub struct OpsArgs {
+    /// Requests per API key: QUOTA/WINDOW_SECONDS (token bucket), or `off`. Tenants can
+    /// have their own (`docintel tenants limit`).
+    #[arg(long, env = "DOCINTEL_RATE_LIMIT", default_value = "1000/10")]
+    pub rate_limit: docintel_api::ratelimit::Limit,
+    /// Requests per client address that present no valid API key (health, metrics, docs,
+    /// the registry, failed authentication): QUOTA/WINDOW_SECONDS, or `off` (e.g. behind
+    /// a proxy that limits them, since every client then shares the proxy's address).
+    #[arg(long, env = "DOCINTEL_IP_RATE_LIMIT", default_value = "300/10")]
+    pub ip_rate_limit: docintel_api::ratelimit::Limit,
+    /// Allow webhooks to loopback and private-range addresses (refused by default).
+    #[arg(long, env = "DOCINTEL_WEBHOOKS_ALLOW_PRIVATE")]
+    pub webhooks_allow_private: bool,
+    /// How long a webhook delivery is retried, in seconds.
+    #[arg(long, env = "DOCINTEL_WEBHOOK_RETRY_WINDOW_SECS", default_value_t = 3 * 24 * 3600)]
+    pub webhook_retry_window_secs: u64,
+    /// First retry delay of a failed delivery, in milliseconds (doubles per attempt).
+    #[arg(
+        long,
+        env = "DOCINTEL_WEBHOOK_INITIAL_BACKOFF_MS",
+        default_value_t = 5000
+    )]
+    pub webhook_initial_backoff_ms: u64,
+    /// Disable an endpoint after this many failed attempts in a row.
+    #[arg(long, env = "DOCINTEL_WEBHOOK_DISABLE_AFTER", default_value_t = 50)]
+    pub webhook_disable_after: u32,
+    /// Seconds a client has to send a request's head; also how long an idle connection
+    /// is kept open.
+    #[arg(long, env = "DOCINTEL_HEADER_READ_TIMEOUT_SECS", default_value_t = 30)]
+    pub header_read_timeout_secs: u64,
+    /// Longest pause, in seconds, between two pieces of a request body.
+    #[arg(long, env = "DOCINTEL_BODY_READ_TIMEOUT_SECS", default_value_t = 30)]
+    pub body_read_timeout_secs: u64,
+}
+
+impl OpsArgs {
+    pub fn apply(&self, config: &mut Config) {
+        let w = &mut config.webhooks;
+        w.allow_private_targets = self.webhooks_allow_private;
+        w.retry_window = std::time::Duration::from_secs(self.webhook_retry_window_secs.max(1));
+        w.initial_backoff =
+            std::time::Duration::from_millis(self.webhook_initial_backoff_ms.max(1));
+        w.disable_after = self.webhook_disable_after.max(1);
+    }
+}
+
+#[derive(clap::Args)]
+pub struct EventsArgs {
+    /// Path prefix under which the embedded schema registry is served.
+    #[arg(long, env = "DOCINTEL_REGISTRY_PATH", default_value = docintel_api::events::DEFAULT_REGISTRY_PATH)]
+    pub registry_path: String,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// Kafka bootstrap brokers (host:port, comma-separated); events then go to Kafka too.
+    #[arg(long, env = "DOCINTEL_KAFKA_BROKERS", value_delimiter = ',')]
+    pub kafka_brokers: Vec<String>,
+}
+
+#[derive(clap::Args)]
+pub struct RegistryArgs {
+    /// An external Confluent-compatible schema registry to use instead of the embedded one.
+    #[arg(long = "registry", env = "DOCINTEL_REGISTRY_URL")]
+    pub registry_url: Option<String>,
+    /// Bearer token for the registry.
+    #[arg(
+        long,
+        env = "DOCINTEL_REGISTRY_TOKEN",
+        conflicts_with = "registry_basic"
+    )]
+    pub registry_token: Option<String>,
+    /// Basic credentials for the registry, as USER:PASSWORD.
+    #[arg(long, env = "DOCINTEL_REGISTRY_BASIC")]
+    pub registry_basic: Option<String>,
+}
+
+impl RegistryArgs {
+    pub fn auth(&self) -> anyhow::Result<Option<Auth>> {
+        Ok(match (&self.registry_token, &self.registry_basic) {
+            (Some(token), _) => Some(Auth::Bearer(token.clone())),
+            (None, Some(basic)) => {
+                let (user, password) = basic
+                    .split_once(':')
+                    .context("--registry-basic must be USER:PASSWORD")?;
+                Some(Auth::Basic {
+                    user: user.to_owned(),
+                    password: password.to_owned(),
+                })
+            }
+            (None, None) => None,
+        })
+    }
+}
+
+impl EventsArgs {
+    pub fn config(&self) -> anyhow::Result<EventsConfig> {
+        let registry = match &self.registry.registry_url {
+            Some(url) => RegistryChoice::External {
+                url: url.clone(),
+                auth: self.registry.auth()?,
+            },
+            None => {
+                anyhow::ensure!(
+                    self.registry_path.starts_with('/') && self.registry_path.len() > 1,
+                    "--registry-path must start with / and name a path, e.g. /registry"
+                );
+                RegistryChoice::Embedded {
+                    path: self.registry_path.trim_end_matches('/').to_owned(),
+                }
+            }
+        };
+        Ok(EventsConfig {
+            registry,
+            kafka_brokers: self
+                .kafka_brokers
+                .iter()
+                .map(|b| b.trim().to_owned())
+                .filter(|b| !b.is_empty())
+                .collect(),
+        })
+    }
+}
+
+#[derive(Subcommand)]
+pub enum ModelCommand {
+    /// Train on DIR/<label>/*.txt (its training split) and write a model file.
+    Train {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value = "models/default.json")]
+        out: PathBuf,
+    },
+    /// Print accuracy and the confusion matrix on DIR/<label>/*.txt.
+    Eval {
+        #[arg(long)]
+        data: PathBuf,
+        /// Model file (default: the shipped model).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Evaluate on every document, not only the held-out split.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum SchemasCommand {
+    /// Every subject's history in DIR (schemas/avro) against its declared mode.
+    Check {
+        #[arg(long, default_value = "schemas/avro")]
+        dir: PathBuf,
+    },
+    /// Whether the newest of a chain of schema files may follow the others under MODE:
+    /// exit 0 if so, 1 if not (with the reasons), 2 on unusable input.
+    Compat {
+        #[arg(long)]
+        mode: String,
+        /// Schema files, oldest first, newest last.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Register every version of every subject in DIR, oldest first, as `<subject>-value`
+    /// with its declared mode, in a Confluent-compatible registry.
+    Register {
+        #[arg(long, default_value = "schemas/avro")]
+        dir: PathBuf,
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TenantsCommand {
+    /// Give a tenant its own request limit (QUOTA/WINDOW_SECONDS, or `off`), or with
+    /// `--default` go back to the server's. A running server applies it within 30 s.
+    Limit {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, required_unless_present = "default", conflicts_with = "default")]
+        limit: Option<docintel_api::ratelimit::Limit>,
+        #[arg(long)]
+        default: bool,
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Create a key for a tenant (created if new); prints only the key.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        /// The key may also administer the platform (schema registry writes).
+        #[arg(long)]
+        admin: bool,
+        #[command(flatten)]
+        data: DataDir,
+    },
+}

@@ -1,0 +1,67 @@
+//! What docintel's tests share, across the end-to-end suite, the binary's tests and the
+//! governance gate's provider states: real PDFs with a text layer (built with lopdf), the
+//! smallest PNG, and the two assertions every HTTP test makes.
+
+pub mod pdf;
+
+use std::time::Duration;
+
+use reqwest::{Response, StatusCode};
+use serde_json::Value;
+
+pub use pdf::{pdf, pdf_pages, scanned_pdf};
+
+/// Polls `base`'s document `id` every 10 ms, at most `attempts` times, until it is
+/// processed or failed.
+pub async fn wait_done_at(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    id: &str,
+    attempts: u32,
+) -> Value {
+    for _ in 0..attempts {
+        let v: Value = client
+            .get(format!("{base}/v2/documents/{id}"))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        if v["status"] == "processed" || v["status"] == "failed" {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("document {id} did not finish processing");
+}
+
+/// Asserts `r` is an RFC 9457 problem with this status and code, whose request id is the
+/// response's `X-Request-Id`; returns the body.
+pub async fn assert_problem(r: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(r.status(), status, "status");
+    let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
+    assert_eq!(ct, "application/problem+json");
+    let rid = r.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let instance = r.url().path().to_owned();
+    let v: Value = r.json().await.expect("problem json");
+    assert_eq!(v["status"], status.as_u16());
+    assert_eq!(v["code"], code, "code in {v}");
+    assert_eq!(v["type"], format!("/problems/{code}"));
+    assert_eq!(v["request_id"], rid);
+    assert_eq!(v["instance"], instance);
+    assert!(!v["title"].as_str().unwrap().is_empty());
+    assert!(!v["detail"].as_str().unwrap().is_empty());
+    v
+}
+
+/// The smallest valid PNG (1×1, grey).
+pub const PNG_1X1: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x00, 0x00, 0x00, 0x3A, 0x7E, 0x9B,
+    0x55, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x60, 0x00, 0x00, 0x00,
+    0x02, 0x00, 0x01, 0x48, 0xAF, 0xA4, 0x71, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
+    0x42, 0x60, 0x82,
+];

@@ -1,0 +1,163 @@
+//! Shared helpers for the end-to-end tests: a real docintel server on a loopback port
+//! with its own data folder, real PDFs, and problem-document assertions.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use docintel_api::events::EventsConfig;
+use docintel_api::{Launch, Running};
+use docintel_backend::{Backend, Config, WorkerConfig};
+use reqwest::{Response, StatusCode};
+use serde_json::Value;
+
+pub use docintel_testkit::{PNG_1X1, assert_problem, pdf, pdf_pages, scanned_pdf, wait_done_at};
+
+/// Documents are parsed as the shipped server parses them, in child processes; the
+/// program is this test binary, which answers `__parse` as `docintel` does (main.rs).
+pub fn parser() -> docintel_backend::pipeline::Isolation {
+    docintel_backend::pipeline::Isolation::this_program().expect("this test binary's path")
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub key: String,
+    pub client: reqwest::Client,
+    pub backend: Backend,
+    pub dir: tempfile::TempDir,
+    /// A key of the same tenant that may also write to the schema registry.
+    pub admin_key: String,
+    /// Serving until the test ends.
+    _running: Running,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts a server whose config `tweak` may change (e.g. a small upload limit).
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        Self::launch(|launch| tweak(&mut launch.config)).await
+    }
+
+    /// Starts a server whose events go where `events` says (an external registry, Kafka).
+    pub async fn start_with_events(events: EventsConfig) -> Self {
+        Self::launch(|launch| launch.events = events).await
+    }
+
+    /// Starts a server as `docintel serve` starts, after `tweak` changed how (a fixed
+    /// clock, a rate limit): two workers polling often, documents parsed in child
+    /// processes, a tenant `acme` with a key and an admin key.
+    pub async fn launch(tweak: impl FnOnce(&mut Launch)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::new(dir.path());
+        config.workers = WorkerConfig {
+            workers: 2,
+            poll: Duration::from_millis(20),
+            ..WorkerConfig::default()
+        };
+        config.isolation = parser();
+        let mut launch = Launch::new(config);
+        tweak(&mut launch);
+        let running = launch.start().await.expect("start docintel");
+        let backend = running.backend().clone();
+        let key = backend.create_key("acme").await.expect("key");
+        let admin_key = backend.create_admin_key("acme").await.expect("admin key");
+        Self {
+            base: running.base_url(),
+            key,
+            client: reqwest::Client::new(),
+            backend,
+            dir,
+            admin_key,
+            _running: running,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(self.url(path)).bearer_auth(&self.key)
+    }
+
+    pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.delete(self.url(path)).bearer_auth(&self.key)
+    }
+
+    pub async fn upload_as(&self, key: &str, filename: &str, bytes: Vec<u8>) -> Response {
+        self.client
+            .post(self.url("/v2/documents"))
+            .query(&[("filename", filename)])
+            .bearer_auth(key)
+            .body(bytes)
+            .send()
+            .await
+            .expect("upload")
+    }
+
+    pub async fn upload(&self, filename: &str, bytes: Vec<u8>) -> Response {
+        self.upload_as(&self.key, filename, bytes).await
+    }
+
+    /// Uploads and returns the new document's id.
+    pub async fn upload_ok(&self, filename: &str, bytes: Vec<u8>) -> String {
+        let r = self.upload(filename, bytes).await;
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+        let v: Value = r.json().await.expect("json");
+        v["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Polls a document until it is processed or failed.
+    pub async fn wait_done(&self, id: &str) -> Value {
+        wait_done_at(&self.client, &self.base, &self.key, id, 1000).await
+    }
+
+    /// Every stored document blob (temp files and thumbnails excluded).
+    pub fn blob_files(&self) -> Vec<PathBuf> {
+        self.all_blob_files()
+            .into_iter()
+            .filter(|p| !p.to_string_lossy().ends_with(".thumb.png"))
+            .collect()
+    }
+
+    /// Every stored thumbnail.
+    pub fn thumbnail_files(&self) -> Vec<PathBuf> {
+        self.all_blob_files()
+            .into_iter()
+            .filter(|p| p.to_string_lossy().ends_with(".thumb.png"))
+            .collect()
+    }
+
+    fn all_blob_files(&self) -> Vec<PathBuf> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.file_name().is_some_and(|n| n == ".tmp") {
+                    continue;
+                }
+                if p.is_dir() {
+                    walk(&p, out);
+                } else {
+                    out.push(p);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.dir.path().join("blobs"), &mut out);
+        out
+    }
+
+    pub async fn document_count(&self) -> usize {
+        let v: Value = self
+            .get("/v2/documents?limit=100")
+            .send()
+            .await
+            .expect("list")
+            .json()
+            .await
+            .expect("json");
+        v["items"].as_array().expect("items").len()
+    }
+}
