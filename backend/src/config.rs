@@ -1,0 +1,46 @@
+//! What the backend is opened with.
+
+use std::path::PathBuf;
+
+use crate::{DEFAULT_MAX_UPLOAD_BYTES, WorkerConfig, pipeline, webhooks};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Holds `docintel.db` and `blobs/`.
+    pub data_dir: PathBuf,
+    pub max_upload_bytes: u64,
+    pub workers: WorkerConfig,
+    /// Classifier model file; `None` uses the shipped model.
+    pub model_path: Option<PathBuf>,
+    /// Longest a single document may take to process (OCR included).
+    pub job_timeout: std::time::Duration,
+    /// External tools (Tesseract, pdftoppm); `None` detects what is installed.
+    pub tools: Option<pipeline::Tools>,
+    /// Where untrusted documents are parsed: by default in child processes of this
+    /// executable, which must therefore be the `docintel` binary (workers refuse to start
+    /// otherwise).
+    pub isolation: pipeline::Isolation,
+    /// What parsing one document may consume.
+    pub limits: pipeline::Limits,
+    pub webhooks: webhooks::WebhookConfig,
+}
+
+impl Config {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            workers: WorkerConfig::default(),
+            model_path: None,
+            job_timeout: std::time::Duration::from_secs(120),
+            tools: None,
+            isolation: pipeline::Isolation::this_program().unwrap_or(
+                pipeline::Isolation::Process {
+                    program: PathBuf::from("docintel"),
+                },
+            ),
+            limits: pipeline::Limits::default(),
+            webhooks: webhooks::WebhookConfig::default(),
+        }
+    }
+}

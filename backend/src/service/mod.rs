@@ -1,0 +1,12 @@
+//! What the backend does, one file per domain: each adds its operations to
+//! [`crate::Backend`]. The store persists; these decide.
+
+mod documents;
+mod events;
+mod idempotency;
+mod tenants;
+mod webhooks;
+mod workers;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,252 @@
+//! The backend's operations together: jobs, leases, the outbox, tenants' isolation.
+
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use crate::model::{Document, DocumentId, DocumentStatus, ListFilter, TenantId};
+use crate::{Backend, Config, INTERRUPTED_IN_PROCESS, WorkerConfig, pipeline, store};
+
+async fn backend(dir: &std::path::Path, lease: Duration) -> Backend {
+    let mut config = Config::new(dir);
+    // These tests are about the queue; the parser process is tested through the
+    // binary (api/tests/binary/hostile.rs).
+    config.isolation = pipeline::Isolation::InProcess;
+    config.workers = WorkerConfig {
+        workers: 1,
+        lease,
+        poll: Duration::from_millis(20),
+        max_attempts: 5,
+    };
+    Backend::open(config).await.unwrap()
+}
+
+async fn upload_text(b: &Backend, tenant: TenantId, text: &str) -> Document {
+    let mut up = b.begin_upload().await.unwrap();
+    up.write(text.as_bytes()).await.unwrap();
+    b.submit(tenant, "note.txt", None, up).await.unwrap()
+}
+
+async fn wait_for(b: &Backend, tenant: TenantId, id: DocumentId) -> Document {
+    for _ in 0..500 {
+        let d = b.document(tenant, id).await.unwrap().unwrap();
+        if matches!(d.status, DocumentStatus::Processed | DocumentStatus::Failed) {
+            return d;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("document {id} never finished");
+}
+
+async fn tenant(b: &Backend) -> TenantId {
+    tenant_named(b, "t").await
+}
+
+async fn tenant_named(b: &Backend, name: &str) -> TenantId {
+    let key = b.create_key(name).await.unwrap();
+    b.authenticate(&key).await.unwrap().unwrap().id
+}
+
+#[tokio::test]
+async fn the_outbox_holds_each_change_until_sent_and_forgets_old_sent_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = backend(dir.path(), Duration::from_secs(30)).await;
+    let t = tenant(&b).await;
+    // No relay runs here: the events stay in the outbox.
+    let doc = upload_text(&b, t, "hello world").await;
+    let _workers = b.start_workers().await.unwrap();
+    wait_for(&b, t, doc.id).await;
+    assert!(b.delete(t, doc.id).await.unwrap());
+    let pending = b.store().pending_events(100).await.unwrap();
+    let topics: Vec<&str> = pending.iter().map(|r| r.topic.as_str()).collect();
+    assert_eq!(topics.first(), Some(&"doc.uploaded"));
+    assert_eq!(topics.last(), Some(&"doc.deleted"));
+    assert!(topics.contains(&"doc.processed"));
+    assert_eq!(b.outbox_lag().await.unwrap().0, pending.len() as u64);
+
+    // Marking through the second leaves the rest pending, in order.
+    b.store()
+        .mark_sent(pending[1].seq, OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    let rest = b.store().pending_events(100).await.unwrap();
+    assert_eq!(rest, pending[2..].to_vec());
+
+    // Sent events are purged only once older than the cut-off; unsent ones never.
+    let store = b.store();
+    assert_eq!(
+        store
+            .purge_sent(OffsetDateTime::now_utc() - Duration::from_secs(60))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .purge_sent(OffsetDateTime::now_utc() + Duration::from_secs(60))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(b.store().pending_events(100).await.unwrap(), rest);
+}
+
+/// Reads are served from the store's document cache once seen; every kind of write
+/// must show in the next read (claim, completion, thumbnail, deletion), and another
+/// tenant never gets a cached document.
+#[tokio::test]
+async fn every_write_shows_in_the_next_read_of_a_cached_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = backend(dir.path(), Duration::from_secs(30)).await;
+    let t = tenant(&b).await;
+    let other = tenant_named(&b, "other").await;
+    let doc = upload_text(&b, t, "hello world").await;
+    let read = || async { b.document(t, doc.id).await.unwrap() };
+    for _ in 0..2 {
+        assert_eq!(read().await.unwrap().status, DocumentStatus::Queued);
+        assert!(b.document(other, doc.id).await.unwrap().is_none());
+    }
+
+    let now = OffsetDateTime::now_utc();
+    let job = b
+        .store()
+        .claim_job("w", now, now + Duration::from_secs(30))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read().await.unwrap().status, DocumentStatus::Processing);
+
+    let failed = store::JobResult::Failed {
+        reason: "broken".into(),
+    };
+    assert!(b.store().complete_job(&job, "w", &failed).await.unwrap());
+    let d = read().await.unwrap();
+    assert_eq!(d.status, DocumentStatus::Failed);
+    assert_eq!(d.failure.as_deref(), Some("broken"));
+
+    assert!(
+        b.store()
+            .set_thumbnail(t, doc.id, "thumbs/x.png")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        read().await.unwrap().thumbnail_key.as_deref(),
+        Some("thumbs/x.png")
+    );
+    assert!(b.document(other, doc.id).await.unwrap().is_none());
+
+    assert!(b.delete(t, doc.id).await.unwrap());
+    assert!(read().await.is_none());
+}
+
+#[tokio::test]
+async fn a_job_whose_worker_died_is_resumed_after_its_lease_expires() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = backend(dir.path(), Duration::from_millis(300)).await;
+    let t = tenant(&b).await;
+    let doc = upload_text(&b, t, "hello world").await;
+
+    // A worker claims the job and dies without finishing or renewing its lease.
+    let now = OffsetDateTime::now_utc();
+    let claimed = b
+        .store()
+        .claim_job("dead-worker", now, now + Duration::from_millis(300))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed.document_id, doc.id);
+    assert_eq!(
+        b.document(t, doc.id).await.unwrap().unwrap().status,
+        DocumentStatus::Processing
+    );
+
+    let _pool = b.start_workers_keeping_leases().await.unwrap();
+    let done = wait_for(&b, t, doc.id).await;
+    assert_eq!(done.status, DocumentStatus::Processed);
+    assert_eq!(
+        b.text(t, doc.id).await.unwrap().as_deref(),
+        Some("hello world")
+    );
+    // The dead worker's late result is refused: it no longer holds the lease.
+    let late = store::JobResult::Failed {
+        reason: "late".into(),
+    };
+    assert!(
+        !b.store()
+            .complete_job(&claimed, "dead-worker", &late)
+            .await
+            .unwrap()
+    );
+    assert_eq!(b.queue_depth().await.unwrap(), 0);
+}
+
+/// Parsed in-process, a job that was running when the process died may be what
+/// killed it: the next start fails it instead of running it again. (Parsed in a child
+/// process, such a job resumes: tests/cli.rs kills the real binary mid-job.)
+#[tokio::test]
+async fn in_process_a_job_interrupted_by_a_stop_is_failed_at_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let id;
+    let t;
+    {
+        let b = backend(dir.path(), Duration::from_secs(3600)).await;
+        t = tenant(&b).await;
+        id = upload_text(&b, t, "survives a crash").await.id;
+        let now = OffsetDateTime::now_utc();
+        b.store()
+            .claim_job("killed-process", now, now + Duration::from_secs(3600))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    // A new process on the same data folder; the lease would hold for an hour.
+    let b = backend(dir.path(), Duration::from_secs(3600)).await;
+    let _pool = b.start_workers().await.unwrap();
+    let done = wait_for(&b, t, id).await;
+    assert_eq!(done.status, DocumentStatus::Failed);
+    assert_eq!(done.failure.as_deref(), Some(INTERRUPTED_IN_PROCESS));
+    assert_eq!(b.queue_depth().await.unwrap(), 0);
+    // Its owner hears of it like of any failure.
+    let events = b.store().pending_events(100).await.unwrap();
+    assert!(events.iter().any(|e| e.topic == "doc.failed"), "{events:?}");
+}
+
+#[tokio::test]
+async fn a_job_that_keeps_dying_is_failed_not_retried_forever() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = backend(dir.path(), Duration::from_secs(3600)).await;
+    let t = tenant(&b).await;
+    let id = upload_text(&b, t, "poison").await.id;
+    for _ in 0..5 {
+        let now = OffsetDateTime::now_utc();
+        b.store()
+            .claim_job("crashing", now, now + Duration::from_secs(3600))
+            .await
+            .unwrap()
+            .unwrap();
+        b.store().release_all_leases().await.unwrap();
+    }
+    let _pool = b.start_workers().await.unwrap();
+    let done = wait_for(&b, t, id).await;
+    assert_eq!(done.status, DocumentStatus::Failed);
+    assert!(done.failure.unwrap().contains("interrupted 5 times"));
+}
+
+#[tokio::test]
+async fn tenants_are_isolated_in_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = backend(dir.path(), Duration::from_secs(60)).await;
+    let a = tenant(&b).await;
+    let key = b.create_key("other").await.unwrap();
+    let other = b.authenticate(&key).await.unwrap().unwrap().id;
+    let doc = upload_text(&b, a, "mine").await;
+    assert!(b.document(other, doc.id).await.unwrap().is_none());
+    assert!(!b.delete(other, doc.id).await.unwrap());
+    let page = b
+        .list(other, &ListFilter::default(), None, 10)
+        .await
+        .unwrap();
+    assert!(page.items.is_empty());
+    assert!(b.document(a, doc.id).await.unwrap().is_some());
+}

@@ -1,0 +1,73 @@
+//! Running jobs: the worker pool and the queue it drains.
+
+use std::sync::Arc;
+
+use tokio::task::JoinSet;
+use tracing::info;
+use uuid::Uuid;
+
+use crate::{Backend, Error, INTERRUPTED_IN_PROCESS, Result, WorkerPool, jobs, pipeline, store};
+
+impl Backend {
+    /// Starts the in-process worker pool. In the embedded mode one process owns the data
+    /// folder, so any job still marked running belongs to a process that died: it is
+    /// released at once instead of waiting for its lease to expire.
+    ///
+    /// When documents are parsed in this process ([`pipeline::Isolation::InProcess`]),
+    /// such a job may be what killed it: it is failed instead, so that one document
+    /// cannot crash the server at every start. Parsed in a child process, it is simply
+    /// run again there.
+    pub async fn start_workers(&self) -> Result<WorkerPool> {
+        let in_process = self.0.pipeline.isolation == pipeline::Isolation::InProcess;
+        let interrupted = if in_process {
+            let owner = format!("start-{}", Uuid::new_v4().simple());
+            let jobs = self.0.store.take_running_jobs(&owner).await?;
+            let failed = store::JobResult::Failed {
+                reason: INTERRUPTED_IN_PROCESS.to_owned(),
+            };
+            for job in &jobs {
+                self.0.store.complete_job(job, &owner, &failed).await?;
+            }
+            jobs.len() as u64
+        } else {
+            self.0.store.release_all_leases().await?
+        };
+        if interrupted > 0 {
+            self.0.events_wake.notify_one();
+            if in_process {
+                tracing::warn!(interrupted, "failed jobs interrupted by an earlier stop");
+            } else {
+                info!(interrupted, "resuming jobs interrupted by an earlier stop");
+            }
+        }
+        self.start_workers_keeping_leases().await
+    }
+
+    /// Starts workers without releasing leases: jobs held by another worker resume only
+    /// when their lease expires (the multi-process rule). Checks first that documents can
+    /// be parsed where the configuration says.
+    pub async fn start_workers_keeping_leases(&self) -> Result<WorkerPool> {
+        if let pipeline::Isolation::Process { program } = &self.0.pipeline.isolation {
+            pipeline::sandbox::probe(program, &self.0.pipeline)
+                .await
+                .map_err(Error::Config)?;
+            self.0.pipeline.spares.refill();
+        }
+        let workers = Arc::new(jobs::Workers {
+            store: self.0.store.clone(),
+            blobs: self.0.blobs.clone(),
+            config: self.0.config.workers.clone(),
+            wake: self.0.wake.clone(),
+            events_wake: self.0.events_wake.clone(),
+            alive: self.0.workers_alive.clone(),
+            pipeline: self.0.pipeline.clone(),
+        });
+        let mut tasks = JoinSet::new();
+        workers.spawn(&mut tasks);
+        Ok(WorkerPool { _tasks: tasks })
+    }
+
+    pub async fn queue_depth(&self) -> Result<u64> {
+        self.0.store.queue_depth().await
+    }
+}
