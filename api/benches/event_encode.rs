@@ -15,7 +15,7 @@ use docintel_api::{AppState, app};
 use docintel_backend::events::relay::Encoder;
 use docintel_backend::events::{CLASSIFIED, DocClassified, Event, Head};
 use docintel_backend::model::TenantId;
-use docintel_backend::registry::client::Auth;
+use docintel_backend::registry::client::Credentials;
 use docintel_backend::{Backend, Config};
 use uuid::Uuid;
 
@@ -38,12 +38,12 @@ fn bench(c: &mut Criterion) {
     let (encoder, _server) = rt.block_on(async {
         let backend = Backend::open(Config::new(dir.path())).await.unwrap();
         let state = AppState::new(backend).await.unwrap();
-        docintel_api::events::register_schemas(&state, &Default::default())
+        docintel_api::publishing::register_schemas(&state, &Default::default())
             .await
             .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/registry", listener.local_addr().unwrap());
-        let token = Auth::Bearer(state.registry_token.value().to_owned());
+        let token = Credentials::Bearer(state.registry_token.value().to_owned());
         let server = tokio::spawn(async move { axum::serve(listener, app(state)).await });
         (Encoder::new(&url, Some(&token)).unwrap(), server)
     });

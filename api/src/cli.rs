@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use docintel_api::events::{EventsConfig, RegistryChoice};
-use docintel_backend::registry::client::Auth;
+use docintel_api::publishing::{EventsConfig, RegistryChoice};
+use docintel_backend::registry::client::Credentials;
 use docintel_backend::{Config, WorkerConfig};
 
 #[derive(Parser)]
@@ -212,7 +212,7 @@ impl OpsArgs {
 #[derive(clap::Args)]
 pub struct EventsArgs {
     /// Path prefix under which the embedded schema registry is served.
-    #[arg(long, env = "DOCINTEL_REGISTRY_PATH", default_value = docintel_api::events::DEFAULT_REGISTRY_PATH)]
+    #[arg(long, env = "DOCINTEL_REGISTRY_PATH", default_value = docintel_api::publishing::DEFAULT_REGISTRY_PATH)]
     pub registry_path: String,
     #[command(flatten)]
     pub registry: RegistryArgs,
@@ -239,14 +239,14 @@ pub struct RegistryArgs {
 }
 
 impl RegistryArgs {
-    pub fn auth(&self) -> anyhow::Result<Option<Auth>> {
+    pub fn auth(&self) -> anyhow::Result<Option<Credentials>> {
         Ok(match (&self.registry_token, &self.registry_basic) {
-            (Some(token), _) => Some(Auth::Bearer(token.clone())),
+            (Some(token), _) => Some(Credentials::Bearer(token.clone())),
             (None, Some(basic)) => {
                 let (user, password) = basic
                     .split_once(':')
                     .context("--registry-basic must be USER:PASSWORD")?;
-                Some(Auth::Basic {
+                Some(Credentials::Basic {
                     user: user.to_owned(),
                     password: password.to_owned(),
                 })

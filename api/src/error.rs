@@ -40,6 +40,17 @@ pub struct Problem {
     pub request_id: String,
 }
 
+/// The problem every operation can answer: an API key is required.
+#[derive(utoipa::IntoResponses)]
+pub enum KeyRequired {
+    #[response(
+        status = 401,
+        description = "Missing or invalid API key.",
+        content_type = "application/problem+json"
+    )]
+    Unauthorized(Problem),
+}
+
 /// Everything a handler can fail with. Each variant has one status and one code.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -49,10 +60,10 @@ pub enum ApiError {
     NotFound(String),
     #[error("{detail}")]
     BadRequest { code: &'static str, detail: String },
-    #[error("{0}")]
-    Conflict(&'static str, String),
-    #[error("{1}")]
-    Unprocessable(&'static str, String),
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    #[error("{detail}")]
+    Unprocessable { code: &'static str, detail: String },
     #[error("the request body is larger than the limit of {0} bytes")]
     PayloadTooLarge(u64),
     #[error("{0}")]
@@ -73,13 +84,27 @@ impl ApiError {
         }
     }
 
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::Conflict {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::Unprocessable {
+            code,
+            detail: detail.into(),
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Conflict(..) => StatusCode::CONFLICT,
-            ApiError::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -92,8 +117,9 @@ impl ApiError {
         match self {
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::NotFound(_) => "not_found",
-            ApiError::BadRequest { code, .. } => code,
-            ApiError::Conflict(code, _) | ApiError::Unprocessable(code, _) => code,
+            ApiError::BadRequest { code, .. }
+            | ApiError::Conflict { code, .. }
+            | ApiError::Unprocessable { code, .. } => code,
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::MethodNotAllowed => "method_not_allowed",
@@ -108,9 +134,9 @@ impl From<BackendError> for ApiError {
         match e {
             BackendError::Ingest(e) => e.into(),
             BackendError::Webhook(e @ WebhookError::TooMany) => {
-                ApiError::Conflict("too_many_webhooks", e.to_string())
+                ApiError::conflict("too_many_webhooks", e.to_string())
             }
-            BackendError::Webhook(e) => ApiError::Unprocessable("invalid_webhook", e.to_string()),
+            BackendError::Webhook(e) => ApiError::unprocessable("invalid_webhook", e.to_string()),
             other => ApiError::Internal(other.into()),
         }
     }

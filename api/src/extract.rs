@@ -74,7 +74,7 @@ impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for Json
                 "send the body as application/json".to_owned(),
             )),
             Err(JsonRejection::JsonDataError(e)) => {
-                Err(ApiError::Unprocessable("invalid_body", e.body_text()))
+                Err(ApiError::unprocessable("invalid_body", e.body_text()))
             }
             Err(JsonRejection::JsonSyntaxError(e)) => {
                 Err(ApiError::bad_request("malformed_json", e.body_text()))

@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::deliveries::WebhookSender;
 use crate::deprecation::{Clock, system_clock};
-use crate::events::EventsConfig;
+use crate::publishing::EventsConfig;
 use crate::ratelimit::{IpLimits, Limit};
 use crate::serve::ServeLimits;
 use crate::state::AppState;
@@ -92,7 +92,7 @@ impl Launch {
             .with_clock(self.clock);
         // Before anything is written: events must never be produced with a schema the
         // registry refuses.
-        let registered = crate::events::register_schemas(&state, &self.events).await?;
+        let registered = crate::publishing::register_schemas(&state, &self.events).await?;
         tracing::debug!(subjects = registered.len(), "event schemas registered");
         let listener = tokio::net::TcpListener::bind(self.listen)
             .await
@@ -105,7 +105,7 @@ impl Launch {
             source,
         })?;
         let workers = state.backend.start_workers().await?;
-        let relay = crate::events::start_relay(&state, &self.events, addr)?;
+        let relay = crate::publishing::start_relay(&state, &self.events, addr)?;
         let sender = crate::deliveries::start(state.clone());
         state.spawn_rate_limit_reloader(RATE_LIMIT_RELOAD);
         let (stop, stopped) = oneshot::channel();

@@ -6,15 +6,15 @@ pub mod context;
 pub mod deliveries;
 pub mod deprecation;
 pub mod error;
-pub mod events;
 pub mod extract;
 pub mod idempotency;
 pub mod launch;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
+pub mod publishing;
 pub mod ratelimit;
-pub mod registry;
+pub mod registry_routes;
 pub mod serve;
 pub mod state;
 pub mod telemetry;
@@ -65,7 +65,7 @@ pub fn app(state: AppState) -> Router {
         .config(SwaggerConfig::new(urls))
         .into();
     if let Some(path) = &state.registry_path {
-        router = router.nest(path, registry::router());
+        router = router.nest(path, registry_routes::router());
     }
     router
         .merge(swagger)

@@ -22,7 +22,7 @@ pub struct Shared {
     /// Where the embedded schema registry is served; `None` when an external one is used.
     pub registry_path: Option<String>,
     /// Lets this process's relay write to its own embedded registry.
-    pub registry_token: crate::registry::ProcessToken,
+    pub registry_token: crate::registry_routes::ProcessToken,
     pub metrics: crate::metrics::Metrics,
     pub limits: crate::ratelimit::Limits,
     /// Requests without a known key, per client address.
@@ -41,8 +41,8 @@ impl AppState {
             keys: KeyCache::default(),
             idempotency: Default::default(),
             clock: system_clock(),
-            registry_path: Some(crate::events::DEFAULT_REGISTRY_PATH.to_owned()),
-            registry_token: crate::registry::ProcessToken::random(),
+            registry_path: Some(crate::publishing::DEFAULT_REGISTRY_PATH.to_owned()),
+            registry_token: crate::registry_routes::ProcessToken::random(),
             metrics: Default::default(),
             limits: crate::ratelimit::Limits::new(crate::ratelimit::Limit::DEFAULT, per_tenant),
             ip_limits: crate::ratelimit::IpLimits::new(crate::ratelimit::IpLimits::DEFAULT),

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use docintel_api::events::EventsConfig;
+use docintel_api::publishing::EventsConfig;
 use docintel_api::{Launch, Running};
 use docintel_backend::{Backend, Config, WorkerConfig};
 use reqwest::{Response, StatusCode};

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use apache_avro::types::Value as Avro;
 use common::TestServer;
-use docintel_api::events::EventsConfig;
+use docintel_api::publishing::EventsConfig;
 use rskafka::client::ClientBuilder;
 use rskafka::client::partition::UnknownTopicHandling;
 use schema_registry_converter::async_impl::avro::AvroDecoder;

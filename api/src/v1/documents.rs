@@ -31,9 +31,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Room for multipart boundaries and part headers around the file itself.
 const MULTIPART_OVERHEAD: u64 = 64 * 1024;
 
-fn multipart_error(e: MultipartError) -> ApiError {
+fn multipart_error(e: MultipartError, limit: u64) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::PayloadTooLarge(0)
+        ApiError::PayloadTooLarge(limit)
     } else {
         ApiError::bad_request("invalid_multipart", e.body_text())
     }
@@ -82,7 +82,11 @@ async fn upload_document(
     let limit = state.backend.config().max_upload_bytes;
     refuse_declared_oversize(&headers, limit + MULTIPART_OVERHEAD, limit)?;
     let mut file = None;
-    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(e, limit))?
+    {
         match field.name() {
             Some("file") if file.is_some() => {
                 return Err(ApiError::bad_request(
@@ -96,7 +100,9 @@ async fn upload_document(
                 })?;
                 docintel_backend::validate_filename(&filename)?;
                 let mut upload = state.backend.begin_upload().await?;
-                while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                while let Some(chunk) =
+                    field.chunk().await.map_err(|e| multipart_error(e, limit))?
+                {
                     upload.write(&chunk).await?;
                 }
                 file = Some((filename, upload));
@@ -142,28 +148,6 @@ async fn legacy(
         None
     };
     Ok(LegacyDocument::from_v2(DocumentView::from(doc), text))
-}
-
-/// [`legacy`] for a list: the text cut at [`LIST_TEXT_CHARS`].
-async fn legacy_listed(
-    state: &AppState,
-    doc: docintel_backend::model::Document,
-) -> Result<LegacyDocument, ApiError> {
-    let (text, truncated) = if doc.status == DocumentStatus::Processed {
-        match state
-            .backend
-            .text_prefix(doc.tenant_id, doc.id, LIST_TEXT_CHARS)
-            .await?
-        {
-            Some((text, truncated)) => (Some(text), truncated),
-            None => (None, false),
-        }
-    } else {
-        (None, false)
-    };
-    let mut view = LegacyDocument::from_v2(DocumentView::from(doc), text);
-    view.text_truncated = truncated;
-    Ok(view)
 }
 
 /// Get a document (deprecated)
@@ -244,10 +228,28 @@ async fn list_documents(
         .backend
         .list_offset(tenant.id, offset, per_page)
         .await?;
-    let mut documents = Vec::with_capacity(docs.len());
-    for doc in docs {
-        documents.push(legacy_listed(&state, doc).await?);
-    }
+    // The page's texts, cut at LIST_TEXT_CHARS, in one query.
+    let processed: Vec<_> = docs
+        .iter()
+        .filter(|d| d.status == DocumentStatus::Processed)
+        .map(|d| d.id)
+        .collect();
+    let mut texts = state
+        .backend
+        .text_prefixes(tenant.id, &processed, LIST_TEXT_CHARS)
+        .await?;
+    let documents = docs
+        .into_iter()
+        .map(|doc| {
+            let (text, truncated) = match texts.remove(&doc.id) {
+                Some((text, truncated)) => (Some(text), truncated),
+                None => (None, false),
+            };
+            let mut view = LegacyDocument::from_v2(DocumentView::from(doc), text);
+            view.text_truncated = truncated;
+            view
+        })
+        .collect();
     Ok(Json(LegacyDocumentList {
         documents,
         page,

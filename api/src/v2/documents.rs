@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Auth;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, KeyRequired, Problem};
 use crate::extract::{IdPath, Query, refuse_declared_oversize};
 use crate::idempotency;
 use crate::state::AppState;
@@ -86,7 +86,7 @@ fn declared_type(headers: &HeaderMap) -> Option<ContentType> {
         (status = 202, description = "Stored and queued for processing.", body = DocumentView,
             headers(("Location" = String, description = "The document's URL."))),
         (status = 400, description = "Empty body or bad file name.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid API key.", body = Problem, content_type = "application/problem+json"),
+        KeyRequired,
         (status = 413, description = "Body over the size limit.", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Unsupported type, or not the declared one.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The Idempotency-Key was used for another request.", body = Problem, content_type = "application/problem+json"),
@@ -133,7 +133,7 @@ async fn upload_document(
     };
     if let Some(stored) = replay {
         if stored.request_hash != request_hash {
-            return Err(ApiError::Unprocessable(
+            return Err(ApiError::unprocessable(
                 "idempotency_key_reused",
                 "this Idempotency-Key was already used for a different upload; \
                  use a new key for a new document"
@@ -192,9 +192,7 @@ pub struct UploadBody(#[allow(dead_code)] Vec<u8>);
     params(("id" = uuid::Uuid, Path, description = "The document id.")),
     responses(
         (status = 200, description = "The document.", body = DocumentView),
-        (status = 400, description = "Malformed id.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid API key.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such document for this key.", body = Problem, content_type = "application/problem+json"),
+        DocumentErrors,
     ),
 )]
 async fn get_document(
@@ -206,6 +204,30 @@ async fn get_document(
         Some(doc) => Ok(Json(doc.into())),
         None => Err(not_found(id)),
     }
+}
+
+/// The problems of every operation on one document.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // Only read by the OpenAPI derive.
+enum DocumentErrors {
+    #[response(
+        status = 400,
+        description = "Malformed id.",
+        content_type = "application/problem+json"
+    )]
+    BadId(Problem),
+    #[response(
+        status = 401,
+        description = "Missing or invalid API key.",
+        content_type = "application/problem+json"
+    )]
+    Unauthorized(Problem),
+    #[response(
+        status = 404,
+        description = "No such document for this key.",
+        content_type = "application/problem+json"
+    )]
+    NotFound(Problem),
 }
 
 fn not_found(id: uuid::Uuid) -> ApiError {
@@ -222,9 +244,7 @@ fn not_found(id: uuid::Uuid) -> ApiError {
     params(("id" = uuid::Uuid, Path, description = "The document id.")),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 400, description = "Malformed id.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid API key.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such document for this key.", body = Problem, content_type = "application/problem+json"),
+        DocumentErrors,
     ),
 )]
 async fn delete_document(
@@ -250,9 +270,7 @@ async fn delete_document(
     params(("id" = uuid::Uuid, Path, description = "The document id.")),
     responses(
         (status = 200, description = "The extracted text.", body = String, content_type = "text/plain; charset=utf-8"),
-        (status = 400, description = "Malformed id.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid API key.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such document for this key.", body = Problem, content_type = "application/problem+json"),
+        DocumentErrors,
         (status = 409, description = "The document is not processed (yet, or it failed).", body = Problem, content_type = "application/problem+json"),
     ),
 )]
@@ -289,14 +307,14 @@ async fn processed_document(
         .await?
         .ok_or_else(|| not_found(id))?;
     match doc.status {
-        DocumentStatus::Queued | DocumentStatus::Processing => Err(ApiError::Conflict(
+        DocumentStatus::Queued | DocumentStatus::Processing => Err(ApiError::conflict(
             "not_processed",
             format!(
                 "document {id} is still {}; try again shortly",
                 doc.status.as_str()
             ),
         )),
-        DocumentStatus::Failed => Err(ApiError::Conflict(
+        DocumentStatus::Failed => Err(ApiError::conflict(
             "processing_failed",
             format!(
                 "document {id} failed: {}",
@@ -319,7 +337,7 @@ async fn processed_document(
     responses(
         (status = 200, description = "The thumbnail.", body = inline(UploadBody), content_type = "image/png"),
         (status = 400, description = "Malformed id.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid API key.", body = Problem, content_type = "application/problem+json"),
+        KeyRequired,
         (status = 404, description = "No such document, or it has no thumbnail (the detail says why).", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The document is not processed (yet, or it failed).", body = Problem, content_type = "application/problem+json"),
     ),
@@ -397,7 +415,7 @@ fn instant(name: &str, value: Option<&str>) -> Result<Option<OffsetDateTime>, Ap
     responses(
         (status = 200, description = "A page of documents.", body = DocumentPage),
         (status = 400, description = "Bad limit, filter or page token.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid API key.", body = Problem, content_type = "application/problem+json"),
+        KeyRequired,
     ),
 )]
 async fn list_documents(

@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::Auth;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, KeyRequired, Problem};
 use crate::extract::{IdPath, Json, Query};
 use crate::state::AppState;
 use crate::views::WebhookEventType;
@@ -173,6 +173,30 @@ pub struct DeliveryList {
     pub items: Vec<DeliveryView>,
 }
 
+/// The problems of every operation on one subscription.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // Only read by the OpenAPI derive.
+enum WebhookErrors {
+    #[response(
+        status = 400,
+        description = "Malformed id.",
+        content_type = "application/problem+json"
+    )]
+    BadId(Problem),
+    #[response(
+        status = 401,
+        description = "Missing or invalid API key.",
+        content_type = "application/problem+json"
+    )]
+    Unauthorized(Problem),
+    #[response(
+        status = 404,
+        description = "No such subscription for this key.",
+        content_type = "application/problem+json"
+    )]
+    NotFound(Problem),
+}
+
 fn not_found(id: Uuid) -> ApiError {
     ApiError::NotFound(format!("no webhook with id {id}"))
 }
@@ -202,7 +226,7 @@ async fn view(
         (status = 201, description = "Subscribed.", body = WebhookWithSecret,
             headers(("Location" = String, description = "The subscription's URL."))),
         (status = 400, description = "Malformed JSON.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid API key.", body = Problem, content_type = "application/problem+json"),
+        KeyRequired,
         (status = 409, description = "Too many subscriptions.", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid URL, target, event type or description.", body = Problem, content_type = "application/problem+json"),
@@ -244,7 +268,7 @@ async fn create_webhook(
     tag = "webhooks",
     responses(
         (status = 200, description = "Every subscription of this key's tenant.", body = WebhookList),
-        (status = 401, description = "Missing or invalid API key.", body = Problem, content_type = "application/problem+json"),
+        KeyRequired,
     ),
 )]
 async fn list_webhooks(
@@ -267,9 +291,7 @@ async fn list_webhooks(
     params(("id" = uuid::Uuid, Path, description = "The subscription id.")),
     responses(
         (status = 200, description = "The subscription.", body = WebhookView),
-        (status = 400, description = "Malformed id.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid API key.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subscription for this key.", body = Problem, content_type = "application/problem+json"),
+        WebhookErrors,
     ),
 )]
 async fn get_webhook(
@@ -290,9 +312,7 @@ async fn get_webhook(
     params(("id" = uuid::Uuid, Path, description = "The subscription id.")),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 400, description = "Malformed id.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid API key.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subscription for this key.", body = Problem, content_type = "application/problem+json"),
+        WebhookErrors,
     ),
 )]
 async fn delete_webhook(
@@ -318,9 +338,7 @@ async fn delete_webhook(
     params(("id" = uuid::Uuid, Path, description = "The subscription id.")),
     responses(
         (status = 200, description = "The new secret.", body = RotatedSecret),
-        (status = 400, description = "Malformed id.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid API key.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subscription for this key.", body = Problem, content_type = "application/problem+json"),
+        WebhookErrors,
     ),
 )]
 async fn rotate_webhook_secret(
@@ -348,9 +366,7 @@ async fn rotate_webhook_secret(
     params(("id" = uuid::Uuid, Path, description = "The subscription id.")),
     responses(
         (status = 200, description = "The subscription, active.", body = WebhookView),
-        (status = 400, description = "Malformed id.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid API key.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such subscription for this key.", body = Problem, content_type = "application/problem+json"),
+        WebhookErrors,
     ),
 )]
 async fn enable_webhook(
@@ -385,7 +401,7 @@ pub struct DeliveryParams {
     responses(
         (status = 200, description = "The newest deliveries.", body = DeliveryList),
         (status = 400, description = "Malformed id or limit.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Missing or invalid API key.", body = Problem, content_type = "application/problem+json"),
+        KeyRequired,
         (status = 404, description = "No such subscription for this key.", body = Problem, content_type = "application/problem+json"),
     ),
 )]

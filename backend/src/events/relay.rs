@@ -18,7 +18,7 @@ use tracing::{debug, error, warn};
 
 use super::sink::KafkaSink;
 use super::{Event, Published, Topic};
-use crate::registry::client::Auth;
+use crate::registry::client::Credentials;
 use crate::store::Store;
 
 const BATCH: u32 = 256;
@@ -33,7 +33,7 @@ const PURGE_EVERY: Duration = Duration::from_secs(3600);
 pub struct RelayConfig {
     /// Base URL of a Confluent-compatible registry (the embedded one by default).
     pub registry_url: String,
-    pub registry_auth: Option<Auth>,
+    pub registry_auth: Option<Credentials>,
     /// Kafka bootstrap brokers (`host:port`); empty publishes in-process only.
     pub kafka_brokers: Vec<String>,
 }
@@ -51,14 +51,14 @@ pub struct EncodeError {
 }
 
 impl Encoder {
-    pub fn new(registry_url: &str, auth: Option<&Auth>) -> Result<Self, EncodeError> {
+    pub fn new(registry_url: &str, auth: Option<&Credentials>) -> Result<Self, EncodeError> {
         let mut builder = SrSettings::new_builder(registry_url.trim_end_matches('/').to_owned());
         builder.set_timeout(Duration::from_secs(5));
         match auth {
-            Some(Auth::Bearer(token)) => {
+            Some(Credentials::Bearer(token)) => {
                 builder.set_token_authorization(token);
             }
-            Some(Auth::Basic { user, password }) => {
+            Some(Credentials::Basic { user, password }) => {
                 builder.set_basic_authorization(user, Some(password));
             }
             None => {}

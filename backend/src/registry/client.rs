@@ -11,7 +11,7 @@ const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
 
 /// How to authenticate to a remote registry.
 #[derive(Debug, Clone)]
-pub enum Auth {
+pub enum Credentials {
     Bearer(String),
     Basic { user: String, password: String },
 }
@@ -37,13 +37,13 @@ pub enum Target {
     Embedded(Registry),
     Remote {
         base: String,
-        auth: Option<Auth>,
+        auth: Option<Credentials>,
         http: reqwest::Client,
     },
 }
 
 impl Target {
-    pub fn remote(base: &str, auth: Option<Auth>) -> Self {
+    pub fn remote(base: &str, auth: Option<Credentials>) -> Self {
         Target::Remote {
             base: base.trim_end_matches('/').to_owned(),
             auth,
@@ -106,7 +106,7 @@ impl Target {
 
 /// One call to a remote registry; a refusal carries its `error_code` and message.
 async fn remote_call(
-    (base, auth, http): (&String, Option<&Auth>, &reqwest::Client),
+    (base, auth, http): (&String, Option<&Credentials>, &reqwest::Client),
     method: reqwest::Method,
     path: &str,
     body: serde_json::Value,
@@ -124,8 +124,8 @@ async fn remote_call(
             .header(reqwest::header::ACCEPT, CONTENT_TYPE)
             .body(body.to_string());
         request = match auth {
-            Some(Auth::Bearer(token)) => request.bearer_auth(token),
-            Some(Auth::Basic { user, password }) => request.basic_auth(user, Some(password)),
+            Some(Credentials::Bearer(token)) => request.bearer_auth(token),
+            Some(Credentials::Basic { user, password }) => request.basic_auth(user, Some(password)),
             None => request,
         };
         let response = request

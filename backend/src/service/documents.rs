@@ -111,14 +111,15 @@ impl Backend {
         self.0.store.get_text(tenant, id).await
     }
 
-    /// The first `max_chars` characters of a document's text, and whether it goes on.
-    pub async fn text_prefix(
+    /// For each of `ids` that has a text: its first `max_chars` characters, and whether
+    /// it goes on (one query for a page).
+    pub async fn text_prefixes(
         &self,
         tenant: TenantId,
-        id: DocumentId,
+        ids: &[DocumentId],
         max_chars: u32,
-    ) -> Result<Option<(String, bool)>> {
-        self.0.store.get_text_prefix(tenant, id, max_chars).await
+    ) -> Result<std::collections::HashMap<DocumentId, (String, bool)>> {
+        self.0.store.get_text_prefixes(tenant, ids, max_chars).await
     }
 
     /// Deletes a document and its blob; false when there was no such document.

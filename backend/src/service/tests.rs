@@ -183,7 +183,7 @@ async fn a_job_whose_worker_died_is_resumed_after_its_lease_expires() {
 
 /// Parsed in-process, a job that was running when the process died may be what
 /// killed it: the next start fails it instead of running it again. (Parsed in a child
-/// process, such a job resumes: tests/cli.rs kills the real binary mid-job.)
+/// process, such a job resumes: api/tests/binary/cli.rs kills the real binary mid-job.)
 #[tokio::test]
 async fn in_process_a_job_interrupted_by_a_stop_is_failed_at_the_next_start() {
     let dir = tempfile::tempdir().unwrap();
@@ -249,4 +249,31 @@ async fn tenants_are_isolated_in_the_store() {
         .unwrap();
     assert!(page.items.is_empty());
     assert!(b.document(a, doc.id).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn a_page_of_text_prefixes_is_read_for_its_tenant_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = backend(dir.path(), Duration::from_secs(30)).await;
+    let (t, other) = (tenant(&b).await, tenant_named(&b, "other").await);
+    let short = upload_text(&b, t, "short note").await;
+    let long = upload_text(&b, t, &"word ".repeat(100)).await;
+    let theirs = upload_text(&b, other, "someone else's").await;
+    let _workers = b.start_workers().await.unwrap();
+    for (tenant, id) in [(t, short.id), (t, long.id), (other, theirs.id)] {
+        assert_eq!(
+            wait_for(&b, tenant, id).await.status,
+            DocumentStatus::Processed
+        );
+    }
+    let unknown = uuid::Uuid::now_v7();
+    let got = b
+        .text_prefixes(t, &[short.id, long.id, theirs.id, unknown], 20)
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[&short.id], ("short note".to_owned(), false));
+    assert_eq!(got[&long.id], ("word ".repeat(4), true));
+    assert!(!got.contains_key(&theirs.id), "another tenant's text");
+    assert!(b.text_prefixes(t, &[], 20).await.unwrap().is_empty());
 }

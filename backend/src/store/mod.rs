@@ -124,13 +124,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(Vec<Document>, u64)>;
     /// `Ok(None)` when the document exists but has no text yet.
     async fn get_text(&self, tenant: TenantId, id: DocumentId) -> Result<Option<String>>;
-    /// The first `max_chars` characters of the text, and whether there is more.
-    async fn get_text_prefix(
+    /// For each of `ids` (of `tenant`) that has a text: its first `max_chars` characters,
+    /// and whether there is more. One query for a whole page of documents.
+    async fn get_text_prefixes(
         &self,
         tenant: TenantId,
-        id: DocumentId,
+        ids: &[DocumentId],
         max_chars: u32,
-    ) -> Result<Option<(String, bool)>>;
+    ) -> Result<std::collections::HashMap<DocumentId, (String, bool)>>;
     /// Deletes the document (and its text and job); returns its blob keys (the document's
     /// bytes, and its thumbnail if it has one).
     async fn delete_document(

@@ -525,24 +525,32 @@ impl Store for SqliteStore {
         Ok((docs, total as u64))
     }
 
-    async fn get_text_prefix(
+    async fn get_text_prefixes(
         &self,
         tenant: TenantId,
-        id: DocumentId,
+        ids: &[DocumentId],
         max_chars: u32,
-    ) -> Result<Option<(String, bool)>> {
-        self.reads.with(|c| {
+    ) -> Result<std::collections::HashMap<DocumentId, (String, bool)>> {
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let ids = serde_json::Value::from(ids.iter().map(|id| id.to_string()).collect::<Vec<_>>())
+            .to_string();
+        let rows: Vec<(String, String, bool)> = self.reads.with(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT substr(t.text, 1, ?3), length(t.text) > ?3 FROM document_texts t \
-                 JOIN documents d ON d.id = t.document_id WHERE d.id = ?1 AND d.tenant_id = ?2",
+                "SELECT d.id, substr(t.text, 1, ?3), length(t.text) > ?3 FROM document_texts t \
+                 JOIN documents d ON d.id = t.document_id \
+                 WHERE d.tenant_id = ?2 AND d.id IN (SELECT value FROM json_each(?1))",
             )?;
-            let mut rows = stmt.query(rusqlite::params![
-                id.to_string(),
-                tenant.0.to_string(),
-                max_chars
-            ])?;
-            rows.next()?.map(|r| Ok((r.get(0)?, r.get(1)?))).transpose()
-        })
+            stmt.query_map(
+                rusqlite::params![ids, tenant.0.to_string(), max_chars],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?
+            .collect()
+        })?;
+        rows.into_iter()
+            .map(|(id, text, more)| Ok((parse_uuid(&id)?, (text, more))))
+            .collect()
     }
 
     async fn get_text(&self, tenant: TenantId, id: DocumentId) -> Result<Option<String>> {

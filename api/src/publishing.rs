@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use docintel_backend::RelayHandle;
 use docintel_backend::events::relay::{EncodeError, RelayConfig};
-use docintel_backend::registry::client::{Auth, RegisterError, Target};
+use docintel_backend::registry::client::{Credentials, RegisterError, Target};
 
 use crate::state::AppState;
 
@@ -16,12 +16,10 @@ pub const DEFAULT_REGISTRY_PATH: &str = "/registry";
 #[derive(Debug, Clone)]
 pub enum RegistryChoice {
     /// Served by this process under `path` (e.g. `/registry`).
-    Embedded {
-        path: String,
-    },
+    Embedded { path: String },
     External {
         url: String,
-        auth: Option<Auth>,
+        auth: Option<Credentials>,
     },
 }
 
@@ -81,7 +79,7 @@ pub fn start_relay(
             };
             (
                 format!("http://{host}{path}"),
-                Some(Auth::Bearer(state.registry_token.value().to_owned())),
+                Some(Credentials::Bearer(state.registry_token.value().to_owned())),
             )
         }
         RegistryChoice::External { url, auth } => (url.clone(), auth.clone()),
