@@ -101,7 +101,13 @@ async fn attempt(state: &AppState, config: &webhooks::WebhookConfig, due: DueDel
     if let Err(e) = state
         .backend
         .store()
-        .record_delivery(id, &outcome, retry_at, config.disable_after)
+        .record_delivery(
+            id,
+            &outcome,
+            retry_at,
+            config.disable_after,
+            OffsetDateTime::now_utc(),
+        )
         .await
     {
         warn!(error = %e, delivery = id, "could not record a webhook attempt; it will be retried");

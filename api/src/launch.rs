@@ -16,6 +16,7 @@ use crate::publishing::EventsConfig;
 use crate::ratelimit::{IpLimits, Limit};
 use crate::serve::ServeLimits;
 use crate::state::AppState;
+use crate::versions::{ApiVersion, VERSIONS};
 
 /// How often the tenants' own rate limits are read again (`docintel tenants limit`).
 const RATE_LIMIT_RELOAD: Duration = Duration::from_secs(30);
@@ -33,6 +34,8 @@ pub struct Launch {
     pub ip_rate_limit: Limit,
     /// Decides when deprecated versions are past their sunset (tests set a fixed one).
     pub clock: Clock,
+    /// The API versions served (the table in [`crate::versions`]).
+    pub versions: &'static [ApiVersion],
     /// Create the default tenant and a first key when there is no tenant yet (the binary
     /// does, so a first start needs no setup; tests make their own).
     pub default_tenant: bool,
@@ -70,6 +73,7 @@ impl Launch {
             ip_rate_limit: IpLimits::DEFAULT,
             clock: system_clock(),
             default_tenant: false,
+            versions: VERSIONS,
         }
     }
 
@@ -111,7 +115,7 @@ impl Launch {
         let (stop, stopped) = oneshot::channel();
         let server = tokio::spawn(crate::serve::serve(
             listener,
-            crate::app(state.clone()),
+            crate::app_with(state.clone(), self.versions),
             self.serve_limits,
             async {
                 // A dropped sender stops the server as `stop` would.

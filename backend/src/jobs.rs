@@ -102,7 +102,11 @@ impl Workers {
             heartbeat.abort();
             result
         };
-        match self.store.complete_job(&job, owner, &result).await {
+        match self
+            .store
+            .complete_job(&job, owner, &result, OffsetDateTime::now_utc())
+            .await
+        {
             Ok(true) => {
                 self.events_wake.notify_one();
                 debug!(%doc, "job done")

@@ -81,3 +81,134 @@ fn v2_spec_has_what_the_sdk_generator_needs() {
         }
     }
 }
+
+/// Adding a version is adding a row to the table (README, "Adding a version"): a scratch
+/// v3 that re-exports v2's webhooks and answers a document with one more field, declared
+/// here and nowhere else, is routed, described, served and listed in Swagger UI.
+mod scratch_v3 {
+    use axum::Json;
+    use axum::extract::State;
+    use docintel_api::auth::Auth;
+    use docintel_api::error::ApiError;
+    use docintel_api::extract::IdPath;
+    use docintel_api::versions::{ApiVersion, V1, V2};
+    use docintel_api::views::DocumentView;
+    use docintel_api::{AppState, v2};
+    use serde::Serialize;
+    use utoipa_axum::router::OpenApiRouter;
+    use utoipa_axum::routes;
+
+    /// v2's document, plus where to read its text.
+    #[derive(Serialize, utoipa::ToSchema)]
+    pub struct DocumentV3 {
+        #[serde(flatten)]
+        document: DocumentView,
+        text_url: String,
+    }
+
+    #[utoipa::path(get, path = "/documents/{id}", tag = "documents",
+        params(("id" = uuid::Uuid, Path, description = "The document id.")),
+        responses((status = 200, description = "The document.", body = DocumentV3)))]
+    async fn get_document(
+        State(state): State<AppState>,
+        Auth(tenant): Auth,
+        IdPath(id): IdPath,
+    ) -> Result<Json<DocumentV3>, ApiError> {
+        let doc = state
+            .backend
+            .document(tenant.id, id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no document with id {id}")))?;
+        Ok(Json(DocumentV3 {
+            document: doc.into(),
+            text_url: V3.path(&format!("/documents/{id}/text")),
+        }))
+    }
+
+    fn doc() -> utoipa::openapi::OpenApi {
+        let mut doc = v2::doc();
+        doc.info.title = "docintel API (scratch v3)".to_owned();
+        doc
+    }
+
+    fn routes() -> OpenApiRouter<AppState> {
+        v2::webhooks::router().merge(OpenApiRouter::new().routes(routes!(get_document)))
+    }
+
+    pub const V3: ApiVersion = ApiVersion {
+        name: "v3",
+        prefix: "/v3",
+        release: "3.0.0",
+        doc,
+        routes,
+        retirement: None,
+    };
+
+    pub static TABLE: &[ApiVersion] = &[V3, V2, V1];
+}
+
+#[tokio::test]
+async fn a_version_is_one_row_of_the_table() {
+    let s = TestServer::launch(|l| l.versions = scratch_v3::TABLE).await;
+    let id = s.upload_ok("a.txt", b"hello from v2".to_vec()).await;
+    let v2: serde_json::Value = s
+        .get(&format!("/v2/documents/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = s.get(&format!("/v3/documents/{id}")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let v3: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v3["text_url"], format!("/v3/documents/{id}/text"));
+    assert_eq!(v3["id"], v2["id"]);
+    assert_eq!(v3["filename"], "a.txt");
+    // Re-exported from v2, under v3's prefix; what v3 does not route is not there.
+    assert_eq!(s.get("/v3/webhooks").send().await.unwrap().status(), 200);
+    assert_eq!(s.get("/v3/documents").send().await.unwrap().status(), 404);
+
+    let spec: serde_json::Value = s
+        .client
+        .get(s.url("/openapi/v3.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(spec["info"]["version"], "3.0.0");
+    assert_eq!(spec["info"]["title"], "docintel API (scratch v3)");
+    let paths = spec["paths"].as_object().unwrap();
+    assert!(
+        paths.contains_key("/v3/documents/{id}"),
+        "{:?}",
+        paths.keys()
+    );
+    assert!(paths.contains_key("/v3/webhooks"));
+    assert!(
+        paths.keys().all(|p| p.starts_with("/v3/")),
+        "{:?}",
+        paths.keys()
+    );
+    // DocumentV3 is v2's DocumentView (flattened: allOf) plus text_url.
+    let schema = spec["components"]["schemas"]["DocumentV3"].to_string();
+    assert!(
+        schema.contains("text_url") && schema.contains("DocumentView"),
+        "{schema}"
+    );
+    // Deprecation follows only the table's retirements: v3 is current.
+    let op = &spec["paths"]["/v3/documents/{id}"]["get"];
+    assert!(op.get("deprecated").is_none());
+    let init = s
+        .client
+        .get(s.url("/docs/swagger-initializer.js"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(init.contains("/openapi/v3.json") && init.contains("/openapi/v2.json"));
+}

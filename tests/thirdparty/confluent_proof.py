@@ -5,7 +5,7 @@ published to Kafka and deserializes it with Confluent's AvroDeserializer (which 
 writer schema up by the id in the frame), then decodes the same Avro body with fastavro.
 Prints one JSON line with what it found; exits non-zero on any mismatch.
 
-Run by tests/events_kafka.rs; needs `pip install 'confluent-kafka[avro,schemaregistry]' fastavro`.
+Run by tests/e2e/events_kafka.rs; needs `pip install 'confluent-kafka[avro,schemaregistry]' fastavro`.
 """
 
 import argparse

@@ -124,7 +124,12 @@ impl Backend {
 
     /// Deletes a document and its blob; false when there was no such document.
     pub async fn delete(&self, tenant: TenantId, id: DocumentId) -> Result<bool> {
-        match self.0.store.delete_document(tenant, id).await? {
+        match self
+            .0
+            .store
+            .delete_document(tenant, id, OffsetDateTime::now_utc())
+            .await?
+        {
             Some(keys) => {
                 self.0.events_wake.notify_one();
                 for key in keys {

@@ -1,6 +1,7 @@
 //! Tenants, their API keys and request limits, and the secrets the server keeps.
 
 use rand::RngCore;
+use time::OffsetDateTime;
 
 use crate::model::{Tenant, TenantId};
 use crate::{Backend, DEFAULT_TENANT, Error, Result, keys};
@@ -29,7 +30,12 @@ impl Backend {
     async fn tenant_named(&self, name: &str) -> Result<Tenant> {
         match self.0.store.tenant_by_name(name).await? {
             Some(t) => Ok(t),
-            None => self.0.store.create_tenant(name).await,
+            None => {
+                self.0
+                    .store
+                    .create_tenant(name, OffsetDateTime::now_utc())
+                    .await
+            }
         }
     }
 
@@ -43,6 +49,7 @@ impl Backend {
                 &keys::hash(&key),
                 keys::display_prefix(&key),
                 admin,
+                OffsetDateTime::now_utc(),
             )
             .await?;
         Ok(key)

@@ -119,7 +119,12 @@ async fn every_write_shows_in_the_next_read_of_a_cached_document() {
     let failed = store::JobResult::Failed {
         reason: "broken".into(),
     };
-    assert!(b.store().complete_job(&job, "w", &failed).await.unwrap());
+    assert!(
+        b.store()
+            .complete_job(&job, "w", &failed, OffsetDateTime::now_utc())
+            .await
+            .unwrap()
+    );
     let d = read().await.unwrap();
     assert_eq!(d.status, DocumentStatus::Failed);
     assert_eq!(d.failure.as_deref(), Some("broken"));
@@ -174,7 +179,7 @@ async fn a_job_whose_worker_died_is_resumed_after_its_lease_expires() {
     };
     assert!(
         !b.store()
-            .complete_job(&claimed, "dead-worker", &late)
+            .complete_job(&claimed, "dead-worker", &late, OffsetDateTime::now_utc())
             .await
             .unwrap()
     );

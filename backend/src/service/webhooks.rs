@@ -20,7 +20,11 @@ impl Backend {
         new.event_types.sort();
         new.event_types.dedup();
         let secret = webhooks::new_secret();
-        let hook = self.0.store.create_webhook(tenant, &new, &secret).await?;
+        let hook = self
+            .0
+            .store
+            .create_webhook(tenant, &new, &secret, OffsetDateTime::now_utc())
+            .await?;
         Ok((hook, secret))
     }
 

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use time::OffsetDateTime;
 use tokio::task::JoinSet;
 use tracing::info;
 use uuid::Uuid;
@@ -26,7 +27,10 @@ impl Backend {
                 reason: INTERRUPTED_IN_PROCESS.to_owned(),
             };
             for job in &jobs {
-                self.0.store.complete_job(job, &owner, &failed).await?;
+                self.0
+                    .store
+                    .complete_job(job, &owner, &failed, OffsetDateTime::now_utc())
+                    .await?;
             }
             jobs.len() as u64
         } else {

@@ -68,7 +68,7 @@ pub enum JobResult {
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     // --- tenants and keys
-    async fn create_tenant(&self, name: &str) -> Result<Tenant>;
+    async fn create_tenant(&self, name: &str, now: OffsetDateTime) -> Result<Tenant>;
     async fn tenant_by_name(&self, name: &str) -> Result<Option<Tenant>>;
     async fn tenant_count(&self) -> Result<u64>;
     async fn add_api_key(
@@ -77,6 +77,7 @@ pub trait Store: Send + Sync + 'static {
         key_hash: &str,
         prefix: &str,
         admin: bool,
+        now: OffsetDateTime,
     ) -> Result<()>;
     async fn tenant_for_key(&self, key_hash: &str) -> Result<Option<Tenant>>;
     /// Whether the (unrevoked) key may administer the platform (schema registry writes).
@@ -138,6 +139,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         tenant: TenantId,
         id: DocumentId,
+        now: OffsetDateTime,
     ) -> Result<Option<Vec<String>>>;
 
     /// Records a thumbnail made after processing; false when the document is gone.
@@ -160,8 +162,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool>;
     /// Records the result and removes the job in one transaction; false (and nothing
     /// written) when `owner` lost the lease or the document was deleted meanwhile.
-    async fn complete_job(&self, job: &ClaimedJob, owner: &str, result: &JobResult)
-    -> Result<bool>;
+    async fn complete_job(
+        &self,
+        job: &ClaimedJob,
+        owner: &str,
+        result: &JobResult,
+        now: OffsetDateTime,
+    ) -> Result<bool>;
     /// Releases every lease (used at start of the embedded, single-process mode, where
     /// any running job belongs to a process that is gone).
     async fn release_all_leases(&self) -> Result<u64>;
@@ -186,6 +193,7 @@ pub trait Store: Send + Sync + 'static {
         tenant: TenantId,
         new: &NewWebhook,
         secret: &str,
+        now: OffsetDateTime,
     ) -> Result<Webhook>;
     async fn list_webhooks(&self, tenant: TenantId) -> Result<Vec<Webhook>>;
     async fn get_webhook(&self, tenant: TenantId, id: uuid::Uuid) -> Result<Option<Webhook>>;
@@ -225,6 +233,7 @@ pub trait Store: Send + Sync + 'static {
         outcome: &Outcome,
         retry_at: Option<OffsetDateTime>,
         disable_after: u32,
+        now: OffsetDateTime,
     ) -> Result<()>;
 
     // --- rate limits

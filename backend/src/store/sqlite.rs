@@ -234,12 +234,12 @@ impl SqliteStore {
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn create_tenant(&self, name: &str) -> Result<Tenant> {
+    async fn create_tenant(&self, name: &str, now: OffsetDateTime) -> Result<Tenant> {
         let id = Uuid::now_v7();
         sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES (?1, ?2, ?3)")
             .bind(id.to_string())
             .bind(name)
-            .bind(millis(OffsetDateTime::now_utc()))
+            .bind(millis(now))
             .execute(&self.pool)
             .await?;
         Ok(Tenant {
@@ -271,6 +271,7 @@ impl Store for SqliteStore {
         key_hash: &str,
         prefix: &str,
         admin: bool,
+        now: OffsetDateTime,
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO api_keys (key_hash, tenant_id, prefix, created_at, admin) \
@@ -279,7 +280,7 @@ impl Store for SqliteStore {
         .bind(key_hash)
         .bind(tenant.0.to_string())
         .bind(prefix)
-        .bind(millis(OffsetDateTime::now_utc()))
+        .bind(millis(now))
         .bind(admin)
         .execute(&self.pool)
         .await?;
@@ -568,6 +569,7 @@ impl Store for SqliteStore {
         &self,
         tenant: TenantId,
         id: DocumentId,
+        now: OffsetDateTime,
     ) -> Result<Option<Vec<String>>> {
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
@@ -583,7 +585,6 @@ impl Store for SqliteStore {
         };
         let mut keys = vec![row.try_get::<String, _>("blob_key")?];
         keys.extend(row.try_get::<Option<String>, _>("thumbnail_key")?);
-        let now = OffsetDateTime::now_utc();
         write_outbox(&mut tx, &[Event::deleted(id, tenant, now)], millis(now)).await?;
         tx.commit().await?;
         self.docs.forget(id);
@@ -673,6 +674,7 @@ impl Store for SqliteStore {
         job: &ClaimedJob,
         owner: &str,
         result: &JobResult,
+        now: OffsetDateTime,
     ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         let removed = sqlx::query(
@@ -687,7 +689,7 @@ impl Store for SqliteStore {
             return Ok(false);
         }
         let id = job.document_id.to_string();
-        let at = OffsetDateTime::now_utc();
+        let at = now;
         let now = millis(at);
         let tenant: String = sqlx::query_scalar("SELECT tenant_id FROM documents WHERE id = ?1")
             .bind(&id)
@@ -845,9 +847,9 @@ impl Store for SqliteStore {
         tenant: TenantId,
         new: &NewWebhook,
         secret: &str,
+        now: OffsetDateTime,
     ) -> Result<Webhook> {
         let id = Uuid::now_v7();
-        let now = OffsetDateTime::now_utc();
         // The count and the insert are one statement, so concurrent creates cannot both
         // pass the cap.
         let inserted = sqlx::query(
@@ -1029,8 +1031,9 @@ impl Store for SqliteStore {
         outcome: &Outcome,
         retry_at: Option<OffsetDateTime>,
         disable_after: u32,
+        now: OffsetDateTime,
     ) -> Result<()> {
-        let now = millis(OffsetDateTime::now_utc());
+        let now = millis(now);
         let mut tx = self.pool.begin().await?;
         match outcome {
             Outcome::Delivered { status } => {

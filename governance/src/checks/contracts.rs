@@ -241,6 +241,7 @@ impl Provider {
                 &docintel_backend::keys::hash(PACT_KEY),
                 "dik_pact",
                 false,
+                time::OffsetDateTime::now_utc(),
             )
             .await?;
         let states = Arc::new(States {
