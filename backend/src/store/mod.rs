@@ -65,9 +65,35 @@ pub enum JobResult {
     },
 }
 
+/// Everything docintel persists: one trait per domain, each implemented by every store
+/// (`sqlite/`, one file per domain). Methods on `dyn Store` need no import.
+pub trait Store:
+    TenantStore
+    + IdempotencyStore
+    + DocumentStore
+    + JobStore
+    + OutboxStore
+    + WebhookStore
+    + RegistryStore
+    + 'static
+{
+}
+
+impl<T> Store for T where
+    T: TenantStore
+        + IdempotencyStore
+        + DocumentStore
+        + JobStore
+        + OutboxStore
+        + WebhookStore
+        + RegistryStore
+        + 'static
+{
+}
+
+/// Tenants, their API keys, request limits and server settings.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    // --- tenants and keys
+pub trait TenantStore: Send + Sync {
     async fn create_tenant(&self, name: &str, now: OffsetDateTime) -> Result<Tenant>;
     async fn tenant_by_name(&self, name: &str) -> Result<Option<Tenant>>;
     async fn tenant_count(&self) -> Result<u64>;
@@ -86,7 +112,14 @@ pub trait Store: Send + Sync + 'static {
     /// Returns the stored value for `key`, storing `value` first if there was none.
     async fn setting_or_init(&self, key: &str, value: &str) -> Result<String>;
 
-    // --- idempotency
+    /// The tenants with their own limit: (tenant, quota, window seconds).
+    async fn rate_limits(&self) -> Result<Vec<(TenantId, u32, u32)>>;
+    async fn set_rate_limit(&self, tenant: TenantId, limit: Option<(u32, u32)>) -> Result<()>;
+}
+
+/// Responses kept per `Idempotency-Key`.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
     /// The response stored for `key`, if it was stored at or after `not_before`.
     async fn idempotent_response(
         &self,
@@ -104,8 +137,11 @@ pub trait Store: Send + Sync + 'static {
         now: OffsetDateTime,
         forget_before: OffsetDateTime,
     ) -> Result<()>;
+}
 
-    // --- documents
+/// Documents and their texts, always within one tenant.
+#[async_trait]
+pub trait DocumentStore: Send + Sync {
     /// Stores a document and enqueues its processing job atomically.
     async fn insert_document(&self, doc: &NewDocument) -> Result<Document>;
     async fn get_document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>>;
@@ -144,8 +180,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Records a thumbnail made after processing; false when the document is gone.
     async fn set_thumbnail(&self, tenant: TenantId, id: DocumentId, key: &str) -> Result<bool>;
+}
 
-    // --- jobs
+/// The durable job queue: claims under leases, results.
+#[async_trait]
+pub trait JobStore: Send + Sync {
     /// Claims the oldest job that is queued or whose lease has expired.
     async fn claim_job(
         &self,
@@ -176,8 +215,11 @@ pub trait Store: Send + Sync + 'static {
     /// [`Self::release_all_leases`]), so that it can be completed without running it.
     async fn take_running_jobs(&self, owner: &str) -> Result<Vec<ClaimedJob>>;
     async fn queue_depth(&self) -> Result<u64>;
+}
 
-    // --- outbox
+/// Events written with the changes they describe, until the relay sends them.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
     /// The oldest unsent events, in outbox order.
     async fn pending_events(&self, limit: u32) -> Result<Vec<OutboxRow>>;
     /// Marks events sent, up to and including `seq`.
@@ -186,8 +228,11 @@ pub trait Store: Send + Sync + 'static {
     async fn purge_sent(&self, before: OffsetDateTime) -> Result<u64>;
     /// Unsent events, and the creation time of the oldest (unix ms).
     async fn outbox_lag(&self) -> Result<(u64, Option<i64>)>;
+}
 
-    // --- webhooks
+/// Webhook subscriptions and their deliveries.
+#[async_trait]
+pub trait WebhookStore: Send + Sync {
     async fn create_webhook(
         &self,
         tenant: TenantId,
@@ -235,13 +280,11 @@ pub trait Store: Send + Sync + 'static {
         disable_after: u32,
         now: OffsetDateTime,
     ) -> Result<()>;
+}
 
-    // --- rate limits
-    /// The tenants with their own limit: (tenant, quota, window seconds).
-    async fn rate_limits(&self) -> Result<Vec<(TenantId, u32, u32)>>;
-    async fn set_rate_limit(&self, tenant: TenantId, limit: Option<(u32, u32)>) -> Result<()>;
-
-    // --- schema registry (the embedded registry serializes its own writes)
+/// The embedded schema registry (which serializes its own writes).
+#[async_trait]
+pub trait RegistryStore: Send + Sync {
     /// The id of `schema` (compact JSON), registering the text if it is new.
     async fn registry_schema_id(&self, schema: &str, create: bool) -> Result<Option<i64>>;
     async fn registry_schema(&self, id: i64) -> Result<Option<String>>;

@@ -1,0 +1,321 @@
+//! Documents and their texts: tables `documents`, `document_texts`.
+
+use super::*;
+
+#[async_trait]
+impl DocumentStore for SqliteStore {
+    async fn insert_document(&self, doc: &NewDocument) -> Result<Document> {
+        let now = millis(doc.created_at);
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO documents (id, tenant_id, filename, status, content_type, size_bytes, \
+             sha256, blob_key, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?8)",
+        )
+        .bind(doc.id.to_string())
+        .bind(doc.tenant_id.0.to_string())
+        .bind(&doc.filename)
+        .bind(doc.content_type.mime())
+        .bind(doc.size_bytes as i64)
+        .bind(&doc.sha256)
+        .bind(&doc.blob_key)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO jobs (document_id, state, created_at) VALUES (?1, 'queued', ?2)")
+            .bind(doc.id.to_string())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let uploaded = Event::uploaded(
+            doc.id,
+            doc.tenant_id,
+            doc.created_at,
+            &doc.filename,
+            doc.content_type.mime(),
+            doc.size_bytes,
+            &doc.sha256,
+        );
+        write_outbox(&mut tx, &[uploaded], now).await?;
+        tx.commit().await?;
+        Ok(Document {
+            id: doc.id,
+            tenant_id: doc.tenant_id,
+            filename: doc.filename.clone(),
+            status: DocumentStatus::Queued,
+            failure: None,
+            content_type: doc.content_type,
+            size_bytes: doc.size_bytes,
+            sha256: doc.sha256.clone(),
+            extracted: None,
+            warnings: Vec::new(),
+            classification: None,
+            thumbnail_key: None,
+            created_at: from_millis(now)?,
+            updated_at: from_millis(now)?,
+        })
+    }
+
+    async fn get_document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>> {
+        if let Some(doc) = self.docs.get(id) {
+            return Ok((doc.tenant_id == tenant).then_some(doc));
+        }
+        let seen = self.docs.epoch();
+        let raw = self.reads.with(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {DOC_COLUMNS} FROM documents WHERE id = ?1 AND tenant_id = ?2"
+            ))?;
+            let mut rows = stmt.query(rusqlite::params![id.to_string(), tenant.0.to_string()])?;
+            rows.next()?.map(RawDocument::from_rusqlite).transpose()
+        })?;
+        let doc = raw.map(RawDocument::into_document).transpose()?;
+        if let Some(doc) = &doc {
+            self.docs.put(seen, doc);
+        }
+        Ok(doc)
+    }
+
+    async fn list_documents(
+        &self,
+        tenant: TenantId,
+        filter: &ListFilter,
+        after: Option<DocumentId>,
+        limit: u32,
+    ) -> Result<Page> {
+        let mut q = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {DOC_COLUMNS} FROM documents WHERE tenant_id = "
+        ));
+        q.push_bind(tenant.0.to_string());
+        if let Some(status) = filter.status {
+            q.push(" AND status = ").push_bind(status.as_str());
+        }
+        if let Some(t) = filter.created_after {
+            q.push(" AND created_at >= ").push_bind(millis(t));
+        }
+        if let Some(t) = filter.created_before {
+            q.push(" AND created_at < ").push_bind(millis(t));
+        }
+        if let Some(after) = after {
+            q.push(" AND id < ").push_bind(after.to_string());
+        }
+        // One extra row tells whether another page follows.
+        q.push(" ORDER BY id DESC LIMIT ")
+            .push_bind(i64::from(limit) + 1);
+        let rows = q.build().fetch_all(&self.pool).await?;
+        let mut items = rows
+            .iter()
+            .map(document_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        let more = items.len() > limit as usize;
+        items.truncate(limit as usize);
+        let next_after = if more {
+            items.last().map(|d| d.id)
+        } else {
+            None
+        };
+        Ok(Page { items, next_after })
+    }
+
+    async fn list_documents_offset(
+        &self,
+        tenant: TenantId,
+        offset: u64,
+        limit: u32,
+    ) -> Result<(Vec<Document>, u64)> {
+        let tenant = tenant.0.to_string();
+        let mut tx = self.pool.begin().await?;
+        // One read transaction, so the total and the page agree.
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM documents WHERE tenant_id = ?1")
+            .bind(&tenant)
+            .fetch_one(&mut *tx)
+            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {DOC_COLUMNS} FROM documents WHERE tenant_id = ?1 \
+             ORDER BY id DESC LIMIT ?2 OFFSET ?3"
+        ))
+        .bind(&tenant)
+        .bind(i64::from(limit))
+        .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let docs = rows
+            .iter()
+            .map(document_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        Ok((docs, total as u64))
+    }
+
+    async fn get_text_prefixes(
+        &self,
+        tenant: TenantId,
+        ids: &[DocumentId],
+        max_chars: u32,
+    ) -> Result<std::collections::HashMap<DocumentId, (String, bool)>> {
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let ids = serde_json::Value::from(ids.iter().map(|id| id.to_string()).collect::<Vec<_>>())
+            .to_string();
+        let rows: Vec<(String, String, bool)> = self.reads.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT d.id, substr(t.text, 1, ?3), length(t.text) > ?3 FROM document_texts t \
+                 JOIN documents d ON d.id = t.document_id \
+                 WHERE d.tenant_id = ?2 AND d.id IN (SELECT value FROM json_each(?1))",
+            )?;
+            stmt.query_map(
+                rusqlite::params![ids, tenant.0.to_string(), max_chars],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?
+            .collect()
+        })?;
+        rows.into_iter()
+            .map(|(id, text, more)| Ok((parse_uuid(&id)?, (text, more))))
+            .collect()
+    }
+
+    async fn get_text(&self, tenant: TenantId, id: DocumentId) -> Result<Option<String>> {
+        self.reads.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT t.text FROM document_texts t JOIN documents d ON d.id = t.document_id \
+                 WHERE d.id = ?1 AND d.tenant_id = ?2",
+            )?;
+            let mut rows = stmt.query(rusqlite::params![id.to_string(), tenant.0.to_string()])?;
+            rows.next()?.map(|r| r.get(0)).transpose()
+        })
+    }
+
+    async fn delete_document(
+        &self,
+        tenant: TenantId,
+        id: DocumentId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Vec<String>>> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "DELETE FROM documents WHERE id = ?1 AND tenant_id = ?2 \
+             RETURNING blob_key, thumbnail_key",
+        )
+        .bind(id.to_string())
+        .bind(tenant.0.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let mut keys = vec![row.try_get::<String, _>("blob_key")?];
+        keys.extend(row.try_get::<Option<String>, _>("thumbnail_key")?);
+        write_outbox(&mut tx, &[Event::deleted(id, tenant, now)], millis(now)).await?;
+        tx.commit().await?;
+        self.docs.forget(id);
+        Ok(Some(keys))
+    }
+
+    async fn set_thumbnail(&self, tenant: TenantId, id: DocumentId, key: &str) -> Result<bool> {
+        let r =
+            sqlx::query("UPDATE documents SET thumbnail_key = ?3 WHERE id = ?1 AND tenant_id = ?2")
+                .bind(id.to_string())
+                .bind(tenant.0.to_string())
+                .bind(key)
+                .execute(&self.pool)
+                .await?;
+        self.docs.forget(id);
+        Ok(r.rows_affected() == 1)
+    }
+}
+
+const DOC_COLUMNS: &str = "id, tenant_id, filename, status, failure, content_type, size_bytes, \
+     sha256, extracted, warnings, created_at, updated_at, classification, thumbnail_key";
+
+/// A document row as stored, read by either driver and converted in one place.
+struct RawDocument {
+    id: String,
+    tenant_id: String,
+    filename: String,
+    status: String,
+    failure: Option<String>,
+    content_type: String,
+    size_bytes: i64,
+    sha256: String,
+    extracted: Option<String>,
+    warnings: String,
+    created_at: i64,
+    updated_at: i64,
+    classification: Option<String>,
+    thumbnail_key: Option<String>,
+}
+
+impl RawDocument {
+    fn from_sqlx(row: &SqliteRow) -> Result<Self> {
+        Ok(Self {
+            id: row.try_get("id")?,
+            tenant_id: row.try_get("tenant_id")?,
+            filename: row.try_get("filename")?,
+            status: row.try_get("status")?,
+            failure: row.try_get("failure")?,
+            content_type: row.try_get("content_type")?,
+            size_bytes: row.try_get("size_bytes")?,
+            sha256: row.try_get("sha256")?,
+            extracted: row.try_get("extracted")?,
+            warnings: row.try_get("warnings")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+            classification: row.try_get("classification")?,
+            thumbnail_key: row.try_get("thumbnail_key")?,
+        })
+    }
+
+    /// Columns in [`DOC_COLUMNS`] order.
+    fn from_rusqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get(0)?,
+            tenant_id: row.get(1)?,
+            filename: row.get(2)?,
+            status: row.get(3)?,
+            failure: row.get(4)?,
+            content_type: row.get(5)?,
+            size_bytes: row.get(6)?,
+            sha256: row.get(7)?,
+            extracted: row.get(8)?,
+            warnings: row.get(9)?,
+            created_at: row.get(10)?,
+            updated_at: row.get(11)?,
+            classification: row.get(12)?,
+            thumbnail_key: row.get(13)?,
+        })
+    }
+
+    fn into_document(self) -> Result<Document> {
+        Ok(Document {
+            id: parse_uuid(&self.id)?,
+            tenant_id: TenantId(parse_uuid(&self.tenant_id)?),
+            filename: self.filename,
+            status: DocumentStatus::parse(&self.status)
+                .ok_or_else(|| Error::Corrupt(format!("status {:?}", self.status)))?,
+            failure: self.failure,
+            content_type: ContentType::parse(&self.content_type)
+                .ok_or_else(|| Error::Corrupt(format!("content type {:?}", self.content_type)))?,
+            size_bytes: self.size_bytes as u64,
+            sha256: self.sha256,
+            extracted: self
+                .extracted
+                .map(|s| serde_json::from_str(&s))
+                .transpose()
+                .map_err(|e| Error::Corrupt(format!("extracted: {e}")))?,
+            warnings: serde_json::from_str(&self.warnings)
+                .map_err(|e| Error::Corrupt(format!("warnings: {e}")))?,
+            created_at: from_millis(self.created_at)?,
+            updated_at: from_millis(self.updated_at)?,
+            classification: self
+                .classification
+                .map(|s| serde_json::from_str(&s))
+                .transpose()
+                .map_err(|e| Error::Corrupt(format!("classification: {e}")))?,
+            thumbnail_key: self.thumbnail_key,
+        })
+    }
+}
+
+fn document_from_row(row: &SqliteRow) -> Result<Document> {
+    RawDocument::from_sqlx(row)?.into_document()
+}
