@@ -11,6 +11,7 @@ use tokio::task::JoinSet;
 use tracing::{debug, error, info, warn};
 
 use crate::blobs::LocalBlobs;
+use crate::events::Event;
 use crate::pipeline::{self, Outcome};
 use crate::store::{ClaimedJob, JobResult, Store};
 
@@ -102,9 +103,11 @@ impl Workers {
             heartbeat.abort();
             result
         };
+        let now = OffsetDateTime::now_utc();
+        let events = Event::of_job(&job, &result, now);
         match self
             .store
-            .complete_job(&job, owner, &result, OffsetDateTime::now_utc())
+            .complete_job(&job, owner, &result, &events, now)
             .await
         {
             Ok(true) => {

@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::model::{Classification, DocumentId, Extracted, TenantId};
+use crate::store::{ClaimedJob, JobResult};
 
 /// One event subject: its topic (the Kafka topic, and the schema subject `<topic>-value`)
 /// and the schema this build writes.
@@ -214,6 +215,29 @@ impl Event {
 
     pub fn deleted(document: DocumentId, tenant: TenantId, at: OffsetDateTime) -> Self {
         Event::Deleted(DocDeleted::new(Head::new(document, tenant, at)))
+    }
+
+    /// What a finished job publishes: `doc.processed` (and `doc.classified` when it was
+    /// classified), or `doc.failed`.
+    pub fn of_job(job: &ClaimedJob, result: &JobResult, at: OffsetDateTime) -> Vec<Self> {
+        match result {
+            JobResult::Processed {
+                extracted,
+                warnings,
+                classification,
+                ..
+            } => Event::processed(
+                job.document_id,
+                job.tenant_id,
+                at,
+                extracted,
+                warnings,
+                classification.as_ref(),
+            ),
+            JobResult::Failed { reason } => {
+                vec![Event::failed(job.document_id, job.tenant_id, at, reason)]
+            }
+        }
     }
 
     pub fn topic(&self) -> Topic {

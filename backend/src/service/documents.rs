@@ -4,6 +4,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::blobs::{self, PendingBlob};
+use crate::events::Event;
 use crate::model::{ContentType, Document, DocumentId, ListFilter, Page, TenantId};
 use crate::store::NewDocument;
 use crate::{Backend, IngestError, Result, pipeline, validate_filename};
@@ -63,7 +64,16 @@ impl Backend {
             blob_key: blob_key.clone(),
             created_at: OffsetDateTime::now_utc(),
         };
-        match self.0.store.insert_document(&new).await {
+        let uploaded = Event::uploaded(
+            new.id,
+            new.tenant_id,
+            new.created_at,
+            &new.filename,
+            new.content_type.mime(),
+            new.size_bytes,
+            &new.sha256,
+        );
+        match self.0.store.insert_document(&new, &[uploaded]).await {
             Ok(doc) => {
                 self.0.wake.notify_one();
                 self.0.events_wake.notify_one();
@@ -124,10 +134,12 @@ impl Backend {
 
     /// Deletes a document and its blob; false when there was no such document.
     pub async fn delete(&self, tenant: TenantId, id: DocumentId) -> Result<bool> {
+        let now = OffsetDateTime::now_utc();
+        let deleted = Event::deleted(id, tenant, now);
         match self
             .0
             .store
-            .delete_document(tenant, id, OffsetDateTime::now_utc())
+            .delete_document(tenant, id, &[deleted], now)
             .await?
         {
             Some(keys) => {

@@ -121,7 +121,7 @@ async fn every_write_shows_in_the_next_read_of_a_cached_document() {
     };
     assert!(
         b.store()
-            .complete_job(&job, "w", &failed, OffsetDateTime::now_utc())
+            .complete_job(&job, "w", &failed, &[], OffsetDateTime::now_utc())
             .await
             .unwrap()
     );
@@ -179,7 +179,13 @@ async fn a_job_whose_worker_died_is_resumed_after_its_lease_expires() {
     };
     assert!(
         !b.store()
-            .complete_job(&claimed, "dead-worker", &late, OffsetDateTime::now_utc())
+            .complete_job(
+                &claimed,
+                "dead-worker",
+                &late,
+                &[],
+                OffsetDateTime::now_utc()
+            )
             .await
             .unwrap()
     );

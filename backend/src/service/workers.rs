@@ -7,6 +7,7 @@ use tokio::task::JoinSet;
 use tracing::info;
 use uuid::Uuid;
 
+use crate::events::Event;
 use crate::{Backend, Error, INTERRUPTED_IN_PROCESS, Result, WorkerPool, jobs, pipeline, store};
 
 impl Backend {
@@ -27,9 +28,11 @@ impl Backend {
                 reason: INTERRUPTED_IN_PROCESS.to_owned(),
             };
             for job in &jobs {
+                let now = OffsetDateTime::now_utc();
+                let events = Event::of_job(job, &failed, now);
                 self.0
                     .store
-                    .complete_job(job, &owner, &failed, OffsetDateTime::now_utc())
+                    .complete_job(job, &owner, &failed, &events, now)
                     .await?;
             }
             jobs.len() as u64

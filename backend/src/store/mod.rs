@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::error::Result;
+use crate::events::Event;
 use crate::model::{
     Classification, ContentType, Document, DocumentId, Extracted, ListFilter, Page, Tenant,
     TenantId,
@@ -44,6 +45,7 @@ pub struct StoredResponse {
 pub struct ClaimedJob {
     pub job_id: i64,
     pub document_id: DocumentId,
+    pub tenant_id: TenantId,
     pub content_type: ContentType,
     pub blob_key: String,
     /// 1 on the first claim; higher when an earlier worker died holding it.
@@ -142,8 +144,9 @@ pub trait IdempotencyStore: Send + Sync {
 /// Documents and their texts, always within one tenant.
 #[async_trait]
 pub trait DocumentStore: Send + Sync {
-    /// Stores a document and enqueues its processing job atomically.
-    async fn insert_document(&self, doc: &NewDocument) -> Result<Document>;
+    /// Stores a document, enqueues its processing job and writes `events` to the outbox,
+    /// in one transaction.
+    async fn insert_document(&self, doc: &NewDocument, events: &[Event]) -> Result<Document>;
     async fn get_document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>>;
     async fn list_documents(
         &self,
@@ -169,12 +172,14 @@ pub trait DocumentStore: Send + Sync {
         ids: &[DocumentId],
         max_chars: u32,
     ) -> Result<std::collections::HashMap<DocumentId, (String, bool)>>;
-    /// Deletes the document (and its text and job); returns its blob keys (the document's
-    /// bytes, and its thumbnail if it has one).
+    /// Deletes the document (and its text and job) and writes `events` to the outbox, in
+    /// one transaction; returns its blob keys (the document's bytes, and its thumbnail if
+    /// it has one), or `None` (and nothing written) when there was no such document.
     async fn delete_document(
         &self,
         tenant: TenantId,
         id: DocumentId,
+        events: &[Event],
         now: OffsetDateTime,
     ) -> Result<Option<Vec<String>>>;
 
@@ -199,13 +204,15 @@ pub trait JobStore: Send + Sync {
         owner: &str,
         lease_until: OffsetDateTime,
     ) -> Result<bool>;
-    /// Records the result and removes the job in one transaction; false (and nothing
-    /// written) when `owner` lost the lease or the document was deleted meanwhile.
+    /// Records the result, removes the job and writes `events` to the outbox in one
+    /// transaction; false (and nothing written) when `owner` lost the lease or the
+    /// document was deleted meanwhile.
     async fn complete_job(
         &self,
         job: &ClaimedJob,
         owner: &str,
         result: &JobResult,
+        events: &[Event],
         now: OffsetDateTime,
     ) -> Result<bool>;
     /// Releases every lease (used at start of the embedded, single-process mode, where

@@ -4,7 +4,7 @@ use super::*;
 
 #[async_trait]
 impl DocumentStore for SqliteStore {
-    async fn insert_document(&self, doc: &NewDocument) -> Result<Document> {
+    async fn insert_document(&self, doc: &NewDocument, events: &[Event]) -> Result<Document> {
         let now = millis(doc.created_at);
         let mut tx = self.pool.begin().await?;
         sqlx::query(
@@ -27,16 +27,7 @@ impl DocumentStore for SqliteStore {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        let uploaded = Event::uploaded(
-            doc.id,
-            doc.tenant_id,
-            doc.created_at,
-            &doc.filename,
-            doc.content_type.mime(),
-            doc.size_bytes,
-            &doc.sha256,
-        );
-        write_outbox(&mut tx, &[uploaded], now).await?;
+        write_outbox(&mut tx, events, now).await?;
         tx.commit().await?;
         Ok(Document {
             id: doc.id,
@@ -189,6 +180,7 @@ impl DocumentStore for SqliteStore {
         &self,
         tenant: TenantId,
         id: DocumentId,
+        events: &[Event],
         now: OffsetDateTime,
     ) -> Result<Option<Vec<String>>> {
         let mut tx = self.pool.begin().await?;
@@ -205,7 +197,7 @@ impl DocumentStore for SqliteStore {
         };
         let mut keys = vec![row.try_get::<String, _>("blob_key")?];
         keys.extend(row.try_get::<Option<String>, _>("thumbnail_key")?);
-        write_outbox(&mut tx, &[Event::deleted(id, tenant, now)], millis(now)).await?;
+        write_outbox(&mut tx, events, millis(now)).await?;
         tx.commit().await?;
         self.docs.forget(id);
         Ok(Some(keys))

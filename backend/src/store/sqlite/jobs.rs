@@ -33,16 +33,18 @@ impl JobStore for SqliteStore {
         let attempts: i64 = row.try_get("attempts")?;
         let doc = sqlx::query(
             "UPDATE documents SET status = 'processing', updated_at = ?2 WHERE id = ?1 \
-             RETURNING content_type, blob_key",
+             RETURNING tenant_id, content_type, blob_key",
         )
         .bind(&document_id)
         .bind(millis(now))
         .fetch_one(&mut *tx)
         .await?;
         let content_type: String = doc.try_get("content_type")?;
+        let tenant_id: String = doc.try_get("tenant_id")?;
         let job = ClaimedJob {
             job_id,
             document_id: parse_uuid(&document_id)?,
+            tenant_id: TenantId(parse_uuid(&tenant_id)?),
             content_type: ContentType::parse(&content_type)
                 .ok_or_else(|| Error::Corrupt(format!("content type {content_type:?}")))?,
             blob_key: doc.try_get("blob_key")?,
@@ -75,6 +77,7 @@ impl JobStore for SqliteStore {
         job: &ClaimedJob,
         owner: &str,
         result: &JobResult,
+        events: &[Event],
         now: OffsetDateTime,
     ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
@@ -90,14 +93,8 @@ impl JobStore for SqliteStore {
             return Ok(false);
         }
         let id = job.document_id.to_string();
-        let at = now;
-        let now = millis(at);
-        let tenant: String = sqlx::query_scalar("SELECT tenant_id FROM documents WHERE id = ?1")
-            .bind(&id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let tenant = TenantId(parse_uuid(&tenant)?);
-        let events = match result {
+        let now = millis(now);
+        match result {
             JobResult::Processed {
                 text,
                 extracted,
@@ -127,14 +124,6 @@ impl JobStore for SqliteStore {
                 .bind(text)
                 .execute(&mut *tx)
                 .await?;
-                Event::processed(
-                    job.document_id,
-                    tenant,
-                    at,
-                    extracted,
-                    warnings,
-                    classification.as_ref(),
-                )
             }
             JobResult::Failed { reason } => {
                 sqlx::query(
@@ -146,10 +135,9 @@ impl JobStore for SqliteStore {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-                vec![Event::failed(job.document_id, tenant, at, reason)]
             }
-        };
-        write_outbox(&mut tx, &events, now).await?;
+        }
+        write_outbox(&mut tx, events, now).await?;
         tx.commit().await?;
         self.docs.forget(job.document_id);
         Ok(true)
@@ -170,7 +158,8 @@ impl JobStore for SqliteStore {
             "UPDATE jobs SET lease_owner = ?1 WHERE state = 'running' \
              RETURNING id, attempts, (SELECT content_type FROM documents d \
              WHERE d.id = document_id) AS content_type, (SELECT blob_key FROM documents d \
-             WHERE d.id = document_id) AS blob_key, document_id",
+             WHERE d.id = document_id) AS blob_key, (SELECT tenant_id FROM documents d \
+             WHERE d.id = document_id) AS tenant_id, document_id",
         )
         .bind(owner)
         .fetch_all(&self.pool)
@@ -180,9 +169,11 @@ impl JobStore for SqliteStore {
                 let content_type: String = r.try_get("content_type")?;
                 let document_id: String = r.try_get("document_id")?;
                 let attempts: i64 = r.try_get("attempts")?;
+                let tenant_id: String = r.try_get("tenant_id")?;
                 Ok(ClaimedJob {
                     job_id: r.try_get("id")?,
                     document_id: parse_uuid(&document_id)?,
+                    tenant_id: TenantId(parse_uuid(&tenant_id)?),
                     content_type: ContentType::parse(&content_type)
                         .ok_or_else(|| Error::Corrupt(format!("content type {content_type:?}")))?,
                     blob_key: r.try_get("blob_key")?,

@@ -1,0 +1,451 @@
+//! The checks, each generic over how the store is opened.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use docintel_backend::events::Event;
+use docintel_backend::model::{ContentType, Extracted, ListFilter, TenantId};
+use docintel_backend::store::{ClaimedJob, JobResult, NewDocument, Store, StoredResponse};
+use docintel_backend::webhooks::NewWebhook;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::Factory;
+
+async fn tenant(store: &dyn Store, name: &str) -> TenantId {
+    store
+        .create_tenant(name, OffsetDateTime::now_utc())
+        .await
+        .expect("tenant")
+        .id
+}
+
+/// Inserts a queued text document (with its `doc.uploaded` event); returns its id.
+async fn upload(store: &dyn Store, tenant: TenantId, name: &str) -> Uuid {
+    let id = Uuid::now_v7();
+    let doc = NewDocument {
+        id,
+        tenant_id: tenant,
+        filename: name.to_owned(),
+        content_type: ContentType::Text,
+        size_bytes: 5,
+        sha256: "0".repeat(64),
+        blob_key: format!("{}/{}", tenant.0.simple(), id.simple()),
+        created_at: OffsetDateTime::now_utc(),
+    };
+    let uploaded = Event::uploaded(
+        id,
+        tenant,
+        doc.created_at,
+        name,
+        "text/plain",
+        5,
+        &doc.sha256,
+    );
+    store
+        .insert_document(&doc, &[uploaded])
+        .await
+        .expect("insert");
+    id
+}
+
+fn processed(text: &str) -> JobResult {
+    JobResult::Processed {
+        text: text.to_owned(),
+        extracted: Extracted::default(),
+        warnings: Vec::new(),
+        classification: None,
+        thumbnail_key: None,
+    }
+}
+
+async fn claim(store: &dyn Store, owner: &str, at: OffsetDateTime) -> Option<ClaimedJob> {
+    store
+        .claim_job(owner, at, at + Duration::from_secs(30))
+        .await
+        .expect("claim")
+}
+
+/// Claims the next job and completes it as processed with `text`.
+async fn process_next(store: &dyn Store, text: &str) -> ClaimedJob {
+    let now = OffsetDateTime::now_utc();
+    let job = claim(store, "w", now).await.expect("a queued job");
+    let result = processed(text);
+    let events = Event::of_job(&job, &result, now);
+    assert!(
+        store
+            .complete_job(&job, "w", &result, &events, now)
+            .await
+            .expect("complete")
+    );
+    job
+}
+
+pub async fn claims_are_exclusive_across_handles<F: Factory>() {
+    let (_db, stores) = F::open(2).await;
+    let t = tenant(&*stores[0], "t").await;
+    let mut uploaded = HashSet::new();
+    for n in 0..40 {
+        uploaded.insert(upload(&*stores[n % 2], t, "a.txt").await);
+    }
+    // Eight claimers, four per handle, race until the queue is empty.
+    let mut tasks = Vec::new();
+    for n in 0..8 {
+        let store = stores[n % 2].clone();
+        tasks.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            while let Some(job) = claim(&*store, &format!("w{n}"), OffsetDateTime::now_utc()).await
+            {
+                got.push(job.document_id);
+            }
+            got
+        }));
+    }
+    let mut claimed = Vec::new();
+    for t in tasks {
+        claimed.extend(t.await.expect("claimer"));
+    }
+    let unique: HashSet<_> = claimed.iter().copied().collect();
+    assert_eq!(unique.len(), claimed.len(), "a job was claimed twice");
+    assert_eq!(unique, uploaded, "every job claimed once");
+}
+
+pub async fn an_expired_lease_is_taken_over_and_the_loser_writes_nothing<F: Factory>() {
+    let (_db, stores) = F::open(2).await;
+    let (a, b) = (&*stores[0], &*stores[1]);
+    let t = tenant(a, "t").await;
+    let id = upload(a, t, "a.txt").await;
+    let t0 = OffsetDateTime::now_utc();
+    let first = a
+        .claim_job("a", t0, t0 + Duration::from_secs(10))
+        .await
+        .unwrap()
+        .expect("claimed");
+    assert_eq!(
+        (first.document_id, first.tenant_id, first.attempts),
+        (id, t, 1)
+    );
+    // Held: nobody else gets it before the lease ends.
+    assert!(claim(b, "b", t0 + Duration::from_secs(5)).await.is_none());
+    let second = claim(b, "b", t0 + Duration::from_secs(11))
+        .await
+        .expect("taken over after expiry");
+    assert_eq!((second.document_id, second.attempts), (id, 2));
+    // The first owner lost it: it can neither renew nor complete.
+    assert!(
+        !a.renew_lease(first.job_id, "a", t0 + Duration::from_secs(60))
+            .await
+            .unwrap()
+    );
+    let late = processed("late");
+    let events = Event::of_job(&first, &late, t0);
+    assert!(
+        !a.complete_job(&first, "a", &late, &events, t0)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        a.get_text(t, id).await.unwrap(),
+        None,
+        "the loser wrote its text"
+    );
+    let result = processed("winner");
+    let events = Event::of_job(&second, &result, t0);
+    assert!(
+        b.complete_job(&second, "b", &result, &events, t0)
+            .await
+            .unwrap()
+    );
+    assert_eq!(a.get_text(t, id).await.unwrap().as_deref(), Some("winner"));
+    assert_eq!(a.queue_depth().await.unwrap(), 0);
+}
+
+pub async fn the_outbox_keeps_order_until_marked_sent<F: Factory>() {
+    let (_db, stores) = F::open(1).await;
+    let s = &*stores[0];
+    let t = tenant(s, "t").await;
+    let ids = [
+        upload(s, t, "1.txt").await,
+        upload(s, t, "2.txt").await,
+        upload(s, t, "3.txt").await,
+    ];
+    let now = OffsetDateTime::now_utc();
+    let deleted = Event::deleted(ids[0], t, now);
+    assert!(
+        s.delete_document(t, ids[0], &[deleted], now)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // A delete that finds nothing writes no event.
+    let nothing = Event::deleted(ids[0], t, now);
+    assert!(
+        s.delete_document(t, ids[0], &[nothing], now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let pending = s.pending_events(100).await.unwrap();
+    let topics: Vec<&str> = pending.iter().map(|r| r.topic.as_str()).collect();
+    assert_eq!(
+        topics,
+        [
+            "doc.uploaded",
+            "doc.uploaded",
+            "doc.uploaded",
+            "doc.deleted"
+        ]
+    );
+    assert!(pending.windows(2).all(|w| w[0].seq < w[1].seq));
+    for (row, id) in pending.iter().zip(ids) {
+        assert!(row.payload.contains(&id.to_string()), "{}", row.payload);
+    }
+    s.mark_sent(pending[1].seq, now).await.unwrap();
+    let rest = s.pending_events(100).await.unwrap();
+    assert_eq!(rest, pending[2..].to_vec());
+    assert_eq!(s.outbox_lag().await.unwrap().0, 2);
+    // Sent events are forgotten only once old enough.
+    assert_eq!(
+        s.purge_sent(now - Duration::from_secs(60)).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        s.purge_sent(now + Duration::from_secs(60)).await.unwrap(),
+        2
+    );
+    assert_eq!(s.pending_events(100).await.unwrap(), pending[2..].to_vec());
+}
+
+pub async fn every_query_is_scoped_to_its_tenant<F: Factory>() {
+    let (_db, stores) = F::open(1).await;
+    let s = &*stores[0];
+    let (mine, theirs) = (tenant(s, "mine").await, tenant(s, "theirs").await);
+    let id = upload(s, mine, "secret.txt").await;
+    process_next(s, "the secret text").await;
+    let hook = s
+        .create_webhook(
+            mine,
+            &NewWebhook {
+                url: "https://example.com/hook".into(),
+                description: None,
+                event_types: vec!["doc.processed".into()],
+            },
+            "whsec_x",
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+    let now = OffsetDateTime::now_utc();
+
+    // Seen by its tenant…
+    assert!(s.get_document(mine, id).await.unwrap().is_some());
+    assert_eq!(s.list_documents_offset(mine, 0, 10).await.unwrap().1, 1);
+    // …and by no other.
+    assert!(s.get_document(theirs, id).await.unwrap().is_none());
+    let page = s
+        .list_documents(theirs, &ListFilter::default(), None, 10)
+        .await
+        .unwrap();
+    assert!(page.items.is_empty());
+    let (items, total) = s.list_documents_offset(theirs, 0, 10).await.unwrap();
+    assert!(items.is_empty() && total == 0);
+    assert_eq!(s.get_text(theirs, id).await.unwrap(), None);
+    assert!(
+        s.get_text_prefixes(theirs, &[id], 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(!s.set_thumbnail(theirs, id, "x.png").await.unwrap());
+    let deleted = Event::deleted(id, theirs, now);
+    assert!(
+        s.delete_document(theirs, id, &[deleted], now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(s.get_webhook(theirs, hook.id).await.unwrap().is_none());
+    assert!(s.list_webhooks(theirs).await.unwrap().is_empty());
+    assert!(!s.delete_webhook(theirs, hook.id).await.unwrap());
+    assert!(
+        !s.rotate_webhook_secret(theirs, hook.id, "whsec_y", now)
+            .await
+            .unwrap()
+    );
+    assert!(!s.enable_webhook(theirs, hook.id).await.unwrap());
+    assert!(
+        s.webhook_deliveries(theirs, hook.id, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Nothing the other tenant tried changed anything.
+    assert_eq!(
+        s.get_text(mine, id).await.unwrap().as_deref(),
+        Some("the secret text")
+    );
+    let doc = s.get_document(mine, id).await.unwrap().unwrap();
+    assert_eq!(doc.thumbnail_key, None);
+    assert_eq!(s.list_webhooks(mine).await.unwrap().len(), 1);
+}
+
+pub async fn registry_versions_are_numbered_once_under_races<F: Factory>() {
+    let (_db, stores) = F::open(2).await;
+    let schema = r#"{"type":"record","name":"R","fields":[]}"#;
+    let id = stores[0]
+        .registry_schema_id(schema, true)
+        .await
+        .unwrap()
+        .expect("registered");
+    assert_eq!(
+        stores[1].registry_schema_id(schema, true).await.unwrap(),
+        Some(id),
+        "one id per schema text"
+    );
+    let mut tasks = Vec::new();
+    for n in 0..10 {
+        let store: Arc<dyn Store> = stores[n % 2].clone();
+        tasks.push(tokio::spawn(async move {
+            store.registry_add_version("s-value", id).await.unwrap()
+        }));
+    }
+    let mut versions = Vec::new();
+    for t in tasks {
+        versions.push(t.await.unwrap());
+    }
+    versions.sort_unstable();
+    assert_eq!(versions, (1..=10).collect::<Vec<i64>>());
+    let listed: Vec<i64> = stores[0]
+        .registry_versions("s-value")
+        .await
+        .unwrap()
+        .iter()
+        .map(|v| v.version)
+        .collect();
+    assert_eq!(listed, versions);
+}
+
+pub async fn keyset_pages_are_stable_while_documents_arrive<F: Factory>() {
+    let (_db, stores) = F::open(1).await;
+    let s = &*stores[0];
+    let t = tenant(s, "t").await;
+    let mut before = HashSet::new();
+    for _ in 0..10 {
+        before.insert(upload(s, t, "old.txt").await);
+    }
+    let all = ListFilter::default();
+    let first = s.list_documents(t, &all, None, 4).await.unwrap();
+    let mut seen: Vec<Uuid> = first.items.iter().map(|d| d.id).collect();
+    let mut after = first.next_after;
+    // Newer documents arrive between pages: they sort before the first page (newest
+    // first) and must neither repeat nor hide the older ones.
+    for _ in 0..5 {
+        upload(s, t, "new.txt").await;
+    }
+    while let Some(cursor) = after {
+        let page = s.list_documents(t, &all, Some(cursor), 4).await.unwrap();
+        seen.extend(page.items.iter().map(|d| d.id));
+        after = page.next_after;
+    }
+    assert_eq!(seen.len(), 10, "{seen:?}");
+    assert_eq!(seen.iter().copied().collect::<HashSet<_>>(), before);
+    assert!(seen.windows(2).all(|w| w[0] > w[1]), "newest first");
+}
+
+pub async fn a_kept_response_expires<F: Factory>() {
+    let (_db, stores) = F::open(1).await;
+    let s = &*stores[0];
+    let (t, other) = (tenant(s, "t").await, tenant(s, "other").await);
+    let now = OffsetDateTime::now_utc();
+    let response = |body: &str| StoredResponse {
+        request_hash: "h".into(),
+        status: 202,
+        location: Some("/v2/documents/x".into()),
+        body: body.into(),
+    };
+    let day = Duration::from_secs(24 * 3600);
+    s.store_idempotent_response(t, "k", &response("first"), now, now - day)
+        .await
+        .unwrap();
+    let kept = s.idempotent_response(t, "k", now - day).await.unwrap();
+    assert_eq!(kept, Some(response("first")));
+    assert_eq!(
+        s.idempotent_response(other, "k", now - day).await.unwrap(),
+        None
+    );
+    // Older than `not_before`: as if never stored, and replaceable.
+    assert_eq!(
+        s.idempotent_response(t, "k", now + Duration::from_secs(1))
+            .await
+            .unwrap(),
+        None
+    );
+    let later = now + day + Duration::from_secs(1);
+    s.store_idempotent_response(t, "k", &response("second"), later, later - day)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.idempotent_response(t, "k", later - day).await.unwrap(),
+        Some(response("second"))
+    );
+}
+
+pub async fn a_delivery_is_written_with_its_event_for_each_active_subscriber<F: Factory>() {
+    let (_db, stores) = F::open(1).await;
+    let s = &*stores[0];
+    let (t, other) = (tenant(s, "t").await, tenant(s, "other").await);
+    let subscribe = |tenant, types: &[&str]| {
+        let new = NewWebhook {
+            url: "https://example.com/hook".into(),
+            description: None,
+            event_types: types.iter().map(|t| t.to_string()).collect(),
+        };
+        async move {
+            s.create_webhook(tenant, &new, "whsec_x", OffsetDateTime::now_utc())
+                .await
+                .unwrap()
+        }
+    };
+    let processed_hook = subscribe(t, &["doc.processed"]).await;
+    let failed_hook = subscribe(t, &["doc.failed"]).await;
+    let their_hook = subscribe(other, &["doc.processed"]).await;
+    upload(s, t, "a.txt").await;
+    let job = process_next(s, "hello").await;
+
+    let deliveries = s
+        .webhook_deliveries(t, processed_hook.id, 10)
+        .await
+        .unwrap();
+    assert_eq!(deliveries.len(), 1, "{deliveries:?}");
+    assert_eq!(deliveries[0].event_type, "doc.processed");
+    assert_eq!(deliveries[0].document_id, job.document_id);
+    assert!(
+        s.webhook_deliveries(t, failed_hook.id, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.webhook_deliveries(other, their_hook.id, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let now = OffsetDateTime::now_utc();
+    let due = s
+        .claim_deliveries(now, now + Duration::from_secs(30), 10)
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].tenant_id, t);
+    assert!(due[0].event.contains(&job.document_id.to_string()));
+    // Claimed: not handed out twice while the claim holds.
+    assert!(
+        s.claim_deliveries(now, now + Duration::from_secs(30), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

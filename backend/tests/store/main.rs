@@ -1,0 +1,59 @@
+//! The store conformance suite: what every `Store` must guarantee, checked through
+//! `Arc<dyn Store>` only, so each implementation runs the same checks. Several handles to
+//! one database stand for several processes. Today SQLite runs it; a Postgres store adds
+//! one line to `conformance!` below.
+
+mod checks;
+
+use std::sync::Arc;
+
+use docintel_backend::store::{SqliteStore, Store};
+
+/// Opens handles on one fresh database of some implementation.
+pub trait Factory {
+    /// What keeps the database alive (a temp folder, a scratch database).
+    type Guard: Send;
+    fn open(handles: usize) -> impl Future<Output = (Self::Guard, Vec<Arc<dyn Store>>)> + Send;
+}
+
+/// The embedded store: handles are separate pools on one database file.
+pub struct Sqlite;
+
+impl Factory for Sqlite {
+    type Guard = tempfile::TempDir;
+
+    async fn open(handles: usize) -> (Self::Guard, Vec<Arc<dyn Store>>) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("docintel.db");
+        let mut stores: Vec<Arc<dyn Store>> = Vec::new();
+        for _ in 0..handles {
+            stores.push(Arc::new(SqliteStore::open(&path).await.expect("open")));
+        }
+        (dir, stores)
+    }
+}
+
+/// One `#[tokio::test]` per check and implementation: `sqlite::claims_are_exclusive`, ….
+macro_rules! conformance {
+    ($module:ident, $factory:ty: $($check:ident),* $(,)?) => {
+        mod $module {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    crate::checks::$check::<$factory>().await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(sqlite, crate::Sqlite:
+    claims_are_exclusive_across_handles,
+    an_expired_lease_is_taken_over_and_the_loser_writes_nothing,
+    the_outbox_keeps_order_until_marked_sent,
+    every_query_is_scoped_to_its_tenant,
+    registry_versions_are_numbered_once_under_races,
+    keyset_pages_are_stable_while_documents_arrive,
+    a_kept_response_expires,
+    a_delivery_is_written_with_its_event_for_each_active_subscriber,
+);
