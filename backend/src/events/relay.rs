@@ -157,9 +157,9 @@ impl Relay {
             .pending_events(BATCH)
             .await
             .map_err(|e| e.to_string())?;
-        let Some(last) = rows.last().map(|r| r.seq) else {
+        if rows.is_empty() {
             return Ok(0);
-        };
+        }
         let mut batch = Vec::with_capacity(rows.len());
         for row in &rows {
             let event = match Event::from_json(&row.topic, &row.payload) {
@@ -192,7 +192,11 @@ impl Relay {
             let _ = self.subscribers.send(Arc::new(published));
         }
         self.store
-            .mark_sent(last, OffsetDateTime::now_utc())
+            // Every row read, unreadable ones included (skipped above, loudly).
+            .mark_sent(
+                &rows.iter().map(|r| r.seq).collect::<Vec<_>>(),
+                OffsetDateTime::now_utc(),
+            )
             .await
             .map_err(|e| e.to_string())?;
         Ok(rows.len())

@@ -229,8 +229,10 @@ pub trait JobStore: Send + Sync {
 pub trait OutboxStore: Send + Sync {
     /// The oldest unsent events, in outbox order.
     async fn pending_events(&self, limit: u32) -> Result<Vec<OutboxRow>>;
-    /// Marks events sent, up to and including `seq`.
-    async fn mark_sent(&self, through_seq: i64, now: OffsetDateTime) -> Result<()>;
+    /// Marks exactly these events sent. By their ids, not "up to a sequence number": with
+    /// several writers a lower number can commit after a higher one was read, and must
+    /// not be marked before it is published.
+    async fn mark_sent(&self, seqs: &[i64], now: OffsetDateTime) -> Result<()>;
     /// Forgets events sent before `before`; returns how many.
     async fn purge_sent(&self, before: OffsetDateTime) -> Result<u64>;
     /// Unsent events, and the creation time of the oldest (unix ms).

@@ -22,12 +22,18 @@ impl OutboxStore for SqliteStore {
             .collect()
     }
 
-    async fn mark_sent(&self, through_seq: i64, now: OffsetDateTime) -> Result<()> {
-        sqlx::query("UPDATE outbox SET sent_at = ?2 WHERE seq <= ?1 AND sent_at IS NULL")
-            .bind(through_seq)
-            .bind(millis(now))
-            .execute(&self.pool)
-            .await?;
+    async fn mark_sent(&self, seqs: &[i64], now: OffsetDateTime) -> Result<()> {
+        if seqs.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "UPDATE outbox SET sent_at = ?2 \
+             WHERE seq IN (SELECT value FROM json_each(?1)) AND sent_at IS NULL",
+        )
+        .bind(serde_json::Value::from(seqs.to_vec()).to_string())
+        .bind(millis(now))
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
