@@ -1,6 +1,7 @@
 //! `Idempotency-Key` on POST: the first response to a key is stored and replayed for a
 //! retry with the same request; the same key with another request is refused (422).
-//! Requests with one key are serialized, so concurrent retries create one resource.
+//! The response is kept in the transaction that creates the resource, so one key stands
+//! for one resource even when requests race.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -30,8 +31,10 @@ pub fn key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     }
 }
 
-/// One async lock per (tenant, key) in flight. In the embedded mode one process owns the
-/// store, so an in-process lock is enough to make concurrent requests with a key serial.
+/// One async lock per (tenant, key) in flight: concurrent requests with one key in this
+/// process wait for the first and replay its response instead of storing the bytes again.
+/// That one key stands for one document is the store's guarantee (the response is kept in
+/// the document's transaction), across processes too; this only saves the work.
 #[derive(Default)]
 pub struct KeyLocks {
     held: Mutex<HashMap<(TenantId, String), KeyLock>>,

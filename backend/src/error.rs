@@ -42,6 +42,8 @@ pub enum Error {
     Config(String),
     #[error("corrupt stored data: {0}")]
     Corrupt(String),
+    #[error("rendering the response to keep: {0}")]
+    Render(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

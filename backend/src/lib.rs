@@ -30,6 +30,7 @@ pub use config::Config;
 pub use error::{Error, IngestError, Result};
 pub use filenames::validate_filename;
 pub use jobs::WorkerConfig;
+pub use service::Submitted;
 use store::{SqliteStore, Store};
 
 /// Largest accepted upload unless configured otherwise: 50 MiB.

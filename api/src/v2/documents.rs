@@ -20,6 +20,8 @@ use crate::extract::{IdPath, Query, refuse_declared_oversize};
 use crate::idempotency;
 use crate::state::AppState;
 use crate::views::{DocumentPage, DocumentStatusView, DocumentView};
+use docintel_backend::Submitted;
+use docintel_backend::model::Document;
 use docintel_backend::store::StoredResponse;
 use sha2::{Digest, Sha256};
 
@@ -127,53 +129,77 @@ async fn upload_document(
             .as_bytes(),
         ))
     };
-    let replay = match &idempotency_key {
-        Some(key) => state.backend.idempotent_response(tenant.id, key).await?,
-        None => None,
-    };
-    if let Some(stored) = replay {
-        if stored.request_hash != request_hash {
-            return Err(ApiError::unprocessable(
-                "idempotency_key_reused",
-                "this Idempotency-Key was already used for a different upload; \
-                 use a new key for a new document"
-                    .to_owned(),
-            ));
-        }
-        return Ok(idempotency::replay(stored));
-    }
-    let doc = state
-        .backend
-        .submit(tenant.id, &params.filename, declared, upload)
-        .await?;
-    let view = DocumentView::from(doc);
-    let location = location(view.id);
-    let body = serde_json::to_string(&view).map_err(|e| ApiError::Internal(e.into()))?;
-    if let Some(key) = &idempotency_key {
-        let stored = StoredResponse {
-            request_hash,
-            status: StatusCode::ACCEPTED.as_u16(),
-            location: Some(location.clone()),
-            body: body.clone(),
-        };
-        state
+    let Some(key) = idempotency_key else {
+        let doc = state
             .backend
-            .remember_response(tenant.id, key, &stored)
+            .submit(tenant.id, &params.filename, declared, upload)
             .await?;
+        let response =
+            created_response(&doc, String::new()).map_err(|e| ApiError::Internal(e.into()))?;
+        return Ok(accepted(response));
+    };
+    // A retry answered before: no need to store the bytes again.
+    if let Some(earlier) = state.backend.idempotent_response(tenant.id, &key).await? {
+        return replay(earlier, &request_hash);
     }
-    let loc = HeaderValue::from_str(&location).map_err(|e| ApiError::Internal(e.into()))?;
-    Ok((
+    // The response is kept with the document in one transaction, so a key stands for
+    // one document even across processes and crashes.
+    let submitted = state
+        .backend
+        .submit_keeping_response(tenant.id, &params.filename, declared, upload, &key, |doc| {
+            created_response(doc, request_hash.clone())
+                .map_err(|e| docintel_backend::Error::Render(e.to_string()))
+        })
+        .await?;
+    match submitted {
+        Submitted::Created(_, response) => Ok(accepted(response)),
+        Submitted::Earlier(earlier) => replay(earlier, &request_hash),
+    }
+}
+
+/// The 202 answer to an upload that created `doc`, as kept for its Idempotency-Key.
+fn created_response(
+    doc: &Document,
+    request_hash: String,
+) -> Result<StoredResponse, serde_json::Error> {
+    let view = DocumentView::from(doc.clone());
+    Ok(StoredResponse {
+        request_hash,
+        status: StatusCode::ACCEPTED.as_u16(),
+        location: Some(location(view.id)),
+        body: serde_json::to_string(&view)?,
+    })
+}
+
+fn accepted(response: StoredResponse) -> Response {
+    let mut r = (
         StatusCode::ACCEPTED,
-        [
-            (header::LOCATION, loc),
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            ),
-        ],
-        body,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        response.body,
     )
-        .into_response())
+        .into_response();
+    if let Some(loc) = response
+        .location
+        .and_then(|l| HeaderValue::from_str(&l).ok())
+    {
+        r.headers_mut().insert(header::LOCATION, loc);
+    }
+    r
+}
+
+/// The response kept for the key, if it answered this same request.
+fn replay(earlier: StoredResponse, request_hash: &str) -> Result<Response, ApiError> {
+    if earlier.request_hash != request_hash {
+        return Err(ApiError::unprocessable(
+            "idempotency_key_reused",
+            "this Idempotency-Key was already used for a different upload; \
+             use a new key for a new document",
+        ));
+    }
+    Ok(idempotency::replay(earlier))
 }
 
 /// The upload body: any bytes.

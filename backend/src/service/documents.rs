@@ -6,8 +6,17 @@ use uuid::Uuid;
 use crate::blobs::{self, PendingBlob};
 use crate::events::Event;
 use crate::model::{ContentType, Document, DocumentId, ListFilter, Page, TenantId};
-use crate::store::NewDocument;
-use crate::{Backend, IngestError, Result, pipeline, validate_filename};
+use crate::store::{KeptResponse, NewDocument, StoredResponse};
+use crate::{Backend, Error, IDEMPOTENCY_TTL, IngestError, Result, pipeline, validate_filename};
+
+/// What an upload under an `Idempotency-Key` became.
+#[derive(Debug)]
+pub enum Submitted {
+    /// A new document, and the response kept for the key.
+    Created(Box<Document>, StoredResponse),
+    /// Nothing new: the key already holds this response.
+    Earlier(StoredResponse),
+}
 
 impl Backend {
     /// Starts receiving an upload; feed it with [`PendingBlob::write`], then [`Self::submit`].
@@ -38,6 +47,75 @@ impl Backend {
         declared: Option<ContentType>,
         upload: PendingBlob,
     ) -> Result<Document> {
+        let new = self
+            .store_upload(tenant, id, filename, declared, upload)
+            .await?;
+        match self.insert(&new, None).await? {
+            Some(doc) => Ok(doc),
+            // Only a kept response can make the store refuse.
+            None => {
+                self.drop_blob(&new).await;
+                Err(Error::Corrupt(
+                    "a document without a key was refused".into(),
+                ))
+            }
+        }
+    }
+
+    /// [`Self::submit`] under an `Idempotency-Key`: `respond` renders the response to
+    /// keep for the key, which is written with the document in one transaction. When the
+    /// key already holds a response (an earlier or a concurrent request), nothing is
+    /// stored and that response is returned instead.
+    pub async fn submit_keeping_response(
+        &self,
+        tenant: TenantId,
+        filename: &str,
+        declared: Option<ContentType>,
+        upload: PendingBlob,
+        key: &str,
+        respond: impl FnOnce(&Document) -> Result<StoredResponse>,
+    ) -> Result<Submitted> {
+        let new = self
+            .store_upload(tenant, Uuid::now_v7(), filename, declared, upload)
+            .await?;
+        let response = match respond(&new.queued()) {
+            Ok(response) => response,
+            Err(e) => {
+                self.drop_blob(&new).await;
+                return Err(e);
+            }
+        };
+        let kept = KeptResponse {
+            key,
+            response: &response,
+            forget_before: new.created_at - IDEMPOTENCY_TTL,
+        };
+        // Twice at most: if the key's holder expires between the refused insert and the
+        // read (a 24-hour boundary), the second insert takes the key.
+        for _ in 0..2 {
+            if let Some(doc) = self.insert(&new, Some(kept)).await? {
+                return Ok(Submitted::Created(Box::new(doc), response));
+            }
+            if let Some(earlier) = self.idempotent_response(tenant, key).await? {
+                self.drop_blob(&new).await;
+                return Ok(Submitted::Earlier(earlier));
+            }
+        }
+        self.drop_blob(&new).await;
+        Err(Error::Corrupt(format!(
+            "the Idempotency-Key {key:?} is held by a response that cannot be read"
+        )))
+    }
+
+    /// Checks the bytes' type and moves them to their blob; the document to insert.
+    async fn store_upload(
+        &self,
+        tenant: TenantId,
+        id: DocumentId,
+        filename: &str,
+        declared: Option<ContentType>,
+        upload: PendingBlob,
+    ) -> Result<NewDocument> {
         validate_filename(filename)?;
         let facts = upload.facts();
         if facts.size == 0 {
@@ -54,16 +132,36 @@ impl Backend {
         }
         let blob_key = blob_key(tenant, id);
         upload.commit(&self.0.blobs, &blob_key).await?;
-        let new = NewDocument {
+        let now = OffsetDateTime::now_utc();
+        Ok(NewDocument {
             id,
             tenant_id: tenant,
             filename: filename.to_owned(),
             content_type,
             size_bytes: facts.size,
             sha256: facts.sha256,
-            blob_key: blob_key.clone(),
-            created_at: OffsetDateTime::now_utc(),
-        };
+            blob_key,
+            // The store keeps milliseconds: the document it returns equals `queued()`.
+            created_at: now
+                .replace_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000)
+                .unwrap_or(now),
+        })
+    }
+
+    /// Without its row a blob is unreachable: removes it.
+    async fn drop_blob(&self, new: &NewDocument) {
+        if let Err(e) = self.0.blobs.delete(&new.blob_key).await {
+            tracing::warn!(blob = %new.blob_key, error = %e, "could not remove an unused blob");
+        }
+    }
+
+    /// Inserts `new` with its `doc.uploaded` event (and `kept`); on an error, removes
+    /// its blob.
+    async fn insert(
+        &self,
+        new: &NewDocument,
+        kept: Option<KeptResponse<'_>>,
+    ) -> Result<Option<Document>> {
         let uploaded = Event::uploaded(
             new.id,
             new.tenant_id,
@@ -73,15 +171,16 @@ impl Backend {
             new.size_bytes,
             &new.sha256,
         );
-        match self.0.store.insert_document(&new, &[uploaded]).await {
-            Ok(doc) => {
-                self.0.wake.notify_one();
-                self.0.events_wake.notify_one();
-                Ok(doc)
+        match self.0.store.insert_document(new, &[uploaded], kept).await {
+            Ok(inserted) => {
+                if inserted.is_some() {
+                    self.0.wake.notify_one();
+                    self.0.events_wake.notify_one();
+                }
+                Ok(inserted)
             }
             Err(e) => {
-                // Without its row the blob is unreachable: remove it.
-                let _ = self.0.blobs.delete(&blob_key).await;
+                self.drop_blob(new).await;
                 Err(e)
             }
         }

@@ -18,17 +18,4 @@ impl Backend {
             .idempotent_response(tenant, key, now - IDEMPOTENCY_TTL)
             .await
     }
-
-    pub async fn remember_response(
-        &self,
-        tenant: TenantId,
-        key: &str,
-        response: &store::StoredResponse,
-    ) -> Result<()> {
-        let now = OffsetDateTime::now_utc();
-        self.0
-            .store
-            .store_idempotent_response(tenant, key, response, now, now - IDEMPOTENCY_TTL)
-            .await
-    }
 }

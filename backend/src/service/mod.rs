@@ -8,5 +8,7 @@ mod tenants;
 mod webhooks;
 mod workers;
 
+pub use documents::Submitted;
+
 #[cfg(test)]
 mod tests;

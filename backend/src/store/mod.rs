@@ -12,8 +12,8 @@ use time::OffsetDateTime;
 use crate::error::Result;
 use crate::events::Event;
 use crate::model::{
-    Classification, ContentType, Document, DocumentId, Extracted, ListFilter, Page, Tenant,
-    TenantId,
+    Classification, ContentType, Document, DocumentId, DocumentStatus, Extracted, ListFilter, Page,
+    Tenant, TenantId,
 };
 use crate::webhooks::{Delivery, DueDelivery, NewWebhook, Outcome, Webhook};
 
@@ -28,6 +28,38 @@ pub struct NewDocument {
     pub sha256: String,
     pub blob_key: String,
     pub created_at: OffsetDateTime,
+}
+
+impl NewDocument {
+    /// The document as stored: queued, nothing extracted yet.
+    pub fn queued(&self) -> Document {
+        Document {
+            id: self.id,
+            tenant_id: self.tenant_id,
+            filename: self.filename.clone(),
+            status: DocumentStatus::Queued,
+            failure: None,
+            content_type: self.content_type,
+            size_bytes: self.size_bytes,
+            sha256: self.sha256.clone(),
+            extracted: None,
+            warnings: Vec::new(),
+            classification: None,
+            thumbnail_key: None,
+            created_at: self.created_at,
+            updated_at: self.created_at,
+        }
+    }
+}
+
+/// The response to keep under an `Idempotency-Key`, written in the transaction that
+/// creates what it answers, so that a key can never stand for two creations.
+#[derive(Debug, Clone, Copy)]
+pub struct KeptResponse<'a> {
+    pub key: &'a str,
+    pub response: &'a StoredResponse,
+    /// Responses kept before this are expired (and forgotten in the same transaction).
+    pub forget_before: OffsetDateTime,
 }
 
 /// A response kept for an `Idempotency-Key`, to replay when the key comes again.
@@ -129,24 +161,20 @@ pub trait IdempotencyStore: Send + Sync {
         key: &str,
         not_before: OffsetDateTime,
     ) -> Result<Option<StoredResponse>>;
-    /// Stores (or replaces an expired) response for `key`, and forgets every key stored
-    /// before `forget_before`.
-    async fn store_idempotent_response(
-        &self,
-        tenant: TenantId,
-        key: &str,
-        response: &StoredResponse,
-        now: OffsetDateTime,
-        forget_before: OffsetDateTime,
-    ) -> Result<()>;
 }
 
 /// Documents and their texts, always within one tenant.
 #[async_trait]
 pub trait DocumentStore: Send + Sync {
-    /// Stores a document, enqueues its processing job and writes `events` to the outbox,
-    /// in one transaction.
-    async fn insert_document(&self, doc: &NewDocument, events: &[Event]) -> Result<Document>;
+    /// Stores a document, enqueues its processing job, writes `events` to the outbox and
+    /// keeps `kept` (when given), in one transaction. `None`, and nothing written, when
+    /// `kept`'s key already holds an unexpired response of the tenant.
+    async fn insert_document(
+        &self,
+        doc: &NewDocument,
+        events: &[Event],
+        kept: Option<KeptResponse<'_>>,
+    ) -> Result<Option<Document>>;
     async fn get_document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>>;
     async fn list_documents(
         &self,

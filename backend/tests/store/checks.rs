@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use docintel_backend::events::Event;
 use docintel_backend::model::{ContentType, Extracted, ListFilter, TenantId};
-use docintel_backend::store::{ClaimedJob, JobResult, NewDocument, Store, StoredResponse};
+use docintel_backend::store::{
+    ClaimedJob, JobResult, KeptResponse, NewDocument, Store, StoredResponse,
+};
 use docintel_backend::webhooks::NewWebhook;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -23,6 +25,17 @@ async fn tenant(store: &dyn Store, name: &str) -> TenantId {
 
 /// Inserts a queued text document (with its `doc.uploaded` event); returns its id.
 async fn upload(store: &dyn Store, tenant: TenantId, name: &str) -> Uuid {
+    let (doc, uploaded) = new_doc(tenant, name);
+    store
+        .insert_document(&doc, &[uploaded], None)
+        .await
+        .expect("insert")
+        .expect("inserted");
+    doc.id
+}
+
+/// A queued text document to insert, and its `doc.uploaded` event.
+fn new_doc(tenant: TenantId, name: &str) -> (NewDocument, Event) {
     let id = Uuid::now_v7();
     let doc = NewDocument {
         id,
@@ -43,11 +56,7 @@ async fn upload(store: &dyn Store, tenant: TenantId, name: &str) -> Uuid {
         5,
         &doc.sha256,
     );
-    store
-        .insert_document(&doc, &[uploaded])
-        .await
-        .expect("insert");
-    id
+    (doc, uploaded)
 }
 
 fn processed(text: &str) -> JobResult {
@@ -361,41 +370,98 @@ pub async fn keyset_pages_are_stable_while_documents_arrive<F: Factory>() {
     assert!(seen.windows(2).all(|w| w[0] > w[1]), "newest first");
 }
 
-pub async fn a_kept_response_expires<F: Factory>() {
-    let (_db, stores) = F::open(1).await;
-    let s = &*stores[0];
-    let (t, other) = (tenant(s, "t").await, tenant(s, "other").await);
+pub async fn an_idempotency_key_stands_for_one_document<F: Factory>() {
+    let (_db, stores) = F::open(2).await;
+    let (t, other) = (
+        tenant(&*stores[0], "t").await,
+        tenant(&*stores[0], "other").await,
+    );
     let now = OffsetDateTime::now_utc();
-    let response = |body: &str| StoredResponse {
+    let day = Duration::from_secs(24 * 3600);
+    let response = |body: String| StoredResponse {
         request_hash: "h".into(),
         status: 202,
-        location: Some("/v2/documents/x".into()),
-        body: body.into(),
+        location: None,
+        body,
     };
-    let day = Duration::from_secs(24 * 3600);
-    s.store_idempotent_response(t, "k", &response("first"), now, now - day)
+    // Twenty requests with one key race from two handles: one document, one response.
+    let mut tasks = Vec::new();
+    for n in 0..20 {
+        let store = stores[n % 2].clone();
+        tasks.push(tokio::spawn(async move {
+            let (doc, uploaded) = new_doc(t, "a.txt");
+            let mine = response(doc.id.to_string());
+            let kept = KeptResponse {
+                key: "k",
+                response: &mine,
+                forget_before: now - day,
+            };
+            let inserted = store.insert_document(&doc, &[uploaded], Some(kept)).await;
+            (doc.id, inserted.expect("no error, even when refused"))
+        }));
+    }
+    let mut winners = Vec::new();
+    for task in tasks {
+        let (id, inserted) = task.await.unwrap();
+        if let Some(doc) = inserted {
+            assert_eq!(doc.id, id);
+            winners.push(id);
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    let (docs, total) = stores[0].list_documents_offset(t, 0, 100).await.unwrap();
+    assert_eq!((total, docs[0].id), (1, winners[0]));
+    let kept = stores[1]
+        .idempotent_response(t, "k", now - day)
         .await
         .unwrap();
-    let kept = s.idempotent_response(t, "k", now - day).await.unwrap();
-    assert_eq!(kept, Some(response("first")));
     assert_eq!(
-        s.idempotent_response(other, "k", now - day).await.unwrap(),
+        kept,
+        Some(response(winners[0].to_string())),
+        "the winner's response"
+    );
+    assert_eq!(
+        stores[0].pending_events(100).await.unwrap().len(),
+        1,
+        "one event"
+    );
+    // Keys are per tenant.
+    assert_eq!(
+        stores[0]
+            .idempotent_response(other, "k", now - day)
+            .await
+            .unwrap(),
         None
     );
-    // Older than `not_before`: as if never stored, and replaceable.
+    // Past its lifetime the key is free again, and its old response forgotten.
     assert_eq!(
-        s.idempotent_response(t, "k", now + Duration::from_secs(1))
+        stores[0]
+            .idempotent_response(t, "k", now + Duration::from_secs(1))
             .await
             .unwrap(),
         None
     );
     let later = now + day + Duration::from_secs(1);
-    s.store_idempotent_response(t, "k", &response("second"), later, later - day)
-        .await
-        .unwrap();
+    let (doc, uploaded) = new_doc(t, "b.txt");
+    let fresh = response("fresh".into());
+    let kept = KeptResponse {
+        key: "k",
+        response: &fresh,
+        forget_before: later - day,
+    };
+    assert!(
+        stores[0]
+            .insert_document(&doc, &[uploaded], Some(kept))
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert_eq!(
-        s.idempotent_response(t, "k", later - day).await.unwrap(),
-        Some(response("second"))
+        stores[0]
+            .idempotent_response(t, "k", now - day)
+            .await
+            .unwrap(),
+        Some(fresh)
     );
 }
 

@@ -54,6 +54,6 @@ conformance!(sqlite, crate::Sqlite:
     every_query_is_scoped_to_its_tenant,
     registry_versions_are_numbered_once_under_races,
     keyset_pages_are_stable_while_documents_arrive,
-    a_kept_response_expires,
+    an_idempotency_key_stands_for_one_document,
     a_delivery_is_written_with_its_event_for_each_active_subscriber,
 );

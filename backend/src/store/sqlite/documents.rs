@@ -4,9 +4,20 @@ use super::*;
 
 #[async_trait]
 impl DocumentStore for SqliteStore {
-    async fn insert_document(&self, doc: &NewDocument, events: &[Event]) -> Result<Document> {
+    async fn insert_document(
+        &self,
+        doc: &NewDocument,
+        events: &[Event],
+        kept: Option<KeptResponse<'_>>,
+    ) -> Result<Option<Document>> {
         let now = millis(doc.created_at);
         let mut tx = self.pool.begin().await?;
+        if let Some(kept) = kept
+            && !keep_response(&mut tx, doc.tenant_id, kept, now).await?
+        {
+            // Another request holds the key: write nothing (the rollback is the drop).
+            return Ok(None);
+        }
         sqlx::query(
             "INSERT INTO documents (id, tenant_id, filename, status, content_type, size_bytes, \
              sha256, blob_key, created_at, updated_at) \
@@ -29,22 +40,11 @@ impl DocumentStore for SqliteStore {
             .await?;
         write_outbox(&mut tx, events, now).await?;
         tx.commit().await?;
-        Ok(Document {
-            id: doc.id,
-            tenant_id: doc.tenant_id,
-            filename: doc.filename.clone(),
-            status: DocumentStatus::Queued,
-            failure: None,
-            content_type: doc.content_type,
-            size_bytes: doc.size_bytes,
-            sha256: doc.sha256.clone(),
-            extracted: None,
-            warnings: Vec::new(),
-            classification: None,
-            thumbnail_key: None,
-            created_at: from_millis(now)?,
-            updated_at: from_millis(now)?,
-        })
+        let mut stored = doc.queued();
+        // As read back: times are kept to the millisecond.
+        stored.created_at = from_millis(now)?;
+        stored.updated_at = stored.created_at;
+        Ok(Some(stored))
     }
 
     async fn get_document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>> {

@@ -29,38 +29,33 @@ impl IdempotencyStore for SqliteStore {
         })
         .transpose()
     }
+}
 
-    async fn store_idempotent_response(
-        &self,
-        tenant: TenantId,
-        key: &str,
-        response: &StoredResponse,
-        now: OffsetDateTime,
-        forget_before: OffsetDateTime,
-    ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?1")
-            .bind(millis(forget_before))
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO idempotency_keys \
-             (tenant_id, key, request_hash, status, location, body, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
-             ON CONFLICT (tenant_id, key) DO UPDATE SET request_hash = excluded.request_hash, \
-             status = excluded.status, location = excluded.location, body = excluded.body, \
-             created_at = excluded.created_at",
-        )
-        .bind(tenant.0.to_string())
-        .bind(key)
-        .bind(&response.request_hash)
-        .bind(i64::from(response.status))
-        .bind(&response.location)
-        .bind(&response.body)
-        .bind(millis(now))
-        .execute(&mut *tx)
+/// Keeps `kept` for `tenant` inside `tx`, forgetting expired responses first; false when
+/// the key already holds an unexpired response (nothing is changed then).
+pub(super) async fn keep_response(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    tenant: TenantId,
+    kept: KeptResponse<'_>,
+    now: i64,
+) -> Result<bool> {
+    sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?1")
+        .bind(millis(kept.forget_before))
+        .execute(&mut **tx)
         .await?;
-        tx.commit().await?;
-        Ok(())
-    }
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency_keys \
+         (tenant_id, key, request_hash, status, location, body, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (tenant_id, key) DO NOTHING",
+    )
+    .bind(tenant.0.to_string())
+    .bind(kept.key)
+    .bind(&kept.response.request_hash)
+    .bind(i64::from(kept.response.status))
+    .bind(&kept.response.location)
+    .bind(&kept.response.body)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
 }

@@ -9,6 +9,7 @@ mod registry;
 mod tenants;
 mod webhooks;
 
+use idempotency::keep_response;
 use outbox::write_outbox;
 
 use std::path::{Path, PathBuf};
@@ -27,8 +28,9 @@ use uuid::Uuid;
 
 use super::doc_cache::DocCache;
 use super::{
-    ClaimedJob, DocumentStore, IdempotencyStore, JobResult, JobStore, NewDocument, OutboxRow,
-    OutboxStore, RegistryStore, RegistryVersion, StoredResponse, TenantStore, WebhookStore,
+    ClaimedJob, DocumentStore, IdempotencyStore, JobResult, JobStore, KeptResponse, NewDocument,
+    OutboxRow, OutboxStore, RegistryStore, RegistryVersion, StoredResponse, TenantStore,
+    WebhookStore,
 };
 use crate::error::{Error, Result};
 use crate::events::Event;
