@@ -33,11 +33,32 @@ pub struct Cli {
     pub otlp_endpoint: Option<String>,
 }
 
+/// Where docintel keeps its state.
 #[derive(clap::Args)]
 pub struct DataDir {
-    /// Folder holding the database and blobs; created if missing.
+    /// Folder holding the blobs and the embedded database; created if missing.
     #[arg(long, env = "DOCINTEL_DATA_DIR", default_value = "./docintel-data")]
     pub data_dir: PathBuf,
+    /// Keep the state in this PostgreSQL database instead of the embedded SQLite file:
+    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.
+    #[arg(long, env = "DOCINTEL_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+impl DataDir {
+    /// The backend's configuration for this state, every other setting at its default.
+    pub fn config(&self) -> anyhow::Result<Config> {
+        let mut config = Config::new(&self.data_dir);
+        if let Some(url) = &self.database_url {
+            anyhow::ensure!(
+                url.starts_with("postgres://") || url.starts_with("postgresql://"),
+                "--database-url must be a postgres:// URL (without one, docintel uses its \
+                 embedded SQLite database under --data-dir)"
+            );
+            config.database_url = Some(url.clone());
+        }
+        Ok(config)
+    }
 }
 
 #[derive(Subcommand)]
@@ -63,6 +84,12 @@ pub enum Command {
     Schemas {
         #[command(subcommand)]
         command: SchemasCommand,
+    },
+    /// Bring the database to this build's schema and exit (`serve` also does it at start;
+    /// this is for deployments where the server's role may not change the schema).
+    Migrate {
+        #[command(flatten)]
+        data: DataDir,
     },
     /// Write (or check) the OpenAPI documents in openapi/.
     Openapi {
@@ -106,7 +133,7 @@ pub struct ServeArgs {
 impl ServeArgs {
     /// What `serve` starts: the backend's config, the events' destination, the limits.
     pub fn launch(&self) -> anyhow::Result<docintel_api::Launch> {
-        let mut config = Config::new(&self.data.data_dir);
+        let mut config = self.data.config()?;
         config.max_upload_bytes = self.max_upload_bytes;
         config.workers = WorkerConfig {
             workers: self.workers.unwrap_or(config.workers.workers).max(1),

@@ -43,21 +43,21 @@ pub struct Launch {
 
 #[derive(Debug, thiserror::Error)]
 pub enum LaunchError {
-    #[error("opening the data folder {folder}: {source}")]
+    #[error("opening the backend (data folder {folder})")]
     Open {
         folder: String,
         source: docintel_backend::Error,
     },
-    #[error("preparing the service: {0}")]
+    #[error("preparing the service")]
     Backend(#[from] docintel_backend::Error),
-    #[error("registering the event schemas; docintel will not start: {0}")]
+    #[error("registering the event schemas; docintel will not start")]
     Schemas(#[from] docintel_backend::registry::client::RegisterError),
-    #[error("binding {address}: {source}")]
+    #[error("binding {address}")]
     Bind {
         address: SocketAddr,
         source: std::io::Error,
     },
-    #[error("starting the event relay: {0}")]
+    #[error("starting the event relay")]
     Relay(#[from] docintel_backend::events::relay::EncodeError),
 }
 

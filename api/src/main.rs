@@ -37,8 +37,9 @@ async fn run() -> anyhow::Result<()> {
     let telemetry = docintel_api::telemetry::init(cli.log_format, cli.otlp_endpoint.as_deref())?;
     match cli.command {
         Command::Serve(args) => commands::serve::run(*args).await,
-        Command::Keys { command } => commands::tenants::keys(command).await,
-        Command::Tenants { command } => commands::tenants::tenants(command).await,
+        Command::Keys { command } => commands::store::keys(command).await,
+        Command::Tenants { command } => commands::store::tenants(command).await,
+        Command::Migrate { data } => commands::store::migrate(data).await,
         Command::Openapi { out, check } => commands::openapi::run(&out, check),
         Command::Model { command } => commands::model::run(command),
         Command::Schemas { command } => {

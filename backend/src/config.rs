@@ -6,8 +6,11 @@ use crate::{DEFAULT_MAX_UPLOAD_BYTES, WorkerConfig, pipeline, webhooks};
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Holds `docintel.db` and `blobs/`.
+    /// Holds `blobs/`, and `docintel.db` unless `database_url` names a server.
     pub data_dir: PathBuf,
+    /// `postgres://…`: keep the state in that PostgreSQL database instead of the embedded
+    /// SQLite file.
+    pub database_url: Option<String>,
     pub max_upload_bytes: u64,
     pub workers: WorkerConfig,
     /// Classifier model file; `None` uses the shipped model.
@@ -29,6 +32,7 @@ impl Config {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Self {
             data_dir: data_dir.into(),
+            database_url: None,
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
             workers: WorkerConfig::default(),
             model_path: None,

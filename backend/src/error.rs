@@ -40,6 +40,13 @@ pub enum Error {
     Io(#[from] std::io::Error),
     #[error("configuration: {0}")]
     Config(String),
+    #[error("cannot use the database {url}")]
+    Connect {
+        /// Without its password.
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
     #[error("corrupt stored data: {0}")]
     Corrupt(String),
     #[error("rendering the response to keep: {0}")]

@@ -92,11 +92,21 @@ pub struct WorkerPool {
     _tasks: JoinSet<()>,
 }
 
+/// The store `config` names: PostgreSQL at `database_url`, else the embedded SQLite file
+/// under `data_dir`. Either is migrated to this build's schema.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>> {
+    Ok(match &config.database_url {
+        Some(url) => Arc::new(store::PgStore::connect(url).await?),
+        None => Arc::new(SqliteStore::open(&config.data_dir.join("docintel.db")).await?),
+    })
+}
+
 impl Backend {
-    /// Opens the embedded backend under `config.data_dir`, creating it on first use.
+    /// Opens the backend under `config.data_dir` (and `config.database_url`), creating
+    /// it on first use.
     pub async fn open(config: Config) -> Result<Self> {
         std::fs::create_dir_all(&config.data_dir)?;
-        let store = SqliteStore::open(&config.data_dir.join("docintel.db")).await?;
+        let store = open_store(&config).await?;
         let blobs = LocalBlobs::open(config.data_dir.join("blobs"))?;
         let model = match &config.model_path {
             Some(p) => classify::Model::load(p),
@@ -123,7 +133,6 @@ impl Backend {
             }),
             isolation: config.isolation.clone(),
         });
-        let store: Arc<dyn Store> = Arc::new(store);
         Ok(Self(Arc::new(Inner {
             registry: registry::Registry::new(store.clone()),
             store,

@@ -4,4 +4,4 @@ pub mod model;
 pub mod openapi;
 pub mod schemas;
 pub mod serve;
-pub mod tenants;
+pub mod store;

@@ -2,8 +2,11 @@
 //! without the rest of the backend changing.
 
 mod doc_cache;
+mod postgres;
+mod rows;
 mod sqlite;
 
+pub use postgres::{PgStore, redact_url};
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;

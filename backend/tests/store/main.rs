@@ -1,9 +1,9 @@
 //! The store conformance suite: what every `Store` must guarantee, checked through
-//! `Arc<dyn Store>` only, so each implementation runs the same checks. Several handles to
-//! one database stand for several processes. Today SQLite runs it; a Postgres store adds
-//! one line to `conformance!` below.
+//! `Arc<dyn Store>` only, so each implementation runs the same checks (`conformance!`
+//! below, once per store). Several handles to one database stand for several processes.
 
 mod checks;
+mod pg_server;
 
 use std::sync::Arc;
 
@@ -33,27 +33,32 @@ impl Factory for Sqlite {
     }
 }
 
-/// One `#[tokio::test]` per check and implementation: `sqlite::claims_are_exclusive`, ….
+/// One `#[tokio::test]` per check and implementation: `sqlite::claims_are_exclusive…`,
+/// `postgres::claims_are_exclusive…`, ….
 macro_rules! conformance {
-    ($module:ident, $factory:ty: $($check:ident),* $(,)?) => {
+    ($module:ident, $factory:ty) => {
         mod $module {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $check() {
-                    crate::checks::$check::<$factory>().await;
-                }
-            )*
+            conformance!(@checks $factory:
+                claims_are_exclusive_across_handles,
+                an_expired_lease_is_taken_over_and_the_loser_writes_nothing,
+                the_outbox_keeps_order_until_marked_sent,
+                every_query_is_scoped_to_its_tenant,
+                registry_versions_are_numbered_once_under_races,
+                keyset_pages_are_stable_while_documents_arrive,
+                an_idempotency_key_stands_for_one_document,
+                a_delivery_is_written_with_its_event_for_each_active_subscriber,
+            );
         }
+    };
+    (@checks $factory:ty: $($check:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                crate::checks::$check::<$factory>().await;
+            }
+        )*
     };
 }
 
-conformance!(sqlite, crate::Sqlite:
-    claims_are_exclusive_across_handles,
-    an_expired_lease_is_taken_over_and_the_loser_writes_nothing,
-    the_outbox_keeps_order_until_marked_sent,
-    every_query_is_scoped_to_its_tenant,
-    registry_versions_are_numbered_once_under_races,
-    keyset_pages_are_stable_while_documents_arrive,
-    an_idempotency_key_stands_for_one_document,
-    a_delivery_is_written_with_its_event_for_each_active_subscriber,
-);
+conformance!(sqlite, crate::Sqlite);
+conformance!(postgres, crate::pg_server::Postgres);

@@ -216,47 +216,7 @@ impl DocumentStore for SqliteStore {
     }
 }
 
-const DOC_COLUMNS: &str = "id, tenant_id, filename, status, failure, content_type, size_bytes, \
-     sha256, extracted, warnings, created_at, updated_at, classification, thumbnail_key";
-
-/// A document row as stored, read by either driver and converted in one place.
-struct RawDocument {
-    id: String,
-    tenant_id: String,
-    filename: String,
-    status: String,
-    failure: Option<String>,
-    content_type: String,
-    size_bytes: i64,
-    sha256: String,
-    extracted: Option<String>,
-    warnings: String,
-    created_at: i64,
-    updated_at: i64,
-    classification: Option<String>,
-    thumbnail_key: Option<String>,
-}
-
 impl RawDocument {
-    fn from_sqlx(row: &SqliteRow) -> Result<Self> {
-        Ok(Self {
-            id: row.try_get("id")?,
-            tenant_id: row.try_get("tenant_id")?,
-            filename: row.try_get("filename")?,
-            status: row.try_get("status")?,
-            failure: row.try_get("failure")?,
-            content_type: row.try_get("content_type")?,
-            size_bytes: row.try_get("size_bytes")?,
-            sha256: row.try_get("sha256")?,
-            extracted: row.try_get("extracted")?,
-            warnings: row.try_get("warnings")?,
-            created_at: row.try_get("created_at")?,
-            updated_at: row.try_get("updated_at")?,
-            classification: row.try_get("classification")?,
-            thumbnail_key: row.try_get("thumbnail_key")?,
-        })
-    }
-
     /// Columns in [`DOC_COLUMNS`] order.
     fn from_rusqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
         Ok(Self {
@@ -276,38 +236,4 @@ impl RawDocument {
             thumbnail_key: row.get(13)?,
         })
     }
-
-    fn into_document(self) -> Result<Document> {
-        Ok(Document {
-            id: parse_uuid(&self.id)?,
-            tenant_id: TenantId(parse_uuid(&self.tenant_id)?),
-            filename: self.filename,
-            status: DocumentStatus::parse(&self.status)
-                .ok_or_else(|| Error::Corrupt(format!("status {:?}", self.status)))?,
-            failure: self.failure,
-            content_type: ContentType::parse(&self.content_type)
-                .ok_or_else(|| Error::Corrupt(format!("content type {:?}", self.content_type)))?,
-            size_bytes: self.size_bytes as u64,
-            sha256: self.sha256,
-            extracted: self
-                .extracted
-                .map(|s| serde_json::from_str(&s))
-                .transpose()
-                .map_err(|e| Error::Corrupt(format!("extracted: {e}")))?,
-            warnings: serde_json::from_str(&self.warnings)
-                .map_err(|e| Error::Corrupt(format!("warnings: {e}")))?,
-            created_at: from_millis(self.created_at)?,
-            updated_at: from_millis(self.updated_at)?,
-            classification: self
-                .classification
-                .map(|s| serde_json::from_str(&s))
-                .transpose()
-                .map_err(|e| Error::Corrupt(format!("classification: {e}")))?,
-            thumbnail_key: self.thumbnail_key,
-        })
-    }
-}
-
-fn document_from_row(row: &SqliteRow) -> Result<Document> {
-    RawDocument::from_sqlx(row)?.into_document()
 }

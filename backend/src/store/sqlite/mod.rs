@@ -27,6 +27,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::doc_cache::DocCache;
+use super::rows::*;
 use super::{
     ClaimedJob, DocumentStore, IdempotencyStore, JobResult, JobStore, KeptResponse, NewDocument,
     OutboxRow, OutboxStore, RegistryStore, RegistryVersion, StoredResponse, TenantStore,
@@ -34,9 +35,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::events::Event;
-use crate::model::{
-    ContentType, Document, DocumentId, DocumentStatus, ListFilter, Page, Tenant, TenantId,
-};
+use crate::model::{ContentType, Document, DocumentId, ListFilter, Page, Tenant, TenantId};
 use crate::webhooks::{
     Delivery, DeliveryStatus, DueDelivery, NewWebhook, Outcome, Webhook, WebhookStatus,
 };
@@ -48,19 +47,6 @@ pub struct SqliteStore {
     pool: SqlitePool,
     reads: Arc<ReadPool>,
     docs: Arc<DocCache>,
-}
-
-fn millis(t: OffsetDateTime) -> i64 {
-    (t.unix_timestamp_nanos() / 1_000_000) as i64
-}
-
-fn from_millis(ms: i64) -> Result<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
-        .map_err(|e| Error::Corrupt(format!("timestamp {ms}: {e}")))
-}
-
-fn parse_uuid(s: &str) -> Result<Uuid> {
-    Uuid::parse_str(s).map_err(|e| Error::Corrupt(format!("id {s:?}: {e}")))
 }
 
 /// Point reads on the hot path go through plain rusqlite connections: sqlx's SQLite
@@ -142,7 +128,4 @@ impl SqliteStore {
     }
 }
 
-/// A JSON column value.
-fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| Error::Corrupt(format!("result: {e}")))
-}
+row_mappers!(SqliteRow);

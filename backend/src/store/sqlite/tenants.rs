@@ -134,10 +134,3 @@ impl TenantStore for SqliteStore {
         Ok(())
     }
 }
-
-fn tenant_from_row(row: &SqliteRow) -> Result<Tenant> {
-    Ok(Tenant {
-        id: TenantId(parse_uuid(row.try_get("id")?)?),
-        name: row.try_get("name")?,
-    })
-}

@@ -1,0 +1,214 @@
+//! Documents and their texts: tables `documents`, `document_texts`.
+
+use super::*;
+
+#[async_trait]
+impl DocumentStore for PgStore {
+    async fn insert_document(
+        &self,
+        doc: &NewDocument,
+        events: &[Event],
+        kept: Option<KeptResponse<'_>>,
+    ) -> Result<Option<Document>> {
+        let now = millis(doc.created_at);
+        let mut tx = self.pool.begin().await?;
+        if let Some(kept) = kept
+            && !keep_response(&mut tx, doc.tenant_id, kept, now).await?
+        {
+            // Another request holds the key: write nothing (the rollback is the drop).
+            return Ok(None);
+        }
+        sqlx::query(
+            "INSERT INTO documents (id, tenant_id, filename, status, content_type, size_bytes, \
+             sha256, blob_key, created_at, updated_at) \
+             VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $8)",
+        )
+        .bind(doc.id.to_string())
+        .bind(doc.tenant_id.0.to_string())
+        .bind(&doc.filename)
+        .bind(doc.content_type.mime())
+        .bind(doc.size_bytes as i64)
+        .bind(&doc.sha256)
+        .bind(&doc.blob_key)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO jobs (document_id, state, created_at) VALUES ($1, 'queued', $2)")
+            .bind(doc.id.to_string())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        write_outbox(&mut tx, events, now).await?;
+        tx.commit().await?;
+        let mut stored = doc.queued();
+        // As read back: times are kept to the millisecond.
+        stored.created_at = from_millis(now)?;
+        stored.updated_at = stored.created_at;
+        Ok(Some(stored))
+    }
+
+    async fn get_document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>> {
+        sqlx::query(&format!(
+            "SELECT {DOC_COLUMNS} FROM documents WHERE id = $1 AND tenant_id = $2"
+        ))
+        .bind(id.to_string())
+        .bind(tenant.0.to_string())
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(document_from_row)
+        .transpose()
+    }
+
+    async fn list_documents(
+        &self,
+        tenant: TenantId,
+        filter: &ListFilter,
+        after: Option<DocumentId>,
+        limit: u32,
+    ) -> Result<Page> {
+        let mut q = QueryBuilder::<Postgres>::new(format!(
+            "SELECT {DOC_COLUMNS} FROM documents WHERE tenant_id = "
+        ));
+        q.push_bind(tenant.0.to_string());
+        if let Some(status) = filter.status {
+            q.push(" AND status = ").push_bind(status.as_str());
+        }
+        if let Some(t) = filter.created_after {
+            q.push(" AND created_at >= ").push_bind(millis(t));
+        }
+        if let Some(t) = filter.created_before {
+            q.push(" AND created_at < ").push_bind(millis(t));
+        }
+        if let Some(after) = after {
+            q.push(" AND id < ").push_bind(after.to_string());
+        }
+        // One extra row tells whether another page follows.
+        q.push(" ORDER BY id DESC LIMIT ")
+            .push_bind(i64::from(limit) + 1);
+        let rows = q.build().fetch_all(&self.pool).await?;
+        let mut items = rows
+            .iter()
+            .map(document_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        let more = items.len() > limit as usize;
+        items.truncate(limit as usize);
+        let next_after = if more {
+            items.last().map(|d| d.id)
+        } else {
+            None
+        };
+        Ok(Page { items, next_after })
+    }
+
+    async fn list_documents_offset(
+        &self,
+        tenant: TenantId,
+        offset: u64,
+        limit: u32,
+    ) -> Result<(Vec<Document>, u64)> {
+        let tenant = tenant.0.to_string();
+        let mut tx = self.pool.begin().await?;
+        // One snapshot for both statements, so the total and the page agree.
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM documents WHERE tenant_id = $1")
+            .bind(&tenant)
+            .fetch_one(&mut *tx)
+            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {DOC_COLUMNS} FROM documents WHERE tenant_id = $1 \
+             ORDER BY id DESC LIMIT $2 OFFSET $3"
+        ))
+        .bind(&tenant)
+        .bind(i64::from(limit))
+        .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let docs = rows
+            .iter()
+            .map(document_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        Ok((docs, total as u64))
+    }
+
+    async fn get_text_prefixes(
+        &self,
+        tenant: TenantId,
+        ids: &[DocumentId],
+        max_chars: u32,
+    ) -> Result<std::collections::HashMap<DocumentId, (String, bool)>> {
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let ids: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+        let rows = sqlx::query(
+            "SELECT d.id, substr(t.text, 1, $3) AS prefix, char_length(t.text) > $3 AS more \
+             FROM document_texts t JOIN documents d ON d.id = t.document_id \
+             WHERE d.tenant_id = $2 AND d.id = ANY($1)",
+        )
+        .bind(&ids)
+        .bind(tenant.0.to_string())
+        .bind(i32::try_from(max_chars).unwrap_or(i32::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    parse_uuid(&r.try_get::<String, _>("id")?)?,
+                    (r.try_get("prefix")?, r.try_get("more")?),
+                ))
+            })
+            .collect()
+    }
+
+    async fn get_text(&self, tenant: TenantId, id: DocumentId) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT t.text FROM document_texts t JOIN documents d ON d.id = t.document_id \
+             WHERE d.id = $1 AND d.tenant_id = $2",
+        )
+        .bind(id.to_string())
+        .bind(tenant.0.to_string())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn delete_document(
+        &self,
+        tenant: TenantId,
+        id: DocumentId,
+        events: &[Event],
+        now: OffsetDateTime,
+    ) -> Result<Option<Vec<String>>> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "DELETE FROM documents WHERE id = $1 AND tenant_id = $2 \
+             RETURNING blob_key, thumbnail_key",
+        )
+        .bind(id.to_string())
+        .bind(tenant.0.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let mut keys = vec![row.try_get::<String, _>("blob_key")?];
+        keys.extend(row.try_get::<Option<String>, _>("thumbnail_key")?);
+        write_outbox(&mut tx, events, millis(now)).await?;
+        tx.commit().await?;
+        Ok(Some(keys))
+    }
+
+    async fn set_thumbnail(&self, tenant: TenantId, id: DocumentId, key: &str) -> Result<bool> {
+        let r =
+            sqlx::query("UPDATE documents SET thumbnail_key = $3 WHERE id = $1 AND tenant_id = $2")
+                .bind(id.to_string())
+                .bind(tenant.0.to_string())
+                .bind(key)
+                .execute(&self.pool)
+                .await?;
+        Ok(r.rows_affected() == 1)
+    }
+}

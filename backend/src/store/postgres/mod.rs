@@ -1,0 +1,116 @@
+//! The shared store: PostgreSQL through sqlx, for several docintel processes over one
+//! database. Same tables and rules as the SQLite store (`migrations-postgres/`), with
+//! row locks where processes meet: job and delivery claims take `FOR UPDATE SKIP LOCKED`,
+//! registry writes an advisory lock. No document cache: another process may write.
+
+mod documents;
+mod idempotency;
+mod jobs;
+mod outbox;
+mod registry;
+mod tenants;
+mod webhooks;
+
+use idempotency::keep_response;
+use outbox::write_outbox;
+
+use async_trait::async_trait;
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
+use sqlx::{Postgres, QueryBuilder, Row};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::rows::*;
+use super::{
+    ClaimedJob, DocumentStore, IdempotencyStore, JobResult, JobStore, KeptResponse, NewDocument,
+    OutboxRow, OutboxStore, RegistryStore, RegistryVersion, StoredResponse, TenantStore,
+    WebhookStore,
+};
+use crate::error::{Error, Result};
+use crate::events::Event;
+use crate::model::{ContentType, Document, DocumentId, ListFilter, Page, Tenant, TenantId};
+use crate::webhooks::{
+    Delivery, DeliveryStatus, DueDelivery, NewWebhook, Outcome, Webhook, WebhookStatus,
+};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations-postgres");
+
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user@host:port/db`) and runs pending migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let store = Self::connect_only(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connects without touching the schema (for roles that may not change it). One
+    /// connection is made first, so a wrong host, port, user or database is reported
+    /// with its reason rather than as a pool timeout.
+    pub async fn connect_only(url: &str) -> Result<Self> {
+        let refused = |source| Error::Connect {
+            url: redact_url(url),
+            source,
+        };
+        let options: PgConnectOptions = url.parse().map_err(refused)?;
+        let first = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            PgConnection::connect_with(&options),
+        )
+        .await
+        .map_err(|_| refused(sqlx::Error::PoolTimedOut))?
+        .map_err(refused)?;
+        let _ = first.close().await;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(refused)?;
+        Ok(Self { pool })
+    }
+
+    /// Runs the pending migrations; a failing one leaves the schema as it was (each runs
+    /// in a transaction) and is named in the error.
+    pub async fn migrate(&self) -> Result<()> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+}
+
+row_mappers!(PgRow);
+
+/// `url` without its password, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((credentials, host)) => {
+                let user = credentials.split(':').next().unwrap_or_default();
+                format!("{scheme}://{user}@{host}")
+            }
+            None => url.to_owned(),
+        },
+        None => "(not a URL)".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_never_reach_a_message() {
+        assert_eq!(
+            super::redact_url("postgres://app:s3cret@db.internal:5432/docintel"),
+            "postgres://app@db.internal:5432/docintel"
+        );
+        assert_eq!(
+            super::redact_url("postgres://db:5432/x"),
+            "postgres://db:5432/x"
+        );
+        assert_eq!(super::redact_url("s3cret"), "(not a URL)");
+    }
+}

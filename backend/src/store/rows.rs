@@ -1,0 +1,171 @@
+//! What both stores share about rows: how times, ids and JSON columns are kept, the
+//! column lists, and (through `row_mappers!`, expanded once per driver) how a row becomes
+//! a document, a tenant, a webhook or a delivery.
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::model::{ContentType, Document, DocumentStatus, TenantId};
+
+/// Times are kept as unix milliseconds.
+pub(super) fn millis(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+pub(super) fn from_millis(ms: i64) -> Result<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .map_err(|e| Error::Corrupt(format!("timestamp {ms}: {e}")))
+}
+
+pub(super) fn parse_uuid(s: &str) -> Result<Uuid> {
+    Uuid::parse_str(s).map_err(|e| Error::Corrupt(format!("id {s:?}: {e}")))
+}
+
+/// A JSON column value.
+pub(super) fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| Error::Corrupt(format!("result: {e}")))
+}
+
+pub(super) const DOC_COLUMNS: &str = "id, tenant_id, filename, status, failure, content_type, size_bytes, \
+     sha256, extracted, warnings, created_at, updated_at, classification, thumbnail_key";
+
+pub(super) const WEBHOOK_COLUMNS: &str = "id, tenant_id, url, description, event_types, status, \
+     disabled_reason, consecutive_failures, created_at";
+
+pub(super) const DELIVERY_COLUMNS: &str = "d.id, d.webhook_id, d.tenant_id, d.event_id, d.event_type, \
+     d.document_id, d.status, d.attempts, d.last_status, d.last_error, d.next_attempt_at, \
+     d.created_at, d.delivered_at";
+
+/// A document row as stored, read by either driver and converted in one place.
+pub(super) struct RawDocument {
+    pub(super) id: String,
+    pub(super) tenant_id: String,
+    pub(super) filename: String,
+    pub(super) status: String,
+    pub(super) failure: Option<String>,
+    pub(super) content_type: String,
+    pub(super) size_bytes: i64,
+    pub(super) sha256: String,
+    pub(super) extracted: Option<String>,
+    pub(super) warnings: String,
+    pub(super) created_at: i64,
+    pub(super) updated_at: i64,
+    pub(super) classification: Option<String>,
+    pub(super) thumbnail_key: Option<String>,
+}
+
+impl RawDocument {
+    pub(super) fn into_document(self) -> Result<Document> {
+        Ok(Document {
+            id: parse_uuid(&self.id)?,
+            tenant_id: TenantId(parse_uuid(&self.tenant_id)?),
+            filename: self.filename,
+            status: DocumentStatus::parse(&self.status)
+                .ok_or_else(|| Error::Corrupt(format!("status {:?}", self.status)))?,
+            failure: self.failure,
+            content_type: ContentType::parse(&self.content_type)
+                .ok_or_else(|| Error::Corrupt(format!("content type {:?}", self.content_type)))?,
+            size_bytes: self.size_bytes as u64,
+            sha256: self.sha256,
+            extracted: self
+                .extracted
+                .map(|s| serde_json::from_str(&s))
+                .transpose()
+                .map_err(|e| Error::Corrupt(format!("extracted: {e}")))?,
+            warnings: serde_json::from_str(&self.warnings)
+                .map_err(|e| Error::Corrupt(format!("warnings: {e}")))?,
+            created_at: from_millis(self.created_at)?,
+            updated_at: from_millis(self.updated_at)?,
+            classification: self
+                .classification
+                .map(|s| serde_json::from_str(&s))
+                .transpose()
+                .map_err(|e| Error::Corrupt(format!("classification: {e}")))?,
+            thumbnail_key: self.thumbnail_key,
+        })
+    }
+}
+
+/// Row mappers for one driver's row type (the same code for SQLite and Postgres rows).
+macro_rules! row_mappers {
+    ($row:ty) => {
+        fn raw_document(row: &$row) -> Result<RawDocument> {
+            Ok(RawDocument {
+                id: row.try_get("id")?,
+                tenant_id: row.try_get("tenant_id")?,
+                filename: row.try_get("filename")?,
+                status: row.try_get("status")?,
+                failure: row.try_get("failure")?,
+                content_type: row.try_get("content_type")?,
+                size_bytes: row.try_get("size_bytes")?,
+                sha256: row.try_get("sha256")?,
+                extracted: row.try_get("extracted")?,
+                warnings: row.try_get("warnings")?,
+                created_at: row.try_get("created_at")?,
+                updated_at: row.try_get("updated_at")?,
+                classification: row.try_get("classification")?,
+                thumbnail_key: row.try_get("thumbnail_key")?,
+            })
+        }
+
+        fn document_from_row(row: &$row) -> Result<Document> {
+            raw_document(row)?.into_document()
+        }
+
+        fn tenant_from_row(row: &$row) -> Result<Tenant> {
+            Ok(Tenant {
+                id: TenantId(parse_uuid(row.try_get("id")?)?),
+                name: row.try_get("name")?,
+            })
+        }
+
+        fn webhook_from_row(row: &$row) -> Result<Webhook> {
+            let event_types: String = row.try_get("event_types")?;
+            Ok(Webhook {
+                id: parse_uuid(&row.try_get::<String, _>("id")?)?,
+                tenant_id: TenantId(parse_uuid(&row.try_get::<String, _>("tenant_id")?)?),
+                url: row.try_get("url")?,
+                description: row.try_get("description")?,
+                event_types: serde_json::from_str(&event_types)
+                    .map_err(|e| Error::Corrupt(format!("webhook event types: {e}")))?,
+                status: if row.try_get::<String, _>("status")? == "disabled" {
+                    WebhookStatus::Disabled
+                } else {
+                    WebhookStatus::Active
+                },
+                disabled_reason: row.try_get("disabled_reason")?,
+                consecutive_failures: row.try_get::<i64, _>("consecutive_failures")? as u32,
+                created_at: from_millis(row.try_get("created_at")?)?,
+            })
+        }
+
+        fn delivery_from_row(row: &$row) -> Result<Delivery> {
+            let status: String = row.try_get("status")?;
+            Ok(Delivery {
+                id: row.try_get("id")?,
+                webhook_id: parse_uuid(&row.try_get::<String, _>("webhook_id")?)?,
+                event_id: row.try_get("event_id")?,
+                event_type: row.try_get("event_type")?,
+                document_id: parse_uuid(&row.try_get::<String, _>("document_id")?)?,
+                status: DeliveryStatus::parse(&status)
+                    .ok_or_else(|| Error::Corrupt(format!("delivery status {status:?}")))?,
+                attempts: row.try_get::<i64, _>("attempts")? as u32,
+                last_status: row
+                    .try_get::<Option<i64>, _>("last_status")?
+                    .map(|s| s as u16),
+                last_error: row.try_get("last_error")?,
+                next_attempt_at: row
+                    .try_get::<Option<i64>, _>("next_attempt_at")?
+                    .map(from_millis)
+                    .transpose()?,
+                created_at: from_millis(row.try_get("created_at")?)?,
+                delivered_at: row
+                    .try_get::<Option<i64>, _>("delivered_at")?
+                    .map(from_millis)
+                    .transpose()?,
+            })
+        }
+    };
+}
+pub(super) use row_mappers;
