@@ -1,8 +1,9 @@
 //! What docintel's tests share, across the end-to-end suite, the binary's tests and the
 //! governance gate's provider states: real PDFs with a text layer (built with lopdf), the
-//! smallest PNG, and the two assertions every HTTP test makes.
+//! smallest PNG, the two assertions every HTTP test makes, and a real PostgreSQL.
 
 pub mod pdf;
+pub mod postgres;
 
 use std::time::Duration;
 

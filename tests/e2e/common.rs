@@ -10,6 +10,7 @@ use docintel_backend::{Backend, Config, WorkerConfig};
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 
+use docintel_testkit::postgres::TestDatabase;
 pub use docintel_testkit::{PNG_1X1, assert_problem, pdf, pdf_pages, scanned_pdf, wait_done_at};
 
 /// Documents are parsed as the shipped server parses them, in child processes; the
@@ -28,6 +29,8 @@ pub struct TestServer {
     pub admin_key: String,
     /// Serving until the test ends.
     _running: Running,
+    /// Dropped after the server (fields drop in order).
+    _database: Option<TestDatabase>,
 }
 
 impl TestServer {
@@ -47,10 +50,14 @@ impl TestServer {
 
     /// Starts a server as `docintel serve` starts, after `tweak` changed how (a fixed
     /// clock, a rate limit): two workers polling often, documents parsed in child
-    /// processes, a tenant `acme` with a key and an admin key.
+    /// processes, a tenant `acme` with a key and an admin key. With
+    /// `DOCINTEL_TEST_DATABASE_URL` set, its state is in a fresh PostgreSQL database on
+    /// that server (the suite's second pass), else in the embedded SQLite.
     pub async fn launch(tweak: impl FnOnce(&mut Launch)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
+        let database = TestDatabase::from_env().await;
         let mut config = Config::new(dir.path());
+        config.database_url = database.as_ref().map(|db| db.url.clone());
         config.workers = WorkerConfig {
             workers: 2,
             poll: Duration::from_millis(20),
@@ -71,6 +78,7 @@ impl TestServer {
             dir,
             admin_key,
             _running: running,
+            _database: database,
         }
     }
 
