@@ -13,6 +13,10 @@ use utoipa::ToSchema;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// What a 503 tells a client to wait when the database is unreachable: long enough for
+/// a restart or a failover to finish, short enough not to lose a retrying client.
+pub const UNAVAILABLE_RETRY_SECS: u64 = 5;
+
 /// An RFC 9457 problem document. `code` is the stable, machine-readable name of the
 /// error; `type` is a URI built from it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -72,6 +76,8 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("too many requests for this API key; retry after {0} s (see the RateLimit headers)")]
     RateLimited(u64),
+    #[error("the service cannot reach its database right now; retry after {0} s")]
+    Unavailable(u64),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -109,6 +115,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -124,6 +131,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::RateLimited(_) => "rate_limited",
+            ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -137,6 +145,10 @@ impl From<BackendError> for ApiError {
                 ApiError::conflict("too_many_webhooks", e.to_string())
             }
             BackendError::Webhook(e) => ApiError::unprocessable("invalid_webhook", e.to_string()),
+            e if e.is_unavailable() => {
+                tracing::warn!(error = %e, "the database is unavailable");
+                ApiError::Unavailable(UNAVAILABLE_RETRY_SECS)
+            }
             other => ApiError::Internal(other.into()),
         }
     }
@@ -190,6 +202,11 @@ impl IntoResponse for ApiError {
             detail: self.to_string(),
         };
         let mut response = status.into_response();
+        if let ApiError::Unavailable(secs) = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

@@ -53,4 +53,27 @@ pub enum Error {
     Render(String),
 }
 
+impl Error {
+    /// Whether the database could not be reached (down, restarting, no free connection),
+    /// as opposed to refusing the request: the same request may succeed later.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Error::Connect { .. } => true,
+            Error::Database(e) => match e {
+                sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed => true,
+                // SQLSTATE class 08 (connection exception) and 57P0x (the server is
+                // shutting down, restarting, or not accepting connections yet).
+                sqlx::Error::Database(db) => db
+                    .code()
+                    .is_some_and(|c| c.starts_with("08") || c.starts_with("57P0")),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -40,11 +40,8 @@ impl TestDatabase {
 enum Guard {
     /// A database on a server the suite did not start; dropped at the end.
     Database { admin_url: String, name: String },
-    /// A cluster of the suite's own; stopped and removed at the end.
-    Cluster {
-        bin: PathBuf,
-        dir: tempfile::TempDir,
-    },
+    /// A cluster of the test's own; stopped and removed when dropped.
+    Cluster { _cluster: Cluster },
 }
 
 async fn scratch_database(admin_url: String) -> (Guard, String) {
@@ -111,64 +108,104 @@ fn nix_is_root() -> bool {
 }
 
 fn own_cluster() -> (Guard, String) {
-    let bin = bin_dir();
-    let dir = tempfile::tempdir().expect("temp dir");
-    if nix_is_root() {
-        let status = Command::new("chown")
-            .arg("postgres")
-            .arg(dir.path())
-            .status()
-            .expect("chown");
-        assert!(status.success(), "chown postgres {}", dir.path().display());
+    let cluster = Cluster::start();
+    let url = cluster.url.clone();
+    (Guard::Cluster { _cluster: cluster }, url)
+}
+
+/// A PostgreSQL server of the test's own, on a free loopback port, in a temporary folder;
+/// stopped (immediately) and removed when dropped. It can be stopped and started again on
+/// the same port, to test what happens while the database is away.
+pub struct Cluster {
+    /// `postgres://postgres@127.0.0.1:<port>/postgres`.
+    pub url: String,
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Cluster {
+    pub fn start() -> Self {
+        let bin = bin_dir();
+        let dir = tempfile::tempdir().expect("temp dir");
+        if nix_is_root() {
+            let status = Command::new("chown")
+                .arg("postgres")
+                .arg(dir.path())
+                .status()
+                .expect("chown");
+            assert!(status.success(), "chown postgres {}", dir.path().display());
+        }
+        let out = as_server_user(&bin.join("initdb"))
+            .arg("-D")
+            .arg(dir.path().join("data"))
+            .args(["-A", "trust", "-U", "postgres", "--no-sync"])
+            .output()
+            .expect("run initdb");
+        assert!(
+            out.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let cluster = Self {
+            url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+            bin,
+            dir,
+            port,
+        };
+        cluster.resume();
+        cluster
     }
-    let data = dir.path().join("data");
-    let out = as_server_user(&bin.join("initdb"))
-        .arg("-D")
-        .arg(&data)
-        .args(["-A", "trust", "-U", "postgres", "--no-sync"])
-        .output()
-        .expect("run initdb");
-    assert!(
-        out.status.success(),
-        "initdb: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let out = as_server_user(&bin.join("pg_ctl"))
-        .arg("-D")
-        .arg(&data)
-        .arg("-o")
-        .arg(format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
-            dir.path().display()
-        ))
-        .arg("-l")
-        .arg(dir.path().join("server.log"))
-        .args(["-w", "start"])
-        .output()
-        .expect("run pg_ctl start");
-    assert!(
-        out.status.success(),
-        "pg_ctl start: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
-    (Guard::Cluster { bin, dir }, url)
+
+    /// Stops the server at once (`-m immediate`: as if it crashed).
+    pub fn stop(&self) {
+        let _ = self.pg_ctl().args(["-m", "immediate", "stop"]).output();
+    }
+
+    /// Starts the stopped server again, on the same port and data.
+    pub fn resume(&self) {
+        let out = self
+            .pg_ctl()
+            .arg("-o")
+            .arg(format!(
+                "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+                self.port,
+                self.dir.path().display()
+            ))
+            .arg("-l")
+            .arg(self.dir.path().join("server.log"))
+            .args(["-w", "start"])
+            .output()
+            .expect("run pg_ctl start");
+        assert!(
+            out.status.success(),
+            "pg_ctl start: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn pg_ctl(&self) -> Command {
+        let mut c = as_server_user(&self.bin.join("pg_ctl"));
+        c.arg("-D").arg(self.dir.path().join("data"));
+        c
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
 
 impl Drop for Guard {
     fn drop(&mut self) {
         match self {
-            Guard::Cluster { bin, dir } => {
-                let _ = as_server_user(&bin.join("pg_ctl"))
-                    .arg("-D")
-                    .arg(dir.path().join("data"))
-                    .args(["-m", "immediate", "stop"])
-                    .output();
-            }
+            // Stopped by its own Drop.
+            Guard::Cluster { .. } => {}
             Guard::Database { admin_url, name } => {
                 let (admin_url, name) = (admin_url.clone(), name.clone());
                 // Drop runs inside the test's runtime: drop the database from a thread.

@@ -4,6 +4,7 @@
 //! area; the `docintel` binary's own tests are in api/tests/binary.
 
 mod common;
+mod database;
 mod events;
 mod events_kafka;
 mod hostile;

@@ -528,3 +528,36 @@ async fn sigterm_stops_the_server_cleanly_and_flushes_its_logs() {
         "the shutdown lines were not flushed: {logs:?}"
     );
 }
+
+#[test]
+fn a_database_it_cannot_use_stops_the_start_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = |url: &str| {
+        Command::new(docintel())
+            .args(["serve", "--listen", "127.0.0.1:0", "--database-url", url])
+            .arg("--data-dir")
+            .arg(dir.path())
+            .env("RUST_BACKTRACE", "0")
+            .output()
+            .unwrap()
+    };
+    // Nothing listens on port 1: refused at once, named with host and reason, and the
+    // password never printed.
+    let out = start("postgres://docintel:s3cret@127.0.0.1:1/docintel");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("cannot use the database postgres://docintel@127.0.0.1:1/docintel"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Connection refused"), "{stderr}");
+    assert!(
+        !stderr.contains("s3cret") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+    // Not a PostgreSQL URL at all.
+    let out = start("mysql://db/x");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("must be a postgres:// URL"), "{stderr}");
+}

@@ -68,7 +68,8 @@ impl PgStore {
         let _ = first.close().await;
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(std::time::Duration::from_secs(10))
+            // A request waits this long for a connection before it is told to retry (503).
+            .acquire_timeout(std::time::Duration::from_secs(3))
             .connect_with(options)
             .await
             .map_err(refused)?;
