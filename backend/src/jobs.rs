@@ -81,10 +81,7 @@ impl Workers {
     }
 
     async fn claim(&self, owner: &str) -> crate::Result<Option<ClaimedJob>> {
-        let now = OffsetDateTime::now_utc();
-        self.store
-            .claim_job(owner, now, now + self.config.lease)
-            .await
+        self.store.claim_job(owner, self.config.lease).await
     }
 
     async fn work(&self, owner: &str, job: ClaimedJob) {
@@ -126,8 +123,7 @@ impl Workers {
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(lease / 3).await;
-                let until = OffsetDateTime::now_utc() + lease;
-                if let Err(e) = store.renew_lease(job_id, &owner, until).await {
+                if let Err(e) = store.renew_lease(job_id, &owner, lease).await {
                     warn!(error = %e, job_id, "lease renewal failed");
                 }
             }

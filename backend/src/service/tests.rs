@@ -107,10 +107,9 @@ async fn every_write_shows_in_the_next_read_of_a_cached_document() {
         assert!(b.document(other, doc.id).await.unwrap().is_none());
     }
 
-    let now = OffsetDateTime::now_utc();
     let job = b
         .store()
-        .claim_job("w", now, now + Duration::from_secs(30))
+        .claim_job("w", Duration::from_secs(30))
         .await
         .unwrap()
         .unwrap();
@@ -153,10 +152,9 @@ async fn a_job_whose_worker_died_is_resumed_after_its_lease_expires() {
     let doc = upload_text(&b, t, "hello world").await;
 
     // A worker claims the job and dies without finishing or renewing its lease.
-    let now = OffsetDateTime::now_utc();
     let claimed = b
         .store()
-        .claim_job("dead-worker", now, now + Duration::from_millis(300))
+        .claim_job("dead-worker", Duration::from_millis(300))
         .await
         .unwrap()
         .unwrap();
@@ -204,9 +202,8 @@ async fn in_process_a_job_interrupted_by_a_stop_is_failed_at_the_next_start() {
         let b = backend(dir.path(), Duration::from_secs(3600)).await;
         t = tenant(&b).await;
         id = upload_text(&b, t, "survives a crash").await.id;
-        let now = OffsetDateTime::now_utc();
         b.store()
-            .claim_job("killed-process", now, now + Duration::from_secs(3600))
+            .claim_job("killed-process", Duration::from_secs(3600))
             .await
             .unwrap()
             .unwrap();
@@ -230,9 +227,8 @@ async fn a_job_that_keeps_dying_is_failed_not_retried_forever() {
     let t = tenant(&b).await;
     let id = upload_text(&b, t, "poison").await.id;
     for _ in 0..5 {
-        let now = OffsetDateTime::now_utc();
         b.store()
-            .claim_job("crashing", now, now + Duration::from_secs(3600))
+            .claim_job("crashing", Duration::from_secs(3600))
             .await
             .unwrap()
             .unwrap();

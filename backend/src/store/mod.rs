@@ -9,6 +9,8 @@ mod sqlite;
 pub use postgres::{PgStore, redact_url};
 pub use sqlite::SqliteStore;
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
@@ -221,20 +223,13 @@ pub trait DocumentStore: Send + Sync {
 /// The durable job queue: claims under leases, results.
 #[async_trait]
 pub trait JobStore: Send + Sync {
-    /// Claims the oldest job that is queued or whose lease has expired.
-    async fn claim_job(
-        &self,
-        owner: &str,
-        now: OffsetDateTime,
-        lease_until: OffsetDateTime,
-    ) -> Result<Option<ClaimedJob>>;
-    /// Extends a lease; false when the job is no longer held by `owner`.
-    async fn renew_lease(
-        &self,
-        job_id: i64,
-        owner: &str,
-        lease_until: OffsetDateTime,
-    ) -> Result<bool>;
+    /// Claims the oldest job that is queued or whose lease has expired, for `lease` from
+    /// now. "Now" is the store's clock (the database server's, for a shared database), so
+    /// processes whose clocks differ still agree on when a lease ends.
+    async fn claim_job(&self, owner: &str, lease: Duration) -> Result<Option<ClaimedJob>>;
+    /// Extends a lease to `lease` from now (the store's clock); false when the job is no
+    /// longer held by `owner`.
+    async fn renew_lease(&self, job_id: i64, owner: &str, lease: Duration) -> Result<bool>;
     /// Records the result, removes the job and writes `events` to the outbox in one
     /// transaction; false (and nothing written) when `owner` lost the lease or the
     /// document was deleted meanwhile.

@@ -69,9 +69,9 @@ fn processed(text: &str) -> JobResult {
     }
 }
 
-async fn claim(store: &dyn Store, owner: &str, at: OffsetDateTime) -> Option<ClaimedJob> {
+async fn claim(store: &dyn Store, owner: &str) -> Option<ClaimedJob> {
     store
-        .claim_job(owner, at, at + Duration::from_secs(30))
+        .claim_job(owner, Duration::from_secs(30))
         .await
         .expect("claim")
 }
@@ -79,7 +79,7 @@ async fn claim(store: &dyn Store, owner: &str, at: OffsetDateTime) -> Option<Cla
 /// Claims the next job and completes it as processed with `text`.
 async fn process_next(store: &dyn Store, text: &str) -> ClaimedJob {
     let now = OffsetDateTime::now_utc();
-    let job = claim(store, "w", now).await.expect("a queued job");
+    let job = claim(store, "w").await.expect("a queued job");
     let result = processed(text);
     let events = Event::of_job(&job, &result, now);
     assert!(
@@ -104,8 +104,7 @@ pub async fn claims_are_exclusive_across_handles<F: Factory>() {
         let store = stores[n % 2].clone();
         tasks.push(tokio::spawn(async move {
             let mut got = Vec::new();
-            while let Some(job) = claim(&*store, &format!("w{n}"), OffsetDateTime::now_utc()).await
-            {
+            while let Some(job) = claim(&*store, &format!("w{n}")).await {
                 got.push(job.document_id);
             }
             got
@@ -125,28 +124,32 @@ pub async fn an_expired_lease_is_taken_over_and_the_loser_writes_nothing<F: Fact
     let (a, b) = (&*stores[0], &*stores[1]);
     let t = tenant(a, "t").await;
     let id = upload(a, t, "a.txt").await;
-    let t0 = OffsetDateTime::now_utc();
-    let first = a
-        .claim_job("a", t0, t0 + Duration::from_secs(10))
-        .await
-        .unwrap()
-        .expect("claimed");
+    // Leases run on the store's clock (the server's, for a shared database): real time.
+    let lease = Duration::from_millis(600);
+    let first = a.claim_job("a", lease).await.unwrap().expect("claimed");
     assert_eq!(
         (first.document_id, first.tenant_id, first.attempts),
         (id, t, 1)
     );
-    // Held: nobody else gets it before the lease ends.
-    assert!(claim(b, "b", t0 + Duration::from_secs(5)).await.is_none());
-    let second = claim(b, "b", t0 + Duration::from_secs(11))
+    // Held: nobody else gets it before the lease ends, and renewing keeps it held.
+    assert!(b.claim_job("b", lease).await.unwrap().is_none());
+    tokio::time::sleep(lease / 2).await;
+    assert!(a.renew_lease(first.job_id, "a", lease).await.unwrap());
+    tokio::time::sleep(lease / 2).await;
+    assert!(
+        b.claim_job("b", lease).await.unwrap().is_none(),
+        "renewed, still held"
+    );
+    tokio::time::sleep(lease + Duration::from_millis(200)).await;
+    let second = b
+        .claim_job("b", Duration::from_secs(30))
         .await
+        .unwrap()
         .expect("taken over after expiry");
     assert_eq!((second.document_id, second.attempts), (id, 2));
     // The first owner lost it: it can neither renew nor complete.
-    assert!(
-        !a.renew_lease(first.job_id, "a", t0 + Duration::from_secs(60))
-            .await
-            .unwrap()
-    );
+    let t0 = OffsetDateTime::now_utc();
+    assert!(!a.renew_lease(first.job_id, "a", lease).await.unwrap());
     let late = processed("late");
     let events = Event::of_job(&first, &late, t0);
     assert!(

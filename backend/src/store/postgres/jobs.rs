@@ -2,7 +2,16 @@
 //! row they take and skip rows others hold, so workers in several processes never take
 //! one job twice nor wait for each other.
 
+use std::time::Duration;
+
 use super::*;
+
+/// The database server's time, in unix milliseconds like every time column.
+const DB_NOW: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+
+fn lease_millis(lease: Duration) -> i64 {
+    i64::try_from(lease.as_millis()).unwrap_or(i64::MAX)
+}
 
 /// The claimed job's columns, from `jobs j JOIN documents d`.
 const CLAIMED: &str = "j.id, j.document_id, j.attempts, d.tenant_id, d.content_type, d.blob_key";
@@ -22,28 +31,25 @@ fn claimed_from_row(row: &PgRow) -> Result<ClaimedJob> {
 
 #[async_trait]
 impl JobStore for PgStore {
-    async fn claim_job(
-        &self,
-        owner: &str,
-        now: OffsetDateTime,
-        lease_until: OffsetDateTime,
-    ) -> Result<Option<ClaimedJob>> {
+    async fn claim_job(&self, owner: &str, lease: Duration) -> Result<Option<ClaimedJob>> {
         let mut tx = self.pool.begin().await?;
+        // Leases are the database's time, not any one process's.
         let claimed = sqlx::query(&format!(
-            "WITH next AS (SELECT id FROM jobs WHERE state = 'queued' \
-                 OR (state = 'running' AND lease_until < $3) \
-                 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED), \
-             taken AS (UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, \
-                 attempts = attempts + 1 FROM next WHERE jobs.id = next.id \
+            "WITH clock AS (SELECT {DB_NOW} AS now), \
+             next AS (SELECT id FROM jobs, clock WHERE state = 'queued' \
+                 OR (state = 'running' AND lease_until < clock.now) \
+                 ORDER BY id LIMIT 1 FOR UPDATE OF jobs SKIP LOCKED), \
+             taken AS (UPDATE jobs SET state = 'running', lease_owner = $1, \
+                 lease_until = (SELECT now FROM clock) + $2, attempts = attempts + 1 \
+                 FROM next WHERE jobs.id = next.id \
                  RETURNING jobs.id, jobs.document_id, jobs.attempts) \
-             SELECT {} FROM taken j JOIN documents d ON d.id = j.document_id",
-            CLAIMED
+             SELECT {CLAIMED} FROM taken j JOIN documents d ON d.id = j.document_id"
         ))
         .bind(owner)
-        .bind(millis(lease_until))
-        .bind(millis(now))
+        .bind(lease_millis(lease))
         .fetch_optional(&mut *tx)
         .await?;
+        let now = OffsetDateTime::now_utc();
         let Some(row) = claimed else {
             return Ok(None);
         };
@@ -57,19 +63,14 @@ impl JobStore for PgStore {
         Ok(Some(job))
     }
 
-    async fn renew_lease(
-        &self,
-        job_id: i64,
-        owner: &str,
-        lease_until: OffsetDateTime,
-    ) -> Result<bool> {
-        let r = sqlx::query(
-            "UPDATE jobs SET lease_until = $3 \
-             WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
-        )
+    async fn renew_lease(&self, job_id: i64, owner: &str, lease: Duration) -> Result<bool> {
+        let r = sqlx::query(&format!(
+            "UPDATE jobs SET lease_until = {DB_NOW} + $3 \
+             WHERE id = $1 AND lease_owner = $2 AND state = 'running'"
+        ))
         .bind(job_id)
         .bind(owner)
-        .bind(millis(lease_until))
+        .bind(lease_millis(lease))
         .execute(&self.pool)
         .await?;
         Ok(r.rows_affected() == 1)

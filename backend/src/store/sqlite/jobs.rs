@@ -1,15 +1,15 @@
 //! The job queue: table `jobs`, and the results it writes to `documents`.
 
+use std::time::Duration;
+
 use super::*;
 
 #[async_trait]
 impl JobStore for SqliteStore {
-    async fn claim_job(
-        &self,
-        owner: &str,
-        now: OffsetDateTime,
-        lease_until: OffsetDateTime,
-    ) -> Result<Option<ClaimedJob>> {
+    async fn claim_job(&self, owner: &str, lease: Duration) -> Result<Option<ClaimedJob>> {
+        // One process owns the file: its clock is the store's.
+        let now = OffsetDateTime::now_utc();
+        let lease_until = now + lease;
         let mut tx = self.pool.begin().await?;
         // The first statement writes, so SQLite takes the write lock up front (a deferred
         // read-then-write transaction could fail to upgrade under contention).
@@ -55,12 +55,8 @@ impl JobStore for SqliteStore {
         Ok(Some(job))
     }
 
-    async fn renew_lease(
-        &self,
-        job_id: i64,
-        owner: &str,
-        lease_until: OffsetDateTime,
-    ) -> Result<bool> {
+    async fn renew_lease(&self, job_id: i64, owner: &str, lease: Duration) -> Result<bool> {
+        let lease_until = OffsetDateTime::now_utc() + lease;
         let r = sqlx::query(
             "UPDATE jobs SET lease_until = ?3 WHERE id = ?1 AND lease_owner = ?2 AND state = 'running'",
         )
