@@ -387,9 +387,9 @@ pub async fn an_idempotency_key_stands_for_one_document<F: Factory>() {
         location: None,
         body,
     };
-    // Twenty requests with one key race from two handles: one document, one response.
+    // A hundred requests with one key race from two handles: one document, one response.
     let mut tasks = Vec::new();
-    for n in 0..20 {
+    for n in 0..100 {
         let store = stores[n % 2].clone();
         tasks.push(tokio::spawn(async move {
             let (doc, uploaded) = new_doc(t, "a.txt");
