@@ -90,6 +90,13 @@ impl TestServer {
         self.client.get(self.url(path)).bearer_auth(&self.key)
     }
 
+    /// GETs `path` with the tenant's key; the JSON body of a 2xx answer.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let r = self.get(path).send().await.expect("get");
+        assert!(r.status().is_success(), "GET {path}: {}", r.status());
+        r.json().await.expect("json")
+    }
+
     pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
         self.client.delete(self.url(path)).bearer_auth(&self.key)
     }
@@ -158,14 +165,7 @@ impl TestServer {
     }
 
     pub async fn document_count(&self) -> usize {
-        let v: Value = self
-            .get("/v2/documents?limit=100")
-            .send()
-            .await
-            .expect("list")
-            .json()
-            .await
-            .expect("json");
+        let v = self.get_json("/v2/documents?limit=100").await;
         v["items"].as_array().expect("items").len()
     }
 }

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use docintel_testkit::postgres::Cluster;
 use reqwest::StatusCode;
-use serde_json::Value;
 
 use crate::common::{TestServer, assert_problem};
 
@@ -52,14 +51,7 @@ async fn a_database_outage_answers_503_and_recovers_without_loss() {
         .upload_ok("after.txt", b"Invoice 8: total due 20 EUR".to_vec())
         .await;
     assert_eq!(s.wait_done(&after).await["status"], "processed");
-    let listed: Value = s
-        .get("/v2/documents")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = s.get_json("/v2/documents").await;
     let names: Vec<&str> = listed["items"]
         .as_array()
         .unwrap()
