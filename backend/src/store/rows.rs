@@ -6,7 +6,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
-use crate::model::{ContentType, Document, DocumentStatus, TenantId};
+use sqlx::QueryBuilder;
+
+use crate::model::{ContentType, Document, DocumentId, DocumentStatus, ListFilter, Page, TenantId};
 
 /// Times are kept as unix milliseconds.
 pub(super) fn millis(t: OffsetDateTime) -> i64 {
@@ -85,6 +87,54 @@ impl RawDocument {
             thumbnail_key: self.thumbnail_key,
         })
     }
+}
+
+/// `SELECT` of one page of a tenant's documents, newest first, in either dialect: the
+/// filter's conditions, the keyset `after`, and one row more than `limit` (see [`page`]).
+pub(super) fn list_query<'a, DB>(
+    tenant: TenantId,
+    filter: &'a ListFilter,
+    after: Option<DocumentId>,
+    limit: u32,
+) -> QueryBuilder<'a, DB>
+where
+    DB: sqlx::Database,
+    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let mut q = QueryBuilder::<DB>::new(format!(
+        "SELECT {DOC_COLUMNS} FROM documents WHERE tenant_id = "
+    ));
+    q.push_bind(tenant.0.to_string());
+    if let Some(status) = filter.status {
+        q.push(" AND status = ").push_bind(status.as_str());
+    }
+    if let Some(t) = filter.created_after {
+        q.push(" AND created_at >= ").push_bind(millis(t));
+    }
+    if let Some(t) = filter.created_before {
+        q.push(" AND created_at < ").push_bind(millis(t));
+    }
+    if let Some(after) = after {
+        q.push(" AND id < ").push_bind(after.to_string());
+    }
+    // One extra row tells whether another page follows.
+    q.push(" ORDER BY id DESC LIMIT ")
+        .push_bind(i64::from(limit) + 1);
+    q
+}
+
+/// The page of [`list_query`]'s rows: at most `limit`, and where the next one starts.
+pub(super) fn page(mut items: Vec<Document>, limit: u32) -> Page {
+    let more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    let next_after = if more {
+        items.last().map(|d| d.id)
+    } else {
+        None
+    };
+    Page { items, next_after }
 }
 
 /// Row mappers for one driver's row type (the same code for SQLite and Postgres rows).

@@ -67,38 +67,13 @@ impl DocumentStore for PgStore {
         after: Option<DocumentId>,
         limit: u32,
     ) -> Result<Page> {
-        let mut q = QueryBuilder::<Postgres>::new(format!(
-            "SELECT {DOC_COLUMNS} FROM documents WHERE tenant_id = "
-        ));
-        q.push_bind(tenant.0.to_string());
-        if let Some(status) = filter.status {
-            q.push(" AND status = ").push_bind(status.as_str());
-        }
-        if let Some(t) = filter.created_after {
-            q.push(" AND created_at >= ").push_bind(millis(t));
-        }
-        if let Some(t) = filter.created_before {
-            q.push(" AND created_at < ").push_bind(millis(t));
-        }
-        if let Some(after) = after {
-            q.push(" AND id < ").push_bind(after.to_string());
-        }
-        // One extra row tells whether another page follows.
-        q.push(" ORDER BY id DESC LIMIT ")
-            .push_bind(i64::from(limit) + 1);
-        let rows = q.build().fetch_all(&self.pool).await?;
-        let mut items = rows
+        let mut query = list_query::<Postgres>(tenant, filter, after, limit);
+        let rows = query.build().fetch_all(&self.pool).await?;
+        let items = rows
             .iter()
             .map(document_from_row)
             .collect::<Result<Vec<_>>>()?;
-        let more = items.len() > limit as usize;
-        items.truncate(limit as usize);
-        let next_after = if more {
-            items.last().map(|d| d.id)
-        } else {
-            None
-        };
-        Ok(Page { items, next_after })
+        Ok(page(items, limit))
     }
 
     async fn list_documents_offset(
