@@ -3,6 +3,7 @@
 //! below, once per store). Several handles to one database stand for several processes.
 
 mod checks;
+mod migrations;
 mod pg_server;
 
 use std::sync::Arc;
