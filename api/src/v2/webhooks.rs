@@ -1,5 +1,5 @@
 //! `/webhooks`: subscriptions to document events, their signing secrets and their
-//! delivery log. Deliveries are sent by [`crate::notify`].
+//! delivery log. Deliveries are sent by [`crate::deliveries`].
 
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};

@@ -11,9 +11,11 @@ use crate::events::Event;
 use crate::{Backend, Error, INTERRUPTED_IN_PROCESS, Result, WorkerPool, jobs, pipeline, store};
 
 impl Backend {
-    /// Starts the in-process worker pool. In the embedded mode one process owns the data
-    /// folder, so any job still marked running belongs to a process that died: it is
-    /// released at once instead of waiting for its lease to expire.
+    /// Starts the in-process worker pool. One process owns the store (the embedded data
+    /// folder, or today also a PostgreSQL database: one `serve` per database), so any job
+    /// still marked running belongs to a process that died: it is released at once
+    /// instead of waiting for its lease to expire. With several processes on one database
+    /// only expired leases may be taken over (issue #17).
     ///
     /// When documents are parsed in this process ([`pipeline::Isolation::InProcess`]),
     /// such a job may be what killed it: it is failed instead, so that one document
