@@ -4,6 +4,7 @@
 
 mod checks;
 mod migrations;
+mod outbox_order;
 mod pg_server;
 
 use std::sync::Arc;
