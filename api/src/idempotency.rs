@@ -80,6 +80,16 @@ impl Drop for KeyGuard<'_> {
 
 /// Renders a stored response again, marked as a replay.
 pub fn replay(stored: StoredResponse) -> Response {
+    let mut r = render(stored);
+    r.headers_mut().insert(
+        IDEMPOTENT_REPLAYED.clone(),
+        HeaderValue::from_static("true"),
+    );
+    r
+}
+
+/// The response `stored` describes (status, JSON body, `Location`), as first sent.
+pub fn render(stored: StoredResponse) -> Response {
     let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
     let mut r = (
         status,
@@ -93,9 +103,5 @@ pub fn replay(stored: StoredResponse) -> Response {
     if let Some(loc) = stored.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
         r.headers_mut().insert(header::LOCATION, loc);
     }
-    r.headers_mut().insert(
-        IDEMPOTENT_REPLAYED.clone(),
-        HeaderValue::from_static("true"),
-    );
     r
 }

@@ -118,6 +118,16 @@ async fn upload_document(
         upload.write(&chunk).await?;
     }
     let declared = declared_type(&headers);
+    let Some(key) = idempotency_key else {
+        let doc = state
+            .backend
+            .submit(tenant.id, &params.filename, declared, upload)
+            .await?;
+        let response =
+            created_response(&doc, String::new()).map_err(|e| ApiError::Internal(e.into()))?;
+        return Ok(idempotency::render(response));
+    };
+    // What identifies the request behind the key: same name, declared type and bytes.
     let request_hash = {
         let facts = upload.facts();
         let declared = declared.map_or("", |d| d.mime());
@@ -128,15 +138,6 @@ async fn upload_document(
             )
             .as_bytes(),
         ))
-    };
-    let Some(key) = idempotency_key else {
-        let doc = state
-            .backend
-            .submit(tenant.id, &params.filename, declared, upload)
-            .await?;
-        let response =
-            created_response(&doc, String::new()).map_err(|e| ApiError::Internal(e.into()))?;
-        return Ok(accepted(response));
     };
     // A retry answered before: no need to store the bytes again.
     if let Some(earlier) = state.backend.idempotent_response(tenant.id, &key).await? {
@@ -152,7 +153,7 @@ async fn upload_document(
         })
         .await?;
     match submitted {
-        Submitted::Created(_, response) => Ok(accepted(response)),
+        Submitted::Created(_, response) => Ok(idempotency::render(response)),
         Submitted::Earlier(earlier) => replay(earlier, &request_hash),
     }
 }
@@ -169,25 +170,6 @@ fn created_response(
         location: Some(location(view.id)),
         body: serde_json::to_string(&view)?,
     })
-}
-
-fn accepted(response: StoredResponse) -> Response {
-    let mut r = (
-        StatusCode::ACCEPTED,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        response.body,
-    )
-        .into_response();
-    if let Some(loc) = response
-        .location
-        .and_then(|l| HeaderValue::from_str(&l).ok())
-    {
-        r.headers_mut().insert(header::LOCATION, loc);
-    }
-    r
 }
 
 /// The response kept for the key, if it answered this same request.
