@@ -153,7 +153,7 @@ async fn upload_document(
         })
         .await?;
     match submitted {
-        Submitted::Created(_, response) => Ok(idempotency::render(response)),
+        Submitted::Created(response) => Ok(idempotency::render(response)),
         Submitted::Earlier(earlier) => replay(earlier, &request_hash),
     }
 }

@@ -12,8 +12,8 @@ use crate::{Backend, Error, IDEMPOTENCY_TTL, IngestError, Result, pipeline, vali
 /// What an upload under an `Idempotency-Key` became.
 #[derive(Debug)]
 pub enum Submitted {
-    /// A new document, and the response kept for the key.
-    Created(Box<Document>, StoredResponse),
+    /// A new document: the response kept for the key describes it.
+    Created(StoredResponse),
     /// Nothing new: the key already holds this response.
     Earlier(StoredResponse),
 }
@@ -93,8 +93,8 @@ impl Backend {
         // Twice at most: if the key's holder expires between the refused insert and the
         // read (a 24-hour boundary), the second insert takes the key.
         for _ in 0..2 {
-            if let Some(doc) = self.insert(&new, Some(kept)).await? {
-                return Ok(Submitted::Created(Box::new(doc), response));
+            if self.insert(&new, Some(kept)).await?.is_some() {
+                return Ok(Submitted::Created(response));
             }
             if let Some(earlier) = self.idempotent_response(tenant, key).await? {
                 self.drop_blob(&new).await;
@@ -132,7 +132,6 @@ impl Backend {
         }
         let blob_key = blob_key(tenant, id);
         upload.commit(&self.0.blobs, &blob_key).await?;
-        let now = OffsetDateTime::now_utc();
         Ok(NewDocument {
             id,
             tenant_id: tenant,
@@ -141,10 +140,7 @@ impl Backend {
             size_bytes: facts.size,
             sha256: facts.sha256,
             blob_key,
-            // The store keeps milliseconds: the document it returns equals `queued()`.
-            created_at: now
-                .replace_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000)
-                .unwrap_or(now),
+            created_at: OffsetDateTime::now_utc(),
         })
     }
 

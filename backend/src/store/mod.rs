@@ -36,8 +36,13 @@ pub struct NewDocument {
 }
 
 impl NewDocument {
-    /// The document as stored: queued, nothing extracted yet.
+    /// The document as stored and read back: queued, nothing extracted yet, its times
+    /// to the millisecond (what every store keeps).
     pub fn queued(&self) -> Document {
+        let at = self.created_at;
+        let at = at
+            .replace_nanosecond(at.nanosecond() / 1_000_000 * 1_000_000)
+            .unwrap_or(at);
         Document {
             id: self.id,
             tenant_id: self.tenant_id,
@@ -51,8 +56,8 @@ impl NewDocument {
             warnings: Vec::new(),
             classification: None,
             thumbnail_key: None,
-            created_at: self.created_at,
-            updated_at: self.created_at,
+            created_at: at,
+            updated_at: at,
         }
     }
 }

@@ -40,11 +40,7 @@ impl DocumentStore for SqliteStore {
             .await?;
         write_outbox(&mut tx, events, now).await?;
         tx.commit().await?;
-        let mut stored = doc.queued();
-        // As read back: times are kept to the millisecond.
-        stored.created_at = from_millis(now)?;
-        stored.updated_at = stored.created_at;
-        Ok(Some(stored))
+        Ok(Some(doc.queued()))
     }
 
     async fn get_document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>> {
