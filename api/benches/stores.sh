@@ -15,26 +15,20 @@ secs=${1:-8}
 conns=${2:-64}
 bin="${CARGO_TARGET_DIR:-target}/release"
 work=$(mktemp -d)
+pg_dir=$(mktemp -d)
 pids=()
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-pg_run=()
-if [ "$(id -u)" -eq 0 ]; then
-    chown postgres "$work"
-    pg_run=(runuser -u postgres --)
-fi
+# shellcheck source=tests/postgres-cluster.sh
+. tests/postgres-cluster.sh
 cleanup() {
     kill "${pids[@]}" 2>/dev/null || true
-    "${pg_run[@]}" "$pg_bin/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1 || true
-    rm -rf "$work"
+    pg_cluster_stop "$pg_dir"
+    rm -rf "$work" "$pg_dir"
 }
 trap cleanup EXIT
 
-pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"${pg_run[@]}" "$pg_bin/initdb" -D "$work/pg" -A trust -U postgres > /dev/null
-"${pg_run[@]}" "$pg_bin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w \
-    -o "-p $pg_port -k $work -c listen_addresses=127.0.0.1" start > /dev/null
-pg_url="postgres://postgres@127.0.0.1:$pg_port/postgres"
-psql_() { psql -q -t -A -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres "$@"; }
+pg_cluster_start "$pg_dir"
+pg_url=$PG_URL
+psql_() { psql -q -t -A -d "$pg_url" "$@"; }
 
 wait_up() {
     for _ in $(seq 400); do

@@ -89,7 +89,7 @@ fn bin_dir() -> PathBuf {
 
 /// Runs a server program as `postgres` when this is root (initdb refuses root).
 fn as_server_user(program: &Path) -> Command {
-    if nix_is_root() {
+    if is_root() {
         let mut c = Command::new("runuser");
         c.args(["-u", "postgres", "--"]).arg(program);
         c
@@ -98,7 +98,7 @@ fn as_server_user(program: &Path) -> Command {
     }
 }
 
-fn nix_is_root() -> bool {
+fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
         s.lines()
             .find(|l| l.starts_with("Uid:"))
@@ -128,7 +128,7 @@ impl Cluster {
     pub fn start() -> Self {
         let bin = bin_dir();
         let dir = tempfile::tempdir().expect("temp dir");
-        if nix_is_root() {
+        if is_root() {
             let status = Command::new("chown")
                 .arg("postgres")
                 .arg(dir.path())
