@@ -106,6 +106,10 @@ pub enum Command {
 pub struct ServeArgs {
     #[command(flatten)]
     pub data: DataDir,
+    /// What this process does: `all`, or with a shared --database-url, `api` (HTTP only)
+    /// or `worker` (jobs, event relay, webhook deliveries; serves health and metrics).
+    #[arg(long, env = "DOCINTEL_ROLE", value_enum, default_value = "all")]
+    pub role: docintel_api::Role,
     /// Address to listen on.
     #[arg(long, env = "DOCINTEL_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -146,6 +150,7 @@ impl ServeArgs {
             .context("finding this executable, to run document parsers with it")?;
         self.ops.apply(&mut config);
         let mut launch = docintel_api::Launch::new(config);
+        launch.role = self.role;
         launch.events = self.events.config()?;
         launch.listen = self.listen;
         launch.serve_limits = docintel_api::serve::ServeLimits {

@@ -14,7 +14,7 @@ use crate::state::AppState;
 use crate::views::DocumentView;
 use crate::views::{WebhookEvent, WebhookEventType};
 
-const IDLE_POLL: Duration = Duration::from_millis(100);
+const IDLE_POLL: Duration = Duration::from_millis(500);
 const BATCH: u32 = 16;
 
 /// The running sender; dropping it stops it (deliveries stay due in the database).
@@ -57,7 +57,12 @@ async fn run(state: AppState) {
             }
         };
         if due.is_empty() {
-            tokio::time::sleep(IDLE_POLL).await;
+            // Woken when any process writes a delivery; the poll finds retries that
+            // became due and wake-ups that were lost.
+            tokio::select! {
+                _ = state.backend.wakes().deliveries.notified() => {}
+                _ = tokio::time::sleep(IDLE_POLL) => {}
+            }
             continue;
         }
         // Attempts of one batch run concurrently; a slow endpoint delays only its own.

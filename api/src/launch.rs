@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use docintel_backend::{Backend, Config, RelayHandle, WorkerPool};
+use docintel_backend::{Backend, Config, Listener, RelayHandle, WorkerPool};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -21,9 +21,35 @@ use crate::versions::{ApiVersion, VERSIONS};
 /// How often the tenants' own rate limits are read again (`docintel tenants limit`).
 const RATE_LIMIT_RELOAD: Duration = Duration::from_secs(30);
 
+/// What one process does. Several processes on one database (`--database-url`) split
+/// the work: API replicas answer HTTP, workers process, relay events and deliver webhooks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Role {
+    /// Everything in one process (the default, and the only role on the embedded store).
+    #[default]
+    All,
+    /// Serves the API; never runs jobs, relays events or delivers webhooks.
+    Api,
+    /// Runs jobs, the event relay (one process at a time leads it) and webhook
+    /// deliveries; serves only `/healthz`, `/readyz` and `/metrics`.
+    Worker,
+}
+
+impl Role {
+    pub fn serves_api(self) -> bool {
+        self != Role::Worker
+    }
+
+    pub fn runs_background(self) -> bool {
+        self != Role::Api
+    }
+}
+
 /// Everything a running docintel is started from.
 pub struct Launch {
     pub config: Config,
+    /// What this process does.
+    pub role: Role,
     pub events: EventsConfig,
     /// Where to listen; port 0 picks a free one (see [`Running::addr`]).
     pub listen: SocketAddr,
@@ -59,6 +85,8 @@ pub enum LaunchError {
     },
     #[error("starting the event relay")]
     Relay(#[from] docintel_backend::events::relay::EncodeError),
+    #[error("{0}")]
+    Role(String),
 }
 
 impl Launch {
@@ -66,6 +94,7 @@ impl Launch {
     pub fn new(config: Config) -> Self {
         Self {
             config,
+            role: Role::All,
             events: EventsConfig::default(),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             serve_limits: ServeLimits::default(),
@@ -77,19 +106,23 @@ impl Launch {
         }
     }
 
-    /// Starts everything and serves until [`Running::stop`] (or the value is dropped).
+    /// Starts everything the role needs and serves until [`Running::stop`] (or the value
+    /// is dropped).
     pub async fn start(self) -> Result<Running, LaunchError> {
+        self.check_role()?;
+        let role = self.role;
         let folder = self.config.data_dir.display().to_string();
         let backend = Backend::open(self.config)
             .await
             .map_err(|source| LaunchError::Open { folder, source })?;
-        let first_key = if self.default_tenant {
+        let first_key = if self.default_tenant && role.serves_api() {
             backend.ensure_default_tenant().await?
         } else {
             None
         };
         let state = AppState::new(backend)
             .await?
+            .with_role(role)
             .with_registry_path(self.events.embedded_path().map(str::to_owned))
             .with_default_rate_limit(self.rate_limit)
             .with_ip_rate_limit(self.ip_rate_limit)
@@ -108,14 +141,30 @@ impl Launch {
             address: self.listen,
             source,
         })?;
-        let workers = state.backend.start_workers().await?;
-        let relay = crate::publishing::start_relay(&state, &self.events, addr)?;
-        let sender = crate::deliveries::start(state.clone());
-        state.spawn_rate_limit_reloader(RATE_LIMIT_RELOAD);
+        let background = if role.runs_background() {
+            let listening = state.backend.listen().await?;
+            let workers = state.backend.start_workers().await?;
+            let relay = crate::publishing::start_relay(&state, &self.events, addr)?;
+            let sender = crate::deliveries::start(state.clone());
+            Some(Background {
+                workers,
+                _relay: relay,
+                _sender: sender,
+                _listening: listening,
+            })
+        } else {
+            None
+        };
+        let app = if role.serves_api() {
+            state.spawn_rate_limit_reloader(RATE_LIMIT_RELOAD);
+            crate::app_with(state.clone(), self.versions)
+        } else {
+            crate::ops_app(state.clone())
+        };
         let (stop, stopped) = oneshot::channel();
         let server = tokio::spawn(crate::serve::serve(
             listener,
-            crate::app_with(state.clone(), self.versions),
+            app,
             self.serve_limits,
             async {
                 // A dropped sender stops the server as `stop` would.
@@ -128,9 +177,44 @@ impl Launch {
             first_key,
             stop: Some(stop),
             server,
-            _background: (workers, relay, sender),
+            background,
         })
     }
+
+    /// Roles split the work of one database between processes: they need a database
+    /// that several processes share, and a worker's relay a registry it can reach.
+    fn check_role(&self) -> Result<(), LaunchError> {
+        if self.role == Role::All {
+            return Ok(());
+        }
+        let role = match self.role {
+            Role::Api => "api",
+            _ => "worker",
+        };
+        if self.config.database_url.is_none() {
+            return Err(LaunchError::Role(format!(
+                "--role {role} needs --database-url (a PostgreSQL database shared with the \
+                 other processes); the embedded store serves one process, --role all"
+            )));
+        }
+        if self.role == Role::Worker && self.events.embedded_path().is_some() {
+            return Err(LaunchError::Role(
+                "--role worker needs --registry URL (an API process's embedded registry, e.g. \
+                 http://api:8080/registry, with --registry-token ADMIN_KEY, or any \
+                 Confluent-compatible registry): a worker serves no registry of its own"
+                    .to_owned(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The background work of a process that runs it.
+struct Background {
+    workers: WorkerPool,
+    _relay: RelayHandle,
+    _sender: WebhookSender,
+    _listening: Listener,
 }
 
 /// A started docintel. Dropping it stops serving and the background work (which stays
@@ -144,7 +228,7 @@ pub struct Running {
     pub first_key: Option<String>,
     stop: Option<oneshot::Sender<()>>,
     server: JoinHandle<std::io::Result<()>>,
-    _background: (WorkerPool, RelayHandle, WebhookSender),
+    background: Option<Background>,
 }
 
 impl Running {
@@ -158,14 +242,21 @@ impl Running {
     }
 
     /// Stops accepting, lets the requests in flight finish, then stops the background
-    /// work. Jobs cut short are taken again at the next start.
+    /// work and hands its jobs in flight back to the queue, attempt uncounted (another
+    /// process, or the next start, resumes them).
     pub async fn stop(mut self) -> std::io::Result<()> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        match (&mut self.server).await {
+        let served = match (&mut self.server).await {
             Ok(result) => result,
             Err(e) => Err(std::io::Error::other(e)),
+        };
+        if let Some(background) = self.background.take()
+            && let Err(e) = background.workers.stop().await
+        {
+            tracing::warn!(error = %e, "could not hand back the jobs in flight; their leases will expire");
         }
+        served
     }
 }

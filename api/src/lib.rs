@@ -32,7 +32,7 @@ use axum::routing::get;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi, Url};
 
 pub use error::{ApiError, Problem};
-pub use launch::{Launch, LaunchError, Running};
+pub use launch::{Launch, LaunchError, Role, Running};
 pub use state::AppState;
 
 /// The whole application: every API version, its served OpenAPI document, Swagger UI at
@@ -72,23 +72,36 @@ pub fn app_with(state: AppState, table: &'static [versions::ApiVersion]) -> Rout
     if let Some(path) = &state.registry_path {
         router = router.nest(path, registry_routes::router());
     }
-    router
-        .merge(swagger)
+    let router = router.merge(swagger).merge(ops_routes()).route(
+        deprecation::CALENDAR_PATH,
+        get(|| async {
+            (
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/markdown; charset=utf-8"),
+                )],
+                deprecation::CALENDAR,
+            )
+        }),
+    );
+    finish(router, state)
+}
+
+/// What a worker process serves: health, readiness and metrics only.
+pub fn ops_app(state: AppState) -> Router {
+    finish(ops_routes(), state)
+}
+
+fn ops_routes() -> Router<AppState> {
+    Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .route(
-            deprecation::CALENDAR_PATH,
-            get(|| async {
-                (
-                    [(
-                        header::CONTENT_TYPE,
-                        HeaderValue::from_static("text/markdown; charset=utf-8"),
-                    )],
-                    deprecation::CALENDAR,
-                )
-            }),
-        )
+}
+
+/// Problem documents for unknown routes and methods, and the per-request context.
+fn finish(router: Router<AppState>, state: AppState) -> Router {
+    router
         .fallback(|| async { ApiError::NotFound("no such route".to_owned()).into_response() })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed.into_response() })
         .layer(axum::middleware::from_fn_with_state(

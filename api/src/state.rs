@@ -29,6 +29,8 @@ pub struct Shared {
     pub ip_limits: crate::ratelimit::IpLimits,
     /// Running webhook senders (for readiness).
     pub webhook_sender_alive: Arc<std::sync::atomic::AtomicUsize>,
+    /// What this process does (decides what readiness checks).
+    pub role: crate::launch::Role,
 }
 
 impl AppState {
@@ -47,6 +49,7 @@ impl AppState {
             limits: crate::ratelimit::Limits::new(crate::ratelimit::Limit::DEFAULT, per_tenant),
             ip_limits: crate::ratelimit::IpLimits::new(crate::ratelimit::IpLimits::DEFAULT),
             webhook_sender_alive: Default::default(),
+            role: crate::launch::Role::All,
             backend,
         })))
     }
@@ -54,6 +57,10 @@ impl AppState {
     /// Replaces the clock that decides sunsets (tests use a fixed one).
     pub fn with_clock(self, clock: Clock) -> Self {
         self.modify(|s| s.clock = clock)
+    }
+
+    pub fn with_role(self, role: crate::launch::Role) -> Self {
+        self.modify(|s| s.role = role)
     }
 
     /// Serves the embedded registry under `path`, or (`None`) not at all.
@@ -96,13 +103,16 @@ impl AppState {
     /// started) the webhook sender runs.
     pub async fn readiness(&self) -> Vec<(&'static str, bool)> {
         use std::sync::atomic::Ordering::SeqCst;
-        let (workers, relay) = self.backend.liveness();
-        vec![
-            ("database", self.backend.store().queue_depth().await.is_ok()),
-            ("workers", workers > 0),
-            ("relay", relay > 0),
-            ("webhooks", self.webhook_sender_alive.load(SeqCst) > 0),
-        ]
+        let mut checks = vec![("database", self.backend.store().queue_depth().await.is_ok())];
+        if self.role.runs_background() {
+            let (workers, relay) = self.backend.liveness();
+            checks.extend([
+                ("workers", workers > 0),
+                ("relay", relay > 0),
+                ("webhooks", self.webhook_sender_alive.load(SeqCst) > 0),
+            ]);
+        }
+        checks
     }
 
     /// Changes the state before it is shared (only builders call this).

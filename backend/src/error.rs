@@ -51,14 +51,17 @@ pub enum Error {
     Corrupt(String),
     #[error("rendering the response to keep: {0}")]
     Render(String),
+    /// A shared service (database, object storage) is busy or unreachable for now.
+    #[error("temporarily unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl Error {
-    /// Whether the database could not be reached (down, restarting, no free connection),
+    /// Whether a shared service (the database, object storage) could not be reached (down, restarting, no free connection),
     /// as opposed to refusing the request: the same request may succeed later.
     pub fn is_unavailable(&self) -> bool {
         match self {
-            Error::Connect { .. } => true,
+            Error::Connect { .. } | Error::Unavailable(_) => true,
             Error::Database(e) => match e {
                 sqlx::Error::Io(_)
                 | sqlx::Error::PoolTimedOut

@@ -6,14 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use time::OffsetDateTime;
-use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tracing::{debug, error, info, warn};
 
 use crate::blobs::LocalBlobs;
 use crate::events::Event;
 use crate::pipeline::{self, Outcome};
-use crate::store::{ClaimedJob, JobResult, Store};
+use crate::store::{ClaimedJob, JobResult, Store, Wakes};
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -42,18 +41,18 @@ pub(crate) struct Workers {
     pub store: Arc<dyn Store>,
     pub blobs: LocalBlobs,
     pub config: WorkerConfig,
-    pub wake: Arc<Notify>,
-    pub events_wake: Arc<Notify>,
+    pub wakes: Wakes,
     /// Counts running worker tasks (for readiness).
     pub alive: Arc<std::sync::atomic::AtomicUsize>,
     pub pipeline: Arc<pipeline::Context>,
 }
 
 impl Workers {
-    pub fn spawn(self: Arc<Self>, set: &mut JoinSet<()>) {
+    /// Starts the workers, each owning its leases as `<owner_prefix><n>`.
+    pub fn spawn(self: Arc<Self>, owner_prefix: &str, set: &mut JoinSet<()>) {
         for n in 0..self.config.workers {
             let me = self.clone();
-            let owner = format!("{}-{n}", uuid::Uuid::new_v4().simple());
+            let owner = format!("{owner_prefix}{n}");
             let alive = crate::Alive::new(&self.alive);
             set.spawn(async move {
                 let _alive = alive;
@@ -68,7 +67,7 @@ impl Workers {
                 Ok(Some(job)) => self.work(&owner, job).await,
                 Ok(None) => {
                     tokio::select! {
-                        _ = self.wake.notified() => {}
+                        _ = self.wakes.jobs.notified() => {}
                         _ = tokio::time::sleep(self.config.poll) => {}
                     }
                 }
@@ -108,7 +107,8 @@ impl Workers {
             .await
         {
             Ok(true) => {
-                self.events_wake.notify_one();
+                self.wakes.events.notify_one();
+                self.wakes.deliveries.notify_one();
                 debug!(%doc, "job done")
             }
             Ok(false) => info!(%doc, "job result dropped: lease lost or document deleted"),

@@ -21,7 +21,7 @@ pub mod webhooks;
 
 use std::sync::Arc;
 
-use tokio::sync::{Notify, broadcast};
+use tokio::sync::broadcast;
 use tokio::task::JoinSet;
 use tracing::info;
 
@@ -50,9 +50,8 @@ struct Inner {
     store: Arc<dyn Store>,
     blobs: LocalBlobs,
     config: Config,
-    wake: Arc<Notify>,
-    /// Woken after a transaction wrote to the outbox.
-    events_wake: Arc<Notify>,
+    /// Woken when work is queued: by this process directly, by others through the store.
+    wakes: store::Wakes,
     subscribers: broadcast::Sender<Arc<events::Published>>,
     registry: registry::Registry,
     pipeline: Arc<pipeline::Context>,
@@ -87,9 +86,37 @@ impl Drop for RelayHandle {
     }
 }
 
-/// The running workers; dropping it stops them (a job in flight is left to its lease).
+/// The running workers; dropping it stops them (a job in flight is left to its lease;
+/// [`WorkerPool::stop`] hands it back at once).
 pub struct WorkerPool {
-    _tasks: JoinSet<()>,
+    tasks: JoinSet<()>,
+    store: Arc<dyn Store>,
+    /// Every lease this pool takes is owned by a name starting with this.
+    owner_prefix: String,
+}
+
+impl WorkerPool {
+    /// Stops the workers and queues their jobs in flight again without counting the
+    /// attempt, so that a restart (or another process) resumes them at once.
+    pub async fn stop(mut self) -> Result<u64> {
+        self.tasks.shutdown().await;
+        let released = self.store.release_leases_of(&self.owner_prefix).await?;
+        if released > 0 {
+            info!(released, "handed back the jobs in flight");
+        }
+        Ok(released)
+    }
+}
+
+/// Forwards other processes' wake-ups while it lives.
+pub struct Listener(Option<tokio::task::JoinHandle<()>>);
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        if let Some(t) = &self.0 {
+            t.abort();
+        }
+    }
 }
 
 /// The store `config` names: PostgreSQL at `database_url`, else the embedded SQLite file
@@ -138,8 +165,7 @@ impl Backend {
             store,
             blobs,
             config,
-            wake: Arc::new(Notify::new()),
-            events_wake: Arc::new(Notify::new()),
+            wakes: store::Wakes::default(),
             // Subscribers that fall this far behind miss events (they can read Kafka).
             subscribers: broadcast::channel(4096).0,
             pipeline,
@@ -169,6 +195,24 @@ impl Backend {
     /// The tools and model processing uses.
     pub fn pipeline(&self) -> &pipeline::Context {
         &self.0.pipeline
+    }
+
+    /// What this process waits on for queued work (the webhook sender waits on
+    /// `deliveries`).
+    pub fn wakes(&self) -> &store::Wakes {
+        &self.0.wakes
+    }
+
+    /// Events were written (with their webhook deliveries): wake whoever sends them.
+    fn events_written(&self) {
+        self.0.wakes.events.notify_one();
+        self.0.wakes.deliveries.notify_one();
+    }
+
+    /// Starts forwarding the wake-ups of other processes on the same store (none on the
+    /// embedded store).
+    pub async fn listen(&self) -> Result<Listener> {
+        Ok(Listener(self.0.store.listen(self.0.wakes.clone()).await?))
     }
 
     pub fn blobs(&self) -> &LocalBlobs {

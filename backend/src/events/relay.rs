@@ -19,11 +19,15 @@ use tracing::{debug, error, warn};
 use super::sink::KafkaSink;
 use super::{Event, Published, Topic};
 use crate::registry::client::Credentials;
-use crate::store::Store;
+use crate::store::{LeaderTask, Leadership, Store};
 
 const BATCH: u32 = 256;
 const IDLE_POLL: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How often a process that does not lead the relay tries to.
+const FOLLOWER_RETRY: Duration = Duration::from_secs(1);
+/// How often the leader makes sure it still is.
+const LEAD_CHECK: Duration = Duration::from_secs(1);
 /// Sent events are kept this long (for inspection and replays), then forgotten.
 pub const RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
@@ -113,10 +117,44 @@ pub(crate) struct Relay {
 }
 
 impl Relay {
+    /// Relays while this process leads the relay; waits its turn otherwise. On a shared
+    /// database several processes run this loop and one of them relays: events stay in
+    /// order, and when the leader dies a follower takes over within [`FOLLOWER_RETRY`].
     pub async fn run(self) {
+        let mut waiting_logged = false;
+        loop {
+            match self.store.try_lead(LeaderTask::Relay).await {
+                Ok(Some(lead)) => {
+                    debug!("leading the event relay");
+                    waiting_logged = false;
+                    self.lead(lead).await;
+                    warn!("lost the event relay's lead; another process takes over");
+                }
+                Ok(None) => {
+                    if !waiting_logged {
+                        debug!("another process relays the events; standing by");
+                        waiting_logged = true;
+                    }
+                }
+                Err(e) => warn!(error = %e, "could not try to lead the event relay"),
+            }
+            tokio::time::sleep(FOLLOWER_RETRY).await;
+        }
+    }
+
+    /// Relays until `lead` is lost (checked at most every [`LEAD_CHECK`]; a process that
+    /// lost it may publish a batch the new leader publishes again: at least once).
+    async fn lead(&self, mut lead: Leadership) {
         let mut backoff = Duration::from_millis(100);
         let mut last_purge: Option<tokio::time::Instant> = None;
+        let mut checked = tokio::time::Instant::now();
         loop {
+            if checked.elapsed() >= LEAD_CHECK {
+                if !lead.still_held().await {
+                    return;
+                }
+                checked = tokio::time::Instant::now();
+            }
             match self.step().await {
                 Ok(0) => {
                     backoff = Duration::from_millis(100);

@@ -9,6 +9,9 @@ use std::sync::Arc;
 use apache_avro::Schema;
 use tokio::sync::Mutex;
 
+/// Attempts to add a version while other processes keep adding to the same subject.
+const REGISTER_RETRIES: usize = 8;
+
 use crate::schemas::{self, Mode};
 use crate::store::{RegistryVersion, Store};
 
@@ -242,25 +245,41 @@ impl Registry {
     /// subject already holds it); refused when the subject's level forbids it.
     pub async fn register(&self, subject: &str, schema: &Candidate) -> Result<i64> {
         let _guard = self.writes.lock().await;
-        let live = self.live_versions(subject).await?;
-        if let Some(same) = live.iter().find(|v| v.schema == schema.text) {
-            return Ok(same.schema_id);
-        }
-        let mode = self.level(subject).await?;
-        let earlier = parse_all(&live)?;
-        schemas::check(mode, &earlier, &schema.parsed).map_err(|messages| {
-            RegistryError::Incompatible {
-                subject: subject.to_owned(),
-                messages,
+        // Another process on the same database may register between our read and our
+        // write: the write only lands on the history that was checked, else we re-read.
+        for _ in 0..REGISTER_RETRIES {
+            let all = self.store.registry_versions(subject).await?;
+            let after = all.iter().map(|v| v.version).max().unwrap_or(0);
+            let live: Vec<RegistryVersion> = all.into_iter().filter(|v| !v.deleted).collect();
+            if let Some(same) = live.iter().find(|v| v.schema == schema.text) {
+                return Ok(same.schema_id);
             }
-        })?;
-        let id = self
-            .store
-            .registry_schema_id(&schema.text, true)
-            .await?
-            .ok_or_else(|| crate::Error::Corrupt("registered schema has no id".to_owned()))?;
-        self.store.registry_add_version(subject, id).await?;
-        Ok(id)
+            let mode = self.level(subject).await?;
+            let earlier = parse_all(&live)?;
+            schemas::check(mode, &earlier, &schema.parsed).map_err(|messages| {
+                RegistryError::Incompatible {
+                    subject: subject.to_owned(),
+                    messages,
+                }
+            })?;
+            let id = self
+                .store
+                .registry_schema_id(&schema.text, true)
+                .await?
+                .ok_or_else(|| crate::Error::Corrupt("registered schema has no id".to_owned()))?;
+            if self
+                .store
+                .registry_add_version(subject, id, after)
+                .await?
+                .is_some()
+            {
+                return Ok(id);
+            }
+        }
+        Err(crate::Error::Unavailable(format!(
+            "subject {subject} kept changing while registering; try again"
+        ))
+        .into())
     }
 
     /// Whether `schema` could follow `version` (with `Latest`, every live version the

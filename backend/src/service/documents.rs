@@ -170,8 +170,8 @@ impl Backend {
         match self.0.store.insert_document(new, &[uploaded], kept).await {
             Ok(inserted) => {
                 if inserted.is_some() {
-                    self.0.wake.notify_one();
-                    self.0.events_wake.notify_one();
+                    self.0.wakes.jobs.notify_one();
+                    self.events_written();
                 }
                 Ok(inserted)
             }
@@ -238,7 +238,7 @@ impl Backend {
             .await?
         {
             Some(keys) => {
-                self.0.events_wake.notify_one();
+                self.events_written();
                 for key in keys {
                     self.0.blobs.delete(&key).await?;
                 }

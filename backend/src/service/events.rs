@@ -57,7 +57,7 @@ impl Backend {
             kafka: (!config.kafka_brokers.is_empty())
                 .then(|| events::sink::KafkaSink::new(config.kafka_brokers.clone())),
             subscribers: self.0.subscribers.clone(),
-            wake: self.0.events_wake.clone(),
+            wake: self.0.wakes.events.clone(),
         };
         let alive = Alive::new(&self.0.relay_alive);
         Ok(RelayHandle {

@@ -13,6 +13,17 @@ impl Backend {
         if self.0.store.tenant_count().await? > 0 {
             return Ok(None);
         }
+        // Processes that start at once on one database all saw no tenant: the one whose
+        // claim is stored first creates it, so there is one default tenant and one key.
+        let claim = uuid::Uuid::new_v4().to_string();
+        let winner = self
+            .0
+            .store
+            .setting_or_init("default_tenant_created_by", &claim)
+            .await?;
+        if winner != claim {
+            return Ok(None);
+        }
         self.create_key(DEFAULT_TENANT).await.map(Some)
     }
 

@@ -11,17 +11,22 @@ use crate::events::Event;
 use crate::{Backend, Error, INTERRUPTED_IN_PROCESS, Result, WorkerPool, jobs, pipeline, store};
 
 impl Backend {
-    /// Starts the in-process worker pool. One process owns the store (the embedded data
-    /// folder, or today also a PostgreSQL database: one `serve` per database), so any job
-    /// still marked running belongs to a process that died: it is released at once
-    /// instead of waiting for its lease to expire. With several processes on one database
-    /// only expired leases may be taken over (issue #17).
+    /// Starts the in-process worker pool.
+    ///
+    /// On the embedded store one process owns the data, so any job still marked running
+    /// belongs to a process that died: it is released at once instead of waiting for its
+    /// lease to expire. On a shared store (several processes on one database) a running
+    /// job may be another live process's: only leases that expire are taken over, by
+    /// [`crate::store::JobStore::claim_job`].
     ///
     /// When documents are parsed in this process ([`pipeline::Isolation::InProcess`]),
     /// such a job may be what killed it: it is failed instead, so that one document
     /// cannot crash the server at every start. Parsed in a child process, it is simply
     /// run again there.
     pub async fn start_workers(&self) -> Result<WorkerPool> {
+        if self.0.store.is_shared() {
+            return self.start_workers_keeping_leases().await;
+        }
         let in_process = self.0.pipeline.isolation == pipeline::Isolation::InProcess;
         let interrupted = if in_process {
             let owner = format!("start-{}", Uuid::new_v4().simple());
@@ -42,7 +47,7 @@ impl Backend {
             self.0.store.release_all_leases().await?
         };
         if interrupted > 0 {
-            self.0.events_wake.notify_one();
+            self.events_written();
             if in_process {
                 tracing::warn!(interrupted, "failed jobs interrupted by an earlier stop");
             } else {
@@ -62,18 +67,22 @@ impl Backend {
                 .map_err(Error::Config)?;
             self.0.pipeline.spares.refill();
         }
+        let owner_prefix = format!("{}-", Uuid::new_v4().simple());
         let workers = Arc::new(jobs::Workers {
             store: self.0.store.clone(),
             blobs: self.0.blobs.clone(),
             config: self.0.config.workers.clone(),
-            wake: self.0.wake.clone(),
-            events_wake: self.0.events_wake.clone(),
+            wakes: self.0.wakes.clone(),
             alive: self.0.workers_alive.clone(),
             pipeline: self.0.pipeline.clone(),
         });
         let mut tasks = JoinSet::new();
-        workers.spawn(&mut tasks);
-        Ok(WorkerPool { _tasks: tasks })
+        workers.spawn(&owner_prefix, &mut tasks);
+        Ok(WorkerPool {
+            tasks,
+            store: self.0.store.clone(),
+            owner_prefix,
+        })
     }
 
     pub async fn queue_depth(&self) -> Result<u64> {

@@ -119,6 +119,7 @@ pub trait Store:
     + OutboxStore
     + WebhookStore
     + RegistryStore
+    + CoordinationStore
     + 'static
 {
 }
@@ -131,6 +132,7 @@ impl<T> Store for T where
         + OutboxStore
         + WebhookStore
         + RegistryStore
+        + CoordinationStore
         + 'static
 {
 }
@@ -252,6 +254,10 @@ pub trait JobStore: Send + Sync {
     /// Takes every running job over for `owner` (at start of the embedded mode, like
     /// [`Self::release_all_leases`]), so that it can be completed without running it.
     async fn take_running_jobs(&self, owner: &str) -> Result<Vec<ClaimedJob>>;
+    /// Queues again the jobs held by owners whose name starts with `owner_prefix` (one
+    /// process's workers, at a graceful stop), without counting the interrupted attempt:
+    /// a rolling restart must not bring a job closer to being given up.
+    async fn release_leases_of(&self, owner_prefix: &str) -> Result<u64>;
     async fn queue_depth(&self) -> Result<u64>;
 }
 
@@ -333,7 +339,16 @@ pub trait RegistryStore: Send + Sync {
     /// A subject's versions, oldest first (soft-deleted ones too).
     async fn registry_versions(&self, subject: &str) -> Result<Vec<RegistryVersion>>;
     /// Adds the next version; returns its number.
-    async fn registry_add_version(&self, subject: &str, schema_id: i64) -> Result<i64>;
+    /// Adds `schema_id` as the subject's next version, only if the subject's highest
+    /// version (deleted ones included; 0 for none) is still `after`: the caller checked
+    /// compatibility against that history, and another process may have added to it
+    /// meanwhile. `None` means it did; read again and retry.
+    async fn registry_add_version(
+        &self,
+        subject: &str,
+        schema_id: i64,
+        after: i64,
+    ) -> Result<Option<i64>>;
     /// Soft-deletes (or, with `permanent`, removes) one version or, with `None`, all.
     async fn registry_delete(
         &self,
@@ -361,4 +376,55 @@ pub struct RegistryVersion {
     pub schema_id: i64,
     pub schema: String,
     pub deleted: bool,
+}
+
+/// A task that exactly one process may run at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaderTask {
+    /// The outbox relay: one reader keeps the events in order.
+    Relay,
+    /// Removing blobs that no document row names.
+    BlobSweep,
+}
+
+/// Being the one process running a [`LeaderTask`]. Dropping it steps down.
+pub struct Leadership(Box<dyn Held>);
+
+impl Leadership {
+    pub fn new(held: impl Held + 'static) -> Self {
+        Self(Box::new(held))
+    }
+
+    /// Whether this process still leads: false once the hold is lost (e.g. its database
+    /// connection broke, which lets another process take over).
+    pub async fn still_held(&mut self) -> bool {
+        self.0.still_held().await
+    }
+}
+
+#[async_trait]
+pub trait Held: Send {
+    async fn still_held(&mut self) -> bool;
+}
+
+/// The process-local waiters that work queued by any process should wake.
+#[derive(Clone, Default)]
+pub struct Wakes {
+    pub jobs: std::sync::Arc<tokio::sync::Notify>,
+    pub events: std::sync::Arc<tokio::sync::Notify>,
+    pub deliveries: std::sync::Arc<tokio::sync::Notify>,
+}
+
+/// What several processes on one store need from each other.
+#[async_trait]
+pub trait CoordinationStore: Send + Sync {
+    /// Whether other processes may use this store at the same time (PostgreSQL). Then no
+    /// process may act on what it alone remembers: leases expire rather than being
+    /// released at start, and one process leads each [`LeaderTask`].
+    fn is_shared(&self) -> bool;
+    /// Becomes the one process running `task`; `None` while another process holds it.
+    async fn try_lead(&self, task: LeaderTask) -> Result<Option<Leadership>>;
+    /// Forwards other processes' wake-ups to `wakes` until the returned task is aborted;
+    /// `None` when no other process can write.
+    async fn listen(&self, wakes: Wakes) -> Result<Option<tokio::task::JoinHandle<()>>>;
 }

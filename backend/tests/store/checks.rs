@@ -327,7 +327,24 @@ pub async fn registry_versions_are_numbered_once_under_races<F: Factory>() {
     for n in 0..10 {
         let store: Arc<dyn Store> = stores[n % 2].clone();
         tasks.push(tokio::spawn(async move {
-            store.registry_add_version("s-value", id).await.unwrap()
+            // What the registry does: read the history, add after it, re-read if it moved.
+            loop {
+                let after = store
+                    .registry_versions("s-value")
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.version)
+                    .max()
+                    .unwrap_or(0);
+                if let Some(v) = store
+                    .registry_add_version("s-value", id, after)
+                    .await
+                    .unwrap()
+                {
+                    return v;
+                }
+            }
         }));
     }
     let mut versions = Vec::new();
@@ -344,6 +361,14 @@ pub async fn registry_versions_are_numbered_once_under_races<F: Factory>() {
         .map(|v| v.version)
         .collect();
     assert_eq!(listed, versions);
+    assert_eq!(
+        stores[1]
+            .registry_add_version("s-value", id, 9)
+            .await
+            .unwrap(),
+        None,
+        "a write checked against a history that has moved on is refused"
+    );
 }
 
 pub async fn keyset_pages_are_stable_while_documents_arrive<F: Factory>() {
@@ -524,4 +549,86 @@ pub async fn a_delivery_is_written_with_its_event_for_each_active_subscriber<F: 
             .unwrap()
             .is_empty()
     );
+}
+
+pub async fn a_graceful_stop_hands_jobs_back_without_counting_the_attempt<F: Factory>() {
+    let (_db, stores) = F::open(1).await;
+    let s = &*stores[0];
+    let t = tenant(s, "t").await;
+    let mine = upload(s, t, "mine.txt").await;
+    let theirs = upload(s, t, "theirs.txt").await;
+    let a = claim(s, "proc-a-0").await.expect("a job");
+    let b = claim(s, "proc-b-0").await.expect("another job");
+    assert_eq!((a.document_id, b.document_id), (mine, theirs));
+    assert_eq!(s.release_leases_of("proc-a-").await.unwrap(), 1);
+    // Process a's job is queued again with its attempt uncounted; b's is still b's.
+    let again = claim(s, "proc-c-0").await.expect("the released job");
+    assert_eq!(again.document_id, mine);
+    assert_eq!(again.attempts, 1, "the interrupted attempt was not counted");
+    assert!(
+        claim(s, "proc-c-1").await.is_none(),
+        "b's lease still holds"
+    );
+    assert_eq!(s.release_leases_of("proc-a-").await.unwrap(), 0);
+}
+
+pub async fn one_process_leads_a_task_and_another_takes_over<F: Factory>() {
+    use docintel_backend::store::LeaderTask;
+    let (_db, stores) = F::open(2).await;
+    let mut first = stores[0]
+        .try_lead(LeaderTask::Relay)
+        .await
+        .unwrap()
+        .expect("nobody leads yet");
+    assert!(first.still_held().await);
+    let second = stores[1].try_lead(LeaderTask::Relay).await.unwrap();
+    if !stores[0].is_shared() {
+        // One process per store: it always leads.
+        assert!(second.is_some());
+        return;
+    }
+    assert!(second.is_none(), "two leaders of one task");
+    assert!(
+        stores[1]
+            .try_lead(LeaderTask::BlobSweep)
+            .await
+            .unwrap()
+            .is_some(),
+        "tasks are led independently"
+    );
+    drop(first);
+    // The lock goes with the leader's session, which the server closes on its own time.
+    let mut taken = None;
+    for _ in 0..50 {
+        taken = stores[1].try_lead(LeaderTask::Relay).await.unwrap();
+        if taken.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(taken.is_some(), "nobody took over from a leader that left");
+}
+
+pub async fn work_queued_by_one_handle_wakes_another<F: Factory>() {
+    use docintel_backend::store::Wakes;
+    let (_db, stores) = F::open(2).await;
+    let wakes = Wakes::default();
+    let Some(listening) = stores[1].listen(wakes.clone()).await.unwrap() else {
+        assert!(
+            !stores[1].is_shared(),
+            "a shared store must forward wake-ups"
+        );
+        return;
+    };
+    let t = tenant(&*stores[0], "t").await;
+    let jobs = wakes.jobs.notified();
+    let events = wakes.events.notified();
+    upload(&*stores[0], t, "a.txt").await;
+    tokio::time::timeout(Duration::from_secs(10), async {
+        jobs.await;
+        events.await;
+    })
+    .await
+    .expect("the upload's job and event woke the other handle");
+    listening.abort();
 }

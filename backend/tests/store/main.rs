@@ -49,6 +49,9 @@ macro_rules! conformance {
                 keyset_pages_are_stable_while_documents_arrive,
                 an_idempotency_key_stands_for_one_document,
                 a_delivery_is_written_with_its_event_for_each_active_subscriber,
+                a_graceful_stop_hands_jobs_back_without_counting_the_attempt,
+                one_process_leads_a_task_and_another_takes_over,
+                work_queued_by_one_handle_wakes_another,
             );
         }
     };

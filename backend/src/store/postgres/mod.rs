@@ -3,6 +3,7 @@
 //! row locks where processes meet: job and delivery claims take `FOR UPDATE SKIP LOCKED`,
 //! registry writes an advisory lock. No document cache: another process may write.
 
+mod coordination;
 mod documents;
 mod idempotency;
 mod jobs;
@@ -39,6 +40,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations-postgres
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// For connections of their own (a leader's lock), outside the pool.
+    options: PgConnectOptions,
 }
 
 impl PgStore {
@@ -70,10 +73,10 @@ impl PgStore {
             .max_connections(16)
             // A request waits this long for a connection before it is told to retry (503).
             .acquire_timeout(std::time::Duration::from_secs(3))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(refused)?;
-        Ok(Self { pool })
+        Ok(Self { pool, options })
     }
 
     /// Runs the pending migrations; a failing one leaves the schema as it was (each runs

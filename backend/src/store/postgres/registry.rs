@@ -70,20 +70,26 @@ impl RegistryStore for PgStore {
             .collect()
     }
 
-    async fn registry_add_version(&self, subject: &str, schema_id: i64) -> Result<i64> {
+    async fn registry_add_version(
+        &self,
+        subject: &str,
+        schema_id: i64,
+        after: i64,
+    ) -> Result<Option<i64>> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(REGISTRY_LOCK)
             .execute(&mut *tx)
             .await?;
-        let version: i64 = sqlx::query_scalar(
+        let version: Option<i64> = sqlx::query_scalar(
             "INSERT INTO registry_versions (subject, version, schema_id) \
              SELECT $1, COALESCE(MAX(version), 0) + 1, $2 FROM registry_versions \
-             WHERE subject = $1 RETURNING version",
+             WHERE subject = $1 HAVING COALESCE(MAX(version), 0) = $3 RETURNING version",
         )
         .bind(subject)
         .bind(schema_id)
-        .fetch_one(&mut *tx)
+        .bind(after)
+        .fetch_optional(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(version)

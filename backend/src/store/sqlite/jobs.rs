@@ -149,6 +149,18 @@ impl JobStore for SqliteStore {
         Ok(r.rows_affected())
     }
 
+    async fn release_leases_of(&self, owner_prefix: &str) -> Result<u64> {
+        let r = sqlx::query(
+            "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL, \
+             attempts = attempts - 1 \
+             WHERE state = 'running' AND attempts > 0 AND substr(lease_owner, 1, length(?1)) = ?1",
+        )
+        .bind(owner_prefix)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected())
+    }
+
     async fn take_running_jobs(&self, owner: &str) -> Result<Vec<ClaimedJob>> {
         let rows = sqlx::query(
             "UPDATE jobs SET lease_owner = ?1 WHERE state = 'running' \

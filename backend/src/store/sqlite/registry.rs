@@ -57,15 +57,23 @@ impl RegistryStore for SqliteStore {
             .collect()
     }
 
-    async fn registry_add_version(&self, subject: &str, schema_id: i64) -> Result<i64> {
+    async fn registry_add_version(
+        &self,
+        subject: &str,
+        schema_id: i64,
+        after: i64,
+    ) -> Result<Option<i64>> {
+        // One statement: SQLite runs it under its single writer lock.
         Ok(sqlx::query_scalar(
             "INSERT INTO registry_versions (subject, version, schema_id) \
              SELECT ?1, COALESCE(MAX(version), 0) + 1, ?2 FROM registry_versions WHERE subject = ?1 \
+             HAVING COALESCE(MAX(version), 0) = ?3 \
              RETURNING version",
         )
         .bind(subject)
         .bind(schema_id)
-        .fetch_one(&self.pool)
+        .bind(after)
+        .fetch_optional(&self.pool)
         .await?)
     }
 
