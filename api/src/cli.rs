@@ -43,6 +43,11 @@ pub struct DataDir {
     /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.
     #[arg(long, env = "DOCINTEL_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Keep blobs elsewhere than <data-dir>/blobs: file:///PATH, s3://BUCKET[/PREFIX]
+    /// (configured by AWS_ENDPOINT, AWS_REGION, AWS_ALLOW_HTTP, AWS_ACCESS_KEY_ID,
+    /// AWS_SECRET_ACCESS_KEY), or memory:// (lost at exit).
+    #[arg(long, env = "DOCINTEL_BLOB_STORE")]
+    pub blob_store: Option<docintel_backend::blobs::BlobLocation>,
 }
 
 impl DataDir {
@@ -57,6 +62,7 @@ impl DataDir {
             );
             config.database_url = Some(url.clone());
         }
+        config.blob_store = self.blob_store.clone();
         Ok(config)
     }
 }
@@ -119,6 +125,10 @@ pub struct ServeArgs {
     /// Processing workers (default: number of cores).
     #[arg(long, env = "DOCINTEL_WORKERS")]
     pub workers: Option<usize>,
+    /// How long a worker's claim on a job lasts without a heartbeat, in seconds: after a
+    /// worker dies, its jobs wait this long before another process takes them.
+    #[arg(long, env = "DOCINTEL_JOB_LEASE_SECS", default_value_t = 60)]
+    pub job_lease_secs: u64,
     /// Classifier model file (default: the shipped model).
     #[arg(long, env = "DOCINTEL_MODEL")]
     pub model: Option<PathBuf>,
@@ -141,6 +151,7 @@ impl ServeArgs {
         config.max_upload_bytes = self.max_upload_bytes;
         config.workers = WorkerConfig {
             workers: self.workers.unwrap_or(config.workers.workers).max(1),
+            lease: std::time::Duration::from_secs(self.job_lease_secs.max(1)),
             ..config.workers
         };
         config.model_path = self.model.clone();
@@ -221,6 +232,13 @@ pub struct OpsArgs {
     /// Disable an endpoint after this many failed attempts in a row.
     #[arg(long, env = "DOCINTEL_WEBHOOK_DISABLE_AFTER", default_value_t = 50)]
     pub webhook_disable_after: u32,
+    /// How often blobs that no document owns are looked for, in seconds.
+    #[arg(long, env = "DOCINTEL_BLOB_SWEEP_EVERY_SECS", default_value_t = 900)]
+    pub blob_sweep_every_secs: u64,
+    /// How old such a blob must be to be removed, in seconds (longer than any upload
+    /// takes from its last byte to its document).
+    #[arg(long, env = "DOCINTEL_BLOB_SWEEP_GRACE_SECS", default_value_t = 3600)]
+    pub blob_sweep_grace_secs: u64,
     /// Seconds a client has to send a request's head; also how long an idle connection
     /// is kept open.
     #[arg(long, env = "DOCINTEL_HEADER_READ_TIMEOUT_SECS", default_value_t = 30)]
@@ -238,6 +256,10 @@ impl OpsArgs {
         w.initial_backoff =
             std::time::Duration::from_millis(self.webhook_initial_backoff_ms.max(1));
         w.disable_after = self.webhook_disable_after.max(1);
+        config.blob_sweep = docintel_backend::BlobSweep {
+            every: std::time::Duration::from_secs(self.blob_sweep_every_secs.max(1)),
+            grace: std::time::Duration::from_secs(self.blob_sweep_grace_secs),
+        };
     }
 }
 

@@ -76,8 +76,12 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("too many requests for this API key; retry after {0} s (see the RateLimit headers)")]
     RateLimited(u64),
-    #[error("the service cannot reach its database right now; retry after {0} s")]
-    Unavailable(u64),
+    #[error("the service cannot reach its {service} right now; retry after {retry_after} s")]
+    Unavailable {
+        /// What cannot be reached: "database", "object storage".
+        service: &'static str,
+        retry_after: u64,
+    },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -115,7 +119,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -131,7 +135,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::RateLimited(_) => "rate_limited",
-            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Unavailable { .. } => "unavailable",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -145,11 +149,16 @@ impl From<BackendError> for ApiError {
                 ApiError::conflict("too_many_webhooks", e.to_string())
             }
             BackendError::Webhook(e) => ApiError::unprocessable("invalid_webhook", e.to_string()),
-            e if e.is_unavailable() => {
-                tracing::warn!(error = %e, "the database is unavailable");
-                ApiError::Unavailable(UNAVAILABLE_RETRY_SECS)
-            }
-            other => ApiError::Internal(other.into()),
+            other => match other.unavailable_service() {
+                Some(service) => {
+                    tracing::warn!(error = %other, service, "a shared service is unavailable");
+                    ApiError::Unavailable {
+                        service,
+                        retry_after: UNAVAILABLE_RETRY_SECS,
+                    }
+                }
+                None => ApiError::Internal(other.into()),
+            },
         }
     }
 }
@@ -202,10 +211,10 @@ impl IntoResponse for ApiError {
             detail: self.to_string(),
         };
         let mut response = status.into_response();
-        if let ApiError::Unavailable(secs) = self {
+        if let ApiError::Unavailable { retry_after, .. } = self {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(

@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use docintel_backend::{Backend, Config, Listener, RelayHandle, WorkerPool};
+use docintel_backend::{Backend, Config, Listener, RelayHandle, Sweeper, WorkerPool};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -151,6 +151,7 @@ impl Launch {
                 _relay: relay,
                 _sender: sender,
                 _listening: listening,
+                _sweeper: state.backend.start_sweeper(),
             })
         } else {
             None
@@ -215,6 +216,7 @@ struct Background {
     _relay: RelayHandle,
     _sender: WebhookSender,
     _listening: Listener,
+    _sweeper: Sweeper,
 }
 
 /// A started docintel. Dropping it stops serving and the background work (which stays

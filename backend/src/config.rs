@@ -1,6 +1,9 @@
 //! What the backend is opened with.
 
 use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::blobs::BlobLocation;
 
 use crate::{DEFAULT_MAX_UPLOAD_BYTES, WorkerConfig, pipeline, webhooks};
 
@@ -26,6 +29,26 @@ pub struct Config {
     /// What parsing one document may consume.
     pub limits: pipeline::Limits,
     pub webhooks: webhooks::WebhookConfig,
+    /// Where blobs go; `None` is the folder `<data_dir>/blobs`.
+    pub blob_store: Option<BlobLocation>,
+    /// How often orphaned blobs are looked for, and how old one must be to be removed.
+    pub blob_sweep: BlobSweep,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct BlobSweep {
+    pub every: Duration,
+    /// Longer than any upload takes from its last byte to its document row.
+    pub grace: Duration,
+}
+
+impl Default for BlobSweep {
+    fn default() -> Self {
+        Self {
+            every: Duration::from_secs(15 * 60),
+            grace: Duration::from_secs(3600),
+        }
+    }
 }
 
 impl Config {
@@ -45,6 +68,8 @@ impl Config {
             ),
             limits: pipeline::Limits::default(),
             webhooks: webhooks::WebhookConfig::default(),
+            blob_store: None,
+            blob_sweep: BlobSweep::default(),
         }
     }
 }

@@ -51,9 +51,12 @@ pub enum Error {
     Corrupt(String),
     #[error("rendering the response to keep: {0}")]
     Render(String),
-    /// A shared service (database, object storage) is busy or unreachable for now.
-    #[error("temporarily unavailable: {0}")]
-    Unavailable(String),
+    /// A shared service (the database, object storage) is busy or unreachable for now.
+    #[error("{service} temporarily unavailable: {detail}")]
+    Unavailable {
+        service: &'static str,
+        detail: String,
+    },
 }
 
 impl Error {
@@ -61,7 +64,7 @@ impl Error {
     /// as opposed to refusing the request: the same request may succeed later.
     pub fn is_unavailable(&self) -> bool {
         match self {
-            Error::Connect { .. } | Error::Unavailable(_) => true,
+            Error::Connect { .. } | Error::Unavailable { .. } => true,
             Error::Database(e) => match e {
                 sqlx::Error::Io(_)
                 | sqlx::Error::PoolTimedOut
@@ -75,6 +78,17 @@ impl Error {
                 _ => false,
             },
             _ => false,
+        }
+    }
+}
+
+impl Error {
+    /// Which shared service [`Self::is_unavailable`] is about.
+    pub fn unavailable_service(&self) -> Option<&'static str> {
+        match self {
+            Error::Unavailable { service, .. } => Some(service),
+            e if e.is_unavailable() => Some("database"),
+            _ => None,
         }
     }
 }

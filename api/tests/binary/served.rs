@@ -13,6 +13,8 @@ pub struct Served {
     pub base: String,
     /// The key printed at first start, if one was.
     pub first_key: Option<String>,
+    /// The lines of stderr up to the one that says where it listens.
+    pub startup: Vec<String>,
     /// Every later line of stderr.
     pub logs: std::sync::mpsc::Receiver<String>,
 }
@@ -43,11 +45,13 @@ pub fn serve_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Serve
     let stderr = child.stderr.take().expect("stderr");
     let mut lines = BufReader::new(stderr).lines();
     let mut first_key = None;
+    let mut startup = Vec::new();
     let base = loop {
         let line = lines
             .next()
             .expect("docintel exited before listening")
             .expect("read stderr");
+        startup.push(line.clone());
         if let Some(key) = line.trim().strip_prefix("dik_") {
             first_key = Some(format!("dik_{key}"));
         }
@@ -73,14 +77,21 @@ pub fn serve_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Serve
         child,
         base,
         first_key,
+        startup,
         logs,
     }
 }
 
 pub fn create_key(data_dir: &Path, tenant: &str) -> String {
+    let data_dir = data_dir.to_str().expect("a UTF-8 path");
+    docintel_keys(&["create", "--tenant", tenant, "--data-dir", data_dir])
+}
+
+/// Runs `docintel keys ARGS`; the key it prints.
+pub fn docintel_keys(args: &[&str]) -> String {
     let out = Command::new(docintel())
-        .args(["keys", "create", "--tenant", tenant, "--data-dir"])
-        .arg(data_dir)
+        .arg("keys")
+        .args(args)
         .output()
         .expect("run keys create");
     assert!(

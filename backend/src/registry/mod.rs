@@ -276,9 +276,10 @@ impl Registry {
                 return Ok(id);
             }
         }
-        Err(crate::Error::Unavailable(format!(
-            "subject {subject} kept changing while registering; try again"
-        ))
+        Err(crate::Error::Unavailable {
+            service: "database",
+            detail: format!("subject {subject} kept changing while registering; try again"),
+        }
         .into())
     }
 

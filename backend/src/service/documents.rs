@@ -131,7 +131,7 @@ impl Backend {
             .into());
         }
         let blob_key = blob_key(tenant, id);
-        upload.commit(&self.0.blobs, &blob_key).await?;
+        upload.commit(&blob_key).await?;
         Ok(NewDocument {
             id,
             tenant_id: tenant,

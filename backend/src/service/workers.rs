@@ -78,11 +78,53 @@ impl Backend {
         });
         let mut tasks = JoinSet::new();
         workers.spawn(&owner_prefix, &mut tasks);
+        info!(
+            workers = self.0.config.workers.workers,
+            leases = %owner_prefix,
+            "processing workers started"
+        );
         Ok(WorkerPool {
             tasks,
             store: self.0.store.clone(),
             owner_prefix,
         })
+    }
+
+    /// Starts removing blobs no document owns, every [`crate::BlobSweep::every`], in the
+    /// one process that leads the sweep.
+    pub fn start_sweeper(&self) -> crate::Sweeper {
+        let me = self.clone();
+        crate::Sweeper(tokio::spawn(async move {
+            let config = me.0.config.blob_sweep;
+            loop {
+                tokio::time::sleep(config.every).await;
+                match me.0.store.try_lead(store::LeaderTask::BlobSweep).await {
+                    Ok(Some(_lead)) => match me.sweep_blobs().await {
+                        Ok(swept) if swept.removed > 0 => {
+                            info!(
+                                examined = swept.examined,
+                                removed = swept.removed,
+                                "blob sweep"
+                            )
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "blob sweep stopped early"),
+                    },
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not try to lead the blob sweep"),
+                }
+            }
+        }))
+    }
+
+    /// One sweep now (see [`crate::blobs::sweep`]).
+    pub async fn sweep_blobs(&self) -> Result<crate::blobs::sweep::Swept> {
+        crate::blobs::sweep::sweep(
+            &self.0.blobs,
+            &*self.0.store,
+            self.0.config.blob_sweep.grace,
+        )
+        .await
     }
 
     pub async fn queue_depth(&self) -> Result<u64> {

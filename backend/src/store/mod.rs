@@ -225,6 +225,9 @@ pub trait DocumentStore: Send + Sync {
 
     /// Records a thumbnail made after processing; false when the document is gone.
     async fn set_thumbnail(&self, tenant: TenantId, id: DocumentId, key: &str) -> Result<bool>;
+    /// Which of `blob_keys` a document (of any tenant) is stored under: for the blob
+    /// sweep, which removes the others.
+    async fn existing_blob_keys(&self, blob_keys: &[String]) -> Result<Vec<String>>;
 }
 
 /// The durable job queue: claims under leases, results.

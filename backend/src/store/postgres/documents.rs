@@ -182,4 +182,13 @@ impl DocumentStore for PgStore {
                 .await?;
         Ok(r.rows_affected() == 1)
     }
+
+    async fn existing_blob_keys(&self, blob_keys: &[String]) -> Result<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT blob_key FROM documents WHERE blob_key = ANY($1)")
+                .bind(blob_keys)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
 }

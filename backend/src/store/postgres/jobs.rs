@@ -97,6 +97,11 @@ impl JobStore for PgStore {
             return Ok(false);
         }
         let id = job.document_id.to_string();
+        sqlx::query("UPDATE documents SET attempts = $2 WHERE id = $1")
+            .bind(&id)
+            .bind(i64::from(job.attempts))
+            .execute(&mut *tx)
+            .await?;
         let now = millis(now);
         match result {
             JobResult::Processed {

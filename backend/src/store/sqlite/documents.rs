@@ -185,6 +185,15 @@ impl DocumentStore for SqliteStore {
         self.docs.forget(id);
         Ok(r.rows_affected() == 1)
     }
+
+    async fn existing_blob_keys(&self, blob_keys: &[String]) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT blob_key FROM documents WHERE blob_key IN (SELECT value FROM json_each(?1))",
+        )
+        .bind(to_json(&blob_keys)?)
+        .fetch_all(&self.pool)
+        .await?)
+    }
 }
 
 impl RawDocument {

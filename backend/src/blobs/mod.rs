@@ -1,0 +1,234 @@
+//! Blob storage: the documents' bytes and thumbnails, behind [`BlobStore`]. The local
+//! folder is the default (`local.rs`); S3-compatible object storage and memory go
+//! through the `object_store` crate (`object.rs`). Whatever the store, a blob becomes
+//! visible only once complete, and an upload that is refused or cut leaves nothing a
+//! reader can see; what a killed process left behind is removed by [`sweep`].
+
+mod local;
+mod object;
+pub mod sweep;
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures_util::stream::BoxStream;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use crate::error::{Error, IngestError, Result};
+use crate::pipeline::sniff::{SNIFF_LEN, TextCheck};
+
+pub use local::LocalBlobs;
+pub use object::ObjectBlobs;
+
+/// Where a document's thumbnail goes, beside its bytes.
+pub fn thumbnail_key(blob_key: &str) -> String {
+    format!("{blob_key}{THUMBNAIL_SUFFIX}")
+}
+
+const THUMBNAIL_SUFFIX: &str = ".thumb.png";
+
+/// The blob a thumbnail key belongs to (`None`: not a thumbnail key).
+pub fn thumbnail_owner(key: &str) -> Option<&str> {
+    key.strip_suffix(THUMBNAIL_SUFFIX)
+}
+
+/// A place blobs are kept.
+#[async_trait]
+pub trait BlobStore: Send + Sync + fmt::Debug {
+    /// Starts a blob whose key is given at [`BlobWriter::commit`]; until then no reader
+    /// sees it, and dropping the writer discards it.
+    async fn create(&self) -> Result<Box<dyn BlobWriter>>;
+    /// Stores a whole blob at once, atomically like [`Self::create`].
+    async fn put(&self, key: &str, bytes: &[u8]) -> Result<()>;
+    async fn read(&self, key: &str) -> Result<Vec<u8>>;
+    /// Deletes a blob; one that is already gone is not an error.
+    async fn delete(&self, key: &str) -> Result<()>;
+    /// Every stored object, committed or not, with its last change: what [`sweep`] looks
+    /// through.
+    fn list(&self) -> BoxStream<'_, Result<Listed>>;
+    /// Removes an object [`Self::list`] named (a committed blob or an unfinished one).
+    async fn remove_listed(&self, listed: &Listed) -> Result<()>;
+}
+
+/// An object found by [`BlobStore::list`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// The blob key, or for an unfinished upload, where it is staged.
+    pub key: String,
+    /// An upload that was never committed (its process stopped midway).
+    pub staging: bool,
+    pub modified: OffsetDateTime,
+}
+
+/// A blob being written.
+#[async_trait]
+pub trait BlobWriter: Send {
+    async fn write(&mut self, chunk: &[u8]) -> Result<()>;
+    /// Makes the blob durable and visible under `key`.
+    async fn commit(self: Box<Self>, key: &str) -> Result<()>;
+}
+
+/// The blob store a process uses, chosen by `--blob-store`.
+#[derive(Debug, Clone)]
+pub struct Blobs(Arc<dyn BlobStore>);
+
+/// Where blobs go, as `--blob-store` names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlobLocation {
+    /// A local folder (`file:///path`; the default is `<data dir>/blobs`).
+    Folder(std::path::PathBuf),
+    /// An S3 bucket and key prefix (`s3://bucket/prefix`), configured by the usual
+    /// `AWS_*` variables (`AWS_ENDPOINT`, `AWS_REGION`, `AWS_ALLOW_HTTP`, credentials).
+    S3 { bucket: String, prefix: String },
+    /// Process memory (`memory://`): gone at exit; for tests and trials.
+    Memory,
+}
+
+impl std::str::FromStr for BlobLocation {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let usage = "expected file:///PATH, s3://BUCKET[/PREFIX] or memory://";
+        if let Some(path) = s.strip_prefix("file://") {
+            if !path.starts_with('/') {
+                return Err(format!(
+                    "{s}: a file:// location needs an absolute path; {usage}"
+                ));
+            }
+            return Ok(Self::Folder(path.into()));
+        }
+        if let Some(rest) = s.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(format!("{s}: no bucket; {usage}"));
+            }
+            return Ok(Self::S3 {
+                bucket: bucket.to_owned(),
+                prefix: prefix.trim_matches('/').to_owned(),
+            });
+        }
+        if s == "memory://" {
+            return Ok(Self::Memory);
+        }
+        Err(format!("{s}: {usage}"))
+    }
+}
+
+impl Blobs {
+    pub fn new(store: impl BlobStore + 'static) -> Self {
+        Self(Arc::new(store))
+    }
+
+    /// Opens the store at `location` (for S3, settings come from the environment).
+    pub fn open(location: &BlobLocation) -> Result<Self> {
+        Ok(match location {
+            BlobLocation::Folder(path) => Self::new(LocalBlobs::open(path)?),
+            BlobLocation::S3 { bucket, prefix } => Self::new(ObjectBlobs::s3(bucket, prefix)?),
+            BlobLocation::Memory => Self::new(ObjectBlobs::memory()),
+        })
+    }
+
+    /// Starts streaming a new blob of at most `limit` bytes; nothing is visible until
+    /// [`PendingBlob::commit`].
+    pub async fn begin(&self, limit: u64) -> Result<PendingBlob> {
+        Ok(PendingBlob {
+            writer: self.0.create().await?,
+            limit,
+            size: 0,
+            sha: Sha256::new(),
+            head: Vec::new(),
+            text: TextCheck::default(),
+        })
+    }
+
+    pub async fn put(&self, key: &str, bytes: &[u8]) -> Result<()> {
+        self.0.put(key, bytes).await
+    }
+
+    pub async fn read(&self, key: &str) -> Result<Vec<u8>> {
+        self.0.read(key).await
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<()> {
+        self.0.delete(key).await
+    }
+
+    /// Whether a committed blob is stored under `key`.
+    pub async fn exists(&self, key: &str) -> Result<bool> {
+        match self.0.read(key).await {
+            Ok(_) => Ok(true),
+            Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn store(&self) -> &dyn BlobStore {
+        &*self.0
+    }
+}
+
+/// A blob being written, with what is learnt of it on the way (size, hash, first bytes).
+/// Dropping it without committing discards it.
+pub struct PendingBlob {
+    writer: Box<dyn BlobWriter>,
+    limit: u64,
+    size: u64,
+    sha: Sha256,
+    head: Vec<u8>,
+    text: TextCheck,
+}
+
+impl fmt::Debug for PendingBlob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingBlob")
+            .field("size", &self.size)
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What is known of a blob once every byte has been written.
+#[derive(Debug, Clone)]
+pub struct BlobFacts {
+    pub size: u64,
+    pub sha256: String,
+    pub head: Vec<u8>,
+    pub is_text: bool,
+}
+
+impl PendingBlob {
+    /// Appends a chunk; fails with [`IngestError::TooLarge`] as soon as the limit is crossed,
+    /// so an oversize body is never buffered in full.
+    pub async fn write(&mut self, chunk: &[u8]) -> Result<()> {
+        self.size += chunk.len() as u64;
+        if self.size > self.limit {
+            return Err(IngestError::TooLarge { limit: self.limit }.into());
+        }
+        if self.head.len() < SNIFF_LEN {
+            let take = (SNIFF_LEN - self.head.len()).min(chunk.len());
+            self.head.extend_from_slice(&chunk[..take]);
+        }
+        self.sha.update(chunk);
+        self.text.feed(chunk);
+        self.writer.write(chunk).await
+    }
+
+    pub fn facts(&self) -> BlobFacts {
+        BlobFacts {
+            size: self.size,
+            sha256: hex::encode(self.sha.clone().finalize()),
+            head: self.head.clone(),
+            is_text: self.text.finish(),
+        }
+    }
+
+    /// Makes the blob durable and visible under `key`.
+    pub async fn commit(self, key: &str) -> Result<()> {
+        self.writer.commit(key).await
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,152 @@
+//! The same checks on every kind of blob store that needs no server (the S3 one runs
+//! against a real S3 server in `tests/`).
+
+use std::time::Duration;
+
+use futures_util::TryStreamExt;
+
+use super::*;
+
+/// A folder store and a memory store, with what keeps the folder alive.
+fn stores() -> Vec<(Blobs, Option<tempfile::TempDir>)> {
+    let dir = tempfile::tempdir().unwrap();
+    vec![
+        (Blobs::new(LocalBlobs::open(dir.path()).unwrap()), Some(dir)),
+        (Blobs::new(ObjectBlobs::memory()), None),
+    ]
+}
+
+async fn listed(blobs: &Blobs) -> Vec<Listed> {
+    let mut all: Vec<Listed> = blobs.store().list().try_collect().await.unwrap();
+    all.sort_by(|a, b| a.key.cmp(&b.key));
+    all
+}
+
+#[tokio::test]
+async fn nothing_is_visible_until_commit_and_a_dropped_upload_leaves_nothing() {
+    for (blobs, _dir) in stores() {
+        let mut p = blobs.begin(100).await.unwrap();
+        p.write(b"hello").await.unwrap();
+        assert!(!blobs.exists("t/a").await.unwrap(), "{blobs:?}");
+        p.commit("t/a").await.unwrap();
+        assert_eq!(blobs.read("t/a").await.unwrap(), b"hello");
+
+        let mut p = blobs.begin(100).await.unwrap();
+        p.write(b"half").await.unwrap();
+        drop(p);
+        tokio::task::yield_now().await;
+        let keys: Vec<String> = listed(&blobs).await.into_iter().map(|l| l.key).collect();
+        assert_eq!(keys, ["t/a"], "{blobs:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_missing_blob_is_not_found_and_deleting_it_is_no_error() {
+    for (blobs, _dir) in stores() {
+        let err = blobs.read("t/none").await.unwrap_err();
+        assert!(
+            matches!(&err, Error::Io(e) if e.kind() == std::io::ErrorKind::NotFound),
+            "{err:?}"
+        );
+        blobs.delete("t/none").await.unwrap();
+        blobs.put("t/b", b"x").await.unwrap();
+        blobs.delete("t/b").await.unwrap();
+        assert!(!blobs.exists("t/b").await.unwrap());
+    }
+}
+
+#[tokio::test]
+async fn limit_is_enforced_while_streaming() {
+    for (blobs, _dir) in stores() {
+        let mut p = blobs.begin(8).await.unwrap();
+        p.write(b"12345").await.unwrap();
+        let err = p.write(b"6789").await.unwrap_err();
+        assert!(matches!(
+            err,
+            Error::Ingest(IngestError::TooLarge { limit: 8 })
+        ));
+    }
+}
+
+#[tokio::test]
+async fn facts_hash_and_sniff_the_stream() {
+    for (blobs, _dir) in stores() {
+        let mut p = blobs.begin(100).await.unwrap();
+        p.write(b"ab").await.unwrap();
+        p.write(b"c").await.unwrap();
+        let f = p.facts();
+        assert_eq!(f.size, 3);
+        assert_eq!(
+            f.sha256,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(f.is_text);
+        assert_eq!(f.head, b"abc");
+    }
+}
+
+#[tokio::test]
+async fn a_large_upload_streams_in_parts_and_reads_back_whole() {
+    for (blobs, _dir) in stores() {
+        // Past one part (5 MiB): the object store switches to a multipart upload.
+        let chunk = vec![7u8; 1 << 20];
+        let mut p = blobs.begin(u64::MAX).await.unwrap();
+        for _ in 0..12 {
+            p.write(&chunk).await.unwrap();
+        }
+        p.commit("t/big").await.unwrap();
+        let back = blobs.read("t/big").await.unwrap();
+        assert_eq!(back.len(), 12 << 20);
+        assert!(back.iter().all(|b| *b == 7));
+        let keys: Vec<String> = listed(&blobs).await.into_iter().map(|l| l.key).collect();
+        assert_eq!(keys, ["t/big"], "nothing staged is left behind");
+    }
+}
+
+#[tokio::test]
+async fn the_sweep_removes_only_old_objects_no_document_owns() {
+    use crate::store::{DocumentStore, NewDocument, SqliteStore, TenantStore};
+
+    let db = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&db.path().join("d.db")).await.unwrap();
+    let tenant = store
+        .create_tenant("t", OffsetDateTime::now_utc())
+        .await
+        .unwrap()
+        .id;
+    let owned = NewDocument {
+        id: uuid::Uuid::now_v7(),
+        tenant_id: tenant,
+        filename: "a.txt".into(),
+        content_type: crate::model::ContentType::Text,
+        size_bytes: 1,
+        sha256: "0".repeat(64),
+        blob_key: "t/owned".into(),
+        created_at: OffsetDateTime::now_utc(),
+    };
+    store.insert_document(&owned, &[], None).await.unwrap();
+    for (blobs, _dir) in stores() {
+        for key in [
+            "t/owned",
+            "t/owned.thumb.png",
+            "t/orphan",
+            "t/orphan.thumb.png",
+        ] {
+            blobs.put(key, b"x").await.unwrap();
+        }
+        let mut staged = blobs.begin(100).await.unwrap();
+        staged.write(b"left by a killed process").await.unwrap();
+        std::mem::forget(staged);
+
+        let young = sweep::sweep(&blobs, &store, Duration::from_secs(3600))
+            .await
+            .unwrap();
+        assert_eq!(young.removed, 0, "nothing is older than the grace period");
+
+        let swept = sweep::sweep(&blobs, &store, Duration::ZERO).await.unwrap();
+        let keys: Vec<String> = listed(&blobs).await.into_iter().map(|l| l.key).collect();
+        assert_eq!(keys, ["t/owned", "t/owned.thumb.png"], "{blobs:?}");
+        // The memory store stages in memory until a part is full: nothing to remove.
+        assert!(swept.removed >= 2, "{swept:?}");
+    }
+}
