@@ -109,7 +109,7 @@ impl FromRequestParts<AppState> for Auth {
             return Err(ApiError::Unauthorized("invalid API key"));
         };
         tracing::Span::current().record("tenant", tenant.name.as_str());
-        let verdict = state.limits.check(tenant.id, &hashed);
+        let verdict = state.limits.check(tenant.id, &hashed).await;
         if let Some(slot) = parts.extensions.get::<VerdictSlot>()
             && let Ok(mut slot) = slot.0.lock()
         {

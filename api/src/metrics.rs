@@ -64,6 +64,8 @@ pub struct Metrics {
     job_queue_depth: Gauge,
     outbox_pending: Gauge,
     outbox_lag_seconds: Gauge<f64, AtomicU64>,
+    deliveries_pending: Gauge,
+    relay_leader: Gauge,
 }
 
 impl Default for Metrics {
@@ -114,8 +116,22 @@ impl Default for Metrics {
             "Age of the oldest unpublished event",
             outbox_lag_seconds.clone(),
         );
+        let deliveries_pending = Gauge::default();
+        registry.register(
+            "webhook_deliveries_pending",
+            "Webhook deliveries not yet delivered nor given up",
+            deliveries_pending.clone(),
+        );
+        let relay_leader = Gauge::default();
+        registry.register(
+            "event_relay_leader",
+            "1 in the one process that relays events now, else 0",
+            relay_leader.clone(),
+        );
         Self {
             registry,
+            deliveries_pending,
+            relay_leader,
             requests,
             latency,
             webhook_deliveries,
@@ -139,6 +155,10 @@ impl Metrics {
             let lag = oldest.map_or(0.0, |o| ((now_ms as i64 - o).max(0)) as f64 / 1000.0);
             self.outbox_lag_seconds.set(lag);
         }
+        if let Ok(n) = backend.store().deliveries_pending().await {
+            self.deliveries_pending.set(n as i64);
+        }
+        self.relay_leader.set(i64::from(backend.leads_relay()));
         let mut out = String::new();
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);

@@ -38,6 +38,12 @@ impl AppState {
     pub async fn new(backend: Backend) -> docintel_backend::Result<Self> {
         let secret = backend.secret("page_tokens").await?;
         let per_tenant = tenant_limits(&backend).await?;
+        let mut limits =
+            crate::ratelimit::Limits::new(crate::ratelimit::Limit::DEFAULT, per_tenant);
+        if backend.store().is_shared() {
+            // Other API replicas serve the same keys: one quota between them.
+            limits.share_through(backend.store().clone());
+        }
         Ok(Self(Arc::new(Shared {
             page_tokens: PageTokens::new(&secret),
             keys: KeyCache::default(),
@@ -46,7 +52,7 @@ impl AppState {
             registry_path: Some(crate::publishing::DEFAULT_REGISTRY_PATH.to_owned()),
             registry_token: crate::registry_routes::ProcessToken::random(),
             metrics: Default::default(),
-            limits: crate::ratelimit::Limits::new(crate::ratelimit::Limit::DEFAULT, per_tenant),
+            limits,
             ip_limits: crate::ratelimit::IpLimits::new(crate::ratelimit::IpLimits::DEFAULT),
             webhook_sender_alive: Default::default(),
             role: crate::launch::Role::All,
@@ -82,6 +88,17 @@ impl AppState {
                 tokio::time::sleep(every).await;
                 let Some(shared) = weak.upgrade() else { return };
                 shared.ip_limits.forget_idle();
+                // Shared quota windows end within a day (the longest window allowed).
+                let day_before =
+                    (time::OffsetDateTime::now_utc().unix_timestamp() - 2 * 86_400) * 1000;
+                if let Err(e) = shared
+                    .backend
+                    .store()
+                    .forget_quota_windows(day_before)
+                    .await
+                {
+                    tracing::warn!(error = %e, "could not forget old quota windows");
+                }
                 if let Err(e) = AppState(shared).reload_rate_limits().await {
                     tracing::warn!(error = %e, "could not reload the tenants' rate limits");
                 }

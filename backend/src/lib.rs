@@ -57,6 +57,8 @@ struct Inner {
     pipeline: Arc<pipeline::Context>,
     workers_alive: Arc<std::sync::atomic::AtomicUsize>,
     relay_alive: Arc<std::sync::atomic::AtomicUsize>,
+    /// Whether this process leads the event relay now.
+    relay_leading: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Counts a running background task while it lives (a panic unwinds and drops it too).
@@ -185,6 +187,7 @@ impl Backend {
             pipeline,
             workers_alive: Default::default(),
             relay_alive: Default::default(),
+            relay_leading: Default::default(),
         })))
     }
 
@@ -199,6 +202,14 @@ impl Backend {
             self.0.workers_alive.load(SeqCst),
             self.0.relay_alive.load(SeqCst),
         )
+    }
+
+    /// Whether this process is the one relaying events (on a shared database, one
+    /// process at a time is).
+    pub fn leads_relay(&self) -> bool {
+        self.0
+            .relay_leading
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// For tests and tools that need the raw store (e.g. to simulate a dead worker).

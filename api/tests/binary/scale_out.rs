@@ -201,6 +201,20 @@ async fn upload(
     Ok((status, v))
 }
 
+/// Which of `processes` reports that it relays events now.
+async fn relay_leader(client: &reqwest::Client, processes: &[Served]) -> Option<usize> {
+    for (n, p) in processes.iter().enumerate() {
+        let Ok(r) = client.get(format!("{}/metrics", p.base)).send().await else {
+            continue;
+        };
+        let text = r.text().await.unwrap_or_default();
+        if text.lines().any(|l| l == "docintel_event_relay_leader 1") {
+            return Some(n);
+        }
+    }
+    None
+}
+
 /// The lease owner prefix a worker process logged at start.
 fn lease_prefix(p: &Served) -> String {
     p.startup
@@ -319,10 +333,12 @@ async fn two_apis_and_two_workers_survive_kill_9_and_lose_nothing() {
     let mut by_key: HashMap<String, HashSet<String>> = HashMap::new();
     let mut tasks = tokio::task::JoinSet::new();
     let mut interrupted = None;
+    let (mut killed, mut killed_at) = (0, None);
     for i in 0..200usize {
-        let (client, key) = (client.clone(), key.clone());
+        let (c, key) = (client.clone(), key.clone());
         let bases = bases.clone();
         tasks.spawn(async move {
+            let client = c;
             let body =
                 format!("Meeting notes {i}\nAgenda: quarterly review of item {i}.").into_bytes();
             if i < 150 {
@@ -355,9 +371,15 @@ async fn two_apis_and_two_workers_survive_kill_9_and_lose_nothing() {
                 (Some(ik), ids)
             }
         });
-        // While uploads run: kill -9 a worker in the middle of a job.
+        // While uploads run: kill -9 the worker that relays events, in the middle of a
+        // job.
         if i == 120 {
-            interrupted = Some(kill_while_processing(&t, &mut workers[0]).await);
+            let leader = relay_leader(&client, &workers)
+                .await
+                .expect("a worker leads the relay");
+            killed = leader;
+            interrupted = Some(kill_while_processing(&t, &mut workers[leader]).await);
+            killed_at = Some(std::time::Instant::now());
         }
     }
     while let Some(done) = tasks.join_next().await {
@@ -397,9 +419,27 @@ async fn two_apis_and_two_workers_survive_kill_9_and_lose_nothing() {
     );
     drop(tx);
 
+    // The other worker takes over the relay (its follower retries every second).
+    let survivor = 1 - killed;
+    loop {
+        if relay_leader(&client, &workers[survivor..=survivor])
+            .await
+            .is_some()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let took_over = killed_at.expect("killed").elapsed();
+    eprintln!("relay taken over {took_over:?} after its leader was killed");
+    assert!(
+        took_over < Duration::from_secs(30),
+        "takeover took {took_over:?}"
+    );
+
     // Replacements.
     apis[1] = t.process("api", &[]);
-    workers[0] = t.worker(&apis[0].base, &admin);
+    workers[killed] = t.worker(&apis[0].base, &admin);
 
     // A blob a killed process left without its document (put straight into the bucket,
     // as an upload killed between its blob and its row would): the sweep removes it.
@@ -672,4 +712,64 @@ fn roles_other_than_all_need_a_shared_database() {
         !Path::new(&data.path().join("docintel.db")).exists(),
         "nothing was created"
     );
+}
+
+#[tokio::test]
+async fn two_api_replicas_serve_one_quota_between_them() {
+    let pg = Cluster::start();
+    let dirs = tempfile::tempdir().unwrap();
+    let quota = 60;
+    let start = |n: &str| {
+        let limit = format!("{quota}/3600");
+        serve_env(
+            &dirs.path().join(n),
+            &[
+                "--role",
+                "api",
+                "--database-url",
+                &pg.url,
+                "--rate-limit",
+                &limit,
+            ],
+            &[],
+        )
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| start("a"));
+        let b = s.spawn(|| start("b"));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let key = a
+        .first_key
+        .clone()
+        .or(b.first_key.clone())
+        .expect("a first key");
+    let client = reqwest::Client::new();
+    let (mut served, mut refused) = (0, 0);
+    for i in 0..(3 * quota) {
+        let base = if i % 3 == 0 { &b.base } else { &a.base };
+        let r = client
+            .get(format!("{base}/v2/documents"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        match r.status() {
+            StatusCode::OK => served += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert!(r.headers().get("retry-after").is_some());
+                refused += 1;
+            }
+            other => panic!("{other}"),
+        }
+    }
+    // One hour-long window (the test straddles two only at the turn of an hour): at most
+    // the quota in all, at least the quota less one unspent slice per other replica.
+    let slice = docintel_api::ratelimit::shared::slice_size(quota);
+    eprintln!(
+        "quota {quota} over two replicas: served {served}, refused {refused} (slice {slice})"
+    );
+    assert!(served <= quota, "served {served}");
+    assert!(served >= quota - slice, "served {served}");
+    assert_eq!(served + refused, 3 * quota);
 }

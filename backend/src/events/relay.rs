@@ -14,7 +14,7 @@ use schema_registry_converter::schema_registry_common::{
 };
 use time::OffsetDateTime;
 use tokio::sync::{Notify, broadcast};
-use tracing::{debug, error, warn};
+use tracing::{debug, error, info, warn};
 
 use super::sink::KafkaSink;
 use super::{Event, Published, Topic};
@@ -114,6 +114,8 @@ pub(crate) struct Relay {
     pub kafka: Option<KafkaSink>,
     pub subscribers: broadcast::Sender<Arc<Published>>,
     pub wake: Arc<Notify>,
+    /// Set while this process leads.
+    pub leading: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Relay {
@@ -125,9 +127,13 @@ impl Relay {
         loop {
             match self.store.try_lead(LeaderTask::Relay).await {
                 Ok(Some(lead)) => {
-                    debug!("leading the event relay");
+                    info!("leading the event relay");
                     waiting_logged = false;
+                    self.leading
+                        .store(true, std::sync::atomic::Ordering::SeqCst);
                     self.lead(lead).await;
+                    self.leading
+                        .store(false, std::sync::atomic::Ordering::SeqCst);
                     warn!("lost the event relay's lead; another process takes over");
                 }
                 Ok(None) => {

@@ -58,6 +58,7 @@ impl Backend {
                 .then(|| events::sink::KafkaSink::new(config.kafka_brokers.clone())),
             subscribers: self.0.subscribers.clone(),
             wake: self.0.wakes.events.clone(),
+            leading: self.0.relay_leading.clone(),
         };
         let alive = Alive::new(&self.0.relay_alive);
         Ok(RelayHandle {

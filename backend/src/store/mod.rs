@@ -161,6 +161,20 @@ pub trait TenantStore: Send + Sync {
     /// The tenants with their own limit: (tenant, quota, window seconds).
     async fn rate_limits(&self) -> Result<Vec<(TenantId, u32, u32)>>;
     async fn set_rate_limit(&self, tenant: TenantId, limit: Option<(u32, u32)>) -> Result<()>;
+
+    /// Hands out up to `want` more requests of `key_hash`'s window starting at
+    /// `window_start` (unix ms), never more than `quota` in all across every caller;
+    /// returns how many this call got (0: the window is spent) and how many the window
+    /// has handed out in all.
+    async fn lease_quota(
+        &self,
+        key_hash: &str,
+        window_start: i64,
+        want: u32,
+        quota: u32,
+    ) -> Result<QuotaLease>;
+    /// Forgets quota windows that started before `before` (unix ms).
+    async fn forget_quota_windows(&self, before: i64) -> Result<u64>;
 }
 
 /// Responses kept per `Idempotency-Key`.
@@ -319,6 +333,8 @@ pub trait WebhookStore: Send + Sync {
     ) -> Result<Vec<DueDelivery>>;
     /// Keeps the body rendered at the first attempt.
     async fn set_delivery_body(&self, id: i64, body: &str) -> Result<()>;
+    /// Deliveries not yet delivered nor given up (the sender's backlog).
+    async fn deliveries_pending(&self) -> Result<u64>;
     /// Records an attempt. `retry_at` is when to try again after a failure (`None`: give
     /// up). The subscription is disabled once `disable_after` attempts failed in a row.
     async fn record_delivery(
@@ -379,6 +395,15 @@ pub struct RegistryVersion {
     pub schema_id: i64,
     pub schema: String,
     pub deleted: bool,
+}
+
+/// What [`TenantStore::lease_quota`] handed out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaLease {
+    /// Requests this call may serve.
+    pub got: u32,
+    /// Requests the window has handed out to every caller, these included.
+    pub granted: u32,
 }
 
 /// A task that exactly one process may run at a time.

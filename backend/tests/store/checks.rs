@@ -632,3 +632,50 @@ pub async fn work_queued_by_one_handle_wakes_another<F: Factory>() {
     .expect("the upload's job and event woke the other handle");
     listening.abort();
 }
+
+pub async fn shared_quota_slices_never_exceed_the_quota<F: Factory>() {
+    let (_db, stores) = F::open(2).await;
+    let mut tasks = Vec::new();
+    for n in 0..20 {
+        let store: Arc<dyn Store> = stores[n % 2].clone();
+        tasks.push(tokio::spawn(async move {
+            let mut got = 0;
+            loop {
+                let slice = store.lease_quota("k", 1_000, 7, 100).await.unwrap().got;
+                if slice == 0 {
+                    return got;
+                }
+                got += slice;
+            }
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap();
+    }
+    assert_eq!(total, 100, "every request of the window handed out, once");
+    let lease = |got, granted| docintel_backend::store::QuotaLease { got, granted };
+    assert_eq!(
+        stores[0].lease_quota("k", 1_000, 7, 100).await.unwrap(),
+        lease(0, 100)
+    );
+    assert_eq!(
+        stores[0].lease_quota("k", 2_000, 7, 100).await.unwrap(),
+        lease(7, 7),
+        "a new window"
+    );
+    assert_eq!(
+        stores[0].lease_quota("k", 2_000, 7, 100).await.unwrap(),
+        lease(7, 14)
+    );
+    assert_eq!(
+        stores[0].lease_quota("other", 1_000, 7, 100).await.unwrap(),
+        lease(7, 7),
+        "per key"
+    );
+    assert_eq!(stores[1].forget_quota_windows(2_000).await.unwrap(), 2);
+    assert_eq!(
+        stores[1].lease_quota("k", 1_000, 200, 100).await.unwrap(),
+        lease(100, 100)
+    );
+}

@@ -52,6 +52,7 @@ macro_rules! conformance {
                 a_graceful_stop_hands_jobs_back_without_counting_the_attempt,
                 one_process_leads_a_task_and_another_takes_over,
                 work_queued_by_one_handle_wakes_another,
+                shared_quota_slices_never_exceed_the_quota,
             );
         }
     };

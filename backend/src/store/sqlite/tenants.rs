@@ -95,6 +95,44 @@ impl TenantStore for SqliteStore {
         )
     }
 
+    async fn lease_quota(
+        &self,
+        key_hash: &str,
+        window_start: i64,
+        want: u32,
+        quota: u32,
+    ) -> Result<crate::store::QuotaLease> {
+        // One upsert under the row's lock: SET reads the row as it was, so `last_grant`
+        // is exactly what this call added.
+        let (got, granted): (i64, i64) = sqlx::query_as(
+            "INSERT INTO rate_windows (key_hash, window_start, granted, last_grant) \
+             VALUES (?1, ?2, MIN(?3, ?4), MIN(?3, ?4)) \
+             ON CONFLICT (key_hash, window_start) DO UPDATE SET \
+                 granted = MIN(rate_windows.granted + ?3, ?4), \
+                 last_grant = MIN(rate_windows.granted + ?3, ?4) - rate_windows.granted \
+             RETURNING CAST(last_grant AS BIGINT), CAST(granted AS BIGINT)",
+        )
+        .bind(key_hash)
+        .bind(window_start)
+        .bind(i64::from(want))
+        .bind(i64::from(quota))
+        .fetch_one(&self.pool)
+        .await?;
+        let count = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
+        Ok(crate::store::QuotaLease {
+            got: count(got),
+            granted: count(granted),
+        })
+    }
+
+    async fn forget_quota_windows(&self, before: i64) -> Result<u64> {
+        let r = sqlx::query("DELETE FROM rate_windows WHERE window_start < ?1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected())
+    }
+
     async fn rate_limits(&self) -> Result<Vec<(TenantId, u32, u32)>> {
         let rows = sqlx::query("SELECT tenant_id, quota, window_secs FROM tenant_rate_limits")
             .fetch_all(&self.pool)

@@ -178,6 +178,14 @@ impl WebhookStore for SqliteStore {
         Ok(due)
     }
 
+    async fn deliveries_pending(&self) -> Result<u64> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending'")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(n as u64)
+    }
+
     async fn set_delivery_body(&self, id: i64, body: &str) -> Result<()> {
         sqlx::query("UPDATE webhook_deliveries SET body = ?2 WHERE id = ?1")
             .bind(id)

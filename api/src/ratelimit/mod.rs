@@ -24,6 +24,8 @@ use governor::{NotUntil, Quota, RateLimiter};
 use crate::error::ApiError;
 use crate::state::AppState;
 
+pub mod shared;
+
 /// `quota` requests per `window`; a quota of 0 means unlimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limit {
@@ -163,12 +165,15 @@ impl Verdict {
     }
 }
 
-/// The buckets of every key seen, and the limits of tenants that have their own.
+/// The buckets of every key seen, and the limits of tenants that have their own. With
+/// several API replicas on one database, keys spend quotas shared through it instead
+/// ([`shared`]); this replica's own buckets are the fallback while it is unreachable.
 pub struct Limits {
     default: Limit,
     per_tenant: RwLock<HashMap<TenantId, Limit>>,
     buckets: Mutex<HashMap<String, (Limit, Arc<Bucket>)>>,
     clock: DefaultClock,
+    shared: Option<shared::SharedQuotas>,
 }
 
 impl Limits {
@@ -178,7 +183,13 @@ impl Limits {
             per_tenant: RwLock::new(per_tenant.into_iter().collect()),
             buckets: Mutex::new(HashMap::new()),
             clock: DefaultClock::default(),
+            shared: None,
         }
+    }
+
+    /// Counts quotas in `store`, shared with every replica on it.
+    pub fn share_through(&mut self, store: Arc<dyn docintel_backend::store::Store>) {
+        self.shared = Some(shared::SharedQuotas::new(store));
     }
 
     pub fn set_default(&mut self, limit: Limit) {
@@ -193,13 +204,32 @@ impl Limits {
     }
 
     /// Spends one request of the key (`key_hash`) of `tenant`.
-    pub fn check(&self, tenant: TenantId, key_hash: &str) -> Verdict {
-        let limit = self
-            .per_tenant
+    pub async fn check(&self, tenant: TenantId, key_hash: &str) -> Verdict {
+        let limit = self.limit_of(tenant);
+        if limit.quota == 0 {
+            return Verdict::Unlimited;
+        }
+        if let Some(shared) = &self.shared {
+            match shared.check(key_hash, limit).await {
+                Ok(verdict) => return verdict,
+                Err(e) => {
+                    tracing::warn!(error = %e, "shared quota unreachable; limiting by this replica alone")
+                }
+            }
+        }
+        self.check_here(limit, key_hash)
+    }
+
+    fn limit_of(&self, tenant: TenantId) -> Limit {
+        self.per_tenant
             .read()
             .ok()
             .and_then(|m| m.get(&tenant).copied())
-            .unwrap_or(self.default);
+            .unwrap_or(self.default)
+    }
+
+    /// Spends from this replica's own bucket of the key.
+    fn check_here(&self, limit: Limit, key_hash: &str) -> Verdict {
         let Some(quota) = limit.gcra() else {
             return Verdict::Unlimited;
         };
@@ -338,8 +368,8 @@ pub struct VerdictSlot(pub Arc<Mutex<Option<Verdict>>>);
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_bucket_spends_then_refuses_with_a_retry_time() {
+    #[tokio::test]
+    async fn a_bucket_spends_then_refuses_with_a_retry_time() {
         let limits = Limits::new(
             Limit {
                 quota: 3,
@@ -348,25 +378,29 @@ mod tests {
             [],
         );
         let t = TenantId(uuid::Uuid::now_v7());
-        let remaining: Vec<u32> = (0..3)
-            .map(|_| match limits.check(t, "k") {
-                Verdict::Allowed { remaining, .. } => remaining,
+        let mut remaining = Vec::new();
+        for _ in 0..3 {
+            match limits.check(t, "k").await {
+                Verdict::Allowed { remaining: r, .. } => remaining.push(r),
                 v => panic!("{v:?}"),
-            })
-            .collect();
+            }
+        }
         assert_eq!(remaining, [2, 1, 0]);
-        match limits.check(t, "k") {
+        match limits.check(t, "k").await {
             Verdict::Limited {
                 retry_after_secs, ..
             } => assert!((1..=10).contains(&retry_after_secs), "{retry_after_secs}"),
             v => panic!("{v:?}"),
         }
         // Another key has its own bucket.
-        assert!(matches!(limits.check(t, "other"), Verdict::Allowed { .. }));
+        assert!(matches!(
+            limits.check(t, "other").await,
+            Verdict::Allowed { .. }
+        ));
     }
 
-    #[test]
-    fn tenants_get_their_own_limit_and_zero_is_unlimited() {
+    #[tokio::test]
+    async fn tenants_get_their_own_limit_and_zero_is_unlimited() {
         let special = TenantId(uuid::Uuid::now_v7());
         let limits = Limits::new(
             Limit {
@@ -376,14 +410,74 @@ mod tests {
             [("0".parse::<Limit>().map(|l| (special, l)).unwrap())],
         );
         for _ in 0..100 {
-            assert!(matches!(limits.check(special, "s"), Verdict::Unlimited));
+            assert!(matches!(
+                limits.check(special, "s").await,
+                Verdict::Unlimited
+            ));
         }
         let plain = TenantId(uuid::Uuid::now_v7());
-        assert!(matches!(limits.check(plain, "p"), Verdict::Allowed { .. }));
-        assert!(matches!(limits.check(plain, "p"), Verdict::Limited { .. }));
+        assert!(matches!(
+            limits.check(plain, "p").await,
+            Verdict::Allowed { .. }
+        ));
+        assert!(matches!(
+            limits.check(plain, "p").await,
+            Verdict::Limited { .. }
+        ));
         assert_eq!("100/10".parse::<Limit>().unwrap().quota, 100);
         assert!("100".parse::<Limit>().is_err());
         assert!("5/0".parse::<Limit>().is_err());
+    }
+
+    #[tokio::test]
+    async fn replicas_sharing_a_store_serve_one_quota_between_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn docintel_backend::store::Store> = Arc::new(
+            docintel_backend::store::SqliteStore::open(&dir.path().join("d.db"))
+                .await
+                .unwrap(),
+        );
+        // A day's window: the test cannot straddle two windows but at midnight UTC.
+        let limit = Limit {
+            quota: 100,
+            window: Duration::from_secs(86_400),
+        };
+        let replicas: Vec<Limits> = (0..3)
+            .map(|_| {
+                let mut l = Limits::new(limit, []);
+                l.share_through(store.clone());
+                l
+            })
+            .collect();
+        let t = TenantId(uuid::Uuid::now_v7());
+        let mut served = 0;
+        for round in 0..100 {
+            for (n, r) in replicas.iter().enumerate() {
+                // Uneven demand: replica 0 is asked most.
+                for _ in 0..=(2 - n) {
+                    if matches!(r.check(t, "key").await, Verdict::Allowed { .. }) {
+                        served += 1;
+                    }
+                }
+            }
+            let _ = round;
+        }
+        let slice = shared::slice_size(limit.quota);
+        assert!(
+            served <= limit.quota,
+            "served {served} of a quota of {}",
+            limit.quota
+        );
+        assert!(
+            served >= limit.quota - 2 * slice,
+            "served {served}: more was lost in unspent slices than the bound allows"
+        );
+        match replicas[2].check(t, "key").await {
+            Verdict::Limited {
+                retry_after_secs, ..
+            } => assert!(retry_after_secs >= 1),
+            v => panic!("{v:?}"),
+        }
     }
 
     #[test]
