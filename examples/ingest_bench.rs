@@ -4,6 +4,8 @@
 //! cargo run --release --example ingest_bench -- http://127.0.0.1:8080 $KEY 200
 //! ```
 //!
+//! URL may list several API replicas, comma-separated: requests go round-robin.
+//!
 //! Sequential: uploads one 1-page text PDF at a time and polls it (every 200 µs) until it
 //! is processed; reports the median and p99 of upload-to-processed. Then concurrent: N
 //! uploads 16 at a time, reporting documents per second until all are processed.
@@ -53,7 +55,13 @@ async fn upload(client: &reqwest::Client, base: &str, key: &str, body: Vec<u8>) 
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
-    let base = args.next().expect("usage: ingest_bench URL KEY [N]");
+    let bases: Vec<String> = args
+        .next()
+        .expect("usage: ingest_bench URL[,URL…] KEY [N]")
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    let base = |i: usize| bases[i % bases.len()].as_str();
     let key = args.next().expect("usage: ingest_bench URL KEY [N]");
     let n: usize = args.next().map_or(200, |s| s.parse().expect("N"));
     let client = reqwest::Client::new();
@@ -64,10 +72,10 @@ async fn main() {
     ]);
 
     let mut lat = Vec::with_capacity(n);
-    for _ in 0..n {
+    for i in 0..n {
         let start = Instant::now();
-        let id = upload(&client, &base, &key, body.clone()).await;
-        let v = wait(&client, &base, &key, &id).await;
+        let id = upload(&client, base(i), &key, body.clone()).await;
+        let v = wait(&client, base(i + 1), &key, &id).await;
         assert_eq!(v["status"], "processed", "{v}");
         lat.push(start.elapsed());
     }
@@ -82,12 +90,12 @@ async fn main() {
 
     let start = Instant::now();
     let ids: Vec<String> =
-        futures_util::stream::iter((0..n).map(|_| upload(&client, &base, &key, body.clone())))
+        futures_util::stream::iter((0..n).map(|i| upload(&client, base(i), &key, body.clone())))
             .buffer_unordered(16)
             .collect()
             .await;
-    for id in &ids {
-        wait(&client, &base, &key, id).await;
+    for (i, id) in ids.iter().enumerate() {
+        wait(&client, base(i), &key, id).await;
     }
     let secs = start.elapsed().as_secs_f64();
     println!(

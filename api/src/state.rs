@@ -120,7 +120,10 @@ impl AppState {
     /// started) the webhook sender runs.
     pub async fn readiness(&self) -> Vec<(&'static str, bool)> {
         use std::sync::atomic::Ordering::SeqCst;
-        let mut checks = vec![("database", self.backend.store().queue_depth().await.is_ok())];
+        let mut checks = vec![
+            ("database", self.backend.store().queue_depth().await.is_ok()),
+            ("blobs", self.backend.blobs().reachable().await),
+        ];
         if self.role.runs_background() {
             let (workers, relay) = self.backend.liveness();
             checks.extend([

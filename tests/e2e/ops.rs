@@ -37,7 +37,14 @@ async fn each_key_has_a_bucket_and_a_429_says_when_to_retry() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!((1..=20).contains(&retry_after), "{retry_after}");
+    // This process's bucket refills one request every 20 s; a quota shared by replicas
+    // (PostgreSQL) is counted per fixed window, which ends within 60 s.
+    let longest = if s.backend.store().is_shared() {
+        60
+    } else {
+        20
+    };
+    assert!((1..=longest).contains(&retry_after), "{retry_after}");
     assert!(
         r.headers()["ratelimit"]
             .to_str()
@@ -259,7 +266,7 @@ async fn health_and_readiness() {
     assert_eq!(r.status(), 200);
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["status"], "ready");
-    for check in ["database", "workers", "relay", "webhooks"] {
+    for check in ["database", "blobs", "workers", "relay", "webhooks"] {
         assert_eq!(v["checks"][check], true, "{v}");
     }
 

@@ -634,6 +634,30 @@ async fn when_s3_is_down_uploads_answer_503_and_recover_when_it_returns() {
     .unwrap();
     assert_eq!(status, StatusCode::ACCEPTED, "{first}");
 
+    // A refused upload (not a supported type) leaves no object behind.
+    let (status, _) = upload(
+        &client,
+        &served.base,
+        &key,
+        "x.bin",
+        vec![0u8, 159, 146, 150, 1, 2],
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(status.is_client_error(), "{status}");
+    let objects = reqwest::get(format!("{}/{BUCKET}?list-type=2", s3.endpoint()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        objects.matches("<Key>").count(),
+        1,
+        "only the first document's blob: {objects}"
+    );
+
     s3.stop();
     let resp = client
         .post(format!("{}/v2/documents?filename=b.txt", served.base))
@@ -649,6 +673,15 @@ async fn when_s3_is_down_uploads_answer_503_and_recover_when_it_returns() {
     assert_eq!(problem["code"], "unavailable", "{problem}");
     let listed = list_names(&client, &served.base, &key).await;
     assert_eq!(listed, ["a.txt"], "nothing half-written is visible");
+    let ready = client
+        .get(format!("{}/readyz", served.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let ready: Value = ready.json().await.unwrap();
+    assert_eq!(ready["checks"]["blobs"], false, "{ready}");
+    assert_eq!(ready["checks"]["database"], true, "{ready}");
 
     s3.resume();
     s3.create_bucket(BUCKET).await;

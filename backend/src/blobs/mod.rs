@@ -164,6 +164,11 @@ impl Blobs {
         }
     }
 
+    /// Whether the store answers (a read of a key that does not exist is an answer).
+    pub async fn reachable(&self) -> bool {
+        self.exists(".readiness-probe").await.is_ok()
+    }
+
     pub fn store(&self) -> &dyn BlobStore {
         &*self.0
     }

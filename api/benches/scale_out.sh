@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Three topologies side by side, same machine, same run, release build:
+#
+#   cargo build --release -p docintel-api --bin docintel -p docintel-e2e --example ingest_bench
+#   api/benches/scale_out.sh [seconds] [connections]
+#
+#   single      one `serve` on the embedded SQLite store and the local blob folder
+#   all-pg-s3   one `serve --role all` on PostgreSQL, blobs in an S3 server (moto)
+#   2api-2wrk   two `--role api` and two `--role worker` processes on the same
+#
+# For each: upload→processed with 16 in flight over every API process
+# (examples/ingest_bench.rs, 200 one-page PDFs), then GET /v2/documents/{id} with wrk
+# (one wrk per API process, the connections split between them). CPU is read from /proc:
+# the docintel processes' user+system time (their parser children included) per
+# document and per GET, and the whole machine's busy time over the same span (PostgreSQL,
+# moto and wrk included). Needs wrk, moto_server (PyPI `moto[s3]`, flask, flask-cors)
+# and the PostgreSQL server programs. Prints one table.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+secs=${1:-8}
+conns=${2:-64}
+bin="${CARGO_TARGET_DIR:-target}/release"
+work=$(mktemp -d)
+pg_dir=$(mktemp -d)
+pids=()
+# shellcheck source=tests/postgres-cluster.sh
+. tests/postgres-cluster.sh
+cleanup() {
+    kill "${pids[@]}" 2>/dev/null || true
+    pg_cluster_stop "$pg_dir"
+    rm -rf "$work" "$pg_dir"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+pg_cluster_start "$pg_dir" -c max_connections=300
+s3_port=$(free_port)
+moto_server -H 127.0.0.1 -p "$s3_port" > "$work/moto.log" 2>&1 &
+pids+=($!)
+export AWS_ENDPOINT=http://127.0.0.1:$s3_port AWS_ALLOW_HTTP=true AWS_REGION=us-east-1 \
+    AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench
+
+wait_up() {
+    for _ in $(seq 400); do
+        curl -fs "$1" >/dev/null 2>&1 && return 0
+        sleep 0.05
+    done
+    echo "nothing answers at $1" >&2
+    exit 1
+}
+wait_up "$AWS_ENDPOINT"
+
+ticks=$(getconf CLK_TCK)
+# CPU seconds (user+system, reaped children included) of the given pids.
+cpu_of() {
+    local total=0 pid
+    for pid in "$@"; do
+        # Fields after the command name: utime stime cutime cstime are 12..15 of the rest.
+        total=$((total + $(awk '{sub(/.*\) /, ""); print $12 + $13 + $14 + $15}' "/proc/$pid/stat")))
+    done
+    echo "$total"
+}
+# Busy CPU ticks of the whole machine.
+machine_busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+per() { python3 -c "import sys; print(f'{int(sys.argv[1]) / $ticks / int(sys.argv[2]) * 1e6:.0f}')" "$1" "$2"; }
+
+# serve NAME PORT ARGS...: starts a process; appends its pid to `procs`.
+serve() {
+    local name=$1 port=$2
+    shift 2
+    RUST_LOG=warn "$bin/docintel" serve --listen "127.0.0.1:$port" --data-dir "$work/$name" \
+        --rate-limit off --ip-rate-limit off "$@" 2> "$work/$name.log" &
+    pids+=($!)
+    procs+=($!)
+    wait_up "http://127.0.0.1:$port/healthz"
+}
+
+results=()
+for topology in single all-pg-s3 2api-2wrk; do
+    procs=()
+    apis=()
+    shared=()
+    if [ "$topology" != single ]; then
+        db=${topology//-/_}
+        psql -q -d "$PG_URL" -c "CREATE DATABASE $db"
+        curl -fs -X PUT "$AWS_ENDPOINT/$db" > /dev/null
+        shared=(--database-url "${PG_URL%/postgres}/$db" --blob-store "s3://$db/blobs")
+    fi
+    case $topology in
+        single | all-pg-s3)
+            port=$(free_port)
+            serve "$topology" "$port" "${shared[@]}"
+            apis=("http://127.0.0.1:$port")
+            ;;
+        2api-2wrk)
+            for n in 1 2; do
+                port=$(free_port)
+                serve "$topology-api$n" "$port" --role api "${shared[@]}"
+                apis+=("http://127.0.0.1:$port")
+            done
+            admin=$("$bin/docintel" keys create --admin --tenant ops "${shared[@]:0:2}")
+            for n in 1 2; do
+                serve "$topology-worker$n" "$(free_port)" --role worker "${shared[@]}" \
+                    --registry "${apis[0]}/registry" --registry-token "$admin"
+            done
+            ;;
+    esac
+    key=$(cat "$work"/"$topology"*.log | grep -o 'dik_[0-9a-f]*' | sed -n 1p)
+    urls=$(IFS=,; echo "${apis[*]}")
+
+    cpu0=$(cpu_of "${procs[@]}")
+    ingest=$("$bin/examples/ingest_bench" "$urls" "$key" 200 | awk '/concurrent/ {print $(NF-1)}')
+    cpu1=$(cpu_of "${procs[@]}")
+    # Each document is uploaded, polled to the end and processed: 200 sequential + 200
+    # concurrent documents went through.
+    ingest_cpu=$(per $((cpu1 - cpu0)) 400)
+
+    doc=$(curl -fs -H "Authorization: Bearer $key" "${apis[0]}/v2/documents?limit=1" \
+        | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
+    cpu0=$(cpu_of "${procs[@]}")
+    busy0=$(machine_busy)
+    wrk_out=()
+    wrk_pids=()
+    for api in "${apis[@]}"; do
+        out="$work/$topology-wrk-${#wrk_out[@]}.txt"
+        wrk -t1 -c$((conns / ${#apis[@]})) -d"${secs}s" --latency \
+            -H "Authorization: Bearer $key" "$api/v2/documents/$doc" > "$out" &
+        wrk_pids+=($!)
+        wrk_out+=("$out")
+    done
+    wait "${wrk_pids[@]}"
+    cpu1=$(cpu_of "${procs[@]}")
+    busy1=$(machine_busy)
+    requests=$(cat "${wrk_out[@]}" | awk '/requests in/ {n += $1} END {print n}')
+    rps=$(cat "${wrk_out[@]}" | awk '/Requests\/sec/ {r += $2} END {printf "%.0f", r}')
+    p99=$(awk '/^ +99%/ {print $2}' "${wrk_out[0]}")
+    get_cpu=$(per $((cpu1 - cpu0)) "$requests")
+    get_machine=$(per $((busy1 - busy0)) "$requests")
+    results+=("$topology $ingest $ingest_cpu $rps $p99 $get_cpu $get_machine")
+    kill "${procs[@]}"
+    wait "${procs[@]}" 2>/dev/null || true
+done
+
+echo
+echo "| topology | ingest docs/s | docintel CPU µs/doc | GET one req/s | p99 | docintel CPU µs/GET | machine CPU µs/GET |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
+for r in "${results[@]}"; do
+    read -r t ingest icpu rps p99 gcpu gmach <<< "$r"
+    echo "| $t | $ingest | $icpu | $rps | $p99 | $gcpu | $gmach |"
+done
