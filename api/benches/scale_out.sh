@@ -5,6 +5,7 @@
 #   api/benches/scale_out.sh [seconds] [connections]
 #
 #   single      one `serve` on the embedded SQLite store and the local blob folder
+#   all-pg      one `serve --role all` on PostgreSQL, blobs in the local folder
 #   all-pg-s3   one `serve --role all` on PostgreSQL, blobs in an S3 server (moto)
 #   2api-2wrk   two `--role api` and two `--role worker` processes on the same
 #
@@ -77,18 +78,19 @@ serve() {
 }
 
 results=()
-for topology in single all-pg-s3 2api-2wrk; do
+for topology in single all-pg all-pg-s3 2api-2wrk; do
     procs=()
     apis=()
     shared=()
     if [ "$topology" != single ]; then
-        db=${topology//-/_}
+        db=t_${topology//-/_}
         psql -q -d "$PG_URL" -c "CREATE DATABASE $db"
         curl -fs -X PUT "$AWS_ENDPOINT/$db" > /dev/null
-        shared=(--database-url "${PG_URL%/postgres}/$db" --blob-store "s3://$db/blobs")
+        shared=(--database-url "${PG_URL%/postgres}/$db")
+        [ "$topology" != all-pg ] && shared+=(--blob-store "s3://$db/blobs")
     fi
     case $topology in
-        single | all-pg-s3)
+        single | all-pg | all-pg-s3)
             port=$(free_port)
             serve "$topology" "$port" "${shared[@]}"
             apis=("http://127.0.0.1:$port")
@@ -110,11 +112,13 @@ for topology in single all-pg-s3 2api-2wrk; do
     urls=$(IFS=,; echo "${apis[*]}")
 
     cpu0=$(cpu_of "${procs[@]}")
+    busy0=$(machine_busy)
     ingest=$("$bin/examples/ingest_bench" "$urls" "$key" 200 | awk '/concurrent/ {print $(NF-1)}')
     cpu1=$(cpu_of "${procs[@]}")
-    # Each document is uploaded, polled to the end and processed: 200 sequential + 200
-    # concurrent documents went through.
+    busy1=$(machine_busy)
+    # 200 sequential + 200 concurrent documents went through (uploaded, polled, processed).
     ingest_cpu=$(per $((cpu1 - cpu0)) 400)
+    ingest_machine=$(per $((busy1 - busy0)) 400)
 
     doc=$(curl -fs -H "Authorization: Bearer $key" "${apis[0]}/v2/documents?limit=1" \
         | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
@@ -137,15 +141,15 @@ for topology in single all-pg-s3 2api-2wrk; do
     p99=$(awk '/^ +99%/ {print $2}' "${wrk_out[0]}")
     get_cpu=$(per $((cpu1 - cpu0)) "$requests")
     get_machine=$(per $((busy1 - busy0)) "$requests")
-    results+=("$topology $ingest $ingest_cpu $rps $p99 $get_cpu $get_machine")
+    results+=("$topology $ingest $ingest_cpu $ingest_machine $rps $p99 $get_cpu $get_machine")
     kill "${procs[@]}"
     wait "${procs[@]}" 2>/dev/null || true
 done
 
 echo
-echo "| topology | ingest docs/s | docintel CPU µs/doc | GET one req/s | p99 | docintel CPU µs/GET | machine CPU µs/GET |"
-echo "| --- | --- | --- | --- | --- | --- | --- |"
+echo "| topology | ingest docs/s | CPU µs/doc: docintel, machine | GET one req/s | p99 | CPU µs/GET: docintel, machine |"
+echo "| --- | --- | --- | --- | --- | --- |"
 for r in "${results[@]}"; do
-    read -r t ingest icpu rps p99 gcpu gmach <<< "$r"
-    echo "| $t | $ingest | $icpu | $rps | $p99 | $gcpu | $gmach |"
+    read -r t ingest icpu imach rps p99 gcpu gmach <<< "$r"
+    echo "| $t | $ingest | $icpu, $imach | $rps | $p99 | $gcpu, $gmach |"
 done
