@@ -10,6 +10,8 @@
 # (api/benches/fastapi_peer.py, 2 workers, reading docintel's database) as a peer.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=api/benches/lib.sh
+. api/benches/lib.sh
 secs=${1:-8}
 conns=${2:-64}
 bin="${CARGO_TARGET_DIR:-target}/release"
@@ -17,15 +19,6 @@ work=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-# wait_up [curl options…] URL: until URL answers 2xx (20 s at most).
-wait_up() {
-    for _ in $(seq 400); do
-        curl -fs "$@" >/dev/null 2>&1 && return 0
-        sleep 0.05
-    done
-    echo "server at ${*: -1} did not start" >&2
-    exit 1
-}
 rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
 
 "$bin/examples/hello_axum" 127.0.0.1:18801 &

@@ -18,6 +18,8 @@
 # and the PostgreSQL server programs. Prints one table.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=api/benches/lib.sh
+. api/benches/lib.sh
 secs=${1:-8}
 conns=${2:-64}
 bin="${CARGO_TARGET_DIR:-target}/release"
@@ -33,8 +35,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
 pg_cluster_start "$pg_dir" -c max_connections=300
 s3_port=$(free_port)
 moto_server -H 127.0.0.1 -p "$s3_port" > "$work/moto.log" 2>&1 &
@@ -42,14 +42,6 @@ pids+=($!)
 export AWS_ENDPOINT=http://127.0.0.1:$s3_port AWS_ALLOW_HTTP=true AWS_REGION=us-east-1 \
     AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench
 
-wait_up() {
-    for _ in $(seq 400); do
-        curl -fs "$1" >/dev/null 2>&1 && return 0
-        sleep 0.05
-    done
-    echo "nothing answers at $1" >&2
-    exit 1
-}
 wait_up "$AWS_ENDPOINT"
 
 ticks=$(getconf CLK_TCK)

@@ -11,6 +11,8 @@
 # PostgreSQL server programs (Debian `wrk`, `postgresql`). Prints one table.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=api/benches/lib.sh
+. api/benches/lib.sh
 secs=${1:-8}
 conns=${2:-64}
 bin="${CARGO_TARGET_DIR:-target}/release"
@@ -30,14 +32,6 @@ pg_cluster_start "$pg_dir"
 pg_url=$PG_URL
 psql_() { psql -q -t -A -d "$pg_url" "$@"; }
 
-wait_up() {
-    for _ in $(seq 400); do
-        curl -fs "$1" >/dev/null 2>&1 && return 0
-        sleep 0.05
-    done
-    echo "server at $1 did not start" >&2
-    exit 1
-}
 
 # seed STORE TENANT FROM TO: documents FROM..TO-1 for TENANT, straight into the store.
 seed() {

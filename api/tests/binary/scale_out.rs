@@ -170,11 +170,11 @@ impl Receiver {
     }
 }
 
-/// Starts two processes of `role` at the same moment (start-up steps race).
-fn two_at_once(t: &Topology, start: impl Fn(&Topology) -> Served + Sync) -> (Served, Served) {
+/// Starts two processes at the same moment (their start-up steps race).
+fn two_at_once(start: impl Fn() -> Served + Sync) -> (Served, Served) {
     std::thread::scope(|s| {
-        let a = s.spawn(|| start(t));
-        let b = s.spawn(|| start(t));
+        let a = s.spawn(&start);
+        let b = s.spawn(&start);
         (a.join().expect("first"), b.join().expect("second"))
     })
 }
@@ -266,7 +266,7 @@ async fn two_apis_and_two_workers_survive_kill_9_and_lose_nothing() {
 
     // Two API processes start at once on an empty database: one creates the default
     // tenant and shows its key; both register the event schemas without conflict.
-    let (api1, api2) = two_at_once(&t, |t| t.process("api", &[]));
+    let (api1, api2) = two_at_once(|| t.process("api", &[]));
     let keys: Vec<&String> = [&api1.first_key, &api2.first_key]
         .into_iter()
         .flatten()
@@ -285,7 +285,7 @@ async fn two_apis_and_two_workers_survive_kill_9_and_lose_nothing() {
         "--database-url",
         &t.pg.url,
     ]);
-    let (w1, w2) = two_at_once(&t, |t| t.worker(&api1.base, &admin));
+    let (w1, w2) = two_at_once(|| t.worker(&api1.base, &admin));
     let mut apis = [api1, api2];
     let mut workers = [w1, w2];
 
@@ -752,25 +752,18 @@ async fn two_api_replicas_serve_one_quota_between_them() {
     let pg = Cluster::start();
     let dirs = tempfile::tempdir().unwrap();
     let quota = 60;
-    let start = |n: &str| {
-        let limit = format!("{quota}/3600");
-        serve_env(
-            &dirs.path().join(n),
-            &[
-                "--role",
-                "api",
-                "--database-url",
-                &pg.url,
-                "--rate-limit",
-                &limit,
-            ],
-            &[],
-        )
-    };
-    let (a, b) = std::thread::scope(|s| {
-        let a = s.spawn(|| start("a"));
-        let b = s.spawn(|| start("b"));
-        (a.join().unwrap(), b.join().unwrap())
+    let limit = format!("{quota}/3600");
+    let (a, b) = two_at_once(|| {
+        let dir = dirs.path().join(uuid::Uuid::new_v4().simple().to_string());
+        let args = [
+            "--role",
+            "api",
+            "--database-url",
+            &pg.url,
+            "--rate-limit",
+            &limit,
+        ];
+        serve_env(&dir, &args, &[])
     });
     let key = a
         .first_key
