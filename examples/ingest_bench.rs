@@ -4,7 +4,8 @@
 //! cargo run --release --example ingest_bench -- http://127.0.0.1:8080 $KEY 200
 //! ```
 //!
-//! URL may list several API replicas, comma-separated: requests go round-robin.
+//! URL may list several API replicas, comma-separated: requests go round-robin. A fourth
+//! argument sets how many uploads are in flight (16 by default).
 //!
 //! Sequential: uploads one 1-page text PDF at a time and polls it (every 200 µs) until it
 //! is processed; reports the median and p99 of upload-to-processed. Then concurrent: N
@@ -57,13 +58,16 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let bases: Vec<String> = args
         .next()
-        .expect("usage: ingest_bench URL[,URL…] KEY [N]")
+        .expect("usage: ingest_bench URL[,URL…] KEY [N [IN_FLIGHT]]")
         .split(',')
         .map(str::to_owned)
         .collect();
     let base = |i: usize| bases[i % bases.len()].as_str();
-    let key = args.next().expect("usage: ingest_bench URL KEY [N]");
+    let key = args
+        .next()
+        .expect("usage: ingest_bench URL[,URL…] KEY [N [IN_FLIGHT]]");
     let n: usize = args.next().map_or(200, |s| s.parse().expect("N"));
+    let in_flight: usize = args.next().map_or(16, |s| s.parse().expect("IN_FLIGHT"));
     let client = reqwest::Client::new();
     let body = docintel_testkit::pdf(&[
         "INVOICE 2026-117",
@@ -91,7 +95,7 @@ async fn main() {
     let start = Instant::now();
     let ids: Vec<String> =
         futures_util::stream::iter((0..n).map(|i| upload(&client, base(i), &key, body.clone())))
-            .buffer_unordered(16)
+            .buffer_unordered(in_flight)
             .collect()
             .await;
     for (i, id) in ids.iter().enumerate() {
@@ -99,7 +103,7 @@ async fn main() {
     }
     let secs = start.elapsed().as_secs_f64();
     println!(
-        "concurrent ingest (16 in flight): {n} docs processed in {secs:.2} s = {:.0} docs/s",
+        "concurrent ingest ({in_flight} in flight): {n} docs processed in {secs:.2} s = {:.0} docs/s",
         n as f64 / secs
     );
 }

@@ -43,6 +43,12 @@ pub struct DataDir {
     /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.
     #[arg(long, env = "DOCINTEL_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// When the embedded store acknowledges a write: `full` (on disk before the answer,
+    /// one flush shared by the writes answered meanwhile: an accepted upload survives power
+    /// loss) or `normal` (survives the process crashing, not the OS). PostgreSQL has its
+    /// own setting (synchronous_commit).
+    #[arg(long, env = "DOCINTEL_SQLITE_DURABILITY", default_value = "full")]
+    pub sqlite_durability: docintel_backend::store::Durability,
     /// Keep blobs elsewhere than <data-dir>/blobs: file:///PATH, s3://BUCKET[/PREFIX]
     /// (configured by AWS_ENDPOINT, AWS_REGION, AWS_ALLOW_HTTP, AWS_ACCESS_KEY_ID,
     /// AWS_SECRET_ACCESS_KEY), or memory:// (lost at exit).
@@ -63,6 +69,7 @@ impl DataDir {
             config.database_url = Some(url.clone());
         }
         config.blob_store = self.blob_store.clone();
+        config.durability = self.sqlite_durability;
         Ok(config)
     }
 }

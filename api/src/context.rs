@@ -9,6 +9,7 @@ use std::time::Instant;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
+use axum::response::IntoResponse;
 use axum::response::Response;
 use tracing::Instrument;
 
@@ -66,9 +67,31 @@ pub async fn request_context(
     );
 
     let limited = crate::ratelimit::spend_address(&state, &mut req).await;
+    let writes = !matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
     let mut response = crate::deprecation::deprecated_routes(&state, req, next, limited)
         .instrument(span.clone())
         .await;
+    // What a write's success acknowledges must survive power loss (one shared flush for
+    // the writes answered meanwhile: the store's group commit).
+    if writes && response.status().is_success() {
+        let durable = state
+            .backend
+            .store()
+            .make_durable()
+            .instrument(span.clone())
+            .await;
+        if let Err(e) = durable {
+            span.in_scope(|| tracing::error!(error = %e, "could not flush an acknowledged write"));
+            response = crate::error::ApiError::Unavailable {
+                service: "disk",
+                retry_after: crate::error::UNAVAILABLE_RETRY_SECS,
+            }
+            .into_response();
+        }
+    }
     if let Some(pending) = response.extensions_mut().remove::<PendingProblem>() {
         let problem = pending.render(&path, id.to_str().unwrap_or_default());
         write_problem(&mut response, &problem);

@@ -116,7 +116,10 @@ impl Launch {
             .await
             .map_err(|source| LaunchError::Open { folder, source })?;
         let first_key = if self.default_tenant && role.serves_api() {
-            backend.ensure_default_tenant().await?
+            let key = backend.ensure_default_tenant().await?;
+            // Shown once: it must not be lost once shown.
+            backend.store().make_durable().await?;
+            key
         } else {
             None
         };

@@ -29,6 +29,9 @@ pub struct Config {
     /// What parsing one document may consume.
     pub limits: pipeline::Limits,
     pub webhooks: webhooks::WebhookConfig,
+    /// When the embedded store acknowledges a commit (PostgreSQL has its own setting,
+    /// `synchronous_commit`).
+    pub durability: crate::store::Durability,
     /// Where blobs go; `None` is the folder `<data_dir>/blobs`.
     pub blob_store: Option<BlobLocation>,
     /// How often orphaned blobs are looked for, and how old one must be to be removed.
@@ -68,6 +71,7 @@ impl Config {
             ),
             limits: pipeline::Limits::default(),
             webhooks: webhooks::WebhookConfig::default(),
+            durability: crate::store::Durability::Full,
             blob_store: None,
             blob_sweep: BlobSweep::default(),
         }

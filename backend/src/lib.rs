@@ -135,7 +135,9 @@ impl Drop for Listener {
 pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>> {
     Ok(match &config.database_url {
         Some(url) => Arc::new(store::PgStore::connect(url).await?),
-        None => Arc::new(SqliteStore::open(&config.data_dir.join("docintel.db")).await?),
+        None => Arc::new(
+            SqliteStore::open_with(&config.data_dir.join("docintel.db"), config.durability).await?,
+        ),
     })
 }
 

@@ -141,11 +141,23 @@ impl BlobWriter for TempFile {
             f.sync_all().await?;
         }
         let dest = self.root.join(key);
-        if let Some(parent) = dest.parent() {
-            tokio::fs::create_dir_all(parent).await?;
-        }
+        let parent = dest.parent().unwrap_or(&self.root).to_owned();
+        let created = !tokio::fs::try_exists(&parent).await?;
+        tokio::fs::create_dir_all(&parent).await?;
         tokio::fs::rename(&self.tmp, &dest).await?;
         self.tmp = PathBuf::new();
+        // The new name is durable only once its folder is (and a new folder's own name,
+        // once the root is).
+        let root = self.root.clone();
+        tokio::task::spawn_blocking(move || {
+            std::fs::File::open(&parent)?.sync_all()?;
+            if created {
+                std::fs::File::open(&root)?.sync_all()?;
+            }
+            Ok::<_, std::io::Error>(())
+        })
+        .await
+        .map_err(std::io::Error::other)??;
         Ok(())
     }
 }

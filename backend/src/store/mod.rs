@@ -7,7 +7,7 @@ mod rows;
 mod sqlite;
 
 pub use postgres::{PgStore, redact_url};
-pub use sqlite::SqliteStore;
+pub use sqlite::{Durability, SqliteStore};
 
 use std::time::Duration;
 
@@ -455,4 +455,8 @@ pub trait CoordinationStore: Send + Sync {
     /// Forwards other processes' wake-ups to `wakes` until the returned task is aborted;
     /// `None` when no other process can write.
     async fn listen(&self, wakes: Wakes) -> Result<Option<tokio::task::JoinHandle<()>>>;
+    /// Returns once every commit made so far is on disk, so that what was just written
+    /// may be acknowledged: a power cut after this keeps it. Concurrent callers share
+    /// one flush (group commit). A no-op where each commit is durable by itself.
+    async fn make_durable(&self) -> Result<()>;
 }

@@ -56,6 +56,11 @@ impl CoordinationStore for PgStore {
         Ok(Some(Leadership::new(Lock { conn: Some(conn) })))
     }
 
+    async fn make_durable(&self) -> Result<()> {
+        // synchronous_commit = on (the default): a commit returns once it is flushed.
+        Ok(())
+    }
+
     async fn listen(&self, wakes: Wakes) -> Result<Option<tokio::task::JoinHandle<()>>> {
         let mut listener = PgListener::connect_with(&self.pool).await?;
         listener

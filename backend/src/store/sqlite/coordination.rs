@@ -22,6 +22,10 @@ impl CoordinationStore for SqliteStore {
         Ok(Some(Leadership::new(Alone)))
     }
 
+    async fn make_durable(&self) -> Result<()> {
+        self.wal_sync.barrier().await
+    }
+
     async fn listen(&self, _wakes: Wakes) -> Result<Option<tokio::task::JoinHandle<()>>> {
         Ok(None)
     }

@@ -3,6 +3,7 @@
 
 mod coordination;
 mod documents;
+mod durability;
 mod idempotency;
 mod jobs;
 mod outbox;
@@ -46,6 +47,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    wal_sync: Arc<durability::WalSync>,
     reads: Arc<ReadPool>,
     docs: Arc<DocCache>,
 }
@@ -101,15 +103,46 @@ impl Drop for ReadPool {
     }
 }
 
+/// When the embedded store's writes count as done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// Whatever is acknowledged is on disk first: a `202` survives power loss and OS
+    /// crashes. Commits do not each wait for the disk; an acknowledgement waits for one
+    /// flush of the log that covers every commit made meanwhile (group commit, see
+    /// `durability.rs`).
+    #[default]
+    Full,
+    /// Commits survive the process crashing, but an OS crash or power loss may lose the
+    /// last acknowledged ones. Slightly faster where fsync is slow.
+    Normal,
+}
+
+impl FromStr for Durability {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "full" => Ok(Self::Full),
+            "normal" => Ok(Self::Normal),
+            other => Err(format!("{other}: expected full or normal")),
+        }
+    }
+}
+
 impl SqliteStore {
-    /// Opens (creating if missing) the database file and runs pending migrations.
+    /// Opens (creating if missing) the database file and runs pending migrations; every
+    /// commit is durable ([`Durability::Full`]).
     pub async fn open(path: &Path) -> Result<Self> {
+        Self::open_with(path, Durability::Full).await
+    }
+
+    pub async fn open_with(path: &Path, durability: Durability) -> Result<Self> {
         let options = SqliteConnectOptions::from_str("sqlite://")?
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            // WAL + NORMAL is durable across process crashes (only an OS crash can lose
-            // the last commits), and much faster than FULL.
+            // Commits write the log and return; the log is flushed at checkpoints, and
+            // before an acknowledgement by `make_durable` (Durability::Full).
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
@@ -119,8 +152,10 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
+        let wal_sync = durability::WalSync::new(path, durability)?;
         Ok(Self {
             pool,
+            wal_sync: Arc::new(wal_sync),
             reads: Arc::new(ReadPool {
                 path: path.to_owned(),
             }),
