@@ -8,6 +8,7 @@ mod database;
 mod events;
 mod events_kafka;
 mod hostile;
+mod isolation;
 mod openapi;
 mod ops;
 mod pact_consumers;
