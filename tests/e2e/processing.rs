@@ -324,6 +324,55 @@ async fn a_stuck_ocr_is_stopped_and_the_document_fails() {
     );
 }
 
+/// An executable script standing in for an external tool (the one boundary a test
+/// cannot make misbehave for real).
+fn fake_tool(dir: &std::path::Path, name: &str, script: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn crashing_or_hanging_tools_fail_the_document_not_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let crashing = fake_tool(dir.path(), "tesseract", "kill -SEGV $$");
+    let hanging = fake_tool(dir.path(), "pdftoppm", "sleep 30");
+    let s = TestServer::start_with(|c| {
+        c.tools = Some(Tools {
+            tesseract: Some(crashing.clone()),
+            pdftoppm: Some(hanging.clone()),
+        });
+        c.job_timeout = Duration::from_secs(2);
+    })
+    .await;
+    let mut png = Vec::new();
+    image::DynamicImage::new_rgb8(40, 40)
+        .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let image = s.upload_ok("crash.png", png).await;
+    let (w, h) = (40, 40);
+    let mut jpeg = Vec::new();
+    image::DynamicImage::new_rgb8(w, h)
+        .write_to(&mut Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
+        .unwrap();
+    let scan = s
+        .upload_ok("scan.pdf", common::scanned_pdf(&jpeg, w, h))
+        .await;
+    for (id, why) in [(&image, "signal: 11"), (&scan, "did not finish in time")] {
+        let done = s.wait_done(id).await;
+        assert_eq!(done["status"], "failed", "{done}");
+        let reason = done["failure"].as_str().unwrap_or_default();
+        assert!(reason.contains(why), "a failure says why: {done}");
+    }
+    // The server is as healthy as before, and the next document is processed.
+    let ready = s.client.get(s.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    let text = s.upload_ok("fine.txt", b"still working".to_vec()).await;
+    assert_eq!(s.wait_done(&text).await["status"], "processed");
+}
+
 #[test]
 fn the_shipped_model_is_what_the_corpus_trains() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -87,14 +87,14 @@ fn run(mut cmd: Command, input: &[u8], deadline: Instant, what: &str) -> Result<
     let out = reader.join().unwrap_or_default();
     let err = err_reader.join().unwrap_or_default();
     if !status.success() {
-        return Err(format!(
-            "{what} failed: {}",
-            String::from_utf8_lossy(&err)
-                .trim()
-                .lines()
-                .last()
-                .unwrap_or("no message")
-        ));
+        // The tool's last line of stderr, else how it ended (exit code or signal).
+        let said = String::from_utf8_lossy(&err)
+            .trim()
+            .lines()
+            .last()
+            .map(str::to_owned)
+            .unwrap_or_else(|| status.to_string());
+        return Err(format!("{what} failed: {said}"));
     }
     Ok(out)
 }
