@@ -85,11 +85,7 @@ pub async fn request_context(
             .await;
         if let Err(e) = durable {
             span.in_scope(|| tracing::error!(error = %e, "could not flush an acknowledged write"));
-            response = crate::error::ApiError::Unavailable {
-                service: "disk",
-                retry_after: crate::error::UNAVAILABLE_RETRY_SECS,
-            }
-            .into_response();
+            response = crate::error::ApiError::from(e).into_response();
         }
     }
     if let Some(pending) = response.extensions_mut().remove::<PendingProblem>() {

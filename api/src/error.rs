@@ -82,6 +82,8 @@ pub enum ApiError {
         service: &'static str,
         retry_after: u64,
     },
+    #[error("the server has no room left to store this; retry after {0} s")]
+    InsufficientStorage(u64),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -120,6 +122,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -136,6 +139,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::RateLimited(_) => "rate_limited",
             ApiError::Unavailable { .. } => "unavailable",
+            ApiError::InsufficientStorage(_) => "insufficient_storage",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -149,6 +153,10 @@ impl From<BackendError> for ApiError {
                 ApiError::conflict("too_many_webhooks", e.to_string())
             }
             BackendError::Webhook(e) => ApiError::unprocessable("invalid_webhook", e.to_string()),
+            other if other.is_storage_full() => {
+                tracing::error!(error = %other, "out of storage space");
+                ApiError::InsufficientStorage(UNAVAILABLE_RETRY_SECS)
+            }
             other => match other.unavailable_service() {
                 Some(service) => {
                     tracing::warn!(error = %other, service, "a shared service is unavailable");
@@ -211,7 +219,9 @@ impl IntoResponse for ApiError {
             detail: self.to_string(),
         };
         let mut response = status.into_response();
-        if let ApiError::Unavailable { retry_after, .. } = self {
+        if let ApiError::Unavailable { retry_after, .. }
+        | ApiError::InsufficientStorage(retry_after) = self
+        {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));

@@ -83,6 +83,26 @@ impl Error {
 }
 
 impl Error {
+    /// Whether the disk (or filesystem) holding the data is full: the same request may
+    /// succeed once space is freed.
+    pub fn is_storage_full(&self) -> bool {
+        fn io_full(e: &std::io::Error) -> bool {
+            e.kind() == std::io::ErrorKind::StorageFull
+                || e.raw_os_error() == Some(28) // ENOSPC
+                || e.raw_os_error() == Some(122) // EDQUOT
+        }
+        match self {
+            Error::Io(e) => io_full(e),
+            Error::Database(sqlx::Error::Io(e)) => io_full(e),
+            // SQLITE_FULL: "database or disk is full".
+            Error::Database(sqlx::Error::Database(db)) => db.code().as_deref() == Some("13"),
+            Error::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.code == rusqlite::ErrorCode::DiskFull
+            }
+            _ => false,
+        }
+    }
+
     /// Which shared service [`Self::is_unavailable`] is about.
     pub fn unavailable_service(&self) -> Option<&'static str> {
         match self {

@@ -139,3 +139,131 @@ async fn an_acknowledged_upload_survives_a_power_cut() {
         "under normal the row was on disk already: the cut proves nothing"
     );
 }
+
+/// A tmpfs of `size` mounted at `at`, unmounted on drop.
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount(at: &Path, size: &str) -> Self {
+        std::fs::create_dir_all(at).unwrap();
+        run(
+            "mount",
+            &[
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size}"),
+                "tmpfs",
+                at.to_str().unwrap(),
+            ],
+        );
+        Self(at.to_owned())
+    }
+
+    fn resize(&self, size: &str) {
+        run(
+            "mount",
+            &[
+                "-o",
+                &format!("remount,size={size}"),
+                self.0.to_str().unwrap(),
+            ],
+        );
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+#[tokio::test]
+async fn a_full_disk_refuses_uploads_cleanly_and_recovers_when_space_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = SmallDisk::mount(&dir.path().join("small"), "8m");
+    let data = disk.0.join("data");
+    let served = serve_env(&data, &["--job-lease-secs", "2"], &[]);
+    let key = served.first_key.clone().expect("first key");
+    let client = reqwest::Client::new();
+    let upload = |name: String| {
+        let (client, key, base) = (client.clone(), key.clone(), served.base.clone());
+        async move {
+            let body = format!("{name}\n").repeat(64 * 1024 / (name.len() + 1) * 8);
+            client
+                .post(format!("{base}/v2/documents?filename={name}"))
+                .bearer_auth(&key)
+                .header("Content-Type", "application/octet-stream")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let mut accepted = Vec::new();
+    let mut refusal = None;
+    for i in 0..64 {
+        let r = upload(format!("n{i}.txt")).await;
+        if r.status() == StatusCode::ACCEPTED {
+            let v: Value = r.json().await.unwrap();
+            accepted.push(v["id"].as_str().unwrap().to_owned());
+            continue;
+        }
+        refusal = Some(r);
+        break;
+    }
+    let refusal = refusal.expect("an 8 MiB disk filled up");
+    assert!(
+        [
+            StatusCode::INSUFFICIENT_STORAGE,
+            StatusCode::SERVICE_UNAVAILABLE
+        ]
+        .contains(&refusal.status()),
+        "{}",
+        refusal.status()
+    );
+    assert!(refusal.headers().get("retry-after").is_some());
+    assert_eq!(
+        refusal.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: Value = refusal.json().await.unwrap();
+    eprintln!("{} accepted, then: {problem}", accepted.len());
+    assert!(!accepted.is_empty());
+
+    // Space returns: uploads are accepted again, and everything accepted is processed.
+    disk.resize("256m");
+    let r = upload("after.txt".to_owned()).await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let v: Value = r.json().await.unwrap();
+    accepted.push(v["id"].as_str().unwrap().to_owned());
+    for id in &accepted {
+        let done = docintel_testkit::wait_done_at(&client, &served.base, &key, id, 3000).await;
+        assert_eq!(done["status"], "processed", "{done}");
+    }
+    // Nothing half-written is visible: the listing is exactly what was accepted, and the
+    // database is whole.
+    let list: Value = client
+        .get(format!("{}/v2/documents?limit=100", served.base))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut listed: Vec<String> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().to_owned())
+        .collect();
+    listed.sort();
+    accepted.sort();
+    assert_eq!(listed, accepted);
+    let db = rusqlite::Connection::open(data.join("docintel.db")).unwrap();
+    let integrity: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(integrity, "ok");
+}
