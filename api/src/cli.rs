@@ -178,6 +178,7 @@ impl ServeArgs {
             body_read_timeout: std::time::Duration::from_secs(
                 self.ops.body_read_timeout_secs.max(1),
             ),
+            max_in_flight: self.ops.max_in_flight.max(1),
         };
         launch.rate_limit = self.ops.rate_limit;
         launch.ip_rate_limit = self.ops.ip_rate_limit;
@@ -250,6 +251,10 @@ pub struct OpsArgs {
     /// is kept open.
     #[arg(long, env = "DOCINTEL_HEADER_READ_TIMEOUT_SECS", default_value_t = 30)]
     pub header_read_timeout_secs: u64,
+    /// Requests served at once; beyond it a request is answered `503 overloaded` with
+    /// `Retry-After: 1` at once rather than queued.
+    #[arg(long, env = "DOCINTEL_MAX_IN_FLIGHT", default_value_t = 512)]
+    pub max_in_flight: usize,
     /// Longest pause, in seconds, between two pieces of a request body.
     #[arg(long, env = "DOCINTEL_BODY_READ_TIMEOUT_SECS", default_value_t = 30)]
     pub body_read_timeout_secs: u64,

@@ -84,6 +84,8 @@ pub enum ApiError {
     },
     #[error("the server has no room left to store this; retry after {0} s")]
     InsufficientStorage(u64),
+    #[error("the server is at capacity; retry after {0} s")]
+    Overloaded(u64),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -123,6 +125,7 @@ impl ApiError {
             ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
+            ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -140,6 +143,7 @@ impl ApiError {
             ApiError::RateLimited(_) => "rate_limited",
             ApiError::Unavailable { .. } => "unavailable",
             ApiError::InsufficientStorage(_) => "insufficient_storage",
+            ApiError::Overloaded(_) => "overloaded",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -220,7 +224,8 @@ impl IntoResponse for ApiError {
         };
         let mut response = status.into_response();
         if let ApiError::Unavailable { retry_after, .. }
-        | ApiError::InsufficientStorage(retry_after) = self
+        | ApiError::InsufficientStorage(retry_after)
+        | ApiError::Overloaded(retry_after) = self
         {
             response
                 .headers_mut()

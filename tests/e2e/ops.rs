@@ -293,3 +293,51 @@ async fn health_and_readiness() {
     assert_eq!(v["checks"]["workers"], false);
     assert_eq!(v["checks"]["relay"], false);
 }
+
+#[tokio::test]
+async fn past_its_capacity_the_server_sheds_with_503_and_retry_after() {
+    let s = TestServer::launch(|l| l.serve_limits.max_in_flight = 2).await;
+    // Two uploads hold the server's two places: their bodies are still coming.
+    let mut senders = Vec::new();
+    let mut uploads = Vec::new();
+    for i in 0..2 {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+        tx.send(Ok(b"the first part, ".to_vec())).await.unwrap();
+        let body = futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|chunk| (chunk, rx))
+        });
+        uploads.push(tokio::spawn(
+            s.client
+                .post(s.url(&format!("/v2/documents?filename=slow{i}.txt")))
+                .bearer_auth(&s.key)
+                .header("Content-Type", "application/octet-stream")
+                .body(reqwest::Body::wrap_stream(body))
+                .send(),
+        ));
+        senders.push(tx);
+    }
+    let mut shed = None;
+    for _ in 0..200 {
+        let r = s.get("/v2/documents").send().await.unwrap();
+        if r.status() == StatusCode::SERVICE_UNAVAILABLE {
+            shed = Some(r);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let r = shed.expect("a third request was shed while two were in flight");
+    assert_eq!(r.headers()["retry-after"], "1");
+    let p = common::assert_problem(r, StatusCode::SERVICE_UNAVAILABLE, "overloaded").await;
+    assert_eq!(p["instance"], "/v2/documents");
+    // The uploads in flight finish normally, and the server serves again.
+    for tx in senders {
+        tx.send(Ok(b"and the end".to_vec())).await.unwrap();
+    }
+    for u in uploads {
+        assert_eq!(u.await.unwrap().unwrap().status(), StatusCode::ACCEPTED);
+    }
+    assert_eq!(
+        s.get("/v2/documents").send().await.unwrap().status(),
+        StatusCode::OK
+    );
+}
