@@ -5,12 +5,11 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use docintel_testkit::peers::{Broker, consume};
+use docintel_testkit::peers::{Broker, WebhookReceiver, consume};
 
-use crate::load::{Mix, receiver, subscribe};
+use crate::load::{Mix, subscribe};
 use crate::server::Server;
 
 pub async fn run(program: &Path, outage_secs: u64, documents: usize) -> anyhow::Result<bool> {
@@ -63,14 +62,13 @@ pub async fn run(program: &Path, outage_secs: u64, documents: usize) -> anyhow::
 
     // Both come back where they were.
     let _broker = Broker::start_on(port);
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let _receiver = receiver(tokio::net::TcpListener::bind(hook_addr).await?, got.clone()).await;
+    let receiver = WebhookReceiver::on(tokio::net::TcpListener::bind(hook_addr).await?);
     let back = Instant::now();
     // Retries back off (doubling from 1 s) while the receiver is down: the next one may
     // be as far off as the outage was long.
     let deadline = back + Duration::from_secs(outage_secs + 120);
     let (deliveries, delivered_docs, differ) = loop {
-        let all = got.lock().map(|g| g.clone()).unwrap_or_default();
+        let all = receiver.all();
         let mut by_id: HashMap<String, HashSet<String>> = HashMap::new();
         for (id, body) in &all {
             by_id.entry(id.clone()).or_default().insert(body.clone());

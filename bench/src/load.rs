@@ -245,6 +245,24 @@ pub async fn closed_loop(mix: &Mix, concurrency: usize, secs: f64) -> (f64, Vec<
     (all.len() as f64 / origin.elapsed().as_secs_f64(), all)
 }
 
+/// The mix's sustainable rate: a closed loop's requests over the time until they were
+/// answered *and* every document they uploaded was processed (the queue drained), so a
+/// fraction of it does not build a backlog that outlives the run.
+pub async fn sustainable(mix: &Mix, secs: f64) -> f64 {
+    let before = mix.uploaded.lock().map(|u| u.len()).unwrap_or(0);
+    let start = Instant::now();
+    let (_, outcomes) = closed_loop(mix, 32, secs).await;
+    let uploaded: Vec<String> = mix
+        .uploaded
+        .lock()
+        .map(|u| u[before..].to_vec())
+        .unwrap_or_default();
+    for id in &uploaded {
+        mix.wait_done(id, Duration::from_secs(600)).await;
+    }
+    outcomes.len() as f64 / start.elapsed().as_secs_f64()
+}
+
 /// `rate` requests a second for `secs`, at most `cap` in flight (past it the client
 /// itself is saturated and the request is counted as not sent), sampling the server
 /// every second.
@@ -342,33 +360,6 @@ fn flat(values: &[f64], percent: f64) -> (bool, f64) {
     (worst <= percent, worst)
 }
 
-/// A webhook receiver on loopback: every (Docintel-Event-Id, body) it gets.
-pub async fn receiver(
-    listener: tokio::net::TcpListener,
-    got: Arc<Mutex<Vec<(String, String)>>>,
-) -> tokio::task::JoinHandle<()> {
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
-            let got = got.clone();
-            async move {
-                let id = headers
-                    .get("Docintel-Event-Id")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_owned();
-                if let Ok(mut all) = got.lock() {
-                    all.push((id, body));
-                }
-                axum::http::StatusCode::NO_CONTENT
-            }
-        }),
-    );
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    })
-}
-
 /// Subscribes a receiver at `url` to doc.processed.
 pub async fn subscribe(mix: &Mix, url: &str) -> anyhow::Result<()> {
     let r = mix
@@ -398,18 +389,16 @@ pub async fn soak(program: &Path, secs: u64, plot: Option<&Path>) -> anyhow::Res
         ],
     )?;
     let mix = Mix::new(&server);
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}/hook", listener.local_addr()?);
-    let _receiver = receiver(listener, got.clone()).await;
+    let receiver = docintel_testkit::peers::WebhookReceiver::start().await;
+    let url = receiver.url.clone();
     subscribe(&mix, &url).await?;
     mix.seed(10).await?;
 
     let calibration = (secs as f64 / 10.0).clamp(3.0, 10.0);
-    let (max, _) = closed_loop(&mix, 32, calibration).await;
+    let max = sustainable(&mix, calibration).await;
     let rate = max / 2.0;
     println!(
-        "soak: maximum {max:.0} req/s (closed loop, 32 clients, {calibration:.0} s); soaking at {rate:.0} req/s for {secs} s"
+        "soak: maximum {max:.0} req/s sustained (closed loop, 32 clients, {calibration:.0} s, until every upload was processed); soaking at {rate:.0} req/s for {secs} s"
     );
     let (outcomes, samples, not_sent) = open_loop(&mix, &server, rate, secs as f64, 1024).await;
 
@@ -426,7 +415,7 @@ pub async fn soak(program: &Path, secs: u64, plot: Option<&Path>) -> anyhow::Res
     }
     let deadline = Instant::now() + Duration::from_secs(120);
     let (events, repeats_differ) = loop {
-        let all = got.lock().map(|g| g.clone()).unwrap_or_default();
+        let all = receiver.all();
         let mut by_id: std::collections::HashMap<String, std::collections::HashSet<String>> =
             Default::default();
         for (id, body) in all {

@@ -203,3 +203,63 @@ pub async fn consume(broker: &str, topic: &str) -> Vec<(String, Vec<u8>)> {
         }
     }
 }
+
+/// A webhook receiver on loopback: answers 204 and keeps every delivery as
+/// (`Docintel-Event-Id`, body). Stops when dropped.
+pub struct WebhookReceiver {
+    got: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>,
+    task: tokio::task::JoinHandle<()>,
+    /// `http://127.0.0.1:<port>/hook`.
+    pub url: String,
+}
+
+impl WebhookReceiver {
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port");
+        Self::on(listener)
+    }
+
+    /// Receives on `listener` (to come back where an earlier receiver was).
+    pub fn on(listener: tokio::net::TcpListener) -> Self {
+        let url = format!(
+            "http://{}/hook",
+            listener.local_addr().expect("a bound address")
+        );
+        let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = got.clone();
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+                let kept = kept.clone();
+                async move {
+                    let id = headers
+                        .get("Docintel-Event-Id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    if let Ok(mut all) = kept.lock() {
+                        all.push((id, body));
+                    }
+                    axum::http::StatusCode::NO_CONTENT
+                }
+            }),
+        );
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { got, task, url }
+    }
+
+    /// Every delivery so far: (event id, body).
+    pub fn all(&self) -> Vec<(String, String)> {
+        self.got.lock().map(|g| g.clone()).unwrap_or_default()
+    }
+}
+
+impl Drop for WebhookReceiver {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

@@ -5,10 +5,9 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use docintel_testkit::peers::{Broker, S3Server, consume};
+use docintel_testkit::peers::{Broker, S3Server, WebhookReceiver, consume};
 use docintel_testkit::postgres::Cluster;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -132,41 +131,6 @@ impl Topology {
                 return keys;
             }
         }
-    }
-}
-
-/// Every webhook delivery received: (Docintel-Event-Id, body).
-#[derive(Clone, Default)]
-struct Receiver(Arc<Mutex<Vec<(String, String)>>>);
-
-impl Receiver {
-    async fn start(&self) -> String {
-        let received = self.clone();
-        let app = axum::Router::new().route(
-            "/hook",
-            axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
-                let received = received.clone();
-                async move {
-                    let id = headers
-                        .get("Docintel-Event-Id")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or_default()
-                        .to_owned();
-                    if let Ok(mut all) = received.0.lock() {
-                        all.push((id, body));
-                    }
-                    StatusCode::NO_CONTENT
-                }
-            }),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        format!("http://{addr}/hook")
-    }
-
-    fn all(&self) -> Vec<(String, String)> {
-        self.0.lock().map(|v| v.clone()).unwrap_or_default()
     }
 }
 
@@ -310,8 +274,8 @@ async fn two_apis_and_two_workers_survive_kill_9_and_lose_nothing() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 
-    let receiver = Receiver::default();
-    let hook_url = receiver.start().await;
+    let receiver = WebhookReceiver::start().await;
+    let hook_url = receiver.url.clone();
     let r = client
         .post(format!("{}/v2/webhooks", apis[0].base))
         .bearer_auth(&key)
