@@ -240,6 +240,13 @@ pub struct OpsArgs {
     /// Disable an endpoint after this many failed attempts in a row.
     #[arg(long, env = "DOCINTEL_WEBHOOK_DISABLE_AFTER", default_value_t = 50)]
     pub webhook_disable_after: u32,
+    /// ... and only once it has been failing for this long, in seconds (3 days).
+    #[arg(
+        long,
+        env = "DOCINTEL_WEBHOOK_DISABLE_AFTER_FAILING_SECS",
+        default_value_t = 3 * 24 * 3600
+    )]
+    pub webhook_disable_after_failing_secs: u64,
     /// How often blobs that no document owns are looked for, in seconds.
     #[arg(long, env = "DOCINTEL_BLOB_SWEEP_EVERY_SECS", default_value_t = 900)]
     pub blob_sweep_every_secs: u64,
@@ -268,6 +275,8 @@ impl OpsArgs {
         w.initial_backoff =
             std::time::Duration::from_millis(self.webhook_initial_backoff_ms.max(1));
         w.disable_after = self.webhook_disable_after.max(1);
+        w.disable_after_failing_for =
+            std::time::Duration::from_secs(self.webhook_disable_after_failing_secs);
         config.blob_sweep = docintel_backend::BlobSweep {
             every: std::time::Duration::from_secs(self.blob_sweep_every_secs.max(1)),
             grace: std::time::Duration::from_secs(self.blob_sweep_grace_secs),

@@ -111,6 +111,7 @@ async fn attempt(state: &AppState, config: &webhooks::WebhookConfig, due: DueDel
             &outcome,
             retry_at,
             config.disable_after,
+            config.disable_after_failing_for,
             OffsetDateTime::now_utc(),
         )
         .await

@@ -14,3 +14,7 @@ CREATE TABLE rate_windows (
     last_grant   INTEGER NOT NULL,
     PRIMARY KEY (key_hash, window_start)
 );
+
+-- Since when a webhook endpoint has been failing (NULL: its last attempt succeeded). It is
+-- disabled only after failing for a while, not after a burst of retries in a short outage.
+ALTER TABLE webhooks ADD COLUMN failing_since BIGINT;

@@ -23,8 +23,11 @@ pub struct WebhookConfig {
     pub max_backoff: Duration,
     /// A delivery not made within this long after its event is given up.
     pub retry_window: Duration,
-    /// An endpoint failing this many attempts in a row is disabled.
+    /// An endpoint is disabled once this many attempts in a row failed *and* it has been
+    /// failing for [`Self::disable_after_failing_for`]: an outage of minutes, with many
+    /// events retried meanwhile, must not disable it.
     pub disable_after: u32,
+    pub disable_after_failing_for: Duration,
     /// Allow loopback and private-range targets (tests, private deployments).
     pub allow_private_targets: bool,
     /// How long a rotated-out secret keeps signing.
@@ -39,6 +42,7 @@ impl Default for WebhookConfig {
             max_backoff: Duration::from_secs(3600),
             retry_window: Duration::from_secs(3 * 24 * 3600),
             disable_after: 50,
+            disable_after_failing_for: Duration::from_secs(3 * 24 * 3600),
             allow_private_targets: false,
             previous_secret_grace: Duration::from_secs(24 * 3600),
             request_timeout: Duration::from_secs(10),

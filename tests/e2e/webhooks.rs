@@ -302,6 +302,7 @@ async fn an_endpoint_that_keeps_failing_is_disabled_visibly_and_can_be_enabled()
     let s = TestServer::start_with(|c| {
         fast_retries(c);
         c.webhooks.disable_after = 3;
+        c.webhooks.disable_after_failing_for = Duration::ZERO;
     })
     .await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -492,4 +493,44 @@ async fn bad_subscription_requests_get_problems() {
         .await
         .unwrap();
     common::assert_problem(r, StatusCode::NOT_FOUND, "not_found").await;
+}
+
+#[tokio::test]
+async fn a_short_outage_with_many_retries_does_not_disable_the_endpoint() {
+    // Many failed attempts in a row, but all within moments: the endpoint stays active
+    // (it is disabled only after failing for `disable_after_failing_for`, 3 days).
+    let s = TestServer::start_with(|c| {
+        fast_retries(c);
+        c.webhooks.disable_after = 3;
+    })
+    .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let receiver = Receiver::new();
+    *receiver.status.lock().unwrap() = 500;
+    receiver.serve(listener);
+    let created = subscribe(&s, &url, &["doc.processed"]).await;
+    let hook = created["webhook"]["id"].as_str().unwrap().to_owned();
+    for i in 0..3 {
+        s.upload_ok(&format!("n{i}.txt"), b"hello".to_vec()).await;
+    }
+    receiver.wait_for(10).await;
+    let w = s.get_json(&format!("/v2/webhooks/{hook}")).await;
+    assert_eq!(w["status"], "active", "{w}");
+    assert!(w["consecutive_failures"].as_u64().unwrap() >= 3, "{w}");
+    // The receiver recovers: every event arrives.
+    *receiver.status.lock().unwrap() = 200;
+    let mut delivered = 0;
+    for _ in 0..1000 {
+        let log = deliveries(&s, &hook).await;
+        delivered = log.iter().filter(|d| d["status"] == "delivered").count();
+        if delivered == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(delivered, 3);
+    let w = s.get_json(&format!("/v2/webhooks/{hook}")).await;
+    assert_eq!(w["status"], "active", "{w}");
+    assert_eq!(w["consecutive_failures"], 0, "{w}");
 }

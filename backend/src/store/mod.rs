@@ -336,13 +336,15 @@ pub trait WebhookStore: Send + Sync {
     /// Deliveries not yet delivered nor given up (the sender's backlog).
     async fn deliveries_pending(&self) -> Result<u64>;
     /// Records an attempt. `retry_at` is when to try again after a failure (`None`: give
-    /// up). The subscription is disabled once `disable_after` attempts failed in a row.
+    /// up). The subscription is disabled once `disable_after` attempts failed in a row and
+    /// it has been failing (since its last success) for `failing_for`.
     async fn record_delivery(
         &self,
         id: i64,
         outcome: &Outcome,
         retry_at: Option<OffsetDateTime>,
         disable_after: u32,
+        failing_for: Duration,
         now: OffsetDateTime,
     ) -> Result<()>;
 }

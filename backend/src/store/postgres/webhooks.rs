@@ -200,6 +200,7 @@ impl WebhookStore for PgStore {
         outcome: &Outcome,
         retry_at: Option<OffsetDateTime>,
         disable_after: u32,
+        failing_for: std::time::Duration,
         now: OffsetDateTime,
     ) -> Result<()> {
         let now = millis(now);
@@ -216,7 +217,9 @@ impl WebhookStore for PgStore {
                 .bind(now)
                 .fetch_optional(&mut *tx)
                 .await?;
-                sqlx::query("UPDATE webhooks SET consecutive_failures = 0 WHERE id = $1")
+                sqlx::query(
+                    "UPDATE webhooks SET consecutive_failures = 0, failing_since = NULL WHERE id = $1",
+                )
                     .bind(webhook)
                     .execute(&mut *tx)
                     .await?;
@@ -240,17 +243,21 @@ impl WebhookStore for PgStore {
                 .await?;
                 sqlx::query(
                     "UPDATE webhooks SET consecutive_failures = consecutive_failures + 1, \
-                     status = CASE WHEN consecutive_failures + 1 >= $2 THEN 'disabled' \
-                       ELSE status END, \
+                     failing_since = COALESCE(failing_since, $4), \
+                     status = CASE WHEN consecutive_failures + 1 >= $2 \
+                       AND $4 - COALESCE(failing_since, $4) >= $5 THEN 'disabled' ELSE status END, \
                      disabled_reason = CASE WHEN consecutive_failures + 1 >= $2 \
+                       AND $4 - COALESCE(failing_since, $4) >= $5 \
                        THEN 'disabled after ' || (consecutive_failures + 1) || \
                             ' failed attempts in a row; last error: ' || $3 \
                        ELSE disabled_reason END \
                      WHERE id = $1",
                 )
                 .bind(webhook)
-                .bind(i64::from(disable_after))
+                .bind(disable_after as i64)
                 .bind(error)
+                .bind(now)
+                .bind(i64::try_from(failing_for.as_millis()).unwrap_or(i64::MAX))
                 .execute(&mut *tx)
                 .await?;
             }
