@@ -64,9 +64,10 @@ pub async fn run(program: &Path, outage_secs: u64, documents: usize) -> anyhow::
     let _broker = Broker::start_on(port);
     let receiver = WebhookReceiver::on(tokio::net::TcpListener::bind(hook_addr).await?);
     let back = Instant::now();
-    // Retries back off (doubling from 1 s) while the receiver is down: the next one may
-    // be as far off as the outage was long.
-    let deadline = back + Duration::from_secs(outage_secs + 120);
+    // Retries back off (doubling from 1 s, with jitter) while the receiver is down: a
+    // delivery's next attempt may come about as long after the outage as the outage
+    // lasted (an attempt just before the end waits up to twice its age).
+    let deadline = back + Duration::from_secs(2 * outage_secs + 120);
     let (deliveries, delivered_docs, differ) = loop {
         let all = receiver.all();
         let mut by_id: HashMap<String, HashSet<String>> = HashMap::new();
