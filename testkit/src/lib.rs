@@ -14,6 +14,19 @@ use serde_json::Value;
 
 pub use pdf::{pdf, pdf_pages, scanned_pdf};
 
+/// `GET url` with `key` as Bearer token; the JSON answer (panics on anything else).
+pub async fn get_json(client: &reqwest::Client, url: &str, key: &str) -> Value {
+    client
+        .get(url)
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: not JSON: {e}"))
+}
+
 /// Polls `base`'s document `id` every 10 ms, at most `attempts` times, until it is
 /// processed or failed.
 pub async fn wait_done_at(

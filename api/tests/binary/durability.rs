@@ -243,15 +243,12 @@ async fn a_full_disk_refuses_uploads_cleanly_and_recovers_when_space_returns() {
     }
     // Nothing half-written is visible: the listing is exactly what was accepted, and the
     // database is whole.
-    let list: Value = client
-        .get(format!("{}/v2/documents?limit=100", served.base))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = docintel_testkit::get_json(
+        &client,
+        &format!("{}/v2/documents?limit=100", served.base),
+        &key,
+    )
+    .await;
     let mut listed: Vec<String> = list["items"]
         .as_array()
         .unwrap()

@@ -432,15 +432,12 @@ async fn two_apis_and_two_workers_survive_kill_9_and_lose_nothing() {
         );
         let mut done = Vec::new();
         for id in pending.iter().take(50) {
-            let v: Value = client
-                .get(format!("{}/v2/documents/{id}", apis[0].base))
-                .bearer_auth(&key)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let v: Value = docintel_testkit::get_json(
+                &client,
+                &format!("{}/v2/documents/{id}", apis[0].base),
+                &key,
+            )
+            .await;
             match v["status"].as_str() {
                 Some("processed") => done.push(id.clone()),
                 Some("failed") => panic!("document {id} failed: {v}"),
@@ -666,15 +663,7 @@ async fn when_s3_is_down_uploads_answer_503_and_recover_when_it_returns() {
 }
 
 async fn list_names(client: &reqwest::Client, base: &str, key: &str) -> Vec<String> {
-    let v: Value = client
-        .get(format!("{base}/v2/documents"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = docintel_testkit::get_json(client, &format!("{base}/v2/documents"), key).await;
     v["items"]
         .as_array()
         .unwrap()
