@@ -94,6 +94,10 @@ impl BlobStore for LocalBlobs {
         Ok(tokio::fs::read(self.path(key)).await?)
     }
 
+    async fn exists(&self, key: &str) -> Result<bool> {
+        Ok(tokio::fs::try_exists(self.path(key)).await?)
+    }
+
     async fn delete(&self, key: &str) -> Result<()> {
         match tokio::fs::remove_file(self.path(key)).await {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),

@@ -16,7 +16,7 @@ use futures_util::stream::BoxStream;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use crate::error::{Error, IngestError, Result};
+use crate::error::{IngestError, Result};
 use crate::pipeline::sniff::{SNIFF_LEN, TextCheck};
 
 pub use local::LocalBlobs;
@@ -43,6 +43,8 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
     /// Stores a whole blob at once, atomically like [`Self::create`].
     async fn put(&self, key: &str, bytes: &[u8]) -> Result<()>;
     async fn read(&self, key: &str) -> Result<Vec<u8>>;
+    /// Whether a committed blob is stored under `key` (without reading it).
+    async fn exists(&self, key: &str) -> Result<bool>;
     /// Deletes a blob; one that is already gone is not an error.
     async fn delete(&self, key: &str) -> Result<()>;
     /// Every stored object, committed or not, with its last change: what [`sweep`] looks
@@ -157,11 +159,7 @@ impl Blobs {
 
     /// Whether a committed blob is stored under `key`.
     pub async fn exists(&self, key: &str) -> Result<bool> {
-        match self.0.read(key).await {
-            Ok(_) => Ok(true),
-            Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(e),
-        }
+        self.0.exists(key).await
     }
 
     /// Whether the store answers (a read of a key that does not exist is an answer).

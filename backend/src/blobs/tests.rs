@@ -6,6 +6,7 @@ use std::time::Duration;
 use futures_util::TryStreamExt;
 
 use super::*;
+use crate::error::Error;
 
 /// A folder store and a memory store, with what keeps the folder alive.
 fn stores() -> Vec<(Blobs, Option<tempfile::TempDir>)> {
