@@ -1,5 +1,6 @@
-//! Avro event schemas and their evolution rules. Compatibility is decided by
-//! `apache_avro::schema_compatibility`; this module adds the registry's modes on top:
+//! Avro event schemas and their evolution rules. Whether one schema reads another's data
+//! is decided in [`compat`] (the Java checker's rules); this module adds the registry's
+//! modes on top:
 //! BACKWARD (the new schema reads data written with the old), FORWARD (the old reads the
 //! new), FULL (both), their `_TRANSITIVE` forms (against every earlier version, not only
 //! the latest), and NONE.
@@ -9,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use apache_avro::Schema;
-use apache_avro::schema_compatibility::{Compatibility, SchemaCompatibility};
+
+pub mod compat;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -72,13 +74,17 @@ impl Mode {
     }
 }
 
-/// Whether data written with `writer` can always be read with `reader` (a partial
-/// match, which fails for some values, does not count).
+/// Whether data written with `writer` can always be read with `reader`.
 fn reads(writer: &Schema, reader: &Schema) -> Result<(), String> {
-    match SchemaCompatibility::can_read(writer, reader) {
-        Ok(Compatibility::Full) => Ok(()),
-        Ok(Compatibility::Partial) => Err("only some values would be readable".to_owned()),
-        Err(e) => Err(e.to_string()),
+    let found = compat::incompatibilities(writer, reader);
+    if found.is_empty() {
+        Ok(())
+    } else {
+        Err(found
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; "))
     }
 }
 
