@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use docintel_governance::checks::breaking::{read_json, today};
+use docintel_governance::checks::breaking::today;
 use docintel_governance::report::{Report, Section, Severity};
 use docintel_governance::{CheckOptions, diff};
 
@@ -18,6 +18,19 @@ use docintel_governance::{CheckOptions, diff};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FailOn {
+    Breaking,
+    Warning,
+}
+
+/// A spec to compare: JSON or YAML, external references bundled, OpenAPI 3.x.
+fn read_spec(path: &Path) -> Result<serde_json::Value, String> {
+    let doc = diff::load::document(path)?;
+    diff::validate(&doc).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(doc)
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -43,14 +56,25 @@ enum Command {
         #[arg(long, default_value = ".")]
         root: PathBuf,
     },
-    /// Whether REVISION breaks clients of BASE (any two OpenAPI 3.x documents): exit 1
-    /// if it does, 0 if not, 2 on unusable input.
+    /// Whether REVISION breaks clients of BASE: any two OpenAPI 3.0 or 3.1 documents, JSON
+    /// or YAML, with external `$ref`s to files beside them. Exit 1 if it does, 0 if not,
+    /// 2 on unusable input.
     Diff {
         base: PathBuf,
         revision: PathBuf,
         #[arg(long, value_enum, default_value = "markdown")]
         format: Format,
+        /// Exit 1 on breaking findings only, or on warnings too.
+        #[arg(long, value_enum, default_value = "breaking")]
+        fail_on: FailOn,
+        /// The least notice, in days, a newly deprecated operation, parameter or property
+        /// must give with its `x-sunset` (0: a sunset is optional).
+        #[arg(long, default_value_t = 0)]
+        min_sunset_days: u32,
     },
+    /// Print the gate's rules and the catalogue of oasdiff's breaking-change rules against
+    /// them (the two tables in governance/README.md).
+    Catalogue,
     /// The human list of changes since a released baseline, breaking ones marked.
     Changelog {
         /// A released document, e.g. openapi/released/v2/2.0.0.json.
@@ -131,18 +155,39 @@ async fn run() -> ExitCode {
                 }
             }
         }
+        Command::Catalogue => {
+            print!(
+                "{}\n{}",
+                diff::catalogue::rules_markdown(),
+                diff::catalogue::markdown()
+            );
+            ExitCode::SUCCESS
+        }
         Command::Diff {
             base,
             revision,
             format,
-        } => match (read_json(&base), read_json(&revision)) {
+            fail_on,
+            min_sunset_days,
+        } => match (read_spec(&base), read_spec(&revision)) {
             (Ok(b), Ok(r)) => {
-                let findings = diff::diff(&b, &r, &today());
-                let report = Report::new(vec![Section::new(
+                let options = diff::Options {
+                    today: today(),
+                    min_sunset_days,
+                };
+                let findings = diff::diff_with(&b, &r, &options);
+                let mut section = Section::new(
                     "breaking changes",
                     format!("{} → {}", base.display(), revision.display()),
                     findings,
-                )]);
+                );
+                if let FailOn::Warning = fail_on {
+                    section.passed = !section
+                        .findings
+                        .iter()
+                        .any(|f| f.severity <= Severity::Warning);
+                }
+                let report = Report::new(vec![section]);
                 print(&report, format);
                 if report.passed {
                     ExitCode::SUCCESS
@@ -164,7 +209,7 @@ async fn run() -> ExitCode {
                     .unwrap_or_default();
                 PathBuf::from(format!("openapi/{version}.json"))
             });
-            match (read_json(&from), read_json(&to)) {
+            match (read_spec(&from), read_spec(&to)) {
                 (Ok(b), Ok(r)) => {
                     let findings = diff::diff(&b, &r, &today());
                     println!("# Changes from {} to {}\n", from.display(), to.display());

@@ -116,7 +116,7 @@ fn an_accepted_breaking_change_is_a_warning_and_only_for_its_baseline() {
     assert_eq!(
         failures(&section),
         [
-            "request-constraint-tightened at /paths/~1v2~1documents/post/parameters/query:filename/pattern"
+            "request-constraint-tightened at /paths/~1v2~1documents/post/parameters/query:filename/schema/pattern"
         ]
     );
     // An acceptance that matches nothing is reported, without failing.
@@ -154,10 +154,14 @@ async fn a_stale_committed_spec_fails_drift() {
 #[test]
 fn a_breaking_change_against_the_baseline_fails() {
     let repo = copy_repo();
-    // The released v2 had a response property the current one no longer sends.
+    // The released v2 had a required response property the current one no longer sends.
     edit_json(&repo.path().join("openapi/released/v2/2.0.0.json"), |d| {
-        d["components"]["schemas"]["DocumentView"]["properties"]["pages"] =
-            serde_json::json!({"type": "integer"});
+        let view = &mut d["components"]["schemas"]["DocumentView"];
+        view["properties"]["pages"] = serde_json::json!({"type": "integer"});
+        view["required"]
+            .as_array_mut()
+            .unwrap()
+            .push("pages".into());
     });
     let sections = checks::breaking::check(repo.path());
     let v2 = sections

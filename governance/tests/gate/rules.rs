@@ -25,9 +25,16 @@ fn doc(edit: impl FnOnce(&mut Value)) -> Value {
                         "name": {"type": "string", "description": "its name"},
                         "size": {"type": "integer"},
                         "kind": {"type": "string", "enum": ["a", "b"]},
-                        "note": {"type": ["string", "null"]}
+                        "note": {"type": ["string", "null"]},
+                        "weight": {"type": "integer", "maximum": 10000},
+                        "owner": {"oneOf": [
+                            {"$ref": "#/components/schemas/User"},
+                            {"$ref": "#/components/schemas/Team"}
+                        ]}
                     }
                 },
+                "User": {"type": "object", "properties": {"uid": {"type": "string"}}},
+                "Team": {"type": "object", "properties": {"tid": {"type": "string"}}},
                 "NewThing": {
                     "type": "object",
                     "required": ["name"],
@@ -36,7 +43,11 @@ fn doc(edit: impl FnOnce(&mut Value)) -> Value {
                         "kind": {"type": "string", "enum": ["a", "b"]},
                         "size": {"type": "integer", "maximum": 1000},
                         "tags": {"type": "array", "items": {"type": "string"}},
-                        "comment": {"type": ["string", "null"]}
+                        "comment": {"type": ["string", "null"]},
+                        "target": {"oneOf": [
+                            {"$ref": "#/components/schemas/User"},
+                            {"type": "string"}
+                        ]}
                     }
                 }
             }
@@ -47,11 +58,18 @@ fn doc(edit: impl FnOnce(&mut Value)) -> Value {
                     "operationId": "get_thing",
                     "parameters": [
                         {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
-                        {"name": "fields", "in": "query", "required": false, "schema": {"type": "string"}}
+                        {"name": "fields", "in": "query", "required": false, "schema": {"type": "string"}},
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 20}},
+                        {"name": "legacy", "in": "query", "deprecated": true, "x-sunset": "2027-06-01",
+                         "schema": {"type": "string"}}
                     ],
                     "responses": {
                         "200": {
                             "description": "ok",
+                            "headers": {
+                                "ETag": {"required": true, "schema": {"type": "string"}},
+                                "X-Rate": {"schema": {"type": "integer"}}
+                            },
                             "content": {
                                 "application/json": {"schema": {"$ref": "#/components/schemas/Thing"}},
                                 "application/xml": {"schema": {"$ref": "#/components/schemas/Thing"}}
@@ -79,6 +97,14 @@ fn doc(edit: impl FnOnce(&mut Value)) -> Value {
                     "responses": {"200": {"description": "ok"}}
                 }
             }
+        },
+        "webhooks": {
+            "thingCreated": {
+                "post": {
+                    "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}},
+                    "responses": {"200": {"description": "received"}}
+                }
+            }
         }
     });
     edit(&mut d);
@@ -93,6 +119,23 @@ fn new_thing(d: &mut Value) -> &mut Value {
 }
 fn get_op(d: &mut Value) -> &mut Value {
     &mut d["paths"]["/things/{id}"]["get"]
+}
+fn param<'a>(d: &'a mut Value, name: &str) -> &'a mut Value {
+    get_op(d)["parameters"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|p| p["name"] == name)
+        .unwrap()
+}
+fn remove_param(d: &mut Value, name: &str) {
+    get_op(d)["parameters"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|p| p["name"] != name);
+}
+fn headers(d: &mut Value) -> &mut Value {
+    &mut get_op(d)["responses"]["200"]["headers"]
 }
 
 /// (rule, the breaking change, its safe twin)
@@ -116,12 +159,23 @@ fn cases() -> Vec<(&'static str, Edit, Edit)> {
             |d| get_op(d)["deprecated"] = json!(true),
         ),
         (
+            "webhook-removed",
+            |d| {
+                d["webhooks"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("thingCreated");
+            },
+            // A new webhook is safe.
+            |d| d["webhooks"]["thingDeleted"] = d["webhooks"]["thingCreated"].clone(),
+        ),
+        (
             "response-property-removed",
             |d| {
                 thing(d)["properties"]
                     .as_object_mut()
                     .unwrap()
-                    .remove("note");
+                    .remove("name");
             },
             // Adding a response property is safe.
             |d| thing(d)["properties"]["extra"] = json!({"type": "string"}),
@@ -218,6 +272,91 @@ fn cases() -> Vec<(&'static str, Edit, Edit)> {
                 get_op(d)["responses"]["200"]["content"]["text/csv"] =
                     json!({"schema": {"type": "string"}})
             },
+        ),
+        (
+            "response-constraint-loosened",
+            |d| thing(d)["properties"]["weight"]["maximum"] = json!(20000),
+            // A tighter bound only narrows what clients get.
+            |d| thing(d)["properties"]["weight"]["maximum"] = json!(5000),
+        ),
+        (
+            "response-union-widened",
+            |d| {
+                thing(d)["properties"]["owner"]["oneOf"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"type": "string"}))
+            },
+            // A branch fewer only narrows what clients get.
+            |d| thing(d)["properties"]["owner"] = json!({"$ref": "#/components/schemas/User"}),
+        ),
+        (
+            "request-union-narrowed",
+            |d| new_thing(d)["properties"]["target"] = json!({"$ref": "#/components/schemas/User"}),
+            // A branch more is a widening.
+            |d| {
+                new_thing(d)["properties"]["target"]["oneOf"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"type": "integer"}))
+            },
+        ),
+        (
+            "response-header-removed",
+            |d| {
+                headers(d).as_object_mut().unwrap().remove("ETag");
+            },
+            // An optional header removed was never promised.
+            |d| {
+                headers(d).as_object_mut().unwrap().remove("X-Rate");
+            },
+        ),
+        (
+            "response-header-made-optional",
+            |d| headers(d)["ETag"]["required"] = json!(false),
+            // An optional one made required is safe.
+            |d| headers(d)["X-Rate"]["required"] = json!(true),
+        ),
+        (
+            "request-body-removed",
+            |d| {
+                d["paths"]["/things"]["post"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("requestBody");
+            },
+            // Making the body optional is safe.
+            |d| d["paths"]["/things"]["post"]["requestBody"]["required"] = json!(false),
+        ),
+        (
+            "request-default-changed",
+            |d| param(d, "limit")["schema"]["default"] = json!(50),
+            // Documenting it is not.
+            |d| param(d, "limit")["description"] = json!("page size"),
+        ),
+        (
+            "request-parameter-removed-before-sunset",
+            |d| remove_param(d, "legacy"),
+            // An optional parameter that was never deprecated: not a break clients see.
+            |d| remove_param(d, "fields"),
+        ),
+        (
+            "deprecation-sunset-invalid",
+            |d| {
+                get_op(d)["deprecated"] = json!(true);
+                get_op(d)["x-sunset"] = json!("next spring");
+            },
+            // A readable sunset.
+            |d| {
+                get_op(d)["deprecated"] = json!(true);
+                get_op(d)["x-sunset"] = json!("2027-12-01");
+            },
+        ),
+        (
+            "sunset-moved-earlier",
+            |d| d["paths"]["/old"]["get"]["x-sunset"] = json!("2027-01-01"),
+            // Later is fine.
+            |d| d["paths"]["/old"]["get"]["x-sunset"] = json!("2028-01-01"),
         ),
         (
             "security-changed",
@@ -376,7 +515,7 @@ fn recursive_schemas_terminate() {
         thing(d)["properties"]
             .as_object_mut()
             .unwrap()
-            .remove("note");
+            .remove("name");
     });
     let fired = breaking_rules(&base, &rev);
     assert!(
@@ -386,4 +525,152 @@ fn recursive_schemas_terminate() {
         "{fired:?}"
     );
     assert!(!fired.is_empty());
+}
+
+fn only(fired: &[String], rule: &str) -> bool {
+    !fired.is_empty() && fired.iter().all(|f| f.starts_with(&format!("{rule} at ")))
+}
+
+#[test]
+fn a_renamed_path_parameter_is_the_same_operation() {
+    let base = doc(|_| {});
+    let rename = |d: &mut Value| {
+        param(d, "id")["name"] = json!("thing_id");
+        let paths = d["paths"].as_object_mut().unwrap();
+        let item = paths.remove("/things/{id}").unwrap();
+        paths.insert("/things/{thing_id}".into(), item);
+    };
+    let rev = doc(rename);
+    assert_eq!(breaking_rules(&base, &rev), Vec::<String>::new());
+    let notes: Vec<_> = diff(&base, &rev, TODAY)
+        .into_iter()
+        .map(|f| f.rule)
+        .collect();
+    assert_eq!(notes, ["path-parameter-renamed"]);
+    // Matched by position, the parameter is still compared.
+    let narrowed = doc(|d| {
+        param(d, "id")["schema"] = json!({"type": "integer"});
+        rename(d);
+    });
+    let fired = breaking_rules(&base, &narrowed);
+    assert!(only(&fired, "request-property-type-changed"), "{fired:?}");
+}
+
+#[test]
+fn widened_request_types_break_no_client() {
+    let base = doc(|_| {});
+    let widenings: [Edit; 6] = [
+        |d| new_thing(d)["properties"]["size"]["type"] = json!("number"),
+        |d| new_thing(d)["properties"]["size"]["type"] = json!(["integer", "string"]),
+        |d| new_thing(d)["properties"]["comment"]["type"] = json!(["string", "integer", "null"]),
+        |d| {
+            new_thing(d)["properties"]["target"]["oneOf"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"$ref": "#/components/schemas/Team"}))
+        },
+        |d| param(d, "limit")["schema"]["type"] = json!("number"),
+        |d| {
+            new_thing(d)["properties"]["tags"]["items"] =
+                json!({"oneOf": [{"type": "string"}, {"type": "integer"}]})
+        },
+    ];
+    for (i, edit) in widenings.into_iter().enumerate() {
+        let fired = breaking_rules(&base, &doc(edit));
+        assert!(fired.is_empty(), "widening {i}: {fired:?}");
+    }
+    // The same changes in a response are breaking.
+    let rev = doc(|d| thing(d)["properties"]["size"]["type"] = json!("number"));
+    assert!(only(
+        &breaking_rules(&base, &rev),
+        "response-property-type-changed"
+    ));
+}
+
+#[test]
+fn loosened_response_constraints_are_breaking_and_tightened_ones_are_not() {
+    let bounded = |d: &mut Value| {
+        let props = &mut thing(d)["properties"];
+        props["name"] = json!({"type": "string", "maxLength": 100, "pattern": "^[a-z]+$"});
+        props["id"] = json!({"type": "string", "format": "uuid"});
+        props["weight"] = json!({"type": "integer", "minimum": 0, "maximum": 10000});
+        props["tags"] = json!({"type": "array", "maxItems": 5, "items": {"type": "string"}});
+    };
+    let base = doc(bounded);
+    let loosened: [(&str, Edit); 6] = [
+        ("maxLength", |d| {
+            thing(d)["properties"]["name"]["maxLength"] = json!(200)
+        }),
+        ("pattern", |d| {
+            thing(d)["properties"]["name"]
+                .as_object_mut()
+                .unwrap()
+                .remove("pattern");
+        }),
+        ("format", |d| {
+            thing(d)["properties"]["id"]
+                .as_object_mut()
+                .unwrap()
+                .remove("format");
+        }),
+        ("minimum", |d| {
+            thing(d)["properties"]["weight"]["minimum"] = json!(-1)
+        }),
+        ("maximum", |d| {
+            thing(d)["properties"]["weight"]
+                .as_object_mut()
+                .unwrap()
+                .remove("maximum");
+        }),
+        ("maxItems", |d| {
+            thing(d)["properties"]["tags"]["maxItems"] = json!(50)
+        }),
+    ];
+    for (keyword, edit) in loosened {
+        let rev = doc(|d| {
+            bounded(d);
+            edit(d)
+        });
+        let fired = breaking_rules(&base, &rev);
+        assert!(
+            only(&fired, "response-constraint-loosened"),
+            "{keyword}: {fired:?}"
+        );
+        assert!(fired[0].ends_with(&format!("/{keyword}")), "{fired:?}");
+    }
+    let tightened = doc(|d| {
+        bounded(d);
+        thing(d)["properties"]["name"]["maxLength"] = json!(50);
+        thing(d)["properties"]["weight"]["minimum"] = json!(1);
+        thing(d)["properties"]["tags"]["maxItems"] = json!(3);
+    });
+    assert!(breaking_rules(&base, &tightened).is_empty());
+}
+
+#[test]
+fn openapi_3_0_forms_are_read() {
+    // 3.0: `nullable`, boolean exclusive bounds.
+    let base = doc(|d| {
+        d["openapi"] = json!("3.0.3");
+        new_thing(d)["properties"]["size"] = json!({"type": "integer", "maximum": 1000});
+        thing(d)["properties"]["weight"] =
+            json!({"type": "integer", "maximum": 100, "exclusiveMaximum": true});
+    });
+    let rev = doc(|d| {
+        d["openapi"] = json!("3.0.3");
+        new_thing(d)["properties"]["size"] =
+            json!({"type": "integer", "maximum": 1000, "exclusiveMaximum": true});
+        thing(d)["properties"]["weight"] = json!({"type": "integer", "maximum": 100});
+    });
+    let fired: std::collections::BTreeSet<String> = breaking_rules(&base, &rev)
+        .into_iter()
+        .map(|f| f.split(" at ").next().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        fired.into_iter().collect::<Vec<_>>(),
+        [
+            "request-constraint-tightened",
+            "response-constraint-loosened"
+        ]
+    );
 }

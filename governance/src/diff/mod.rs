@@ -1,0 +1,812 @@
+//! Breaking-change rules for two OpenAPI 3.x documents (3.1 first: `type` arrays and
+//! `{type: null}` variants are nullability; 3.0's `nullable: true` too). `$ref`s are
+//! resolved, so a component renamed with the same shape changes nothing. Descriptions,
+//! examples and `deprecated: true` are never breaking by themselves.
+//!
+//! Operations are matched by method and path template: `/documents/{id}` and
+//! `/documents/{document_id}` are one operation (a client sends the same request), and
+//! path parameters are matched by position, not by name.
+//!
+//! Oxide's `drift` crate was the first choice, but it parses with `openapiv3`, which reads
+//! OpenAPI 3.0 only; docintel's documents are 3.1. oasdiff's rules are the reference for
+//! what counts as breaking: [`catalogue`] maps each of its ERR rules to one of ours.
+
+pub mod catalogue;
+pub mod load;
+mod schema;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use crate::report::{Finding, Severity};
+
+/// Every rule, with what it means; the ids are stable (reports and docs use them).
+pub const RULES: &[(&str, &str)] = &[
+    ("operation-removed", "an operation of the base is gone"),
+    (
+        "operation-removed-before-sunset",
+        "a deprecated operation is gone before its sunset",
+    ),
+    (
+        "webhook-removed",
+        "a webhook (OpenAPI 3.1 `webhooks`) the API sent is gone",
+    ),
+    ("response-property-removed", "a response property is gone"),
+    (
+        "response-property-type-changed",
+        "a response value's type or format changed, or it may have a new type",
+    ),
+    (
+        "response-property-made-optional",
+        "a required response property became optional",
+    ),
+    (
+        "response-property-made-nullable",
+        "a response value may now be null",
+    ),
+    (
+        "response-constraint-loosened",
+        "a response value may exceed a bound clients relied on (maximum raised, minimum lowered, pattern, format or const dropped…)",
+    ),
+    (
+        "response-union-widened",
+        "a response oneOf/anyOf gained a branch clients do not know",
+    ),
+    (
+        "response-header-removed",
+        "a required response header is gone",
+    ),
+    (
+        "response-header-made-optional",
+        "a required response header became optional",
+    ),
+    (
+        "request-property-required-added",
+        "a new required request body property (or a body made required)",
+    ),
+    (
+        "request-parameter-required-added",
+        "a new required query, header or path parameter (or an optional one made required)",
+    ),
+    (
+        "request-parameter-removed-before-sunset",
+        "a deprecated parameter is gone before its sunset",
+    ),
+    (
+        "request-property-type-changed",
+        "a request value changed type or format, or no longer accepts null or a media type",
+    ),
+    (
+        "request-union-narrowed",
+        "a request oneOf/anyOf lost a branch clients may send",
+    ),
+    (
+        "request-body-removed",
+        "an operation no longer takes the request body clients send",
+    ),
+    (
+        "request-default-changed",
+        "an optional parameter's default changed, appeared or disappeared",
+    ),
+    (
+        "request-enum-narrowed",
+        "a request enum lost values (or gained an enum or a const)",
+    ),
+    (
+        "response-enum-widened",
+        "a response enum gained values (or lost its enum) without x-extensible-enum",
+    ),
+    (
+        "request-constraint-tightened",
+        "a request constraint is stricter (maxLength, maximum, pattern, minItems, if/then, patternProperties…)",
+    ),
+    (
+        "success-status-removed",
+        "a success status code of an operation is gone",
+    ),
+    (
+        "response-media-type-removed",
+        "a response media type is gone",
+    ),
+    (
+        "security-changed",
+        "an operation needs other or more credentials",
+    ),
+    (
+        "deprecation-sunset-invalid",
+        "something newly deprecated has an unreadable sunset, or (with --min-sunset-days) none or one too soon",
+    ),
+    (
+        "sunset-moved-earlier",
+        "a deprecated operation or parameter lost its sunset or got an earlier one",
+    ),
+];
+
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// What the comparison needs besides the two documents.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// YYYY-MM-DD: decides whether a removed operation was past its sunset.
+    pub today: String,
+    /// The least notice a new deprecation must give (0: a sunset is optional, as in
+    /// oasdiff without a deprecation policy).
+    pub min_sunset_days: u32,
+}
+
+/// Compares `base` (what clients use) with `rev` (the candidate). `today` (YYYY-MM-DD)
+/// decides whether a removed operation was past its sunset.
+pub fn diff(base: &Value, rev: &Value, today: &str) -> Vec<Finding> {
+    diff_with(
+        base,
+        rev,
+        &Options {
+            today: today.to_owned(),
+            min_sunset_days: 0,
+        },
+    )
+}
+
+/// [`diff`] with every option.
+pub fn diff_with(base: &Value, rev: &Value, options: &Options) -> Vec<Finding> {
+    let mut d = Differ {
+        base,
+        rev,
+        options,
+        findings: Vec::new(),
+    };
+    d.operations();
+    d.webhooks();
+    d.findings
+}
+
+/// Whether a document looks like OpenAPI 3.x.
+pub fn validate(doc: &Value) -> Result<(), String> {
+    let version = doc["openapi"]
+        .as_str()
+        .ok_or("not an OpenAPI document: no `openapi` version")?;
+    if !version.starts_with("3.") {
+        return Err(format!(
+            "OpenAPI {version} is not supported (3.0 and 3.1 are)"
+        ));
+    }
+    if !doc["paths"].is_object() && !doc["webhooks"].is_object() {
+        return Err("the document has no `paths` object".to_owned());
+    }
+    Ok(())
+}
+
+struct Differ<'a> {
+    base: &'a Value,
+    rev: &'a Value,
+    options: &'a Options,
+    findings: Vec<Finding>,
+}
+
+/// Which side of the wire a schema is on: requests may widen, responses may narrow.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dir {
+    Request,
+    Response,
+}
+
+fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// `$ref`s followed to their target, with the last reference's name.
+fn resolve<'v>(doc: &'v Value, schema: &'v Value) -> (&'v Value, Option<&'v str>) {
+    let mut current = schema;
+    let mut name = None;
+    for _ in 0..32 {
+        let Some(r) = current.get("$ref").and_then(Value::as_str) else {
+            break;
+        };
+        let Some(pointer) = r.strip_prefix('#') else {
+            break;
+        };
+        match doc.pointer(pointer) {
+            Some(target) => {
+                name = Some(r);
+                current = target;
+            }
+            None => break,
+        }
+    }
+    (current, name)
+}
+
+/// A path with its parameter names replaced by `{}`, and the names in order.
+fn template(path: &str) -> (String, Vec<&str>) {
+    let mut out = String::with_capacity(path.len());
+    let mut names = Vec::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
+        out.push_str(&rest[..open]);
+        out.push_str("{}");
+        names.push(&rest[open + 1..open + close]);
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    (out, names)
+}
+
+/// A date at the start of a sunset value (`2027-06-01` or an RFC 3339 timestamp).
+fn sunset_date(v: &Value) -> Result<Option<time::Date>, String> {
+    let Some(s) = v.as_str() else {
+        return if v.is_null() {
+            Ok(None)
+        } else {
+            Err(format!("x-sunset {v} is not a date"))
+        };
+    };
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    s.get(..10)
+        .and_then(|d| time::Date::parse(d, format).ok())
+        .map(Some)
+        .ok_or_else(|| format!("x-sunset {s:?} is not a date (YYYY-MM-DD)"))
+}
+
+impl Differ<'_> {
+    fn push(&mut self, rule: &'static str, pointer: String, message: String, fix: &str) {
+        self.findings.push(Finding {
+            rule: rule.to_owned(),
+            severity: Severity::Breaking,
+            location: pointer,
+            message,
+            fix: fix.to_owned(),
+        });
+    }
+
+    fn note(&mut self, rule: &'static str, pointer: String, message: String) {
+        self.findings.push(Finding {
+            rule: rule.to_owned(),
+            severity: Severity::Info,
+            location: pointer,
+            message,
+            fix: String::new(),
+        });
+    }
+
+    fn warn(&mut self, rule: &'static str, pointer: String, message: String, fix: &str) {
+        self.findings.push(Finding {
+            rule: rule.to_owned(),
+            severity: Severity::Warning,
+            location: pointer,
+            message,
+            fix: fix.to_owned(),
+        });
+    }
+
+    fn today(&self) -> Option<time::Date> {
+        sunset_date(&Value::String(self.options.today.clone()))
+            .ok()
+            .flatten()
+    }
+
+    /// Something (`what`) was deprecated in `rev` and not in `base`: its sunset must be
+    /// readable, and with a policy, present and far enough ahead.
+    fn new_deprecation(&mut self, pointer: &str, what: &str, rev: &Value) {
+        let days = self.options.min_sunset_days;
+        match sunset_date(&rev["x-sunset"]) {
+            Err(e) => self.push(
+                "deprecation-sunset-invalid",
+                pointer.to_owned(),
+                format!("{what} is deprecated, but {e}"),
+                "write the sunset as YYYY-MM-DD",
+            ),
+            Ok(None) if days > 0 => self.push(
+                "deprecation-sunset-invalid",
+                pointer.to_owned(),
+                format!("{what} is deprecated without an x-sunset date"),
+                &format!("give it an x-sunset at least {days} days ahead"),
+            ),
+            Ok(Some(date)) if days > 0 => {
+                if let Some(today) = self.today()
+                    && date < today + time::Duration::days(i64::from(days))
+                {
+                    self.push(
+                        "deprecation-sunset-invalid",
+                        pointer.to_owned(),
+                        format!("{what} is deprecated with a sunset ({date}) less than {days} days ahead"),
+                        &format!("give it an x-sunset at least {days} days ahead"),
+                    );
+                }
+            }
+            Ok(_) => {}
+        }
+    }
+
+    /// Both sides deprecated: a sunset may move later, never earlier or away.
+    fn sunset_kept(&mut self, pointer: &str, what: &str, base: &Value, rev: &Value) {
+        let (Ok(Some(before)), after) = (
+            sunset_date(&base["x-sunset"]),
+            sunset_date(&rev["x-sunset"]),
+        ) else {
+            return;
+        };
+        match after {
+            Ok(Some(after)) if after >= before => {}
+            Ok(Some(after)) => self.push(
+                "sunset-moved-earlier",
+                pointer.to_owned(),
+                format!("{what}'s sunset moved from {before} to {after}"),
+                "keep the promised sunset (or move it later)",
+            ),
+            _ => self.push(
+                "sunset-moved-earlier",
+                pointer.to_owned(),
+                format!("{what}'s sunset ({before}) was removed"),
+                "keep the promised sunset",
+            ),
+        }
+    }
+
+    fn operations(&mut self) {
+        let (base_paths, rev_paths) = (by_template(self.base), by_template(self.rev));
+        for (key, (path, base_item)) in &base_paths {
+            let (base_item, _) = resolve(self.base, base_item);
+            for method in METHODS {
+                let Some(base_op) = base_item.get(method) else {
+                    continue;
+                };
+                let pointer = format!("/paths/{}/{method}", escape(path));
+                let label = format!("{} {path}", method.to_uppercase());
+                let rev_item = rev_paths
+                    .get(key)
+                    .map(|(p, i)| (*p, resolve(self.rev, i).0));
+                match rev_item.and_then(|(p, i)| i.get(method).map(|op| (p, i, op))) {
+                    None => self.removed_operation(pointer, &label, base_op),
+                    Some((rev_path, rev_item, rev_op)) => {
+                        if rev_path != *path {
+                            self.note(
+                                "path-parameter-renamed",
+                                pointer.clone(),
+                                format!("{label} is now written {rev_path}"),
+                            );
+                        }
+                        let sides = Sides {
+                            base: (path, base_item, base_op),
+                            rev: (rev_path, rev_item, rev_op),
+                        };
+                        self.operation(&pointer, &label, &sides)
+                    }
+                }
+            }
+        }
+        for (key, (path, rev_item)) in &rev_paths {
+            for method in METHODS {
+                if rev_item.get(method).is_some()
+                    && base_paths
+                        .get(key)
+                        .and_then(|(_, i)| i.get(method))
+                        .is_none()
+                {
+                    self.note(
+                        "operation-added",
+                        format!("/paths/{}/{method}", escape(path)),
+                        format!("{} {path} is new", method.to_uppercase()),
+                    );
+                }
+            }
+        }
+    }
+
+    fn removed_operation(&mut self, pointer: String, label: &str, base_op: &Value) {
+        let deprecated = base_op["deprecated"] == true;
+        match sunset_date(&base_op["x-sunset"]) {
+            Ok(Some(s)) if deprecated && self.today().is_some_and(|t| s <= t) => self.note(
+                "operation-retired",
+                pointer,
+                format!("{label} was removed after its sunset ({s})"),
+            ),
+            Ok(Some(s)) if deprecated => self.push(
+                "operation-removed-before-sunset",
+                pointer,
+                format!("{label} is removed before its sunset ({s})"),
+                "keep the operation until its sunset date has passed",
+            ),
+            Err(e) if deprecated => self.push(
+                "operation-removed-before-sunset",
+                pointer,
+                format!("{label} is removed, and {e}: its sunset cannot be shown to have passed"),
+                "write the sunset as YYYY-MM-DD, and remove the operation after it",
+            ),
+            _ => self.push(
+                "operation-removed",
+                pointer,
+                format!("{label} is removed"),
+                "restore it, or deprecate it with a sunset and remove it after; breaking removals belong in a new major version path",
+            ),
+        }
+    }
+
+    fn webhooks(&mut self) {
+        let empty = serde_json::Map::new();
+        let base = self.base["webhooks"].as_object().unwrap_or(&empty);
+        let rev = self.rev["webhooks"].as_object().unwrap_or(&empty);
+        for (name, item) in base {
+            let (item, _) = resolve(self.base, item);
+            for method in METHODS {
+                if item.get(method).is_none() {
+                    continue;
+                }
+                let kept = rev
+                    .get(name)
+                    .is_some_and(|i| resolve(self.rev, i).0.get(method).is_some());
+                if !kept {
+                    self.push(
+                        "webhook-removed",
+                        format!("/webhooks/{}/{method}", escape(name)),
+                        format!(
+                            "the webhook {name} ({}) is no longer sent",
+                            method.to_uppercase()
+                        ),
+                        "keep sending it, or deprecate it first",
+                    );
+                }
+            }
+        }
+    }
+
+    fn operation(&mut self, pointer: &str, label: &str, sides: &Sides<'_>) {
+        let (_, _, base_op) = sides.base;
+        let (_, _, rev_op) = sides.rev;
+        if rev_op["deprecated"] == true && base_op["deprecated"] != true {
+            self.note(
+                "operation-deprecated",
+                pointer.to_owned(),
+                format!("{label} is now deprecated"),
+            );
+            self.new_deprecation(pointer, label, rev_op);
+        } else if rev_op["deprecated"] == true {
+            self.sunset_kept(pointer, label, base_op, rev_op);
+        }
+        self.security(pointer, label, base_op, rev_op);
+        self.parameters(pointer, label, sides);
+        self.request_body(pointer, base_op, rev_op);
+        self.responses(pointer, label, base_op, rev_op);
+    }
+
+    fn security(&mut self, pointer: &str, label: &str, base_op: &Value, rev_op: &Value) {
+        let effective = |doc: &Value, op: &Value| -> BTreeSet<String> {
+            let reqs = op.get("security").unwrap_or(&doc["security"]);
+            reqs.as_array()
+                .map(|alts| alts.iter().map(|a| a.to_string()).collect())
+                .unwrap_or_default()
+        };
+        let base = effective(self.base, base_op);
+        let rev = effective(self.rev, rev_op);
+        // Anonymous access (an empty requirement, or none at all) that is still allowed,
+        // or every base alternative still accepted: nothing breaks.
+        let base_anonymous = base.is_empty() || base.contains("{}");
+        let rev_anonymous = rev.is_empty() || rev.contains("{}");
+        if rev_anonymous || (!base_anonymous && base.is_subset(&rev)) {
+            return;
+        }
+        self.push(
+            "security-changed",
+            format!("{pointer}/security"),
+            format!(
+                "{label} needs other credentials: {} → {}",
+                base.iter().cloned().collect::<Vec<_>>().join(" | "),
+                rev.iter().cloned().collect::<Vec<_>>().join(" | ")
+            ),
+            "accept the credentials clients already send; new schemes belong in a new major version",
+        );
+    }
+
+    /// The operation's parameters (path-level ones overridden by its own), keyed by
+    /// location and name; path parameters by their position in the template.
+    fn params_of<'v>(doc: &'v Value, side: Side<'v>) -> BTreeMap<(String, String), Param<'v>> {
+        let (path, item, op) = side;
+        let (_, names) = template(path);
+        let mut out = BTreeMap::new();
+        for source in [&item["parameters"], &op["parameters"]] {
+            for p in source.as_array().into_iter().flatten() {
+                let (p, _) = resolve(doc, p);
+                let place = p["in"].as_str().unwrap_or_default();
+                let name = p["name"].as_str().unwrap_or_default();
+                let key = match names.iter().position(|n| *n == name) {
+                    Some(i) if place == "path" => format!("#{i}"),
+                    // Header names are case-insensitive.
+                    _ if place == "header" => name.to_ascii_lowercase(),
+                    _ => name.to_owned(),
+                };
+                out.insert((place.to_owned(), key), Param { name, value: p });
+            }
+        }
+        out
+    }
+
+    fn parameters(&mut self, pointer: &str, label: &str, sides: &Sides<'_>) {
+        let base = Self::params_of(self.base, sides.base);
+        let rev = Self::params_of(self.rev, sides.rev);
+        for ((place, key), rp) in &rev {
+            let required = rp.value["required"] == true || place == "path";
+            let before = base.get(&(place.clone(), key.clone()));
+            let was_required = before.map(|bp| bp.value["required"] == true || place == "path");
+            let where_ = format!("{pointer}/parameters/{place}:{}", rp.name);
+            let name = rp.name;
+            match was_required {
+                None if required => self.push(
+                    "request-parameter-required-added",
+                    where_,
+                    format!("{label} needs the new {place} parameter `{name}`"),
+                    "make the parameter optional (with a default)",
+                ),
+                Some(false) if required => self.push(
+                    "request-parameter-required-added",
+                    where_,
+                    format!("{label}: the {place} parameter `{name}` became required"),
+                    "keep the parameter optional",
+                ),
+                _ => {}
+            }
+        }
+        for (key, bp) in &base {
+            let where_ = format!("{pointer}/parameters/{}:{}", key.0, bp.name);
+            let Some(rp) = rev.get(key) else {
+                let early = match sunset_date(&bp.value["x-sunset"]) {
+                    Ok(Some(sunset)) => self.today().is_some_and(|t| t < sunset),
+                    Ok(None) => false,
+                    // A sunset that cannot be read cannot be shown to have passed.
+                    Err(_) => true,
+                };
+                if bp.value["deprecated"] == true && early {
+                    self.push(
+                        "request-parameter-removed-before-sunset",
+                        where_,
+                        format!(
+                            "the {} parameter `{}` is removed before its sunset ({})",
+                            key.0, bp.name, bp.value["x-sunset"]
+                        ),
+                        "keep accepting it until its sunset",
+                    );
+                }
+                continue;
+            };
+            let what = format!("the {} parameter `{}`", key.0, bp.name);
+            if rp.value["deprecated"] == true && bp.value["deprecated"] != true {
+                self.new_deprecation(&where_, &what, rp.value);
+            } else if rp.value["deprecated"] == true {
+                self.sunset_kept(&where_, &what, bp.value, rp.value);
+            }
+            let (b_schema, r_schema) = (param_schema(bp.value), param_schema(rp.value));
+            let optional = rp.value["required"] != true && key.0 != "path";
+            if optional {
+                let (b_default, _) = resolve(self.base, b_schema);
+                let (r_default, _) = resolve(self.rev, r_schema);
+                if b_default["default"] != r_default["default"] {
+                    self.push(
+                        "request-default-changed",
+                        format!("{where_}/schema/default"),
+                        format!(
+                            "{what}'s default {} → {}",
+                            b_default["default"], r_default["default"]
+                        ),
+                        "keep the default: clients that omit the parameter rely on it",
+                    );
+                }
+            }
+            let mut seen = BTreeSet::new();
+            self.schema(
+                &format!("{where_}/schema"),
+                b_schema,
+                r_schema,
+                Dir::Request,
+                &mut seen,
+            );
+        }
+    }
+
+    fn request_body(&mut self, pointer: &str, base_op: &Value, rev_op: &Value) {
+        let (base_body, _) = resolve(self.base, &base_op["requestBody"]);
+        let (rev_body, _) = resolve(self.rev, &rev_op["requestBody"]);
+        if rev_body.is_null() {
+            if !base_body.is_null() {
+                self.push(
+                    "request-body-removed",
+                    format!("{pointer}/requestBody"),
+                    "the operation no longer takes a request body".to_owned(),
+                    "keep accepting the body (and ignore it if it no longer matters)",
+                );
+            }
+            return;
+        }
+        if base_body.is_null() {
+            if rev_body["required"] == true {
+                self.push(
+                    "request-property-required-added",
+                    format!("{pointer}/requestBody"),
+                    "the operation now requires a request body".to_owned(),
+                    "make the body optional",
+                );
+            }
+            return;
+        }
+        if rev_body["required"] == true && base_body["required"] != true {
+            self.push(
+                "request-property-required-added",
+                format!("{pointer}/requestBody/required"),
+                "the request body became required".to_owned(),
+                "keep the body optional",
+            );
+        }
+        let empty = serde_json::Map::new();
+        let base_content = base_body["content"].as_object().unwrap_or(&empty);
+        let rev_content = rev_body["content"].as_object().unwrap_or(&empty);
+        for (media, base_media) in base_content {
+            let where_ = format!("{pointer}/requestBody/content/{}", escape(media));
+            let Some(rev_media) = rev_content.get(media) else {
+                self.push(
+                    "request-property-type-changed",
+                    where_,
+                    format!("request bodies of type {media} are no longer accepted"),
+                    "keep accepting the media type",
+                );
+                continue;
+            };
+            if base_media["schema"].is_null() && !rev_media["schema"].is_null() {
+                self.push(
+                    "request-constraint-tightened",
+                    format!("{where_}/schema"),
+                    format!("{media} bodies, unconstrained before, must now match a schema"),
+                    "keep accepting any body of this media type",
+                );
+                continue;
+            }
+            let mut seen = BTreeSet::new();
+            self.schema(
+                &format!("{where_}/schema"),
+                &base_media["schema"],
+                &rev_media["schema"],
+                Dir::Request,
+                &mut seen,
+            );
+        }
+    }
+
+    fn responses(&mut self, pointer: &str, label: &str, base_op: &Value, rev_op: &Value) {
+        let empty = serde_json::Map::new();
+        let base = base_op["responses"].as_object().unwrap_or(&empty);
+        let rev = rev_op["responses"].as_object().unwrap_or(&empty);
+        for (status, base_resp) in base {
+            let success = status.starts_with('2');
+            let where_ = format!("{pointer}/responses/{status}");
+            let Some(rev_resp) = rev.get(status) else {
+                if success {
+                    let now: Vec<&str> = rev
+                        .keys()
+                        .filter(|k| k.starts_with('2'))
+                        .map(String::as_str)
+                        .collect();
+                    self.push(
+                        "success-status-removed",
+                        where_,
+                        format!(
+                            "{label} no longer answers {status} (success now: {})",
+                            now.join(", ")
+                        ),
+                        "keep the success status; a different one belongs in a new major version",
+                    );
+                }
+                continue;
+            };
+            let (base_resp, _) = resolve(self.base, base_resp);
+            let (rev_resp, _) = resolve(self.rev, rev_resp);
+            self.headers(&where_, label, status, base_resp, rev_resp);
+            let base_content = base_resp["content"].as_object().unwrap_or(&empty);
+            let rev_content = rev_resp["content"].as_object().unwrap_or(&empty);
+            for (media, base_media) in base_content {
+                let media_ptr = format!("{where_}/content/{}", escape(media));
+                match rev_content.get(media) {
+                    None => self.push(
+                        "response-media-type-removed",
+                        media_ptr,
+                        format!("{label} {status} no longer answers {media}"),
+                        "keep answering the media type clients accept",
+                    ),
+                    Some(rev_media) => {
+                        let mut seen = BTreeSet::new();
+                        self.schema(
+                            &format!("{media_ptr}/schema"),
+                            &base_media["schema"],
+                            &rev_media["schema"],
+                            Dir::Response,
+                            &mut seen,
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn headers(&mut self, pointer: &str, label: &str, status: &str, base: &Value, rev: &Value) {
+        let lower = |doc: &'_ Value, resp: &'_ Value| -> BTreeMap<String, (String, Value)> {
+            resp["headers"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| {
+                    (
+                        k.to_ascii_lowercase(),
+                        (k.clone(), resolve(doc, v).0.clone()),
+                    )
+                })
+                .collect()
+        };
+        let (base_h, rev_h) = (lower(self.base, base), lower(self.rev, rev));
+        for (key, (name, bh)) in &base_h {
+            let where_ = format!("{pointer}/headers/{}", escape(name));
+            let required = bh["required"] == true;
+            match rev_h.get(key) {
+                None if required => self.push(
+                    "response-header-removed",
+                    where_,
+                    format!("{label} {status} no longer sends the required header {name}"),
+                    "keep sending the header clients read",
+                ),
+                None => {}
+                Some((_, rh)) => {
+                    if required && rh["required"] != true {
+                        self.push(
+                            "response-header-made-optional",
+                            where_.clone(),
+                            format!("{label} {status} may now omit the header {name}"),
+                            "keep the header required",
+                        );
+                    }
+                    let mut seen = BTreeSet::new();
+                    self.schema(
+                        &format!("{where_}/schema"),
+                        param_schema(bh),
+                        param_schema(rh),
+                        Dir::Response,
+                        &mut seen,
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A document's path items keyed by template (the first of two that differ only in
+/// parameter names, which OpenAPI forbids anyway).
+fn by_template(doc: &Value) -> BTreeMap<String, (&str, &Value)> {
+    let mut out = BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        out.entry(template(path).0).or_insert((path.as_str(), item));
+    }
+    out
+}
+
+/// One side of an operation: its path as written, its path item and the operation.
+type Side<'v> = (&'v str, &'v Value, &'v Value);
+
+struct Sides<'v> {
+    base: Side<'v>,
+    rev: Side<'v>,
+}
+
+struct Param<'v> {
+    name: &'v str,
+    value: &'v Value,
+}
+
+/// A parameter's or header's schema: `schema`, or the one in its `content`.
+fn param_schema(p: &Value) -> &Value {
+    if !p["schema"].is_null() {
+        return &p["schema"];
+    }
+    p["content"]
+        .as_object()
+        .and_then(|c| c.values().next())
+        .map_or(&Value::Null, |m| &m["schema"])
+}

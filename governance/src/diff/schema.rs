@@ -1,0 +1,626 @@
+//! One schema position of the base against the same position of the revision. Requests
+//! may accept more and responses may send less; everything else is a finding.
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use super::{Differ, Dir, escape, resolve};
+
+/// The `$ref` pairs on the way to a position, so a recursive schema is walked once.
+pub(super) type Seen = BTreeSet<(String, String)>;
+
+/// A schema's non-null types and whether it admits null, across 3.0 and 3.1 forms.
+fn types_of(doc: &Value, schema: &Value) -> (BTreeSet<String>, bool) {
+    let (s, _) = resolve(doc, schema);
+    let mut types = BTreeSet::new();
+    let mut nullable = s["nullable"].as_bool().unwrap_or(false);
+    match &s["type"] {
+        Value::String(t) => {
+            types.insert(t.clone());
+        }
+        Value::Array(ts) => {
+            types.extend(ts.iter().filter_map(Value::as_str).map(str::to_owned));
+        }
+        _ => {}
+    }
+    for key in ["oneOf", "anyOf"] {
+        for v in s[key].as_array().into_iter().flatten() {
+            let (vt, vn) = types_of(doc, v);
+            nullable |= vn;
+            types.extend(vt);
+        }
+    }
+    for v in s["allOf"].as_array().into_iter().flatten() {
+        types.extend(types_of(doc, v).0);
+    }
+    if s.get("const").is_some_and(Value::is_null)
+        || s["enum"]
+            .as_array()
+            .is_some_and(|e| e.contains(&Value::Null))
+    {
+        nullable = true;
+    }
+    if types.remove("null") {
+        nullable = true;
+    }
+    (types, nullable)
+}
+
+/// Whether every value of type `ty` is valid for `set` (an integer is a number).
+fn covered(ty: &str, set: &BTreeSet<String>) -> bool {
+    set.contains(ty) || (ty == "integer" && set.contains("number"))
+}
+
+/// Whether every value valid under `inner` (a `format`, or none) is valid under `outer`.
+fn format_within(inner: &Value, outer: &Value) -> bool {
+    if outer.is_null() || inner == outer {
+        return true;
+    }
+    matches!(
+        (inner.as_str(), outer.as_str()),
+        (Some("int32"), Some("int64" | "float" | "double"))
+            | (Some("int64" | "float"), Some("double"))
+    )
+}
+
+/// The one non-null schema inside a nullable wrapper (`oneOf: [X, {type: null}]`), or the
+/// schema itself; `allOf` members are merged into one object view.
+fn core<'v>(doc: &'v Value, schema: &'v Value) -> Cow<'v, Value> {
+    let (s, _) = resolve(doc, schema);
+    for key in ["oneOf", "anyOf"] {
+        if let Some(variants) = s[key].as_array() {
+            let mut non_null = variants.iter().filter(|v| !is_null_schema(doc, v));
+            if let (Some(only), None) = (non_null.next(), non_null.next()) {
+                return core(doc, only);
+            }
+        }
+    }
+    let Some(all) = s["allOf"].as_array() else {
+        return Cow::Borrowed(s);
+    };
+    let mut merged = s.clone();
+    if let Some(m) = merged.as_object_mut() {
+        m.remove("allOf");
+    }
+    for part in all {
+        let part = core(doc, part);
+        let (Some(m), Some(p)) = (merged.as_object_mut(), part.as_object()) else {
+            continue;
+        };
+        for (k, v) in p {
+            match (k.as_str(), m.get_mut(k)) {
+                ("properties", Some(Value::Object(mine))) => {
+                    if let Some(theirs) = v.as_object() {
+                        mine.extend(theirs.clone());
+                    }
+                }
+                ("required", Some(Value::Array(mine))) => {
+                    if let Some(theirs) = v.as_array() {
+                        mine.extend(theirs.clone());
+                    }
+                }
+                (_, None) => {
+                    m.insert(k.clone(), v.clone());
+                }
+                _ => {}
+            }
+        }
+    }
+    Cow::Owned(merged)
+}
+
+fn is_null_schema(doc: &Value, v: &Value) -> bool {
+    let (s, _) = resolve(doc, v);
+    s["type"] == "null" || s.get("const").is_some_and(Value::is_null)
+}
+
+/// The non-null branches of a `oneOf`/`anyOf` with at least two of them, and which.
+fn branches<'v>(doc: &'v Value, schema: &'v Value) -> Option<(&'static str, Vec<&'v Value>)> {
+    let (s, _) = resolve(doc, schema);
+    for key in ["oneOf", "anyOf"] {
+        if let Some(variants) = s[key].as_array() {
+            let non_null: Vec<&Value> = variants
+                .iter()
+                .filter(|v| !is_null_schema(doc, v))
+                .collect();
+            if non_null.len() >= 2 {
+                return Some((key, non_null));
+            }
+        }
+    }
+    None
+}
+
+/// What a union branch is, for matching branches across the two documents: the
+/// component it names, else its types and title.
+fn branch_name(doc: &Value, v: &Value) -> Option<String> {
+    resolve(doc, v)
+        .1
+        .map(|r| r.rsplit('/').next().unwrap_or(r).to_owned())
+}
+fn branch_shape(doc: &Value, v: &Value) -> String {
+    let (types, _) = types_of(doc, v);
+    format!("{types:?} {}", core(doc, v)["title"])
+}
+
+fn required_set(s: &Value) -> BTreeSet<&str> {
+    s["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
+/// The values a schema is limited to (`enum`, `const`; in requests also a Zalando-style
+/// `x-extensible-enum` list, which a server still validates against), without null.
+fn enum_set(s: &Value, dir: Dir) -> Option<BTreeSet<String>> {
+    let listed = s["enum"]
+        .as_array()
+        .or(match (dir, &s["x-extensible-enum"]) {
+            (Dir::Request, Value::Array(values)) => Some(values),
+            _ => None,
+        });
+    let mut values: Option<BTreeSet<String>> = listed.map(|e| {
+        e.iter()
+            .filter(|v| !v.is_null())
+            .map(Value::to_string)
+            .collect()
+    });
+    if let Some(c) = s.get("const").filter(|c| !c.is_null()) {
+        values
+            .get_or_insert_with(BTreeSet::new)
+            .insert(c.to_string());
+    }
+    values
+}
+
+/// Whether a base branch and a revision branch are the same branch.
+type SameBranch<'a> = &'a dyn Fn(&Value, &Value) -> bool;
+
+/// Numeric bounds: (keyword, true when a larger value is stricter).
+const LIMITS: [(&str, bool); 12] = [
+    ("maxLength", false),
+    ("maximum", false),
+    ("exclusiveMaximum", false),
+    ("maxItems", false),
+    ("maxProperties", false),
+    ("maxContains", false),
+    ("minLength", true),
+    ("minimum", true),
+    ("exclusiveMinimum", true),
+    ("minItems", true),
+    ("minProperties", true),
+    ("minContains", true),
+];
+
+/// Keywords that only ever restrict what is valid (JSON Schema 2020-12 and 3.0's
+/// boolean exclusive bounds): present or changed in a request is stricter, removed or
+/// changed in a response is looser.
+const RESTRICTING: [&str; 16] = [
+    "pattern",
+    "multipleOf",
+    "if",
+    "then",
+    "else",
+    "not",
+    "contains",
+    "dependentRequired",
+    "dependentSchemas",
+    "patternProperties",
+    "propertyNames",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+    "contentSchema",
+    "contentMediaType",
+    "contentEncoding",
+];
+
+impl Differ<'_> {
+    /// Compares one schema position.
+    pub(super) fn schema(
+        &mut self,
+        pointer: &str,
+        base: &Value,
+        rev: &Value,
+        dir: Dir,
+        seen: &mut Seen,
+    ) {
+        if base.is_null() || rev.is_null() {
+            return;
+        }
+        if let (Some(b), Some(r)) = (resolve(self.base, base).1, resolve(self.rev, rev).1)
+            && !seen.insert((b.to_owned(), r.to_owned()))
+        {
+            return;
+        }
+        let (base_types, base_null) = types_of(self.base, base);
+        let (rev_types, rev_null) = types_of(self.rev, rev);
+        self.nullability(pointer, base_null, rev_null, dir);
+        let (bb, rb) = (branches(self.base, base), branches(self.rev, rev));
+        if bb.is_some() || rb.is_some() {
+            self.unions(pointer, (base, bb), (rev, rb), dir, seen);
+            return;
+        }
+        let b = core(self.base, base);
+        let r = core(self.rev, rev);
+        self.types(pointer, (&base_types, &b), (&rev_types, &r), dir);
+        self.enums(pointer, &b, &r, dir);
+        self.constraints(pointer, &b, &r, dir);
+        self.properties(pointer, &b, &r, dir, seen);
+        for key in ["items", "additionalProperties"] {
+            if b[key].is_object() && r[key].is_object() {
+                self.schema(&format!("{pointer}/{key}"), &b[key], &r[key], dir, seen);
+            }
+        }
+    }
+
+    fn nullability(&mut self, pointer: &str, base_null: bool, rev_null: bool, dir: Dir) {
+        match dir {
+            Dir::Response if rev_null && !base_null => self.push(
+                "response-property-made-nullable",
+                pointer.to_owned(),
+                "may now be null in responses".to_owned(),
+                "keep it non-null, or add a new property",
+            ),
+            Dir::Request if base_null && !rev_null => self.push(
+                "request-property-type-changed",
+                pointer.to_owned(),
+                "no longer accepts null".to_owned(),
+                "keep accepting null",
+            ),
+            _ => {}
+        }
+    }
+
+    fn types(
+        &mut self,
+        pointer: &str,
+        (base_types, b): (&BTreeSet<String>, &Value),
+        (rev_types, r): (&BTreeSet<String>, &Value),
+        dir: Dir,
+    ) {
+        match dir {
+            Dir::Response => {
+                if !base_types.is_empty() && !rev_types.iter().all(|t| covered(t, base_types)) {
+                    self.push(
+                        "response-property-type-changed",
+                        pointer.to_owned(),
+                        format!("type {base_types:?} → {rev_types:?}"),
+                        "keep the type; add a new property for the new one",
+                    );
+                } else if !b["format"].is_null() && r["format"].is_null() {
+                    self.push(
+                        "response-constraint-loosened",
+                        format!("{pointer}/format"),
+                        format!("format {} is no longer promised", b["format"]),
+                        "keep the format",
+                    );
+                } else if !b["format"].is_null() && !format_within(&r["format"], &b["format"]) {
+                    self.push(
+                        "response-property-type-changed",
+                        pointer.to_owned(),
+                        format!("format {} → {}", b["format"], r["format"]),
+                        "keep the format",
+                    );
+                }
+            }
+            Dir::Request => {
+                if !rev_types.is_empty() && !base_types.iter().all(|t| covered(t, rev_types)) {
+                    self.push(
+                        "request-property-type-changed",
+                        pointer.to_owned(),
+                        format!("type {base_types:?} → {rev_types:?}"),
+                        "keep accepting the old type",
+                    );
+                } else if !format_within(&b["format"], &r["format"]) {
+                    self.push(
+                        "request-property-type-changed",
+                        pointer.to_owned(),
+                        format!("format {} → {}", b["format"], r["format"]),
+                        "keep the format (or drop it, which only widens)",
+                    );
+                }
+            }
+        }
+    }
+
+    fn enums(&mut self, pointer: &str, b: &Value, r: &Value, dir: Dir) {
+        let (base_enum, rev_enum) = (enum_set(b, dir), enum_set(r, dir));
+        match dir {
+            Dir::Response => {
+                let extensible =
+                    r["x-extensible-enum"] == true || r["x-extensible-enum"].is_array();
+                let Some(base_enum) = base_enum.filter(|_| !extensible) else {
+                    return;
+                };
+                let added: Vec<String> = match &rev_enum {
+                    Some(rev_enum) => rev_enum.difference(&base_enum).cloned().collect(),
+                    None => vec!["(any value)".to_owned()],
+                };
+                if !added.is_empty() {
+                    self.push(
+                        "response-enum-widened",
+                        pointer.to_owned(),
+                        format!("new values clients may not handle: {}", added.join(", ")),
+                        "mark the enum `x-extensible-enum: true` (and tell clients to expect new values) before adding values",
+                    );
+                }
+            }
+            Dir::Request => {
+                let Some(rev_enum) = rev_enum else {
+                    return;
+                };
+                let narrowed: Vec<String> = match base_enum {
+                    Some(base_enum) => base_enum.difference(&rev_enum).cloned().collect(),
+                    None => vec!["(any value, before)".to_owned()],
+                };
+                if !narrowed.is_empty() {
+                    self.push(
+                        "request-enum-narrowed",
+                        pointer.to_owned(),
+                        format!("no longer accepted: {}", narrowed.join(", ")),
+                        "keep accepting every value clients may send",
+                    );
+                }
+            }
+        }
+    }
+
+    fn constraints(&mut self, pointer: &str, b: &Value, r: &Value, dir: Dir) {
+        let (rule, fix) = match dir {
+            Dir::Request => (
+                "request-constraint-tightened",
+                "keep accepting what was valid before",
+            ),
+            Dir::Response => (
+                "response-constraint-loosened",
+                "keep the bound clients rely on; a wider value belongs in a new property",
+            ),
+        };
+        for (keyword, larger_is_stricter) in LIMITS {
+            let (old, new) = (b[keyword].as_f64(), r[keyword].as_f64());
+            let changed = match (dir, old, new) {
+                (Dir::Request, None, Some(_)) | (Dir::Response, Some(_), None) => true,
+                (_, Some(old), Some(new)) => {
+                    let stricter = if larger_is_stricter {
+                        new > old
+                    } else {
+                        new < old
+                    };
+                    let looser = if larger_is_stricter {
+                        new < old
+                    } else {
+                        new > old
+                    };
+                    (dir == Dir::Request && stricter) || (dir == Dir::Response && looser)
+                }
+                _ => false,
+            };
+            if changed {
+                let show = |v: Option<f64>| v.map_or("none".to_owned(), |v| v.to_string());
+                self.push(
+                    rule,
+                    format!("{pointer}/{keyword}"),
+                    format!("{keyword} {} → {}", show(old), show(new)),
+                    fix,
+                );
+            }
+        }
+        let flag = |v: &Value, k: &str| v[k] == true;
+        for keyword in ["uniqueItems", "exclusiveMaximum", "exclusiveMinimum"] {
+            let changed = match dir {
+                Dir::Request => flag(r, keyword) && !flag(b, keyword),
+                Dir::Response => flag(b, keyword) && !flag(r, keyword),
+            };
+            if changed {
+                self.push(
+                    rule,
+                    format!("{pointer}/{keyword}"),
+                    format!("{keyword} {} → {}", b[keyword], r[keyword]),
+                    fix,
+                );
+            }
+        }
+        for keyword in RESTRICTING {
+            let changed = match dir {
+                Dir::Request => r.get(keyword).is_some() && b.get(keyword) != r.get(keyword),
+                Dir::Response => b.get(keyword).is_some() && b.get(keyword) != r.get(keyword),
+            };
+            if changed {
+                self.push(
+                    rule,
+                    format!("{pointer}/{keyword}"),
+                    format!("{keyword} {} → {}", b[keyword], r[keyword]),
+                    fix,
+                );
+            }
+        }
+        // Positional item schemas re-type the first items whichever way they change.
+        if b.get("prefixItems") != r.get("prefixItems") {
+            self.push(
+                rule,
+                format!("{pointer}/prefixItems"),
+                "the schemas of the first items changed".to_owned(),
+                fix,
+            );
+        }
+        // One more allOf member is one more schema every request must satisfy.
+        let all_of = |v: &Value| v["allOf"].as_array().map_or(0, Vec::len);
+        let (base_all, rev_all) = (resolve(self.base, b).0, resolve(self.rev, r).0);
+        if dir == Dir::Request && all_of(rev_all) > all_of(base_all) {
+            self.push(
+                rule,
+                format!("{pointer}/allOf"),
+                format!(
+                    "allOf has {} members, {} before",
+                    all_of(rev_all),
+                    all_of(base_all)
+                ),
+                fix,
+            );
+        }
+    }
+
+    fn properties(&mut self, pointer: &str, b: &Value, r: &Value, dir: Dir, seen: &mut Seen) {
+        let empty = serde_json::Map::new();
+        let base_props = b["properties"].as_object().unwrap_or(&empty);
+        let rev_props = r["properties"].as_object().unwrap_or(&empty);
+        let base_required = required_set(b);
+        let rev_required = required_set(r);
+        for (name, bp) in base_props {
+            let where_ = format!("{pointer}/properties/{}", escape(name));
+            let Some(rp) = rev_props.get(name) else {
+                match dir {
+                    Dir::Response if base_required.contains(name.as_str()) => self.push(
+                        "response-property-removed",
+                        where_,
+                        format!("`{name}` is no longer sent"),
+                        "keep sending it (deprecate it in its description first)",
+                    ),
+                    Dir::Response => self.warn(
+                        "response-optional-property-removed",
+                        where_,
+                        format!("the optional `{name}` is no longer sent; clients that use it when present lose it"),
+                        "keep sending it, or deprecate it first",
+                    ),
+                    Dir::Request => self.warn(
+                        "request-property-removed",
+                        where_,
+                        format!("`{name}` is no longer documented in requests; clients may still send it"),
+                        "keep accepting (and ignoring) it",
+                    ),
+                }
+                continue;
+            };
+            let (bp_resolved, rp_resolved) = (resolve(self.base, bp).0, resolve(self.rev, rp).0);
+            if rp_resolved["deprecated"] == true && bp_resolved["deprecated"] != true {
+                self.new_deprecation(&where_, &format!("`{name}`"), rp_resolved);
+            }
+            if dir == Dir::Response
+                && base_required.contains(name.as_str())
+                && !rev_required.contains(name.as_str())
+            {
+                self.push(
+                    "response-property-made-optional",
+                    where_.clone(),
+                    format!("`{name}` may now be absent"),
+                    "keep it required",
+                );
+            }
+            self.schema(&where_, bp, rp, dir, seen);
+        }
+        match dir {
+            Dir::Response => {
+                for name in rev_props.keys().filter(|n| !base_props.contains_key(*n)) {
+                    self.note(
+                        "response-property-added",
+                        format!("{pointer}/properties/{}", escape(name)),
+                        format!("`{name}` is new"),
+                    );
+                }
+            }
+            Dir::Request => {
+                for name in rev_required.difference(&base_required) {
+                    self.push(
+                        "request-property-required-added",
+                        format!("{pointer}/properties/{}", escape(name)),
+                        format!("`{name}` is now required in requests"),
+                        "make it optional (with a default)",
+                    );
+                }
+            }
+        }
+    }
+
+    /// Unions: branches are matched by the component they name, then by types and title;
+    /// a request must keep every branch, a response must not gain one. A plain schema on
+    /// one side is a union of one.
+    fn unions<'v>(
+        &mut self,
+        pointer: &str,
+        (base, bb): (&'v Value, Option<(&'static str, Vec<&'v Value>)>),
+        (rev, rb): (&'v Value, Option<(&'static str, Vec<&'v Value>)>),
+        dir: Dir,
+        seen: &mut Seen,
+    ) {
+        let rev_key = rb.as_ref().map(|(k, _)| *k);
+        let bb = bb.map_or_else(|| vec![base], |(_, v)| v);
+        let rb = rb.map_or_else(|| vec![rev], |(_, v)| v);
+        let mut rev_matched = vec![false; rb.len()];
+        let mut base_matched = vec![false; bb.len()];
+        let mut pairs = Vec::new();
+        let passes: [SameBranch<'_>; 2] = [
+            &|b, r| {
+                let name = branch_name(self.base, b);
+                name.is_some() && name == branch_name(self.rev, r)
+            },
+            &|b, r| branch_shape(self.base, b) == branch_shape(self.rev, r),
+        ];
+        for same in passes {
+            for (i, b) in bb.iter().enumerate() {
+                if base_matched[i] {
+                    continue;
+                }
+                if let Some(j) = (0..rb.len()).find(|&j| !rev_matched[j] && same(b, rb[j])) {
+                    base_matched[i] = true;
+                    rev_matched[j] = true;
+                    pairs.push((i, j));
+                }
+            }
+        }
+        // Left over: a branch is still covered by one whose types include its own (an
+        // integer branch by a number one), if it has no structure of its own.
+        let scalar = |doc: &Value, v: &Value| core(doc, v)["properties"].is_null();
+        let covers = |inner: (&Value, &Value), outer: (&Value, &Value)| {
+            let (it, _) = types_of(inner.0, inner.1);
+            let (ot, _) = types_of(outer.0, outer.1);
+            scalar(inner.0, inner.1) && !it.is_empty() && it.iter().all(|t| covered(t, &ot))
+        };
+        match dir {
+            Dir::Request => {
+                for (i, b) in bb.iter().enumerate().filter(|(i, _)| !base_matched[*i]) {
+                    if rb.iter().any(|r| covers((self.base, b), (self.rev, r))) {
+                        continue;
+                    }
+                    self.push(
+                        "request-union-narrowed",
+                        pointer.to_owned(),
+                        format!(
+                            "branch {} ({}) is no longer accepted",
+                            i,
+                            branch_name(self.base, b).unwrap_or_else(|| branch_shape(self.base, b))
+                        ),
+                        "keep accepting every branch clients may send",
+                    );
+                }
+            }
+            Dir::Response => {
+                for (j, r) in rb.iter().enumerate().filter(|(j, _)| !rev_matched[*j]) {
+                    if bb.iter().any(|b| covers((self.rev, r), (self.base, b))) {
+                        continue;
+                    }
+                    self.push(
+                        "response-union-widened",
+                        pointer.to_owned(),
+                        format!(
+                            "branch {} ({}) is new: clients do not know it",
+                            j,
+                            branch_name(self.rev, r).unwrap_or_else(|| branch_shape(self.rev, r))
+                        ),
+                        "keep the response's shapes; a new one belongs in a new property or version",
+                    );
+                }
+            }
+        }
+        for (i, j) in pairs {
+            let at = match rev_key {
+                Some(key) => format!("{pointer}/{key}/{j}"),
+                None => pointer.to_owned(),
+            };
+            self.schema(&at, bb[i], rb[j], dir, seen);
+        }
+    }
+}
