@@ -15,7 +15,7 @@ pub mod catalogue;
 pub mod load;
 mod schema;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 
@@ -153,10 +153,11 @@ pub fn diff(base: &Value, rev: &Value, today: &str) -> Vec<Finding> {
 /// [`diff`] with every option.
 pub fn diff_with(base: &Value, rev: &Value, options: &Options) -> Vec<Finding> {
     let mut d = Differ {
-        base,
-        rev,
+        base: Doc::new(base),
+        rev: Doc::new(rev),
         options,
         findings: Vec::new(),
+        memo: HashMap::new(),
     };
     d.operations();
     d.webhooks();
@@ -180,14 +181,16 @@ pub fn validate(doc: &Value) -> Result<(), String> {
 }
 
 struct Differ<'a> {
-    base: &'a Value,
-    rev: &'a Value,
+    base: Doc<'a>,
+    rev: Doc<'a>,
     options: &'a Options,
     findings: Vec<Finding>,
+    /// What each pair of components was found to break, by direction (see `schema`).
+    memo: HashMap<(schema::Pair, Dir), schema::Remembered>,
 }
 
 /// Which side of the wire a schema is on: requests may widen, responses may narrow.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Dir {
     Request,
     Response,
@@ -197,18 +200,51 @@ fn escape(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
 }
 
+/// A document with every local `$ref` it contains resolved once: following references is
+/// most of the work on a large spec, and a JSON pointer walk allocates per segment.
+struct Doc<'a> {
+    root: &'a Value,
+    targets: HashMap<&'a str, &'a Value>,
+}
+
+impl<'a> Doc<'a> {
+    fn new(root: &'a Value) -> Self {
+        let mut targets = HashMap::new();
+        let mut stack = vec![root];
+        while let Some(v) = stack.pop() {
+            match v {
+                Value::Object(m) => {
+                    if let Some(Value::String(r)) = m.get("$ref")
+                        && let Some(target) = r.strip_prefix('#').and_then(|p| root.pointer(p))
+                    {
+                        targets.entry(r.as_str()).or_insert(target);
+                    }
+                    stack.extend(m.values());
+                }
+                Value::Array(items) => stack.extend(items),
+                _ => {}
+            }
+        }
+        Self { root, targets }
+    }
+}
+
+impl std::ops::Index<&str> for Doc<'_> {
+    type Output = Value;
+    fn index(&self, key: &str) -> &Value {
+        &self.root[key]
+    }
+}
+
 /// `$ref`s followed to their target, with the last reference's name.
-fn resolve<'v>(doc: &'v Value, schema: &'v Value) -> (&'v Value, Option<&'v str>) {
+fn resolve<'v>(doc: &Doc<'v>, schema: &'v Value) -> (&'v Value, Option<&'v str>) {
     let mut current = schema;
     let mut name = None;
     for _ in 0..32 {
         let Some(r) = current.get("$ref").and_then(Value::as_str) else {
             break;
         };
-        let Some(pointer) = r.strip_prefix('#') else {
-            break;
-        };
-        match doc.pointer(pointer) {
+        match doc.targets.get(r) {
             Some(target) => {
                 name = Some(r);
                 current = target;
@@ -349,9 +385,9 @@ impl Differ<'_> {
     }
 
     fn operations(&mut self) {
-        let (base_paths, rev_paths) = (by_template(self.base), by_template(self.rev));
+        let (base_paths, rev_paths) = (by_template(self.base.root), by_template(self.rev.root));
         for (key, (path, base_item)) in &base_paths {
-            let (base_item, _) = resolve(self.base, base_item);
+            let (base_item, _) = resolve(&self.base, base_item);
             for method in METHODS {
                 let Some(base_op) = base_item.get(method) else {
                     continue;
@@ -360,7 +396,7 @@ impl Differ<'_> {
                 let label = format!("{} {path}", method.to_uppercase());
                 let rev_item = rev_paths
                     .get(key)
-                    .map(|(p, i)| (*p, resolve(self.rev, i).0));
+                    .map(|(p, i)| (*p, resolve(&self.rev, i).0));
                 match rev_item.and_then(|(p, i)| i.get(method).map(|op| (p, i, op))) {
                     None => self.removed_operation(pointer, &label, base_op),
                     Some((rev_path, rev_item, rev_op)) => {
@@ -429,17 +465,17 @@ impl Differ<'_> {
 
     fn webhooks(&mut self) {
         let empty = serde_json::Map::new();
-        let base = self.base["webhooks"].as_object().unwrap_or(&empty);
-        let rev = self.rev["webhooks"].as_object().unwrap_or(&empty);
+        let base = self.base.root["webhooks"].as_object().unwrap_or(&empty);
+        let rev = self.rev.root["webhooks"].as_object().unwrap_or(&empty);
         for (name, item) in base {
-            let (item, _) = resolve(self.base, item);
+            let (item, _) = resolve(&self.base, item);
             for method in METHODS {
                 if item.get(method).is_none() {
                     continue;
                 }
                 let kept = rev
                     .get(name)
-                    .is_some_and(|i| resolve(self.rev, i).0.get(method).is_some());
+                    .is_some_and(|i| resolve(&self.rev, i).0.get(method).is_some());
                 if !kept {
                     self.push(
                         "webhook-removed",
@@ -475,14 +511,14 @@ impl Differ<'_> {
     }
 
     fn security(&mut self, pointer: &str, label: &str, base_op: &Value, rev_op: &Value) {
-        let effective = |doc: &Value, op: &Value| -> BTreeSet<String> {
+        let effective = |doc: &Doc, op: &Value| -> BTreeSet<String> {
             let reqs = op.get("security").unwrap_or(&doc["security"]);
             reqs.as_array()
                 .map(|alts| alts.iter().map(|a| a.to_string()).collect())
                 .unwrap_or_default()
         };
-        let base = effective(self.base, base_op);
-        let rev = effective(self.rev, rev_op);
+        let base = effective(&self.base, base_op);
+        let rev = effective(&self.rev, rev_op);
         // Anonymous access (an empty requirement, or none at all) that is still allowed,
         // or every base alternative still accepted: nothing breaks.
         let base_anonymous = base.is_empty() || base.contains("{}");
@@ -504,7 +540,7 @@ impl Differ<'_> {
 
     /// The operation's parameters (path-level ones overridden by its own), keyed by
     /// location and name; path parameters by their position in the template.
-    fn params_of<'v>(doc: &'v Value, side: Side<'v>) -> BTreeMap<(String, String), Param<'v>> {
+    fn params_of<'v>(doc: &Doc<'v>, side: Side<'v>) -> BTreeMap<(String, String), Param<'v>> {
         let (path, item, op) = side;
         let (_, names) = template(path);
         let mut out = BTreeMap::new();
@@ -526,8 +562,8 @@ impl Differ<'_> {
     }
 
     fn parameters(&mut self, pointer: &str, label: &str, sides: &Sides<'_>) {
-        let base = Self::params_of(self.base, sides.base);
-        let rev = Self::params_of(self.rev, sides.rev);
+        let base = Self::params_of(&self.base, sides.base);
+        let rev = Self::params_of(&self.rev, sides.rev);
         for ((place, key), rp) in &rev {
             let required = rp.value["required"] == true || place == "path";
             let before = base.get(&(place.clone(), key.clone()));
@@ -581,8 +617,8 @@ impl Differ<'_> {
             let (b_schema, r_schema) = (param_schema(bp.value), param_schema(rp.value));
             let optional = rp.value["required"] != true && key.0 != "path";
             if optional {
-                let (b_default, _) = resolve(self.base, b_schema);
-                let (r_default, _) = resolve(self.rev, r_schema);
+                let (b_default, _) = resolve(&self.base, b_schema);
+                let (r_default, _) = resolve(&self.rev, r_schema);
                 if b_default["default"] != r_default["default"] {
                     self.push(
                         "request-default-changed",
@@ -595,7 +631,7 @@ impl Differ<'_> {
                     );
                 }
             }
-            let mut seen = BTreeSet::new();
+            let mut seen = schema::Seen::new();
             self.schema(
                 &format!("{where_}/schema"),
                 b_schema,
@@ -607,8 +643,8 @@ impl Differ<'_> {
     }
 
     fn request_body(&mut self, pointer: &str, base_op: &Value, rev_op: &Value) {
-        let (base_body, _) = resolve(self.base, &base_op["requestBody"]);
-        let (rev_body, _) = resolve(self.rev, &rev_op["requestBody"]);
+        let (base_body, _) = resolve(&self.base, &base_op["requestBody"]);
+        let (rev_body, _) = resolve(&self.rev, &rev_op["requestBody"]);
         if rev_body.is_null() {
             if !base_body.is_null() {
                 self.push(
@@ -662,7 +698,7 @@ impl Differ<'_> {
                 );
                 continue;
             }
-            let mut seen = BTreeSet::new();
+            let mut seen = schema::Seen::new();
             self.schema(
                 &format!("{where_}/schema"),
                 &base_media["schema"],
@@ -699,8 +735,8 @@ impl Differ<'_> {
                 }
                 continue;
             };
-            let (base_resp, _) = resolve(self.base, base_resp);
-            let (rev_resp, _) = resolve(self.rev, rev_resp);
+            let (base_resp, _) = resolve(&self.base, base_resp);
+            let (rev_resp, _) = resolve(&self.rev, rev_resp);
             self.headers(&where_, label, status, base_resp, rev_resp);
             let base_content = base_resp["content"].as_object().unwrap_or(&empty);
             let rev_content = rev_resp["content"].as_object().unwrap_or(&empty);
@@ -714,7 +750,7 @@ impl Differ<'_> {
                         "keep answering the media type clients accept",
                     ),
                     Some(rev_media) => {
-                        let mut seen = BTreeSet::new();
+                        let mut seen = schema::Seen::new();
                         self.schema(
                             &format!("{media_ptr}/schema"),
                             &base_media["schema"],
@@ -729,7 +765,7 @@ impl Differ<'_> {
     }
 
     fn headers(&mut self, pointer: &str, label: &str, status: &str, base: &Value, rev: &Value) {
-        let lower = |doc: &'_ Value, resp: &'_ Value| -> BTreeMap<String, (String, Value)> {
+        let lower = |doc: &Doc, resp: &Value| -> BTreeMap<String, (String, Value)> {
             resp["headers"]
                 .as_object()
                 .into_iter()
@@ -742,7 +778,7 @@ impl Differ<'_> {
                 })
                 .collect()
         };
-        let (base_h, rev_h) = (lower(self.base, base), lower(self.rev, rev));
+        let (base_h, rev_h) = (lower(&self.base, base), lower(&self.rev, rev));
         for (key, (name, bh)) in &base_h {
             let where_ = format!("{pointer}/headers/{}", escape(name));
             let required = bh["required"] == true;
@@ -763,7 +799,7 @@ impl Differ<'_> {
                             "keep the header required",
                         );
                     }
-                    let mut seen = BTreeSet::new();
+                    let mut seen = schema::Seen::new();
                     self.schema(
                         &format!("{where_}/schema"),
                         param_schema(bh),

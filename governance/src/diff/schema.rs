@@ -2,17 +2,55 @@
 //! may accept more and responses may send less; everything else is a finding.
 
 use std::borrow::Cow;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use serde_json::Value;
 
-use super::{Differ, Dir, escape, resolve};
+use super::{Differ, Dir, Doc, escape, resolve};
+use crate::report::Finding;
 
-/// The `$ref` pairs on the way to a position, so a recursive schema is walked once.
-pub(super) type Seen = BTreeSet<(String, String)>;
+/// A pair of referenced schemas, by address (the documents do not change during a
+/// comparison).
+pub(super) type Pair = (*const Value, *const Value);
+
+/// The pairs of referenced schemas walked from one operation (a pair is walked once per
+/// operation, so recursive schemas end and each change is reported once per operation).
+#[derive(Default)]
+pub(super) struct Seen {
+    /// Each pair's position in `order`.
+    at: HashMap<Pair, usize>,
+    order: Vec<Pair>,
+    /// The earliest pair skipped (as seen before) since the current pair began: when it
+    /// is older than the current pair, what the current pair found depends on where it
+    /// was reached from.
+    earliest_skip: usize,
+}
+
+impl Seen {
+    pub(super) fn new() -> Self {
+        Self {
+            earliest_skip: usize::MAX,
+            ..Self::default()
+        }
+    }
+
+    fn add(&mut self, pair: Pair) -> usize {
+        let n = self.order.len();
+        self.at.insert(pair, n);
+        self.order.push(pair);
+        n
+    }
+}
+
+/// What one pair of components was found to break, wherever it is reached from first:
+/// findings with locations relative to the pair, and the pairs walked under it.
+pub(super) struct Remembered {
+    findings: Vec<Finding>,
+    footprint: Vec<Pair>,
+}
 
 /// A schema's non-null types and whether it admits null, across 3.0 and 3.1 forms.
-fn types_of(doc: &Value, schema: &Value) -> (BTreeSet<String>, bool) {
+fn types_of(doc: &Doc, schema: &Value) -> (BTreeSet<String>, bool) {
     let (s, _) = resolve(doc, schema);
     let mut types = BTreeSet::new();
     let mut nullable = s["nullable"].as_bool().unwrap_or(false);
@@ -67,7 +105,7 @@ fn format_within(inner: &Value, outer: &Value) -> bool {
 
 /// The one non-null schema inside a nullable wrapper (`oneOf: [X, {type: null}]`), or the
 /// schema itself; `allOf` members are merged into one object view.
-fn core<'v>(doc: &'v Value, schema: &'v Value) -> Cow<'v, Value> {
+fn core<'v>(doc: &Doc<'v>, schema: &'v Value) -> Cow<'v, Value> {
     let (s, _) = resolve(doc, schema);
     for key in ["oneOf", "anyOf"] {
         if let Some(variants) = s[key].as_array() {
@@ -111,13 +149,13 @@ fn core<'v>(doc: &'v Value, schema: &'v Value) -> Cow<'v, Value> {
     Cow::Owned(merged)
 }
 
-fn is_null_schema(doc: &Value, v: &Value) -> bool {
+fn is_null_schema(doc: &Doc, v: &Value) -> bool {
     let (s, _) = resolve(doc, v);
     s["type"] == "null" || s.get("const").is_some_and(Value::is_null)
 }
 
 /// The non-null branches of a `oneOf`/`anyOf` with at least two of them, and which.
-fn branches<'v>(doc: &'v Value, schema: &'v Value) -> Option<(&'static str, Vec<&'v Value>)> {
+fn branches<'v>(doc: &Doc<'v>, schema: &'v Value) -> Option<(&'static str, Vec<&'v Value>)> {
     let (s, _) = resolve(doc, schema);
     for key in ["oneOf", "anyOf"] {
         if let Some(variants) = s[key].as_array() {
@@ -135,12 +173,12 @@ fn branches<'v>(doc: &'v Value, schema: &'v Value) -> Option<(&'static str, Vec<
 
 /// What a union branch is, for matching branches across the two documents: the
 /// component it names, else its types and title.
-fn branch_name(doc: &Value, v: &Value) -> Option<String> {
+fn branch_name(doc: &Doc, v: &Value) -> Option<String> {
     resolve(doc, v)
         .1
         .map(|r| r.rsplit('/').next().unwrap_or(r).to_owned())
 }
-fn branch_shape(doc: &Value, v: &Value) -> String {
+fn branch_shape(doc: &Doc, v: &Value) -> String {
     let (types, _) = types_of(doc, v);
     format!("{types:?} {}", core(doc, v)["title"])
 }
@@ -196,9 +234,11 @@ const LIMITS: [(&str, bool); 12] = [
     ("minContains", true),
 ];
 
-/// Keywords that only ever restrict what is valid (JSON Schema 2020-12 and 3.0's
-/// boolean exclusive bounds): present or changed in a request is stricter, removed or
-/// changed in a response is looser.
+/// Boolean restrictions (3.0's exclusive bounds are booleans; 3.1's are numbers, in LIMITS).
+const FLAGS: [&str; 3] = ["uniqueItems", "exclusiveMaximum", "exclusiveMinimum"];
+
+/// Keywords that only ever restrict what is valid (JSON Schema 2020-12): present or
+/// changed in a request is stricter, removed or changed in a response is looser.
 const RESTRICTING: [&str; 16] = [
     "pattern",
     "multipleOf",
@@ -231,21 +271,87 @@ impl Differ<'_> {
         if base.is_null() || rev.is_null() {
             return;
         }
-        if let (Some(b), Some(r)) = (resolve(self.base, base).1, resolve(self.rev, rev).1)
-            && !seen.insert((b.to_owned(), r.to_owned()))
+        // The references themselves name a union's branches.
+        let (named_base, named_rev) = (base, rev);
+        let (base, base_ref) = resolve(&self.base, base);
+        let (rev, rev_ref) = resolve(&self.rev, rev);
+        if base_ref.is_none() || rev_ref.is_none() {
+            return self.schema_here(pointer, (named_base, base), (named_rev, rev), dir, seen);
+        }
+        let pair: Pair = (base, rev);
+        if let Some(&n) = seen.at.get(&pair) {
+            seen.earliest_skip = seen.earliest_skip.min(n);
+            return;
+        }
+        // Large APIs reach the same components from hundreds of operations: a pair
+        // compared before, whose walk does not overlap this one's so far, found the same.
+        if let Some(known) = self.memo.get(&(pair, dir))
+            && !known.footprint.iter().any(|p| seen.at.contains_key(p))
         {
+            let found: Vec<Finding> = known
+                .findings
+                .iter()
+                .map(|f| Finding {
+                    location: format!("{pointer}{}", f.location),
+                    ..f.clone()
+                })
+                .collect();
+            for p in known.footprint.clone() {
+                seen.add(p);
+            }
+            self.findings.extend(found);
             return;
         }
-        let (base_types, base_null) = types_of(self.base, base);
-        let (rev_types, rev_null) = types_of(self.rev, rev);
+        let first = seen.add(pair);
+        let outer_skip = std::mem::replace(&mut seen.earliest_skip, usize::MAX);
+        let start = self.findings.len();
+        self.schema_here(pointer, (named_base, base), (named_rev, rev), dir, seen);
+        let inner_skip = seen.earliest_skip;
+        seen.earliest_skip = outer_skip.min(inner_skip);
+        if inner_skip < first {
+            return;
+        }
+        let relative: Option<Vec<Finding>> = self.findings[start..]
+            .iter()
+            .map(|f| {
+                Some(Finding {
+                    location: f.location.strip_prefix(pointer)?.to_owned(),
+                    ..f.clone()
+                })
+            })
+            .collect();
+        if let Some(findings) = relative {
+            let footprint = seen.order[first..].to_vec();
+            self.memo.insert(
+                (pair, dir),
+                Remembered {
+                    findings,
+                    footprint,
+                },
+            );
+        }
+    }
+
+    /// One schema position, `$ref`s resolved (each side: as written, and resolved).
+    fn schema_here(
+        &mut self,
+        pointer: &str,
+        (named_base, base): (&Value, &Value),
+        (named_rev, rev): (&Value, &Value),
+        dir: Dir,
+        seen: &mut Seen,
+    ) {
+        let (base_types, base_null) = types_of(&self.base, base);
+        let (rev_types, rev_null) = types_of(&self.rev, rev);
         self.nullability(pointer, base_null, rev_null, dir);
-        let (bb, rb) = (branches(self.base, base), branches(self.rev, rev));
+        let (bb, rb) = (branches(&self.base, base), branches(&self.rev, rev));
         if bb.is_some() || rb.is_some() {
-            self.unions(pointer, (base, bb), (rev, rb), dir, seen);
+            self.unions(pointer, (named_base, bb), (named_rev, rb), dir, seen);
             return;
         }
-        let b = core(self.base, base);
-        let r = core(self.rev, rev);
+        self.all_of_added(pointer, base, rev, dir);
+        let b = core(&self.base, base);
+        let r = core(&self.rev, rev);
         self.types(pointer, (&base_types, &b), (&rev_types, &r), dir);
         self.enums(pointer, &b, &r, dir);
         self.constraints(pointer, &b, &r, dir);
@@ -380,86 +486,72 @@ impl Differ<'_> {
                 "keep the bound clients rely on; a wider value belongs in a new property",
             ),
         };
-        for (keyword, larger_is_stricter) in LIMITS {
-            let (old, new) = (b[keyword].as_f64(), r[keyword].as_f64());
-            let changed = match (dir, old, new) {
-                (Dir::Request, None, Some(_)) | (Dir::Response, Some(_), None) => true,
-                (_, Some(old), Some(new)) => {
-                    let stricter = if larger_is_stricter {
-                        new > old
-                    } else {
-                        new < old
-                    };
-                    let looser = if larger_is_stricter {
-                        new < old
-                    } else {
-                        new > old
-                    };
-                    (dir == Dir::Request && stricter) || (dir == Dir::Response && looser)
+        // Only the keywords either side has: a handful, not every keyword there is.
+        let empty = serde_json::Map::new();
+        let (bm, rm) = (
+            b.as_object().unwrap_or(&empty),
+            r.as_object().unwrap_or(&empty),
+        );
+        let keys = bm.keys().chain(rm.keys().filter(|k| !bm.contains_key(*k)));
+        for keyword in keys.map(String::as_str) {
+            let (old, new) = (&b[keyword], &r[keyword]);
+            let changed = if let Some(&(_, larger_is_stricter)) =
+                LIMITS.iter().find(|(k, _)| *k == keyword)
+                && (old.is_number() || new.is_number())
+            {
+                match (dir, old.as_f64(), new.as_f64()) {
+                    (Dir::Request, None, Some(_)) | (Dir::Response, Some(_), None) => true,
+                    (_, Some(old), Some(new)) => {
+                        let grew = new > old;
+                        let shrank = new < old;
+                        let stricter = if larger_is_stricter { grew } else { shrank };
+                        let looser = if larger_is_stricter { shrank } else { grew };
+                        (dir == Dir::Request && stricter) || (dir == Dir::Response && looser)
+                    }
+                    _ => false,
                 }
-                _ => false,
+            } else if FLAGS.contains(&keyword) {
+                match dir {
+                    Dir::Request => *new == true && *old != true,
+                    Dir::Response => *old == true && *new != true,
+                }
+            } else if RESTRICTING.contains(&keyword) {
+                match dir {
+                    Dir::Request => !new.is_null() && old != new,
+                    Dir::Response => !old.is_null() && old != new,
+                }
+            } else {
+                // Positional item schemas re-type the first items whichever way they change.
+                keyword == "prefixItems" && old != new
             };
             if changed {
-                let show = |v: Option<f64>| v.map_or("none".to_owned(), |v| v.to_string());
-                self.push(
-                    rule,
-                    format!("{pointer}/{keyword}"),
-                    format!("{keyword} {} → {}", show(old), show(new)),
-                    fix,
-                );
+                let show = |v: &Value| {
+                    if v.is_null() {
+                        "none".to_owned()
+                    } else {
+                        v.to_string()
+                    }
+                };
+                let message = if keyword == "prefixItems" {
+                    "the schemas of the first items changed".to_owned()
+                } else {
+                    format!("{keyword} {} → {}", show(old), show(new))
+                };
+                self.push(rule, format!("{pointer}/{keyword}"), message, fix);
             }
         }
-        let flag = |v: &Value, k: &str| v[k] == true;
-        for keyword in ["uniqueItems", "exclusiveMaximum", "exclusiveMinimum"] {
-            let changed = match dir {
-                Dir::Request => flag(r, keyword) && !flag(b, keyword),
-                Dir::Response => flag(b, keyword) && !flag(r, keyword),
-            };
-            if changed {
-                self.push(
-                    rule,
-                    format!("{pointer}/{keyword}"),
-                    format!("{keyword} {} → {}", b[keyword], r[keyword]),
-                    fix,
-                );
-            }
-        }
-        for keyword in RESTRICTING {
-            let changed = match dir {
-                Dir::Request => r.get(keyword).is_some() && b.get(keyword) != r.get(keyword),
-                Dir::Response => b.get(keyword).is_some() && b.get(keyword) != r.get(keyword),
-            };
-            if changed {
-                self.push(
-                    rule,
-                    format!("{pointer}/{keyword}"),
-                    format!("{keyword} {} → {}", b[keyword], r[keyword]),
-                    fix,
-                );
-            }
-        }
-        // Positional item schemas re-type the first items whichever way they change.
-        if b.get("prefixItems") != r.get("prefixItems") {
-            self.push(
-                rule,
-                format!("{pointer}/prefixItems"),
-                "the schemas of the first items changed".to_owned(),
-                fix,
-            );
-        }
-        // One more allOf member is one more schema every request must satisfy.
+    }
+
+    /// One more allOf member is one more schema every request must satisfy (`base` and
+    /// `rev` as written, before their allOf members are merged).
+    fn all_of_added(&mut self, pointer: &str, base: &Value, rev: &Value, dir: Dir) {
         let all_of = |v: &Value| v["allOf"].as_array().map_or(0, Vec::len);
-        let (base_all, rev_all) = (resolve(self.base, b).0, resolve(self.rev, r).0);
-        if dir == Dir::Request && all_of(rev_all) > all_of(base_all) {
+        if dir == Dir::Request && all_of(rev) > all_of(base) {
             self.push(
-                rule,
+                "request-constraint-tightened",
                 format!("{pointer}/allOf"),
-                format!(
-                    "allOf has {} members, {} before",
-                    all_of(rev_all),
-                    all_of(base_all)
-                ),
-                fix,
+                format!("allOf has {} members, {} before", all_of(rev), all_of(base)),
+                "keep accepting what was valid before",
             );
         }
     }
@@ -495,7 +587,7 @@ impl Differ<'_> {
                 }
                 continue;
             };
-            let (bp_resolved, rp_resolved) = (resolve(self.base, bp).0, resolve(self.rev, rp).0);
+            let (bp_resolved, rp_resolved) = (resolve(&self.base, bp).0, resolve(&self.rev, rp).0);
             if rp_resolved["deprecated"] == true && bp_resolved["deprecated"] != true {
                 self.new_deprecation(&where_, &format!("`{name}`"), rp_resolved);
             }
@@ -554,10 +646,10 @@ impl Differ<'_> {
         let mut pairs = Vec::new();
         let passes: [SameBranch<'_>; 2] = [
             &|b, r| {
-                let name = branch_name(self.base, b);
-                name.is_some() && name == branch_name(self.rev, r)
+                let name = branch_name(&self.base, b);
+                name.is_some() && name == branch_name(&self.rev, r)
             },
-            &|b, r| branch_shape(self.base, b) == branch_shape(self.rev, r),
+            &|b, r| branch_shape(&self.base, b) == branch_shape(&self.rev, r),
         ];
         for same in passes {
             for (i, b) in bb.iter().enumerate() {
@@ -573,8 +665,8 @@ impl Differ<'_> {
         }
         // Left over: a branch is still covered by one whose types include its own (an
         // integer branch by a number one), if it has no structure of its own.
-        let scalar = |doc: &Value, v: &Value| core(doc, v)["properties"].is_null();
-        let covers = |inner: (&Value, &Value), outer: (&Value, &Value)| {
+        let scalar = |doc: &Doc, v: &Value| core(doc, v)["properties"].is_null();
+        let covers = |inner: (&Doc, &Value), outer: (&Doc, &Value)| {
             let (it, _) = types_of(inner.0, inner.1);
             let (ot, _) = types_of(outer.0, outer.1);
             scalar(inner.0, inner.1) && !it.is_empty() && it.iter().all(|t| covered(t, &ot))
@@ -582,7 +674,7 @@ impl Differ<'_> {
         match dir {
             Dir::Request => {
                 for (i, b) in bb.iter().enumerate().filter(|(i, _)| !base_matched[*i]) {
-                    if rb.iter().any(|r| covers((self.base, b), (self.rev, r))) {
+                    if rb.iter().any(|r| covers((&self.base, b), (&self.rev, r))) {
                         continue;
                     }
                     self.push(
@@ -591,7 +683,8 @@ impl Differ<'_> {
                         format!(
                             "branch {} ({}) is no longer accepted",
                             i,
-                            branch_name(self.base, b).unwrap_or_else(|| branch_shape(self.base, b))
+                            branch_name(&self.base, b)
+                                .unwrap_or_else(|| branch_shape(&self.base, b))
                         ),
                         "keep accepting every branch clients may send",
                     );
@@ -599,7 +692,7 @@ impl Differ<'_> {
             }
             Dir::Response => {
                 for (j, r) in rb.iter().enumerate().filter(|(j, _)| !rev_matched[*j]) {
-                    if bb.iter().any(|b| covers((self.rev, r), (self.base, b))) {
+                    if bb.iter().any(|b| covers((&self.rev, r), (&self.base, b))) {
                         continue;
                     }
                     self.push(
@@ -608,7 +701,7 @@ impl Differ<'_> {
                         format!(
                             "branch {} ({}) is new: clients do not know it",
                             j,
-                            branch_name(self.rev, r).unwrap_or_else(|| branch_shape(self.rev, r))
+                            branch_name(&self.rev, r).unwrap_or_else(|| branch_shape(&self.rev, r))
                         ),
                         "keep the response's shapes; a new one belongs in a new property or version",
                     );

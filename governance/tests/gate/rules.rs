@@ -674,3 +674,105 @@ fn openapi_3_0_forms_are_read() {
         ]
     );
 }
+
+#[test]
+fn json_schema_keywords_restrict_requests_and_loosen_responses() {
+    let base = doc(|d| {
+        thing(d)["properties"]["labels"] = json!({
+            "type": "object",
+            "patternProperties": {"^x-": {"type": "string"}},
+            "propertyNames": {"maxLength": 10}
+        });
+    });
+    let request: [(&str, Edit); 4] = [
+        ("allOf", |d| {
+            new_thing(d)["allOf"] = json!([{"title": "one more schema to satisfy"}]);
+        }),
+        ("if", |d| {
+            new_thing(d)["if"] = json!({"properties": {"kind": {"const": "a"}}});
+        }),
+        ("contains", |d| {
+            new_thing(d)["properties"]["tags"]["contains"] = json!({"const": "x"});
+        }),
+        ("minContains", |d| {
+            new_thing(d)["properties"]["tags"]["minContains"] = json!(2);
+        }),
+    ];
+    for (keyword, edit) in request {
+        let rev = doc(|d| {
+            d["components"]["schemas"]["Thing"]["properties"]["labels"] =
+                base["components"]["schemas"]["Thing"]["properties"]["labels"].clone();
+            edit(d);
+        });
+        let fired = breaking_rules(&base, &rev);
+        assert!(
+            only(&fired, "request-constraint-tightened"),
+            "{keyword}: {fired:?}"
+        );
+        assert!(
+            fired.iter().all(|f| f.ends_with(&format!("/{keyword}"))),
+            "{fired:?}"
+        );
+    }
+    let response: [(&str, Edit); 2] = [
+        ("patternProperties", |d| {
+            thing(d)["properties"]["labels"] = json!({
+                "type": "object", "propertyNames": {"maxLength": 10}
+            });
+        }),
+        ("propertyNames", |d| {
+            thing(d)["properties"]["labels"] = json!({
+                "type": "object", "patternProperties": {"^x-": {"type": "string"}}
+            });
+        }),
+    ];
+    for (keyword, edit) in response {
+        let fired = breaking_rules(&base, &doc(edit));
+        assert!(
+            only(&fired, "response-constraint-loosened"),
+            "{keyword}: {fired:?}"
+        );
+        assert!(
+            fired.iter().all(|f| f.ends_with(&format!("/{keyword}"))),
+            "{fired:?}"
+        );
+    }
+}
+
+/// Shared components are compared once and remembered; every operation that reaches a
+/// change still reports it, once, at the first place it reaches it.
+#[test]
+fn a_change_in_a_shared_recursive_component_is_reported_once_per_operation() {
+    let with_ops = |d: &mut Value| {
+        thing(d)["properties"]["children"] =
+            json!({"type": "array", "items": {"$ref": "#/components/schemas/Thing"}});
+        let pair = json!({"type": "object", "properties": {
+            "first": {"$ref": "#/components/schemas/Thing"},
+            "second": {"$ref": "#/components/schemas/Thing"}
+        }});
+        for n in 0..3 {
+            d["paths"][format!("/pairs/{n}")] = json!({"get": {"responses": {"200": {
+                "description": "ok",
+                "content": {"application/json": {"schema": pair.clone()}}
+            }}}});
+        }
+    };
+    let base = doc(with_ops);
+    let rev = doc(|d| {
+        with_ops(d);
+        thing(d)["properties"]["size"] = json!({"type": "string"});
+    });
+    let fired = breaking_rules(&base, &rev);
+    let at_pairs: Vec<&String> = fired.iter().filter(|f| f.contains("~1pairs~1")).collect();
+    assert_eq!(at_pairs.len(), 3, "{fired:?}");
+    for (n, f) in at_pairs.iter().enumerate() {
+        assert_eq!(
+            **f,
+            format!(
+                "response-property-type-changed at /paths/~1pairs~1{n}/get/responses/200/content/application~1json/schema/properties/first/properties/size"
+            )
+        );
+    }
+    // And GET /things/{id}, twice (two media types).
+    assert_eq!(fired.len(), 5, "{fired:?}");
+}
