@@ -399,6 +399,17 @@ fn memory_limit_reason(limits: &Limits) -> String {
 /// The parser process: call it first thing in `main` when the first argument is [`ARG`].
 /// Never returns.
 pub fn child_main() -> ! {
+    // A tool (tesseract, pdftoppm) that dies before reading all its input must give the
+    // parser EPIPE, not kill it with SIGPIPE. The Rust runtime ignores SIGPIPE before
+    // `main`, but a parser entered earlier (the test binaries enter from a constructor)
+    // inherits the default that `Command` restores in children.
+    // SAFETY: SIG_IGN installs no handler code; nothing else touches signals yet.
+    let _ = unsafe {
+        nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGPIPE,
+            nix::sys::signal::SigHandler::SigIgn,
+        )
+    };
     let code = match child() {
         Ok(()) => 0,
         Err(e) => {
