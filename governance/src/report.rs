@@ -126,16 +126,30 @@ impl Report {
                 continue;
             }
             out.push_str(&format!("\n### {}\n\n", s.check));
+            // One change in a schema every operation uses is found once per operation;
+            // a reader wants it once, with where (the JSON report lists every place).
+            let mut groups: Vec<(&Finding, Vec<&str>)> = Vec::new();
             for f in shown {
+                match groups.iter_mut().find(|(g, _)| {
+                    g.rule == f.rule && g.message == f.message && g.severity == f.severity
+                }) {
+                    Some((_, places)) => places.push(&f.location),
+                    None => groups.push((f, vec![&f.location])),
+                }
+            }
+            for (f, places) in groups {
                 let mark = if f.severity == Severity::Breaking {
                     "❌"
                 } else {
                     "⚠️"
                 };
-                out.push_str(&format!(
-                    "- {mark} **{}** at `{}`: {}",
-                    f.rule, f.location, f.message
-                ));
+                out.push_str(&format!("- {mark} **{}** at `{}`", f.rule, places[0]));
+                match places.len() {
+                    1 => {}
+                    2 => out.push_str(&format!(" and `{}`", places[1])),
+                    n => out.push_str(&format!(" and {} more places", n - 1)),
+                }
+                out.push_str(&format!(": {}", f.message));
                 if !f.fix.is_empty() {
                     out.push_str(&format!(" — *fix:* {}", f.fix));
                 }
@@ -143,5 +157,34 @@ impl Report {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_finding_in_many_places_is_one_line_in_markdown_and_every_place_in_json() {
+        let at =
+            |i: usize| Finding::failure("r", format!("/paths/op{i}"), "`x` is gone", "keep it");
+        let mut findings: Vec<Finding> = (0..5).map(at).collect();
+        findings.push(Finding::failure(
+            "r",
+            "/paths/other",
+            "`y` is gone",
+            "keep it",
+        ));
+        let report = Report::new(vec![Section::new("breaking changes", "a → b", findings)]);
+        let md = report.markdown();
+        assert!(
+            md.contains("- ❌ **r** at `/paths/op0` and 4 more places: `x` is gone"),
+            "{md}"
+        );
+        assert!(
+            md.contains("- ❌ **r** at `/paths/other`: `y` is gone"),
+            "{md}"
+        );
+        assert_eq!(report.json().matches("/paths/op").count(), 5);
     }
 }
