@@ -369,7 +369,8 @@ pub enum ModelCommand {
         #[arg(long, default_value = "models/default.json")]
         out: PathBuf,
     },
-    /// Print accuracy and the confusion matrix on DIR/<label>/*.txt.
+    /// Print accuracy, macro-F1, calibration (ECE) and the confusion matrix on
+    /// DIR/<label>/*.txt.
     Eval {
         #[arg(long)]
         data: PathBuf,
@@ -379,6 +380,9 @@ pub enum ModelCommand {
         /// Evaluate on every document, not only the held-out split.
         #[arg(long)]
         all: bool,
+        /// Also write a reliability diagram (PNG) to this path.
+        #[arg(long)]
+        diagram: Option<PathBuf>,
     },
 }
 

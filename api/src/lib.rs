@@ -12,6 +12,7 @@ pub mod launch;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
+pub mod plot;
 pub mod publishing;
 pub mod ratelimit;
 pub mod registry_routes;

@@ -329,16 +329,119 @@ pub fn train(corpus: &[Example]) -> Result<ModelFile, ModelError> {
     Ok(file)
 }
 
-/// Accuracy and confusion matrix (`matrix[actual][predicted]`, last column = no guess).
+/// Accuracy and confusion matrix (`matrix[actual][predicted]`, last column = no guess),
+/// and how sure the model was of each answer it gave.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
     pub labels: Vec<String>,
     pub total: usize,
     pub correct: usize,
     pub matrix: Vec<Vec<usize>>,
+    pub outcomes: Vec<Outcome>,
+}
+
+/// One answer: the confidence it came with, and whether it was right.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Outcome {
+    pub confidence: f64,
+    pub correct: bool,
+}
+
+/// The answers whose confidence fell in `[lower, upper)` (the last bin includes 1.0).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bin {
+    pub lower: f64,
+    pub upper: f64,
+    pub count: usize,
+    /// Mean confidence of the answers in the bin.
+    pub confidence: f64,
+    /// The share of them that were right.
+    pub accuracy: f64,
 }
 
 impl Evaluation {
+    /// The mean over labels of F1 (labels that occur in the evaluation set).
+    pub fn macro_f1(&self) -> f64 {
+        let n = self.labels.len();
+        let mut sum = 0.0;
+        let mut counted = 0;
+        for i in 0..n {
+            let support: usize = self.matrix[i].iter().sum();
+            if support == 0 {
+                continue;
+            }
+            let tp = self.matrix[i][i] as f64;
+            let predicted: usize = self.matrix.iter().map(|row| row[i]).sum();
+            let precision = if predicted == 0 {
+                0.0
+            } else {
+                tp / predicted as f64
+            };
+            let recall = tp / support as f64;
+            sum += if precision + recall == 0.0 {
+                0.0
+            } else {
+                2.0 * precision * recall / (precision + recall)
+            };
+            counted += 1;
+        }
+        if counted == 0 {
+            0.0
+        } else {
+            sum / counted as f64
+        }
+    }
+
+    /// The answers in `n` equal-width confidence bins (a reliability diagram's bars).
+    pub fn bins(&self, n: usize) -> Vec<Bin> {
+        let n = n.max(1);
+        let mut sums = vec![(0usize, 0.0f64, 0usize); n];
+        for o in &self.outcomes {
+            let i = ((o.confidence * n as f64) as usize).min(n - 1);
+            sums[i].0 += 1;
+            sums[i].1 += o.confidence;
+            sums[i].2 += usize::from(o.correct);
+        }
+        sums.into_iter()
+            .enumerate()
+            .map(|(i, (count, conf, right))| Bin {
+                lower: i as f64 / n as f64,
+                upper: (i + 1) as f64 / n as f64,
+                count,
+                confidence: if count == 0 { 0.0 } else { conf / count as f64 },
+                accuracy: if count == 0 {
+                    0.0
+                } else {
+                    right as f64 / count as f64
+                },
+            })
+            .collect()
+    }
+
+    /// Expected calibration error over 10 bins: how far, weighted by answers, the stated
+    /// confidence is from the accuracy it comes with (0 is perfectly calibrated).
+    pub fn ece(&self) -> f64 {
+        let total = self.outcomes.len();
+        if total == 0 {
+            return 0.0;
+        }
+        self.bins(10)
+            .iter()
+            .map(|b| b.count as f64 / total as f64 * (b.accuracy - b.confidence).abs())
+            .sum()
+    }
+
+    /// The accuracy of the most confident tenth of the answers (at least one).
+    pub fn top_decile_accuracy(&self) -> f64 {
+        if self.outcomes.is_empty() {
+            return 0.0;
+        }
+        let mut sorted = self.outcomes.clone();
+        sorted.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+        let k = sorted.len().div_ceil(10);
+        sorted[..k].iter().filter(|o| o.correct).count() as f64 / k as f64
+    }
+
     pub fn accuracy(&self) -> f64 {
         if self.total == 0 {
             0.0
@@ -357,10 +460,14 @@ impl Evaluation {
             .unwrap_or(4)
             .max(6);
         let mut s = format!(
-            "accuracy {:.4} ({}/{})\n\n{:w$} ",
+            "accuracy {:.4} ({}/{})\nmacro-F1 {:.4}\nECE (10 bins) {:.4}\n\
+             accuracy of the most confident 10% {:.4}\n\n{:w$} ",
             self.accuracy(),
             self.correct,
             self.total,
+            self.macro_f1(),
+            self.ece(),
+            self.top_decile_accuracy(),
             "actual\\predicted".chars().take(w).collect::<String>()
         );
         for l in &self.labels {
@@ -382,17 +489,25 @@ pub fn evaluate<'a>(model: &Model, examples: impl IntoIterator<Item = &'a Exampl
     let n = model.labels.len();
     let mut matrix = vec![vec![0usize; n + 1]; n];
     let (mut total, mut correct) = (0, 0);
+    let mut outcomes = Vec::new();
     for ex in examples {
         let Some(actual) = model.labels.iter().position(|l| *l == ex.label) else {
             continue;
         };
         total += 1;
-        let predicted = model
-            .classify(&ex.text)
+        let prediction = model.classify(&ex.text);
+        let predicted = prediction
+            .as_ref()
             .and_then(|p| model.labels.iter().position(|l| *l == p.label))
             .unwrap_or(n);
         if predicted == actual {
             correct += 1;
+        }
+        if let Some(p) = prediction {
+            outcomes.push(Outcome {
+                confidence: p.confidence,
+                correct: predicted == actual,
+            });
         }
         matrix[actual][predicted] += 1;
     }
@@ -401,6 +516,7 @@ pub fn evaluate<'a>(model: &Model, examples: impl IntoIterator<Item = &'a Exampl
         total,
         correct,
         matrix,
+        outcomes,
     }
 }
 
@@ -462,6 +578,56 @@ mod tests {
         // Mixed evidence gives a less confident answer.
         let mixed = m.classify("invoice dear").unwrap();
         assert!(mixed.confidence < p.confidence);
+    }
+
+    fn outcomes(pairs: &[(f64, bool)]) -> Evaluation {
+        Evaluation {
+            labels: vec!["a".into(), "b".into()],
+            total: pairs.len(),
+            correct: pairs.iter().filter(|p| p.1).count(),
+            matrix: vec![vec![0; 3]; 2],
+            outcomes: pairs
+                .iter()
+                .map(|&(confidence, correct)| Outcome {
+                    confidence,
+                    correct,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn calibration_measures_the_gap_between_confidence_and_accuracy() {
+        // Always sure, right half the time: ECE 0.5.
+        let over = outcomes(&[(1.0, true), (1.0, false), (0.99, true), (0.99, false)]);
+        assert!((over.ece() - 0.495).abs() < 1e-9, "{}", over.ece());
+        // Says 0.75 and is right 3 times in 4, says 0.25 and is right 1 in 4: calibrated.
+        let calibrated = outcomes(&[
+            (0.75, true),
+            (0.75, true),
+            (0.75, true),
+            (0.75, false),
+            (0.25, true),
+            (0.25, false),
+            (0.25, false),
+            (0.25, false),
+        ]);
+        assert!(calibrated.ece() < 1e-9, "{}", calibrated.ece());
+        let bins = calibrated.bins(10);
+        assert_eq!((bins[7].count, bins[2].count), (4, 4));
+        assert_eq!(bins[7].accuracy, 0.75);
+        // The most confident tenth (one answer of 8, rounded up) of `over` is right.
+        assert_eq!(over.top_decile_accuracy(), 1.0);
+    }
+
+    #[test]
+    fn macro_f1_weighs_labels_equally() {
+        let mut e = outcomes(&[]);
+        // a: 8 right, 2 called b; b: 1 right, 1 called a.
+        e.matrix = vec![vec![8, 2, 0], vec![1, 1, 0]];
+        let f1_a = 2.0 * (8.0 / 9.0) * 0.8 / (8.0 / 9.0 + 0.8);
+        let f1_b = 2.0 * (1.0 / 3.0) * 0.5 / (1.0 / 3.0 + 0.5);
+        assert!((e.macro_f1() - (f1_a + f1_b) / 2.0).abs() < 1e-9);
     }
 
     #[test]

@@ -2,33 +2,12 @@
 
 use std::path::Path;
 
-use anyhow::Context;
 use plotters::prelude::*;
 
 use crate::load::Sample;
 
-/// Where fonts usually are on Debian (`fonts-dejavu-core`).
-const FONTS: &[&str] = &[
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans.ttf",
-];
-
-fn register_font() -> anyhow::Result<()> {
-    let bytes = FONTS
-        .iter()
-        .find_map(|p| std::fs::read(p).ok())
-        .context("no TrueType font for the plot's labels: install fonts-dejavu-core")?;
-    plotters::style::register_font(
-        "sans-serif",
-        FontStyle::Normal,
-        Box::leak(bytes.into_boxed_slice()),
-    )
-    .map_err(|_| anyhow::anyhow!("the font could not be read"))?;
-    Ok(())
-}
-
 pub fn soak(path: &Path, samples: &[Sample], p99: &[(f64, f64)]) -> anyhow::Result<()> {
-    register_font()?;
+    docintel_api::plot::register_font()?;
     let end = samples.last().map_or(1.0, |s| s.at).max(1.0);
     let root = BitMapBackend::new(path, (1000, 600)).into_drawing_area();
     root.fill(&WHITE)?;

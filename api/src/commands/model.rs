@@ -22,7 +22,12 @@ pub fn run(command: ModelCommand) -> anyhow::Result<()> {
                 out.display()
             );
         }
-        ModelCommand::Eval { data, model, all } => {
+        ModelCommand::Eval {
+            data,
+            model,
+            all,
+            diagram,
+        } => {
             let model = match model {
                 Some(p) => classify::Model::load(&p)?,
                 None => classify::Model::default_model()?,
@@ -35,6 +40,11 @@ pub fn run(command: ModelCommand) -> anyhow::Result<()> {
                     .filter(|e| all || classify::is_held_out(&e.name)),
             );
             println!("model {}\n{}", model.version, eval.render());
+            if let Some(path) = diagram {
+                docintel_api::plot::reliability(&path, &model.version, &eval)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                eprintln!("wrote the reliability diagram to {}", path.display());
+            }
         }
     }
     Ok(())

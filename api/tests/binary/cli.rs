@@ -561,3 +561,37 @@ fn a_database_it_cannot_use_stops_the_start_with_the_reason() {
     assert!(!out.status.success());
     assert!(stderr.contains("must be a postgres:// URL"), "{stderr}");
 }
+
+#[test]
+fn model_eval_reports_calibration_and_draws_a_reliability_diagram() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("reliability.png");
+    let out = std::process::Command::new(crate::docintel())
+        .args(["model", "eval", "--data"])
+        .arg(crate::workspace_root().join("models/corpus"))
+        .arg("--diagram")
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        "accuracy ",
+        "macro-F1 ",
+        "ECE (10 bins) ",
+        "most confident 10% ",
+    ] {
+        assert!(text.contains(line), "no {line:?} in:\n{text}");
+    }
+    let bytes = std::fs::read(&png).unwrap();
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    assert!(
+        bytes.len() > 10_000,
+        "an empty image? {} bytes",
+        bytes.len()
+    );
+}
