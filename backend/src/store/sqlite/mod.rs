@@ -149,6 +149,17 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .min_connections(1)
+            // A connection that comes back with a transaction still counted open is closed,
+            // not reused. When a write fails with SQLITE_FULL, SQLite may roll the whole
+            // transaction back by itself; sqlx's ROLLBACK then fails, its count stays at
+            // one, the connection's next `begin` becomes a SAVEPOINT whose rollback leaves
+            // a real transaction open, and that connection holds the write lock: every
+            // other writer got "database is locked" until restart (the disk-full test saw
+            // it). Closing the connection ends whatever it holds.
+            .after_release(|conn, _| {
+                let healthy = !sqlx::Connection::is_in_transaction(conn);
+                Box::pin(async move { Ok(healthy) })
+            })
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
@@ -165,3 +176,52 @@ impl SqliteStore {
 }
 
 row_mappers!(SqliteRow);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::Connection as _;
+
+    /// What a write that fails with SQLITE_FULL can leave behind: SQLite ended the
+    /// transaction itself, sqlx still counts it open. Such a connection must not be handed
+    /// out again.
+    #[tokio::test]
+    async fn a_connection_whose_transaction_sqlite_ended_is_not_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("db.sqlite"))
+            .await
+            .unwrap();
+        for _ in 0..3 {
+            let mut tx = store.pool.begin().await.unwrap();
+            sqlx::query("CREATE TABLE IF NOT EXISTS t (x INTEGER)")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            // SQLite's own rollback, behind sqlx's back.
+            sqlx::query("ROLLBACK").execute(&mut *tx).await.unwrap();
+        }
+        // Every connection handed out afterwards starts clean, and writes commit.
+        for _ in 0..8 {
+            let mut conn = store.pool.acquire().await.unwrap();
+            assert!(
+                !conn.is_in_transaction(),
+                "a confused connection was reused"
+            );
+            let mut tx = conn.begin().await.unwrap();
+            sqlx::query("CREATE TABLE IF NOT EXISTS u (x INTEGER)")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            sqlx::query("INSERT INTO u VALUES (1)")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM u")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(n, 8);
+    }
+}
