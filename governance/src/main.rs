@@ -26,13 +26,6 @@ enum FailOn {
     Warning,
 }
 
-/// A spec to compare: JSON or YAML, external references bundled, OpenAPI 3.x.
-fn read_spec(path: &Path) -> Result<serde_json::Value, String> {
-    let doc = diff::load::document(path)?;
-    diff::validate(&doc).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(doc)
-}
-
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Markdown,
@@ -169,7 +162,7 @@ async fn run() -> ExitCode {
             format,
             fail_on,
             min_sunset_days,
-        } => match (read_spec(&base), read_spec(&revision)) {
+        } => match (diff::load::spec(&base), diff::load::spec(&revision)) {
             (Ok(b), Ok(r)) => {
                 let options = diff::Options {
                     today: today(),
@@ -209,7 +202,7 @@ async fn run() -> ExitCode {
                     .unwrap_or_default();
                 PathBuf::from(format!("openapi/{version}.json"))
             });
-            match (read_spec(&from), read_spec(&to)) {
+            match (diff::load::spec(&from), diff::load::spec(&to)) {
                 (Ok(b), Ok(r)) => {
                     let findings = diff::diff(&b, &r, &today());
                     println!("# Changes from {} to {}\n", from.display(), to.display());

@@ -11,7 +11,6 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::report::Severity;
 
@@ -105,14 +104,6 @@ pub fn latest_baseline(root: &Path, version: &str) -> Option<(String, PathBuf)> 
     releases.pop().map(|(_, r, p)| (r, p))
 }
 
-pub fn read_json(path: &Path) -> Result<Value, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let doc: Value =
-        serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
-    diff::validate(&doc).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(doc)
-}
-
 pub fn today() -> String {
     time::OffsetDateTime::now_utc().date().to_string()
 }
@@ -148,7 +139,10 @@ pub fn check(root: &Path) -> Vec<Section> {
             "openapi/{}.json against openapi/released/{}/{release}.json",
             version.name, version.name
         );
-        let findings = match (read_json(&baseline_path), read_json(&current_path)) {
+        let findings = match (
+            diff::load::spec(&baseline_path),
+            diff::load::spec(&current_path),
+        ) {
             (Ok(base), Ok(current)) => apply_accepted(
                 diff::diff(&base, &current, &today()),
                 &accepted,

@@ -54,6 +54,13 @@ pub fn document(path: &Path) -> Result<Value, String> {
     Ok(doc)
 }
 
+/// The OpenAPI document at `path`, references bundled, checked to be OpenAPI 3.x.
+pub fn spec(path: &Path) -> Result<Value, String> {
+    let doc = document(path)?;
+    super::validate(&doc).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(doc)
+}
+
 /// One file as JSON or YAML: by its extension, else whichever parses.
 pub fn parse_file(path: &Path) -> Result<Value, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
