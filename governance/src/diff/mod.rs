@@ -156,6 +156,7 @@ pub fn diff_with(base: &Value, rev: &Value, options: &Options) -> Vec<Finding> {
         base: Doc::new(base),
         rev: Doc::new(rev),
         options,
+        today: date_prefix(&options.today),
         findings: Vec::new(),
         memo: HashMap::new(),
     };
@@ -184,6 +185,8 @@ struct Differ<'a> {
     base: Doc<'a>,
     rev: Doc<'a>,
     options: &'a Options,
+    /// `options.today`, read once.
+    today: Option<time::Date>,
     findings: Vec<Finding>,
     /// What each pair of components was found to break, by direction (see `schema`).
     memo: HashMap<(schema::Pair, Dir), schema::Remembered>,
@@ -282,11 +285,15 @@ fn sunset_date(v: &Value) -> Result<Option<time::Date>, String> {
             Err(format!("x-sunset {v} is not a date"))
         };
     };
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    s.get(..10)
-        .and_then(|d| time::Date::parse(d, format).ok())
+    date_prefix(s)
         .map(Some)
         .ok_or_else(|| format!("x-sunset {s:?} is not a date (YYYY-MM-DD)"))
+}
+
+/// The YYYY-MM-DD date `s` starts with.
+fn date_prefix(s: &str) -> Option<time::Date> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    s.get(..10).and_then(|d| time::Date::parse(d, format).ok())
 }
 
 impl Differ<'_> {
@@ -320,12 +327,6 @@ impl Differ<'_> {
         });
     }
 
-    fn today(&self) -> Option<time::Date> {
-        sunset_date(&Value::String(self.options.today.clone()))
-            .ok()
-            .flatten()
-    }
-
     /// Something (`what`) was deprecated in `rev` and not in `base`: its sunset must be
     /// readable, and with a policy, present and far enough ahead.
     fn new_deprecation(&mut self, pointer: &str, what: &str, rev: &Value) {
@@ -344,7 +345,7 @@ impl Differ<'_> {
                 &format!("give it an x-sunset at least {days} days ahead"),
             ),
             Ok(Some(date)) if days > 0 => {
-                if let Some(today) = self.today()
+                if let Some(today) = self.today
                     && date < today + time::Duration::days(i64::from(days))
                 {
                     self.push(
@@ -437,7 +438,7 @@ impl Differ<'_> {
     fn removed_operation(&mut self, pointer: String, label: &str, base_op: &Value) {
         let deprecated = base_op["deprecated"] == true;
         match sunset_date(&base_op["x-sunset"]) {
-            Ok(Some(s)) if deprecated && self.today().is_some_and(|t| s <= t) => self.note(
+            Ok(Some(s)) if deprecated && self.today.is_some_and(|t| s <= t) => self.note(
                 "operation-retired",
                 pointer,
                 format!("{label} was removed after its sunset ({s})"),
@@ -590,7 +591,7 @@ impl Differ<'_> {
             let where_ = format!("{pointer}/parameters/{}:{}", key.0, bp.name);
             let Some(rp) = rev.get(key) else {
                 let early = match sunset_date(&bp.value["x-sunset"]) {
-                    Ok(Some(sunset)) => self.today().is_some_and(|t| t < sunset),
+                    Ok(Some(sunset)) => self.today.is_some_and(|t| t < sunset),
                     Ok(None) => false,
                     // A sunset that cannot be read cannot be shown to have passed.
                     Err(_) => true,
