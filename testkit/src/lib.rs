@@ -36,22 +36,31 @@ pub async fn wait_done_at(
     id: &str,
     attempts: u32,
 ) -> Value {
+    match poll_done(client, base, key, id, attempts).await {
+        Ok(v) => v,
+        Err(_) => panic!("document {id} did not finish processing"),
+    }
+}
+
+/// Like [`wait_done_at`], but a document still unfinished after `attempts` polls is
+/// `Err` with its last state, for a caller that has more to say about why.
+pub async fn poll_done(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    id: &str,
+    attempts: u32,
+) -> Result<Value, Value> {
+    let url = format!("{base}/v2/documents/{id}");
+    let mut v = Value::Null;
     for _ in 0..attempts {
-        let v: Value = client
-            .get(format!("{base}/v2/documents/{id}"))
-            .bearer_auth(key)
-            .send()
-            .await
-            .expect("get")
-            .json()
-            .await
-            .expect("json");
+        v = get_json(client, &url, key).await;
         if v["status"] == "processed" || v["status"] == "failed" {
-            return v;
+            return Ok(v);
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    panic!("document {id} did not finish processing");
+    Err(v)
 }
 
 /// Asserts `r` is an RFC 9457 problem with this status and code, whose request id is the

@@ -240,19 +240,9 @@ async fn a_full_disk_refuses_uploads_cleanly_and_recovers_when_space_returns() {
     for id in &accepted {
         // Up to a minute each (this runs beside the chaos tests on 2 cores); if one never
         // finishes, the server's warnings say why.
-        let mut done = Value::Null;
-        for _ in 0..600 {
-            done = docintel_testkit::get_json(
-                &client,
-                &format!("{}/v2/documents/{id}", served.base),
-                &key,
-            )
-            .await;
-            if done["status"] == "processed" || done["status"] == "failed" {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
+        let done = match docintel_testkit::poll_done(&client, &served.base, &key, id, 6000).await {
+            Ok(v) | Err(v) => v,
+        };
         if done["status"] != "processed" {
             let logs: Vec<String> = served
                 .logs
