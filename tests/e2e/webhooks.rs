@@ -37,6 +37,17 @@ impl Receiver {
         }
     }
 
+    /// A receiver answering `status`, serving on a free loopback port until the test
+    /// ends, and its URL.
+    async fn start(status: u16) -> (Self, String) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let receiver = Self::new();
+        *receiver.status.lock().unwrap() = status;
+        receiver.serve(listener);
+        (receiver, url)
+    }
+
     /// Serves on `listener` until the test ends.
     fn serve(&self, listener: tokio::net::TcpListener) {
         let me = self.clone();
@@ -120,10 +131,7 @@ const TOLERANCE: Duration = Duration::from_secs(300);
 #[tokio::test]
 async fn deliveries_are_signed_and_carry_the_event_and_the_document() {
     let s = TestServer::start_with(fast_retries).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let receiver = Receiver::new();
-    receiver.serve(listener);
+    let (receiver, url) = Receiver::start(200).await;
     let created = subscribe(&s, &url, &["doc.processed", "doc.classified"]).await;
     let secret = created["secret"].as_str().unwrap();
     assert!(secret.starts_with("whsec_"));
@@ -271,10 +279,7 @@ async fn a_receiver_down_then_up_gets_every_delivery_once() {
 #[tokio::test]
 async fn a_rotated_secret_signs_alongside_the_old_one() {
     let s = TestServer::start_with(fast_retries).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let receiver = Receiver::new();
-    receiver.serve(listener);
+    let (receiver, url) = Receiver::start(200).await;
     let created = subscribe(&s, &url, &["doc.processed"]).await;
     let old = created["secret"].as_str().unwrap().to_owned();
     let hook = created["webhook"]["id"].as_str().unwrap();
@@ -305,11 +310,7 @@ async fn an_endpoint_that_keeps_failing_is_disabled_visibly_and_can_be_enabled()
         c.webhooks.disable_after_failing_for = Duration::ZERO;
     })
     .await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let receiver = Receiver::new();
-    *receiver.status.lock().unwrap() = 500;
-    receiver.serve(listener);
+    let (receiver, url) = Receiver::start(500).await;
     let created = subscribe(&s, &url, &["doc.processed"]).await;
     let hook = created["webhook"]["id"].as_str().unwrap().to_owned();
     s.upload_ok("a.txt", b"hello".to_vec()).await;
@@ -504,11 +505,7 @@ async fn a_short_outage_with_many_retries_does_not_disable_the_endpoint() {
         c.webhooks.disable_after = 3;
     })
     .await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let receiver = Receiver::new();
-    *receiver.status.lock().unwrap() = 500;
-    receiver.serve(listener);
+    let (receiver, url) = Receiver::start(500).await;
     let created = subscribe(&s, &url, &["doc.processed"]).await;
     let hook = created["webhook"]["id"].as_str().unwrap().to_owned();
     for i in 0..3 {
