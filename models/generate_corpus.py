@@ -11,7 +11,6 @@ so the classifier has to learn more than a single template.
 """
 import os
 import random
-import shutil
 
 R = random.Random(20261121)
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -134,6 +133,14 @@ def contract():
     return R.choice(layouts)
 
 
+TRADES = ["barista", "HGV driver", "chef", "electrician", "care assistant", "warehouse operative", "hairdresser",
+          "carpenter", "retail supervisor", "dental nurse", "plumber", "receptionist"]
+TRADE_LINES = ["Served customers and ran the till at a busy cafe.", "Trained new starters and wrote the rota.",
+               "Clean licence, no points, own tools.", "Opened and closed the shop, handled cash and stock.",
+               "Looked after elderly residents, personal care and medication rounds."]
+CERTS = ["food hygiene level 2", "forklift licence", "first aid at work", "CSCS card", "Driver CPC", "NVQ level 3"]
+
+
 def resume():
     name = person()
     jobs = "\n".join(f"{R.randint(2008, 2025)} - {R.choice(['present', str(R.randint(2010, 2026))])}: {R.choice(['Software engineer', 'Project manager', 'Sales lead', 'Data analyst', 'Nurse', 'Teacher', 'Accountant', 'Designer'])} at {R.choice(CORP)}"
@@ -148,8 +155,23 @@ def resume():
         f"{name.upper()}\nProfile: motivated {R.choice(['engineer', 'manager', 'graduate', 'specialist'])} with {R.randint(1, 20)} years of experience.\n"
         f"Experience\n{jobs}\nQualifications\n{edu}\nCore competencies: {skills}\nHobbies: {R.choice(['running', 'chess', 'photography', 'climbing'])}",
         f"Resume - {name}\nObjective: to join a team where I can grow.\nEmployment\n{jobs}\nTraining\n{edu}\nTechnical skills: {skills}",
+        f"{name} - {R.choice(TRADES)}\n{R.randint(2, 30)} years' experience. {R.choice(TRADE_LINES)}\n"
+        f"Previously: {R.choice(TRADES)} at {R.choice(CORP)} ({R.randint(2000, 2020)}-{R.randint(2021, 2025)}).\n"
+        f"Certificates: {R.choice(CERTS)}. Available {R.choice(['immediately', 'from next month', 'weekends and evenings'])}.",
+        f"{name}\n{R.choice(TRADES)}\nWork: {R.choice(TRADES)} @ {R.choice(CORP)}, {R.randint(2015, 2023)}-now; {R.choice(TRADES)} @ {R.choice(CORP)}\n"
+        f"School: {edu}\nGood at: {skills}\nContact: {name.split()[0].lower()}@mail.com",
+        f"Hi, I'm {name.split()[0]}. I'm looking for {R.choice(['a weekend job', 'a summer job', 'an apprenticeship', 'part-time work'])}.\n"
+        f"Experience: {R.choice(TRADE_LINES)}\nSchool: {R.choice(CITY)} Academy, exams in {R.choice(['Maths', 'Art', 'History', 'Biology'])} and English.\n"
+        f"Things I'm good at: {skills}.",
     ]
     return R.choice(layouts)
+
+
+PERSONAL = ["It was so lovely to see you at the weekend.", "Thank you for the beautiful flowers.",
+            "The garden is full of apples this year.", "I'm sorry it has taken me so long to write.",
+            "We are all thinking of you.", "The children ask about you every day.", "Write back soon and tell me all your news."]
+NOTICES = ["We are writing to let you know about changes from {d}.", "Please note that the office will be closed on {d}.",
+           "I am pleased to confirm the arrangements for {d}.", "Thank you for your letter of {d}."]
 
 
 def letter():
@@ -172,8 +194,40 @@ def letter():
         f"{R.choice(CORP)}\n{address()}\n{date()}\nRe: your letter of {date_words()}\n\nDear Sir or Madam,\n{text}\nYours faithfully,\n{frm}, {R.choice(['Customer Service', 'Human Resources', 'Director'])}",
         f"Dear {to.split()[0]},\n{text}\nBest wishes,\n{frm.split()[0]}",
         f"To whom it may concern,\n{text}\nSincerely,\n{frm}\n{R.choice(CORP)}",
+        f"Dear {R.choice(['Mum', 'Grandma', 'Uncle ' + R.choice(FIRST), R.choice(FIRST)])},\n{R.choice(PERSONAL)} {R.choice(PERSONAL)}\n{R.choice(['Love', 'All my love', 'Lots of love', 'Warm wishes', 'Take care'])},\n{frm.split()[0]}",
+        f"Dear {R.choice(['Parents and Carers', 'Customer', 'Resident', 'Member', 'Colleagues'])},\n{R.choice(NOTICES).format(d=date_words())} {R.choice(topics)}\n{R.choice(['Yours faithfully', 'Kind regards', 'With best wishes'])},\n{R.choice(['The Headteacher', 'Customer Services', 'The Committee', frm])}",
     ]
     return R.choice(layouts)
+
+
+INCIDENTS = ["checkout outage", "database failover", "payment delays", "login errors", "data pipeline backlog",
+             "warehouse fire alarm", "network outage at head office", "email delivery failure"]
+IMPACT = ["For {m} minutes, {n}% of requests failed.", "About {n} customers were affected over {m} minutes.",
+          "Orders were delayed by up to {m} minutes for {n}% of customers."]
+CAUSES = ["A configuration change exhausted the connection pool.", "An expired certificate was not renewed.",
+          "A disk filled up because log rotation had stopped.", "A deployment skipped the staging checks.",
+          "A supplier's system was unavailable and retries overloaded the queue."]
+EVENTS = ["alert fired", "on-call engineer paged", "change rolled back", "service recovered", "root cause identified",
+          "customers notified", "incident declared"]
+ACTIONS = ["Add monitoring and alerting for the failure mode.", "Review the change process before the next release.",
+           "Repeat the audit in six months.", "Train staff on the revised procedure.", "Repair the defects before occupation.",
+           "Fund a second phase of the programme.", "Update the runbook and the contact list."]
+EXPERIMENTS = ["Specific heat capacity of copper", "Rate of reaction with temperature", "Acceleration due to gravity",
+               "Osmosis in potato cells", "Resistance of a wire", "Enzyme activity and pH"]
+METHODS = ["The sample was heated for {n} minutes and the temperature recorded every minute.",
+           "Measurements were repeated {n} times and the mean was taken.",
+           "A data logger recorded readings every {n} seconds."]
+RESULTS = ["The measured value was {p}% above the accepted value.", "Scores improved by {p}% across {n} participants.",
+           "{p}% of respondents agreed, up from the previous year.", "The mean fell by {p}% in the treatment group of {n}."]
+DISCUSSION = ["Heat losses to the surroundings explain most of the error.", "The sample was small, so the result is uncertain.",
+              "Results varied between sites, which needs further investigation.", "The trend is consistent with earlier studies."]
+CONCLUSIONS = ["The hypothesis was supported.", "The results were within experimental error of the accepted value.",
+               "Further experiments are needed."]
+FINDINGS = ["Fire exits were obstructed on the second floor.", "Invoices were paid without a purchase order.",
+            "Records of training were incomplete.", "Cleaning schedules were not signed off.", "Guard rails were missing on the mezzanine.",
+            "Supplier checks had not been carried out.", "Temperature logs were complete and in range."]
+TOPICS = ["remote working and productivity", "reading programme in primary schools", "air quality near the bus station",
+          "customer satisfaction with delivery", "use of the new cycle lanes", "patient waiting times"]
 
 
 def report():
@@ -196,6 +250,19 @@ def report():
         f"Annual report {R.randint(2019, 2026)}\nChairman's statement\n{text}\nFinancial highlights and outlook follow in section {R.randint(2, 6)}.",
         f"Incident report\nPrepared by {person()} on {date()}\nSummary of findings:\n{text}\nRecommendations and next steps are listed below.",
         f"Status report - project {R.choice(['Apollo', 'Orion', 'Atlas', 'Nova'])}\nReporting period ending {date()}\n{text}\nOverall status: {R.choice(['green', 'amber', 'red'])}",
+        f"{R.choice(['Postmortem', 'Post-incident review', 'Incident review'])}: {R.choice(INCIDENTS)}\n"
+        f"Summary\n{R.choice(IMPACT).format(n=R.randint(2, 95), m=R.randint(5, 300))}\nRoot cause\n{R.choice(CAUSES)}\n"
+        f"Timeline\n" + "\n".join(f"{R.randint(0, 23):02d}:{R.randint(0, 59):02d} {R.choice(EVENTS)}" for _ in range(R.randint(2, 5)))
+        + f"\nAction items\n" + "\n".join(f"{i + 1}. {a}" for i, a in enumerate(pick(ACTIONS, 1, 3))),
+        f"{R.choice(['Lab report', 'Experiment report', 'Practical write-up'])}: {R.choice(EXPERIMENTS)}\nAim: to {R.choice(['measure', 'determine', 'investigate'])} {R.choice(EXPERIMENTS).lower()}.\n"
+        f"Method: {R.choice(METHODS).format(n=R.randint(3, 60))}\nResults: {R.choice(RESULTS).format(p=R.randint(1, 40), n=R.randint(5, 500))}\n"
+        f"Discussion: {R.choice(DISCUSSION)}\nConclusion: {R.choice(CONCLUSIONS)}",
+        f"{R.choice(['Inspection report', 'Audit report', 'Site visit report', 'Survey report'])}\n{R.choice(['Site', 'Premises', 'Area audited', 'Scope'])}: {R.choice(CORP)}, {R.choice(CITY)}\n"
+        f"Date of visit: {date()}\nFindings\n" + "\n".join(f"- {f}" for f in pick(FINDINGS, 2, 4))
+        + f"\nOverall opinion: {R.choice(['satisfactory', 'limited assurance', 'requires improvement', 'good'])}\nRecommendations: {R.choice(ACTIONS)}",
+        f"{R.choice(['Study findings', 'Survey results', 'Evaluation report', 'Research summary'])}: {R.choice(TOPICS)}\n"
+        f"We {R.choice(['surveyed', 'interviewed', 'analysed data from', 'followed'])} {R.randint(12, 4000)} {R.choice(['respondents', 'households', 'patients', 'pupils', 'employees'])}. "
+        f"{R.choice(RESULTS).format(p=R.randint(1, 70), n=R.randint(5, 900))} {R.choice(DISCUSSION)}\nRecommendation: {R.choice(ACTIONS)}",
     ]
     return R.choice(layouts)
 
@@ -217,6 +284,54 @@ def form():
     return R.choice(layouts)
 
 
+INGREDIENTS = ["flour", "butter", "sugar", "eggs", "onions", "garlic", "olive oil", "rice", "lentils",
+               "tomatoes", "chicken thighs", "lemon", "spinach", "potatoes", "cumin", "paprika", "honey",
+               "oats", "milk", "carrots", "ginger", "coconut milk", "parsley", "chickpeas"]
+STEPS = ["Preheat the oven to {n}0 degrees.", "Chop the {i} finely.", "Fry the {i} until golden.",
+         "Stir in the {i} and simmer for {n} minutes.", "Whisk the {i} with a pinch of salt.",
+         "Bake for {n}5 minutes until risen.", "Season to taste and serve warm.", "Leave to cool before slicing."]
+LANGS = {
+    "python": "def {f}({a}):\n    result = []\n    for item in {a}:\n        if item.{g}():\n            result.append(item)\n    return result\n",
+    "rust": "pub fn {f}({a}: &[Item]) -> Vec<&Item> {{\n    {a}.iter().filter(|i| i.{g}()).collect()\n}}\n",
+    "js": "export function {f}({a}) {{\n  return {a}.filter((x) => x.{g}());\n}}\n",
+    "go": "func {f}({a} []Item) []Item {{\n\tvar out []Item\n\tfor _, i := range {a} {{\n\t\tif i.{g}() {{\n\t\t\tout = append(out, i)\n\t\t}}\n\t}}\n\treturn out\n}}\n",
+}
+NAMES = ["active", "visible", "expired", "pending", "valid", "ready", "dirty", "cached"]
+PLACES = ["the river", "the old mill", "the harbour", "the forest road", "the station", "the hills", "the market"]
+NEWS = ["Storms cause travel disruption across {c}", "{c} council approves new housing plan",
+        "Local team wins cup final in {c}", "Museum in {c} reopens after renovation",
+        "Heatwave expected in {c} this weekend", "New bridge opens in {c}"]
+
+
+def other():
+    """Documents of none of the seven kinds, for the `other` label: recipes, code, stories,
+    news, chat, logs and tables of numbers."""
+    ing = pick(INGREDIENTS, 4, 8)
+    recipe = "\n".join(f"- {R.randint(1, 500)} g {i}" for i in ing) + "\n" + "\n".join(
+        R.choice(STEPS).format(n=R.randint(1, 9), i=R.choice(ing)) for _ in range(R.randint(3, 6)))
+    lang = R.choice(sorted(LANGS))
+    code = LANGS[lang].format(f=f"only_{R.choice(NAMES)}", a=R.choice(["items", "rows", "users", "jobs"]), g=R.choice(NAMES))
+    who = R.choice(FIRST)
+    layouts = [
+        f"{R.choice(['Easy', 'Weeknight', 'Grandma' + chr(39) + 's', 'Quick'])} {R.choice(ing)} {R.choice(['stew', 'cake', 'soup', 'bake', 'salad'])}\nServes {R.randint(2, 8)}\n{recipe}",
+        f"// {lang}\n{code}",
+        f"{who} walked down to {R.choice(PLACES)} as the light was going. "
+        f"{R.choice(['The wind had dropped', 'It had stopped raining', 'The bells were ringing'])}, and somewhere a dog barked. "
+        f"{R.choice(['She thought of her brother', 'He remembered the letter he had never sent', 'Nobody else was about'])}. "
+        f"{R.choice(['By the time she reached the water it was dark.', 'He did not turn back.', 'The first stars came out over the roofs.'])}",
+        R.choice(NEWS).format(c=R.choice(CITY)) + f"\n{R.choice(['Officials said', 'Residents said', 'Police said'])} on {R.choice(['Monday', 'Tuesday', 'Friday'])} that "
+        f"{R.choice(['the work would take several months', 'nobody was hurt', 'more details would follow', 'the decision was welcome'])}. "
+        f"{R.randint(2, 900)} people {R.choice(['attended', 'were affected', 'signed a petition', 'took part'])}.",
+        "\n".join(f"[{R.randint(8, 22):02d}:{R.randint(0, 59):02d}] {R.choice(FIRST).lower()}: {R.choice(['lol', 'on my way', 'who has the charger', 'did you see the game', 'brb', 'ok', 'sounds good', 'running late sorry'])}"
+                  for _ in range(R.randint(3, 8))),
+        "\n".join(f"{date()}T{R.randint(0, 23):02d}:{R.randint(0, 59):02d}:00 {R.choice(['INFO', 'WARN', 'ERROR', 'DEBUG'])} {R.choice(['request served', 'cache miss', 'retrying connection', 'job finished', 'disk usage high'])} {R.randint(1, 999)}ms"
+                  for _ in range(R.randint(4, 9))),
+        "city," + ",".join(f"m{m}" for m in range(1, R.randint(4, 8))) + "\n" + "\n".join(
+            R.choice(CITY) + "," + ",".join(f"{R.uniform(-5, 30):.1f}" for _ in range(R.randint(3, 7))) for _ in range(R.randint(3, 7))),
+    ]
+    return R.choice(layouts)
+
+
 def noise(text):
     """Adds a shared sentence or two, so labels overlap in vocabulary."""
     extra = [s for s in SHARED if R.random() < 0.25]
@@ -224,15 +339,21 @@ def noise(text):
 
 
 def main():
-    if os.path.exists(OUT):
-        shutil.rmtree(OUT)
+    # Hand-written documents (hand-*.txt) live beside the generated ones and are kept.
     gens = {"invoice": invoice, "receipt": receipt, "contract": contract, "resume": resume,
-            "letter": letter, "report": report, "form": form}
+            "letter": letter, "report": report, "form": form, "other": other}
     for label, gen in gens.items():
-        os.makedirs(os.path.join(OUT, label))
+        folder = os.path.join(OUT, label)
+        os.makedirs(folder, exist_ok=True)
+        for old in os.listdir(folder):
+            if old.startswith(f"{label}-"):
+                os.remove(os.path.join(folder, old))
         for i in range(PER_LABEL):
-            with open(os.path.join(OUT, label, f"{label}-{i:03d}.txt"), "w") as f:
-                f.write(noise(gen()))
+            text = gen()
+            # Out-of-scope documents get no business boilerplate.
+            text = noise(text) if label != "other" else text + "\n"
+            with open(os.path.join(folder, f"{label}-{i:03d}.txt"), "w") as f:
+                f.write(text)
     print(f"wrote {PER_LABEL * len(gens)} documents to {OUT}")
 
 

@@ -362,28 +362,43 @@ impl EventsArgs {
 
 #[derive(Subcommand)]
 pub enum ModelCommand {
-    /// Train on DIR/<label>/*.txt (its training split) and write a model file.
+    /// Train on DIR/<label>/*.txt, fit the confidence on the calibration set, and write a
+    /// model file. The defaults reproduce the shipped model.
     Train {
-        #[arg(long)]
+        #[arg(long, default_value = "models/corpus")]
         data: PathBuf,
+        /// Documents kept out of training that the confidence is calibrated on
+        /// (DIR/<label>/*.txt; labels the corpus lacks count as `other`).
+        #[arg(long, default_value = "models/calibration")]
+        calibration: PathBuf,
+        #[arg(long, value_enum, default_value_t = AlgorithmArg::Logistic)]
+        algorithm: AlgorithmArg,
         #[arg(long, default_value = "models/default.json")]
         out: PathBuf,
     },
-    /// Print accuracy, macro-F1, calibration (ECE) and the confusion matrix on
-    /// DIR/<label>/*.txt.
+    /// Print accuracy, macro-F1, calibration (ECE), the confusion matrix and the confident
+    /// mistakes on DIR/<label>/*.txt (labels the model lacks count as `other`).
     Eval {
-        #[arg(long)]
+        #[arg(long, default_value = "models/heldout")]
         data: PathBuf,
         /// Model file (default: the shipped model).
         #[arg(long)]
         model: Option<PathBuf>,
-        /// Evaluate on every document, not only the held-out split.
-        #[arg(long)]
-        all: bool,
         /// Also write a reliability diagram (PNG) to this path.
         #[arg(long)]
         diagram: Option<PathBuf>,
+        /// List the wrong answers given with more confidence than this.
+        #[arg(long, default_value_t = 0.9)]
+        mistakes_above: f64,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum AlgorithmArg {
+    /// Multinomial logistic regression (the shipped model).
+    Logistic,
+    /// Multinomial naive Bayes (the first model, for comparison).
+    NaiveBayes,
 }
 
 #[derive(Subcommand)]

@@ -55,6 +55,14 @@ pub fn reliability(path: &std::path::Path, title: &str, eval: &Evaluation) -> an
             BLUE.mix(0.6).filled(),
         )
     }))?;
+    // How many answers each bar stands for: a bar of two answers says little.
+    chart.draw_series(eval.bins(10).into_iter().filter(|b| b.count > 0).map(|b| {
+        Text::new(
+            format!("n={}", b.count),
+            (b.lower + 0.02, (b.accuracy + 0.04).min(0.97)),
+            ("sans-serif", 14),
+        )
+    }))?;
     chart.draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], &RED))?;
     root.present()?;
     Ok(())

@@ -64,9 +64,13 @@ pub struct Metadata {
 /// What the classifier decided.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Classification {
+    /// The kind of document: `contract`, `form`, `invoice`, `letter`, `receipt`, `report`
+    /// or `resume`; `other` when it is none of them. Models may add kinds: treat an
+    /// unknown value like `other`.
     #[schema(example = "invoice")]
     pub label: String,
-    /// Probability the model gives its label, between 0 and 1.
+    /// Calibrated probability that `label` is right, between 0 and 1: of the answers
+    /// given with confidence 0.8, about eight in ten are right.
     pub confidence: f64,
     #[schema(example = "nb-2026.11")]
     pub model_version: String,

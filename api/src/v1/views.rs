@@ -14,9 +14,10 @@ pub struct LegacyDocument {
     pub filename: String,
     /// `queued`, `processing`, `processed` or `failed`.
     pub status: String,
-    /// The classifier's label; null until classified.
+    /// The classifier's label; null until classified, and for a document of none of the
+    /// known kinds (v2 says `other`).
     pub label: Option<String>,
-    /// The classifier's confidence, 0 to 1; null until classified.
+    /// The classifier's confidence, 0 to 1; null whenever `label` is.
     pub confidence: Option<f64>,
     /// The extracted text, inline; null until processed. In a list, at most the first
     /// 16,384 characters (see `text_truncated`).
@@ -37,12 +38,17 @@ impl LegacyDocument {
             DocumentStatusView::Processed => "processed",
             DocumentStatusView::Failed => "failed",
         };
+        // v1 knew seven labels and null; `other` (v2 only) is v1's null.
+        let known = view
+            .classification
+            .as_ref()
+            .filter(|c| c.label != docintel_backend::classify::OTHER);
         Self {
             id: view.id.to_string(),
             filename: view.filename,
             status: status.to_owned(),
-            label: view.classification.as_ref().map(|c| c.label.clone()),
-            confidence: view.classification.as_ref().map(|c| c.confidence),
+            label: known.map(|c| c.label.clone()),
+            confidence: known.map(|c| c.confidence),
             text,
             text_truncated: false,
             created_at: view.created_at.format(&Rfc3339).unwrap_or_default(),

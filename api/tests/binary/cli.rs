@@ -568,7 +568,7 @@ fn model_eval_reports_calibration_and_draws_a_reliability_diagram() {
     let png = dir.path().join("reliability.png");
     let out = std::process::Command::new(crate::docintel())
         .args(["model", "eval", "--data"])
-        .arg(crate::workspace_root().join("models/corpus"))
+        .arg(crate::workspace_root().join("models/heldout"))
         .arg("--diagram")
         .arg(&png)
         .output()
@@ -580,10 +580,14 @@ fn model_eval_reports_calibration_and_draws_a_reliability_diagram() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     for line in [
+        "documents ",
         "accuracy ",
+        "accuracy on known kinds ",
+        "out-of-scope answered other ",
         "macro-F1 ",
         "ECE (10 bins) ",
         "most confident 10% ",
+        "wrong answers with confidence above 0.9: ",
     ] {
         assert!(text.contains(line), "no {line:?} in:\n{text}");
     }

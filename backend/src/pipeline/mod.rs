@@ -411,7 +411,7 @@ mod tests {
         let c = c.unwrap();
         assert_eq!(c.label, "invoice");
         assert!(c.confidence > 0.5 && c.confidence <= 1.0);
-        assert!(c.model_version.starts_with("nb-1-"));
+        assert!(c.model_version.starts_with("lr-2-"));
     }
 
     #[test]
