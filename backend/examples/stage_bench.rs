@@ -59,7 +59,7 @@ fn main() {
         pipeline::process(&bare, ContentType::Pdf, pdf)
     });
     time("language (whatlang)", 20_000, || whatlang::detect(text));
-    time("classify (naive Bayes)", 20_000, || model.classify(text));
+    time("classify (shipped model)", 20_000, || model.classify(text));
     time("whole pipeline, no external tools", 2_000, || {
         pipeline::process(&with_model, ContentType::Pdf, pdf)
     });

@@ -39,28 +39,30 @@ pub struct Params {
     pub weights: BTreeMap<String, Vec<f64>>,
 }
 
-/// Sublinear counts of the known tokens, divided by the length of the document's vector
-/// with unknown tokens weighed by [`UNKNOWN_WEIGHT`]: a text of mostly unknown words gets
-/// a shorter vector.
-fn features(tokens: &[String], known: impl Fn(&str) -> bool) -> Option<Vec<(&str, f64)>> {
-    let mut counts: BTreeMap<&str, u32> = BTreeMap::new();
-    for t in tokens {
-        *counts.entry(t.as_str()).or_default() += 1;
+/// Sublinear counts of the known tokens (what `lookup` finds, one lookup per distinct
+/// token), divided by the length of the document's vector with unknown tokens weighed by
+/// [`UNKNOWN_WEIGHT`]: a text of mostly unknown words gets a shorter vector. Tokens are
+/// taken in sorted order, so every sum is done in the same order: reproducible floats.
+fn features<T>(tokens: &[String], lookup: impl Fn(&str) -> Option<T>) -> Option<Vec<(T, f64)>> {
+    let mut sorted: Vec<&str> = tokens.iter().map(String::as_str).collect();
+    sorted.sort_unstable();
+    let value = |c: usize| 1.0 + (c as f64).ln();
+    let mut norm = 0.0;
+    let mut out = Vec::new();
+    for run in sorted.chunk_by(|a, b| a == b) {
+        let v = value(run.len());
+        match lookup(run[0]) {
+            Some(found) => {
+                norm += v * v;
+                out.push((found, v));
+            }
+            None => norm += UNKNOWN_WEIGHT * v * v,
+        }
     }
-    let value = |c: u32| 1.0 + f64::from(c).ln();
-    let norm = counts
-        .iter()
-        .map(|(t, c)| {
-            let weight = if known(t) { 1.0 } else { UNKNOWN_WEIGHT };
-            weight * value(*c).powi(2)
-        })
-        .sum::<f64>()
-        .sqrt();
-    let out: Vec<_> = counts
-        .into_iter()
-        .filter(|(t, _)| known(t))
-        .map(|(t, c)| (t, value(c) / norm))
-        .collect();
+    let norm = norm.sqrt();
+    for (_, v) in &mut out {
+        *v /= norm;
+    }
     (!out.is_empty()).then_some(out)
 }
 
@@ -102,10 +104,7 @@ pub fn fit(examples: &[&Example], labels: &[String]) -> Params {
     let docs: Vec<(usize, Vec<(usize, f64)>)> = tokenized
         .iter()
         .chain(&headings)
-        .filter_map(|(y, tokens)| {
-            let x = features(tokens, |t| index.contains_key(t))?;
-            Some((*y, x.into_iter().map(|(t, v)| (index[t], v)).collect()))
-        })
+        .filter_map(|(y, tokens)| Some((*y, features(tokens, |t| index.get(t).copied())?)))
         .collect();
     // Every label weighs the same in the loss, however many documents it has.
     let mut per_label = vec![0usize; k];
@@ -227,13 +226,11 @@ impl Scorer {
 
     /// One linear score per label; `None` when no token is known.
     pub fn scores(&self, tokens: &[String]) -> Option<Vec<f64>> {
-        let x = features(tokens, |t| self.weights.contains_key(t))?;
+        let x = features(tokens, |t| self.weights.get(t))?;
         let mut z = self.bias.clone();
-        for (t, v) in x {
-            if let Some(w) = self.weights.get(t) {
-                for (zc, wc) in z.iter_mut().zip(w) {
-                    *zc += wc * v;
-                }
+        for (w, v) in x {
+            for (zc, wc) in z.iter_mut().zip(w) {
+                *zc += wc * v;
             }
         }
         Some(z)
