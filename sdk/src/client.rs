@@ -2,7 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use futures::{Stream, StreamExt, TryStreamExt};
+use futures::stream::{self, BoxStream};
+use futures::{StreamExt, TryStreamExt};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 
 use crate::error::{Error, Result};
@@ -34,6 +35,22 @@ pub const USER_AGENT: &str = concat!("docintel-sdk/", env!("CARGO_PKG_VERSION"))
 #[derive(Clone)]
 pub struct Client {
     raw: RawClient,
+}
+
+/// Shows the base URL, never the API key.
+///
+/// ```
+/// let client = docintel_sdk::Client::builder("http://127.0.0.1:8080").api_key("dik_secret").build().unwrap();
+/// let shown = format!("{client:?}");
+/// assert!(shown.contains("127.0.0.1:8080") && !shown.contains("dik_secret"));
+/// ```
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use progenitor_client::ClientInfo;
+        f.debug_struct("Client")
+            .field("base_url", &self.raw.baseurl())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Configures a [`Client`].
@@ -95,7 +112,26 @@ impl ClientBuilder {
         self
     }
 
+    /// Checks the settings and makes the client. A base URL that is not an absolute
+    /// `http` or `https` URL is refused here, not at the first call.
+    ///
+    /// ```
+    /// let err = docintel_sdk::Client::builder("127.0.0.1:8080").build().unwrap_err();
+    /// assert!(err.to_string().contains("http://"), "{err}");
+    /// ```
     pub fn build(self) -> Result<Client> {
+        let url = reqwest::Url::parse(&self.base_url).map_err(|e| {
+            Error::InvalidRequest(format!(
+                "base URL {:?}: {e} (expected e.g. http://127.0.0.1:8080)",
+                self.base_url
+            ))
+        })?;
+        if !matches!(url.scheme(), "http" | "https") || !url.has_host() {
+            return Err(Error::InvalidRequest(format!(
+                "base URL {:?} must start with http:// or https:// and name a host",
+                self.base_url
+            )));
+        }
         let mut headers = HeaderMap::new();
         if let Some(key) = &self.api_key {
             let mut v = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
@@ -126,7 +162,7 @@ impl ClientBuilder {
 /// ```
 /// let failed_today = docintel_sdk::ListFilter {
 ///     status: Some(docintel_sdk::types::DocumentStatus::Failed),
-///     created_after: Some(chrono::Utc::now() - chrono::Duration::days(1)),
+///     created_after: Some(docintel_sdk::chrono::Utc::now() - docintel_sdk::chrono::Duration::days(1)),
 ///     ..Default::default()
 /// };
 /// assert!(failed_today.created_before.is_none());
@@ -251,7 +287,7 @@ impl Client {
             if waited >= timeout {
                 return Err(Error::Timeout {
                     id,
-                    status: doc.status.to_string(),
+                    status: doc.status,
                     waited,
                 });
             }
@@ -264,7 +300,7 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn run(client: docintel_sdk::Client) -> Result<(), docintel_sdk::Error> {
-    /// let id: uuid::Uuid = "0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11".parse().unwrap();
+    /// let id: docintel_sdk::uuid::Uuid = "0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11".parse().unwrap();
     /// let doc = client.document(id).await?;
     /// println!("{} {:?}", doc.filename, doc.classification.map(|c| c.label));
     /// # Ok(()) }
@@ -280,7 +316,7 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn run(client: docintel_sdk::Client) -> Result<(), docintel_sdk::Error> {
-    /// let id: uuid::Uuid = "0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11".parse().unwrap();
+    /// let id: docintel_sdk::uuid::Uuid = "0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11".parse().unwrap();
     /// println!("{}", client.text(id).await?);
     /// # Ok(()) }
     /// ```
@@ -304,7 +340,7 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn run(client: docintel_sdk::Client) -> Result<(), docintel_sdk::Error> {
-    /// let id: uuid::Uuid = "0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11".parse().unwrap();
+    /// let id: docintel_sdk::uuid::Uuid = "0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11".parse().unwrap();
     /// client.delete(id).await?;
     /// # Ok(()) }
     /// ```
@@ -316,26 +352,33 @@ impl Client {
     }
 
     /// Every document matching `filter`, newest first, fetching pages as the stream is
-    /// read.
+    /// read. The stream is `Unpin`: loop over it with `try_next`, or collect it. A
+    /// `page_size` outside 1–100 makes its first item an error.
     ///
     /// ```no_run
     /// # async fn run(client: docintel_sdk::Client) -> Result<(), docintel_sdk::Error> {
-    /// use futures::TryStreamExt;
+    /// use docintel_sdk::TryStreamExt;
     /// let filter = docintel_sdk::ListFilter {
     ///     status: Some(docintel_sdk::types::DocumentStatus::Processed),
     ///     ..Default::default()
     /// };
-    /// let all: Vec<_> = client.list_documents(filter).try_collect().await?;
+    /// let mut docs = client.list_documents(filter);
+    /// while let Some(doc) = docs.try_next().await? {
+    ///     println!("{} {}", doc.id, doc.filename);
+    /// }
     /// # Ok(()) }
     /// ```
-    pub fn list_documents(
-        &self,
-        filter: ListFilter,
-    ) -> impl Stream<Item = Result<DocumentView>> + '_ {
-        let mut req = self.raw.list_documents().limit(
-            std::num::NonZeroU32::new(filter.page_size.unwrap_or(100).clamp(1, 100))
-                .unwrap_or(std::num::NonZeroU32::MIN),
-        );
+    pub fn list_documents(&self, filter: ListFilter) -> BoxStream<'_, Result<DocumentView>> {
+        let size = filter.page_size.unwrap_or(100);
+        let Some(limit) = std::num::NonZeroU32::new(size).filter(|n| n.get() <= 100) else {
+            return stream::once(async move {
+                Err(Error::InvalidRequest(format!(
+                    "page_size {size}: must be between 1 and 100"
+                )))
+            })
+            .boxed();
+        };
+        let mut req = self.raw.list_documents().limit(limit);
         if let Some(s) = filter.status {
             req = req.status(match s {
                 DocumentStatus::Queued => ListDocumentsStatus::Queued,
@@ -350,12 +393,14 @@ impl Client {
         if let Some(t) = filter.created_before {
             req = req.created_before(t);
         }
-        req.stream().then(|r| async move {
-            match r {
-                Ok(doc) => Ok(doc),
-                Err(e) => Err(Error::from_raw(e).await),
-            }
-        })
+        req.stream()
+            .then(|r| async move {
+                match r {
+                    Ok(doc) => Ok(doc),
+                    Err(e) => Err(Error::from_raw(e).await),
+                }
+            })
+            .boxed()
     }
 
     /// Deprecations the server announced for operations this client called (each also

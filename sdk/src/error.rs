@@ -55,7 +55,8 @@ pub enum Error {
     #[error("document {id} was still {status} after {waited:?}")]
     Timeout {
         id: uuid::Uuid,
-        status: String,
+        /// Where the document was when the wait ended (`queued` or `processing`).
+        status: crate::types::DocumentStatus,
         waited: Duration,
     },
     /// The request could not be built (e.g. a bad argument).

@@ -6,7 +6,7 @@
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use futures::TryStreamExt;
+//! use docintel_sdk::TryStreamExt;
 //!
 //! # async fn run() -> Result<(), docintel_sdk::Error> {
 //! let client = docintel_sdk::Client::builder("http://127.0.0.1:8080")
@@ -25,7 +25,7 @@
 //! println!("{} documents", all.len());
 //!
 //! // Typed errors carry the server's problem document.
-//! match client.document(uuid::Uuid::nil()).await {
+//! match client.document(docintel_sdk::uuid::Uuid::nil()).await {
 //!     Err(docintel_sdk::Error::Api(p)) if p.status == 404 => println!("gone: {}", p.detail),
 //!     other => println!("{other:?}"),
 //! }
@@ -52,6 +52,13 @@ pub use client::{Client, ClientBuilder, ListFilter, USER_AGENT};
 pub use error::{ApiProblem, Error, Result};
 pub use hooks::{DeprecationNotice, RetryPolicy};
 pub use webhook::{WebhookError, verify_webhook};
+
+// What the public API names, so users need no guess at crates and versions.
+pub use bytes;
+pub use chrono;
+/// The stream traits [`Client::list_documents`] is used with (`try_next`, `try_collect`).
+pub use futures::stream::{Stream, StreamExt, TryStreamExt};
+pub use uuid;
 
 /// The API's data types, generated from its OpenAPI document.
 pub mod types {

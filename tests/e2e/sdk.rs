@@ -11,9 +11,9 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use common::{PNG_1X1, TestServer, pdf};
+use docintel_sdk::TryStreamExt;
 use docintel_sdk::types::DocumentStatus;
 use docintel_sdk::{Client, Error, ListFilter};
-use futures_util::TryStreamExt;
 
 fn client(base: &str, key: &str) -> Client {
     Client::builder(base).api_key(key).build().unwrap()
@@ -113,7 +113,11 @@ async fn errors_are_typed_problems() {
         .upload_and_wait(PNG_1X1.to_vec(), "a.png", Duration::ZERO)
         .await;
     match e {
-        Err(Error::Timeout { .. }) | Ok(_) => {}
+        Err(Error::Timeout { status, .. }) => assert!(
+            matches!(status, DocumentStatus::Queued | DocumentStatus::Processing),
+            "{status}"
+        ),
+        Ok(_) => {}
         Err(other) => panic!("expected a timeout or success, got {other:?}"),
     }
 
@@ -342,5 +346,61 @@ fn the_sdk_packages_on_its_own() {
         "examples/upload_and_wait.rs",
     ] {
         assert!(files.contains(&needed), "{needed} missing from {files:?}");
+    }
+}
+
+/// What an external developer tripped over first (#22): a stream to loop over with
+/// `while let`, a client to print, and mistakes caught where they are made.
+#[tokio::test]
+async fn streams_loop_clients_print_and_mistakes_fail_early() {
+    let s = TestServer::start().await;
+    let c = client(&s.base, &s.key);
+    for i in 0..3 {
+        c.upload(format!("note {i}").into_bytes(), "n.txt")
+            .await
+            .unwrap();
+    }
+    // The stream is Unpin: `try_next` in a loop, with only the SDK's re-exports.
+    let mut docs = c.list_documents(ListFilter {
+        page_size: Some(2),
+        ..Default::default()
+    });
+    let mut seen = 0;
+    while let Some(doc) = docs.try_next().await.unwrap() {
+        assert_eq!(doc.filename, "n.txt");
+        seen += 1;
+    }
+    assert_eq!(seen, 3);
+
+    // Debug shows where, never the key.
+    let shown = format!("{c:?}");
+    assert!(
+        shown.contains(&s.base) && !shown.contains(&s.key),
+        "{shown}"
+    );
+
+    // A base URL without a scheme fails in build(), not at the first call.
+    for bad in [
+        "127.0.0.1:8080",
+        "localhost",
+        "ftp://example.org",
+        "http://",
+    ] {
+        match Client::builder(bad).build() {
+            Err(Error::InvalidRequest(m)) => assert!(m.contains("base URL"), "{bad}: {m}"),
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
+
+    // Page sizes outside 1–100 are refused before any request.
+    for size in [0, 101, 500] {
+        let mut bad = c.list_documents(ListFilter {
+            page_size: Some(size),
+            ..Default::default()
+        });
+        match bad.try_next().await {
+            Err(Error::InvalidRequest(m)) => assert!(m.contains("between 1 and 100"), "{m}"),
+            other => panic!("page_size {size}: {other:?}"),
+        }
     }
 }
