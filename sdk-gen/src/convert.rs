@@ -10,6 +10,7 @@ pub fn to_openapi_30(mut doc: Value) -> Value {
     drop_license_identifier(&mut doc);
     walk(&mut doc);
     optional_parameters_not_nullable(&mut doc);
+    problem_responses_as_json(&mut doc);
     doc
 }
 
@@ -134,6 +135,30 @@ fn optional_parameters_not_nullable(doc: &mut Value) {
     }
 }
 
+/// Rule 7: progenitor only parses `application/json` bodies; an error response declared
+/// as `application/problem+json` (RFC 9457) would reach users as an unread byte stream.
+/// Described as JSON, it arrives as `types::Problem`. The wire is unchanged: the
+/// generated client parses the body whatever its `Content-Type`.
+fn problem_responses_as_json(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let responses = paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+        .filter_map(|op| op.get_mut("responses").and_then(Value::as_object_mut))
+        .flat_map(|r| r.values_mut());
+    for response in responses {
+        if let Some(content) = response.get_mut("content").and_then(Value::as_object_mut)
+            && !content.contains_key("application/json")
+            && let Some(problem) = content.remove("application/problem+json")
+        {
+            content.insert("application/json".into(), problem);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,6 +248,25 @@ mod tests {
         assert_eq!(
             params[1]["schema"],
             json!({"type": "string", "nullable": true})
+        );
+    }
+
+    #[test]
+    fn rule_7_problem_responses_are_json() {
+        let problem = json!({"schema": {"$ref": "#/components/schemas/Problem"}});
+        let doc = json!({"paths": {"/x": {"get": {"responses": {
+            "200": {"content": {"application/json": {"schema": {"type": "string"}}}},
+            "404": {"content": {"application/problem+json": problem.clone()}}
+        }}}}});
+        let out = to_openapi_30(doc);
+        let responses = &out["paths"]["/x"]["get"]["responses"];
+        assert_eq!(
+            responses["404"]["content"],
+            json!({"application/json": problem})
+        );
+        assert_eq!(
+            responses["200"]["content"]["application/json"]["schema"]["type"],
+            "string"
         );
     }
 

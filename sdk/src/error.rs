@@ -2,13 +2,13 @@
 
 use std::time::Duration;
 
-use futures::TryStreamExt;
-use progenitor_client::ByteStream;
 use serde::Deserialize;
 
 use crate::types::DocumentView;
 
-/// An RFC 9457 problem document returned by the API.
+/// An RFC 9457 problem document returned by the API: the generated
+/// [`types::Problem`](crate::types::Problem), one type whether a call went through
+/// [`Client`](crate::Client) or [`Client::raw`](crate::Client::raw).
 ///
 /// ```
 /// # fn show(e: docintel_sdk::Error) {
@@ -17,23 +17,23 @@ use crate::types::DocumentView;
 /// }
 /// # }
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct ApiProblem {
-    /// HTTP status.
-    pub status: u16,
-    /// Short summary of the problem type.
-    pub title: String,
-    /// What went wrong with this request.
-    pub detail: String,
-    /// Stable machine-readable code, e.g. `payload_too_large`.
+pub type ApiProblem = crate::types::Problem;
+
+/// What is read from an error body that did not come as the API describes (a proxy's
+/// page, an older server): every field optional.
+#[derive(Deserialize)]
+struct LenientProblem {
+    status: Option<u16>,
+    title: Option<String>,
+    detail: Option<String>,
     #[serde(default)]
-    pub code: String,
-    /// The request id, to quote when reporting a problem.
+    code: String,
     #[serde(default)]
-    pub request_id: String,
-    /// The problem type URI.
+    request_id: String,
+    #[serde(default)]
+    instance: String,
     #[serde(rename = "type", default)]
-    pub type_uri: String,
+    type_: String,
 }
 
 /// Everything an SDK call can fail with.
@@ -81,48 +81,71 @@ impl Error {
         self.problem().map(|p| p.status)
     }
 
-    /// Converts a generated-client error, reading the problem document from the body.
-    pub(crate) async fn from_raw(e: progenitor_client::Error<ByteStream>) -> Self {
-        use progenitor_client::Error as E;
+    /// Converts a generated-client error, reading the body of an undescribed error
+    /// response (which the `From` conversion cannot, being synchronous).
+    pub(crate) async fn from_raw(e: progenitor_client::Error<ApiProblem>) -> Self {
         match e {
-            E::ErrorResponse(rv) => {
-                let status = rv.status().as_u16();
-                let request_id = rv
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_owned();
-                let body: Vec<u8> = match rv
-                    .into_inner()
-                    .into_inner()
-                    .map_ok(|b| b.to_vec())
-                    .try_concat()
-                    .await
-                {
-                    Ok(b) => b,
-                    Err(e) => return Error::Transport(e),
-                };
-                Error::Api(Box::new(problem_from(status, &request_id, &body)))
-            }
-            E::UnexpectedResponse(resp) => {
+            progenitor_client::Error::UnexpectedResponse(resp) => {
                 let status = resp.status().as_u16();
-                let request_id = resp
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_owned();
+                let request_id = request_id(resp.headers());
                 match resp.bytes().await {
                     Ok(body) => Error::Api(Box::new(problem_from(status, &request_id, &body))),
                     Err(e) => Error::Transport(e),
                 }
             }
+            other => other.into(),
+        }
+    }
+}
+
+fn request_id(headers: &reqwest::header::HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Errors of [`Client::raw`](crate::Client::raw) calls convert with `?`, the API's problem
+/// document included.
+///
+/// ```no_run
+/// # async fn run(client: docintel_sdk::Client) -> Result<(), docintel_sdk::Error> {
+/// let webhooks = client.raw().list_webhooks().send().await?.into_inner();
+/// println!("{} subscriptions", webhooks.items.len());
+/// # Ok(()) }
+/// ```
+impl From<progenitor_client::Error<ApiProblem>> for Error {
+    fn from(e: progenitor_client::Error<ApiProblem>) -> Self {
+        use progenitor_client::Error as E;
+        match e {
+            E::ErrorResponse(rv) => {
+                let header_id = request_id(rv.headers());
+                let mut problem = rv.into_inner();
+                if problem.request_id.is_empty() {
+                    problem.request_id = header_id;
+                }
+                Error::Api(Box::new(problem))
+            }
+            E::UnexpectedResponse(resp) => {
+                let status = resp.status().as_u16();
+                Error::Api(Box::new(problem_from(
+                    status,
+                    &request_id(resp.headers()),
+                    b"",
+                )))
+            }
             E::CommunicationError(e) | E::ResponseBodyError(e) | E::InvalidUpgrade(e) => {
                 Error::Transport(e)
             }
             E::InvalidRequest(s) | E::Custom(s) => Error::InvalidRequest(s),
-            E::InvalidResponsePayload(_, e) => Error::UnexpectedResponse(e.to_string()),
+            E::InvalidResponsePayload(body, e) => Error::UnexpectedResponse(format!(
+                "{e}: {}",
+                String::from_utf8_lossy(&body)
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
+            )),
         }
     }
 }
@@ -130,18 +153,37 @@ impl Error {
 /// The body's problem document, or one made from the status when the body is not one
 /// (e.g. a proxy's error page).
 fn problem_from(status: u16, request_id: &str, body: &[u8]) -> ApiProblem {
-    serde_json::from_slice(body).unwrap_or_else(|_| ApiProblem {
-        status,
-        title: reqwest::StatusCode::from_u16(status)
+    let reason = || {
+        reqwest::StatusCode::from_u16(status)
             .ok()
             .and_then(|s| s.canonical_reason())
             .unwrap_or("Error")
-            .to_owned(),
-        detail: String::from_utf8_lossy(body).chars().take(500).collect(),
-        code: String::new(),
-        request_id: request_id.to_owned(),
-        type_uri: String::new(),
-    })
+            .to_owned()
+    };
+    match serde_json::from_slice::<LenientProblem>(body) {
+        Ok(p) => ApiProblem {
+            status: p.status.unwrap_or(status),
+            title: p.title.unwrap_or_else(reason),
+            detail: p.detail.unwrap_or_default(),
+            code: p.code,
+            request_id: if p.request_id.is_empty() {
+                request_id.to_owned()
+            } else {
+                p.request_id
+            },
+            instance: p.instance,
+            type_: p.type_,
+        },
+        Err(_) => ApiProblem {
+            status,
+            title: reason(),
+            detail: String::from_utf8_lossy(body).chars().take(500).collect(),
+            code: String::new(),
+            request_id: request_id.to_owned(),
+            instance: String::new(),
+            type_: String::new(),
+        },
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -67,3 +67,8 @@ pub mod types {
 
 /// The generated client with every operation's builder (see [`Client::raw`]).
 pub use generated::Client as RawClient;
+
+/// Every Rust block of the README compiles (`cargo test --doc -p docintel-sdk`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -404,3 +404,36 @@ async fn streams_loop_clients_print_and_mistakes_fail_early() {
         }
     }
 }
+
+/// `client.raw()` errors convert with `?` into the SDK's error, the server's problem
+/// document parsed (they used to be an unread byte stream).
+#[tokio::test]
+async fn raw_errors_convert_into_the_sdk_error_with_the_problem() {
+    use docintel_sdk::types::{WebhookCreate, WebhookCreateUrl};
+    let s = TestServer::start().await;
+    let c = client(&s.base, &s.key);
+    async fn create(c: &Client) -> Result<(), Error> {
+        c.raw()
+            .create_webhook()
+            .body(WebhookCreate {
+                description: None,
+                event_types: vec![],
+                url: WebhookCreateUrl::try_from("https://example.org/hook").unwrap(),
+            })
+            .send()
+            .await?;
+        Ok(())
+    }
+    let e = create(&c).await.unwrap_err();
+    let p = e
+        .problem()
+        .unwrap_or_else(|| panic!("not an API error: {e:?}"));
+    assert_eq!(
+        (p.status, p.code.as_str()),
+        (422, "invalid_webhook"),
+        "{p:?}"
+    );
+    assert!(p.detail.contains("at least one event"), "{p:?}");
+    assert!(!p.request_id.is_empty());
+    assert!(e.to_string().contains("invalid_webhook"), "{e}");
+}
