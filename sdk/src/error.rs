@@ -59,6 +59,16 @@ pub enum Error {
         status: crate::types::DocumentStatus,
         waited: Duration,
     },
+    /// Refused before anything was sent, with the `code` the server would have answered
+    /// (`invalid_filename`, `invalid_parameter`, `invalid_webhook`…), or
+    /// `invalid_base_url` for a client that could not be built.
+    ///
+    /// ```
+    /// let err = docintel_sdk::Client::builder("localhost:8080").build().unwrap_err();
+    /// assert_eq!(err.code(), Some("invalid_base_url"));
+    /// ```
+    #[error("invalid request ({code}): {detail}")]
+    Invalid { code: String, detail: String },
     /// The request could not be built (e.g. a bad argument).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
@@ -72,6 +82,16 @@ impl Error {
     pub fn problem(&self) -> Option<&ApiProblem> {
         match self {
             Error::Api(p) => Some(p.as_ref()),
+            _ => None,
+        }
+    }
+
+    /// The machine-readable code: the server's for API errors, the one it would have
+    /// sent for requests refused before sending.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Api(p) => Some(p.code.as_str()),
+            Error::Invalid { code, .. } => Some(code.as_str()),
             _ => None,
         }
     }

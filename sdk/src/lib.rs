@@ -46,12 +46,13 @@ mod error;
 #[rustfmt::skip]
 mod generated;
 mod hooks;
+mod subscriptions;
 mod webhook;
 
 pub use client::{Client, ClientBuilder, ListFilter, USER_AGENT};
 pub use error::{ApiProblem, Error, Result};
 pub use hooks::{DeprecationNotice, RetryPolicy};
-pub use webhook::{WebhookError, verify_webhook};
+pub use webhook::{WebhookError, construct_event, sign_webhook, verify_webhook};
 
 // What the public API names, so users need no guess at crates and versions.
 pub use bytes;

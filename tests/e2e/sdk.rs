@@ -387,7 +387,10 @@ async fn streams_loop_clients_print_and_mistakes_fail_early() {
         "http://",
     ] {
         match Client::builder(bad).build() {
-            Err(Error::InvalidRequest(m)) => assert!(m.contains("base URL"), "{bad}: {m}"),
+            Err(Error::Invalid { code, detail }) => {
+                assert_eq!(code, "invalid_base_url");
+                assert!(detail.contains("base URL"), "{bad}: {detail}");
+            }
             other => panic!("{bad}: {other:?}"),
         }
     }
@@ -399,7 +402,10 @@ async fn streams_loop_clients_print_and_mistakes_fail_early() {
             ..Default::default()
         });
         match bad.try_next().await {
-            Err(Error::InvalidRequest(m)) => assert!(m.contains("between 1 and 100"), "{m}"),
+            Err(Error::Invalid { code, detail }) => {
+                assert_eq!(code, "invalid_parameter");
+                assert!(detail.contains("between 1 and 100"), "{detail}");
+            }
             other => panic!("page_size {size}: {other:?}"),
         }
     }
@@ -436,4 +442,84 @@ async fn raw_errors_convert_into_the_sdk_error_with_the_problem() {
     assert!(p.detail.contains("at least one event"), "{p:?}");
     assert!(!p.request_id.is_empty());
     assert!(e.to_string().contains("invalid_webhook"), "{e}");
+}
+
+/// The whole v2 surface on the hand-written client: webhooks from subscription to a
+/// verified, parsed delivery, the thumbnail as bytes, an upload streamed from a file, and
+/// a bad file name refused with the server's code before sending.
+#[tokio::test]
+async fn webhooks_thumbnails_and_file_uploads_through_the_client() {
+    use crate::webhooks::{Receiver, fast_retries};
+    use docintel_sdk::types::{WebhookEventType, WebhookState};
+
+    let s = TestServer::start_with(fast_retries).await;
+    let c = client(&s.base, &s.key);
+    let (receiver, url) = Receiver::start(200).await;
+
+    let created = c
+        .create_webhook(&url, &[WebhookEventType::DocProcessed])
+        .await
+        .unwrap();
+    assert!(created.secret.starts_with("whsec_"));
+    let id = created.webhook.id;
+    assert!(c.webhooks().await.unwrap().iter().any(|w| w.id == id));
+    assert_eq!(c.webhook(id).await.unwrap().status, WebhookState::Active);
+
+    // A PNG upload: processed, delivered, verified and parsed in one call.
+    let doc = c
+        .upload_and_wait(PNG_1X1.to_vec(), "pixel.png", Duration::from_secs(20))
+        .await
+        .unwrap();
+    let delivery = &receiver.wait_for(1).await[0];
+    let event = docintel_sdk::construct_event(
+        &created.secret,
+        &delivery.signature,
+        &delivery.body,
+        Duration::from_secs(300),
+    )
+    .unwrap();
+    assert_eq!(event.type_, WebhookEventType::DocProcessed);
+    assert_eq!(event.data.unwrap().id, doc.id);
+    assert_eq!(event.id, delivery.event_id);
+    // Another secret, or a tampered body, is refused.
+    assert!(
+        docintel_sdk::construct_event(
+            "whsec_other",
+            &delivery.signature,
+            &delivery.body,
+            Duration::from_secs(300)
+        )
+        .is_err()
+    );
+
+    let mut deliveries = c.webhook_deliveries(id);
+    let first = deliveries.try_next().await.unwrap().expect("a delivery");
+    assert_eq!(first.event_id, delivery.event_id);
+
+    let rotated = c.rotate_webhook_secret(id).await.unwrap();
+    assert_ne!(rotated.secret, created.secret);
+    assert_eq!(c.enable_webhook(id).await.unwrap().id, id);
+    c.delete_webhook(id).await.unwrap();
+    assert_eq!(c.webhook(id).await.unwrap_err().code(), Some("not_found"));
+
+    let png = c.thumbnail(doc.id).await.unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+
+    // A file, streamed from disk, named after it.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes-2026.txt");
+    std::fs::write(&path, "meeting notes\n".repeat(10_000)).unwrap();
+    let uploaded = c.upload_file(&path).await.unwrap();
+    assert_eq!(uploaded.filename, "notes-2026.txt");
+    let done = c.wait(uploaded.id, Duration::from_secs(20)).await.unwrap();
+    assert_eq!(done.metadata.size_bytes, 140_000);
+
+    // A bad name never leaves the client, and says so with the server's code.
+    let e = c.upload(b"x".to_vec(), "").await.unwrap_err();
+    assert_eq!(e.code(), Some("invalid_filename"), "{e:?}");
+    let e = c
+        .create_webhook("not a url", &[WebhookEventType::DocProcessed])
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("invalid_webhook"), "{e:?}");
 }

@@ -16,15 +16,15 @@ use serde_json::{Value, json};
 const INVOICE: &[u8] = b"INVOICE No. 2024-117\nBill to: Acme Ltd\nAmount due: 1,250.00 EUR\nPayment terms: 30 days\nTotal due 1250.00";
 
 #[derive(Clone, Debug)]
-struct Received {
-    signature: String,
-    event_id: String,
-    body: Vec<u8>,
+pub(crate) struct Received {
+    pub(crate) signature: String,
+    pub(crate) event_id: String,
+    pub(crate) body: Vec<u8>,
 }
 
 /// A webhook receiver: records deliveries, answers `status`.
 #[derive(Clone)]
-struct Receiver {
+pub(crate) struct Receiver {
     got: Arc<Mutex<Vec<Received>>>,
     status: Arc<Mutex<u16>>,
 }
@@ -39,7 +39,7 @@ impl Receiver {
 
     /// A receiver answering `status`, serving on a free loopback port until the test
     /// ends, and its URL.
-    async fn start(status: u16) -> (Self, String) {
+    pub(crate) async fn start(status: u16) -> (Self, String) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         let receiver = Self::new();
@@ -72,7 +72,7 @@ impl Receiver {
         self.got.lock().unwrap().clone()
     }
 
-    async fn wait_for(&self, n: usize) -> Vec<Received> {
+    pub(crate) async fn wait_for(&self, n: usize) -> Vec<Received> {
         for _ in 0..1000 {
             let got = self.received();
             if got.len() >= n {
@@ -84,7 +84,7 @@ impl Receiver {
     }
 }
 
-fn fast_retries(c: &mut docintel_backend::Config) {
+pub(crate) fn fast_retries(c: &mut docintel_backend::Config) {
     c.webhooks = WebhookConfig {
         initial_backoff: Duration::from_millis(50),
         max_backoff: Duration::from_millis(200),
