@@ -11,6 +11,7 @@ pub fn to_openapi_30(mut doc: Value) -> Value {
     walk(&mut doc);
     optional_parameters_not_nullable(&mut doc);
     problem_responses_as_json(&mut doc);
+    parameter_enums_as_refs(&mut doc);
     doc
 }
 
@@ -159,6 +160,48 @@ fn problem_responses_as_json(doc: &mut Value) {
     }
 }
 
+/// Rule 8: utoipa writes an enum parameter inline even when it is a component (the
+/// `status` filter is `DocumentStatus`), and progenitor then makes a second, identical
+/// enum type (`ListDocumentsStatus`). An inline enum equal to a component becomes a
+/// `$ref` to it, so users meet one type.
+fn parameter_enums_as_refs(doc: &mut Value) {
+    let without_description = |v: &Value| {
+        let mut v = v.clone();
+        if let Some(o) = v.as_object_mut() {
+            o.remove("description");
+        }
+        v
+    };
+    let components: Vec<(String, Value)> = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter(|(_, v)| v.get("enum").is_some())
+                .map(|(k, v)| (k.clone(), without_description(v)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let params = paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+        .filter_map(|op| op.get_mut("parameters").and_then(Value::as_array_mut))
+        .flat_map(|ps| ps.iter_mut());
+    for p in params {
+        let Some(schema) = p.get_mut("schema") else {
+            continue;
+        };
+        let bare = without_description(schema);
+        if let Some((name, _)) = components.iter().find(|(_, c)| *c == bare) {
+            *schema = json!({"$ref": format!("#/components/schemas/{name}")});
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,6 +310,29 @@ mod tests {
         assert_eq!(
             responses["200"]["content"]["application/json"]["schema"]["type"],
             "string"
+        );
+    }
+
+    #[test]
+    fn rule_8_inline_enums_equal_to_a_component_become_refs() {
+        let status = json!({"type": "string", "enum": ["a", "b"]});
+        let doc = json!({
+            "components": {"schemas": {"Status": status}},
+            "paths": {"/x": {"get": {"parameters": [
+                {"name": "s", "in": "query", "schema": {"type": "string", "enum": ["a", "b"], "description": "d"}},
+                {"name": "t", "in": "query", "schema": {"type": "string", "enum": ["a"]}}
+            ]}}}
+        });
+        let out = to_openapi_30(doc);
+        let ps = &out["paths"]["/x"]["get"]["parameters"];
+        assert_eq!(
+            ps[0]["schema"],
+            json!({"$ref": "#/components/schemas/Status"})
+        );
+        assert_eq!(
+            ps[1]["schema"]["enum"],
+            json!(["a"]),
+            "a different enum stays"
         );
     }
 

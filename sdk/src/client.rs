@@ -9,7 +9,7 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use crate::error::{Error, Result};
 use crate::generated::Client as RawClient;
 use crate::hooks::{DeprecationNotice, HookState, Inner, RetryPolicy};
-use crate::types::{DocumentStatus, DocumentView, ListDocumentsStatus};
+use crate::types::{DocumentStatus, DocumentView};
 
 /// The `User-Agent` every request carries.
 ///
@@ -173,8 +173,11 @@ impl ClientBuilder {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListFilter {
+    /// Only documents in this state.
     pub status: Option<DocumentStatus>,
+    /// Only documents created at or after this time.
     pub created_after: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only documents created before this time.
     pub created_before: Option<chrono::DateTime<chrono::Utc>>,
     /// Page size used under the hood (1–100; default 100).
     pub page_size: Option<u32>,
@@ -456,12 +459,7 @@ impl Client {
         };
         let mut req = self.raw.list_documents().limit(limit);
         if let Some(s) = filter.status {
-            req = req.status(match s {
-                DocumentStatus::Queued => ListDocumentsStatus::Queued,
-                DocumentStatus::Processing => ListDocumentsStatus::Processing,
-                DocumentStatus::Processed => ListDocumentsStatus::Processed,
-                DocumentStatus::Failed => ListDocumentsStatus::Failed,
-            });
+            req = req.status(s);
         }
         if let Some(t) = filter.created_after {
             req = req.created_after(t);

@@ -48,15 +48,19 @@ pub enum Error {
     /// The document was processed and failed; `reason` says why.
     #[error("document {} failed: {reason}", .document.id)]
     ProcessingFailed {
+        /// The document as the server last showed it.
         document: Box<DocumentView>,
+        /// The server's `failure`, e.g. "not a readable PDF".
         reason: String,
     },
     /// `upload_and_wait` gave up before the document was done.
     #[error("document {id} was still {status} after {waited:?}")]
     Timeout {
+        /// The document waited for.
         id: uuid::Uuid,
         /// Where the document was when the wait ended (`queued` or `processing`).
         status: crate::types::DocumentStatus,
+        /// How long the wait lasted.
         waited: Duration,
     },
     /// Refused before anything was sent, with the `code` the server would have answered
@@ -68,7 +72,12 @@ pub enum Error {
     /// assert_eq!(err.code(), Some("invalid_base_url"));
     /// ```
     #[error("invalid request ({code}): {detail}")]
-    Invalid { code: String, detail: String },
+    Invalid {
+        /// The machine-readable code, as in [`ApiProblem::code`].
+        code: String,
+        /// What was wrong.
+        detail: String,
+    },
     /// The request could not be built (e.g. a bad argument).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
@@ -206,6 +215,7 @@ fn problem_from(status: u16, request_id: &str, body: &[u8]) -> ApiProblem {
     }
 }
 
+/// What every SDK call returns.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]

@@ -227,69 +227,6 @@ image or scan has no text), `thumbnail_unavailable` (no PDF renderer).*/
             Default::default()
         }
     }
-    ///Where a document is in its lifecycle.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ListDocumentsStatus {
-        #[serde(rename = "queued")]
-        Queued,
-        #[serde(rename = "processing")]
-        Processing,
-        #[serde(rename = "processed")]
-        Processed,
-        #[serde(rename = "failed")]
-        Failed,
-    }
-    impl ::std::fmt::Display for ListDocumentsStatus {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Queued => f.write_str("queued"),
-                Self::Processing => f.write_str("processing"),
-                Self::Processed => f.write_str("processed"),
-                Self::Failed => f.write_str("failed"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ListDocumentsStatus {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "queued" => Ok(Self::Queued),
-                "processing" => Ok(Self::Processing),
-                "processed" => Ok(Self::Processed),
-                "failed" => Ok(Self::Failed),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListDocumentsStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ListDocumentsStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
     ///Facts about the stored bytes and what processing found in them.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Metadata {
@@ -2562,7 +2499,7 @@ pub mod builder {
         >,
         limit: Result<Option<::std::num::NonZeroU32>, String>,
         page_token: Result<Option<::std::string::String>, String>,
-        status: Result<Option<types::ListDocumentsStatus>, String>,
+        status: Result<Option<types::DocumentStatus>, String>,
     }
     impl<'a> ListDocuments<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2629,13 +2566,13 @@ pub mod builder {
         }
         pub fn status<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ListDocumentsStatus>,
+            V: std::convert::TryInto<types::DocumentStatus>,
         {
             self.status = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `ListDocumentsStatus` for status failed".to_string()
+                    "conversion to `DocumentStatus` for status failed".to_string()
                 });
             self
         }

@@ -37,8 +37,14 @@
 //! jitter for idempotent requests and uploads (honouring `Retry-After`), an
 //! `Idempotency-Key` per upload, pagination as a stream, [`Client::upload_and_wait`],
 //! typed [`Error`]s, and a warning when the server announces that an operation you use
-//! is deprecated ([`Client::deprecation_notices`]), and [`verify_webhook`] for the
-//! deliveries of webhooks (created with `client.raw().create_webhook()`).
+//! is deprecated ([`Client::deprecation_notices`]), webhook subscriptions
+//! ([`Client::create_webhook`] and the rest), and [`construct_event`] to verify and parse
+//! a delivery in your receiver. Errors of `raw()` calls convert into [`Error`] with `?`.
+//!
+//! The SDK speaks `/v2`, the current API, only. `sdk/examples/first_program.rs` is a
+//! complete first program (upload, result, listing, errors, a webhook delivery).
+
+#![warn(missing_docs)]
 
 mod client;
 mod error;

@@ -19,7 +19,12 @@ pub enum WebhookError {
     /// The signature's time is further from now than the tolerance (a replay, or a
     /// clock far off).
     #[error("the signature is {age_secs} s away from now; tolerance is {tolerance_secs} s")]
-    Stale { age_secs: u64, tolerance_secs: u64 },
+    Stale {
+        /// How far the signature's time is from now.
+        age_secs: u64,
+        /// The tolerance it was checked against.
+        tolerance_secs: u64,
+    },
     /// No `v1` signature matches this secret and body (tampered, or another secret).
     #[error("no signature matches")]
     Mismatch,

@@ -523,3 +523,69 @@ async fn webhooks_thumbnails_and_file_uploads_through_the_client() {
         .unwrap_err();
     assert_eq!(e.code(), Some("invalid_webhook"), "{e:?}");
 }
+
+/// The SDK's first-program example (`sdk/examples/first_program.rs`: only `docintel-sdk`
+/// and `tokio`, the eight things a first program does) run as its own process against
+/// a real server. `cargo test --workspace` builds examples; run alone, this builds it.
+#[tokio::test]
+async fn the_first_program_runs_against_a_real_server() {
+    let examples = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .and_then(|deps| deps.parent())
+        .unwrap()
+        .join("examples");
+    let program = examples.join("first_program");
+    if !program.exists() {
+        let built = std::process::Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "-q",
+                "-p",
+                "docintel-sdk",
+                "--example",
+                "first_program",
+            ])
+            .status()
+            .unwrap();
+        assert!(built.success(), "building the example");
+    }
+    let source = include_str!("../../sdk/examples/first_program.rs");
+    assert!(
+        source.lines().count() <= 60,
+        "the first program grew past 60 lines"
+    );
+
+    let s = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("invoice-42.txt");
+    std::fs::write(
+        &file,
+        "INVOICE No. 42\nBill to: Acme Ltd\nTotal due: 1,250.00 EUR\nPayment terms: 30 days\n",
+    )
+    .unwrap();
+    let out = tokio::process::Command::new(&program)
+        .arg(&file)
+        .env("DOCINTEL_URL", &s.base)
+        .env("DOCINTEL_API_KEY", &s.key)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for line in [
+        "classified invoice ",
+        "text Some(\"INVOICE No. 42\")",
+        "listed mine 1",
+        "missing 404 not_found",
+        "wrong key Some(401) Some(\"unauthorized\")",
+        "webhook evt_1 doc.processed",
+        "deprecations 0",
+    ] {
+        assert!(stdout.contains(line), "no {line:?} in:\n{stdout}");
+    }
+}
