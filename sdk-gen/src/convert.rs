@@ -114,26 +114,31 @@ fn unsigned_formats(obj: &mut Map<String, Value>) {
 /// Rule 6: an optional parameter is absent rather than null on the wire, so its schema
 /// drops `nullable` (3.1's `Option<T>` parameters would become `Option<Option<T>>`).
 fn optional_parameters_not_nullable(doc: &mut Value) {
-    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
-        return;
-    };
-    for item in paths.values_mut() {
-        let Some(item) = item.as_object_mut() else {
-            continue;
-        };
-        for op in item.values_mut() {
-            let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
-                continue;
-            };
-            for p in params {
-                if p.get("required") != Some(&json!(true))
-                    && let Some(schema) = p.get_mut("schema").and_then(Value::as_object_mut)
-                {
-                    schema.remove("nullable");
-                }
-            }
+    for p in parameters_mut(doc) {
+        if p.get("required") != Some(&json!(true))
+            && let Some(schema) = p.get_mut("schema").and_then(Value::as_object_mut)
+        {
+            schema.remove("nullable");
         }
     }
+}
+
+/// Every operation of the document (each value under a path item; path-level fields
+/// such as `summary` yield nothing in the walks below).
+fn operations_mut(doc: &mut Value) -> impl Iterator<Item = &mut Value> {
+    doc.get_mut("paths")
+        .and_then(Value::as_object_mut)
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+}
+
+/// Every operation's parameters.
+fn parameters_mut(doc: &mut Value) -> impl Iterator<Item = &mut Value> {
+    operations_mut(doc)
+        .filter_map(|op| op.get_mut("parameters").and_then(Value::as_array_mut))
+        .flat_map(|ps| ps.iter_mut())
 }
 
 /// Rule 7: progenitor only parses `application/json` bodies; an error response declared
@@ -141,13 +146,7 @@ fn optional_parameters_not_nullable(doc: &mut Value) {
 /// Described as JSON, it arrives as `types::Problem`. The wire is unchanged: the
 /// generated client parses the body whatever its `Content-Type`.
 fn problem_responses_as_json(doc: &mut Value) {
-    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
-        return;
-    };
-    let responses = paths
-        .values_mut()
-        .filter_map(Value::as_object_mut)
-        .flat_map(|item| item.values_mut())
+    let responses = operations_mut(doc)
         .filter_map(|op| op.get_mut("responses").and_then(Value::as_object_mut))
         .flat_map(|r| r.values_mut());
     for response in responses {
@@ -182,16 +181,7 @@ fn parameter_enums_as_refs(doc: &mut Value) {
                 .collect()
         })
         .unwrap_or_default();
-    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
-        return;
-    };
-    let params = paths
-        .values_mut()
-        .filter_map(Value::as_object_mut)
-        .flat_map(|item| item.values_mut())
-        .filter_map(|op| op.get_mut("parameters").and_then(Value::as_array_mut))
-        .flat_map(|ps| ps.iter_mut());
-    for p in params {
+    for p in parameters_mut(doc) {
         let Some(schema) = p.get_mut("schema") else {
             continue;
         };
