@@ -6,7 +6,7 @@ use futures::stream::{self, BoxStream};
 use futures::{StreamExt, TryStreamExt};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, answer};
 use crate::generated::Client as RawClient;
 use crate::hooks::{DeprecationNotice, HookState, Inner, RetryPolicy};
 use crate::types::{DocumentStatus, DocumentView};
@@ -297,18 +297,15 @@ impl Client {
                 detail: format!("filename {filename:?}: {e}"),
             }
         })?;
-        match self
-            .raw
-            .upload_document()
-            .filename(name)
-            .idempotency_key(idempotency_key)
-            .body(body)
-            .send()
-            .await
-        {
-            Ok(v) => Ok(v.into_inner()),
-            Err(e) => Err(Error::from_raw(e).await),
-        }
+        answer(
+            self.raw
+                .upload_document()
+                .filename(name)
+                .idempotency_key(idempotency_key)
+                .body(body)
+                .send(),
+        )
+        .await
     }
 
     /// Uploads a document and waits until it is processed. Fails with
@@ -372,10 +369,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn document(&self, id: uuid::Uuid) -> Result<DocumentView> {
-        match self.raw.get_document().id(id).send().await {
-            Ok(v) => Ok(v.into_inner()),
-            Err(e) => Err(Error::from_raw(e).await),
-        }
+        answer(self.raw.get_document().id(id).send()).await
     }
 
     /// A processed document's extracted text.
@@ -387,14 +381,9 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn text(&self, id: uuid::Uuid) -> Result<String> {
-        match self.raw.get_document_text().id(id).send().await {
-            Ok(v) => {
-                let bytes = body_bytes(v.into_inner()).await?;
-                String::from_utf8(bytes.to_vec())
-                    .map_err(|e| Error::UnexpectedResponse(e.to_string()))
-            }
-            Err(e) => Err(Error::from_raw(e).await),
-        }
+        let body = answer(self.raw.get_document_text().id(id).send()).await?;
+        String::from_utf8(body_bytes(body).await?.to_vec())
+            .map_err(|e| Error::UnexpectedResponse(e.to_string()))
     }
 
     /// A processed document's thumbnail: PNG bytes, at most 256 pixels on a side (PDFs
@@ -408,10 +397,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn thumbnail(&self, id: uuid::Uuid) -> Result<bytes::Bytes> {
-        match self.raw.get_document_thumbnail().id(id).send().await {
-            Ok(v) => body_bytes(v.into_inner()).await,
-            Err(e) => Err(Error::from_raw(e).await),
-        }
+        body_bytes(answer(self.raw.get_document_thumbnail().id(id).send()).await?).await
     }
 
     /// Deletes a document and its stored bytes.
@@ -423,10 +409,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn delete(&self, id: uuid::Uuid) -> Result<()> {
-        match self.raw.delete_document().id(id).send().await {
-            Ok(_) => Ok(()),
-            Err(e) => Err(Error::from_raw(e).await),
-        }
+        answer(self.raw.delete_document().id(id).send()).await
     }
 
     /// Every document matching `filter`, newest first, fetching pages as the stream is

@@ -127,6 +127,23 @@ impl Error {
     }
 }
 
+/// Awaits a generated call: its value, or its error read into [`Error`] (the body of an
+/// undescribed error response included). Every call of the hand-written client goes
+/// through here.
+pub(crate) async fn answer<T>(
+    call: impl std::future::Future<
+        Output = std::result::Result<
+            progenitor_client::ResponseValue<T>,
+            progenitor_client::Error<ApiProblem>,
+        >,
+    >,
+) -> Result<T> {
+    match call.await {
+        Ok(v) => Ok(v.into_inner()),
+        Err(e) => Err(Error::from_raw(e).await),
+    }
+}
+
 fn request_id(headers: &reqwest::header::HeaderMap) -> String {
     headers
         .get("x-request-id")

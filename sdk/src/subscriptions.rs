@@ -5,7 +5,7 @@
 use futures::stream::{self, BoxStream, StreamExt};
 
 use crate::Client;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, answer};
 use crate::types::{
     DeliveryView, RotatedSecret, WebhookCreate, WebhookCreateUrl, WebhookEventType, WebhookView,
     WebhookWithSecret,
@@ -38,13 +38,7 @@ impl Client {
             event_types: events.to_vec(),
             url,
         };
-        Ok(self
-            .raw()
-            .create_webhook()
-            .body(body)
-            .send()
-            .await?
-            .into_inner())
+        answer(self.raw().create_webhook().body(body).send()).await
     }
 
     /// Every subscription of this API key's tenant.
@@ -57,7 +51,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn webhooks(&self) -> Result<Vec<WebhookView>> {
-        Ok(self.raw().list_webhooks().send().await?.into_inner().items)
+        Ok(answer(self.raw().list_webhooks().send()).await?.items)
     }
 
     /// One subscription: its status (a disabled one says why) and failure count.
@@ -68,7 +62,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn webhook(&self, id: uuid::Uuid) -> Result<WebhookView> {
-        Ok(self.raw().get_webhook().id(id).send().await?.into_inner())
+        answer(self.raw().get_webhook().id(id).send()).await
     }
 
     /// Deletes a subscription; its pending deliveries are dropped.
@@ -79,8 +73,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn delete_webhook(&self, id: uuid::Uuid) -> Result<()> {
-        self.raw().delete_webhook().id(id).send().await?;
-        Ok(())
+        answer(self.raw().delete_webhook().id(id).send()).await
     }
 
     /// A new signing secret. Until `previous_secret_expires_at`, deliveries are signed
@@ -93,13 +86,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn rotate_webhook_secret(&self, id: uuid::Uuid) -> Result<RotatedSecret> {
-        Ok(self
-            .raw()
-            .rotate_webhook_secret()
-            .id(id)
-            .send()
-            .await?
-            .into_inner())
+        answer(self.raw().rotate_webhook_secret().id(id).send()).await
     }
 
     /// Enables a subscription docintel disabled after repeated failures; its pending
@@ -111,13 +98,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn enable_webhook(&self, id: uuid::Uuid) -> Result<WebhookView> {
-        Ok(self
-            .raw()
-            .enable_webhook()
-            .id(id)
-            .send()
-            .await?
-            .into_inner())
+        answer(self.raw().enable_webhook().id(id).send()).await
     }
 
     /// The subscription's delivery log, newest first (the latest 100): each event's
@@ -134,16 +115,17 @@ impl Client {
     /// ```
     pub fn webhook_deliveries(&self, id: uuid::Uuid) -> BoxStream<'_, Result<DeliveryView>> {
         let page = async move {
-            let list = self
-                .raw()
-                .list_webhook_deliveries()
-                .id(id)
-                .limit(std::num::NonZeroU32::new(100).unwrap_or(std::num::NonZeroU32::MIN))
-                .send()
-                .await;
+            let list = answer(
+                self.raw()
+                    .list_webhook_deliveries()
+                    .id(id)
+                    .limit(std::num::NonZeroU32::new(100).unwrap_or(std::num::NonZeroU32::MIN))
+                    .send(),
+            )
+            .await;
             match list {
-                Ok(list) => stream::iter(list.into_inner().items.into_iter().map(Ok)).boxed(),
-                Err(e) => stream::once(async move { Err(Error::from(e)) }).boxed(),
+                Ok(list) => stream::iter(list.items.into_iter().map(Ok)).boxed(),
+                Err(e) => stream::once(async move { Err(e) }).boxed(),
             }
         };
         stream::once(page).flatten().boxed()
