@@ -24,6 +24,21 @@ pub fn tokenize(text: &str) -> Vec<String> {
     out
 }
 
+/// The tokens found in at least two of `documents`: a token seen in a single document is
+/// noise (a name, an id), not evidence. Both models learn only these.
+pub fn vocabulary<'a>(documents: impl IntoIterator<Item = &'a [String]>) -> BTreeSet<&'a str> {
+    let mut seen_once = BTreeSet::new();
+    let mut vocabulary = BTreeSet::new();
+    for tokens in documents {
+        for t in tokens.iter().map(String::as_str).collect::<BTreeSet<_>>() {
+            if !seen_once.insert(t) {
+                vocabulary.insert(t);
+            }
+        }
+    }
+    vocabulary
+}
+
 /// One labelled document of a corpus.
 #[derive(Debug, Clone)]
 pub struct Example {

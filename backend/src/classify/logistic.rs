@@ -7,11 +7,11 @@
 //! Trained by full-batch Nesterov gradient descent with a fixed number of steps in a
 //! fixed order: no randomness, so `docintel model train` reproduces the shipped model.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Example, ModelError, tokenize};
+use super::{Example, ModelError, tokenize, vocabulary};
 
 /// L2 penalty on the weights (not the biases). With it, the fixed number of steps (an
 /// early stop) is what keeps the weights moderate. Both were chosen on the calibration
@@ -23,8 +23,8 @@ pub const STEPS: usize = 600;
 /// of mostly unknown words scores closer to the biases, but not so much that a real
 /// document written in words the corpus lacks is taken for `other`.
 pub const UNKNOWN_WEIGHT: f64 = 0.1;
-/// Documents of at least this many lines also train on their first three (see `fit`).
-const HEADING_MIN_LINES: usize = 4;
+/// Documents longer than this many lines also train on their first this many (see `fit`).
+const HEADING_LINES: usize = 3;
 /// Stored weights are rounded to thousandths (dividing, so that they print short): it
 /// keeps the model file small and its bytes stable, and changed no answer on the
 /// held-out set. What is scored is what is stored.
@@ -77,17 +77,8 @@ pub fn fit(examples: &[&Example], labels: &[String]) -> Params {
             ))
         })
         .collect();
-    // The vocabulary: tokens in at least two documents (one-off names and ids are noise).
-    let mut doc_freq: BTreeMap<&str, u32> = BTreeMap::new();
-    for (_, tokens) in &tokenized {
-        for t in tokens.iter().map(String::as_str).collect::<BTreeSet<_>>() {
-            *doc_freq.entry(t).or_default() += 1;
-        }
-    }
-    let vocab: Vec<&str> = doc_freq
-        .iter()
-        .filter(|(_, n)| **n >= 2)
-        .map(|(t, _)| *t)
+    let vocab: Vec<&str> = vocabulary(tokenized.iter().map(|(_, t)| t.as_slice()))
+        .into_iter()
         .collect();
     let index: HashMap<&str, usize> = vocab.iter().enumerate().map(|(i, t)| (*t, i)).collect();
     // Each longer document also teaches its first three lines as a document of its own: a
@@ -98,7 +89,7 @@ pub fn fit(examples: &[&Example], labels: &[String]) -> Params {
         .filter_map(|e| {
             let y = labels.iter().position(|l| *l == e.label)?;
             let lines: Vec<&str> = e.text.lines().filter(|l| !l.trim().is_empty()).collect();
-            (lines.len() >= HEADING_MIN_LINES).then(|| (y, tokenize(&lines[..3].join("\n"))))
+            (lines.len() > HEADING_LINES).then(|| (y, tokenize(&lines[..HEADING_LINES].join("\n"))))
         })
         .collect();
     let docs: Vec<(usize, Vec<(usize, f64)>)> = tokenized

@@ -22,7 +22,7 @@ pub mod naive_bayes;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub use corpus::{Example, copies, read_corpus, tokenize};
+pub use corpus::{Example, copies, read_corpus, tokenize, vocabulary};
 pub use eval::{Bin, Evaluation, Outcome, evaluate};
 
 /// The shipped model, trained on `models/corpus` and calibrated on `models/calibration`

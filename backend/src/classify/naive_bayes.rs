@@ -3,11 +3,11 @@
 //! word as independent evidence makes it overconfident on long documents, which one
 //! temperature only partly undoes.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Example, ModelError, tokenize};
+use super::{Example, ModelError, tokenize, vocabulary};
 
 /// What is stored: raw counts (integers, in sorted maps), so training is reproducible.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,22 +20,25 @@ pub struct Params {
 
 pub fn fit(examples: &[&Example], labels: &[String]) -> Params {
     let mut docs = vec![0u64; labels.len()];
+    let tokenized: Vec<(usize, Vec<String>)> = examples
+        .iter()
+        .filter_map(|e| {
+            Some((
+                labels.iter().position(|l| *l == e.label)?,
+                tokenize(&e.text),
+            ))
+        })
+        .collect();
+    let vocabulary = vocabulary(tokenized.iter().map(|(_, t)| t.as_slice()));
     let mut counts: BTreeMap<String, Vec<u64>> = BTreeMap::new();
-    let mut doc_freq: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
-    for (n, ex) in examples.iter().enumerate() {
-        let Some(li) = labels.iter().position(|l| *l == ex.label) else {
-            continue;
-        };
-        docs[li] += 1;
-        for tok in tokenize(&ex.text) {
+    for (li, tokens) in &tokenized {
+        docs[*li] += 1;
+        for tok in tokens.iter().filter(|t| vocabulary.contains(t.as_str())) {
             counts
                 .entry(tok.clone())
-                .or_insert_with(|| vec![0; labels.len()])[li] += 1;
-            doc_freq.entry(tok).or_default().insert(n);
+                .or_insert_with(|| vec![0; labels.len()])[*li] += 1;
         }
     }
-    // Tokens seen in a single document are noise (names, ids), not evidence.
-    counts.retain(|tok, _| doc_freq.get(tok).is_some_and(|d| d.len() >= 2));
     Params {
         doc_counts: docs,
         token_counts: counts,
