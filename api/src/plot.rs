@@ -49,14 +49,15 @@ pub fn reliability(path: &std::path::Path, title: &str, eval: &Evaluation) -> an
         .x_desc("confidence")
         .y_desc("accuracy")
         .draw()?;
-    chart.draw_series(eval.bins(10).into_iter().filter(|b| b.count > 0).map(|b| {
+    let bins: Vec<_> = eval.bins(10).into_iter().filter(|b| b.count > 0).collect();
+    chart.draw_series(bins.iter().map(|b| {
         Rectangle::new(
             [(b.lower + 0.005, 0.0), (b.upper - 0.005, b.accuracy)],
             BLUE.mix(0.6).filled(),
         )
     }))?;
     // How many answers each bar stands for: a bar of two answers says little.
-    chart.draw_series(eval.bins(10).into_iter().filter(|b| b.count > 0).map(|b| {
+    chart.draw_series(bins.iter().map(|b| {
         Text::new(
             format!("n={}", b.count),
             (b.lower + 0.02, (b.accuracy + 0.04).min(0.97)),
