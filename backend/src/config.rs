@@ -36,6 +36,9 @@ pub struct Config {
     pub blob_store: Option<BlobLocation>,
     /// How often orphaned blobs are looked for, and how old one must be to be removed.
     pub blob_sweep: BlobSweep,
+    /// Lets the embedded Pact Broker take other content for a consumer version's pact
+    /// (the Pact Broker's `allow_dangerous_contract_modification`).
+    pub broker_allow_pact_modification: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -74,6 +77,7 @@ impl Config {
             durability: crate::store::Durability::Full,
             blob_store: None,
             blob_sweep: BlobSweep::default(),
+            broker_allow_pact_modification: false,
         }
     }
 }

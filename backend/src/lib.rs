@@ -4,6 +4,7 @@
 //! It knows nothing of HTTP; the façade (`docintel-api`) renders its types as API views.
 
 pub mod blobs;
+pub mod broker;
 pub mod classify;
 mod config;
 pub mod error;
@@ -54,6 +55,7 @@ struct Inner {
     wakes: store::Wakes,
     subscribers: broadcast::Sender<Arc<events::Published>>,
     registry: registry::Registry,
+    broker: broker::Broker,
     pipeline: Arc<pipeline::Context>,
     workers_alive: Arc<std::sync::atomic::AtomicUsize>,
     relay_alive: Arc<std::sync::atomic::AtomicUsize>,
@@ -180,6 +182,7 @@ impl Backend {
         });
         Ok(Self(Arc::new(Inner {
             registry: registry::Registry::new(store.clone()),
+            broker: broker::Broker::new(store.clone(), config.broker_allow_pact_modification),
             store,
             blobs,
             config,

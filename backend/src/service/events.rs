@@ -7,6 +7,11 @@ use tokio::sync::broadcast;
 use crate::{Alive, Backend, RelayHandle, Result, events, registry, schemas};
 
 impl Backend {
+    /// The embedded Pact Broker.
+    pub fn broker(&self) -> &crate::broker::Broker {
+        &self.0.broker
+    }
+
     /// The embedded schema registry.
     pub fn registry(&self) -> &registry::Registry {
         &self.0.registry

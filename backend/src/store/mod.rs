@@ -119,6 +119,7 @@ pub trait Store:
     + OutboxStore
     + WebhookStore
     + RegistryStore
+    + BrokerStore
     + CoordinationStore
     + 'static
 {
@@ -132,6 +133,7 @@ impl<T> Store for T where
         + OutboxStore
         + WebhookStore
         + RegistryStore
+        + BrokerStore
         + CoordinationStore
         + 'static
 {
@@ -380,6 +382,41 @@ pub trait RegistryStore: Send + Sync {
     /// The compatibility level of `subject` ("" is the global level).
     async fn registry_config(&self, subject: &str) -> Result<Option<String>>;
     async fn registry_set_config(&self, subject: &str, level: Option<&str>) -> Result<()>;
+}
+
+/// The embedded Pact Broker's records: JSON bodies by kind, scope and key, in creation
+/// order. The broker's rules (`crate::broker`) are written once over these few calls.
+#[async_trait]
+pub trait BrokerStore: Send + Sync {
+    /// Creates the record; false (and nothing written) when it exists already.
+    async fn broker_insert(&self, kind: &str, scope: &str, key: &str, body: &str)
+    -> Result<bool>;
+    /// Replaces the body only if it is still `expected` (another writer may have changed
+    /// it since it was read); false when it is not, or the record is gone.
+    async fn broker_replace(
+        &self,
+        kind: &str,
+        scope: &str,
+        key: &str,
+        expected: &str,
+        body: &str,
+    ) -> Result<bool>;
+    async fn broker_get(&self, kind: &str, scope: &str, key: &str)
+    -> Result<Option<BrokerRecord>>;
+    /// The records of `kind` (within `scope`, when given), oldest first.
+    async fn broker_list(&self, kind: &str, scope: Option<&str>) -> Result<Vec<BrokerRecord>>;
+    /// Removes one record, or (`key` None) every record of the scope; returns how many.
+    async fn broker_delete(&self, kind: &str, scope: &str, key: Option<&str>) -> Result<u64>;
+}
+
+/// One record of the embedded Pact Broker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerRecord {
+    /// Creation order across every kind.
+    pub seq: i64,
+    pub scope: String,
+    pub key: String,
+    pub body: String,
 }
 
 /// An event waiting in (or sent from) the outbox.

@@ -3,6 +3,7 @@
 //! row locks where processes meet: job and delivery claims take `FOR UPDATE SKIP LOCKED`,
 //! registry writes an advisory lock. No document cache: another process may write.
 
+mod broker;
 mod coordination;
 mod documents;
 mod idempotency;

@@ -1,6 +1,7 @@
 //! The embedded store: SQLite through sqlx (async, pooled, with built-in migrations, and
 //! the same crate speaks Postgres when that implementation joins).
 
+mod broker;
 mod coordination;
 mod documents;
 mod durability;

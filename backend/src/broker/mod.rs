@@ -1,0 +1,1024 @@
+//! The embedded Pact Broker: the rules of the Pact Broker (pacticipants, versions with
+//! branches and tags, pacts by content, verification results, environments, recorded
+//! deployments and releases, pending and work-in-progress pacts, the matrix) over the
+//! store. The façade serves it under the Pact Broker's HAL API, so the Pact Foundation's
+//! own clients work against it unchanged; messages are the Pact Broker's own.
+//!
+//! Who may write: a pacticipant belongs to the tenant that first publishes as it (pacts
+//! as a consumer, verification results as a provider, deployments); other tenants' keys
+//! may read it but not publish as it. Admin keys may do anything, and alone manage
+//! environments and delete.
+
+mod matrix;
+mod records;
+mod verifiable;
+
+pub use matrix::{Matrix, MatrixQuery, MatrixRow, MatrixSelector};
+pub use records::{Deployment, Environment, Pacticipant, Stored, Verification, Version};
+pub use verifiable::{ForVerification, Selector, VerifiablePact};
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use records::{PactRef, Records, now, pair};
+
+use crate::model::TenantId;
+use crate::store::Store;
+
+/// Largest pact accepted (decoded). Real pacts are tens of KiB; this bounds the work and
+/// the storage one request can buy.
+pub const MAX_PACT_BYTES: usize = 2 * 1024 * 1024;
+/// Longest pacticipant name, version number, branch, tag or environment name.
+pub const MAX_NAME_CHARS: usize = 255;
+/// Branch names the Pact Broker takes as a pacticipant's main branch when none is set.
+const MAIN_BRANCH_CANDIDATES: [&str; 3] = ["develop", "main", "master"];
+
+pub type Result<T, E = BrokerError> = std::result::Result<T, E>;
+
+/// The broker's errors, each answered as the Pact Broker answers it.
+#[derive(Debug, thiserror::Error)]
+pub enum BrokerError {
+    /// 404 with the Pact Broker's message.
+    #[error("{0}")]
+    NotFound(String),
+    /// 400 `{"errors": {field: [messages]}}`.
+    #[error("invalid request: {0:?}")]
+    Invalid(BTreeMap<String, Vec<String>>),
+    /// 409: republishing different content for a consumer version.
+    #[error("{}", .0.join(" "))]
+    Conflict(Vec<String>),
+    /// 403: the key may not write this.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("too many concurrent changes to the same record; try again")]
+    Busy,
+    #[error(transparent)]
+    Store(#[from] crate::Error),
+}
+
+impl BrokerError {
+    fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::Invalid(BTreeMap::from([(field.to_owned(), vec![message.into()])]))
+    }
+}
+
+/// Who is calling: a tenant's key, and whether it is an admin key.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller {
+    pub tenant: TenantId,
+    pub admin: bool,
+}
+
+/// A pact as the broker serves it.
+#[derive(Debug, Clone)]
+pub struct Pact {
+    pub consumer: String,
+    pub provider: String,
+    pub consumer_version: String,
+    pub sha: String,
+    pub content: Value,
+    pub created_at: String,
+}
+
+/// `POST /contracts/publish`'s body.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishRequest {
+    pub pacticipant_name: Option<String>,
+    pub pacticipant_version_number: Option<String>,
+    #[serde(default)]
+    pub branch: Option<String>,
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    #[serde(default)]
+    pub build_url: Option<String>,
+    pub contracts: Option<Vec<ContractToPublish>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContractToPublish {
+    pub consumer_name: Option<String>,
+    pub provider_name: Option<String>,
+    pub specification: Option<String>,
+    pub content_type: Option<String>,
+    pub content: Option<String>,
+    #[serde(default)]
+    pub on_conflict: Option<String>,
+}
+
+/// What a publication did, for the response.
+#[derive(Debug)]
+pub struct Published {
+    pub pacticipant: String,
+    pub version: Version,
+    pub pacts: Vec<Pact>,
+    /// `(type, text)` notices, as the Pact Broker words them.
+    pub notices: Vec<(&'static str, String)>,
+}
+
+/// `POST …/verification-results`' body (what pact_verifier and the CLI send).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerificationRequest {
+    pub success: Option<bool>,
+    pub provider_application_version: Option<String>,
+    #[serde(default)]
+    pub build_url: Option<String>,
+    #[serde(default)]
+    pub verified_by: Value,
+    #[serde(default)]
+    pub test_results: Value,
+}
+
+/// `POST /environments`' body.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvironmentRequest {
+    pub name: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub production: Option<bool>,
+}
+
+/// Checks a name, version number, branch or tag: filled, one line, bounded.
+pub fn check_name(field: &str, value: &str) -> Result<()> {
+    if value.trim().is_empty() {
+        return Err(BrokerError::invalid(field, "can't be blank"));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(BrokerError::invalid(
+            field,
+            "cannot contain multiple lines or control characters",
+        ));
+    }
+    if value.chars().count() > MAX_NAME_CHARS {
+        return Err(BrokerError::invalid(
+            field,
+            format!("is longer than {MAX_NAME_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// The digest the broker knows a pact's content by (of its canonical JSON, so key order
+/// and whitespace do not make two publications of one pact differ).
+pub fn content_sha(content: &Value) -> String {
+    hex::encode(Sha256::digest(content.to_string().as_bytes()))
+}
+
+/// Why `content` is not a pact between `consumer` and `provider` (the reason for a 400).
+fn pact_problem(content: &Value, consumer: &str, provider: &str) -> Option<String> {
+    let Some(object) = content.as_object() else {
+        return Some(format!(
+            "parsed content was expected to be a Hash but was a {}",
+            json_class(content)
+        ));
+    };
+    for (role, expected, field) in [
+        ("consumer", consumer, "consumerName"),
+        ("provider", provider, "providerName"),
+    ] {
+        match object
+            .get(role)
+            .and_then(|p| p.get("name"))
+            .and_then(Value::as_str)
+        {
+            None => {
+                return Some(format!(
+                    "was not found at expected path $.{role}.name in the submitted pact file."
+                ));
+            }
+            Some(name) if name != expected => {
+                return Some(format!(
+                    "{role} name in contract content ('{name}') must match {field} in contract params ('{expected}')"
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    let interactions = object.get("interactions").or_else(|| object.get("messages"));
+    match interactions {
+        Some(Value::Array(items)) => items.iter().enumerate().find_map(|(i, item)| {
+            (!item.get("description").is_some_and(Value::is_string)).then(|| {
+                format!("interaction {i} of the pact has no description: not a pact")
+            })
+        }),
+        _ => Some("the pact has no interactions or messages array: not a pact".to_owned()),
+    }
+}
+
+fn json_class(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "NilClass",
+        Value::Bool(_) => "Boolean",
+        Value::Number(_) => "Number",
+        Value::String(_) => "String",
+        Value::Array(_) => "Array",
+        Value::Object(_) => "Hash",
+    }
+}
+
+/// The embedded broker.
+#[derive(Clone)]
+pub struct Broker {
+    records: Records,
+    /// Lets a consumer version's pact be republished with other content (the Pact
+    /// Broker's `allow_dangerous_contract_modification`); off by default.
+    allow_modification: bool,
+}
+
+impl Broker {
+    pub fn new(store: Arc<dyn Store>, allow_modification: bool) -> Self {
+        Self {
+            records: Records(store),
+            allow_modification,
+        }
+    }
+
+    // ---- pacticipants and versions ----
+
+    pub async fn pacticipants(&self) -> Result<Vec<Pacticipant>> {
+        Ok(self
+            .records
+            .list::<Pacticipant>(records::PACTICIPANT, Some(""))
+            .await?
+            .into_iter()
+            .map(|s| s.value)
+            .collect())
+    }
+
+    pub async fn pacticipant(&self, name: &str) -> Result<Pacticipant> {
+        self.find_pacticipant(name)
+            .await?
+            .ok_or_else(|| BrokerError::NotFound(format!("No pacticipant with name '{name}' found")))
+    }
+
+    async fn find_pacticipant(&self, name: &str) -> Result<Option<Pacticipant>> {
+        Ok(self
+            .records
+            .get::<Pacticipant>(records::PACTICIPANT, "", name)
+            .await?
+            .map(|s| s.value))
+    }
+
+    /// Admits a write as `name`, creating the pacticipant (owned by the caller) if new;
+    /// the first tenant to write as an unowned pacticipant becomes its owner.
+    async fn claim(&self, caller: Caller, name: &str) -> Result<Pacticipant> {
+        check_name("pacticipantName", name)?;
+        let tenant = caller.tenant.0.to_string();
+        let initial = Pacticipant {
+            name: name.to_owned(),
+            main_branch: None,
+            owner: None,
+            created_at: now(),
+        };
+        let claimed = self
+            .records
+            .upsert(records::PACTICIPANT, "", name, initial, |p| {
+                if p.owner.is_none() {
+                    p.owner = Some(tenant.clone());
+                }
+            })
+            .await?;
+        if caller.admin || claimed.owner.as_deref() == Some(tenant.as_str()) {
+            Ok(claimed)
+        } else {
+            Err(BrokerError::Forbidden(format!(
+                "this key may not publish as pacticipant '{name}': it belongs to another team"
+            )))
+        }
+    }
+
+    /// The other side of a pact: created if new, without an owner.
+    async fn ensure_pacticipant(&self, name: &str) -> Result<Pacticipant> {
+        check_name("providerName", name)?;
+        let initial = Pacticipant {
+            name: name.to_owned(),
+            main_branch: None,
+            owner: None,
+            created_at: now(),
+        };
+        self.records
+            .upsert(records::PACTICIPANT, "", name, initial, |_| {})
+            .await
+    }
+
+    /// Sets a pacticipant's main branch (owner or admin).
+    pub async fn set_main_branch(
+        &self,
+        caller: Caller,
+        name: &str,
+        main_branch: Option<String>,
+    ) -> Result<Pacticipant> {
+        if let Some(b) = &main_branch {
+            check_name("mainBranch", b)?;
+        }
+        self.claim(caller, name).await?;
+        self.records
+            .upsert(
+                records::PACTICIPANT,
+                "",
+                name,
+                Pacticipant {
+                    name: name.to_owned(),
+                    main_branch: None,
+                    owner: None,
+                    created_at: now(),
+                },
+                |p| p.main_branch = main_branch.clone(),
+            )
+            .await
+    }
+
+    pub async fn versions(&self, pacticipant: &str) -> Result<Vec<Stored<Version>>> {
+        self.records.list(records::VERSION, Some(pacticipant)).await
+    }
+
+    pub async fn version(&self, pacticipant: &str, number: &str) -> Result<Version> {
+        self.pacticipant(pacticipant).await?;
+        self.records
+            .get::<Version>(records::VERSION, pacticipant, number)
+            .await?
+            .map(|s| s.value)
+            .ok_or_else(|| {
+                BrokerError::NotFound(format!(
+                    "No version with number '{number}' found for pacticipant '{pacticipant}'"
+                ))
+            })
+    }
+
+    /// Creates the version if new and adds `branch` and `tags` to it; the first branch of
+    /// a pacticipant named like a main branch becomes its main branch, as in the Pact
+    /// Broker (`auto_detect_main_branch`).
+    async fn touch_version(
+        &self,
+        pacticipant: &str,
+        number: &str,
+        branch: Option<&str>,
+        tags: &[String],
+        build_url: Option<&str>,
+    ) -> Result<Version> {
+        check_name("pacticipantVersionNumber", number)?;
+        if let Some(b) = branch {
+            check_name("branch", b)?;
+        }
+        for t in tags {
+            check_name("tags", t)?;
+        }
+        let initial = Version {
+            number: number.to_owned(),
+            branches: Vec::new(),
+            tags: Vec::new(),
+            build_url: build_url.map(str::to_owned),
+            created_at: now(),
+        };
+        let version = self
+            .records
+            .upsert(records::VERSION, pacticipant, number, initial, |v| {
+                if let Some(b) = branch
+                    && !v.branches.iter().any(|x| x == b)
+                {
+                    v.branches.push(b.to_owned());
+                }
+                for t in tags {
+                    if !v.tags.contains(t) {
+                        v.tags.push(t.clone());
+                    }
+                }
+            })
+            .await?;
+        if let Some(b) = branch
+            && MAIN_BRANCH_CANDIDATES.contains(&b)
+        {
+            self.records
+                .upsert(
+                    records::PACTICIPANT,
+                    "",
+                    pacticipant,
+                    Pacticipant {
+                        name: pacticipant.to_owned(),
+                        main_branch: None,
+                        owner: None,
+                        created_at: now(),
+                    },
+                    |p| {
+                        if p.main_branch.is_none() {
+                            p.main_branch = Some(b.to_owned());
+                        }
+                    },
+                )
+                .await?;
+        }
+        Ok(version)
+    }
+
+    /// `PUT /pacticipants/P/branches/B/versions/V` (what the verifier sends before its
+    /// results).
+    pub async fn add_branch(
+        &self,
+        caller: Caller,
+        pacticipant: &str,
+        branch: &str,
+        number: &str,
+    ) -> Result<Version> {
+        self.claim(caller, pacticipant).await?;
+        self.touch_version(pacticipant, number, Some(branch), &[], None)
+            .await
+    }
+
+    /// `PUT /pacticipants/P/versions/V/tags/T`.
+    pub async fn add_tag(
+        &self,
+        caller: Caller,
+        pacticipant: &str,
+        number: &str,
+        tag: &str,
+    ) -> Result<Version> {
+        self.claim(caller, pacticipant).await?;
+        self.touch_version(pacticipant, number, None, &[tag.to_owned()], None)
+            .await
+    }
+
+    // ---- pacts ----
+
+    /// `POST /contracts/publish`: every contract is checked before anything is written,
+    /// so a refused publication stores nothing.
+    pub async fn publish(&self, caller: Caller, request: PublishRequest) -> Result<Published> {
+        let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut fail = |field: &str, message: String| {
+            errors.entry(field.to_owned()).or_default().push(message);
+        };
+        let name = request.pacticipant_name.clone().unwrap_or_default();
+        let number = request
+            .pacticipant_version_number
+            .clone()
+            .unwrap_or_default();
+        for (field, value) in [
+            ("pacticipantName", &name),
+            ("pacticipantVersionNumber", &number),
+        ] {
+            if let Err(BrokerError::Invalid(e)) = check_name(field, value) {
+                for (f, m) in e {
+                    m.into_iter().for_each(|m| fail(&f, m));
+                }
+            }
+        }
+        let contracts = request.contracts.unwrap_or_default();
+        if contracts.is_empty() {
+            fail("contracts", "must be filled".to_owned());
+        }
+        let mut pacts = Vec::new();
+        for (i, c) in contracts.iter().enumerate() {
+            let consumer = c.consumer_name.clone().unwrap_or_default();
+            let provider = c.provider_name.clone().unwrap_or_default();
+            if consumer.is_empty() || provider.is_empty() {
+                fail(
+                    "contracts",
+                    format!("consumerName and providerName are required (at index {i})"),
+                );
+                continue;
+            }
+            if consumer != name {
+                fail(
+                    "contracts",
+                    format!(
+                        "consumerName ('{consumer}') must match pacticipantName ('{name}') (at index {i})"
+                    ),
+                );
+            }
+            if c.specification.as_deref() != Some("pact") {
+                fail(
+                    "contracts",
+                    format!("specification must be one of: pact (at index {i})"),
+                );
+            }
+            if !c
+                .content_type
+                .as_deref()
+                .is_some_and(|t| t.contains("json"))
+            {
+                fail(
+                    "contracts",
+                    format!("contentType must be one of: application/json (at index {i})"),
+                );
+            }
+            let decoded = c.content.as_deref().and_then(|s| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(s.trim())
+                    .ok()
+            });
+            let Some(decoded) = decoded else {
+                fail("contracts", format!("is not valid Base64 (at index {i})"));
+                continue;
+            };
+            if decoded.len() > MAX_PACT_BYTES {
+                fail(
+                    "contracts",
+                    format!("the pact is larger than {MAX_PACT_BYTES} bytes (at index {i})"),
+                );
+                continue;
+            }
+            let content = match serde_json::from_slice::<Value>(&decoded) {
+                Ok(v) => v,
+                Err(e) => {
+                    fail(
+                        "contracts",
+                        format!(
+                            "content could not be parsed as application/json: {e} (at index {i})"
+                        ),
+                    );
+                    continue;
+                }
+            };
+            if let Some(problem) = pact_problem(&content, &consumer, &provider) {
+                fail("contracts", format!("{problem} (at index {i})"));
+                continue;
+            }
+            for (field, value) in [("consumerName", &consumer), ("providerName", &provider)] {
+                if let Err(BrokerError::Invalid(e)) = check_name(field, value) {
+                    for (f, m) in e {
+                        m.into_iter().for_each(|m| fail(&f, format!("{m} (at index {i})")));
+                    }
+                }
+            }
+            pacts.push((provider, content));
+        }
+        let branch = request.branch.filter(|b| !b.is_empty());
+        let tags = request.tags.unwrap_or_default();
+        if let Some(b) = &branch
+            && let Err(BrokerError::Invalid(e)) = check_name("branch", b)
+        {
+            errors.extend(e);
+        }
+        for t in &tags {
+            if let Err(BrokerError::Invalid(e)) = check_name("tags", t) {
+                errors.extend(e);
+            }
+        }
+        if !errors.is_empty() {
+            return Err(BrokerError::Invalid(errors));
+        }
+        self.claim(caller, &name).await?;
+        // Conflicts are found before anything is written, as the Pact Broker does.
+        let mut conflicts = Vec::new();
+        for (provider, content) in &pacts {
+            if let Some(existing) = self
+                .records
+                .get::<PactRef>(records::PACT, &pair(&name, provider), &number)
+                .await?
+                && existing.value.sha != content_sha(content)
+                && !self.allow_modification
+            {
+                conflicts.push(format!(
+                    "Cannot change the content of the pact for {name} version {number} and provider {provider}, as race conditions will cause unreliable results for can-i-deploy. Each pact must be published with a unique consumer version number. Some Pact libraries generate random data when a concrete value for a type matcher is not specified, and this can cause the contract to mutate - ensure you have given example values for all type matchers. For more information see https://docs.pact.io/go/versioning"
+                ));
+            }
+        }
+        if !conflicts.is_empty() {
+            return Err(BrokerError::Conflict(conflicts));
+        }
+        let version = self
+            .touch_version(
+                &name,
+                &number,
+                branch.as_deref(),
+                &tags,
+                request.build_url.as_deref(),
+            )
+            .await?;
+        let mut notices = vec![("debug", version_notice(&name, &number, &branch, &tags))];
+        let mut published = Vec::new();
+        for (provider, content) in pacts {
+            let (pact, republished) = self.store_pact(&name, &provider, &number, content).await?;
+            notices.push(("success", match republished {
+                Some(true) => format!("Pact successfully republished for {name} version {number} and provider {provider} with no content changes."),
+                Some(false) => format!("Pact with changed content published over existing content for {name} version {number} and provider {provider}. This is not recommended in normal circumstances and may indicate that you have not configured your Pact pipeline correctly. For more information see https://docs.pact.io/go/versioning"),
+                None => format!("Pact successfully published for {name} version {number} and provider {provider}."),
+            }));
+            published.push(pact);
+        }
+        Ok(Published {
+            pacticipant: name,
+            version,
+            pacts: published,
+            notices,
+        })
+    }
+
+    /// `PUT /pacts/provider/P/consumer/C/version/V`: the older, one-pact publication.
+    pub async fn put_pact(
+        &self,
+        caller: Caller,
+        consumer: &str,
+        provider: &str,
+        number: &str,
+        content: Value,
+    ) -> Result<(Pact, bool)> {
+        check_name("consumer", consumer)?;
+        check_name("provider", provider)?;
+        check_name("consumerVersionNumber", number)?;
+        if let Some(problem) = pact_problem(&content, consumer, provider) {
+            return Err(BrokerError::invalid("pact", problem));
+        }
+        self.claim(caller, consumer).await?;
+        if let Some(existing) = self
+            .records
+            .get::<PactRef>(records::PACT, &pair(consumer, provider), number)
+            .await?
+            && existing.value.sha != content_sha(&content)
+            && !self.allow_modification
+        {
+            return Err(BrokerError::Conflict(vec![format!(
+                "Cannot change the content of the pact for {consumer} version {number} and provider {provider}, as race conditions will cause unreliable results for can-i-deploy. Each pact must be published with a unique consumer version number. For more information see https://docs.pact.io/go/versioning"
+            )]));
+        }
+        self.touch_version(consumer, number, None, &[], None)
+            .await?;
+        let (pact, republished) = self.store_pact(consumer, provider, number, content).await?;
+        Ok((pact, republished.is_none()))
+    }
+
+    /// Stores the content (once per digest) and the version's pact; `Some(same)` when the
+    /// version had a pact with this provider already.
+    async fn store_pact(
+        &self,
+        consumer: &str,
+        provider: &str,
+        number: &str,
+        content: Value,
+    ) -> Result<(Pact, Option<bool>)> {
+        self.ensure_pacticipant(provider).await?;
+        let scope = pair(consumer, provider);
+        let sha = content_sha(&content);
+        self.records
+            .insert(records::PACT_CONTENT, &scope, &sha, &content)
+            .await?;
+        let created_at = now();
+        let previous = self
+            .records
+            .get::<PactRef>(records::PACT, &scope, number)
+            .await?
+            .map(|e| e.value.sha == sha);
+        let stored = self
+            .records
+            .upsert(
+                records::PACT,
+                &scope,
+                number,
+                PactRef {
+                    sha: sha.clone(),
+                    created_at: created_at.clone(),
+                },
+                |p| {
+                    if p.sha != sha {
+                        p.sha = sha.clone();
+                        p.created_at = created_at.clone();
+                    }
+                },
+            )
+            .await?;
+        Ok((
+            Pact {
+                consumer: consumer.to_owned(),
+                provider: provider.to_owned(),
+                consumer_version: number.to_owned(),
+                sha,
+                content,
+                created_at: stored.created_at,
+            },
+            previous,
+        ))
+    }
+
+    /// The pact a consumer version published for a provider.
+    pub async fn pact(&self, consumer: &str, provider: &str, number: &str) -> Result<Pact> {
+        let missing = || {
+            BrokerError::NotFound(format!(
+                "No pact found for consumer '{consumer}' version '{number}' and provider '{provider}'"
+            ))
+        };
+        let r = self
+            .records
+            .get::<PactRef>(records::PACT, &pair(consumer, provider), number)
+            .await?
+            .ok_or_else(missing)?;
+        let content = self.content(consumer, provider, &r.value.sha).await?;
+        Ok(Pact {
+            consumer: consumer.to_owned(),
+            provider: provider.to_owned(),
+            consumer_version: number.to_owned(),
+            sha: r.value.sha,
+            content,
+            created_at: r.value.created_at,
+        })
+    }
+
+    /// A pact by its content digest (what verifiable pacts link to), with the latest
+    /// consumer version that published it.
+    pub async fn pact_by_sha(&self, consumer: &str, provider: &str, sha: &str) -> Result<Pact> {
+        let content = self.content(consumer, provider, sha).await?;
+        let latest = self
+            .records
+            .list::<PactRef>(records::PACT, Some(&pair(consumer, provider)))
+            .await?
+            .into_iter()
+            .rfind(|p| p.value.sha == sha);
+        let (version, created_at) = latest
+            .map(|p| (p.key, p.value.created_at))
+            .unwrap_or_default();
+        Ok(Pact {
+            consumer: consumer.to_owned(),
+            provider: provider.to_owned(),
+            consumer_version: version,
+            sha: sha.to_owned(),
+            content,
+            created_at,
+        })
+    }
+
+    async fn content(&self, consumer: &str, provider: &str, sha: &str) -> Result<Value> {
+        self.records
+            .get::<Value>(records::PACT_CONTENT, &pair(consumer, provider), sha)
+            .await?
+            .map(|s| s.value)
+            .ok_or_else(|| {
+                BrokerError::NotFound(format!(
+                    "No pact found for consumer '{consumer}' and provider '{provider}' with content {sha}"
+                ))
+            })
+    }
+
+    /// The latest pact of each consumer of `provider` (`pb:latest-provider-pacts`).
+    pub async fn latest_provider_pacts(&self, provider: &str) -> Result<Vec<Pact>> {
+        self.pacticipant(provider).await?;
+        let mut latest: BTreeMap<String, Stored<PactRef>> = BTreeMap::new();
+        for p in self.records.list::<PactRef>(records::PACT, None).await? {
+            if let Some((consumer, prov)) = records::split_pair(&p.scope)
+                && prov == provider
+            {
+                latest.insert(consumer.to_owned(), p);
+            }
+        }
+        let mut pacts = Vec::new();
+        for (consumer, r) in latest {
+            pacts.push(self.pact(&consumer, provider, &r.key).await?);
+        }
+        Ok(pacts)
+    }
+
+    // ---- verification results ----
+
+    /// Records a verification of a pact's content by a provider version.
+    pub async fn publish_verification(
+        &self,
+        caller: Caller,
+        consumer: &str,
+        provider: &str,
+        sha: &str,
+        request: VerificationRequest,
+    ) -> Result<(Verification, Pact)> {
+        let pact = self.pact_by_sha(consumer, provider, sha).await?;
+        let Some(success) = request.success else {
+            return Err(BrokerError::invalid("success", "is missing"));
+        };
+        let number = request.provider_application_version.unwrap_or_default();
+        check_name("providerApplicationVersion", &number)?;
+        self.claim(caller, provider).await?;
+        self.touch_version(provider, &number, None, &[], request.build_url.as_deref())
+            .await?;
+        let verification = Verification {
+            id: uuid::Uuid::now_v7().to_string(),
+            sha: sha.to_owned(),
+            provider_version: number,
+            success,
+            build_url: request.build_url,
+            verified_by: request.verified_by,
+            test_results: request.test_results,
+            created_at: now(),
+        };
+        self.records
+            .insert(
+                records::VERIFICATION,
+                &pair(consumer, provider),
+                &verification.id,
+                &verification,
+            )
+            .await?;
+        Ok((verification, pact))
+    }
+
+    /// Verifications of the pair, oldest first.
+    pub async fn verifications(&self, consumer: &str, provider: &str) -> Result<Vec<Verification>> {
+        Ok(self
+            .records
+            .list::<Verification>(records::VERIFICATION, Some(&pair(consumer, provider)))
+            .await?
+            .into_iter()
+            .map(|s| s.value)
+            .collect())
+    }
+
+    pub async fn verification(
+        &self,
+        consumer: &str,
+        provider: &str,
+        id: &str,
+    ) -> Result<Verification> {
+        self.records
+            .get::<Verification>(records::VERIFICATION, &pair(consumer, provider), id)
+            .await?
+            .map(|s| s.value)
+            .ok_or_else(|| BrokerError::NotFound(format!("No verification result with id '{id}' found")))
+    }
+
+    // ---- environments, deployments, releases ----
+
+    pub async fn environments(&self) -> Result<Vec<Environment>> {
+        Ok(self
+            .records
+            .list::<Environment>(records::ENVIRONMENT, Some(""))
+            .await?
+            .into_iter()
+            .map(|s| s.value)
+            .collect())
+    }
+
+    pub async fn environment(&self, uuid: &str) -> Result<Environment> {
+        self.environments()
+            .await?
+            .into_iter()
+            .find(|e| e.uuid == uuid)
+            .ok_or_else(|| BrokerError::NotFound(format!("No environment with uuid '{uuid}' found")))
+    }
+
+    pub async fn environment_named(&self, name: &str) -> Result<Option<Environment>> {
+        Ok(self
+            .records
+            .get::<Environment>(records::ENVIRONMENT, "", name)
+            .await?
+            .map(|s| s.value))
+    }
+
+    pub async fn create_environment(
+        &self,
+        caller: Caller,
+        request: EnvironmentRequest,
+    ) -> Result<Environment> {
+        require_admin(caller, "create environments")?;
+        let name = request.name.unwrap_or_default();
+        check_name("name", &name)?;
+        if name.contains(char::is_whitespace) {
+            return Err(BrokerError::invalid("name", "cannot contain spaces"));
+        }
+        let Some(production) = request.production else {
+            return Err(BrokerError::invalid("production", "is missing"));
+        };
+        let environment = Environment {
+            uuid: uuid::Uuid::new_v4().to_string(),
+            display_name: request.display_name.or_else(|| Some(name.clone())),
+            name: name.clone(),
+            production,
+            created_at: now(),
+        };
+        if !self
+            .records
+            .insert(records::ENVIRONMENT, "", &name, &environment)
+            .await?
+        {
+            return Err(BrokerError::invalid(
+                "name",
+                format!("name '{name}' is already used by an existing environment."),
+            ));
+        }
+        Ok(environment)
+    }
+
+    pub async fn delete_environment(&self, caller: Caller, uuid: &str) -> Result<()> {
+        require_admin(caller, "delete environments")?;
+        let environment = self.environment(uuid).await?;
+        self.records
+            .delete(records::ENVIRONMENT, "", Some(&environment.name))
+            .await?;
+        Ok(())
+    }
+
+    /// Records that `number` of `pacticipant` is deployed to (or, `release`, released in)
+    /// the environment. A deployment replaces the one before it to the same target.
+    pub async fn record(
+        &self,
+        caller: Caller,
+        pacticipant: &str,
+        number: &str,
+        environment: &str,
+        target: Option<String>,
+        release: bool,
+    ) -> Result<(Deployment, Environment)> {
+        let environment = self.environment(environment).await?;
+        self.version(pacticipant, number).await?;
+        self.claim(caller, pacticipant).await?;
+        let kind = if release { records::RELEASE } else { records::DEPLOYMENT };
+        let existing = self.records.list::<Deployment>(kind, Some(pacticipant)).await?;
+        if release
+            && let Some(same) = existing.iter().find(|d| {
+                d.value.current && d.value.version == number && d.value.environment == environment.uuid
+            })
+        {
+            return Ok((same.value.clone(), environment));
+        }
+        let target = target.filter(|t| !t.is_empty());
+        if !release {
+            for old in existing.iter().filter(|d| {
+                d.value.current && d.value.environment == environment.uuid && d.value.target == target
+            }) {
+                self.records
+                    .upsert(kind, pacticipant, &old.key, old.value.clone(), |d| {
+                        d.current = false;
+                        d.ended_at = Some(now());
+                    })
+                    .await?;
+            }
+        }
+        let deployment = Deployment {
+            uuid: uuid::Uuid::new_v4().to_string(),
+            version: number.to_owned(),
+            environment: environment.uuid.clone(),
+            target,
+            current: true,
+            created_at: now(),
+            ended_at: None,
+        };
+        self.records
+            .insert(kind, pacticipant, &deployment.uuid, &deployment)
+            .await?;
+        Ok((deployment, environment))
+    }
+
+    /// What is currently deployed (and, with `released`, released and supported).
+    pub async fn current(
+        &self,
+        pacticipant: &str,
+        deployed: bool,
+        released: bool,
+    ) -> Result<Vec<Deployment>> {
+        let mut out = Vec::new();
+        for (kind, wanted) in [(records::DEPLOYMENT, deployed), (records::RELEASE, released)] {
+            if wanted {
+                out.extend(
+                    self.records
+                        .list::<Deployment>(kind, Some(pacticipant))
+                        .await?
+                        .into_iter()
+                        .map(|s| s.value)
+                        .filter(|d| d.current),
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every pact record: (consumer, provider, consumer version, sha), oldest first.
+    async fn all_pacts(&self) -> Result<Vec<(String, String, Stored<PactRef>)>> {
+        Ok(self
+            .records
+            .list::<PactRef>(records::PACT, None)
+            .await?
+            .into_iter()
+            .filter_map(|p| {
+                let (c, pr) = records::split_pair(&p.scope)?;
+                Some((c.to_owned(), pr.to_owned(), p))
+            })
+            .collect())
+    }
+}
+
+fn require_admin(caller: Caller, what: &str) -> Result<()> {
+    if caller.admin {
+        Ok(())
+    } else {
+        Err(BrokerError::Forbidden(format!(
+            "only an admin key may {what}"
+        )))
+    }
+}
+
+fn version_notice(name: &str, number: &str, branch: &Option<String>, tags: &[String]) -> String {
+    let mut text = format!("Created {name} version {number}");
+    if let Some(b) = branch {
+        text.push_str(&format!(" with branch {b}"));
+    }
+    if !tags.is_empty() {
+        text.push_str(&format!(
+            "{} tags {}",
+            if branch.is_some() { " and" } else { " with" },
+            tags.join(", ")
+        ));
+    }
+    text
+}

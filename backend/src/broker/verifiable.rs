@@ -1,0 +1,457 @@
+//! "Pacts for verification": which pacts a provider build verifies, chosen by consumer
+//! version selectors, with their pending and work-in-progress status, as
+//! <https://docs.pact.io/pact_broker/advanced_topics/consumer_version_selectors> and
+//! <https://docs.pact.io/pact_broker/advanced_topics/pending_pacts> define them.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use super::records::{PactRef, Stored, Version};
+use super::{Broker, BrokerError, Result};
+
+/// `POST /pacts/provider/P/for-verification`'s body.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ForVerification {
+    #[serde(default)]
+    pub provider_version_branch: Option<String>,
+    #[serde(default)]
+    pub provider_version_tags: Vec<String>,
+    #[serde(default)]
+    pub consumer_version_selectors: Vec<Selector>,
+    #[serde(default)]
+    pub include_pending_status: bool,
+    #[serde(default)]
+    pub include_wip_pacts_since: Option<String>,
+}
+
+/// One consumer version selector.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Selector {
+    pub main_branch: Option<bool>,
+    pub branch: Option<String>,
+    pub fallback_branch: Option<String>,
+    pub matching_branch: Option<bool>,
+    pub tag: Option<String>,
+    pub fallback_tag: Option<String>,
+    pub latest: Option<bool>,
+    pub consumer: Option<String>,
+    pub deployed_or_released: Option<bool>,
+    pub deployed: Option<bool>,
+    pub released: Option<bool>,
+    pub environment: Option<String>,
+}
+
+/// A pact to verify: one pact content, however many selected consumer versions share it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiablePact {
+    pub consumer: String,
+    pub sha: String,
+    /// Why it was selected: one description per (selector, consumer version).
+    pub reasons: Vec<String>,
+    /// Short forms ("latest from branch main"), for `shortDescription`.
+    pub short: Vec<String>,
+    pub consumer_versions: Vec<String>,
+    pub pending: bool,
+    pub wip: bool,
+}
+
+/// A consumer's pacts with the provider, by consumer version, in version order.
+struct ConsumerPacts {
+    main_branch: Option<String>,
+    /// (version, its pact), oldest version first.
+    versions: Vec<(Stored<Version>, PactRef)>,
+}
+
+impl ConsumerPacts {
+    fn latest_where(&self, keep: impl Fn(&Version) -> bool) -> Option<&(Stored<Version>, PactRef)> {
+        self.versions.iter().rev().find(|(v, _)| keep(&v.value))
+    }
+}
+
+impl Selector {
+    fn is_valid(&self) -> bool {
+        self.main_branch == Some(true)
+            || self.branch.is_some()
+            || self.matching_branch == Some(true)
+            || self.tag.is_some()
+            || self.latest == Some(true)
+            || self.deployed_or_released == Some(true)
+            || self.deployed == Some(true)
+            || self.released == Some(true)
+            || self.environment.is_some()
+    }
+}
+
+fn parse_since(s: &str) -> Option<OffsetDateTime> {
+    use time::format_description::well_known::Rfc3339;
+    OffsetDateTime::parse(s, &Rfc3339).ok().or_else(|| {
+        let date = time::Date::parse(
+            s,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .ok()?;
+        Some(date.midnight().assume_utc())
+    })
+}
+
+impl Broker {
+    /// The pacts `provider` should verify, as the Pact Broker's `for-verification`
+    /// resource selects them.
+    pub async fn pacts_for_verification(
+        &self,
+        provider: &str,
+        request: &ForVerification,
+    ) -> Result<Vec<VerifiablePact>> {
+        self.pacticipant(provider).await?;
+        if request.consumer_version_selectors.iter().any(|s| !s.is_valid()) {
+            return Err(BrokerError::invalid(
+                "consumerVersionSelectors",
+                "must specify a value for environment or tag or branch, or specify mainBranch=true, matchingBranch=true, latest=true, deployed=true, released=true or deployedOrReleased=true",
+            ));
+        }
+        if request
+            .consumer_version_selectors
+            .iter()
+            .any(|s| s.matching_branch == Some(true))
+            && request.provider_version_branch.is_none()
+        {
+            return Err(BrokerError::invalid(
+                "consumerVersionSelectors",
+                "the providerVersionBranch must be specified when the selector matchingBranch=true is used",
+            ));
+        }
+        let since = match &request.include_wip_pacts_since {
+            None => None,
+            Some(s) => Some(parse_since(s).ok_or_else(|| {
+                BrokerError::invalid(
+                    "includeWipPactsSince",
+                    format!("'{s}' is not a valid date (use an ISO 8601 date or date-time)"),
+                )
+            })?),
+        };
+        let consumers = self.consumer_pacts(provider).await?;
+        // Without selectors the Pact Broker verifies each consumer's latest pact.
+        let default = [Selector {
+            latest: Some(true),
+            ..Selector::default()
+        }];
+        let selectors: &[Selector] = if request.consumer_version_selectors.is_empty() {
+            &default
+        } else {
+            &request.consumer_version_selectors
+        };
+        // (consumer, sha) → the pact, in the order first selected.
+        let mut chosen: Vec<VerifiablePact> = Vec::new();
+        let mut add = |consumer: &str, version: &str, sha: &str, reason: String, short: String| {
+            let reason = format!("{reason} ({version})");
+            match chosen
+                .iter_mut()
+                .find(|p| p.consumer == consumer && p.sha == sha)
+            {
+                Some(p) => {
+                    if !p.reasons.contains(&reason) {
+                        p.reasons.push(reason);
+                    }
+                    if !p.short.contains(&short) {
+                        p.short.push(short);
+                    }
+                    if !p.consumer_versions.iter().any(|v| v == version) {
+                        p.consumer_versions.push(version.to_owned());
+                    }
+                }
+                None => chosen.push(VerifiablePact {
+                    consumer: consumer.to_owned(),
+                    sha: sha.to_owned(),
+                    reasons: vec![reason],
+                    short: vec![short],
+                    consumer_versions: vec![version.to_owned()],
+                    pending: false,
+                    wip: false,
+                }),
+            }
+        };
+        for selector in selectors {
+            for (consumer, pacts) in &consumers {
+                if selector.consumer.as_deref().is_some_and(|c| c != consumer) {
+                    continue;
+                }
+                for (version, sha, reason, short) in self
+                    .select(provider, consumer, pacts, selector, request)
+                    .await?
+                {
+                    add(consumer, &version, &sha, reason, short);
+                }
+            }
+        }
+        for pact in &mut chosen {
+            pact.pending = request.include_pending_status
+                && self.is_pending(&pact.consumer, provider, &pact.sha, request).await?;
+        }
+        // Work in progress: the latest pact of every consumer branch, published since the
+        // given date, not selected already, and still pending for this provider branch.
+        if let Some(since) = since
+            && request.include_pending_status
+            && (request.provider_version_branch.is_some() || !request.provider_version_tags.is_empty())
+        {
+            for (consumer, pacts) in &consumers {
+                let mut latest_per_branch: BTreeMap<&str, &(Stored<Version>, PactRef)> =
+                    BTreeMap::new();
+                for entry in &pacts.versions {
+                    for b in &entry.0.value.branches {
+                        latest_per_branch.insert(b, entry);
+                    }
+                }
+                for (branch, (version, pact)) in latest_per_branch {
+                    let published = OffsetDateTime::parse(
+                        &pact.created_at,
+                        &time::format_description::well_known::Rfc3339,
+                    )
+                    .ok();
+                    if published.is_none_or(|p| p < since)
+                        || chosen.iter().any(|c| &c.consumer == consumer && c.sha == pact.sha)
+                        || !self.is_pending(consumer, provider, &pact.sha, request).await?
+                    {
+                        continue;
+                    }
+                    chosen.push(VerifiablePact {
+                        consumer: consumer.clone(),
+                        sha: pact.sha.clone(),
+                        reasons: vec![format!(
+                            "latest version of {consumer} from branch '{branch}' ({})",
+                            version.key
+                        )],
+                        short: vec![format!("latest from branch {branch}")],
+                        consumer_versions: vec![version.key.clone()],
+                        pending: true,
+                        wip: true,
+                    });
+                }
+            }
+        }
+        Ok(chosen)
+    }
+
+    /// Every consumer's pacts with `provider`, by consumer (name order).
+    async fn consumer_pacts(&self, provider: &str) -> Result<BTreeMap<String, ConsumerPacts>> {
+        let mut by_consumer: BTreeMap<String, HashMap<String, PactRef>> = BTreeMap::new();
+        for (consumer, prov, pact) in self.all_pacts().await? {
+            if prov == provider {
+                by_consumer
+                    .entry(consumer)
+                    .or_default()
+                    .insert(pact.key, pact.value);
+            }
+        }
+        let mut out = BTreeMap::new();
+        for (consumer, mut pacts) in by_consumer {
+            let main_branch = self.pacticipant(&consumer).await?.main_branch;
+            let versions = self
+                .versions(&consumer)
+                .await?
+                .into_iter()
+                .filter_map(|v| pacts.remove(&v.key).map(|p| (v, p)))
+                .collect();
+            out.insert(
+                consumer,
+                ConsumerPacts {
+                    main_branch,
+                    versions,
+                },
+            );
+        }
+        Ok(out)
+    }
+
+    /// What one selector picks of one consumer: (version, sha, reason, short reason).
+    async fn select(
+        &self,
+        provider: &str,
+        consumer: &str,
+        pacts: &ConsumerPacts,
+        s: &Selector,
+        request: &ForVerification,
+    ) -> Result<Vec<(String, String, String, String)>> {
+        let one = |e: Option<&(Stored<Version>, PactRef)>, reason: String, short: String| {
+            e.map(|(v, p)| vec![(v.key.clone(), p.sha.clone(), reason, short)])
+                .unwrap_or_default()
+        };
+        let on_branch = |b: &str| {
+            let b = b.to_owned();
+            move |v: &Version| v.branches.contains(&b)
+        };
+        if s.main_branch == Some(true) {
+            let Some(main) = &pacts.main_branch else {
+                return Ok(Vec::new());
+            };
+            return Ok(one(
+                pacts.latest_where(on_branch(main)),
+                format!("latest version of {consumer} from the main branch '{main}'"),
+                "latest from main branch".to_owned(),
+            ));
+        }
+        let branch = if s.matching_branch == Some(true) {
+            request.provider_version_branch.clone()
+        } else {
+            s.branch.clone()
+        };
+        if let Some(branch) = branch {
+            if s.latest == Some(false) {
+                return Ok(pacts
+                    .versions
+                    .iter()
+                    .filter(|(v, _)| v.value.branches.contains(&branch))
+                    .map(|(v, p)| {
+                        (
+                            v.key.clone(),
+                            p.sha.clone(),
+                            format!("one of the versions of {consumer} from branch '{branch}'"),
+                            format!("one of branch {branch}"),
+                        )
+                    })
+                    .collect());
+            }
+            if let Some(found) = pacts.latest_where(on_branch(&branch)) {
+                return Ok(one(
+                    Some(found),
+                    format!("latest version of {consumer} from branch '{branch}'"),
+                    format!("latest from branch {branch}"),
+                ));
+            }
+            if let Some(fallback) = &s.fallback_branch {
+                return Ok(one(
+                    pacts.latest_where(on_branch(fallback)),
+                    format!(
+                        "latest version of {consumer} from branch '{fallback}' (fallback branch used as no pact was found from branch '{branch}')"
+                    ),
+                    format!("latest from branch {fallback}"),
+                ));
+            }
+            return Ok(Vec::new());
+        }
+        if let Some(tag) = &s.tag {
+            let tagged = |t: &str| {
+                let t = t.to_owned();
+                move |v: &Version| v.tags.contains(&t)
+            };
+            if s.latest == Some(true) {
+                if let Some(found) = pacts.latest_where(tagged(tag)) {
+                    return Ok(one(
+                        Some(found),
+                        format!("latest version of {consumer} tagged '{tag}'"),
+                        format!("latest with tag {tag}"),
+                    ));
+                }
+                if let Some(fallback) = &s.fallback_tag {
+                    return Ok(one(
+                        pacts.latest_where(tagged(fallback)),
+                        format!(
+                            "latest version of {consumer} tagged '{fallback}' (fallback tag used as no pact was found with tag '{tag}')"
+                        ),
+                        format!("latest with tag {fallback}"),
+                    ));
+                }
+                return Ok(Vec::new());
+            }
+            return Ok(pacts
+                .versions
+                .iter()
+                .filter(|(v, _)| v.value.tags.contains(tag))
+                .map(|(v, p)| {
+                    (
+                        v.key.clone(),
+                        p.sha.clone(),
+                        format!("all {consumer} versions tagged '{tag}'"),
+                        format!("one of {tag}"),
+                    )
+                })
+                .collect());
+        }
+        let deployed = s.deployed == Some(true) || s.deployed_or_released == Some(true);
+        let released = s.released == Some(true) || s.deployed_or_released == Some(true);
+        if deployed || released || s.environment.is_some() {
+            let (deployed, released) = if deployed || released {
+                (deployed, released)
+            } else {
+                (true, true)
+            };
+            let environment = match &s.environment {
+                Some(name) => Some(self.environment_named(name).await?.ok_or_else(|| {
+                    BrokerError::invalid(
+                        "consumerVersionSelectors",
+                        format!("environment with name '{name}' does not exist"),
+                    )
+                })?),
+                None => None,
+            };
+            let environments = self.environments().await?;
+            let mut out = Vec::new();
+            for d in self.current(consumer, deployed, released).await? {
+                if environment.as_ref().is_some_and(|e| e.uuid != d.environment) {
+                    continue;
+                }
+                let Some((v, p)) = pacts.versions.iter().find(|(v, _)| v.key == d.version) else {
+                    continue;
+                };
+                let env = environments
+                    .iter()
+                    .find(|e| e.uuid == d.environment)
+                    .map(|e| e.name.clone())
+                    .unwrap_or_default();
+                out.push((
+                    v.key.clone(),
+                    p.sha.clone(),
+                    format!("{consumer} version in environment {env}"),
+                    format!("deployed to {env}"),
+                ));
+            }
+            return Ok(out);
+        }
+        // `latest: true` alone: each consumer's latest pact.
+        let _ = provider;
+        Ok(one(
+            pacts.versions.last(),
+            format!("latest version of {consumer} that has a pact with {provider}"),
+            "latest".to_owned(),
+        ))
+    }
+
+    /// Whether the content has yet to be verified successfully by the provider branch
+    /// (or tags) the verification will publish as.
+    async fn is_pending(
+        &self,
+        consumer: &str,
+        provider: &str,
+        sha: &str,
+        request: &ForVerification,
+    ) -> Result<bool> {
+        let successes: Vec<_> = self
+            .verifications(consumer, provider)
+            .await?
+            .into_iter()
+            .filter(|v| v.success && v.sha == sha)
+            .collect();
+        if request.provider_version_branch.is_none() && request.provider_version_tags.is_empty() {
+            return Ok(successes.is_empty());
+        }
+        for v in successes {
+            if let Ok(version) = self.version(provider, &v.provider_version).await {
+                let on_branch = request
+                    .provider_version_branch
+                    .as_ref()
+                    .is_some_and(|b| version.branches.contains(b));
+                let tagged = request
+                    .provider_version_tags
+                    .iter()
+                    .any(|t| version.tags.contains(t));
+                if on_branch || tagged {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
+    }
+}
