@@ -147,6 +147,13 @@ pub struct ServeArgs {
     pub parsing: ParsingArgs,
     #[command(flatten)]
     pub events: EventsArgs,
+    /// Path prefix under which the embedded Pact Broker is served (`off`: not at all).
+    #[arg(long, env = "DOCINTEL_BROKER_PATH", default_value = docintel_api::publishing::DEFAULT_BROKER_PATH)]
+    pub broker_path: String,
+    /// Let consumers republish a consumer version's pact with other content (the Pact
+    /// Broker's `allow_dangerous_contract_modification`); refused with 409 otherwise.
+    #[arg(long, env = "DOCINTEL_BROKER_ALLOW_PACT_MODIFICATION")]
+    pub broker_allow_pact_modification: bool,
     #[command(flatten)]
     pub ops: OpsArgs,
 }
@@ -170,6 +177,11 @@ impl ServeArgs {
         let mut launch = docintel_api::Launch::new(config);
         launch.role = self.role;
         launch.events = self.events.config()?;
+        config_broker(
+            &mut launch,
+            &self.broker_path,
+            self.broker_allow_pact_modification,
+        )?;
         launch.listen = self.listen;
         launch.serve_limits = docintel_api::serve::ServeLimits {
             header_read_timeout: std::time::Duration::from_secs(
@@ -185,6 +197,24 @@ impl ServeArgs {
         launch.default_tenant = true;
         Ok(launch)
     }
+}
+
+fn config_broker(
+    launch: &mut docintel_api::Launch,
+    path: &str,
+    allow_modification: bool,
+) -> anyhow::Result<()> {
+    launch.broker_path = if path == "off" {
+        None
+    } else {
+        anyhow::ensure!(
+            path.starts_with('/') && path.len() > 1,
+            "--broker-path must start with / and name a path, e.g. /broker (or be off)"
+        );
+        Some(path.trim_end_matches('/').to_owned())
+    };
+    launch.config.broker_allow_pact_modification = allow_modification;
+    Ok(())
 }
 
 /// What parsing one untrusted document may consume (each document is parsed in a child

@@ -65,6 +65,8 @@ pub struct Launch {
     /// Create the default tenant and a first key when there is no tenant yet (the binary
     /// does, so a first start needs no setup; tests make their own).
     pub default_tenant: bool,
+    /// Where the embedded Pact Broker is served (`None`: not at all).
+    pub broker_path: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +104,7 @@ impl Launch {
             ip_rate_limit: IpLimits::DEFAULT,
             clock: system_clock(),
             default_tenant: false,
+            broker_path: Some(crate::publishing::DEFAULT_BROKER_PATH.to_owned()),
             versions: VERSIONS,
         }
     }
@@ -127,6 +130,7 @@ impl Launch {
             .await?
             .with_role(role)
             .with_registry_path(self.events.embedded_path().map(str::to_owned))
+            .with_broker_path(self.broker_path.clone())
             .with_default_rate_limit(self.rate_limit)
             .with_ip_rate_limit(self.ip_rate_limit)
             .with_clock(self.clock);

@@ -2,6 +2,7 @@
 //! Swagger UI, and the `docintel` binary's building blocks.
 
 pub mod auth;
+pub mod broker_routes;
 pub mod context;
 pub mod deliveries;
 pub mod deprecation;
@@ -72,6 +73,9 @@ pub fn app_with(state: AppState, table: &'static [versions::ApiVersion]) -> Rout
         .into();
     if let Some(path) = &state.registry_path {
         router = router.nest(path, registry_routes::router());
+    }
+    if let Some(path) = &state.broker_path {
+        router = router.nest(path, broker_routes::router());
     }
     let router = router.merge(swagger).merge(ops_routes()).route(
         deprecation::CALENDAR_PATH,

@@ -12,6 +12,8 @@ use crate::state::AppState;
 
 /// Default path prefix of the embedded registry.
 pub const DEFAULT_REGISTRY_PATH: &str = "/registry";
+/// Where the embedded Pact Broker is served by default.
+pub const DEFAULT_BROKER_PATH: &str = "/broker";
 
 #[derive(Debug, Clone)]
 pub enum RegistryChoice {

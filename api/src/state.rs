@@ -21,6 +21,8 @@ pub struct Shared {
     pub clock: Clock,
     /// Where the embedded schema registry is served; `None` when an external one is used.
     pub registry_path: Option<String>,
+    /// Where the embedded Pact Broker is served; `None` when it is off.
+    pub broker_path: Option<String>,
     /// Lets this process's relay write to its own embedded registry.
     pub registry_token: crate::registry_routes::ProcessToken,
     pub metrics: crate::metrics::Metrics,
@@ -51,6 +53,7 @@ impl AppState {
             clock: system_clock(),
             registry_path: Some(crate::publishing::DEFAULT_REGISTRY_PATH.to_owned()),
             registry_token: crate::registry_routes::ProcessToken::random(),
+            broker_path: Some(crate::publishing::DEFAULT_BROKER_PATH.to_owned()),
             metrics: Default::default(),
             limits,
             ip_limits: crate::ratelimit::IpLimits::new(crate::ratelimit::IpLimits::DEFAULT),
@@ -72,6 +75,11 @@ impl AppState {
     /// Serves the embedded registry under `path`, or (`None`) not at all.
     pub fn with_registry_path(self, path: Option<String>) -> Self {
         self.modify(|s| s.registry_path = path)
+    }
+
+    /// Serves the embedded Pact Broker under `path`, or (`None`) not at all.
+    pub fn with_broker_path(self, path: Option<String>) -> Self {
+        self.modify(|s| s.broker_path = path)
     }
 
     /// Reads the tenants' own request limits again (`docintel tenants limit` writes them).

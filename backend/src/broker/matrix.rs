@@ -104,8 +104,15 @@ impl Broker {
                 tag: query.tag.as_deref(),
             };
             for version in &side.versions {
-                self.deploy_rows(&side.name, version, &others, &mut rows, &mut reasons, &mut unknown)
-                    .await?;
+                self.deploy_rows(
+                    &side.name,
+                    version,
+                    &others,
+                    &mut rows,
+                    &mut reasons,
+                    &mut unknown,
+                )
+                .await?;
             }
             if environment.is_none() && query.tag.is_none() {
                 reasons.push((
@@ -125,7 +132,10 @@ impl Broker {
         let mut success = 0;
         let mut failed = 0;
         for row in &rows {
-            let consumer = format!("version {} of {}", row.consumer_version.number, row.consumer);
+            let consumer = format!(
+                "version {} of {}",
+                row.consumer_version.number, row.consumer
+            );
             let provider = match &row.provider_version {
                 Some(v) => format!("version {} of {}", v.number, row.provider),
                 None => format!("a version of {}", row.provider),
@@ -136,7 +146,9 @@ impl Broker {
                     failed += 1;
                     reasons.push((
                         "error",
-                        format!("The verification for the pact between {consumer} and {provider} failed"),
+                        format!(
+                            "The verification for the pact between {consumer} and {provider} failed"
+                        ),
                     ));
                 }
                 None => {
@@ -209,7 +221,10 @@ impl Broker {
     ) -> Result<()> {
         let pacts = self.all_pacts().await?;
         // As a consumer: its pacts, verified by the providers' versions there.
-        for (consumer, provider, pact) in pacts.iter().filter(|(c, _, p)| c == name && p.key == version.number) {
+        for (consumer, provider, pact) in pacts
+            .iter()
+            .filter(|(c, _, p)| c == name && p.key == version.number)
+        {
             let verifications = self.verifications(consumer, provider).await?;
             match others.versions(self, provider).await? {
                 None => {
@@ -219,7 +234,14 @@ impl Broker {
                         Some(v) => self.version(provider, &v.provider_version).await.ok(),
                         None => None,
                     };
-                    rows.push(row(consumer, version, provider, provider_version, &pact.value, latest.cloned()));
+                    rows.push(row(
+                        consumer,
+                        version,
+                        provider,
+                        provider_version,
+                        &pact.value,
+                        latest.cloned(),
+                    ));
                 }
                 Some(there) if there.is_empty() => {
                     *unknown += 1;
@@ -270,7 +292,14 @@ impl Broker {
                     .rev()
                     .find(|v| v.sha == pact.value.sha && v.provider_version == version.number)
                     .cloned();
-                rows.push(row(consumer, &cv, name, Some(version.clone()), &pact.value, v));
+                rows.push(row(
+                    consumer,
+                    &cv,
+                    name,
+                    Some(version.clone()),
+                    &pact.value,
+                    v,
+                ));
             }
         }
         Ok(())
@@ -282,7 +311,11 @@ impl Broker {
         for cv in &a.versions {
             let Some(pact) = self
                 .records
-                .get::<PactRef>(super::records::PACT, &super::records::pair(&a.name, &b.name), &cv.number)
+                .get::<PactRef>(
+                    super::records::PACT,
+                    &super::records::pair(&a.name, &b.name),
+                    &cv.number,
+                )
                 .await?
             else {
                 continue;

@@ -203,12 +203,13 @@ fn pact_problem(content: &Value, consumer: &str, provider: &str) -> Option<Strin
             Some(_) => {}
         }
     }
-    let interactions = object.get("interactions").or_else(|| object.get("messages"));
+    let interactions = object
+        .get("interactions")
+        .or_else(|| object.get("messages"));
     match interactions {
         Some(Value::Array(items)) => items.iter().enumerate().find_map(|(i, item)| {
-            (!item.get("description").is_some_and(Value::is_string)).then(|| {
-                format!("interaction {i} of the pact has no description: not a pact")
-            })
+            (!item.get("description").is_some_and(Value::is_string))
+                .then(|| format!("interaction {i} of the pact has no description: not a pact"))
         }),
         _ => Some("the pact has no interactions or messages array: not a pact".to_owned()),
     }
@@ -255,9 +256,9 @@ impl Broker {
     }
 
     pub async fn pacticipant(&self, name: &str) -> Result<Pacticipant> {
-        self.find_pacticipant(name)
-            .await?
-            .ok_or_else(|| BrokerError::NotFound(format!("No pacticipant with name '{name}' found")))
+        self.find_pacticipant(name).await?.ok_or_else(|| {
+            BrokerError::NotFound(format!("No pacticipant with name '{name}' found"))
+        })
     }
 
     async fn find_pacticipant(&self, name: &str) -> Result<Option<Pacticipant>> {
@@ -544,7 +545,8 @@ impl Broker {
             for (field, value) in [("consumerName", &consumer), ("providerName", &provider)] {
                 if let Err(BrokerError::Invalid(e)) = check_name(field, value) {
                     for (f, m) in e {
-                        m.into_iter().for_each(|m| fail(&f, format!("{m} (at index {i})")));
+                        m.into_iter()
+                            .for_each(|m| fail(&f, format!("{m} (at index {i})")));
                     }
                 }
             }
@@ -835,7 +837,9 @@ impl Broker {
             .get::<Verification>(records::VERIFICATION, &pair(consumer, provider), id)
             .await?
             .map(|s| s.value)
-            .ok_or_else(|| BrokerError::NotFound(format!("No verification result with id '{id}' found")))
+            .ok_or_else(|| {
+                BrokerError::NotFound(format!("No verification result with id '{id}' found"))
+            })
     }
 
     // ---- environments, deployments, releases ----
@@ -855,7 +859,9 @@ impl Broker {
             .await?
             .into_iter()
             .find(|e| e.uuid == uuid)
-            .ok_or_else(|| BrokerError::NotFound(format!("No environment with uuid '{uuid}' found")))
+            .ok_or_else(|| {
+                BrokerError::NotFound(format!("No environment with uuid '{uuid}' found"))
+            })
     }
 
     pub async fn environment_named(&self, name: &str) -> Result<Option<Environment>> {
@@ -923,11 +929,20 @@ impl Broker {
         let environment = self.environment(environment).await?;
         self.version(pacticipant, number).await?;
         self.claim(caller, pacticipant).await?;
-        let kind = if release { records::RELEASE } else { records::DEPLOYMENT };
-        let existing = self.records.list::<Deployment>(kind, Some(pacticipant)).await?;
+        let kind = if release {
+            records::RELEASE
+        } else {
+            records::DEPLOYMENT
+        };
+        let existing = self
+            .records
+            .list::<Deployment>(kind, Some(pacticipant))
+            .await?;
         if release
             && let Some(same) = existing.iter().find(|d| {
-                d.value.current && d.value.version == number && d.value.environment == environment.uuid
+                d.value.current
+                    && d.value.version == number
+                    && d.value.environment == environment.uuid
             })
         {
             return Ok((same.value.clone(), environment));
@@ -935,7 +950,9 @@ impl Broker {
         let target = target.filter(|t| !t.is_empty());
         if !release {
             for old in existing.iter().filter(|d| {
-                d.value.current && d.value.environment == environment.uuid && d.value.target == target
+                d.value.current
+                    && d.value.environment == environment.uuid
+                    && d.value.target == target
             }) {
                 self.records
                     .upsert(kind, pacticipant, &old.key, old.value.clone(), |d| {
@@ -968,7 +985,10 @@ impl Broker {
         released: bool,
     ) -> Result<Vec<Deployment>> {
         let mut out = Vec::new();
-        for (kind, wanted) in [(records::DEPLOYMENT, deployed), (records::RELEASE, released)] {
+        for (kind, wanted) in [
+            (records::DEPLOYMENT, deployed),
+            (records::RELEASE, released),
+        ] {
             if wanted {
                 out.extend(
                     self.records

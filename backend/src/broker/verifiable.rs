@@ -89,11 +89,8 @@ impl Selector {
 fn parse_since(s: &str) -> Option<OffsetDateTime> {
     use time::format_description::well_known::Rfc3339;
     OffsetDateTime::parse(s, &Rfc3339).ok().or_else(|| {
-        let date = time::Date::parse(
-            s,
-            time::macros::format_description!("[year]-[month]-[day]"),
-        )
-        .ok()?;
+        let date =
+            time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()?;
         Some(date.midnight().assume_utc())
     })
 }
@@ -107,7 +104,11 @@ impl Broker {
         request: &ForVerification,
     ) -> Result<Vec<VerifiablePact>> {
         self.pacticipant(provider).await?;
-        if request.consumer_version_selectors.iter().any(|s| !s.is_valid()) {
+        if request
+            .consumer_version_selectors
+            .iter()
+            .any(|s| !s.is_valid())
+        {
             return Err(BrokerError::invalid(
                 "consumerVersionSelectors",
                 "must specify a value for environment or tag or branch, or specify mainBranch=true, matchingBranch=true, latest=true, deployed=true, released=true or deployedOrReleased=true",
@@ -189,13 +190,16 @@ impl Broker {
         }
         for pact in &mut chosen {
             pact.pending = request.include_pending_status
-                && self.is_pending(&pact.consumer, provider, &pact.sha, request).await?;
+                && self
+                    .is_pending(&pact.consumer, provider, &pact.sha, request)
+                    .await?;
         }
         // Work in progress: the latest pact of every consumer branch, published since the
         // given date, not selected already, and still pending for this provider branch.
         if let Some(since) = since
             && request.include_pending_status
-            && (request.provider_version_branch.is_some() || !request.provider_version_tags.is_empty())
+            && (request.provider_version_branch.is_some()
+                || !request.provider_version_tags.is_empty())
         {
             for (consumer, pacts) in &consumers {
                 let mut latest_per_branch: BTreeMap<&str, &(Stored<Version>, PactRef)> =
@@ -212,8 +216,12 @@ impl Broker {
                     )
                     .ok();
                     if published.is_none_or(|p| p < since)
-                        || chosen.iter().any(|c| &c.consumer == consumer && c.sha == pact.sha)
-                        || !self.is_pending(consumer, provider, &pact.sha, request).await?
+                        || chosen
+                            .iter()
+                            .any(|c| &c.consumer == consumer && c.sha == pact.sha)
+                        || !self
+                            .is_pending(consumer, provider, &pact.sha, request)
+                            .await?
                     {
                         continue;
                     }
@@ -390,7 +398,10 @@ impl Broker {
             let environments = self.environments().await?;
             let mut out = Vec::new();
             for d in self.current(consumer, deployed, released).await? {
-                if environment.as_ref().is_some_and(|e| e.uuid != d.environment) {
+                if environment
+                    .as_ref()
+                    .is_some_and(|e| e.uuid != d.environment)
+                {
                     continue;
                 }
                 let Some((v, p)) = pacts.versions.iter().find(|(v, _)| v.key == d.version) else {

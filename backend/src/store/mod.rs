@@ -389,8 +389,7 @@ pub trait RegistryStore: Send + Sync {
 #[async_trait]
 pub trait BrokerStore: Send + Sync {
     /// Creates the record; false (and nothing written) when it exists already.
-    async fn broker_insert(&self, kind: &str, scope: &str, key: &str, body: &str)
-    -> Result<bool>;
+    async fn broker_insert(&self, kind: &str, scope: &str, key: &str, body: &str) -> Result<bool>;
     /// Replaces the body only if it is still `expected` (another writer may have changed
     /// it since it was read); false when it is not, or the record is gone.
     async fn broker_replace(
@@ -401,8 +400,7 @@ pub trait BrokerStore: Send + Sync {
         expected: &str,
         body: &str,
     ) -> Result<bool>;
-    async fn broker_get(&self, kind: &str, scope: &str, key: &str)
-    -> Result<Option<BrokerRecord>>;
+    async fn broker_get(&self, kind: &str, scope: &str, key: &str) -> Result<Option<BrokerRecord>>;
     /// The records of `kind` (within `scope`, when given), oldest first.
     async fn broker_list(&self, kind: &str, scope: Option<&str>) -> Result<Vec<BrokerRecord>>;
     /// Removes one record, or (`key` None) every record of the scope; returns how many.

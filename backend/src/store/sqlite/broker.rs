@@ -14,13 +14,7 @@ fn record(r: &SqliteRow) -> Result<BrokerRecord> {
 
 #[async_trait]
 impl BrokerStore for SqliteStore {
-    async fn broker_insert(
-        &self,
-        kind: &str,
-        scope: &str,
-        key: &str,
-        body: &str,
-    ) -> Result<bool> {
+    async fn broker_insert(&self, kind: &str, scope: &str, key: &str, body: &str) -> Result<bool> {
         let done = sqlx::query(
             "INSERT INTO broker_records (kind, scope, key, body) VALUES (?1, ?2, ?3, ?4) \
              ON CONFLICT (kind, scope, key) DO NOTHING",
@@ -56,12 +50,7 @@ impl BrokerStore for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn broker_get(
-        &self,
-        kind: &str,
-        scope: &str,
-        key: &str,
-    ) -> Result<Option<BrokerRecord>> {
+    async fn broker_get(&self, kind: &str, scope: &str, key: &str) -> Result<Option<BrokerRecord>> {
         sqlx::query(
             "SELECT seq, scope, key, body FROM broker_records \
              WHERE kind = ?1 AND scope = ?2 AND key = ?3",
