@@ -19,6 +19,8 @@ pub struct CheckOptions {
     pub require_lint: bool,
     /// Where the gate's server parses uploaded documents.
     pub parser: docintel_backend::pipeline::Isolation,
+    /// Verify the pacts a Pact Broker selects instead of those in `contracts/pacts/`.
+    pub broker: Option<checks::contracts::BrokerSource>,
 }
 
 /// Runs every check against the repository at `root`.
@@ -28,7 +30,9 @@ pub async fn check(root: &Path, options: &CheckOptions) -> anyhow::Result<Report
     sections.push(checks::drift::check(root, Some(&server.base)).await);
     sections.extend(checks::breaking::check(root));
     sections.extend(checks::events::check(root, options.registry.as_deref()).await);
-    sections.push(checks::contracts::check(root, options.parser.clone()).await);
+    sections.push(
+        checks::contracts::check(root, options.parser.clone(), options.broker.as_ref()).await,
+    );
     sections.push(checks::deprecations::check(root, Some(&server.base), &options.parser).await);
     sections.push(checks::lint::check(root, options.require_lint).await);
     Ok(Report::new(sections))

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use docintel_governance::checks::breaking::today;
+use docintel_governance::checks::contracts::BrokerSource;
 use docintel_governance::report::{Report, Section, Severity};
 use docintel_governance::{CheckOptions, diff};
 
@@ -48,6 +49,8 @@ enum Command {
         /// The repository's root.
         #[arg(long, default_value = ".")]
         root: PathBuf,
+        #[command(flatten)]
+        broker: BrokerArgs,
     },
     /// Whether REVISION breaks clients of BASE: any two OpenAPI 3.0 or 3.1 documents, JSON
     /// or YAML, with external `$ref`s to files beside them. Exit 1 if it does, 0 if not,
@@ -88,6 +91,55 @@ enum Command {
     },
 }
 
+/// Where the contracts check takes its pacts from: by default `contracts/pacts/`; with
+/// `--broker-url`, the pacts a Pact Broker selects for docintel, as its CI would.
+#[derive(clap::Args)]
+struct BrokerArgs {
+    /// Verify the pacts this Pact Broker selects (e.g. http://host:8080/broker).
+    #[arg(long, env = "PACT_BROKER_BASE_URL")]
+    broker_url: Option<String>,
+    /// Bearer token for the broker (a docintel key, for docintel's embedded broker).
+    #[arg(long, env = "PACT_BROKER_TOKEN", hide_env_values = true)]
+    broker_token: Option<String>,
+    /// The provider version verified (e.g. the git commit); needed to publish results.
+    #[arg(long)]
+    provider_version: Option<String>,
+    /// The provider branch: decides which pacts are pending and is recorded with results.
+    #[arg(long)]
+    provider_branch: Option<String>,
+    /// Consumer version selectors, as JSON, e.g. '[{"mainBranch":true},{"deployedOrReleased":true}]'.
+    #[arg(long, value_parser = parse_selectors)]
+    consumer_version_selectors: Option<Selectors>,
+    /// Include work-in-progress pacts published since this date (YYYY-MM-DD).
+    #[arg(long)]
+    include_wip_pacts_since: Option<String>,
+    /// Publish the verification results to the broker.
+    #[arg(long, requires = "provider_version", requires = "broker_url")]
+    publish_verification_results: bool,
+}
+
+type Selectors = Vec<docintel_governance::checks::contracts::Selector>;
+
+fn parse_selectors(s: &str) -> Result<Selectors, String> {
+    serde_json::from_str(s)
+        .map_err(|e| format!("not a JSON array of consumer version selectors: {e}"))
+}
+
+impl BrokerArgs {
+    fn source(self) -> Option<BrokerSource> {
+        let url = self.broker_url?;
+        Some(BrokerSource {
+            url: url.trim_end_matches('/').to_owned(),
+            token: self.broker_token,
+            provider_version: self.provider_version,
+            provider_branch: self.provider_branch,
+            selectors: self.consumer_version_selectors.unwrap_or_default(),
+            include_wip_pacts_since: self.include_wip_pacts_since,
+            publish: self.publish_verification_results,
+        })
+    }
+}
+
 fn print(report: &Report, format: Format) {
     match format {
         Format::Markdown => println!("{}", report.markdown()),
@@ -120,6 +172,7 @@ async fn run() -> ExitCode {
             registry,
             require_lint,
             root,
+            broker,
         } => {
             let parser = match docintel_backend::pipeline::Isolation::this_program() {
                 Ok(p) => p,
@@ -132,6 +185,7 @@ async fn run() -> ExitCode {
                 registry,
                 require_lint,
                 parser,
+                broker: broker.source(),
             };
             match docintel_governance::check(&root, &options).await {
                 Ok(report) => {

@@ -1,5 +1,5 @@
-//! 4. Contracts: every pact in `contracts/pacts/` verified with pact_verifier against a
-//!    real server this module starts. Provider states are set up through the backend by a
+//! 4. Contracts: every pact in `contracts/pacts/` (or, with a broker, the pacts it selects
+//!    for verification) verified with pact_verifier against a real server this module starts. Provider states are set up through the backend by a
 //!    `ProviderStateExecutor` (no state endpoint exists in any binary); message pacts are
 //!    answered by a producer hook with the real event the relay published, decoded from
 //!    its Confluent-framed Avro bytes through the server's registry.
@@ -10,11 +10,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use docintel_backend::model::{DocumentStatus, TenantId};
+use pact_models::http_utils::HttpAuth;
 use pact_models::provider_states::ProviderState;
-use pact_verifier::callback_executors::{NullRequestFilterExecutor, ProviderStateExecutor};
+use pact_verifier::callback_executors::NullRequestFilterExecutor as NoFilter;
+use pact_verifier::callback_executors::ProviderStateExecutor;
+pub use pact_verifier::pact_broker::ConsumerVersionSelector as Selector;
 use pact_verifier::verification_result::VerificationExecutionResult;
 use pact_verifier::{
-    FilterInfo, PactSource, ProviderInfo, ProviderTransport, VerificationOptions,
+    FilterInfo, PactSource, ProviderInfo, ProviderTransport, PublishOptions, VerificationOptions,
     verify_provider_async,
 };
 use serde_json::Value;
@@ -258,6 +261,16 @@ impl Provider {
 
     /// Verifies `source` (HTTP interactions against the server, messages through the hook).
     pub async fn verify(&self, source: PactSource) -> anyhow::Result<VerificationExecutionResult> {
+        self.verify_with(source, None).await
+    }
+
+    /// Verifies `source` and, with `publish`, reports the results to the broker it came
+    /// from (pact_verifier publishes only for pacts fetched from a broker).
+    pub async fn verify_with(
+        &self,
+        source: PactSource,
+        publish: Option<&PublishOptions>,
+    ) -> anyhow::Result<VerificationExecutionResult> {
         let info = ProviderInfo {
             name: "docintel".into(),
             host: "127.0.0.1".into(),
@@ -277,7 +290,7 @@ impl Provider {
             ],
             ..ProviderInfo::default()
         };
-        let options: VerificationOptions<NullRequestFilterExecutor> = VerificationOptions {
+        let options: VerificationOptions<NoFilter> = VerificationOptions {
             no_pacts_is_error: true,
             coloured_output: false,
             request_timeout: 10_000,
@@ -289,7 +302,7 @@ impl Provider {
             FilterInfo::None,
             vec![],
             &options,
-            None,
+            publish,
             &self.states,
             None,
         )
@@ -328,49 +341,117 @@ impl Drop for StdoutToStderr {
     }
 }
 
-/// Verifies every pact in `contracts/pacts/`.
-pub async fn check(root: &Path, parser: Isolation) -> Section {
+/// Where the gate takes the pacts from when not from `contracts/pacts/`: a Pact Broker
+/// (docintel's embedded one, or any other), as the provider's CI verifies them.
+#[derive(Debug, Clone, Default)]
+pub struct BrokerSource {
+    /// The broker's base URL, e.g. `http://127.0.0.1:8080/broker`.
+    pub url: String,
+    /// Sent as `Authorization: Bearer` (a docintel key, for the embedded broker).
+    pub token: Option<String>,
+    /// docintel's version being verified; needed to publish results.
+    pub provider_version: Option<String>,
+    /// docintel's branch: decides which pacts are pending, and is recorded with results.
+    pub provider_branch: Option<String>,
+    /// Consumer version selectors; none means the latest pact of each consumer.
+    pub selectors: Vec<Selector>,
+    /// Includes work-in-progress pacts published since this date (e.g. `2026-01-01`).
+    pub include_wip_pacts_since: Option<String>,
+    /// Report the verification results to the broker (needs `provider_version`).
+    pub publish: bool,
+}
+
+impl BrokerSource {
+    fn pact_source(&self) -> PactSource {
+        PactSource::BrokerWithDynamicConfiguration {
+            provider_name: "docintel".into(),
+            broker_url: self.url.clone(),
+            // The Pact Broker's recommended default: a consumer's new expectation warns
+            // until docintel has once verified it, instead of breaking docintel's build.
+            enable_pending: true,
+            include_wip_pacts_since: self.include_wip_pacts_since.clone(),
+            provider_tags: vec![],
+            provider_branch: self.provider_branch.clone(),
+            selectors: self.selectors.clone(),
+            auth: self.token.clone().map(HttpAuth::Token),
+            links: vec![],
+        }
+    }
+
+    fn publish_options(&self) -> Option<PublishOptions> {
+        self.publish.then(|| PublishOptions {
+            provider_version: self.provider_version.clone(),
+            provider_branch: self.provider_branch.clone(),
+            ..PublishOptions::default()
+        })
+    }
+}
+
+/// The gate's findings for one verification: failures for what a consumer relies on,
+/// warnings for failures of pending pacts (they never fail the gate).
+fn findings(result: &VerificationExecutionResult, location: &str) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = result
+        .errors
+        .iter()
+        .map(|(interaction, mismatch)| {
+            Finding::failure(
+                "pact-mismatch",
+                interaction.clone(),
+                format!("{mismatch:?}"),
+                "the provider must keep what the consumer relies on; if the consumer agreed to the change, it republishes its pact",
+            )
+        })
+        .collect();
+    if !result.result && findings.is_empty() {
+        findings.push(Finding::failure(
+            "pact-mismatch",
+            location,
+            result.output.join("\n"),
+            "",
+        ));
+    }
+    findings.extend(result.pending_errors.iter().map(|(interaction, mismatch)| {
+        Finding::warning(
+            "pact-pending-failure",
+            interaction.clone(),
+            format!("{mismatch:?}"),
+            "a pending pact: the consumer's new expectation is not met yet; it fails nobody's build until docintel has verified it once",
+        )
+    }));
+    findings
+}
+
+/// Verifies every pact in `contracts/pacts/`, or those `broker` selects.
+pub async fn check(root: &Path, parser: Isolation, broker: Option<&BrokerSource>) -> Section {
     let _quiet = StdoutToStderr::new();
     let dir = root.join("contracts/pacts");
-    let subject = "contracts/pacts/*.json against a real server".to_owned();
+    let (subject, location, source, publish) = match broker {
+        Some(b) => (
+            format!("the pacts {} selects, against a real server", b.url),
+            b.url.clone(),
+            b.pact_source(),
+            b.publish_options(),
+        ),
+        None => (
+            "contracts/pacts/*.json against a real server".to_owned(),
+            "contracts/pacts".to_owned(),
+            PactSource::Dir(dir.display().to_string()),
+            None,
+        ),
+    };
     let result = async {
         let provider = Provider::start(parser).await?;
-        provider
-            .verify(PactSource::Dir(dir.display().to_string()))
-            .await
+        provider.verify_with(source, publish.as_ref()).await
     }
     .await;
     let findings = match result {
         Err(e) => vec![Finding::failure(
             "contracts-unverifiable",
-            "contracts/pacts",
-            e.to_string(),
+            location,
+            format!("{e:#}"),
             "",
         )],
-        Ok(r) if r.result => Vec::new(),
-        Ok(r) => {
-            let mut findings: Vec<Finding> = r
-                .errors
-                .iter()
-                .map(|(interaction, mismatch)| {
-                    Finding::failure(
-                        "pact-mismatch",
-                        interaction.clone(),
-                        format!("{mismatch:?}"),
-                        "the provider must keep what the consumer relies on; if the consumer agreed to the change, it republishes its pact",
-                    )
-                })
-                .collect();
-            if findings.is_empty() {
-                findings.push(Finding::failure(
-                    "pact-mismatch",
-                    "contracts/pacts",
-                    r.output.join("\n"),
-                    "",
-                ));
-            }
-            findings
-        }
+        Ok(r) => findings(&r, &location),
     };
     Section::new("contracts", subject, findings)
 }

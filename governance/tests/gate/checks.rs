@@ -65,6 +65,7 @@ async fn the_gate_passes_on_this_repository() {
             registry: None,
             require_lint: false,
             parser: parser(),
+            broker: None,
         },
     )
     .await
@@ -219,7 +220,7 @@ async fn a_pact_the_provider_breaks_fails_contracts() {
             p["interactions"][0]["response"]["status"] = serde_json::json!(201);
         },
     );
-    let section = checks::contracts::check(repo.path(), parser()).await;
+    let section = checks::contracts::check(repo.path(), parser(), None).await;
     let fired = failures(&section);
     assert_eq!(fired.len(), 1, "{fired:?}");
     assert!(fired[0].starts_with("pact-mismatch"));
