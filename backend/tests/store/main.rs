@@ -53,6 +53,7 @@ macro_rules! conformance {
                 one_process_leads_a_task_and_another_takes_over,
                 work_queued_by_one_handle_wakes_another,
                 shared_quota_slices_never_exceed_the_quota,
+                broker_records_are_created_once_and_never_lose_an_update,
             );
         }
     };

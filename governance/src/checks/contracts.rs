@@ -229,7 +229,16 @@ pub struct Provider {
 
 impl Provider {
     pub async fn start(parser: Isolation) -> anyhow::Result<Self> {
-        let server = Server::start(parser).await?;
+        Self::start_with(parser, |_| {}).await
+    }
+
+    /// A provider whose server `tweak` changed (e.g. a clock past a sunset: the docintel
+    /// of a later release).
+    pub async fn start_with(
+        parser: Isolation,
+        tweak: impl FnOnce(&mut docintel_api::Launch),
+    ) -> anyhow::Result<Self> {
+        let server = Server::start_with(parser, tweak).await?;
         let key = server.backend().create_key("pact").await?;
         let tenant = server
             .backend()
