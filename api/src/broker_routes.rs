@@ -169,7 +169,7 @@ fn hal(status: StatusCode, body: Value) -> Response {
         .into_response()
 }
 
-type Answer = Result<Response, Failure>;
+pub type Answer = Result<Response, Failure>;
 
 fn ok(body: Value) -> Answer {
     Ok(hal(StatusCode::OK, body))
@@ -342,7 +342,8 @@ fn templated(href: String, title: &str) -> Value {
 
 // ---- the index ----
 
-async fn index(access: Access) -> Answer {
+/// The broker's HAL index: the links clients follow.
+pub async fn index(access: Access) -> Answer {
     let b = &access.base;
     ok(json!({ "_links": {
         "self": { "href": b, "title": "Index", "templated": false },

@@ -75,7 +75,10 @@ pub fn app_with(state: AppState, table: &'static [versions::ApiVersion]) -> Rout
         router = router.nest(path, registry_routes::router());
     }
     if let Some(path) = &state.broker_path {
-        router = router.nest(path, broker_routes::router());
+        // Clients given `…/broker/` as the base URL ask for the index with the slash.
+        router = router
+            .nest(path, broker_routes::router())
+            .route(&format!("{path}/"), get(broker_routes::index));
     }
     let router = router.merge(swagger).merge(ops_routes()).route(
         deprecation::CALENDAR_PATH,

@@ -3,6 +3,7 @@
 //! registry, Kafka, webhook receivers, the SDK, pacts. One test binary, one module per
 //! area; the `docintel` binary's own tests are in api/tests/binary.
 
+mod broker;
 mod classifier;
 mod common;
 mod database;

@@ -371,7 +371,7 @@ pub struct BrokerSource {
 }
 
 impl BrokerSource {
-    fn pact_source(&self) -> PactSource {
+    pub fn pact_source(&self) -> PactSource {
         PactSource::BrokerWithDynamicConfiguration {
             provider_name: "docintel".into(),
             broker_url: self.url.clone(),
@@ -387,7 +387,7 @@ impl BrokerSource {
         }
     }
 
-    fn publish_options(&self) -> Option<PublishOptions> {
+    pub fn publish_options(&self) -> Option<PublishOptions> {
         self.publish.then(|| PublishOptions {
             provider_version: self.provider_version.clone(),
             provider_branch: self.provider_branch.clone(),

@@ -1,0 +1,491 @@
+//! The embedded Pact Broker, driven as consumer teams and docintel's CI drive a Pact
+//! Broker: the Pact Foundation's own `pact-broker` CLI (installed by
+//! `npm ci --prefix tests/thirdparty`) publishes pacts, records deployments and asks
+//! can-i-deploy; the governance gate verifies what the broker selects with pact_verifier
+//! and publishes the results. Raw HTTP covers what a hostile or broken client sends.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use docintel_governance::checks::contracts::{self, BrokerSource, Provider};
+use docintel_governance::report::Severity;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::common::{self, TestServer};
+
+const CLI: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/thirdparty/node_modules/.bin/pact-broker"
+);
+
+/// Runs the official CLI against the server's broker with `token`; status and all it
+/// printed.
+async fn cli(s: &TestServer, token: &str, args: &[&str]) -> (bool, String) {
+    assert!(
+        Path::new(CLI).exists(),
+        "the pact-broker CLI is missing: run `npm ci --prefix tests/thirdparty`"
+    );
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = tokio::process::Command::new(CLI)
+        .args(args)
+        .env("PACT_DO_NOT_TRACK", "true")
+        .env("PACT_BROKER_BASE_URL", s.url("/broker"))
+        .env("PACT_BROKER_TOKEN", token)
+        .output()
+        .await
+        .expect("the pact-broker CLI runs");
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&stdout),
+        String::from_utf8_lossy(&stderr)
+    );
+    (status.success(), printed)
+}
+
+async fn cli_ok(s: &TestServer, token: &str, args: &[&str]) -> String {
+    let (ok, printed) = cli(s, token, args).await;
+    assert!(ok, "pact-broker {args:?} failed:\n{printed}");
+    printed
+}
+
+fn committed_pact(file: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("contracts/pacts")
+        .join(file);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn write_pact(dir: &Path, pact: &Value) -> PathBuf {
+    let consumer = pact["consumer"]["name"].as_str().unwrap();
+    let path = dir.join(format!("{consumer}-docintel.json"));
+    std::fs::write(&path, serde_json::to_vec_pretty(pact).unwrap()).unwrap();
+    path
+}
+
+/// The analytics pact, as another team that also wants a field docintel never returns.
+fn pact_asking_for_a_missing_field(consumer: &str) -> Value {
+    let mut pact = committed_pact("analytics-team-docintel.json");
+    pact["consumer"]["name"] = json!(consumer);
+    pact["interactions"][0]["response"]["body"]["content"]["items"][0]["department"] =
+        json!("finance");
+    pact
+}
+
+fn broker_source(s: &TestServer, version: &str, wip: bool) -> BrokerSource {
+    BrokerSource {
+        url: s.url("/broker"),
+        token: Some(s.key.clone()),
+        provider_version: Some(version.to_owned()),
+        provider_branch: Some("main".to_owned()),
+        selectors: serde_json::from_value(json!([
+            { "mainBranch": true },
+            { "deployedOrReleased": true }
+        ]))
+        .unwrap(),
+        include_wip_pacts_since: wip.then(|| "2020-01-01".to_owned()),
+        publish: true,
+    }
+}
+
+#[tokio::test]
+async fn consumer_teams_publish_docintel_verifies_and_can_i_deploy_gates_both() {
+    let s = TestServer::start().await;
+    let pacts = tempfile::tempdir().unwrap();
+    // Each consumer team has its own key (its own tenant); docintel's CI uses `s.key`.
+    let mut team_keys = std::collections::HashMap::new();
+    for team in [
+        "docintel-sdk",
+        "legacy-portal",
+        "analytics-team",
+        "notification-service",
+        "reporting-team",
+    ] {
+        team_keys.insert(team, s.backend.create_key(team).await.unwrap());
+    }
+
+    // Environments are the operator's: an admin key creates one, a team key may not.
+    let (ok, printed) = cli(&s, &s.key, &["create-environment", "--name", "staging"]).await;
+    assert!(!ok, "a non-admin key created an environment:\n{printed}");
+    cli_ok(
+        &s,
+        &s.admin_key,
+        &["create-environment", "--name", "production", "--production"],
+    )
+    .await;
+    let listed = cli_ok(&s, &s.key, &["list-environments"]).await;
+    assert!(listed.contains("production"), "{listed}");
+
+    // Every consumer publishes its committed pact from main.
+    for file in [
+        "docintel-sdk-docintel.json",
+        "legacy-portal-docintel.json",
+        "analytics-team-docintel.json",
+        "notification-service-docintel.json",
+    ] {
+        let pact = committed_pact(file);
+        let team = pact["consumer"]["name"].as_str().unwrap().to_owned();
+        let path = write_pact(pacts.path(), &pact);
+        let printed = cli_ok(
+            &s,
+            &team_keys[team.as_str()],
+            &[
+                "publish",
+                path.to_str().unwrap(),
+                "--consumer-app-version",
+                "1.0.0",
+                "--branch",
+                "main",
+            ],
+        )
+        .await;
+        assert!(printed.contains("successfully published"), "{printed}");
+    }
+    // A team may not publish as another one.
+    let sdk_pact = write_pact(pacts.path(), &committed_pact("docintel-sdk-docintel.json"));
+    let (ok, printed) = cli(
+        &s,
+        &team_keys["legacy-portal"],
+        &[
+            "publish",
+            sdk_pact.to_str().unwrap(),
+            "--consumer-app-version",
+            "6.6.6",
+            "--branch",
+            "main",
+        ],
+    )
+    .await;
+    assert!(!ok, "legacy-portal published as docintel-sdk:\n{printed}");
+    assert!(printed.contains("belongs to another team"), "{printed}");
+
+    // A new team asks for a field docintel does not return; the SDK team works on a
+    // feature branch (a work-in-progress pact no selector names).
+    let broken = write_pact(
+        pacts.path(),
+        &pact_asking_for_a_missing_field("reporting-team"),
+    );
+    cli_ok(
+        &s,
+        &team_keys["reporting-team"],
+        &[
+            "publish",
+            broken.to_str().unwrap(),
+            "--consumer-app-version",
+            "1.0.0",
+            "--branch",
+            "main",
+        ],
+    )
+    .await;
+    let mut feature = committed_pact("docintel-sdk-docintel.json");
+    feature["interactions"][0]["description"] = json!("delete a document (feature x)");
+    let feature = write_pact(pacts.path(), &feature);
+    cli_ok(
+        &s,
+        &team_keys["docintel-sdk"],
+        &[
+            "publish",
+            feature.to_str().unwrap(),
+            "--consumer-app-version",
+            "1.1.0-feat",
+            "--branch",
+            "feat-x",
+        ],
+    )
+    .await;
+
+    // docintel's CI: the gate verifies what the broker selects and publishes results.
+    // Every pact is new to docintel's main branch, so pending: the reporting team's
+    // failure warns and does not fail docintel's build.
+    let section = contracts::check(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        common::parser(),
+        Some(&broker_source(&s, "abc123", true)),
+    )
+    .await;
+    assert!(section.passed, "{section:#?}");
+    let warnings: Vec<_> = section
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .collect();
+    assert_eq!(warnings.len(), 1, "{section:#?}");
+    assert_eq!(warnings[0].rule, "pact-pending-failure");
+    assert!(warnings[0].message.contains("department"), "{warnings:?}");
+    // The WIP pact was verified too, and its result recorded for its version.
+    let wip = s
+        .client
+        .get(s.url("/broker/matrix"))
+        .query(&[
+            ("q[][pacticipant]", "docintel-sdk"),
+            ("q[][version]", "1.1.0-feat"),
+            ("q[][pacticipant]", "docintel"),
+            ("q[][version]", "abc123"),
+            ("latestby", "cvpv"),
+        ])
+        .bearer_auth(&s.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wip.status(), StatusCode::OK);
+    let wip: Value = wip.json().await.unwrap();
+    assert_eq!(
+        wip["matrix"][0]["verificationResult"]["success"],
+        json!(true),
+        "{wip:#}"
+    );
+
+    // Releases are recorded: docintel's by its CI, each consumer's by its own team.
+    let printed = cli_ok(
+        &s,
+        &s.key,
+        &[
+            "record-deployment",
+            "--pacticipant",
+            "docintel",
+            "--version",
+            "abc123",
+            "--environment",
+            "production",
+        ],
+    )
+    .await;
+    assert!(printed.contains("production"), "{printed}");
+    for team in ["docintel-sdk", "legacy-portal"] {
+        cli_ok(
+            &s,
+            &team_keys[team],
+            &[
+                "record-deployment",
+                "--pacticipant",
+                team,
+                "--version",
+                "1.0.0",
+                "--environment",
+                "production",
+            ],
+        )
+        .await;
+    }
+
+    // can-i-deploy: yes for a verified consumer, no (with the reason) for the one whose
+    // pact failed, yes for docintel itself with what production runs.
+    let can_i_deploy = |who: &'static str, version: &'static str| {
+        let token = team_keys.get(who).cloned().unwrap_or_else(|| s.key.clone());
+        let s = &s;
+        async move {
+            cli(
+                s,
+                &token,
+                &[
+                    "can-i-deploy",
+                    "--pacticipant",
+                    who,
+                    "--version",
+                    version,
+                    "--to-environment",
+                    "production",
+                ],
+            )
+            .await
+        }
+    };
+    let (ok, printed) = can_i_deploy("docintel-sdk", "1.0.0").await;
+    assert!(ok, "{printed}");
+    assert!(printed.contains("Computer says yes"), "{printed}");
+    let (ok, printed) = can_i_deploy("reporting-team", "1.0.0").await;
+    assert!(!ok, "{printed}");
+    assert!(printed.contains("Computer says no"), "{printed}");
+    assert!(
+        printed.contains("reporting-team") && printed.contains("failed"),
+        "{printed}"
+    );
+    let (ok, printed) = can_i_deploy("docintel", "abc123").await;
+    assert!(ok, "{printed}");
+
+    // The next docintel, past v1's sunset, answers 410 where legacy-portal (deployed in
+    // production, verified before) expects a document: a real, non-pending failure.
+    let sunset = docintel_api::deprecation::all()[0]
+        .sunset
+        .midnight()
+        .assume_utc();
+    let next = Provider::start_with(common::parser(), |l| {
+        l.clock = std::sync::Arc::new(move || sunset)
+    })
+    .await
+    .unwrap();
+    let source = broker_source(&s, "def456", false);
+    let result = next
+        .verify_with(source.pact_source(), source.publish_options().as_ref())
+        .await
+        .unwrap();
+    assert!(!result.result, "{}", result.output.join("\n"));
+    assert!(
+        !result.errors.is_empty()
+            && result
+                .errors
+                .iter()
+                .all(|(interaction, _)| interaction.contains("legacy way")),
+        "{:#?}",
+        result.errors
+    );
+    let (ok, printed) = can_i_deploy("docintel", "def456").await;
+    assert!(!ok, "{printed}");
+    assert!(printed.contains("legacy-portal"), "{printed}");
+}
+
+/// POSTs a publication with `content` as the one pact's bytes.
+async fn publish_raw(
+    s: &TestServer,
+    key: &str,
+    version: &str,
+    content: &[u8],
+) -> reqwest::Response {
+    use base64::Engine;
+    s.client
+        .post(s.url("/broker/contracts/publish"))
+        .bearer_auth(key)
+        .json(&json!({
+            "pacticipantName": "docintel-sdk",
+            "pacticipantVersionNumber": version,
+            "branch": "main",
+            "contracts": [{
+                "consumerName": "docintel-sdk",
+                "providerName": "docintel",
+                "specification": "pact",
+                "contentType": "application/json",
+                "content": base64::engine::general_purpose::STANDARD.encode(content),
+            }]
+        }))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn status_and_json(r: reqwest::Response) -> (StatusCode, Value) {
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn the_broker_refuses_what_a_pact_broker_refuses_and_stores_nothing_of_it() {
+    let s = TestServer::start().await;
+    let other_team = s.backend.create_key("portal").await.unwrap();
+    let get = |path: &str| s.client.get(s.url(path)).bearer_auth(&s.key).send();
+
+    // No key: 401 with a challenge.
+    let r = s.client.get(s.url("/broker/")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r.headers().contains_key("www-authenticate"));
+    // The index is HAL, with the publication link the CLI follows.
+    let r = get("/broker/").await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/hal+json")
+    );
+    let index: Value = r.json().await.unwrap();
+    assert!(
+        index["_links"]["pb:publish-contracts"]["href"]
+            .as_str()
+            .is_some_and(|h| h.ends_with("/broker/contracts/publish")),
+        "{index:#}"
+    );
+
+    // Bytes that are not JSON, and JSON that is not a pact: 400 with the reason.
+    let (status, body) =
+        status_and_json(publish_raw(&s, &s.key, "1.0.0", b"\x00not json{").await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["errors"]["contracts"][0]
+            .as_str()
+            .is_some_and(|m| m.contains("could not be parsed")),
+        "{body}"
+    );
+    let (status, body) =
+        status_and_json(publish_raw(&s, &s.key, "1.0.0", br#"{"hello":"world"}"#).await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["errors"]["contracts"].is_array(), "{body}");
+    // Nothing of either was stored.
+    let (status, body) =
+        status_and_json(get("/broker/pacticipants/docintel-sdk").await.unwrap()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("docintel-sdk")),
+        "{body}"
+    );
+
+    // A real pact is published; the same version with other content is a 409, and the
+    // stored pact is unchanged.
+    let pact = committed_pact("docintel-sdk-docintel.json");
+    let bytes = serde_json::to_vec(&pact).unwrap();
+    let (status, body) = status_and_json(publish_raw(&s, &s.key, "1.0.0", &bytes).await).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mut changed = pact.clone();
+    changed["interactions"][0]["description"] = json!("something else");
+    let (status, body) = status_and_json(
+        publish_raw(&s, &s.key, "1.0.0", &serde_json::to_vec(&changed).unwrap()).await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body.to_string().contains("unique consumer version number"),
+        "{body}"
+    );
+    let (status, stored) = status_and_json(
+        get("/broker/pacts/provider/docintel/consumer/docintel-sdk/version/1.0.0")
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(stored["interactions"], pact["interactions"]);
+
+    // Another team's key may read the pacticipant but not publish as it.
+    let (status, body) = status_and_json(publish_raw(&s, &other_team, "2.0.0", &bytes).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, _) = status_and_json(
+        get("/broker/pacticipants/docintel-sdk/versions/2.0.0")
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "the refused version was stored"
+    );
+
+    // A body past the limit is refused before it is read whole.
+    let huge = vec![b'a'; 5 * 1024 * 1024];
+    let r = s
+        .client
+        .post(s.url("/broker/contracts/publish"))
+        .bearer_auth(&s.key)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    // Unknown things are 404s in the Pact Broker's shape.
+    for path in [
+        "/broker/pacticipants/nobody",
+        "/broker/pacticipants/docintel-sdk/versions/9.9.9",
+        "/broker/environments/0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11",
+        "/broker/pacts/provider/docintel/consumer/nobody/version/1.0.0",
+    ] {
+        let (status, body) = status_and_json(get(path).await.unwrap()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+        assert!(body["error"].is_string(), "{path}: {body}");
+    }
+}
