@@ -1042,3 +1042,6 @@ fn version_notice(name: &str, number: &str, branch: &Option<String>, tags: &[Str
     }
     text
 }
+
+#[cfg(test)]
+mod tests;

@@ -73,16 +73,115 @@ impl ConsumerPacts {
 }
 
 impl Selector {
-    fn is_valid(&self) -> bool {
-        self.main_branch == Some(true)
-            || self.branch.is_some()
-            || self.matching_branch == Some(true)
-            || self.tag.is_some()
-            || self.latest == Some(true)
-            || self.deployed_or_released == Some(true)
-            || self.deployed == Some(true)
-            || self.released == Some(true)
-            || self.environment.is_some()
+    /// What the Pact Broker's ConsumerVersionSelectorContract refuses in this selector,
+    /// in its words.
+    fn problems(&self, provider_branch: Option<&str>) -> Vec<String> {
+        let yes = |b: Option<bool>| b == Some(true);
+        // The keys given, in the Pact Broker's two groups, sorted as it names them.
+        let given = |keys: &[(&'static str, bool)]| -> Vec<&'static str> {
+            let mut names: Vec<_> = keys.iter().filter(|k| k.1).map(|k| k.0).collect();
+            names.sort_unstable();
+            names
+        };
+        let branch_keys = given(&[
+            ("latest", self.latest.is_some()),
+            ("tag", self.tag.is_some()),
+            ("fallbackTag", self.fallback_tag.is_some()),
+            ("branch", self.branch.is_some()),
+            ("fallbackBranch", self.fallback_branch.is_some()),
+            ("matchingBranch", self.matching_branch.is_some()),
+            ("mainBranch", self.main_branch.is_some()),
+        ]);
+        let environment_keys = given(&[
+            ("environment", self.environment.is_some()),
+            ("deployed", self.deployed.is_some()),
+            ("released", self.released.is_some()),
+            ("deployedOrReleased", self.deployed_or_released.is_some()),
+        ]);
+        let (branchy, environmental) = (branch_keys.len(), environment_keys.len());
+        let mut out = Vec::new();
+        if branchy > 0 && environmental > 0 {
+            let fields = |names: &[&str]| {
+                let plural = if names.len() == 1 { "field" } else { "fields" };
+                format!("{plural} {}", names.join("/"))
+            };
+            out.push(format!(
+                "cannot specify the {} with the {}",
+                fields(&branch_keys),
+                fields(&environment_keys)
+            ));
+        }
+        let mut fail = |broken: bool, message: &str| {
+            if broken {
+                out.push(message.to_owned());
+            }
+        };
+        fail(
+            !yes(self.main_branch)
+                && self.tag.is_none()
+                && self.branch.is_none()
+                && self.environment.is_none()
+                && !yes(self.matching_branch)
+                && !yes(self.deployed)
+                && !yes(self.released)
+                && !yes(self.deployed_or_released)
+                && !yes(self.latest),
+            "must specify a value for environment or tag or branch, or specify mainBranch=true, matchingBranch=true, latest=true, deployed=true, released=true or deployedOrReleased=true",
+        );
+        let others_than = |own: usize| branchy + environmental - own > 0;
+        fail(
+            yes(self.main_branch) && others_than(1 + usize::from(self.latest.is_some())),
+            "cannot specify mainBranch=true with any other criteria apart from consumer",
+        );
+        fail(
+            yes(self.main_branch) && self.latest == Some(false),
+            "cannot specify mainBranch=true with latest=false",
+        );
+        fail(
+            yes(self.matching_branch) && others_than(1),
+            "cannot specify matchingBranch=true with any other criteria apart from consumer",
+        );
+        fail(
+            yes(self.matching_branch) && provider_branch.is_none_or(|b| b.trim().is_empty()),
+            "the providerVersionBranch must be specified when the selector matchingBranch=true is used",
+        );
+        fail(
+            self.tag.is_some() && self.branch.is_some(),
+            "cannot specify both a tag and a branch",
+        );
+        fail(
+            self.fallback_tag.is_some() && !yes(self.latest),
+            "fallbackTag can only be set if latest is true",
+        );
+        fail(
+            self.fallback_tag.is_some() && self.tag.is_none(),
+            "a tag must be specified when a fallbackTag is specified",
+        );
+        fail(
+            self.fallback_branch.is_some() && self.branch.is_none(),
+            "a branch must be specified when a fallbackBranch is specified",
+        );
+        fail(
+            self.fallback_branch.is_some() && self.latest == Some(false),
+            "fallbackBranch can only be set if latest is true",
+        );
+        fail(
+            self.branch.is_some() && self.latest == Some(false),
+            "cannot specify a branch with latest=false",
+        );
+        fail(
+            yes(self.deployed) && yes(self.released),
+            "cannot specify both deployed=true and released=true",
+        );
+        fail(
+            yes(self.deployed) && yes(self.deployed_or_released),
+            "cannot specify both deployed=true and deployedOrReleased=true",
+        );
+        fail(
+            yes(self.released) && yes(self.deployed_or_released),
+            "cannot specify both released=true and deployedOrReleased=true",
+        );
+        out
     }
 }
 
@@ -104,26 +203,21 @@ impl Broker {
         request: &ForVerification,
     ) -> Result<Vec<VerifiablePact>> {
         self.pacticipant(provider).await?;
-        if request
+        let problems: Vec<String> = request
             .consumer_version_selectors
             .iter()
-            .any(|s| !s.is_valid())
-        {
-            return Err(BrokerError::invalid(
-                "consumerVersionSelectors",
-                "must specify a value for environment or tag or branch, or specify mainBranch=true, matchingBranch=true, latest=true, deployed=true, released=true or deployedOrReleased=true",
-            ));
-        }
-        if request
-            .consumer_version_selectors
-            .iter()
-            .any(|s| s.matching_branch == Some(true))
-            && request.provider_version_branch.is_none()
-        {
-            return Err(BrokerError::invalid(
-                "consumerVersionSelectors",
-                "the providerVersionBranch must be specified when the selector matchingBranch=true is used",
-            ));
+            .enumerate()
+            .flat_map(|(i, s)| {
+                s.problems(request.provider_version_branch.as_deref())
+                    .into_iter()
+                    .map(move |p| format!("{p} (at index {i})"))
+            })
+            .collect();
+        if !problems.is_empty() {
+            return Err(BrokerError::Invalid(BTreeMap::from([(
+                "consumerVersionSelectors".to_owned(),
+                problems,
+            )])));
         }
         let since = match &request.include_wip_pacts_since {
             None => None,
