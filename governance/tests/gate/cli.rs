@@ -205,3 +205,39 @@ fn unusable_input_exits_2_with_the_reason() {
     });
     assert_eq!(diff(&base, &broken_yaml, &[]).0, Some(2));
 }
+
+#[test]
+fn broker_options_that_cannot_work_are_refused_before_the_gate_runs() {
+    let check = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_docintel-governance"))
+            .arg("check")
+            .args(args)
+            .env_remove("PACT_BROKER_BASE_URL")
+            .env_remove("PACT_BROKER_TOKEN")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // Results need a provider version to be recorded against.
+    let (code, err) = check(&[
+        "--broker-url",
+        "http://127.0.0.1:9/broker",
+        "--publish-verification-results",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--provider-version"), "{err}");
+    let (code, err) = check(&[
+        "--broker-url",
+        "http://127.0.0.1:9/broker",
+        "--consumer-version-selectors",
+        "{\"mainBranch\": true}",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("not a JSON array of consumer version selectors"),
+        "{err}"
+    );
+}
