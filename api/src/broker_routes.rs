@@ -203,6 +203,12 @@ impl FromRequestParts<AppState> for Access {
             .key_is_admin(&key)
             .await
             .map_err(|e| Failure::from(BrokerError::Store(e)))?;
+        if !backend.broker().admits(&tenant.name, admin) {
+            return Err(Failure::from(BrokerError::Forbidden(format!(
+                "tenant '{}' may not use this broker (see docintel serve --broker-tenants)",
+                tenant.name
+            ))));
+        }
         let host = parts
             .headers
             .get(header::HOST)

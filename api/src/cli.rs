@@ -154,6 +154,10 @@ pub struct ServeArgs {
     /// Broker's `allow_dangerous_contract_modification`); refused with 409 otherwise.
     #[arg(long, env = "DOCINTEL_BROKER_ALLOW_PACT_MODIFICATION")]
     pub broker_allow_pact_modification: bool,
+    /// Only these tenants' keys (comma-separated names) may use the embedded Pact Broker;
+    /// admin keys always may. Default: every tenant's.
+    #[arg(long, env = "DOCINTEL_BROKER_TENANTS", value_delimiter = ',')]
+    pub broker_tenants: Vec<String>,
     #[command(flatten)]
     pub ops: OpsArgs,
 }
@@ -181,6 +185,7 @@ impl ServeArgs {
             &mut launch,
             &self.broker_path,
             self.broker_allow_pact_modification,
+            &self.broker_tenants,
         )?;
         launch.listen = self.listen;
         launch.serve_limits = docintel_api::serve::ServeLimits {
@@ -203,6 +208,7 @@ fn config_broker(
     launch: &mut docintel_api::Launch,
     path: &str,
     allow_modification: bool,
+    tenants: &[String],
 ) -> anyhow::Result<()> {
     launch.broker_path = if path == "off" {
         None
@@ -214,6 +220,12 @@ fn config_broker(
         Some(path.trim_end_matches('/').to_owned())
     };
     launch.config.broker_allow_pact_modification = allow_modification;
+    let tenants: Vec<String> = tenants
+        .iter()
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .collect();
+    launch.config.broker_tenants = (!tenants.is_empty()).then_some(tenants);
     Ok(())
 }
 
@@ -485,4 +497,35 @@ pub enum KeysCommand {
         #[command(flatten)]
         data: DataDir,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn broker(path: &str, tenants: &[&str]) -> anyhow::Result<docintel_api::Launch> {
+        let mut launch = docintel_api::Launch::new(Config::new(std::path::Path::new("unused")));
+        let tenants: Vec<String> = tenants.iter().map(|t| t.to_string()).collect();
+        config_broker(&mut launch, path, false, &tenants)?;
+        Ok(launch)
+    }
+
+    #[test]
+    fn broker_options_are_read_as_documented() {
+        let launch = broker("/pacts/", &[]).unwrap();
+        assert_eq!(launch.broker_path.as_deref(), Some("/pacts"));
+        assert_eq!(
+            launch.config.broker_tenants, None,
+            "every tenant by default"
+        );
+        assert_eq!(broker("off", &[]).unwrap().broker_path, None);
+        for bad in ["broker", "/", ""] {
+            assert!(broker(bad, &[]).is_err(), "{bad:?} accepted");
+        }
+        let launch = broker("/broker", &[" sdk-team", "", "portal "]).unwrap();
+        assert_eq!(
+            launch.config.broker_tenants,
+            Some(vec!["sdk-team".to_owned(), "portal".to_owned()])
+        );
+    }
 }

@@ -39,6 +39,9 @@ pub struct Config {
     /// Lets the embedded Pact Broker take other content for a consumer version's pact
     /// (the Pact Broker's `allow_dangerous_contract_modification`).
     pub broker_allow_pact_modification: bool,
+    /// The tenants whose keys may use the embedded Pact Broker (admin keys always may);
+    /// `None`: every tenant's.
+    pub broker_tenants: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -78,6 +81,7 @@ impl Config {
             blob_store: None,
             blob_sweep: BlobSweep::default(),
             broker_allow_pact_modification: false,
+            broker_tenants: None,
         }
     }
 }

@@ -182,7 +182,8 @@ impl Backend {
         });
         Ok(Self(Arc::new(Inner {
             registry: registry::Registry::new(store.clone()),
-            broker: broker::Broker::new(store.clone(), config.broker_allow_pact_modification),
+            broker: broker::Broker::new(store.clone(), config.broker_allow_pact_modification)
+                .with_tenants(config.broker_tenants.clone()),
             store,
             blobs,
             config,

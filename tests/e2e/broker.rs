@@ -78,7 +78,8 @@ fn pact_asking_for_a_missing_field(consumer: &str) -> Value {
 fn broker_source(s: &TestServer, version: &str, wip: bool) -> BrokerSource {
     BrokerSource {
         url: s.url("/broker"),
-        token: Some(s.key.clone()),
+        // docintel is the platform's pacticipant: its CI publishes with an admin key.
+        token: Some(s.admin_key.clone()),
         provider_version: Some(version.to_owned()),
         provider_branch: Some("main".to_owned()),
         selectors: serde_json::from_value(json!([
@@ -95,7 +96,7 @@ fn broker_source(s: &TestServer, version: &str, wip: bool) -> BrokerSource {
 async fn consumer_teams_publish_docintel_verifies_and_can_i_deploy_gates_both() {
     let s = TestServer::start().await;
     let pacts = tempfile::tempdir().unwrap();
-    // Each consumer team has its own key (its own tenant); docintel's CI uses `s.key`.
+    // Each consumer team has its own key (its own tenant); docintel's CI an admin key.
     let mut team_keys = std::collections::HashMap::new();
     for team in [
         "docintel-sdk",
@@ -239,10 +240,22 @@ async fn consumer_teams_publish_docintel_verifies_and_can_i_deploy_gates_both() 
         "{wip:#}"
     );
 
-    // Releases are recorded: docintel's by its CI, each consumer's by its own team.
+    // Releases are recorded: docintel's by its CI (an admin key: no team may speak for
+    // docintel), each consumer's by its own team.
+    let record_docintel = [
+        "record-deployment",
+        "--pacticipant",
+        "docintel",
+        "--version",
+        "abc123",
+        "--environment",
+        "production",
+    ];
+    let (ok, printed) = cli(&s, &team_keys["docintel-sdk"], &record_docintel).await;
+    assert!(!ok && printed.contains("only an admin key"), "{printed}");
     let printed = cli_ok(
         &s,
-        &s.key,
+        &s.admin_key,
         &[
             "record-deployment",
             "--pacticipant",
@@ -488,4 +501,27 @@ async fn the_broker_refuses_what_a_pact_broker_refuses_and_stores_nothing_of_it(
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
         assert!(body["error"].is_string(), "{path}: {body}");
     }
+}
+
+#[tokio::test]
+async fn an_operator_can_limit_the_broker_to_its_teams() {
+    let s = TestServer::launch(|l| l.config.broker_tenants = Some(vec!["sdk-team".into()])).await;
+    let team = s.backend.create_key("sdk-team").await.unwrap();
+    let status = |key: String| {
+        let request = s.client.get(s.url("/broker")).bearer_auth(key);
+        async move { request.send().await.unwrap().status() }
+    };
+    assert_eq!(status(team).await, StatusCode::OK);
+    assert_eq!(status(s.admin_key.clone()).await, StatusCode::OK);
+    // A customer's key (tenant acme) is valid for documents, not for the broker.
+    assert_eq!(status(s.key.clone()).await, StatusCode::FORBIDDEN);
+    let r = publish_raw(&s, &s.key, "1.0.0", b"{}").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("--broker-tenants")),
+        "{body}"
+    );
 }

@@ -6,8 +6,10 @@
 //!
 //! Who may write: a pacticipant belongs to the tenant that first publishes as it (pacts
 //! as a consumer, verification results as a provider, deployments); other tenants' keys
-//! may read it but not publish as it. Admin keys may do anything, and alone manage
-//! environments and delete.
+//! may read it but not publish as it. docintel itself ([`PROVIDER`]) is the platform's:
+//! only admin keys publish its verification results and record its deployments, so no
+//! tenant can claim it first. Admin keys may do anything, and alone manage environments
+//! and delete. The operator may limit the broker to some tenants (`with_tenants`).
 
 mod matrix;
 mod records;
@@ -35,6 +37,8 @@ use crate::store::Store;
 pub const MAX_PACT_BYTES: usize = 2 * 1024 * 1024;
 /// Longest pacticipant name, version number, branch, tag or environment name.
 pub const MAX_NAME_CHARS: usize = 255;
+/// The pacticipant docintel is in the broker: reserved to admin keys.
+pub const PROVIDER: &str = "docintel";
 /// Branch names the Pact Broker takes as a pacticipant's main branch when none is set.
 const MAIN_BRANCH_CANDIDATES: [&str; 3] = ["develop", "main", "master"];
 
@@ -233,6 +237,8 @@ pub struct Broker {
     /// Lets a consumer version's pact be republished with other content (the Pact
     /// Broker's `allow_dangerous_contract_modification`); off by default.
     allow_modification: bool,
+    /// Tenants whose keys may use the broker; `None`: any tenant's.
+    tenants: Option<Arc<[String]>>,
 }
 
 impl Broker {
@@ -240,7 +246,23 @@ impl Broker {
         Self {
             records: Records(store),
             allow_modification,
+            tenants: None,
         }
+    }
+
+    /// Limits the broker to these tenants' keys (admin keys are always admitted).
+    pub fn with_tenants(mut self, tenants: Option<Vec<String>>) -> Self {
+        self.tenants = tenants.map(Into::into);
+        self
+    }
+
+    /// Whether a key of `tenant` may use the broker at all.
+    pub fn admits(&self, tenant: &str, admin: bool) -> bool {
+        admin
+            || self
+                .tenants
+                .as_ref()
+                .is_none_or(|t| t.iter().any(|name| name == tenant))
     }
 
     // ---- pacticipants and versions ----
@@ -273,6 +295,11 @@ impl Broker {
     /// the first tenant to write as an unowned pacticipant becomes its owner.
     async fn claim(&self, caller: Caller, name: &str) -> Result<Pacticipant> {
         check_name("pacticipantName", name)?;
+        if name == PROVIDER && !caller.admin {
+            return Err(BrokerError::Forbidden(format!(
+                "only an admin key may publish as pacticipant '{PROVIDER}': it is this platform"
+            )));
+        }
         let tenant = caller.tenant.0.to_string();
         let initial = Pacticipant {
             name: name.to_owned(),

@@ -25,9 +25,10 @@ const ADMIN: Caller = Caller {
     tenant: TenantId(uuid::Uuid::from_u128(99)),
     admin: true,
 };
+/// docintel's CI: docintel is the platform's pacticipant, an admin key's.
 const PROVIDER: Caller = Caller {
     tenant: TenantId(uuid::Uuid::from_u128(7)),
-    admin: false,
+    admin: true,
 };
 
 async fn fixture() -> Fixture {
@@ -437,6 +438,37 @@ async fn publications_are_owned_checked_and_idempotent() {
         .record(ADMIN, "web", "1.0.0", &env, None, false)
         .await
         .unwrap();
+    // docintel is the platform's: no tenant can claim it first or speak for it.
+    let (stored, _) = f
+        .broker
+        .put_pact(web, "web", "docintel", "1.0.0", pact("web", "a"))
+        .await
+        .unwrap();
+    let verdict = |success: bool| -> VerificationRequest {
+        serde_json::from_value(json!({ "success": success, "providerApplicationVersion": "evil" }))
+            .unwrap()
+    };
+    assert!(matches!(
+        f.broker
+            .publish_verification(web, "web", "docintel", &stored.sha, verdict(true))
+            .await,
+        Err(BrokerError::Forbidden(_))
+    ));
+    assert!(
+        f.broker
+            .verifications("web", "docintel")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        f.broker.add_branch(web, "docintel", "main", "evil").await,
+        Err(BrokerError::Forbidden(_))
+    ));
+    f.broker
+        .publish_verification(PROVIDER, "web", "docintel", &stored.sha, verdict(true))
+        .await
+        .unwrap();
     // Environments are the admin's.
     let staging: EnvironmentRequest = serde_json::from_value(json!({ "name": "staging" })).unwrap();
     assert!(matches!(
@@ -453,4 +485,14 @@ async fn publications_are_owned_checked_and_idempotent() {
             Err(BrokerError::Invalid(_))
         ));
     }
+}
+
+#[tokio::test]
+async fn the_operator_may_limit_the_broker_to_some_tenants() {
+    let f = fixture().await;
+    assert!(f.broker.admits("anyone", false), "open by default");
+    let limited = f.broker.clone().with_tenants(Some(vec!["sdk-team".into()]));
+    assert!(limited.admits("sdk-team", false));
+    assert!(!limited.admits("customer", false));
+    assert!(limited.admits("customer", true), "admin keys always");
 }
