@@ -25,6 +25,7 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
+use crate::ratelimit::{Verdict, VerdictSlot};
 use crate::state::AppState;
 
 pub const CONTENT_TYPE: &str = "application/hal+json;charset=utf-8";
@@ -194,11 +195,38 @@ impl FromRequestParts<AppState> for Access {
         };
         let key = credential(&parts.headers).ok_or_else(unauthorized)?;
         let backend = &state.backend;
-        let tenant = backend
-            .authenticate(&key)
+        let hash = docintel_backend::keys::hash(&key);
+        let tenant = state
+            .keys
+            .tenant(state, &hash)
             .await
-            .map_err(|e| Failure::from(BrokerError::Store(e)))?
+            .map_err(|e| {
+                tracing::error!(error = %e, "pact broker: checking a key");
+                Failure::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    json!({ "error": "An error has occurred checking the key; it has been logged" }),
+                )
+            })?
             .ok_or_else(unauthorized)?;
+        tracing::Span::current().record("tenant", tenant.name.as_str());
+        // The broker spends the key's requests as the API does (Basic credentials too,
+        // which the per-address limit does not recognise as a key).
+        let verdict = state.limits.check(tenant.id, &hash).await;
+        if let Some(slot) = parts.extensions.get::<VerdictSlot>()
+            && let Ok(mut slot) = slot.0.lock()
+        {
+            *slot = Some(verdict);
+        }
+        if let Verdict::Limited {
+            retry_after_secs, ..
+        } = verdict
+        {
+            state.metrics.rate_limited.inc();
+            return Err(Failure::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({ "error": format!("Too many requests for this key: retry after {retry_after_secs} s") }),
+            ));
+        }
         let admin = backend
             .key_is_admin(&key)
             .await

@@ -525,3 +525,39 @@ async fn an_operator_can_limit_the_broker_to_its_teams() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn broker_requests_spend_the_keys_rate_limit_whatever_the_credential_form() {
+    use base64::Engine;
+    let s = TestServer::launch(|l| {
+        l.rate_limit = docintel_api::ratelimit::Limit {
+            quota: 3,
+            window: std::time::Duration::from_secs(60),
+        }
+    })
+    .await;
+    // The CLI's --broker-username/--broker-password form: the key as the password.
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("ci:{}", s.key));
+    let get = |bearer: bool| {
+        let request = s.client.get(s.url("/broker/pacticipants"));
+        let request = if bearer {
+            request.bearer_auth(&s.key)
+        } else {
+            request.header("authorization", format!("Basic {basic}"))
+        };
+        async move { request.send().await.unwrap() }
+    };
+    for bearer in [true, false, true] {
+        assert_eq!(get(bearer).await.status(), StatusCode::OK);
+    }
+    let r = get(false).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key("retry-after"));
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("retry after")),
+        "{body}"
+    );
+}
