@@ -109,19 +109,35 @@ impl FromRequestParts<AppState> for Auth {
             return Err(ApiError::Unauthorized("invalid API key"));
         };
         tracing::Span::current().record("tenant", tenant.name.as_str());
-        let verdict = state.limits.check(tenant.id, &hashed).await;
-        if let Some(slot) = parts.extensions.get::<VerdictSlot>()
-            && let Ok(mut slot) = slot.0.lock()
-        {
-            *slot = Some(verdict);
-        }
-        if let Verdict::Limited {
-            retry_after_secs, ..
-        } = verdict
-        {
-            state.metrics.rate_limited.inc();
-            return Err(ApiError::RateLimited(retry_after_secs));
-        }
+        spend_request(parts, state, &tenant, &hashed)
+            .await
+            .map_err(ApiError::RateLimited)?;
         Ok(Auth(tenant))
+    }
+}
+
+/// Spends one of the key's requests: the verdict goes where the response middleware
+/// writes the `RateLimit` headers from; `Err(retry_after_secs)` when the key is over its
+/// limit. Shared by the API and the Pact Broker façade so both count against one budget.
+pub(crate) async fn spend_request(
+    parts: &Parts,
+    state: &AppState,
+    tenant: &Tenant,
+    hashed_key: &str,
+) -> Result<(), u64> {
+    let verdict = state.limits.check(tenant.id, hashed_key).await;
+    if let Some(slot) = parts.extensions.get::<VerdictSlot>()
+        && let Ok(mut slot) = slot.0.lock()
+    {
+        *slot = Some(verdict);
+    }
+    match verdict {
+        Verdict::Limited {
+            retry_after_secs, ..
+        } => {
+            state.metrics.rate_limited.inc();
+            Err(retry_after_secs)
+        }
+        _ => Ok(()),
     }
 }

@@ -25,7 +25,6 @@ use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
-use crate::ratelimit::{Verdict, VerdictSlot};
 use crate::state::AppState;
 
 pub const CONTENT_TYPE: &str = "application/hal+json;charset=utf-8";
@@ -41,14 +40,18 @@ pub fn router() -> Router<AppState> {
         .route("/pacticipants", get(pacticipants))
         .route(
             "/pacticipants/{pacticipant}",
-            get(pacticipant).patch(patch_pacticipant),
+            get(pacticipant)
+                .patch(patch_pacticipant)
+                .delete(delete_pacticipant),
         )
         .route("/pacticipants/{pacticipant}/versions", get(versions))
         .route(
             "/pacticipants/{pacticipant}/latest-version",
             get(latest_version),
         )
-        .route("/pacticipants/{pacticipant}/versions/{version}", get(version))
+        .route("/pacticipants/{pacticipant}/versions/{version}",
+            get(version).delete(delete_version),
+        )
         .route(
             "/pacticipants/{pacticipant}/branches/{branch}/versions/{version}",
             put(branch_version),
@@ -65,7 +68,7 @@ pub fn router() -> Router<AppState> {
             "/pacticipants/{pacticipant}/versions/{version}/released-versions/environment/{environment}",
             post(record_release),
         )
-        .route(&format!("{pact}/version/{{version}}"), get(get_pact).put(put_pact))
+        .route(&format!("{pact}/version/{{version}}"), get(get_pact).put(put_pact).delete(delete_pact))
         .route(&format!("{pact}/pact-version/{{sha}}"), get(pact_version))
         .route(
             &format!("{pact}/pact-version/{{sha}}/verification-results"),
@@ -211,22 +214,14 @@ impl FromRequestParts<AppState> for Access {
         tracing::Span::current().record("tenant", tenant.name.as_str());
         // The broker spends the key's requests as the API does (Basic credentials too,
         // which the per-address limit does not recognise as a key).
-        let verdict = state.limits.check(tenant.id, &hash).await;
-        if let Some(slot) = parts.extensions.get::<VerdictSlot>()
-            && let Ok(mut slot) = slot.0.lock()
-        {
-            *slot = Some(verdict);
-        }
-        if let Verdict::Limited {
-            retry_after_secs, ..
-        } = verdict
-        {
-            state.metrics.rate_limited.inc();
-            return Err(Failure::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                json!({ "error": format!("Too many requests for this key: retry after {retry_after_secs} s") }),
-            ));
-        }
+        crate::auth::spend_request(parts, state, &tenant, &hash)
+            .await
+            .map_err(|retry_after_secs| {
+                Failure::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    json!({ "error": format!("Too many requests for this key: retry after {retry_after_secs} s") }),
+                )
+            })?;
         let admin = backend
             .key_is_admin(&key)
             .await
@@ -1014,6 +1009,45 @@ async fn delete_environment(
         .backend
         .broker()
         .delete_environment(access.caller, &uuid)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn delete_pacticipant(
+    State(state): State<AppState>,
+    access: Access,
+    Path(name): Path<String>,
+) -> Answer {
+    state
+        .backend
+        .broker()
+        .delete_pacticipant(access.caller, &name)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn delete_version(
+    State(state): State<AppState>,
+    access: Access,
+    Path((name, number)): Path<(String, String)>,
+) -> Answer {
+    state
+        .backend
+        .broker()
+        .delete_version(access.caller, &name, &number)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn delete_pact(
+    State(state): State<AppState>,
+    access: Access,
+    Path((provider, consumer, number)): Path<(String, String, String)>,
+) -> Answer {
+    state
+        .backend
+        .broker()
+        .delete_pact(access.caller, &consumer, &provider, &number)
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

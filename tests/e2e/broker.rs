@@ -504,6 +504,46 @@ async fn the_broker_refuses_what_a_pact_broker_refuses_and_stores_nothing_of_it(
 }
 
 #[tokio::test]
+async fn only_an_admin_key_deletes_and_the_deleted_is_gone() {
+    let s = TestServer::start().await;
+    let bytes = serde_json::to_vec(&committed_pact("docintel-sdk-docintel.json")).unwrap();
+    for version in ["1.0.0", "1.1.0", "1.2.0"] {
+        let r = publish_raw(&s, &s.key, version, &bytes).await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let delete = |key: &str, path: &str| s.client.delete(s.url(path)).bearer_auth(key).send();
+    let status = |path: &str| {
+        let request = s.client.get(s.url(path)).bearer_auth(&s.key);
+        async move { request.send().await.unwrap().status() }
+    };
+    let pact = "/broker/pacts/provider/docintel/consumer/docintel-sdk/version/1.1.0";
+    let version = "/broker/pacticipants/docintel-sdk/versions/1.0.0";
+    let pacticipant = "/broker/pacticipants/docintel-sdk";
+
+    // The owning team's key may publish, not delete.
+    for path in [pact, version, pacticipant] {
+        let (code, body) = status_and_json(delete(&s.key, path).await.unwrap()).await;
+        assert_eq!(code, StatusCode::FORBIDDEN, "{path}: {body}");
+        assert!(body["error"].is_string(), "{body}");
+        assert_eq!(status(path).await, StatusCode::OK, "{path} went");
+    }
+    // An admin key: 204, and each is gone; deleting it again is a 404.
+    for path in [pact, version, pacticipant] {
+        let r = delete(&s.admin_key, path).await.unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT, "{path}");
+        assert_eq!(status(path).await, StatusCode::NOT_FOUND, "{path} stayed");
+        let r = delete(&s.admin_key, path).await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    // With the version went its pact, with the pacticipant the rest.
+    for number in ["1.0.0", "1.2.0"] {
+        let path =
+            format!("/broker/pacts/provider/docintel/consumer/docintel-sdk/version/{number}");
+        assert_eq!(status(&path).await, StatusCode::NOT_FOUND, "{path}");
+    }
+}
+
+#[tokio::test]
 async fn an_operator_can_limit_the_broker_to_its_teams() {
     let s = TestServer::launch(|l| l.config.broker_tenants = Some(vec!["sdk-team".into()])).await;
     let team = s.backend.create_key("sdk-team").await.unwrap();

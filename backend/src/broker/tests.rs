@@ -496,3 +496,66 @@ async fn the_operator_may_limit_the_broker_to_some_tenants() {
     assert!(!limited.admits("customer", false));
     assert!(limited.admits("customer", true), "admin keys always");
 }
+
+#[tokio::test]
+async fn only_admins_delete_and_a_delete_takes_what_belongs_to_it() {
+    let f = fixture().await;
+    let (web, app) = (team(1), team(2));
+    let env = f.production().await;
+    let web_sha = f.publish(web, "web", "1.0.0", "main", "a").await;
+    f.publish(web, "web", "1.1.0", "main", "b").await;
+    let app_sha = f.publish(app, "app", "2.0.0", "main", "c").await;
+    f.verify("web", &web_sha, "p1", "main", true).await;
+    f.verify("app", &app_sha, "p1", "main", true).await;
+    f.verify("app", &app_sha, "p2", "main", true).await;
+    f.broker
+        .record(web, "web", "1.0.0", &env, None, false)
+        .await
+        .unwrap();
+
+    // A team may not delete, not even its own.
+    for denied in [
+        f.broker.delete_pacticipant(web, "web").await,
+        f.broker.delete_version(web, "web", "1.0.0").await,
+        f.broker.delete_pact(web, "web", "docintel", "1.0.0").await,
+    ] {
+        assert!(
+            matches!(denied, Err(BrokerError::Forbidden(_))),
+            "{denied:?}"
+        );
+    }
+    assert!(matches!(
+        f.broker.delete_pacticipant(ADMIN, "nobody").await,
+        Err(BrokerError::NotFound(_))
+    ));
+
+    // One pact: the version stays, the other version's pact too.
+    f.broker
+        .delete_pact(ADMIN, "web", "docintel", "1.1.0")
+        .await
+        .unwrap();
+    assert!(f.broker.pact("web", "docintel", "1.1.0").await.is_err());
+    assert!(f.broker.version("web", "1.1.0").await.is_ok());
+    assert!(f.broker.pact("web", "docintel", "1.0.0").await.is_ok());
+
+    // A provider version: its results go, the other version's stay.
+    f.broker
+        .delete_version(ADMIN, "docintel", "p2")
+        .await
+        .unwrap();
+    assert!(f.broker.version("docintel", "p2").await.is_err());
+    let left = f.broker.verifications("app", "docintel").await.unwrap();
+    let versions: Vec<_> = left.iter().map(|v| v.provider_version.as_str()).collect();
+    assert_eq!(versions, ["p1"]);
+
+    // A pacticipant: its versions, pacts and deployments go; another consumer's stay.
+    f.broker.delete_pacticipant(ADMIN, "web").await.unwrap();
+    assert!(f.broker.pacticipant("web").await.is_err());
+    assert!(f.broker.versions("web").await.unwrap().is_empty());
+    assert!(f.broker.pact("web", "docintel", "1.0.0").await.is_err());
+    assert!(f.broker.pact("app", "docintel", "2.0.0").await.is_ok());
+    let selected = f.select(json!({})).await;
+    assert_eq!(picked(&selected), [of("app", &["2.0.0"])]);
+    // The name is free again: a new team may claim it.
+    f.publish(app, "web", "9.0.0", "main", "d").await;
+}
