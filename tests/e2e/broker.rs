@@ -425,6 +425,46 @@ async fn the_broker_refuses_what_a_pact_broker_refuses_and_stores_nothing_of_it(
         status_and_json(publish_raw(&s, &s.key, "1.0.0", br#"{"hello":"world"}"#).await).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body["errors"]["contracts"].is_array(), "{body}");
+    // Through the official CLI: it reads the file itself (a file that is not JSON stops
+    // there) and sends a pact it has normalised, so what reaches the broker broken is
+    // the publication's metadata; the broker answers as the Pact Broker's contract does.
+    let dir = tempfile::tempdir().unwrap();
+    let not_json = dir.path().join("broken.json");
+    std::fs::write(&not_json, b"not json{").unwrap();
+    let sdk_pact =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("contracts/pacts/docintel-sdk-docintel.json");
+    let sdk_pact = sdk_pact.to_str().unwrap();
+    for (file, version, branch, says) in [
+        (not_json.to_str().unwrap(), "1.0.0", "main", "not JSON"),
+        (
+            sdk_pact,
+            "1.0.0",
+            "main\nevil",
+            "branch: cannot contain multiple lines",
+        ),
+        (
+            sdk_pact,
+            " ",
+            "main",
+            "pacticipantVersionNumber: can't be blank",
+        ),
+    ] {
+        let (ok, printed) = cli(
+            &s,
+            &s.key,
+            &[
+                "publish",
+                file,
+                "--consumer-app-version",
+                version,
+                "--branch",
+                branch,
+            ],
+        )
+        .await;
+        assert!(!ok, "published {file} {version:?} {branch:?}:\n{printed}");
+        assert!(printed.contains(says), "{printed}");
+    }
     // Nothing of either was stored.
     let (status, body) =
         status_and_json(get("/broker/pacticipants/docintel-sdk").await.unwrap()).await;
