@@ -240,6 +240,35 @@ async fn each_selector_picks_the_pacts_the_pact_broker_would() {
     );
     let mobile_pact = deployed.iter().find(|p| p.consumer == "mobile").unwrap();
     assert_eq!(mobile_pact.reasons.len(), 2, "{mobile_pact:?}");
+    // Deployed is not released; a release of web 1.1.0 is picked only by `released`.
+    f.broker
+        .record(web, "web", "1.1.0", &env, None, true)
+        .await
+        .unwrap();
+    let released = f
+        .select(json!({ "consumerVersionSelectors": [{ "released": true }] }))
+        .await;
+    assert_eq!(picked(&released), [of("web", &["1.1.0"])]);
+    let in_production = f
+        .select(json!({ "consumerVersionSelectors": [{ "deployed": true, "environment": "production" }] }))
+        .await;
+    assert_eq!(
+        picked(&in_production),
+        [of("mobile", &["3.0.0"]), of("web", &["1.0.0"])]
+    );
+    let nowhere: ForVerification = serde_json::from_value(
+        json!({ "consumerVersionSelectors": [{ "environment": "nowhere" }] }),
+    )
+    .unwrap();
+    let Err(BrokerError::Invalid(errors)) =
+        f.broker.pacts_for_verification("docintel", &nowhere).await
+    else {
+        panic!("an unknown environment accepted");
+    };
+    assert_eq!(
+        errors["consumerVersionSelectors"],
+        ["environment with name 'nowhere' does not exist"]
+    );
 
     // Selectors the Pact Broker refuses are refused, with its reasons.
     let bad: ForVerification = serde_json::from_value(json!({ "consumerVersionSelectors": [

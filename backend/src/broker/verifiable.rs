@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::records::{PactRef, Stored, Version};
+use super::records::{self, Deployment, Environment, PactRef, Stored, Verification, Version};
 use super::{Broker, BrokerError, Result};
 
 /// `POST /pacts/provider/P/for-verification`'s body.
@@ -64,6 +64,20 @@ struct ConsumerPacts {
     main_branch: Option<String>,
     /// (version, its pact), oldest version first.
     versions: Vec<(Stored<Version>, PactRef)>,
+}
+
+/// What one for-verification request reads of the broker, loaded once.
+struct Snapshot {
+    provider: String,
+    /// Every consumer with a pact with the provider, by name.
+    consumers: BTreeMap<String, ConsumerPacts>,
+    environments: Vec<Environment>,
+    /// Current deployments and supported releases, by pacticipant.
+    deployed: HashMap<String, Vec<Deployment>>,
+    released: HashMap<String, Vec<Deployment>>,
+    /// The provider's verification results, by consumer, oldest first.
+    verifications: HashMap<String, Vec<Verification>>,
+    provider_versions: HashMap<String, Version>,
 }
 
 impl ConsumerPacts {
@@ -228,7 +242,8 @@ impl Broker {
                 )
             })?),
         };
-        let consumers = self.consumer_pacts(provider).await?;
+        let snapshot = self.snapshot(provider).await?;
+        let consumers = &snapshot.consumers;
         // Without selectors the Pact Broker verifies each consumer's latest pact.
         let default = [Selector {
             latest: Some(true),
@@ -270,13 +285,12 @@ impl Broker {
             }
         };
         for selector in selectors {
-            for (consumer, pacts) in &consumers {
+            for (consumer, pacts) in consumers {
                 if selector.consumer.as_deref().is_some_and(|c| c != consumer) {
                     continue;
                 }
-                for (version, sha, reason, short) in self
-                    .select(provider, consumer, pacts, selector, request)
-                    .await?
+                for (version, sha, reason, short) in
+                    snapshot.select(consumer, pacts, selector, request)?
                 {
                     add(consumer, &version, &sha, reason, short);
                 }
@@ -284,9 +298,7 @@ impl Broker {
         }
         for pact in &mut chosen {
             pact.pending = request.include_pending_status
-                && self
-                    .is_pending(&pact.consumer, provider, &pact.sha, request)
-                    .await?;
+                && snapshot.is_pending(&pact.consumer, &pact.sha, request);
         }
         // Work in progress: the latest pact of every consumer branch, published since the
         // given date, not selected already, and still pending for this provider branch.
@@ -295,7 +307,7 @@ impl Broker {
             && (request.provider_version_branch.is_some()
                 || !request.provider_version_tags.is_empty())
         {
-            for (consumer, pacts) in &consumers {
+            for (consumer, pacts) in consumers {
                 let mut latest_per_branch: BTreeMap<&str, &(Stored<Version>, PactRef)> =
                     BTreeMap::new();
                 for entry in &pacts.versions {
@@ -313,9 +325,7 @@ impl Broker {
                         || chosen
                             .iter()
                             .any(|c| &c.consumer == consumer && c.sha == pact.sha)
-                        || !self
-                            .is_pending(consumer, provider, &pact.sha, request)
-                            .await?
+                        || !snapshot.is_pending(consumer, &pact.sha, request)
                     {
                         continue;
                     }
@@ -337,8 +347,20 @@ impl Broker {
         Ok(chosen)
     }
 
-    /// Every consumer's pacts with `provider`, by consumer (name order).
-    async fn consumer_pacts(&self, provider: &str) -> Result<BTreeMap<String, ConsumerPacts>> {
+    /// Everything the selection reads, in a fixed number of queries however many
+    /// consumers there are: per-consumer reads cost a store round trip each, and those
+    /// round trips, not the rules, were what a verification spent its time on.
+    async fn snapshot(&self, provider: &str) -> Result<Snapshot> {
+        let main_branches: HashMap<String, Option<String>> = self
+            .pacticipants()
+            .await?
+            .into_iter()
+            .map(|p| (p.name, p.main_branch))
+            .collect();
+        let mut versions: HashMap<String, Vec<Stored<Version>>> = HashMap::new();
+        for v in self.records.list::<Version>(records::VERSION, None).await? {
+            versions.entry(v.scope.clone()).or_default().push(v);
+        }
         let mut by_consumer: BTreeMap<String, HashMap<String, PactRef>> = BTreeMap::new();
         for (consumer, prov, pact) in self.all_pacts().await? {
             if prov == provider {
@@ -348,16 +370,16 @@ impl Broker {
                     .insert(pact.key, pact.value);
             }
         }
-        let mut out = BTreeMap::new();
+        let mut consumers = BTreeMap::new();
         for (consumer, mut pacts) in by_consumer {
-            let main_branch = self.pacticipant(&consumer).await?.main_branch;
-            let versions = self
-                .versions(&consumer)
-                .await?
+            let versions = versions
+                .get(&consumer)
                 .into_iter()
-                .filter_map(|v| pacts.remove(&v.key).map(|p| (v, p)))
+                .flatten()
+                .filter_map(|v| pacts.remove(&v.key).map(|p| (v.clone(), p)))
                 .collect();
-            out.insert(
+            let main_branch = main_branches.get(&consumer).cloned().flatten();
+            consumers.insert(
                 consumer,
                 ConsumerPacts {
                     main_branch,
@@ -365,13 +387,51 @@ impl Broker {
                 },
             );
         }
-        Ok(out)
+        let current = |kind| async move {
+            let mut out: HashMap<String, Vec<Deployment>> = HashMap::new();
+            for d in self.records.list::<Deployment>(kind, None).await? {
+                if d.value.current {
+                    out.entry(d.scope).or_default().push(d.value);
+                }
+            }
+            Ok::<_, BrokerError>(out)
+        };
+        let mut verifications: HashMap<String, Vec<Verification>> = HashMap::new();
+        for v in self
+            .records
+            .list::<Verification>(records::VERIFICATION, None)
+            .await?
+        {
+            if let Some((consumer, p)) = records::split_pair(&v.scope)
+                && p == provider
+            {
+                verifications
+                    .entry(consumer.to_owned())
+                    .or_default()
+                    .push(v.value);
+            }
+        }
+        Ok(Snapshot {
+            provider: provider.to_owned(),
+            consumers,
+            environments: self.environments().await?,
+            deployed: current(records::DEPLOYMENT).await?,
+            released: current(records::RELEASE).await?,
+            verifications,
+            provider_versions: versions
+                .remove(provider)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|v| (v.key, v.value))
+                .collect(),
+        })
     }
+}
 
+impl Snapshot {
     /// What one selector picks of one consumer: (version, sha, reason, short reason).
-    async fn select(
+    fn select(
         &self,
-        provider: &str,
         consumer: &str,
         pacts: &ConsumerPacts,
         s: &Selector,
@@ -481,17 +541,30 @@ impl Broker {
                 (true, true)
             };
             let environment = match &s.environment {
-                Some(name) => Some(self.environment_named(name).await?.ok_or_else(|| {
-                    BrokerError::invalid(
-                        "consumerVersionSelectors",
-                        format!("environment with name '{name}' does not exist"),
-                    )
-                })?),
+                Some(name) => Some(
+                    self.environments
+                        .iter()
+                        .find(|e| &e.name == name)
+                        .ok_or_else(|| {
+                            BrokerError::invalid(
+                                "consumerVersionSelectors",
+                                format!("environment with name '{name}' does not exist"),
+                            )
+                        })?,
+                ),
                 None => None,
             };
-            let environments = self.environments().await?;
+            let current = |wanted: bool, from: &HashMap<String, Vec<Deployment>>| {
+                from.get(consumer)
+                    .filter(|_| wanted)
+                    .cloned()
+                    .unwrap_or_default()
+            };
             let mut out = Vec::new();
-            for d in self.current(consumer, deployed, released).await? {
+            for d in current(deployed, &self.deployed)
+                .into_iter()
+                .chain(current(released, &self.released))
+            {
                 if environment
                     .as_ref()
                     .is_some_and(|e| e.uuid != d.environment)
@@ -501,7 +574,8 @@ impl Broker {
                 let Some((v, p)) = pacts.versions.iter().find(|(v, _)| v.key == d.version) else {
                     continue;
                 };
-                let env = environments
+                let env = self
+                    .environments
                     .iter()
                     .find(|e| e.uuid == d.environment)
                     .map(|e| e.name.clone())
@@ -516,47 +590,41 @@ impl Broker {
             return Ok(out);
         }
         // `latest: true` alone: each consumer's latest pact.
-        let _ = provider;
         Ok(one(
             pacts.versions.last(),
-            format!("latest version of {consumer} that has a pact with {provider}"),
+            format!(
+                "latest version of {consumer} that has a pact with {}",
+                self.provider
+            ),
             "latest".to_owned(),
         ))
     }
 
     /// Whether the content has yet to be verified successfully by the provider branch
     /// (or tags) the verification will publish as.
-    async fn is_pending(
-        &self,
-        consumer: &str,
-        provider: &str,
-        sha: &str,
-        request: &ForVerification,
-    ) -> Result<bool> {
-        let successes: Vec<_> = self
-            .verifications(consumer, provider)
-            .await?
+    fn is_pending(&self, consumer: &str, sha: &str, request: &ForVerification) -> bool {
+        let mut successes = self
+            .verifications
+            .get(consumer)
             .into_iter()
-            .filter(|v| v.success && v.sha == sha)
-            .collect();
+            .flatten()
+            .filter(|v| v.success && v.sha == sha);
         if request.provider_version_branch.is_none() && request.provider_version_tags.is_empty() {
-            return Ok(successes.is_empty());
+            return successes.next().is_none();
         }
-        for v in successes {
-            if let Ok(version) = self.version(provider, &v.provider_version).await {
-                let on_branch = request
-                    .provider_version_branch
-                    .as_ref()
-                    .is_some_and(|b| version.branches.contains(b));
-                let tagged = request
-                    .provider_version_tags
-                    .iter()
-                    .any(|t| version.tags.contains(t));
-                if on_branch || tagged {
-                    return Ok(false);
-                }
-            }
-        }
-        Ok(true)
+        !successes.any(|v| {
+            self.provider_versions
+                .get(&v.provider_version)
+                .is_some_and(|version| {
+                    request
+                        .provider_version_branch
+                        .as_ref()
+                        .is_some_and(|b| version.branches.contains(b))
+                        || request
+                            .provider_version_tags
+                            .iter()
+                            .any(|t| version.tags.contains(t))
+                })
+        })
     }
 }
