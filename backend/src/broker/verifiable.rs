@@ -370,13 +370,20 @@ impl Broker {
                     .insert(pact.key, pact.value);
             }
         }
+        // Copied before the consumers take theirs: a pacticipant may have a pact with itself.
+        let provider_versions = versions
+            .get(provider)
+            .into_iter()
+            .flatten()
+            .map(|v| (v.key.clone(), v.value.clone()))
+            .collect();
         let mut consumers = BTreeMap::new();
         for (consumer, mut pacts) in by_consumer {
             let versions = versions
-                .get(&consumer)
+                .remove(&consumer)
+                .unwrap_or_default()
                 .into_iter()
-                .flatten()
-                .filter_map(|v| pacts.remove(&v.key).map(|p| (v.clone(), p)))
+                .filter_map(|v| pacts.remove(&v.key).map(|p| (v, p)))
                 .collect();
             let main_branch = main_branches.get(&consumer).cloned().flatten();
             consumers.insert(
@@ -418,17 +425,25 @@ impl Broker {
             deployed: current(records::DEPLOYMENT).await?,
             released: current(records::RELEASE).await?,
             verifications,
-            provider_versions: versions
-                .remove(provider)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|v| (v.key, v.value))
-                .collect(),
+            provider_versions,
         })
     }
 }
 
 impl Snapshot {
+    /// What `consumer` has currently deployed and, with `released`, released and supported.
+    fn current(
+        &self,
+        consumer: &str,
+        deployed: bool,
+        released: bool,
+    ) -> impl Iterator<Item = &Deployment> {
+        [(deployed, &self.deployed), (released, &self.released)]
+            .into_iter()
+            .filter(|(wanted, _)| *wanted)
+            .flat_map(move |(_, by)| by.get(consumer).into_iter().flatten())
+    }
+
     /// What one selector picks of one consumer: (version, sha, reason, short reason).
     fn select(
         &self,
@@ -554,17 +569,8 @@ impl Snapshot {
                 ),
                 None => None,
             };
-            let current = |wanted: bool, from: &HashMap<String, Vec<Deployment>>| {
-                from.get(consumer)
-                    .filter(|_| wanted)
-                    .cloned()
-                    .unwrap_or_default()
-            };
             let mut out = Vec::new();
-            for d in current(deployed, &self.deployed)
-                .into_iter()
-                .chain(current(released, &self.released))
-            {
+            for d in self.current(consumer, deployed, released) {
                 if environment
                     .as_ref()
                     .is_some_and(|e| e.uuid != d.environment)

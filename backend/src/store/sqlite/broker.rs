@@ -69,26 +69,24 @@ impl BrokerStore for SqliteStore {
         // Two statements, not `(scope IS NULL OR scope = …)`: with the OR the planner can
         // only use the index's `kind` prefix, and a scoped list would read every record
         // of its kind.
-        let rows =
-            match scope {
-                Some(scope) => {
-                    sqlx::query(
-                        "SELECT seq, scope, key, body FROM broker_records \
-                     WHERE kind = ?1 AND scope = ?2 ORDER BY seq",
-                    )
-                    .bind(kind)
-                    .bind(scope)
-                    .fetch_all(&self.pool)
-                    .await?
-                }
-                None => sqlx::query(
-                    "SELECT seq, scope, key, body FROM broker_records WHERE kind = ?1 ORDER BY seq",
-                )
-                .bind(kind)
-                .fetch_all(&self.pool)
-                .await?,
-            };
-        rows.iter().map(record).collect()
+        let query = match scope {
+            Some(scope) => sqlx::query(
+                "SELECT seq, scope, key, body FROM broker_records \
+                 WHERE kind = ?1 AND scope = ?2 ORDER BY seq",
+            )
+            .bind(kind)
+            .bind(scope),
+            None => sqlx::query(
+                "SELECT seq, scope, key, body FROM broker_records WHERE kind = ?1 ORDER BY seq",
+            )
+            .bind(kind),
+        };
+        query
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(record)
+            .collect()
     }
 
     async fn broker_delete(&self, kind: &str, scope: &str, key: Option<&str>) -> Result<u64> {
