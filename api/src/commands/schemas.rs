@@ -105,11 +105,15 @@ pub async fn run(command: SchemasCommand) -> i32 {
                     println!("compatible: the newest schema may follow the others under {mode:?}");
                     0
                 }
-                Err(problems) => {
+                Err(schemas::Refusal::Incompatible(problems)) => {
                     for p in problems {
                         println!("incompatible: {p}");
                     }
                     1
+                }
+                Err(e @ schemas::Refusal::TooComplex(_)) => {
+                    eprintln!("error: {e}");
+                    2
                 }
             }
         }

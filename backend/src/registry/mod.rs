@@ -7,7 +7,7 @@ pub mod client;
 use std::sync::Arc;
 
 use apache_avro::Schema;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, Semaphore};
 
 /// Attempts to add a version while other processes keep adding to the same subject.
 const REGISTER_RETRIES: usize = 8;
@@ -55,6 +55,8 @@ pub enum RegistryError {
         "Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive"
     )]
     InvalidLevel,
+    #[error("Invalid schema: {0}")]
+    TooComplex(#[from] schemas::compat::TooComplex),
     #[error("Error in the backend data store: {0}")]
     Store(#[from] crate::Error),
 }
@@ -71,7 +73,7 @@ impl RegistryError {
             RegistryError::VersionNotSoftDeleted(_) => (404, 40407),
             RegistryError::SubjectConfigNotFound(_) => (404, 40408),
             RegistryError::Incompatible { .. } => (409, 409),
-            RegistryError::InvalidSchema(_) => (422, 42201),
+            RegistryError::InvalidSchema(_) | RegistryError::TooComplex(_) => (422, 42201),
             RegistryError::InvalidVersion(_) => (422, 42202),
             RegistryError::InvalidLevel => (422, 42203),
             RegistryError::Store(_) => (500, 50001),
@@ -164,13 +166,53 @@ impl Candidate {
 pub struct Registry {
     store: Arc<dyn Store>,
     writes: Arc<Mutex<()>>,
+    /// Compatibility checks run at once: each is bounded, but they are CPU work that
+    /// requests without a key can ask for, so they never take more than these threads.
+    checks: Arc<Semaphore>,
 }
+
+/// Compatibility checks that may run at once (a fair share of a small machine).
+const CONCURRENT_CHECKS: usize = 2;
 
 impl Registry {
     pub fn new(store: Arc<dyn Store>) -> Self {
         Self {
             store,
             writes: Arc::new(Mutex::new(())),
+            checks: Arc::new(Semaphore::new(CONCURRENT_CHECKS)),
+        }
+    }
+
+    /// Parses the stored versions and checks `schema` against them under `mode`, on a
+    /// blocking thread so that a large check never holds up the server's other requests.
+    /// `Ok(Err(messages))` says incompatible.
+    async fn check(
+        &self,
+        mode: Mode,
+        against: Vec<RegistryVersion>,
+        schema: &Candidate,
+    ) -> Result<std::result::Result<(), Vec<String>>> {
+        let _permit = self.checks.acquire().await.map_err(|_| {
+            RegistryError::Store(crate::Error::Unavailable {
+                service: "registry",
+                detail: "shutting down".to_owned(),
+            })
+        })?;
+        let new = schema.parsed.clone();
+        let verdict = tokio::task::spawn_blocking(move || {
+            let earlier = parse_all(&against)?;
+            Ok::<_, RegistryError>(schemas::check(mode, &earlier, &new))
+        })
+        .await
+        .map_err(|e| {
+            RegistryError::Store(crate::Error::Corrupt(format!(
+                "the compatibility check failed: {e}"
+            )))
+        })??;
+        match verdict {
+            Ok(()) => Ok(Ok(())),
+            Err(schemas::Refusal::Incompatible(messages)) => Ok(Err(messages)),
+            Err(schemas::Refusal::TooComplex(e)) => Err(e.into()),
         }
     }
 
@@ -255,8 +297,7 @@ impl Registry {
                 return Ok(same.schema_id);
             }
             let mode = self.level(subject).await?;
-            let earlier = parse_all(&live)?;
-            schemas::check(mode, &earlier, &schema.parsed).map_err(|messages| {
+            self.check(mode, live, schema).await?.map_err(|messages| {
                 RegistryError::Incompatible {
                     subject: subject.to_owned(),
                     messages,
@@ -301,7 +342,7 @@ impl Registry {
                     .ok_or(RegistryError::VersionNotFound(version))?,
             ],
         };
-        Ok(schemas::check(mode, &parse_all(&against)?, &schema.parsed))
+        self.check(mode, against, schema).await
     }
 
     /// The level that applies to `subject`: its own, else the global one, else BACKWARD.

@@ -22,7 +22,7 @@
 //!   one reader branch that reads it;
 //! - logical types compare as their underlying types.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use apache_avro::Schema;
 use apache_avro::schema::{
@@ -76,23 +76,87 @@ impl std::fmt::Display for Incompatibility {
     }
 }
 
+/// How much work one compatibility question may take, in steps (a pair of types
+/// compared, a field looked up, an enum symbol or union branch visited). Each pair of
+/// types is compared once whatever the number of places it is used in, so the work is
+/// linear in the schemas' size; the budget bounds what is left, e.g. two wide unions
+/// compared branch by branch. Real schemas, even at the registry's size limit and
+/// against many versions, need a small fraction of it.
+pub const DEFAULT_BUDGET: u64 = 2_000_000;
+
+/// The budget was spent before the answer was known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the schemas are too complex to check for compatibility: the check needs more than {limit} steps"
+)]
+pub struct TooComplex {
+    pub limit: u64,
+}
+
+/// Work left for a compatibility question; shared by every pair a mode compares.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    limit: u64,
+    left: u64,
+}
+
+impl Budget {
+    pub fn new(limit: u64) -> Self {
+        Self { limit, left: limit }
+    }
+
+    /// Steps spent so far.
+    pub fn spent(&self) -> u64 {
+        self.limit - self.left
+    }
+
+    fn spend(&mut self, steps: usize) -> Result<(), TooComplex> {
+        let steps = u64::try_from(steps).unwrap_or(u64::MAX);
+        match self.left.checked_sub(steps) {
+            Some(left) => {
+                self.left = left;
+                Ok(())
+            }
+            None => {
+                self.left = 0;
+                Err(TooComplex { limit: self.limit })
+            }
+        }
+    }
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Self::new(DEFAULT_BUDGET)
+    }
+}
+
 /// Every reason `reader` cannot read data written with `writer`; empty when it can.
-pub fn incompatibilities(writer: &Schema, reader: &Schema) -> Vec<Incompatibility> {
+/// Each reason is reported once, where the pair of types it concerns is first met.
+pub fn incompatibilities(
+    writer: &Schema,
+    reader: &Schema,
+    budget: &mut Budget,
+) -> Result<Vec<Incompatibility>, TooComplex> {
     let (Ok(w), Ok(r)) = (ResolvedSchema::new(writer), ResolvedSchema::new(reader)) else {
         // A schema whose references do not resolve was refused when it was parsed; keep
         // the answer total anyway.
-        return vec![Incompatibility {
+        return Ok(vec![Incompatibility {
             kind: Kind::TypeMismatch,
             location: "/".to_owned(),
             message: "a named type is referenced but not defined".to_owned(),
-        }];
+        }]);
     };
     let mut checker = Checker {
         writer_names: w.get_names(),
         reader_names: r.get_names(),
         memo: HashMap::new(),
+        pairs: Vec::new(),
+        writer_fields: HashMap::new(),
+        budget,
     };
-    checker.check(reader, writer, "")
+    let root = checker.check(reader, writer, "")?;
+    Ok(checker.report(root))
 }
 
 /// A schema as the checker sees it: logical types as their underlying types and named
@@ -135,17 +199,30 @@ impl View<'_> {
     }
 }
 
-/// The outcome of a pair that is being checked further up the stack: a recursive type
-/// is compatible with itself unless something else says otherwise (as in Java).
-enum Memo {
-    InProgress,
-    Done(Vec<Incompatibility>),
+/// What comparing one (reader type, writer type) pair found, in order: its own
+/// reasons, and the pairs it compared that found some. Each pair is compared once and
+/// referred to wherever else it is met, so neither the work nor the report grows with
+/// the number of places a named type is used.
+enum Entry {
+    Own(Incompatibility),
+    Pair(usize),
 }
 
-struct Checker<'s> {
+struct Pair {
+    /// False while the pair is being compared further up the stack: a recursive type
+    /// is compatible with itself unless something else says otherwise (as in Java).
+    done: bool,
+    entries: Vec<Entry>,
+}
+
+struct Checker<'s, 'b> {
     writer_names: &'s NamesRef<'s>,
     reader_names: &'s NamesRef<'s>,
-    memo: HashMap<(*const Schema, *const Schema), Memo>,
+    memo: HashMap<(*const Schema, *const Schema), usize>,
+    pairs: Vec<Pair>,
+    /// Each writer record's fields by name, built once.
+    writer_fields: HashMap<*const RecordSchema, HashMap<&'s str, usize>>,
+    budget: &'b mut Budget,
 }
 
 fn view<'s>(schema: &'s Schema, names: &NamesRef<'s>) -> (View<'s>, &'s Schema) {
@@ -198,8 +275,8 @@ fn view<'s>(schema: &'s Schema, names: &NamesRef<'s>) -> (View<'s>, &'s Schema) 
     (v, s)
 }
 
-fn incompatible(kind: Kind, location: &str, message: String) -> Vec<Incompatibility> {
-    vec![Incompatibility {
+fn incompatible(kind: Kind, location: &str, message: String) -> Entry {
+    Entry::Own(Incompatibility {
         kind,
         location: if location.is_empty() {
             "/".to_owned()
@@ -207,10 +284,10 @@ fn incompatible(kind: Kind, location: &str, message: String) -> Vec<Incompatibil
             location.to_owned()
         },
         message,
-    }]
+    })
 }
 
-fn name_mismatch(writer: &Name, at: &str) -> Vec<Incompatibility> {
+fn name_mismatch(writer: &Name, at: &str) -> Entry {
     incompatible(
         Kind::NameMismatch,
         &format!("{at}/name"),
@@ -236,28 +313,83 @@ fn names_match(
     })
 }
 
-impl<'s> Checker<'s> {
-    fn first_text_branch_is_string(&self, branches: &'s [Schema]) -> bool {
-        branches
+/// The failing pair a comparison found, if any.
+type Outcome = Result<Option<usize>, TooComplex>;
+
+impl<'s> Checker<'s, '_> {
+    fn first_text_branch_is_string(&mut self, branches: &'s [Schema]) -> Result<bool, TooComplex> {
+        self.budget.spend(branches.len())?;
+        Ok(branches
             .iter()
             .map(|b| view(b, self.reader_names).0)
             .find(|v| matches!(v, View::String | View::Bytes))
-            .is_some_and(|v| matches!(v, View::String))
+            .is_some_and(|v| matches!(v, View::String)))
     }
 
-    fn check(&mut self, reader: &'s Schema, writer: &'s Schema, at: &str) -> Vec<Incompatibility> {
+    /// Compares the pair once; later calls answer from the memo.
+    fn check(&mut self, reader: &'s Schema, writer: &'s Schema, at: &str) -> Outcome {
+        self.budget.spend(1)?;
         let (rv, r) = view(reader, self.reader_names);
         let (wv, w) = view(writer, self.writer_names);
         let key = (r as *const Schema, w as *const Schema);
-        match self.memo.get(&key) {
-            Some(Memo::InProgress) => return Vec::new(),
-            Some(Memo::Done(found)) => return found.clone(),
-            None => {}
+        if let Some(&id) = self.memo.get(&key) {
+            let pair = &self.pairs[id];
+            return Ok((pair.done && !pair.entries.is_empty()).then_some(id));
         }
-        self.memo.insert(key, Memo::InProgress);
-        let found = self.compare(r, w, rv, wv, at);
-        self.memo.insert(key, Memo::Done(found.clone()));
+        let id = self.pairs.len();
+        self.pairs.push(Pair {
+            done: false,
+            entries: Vec::new(),
+        });
+        self.memo.insert(key, id);
+        let entries = self.compare(r, w, rv, wv, at)?;
+        let failed = !entries.is_empty();
+        self.pairs[id] = Pair {
+            done: true,
+            entries,
+        };
+        Ok(failed.then_some(id))
+    }
+
+    /// The reasons found from `root` on, each pair's once, in the order met.
+    fn report(&self, root: Option<usize>) -> Vec<Incompatibility> {
+        let mut found = Vec::new();
+        let mut seen = vec![false; self.pairs.len()];
+        let mut stack: Vec<&Entry> = Vec::new();
+        if let Some(id) = root {
+            seen[id] = true;
+            stack.extend(self.pairs[id].entries.iter().rev());
+        }
+        while let Some(entry) = stack.pop() {
+            match entry {
+                Entry::Own(i) => found.push(i.clone()),
+                Entry::Pair(id) => {
+                    if !std::mem::replace(&mut seen[*id], true) {
+                        stack.extend(self.pairs[*id].entries.iter().rev());
+                    }
+                }
+            }
+        }
         found
+    }
+
+    /// The index of a writer record's field by name.
+    fn writer_field(&mut self, w: &'s RecordSchema, name: &str) -> Result<Option<usize>, TooComplex> {
+        let key = w as *const RecordSchema;
+        if !self.writer_fields.contains_key(&key) {
+            self.budget.spend(w.fields.len())?;
+            let by_name = w
+                .fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.name.as_str(), i))
+                .collect();
+            self.writer_fields.insert(key, by_name);
+        }
+        Ok(self
+            .writer_fields
+            .get(&key)
+            .and_then(|by_name| by_name.get(name).copied()))
     }
 
     fn compare(
@@ -267,8 +399,9 @@ impl<'s> Checker<'s> {
         rv: View<'s>,
         wv: View<'s>,
         at: &str,
-    ) -> Vec<Incompatibility> {
+    ) -> Result<Vec<Entry>, TooComplex> {
         use View::*;
+        let mut found = Vec::new();
         match (&rv, &wv) {
             (Null, Null)
             | (Boolean, Boolean)
@@ -277,64 +410,69 @@ impl<'s> Checker<'s> {
             | (Float, Float)
             | (Double, Double)
             | (Bytes, Bytes)
-            | (String, String) => Vec::new(),
-            (Array(r), Array(w)) => self.check(r, w, &format!("{at}/items")),
-            (Map(r), Map(w)) => self.check(r, w, &format!("{at}/values")),
+            | (String, String) => {}
+            (Array(r), Array(w)) => {
+                found.extend(self.check(r, w, &format!("{at}/items"))?.map(Entry::Pair));
+            }
+            (Map(r), Map(w)) => {
+                found.extend(self.check(r, w, &format!("{at}/values"))?.map(Entry::Pair));
+            }
             (Fixed(r), Fixed(w)) => {
-                let mut found = Vec::new();
                 if !names_match(&r.name, &r.aliases, &w.name) {
-                    found.extend(name_mismatch(&w.name, at));
+                    found.push(name_mismatch(&w.name, at));
                 }
                 if r.size != w.size {
-                    found.extend(incompatible(
+                    found.push(incompatible(
                         Kind::FixedSizeMismatch,
                         &format!("{at}/size"),
                         format!("expected: {}, found: {}", w.size, r.size),
                     ));
                 }
-                found
             }
             (Enum(r), Enum(w)) => {
-                let mut found = Vec::new();
+                self.budget.spend(r.symbols.len() + w.symbols.len())?;
                 if !names_match(&r.name, &r.aliases, &w.name) {
-                    found.extend(name_mismatch(&w.name, at));
+                    found.push(name_mismatch(&w.name, at));
                 }
+                let known: HashSet<&str> = r.symbols.iter().map(std::string::String::as_str).collect();
                 let missing: Vec<&str> = w
                     .symbols
                     .iter()
-                    .filter(|s| !r.symbols.contains(s))
                     .map(std::string::String::as_str)
+                    .filter(|s| !known.contains(s))
                     .collect();
-                let has_default = r.default.as_ref().is_some_and(|d| r.symbols.contains(d));
+                let has_default = r
+                    .default
+                    .as_deref()
+                    .is_some_and(|d| known.contains(d));
                 if !missing.is_empty() && !has_default {
-                    found.extend(incompatible(
+                    found.push(incompatible(
                         Kind::MissingEnumSymbols,
                         &format!("{at}/symbols"),
                         format!("[{}]", missing.join(", ")),
                     ));
                 }
-                found
             }
             (Record(r), Record(w)) => {
-                let mut found = Vec::new();
                 if !names_match(&r.name, &r.aliases, &w.name) {
-                    found.extend(name_mismatch(&w.name, at));
+                    found.push(name_mismatch(&w.name, at));
                 }
                 for (i, field) in r.fields.iter().enumerate() {
+                    self.budget.spend(1 + field.aliases.len())?;
+                    let mut in_writer = self.writer_field(w, &field.name)?;
+                    for alias in &field.aliases {
+                        if in_writer.is_some() {
+                            break;
+                        }
+                        in_writer = self.writer_field(w, alias)?;
+                    }
                     let here = format!("{at}/fields/{i}");
-                    let in_writer = w.fields.iter().find(|f| f.name == field.name).or_else(|| {
-                        field
-                            .aliases
-                            .iter()
-                            .find_map(|a| w.fields.iter().find(|f| &f.name == a))
-                    });
                     match in_writer {
-                        Some(wf) => found.extend(self.check(
-                            &field.schema,
-                            &wf.schema,
-                            &format!("{here}/type"),
-                        )),
-                        None if field.default.is_none() => found.extend(incompatible(
+                        Some(wf) => found.extend(
+                            self.check(&field.schema, &w.fields[wf].schema, &format!("{here}/type"))?
+                                .map(Entry::Pair),
+                        ),
+                        None if field.default.is_none() => found.push(incompatible(
                             Kind::ReaderFieldMissingDefaultValue,
                             &here,
                             field.name.clone(),
@@ -342,13 +480,11 @@ impl<'s> Checker<'s> {
                         None => {}
                     }
                 }
-                found
             }
             (Union(_), Union(ws)) => {
-                let mut found = Vec::new();
                 for (i, branch) in ws.iter().enumerate() {
-                    if !self.check(r_schema, branch, at).is_empty() {
-                        found.extend(incompatible(
+                    if self.check(r_schema, branch, at)?.is_some() {
+                        found.push(incompatible(
                             Kind::MissingUnionBranch,
                             &format!("{at}/{i}"),
                             format!(
@@ -358,46 +494,43 @@ impl<'s> Checker<'s> {
                         ));
                     }
                 }
-                found
             }
             (_, Union(ws)) => {
-                let mut found = Vec::new();
                 for branch in ws.iter() {
-                    found.extend(self.check(r_schema, branch, at));
+                    found.extend(self.check(r_schema, branch, at)?.map(Entry::Pair));
                 }
-                found
             }
-            (Long, Int) | (Float, Int | Long) | (Double, Int | Long | Float) | (Bytes, String) => {
-                Vec::new()
-            }
-            (String, Bytes) => incompatible(
+            (Long, Int) | (Float, Int | Long) | (Double, Int | Long | Float) | (Bytes, String) => {}
+            (String, Bytes) => found.push(incompatible(
                 Kind::TypeMismatch,
                 at,
                 "reader type: string not compatible with writer type: bytes (bytes need not be UTF-8)"
                     .to_owned(),
-            ),
-            (Union(rs), Bytes) if self.first_text_branch_is_string(rs) => incompatible(
+            )),
+            (Union(rs), Bytes) if self.first_text_branch_is_string(rs)? => found.push(incompatible(
                 Kind::TypeMismatch,
                 at,
                 "the reader union's first string-or-bytes branch is a string, which readers \
                  that take the first matching branch would decode bytes with"
                     .to_owned(),
-            ),
+            )),
             (Union(rs), _) => {
-                if rs
-                    .iter()
-                    .any(|branch| self.check(branch, w_schema, at).is_empty())
-                {
-                    Vec::new()
-                } else {
-                    incompatible(
+                let mut readable = false;
+                for branch in rs.iter() {
+                    if self.check(branch, w_schema, at)?.is_none() {
+                        readable = true;
+                        break;
+                    }
+                }
+                if !readable {
+                    found.push(incompatible(
                         Kind::MissingUnionBranch,
                         at,
                         format!("reader union lacking writer type {}", wv.type_name()),
-                    )
+                    ));
                 }
             }
-            _ => incompatible(
+            _ => found.push(incompatible(
                 Kind::TypeMismatch,
                 at,
                 format!(
@@ -405,8 +538,9 @@ impl<'s> Checker<'s> {
                     rv.type_name(),
                     wv.type_name()
                 ),
-            ),
+            )),
         }
+        Ok(found)
     }
 }
 
@@ -419,7 +553,8 @@ mod tests {
     }
 
     fn kinds(writer: &Schema, reader: &Schema) -> Vec<Kind> {
-        incompatibilities(writer, reader)
+        incompatibilities(writer, reader, &mut Budget::default())
+            .unwrap()
             .into_iter()
             .map(|i| i.kind)
             .collect()
@@ -571,5 +706,64 @@ mod tests {
         );
         assert_eq!(kinds(&list, &wider), []);
         assert_eq!(kinds(&wider, &list), [Kind::TypeMismatch]);
+    }
+
+    /// Three nested named records, each level with `n` fields of the next level's type
+    /// (the bottom one `int`); the reader renames every field (keeping the old name as an
+    /// alias) and makes the bottom `string`, so every bottom field is incompatible and
+    /// every named type is reached through n^k paths.
+    fn nested(n: usize, reader: bool) -> Schema {
+        let level = |name: &str, inner: serde_json::Value, inner_ref: &str| {
+            let fields: Vec<serde_json::Value> = (0..n)
+                .map(|i| {
+                    let ty = if i == 0 { inner.clone() } else { serde_json::json!(inner_ref) };
+                    if reader {
+                        serde_json::json!({"name": format!("r{i}"), "aliases": [format!("f{i}")], "type": ty})
+                    } else {
+                        serde_json::json!({"name": format!("f{i}"), "type": ty})
+                    }
+                })
+                .collect();
+            serde_json::json!({"type": "record", "name": name, "fields": fields})
+        };
+        let bottom = if reader { "string" } else { "int" };
+        let c = level("C", serde_json::json!(bottom), bottom);
+        let b = level("B", c, "C");
+        parse(level("A", b, "B"))
+    }
+
+    #[test]
+    fn named_types_reached_many_ways_are_compared_once() {
+        for n in [10, 40, 700] {
+            let (writer, reader) = (nested(n, false), nested(n, true));
+            let mut budget = Budget::default();
+            let found = incompatibilities(&writer, &reader, &mut budget).unwrap();
+            // Each bottom field once, where it is first met, not n^2 times.
+            assert_eq!(found.len(), n, "n = {n}");
+            assert!(found.iter().all(|i| i.kind == Kind::TypeMismatch));
+            assert_eq!(found[0].location, "/fields/0/type/fields/0/type/fields/0/type");
+            // The work is linear in the schemas' size: a few steps per field.
+            assert!(budget.spent() <= 10 * 3 * n as u64, "n = {n}: {} steps", budget.spent());
+        }
+    }
+
+    #[test]
+    fn a_check_beyond_its_budget_is_refused_not_finished() {
+        // Two unions of 300 differently named records: the reader's branches are tried
+        // for each writer branch, 90,000 pairs.
+        let union = |prefix: &str| {
+            parse(serde_json::Value::Array(
+                (0..300)
+                    .map(|i| serde_json::json!({"type": "record", "name": format!("{prefix}{i}"), "fields": []}))
+                    .collect(),
+            ))
+        };
+        let (writer, reader) = (union("W"), union("R"));
+        let err = incompatibilities(&writer, &reader, &mut Budget::new(50_000)).unwrap_err();
+        assert_eq!(err, TooComplex { limit: 50_000 });
+        // With room enough, the same question has an answer: every writer branch is missing.
+        let found = incompatibilities(&writer, &reader, &mut Budget::new(1_000_000)).unwrap();
+        assert_eq!(found.len(), 300);
+        assert!(found.iter().all(|i| i.kind == Kind::MissingUnionBranch));
     }
 }

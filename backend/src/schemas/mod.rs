@@ -74,23 +74,47 @@ impl Mode {
     }
 }
 
-/// Whether data written with `writer` can always be read with `reader`.
-fn reads(writer: &Schema, reader: &Schema) -> Result<(), String> {
-    let found = compat::incompatibilities(writer, reader);
-    if found.is_empty() {
-        Ok(())
-    } else {
-        Err(found
+/// Why a schema may not follow the earlier ones.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The problems found, each naming the version (1-based) it is against.
+    #[error("{}", .0.join("; "))]
+    Incompatible(Vec<String>),
+    /// The question costs more than a check may spend: neither yes nor no.
+    #[error(transparent)]
+    TooComplex(#[from] compat::TooComplex),
+}
+
+/// Whether data written with `writer` can always be read with `reader`: `Ok(None)` yes,
+/// `Ok(Some(reasons))` no.
+fn reads(
+    writer: &Schema,
+    reader: &Schema,
+    budget: &mut compat::Budget,
+) -> Result<Option<String>, compat::TooComplex> {
+    let found = compat::incompatibilities(writer, reader, budget)?;
+    Ok((!found.is_empty()).then(|| {
+        found
             .iter()
             .map(ToString::to_string)
             .collect::<Vec<_>>()
-            .join("; "))
-    }
+            .join("; ")
+    }))
 }
 
-/// Checks that `new` may follow `earlier` (oldest first) under `mode`; the errors name
-/// the version (1-based) each problem is against.
-pub fn check(mode: Mode, earlier: &[Schema], new: &Schema) -> Result<(), Vec<String>> {
+/// Checks that `new` may follow `earlier` (oldest first) under `mode`, within
+/// [`compat::DEFAULT_BUDGET`] steps in all.
+pub fn check(mode: Mode, earlier: &[Schema], new: &Schema) -> Result<(), Refusal> {
+    check_within(mode, earlier, new, &mut compat::Budget::default())
+}
+
+/// [`check`] with a given budget, spent over every version compared.
+pub fn check_within(
+    mode: Mode,
+    earlier: &[Schema],
+    new: &Schema,
+    budget: &mut compat::Budget,
+) -> Result<(), Refusal> {
     if mode == Mode::None || earlier.is_empty() {
         return Ok(());
     }
@@ -106,14 +130,14 @@ pub fn check(mode: Mode, earlier: &[Schema], new: &Schema) -> Result<(), Vec<Str
     let mut problems = Vec::new();
     for (version, old) in against {
         if mode.backward()
-            && let Err(e) = reads(old, new)
+            && let Some(e) = reads(old, new, budget)?
         {
             problems.push(format!(
                 "cannot read data written with version {version}: {e}"
             ));
         }
         if mode.forward()
-            && let Err(e) = reads(new, old)
+            && let Some(e) = reads(new, old, budget)?
         {
             problems.push(format!("version {version} cannot read data it writes: {e}"));
         }
@@ -121,7 +145,7 @@ pub fn check(mode: Mode, earlier: &[Schema], new: &Schema) -> Result<(), Vec<Str
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(problems)
+        Err(Refusal::Incompatible(problems))
     }
 }
 
@@ -226,13 +250,16 @@ pub fn check_history(subjects: &[Subject]) -> Vec<Finding> {
     for s in subjects {
         let schemas: Vec<Schema> = s.versions.iter().map(|v| v.2.clone()).collect();
         for (i, (n, _, schema)) in s.versions.iter().enumerate() {
-            if let Err(problems) = check(s.mode, &schemas[..i], schema) {
-                findings.extend(problems.into_iter().map(|message| Finding {
-                    subject: s.name.clone(),
-                    version: *n,
-                    message,
-                }));
-            }
+            let problems = match check(s.mode, &schemas[..i], schema) {
+                Ok(()) => continue,
+                Err(Refusal::Incompatible(problems)) => problems,
+                Err(e @ Refusal::TooComplex(_)) => vec![e.to_string()],
+            };
+            findings.extend(problems.into_iter().map(|message| Finding {
+                subject: s.name.clone(),
+                version: *n,
+                message,
+            }));
         }
     }
     findings
@@ -247,6 +274,13 @@ mod tests {
             r#"{{"type":"record","name":"E","namespace":"t","fields":[{fields}]}}"#
         ))
         .unwrap()
+    }
+
+    fn incompatible(verdict: Result<(), Refusal>) -> Vec<String> {
+        match verdict {
+            Err(Refusal::Incompatible(problems)) => problems,
+            other => panic!("expected incompatible, got {other:?}"),
+        }
     }
 
     fn v1() -> Schema {
@@ -304,7 +338,7 @@ mod tests {
         // FORWARD: v2 reads v3 data (ignores m): fine against the latest…
         assert!(check(Mode::Forward, &[v1.clone(), v2.clone()], &v3).is_ok());
         // …but v1 (int) cannot read v3's long: FORWARD_TRANSITIVE fails, naming v1.
-        let e = check(Mode::ForwardTransitive, &[v1.clone(), v2.clone()], &v3).unwrap_err();
+        let e = incompatible(check(Mode::ForwardTransitive, &[v1.clone(), v2.clone()], &v3));
         assert_eq!(e.len(), 1, "{e:?}");
         assert!(e[0].contains("version 1"), "{e:?}");
         // The same chain under FULL vs FULL_TRANSITIVE.
@@ -318,7 +352,7 @@ mod tests {
         );
         let b3 = record(r#"{"name":"k","type":"int"}"#);
         assert!(check(Mode::Backward, &[b1.clone(), b2.clone()], &b3).is_ok());
-        let e = check(Mode::BackwardTransitive, &[b1, b2], &b3).unwrap_err();
+        let e = incompatible(check(Mode::BackwardTransitive, &[b1, b2], &b3));
         assert!(e.iter().all(|m| m.contains("version 1")), "{e:?}");
     }
 
