@@ -65,6 +65,25 @@ impl KeyCache {
     }
 }
 
+/// The key of an `Authorization: Basic` header (the key as the password), as the Pact
+/// Broker CLI sends it; only the broker's routes take it.
+pub fn basic_key(headers: &axum::http::HeaderMap) -> Option<String> {
+    use base64::Engine;
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, credential) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(credential.trim())
+        .ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    decoded
+        .split_once(':')
+        .map(|(_, p)| p.to_owned())
+        .filter(|p| !p.is_empty())
+}
+
 /// The key of an `Authorization: Bearer <key>` header, if the request has one.
 pub fn bearer_key(headers: &axum::http::HeaderMap) -> Option<&str> {
     bearer(headers).ok()

@@ -16,11 +16,11 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use base64::Engine;
 use docintel_backend::broker::{
     BrokerError, Caller, Deployment, Environment, Matrix, MatrixQuery, MatrixSelector, Pact,
     Pacticipant, VerifiablePact, Verification, Version,
 };
+use docintel_backend::model::TenantId;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
@@ -30,6 +30,8 @@ use crate::state::AppState;
 pub const CONTENT_TYPE: &str = "application/hal+json;charset=utf-8";
 /// A request body: a pact of `MAX_PACT_BYTES`, base64-encoded, with room to spare.
 const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// A matrix query string: room for the most selectors a query may hold.
+const MAX_MATRIX_QUERY_BYTES: usize = 16 * 1024;
 
 /// The broker's routes, to be nested under its path prefix.
 pub fn router() -> Router<AppState> {
@@ -136,6 +138,9 @@ impl From<BrokerError> for Failure {
                 }),
             ),
             BrokerError::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, json!({ "error": m })),
+            BrokerError::TooLarge(m) => {
+                Self::new(StatusCode::PAYLOAD_TOO_LARGE, json!({ "error": m }))
+            }
             BrokerError::Busy => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 json!({ "error": BrokerError::Busy.to_string() }),
@@ -259,19 +264,9 @@ impl FromRequestParts<AppState> for Access {
 
 /// The key from `Authorization: Bearer <key>` or Basic (the key as the password).
 fn credential(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, credential) = value.split_once(' ')?;
-    if scheme.eq_ignore_ascii_case("bearer") {
-        Some(credential.trim().to_owned())
-    } else if scheme.eq_ignore_ascii_case("basic") {
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(credential.trim())
-            .ok()?;
-        let decoded = String::from_utf8(decoded).ok()?;
-        decoded.split_once(':').map(|(_, p)| p.to_owned())
-    } else {
-        None
-    }
+    crate::auth::bearer_key(headers)
+        .map(str::to_owned)
+        .or_else(|| crate::auth::basic_key(headers))
 }
 
 /// A JSON body, size-limited, with the Pact Broker's errors.
@@ -598,14 +593,33 @@ async fn patch_pacticipant(
     Path(name): Path<String>,
     Body(body): Body<Value>,
 ) -> Answer {
+    // docintel's own attribute: an admin gives the pacticipant to a team.
+    let owner = match body.get("ownerTenant") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => match uuid::Uuid::parse_str(s) {
+            Ok(id) => Some(TenantId(id)),
+            Err(_) => {
+                return Err(Failure::invalid(
+                    "ownerTenant",
+                    "must be a tenant id (a UUID)",
+                ));
+            }
+        },
+        Some(_) => return Err(Failure::invalid("ownerTenant", "must be a string")),
+    };
     let main_branch = match body.get("mainBranch") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => return Err(Failure::invalid("mainBranch", "must be a string")),
     };
-    let p = state
-        .backend
-        .broker()
+    let broker = state.backend.broker();
+    if let Some(tenant) = owner {
+        let p = broker.grant(access.caller, &name, tenant).await?;
+        if body.get("mainBranch").is_none() {
+            return ok(pacticipant_view(&access.base, &p));
+        }
+    }
+    let p = broker
         .set_main_branch(access.caller, &name, main_branch)
         .await?;
     ok(pacticipant_view(&access.base, &p))
@@ -1055,6 +1069,12 @@ async fn delete_pact(
 /// `q[][pacticipant]=…&q[][version]=…&…&environment=…` (and `/can-i-deploy`'s
 /// `pacticipant=…&version=…&environment=…`): each `q[][pacticipant]` starts a selector.
 fn matrix_query(raw: &str) -> Result<MatrixQuery, Failure> {
+    if raw.len() > MAX_MATRIX_QUERY_BYTES {
+        return Err(Failure::invalid(
+            "q",
+            &format!("the query string is longer than {MAX_MATRIX_QUERY_BYTES} bytes"),
+        ));
+    }
     let mut query = MatrixQuery::default();
     let mut top: HashMap<String, String> = HashMap::new();
     for (k, v) in form_urlencoded::parse(raw.as_bytes()) {
@@ -1066,6 +1086,9 @@ fn matrix_query(raw: &str) -> Result<MatrixQuery, Failure> {
                     ..MatrixSelector::default()
                 });
                 continue;
+            }
+            if query.selectors.len() > docintel_backend::broker::MAX_SELECTORS {
+                break;
             }
             let Some(s) = query.selectors.last_mut() else {
                 return Err(Failure::invalid(
@@ -1102,7 +1125,7 @@ fn matrix_query(raw: &str) -> Result<MatrixQuery, Failure> {
         .filter(|t| !t.is_empty());
     query.latest = top.get("latest").is_some_and(|l| l == "true");
     for s in &query.selectors {
-        docintel_backend::broker::check_name("q", &s.pacticipant)?;
+        docintel_backend::broker::check_pacticipant_name("q", &s.pacticipant)?;
     }
     Ok(query)
 }

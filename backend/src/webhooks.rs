@@ -284,11 +284,11 @@ pub async fn check_target(
     if addrs.is_empty() {
         return Err(WebhookError::Url(format!("{host} has no address")));
     }
-    if !allow_private && let Some(a) = addrs.iter().find(|a| !is_public(a.ip())) {
+    // Which address is not said: a tenant must not learn what internal names resolve to.
+    if !allow_private && addrs.iter().any(|a| !is_public(a.ip())) {
         return Err(WebhookError::Url(format!(
-            "{host} resolves to {}, a loopback, private or reserved address; \
-             webhooks go to public endpoints only",
-            a.ip()
+            "{host} resolves to a loopback, private or reserved address; \
+             webhooks go to public endpoints only"
         )));
     }
     Ok(addrs)

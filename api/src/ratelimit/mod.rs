@@ -320,12 +320,27 @@ pub struct CheckedKey {
 /// limited per key, by [`crate::auth::Auth`]. A server that does not know its peers'
 /// addresses (served without [`crate::serve::serve`]) skips this.
 pub async fn spend_address(state: &AppState, req: &mut Request) -> Option<Response> {
-    if let Some(key) = crate::auth::bearer_key(req.headers()) {
-        let hash = docintel_backend::keys::hash(key);
+    // The broker's routes also take a key as Basic credentials (the Pact Broker CLI's
+    // way), and spend that key's limit themselves.
+    let key = crate::auth::bearer_key(req.headers())
+        .map(str::to_owned)
+        .or_else(|| {
+            state
+                .broker_path
+                .as_deref()
+                .filter(|prefix| {
+                    let path = req.uri().path();
+                    path.strip_prefix(prefix)
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+                })
+                .and_then(|_| crate::auth::basic_key(req.headers()))
+        });
+    if let Some(key) = key {
+        let hash = docintel_backend::keys::hash(&key);
         // A store error counts as no tenant here; `Auth` meets it again and answers 500.
         let tenant = state.keys.tenant(state, &hash).await.ok().flatten();
         // This process's own relay, writing to its embedded registry, is not a client.
-        let valid = tenant.is_some() || state.registry_token.verify(key);
+        let valid = tenant.is_some() || state.registry_token.verify(&key);
         req.extensions_mut().insert(CheckedKey { hash, tenant });
         if valid {
             return None;

@@ -1,7 +1,9 @@
 //! The matrix and can-i-deploy: which consumer and provider versions have been verified
 //! together, and whether a version may be deployed alongside what an environment runs.
 
-use super::records::{PactRef, Version};
+use std::collections::{HashMap, HashSet};
+
+use super::records::{PACT, PactRef, VERIFICATION, Version, pair, split_pair};
 use super::{Broker, BrokerError, Environment, Result, Verification};
 
 /// One `q[]` of a matrix query.
@@ -64,12 +66,122 @@ struct Side {
     versions: Vec<Version>,
 }
 
+/// The most selectors one query may hold.
+pub const MAX_SELECTORS: usize = 100;
+/// The most rows one answer may hold: more means the question selects too much history
+/// to be useful (ask for `latest`, a version or a branch instead).
+pub const MAX_ROWS: usize = 10_000;
+
+/// One consumer–provider pair's pacts and verification results, indexed once.
+#[derive(Default)]
+struct PairIndex {
+    /// The pact each consumer version published.
+    pacts: HashMap<String, PactRef>,
+    /// The latest verification of each pact content.
+    latest: HashMap<String, Verification>,
+    /// The latest verification of each (content, provider version).
+    by_provider_version: HashMap<(String, String), Verification>,
+}
+
+impl PairIndex {
+    fn verified(&self, sha: &str, provider_version: &str) -> Option<Verification> {
+        self.by_provider_version
+            .get(&(sha.to_owned(), provider_version.to_owned()))
+            .cloned()
+    }
+}
+
+/// What one matrix query has read, so that nothing is read twice however many versions
+/// and selectors it covers: each read is one store query, and the rows are built from
+/// maps, so the cost is linear in the history read and the rows returned.
+#[derive(Default)]
+struct Reads {
+    versions: HashMap<String, Vec<Version>>,
+    pairs: HashMap<String, PairIndex>,
+    /// Versions there (in the environment or with the tag), per pacticipant.
+    there: HashMap<String, Option<Vec<Version>>>,
+}
+
+impl Reads {
+    async fn versions(&mut self, broker: &Broker, name: &str) -> Result<&[Version]> {
+        if !self.versions.contains_key(name) {
+            let all = broker
+                .versions(name)
+                .await?
+                .into_iter()
+                .map(|v| v.value)
+                .collect();
+            self.versions.insert(name.to_owned(), all);
+        }
+        Ok(self
+            .versions
+            .get(name)
+            .map(Vec::as_slice)
+            .unwrap_or_default())
+    }
+
+    /// Indexes the pairs named by `scopes` that are not indexed yet, in two queries.
+    async fn index(&mut self, broker: &Broker, scopes: &[String]) -> Result<()> {
+        let missing: Vec<String> = scopes
+            .iter()
+            .filter(|s| !self.pairs.contains_key(*s))
+            .cloned()
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        for scope in &missing {
+            self.pairs.insert(scope.clone(), PairIndex::default());
+        }
+        for p in broker.records.list_in::<PactRef>(PACT, &missing).await? {
+            if let Some(index) = self.pairs.get_mut(&p.scope) {
+                index.pacts.insert(p.key, p.value);
+            }
+        }
+        // Oldest first: a later result replaces an earlier one.
+        for v in broker
+            .records
+            .list_in::<Verification>(VERIFICATION, &missing)
+            .await?
+        {
+            if let Some(index) = self.pairs.get_mut(&v.scope) {
+                index.latest.insert(v.value.sha.clone(), v.value.clone());
+                index.by_provider_version.insert(
+                    (v.value.sha.clone(), v.value.provider_version.clone()),
+                    v.value,
+                );
+            }
+        }
+        Ok(())
+    }
+
+    async fn there(
+        &mut self,
+        broker: &Broker,
+        others: &Others<'_>,
+        name: &str,
+    ) -> Result<Option<Vec<Version>>> {
+        if let Some(known) = self.there.get(name) {
+            return Ok(known.clone());
+        }
+        let found = others.versions(broker, self, name).await?;
+        self.there.insert(name.to_owned(), found.clone());
+        Ok(found)
+    }
+}
+
 impl Broker {
     pub async fn matrix(&self, query: &MatrixQuery) -> Result<Matrix> {
         if query.selectors.is_empty() {
             return Err(BrokerError::invalid(
                 "q",
                 "Please provide 1 or more version selectors.",
+            ));
+        }
+        if query.selectors.len() > MAX_SELECTORS {
+            return Err(BrokerError::invalid(
+                "q",
+                format!("Please provide at most {MAX_SELECTORS} version selectors."),
             ));
         }
         let environment = match &query.environment {
@@ -81,6 +193,7 @@ impl Broker {
             })?),
             None => None,
         };
+        let mut reads = Reads::default();
         let mut reasons: Vec<(&'static str, String)> = Vec::new();
         let mut sides = Vec::new();
         for s in &query.selectors {
@@ -90,7 +203,7 @@ impl Broker {
                     format!("Pacticipant {} not found", s.pacticipant),
                 ));
             }
-            let side = self.resolve(s).await?;
+            let side = self.resolve(s, &mut reads).await?;
             if side.versions.is_empty() {
                 reasons.push(("error", missing_version(s)));
             }
@@ -103,17 +216,15 @@ impl Broker {
                 environment: environment.as_ref(),
                 tag: query.tag.as_deref(),
             };
-            for version in &side.versions {
-                self.deploy_rows(
-                    &side.name,
-                    version,
-                    &others,
-                    &mut rows,
-                    &mut reasons,
-                    &mut unknown,
-                )
-                .await?;
-            }
+            self.deploy_rows(
+                side,
+                &others,
+                &mut reads,
+                &mut rows,
+                &mut reasons,
+                &mut unknown,
+            )
+            .await?;
             if environment.is_none() && query.tag.is_none() {
                 reasons.push((
                     "warning",
@@ -121,10 +232,23 @@ impl Broker {
                 ));
             }
         } else {
+            let names: HashSet<&str> = sides.iter().map(|s| s.name.as_str()).collect();
+            let with_pacts: HashSet<String> = self
+                .records
+                .pairs(PACT, |c, p| {
+                    c != p && names.contains(c) && names.contains(p)
+                })
+                .await?
+                .into_iter()
+                .collect();
+            let scopes: Vec<String> = with_pacts.iter().cloned().collect();
+            reads.index(self, &scopes).await?;
             for a in &sides {
                 for b in &sides {
-                    if a.name != b.name {
-                        self.pair_rows(a, b, &mut rows).await?;
+                    if let Some(index) = reads.pairs.get(&pair(&a.name, &b.name))
+                        && with_pacts.contains(&pair(&a.name, &b.name))
+                    {
+                        pair_rows(a, b, index, &mut rows)?;
                     }
                 }
             }
@@ -184,8 +308,7 @@ impl Broker {
         })
     }
 
-    async fn resolve(&self, s: &MatrixSelector) -> Result<Side> {
-        let all = self.versions(&s.pacticipant).await?;
+    async fn resolve(&self, s: &MatrixSelector, reads: &mut Reads) -> Result<Side> {
         let main = if s.main_branch {
             self.pacticipant(&s.pacticipant).await?.main_branch
         } else {
@@ -197,140 +320,154 @@ impl Broker {
                 && s.tag.as_ref().is_none_or(|t| v.tags.contains(t))
                 && (!s.main_branch || main.as_ref().is_some_and(|m| v.branches.contains(m)))
         };
-        let mut versions: Vec<Version> = all.into_iter().map(|v| v.value).filter(keep).collect();
-        if s.latest && versions.len() > 1 {
-            versions.drain(..versions.len() - 1);
-        }
+        let all = reads.versions(self, &s.pacticipant).await?;
+        let versions: Vec<Version> = if s.latest {
+            all.iter()
+                .rev()
+                .find(|v| keep(v))
+                .cloned()
+                .into_iter()
+                .collect()
+        } else {
+            all.iter().filter(|v| keep(v)).cloned().collect()
+        };
         Ok(Side {
             name: s.pacticipant.clone(),
             versions,
         })
     }
 
-    /// Rows for deploying `version` of `name` next to what `others` names: every
-    /// provider it has a pact with (which must be there), and every consumer there
-    /// with a pact with it.
+    /// Rows for deploying the side's versions next to what `others` names: every
+    /// provider a version has a pact with (which must be there), and every consumer
+    /// there with a pact with it.
     async fn deploy_rows(
         &self,
-        name: &str,
-        version: &Version,
+        side: &Side,
         others: &Others<'_>,
+        reads: &mut Reads,
         rows: &mut Vec<MatrixRow>,
         reasons: &mut Vec<(&'static str, String)>,
         unknown: &mut usize,
     ) -> Result<()> {
-        let pacts = self.all_pacts().await?;
-        // As a consumer: its pacts, verified by the providers' versions there.
-        for (consumer, provider, pact) in pacts
+        let name = side.name.as_str();
+        let as_consumer = self.records.pairs(PACT, |c, _| c == name).await?;
+        let as_provider = self.records.pairs(PACT, |_, p| p == name).await?;
+        let scopes: Vec<String> = as_consumer.iter().chain(&as_provider).cloned().collect();
+        reads.index(self, &scopes).await?;
+        let providers: Vec<&str> = as_consumer
             .iter()
-            .filter(|(c, _, p)| c == name && p.key == version.number)
-        {
-            let verifications = self.verifications(consumer, provider).await?;
-            match others.versions(self, provider).await? {
-                None => {
-                    // No environment nor tag: the latest verification of this content.
-                    let latest = verifications.iter().rev().find(|v| v.sha == pact.value.sha);
-                    let provider_version = match latest {
-                        Some(v) => self.version(provider, &v.provider_version).await.ok(),
-                        None => None,
-                    };
-                    rows.push(row(
-                        consumer,
-                        version,
-                        provider,
-                        provider_version,
-                        &pact.value,
-                        latest.cloned(),
-                    ));
-                }
-                Some(there) if there.is_empty() => {
-                    *unknown += 1;
-                    reasons.push((
-                        "error",
-                        format!(
-                            "There is no verified pact between version {} of {consumer} and a version of {provider} {} (no version is currently recorded as deployed/released in this environment)",
-                            version.number,
-                            others.describe()
-                        ),
-                    ));
-                }
-                Some(there) => {
-                    for pv in there {
-                        let v = verifications
-                            .iter()
-                            .rev()
-                            .find(|v| v.sha == pact.value.sha && v.provider_version == pv.number)
-                            .cloned();
-                        rows.push(row(consumer, version, provider, Some(pv), &pact.value, v));
-                    }
-                }
-            }
-        }
-        // As a provider: the consumers there that have a pact with it.
-        let mut consumers: Vec<&String> = pacts
-            .iter()
-            .filter(|(_, p, _)| p == name)
-            .map(|(c, _, _)| c)
+            .filter_map(|s| split_pair(s).map(|(_, p)| p))
             .collect();
-        consumers.dedup();
-        consumers.sort();
-        consumers.dedup();
-        for consumer in consumers {
-            let Some(there) = others.versions(self, consumer).await? else {
-                continue;
-            };
-            let verifications = self.verifications(consumer, name).await?;
-            for cv in there {
-                let Some((_, _, pact)) = pacts
-                    .iter()
-                    .find(|(c, p, r)| c == consumer && p == name && r.key == cv.number)
+        let consumers: Vec<&str> = as_provider
+            .iter()
+            .filter_map(|s| split_pair(s).map(|(c, _)| c))
+            .collect();
+        for version in &side.versions {
+            // As a consumer: its pacts, verified by the providers' versions there.
+            for &provider in &providers {
+                let scope = pair(name, provider);
+                let Some(pact) = reads
+                    .pairs
+                    .get(&scope)
+                    .and_then(|i| i.pacts.get(&version.number))
+                    .cloned()
                 else {
                     continue;
                 };
-                let v = verifications
-                    .iter()
-                    .rev()
-                    .find(|v| v.sha == pact.value.sha && v.provider_version == version.number)
-                    .cloned();
-                rows.push(row(
-                    consumer,
-                    &cv,
-                    name,
-                    Some(version.clone()),
-                    &pact.value,
-                    v,
-                ));
+                match reads.there(self, others, provider).await? {
+                    None => {
+                        // No environment nor tag: the latest verification of this content.
+                        let latest = reads
+                            .pairs
+                            .get(&scope)
+                            .and_then(|i| i.latest.get(&pact.sha))
+                            .cloned();
+                        let provider_version = match &latest {
+                            Some(v) => reads
+                                .versions(self, provider)
+                                .await?
+                                .iter()
+                                .find(|pv| pv.number == v.provider_version)
+                                .cloned(),
+                            None => None,
+                        };
+                        push(
+                            rows,
+                            row(name, version, provider, provider_version, &pact, latest),
+                        )?;
+                    }
+                    Some(there) if there.is_empty() => {
+                        *unknown += 1;
+                        reasons.push((
+                            "error",
+                            format!(
+                                "There is no verified pact between version {} of {name} and a version of {provider} {} (no version is currently recorded as deployed/released in this environment)",
+                                version.number,
+                                others.describe()
+                            ),
+                        ));
+                    }
+                    Some(there) => {
+                        for pv in there {
+                            let v = reads
+                                .pairs
+                                .get(&scope)
+                                .and_then(|i| i.verified(&pact.sha, &pv.number));
+                            push(rows, row(name, version, provider, Some(pv), &pact, v))?;
+                        }
+                    }
+                }
+            }
+            // As a provider: the consumers there that have a pact with it.
+            for &consumer in &consumers {
+                let Some(there) = reads.there(self, others, consumer).await? else {
+                    continue;
+                };
+                let Some(index) = reads.pairs.get(&pair(consumer, name)) else {
+                    continue;
+                };
+                for cv in there {
+                    let Some(pact) = index.pacts.get(&cv.number) else {
+                        continue;
+                    };
+                    let v = index.verified(&pact.sha, &version.number);
+                    push(
+                        rows,
+                        row(consumer, &cv, name, Some(version.clone()), pact, v),
+                    )?;
+                }
             }
         }
         Ok(())
     }
+}
 
-    /// Rows between the versions of two selectors where `a` is the consumer.
-    async fn pair_rows(&self, a: &Side, b: &Side, rows: &mut Vec<MatrixRow>) -> Result<()> {
-        let verifications = self.verifications(&a.name, &b.name).await?;
-        for cv in &a.versions {
-            let Some(pact) = self
-                .records
-                .get::<PactRef>(
-                    super::records::PACT,
-                    &super::records::pair(&a.name, &b.name),
-                    &cv.number,
-                )
-                .await?
-            else {
-                continue;
-            };
-            for pv in &b.versions {
-                let v = verifications
-                    .iter()
-                    .rev()
-                    .find(|v| v.sha == pact.value.sha && v.provider_version == pv.number)
-                    .cloned();
-                rows.push(row(&a.name, cv, &b.name, Some(pv.clone()), &pact.value, v));
-            }
-        }
-        Ok(())
+/// Adds a row, refusing an answer beyond [`MAX_ROWS`].
+fn push(rows: &mut Vec<MatrixRow>, row: MatrixRow) -> Result<()> {
+    if rows.len() >= MAX_ROWS {
+        return Err(BrokerError::invalid(
+            "q",
+            format!(
+                "The query selects more than {MAX_ROWS} rows; select fewer versions (latest, a version, a branch or a tag)."
+            ),
+        ));
     }
+    rows.push(row);
+    Ok(())
+}
+
+/// Rows between the versions of two selectors where `a` is the consumer.
+fn pair_rows(a: &Side, b: &Side, index: &PairIndex, rows: &mut Vec<MatrixRow>) -> Result<()> {
+    for cv in &a.versions {
+        let Some(pact) = index.pacts.get(&cv.number) else {
+            continue;
+        };
+        for pv in &b.versions {
+            let v = index.verified(&pact.sha, &pv.number);
+            push(rows, row(&a.name, cv, &b.name, Some(pv.clone()), pact, v))?;
+        }
+    }
+    Ok(())
 }
 
 fn row(
@@ -376,27 +513,35 @@ struct Others<'a> {
 impl Others<'_> {
     /// The versions of `pacticipant` there; `None` when neither an environment nor a
     /// tag was given.
-    async fn versions(&self, broker: &Broker, pacticipant: &str) -> Result<Option<Vec<Version>>> {
+    async fn versions(
+        &self,
+        broker: &Broker,
+        reads: &mut Reads,
+        pacticipant: &str,
+    ) -> Result<Option<Vec<Version>>> {
         if let Some(env) = self.environment {
-            let mut out = Vec::new();
-            for d in broker.current(pacticipant, true, true).await? {
+            let current = broker.current(pacticipant, true, true).await?;
+            let history = reads.versions(broker, pacticipant).await?;
+            let mut out: Vec<Version> = Vec::new();
+            for d in current {
                 if d.environment == env.uuid
-                    && !out.iter().any(|v: &Version| v.number == d.version)
-                    && let Ok(v) = broker.version(pacticipant, &d.version).await
+                    && !out.iter().any(|v| v.number == d.version)
+                    && let Some(v) = history.iter().find(|v| v.number == d.version)
                 {
-                    out.push(v);
+                    out.push(v.clone());
                 }
             }
             return Ok(Some(out));
         }
         if let Some(tag) = self.tag {
-            let latest = broker
-                .versions(pacticipant)
+            let latest = reads
+                .versions(broker, pacticipant)
                 .await?
-                .into_iter()
+                .iter()
                 .rev()
-                .find(|v| v.value.tags.iter().any(|t| t == tag));
-            return Ok(Some(latest.map(|v| v.value).into_iter().collect()));
+                .find(|v| v.tags.iter().any(|t| t == tag))
+                .cloned();
+            return Ok(Some(latest.into_iter().collect()));
         }
         Ok(None)
     }

@@ -15,7 +15,7 @@ mod matrix;
 mod records;
 mod verifiable;
 
-pub use matrix::{Matrix, MatrixQuery, MatrixRow, MatrixSelector};
+pub use matrix::{MAX_ROWS, MAX_SELECTORS, Matrix, MatrixQuery, MatrixRow, MatrixSelector};
 pub use records::{Deployment, Environment, Pacticipant, Stored, Verification, Version};
 pub use verifiable::{ForVerification, Selector, VerifiablePact};
 
@@ -37,6 +37,9 @@ use crate::store::Store;
 pub const MAX_PACT_BYTES: usize = 2 * 1024 * 1024;
 /// Longest pacticipant name, version number, branch, tag or environment name.
 pub const MAX_NAME_CHARS: usize = 255;
+/// The largest `testResults` of a verification, as JSON: enough for the results of
+/// thousands of interactions, and what bounds the storage a result takes.
+pub const MAX_TEST_RESULTS_BYTES: usize = 256 * 1024;
 /// The pacticipant docintel is in the broker: reserved to admin keys.
 pub const PROVIDER: &str = "docintel";
 /// Branch names the Pact Broker takes as a pacticipant's main branch when none is set.
@@ -59,6 +62,9 @@ pub enum BrokerError {
     /// 403: the key may not write this.
     #[error("{0}")]
     Forbidden(String),
+    /// 413: a part of the request is larger than the broker keeps.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("too many concurrent changes to the same record; try again")]
     Busy,
     #[error(transparent)]
@@ -151,7 +157,9 @@ pub struct EnvironmentRequest {
     pub production: Option<bool>,
 }
 
-/// Checks a name, version number, branch or tag: filled, one line, bounded.
+/// Checks a name, version number, branch or tag: filled, one line, bounded, and
+/// nothing that would make two names look alike or text render out of order (controls,
+/// bidirectional overrides, zero-width and other invisible characters, spaces around it).
 pub fn check_name(field: &str, value: &str) -> Result<()> {
     if value.trim().is_empty() {
         return Err(BrokerError::invalid(field, "can't be blank"));
@@ -162,6 +170,21 @@ pub fn check_name(field: &str, value: &str) -> Result<()> {
             "cannot contain multiple lines or control characters",
         ));
     }
+    if value.chars().any(invisible) {
+        return Err(BrokerError::invalid(
+            field,
+            "cannot contain invisible or bidirectional formatting characters",
+        ));
+    }
+    if value.trim() != value {
+        return Err(BrokerError::invalid(
+            field,
+            "cannot start or end with a space",
+        ));
+    }
+    if value == "." || value == ".." {
+        return Err(BrokerError::invalid(field, "cannot be '.' or '..'"));
+    }
     if value.chars().count() > MAX_NAME_CHARS {
         return Err(BrokerError::invalid(
             field,
@@ -169,6 +192,60 @@ pub fn check_name(field: &str, value: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// [`check_name`] for a pacticipant, which is also who may write as it: in Unicode NFC
+/// (so one name has one spelling), without `..`, and in one alphabet (a Latin name with
+/// a Cyrillic or Greek look-alike letter would be another team's name to a reader).
+pub fn check_pacticipant_name(field: &str, value: &str) -> Result<()> {
+    check_name(field, value)?;
+    if value.contains("..") {
+        return Err(BrokerError::invalid(field, "cannot contain '..'"));
+    }
+    if !unicode_normalization::is_nfc(value) {
+        return Err(BrokerError::invalid(
+            field,
+            "must be in Unicode normalization form C (NFC)",
+        ));
+    }
+    let scripts = [is_latin, is_cyrillic, is_greek]
+        .iter()
+        .filter(|script| value.chars().any(|c| script(c)))
+        .count();
+    if scripts > 1 {
+        return Err(BrokerError::invalid(
+            field,
+            "cannot mix Latin, Cyrillic and Greek letters",
+        ));
+    }
+    Ok(())
+}
+
+/// Characters that render as nothing or reorder what follows: zero-width spaces and
+/// joiners, bidirectional marks, embeddings, overrides and isolates, the byte-order
+/// mark, and the other format characters a name has no use for.
+fn invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{180E}'
+        | '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}'
+        | '\u{3164}' | '\u{FEFF}' | '\u{FFA0}'
+        | '\u{FFF9}'..='\u{FFFB}'
+        | '\u{E0000}'..='\u{E007F}'
+    )
+}
+
+fn is_latin(c: char) -> bool {
+    c.is_ascii_alphabetic() || matches!(c, '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}')
+}
+
+fn is_cyrillic(c: char) -> bool {
+    matches!(c, '\u{0400}'..='\u{052F}' | '\u{1C80}'..='\u{1C8F}' | '\u{2DE0}'..='\u{2DFF}' | '\u{A640}'..='\u{A69F}')
+}
+
+fn is_greek(c: char) -> bool {
+    matches!(c, '\u{0370}'..='\u{03FF}' | '\u{1F00}'..='\u{1FFF}')
 }
 
 /// The digest the broker knows a pact's content by (of its canonical JSON, so key order
@@ -291,10 +368,13 @@ impl Broker {
             .map(|s| s.value))
     }
 
-    /// Admits a write as `name`, creating the pacticipant (owned by the caller) if new;
-    /// the first tenant to write as an unowned pacticipant becomes its owner.
+    /// Admits a write as `name`, creating the pacticipant (owned by the caller) if new.
+    /// An existing pacticipant is only ever written by its owner or an admin: one first
+    /// named as the other side of someone's pact has no owner, and stays unwritable by
+    /// tenants until an operator grants it ([`Broker::grant`]), since whoever wrote first
+    /// could otherwise speak for it (verify pacts as that provider, say).
     async fn claim(&self, caller: Caller, name: &str) -> Result<Pacticipant> {
-        check_name("pacticipantName", name)?;
+        check_pacticipant_name("pacticipantName", name)?;
         if name == PROVIDER && !caller.admin {
             return Err(BrokerError::Forbidden(format!(
                 "only an admin key may publish as pacticipant '{PROVIDER}': it is this platform"
@@ -304,29 +384,55 @@ impl Broker {
         let initial = Pacticipant {
             name: name.to_owned(),
             main_branch: None,
-            owner: None,
+            owner: (!caller.admin).then(|| tenant.clone()),
             created_at: now(),
         };
         let claimed = self
             .records
-            .upsert(records::PACTICIPANT, "", name, initial, |p| {
-                if p.owner.is_none() {
-                    p.owner = Some(tenant.clone());
-                }
-            })
+            .upsert(records::PACTICIPANT, "", name, initial, |_| {})
             .await?;
-        if caller.admin || claimed.owner.as_deref() == Some(tenant.as_str()) {
-            Ok(claimed)
-        } else {
-            Err(BrokerError::Forbidden(format!(
-                "this key may not publish as pacticipant '{name}': it belongs to another team"
-            )))
+        match claimed.owner.as_deref() {
+            _ if caller.admin => Ok(claimed),
+            Some(owner) if owner == tenant => Ok(claimed),
+            Some(_) => Err(BrokerError::Forbidden(format!(
+                "this key may not write as pacticipant '{name}': it belongs to another team"
+            ))),
+            None => Err(BrokerError::Forbidden(format!(
+                "this key may not write as pacticipant '{name}': it was first named in another \
+                 team's pact and has no owner yet; an operator grants it to its team \
+                 (PATCH /pacticipants/{name} with an admin key and ownerTenant)"
+            ))),
         }
+    }
+
+    /// Gives `name` to `tenant` (admin keys only), creating it if new: how a team gets
+    /// a pacticipant that others' pacts named first.
+    pub async fn grant(&self, caller: Caller, name: &str, tenant: TenantId) -> Result<Pacticipant> {
+        require_admin(caller, "grant a pacticipant to a team")?;
+        check_pacticipant_name("pacticipantName", name)?;
+        if name == PROVIDER {
+            return Err(BrokerError::invalid(
+                "ownerTenant",
+                format!("pacticipant '{PROVIDER}' is this platform's and cannot be granted"),
+            ));
+        }
+        let owner = tenant.0.to_string();
+        let initial = Pacticipant {
+            name: name.to_owned(),
+            main_branch: None,
+            owner: Some(owner.clone()),
+            created_at: now(),
+        };
+        self.records
+            .upsert(records::PACTICIPANT, "", name, initial, |p| {
+                p.owner = Some(owner.clone());
+            })
+            .await
     }
 
     /// The other side of a pact: created if new, without an owner.
     async fn ensure_pacticipant(&self, name: &str) -> Result<Pacticipant> {
-        check_name("providerName", name)?;
+        check_pacticipant_name("providerName", name)?;
         let initial = Pacticipant {
             name: name.to_owned(),
             main_branch: None,
@@ -492,7 +598,12 @@ impl Broker {
             ("pacticipantName", &name),
             ("pacticipantVersionNumber", &number),
         ] {
-            if let Err(BrokerError::Invalid(e)) = check_name(field, value) {
+            let checked = if field == "pacticipantName" {
+                check_pacticipant_name(field, value)
+            } else {
+                check_name(field, value)
+            };
+            if let Err(BrokerError::Invalid(e)) = checked {
                 for (f, m) in e {
                     m.into_iter().for_each(|m| fail(&f, m));
                 }
@@ -570,7 +681,7 @@ impl Broker {
                 continue;
             }
             for (field, value) in [("consumerName", &consumer), ("providerName", &provider)] {
-                if let Err(BrokerError::Invalid(e)) = check_name(field, value) {
+                if let Err(BrokerError::Invalid(e)) = check_pacticipant_name(field, value) {
                     for (f, m) in e {
                         m.into_iter()
                             .for_each(|m| fail(&f, format!("{m} (at index {i})")));
@@ -650,8 +761,8 @@ impl Broker {
         number: &str,
         content: Value,
     ) -> Result<(Pact, bool)> {
-        check_name("consumer", consumer)?;
-        check_name("provider", provider)?;
+        check_pacticipant_name("consumer", consumer)?;
+        check_pacticipant_name("provider", provider)?;
         check_name("consumerVersionNumber", number)?;
         if let Some(problem) = pact_problem(&content, consumer, provider) {
             return Err(BrokerError::invalid("pact", problem));
@@ -788,10 +899,16 @@ impl Broker {
     pub async fn latest_provider_pacts(&self, provider: &str) -> Result<Vec<Pact>> {
         self.pacticipant(provider).await?;
         let mut latest: BTreeMap<String, Stored<PactRef>> = BTreeMap::new();
-        for p in self.records.list::<PactRef>(records::PACT, None).await? {
-            if let Some((consumer, prov)) = records::split_pair(&p.scope)
-                && prov == provider
-            {
+        let pairs = self
+            .records
+            .pairs(records::PACT, |_, p| p == provider)
+            .await?;
+        for p in self
+            .records
+            .list_in::<PactRef>(records::PACT, &pairs)
+            .await?
+        {
+            if let Some((consumer, _)) = records::split_pair(&p.scope) {
                 latest.insert(consumer.to_owned(), p);
             }
         }
@@ -819,6 +936,13 @@ impl Broker {
         };
         let number = request.provider_application_version.unwrap_or_default();
         check_name("providerApplicationVersion", &number)?;
+        let test_results = serde_json::to_string(&request.test_results).unwrap_or_default();
+        if test_results.len() > MAX_TEST_RESULTS_BYTES {
+            return Err(BrokerError::TooLarge(format!(
+                "testResults is {} bytes of JSON; the broker keeps at most {MAX_TEST_RESULTS_BYTES}",
+                test_results.len()
+            )));
+        }
         self.claim(caller, provider).await?;
         self.touch_version(provider, &number, None, &[], request.build_url.as_deref())
             .await?;
@@ -829,18 +953,35 @@ impl Broker {
             success,
             build_url: request.build_url,
             verified_by: request.verified_by,
-            test_results: request.test_results,
+            test_results: Value::Null,
             created_at: now(),
         };
+        let scope = pair(consumer, provider);
+        if !request.test_results.is_null() {
+            self.records
+                .insert(
+                    records::TEST_RESULTS,
+                    &scope,
+                    &verification.id,
+                    &request.test_results,
+                )
+                .await?;
+        }
         self.records
             .insert(
                 records::VERIFICATION,
-                &pair(consumer, provider),
+                &scope,
                 &verification.id,
                 &verification,
             )
             .await?;
-        Ok((verification, pact))
+        Ok((
+            Verification {
+                test_results: request.test_results,
+                ..verification
+            },
+            pact,
+        ))
     }
 
     /// Verifications of the pair, oldest first.
@@ -860,13 +1001,23 @@ impl Broker {
         provider: &str,
         id: &str,
     ) -> Result<Verification> {
-        self.records
-            .get::<Verification>(records::VERIFICATION, &pair(consumer, provider), id)
+        let scope = pair(consumer, provider);
+        let mut verification = self
+            .records
+            .get::<Verification>(records::VERIFICATION, &scope, id)
             .await?
             .map(|s| s.value)
             .ok_or_else(|| {
                 BrokerError::NotFound(format!("No verification result with id '{id}' found"))
-            })
+            })?;
+        if let Some(results) = self
+            .records
+            .get::<Value>(records::TEST_RESULTS, &scope, id)
+            .await?
+        {
+            verification.test_results = results.value;
+        }
+        Ok(verification)
     }
 
     // ---- environments, deployments, releases ----
@@ -951,7 +1102,12 @@ impl Broker {
         require_admin(caller, "delete pacticipants")?;
         self.pacticipant(name).await?;
         for scope in self.pair_scopes(|c, p| c == name || p == name).await? {
-            for kind in [records::PACT, records::PACT_CONTENT, records::VERIFICATION] {
+            for kind in [
+                records::PACT,
+                records::PACT_CONTENT,
+                records::VERIFICATION,
+                records::TEST_RESULTS,
+            ] {
                 self.records.delete(kind, &scope, None).await?;
             }
         }
@@ -986,9 +1142,9 @@ impl Broker {
                 .await?
             {
                 if v.value.provider_version == number {
-                    self.records
-                        .delete(records::VERIFICATION, &scope, Some(&v.key))
-                        .await?;
+                    for kind in [records::TEST_RESULTS, records::VERIFICATION] {
+                        self.records.delete(kind, &scope, Some(&v.key)).await?;
+                    }
                 }
             }
         }
@@ -1030,11 +1186,7 @@ impl Broker {
     async fn pair_scopes(&self, which: impl Fn(&str, &str) -> bool) -> Result<Vec<String>> {
         let mut scopes = std::collections::BTreeSet::new();
         for kind in [records::PACT, records::PACT_CONTENT, records::VERIFICATION] {
-            for r in self.records.0.broker_list(kind, None).await? {
-                if records::split_pair(&r.scope).is_some_and(|(c, p)| which(c, p)) {
-                    scopes.insert(r.scope);
-                }
-            }
+            scopes.extend(self.records.pairs(kind, &which).await?);
         }
         Ok(scopes.into_iter().collect())
     }
@@ -1125,20 +1277,6 @@ impl Broker {
             }
         }
         Ok(out)
-    }
-
-    /// Every pact record: (consumer, provider, consumer version, sha), oldest first.
-    async fn all_pacts(&self) -> Result<Vec<(String, String, Stored<PactRef>)>> {
-        Ok(self
-            .records
-            .list::<PactRef>(records::PACT, None)
-            .await?
-            .into_iter()
-            .filter_map(|p| {
-                let (c, pr) = records::split_pair(&p.scope)?;
-                Some((c.to_owned(), pr.to_owned(), p))
-            })
-            .collect())
     }
 }
 

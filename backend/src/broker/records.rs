@@ -14,6 +14,8 @@ pub const VERSION: &str = "version";
 pub const PACT: &str = "pact";
 pub const PACT_CONTENT: &str = "pact-content";
 pub const VERIFICATION: &str = "verification";
+/// A verification's `testResults`, apart: reads that choose or judge pacts never load them.
+pub const TEST_RESULTS: &str = "test-results";
 pub const ENVIRONMENT: &str = "environment";
 pub const DEPLOYMENT: &str = "deployment";
 pub const RELEASE: &str = "release";
@@ -83,7 +85,8 @@ pub struct Verification {
     pub build_url: Option<String>,
     #[serde(default)]
     pub verified_by: Value,
-    #[serde(default)]
+    /// Filled only where a result is shown on its own; stored as [`TEST_RESULTS`].
+    #[serde(default, skip_serializing_if = "Value::is_null")]
     pub test_results: Value,
     pub created_at: String,
 }
@@ -176,6 +179,36 @@ impl Records {
             .into_iter()
             .map(decode)
             .collect()
+    }
+
+    /// The records of `kind` in any of `scopes`, oldest first.
+    pub async fn list_in<T: DeserializeOwned>(
+        &self,
+        kind: &str,
+        scopes: &[String],
+    ) -> Result<Vec<Stored<T>>> {
+        self.0
+            .broker_list_in(kind, scopes)
+            .await?
+            .into_iter()
+            .map(decode)
+            .collect()
+    }
+
+    /// The consumer–provider pairs with a record of `kind` where `which(consumer,
+    /// provider)`, read from the scopes alone.
+    pub async fn pairs(
+        &self,
+        kind: &str,
+        which: impl Fn(&str, &str) -> bool,
+    ) -> Result<Vec<String>> {
+        Ok(self
+            .0
+            .broker_scopes(kind)
+            .await?
+            .into_iter()
+            .filter(|scope| split_pair(scope).is_some_and(|(c, p)| which(c, p)))
+            .collect())
     }
 
     pub async fn insert<T: Serialize>(

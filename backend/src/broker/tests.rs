@@ -7,10 +7,11 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::store::SqliteStore;
+use crate::store::{BrokerStore, SqliteStore, Store};
 
 struct Fixture {
     broker: Broker,
+    store: Arc<dyn Store>,
     _dir: tempfile::TempDir,
 }
 
@@ -36,8 +37,10 @@ async fn fixture() -> Fixture {
     let store = SqliteStore::open(&dir.path().join("db.sqlite"))
         .await
         .unwrap();
+    let store: Arc<dyn Store> = Arc::new(store);
     Fixture {
-        broker: Broker::new(Arc::new(store), false),
+        broker: Broker::new(store.clone(), false),
+        store,
         _dir: dir,
     }
 }
@@ -587,4 +590,319 @@ async fn only_admins_delete_and_a_delete_takes_what_belongs_to_it() {
     assert_eq!(picked(&selected), [of("app", &["2.0.0"])]);
     // The name is free again: a new team may claim it.
     f.publish(app, "web", "9.0.0", "main", "d").await;
+}
+
+/// A pact of `consumer` with `provider`, as `publish` takes it.
+fn contract(consumer: &str, provider: &str, version: &str) -> PublishRequest {
+    let content = json!({
+        "consumer": { "name": consumer },
+        "provider": { "name": provider },
+        "interactions": [{ "description": format!("{consumer} asks {provider}") }],
+        "metadata": { "pactSpecification": { "version": "3.0.0" } }
+    });
+    serde_json::from_value(json!({
+        "pacticipantName": consumer,
+        "pacticipantVersionNumber": version,
+        "contracts": [{
+            "consumerName": consumer,
+            "providerName": provider,
+            "specification": "pact",
+            "contentType": "application/json",
+            "content": base64::engine::general_purpose::STANDARD.encode(content.to_string()),
+        }]
+    }))
+    .unwrap()
+}
+
+fn verdict(version: &str, test_results: Value) -> VerificationRequest {
+    serde_json::from_value(json!({
+        "success": true,
+        "providerApplicationVersion": version,
+        "testResults": test_results,
+    }))
+    .unwrap()
+}
+
+fn forbidden<T: std::fmt::Debug>(what: &str, r: Result<T>) {
+    assert!(matches!(r, Err(BrokerError::Forbidden(_))), "{what}: {r:?}");
+}
+
+#[tokio::test]
+async fn a_provider_named_in_another_teams_pact_is_nobodys_until_an_operator_grants_it() {
+    let f = fixture().await;
+    let (web, intruder, payments_team) = (team(1), team(2), team(3));
+    let published = f
+        .broker
+        .publish(web, contract("web", "payments", "1.0.0"))
+        .await
+        .unwrap();
+    let sha = published.pacts[0].sha.clone();
+    assert_eq!(f.broker.pacticipant("payments").await.unwrap().owner, None);
+
+    // Every way of writing as payments is closed to tenants, the naming team included.
+    for who in [intruder, web] {
+        forbidden(
+            "verify",
+            f.broker
+                .publish_verification(who, "web", "payments", &sha, verdict("1", Value::Null))
+                .await,
+        );
+        forbidden(
+            "branch",
+            f.broker.add_branch(who, "payments", "main", "1").await,
+        );
+        forbidden("tag", f.broker.add_tag(who, "payments", "1", "prod").await);
+        forbidden(
+            "main branch",
+            f.broker
+                .set_main_branch(who, "payments", Some("main".into()))
+                .await,
+        );
+        forbidden(
+            "publish as it",
+            f.broker
+                .publish(who, contract("payments", "ledger", "1"))
+                .await,
+        );
+        forbidden(
+            "put a pact as it",
+            f.broker
+                .put_pact(
+                    who,
+                    "payments",
+                    "ledger",
+                    "1",
+                    json!({
+                        "consumer": { "name": "payments" },
+                        "provider": { "name": "ledger" },
+                        "interactions": [],
+                        "metadata": { "pactSpecification": { "version": "3.0.0" } }
+                    }),
+                )
+                .await,
+        );
+        forbidden("grant", f.broker.grant(who, "payments", who.tenant).await);
+    }
+    assert!(
+        f.broker
+            .verifications("web", "payments")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(f.broker.versions("payments").await.unwrap().is_empty());
+    assert_eq!(f.broker.pacticipant("payments").await.unwrap().owner, None);
+
+    // The operator grants it; its team verifies, others still may not.
+    f.broker
+        .grant(ADMIN, "payments", payments_team.tenant)
+        .await
+        .unwrap();
+    f.broker
+        .publish_verification(
+            payments_team,
+            "web",
+            "payments",
+            &sha,
+            verdict("1", Value::Null),
+        )
+        .await
+        .unwrap();
+    forbidden(
+        "verify after the grant",
+        f.broker
+            .publish_verification(intruder, "web", "payments", &sha, verdict("2", Value::Null))
+            .await,
+    );
+    assert_eq!(
+        f.broker
+            .verifications("web", "payments")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // A name nobody has used is its first publisher's.
+    f.broker
+        .publish(intruder, contract("fresh", "ledger", "1"))
+        .await
+        .unwrap();
+    forbidden(
+        "another team's",
+        f.broker
+            .publish(web, contract("fresh", "ledger", "2"))
+            .await,
+    );
+}
+
+#[tokio::test]
+async fn test_results_are_capped_and_kept_apart_from_what_selection_reads() {
+    let f = fixture().await;
+    let sha = f.publish(team(1), "web", "1.0.0", "main", "a").await;
+    let big = |bytes: usize| json!([{ "interactionDescription": "x".repeat(bytes) }]);
+    let too_big = f
+        .broker
+        .publish_verification(
+            PROVIDER,
+            "web",
+            "docintel",
+            &sha,
+            verdict("1", big(MAX_TEST_RESULTS_BYTES)),
+        )
+        .await;
+    assert!(
+        matches!(too_big, Err(BrokerError::TooLarge(_))),
+        "{too_big:?}"
+    );
+    assert!(
+        f.broker
+            .verifications("web", "docintel")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let results = big(100_000);
+    let (made, _) = f
+        .broker
+        .publish_verification(
+            PROVIDER,
+            "web",
+            "docintel",
+            &sha,
+            verdict("1", results.clone()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(made.test_results, results, "the answer shows them");
+    let listed = f.broker.verifications("web", "docintel").await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].test_results.is_null(), "lists do not carry them");
+    let one = f
+        .broker
+        .verification("web", "docintel", &made.id)
+        .await
+        .unwrap();
+    assert_eq!(one.test_results, results, "a result on its own does");
+}
+
+#[tokio::test]
+async fn selection_and_the_matrix_read_only_the_pacticipants_they_answer_about() {
+    let f = fixture().await;
+    let sha = f.publish(team(1), "web", "1.0.0", "main", "a").await;
+    f.verify("web", &sha, "1", "main", true).await;
+    // Another team's history, stored broken: a read of any of it would fail to decode.
+    let noisy = records::pair("noisy", "elsewhere");
+    for (kind, scope) in [
+        (records::VERSION, "noisy"),
+        (records::VERSION, "elsewhere"),
+        (records::PACT, noisy.as_str()),
+        (records::VERIFICATION, noisy.as_str()),
+        (records::TEST_RESULTS, noisy.as_str()),
+        (records::DEPLOYMENT, "noisy"),
+        (records::RELEASE, "noisy"),
+    ] {
+        assert!(
+            f.store
+                .broker_insert(kind, scope, "1", "{broken")
+                .await
+                .unwrap()
+        );
+    }
+    let selected = f
+        .select(json!({ "consumerVersionSelectors": [{ "mainBranch": true }] }))
+        .await;
+    assert_eq!(picked(&selected), [of("web", &["1.0.0"])]);
+    assert_eq!(
+        f.broker
+            .latest_provider_pacts("docintel")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let matrix = f
+        .broker
+        .matrix(&MatrixQuery {
+            selectors: vec![MatrixSelector {
+                pacticipant: "web".to_owned(),
+                version: Some("1.0.0".to_owned()),
+                ..MatrixSelector::default()
+            }],
+            ..MatrixQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(matrix.rows.len(), 1);
+    assert_eq!(matrix.success, 1);
+}
+
+#[tokio::test]
+async fn selector_lists_beyond_the_limit_are_refused() {
+    let f = fixture().await;
+    f.publish(team(1), "web", "1.0.0", "main", "a").await;
+    let selectors: Vec<Value> = (0..=MAX_SELECTORS)
+        .map(|_| json!({ "mainBranch": true }))
+        .collect();
+    let request: ForVerification =
+        serde_json::from_value(json!({ "consumerVersionSelectors": selectors })).unwrap();
+    let refused = f.broker.pacts_for_verification("docintel", &request).await;
+    assert!(
+        matches!(refused, Err(BrokerError::Invalid(_))),
+        "{refused:?}"
+    );
+    let many = MatrixQuery {
+        selectors: vec![
+            MatrixSelector {
+                pacticipant: "web".to_owned(),
+                ..MatrixSelector::default()
+            };
+            MAX_SELECTORS + 1
+        ],
+        ..MatrixQuery::default()
+    };
+    let refused = f.broker.matrix(&many).await;
+    assert!(
+        matches!(refused, Err(BrokerError::Invalid(_))),
+        "{refused:?}"
+    );
+}
+
+#[test]
+fn pacticipant_names_have_one_spelling_and_no_hidden_characters() {
+    for good in [
+        "web",
+        "web-app 2",
+        "Zürich",
+        "ウェブ",
+        "org/service",
+        "Ωμεγα",
+    ] {
+        assert!(check_pacticipant_name("name", good).is_ok(), "{good}");
+    }
+    for bad in [
+        "p\u{0430}yments", // a Cyrillic a among Latin letters
+        "payments ",
+        " payments",
+        "pay\u{202E}stnem",
+        "pay\u{200B}ments",
+        "pay\u{FEFF}ments",
+        "..",
+        "a..b",
+        "\u{03A9}mega", // a Greek letter among Latin ones
+        "cafe\u{0301}", // e + a combining accent: not NFC
+        "we\nb",
+    ] {
+        assert!(
+            matches!(
+                check_pacticipant_name("name", bad),
+                Err(BrokerError::Invalid(_))
+            ),
+            "{bad:?}"
+        );
+    }
+    // Versions, branches and tags take the general rules.
+    assert!(check_name("branch", "feature/x").is_ok());
+    assert!(check_name("branch", "feature\u{2066}x").is_err());
+    assert!(check_name("tags", "prod ").is_err());
 }

@@ -217,6 +217,15 @@ impl Broker {
         request: &ForVerification,
     ) -> Result<Vec<VerifiablePact>> {
         self.pacticipant(provider).await?;
+        if request.consumer_version_selectors.len() > super::matrix::MAX_SELECTORS {
+            return Err(BrokerError::invalid(
+                "consumerVersionSelectors",
+                format!(
+                    "at most {} selectors may be given",
+                    super::matrix::MAX_SELECTORS
+                ),
+            ));
+        }
         let problems: Vec<String> = request
             .consumer_version_selectors
             .iter()
@@ -348,24 +357,43 @@ impl Broker {
     }
 
     /// Everything the selection reads, in a fixed number of queries however many
-    /// consumers there are: per-consumer reads cost a store round trip each, and those
-    /// round trips, not the rules, were what a verification spent its time on.
+    /// consumers there are (per-consumer reads cost a store round trip each), and only
+    /// what concerns this provider's pacts: other providers' histories and results,
+    /// however large, are never read.
     async fn snapshot(&self, provider: &str) -> Result<Snapshot> {
+        let pairs = self
+            .records
+            .pairs(records::PACT, |_, p| p == provider)
+            .await?;
+        let names: Vec<String> = pairs
+            .iter()
+            .filter_map(|scope| records::split_pair(scope).map(|(c, _)| c.to_owned()))
+            .collect();
         let main_branches: HashMap<String, Option<String>> = self
             .pacticipants()
             .await?
             .into_iter()
             .map(|p| (p.name, p.main_branch))
             .collect();
+        let mut with_provider = names.clone();
+        with_provider.push(provider.to_owned());
         let mut versions: HashMap<String, Vec<Stored<Version>>> = HashMap::new();
-        for v in self.records.list::<Version>(records::VERSION, None).await? {
+        for v in self
+            .records
+            .list_in::<Version>(records::VERSION, &with_provider)
+            .await?
+        {
             versions.entry(v.scope.clone()).or_default().push(v);
         }
         let mut by_consumer: BTreeMap<String, HashMap<String, PactRef>> = BTreeMap::new();
-        for (consumer, prov, pact) in self.all_pacts().await? {
-            if prov == provider {
+        for pact in self
+            .records
+            .list_in::<PactRef>(records::PACT, &pairs)
+            .await?
+        {
+            if let Some((consumer, _)) = records::split_pair(&pact.scope) {
                 by_consumer
-                    .entry(consumer)
+                    .entry(consumer.to_owned())
                     .or_default()
                     .insert(pact.key, pact.value);
             }
@@ -394,24 +422,25 @@ impl Broker {
                 },
             );
         }
-        let current = |kind| async move {
-            let mut out: HashMap<String, Vec<Deployment>> = HashMap::new();
-            for d in self.records.list::<Deployment>(kind, None).await? {
-                if d.value.current {
-                    out.entry(d.scope).or_default().push(d.value);
+        let current = |kind| {
+            let names = &names;
+            async move {
+                let mut out: HashMap<String, Vec<Deployment>> = HashMap::new();
+                for d in self.records.list_in::<Deployment>(kind, names).await? {
+                    if d.value.current {
+                        out.entry(d.scope).or_default().push(d.value);
+                    }
                 }
+                Ok::<_, BrokerError>(out)
             }
-            Ok::<_, BrokerError>(out)
         };
         let mut verifications: HashMap<String, Vec<Verification>> = HashMap::new();
         for v in self
             .records
-            .list::<Verification>(records::VERIFICATION, None)
+            .list_in::<Verification>(records::VERIFICATION, &pairs)
             .await?
         {
-            if let Some((consumer, p)) = records::split_pair(&v.scope)
-                && p == provider
-            {
+            if let Some((consumer, _)) = records::split_pair(&v.scope) {
                 verifications
                     .entry(consumer.to_owned())
                     .or_default()

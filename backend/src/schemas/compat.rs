@@ -374,7 +374,11 @@ impl<'s> Checker<'s, '_> {
     }
 
     /// The index of a writer record's field by name.
-    fn writer_field(&mut self, w: &'s RecordSchema, name: &str) -> Result<Option<usize>, TooComplex> {
+    fn writer_field(
+        &mut self,
+        w: &'s RecordSchema,
+        name: &str,
+    ) -> Result<Option<usize>, TooComplex> {
         let key = w as *const RecordSchema;
         if !self.writer_fields.contains_key(&key) {
             self.budget.spend(w.fields.len())?;
@@ -741,9 +745,16 @@ mod tests {
             // Each bottom field once, where it is first met, not n^2 times.
             assert_eq!(found.len(), n, "n = {n}");
             assert!(found.iter().all(|i| i.kind == Kind::TypeMismatch));
-            assert_eq!(found[0].location, "/fields/0/type/fields/0/type/fields/0/type");
+            assert_eq!(
+                found[0].location,
+                "/fields/0/type/fields/0/type/fields/0/type"
+            );
             // The work is linear in the schemas' size: a few steps per field.
-            assert!(budget.spent() <= 10 * 3 * n as u64, "n = {n}: {} steps", budget.spent());
+            assert!(
+                budget.spent() <= 10 * 3 * n as u64,
+                "n = {n}: {} steps",
+                budget.spent()
+            );
         }
     }
 

@@ -338,7 +338,11 @@ mod tests {
         // FORWARD: v2 reads v3 data (ignores m): fine against the latest…
         assert!(check(Mode::Forward, &[v1.clone(), v2.clone()], &v3).is_ok());
         // …but v1 (int) cannot read v3's long: FORWARD_TRANSITIVE fails, naming v1.
-        let e = incompatible(check(Mode::ForwardTransitive, &[v1.clone(), v2.clone()], &v3));
+        let e = incompatible(check(
+            Mode::ForwardTransitive,
+            &[v1.clone(), v2.clone()],
+            &v3,
+        ));
         assert_eq!(e.len(), 1, "{e:?}");
         assert!(e[0].contains("version 1"), "{e:?}");
         // The same chain under FULL vs FULL_TRANSITIVE.

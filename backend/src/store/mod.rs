@@ -403,6 +403,11 @@ pub trait BrokerStore: Send + Sync {
     async fn broker_get(&self, kind: &str, scope: &str, key: &str) -> Result<Option<BrokerRecord>>;
     /// The records of `kind` (within `scope`, when given), oldest first.
     async fn broker_list(&self, kind: &str, scope: Option<&str>) -> Result<Vec<BrokerRecord>>;
+    /// The records of `kind` within any of `scopes`, oldest first: one query for what a
+    /// read needs, however many scopes, instead of every record of the kind.
+    async fn broker_list_in(&self, kind: &str, scopes: &[String]) -> Result<Vec<BrokerRecord>>;
+    /// The scopes holding records of `kind`, without their bodies.
+    async fn broker_scopes(&self, kind: &str) -> Result<Vec<String>>;
     /// Removes one record, or (`key` None) every record of the scope; returns how many.
     async fn broker_delete(&self, kind: &str, scope: &str, key: Option<&str>) -> Result<u64>;
 }

@@ -792,6 +792,44 @@ pub async fn broker_records_are_created_once_and_never_lose_an_update<F: Factory
     let every_pact = stores[0].broker_list("pact", None).await.unwrap();
     assert_eq!(every_pact.len(), 4);
     assert!(every_pact.windows(2).all(|w| w[0].seq < w[1].seq));
+    // A read of some scopes: their records only, oldest first, in one query; and the
+    // scopes of a kind without their bodies.
+    let other = "other\u{1f}docintel".to_owned();
+    let some = keys(
+        stores[1]
+            .broker_list_in(
+                "pact",
+                &[other.clone(), pair.to_owned(), "absent".to_owned()],
+            )
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        some,
+        [
+            format!("{pair}/1.0.0"),
+            format!("{pair}/1.1.0"),
+            format!("{pair}/0.9.0"),
+            format!("{other}/1.0.0"),
+        ]
+    );
+    assert!(
+        stores[1]
+            .broker_list_in("pact", &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        stores[1]
+            .broker_list_in("version", &[other.clone()])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let mut scopes = vec![other.clone(), pair.to_owned()];
+    scopes.sort();
+    assert_eq!(stores[0].broker_scopes("pact").await.unwrap(), scopes);
 
     // Deleting one record, then a whole scope, leaves the rest alone.
     assert_eq!(

@@ -89,6 +89,32 @@ impl BrokerStore for SqliteStore {
             .collect()
     }
 
+    async fn broker_list_in(&self, kind: &str, scopes: &[String]) -> Result<Vec<BrokerRecord>> {
+        if scopes.is_empty() {
+            return Ok(Vec::new());
+        }
+        sqlx::query(
+            "SELECT seq, scope, key, body FROM broker_records \
+             WHERE kind = ?1 AND scope IN (SELECT value FROM json_each(?2)) ORDER BY seq",
+        )
+        .bind(kind)
+        .bind(serde_json::to_string(scopes).unwrap_or_else(|_| "[]".to_owned()))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(record)
+        .collect()
+    }
+
+    async fn broker_scopes(&self, kind: &str) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT scope FROM broker_records WHERE kind = ?1 ORDER BY scope",
+        )
+        .bind(kind)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     async fn broker_delete(&self, kind: &str, scope: &str, key: Option<&str>) -> Result<u64> {
         let done = sqlx::query(
             "DELETE FROM broker_records WHERE kind = ?1 AND scope = ?2 AND (?3 IS NULL OR key = ?3)",
