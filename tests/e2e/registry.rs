@@ -536,3 +536,104 @@ async fn schema_registry_converter_encodes_and_decodes_through_it() {
         ]
     );
 }
+
+/// Three nested named records with `n` fields each, every field after the first reusing
+/// the next level's type by name; as a reader, each field renamed with the old name as an
+/// alias and the bottom type changed, so every bottom field is incompatible and each
+/// named type is reached through n^k paths.
+fn nested(n: usize, reader: bool) -> String {
+    let level = |name: &str, first: Value, by_name: &str| {
+        let fields: Vec<Value> = (0..n)
+            .map(|i| {
+                let ty = if i == 0 {
+                    first.clone()
+                } else {
+                    json!(by_name)
+                };
+                if reader {
+                    json!({"name": format!("r{i}"), "aliases": [format!("f{i}")], "type": ty})
+                } else {
+                    json!({"name": format!("f{i}"), "type": ty})
+                }
+            })
+            .collect();
+        json!({"type": "record", "name": name, "namespace": "deep", "fields": fields})
+    };
+    let bottom = if reader { "string" } else { "int" };
+    let c = level("C", json!(bottom), bottom);
+    let b = level("B", c, "deep.C");
+    level("A", b, "deep.B").to_string()
+}
+
+#[tokio::test]
+async fn compatibility_checks_cost_what_the_schemas_hold_without_a_key() {
+    let s = TestServer::start().await;
+    let reg = Registry { server: &s };
+    // 2,100 fields: each named type reached 700^k ways.
+    let writer = nested(700, false);
+    assert_eq!(
+        reg.register("deep-value", &writer).await.status(),
+        StatusCode::OK
+    );
+    let check = |subject: &str, schema: String| {
+        s.client
+            .post(reg.url(&format!(
+                "/compatibility/subjects/{subject}/versions/latest?verbose=true"
+            )))
+            .header("content-type", CT)
+            .body(json!({ "schema": schema }).to_string())
+            .send()
+    };
+    let r = check("deep-value", nested(700, true)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let verdict: Value = r.json().await.unwrap();
+    assert_eq!(verdict["is_compatible"], false);
+    let messages = verdict["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 1, "one version compared");
+    // Each bottom field's reason once, not once per path to it.
+    let text = messages[0].as_str().unwrap();
+    assert_eq!(
+        text.matches("TYPE_MISMATCH").count(),
+        700,
+        "{}",
+        &text[..300]
+    );
+
+    // A question whose work is beyond any real schema's: 422, and nothing stuck.
+    let union = |prefix: &str| {
+        Value::Array(
+            (0..400)
+                .map(|i| json!({"type": "record", "name": format!("{prefix}{i}"), "fields": []}))
+                .collect(),
+        )
+        .to_string()
+    };
+    assert_eq!(
+        reg.register("wide-value", &union("W")).await.status(),
+        StatusCode::OK
+    );
+    let message = assert_error(
+        check("wide-value", union("R")).await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        42201,
+    )
+    .await;
+    assert!(message.contains("too complex"), "{message}");
+    let message = assert_error(
+        reg.register("wide-value", &union("R")).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        42201,
+    )
+    .await;
+    assert!(message.contains("too complex"), "{message}");
+    assert_eq!(reg.versions("wide-value").await, json!([1]));
+    assert_eq!(
+        s.client
+            .get(s.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+}

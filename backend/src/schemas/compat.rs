@@ -84,13 +84,22 @@ impl std::fmt::Display for Incompatibility {
 /// against many versions, need a small fraction of it.
 pub const DEFAULT_BUDGET: u64 = 2_000_000;
 
-/// The budget was spent before the answer was known.
+/// The most pairs of types one comparison of two schemas keeps (what bounds its
+/// memory, a few hundred bytes each): ten times what two schemas at the registry's size
+/// limit need when they match up.
+pub const MAX_PAIRS: usize = 100_000;
+
+/// The question cost more than a check may spend before its answer was known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "the schemas are too complex to check for compatibility: the check needs more than {limit} steps"
-)]
-pub struct TooComplex {
-    pub limit: u64,
+pub enum TooComplex {
+    #[error(
+        "the schemas are too complex to check for compatibility: the check needs more than {0} steps"
+    )]
+    Steps(u64),
+    #[error(
+        "the schemas are too complex to check for compatibility: they pair up more than {0} types"
+    )]
+    Pairs(usize),
 }
 
 /// Work left for a compatibility question; shared by every pair a mode compares.
@@ -119,7 +128,7 @@ impl Budget {
             }
             None => {
                 self.left = 0;
-                Err(TooComplex { limit: self.limit })
+                Err(TooComplex::Steps(self.limit))
             }
         }
     }
@@ -337,6 +346,9 @@ impl<'s> Checker<'s, '_> {
             return Ok((pair.done && !pair.entries.is_empty()).then_some(id));
         }
         let id = self.pairs.len();
+        if id >= MAX_PAIRS {
+            return Err(TooComplex::Pairs(MAX_PAIRS));
+        }
         self.pairs.push(Pair {
             done: false,
             entries: Vec::new(),
@@ -736,6 +748,15 @@ mod tests {
         parse(level("A", b, "B"))
     }
 
+    /// A union of `n` differently named empty records.
+    fn wide_union(prefix: &str, n: usize) -> Schema {
+        parse(serde_json::Value::Array(
+            (0..n)
+                .map(|i| serde_json::json!({"type": "record", "name": format!("{prefix}{i}"), "fields": []}))
+                .collect(),
+        ))
+    }
+
     #[test]
     fn named_types_reached_many_ways_are_compared_once() {
         for n in [10, 40, 700] {
@@ -760,18 +781,15 @@ mod tests {
 
     #[test]
     fn a_check_beyond_its_budget_is_refused_not_finished() {
+        // Unions of 400 records: 160,000 pairs of types, more than a comparison keeps.
+        let (w, r) = (wide_union("W", 400), wide_union("R", 400));
+        let err = incompatibilities(&w, &r, &mut Budget::default()).unwrap_err();
+        assert_eq!(err, TooComplex::Pairs(MAX_PAIRS));
         // Two unions of 300 differently named records: the reader's branches are tried
         // for each writer branch, 90,000 pairs.
-        let union = |prefix: &str| {
-            parse(serde_json::Value::Array(
-                (0..300)
-                    .map(|i| serde_json::json!({"type": "record", "name": format!("{prefix}{i}"), "fields": []}))
-                    .collect(),
-            ))
-        };
-        let (writer, reader) = (union("W"), union("R"));
+        let (writer, reader) = (wide_union("W", 300), wide_union("R", 300));
         let err = incompatibilities(&writer, &reader, &mut Budget::new(50_000)).unwrap_err();
-        assert_eq!(err, TooComplex { limit: 50_000 });
+        assert_eq!(err, TooComplex::Steps(50_000));
         // With room enough, the same question has an answer: every writer branch is missing.
         let found = incompatibilities(&writer, &reader, &mut Budget::new(1_000_000)).unwrap();
         assert_eq!(found.len(), 300);
