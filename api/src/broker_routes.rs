@@ -141,6 +141,9 @@ impl From<BrokerError> for Failure {
             BrokerError::TooLarge(m) => {
                 Self::new(StatusCode::PAYLOAD_TOO_LARGE, json!({ "error": m }))
             }
+            BrokerError::QuotaExceeded(m) => {
+                Self::new(StatusCode::INSUFFICIENT_STORAGE, json!({ "error": m }))
+            }
             BrokerError::Busy => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 json!({ "error": BrokerError::Busy.to_string() }),

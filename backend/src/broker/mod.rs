@@ -12,10 +12,12 @@
 //! and delete. The operator may limit the broker to some tenants (`with_tenants`).
 
 mod matrix;
+mod quota;
 mod records;
 mod verifiable;
 
 pub use matrix::{MAX_ROWS, MAX_SELECTORS, Matrix, MatrixQuery, MatrixRow, MatrixSelector};
+pub use quota::{MAX_CONTRACTS, Quota, TENANT_QUOTA, Usage};
 pub use records::{Deployment, Environment, Pacticipant, Stored, Verification, Version};
 pub use verifiable::{ForVerification, Selector, VerifiablePact};
 
@@ -65,6 +67,9 @@ pub enum BrokerError {
     /// 413: a part of the request is larger than the broker keeps.
     #[error("{0}")]
     TooLarge(String),
+    /// 507: the tenant keeps as much in the broker as it may.
+    #[error("{0}")]
+    QuotaExceeded(String),
     #[error("too many concurrent changes to the same record; try again")]
     Busy,
     #[error(transparent)]
@@ -110,7 +115,7 @@ pub struct PublishRequest {
     pub contracts: Option<Vec<ContractToPublish>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContractToPublish {
     pub consumer_name: Option<String>,
@@ -210,7 +215,7 @@ pub fn check_pacticipant_name(field: &str, value: &str) -> Result<()> {
     }
     let scripts = [is_latin, is_cyrillic, is_greek]
         .iter()
-        .filter(|script| value.chars().any(|c| script(c)))
+        .filter(|script| value.chars().any(script))
         .count();
     if scripts > 1 {
         return Err(BrokerError::invalid(
@@ -316,6 +321,8 @@ pub struct Broker {
     allow_modification: bool,
     /// Tenants whose keys may use the broker; `None`: any tenant's.
     tenants: Option<Arc<[String]>>,
+    /// What each tenant may keep.
+    quota: Quota,
 }
 
 impl Broker {
@@ -324,7 +331,14 @@ impl Broker {
             records: Records(store),
             allow_modification,
             tenants: None,
+            quota: TENANT_QUOTA,
         }
+    }
+
+    /// Sets what each tenant may keep (default [`TENANT_QUOTA`]).
+    pub fn with_quota(mut self, quota: Quota) -> Self {
+        self.quota = quota;
+        self
     }
 
     /// Limits the broker to these tenants' keys (admin keys are always admitted).
@@ -381,10 +395,21 @@ impl Broker {
             )));
         }
         let tenant = caller.tenant.0.to_string();
+        if !caller.admin && self.find_pacticipant(name).await?.is_none() {
+            self.make_room(
+                caller,
+                Usage {
+                    pacticipants: 1,
+                    ..Usage::default()
+                },
+            )
+            .await?;
+        }
         let initial = Pacticipant {
             name: name.to_owned(),
             main_branch: None,
             owner: (!caller.admin).then(|| tenant.clone()),
+            named_by: None,
             created_at: now(),
         };
         let claimed = self
@@ -421,6 +446,7 @@ impl Broker {
             name: name.to_owned(),
             main_branch: None,
             owner: Some(owner.clone()),
+            named_by: None,
             created_at: now(),
         };
         self.records
@@ -431,12 +457,13 @@ impl Broker {
     }
 
     /// The other side of a pact: created if new, without an owner.
-    async fn ensure_pacticipant(&self, name: &str) -> Result<Pacticipant> {
+    async fn ensure_pacticipant(&self, caller: Caller, name: &str) -> Result<Pacticipant> {
         check_pacticipant_name("providerName", name)?;
         let initial = Pacticipant {
             name: name.to_owned(),
             main_branch: None,
             owner: None,
+            named_by: (!caller.admin).then(|| caller.tenant.0.to_string()),
             created_at: now(),
         };
         self.records
@@ -464,6 +491,7 @@ impl Broker {
                     name: name.to_owned(),
                     main_branch: None,
                     owner: None,
+                    named_by: None,
                     created_at: now(),
                 },
                 |p| p.main_branch = main_branch.clone(),
@@ -493,6 +521,7 @@ impl Broker {
     /// Broker (`auto_detect_main_branch`).
     async fn touch_version(
         &self,
+        caller: Caller,
         pacticipant: &str,
         number: &str,
         branch: Option<&str>,
@@ -505,6 +534,22 @@ impl Broker {
         }
         for t in tags {
             check_name("tags", t)?;
+        }
+        if !caller.admin
+            && self
+                .records
+                .get::<Version>(records::VERSION, pacticipant, number)
+                .await?
+                .is_none()
+        {
+            self.make_room(
+                caller,
+                Usage {
+                    versions: 1,
+                    ..Usage::default()
+                },
+            )
+            .await?;
         }
         let initial = Version {
             number: number.to_owned(),
@@ -540,6 +585,7 @@ impl Broker {
                         name: pacticipant.to_owned(),
                         main_branch: None,
                         owner: None,
+                        named_by: None,
                         created_at: now(),
                     },
                     |p| {
@@ -563,7 +609,7 @@ impl Broker {
         number: &str,
     ) -> Result<Version> {
         self.claim(caller, pacticipant).await?;
-        self.touch_version(pacticipant, number, Some(branch), &[], None)
+        self.touch_version(caller, pacticipant, number, Some(branch), &[], None)
             .await
     }
 
@@ -576,7 +622,7 @@ impl Broker {
         tag: &str,
     ) -> Result<Version> {
         self.claim(caller, pacticipant).await?;
-        self.touch_version(pacticipant, number, None, &[tag.to_owned()], None)
+        self.touch_version(caller, pacticipant, number, None, &[tag.to_owned()], None)
             .await
     }
 
@@ -612,6 +658,12 @@ impl Broker {
         let contracts = request.contracts.unwrap_or_default();
         if contracts.is_empty() {
             fail("contracts", "must be filled".to_owned());
+        }
+        if contracts.len() > MAX_CONTRACTS {
+            return Err(BrokerError::invalid(
+                "contracts",
+                format!("at most {MAX_CONTRACTS} contracts may be published at once"),
+            ));
         }
         let mut pacts = Vec::new();
         for (i, c) in contracts.iter().enumerate() {
@@ -724,8 +776,12 @@ impl Broker {
         if !conflicts.is_empty() {
             return Err(BrokerError::Conflict(conflicts));
         }
+        let contents: Vec<(&str, &Value)> = pacts.iter().map(|(p, c)| (p.as_str(), c)).collect();
+        let adding = self.adds(&name, &number, &contents).await?;
+        self.make_room(caller, adding).await?;
         let version = self
             .touch_version(
+                caller,
                 &name,
                 &number,
                 branch.as_deref(),
@@ -736,7 +792,9 @@ impl Broker {
         let mut notices = vec![("debug", version_notice(&name, &number, &branch, &tags))];
         let mut published = Vec::new();
         for (provider, content) in pacts {
-            let (pact, republished) = self.store_pact(&name, &provider, &number, content).await?;
+            let (pact, republished) = self
+                .store_pact(caller, &name, &provider, &number, content)
+                .await?;
             notices.push(("success", match republished {
                 Some(true) => format!("Pact successfully republished for {name} version {number} and provider {provider} with no content changes."),
                 Some(false) => format!("Pact with changed content published over existing content for {name} version {number} and provider {provider}. This is not recommended in normal circumstances and may indicate that you have not configured your Pact pipeline correctly. For more information see https://docs.pact.io/go/versioning"),
@@ -779,22 +837,51 @@ impl Broker {
                 "Cannot change the content of the pact for {consumer} version {number} and provider {provider}, as race conditions will cause unreliable results for can-i-deploy. Each pact must be published with a unique consumer version number. For more information see https://docs.pact.io/go/versioning"
             )]));
         }
-        self.touch_version(consumer, number, None, &[], None)
+        self.make_room(
+            caller,
+            self.adds(consumer, number, &[(provider, &content)]).await?,
+        )
+        .await?;
+        self.touch_version(caller, consumer, number, None, &[], None)
             .await?;
-        let (pact, republished) = self.store_pact(consumer, provider, number, content).await?;
+        let (pact, republished) = self
+            .store_pact(caller, consumer, provider, number, content)
+            .await?;
         Ok((pact, republished.is_none()))
+    }
+
+    /// What publishing these pacts for a consumer version would add: the providers new
+    /// to the broker, the pacts new to the version, and their content.
+    async fn adds(&self, consumer: &str, number: &str, pacts: &[(&str, &Value)]) -> Result<Usage> {
+        let mut adding = Usage::default();
+        for &(provider, content) in pacts {
+            if self.find_pacticipant(provider).await?.is_none() {
+                adding.pacticipants += 1;
+            }
+            if self
+                .records
+                .get::<PactRef>(records::PACT, &pair(consumer, provider), number)
+                .await?
+                .is_none()
+            {
+                adding.pacts += 1;
+                adding.bytes += content.to_string().len() as u64;
+            }
+        }
+        Ok(adding)
     }
 
     /// Stores the content (once per digest) and the version's pact; `Some(same)` when the
     /// version had a pact with this provider already.
     async fn store_pact(
         &self,
+        caller: Caller,
         consumer: &str,
         provider: &str,
         number: &str,
         content: Value,
     ) -> Result<(Pact, Option<bool>)> {
-        self.ensure_pacticipant(provider).await?;
+        self.ensure_pacticipant(caller, provider).await?;
         let scope = pair(consumer, provider);
         let sha = content_sha(&content);
         self.records
@@ -944,8 +1031,23 @@ impl Broker {
             )));
         }
         self.claim(caller, provider).await?;
-        self.touch_version(provider, &number, None, &[], request.build_url.as_deref())
-            .await?;
+        self.make_room(
+            caller,
+            Usage {
+                bytes: test_results.len() as u64,
+                ..Usage::default()
+            },
+        )
+        .await?;
+        self.touch_version(
+            caller,
+            provider,
+            &number,
+            None,
+            &[],
+            request.build_url.as_deref(),
+        )
+        .await?;
         let verification = Verification {
             id: uuid::Uuid::now_v7().to_string(),
             sha: sha.to_owned(),

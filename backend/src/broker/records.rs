@@ -49,6 +49,9 @@ pub struct Pacticipant {
     /// it. `None` for one created only as the other side of a pact.
     #[serde(default)]
     pub owner: Option<String>,
+    /// The tenant whose pact first named it, for an unowned one: what it counts against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub named_by: Option<String>,
     pub created_at: String,
 }
 

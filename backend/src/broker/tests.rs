@@ -7,7 +7,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::store::{BrokerStore, SqliteStore, Store};
+use crate::store::{SqliteStore, Store};
 
 struct Fixture {
     broker: Broker,
@@ -905,4 +905,78 @@ fn pacticipant_names_have_one_spelling_and_no_hidden_characters() {
     assert!(check_name("branch", "feature/x").is_ok());
     assert!(check_name("branch", "feature\u{2066}x").is_err());
     assert!(check_name("tags", "prod ").is_err());
+}
+
+#[tokio::test]
+async fn a_team_keeps_no_more_than_its_quota_and_a_republication_costs_nothing() {
+    let f = fixture().await;
+    let broker = f.broker.clone().with_quota(Quota {
+        pacticipants: 3,
+        versions: 2,
+        pacts: 3,
+        bytes: 1_000_000,
+    });
+    let (web, app) = (team(1), team(2));
+    let over = |r: Result<Published>| {
+        assert!(matches!(r, Err(BrokerError::QuotaExceeded(_))), "{r:?}");
+    };
+    broker
+        .publish(web, contract("web", "payments", "1"))
+        .await
+        .unwrap();
+    broker
+        .publish(web, contract("web", "payments", "2"))
+        .await
+        .unwrap();
+    // The same pact again adds nothing, at the limit too.
+    broker
+        .publish(web, contract("web", "payments", "2"))
+        .await
+        .unwrap();
+    // A third version is one too many, and nothing of it is stored.
+    over(broker.publish(web, contract("web", "payments", "3")).await);
+    assert!(broker.version("web", "3").await.is_err());
+    // Naming a third pacticipant fits; a fourth does not (web, payments, ledger, audit).
+    broker
+        .publish(web, contract("web", "ledger", "2"))
+        .await
+        .unwrap();
+    over(broker.publish(web, contract("web", "audit", "2")).await);
+    assert!(broker.pacticipant("audit").await.is_err());
+    let used = broker.usage(&web.tenant.0.to_string()).await.unwrap();
+    assert_eq!(
+        (used.pacticipants, used.versions, used.pacts),
+        (3, 2, 3),
+        "{used:?}"
+    );
+    assert!(used.bytes > 0);
+    // Another team has its own room.
+    broker
+        .publish(app, contract("app", "payments", "1"))
+        .await
+        .unwrap();
+    // An operator's delete gives room back.
+    broker.delete_version(ADMIN, "web", "1").await.unwrap();
+    broker
+        .publish(web, contract("web", "payments", "3"))
+        .await
+        .unwrap();
+    // Stored bytes count too.
+    let tight = f.broker.clone().with_quota(Quota {
+        bytes: 150,
+        ..TENANT_QUOTA
+    });
+    over(
+        tight
+            .publish(team(5), contract("mobile", "payments", "1"))
+            .await,
+    );
+    // And one publication carries a bounded number of contracts.
+    let mut many = contract("web", "payments", "9");
+    many.contracts = Some(vec![many.contracts.unwrap()[0].clone(); MAX_CONTRACTS + 1]);
+    let refused = broker.publish(web, many).await;
+    assert!(
+        matches!(refused, Err(BrokerError::Invalid(_))),
+        "{refused:?}"
+    );
 }

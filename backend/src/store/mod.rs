@@ -408,6 +408,8 @@ pub trait BrokerStore: Send + Sync {
     async fn broker_list_in(&self, kind: &str, scopes: &[String]) -> Result<Vec<BrokerRecord>>;
     /// The scopes holding records of `kind`, without their bodies.
     async fn broker_scopes(&self, kind: &str) -> Result<Vec<String>>;
+    /// How many records of `kind` are within `scopes`, and their bodies' bytes.
+    async fn broker_usage(&self, kind: &str, scopes: &[String]) -> Result<(u64, u64)>;
     /// Removes one record, or (`key` None) every record of the scope; returns how many.
     async fn broker_delete(&self, kind: &str, scope: &str, key: Option<&str>) -> Result<u64>;
 }

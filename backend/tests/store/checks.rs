@@ -822,7 +822,7 @@ pub async fn broker_records_are_created_once_and_never_lose_an_update<F: Factory
     );
     assert!(
         stores[1]
-            .broker_list_in("version", &[other.clone()])
+            .broker_list_in("version", std::slice::from_ref(&other))
             .await
             .unwrap()
             .is_empty()

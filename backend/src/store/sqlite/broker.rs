@@ -115,6 +115,21 @@ impl BrokerStore for SqliteStore {
         .await?)
     }
 
+    async fn broker_usage(&self, kind: &str, scopes: &[String]) -> Result<(u64, u64)> {
+        if scopes.is_empty() {
+            return Ok((0, 0));
+        }
+        let (count, bytes): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(LENGTH(CAST(body AS BLOB))), 0) FROM broker_records \
+             WHERE kind = ?1 AND scope IN (SELECT value FROM json_each(?2))",
+        )
+        .bind(kind)
+        .bind(serde_json::to_string(scopes).unwrap_or_else(|_| "[]".to_owned()))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((count.max(0) as u64, bytes.max(0) as u64))
+    }
+
     async fn broker_delete(&self, kind: &str, scope: &str, key: Option<&str>) -> Result<u64> {
         let done = sqlx::query(
             "DELETE FROM broker_records WHERE kind = ?1 AND scope = ?2 AND (?3 IS NULL OR key = ?3)",
