@@ -195,7 +195,12 @@ impl ServeArgs {
             body_read_timeout: std::time::Duration::from_secs(
                 self.ops.body_read_timeout_secs.max(1),
             ),
+            body_deadline: std::time::Duration::from_secs(self.ops.body_deadline_secs.max(1)),
+            min_body_rate: self.ops.min_body_rate,
+            min_body_rate_grace: std::time::Duration::from_secs(self.ops.min_body_rate_grace_secs),
             max_in_flight: self.ops.max_in_flight.max(1),
+            max_in_flight_per_address: usize::try_from(self.ops.max_in_flight_per_address)
+                .unwrap_or(usize::MAX),
         };
         launch.rate_limit = self.ops.rate_limit;
         launch.ip_rate_limit = self.ops.ip_rate_limit;
@@ -304,9 +309,25 @@ pub struct OpsArgs {
     /// `Retry-After: 1` at once rather than queued.
     #[arg(long, env = "DOCINTEL_MAX_IN_FLIGHT", default_value_t = 512)]
     pub max_in_flight: usize,
+    /// Of those, how many one client address may have (an IPv6 client is its /64);
+    /// beyond it `429 too_many_in_flight`. `0` or `off`: no cap (behind a reverse proxy,
+    /// where every client has the proxy's address).
+    #[arg(long, env = "DOCINTEL_MAX_IN_FLIGHT_PER_ADDRESS", default_value = "64", value_parser = parse_or_off)]
+    pub max_in_flight_per_address: u64,
     /// Longest pause, in seconds, between two pieces of a request body.
     #[arg(long, env = "DOCINTEL_BODY_READ_TIMEOUT_SECS", default_value_t = 30)]
     pub body_read_timeout_secs: u64,
+    /// Longest a whole request body may take, in seconds, from when the server starts
+    /// reading it.
+    #[arg(long, env = "DOCINTEL_BODY_DEADLINE_SECS", default_value_t = 120)]
+    pub body_deadline_secs: u64,
+    /// Bytes per second a request body must average once --min-body-rate-grace-secs
+    /// have passed. `0` or `off`: no minimum.
+    #[arg(long, env = "DOCINTEL_MIN_BODY_RATE", default_value = "1024", value_parser = parse_or_off)]
+    pub min_body_rate: u64,
+    /// Seconds a request body may take before --min-body-rate applies.
+    #[arg(long, env = "DOCINTEL_MIN_BODY_RATE_GRACE_SECS", default_value_t = 10)]
+    pub min_body_rate_grace_secs: u64,
 }
 
 impl OpsArgs {
@@ -497,6 +518,15 @@ pub enum KeysCommand {
         #[command(flatten)]
         data: DataDir,
     },
+}
+
+/// A number where `off` stands for 0 (no limit).
+fn parse_or_off(s: &str) -> Result<u64, String> {
+    if s.eq_ignore_ascii_case("off") {
+        return Ok(0);
+    }
+    s.parse()
+        .map_err(|e| format!("{e}: expected a number or `off`"))
 }
 
 #[cfg(test)]

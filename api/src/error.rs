@@ -86,6 +86,12 @@ pub enum ApiError {
     InsufficientStorage(u64),
     #[error("the server is at capacity; retry after {0} s")]
     Overloaded(u64),
+    #[error(
+        "this client address already has {limit} requests in flight, the most it may; retry after 1 s"
+    )]
+    TooManyInFlight { limit: usize },
+    #[error("{0}; the connection is closed")]
+    BodyTooSlow(crate::serve::TooSlow),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -126,6 +132,8 @@ impl ApiError {
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyInFlight { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::BodyTooSlow(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -144,6 +152,8 @@ impl ApiError {
             ApiError::Unavailable { .. } => "unavailable",
             ApiError::InsufficientStorage(_) => "insufficient_storage",
             ApiError::Overloaded(_) => "overloaded",
+            ApiError::TooManyInFlight { .. } => "too_many_in_flight",
+            ApiError::BodyTooSlow(_) => "body_too_slow",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -230,6 +240,12 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
+        if let ApiError::TooManyInFlight { .. } = self {
+            // A place is free as soon as one of the address's requests is answered.
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(

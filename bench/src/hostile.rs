@@ -1,8 +1,10 @@
 //! Hostile HTTP: requests generated from every operation of the committed OpenAPI
 //! documents and then broken in one of many ways (methods, ids, queries, headers,
 //! bodies, framing, encodings), sent over raw TCP so that even malformed HTTP gets
-//! through; then slow senders. The server must answer no 5xx, stay up, keep its memory,
-//! and cut slow connections at its read timeouts.
+//! through; then slow senders and slow bodies, and requests built to be expensive to
+//! answer (an Avro compatibility check, a large verification result, a long selector
+//! list). The server must answer no 5xx, stay up, keep its memory, answer `/healthz`
+//! throughout, and cut slow connections at its read limits.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -20,6 +22,12 @@ use crate::server::{Server, rss_kib_of};
 
 /// Header and body read timeouts the server runs with here (seconds).
 const READ_TIMEOUT: u64 = 2;
+/// The body deadline, minimum rate (bytes/s) and its grace (s) the server runs with here.
+const BODY_DEADLINE: u64 = 4;
+const MIN_BODY_RATE: u64 = 64;
+const MIN_BODY_RATE_GRACE: u64 = 2;
+/// Fields per level of the nested records in the expensive compatibility check.
+const NESTED_FIELDS: usize = 667;
 
 /// (method, path template) of every operation in v1.json and v2.json.
 fn operations(spec_dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
@@ -320,6 +328,212 @@ async fn slow_sender(address: &str, body: bool) -> Duration {
     }
 }
 
+/// A schema registration without a key whose body comes one byte per 500 ms: never a
+/// pause long enough for the read timeout, far below the minimum rate. How long until
+/// the server closed the connection, and the status it answered (0: none).
+async fn slow_body(address: &str) -> (Duration, u16) {
+    let start = Instant::now();
+    let Ok(mut stream) = TcpStream::connect(address).await else {
+        return (Duration::ZERO, 0);
+    };
+    let head = "POST /registry/subjects/slow/versions HTTP/1.1\r\nHost: x\r\n\
+                Content-Type: application/vnd.schemaregistry.v1+json\r\n\
+                Content-Length: 10000\r\n\r\n{";
+    if stream.write_all(head.as_bytes()).await.is_err() {
+        return (start.elapsed(), 0);
+    }
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 512];
+    let mut writing = true;
+    loop {
+        tokio::select! {
+            r = stream.read(&mut buf) => match r {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    seen.extend_from_slice(&buf[..n]);
+                    writing = false;
+                }
+            },
+            () = tokio::time::sleep(Duration::from_millis(500)), if writing => {
+                if stream.write_all(b" ").await.is_err() {
+                    writing = false;
+                }
+            }
+            () = tokio::time::sleep(Duration::from_secs(BODY_DEADLINE * 5)) => break,
+        }
+    }
+    let status = std::str::from_utf8(seen.get(9..12).unwrap_or_default())
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (start.elapsed(), status)
+}
+
+/// Slow senders (heads and bodies) all at once while `/healthz` is asked every 250 ms:
+/// how long until each was cut, the slow bodies' statuses, and `/healthz`'s answers.
+async fn slow_clients(
+    address: &str,
+    health: &str,
+) -> (Vec<Duration>, Vec<u16>, BTreeMap<u16, usize>) {
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let work = async {
+        let (heads, bodies) = tokio::join!(
+            futures_util::future::join_all((0..20).map(|i| slow_sender(address, i % 2 == 1))),
+            futures_util::future::join_all((0..6).map(|_| slow_body(address))),
+        );
+        done.store(true, Ordering::SeqCst);
+        (heads, bodies)
+    };
+    let probe = async {
+        let client = reqwest::Client::new();
+        let mut answers = BTreeMap::<u16, usize>::new();
+        while !done.load(Ordering::SeqCst) {
+            let status = client
+                .get(health)
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await
+                .map_or(0, |r| r.status().as_u16());
+            *answers.entry(status).or_default() += 1;
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        answers
+    };
+    let ((heads, bodies), answers) = tokio::join!(work, probe);
+    let mut cut = heads;
+    cut.extend(bodies.iter().map(|(d, _)| *d));
+    (cut, bodies.into_iter().map(|(_, s)| s).collect(), answers)
+}
+
+/// One request of [`expensive`]: its status (0: no answer) and time go into `out`.
+async fn timed(
+    out: &mut Vec<(&'static str, u16, f64)>,
+    what: &'static str,
+    request: reqwest::RequestBuilder,
+) -> Option<reqwest::Response> {
+    let started = Instant::now();
+    let response = request.send().await.ok();
+    let status = response.as_ref().map_or(0, |r| r.status().as_u16());
+    out.push((what, status, started.elapsed().as_secs_f64()));
+    response
+}
+
+/// Requests built to be expensive to answer; (what, status (0: no answer), seconds).
+/// What they need first is named "setup: …".
+async fn expensive(server: &Server) -> anyhow::Result<Vec<(&'static str, u16, f64)>> {
+    const REGISTRY_JSON: &str = "application/vnd.schemaregistry.v1+json";
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()?;
+    let admin = server.admin_key()?;
+    let mut out = Vec::new();
+
+    // Three nested named records. The reader's versions of them have a field per level
+    // for every field of the writer's, found through an alias and naming the level
+    // below: about 2,000 fields in all, and as many paths to the innermost difference
+    // as the product of the three levels' fields (a checker that lists every path to
+    // it, or compares each one anew, does not finish).
+    let c = json!({"type": "record", "name": "C", "fields": [{"name": "v", "type": "string"}]});
+    let b = json!({"type": "record", "name": "B", "fields": [{"name": "c", "type": c}]});
+    let a = json!({"type": "record", "name": "A", "fields": [{"name": "b", "type": b}]});
+    let writer = json!({"type": "record", "name": "Outer", "namespace": "hostile", "fields": [{"name": "a", "type": a}]});
+    let level = |prefix: &str, alias: &str, defined: Value, name: &str| -> Vec<Value> {
+        let mut fields =
+            vec![json!({"name": format!("{prefix}0"), "aliases": [alias], "type": defined})];
+        fields.extend((1..NESTED_FIELDS).map(|i| {
+            json!({"name": format!("{prefix}{i}"), "aliases": [alias, format!("{prefix}_{i}")], "type": name})
+        }));
+        fields
+    };
+    let c = json!({"type": "record", "name": "C", "fields": [{"name": "v", "type": "int"}]});
+    let b = json!({"type": "record", "name": "B", "fields": level("c", "c", c, "hostile.C")});
+    let a = json!({"type": "record", "name": "A", "fields": level("b", "b", b, "hostile.B")});
+    let reader = json!({"type": "record", "name": "Outer", "namespace": "hostile", "fields": level("f", "a", a, "hostile.A")});
+    let registry = format!("{}/registry", server.base);
+    timed(
+        &mut out,
+        "setup: register three nested records",
+        client
+            .post(format!("{registry}/subjects/hostile-nested/versions"))
+            .bearer_auth(&admin)
+            .header("Content-Type", REGISTRY_JSON)
+            .body(json!({"schema": writer.to_string()}).to_string()),
+    )
+    .await;
+    timed(
+        &mut out,
+        "compatibility, 2,000 fields over three nested levels",
+        client
+            .post(format!(
+                "{registry}/compatibility/subjects/hostile-nested/versions/latest"
+            ))
+            .bearer_auth(&admin)
+            .header("Content-Type", REGISTRY_JSON)
+            .body(json!({"schema": reader.to_string()}).to_string()),
+    )
+    .await;
+
+    // A pact to verify, then a verification result of about 3 MiB.
+    let broker = format!("{}/broker", server.base);
+    let pact = json!({
+        "consumer": {"name": "hostile-consumer"},
+        "provider": {"name": "hostile-provider"},
+        "interactions": [{"description": "a request", "request": {"method": "GET", "path": "/"}, "response": {"status": 200}}],
+        "metadata": {"pactSpecification": {"version": "3.0.0"}}
+    });
+    let published = timed(
+        &mut out,
+        "setup: publish a pact",
+        client
+            .put(format!(
+                "{broker}/pacts/provider/hostile-provider/consumer/hostile-consumer/version/1.0.0"
+            ))
+            .bearer_auth(&server.key)
+            .json(&pact),
+    )
+    .await;
+    let view: Value = match published {
+        Some(r) if r.status().is_success() => r.json().await.unwrap_or_default(),
+        _ => Value::Null,
+    };
+    // Without the link the setup step above has failed already; any answer here is moot.
+    let results_url = view["_links"]["pb:publish-verification-results"]["href"]
+        .as_str()
+        .map_or_else(|| format!("{broker}/unpublished"), str::to_owned);
+    let test_results: Vec<Value> = (0..12_000)
+        .map(|i| json!({"interactionId": format!("{i:08}"), "success": false, "mismatches": [{"description": "x".repeat(200)}]}))
+        .collect();
+    timed(
+        &mut out,
+        "a verification result of 3 MiB",
+        client
+            .post(results_url)
+            .bearer_auth(&server.key)
+            .json(&json!({
+                "success": false,
+                "providerApplicationVersion": "1.0.0",
+                "testResults": test_results,
+            })),
+    )
+    .await;
+
+    let selectors: Vec<Value> = (0..3000)
+        .map(|i| json!({"branch": format!("branch-{i}")}))
+        .collect();
+    timed(
+        &mut out,
+        "pacts for verification, 3,000 selectors",
+        client
+            .post(format!(
+                "{broker}/pacts/provider/hostile-provider/for-verification"
+            ))
+            .bearer_auth(&server.key)
+            .json(&json!({"consumerVersionSelectors": selectors})),
+    )
+    .await;
+    Ok(out)
+}
+
 pub async fn run(program: &Path, requests: usize, spec_dir: &Path) -> anyhow::Result<bool> {
     let timeout = READ_TIMEOUT.to_string();
     let mut server = Server::start(
@@ -333,6 +547,12 @@ pub async fn run(program: &Path, requests: usize, spec_dir: &Path) -> anyhow::Re
             &timeout,
             "--body-read-timeout-secs",
             &timeout,
+            "--body-deadline-secs",
+            &BODY_DEADLINE.to_string(),
+            "--min-body-rate",
+            &MIN_BODY_RATE.to_string(),
+            "--min-body-rate-grace-secs",
+            &MIN_BODY_RATE_GRACE.to_string(),
             "--max-upload-bytes",
             "1048576",
         ],
@@ -412,10 +632,10 @@ pub async fn run(program: &Path, requests: usize, spec_dir: &Path) -> anyhow::Re
     while tasks.join_next().await.is_some() {}
     let elapsed = started.elapsed();
 
-    let slow: Vec<Duration> =
-        futures_util::future::join_all((0..20).map(|i| slow_sender(&target.address, i % 2 == 1)))
-            .await;
+    let (slow, body_statuses, health_during) =
+        slow_clients(&target.address, &format!("{}/healthz", server.base)).await;
     let slowest = slow.iter().max().copied().unwrap_or_default();
+    let expensive = expensive(&server).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_end = rss_kib_of(pid) as usize;
     let rss_warm = rss_warm.load(Ordering::SeqCst);
@@ -448,13 +668,38 @@ pub async fn run(program: &Path, requests: usize, spec_dir: &Path) -> anyhow::Re
         rss_end as f64 / 1024.0
     );
     println!(
-        "| slow senders (20): longest until cut (read timeouts {READ_TIMEOUT} s) | {:.1} s |",
+        "| slow senders (20 heads, 6 bodies): longest until cut (read timeouts {READ_TIMEOUT} s, \
+         body deadline {BODY_DEADLINE} s, {MIN_BODY_RATE} bytes/s after {MIN_BODY_RATE_GRACE} s) | {:.1} s |",
         slowest.as_secs_f64()
     );
+    println!("| slow bodies answered | {body_statuses:?} |");
+    println!("| /healthz meanwhile, by status | {health_during:?} |");
+    for (what, status, secs) in &expensive {
+        println!("| {what} | {status} in {secs:.2} s |");
+    }
     for e in server_errors.lock().map(|e| e.clone()).unwrap_or_default() {
         println!("5xx for: {e:?}");
     }
     // Memory: what the first tenth left is the baseline; allow 32 MiB of allocator noise.
     let grew = rss_end.saturating_sub(rss_warm) > 32 * 1024;
-    Ok(fives == 0 && alive && healthy && !grew && slowest <= Duration::from_secs(READ_TIMEOUT * 3))
+    let bodies_cut = body_statuses.iter().all(|s| *s == 408);
+    let healthy_throughout = health_during.keys().all(|s| *s == 200) && !health_during.is_empty();
+    // The compatibility check may say yes or no, never fail; the broker refuses both.
+    let expensive_ok = expensive.iter().all(|(what, status, _)| {
+        if what.starts_with("setup") {
+            (200..300).contains(status)
+        } else if what.starts_with("compatibility") {
+            (200..500).contains(status)
+        } else {
+            (400..500).contains(status)
+        }
+    });
+    Ok(fives == 0
+        && alive
+        && healthy
+        && !grew
+        && slowest <= Duration::from_secs(READ_TIMEOUT * 3)
+        && bodies_cut
+        && healthy_throughout
+        && expensive_ok)
 }

@@ -385,6 +385,9 @@ pub async fn soak(program: &Path, secs: u64, plot: Option<&Path>) -> anyhow::Res
             "off",
             "--ip-rate-limit",
             "off",
+            // Every simulated client has this machine's address.
+            "--max-in-flight-per-address",
+            "off",
             "--webhooks-allow-private",
         ],
     )?;
@@ -516,7 +519,18 @@ pub async fn soak(program: &Path, secs: u64, plot: Option<&Path>) -> anyhow::Res
 }
 
 pub async fn overload(program: &Path, secs: u64) -> anyhow::Result<bool> {
-    let mut server = Server::start(program, &["--rate-limit", "off", "--ip-rate-limit", "off"])?;
+    // Every simulated client has this machine's address.
+    let mut server = Server::start(
+        program,
+        &[
+            "--rate-limit",
+            "off",
+            "--ip-rate-limit",
+            "off",
+            "--max-in-flight-per-address",
+            "off",
+        ],
+    )?;
     let mix = Mix::new(&server);
     mix.seed(10).await?;
     let (max, calibrated) = closed_loop(&mix, 32, 10.0).await;

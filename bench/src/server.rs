@@ -11,7 +11,8 @@ pub struct Server {
     child: Child,
     pub base: String,
     pub key: String,
-    _data: tempfile::TempDir,
+    program: std::path::PathBuf,
+    data: tempfile::TempDir,
 }
 
 impl Server {
@@ -45,8 +46,24 @@ impl Server {
             child,
             base,
             key: key.context("no first key was printed")?,
-            _data: data,
+            program: program.to_owned(),
+            data,
         })
+    }
+
+    /// A new admin key (schema registry writes), from `docintel keys create --admin`.
+    pub fn admin_key(&self) -> anyhow::Result<String> {
+        let out = Command::new(&self.program)
+            .args(["keys", "create", "--admin", "--tenant", "ops", "--data-dir"])
+            .arg(self.data.path())
+            .output()
+            .context("running keys create --admin")?;
+        anyhow::ensure!(
+            out.status.success(),
+            "keys create --admin: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(String::from_utf8(out.stdout)?.trim().to_owned())
     }
 
     pub fn pid(&self) -> u32 {

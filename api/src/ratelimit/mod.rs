@@ -365,7 +365,7 @@ pub async fn spend_address(state: &AppState, req: &mut Request) -> Option<Respon
 }
 
 /// The part of an address that identifies one client.
-fn address_key(ip: IpAddr) -> IpAddr {
+pub(crate) fn address_key(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => IpAddr::V4(v4),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use docintel_testkit::{pdf, wait_done_at};
 
 use crate::docintel;
-use crate::served::{create_key, serve, serve_env};
+use crate::served::{create_admin_key, create_key, serve, serve_env};
 use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -207,16 +207,6 @@ fn schemas_commands_exit_0_1_2() {
     std::fs::write(&bad, "{not avro").unwrap();
     assert_eq!(compat("BACKWARD", &[&v1, bad.to_str().unwrap()]), Some(2));
     assert_eq!(compat("SIDEWAYS", &[&v1, &v2]), Some(2));
-}
-
-fn create_admin_key(data_dir: &Path) -> String {
-    let out = Command::new(docintel())
-        .args(["keys", "create", "--admin", "--tenant", "ops", "--data-dir"])
-        .arg(data_dir)
-        .output()
-        .expect("run keys create --admin");
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use lopdf::{Document, Object, Stream, dictionary};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::served::{Served, serve};
+use crate::served::{Served, create_admin_key, serve};
 
 fn pdf_with_catalog_entry(extra: Object) -> Vec<u8> {
     std::thread::Builder::new()
@@ -331,12 +331,8 @@ async fn slow_and_idle_connections_are_closed() {
         assert!(closed, "{what} connection still open; it got {seen:?}");
     }
     // The slow body got an answer before the connection closed.
-    assert!(results[2].1.starts_with("HTTP/1.1 400"), "{}", results[2].1);
-    assert!(
-        results[2].1.contains("body_read_failed"),
-        "{}",
-        results[2].1
-    );
+    assert!(results[2].1.starts_with("HTTP/1.1 408"), "{}", results[2].1);
+    assert!(results[2].1.contains("body_too_slow"), "{}", results[2].1);
     assert!(healthy(&s.base).await);
 }
 
@@ -443,4 +439,187 @@ async fn requests_without_a_valid_key_are_limited_per_address() {
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
     }
+}
+
+/// A client at `from` that sends `head`, then `piece` every `every` until the server
+/// answers; everything it got once the server closed (`None`: not closed within a
+/// minute).
+async fn trickle(
+    server: std::net::SocketAddr,
+    from: std::net::IpAddr,
+    head: String,
+    piece: &'static [u8],
+    every: Duration,
+) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let socket = tokio::net::TcpSocket::new_v4().ok()?;
+    socket.bind(std::net::SocketAddr::new(from, 0)).ok()?;
+    let mut stream = socket.connect(server).await.ok()?;
+    stream.write_all(head.as_bytes()).await.ok()?;
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    let mut ticker = tokio::time::interval(every);
+    let patience = tokio::time::sleep(Duration::from_secs(60));
+    tokio::pin!(patience);
+    let mut writing = true;
+    loop {
+        tokio::select! {
+            r = stream.read(&mut buf) => match r {
+                Ok(0) | Err(_) => return Some(String::from_utf8_lossy(&seen).into_owned()),
+                Ok(n) => {
+                    seen.extend_from_slice(&buf[..n]);
+                    writing = false;
+                }
+            },
+            _ = ticker.tick(), if writing => {
+                if stream.write_all(piece).await.is_err() {
+                    writing = false;
+                }
+            }
+            () = &mut patience => return None,
+        }
+    }
+}
+
+/// The next slow client to finish: its name and what it got.
+async fn next(
+    done: &mut tokio::sync::mpsc::UnboundedReceiver<(&'static str, Option<String>)>,
+) -> (&'static str, Option<String>) {
+    tokio::time::timeout(Duration::from_secs(90), done.recv())
+        .await
+        .expect("a slow client finished")
+        .expect("a slow client")
+}
+
+#[tokio::test]
+async fn trickling_bodies_hold_neither_the_server_nor_its_probes() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(
+        dir.path(),
+        &[
+            "--max-in-flight",
+            "4",
+            "--max-in-flight-per-address",
+            "2",
+            "--body-deadline-secs",
+            "8",
+            "--min-body-rate",
+            "64",
+            "--min-body-rate-grace-secs",
+            "5",
+        ],
+    );
+    let key = s.first_key.clone().unwrap();
+    // With an admin key the registry reads the body whatever it checks first.
+    let admin = create_admin_key(dir.path());
+    let server: std::net::SocketAddr = s.base.trim_start_matches("http://").parse().unwrap();
+    let from = |last: u8| std::net::IpAddr::from([127, 0, 0, last]);
+    let client_at = |last: u8| {
+        reqwest::Client::builder()
+            .local_address(from(last))
+            .build()
+            .unwrap()
+    };
+    let status_of = |last: u8, path: &'static str| {
+        let request = client_at(last)
+            .get(format!("{}{path}", s.base))
+            .bearer_auth(&key);
+        async move { request.send().await.unwrap().status() }
+    };
+    let mut ready = false;
+    for _ in 0..300 {
+        if status_of(9, "/readyz").await == StatusCode::OK {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready, "the server never became ready");
+
+    let head = |length: usize| {
+        format!(
+            "POST /registry/subjects/x/versions HTTP/1.1\r\nHost: x\r\n\
+             Authorization: Bearer {admin}\r\n\
+             Content-Type: application/vnd.schemaregistry.v1+json\r\n\
+             Content-Length: {length}\r\n\r\n"
+        )
+    };
+    let (tx, mut done) = tokio::sync::mpsc::unbounded_channel();
+    let spawn = |name: &'static str, at: u8, head: String, piece: &'static [u8], every| {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let _ = tx.send((name, trickle(server, from(at), head, piece, every).await));
+        });
+    };
+
+    // 200 bytes/s is well above the rate, but the body is never whole: the deadline
+    // cuts it.
+    spawn(
+        "steady",
+        5,
+        head(1 << 20),
+        &[b' '; 20],
+        Duration::from_millis(100),
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // One byte a second from one address, six times: more than the server's four
+    // places. Two are let in, four refused at once.
+    for _ in 0..6 {
+        spawn("trickle", 1, head(10_000), b" ", Duration::from_secs(1));
+    }
+    for _ in 0..4 {
+        let (name, seen) = next(&mut done).await;
+        let seen = seen.unwrap_or_default();
+        assert_eq!(name, "trickle");
+        assert!(seen.starts_with("HTTP/1.1 429"), "{seen}");
+        assert!(seen.contains("too_many_in_flight"), "{seen}");
+    }
+    // While they trickle, a keyed request from elsewhere is served, and the probes.
+    assert_eq!(status_of(9, "/v2/documents").await, StatusCode::OK);
+    assert_eq!(status_of(1, "/healthz").await, StatusCode::OK);
+
+    // A second address takes the last place; now every place is held by a slow body.
+    for _ in 0..2 {
+        spawn("full house", 2, head(10_000), b" ", Duration::from_secs(1));
+    }
+    let (name, seen) = next(&mut done).await;
+    let seen = seen.unwrap_or_default();
+    assert_eq!(name, "full house");
+    assert!(seen.starts_with("HTTP/1.1 503"), "{seen}");
+    assert!(seen.contains("overloaded"), "{seen}");
+    // Full: other requests are shed, yet health, readiness and metrics are answered.
+    assert_eq!(
+        status_of(9, "/v2/documents").await,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    for probe in ["/healthz", "/readyz", "/metrics"] {
+        assert_eq!(status_of(9, probe).await, StatusCode::OK, "{probe}");
+    }
+    assert_eq!(
+        status_of(9, "/v2/documents").await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the slow bodies were cut before the probes were tried"
+    );
+
+    // Every slow body is answered 408 and its connection closed: the trickles for
+    // their rate, the steady one at the deadline.
+    let mut cut = Vec::new();
+    for _ in 0..4 {
+        let (name, seen) = next(&mut done).await;
+        let seen = seen.unwrap_or_else(|| panic!("{name}: still open after a minute"));
+        assert!(seen.starts_with("HTTP/1.1 408"), "{name}: {seen}");
+        assert!(seen.contains("body_too_slow"), "{name}: {seen}");
+        assert!(seen.contains("connection: close"), "{name}: {seen}");
+        let why = if name == "steady" {
+            "within 8s"
+        } else {
+            "slower than 64 bytes/s"
+        };
+        assert!(seen.contains(why), "{name}: {seen}");
+        cut.push(name);
+    }
+    cut.sort_unstable();
+    assert_eq!(cut, ["full house", "steady", "trickle", "trickle"]);
+    // The places are free again.
+    assert_eq!(status_of(1, "/v2/documents").await, StatusCode::OK);
 }

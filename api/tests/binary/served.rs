@@ -82,6 +82,19 @@ pub fn serve_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Serve
     }
 }
 
+/// An admin key (schema registry writes) of the tenant `ops`.
+pub fn create_admin_key(data_dir: &Path) -> String {
+    let data_dir = data_dir.to_str().expect("a UTF-8 path");
+    docintel_keys(&[
+        "create",
+        "--admin",
+        "--tenant",
+        "ops",
+        "--data-dir",
+        data_dir,
+    ])
+}
+
 pub fn create_key(data_dir: &Path, tenant: &str) -> String {
     let data_dir = data_dir.to_str().expect("a UTF-8 path");
     docintel_keys(&["create", "--tenant", tenant, "--data-dir", data_dir])
