@@ -188,7 +188,8 @@ fn ok(body: Value) -> Answer {
 }
 
 /// A caller with a valid key, and the broker's absolute base URL for links (the Pact
-/// Broker links absolutely, from the request's host).
+/// Broker links absolutely): the configured public URL, else the address the client
+/// connected to.
 pub struct Access {
     caller: Caller,
     base: String,
@@ -240,27 +241,22 @@ impl FromRequestParts<AppState> for Access {
                 tenant.name
             ))));
         }
-        let host = parts
-            .headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
-            .unwrap_or("localhost");
-        let scheme = match parts
-            .headers
-            .get("x-forwarded-proto")
-            .and_then(|h| h.to_str().ok())
-        {
-            Some("https") => "https",
-            _ => "http",
-        };
         let prefix = state.broker_path.as_deref().unwrap_or("");
+        // Never from `Host` or `X-Forwarded-*`: those are the client's to write.
+        let origin = match (
+            &state.public_url,
+            parts.extensions.get::<crate::serve::LocalAddr>(),
+        ) {
+            (Some(url), _) => url.clone(),
+            (None, Some(local)) => format!("http://{}", local.0),
+            (None, None) => String::new(),
+        };
         Ok(Self {
             caller: Caller {
                 tenant: tenant.id,
                 admin,
             },
-            base: format!("{scheme}://{host}{prefix}"),
+            base: format!("{origin}{prefix}"),
         })
     }
 }

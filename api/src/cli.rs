@@ -154,6 +154,12 @@ pub struct ServeArgs {
     /// Broker's `allow_dangerous_contract_modification`); refused with 409 otherwise.
     #[arg(long, env = "DOCINTEL_BROKER_ALLOW_PACT_MODIFICATION")]
     pub broker_allow_pact_modification: bool,
+    /// The URL clients reach this server at (e.g. `https://docintel.example.com` behind a
+    /// TLS proxy), for the absolute links the Pact Broker API answers with. Default: the
+    /// address each client connected to; the `Host` and `X-Forwarded-*` headers are never
+    /// used.
+    #[arg(long, env = "DOCINTEL_PUBLIC_URL", value_parser = public_url)]
+    pub public_url: Option<String>,
     /// Only these tenants' keys (comma-separated names) may use the embedded Pact Broker;
     /// admin keys always may. Default: every tenant's.
     #[arg(long, env = "DOCINTEL_BROKER_TENANTS", value_delimiter = ',')]
@@ -187,6 +193,7 @@ impl ServeArgs {
             self.broker_allow_pact_modification,
             &self.broker_tenants,
         )?;
+        launch.public_url = self.public_url.clone();
         launch.listen = self.listen;
         launch.serve_limits = docintel_api::serve::ServeLimits {
             header_read_timeout: std::time::Duration::from_secs(
@@ -207,6 +214,19 @@ impl ServeArgs {
         launch.default_tenant = true;
         Ok(launch)
     }
+}
+
+/// An `http(s)://host[:port][/path]` URL without query or fragment, kept without its
+/// trailing `/`.
+fn public_url(value: &str) -> Result<String, String> {
+    let url = reqwest::Url::parse(value).map_err(|e| format!("not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err("must be an http:// or https:// URL with a host".to_owned());
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err("must not carry credentials, a query or a fragment".to_owned());
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
 fn config_broker(

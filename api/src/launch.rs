@@ -67,6 +67,8 @@ pub struct Launch {
     pub default_tenant: bool,
     /// Where the embedded Pact Broker is served (`None`: not at all).
     pub broker_path: Option<String>,
+    /// The URL clients reach this server at, for absolute links (`--public-url`).
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +107,7 @@ impl Launch {
             clock: system_clock(),
             default_tenant: false,
             broker_path: Some(crate::publishing::DEFAULT_BROKER_PATH.to_owned()),
+            public_url: None,
             versions: VERSIONS,
         }
     }
@@ -131,6 +134,7 @@ impl Launch {
             .with_role(role)
             .with_registry_path(self.events.embedded_path().map(str::to_owned))
             .with_broker_path(self.broker_path.clone())
+            .with_public_url(self.public_url.clone())
             .with_default_rate_limit(self.rate_limit)
             .with_ip_rate_limit(self.ip_rate_limit)
             .with_clock(self.clock);

@@ -356,6 +356,12 @@ impl Gate {
     }
 }
 
+/// The address a client connected to (this server's side of the connection): where
+/// links may point when no public URL is configured, since the `Host` header is the
+/// client's to choose.
+#[derive(Debug, Clone, Copy)]
+pub struct LocalAddr(pub std::net::SocketAddr);
+
 /// Serves `app` until `shutdown` resolves, then stops accepting and lets the requests in
 /// flight finish. Handlers see the peer's address as `ConnectInfo<SocketAddr>`.
 pub async fn serve(
@@ -386,6 +392,7 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
+        let local = stream.local_addr().ok().map(LocalAddr);
         let app = app.clone();
         let gate = gate.clone();
         let service = hyper::service::service_fn(move |req: Request<Incoming>| {
@@ -399,6 +406,9 @@ pub async fn serve(
                 let verdict = Arc::new(OnceLock::new());
                 let (mut parts, body) = req.into_parts();
                 parts.extensions.insert(ConnectInfo(peer));
+                if let Some(local) = local {
+                    parts.extensions.insert(local);
+                }
                 let path = parts.uri.path().to_owned();
                 let body = axum::body::Body::new(PacedBody::new(body, pace, verdict.clone()));
                 let Ok(response) = app.oneshot(Request::from_parts(parts, body)).await;

@@ -23,6 +23,9 @@ pub struct Shared {
     pub registry_path: Option<String>,
     /// Where the embedded Pact Broker is served; `None` when it is off.
     pub broker_path: Option<String>,
+    /// The URL clients reach this server at (`https://docintel.example.com`), for absolute
+    /// links; `None`: the address each client connected to.
+    pub public_url: Option<String>,
     /// Lets this process's relay write to its own embedded registry.
     pub registry_token: crate::registry_routes::ProcessToken,
     pub metrics: crate::metrics::Metrics,
@@ -54,6 +57,7 @@ impl AppState {
             registry_path: Some(crate::publishing::DEFAULT_REGISTRY_PATH.to_owned()),
             registry_token: crate::registry_routes::ProcessToken::random(),
             broker_path: Some(crate::publishing::DEFAULT_BROKER_PATH.to_owned()),
+            public_url: None,
             metrics: Default::default(),
             limits,
             ip_limits: crate::ratelimit::IpLimits::new(crate::ratelimit::IpLimits::DEFAULT),
@@ -80,6 +84,11 @@ impl AppState {
     /// Serves the embedded Pact Broker under `path`, or (`None`) not at all.
     pub fn with_broker_path(self, path: Option<String>) -> Self {
         self.modify(|s| s.broker_path = path)
+    }
+
+    /// Sets the URL clients reach this server at (no trailing `/`).
+    pub fn with_public_url(self, url: Option<String>) -> Self {
+        self.modify(|s| s.public_url = url)
     }
 
     /// Reads the tenants' own request limits again (`docintel tenants limit` writes them).

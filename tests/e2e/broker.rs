@@ -641,3 +641,82 @@ async fn broker_requests_spend_the_keys_rate_limit_whatever_the_credential_form(
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_key_sent_as_basic_credentials_spends_the_key_not_the_address() {
+    use base64::Engine;
+    let s = TestServer::launch(|l| {
+        l.ip_rate_limit = docintel_api::ratelimit::Limit {
+            quota: 3,
+            window: std::time::Duration::from_secs(60),
+        }
+    })
+    .await;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("ci:{}", s.key));
+    for _ in 0..10 {
+        let r = s
+            .client
+            .get(s.url("/broker/pacticipants"))
+            .header("authorization", format!("Basic {basic}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::OK,
+            "the address's 3 requests are not spent"
+        );
+    }
+    // Basic credentials are the broker's alone: elsewhere they are no key.
+    let r = s
+        .client
+        .get(s.url("/v2/documents"))
+        .header("authorization", format!("Basic {basic}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn links_never_come_from_the_host_a_client_names() {
+    let s = TestServer::start().await;
+    let r = s
+        .client
+        .get(s.url("/broker/"))
+        .bearer_auth(&s.key)
+        .header("host", "evil.example.com/x?")
+        .header("x-forwarded-proto", "https")
+        .header("x-forwarded-host", "evil.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body = r.text().await.unwrap();
+    assert!(!body.contains("evil"), "{body}");
+    let index: Value = serde_json::from_str(&body).unwrap();
+    let href = index["_links"]["pb:pacticipants"]["href"].as_str().unwrap();
+    assert_eq!(
+        href,
+        s.url("/broker/pacticipants"),
+        "the address connected to"
+    );
+
+    // With a public URL configured, links are built from it.
+    let behind =
+        TestServer::launch(|l| l.public_url = Some("https://pacts.example.org".into())).await;
+    let index: Value = behind
+        .client
+        .get(behind.url("/broker/"))
+        .bearer_auth(&behind.key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        index["_links"]["pb:pacticipants"]["href"],
+        "https://pacts.example.org/broker/pacticipants"
+    );
+}

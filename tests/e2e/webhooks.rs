@@ -397,10 +397,15 @@ async fn private_and_loopback_targets_are_refused_by_default() {
             .unwrap();
         let p =
             common::assert_problem(r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_webhook").await;
-        assert!(
-            p["detail"].as_str().unwrap().contains("public"),
-            "{url}: {p}"
-        );
+        let detail = p["detail"].as_str().unwrap();
+        assert!(detail.contains("public"), "{url}: {p}");
+        // What an internal name resolves to is not said.
+        if url.contains("localhost") {
+            assert!(
+                !detail.contains("127.0.0.1") && !detail.contains("::1"),
+                "{url}: {p}"
+            );
+        }
     }
     let list: Value = s
         .get("/v2/webhooks")
