@@ -4,6 +4,7 @@
 
 mod images;
 mod pdf;
+pub mod privileges;
 pub mod sandbox;
 pub mod sniff;
 pub mod tools;
