@@ -170,6 +170,19 @@ pub async fn run(
     task: Task,
     bytes: Vec<u8>,
 ) -> Result<Extraction, String> {
+    run_started(program, ctx, task, bytes)
+        .await
+        .unwrap_or_else(Err)
+}
+
+/// [`run`], telling apart a parser that could not be started (`Err`: says nothing about
+/// the document) from the parser's outcome (`Ok`).
+pub async fn run_started(
+    program: &Path,
+    ctx: &Context,
+    task: Task,
+    bytes: Vec<u8>,
+) -> Result<Result<Extraction, String>, String> {
     let limits = ctx.limits;
     let request = Request {
         task,
@@ -185,7 +198,7 @@ pub async fn run(
         .map_err(|e| format!("could not start the parser ({}): {e}", program.display()))?;
     let result = exchange(child, ctx, request, bytes).await;
     ctx.spares.refill();
-    result
+    Ok(result)
 }
 
 async fn exchange(
@@ -520,7 +533,7 @@ pub fn serve(
         Task::Extract { content_type } => {
             super::extract(tools, limits, content_type, input, deadline)
         }
-        Task::Thumbnail => match super::pdf_thumbnail(tools, input, deadline) {
+        Task::Thumbnail => match super::pdf_thumbnail(tools, limits, input, deadline) {
             Some(png) => png.map(|png| Extraction {
                 thumbnail: Some(png),
                 ..Extraction::default()
