@@ -34,6 +34,7 @@ fn document() -> Document {
             model_version: "nb-1-090edd4a".into(),
         }),
         thumbnail_key: None,
+        thumbnail_failure: None,
         created_at: at,
         updated_at: at,
     }

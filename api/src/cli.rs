@@ -276,6 +276,7 @@ impl ParsingArgs {
             memory_bytes: self.parser_memory_mib.max(64) << 20,
             max_inflated_bytes: self.max_inflated_mib.max(1) << 20,
             max_text_bytes: self.max_text_mib.max(1) << 20,
+            ..Default::default()
         }
     }
 }

@@ -90,7 +90,8 @@ pub struct DocumentView {
     /// model knows.
     pub classification: Option<Classification>,
     /// Non-fatal remarks from processing: `ocr_unavailable` (no OCR on this server, so an
-    /// image or scan has no text), `thumbnail_unavailable` (no PDF renderer).
+    /// image or scan has no text), `thumbnail_unavailable` (no PDF renderer, or the first
+    /// page could not be rendered).
     pub warnings: Vec<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,

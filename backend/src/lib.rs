@@ -31,7 +31,7 @@ pub use config::{BlobSweep, Config};
 pub use error::{Error, IngestError, Result};
 pub use filenames::validate_filename;
 pub use jobs::WorkerConfig;
-pub use service::Submitted;
+pub use service::{Submitted, Thumbnail};
 use store::{SqliteStore, Store};
 
 /// Largest accepted upload unless configured otherwise: 50 MiB.
@@ -57,6 +57,7 @@ struct Inner {
     registry: registry::Registry,
     broker: broker::Broker,
     pipeline: Arc<pipeline::Context>,
+    thumbnails: service::Renders,
     workers_alive: Arc<std::sync::atomic::AtomicUsize>,
     relay_alive: Arc<std::sync::atomic::AtomicUsize>,
     /// Whether this process leads the event relay now.
@@ -180,6 +181,8 @@ impl Backend {
             }),
             isolation: config.isolation.clone(),
         });
+        // Thumbnail renders run beside the workers' parsers: half as many again at most.
+        let thumbnails = service::Renders::new(config.workers.workers.div_ceil(2));
         Ok(Self(Arc::new(Inner {
             registry: registry::Registry::new(store.clone()),
             broker: broker::Broker::new(store.clone(), config.broker_allow_pact_modification)
@@ -191,6 +194,7 @@ impl Backend {
             // Subscribers that fall this far behind miss events (they can read Kafka).
             subscribers: broadcast::channel(4096).0,
             pipeline,
+            thumbnails,
             workers_alive: Default::default(),
             relay_alive: Default::default(),
             relay_leading: Default::default(),

@@ -120,6 +120,9 @@ pub struct Document {
     pub classification: Option<Classification>,
     /// Where the thumbnail is stored, if there is one.
     pub thumbnail_key: Option<String>,
+    /// Why the thumbnail could not be rendered, once that was tried and failed: it is not
+    /// tried again.
+    pub thumbnail_failure: Option<String>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }

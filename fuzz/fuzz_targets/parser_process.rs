@@ -28,6 +28,7 @@ fuzz_target!(|data: &[u8]| {
         memory_bytes: 1 << 30,
         max_inflated_bytes: 16 << 20,
         max_text_bytes: 4 << 20,
+        ..Limits::default()
     };
     let mut reply = Vec::new();
     sandbox::serve(

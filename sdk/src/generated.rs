@@ -219,7 +219,8 @@ model knows.*/
         pub status: DocumentStatus,
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /**Non-fatal remarks from processing: `ocr_unavailable` (no OCR on this server, so an
-image or scan has no text), `thumbnail_unavailable` (no PDF renderer).*/
+image or scan has no text), `thumbnail_unavailable` (no PDF renderer, or the first
+page could not be rendered).*/
         pub warnings: ::std::vec::Vec<::std::string::String>,
     }
     impl DocumentView {

@@ -20,9 +20,9 @@ use crate::extract::{IdPath, Query, refuse_declared_oversize};
 use crate::idempotency;
 use crate::state::AppState;
 use crate::views::{DocumentPage, DocumentStatusView, DocumentView};
-use docintel_backend::Submitted;
 use docintel_backend::model::Document;
 use docintel_backend::store::StoredResponse;
+use docintel_backend::{Submitted, Thumbnail};
 use sha2::{Digest, Sha256};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -357,12 +357,15 @@ async fn get_document_thumbnail(
 ) -> Result<Response, ApiError> {
     let doc = processed_document(&state, &tenant, id).await?;
     match state.backend.thumbnail(&doc).await? {
-        Some(png) => Ok((
+        Thumbnail::Png(png) => Ok((
             [(header::CONTENT_TYPE, HeaderValue::from_static("image/png"))],
             png,
         )
             .into_response()),
-        None => Err(ApiError::NotFound(match doc.content_type {
+        Thumbnail::Failed(reason) => Err(ApiError::NotFound(format!(
+            "document {id} has no thumbnail: its first page could not be rendered ({reason})"
+        ))),
+        Thumbnail::None => Err(ApiError::NotFound(match doc.content_type {
             ContentType::Text => format!("document {id} is text; text documents have no thumbnail"),
             _ => format!(
                 "document {id} has no thumbnail: this server cannot render PDFs \

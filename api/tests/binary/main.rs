@@ -2,6 +2,7 @@
 //! can do to the process. Cargo builds the binary for these tests (`CARGO_BIN_EXE_docintel`).
 
 mod cli;
+mod confinement;
 mod durability;
 mod hostile;
 mod scale_out;

@@ -4,6 +4,7 @@
 
 mod images;
 mod pdf;
+pub mod privileges;
 pub mod sandbox;
 pub mod sniff;
 pub mod tools;
@@ -35,6 +36,17 @@ pub struct Limits {
     pub max_inflated_bytes: u64,
     /// Longest text a document may yield.
     pub max_text_bytes: u64,
+    /// Time rendering a PDF's first page as its thumbnail may take (pdftoppm is stopped
+    /// past it). A page can be small in bytes and very slow to draw; rendering time is
+    /// what such a page costs.
+    pub max_render_ms: u64,
+}
+
+impl Limits {
+    /// [`Self::max_render_ms`] as a duration.
+    pub fn max_render(&self) -> Duration {
+        Duration::from_millis(self.max_render_ms)
+    }
 }
 
 impl Default for Limits {
@@ -43,6 +55,7 @@ impl Default for Limits {
             memory_bytes: 1024 << 20,
             max_inflated_bytes: 256 << 20,
             max_text_bytes: 64 << 20,
+            max_render_ms: 10_000,
         }
     }
 }
@@ -174,11 +187,14 @@ fn pdf_stages(
 }
 
 /// The first page of a PDF as a thumbnail PNG, `None` when PDFs cannot be rendered here.
+/// Rendering stops at `deadline` or past the render budget, whichever comes first.
 pub fn pdf_thumbnail(
     tools: &Tools,
+    limits: &Limits,
     bytes: &[u8],
     deadline: Instant,
 ) -> Option<Result<Vec<u8>, String>> {
+    let deadline = deadline.min(Instant::now() + limits.max_render());
     tools
         .render_pdf(bytes, 1, 1, THUMBNAIL_SIZE, deadline)
         .map(|r| r.and_then(|mut pages| pages.pop().ok_or_else(|| "no page rendered".to_owned())))
@@ -321,25 +337,46 @@ pub async fn run(ctx: Arc<Context>, content_type: ContentType, bytes: Vec<u8>) -
     }
 }
 
-/// A PDF's first page as a thumbnail PNG, rendered where `ctx.isolation` says; `None`
-/// when PDFs cannot be rendered here.
+/// Why a thumbnail was not rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RenderFailure {
+    /// The document's page cannot be rendered within the limits: trying again would fail
+    /// the same way.
+    Document(String),
+    /// The server could not try (no parser process could be started).
+    Server(String),
+}
+
+/// A PDF's first page as a thumbnail PNG, rendered where `ctx.isolation` says, within
+/// the render budget; `None` when PDFs cannot be rendered here.
 pub async fn render_thumbnail(
     ctx: Arc<Context>,
     bytes: Vec<u8>,
-) -> Option<Result<Vec<u8>, String>> {
+) -> Option<Result<Vec<u8>, RenderFailure>> {
     ctx.tools.pdftoppm.as_ref()?;
+    // Rendering is all a thumbnail's parser does: it gets the render budget, not the
+    // whole job's time.
+    let timeout = ctx.timeout.min(ctx.limits.max_render());
     Some(match &ctx.isolation {
         Isolation::Process { program } => {
-            sandbox::run(program, &ctx, sandbox::Task::Thumbnail, bytes)
-                .await
-                .and_then(|e| e.thumbnail.ok_or_else(|| "no page rendered".to_owned()))
+            let ctx = Context {
+                timeout,
+                ..Context::clone(&ctx)
+            };
+            match sandbox::run_started(program, &ctx, sandbox::Task::Thumbnail, bytes).await {
+                Ok(outcome) => outcome
+                    .and_then(|e| e.thumbnail.ok_or_else(|| "no page rendered".to_owned()))
+                    .map_err(RenderFailure::Document),
+                Err(e) => Err(RenderFailure::Server(e)),
+            }
         }
         Isolation::InProcess => tokio::task::spawn_blocking(move || {
-            pdf_thumbnail(&ctx.tools, &bytes, Instant::now() + ctx.timeout)
+            pdf_thumbnail(&ctx.tools, &ctx.limits, &bytes, Instant::now() + timeout)
         })
         .await
         .map_err(|e| format!("thumbnail rendering crashed: {e}"))
-        .and_then(|r| r.unwrap_or_else(|| Err("PDFs cannot be rendered here".to_owned()))),
+        .and_then(|r| r.unwrap_or_else(|| Err("PDFs cannot be rendered here".to_owned())))
+        .map_err(RenderFailure::Document),
     })
 }
 
@@ -412,6 +449,32 @@ mod tests {
         assert_eq!(c.label, "invoice");
         assert!(c.confidence > 0.5 && c.confidence <= 1.0);
         assert!(c.model_version.starts_with("lr-2-"));
+    }
+
+    #[test]
+    fn a_thumbnail_render_stops_at_the_render_budget() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let slow = dir.path().join("pdftoppm.sh");
+        std::fs::write(&slow, "#!/bin/sh\nexec sleep 30\n").unwrap();
+        std::fs::set_permissions(&slow, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let tools = Tools {
+            tesseract: None,
+            pdftoppm: Some(slow),
+        };
+        let limits = Limits {
+            max_render_ms: 100,
+            ..Limits::default()
+        };
+        // The job's deadline is far off; the render budget is what stops it.
+        let far = Instant::now() + Duration::from_secs(3600);
+        let e = pdf_thumbnail(&tools, &limits, b"%PDF-1.4", far)
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(
+            e,
+            "PDF rendering (pdftoppm) did not finish in time and was stopped"
+        );
     }
 
     #[test]

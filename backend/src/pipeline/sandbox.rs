@@ -2,9 +2,11 @@
 //! parser can reach the server.
 //!
 //! Each document gets a fresh process (`<program> __parse`): one JSON line (the request)
-//! then the document's bytes go in on stdin, one reply comes out on stdout. On reading
-//! the request the child asks the kernel to limit it (address space, CPU time, file size,
-//! no core dumps); the server kills its whole process group at the deadline. A stack
+//! then the document's bytes go in on stdin, one reply comes out on stdout. The process
+//! starts with only the environment it needs and, before it reads anything, gives up its
+//! capabilities, root and the way back to them ([`super::privileges`]). On reading the
+//! request it asks the kernel to limit it (address space, CPU time, file size, no core
+//! dumps); the server kills its whole process group at the deadline. A stack
 //! overflow, an abort, an allocation past the limit or an endless loop therefore ends that
 //! one process, and the job fails with a reason that says which. Nothing is shared
 //! between two documents' parsers.
@@ -147,9 +149,9 @@ impl Spares {
 fn start(program: &Path) -> std::io::Result<tokio::process::Child> {
     tokio::process::Command::new(program)
         .arg(ARG)
-        // mimalloc reserves 1 GiB of address space up front by default, which the
-        // address-space limit would refuse.
-        .env("MIMALLOC_ARENA_RESERVE", "64MiB")
+        // Nothing of the server's environment but what parsing needs: it holds secrets.
+        .env_clear()
+        .envs(super::privileges::child_env(std::env::vars_os()))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -168,6 +170,19 @@ pub async fn run(
     task: Task,
     bytes: Vec<u8>,
 ) -> Result<Extraction, String> {
+    run_started(program, ctx, task, bytes)
+        .await
+        .unwrap_or_else(Err)
+}
+
+/// [`run`], telling apart a parser that could not be started (`Err`: says nothing about
+/// the document) from the parser's outcome (`Ok`).
+pub async fn run_started(
+    program: &Path,
+    ctx: &Context,
+    task: Task,
+    bytes: Vec<u8>,
+) -> Result<Result<Extraction, String>, String> {
     let limits = ctx.limits;
     let request = Request {
         task,
@@ -183,7 +198,7 @@ pub async fn run(
         .map_err(|e| format!("could not start the parser ({}): {e}", program.display()))?;
     let result = exchange(child, ctx, request, bytes).await;
     ctx.spares.refill();
-    result
+    Ok(result)
 }
 
 async fn exchange(
@@ -410,6 +425,11 @@ pub fn child_main() -> ! {
             nix::sys::signal::SigHandler::SigIgn,
         )
     };
+    // Before anything else, and while this is the only thread.
+    if let Err(e) = super::privileges::renounce() {
+        let _ = writeln!(std::io::stderr(), "docintel parser: {e}");
+        std::process::exit(3);
+    }
     let code = match child() {
         Ok(()) => 0,
         Err(e) => {
@@ -513,7 +533,7 @@ pub fn serve(
         Task::Extract { content_type } => {
             super::extract(tools, limits, content_type, input, deadline)
         }
-        Task::Thumbnail => match super::pdf_thumbnail(tools, input, deadline) {
+        Task::Thumbnail => match super::pdf_thumbnail(tools, limits, input, deadline) {
             Some(png) => png.map(|png| Extraction {
                 thumbnail: Some(png),
                 ..Extraction::default()

@@ -1,5 +1,9 @@
 //! Documents: upload, read, list, delete, and the thumbnail rendered on first request.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -249,23 +253,59 @@ impl Backend {
     }
 
     /// A processed document's thumbnail (PNG), if it has or can have one. A PDF's is
-    /// rendered on first request and kept.
-    pub async fn thumbnail(&self, doc: &Document) -> Result<Option<Vec<u8>>> {
+    /// rendered on first request and kept; a render that failed is kept as a failure and
+    /// not tried again. Concurrent requests for one document wait for one render.
+    pub async fn thumbnail(&self, doc: &Document) -> Result<Thumbnail> {
+        if let Some(known) = self.known_thumbnail(doc).await? {
+            return Ok(known);
+        }
+        let turn = self.0.thumbnails.turn(doc.id);
+        let _turn = turn.lock().await;
+        // Another request may have rendered it (or failed to) while this one waited.
+        let Some(doc) = self.0.store.get_document(doc.tenant_id, doc.id).await? else {
+            return Ok(Thumbnail::None);
+        };
+        if let Some(known) = self.known_thumbnail(&doc).await? {
+            return Ok(known);
+        }
+        self.render_thumbnail(&doc).await
+    }
+
+    /// The thumbnail or failure already recorded, or `None` if rendering is yet to be tried.
+    async fn known_thumbnail(&self, doc: &Document) -> Result<Option<Thumbnail>> {
         if let Some(key) = &doc.thumbnail_key {
-            return Ok(Some(self.0.blobs.read(key).await?));
+            return Ok(Some(Thumbnail::Png(self.0.blobs.read(key).await?)));
+        }
+        if let Some(reason) = &doc.thumbnail_failure {
+            return Ok(Some(Thumbnail::Failed(reason.clone())));
         }
         if doc.content_type != ContentType::Pdf || self.0.pipeline.tools.pdftoppm.is_none() {
-            return Ok(None);
+            return Ok(Some(Thumbnail::None));
         }
+        Ok(None)
+    }
+
+    async fn render_thumbnail(&self, doc: &Document) -> Result<Thumbnail> {
+        let _slot = self.0.thumbnails.slot().await?;
         let key = blob_key(doc.tenant_id, doc.id);
         let bytes = self.0.blobs.read(&key).await?;
         let png = match pipeline::render_thumbnail(self.0.pipeline.clone(), bytes).await {
             Some(Ok(png)) => png,
-            Some(Err(e)) => {
-                tracing::warn!(doc = %doc.id, error = %e, "could not render a thumbnail");
-                return Ok(None);
+            Some(Err(pipeline::RenderFailure::Document(reason))) => {
+                tracing::warn!(doc = %doc.id, error = %reason, "could not render a thumbnail");
+                self.0
+                    .store
+                    .set_thumbnail_failure(doc.tenant_id, doc.id, &reason)
+                    .await?;
+                return Ok(Thumbnail::Failed(reason));
             }
-            None => return Ok(None),
+            Some(Err(pipeline::RenderFailure::Server(detail))) => {
+                return Err(Error::Unavailable {
+                    service: "PDF renderer",
+                    detail,
+                });
+            }
+            None => return Ok(Thumbnail::None),
         };
         let thumb_key = blobs::thumbnail_key(&key);
         self.0.blobs.put(&thumb_key, &png).await?;
@@ -278,7 +318,88 @@ impl Backend {
             // Deleted meanwhile: do not leave an orphan.
             self.0.blobs.delete(&thumb_key).await?;
         }
-        Ok(Some(png))
+        Ok(Thumbnail::Png(png))
+    }
+}
+
+/// A document's thumbnail, as [`Backend::thumbnail`] finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Thumbnail {
+    Png(Vec<u8>),
+    /// None, and none can be made here: a text document, or no PDF renderer.
+    None,
+    /// Rendering it failed (or took longer than the render budget); the reason.
+    Failed(String),
+}
+
+/// Thumbnail renders in this process: at most a few at once, and one at a time per
+/// document.
+pub(crate) struct Renders {
+    slots: tokio::sync::Semaphore,
+    turns: std::sync::Mutex<HashMap<DocumentId, Arc<tokio::sync::Mutex<()>>>>,
+    /// Renders started, for tests and diagnostics.
+    started: AtomicU64,
+}
+
+impl Renders {
+    /// At most `at_once` renders run together (at least one).
+    pub(crate) fn new(at_once: usize) -> Self {
+        Self {
+            slots: tokio::sync::Semaphore::new(at_once.max(1)),
+            turns: Default::default(),
+            started: AtomicU64::new(0),
+        }
+    }
+
+    /// The lock that requests for `id`'s thumbnail take turns on; it leaves the map when
+    /// the last request holding it ends.
+    fn turn(&self, id: DocumentId) -> Turn<'_> {
+        let mut turns = self.turns.lock().unwrap_or_else(|p| p.into_inner());
+        let lock = turns.entry(id).or_default().clone();
+        Turn {
+            renders: self,
+            id,
+            lock,
+        }
+    }
+
+    async fn slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>> {
+        let permit = self.slots.acquire().await.map_err(|_| Error::Unavailable {
+            service: "PDF renderer",
+            detail: "stopping".to_owned(),
+        })?;
+        self.started.fetch_add(1, Ordering::SeqCst);
+        Ok(permit)
+    }
+
+    /// How many renders were started.
+    #[cfg(test)]
+    pub(crate) fn started(&self) -> u64 {
+        self.started.load(Ordering::SeqCst)
+    }
+}
+
+/// One request's hold on a document's turn lock.
+struct Turn<'a> {
+    renders: &'a Renders,
+    id: DocumentId,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl std::ops::Deref for Turn<'_> {
+    type Target = tokio::sync::Mutex<()>;
+    fn deref(&self) -> &Self::Target {
+        &self.lock
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        let mut turns = self.renders.turns.lock().unwrap_or_else(|p| p.into_inner());
+        // Two holders: the map and this request, the last one.
+        if Arc::strong_count(&self.lock) == 2 {
+            turns.remove(&self.id);
+        }
     }
 }
 

@@ -8,7 +8,8 @@ mod tenants;
 mod webhooks;
 mod workers;
 
-pub use documents::Submitted;
+pub(crate) use documents::Renders;
+pub use documents::{Submitted, Thumbnail};
 
 #[cfg(test)]
 mod tests;

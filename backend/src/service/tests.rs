@@ -284,3 +284,185 @@ async fn a_page_of_text_prefixes_is_read_for_its_tenant_only() {
     assert!(!got.contains_key(&theirs.id), "another tenant's text");
     assert!(b.text_prefixes(t, &[], 20).await.unwrap().is_empty());
 }
+
+/// A stand-in for pdftoppm: logs `start`/`end` around `body` to `<dir>/renders.log`, so
+/// that tests count renders and see their overlap. `$out` is the output prefix.
+fn fake_pdftoppm(dir: &std::path::Path, body: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("pdftoppm.sh");
+    let log = dir.join("renders.log");
+    std::fs::write(
+        &path,
+        format!(
+            "#!/bin/sh\nfor out; do :; done\necho start >> {log}\n{body}\nstatus=$?\necho end >> {log}\nexit $status\n",
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// The render log's lines.
+fn renders(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("renders.log"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Most renders that ran at once, from the log's `start`/`end` order.
+fn most_at_once(log: &[String]) -> usize {
+    let (mut now, mut most) = (0usize, 0);
+    for line in log {
+        if line == "start" {
+            now += 1;
+            most = most.max(now);
+        } else {
+            now = now.saturating_sub(1);
+        }
+    }
+    most
+}
+
+/// A backend whose pdftoppm is `pdftoppm`, with one worker (so one render at a time).
+async fn rendering_backend(dir: &std::path::Path, pdftoppm: std::path::PathBuf) -> Backend {
+    let mut config = Config::new(dir.join("data"));
+    config.isolation = pipeline::Isolation::InProcess;
+    config.tools = Some(pipeline::Tools {
+        tesseract: None,
+        pdftoppm: Some(pdftoppm),
+    });
+    config.workers = WorkerConfig {
+        workers: 1,
+        lease: Duration::from_secs(30),
+        poll: Duration::from_millis(20),
+        max_attempts: 5,
+    };
+    Backend::open(config).await.unwrap()
+}
+
+/// Uploads `n` PDFs with a text layer and waits until they are processed.
+async fn processed_pdfs(b: &Backend, t: TenantId, n: usize) -> Vec<Document> {
+    let mut docs = Vec::new();
+    for _ in 0..n {
+        let mut up = b.begin_upload().await.unwrap();
+        up.write(include_bytes!("../pipeline/warmup.pdf"))
+            .await
+            .unwrap();
+        docs.push(b.submit(t, "a.pdf", None, up).await.unwrap());
+    }
+    let _workers = b.start_workers().await.unwrap();
+    let mut done = Vec::new();
+    for doc in docs {
+        let doc = wait_for(b, t, doc.id).await;
+        assert_eq!(doc.status, DocumentStatus::Processed, "{:?}", doc.failure);
+        done.push(doc);
+    }
+    done
+}
+
+#[tokio::test]
+async fn a_failed_thumbnail_render_is_remembered_and_not_tried_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let tool = fake_pdftoppm(dir.path(), "echo 'Syntax Error: broken page' >&2; false");
+    let (t, id) = {
+        let b = rendering_backend(dir.path(), tool.clone()).await;
+        let t = tenant(&b).await;
+        let doc = processed_pdfs(&b, t, 1).await.remove(0);
+        assert!(renders(dir.path()).is_empty(), "processing renders nothing");
+        let first = b.thumbnail(&doc).await.unwrap();
+        assert_eq!(
+            first,
+            crate::Thumbnail::Failed(
+                "PDF rendering (pdftoppm) failed: Syntax Error: broken page".into()
+            )
+        );
+        assert_eq!(renders(dir.path()).len(), 2, "one render: start and end");
+        // The document says so, and asking again (with the document as read now, or as
+        // read before the failure) answers the same without rendering.
+        let now = b.document(t, doc.id).await.unwrap().unwrap();
+        assert!(now.thumbnail_failure.is_some());
+        assert_eq!(
+            now.warnings,
+            vec![pipeline::THUMBNAIL_UNAVAILABLE.to_owned()]
+        );
+        assert_eq!(b.thumbnail(&now).await.unwrap(), first);
+        assert_eq!(b.thumbnail(&doc).await.unwrap(), first);
+        assert_eq!(b.0.thumbnails.started(), 1);
+        (t, doc.id)
+    };
+    // Kept in the store: a restarted server does not render it either.
+    let b = rendering_backend(dir.path(), tool).await;
+    let doc = b.document(t, id).await.unwrap().unwrap();
+    assert!(matches!(
+        b.thumbnail(&doc).await.unwrap(),
+        crate::Thumbnail::Failed(_)
+    ));
+    assert_eq!(renders(dir.path()).len(), 2);
+    assert_eq!(b.0.thumbnails.started(), 0);
+}
+
+#[tokio::test]
+async fn concurrent_requests_render_a_thumbnail_once_then_it_is_served_from_storage() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut png = Vec::new();
+    image::DynamicImage::new_rgb8(256, 200)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let page = dir.path().join("page.png");
+    std::fs::write(&page, &png).unwrap();
+    // Slow enough that the requests below overlap it.
+    let tool = fake_pdftoppm(
+        dir.path(),
+        &format!("sleep 0.3; cp {} \"$out-1.png\"", page.display()),
+    );
+    let b = rendering_backend(dir.path(), tool).await;
+    let t = tenant(&b).await;
+    let doc = processed_pdfs(&b, t, 1).await.remove(0);
+    let asks: Vec<_> = (0..8)
+        .map(|_| {
+            let (b, doc) = (b.clone(), doc.clone());
+            tokio::spawn(async move { b.thumbnail(&doc).await.unwrap() })
+        })
+        .collect();
+    for ask in asks {
+        assert_eq!(ask.await.unwrap(), crate::Thumbnail::Png(png.clone()));
+    }
+    assert_eq!(renders(dir.path()).len(), 2, "rendered once");
+    let stored = b.document(t, doc.id).await.unwrap().unwrap();
+    let key = stored.thumbnail_key.clone().expect("kept");
+    assert_eq!(b.blobs().read(&key).await.unwrap(), png);
+    // From storage: the blob is what is served, not a new render.
+    b.blobs().put(&key, b"kept bytes").await.unwrap();
+    assert_eq!(
+        b.thumbnail(&stored).await.unwrap(),
+        crate::Thumbnail::Png(b"kept bytes".to_vec())
+    );
+    assert_eq!(renders(dir.path()).len(), 2);
+    assert_eq!(b.0.thumbnails.started(), 1);
+}
+
+#[tokio::test]
+async fn renders_of_different_documents_wait_for_a_free_slot() {
+    let dir = tempfile::tempdir().unwrap();
+    let tool = fake_pdftoppm(dir.path(), "sleep 0.2; false");
+    let b = rendering_backend(dir.path(), tool).await;
+    let t = tenant(&b).await;
+    let docs = processed_pdfs(&b, t, 3).await;
+    let asks: Vec<_> = docs
+        .into_iter()
+        .map(|doc| {
+            let b = b.clone();
+            tokio::spawn(async move { b.thumbnail(&doc).await.unwrap() })
+        })
+        .collect();
+    for ask in asks {
+        assert!(matches!(ask.await.unwrap(), crate::Thumbnail::Failed(_)));
+    }
+    let log = renders(dir.path());
+    assert_eq!(log.len(), 6, "each document rendered once: {log:?}");
+    // One worker: one render slot.
+    assert_eq!(most_at_once(&log), 1, "{log:?}");
+}

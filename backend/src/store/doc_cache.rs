@@ -87,6 +87,7 @@ mod tests {
             warnings: Vec::new(),
             classification: None,
             thumbnail_key: None,
+            thumbnail_failure: None,
             created_at: OffsetDateTime::UNIX_EPOCH,
             updated_at: OffsetDateTime::UNIX_EPOCH,
         }

@@ -56,6 +56,7 @@ impl NewDocument {
             warnings: Vec::new(),
             classification: None,
             thumbnail_key: None,
+            thumbnail_failure: None,
             created_at: at,
             updated_at: at,
         }
@@ -241,6 +242,15 @@ pub trait DocumentStore: Send + Sync {
 
     /// Records a thumbnail made after processing; false when the document is gone.
     async fn set_thumbnail(&self, tenant: TenantId, id: DocumentId, key: &str) -> Result<bool>;
+    /// Records that the document's thumbnail could not be rendered and why, and adds the
+    /// `thumbnail_unavailable` warning; false when the document is gone or has a
+    /// thumbnail.
+    async fn set_thumbnail_failure(
+        &self,
+        tenant: TenantId,
+        id: DocumentId,
+        reason: &str,
+    ) -> Result<bool>;
     /// Which of `blob_keys` a document (of any tenant) is stored under: for the blob
     /// sweep, which removes the others.
     async fn existing_blob_keys(&self, blob_keys: &[String]) -> Result<Vec<String>>;

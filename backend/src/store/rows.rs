@@ -30,7 +30,8 @@ pub(super) fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
 }
 
 pub(super) const DOC_COLUMNS: &str = "id, tenant_id, filename, status, failure, content_type, size_bytes, \
-     sha256, extracted, warnings, created_at, updated_at, classification, thumbnail_key";
+     sha256, extracted, warnings, created_at, updated_at, classification, thumbnail_key, \
+     thumbnail_failure";
 
 pub(super) const WEBHOOK_COLUMNS: &str = "id, tenant_id, url, description, event_types, status, \
      disabled_reason, consecutive_failures, created_at";
@@ -55,6 +56,7 @@ pub(super) struct RawDocument {
     pub(super) updated_at: i64,
     pub(super) classification: Option<String>,
     pub(super) thumbnail_key: Option<String>,
+    pub(super) thumbnail_failure: Option<String>,
 }
 
 impl RawDocument {
@@ -85,6 +87,7 @@ impl RawDocument {
                 .transpose()
                 .map_err(|e| Error::Corrupt(format!("classification: {e}")))?,
             thumbnail_key: self.thumbnail_key,
+            thumbnail_failure: self.thumbnail_failure,
         })
     }
 }
@@ -156,6 +159,7 @@ macro_rules! row_mappers {
                 updated_at: row.try_get("updated_at")?,
                 classification: row.try_get("classification")?,
                 thumbnail_key: row.try_get("thumbnail_key")?,
+                thumbnail_failure: row.try_get("thumbnail_failure")?,
             })
         }
 

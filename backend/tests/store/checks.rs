@@ -310,6 +310,43 @@ pub async fn every_query_is_scoped_to_its_tenant<F: Factory>() {
     assert_eq!(s.list_webhooks(mine).await.unwrap().len(), 1);
 }
 
+pub async fn a_thumbnail_failure_is_recorded_once_and_only_without_a_thumbnail<F: Factory>() {
+    let (_db, stores) = F::open(2).await;
+    let (s, other) = (&*stores[0], &*stores[1]);
+    let t = tenant(s, "t").await;
+    let theirs = tenant(s, "u").await;
+    let failing = upload(s, t, "a.pdf").await;
+    let rendered = upload(s, t, "b.pdf").await;
+    process_next(s, "a").await;
+    process_next(s, "b").await;
+    assert!(
+        !s.set_thumbnail_failure(theirs, failing, "no")
+            .await
+            .unwrap()
+    );
+    for _ in 0..2 {
+        assert!(
+            s.set_thumbnail_failure(t, failing, "pdftoppm failed: broken page")
+                .await
+                .unwrap()
+        );
+    }
+    // Seen through another handle, the warning added once.
+    let doc = other.get_document(t, failing).await.unwrap().unwrap();
+    assert_eq!(
+        doc.thumbnail_failure.as_deref(),
+        Some("pdftoppm failed: broken page")
+    );
+    assert_eq!(doc.warnings, vec!["thumbnail_unavailable".to_owned()]);
+    assert_eq!(doc.thumbnail_key, None);
+    // A thumbnail made elsewhere wins over a later failure.
+    assert!(s.set_thumbnail(t, rendered, "b.png").await.unwrap());
+    assert!(!s.set_thumbnail_failure(t, rendered, "late").await.unwrap());
+    let doc = other.get_document(t, rendered).await.unwrap().unwrap();
+    assert_eq!(doc.thumbnail_failure, None);
+    assert!(doc.warnings.is_empty());
+}
+
 pub async fn registry_versions_are_numbered_once_under_races<F: Factory>() {
     let (_db, stores) = F::open(2).await;
     let schema = r#"{"type":"record","name":"R","fields":[]}"#;

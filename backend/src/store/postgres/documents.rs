@@ -183,6 +183,27 @@ impl DocumentStore for PgStore {
         Ok(r.rows_affected() == 1)
     }
 
+    async fn set_thumbnail_failure(
+        &self,
+        tenant: TenantId,
+        id: DocumentId,
+        reason: &str,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE documents SET thumbnail_failure = $3, warnings = CASE \
+               WHEN warnings::jsonb @> jsonb_build_array($4::text) THEN warnings \
+               ELSE (warnings::jsonb || jsonb_build_array($4::text))::text END \
+             WHERE id = $1 AND tenant_id = $2 AND thumbnail_key IS NULL",
+        )
+        .bind(id.to_string())
+        .bind(tenant.0.to_string())
+        .bind(reason)
+        .bind(crate::pipeline::THUMBNAIL_UNAVAILABLE)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
     async fn existing_blob_keys(&self, blob_keys: &[String]) -> Result<Vec<String>> {
         Ok(
             sqlx::query_scalar("SELECT blob_key FROM documents WHERE blob_key = ANY($1)")

@@ -186,6 +186,28 @@ impl DocumentStore for SqliteStore {
         Ok(r.rows_affected() == 1)
     }
 
+    async fn set_thumbnail_failure(
+        &self,
+        tenant: TenantId,
+        id: DocumentId,
+        reason: &str,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE documents SET thumbnail_failure = ?3, warnings = CASE \
+               WHEN EXISTS (SELECT 1 FROM json_each(warnings) WHERE value = ?4) THEN warnings \
+               ELSE json_insert(warnings, '$[#]', ?4) END \
+             WHERE id = ?1 AND tenant_id = ?2 AND thumbnail_key IS NULL",
+        )
+        .bind(id.to_string())
+        .bind(tenant.0.to_string())
+        .bind(reason)
+        .bind(crate::pipeline::THUMBNAIL_UNAVAILABLE)
+        .execute(&self.pool)
+        .await?;
+        self.docs.forget(id);
+        Ok(r.rows_affected() == 1)
+    }
+
     async fn existing_blob_keys(&self, blob_keys: &[String]) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar(
             "SELECT blob_key FROM documents WHERE blob_key IN (SELECT value FROM json_each(?1))",
@@ -214,6 +236,7 @@ impl RawDocument {
             updated_at: row.get(11)?,
             classification: row.get(12)?,
             thumbnail_key: row.get(13)?,
+            thumbnail_failure: row.get(14)?,
         })
     }
 }

@@ -1,0 +1,139 @@
+//! What a parser process of the real server holds: read from the kernel's view of the
+//! processes `docintel serve` keeps waiting for documents (its spares), with secrets in
+//! the server's environment.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use docintel_backend::pipeline::privileges;
+
+use crate::served::serve_env;
+
+/// The pids of `pid`'s children whose first argument is the parser's.
+fn parsers_of(pid: u32) -> Vec<u32> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
+        .flat_map(|c| {
+            c.split_whitespace()
+                .filter_map(|p| p.parse::<u32>().ok())
+                .collect::<Vec<_>>()
+        })
+        .filter(|child| {
+            std::fs::read(format!("/proc/{child}/cmdline")).is_ok_and(|c| {
+                c.split(|b| *b == 0).nth(1)
+                    == Some(docintel_backend::pipeline::sandbox::ARG.as_bytes())
+            })
+        })
+        .collect()
+}
+
+/// The `Name:\tvalue` lines of /proc/<pid>/status.
+fn status(pid: u32) -> BTreeMap<String, String> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.to_owned(), v.trim().to_owned()))
+        .collect()
+}
+
+#[test]
+fn parser_processes_hold_no_secret_no_capability_and_cannot_gain_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "wJalrXUtnFEMI-not-for-parsers";
+    let server = serve_env(
+        dir.path(),
+        &[],
+        &[
+            ("AWS_SECRET_ACCESS_KEY", secret),
+            ("DOCINTEL_REGISTRY_PASSWORD", secret),
+        ],
+    );
+    let pid = server.child.id();
+    let server_status = status(pid);
+    assert_ne!(
+        server_status.get("CapEff").map(String::as_str),
+        None,
+        "the server's status is readable"
+    );
+    // The workers probe the parser at start and then keep spares waiting; a spare has
+    // confined itself once no_new_privs is set (its last step).
+    let started = Instant::now();
+    let parsers = loop {
+        let confined: Vec<u32> = parsers_of(pid)
+            .into_iter()
+            .filter(|p| status(*p).get("NoNewPrivs").map(String::as_str) == Some("1"))
+            .collect();
+        if !confined.is_empty() {
+            break confined;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no confined parser process appeared; children: {:?}",
+            parsers_of(pid)
+                .into_iter()
+                .map(|p| (p, status(p)))
+                .collect::<Vec<_>>()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let root = server_status
+        .get("Uid")
+        .is_some_and(|u| u.starts_with("0\t"));
+    // Emptying the bounding set takes CAP_SETPCAP (bit 8), which a root server has.
+    let setpcap = server_status
+        .get("CapEff")
+        .and_then(|c| u64::from_str_radix(c, 16).ok())
+        .is_some_and(|c| c & (1 << 8) != 0);
+    for parser in parsers {
+        let environ = std::fs::read(format!("/proc/{parser}/environ")).unwrap();
+        let vars: Vec<String> = environ
+            .split(|b| *b == 0)
+            .filter(|v| !v.is_empty())
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .collect();
+        let names: Vec<&str> = vars
+            .iter()
+            .map(|v| v.split_once('=').map_or(v.as_str(), |(n, _)| n))
+            .collect();
+        assert!(
+            names.contains(&"MIMALLOC_ARENA_RESERVE"),
+            "the parser's own setting is there: {names:?}"
+        );
+        for name in &names {
+            assert!(
+                privileges::allowed_names().any(|a| a == *name),
+                "{name} reached the parser: {names:?}"
+            );
+        }
+        assert!(!vars.iter().any(|v| v.contains(secret)), "{vars:?}");
+        let s = status(parser);
+        for set in ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"] {
+            if set == "CapBnd" && !setpcap {
+                continue;
+            }
+            assert_eq!(
+                s.get(set).map(String::as_str),
+                Some("0000000000000000"),
+                "{set} of parser {parser}"
+            );
+        }
+        assert_eq!(s.get("NoNewPrivs").map(String::as_str), Some("1"));
+        if root {
+            // Root owns the data folder; the parser is not root.
+            assert_eq!(
+                s.get("Uid").map(String::as_str),
+                Some("65534\t65534\t65534\t65534")
+            );
+            assert_eq!(s.get("Groups").map(String::as_str).unwrap_or_default(), "");
+        }
+        assert_eq!(
+            std::fs::read_link(format!("/proc/{parser}/cwd")).unwrap(),
+            std::path::Path::new("/"),
+            "not the server's working directory"
+        );
+    }
+}
