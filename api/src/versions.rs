@@ -2,7 +2,7 @@
 //! its routes and OpenAPI description, its release number and, when deprecated, its
 //! dates and successor. The router, the served and committed OpenAPI documents, the
 //! deprecation headers, the 410 after sunset, Swagger UI and the governance gate all read
-//! this table; adding a version is adding a row (see the README).
+//! this table; adding a version is adding a row (see docs/openapi.md, "Adding a version").
 
 use time::Date;
 use time::macros::date;

@@ -76,7 +76,8 @@ fn the_shipped_model_meets_its_goals_on_the_held_out_set() {
     assert!(eval.in_scope_accuracy() >= 0.9, "{report}");
     assert!(eval.other_recall().unwrap() >= 0.9, "{report}");
     assert!(eval.ece() <= 0.05, "{report}");
-    // The few wrong answers above 0.9 are counted in the README; more is a regression.
+    // The few wrong answers above 0.9 are counted in docs/processing.md; more is a
+    // regression.
     assert!(eval.confident_mistakes(0.9).len() <= 2, "{report}");
 }
 

@@ -82,9 +82,9 @@ fn v2_spec_has_what_the_sdk_generator_needs() {
     }
 }
 
-/// Adding a version is adding a row to the table (README, "Adding a version"): a scratch
-/// v3 that re-exports v2's webhooks and answers a document with one more field, declared
-/// here and nowhere else, is routed, described, served and listed in Swagger UI.
+/// Adding a version is adding a row to the table (docs/openapi.md, "Adding a version"): a
+/// scratch v3 that re-exports v2's webhooks and answers a document with one more field,
+/// declared here and nowhere else, is routed, described, served and listed in Swagger UI.
 mod scratch_v3 {
     use axum::Json;
     use axum::extract::State;

@@ -1,7 +1,7 @@
 //! Scale-out, proven with the real binary under `kill -9`: two `api` and two `worker`
 //! processes on one PostgreSQL, blobs in an S3 server (moto), events in a Kafka broker
-//! (tansu), webhooks to a receiver in this test. The run book in the README starts the
-//! same topology with the same options.
+//! (tansu), webhooks to a receiver in this test. The run book in docs/scaling-out.md
+//! starts the same topology with the same options.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;

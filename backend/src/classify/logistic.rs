@@ -15,7 +15,8 @@ use super::{Example, ModelError, tokenize, vocabulary};
 
 /// L2 penalty on the weights (not the biases). With it, the fixed number of steps (an
 /// early stop) is what keeps the weights moderate. Both were chosen on the calibration
-/// set (accuracy, macro-F1 and ECE) among 1e-5…1e-2; see the README's model section.
+/// set (accuracy, macro-F1 and ECE) among 1e-5…1e-2; see docs/processing.md, "The
+/// classifier".
 pub const L2: f64 = 3e-5;
 /// Gradient steps.
 pub const STEPS: usize = 600;
