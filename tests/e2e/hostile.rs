@@ -1,5 +1,5 @@
 //! What a hostile client can do, tried as an attacker would, against a real server on
-//! loopback. One test per finding of issue #13 that needs no process of its own (those
+//! loopback. One test per finding that needs no process of its own (those
 //! that watch the process are in api/tests/binary/hostile.rs; the IPv6 webhook targets
 //! are in webhooks.rs, with the other refused targets; the v1 list in v1_legacy.rs).
 

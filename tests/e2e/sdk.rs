@@ -349,7 +349,7 @@ fn the_sdk_packages_on_its_own() {
     }
 }
 
-/// What an external developer tripped over first (#22): a stream to loop over with
+/// What an external developer tripped over first: a stream to loop over with
 /// `while let`, a client to print, and mistakes caught where they are made.
 #[tokio::test]
 async fn streams_loop_clients_print_and_mistakes_fail_early() {

@@ -378,7 +378,7 @@ async fn private_and_loopback_targets_are_refused_by_default() {
         "http://169.254.169.254/latest/meta-data",
         "http://[::1]/hook",
         "http://192.168.1.10/hook",
-        // IPv4 hidden in IPv6 (issue #13): compatible, NAT64, 6to4, translated, mapped;
+        // IPv4 hidden in IPv6: compatible, NAT64, 6to4, translated, mapped;
         // and site-local.
         "http://[::127.0.0.1]/hook",
         "http://[64:ff9b::7f00:1]/hook",

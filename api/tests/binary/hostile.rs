@@ -207,7 +207,7 @@ async fn a_pdf_nested_too_deep_fails_alone_and_the_server_stays_up() {
 
 /// Uploads a bomb of `inflated` zero bytes to a server started with `flags`; asserts it
 /// fails with `reason`, the parser processes stay under `parser_bound_kib` and the server
-/// under 256 MiB (it was 6.57 GB before issue #13); returns both peaks in KiB.
+/// under 256 MiB; returns both peaks in KiB.
 async fn bomb_fails(
     flags: &[&str],
     inflated: usize,

@@ -20,7 +20,7 @@ pub enum Coverage {
 }
 
 const NA_STABILITY: &str = "`x-stability-level` is oasdiff's own extension; docintel marks lifecycle with `deprecated`, `x-sunset` and version paths, which the rules here check";
-const NA_WRAPPED: &str = "a deliberate difference: wrapping a request schema in oneOf keeps every old value valid unless the new branches overlap it, and an added request branch is a widening (#19); a branch removed is `request-union-narrowed`";
+const NA_WRAPPED: &str = "a deliberate difference: wrapping a request schema in oneOf keeps every old value valid unless the new branches overlap it, and an added request branch is a widening; a branch removed is `request-union-narrowed`";
 
 /// (oasdiff rule id, how docintel covers it), in oasdiff's order.
 pub const OASDIFF_ERR: &[(&str, Coverage)] = &[

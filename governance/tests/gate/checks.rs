@@ -99,7 +99,7 @@ fn an_accepted_breaking_change_is_a_warning_and_only_for_its_baseline() {
             .unwrap()
             .clone()
     };
-    // As committed: the filename pattern was tightened on purpose (issue #13).
+    // As committed: the filename pattern was tightened on purpose.
     let section = v2(&checks::breaking::check(repo.path()));
     assert!(section.passed, "{section:?}");
     assert!(
