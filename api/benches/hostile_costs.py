@@ -52,11 +52,19 @@ class Client:
         if body is not None:
             headers["Content-Type"] = ctype
             body = body if isinstance(body, (bytes, str)) else json.dumps(body)
-        start = time.perf_counter()
-        self.conn.request(method, path, body=body, headers=headers)
-        r = self.conn.getresponse()
-        data = r.read()
-        return r.status, data, time.perf_counter() - start
+        for attempt in range(2):
+            start = time.perf_counter()
+            try:
+                self.conn.request(method, path, body=body, headers=headers)
+                r = self.conn.getresponse()
+                data = r.read()
+                return r.status, data, time.perf_counter() - start
+            except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+                # The server closes connections idle past its header timeout.
+                self.conn.close()
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
 
 
 def key(data_dir, tenant, admin=False):
