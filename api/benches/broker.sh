@@ -24,7 +24,7 @@ trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 port=$(free_port)
 base="http://127.0.0.1:$port/broker"
 RUST_LOG=${RUST_LOG:-warn} "$bin/docintel" serve --data-dir "$work/data" \
-    --listen "127.0.0.1:$port" --rate-limit 1000000000/1 2> "$work/serve.log" &
+    --listen "127.0.0.1:$port" --rate-limit 1000000000/1 --max-in-flight-per-address off 2> "$work/serve.log" &
 pid=$!
 wait_up "http://127.0.0.1:$port/healthz"
 key=$(grep -o 'dik_[0-9a-f]*' "$work/serve.log" | sed -n 1p)

@@ -24,7 +24,7 @@ for round in 1 2; do
         dir="$work/$durability-$round"
         port=$(free_port)
         RUST_LOG=warn "$bin/docintel" serve --data-dir "$dir" --listen "127.0.0.1:$port" \
-            --rate-limit off --ip-rate-limit off --sqlite-durability "$durability" 2> "$dir.log" &
+            --rate-limit off --ip-rate-limit off --max-in-flight-per-address off --sqlite-durability "$durability" 2> "$dir.log" &
         pid=$!
         wait_up "http://127.0.0.1:$port/healthz"
         key=$(grep -o 'dik_[0-9a-f]*' "$dir.log" | sed -n 1p)

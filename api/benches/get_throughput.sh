@@ -28,7 +28,7 @@ wrk -t2 -c"$conns" -d"${secs}s" --latency http://127.0.0.1:18801/ > "$work/hello
 kill "${pids[0]}"
 
 RUST_LOG=${RUST_LOG:-info} "$bin/docintel" serve --data-dir "$work/data" --listen 127.0.0.1:18802 \
-    --rate-limit 1000000000/1 2> "$work/serve.log" &
+    --rate-limit 1000000000/1 --max-in-flight-per-address off 2> "$work/serve.log" &
 pids+=($!)
 wait_up http://127.0.0.1:18802/healthz
 key=$(grep -o 'dik_[0-9a-f]*' "$work/serve.log" | sed -n 1p)

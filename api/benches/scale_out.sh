@@ -63,7 +63,7 @@ serve() {
     local name=$1 port=$2
     shift 2
     RUST_LOG=warn "$bin/docintel" serve --listen "127.0.0.1:$port" --data-dir "$work/$name" \
-        --rate-limit off --ip-rate-limit off "$@" 2> "$work/$name.log" &
+        --rate-limit off --ip-rate-limit off --max-in-flight-per-address off "$@" 2> "$work/$name.log" &
     pids+=($!)
     procs+=($!)
     wait_up "http://127.0.0.1:$port/healthz"

@@ -69,7 +69,7 @@ measure() {
 
 results=()
 for store in sqlite postgres; do
-    args=(--data-dir "$work/$store" --listen 127.0.0.1:18810 --rate-limit off --ip-rate-limit off)
+    args=(--data-dir "$work/$store" --listen 127.0.0.1:18810 --rate-limit off --ip-rate-limit off --max-in-flight-per-address off)
     [ "$store" = postgres ] && args+=(--database-url "$pg_url")
     RUST_LOG=warn "$bin/docintel" serve "${args[@]}" 2> "$work/$store.log" &
     pids+=($!)

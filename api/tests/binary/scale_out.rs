@@ -50,6 +50,9 @@ impl Topology {
             "off",
             "--ip-rate-limit",
             "off",
+            // Every simulated client of this test shares one address.
+            "--max-in-flight-per-address",
+            "off",
             "--webhooks-allow-private",
             "--webhook-initial-backoff-ms",
             "200",
