@@ -12,6 +12,8 @@
     cargo build --release -p docintel-api --bin docintel
     python3 api/benches/hostile_costs.py [path/to/docintel]
 
+Run it against an earlier build too for a baseline on the same machine.
+
 Standard library only. Prints a Markdown table.
 """
 
@@ -143,10 +145,13 @@ def main():
     noisy_key = key(data_dir, "noisy")
     port = free_port()
     log = open(os.path.join(work, "serve.log"), "w")
-    server = subprocess.Popen(
-        [BIN, "serve", "--data-dir", data_dir, "--listen", f"127.0.0.1:{port}",
-         "--rate-limit", "off", "--ip-rate-limit", "off", "--max-in-flight-per-address", "off"],
-        stderr=log, env={**os.environ, "RUST_LOG": "warn"})
+    args = [BIN, "serve", "--data-dir", data_dir, "--listen", f"127.0.0.1:{port}",
+            "--rate-limit", "off", "--ip-rate-limit", "off"]
+    # An older build, measured as the baseline, has no per-address cap.
+    help_text = subprocess.run([BIN, "serve", "--help"], capture_output=True, text=True).stdout
+    if "--max-in-flight-per-address" in help_text:
+        args += ["--max-in-flight-per-address", "off"]
+    server = subprocess.Popen(args, stderr=log, env={**os.environ, "RUST_LOG": "warn"})
     try:
         for _ in range(400):
             try:
