@@ -164,6 +164,11 @@ pub struct ServeArgs {
     /// admin keys always may. Default: every tenant's.
     #[arg(long, env = "DOCINTEL_BROKER_TENANTS", value_delimiter = ',')]
     pub broker_tenants: Vec<String>,
+    /// What each tenant may keep in the embedded Pact Broker:
+    /// `pacticipants=N,versions=N,pacts=N,bytes=N` (bytes may end in KiB, MiB or GiB);
+    /// keys left out keep their defaults (100, 10000, 10000, 256MiB).
+    #[arg(long, env = "DOCINTEL_BROKER_QUOTA")]
+    pub broker_quota: Option<docintel_backend::broker::Quota>,
     #[command(flatten)]
     pub ops: OpsArgs,
 }
@@ -193,6 +198,9 @@ impl ServeArgs {
             self.broker_allow_pact_modification,
             &self.broker_tenants,
         )?;
+        if let Some(quota) = self.broker_quota {
+            launch.config.broker_quota = quota;
+        }
         launch.public_url = self.public_url.clone();
         launch.listen = self.listen;
         launch.serve_limits = docintel_api::serve::ServeLimits {
@@ -578,5 +586,37 @@ mod tests {
             launch.config.broker_tenants,
             Some(vec!["sdk-team".to_owned(), "portal".to_owned()])
         );
+    }
+
+    fn serve_args(args: &[&str]) -> Result<Box<ServeArgs>, clap::Error> {
+        use clap::Parser;
+        let cli = Cli::try_parse_from(["docintel", "serve"].iter().chain(args))?;
+        match cli.command {
+            Command::Serve(serve) => Ok(serve),
+            _ => unreachable!("parsed as serve"),
+        }
+    }
+
+    #[test]
+    fn the_broker_quota_and_the_public_url_are_read_as_documented() {
+        let quota = serve_args(&["--broker-quota", "versions=5,bytes=1MiB"])
+            .unwrap()
+            .broker_quota
+            .unwrap();
+        assert_eq!((quota.versions, quota.bytes), (5, 1 << 20));
+        assert_eq!(quota.pacts, docintel_backend::broker::TENANT_QUOTA.pacts);
+        assert!(serve_args(&["--broker-quota", "tags=3"]).is_err());
+        let url = serve_args(&["--public-url", "https://pacts.example.org/"])
+            .unwrap()
+            .public_url;
+        assert_eq!(url.as_deref(), Some("https://pacts.example.org"));
+        for bad in [
+            "pacts.example.org",
+            "ftp://x",
+            "https://u:p@x",
+            "https://x/?q=1",
+        ] {
+            assert!(serve_args(&["--public-url", bad]).is_err(), "{bad}");
+        }
     }
 }

@@ -42,6 +42,8 @@ pub struct Config {
     /// The tenants whose keys may use the embedded Pact Broker (admin keys always may);
     /// `None`: every tenant's.
     pub broker_tenants: Option<Vec<String>>,
+    /// What each tenant may keep in the embedded Pact Broker.
+    pub broker_quota: crate::broker::Quota,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -82,6 +84,7 @@ impl Config {
             blob_sweep: BlobSweep::default(),
             broker_allow_pact_modification: false,
             broker_tenants: None,
+            broker_quota: crate::broker::TENANT_QUOTA,
         }
     }
 }

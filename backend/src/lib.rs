@@ -186,7 +186,8 @@ impl Backend {
         Ok(Self(Arc::new(Inner {
             registry: registry::Registry::new(store.clone()),
             broker: broker::Broker::new(store.clone(), config.broker_allow_pact_modification)
-                .with_tenants(config.broker_tenants.clone()),
+                .with_tenants(config.broker_tenants.clone())
+                .with_quota(config.broker_quota),
             store,
             blobs,
             config,

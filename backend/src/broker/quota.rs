@@ -27,6 +27,46 @@ pub const TENANT_QUOTA: Quota = Quota {
     bytes: 256 * 1024 * 1024,
 };
 
+impl std::str::FromStr for Quota {
+    type Err = String;
+
+    /// `pacticipants=N,versions=N,pacts=N,bytes=N` (bytes also with a `KiB`, `MiB` or
+    /// `GiB` suffix); a key left out keeps [`TENANT_QUOTA`]'s value.
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let mut quota = TENANT_QUOTA;
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (key, value) = part
+                .split_once('=')
+                .ok_or_else(|| format!("{part:?}: expected key=value"))?;
+            let (digits, unit) = match value.trim() {
+                v if key == "bytes" => [("KiB", 1u64 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30)]
+                    .into_iter()
+                    .find_map(|(suffix, unit)| v.strip_suffix(suffix).map(|d| (d, unit)))
+                    .unwrap_or((v, 1)),
+                v => (v, 1),
+            };
+            let n = digits
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .and_then(|n| n.checked_mul(unit))
+                .ok_or_else(|| format!("{part:?}: not a whole number"))?;
+            match key.trim() {
+                "pacticipants" => quota.pacticipants = n,
+                "versions" => quota.versions = n,
+                "pacts" => quota.pacts = n,
+                "bytes" => quota.bytes = n,
+                other => {
+                    return Err(format!(
+                        "unknown quota {other:?}: pacticipants, versions, pacts or bytes"
+                    ));
+                }
+            }
+        }
+        Ok(quota)
+    }
+}
+
 /// The most contracts one publication may carry.
 pub const MAX_CONTRACTS: usize = 50;
 
@@ -120,5 +160,34 @@ impl Broker {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quota_reads_as_documented() {
+        assert_eq!("".parse::<Quota>(), Ok(TENANT_QUOTA));
+        let q: Quota = "versions=50, bytes=2MiB".parse().unwrap();
+        assert_eq!(
+            q,
+            Quota {
+                versions: 50,
+                bytes: 2 << 20,
+                ..TENANT_QUOTA
+            }
+        );
+        assert_eq!("pacts=7".parse::<Quota>().unwrap().pacts, 7);
+        for bad in [
+            "versions",
+            "versions=x",
+            "tags=3",
+            "pacts=2MiB",
+            "bytes=99999999999GiB",
+        ] {
+            assert!(bad.parse::<Quota>().is_err(), "{bad:?}");
+        }
     }
 }
