@@ -233,21 +233,17 @@ impl Broker {
             }
         } else {
             let names: HashSet<&str> = sides.iter().map(|s| s.name.as_str()).collect();
-            let with_pacts: HashSet<String> = self
+            // Only the pairs with pacts have rows (never a pacticipant with itself).
+            let scopes = self
                 .records
                 .pairs(PACT, |c, p| {
                     c != p && names.contains(c) && names.contains(p)
                 })
-                .await?
-                .into_iter()
-                .collect();
-            let scopes: Vec<String> = with_pacts.iter().cloned().collect();
+                .await?;
             reads.index(self, &scopes).await?;
             for a in &sides {
                 for b in &sides {
-                    if let Some(index) = reads.pairs.get(&pair(&a.name, &b.name))
-                        && with_pacts.contains(&pair(&a.name, &b.name))
-                    {
+                    if let Some(index) = reads.pairs.get(&pair(&a.name, &b.name)) {
                         pair_rows(a, b, index, &mut rows)?;
                     }
                 }

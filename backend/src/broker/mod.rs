@@ -521,7 +521,6 @@ impl Broker {
     /// Broker (`auto_detect_main_branch`).
     async fn touch_version(
         &self,
-        caller: Caller,
         pacticipant: &str,
         number: &str,
         branch: Option<&str>,
@@ -534,22 +533,6 @@ impl Broker {
         }
         for t in tags {
             check_name("tags", t)?;
-        }
-        if !caller.admin
-            && self
-                .records
-                .get::<Version>(records::VERSION, pacticipant, number)
-                .await?
-                .is_none()
-        {
-            self.make_room(
-                caller,
-                Usage {
-                    versions: 1,
-                    ..Usage::default()
-                },
-            )
-            .await?;
         }
         let initial = Version {
             number: number.to_owned(),
@@ -609,7 +592,9 @@ impl Broker {
         number: &str,
     ) -> Result<Version> {
         self.claim(caller, pacticipant).await?;
-        self.touch_version(caller, pacticipant, number, Some(branch), &[], None)
+        self.make_room(caller, self.new_version(pacticipant, number).await?)
+            .await?;
+        self.touch_version(pacticipant, number, Some(branch), &[], None)
             .await
     }
 
@@ -622,7 +607,9 @@ impl Broker {
         tag: &str,
     ) -> Result<Version> {
         self.claim(caller, pacticipant).await?;
-        self.touch_version(caller, pacticipant, number, None, &[tag.to_owned()], None)
+        self.make_room(caller, self.new_version(pacticipant, number).await?)
+            .await?;
+        self.touch_version(pacticipant, number, None, &[tag.to_owned()], None)
             .await
     }
 
@@ -781,7 +768,6 @@ impl Broker {
         self.make_room(caller, adding).await?;
         let version = self
             .touch_version(
-                caller,
                 &name,
                 &number,
                 branch.as_deref(),
@@ -842,7 +828,7 @@ impl Broker {
             self.adds(consumer, number, &[(provider, &content)]).await?,
         )
         .await?;
-        self.touch_version(caller, consumer, number, None, &[], None)
+        self.touch_version(consumer, number, None, &[], None)
             .await?;
         let (pact, republished) = self
             .store_pact(caller, consumer, provider, number, content)
@@ -850,10 +836,10 @@ impl Broker {
         Ok((pact, republished.is_none()))
     }
 
-    /// What publishing these pacts for a consumer version would add: the providers new
-    /// to the broker, the pacts new to the version, and their content.
+    /// What publishing these pacts for a consumer version would add: the version if new,
+    /// the providers new to the broker, the pacts new to the version, and their content.
     async fn adds(&self, consumer: &str, number: &str, pacts: &[(&str, &Value)]) -> Result<Usage> {
-        let mut adding = Usage::default();
+        let mut adding = self.new_version(consumer, number).await?;
         for &(provider, content) in pacts {
             if self.find_pacticipant(provider).await?.is_none() {
                 adding.pacticipants += 1;
@@ -869,6 +855,19 @@ impl Broker {
             }
         }
         Ok(adding)
+    }
+
+    /// One version, if `pacticipant` has no version `number` yet: what writing it adds.
+    async fn new_version(&self, pacticipant: &str, number: &str) -> Result<Usage> {
+        let known = self
+            .records
+            .get::<Version>(records::VERSION, pacticipant, number)
+            .await?
+            .is_some();
+        Ok(Usage {
+            versions: u64::from(!known),
+            ..Usage::default()
+        })
     }
 
     /// Stores the content (once per digest) and the version's pact; `Some(same)` when the
@@ -1031,23 +1030,13 @@ impl Broker {
             )));
         }
         self.claim(caller, provider).await?;
-        self.make_room(
-            caller,
-            Usage {
-                bytes: test_results.len() as u64,
-                ..Usage::default()
-            },
-        )
-        .await?;
-        self.touch_version(
-            caller,
-            provider,
-            &number,
-            None,
-            &[],
-            request.build_url.as_deref(),
-        )
-        .await?;
+        let adding = Usage {
+            bytes: test_results.len() as u64,
+            ..self.new_version(provider, &number).await?
+        };
+        self.make_room(caller, adding).await?;
+        self.touch_version(provider, &number, None, &[], request.build_url.as_deref())
+            .await?;
         let verification = Verification {
             id: uuid::Uuid::now_v7().to_string(),
             sha: sha.to_owned(),
@@ -1060,12 +1049,14 @@ impl Broker {
         };
         let scope = pair(consumer, provider);
         if !request.test_results.is_null() {
+            // Stored as measured: serialised once.
             self.records
-                .insert(
+                .0
+                .broker_insert(
                     records::TEST_RESULTS,
                     &scope,
                     &verification.id,
-                    &request.test_results,
+                    &test_results,
                 )
                 .await?;
         }
