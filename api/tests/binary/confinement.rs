@@ -7,20 +7,12 @@ use std::time::{Duration, Instant};
 
 use docintel_backend::pipeline::privileges;
 
-use crate::served::serve_env;
+use crate::served::{children_of, serve_env};
 
 /// The pids of `pid`'s children whose first argument is the parser's.
 fn parsers_of(pid: u32) -> Vec<u32> {
-    std::fs::read_dir(format!("/proc/{pid}/task"))
+    children_of(pid)
         .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
-        .flat_map(|c| {
-            c.split_whitespace()
-                .filter_map(|p| p.parse::<u32>().ok())
-                .collect::<Vec<_>>()
-        })
         .filter(|child| {
             std::fs::read(format!("/proc/{child}/cmdline")).is_ok_and(|c| {
                 c.split(|b| *b == 0).nth(1)

@@ -116,18 +116,7 @@ async fn with_children_peak<T>(pid: u32, run: impl std::future::Future<Output = 
         std::thread::spawn(move || {
             let mut peak = 0;
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                let children = std::fs::read_dir(format!("/proc/{pid}/task"))
-                    .into_iter()
-                    .flatten()
-                    .flatten()
-                    .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
-                    .flat_map(|c| {
-                        c.split_whitespace()
-                            .filter_map(|p| p.parse::<u32>().ok())
-                            .collect::<Vec<_>>()
-                    })
-                    .collect::<Vec<_>>();
-                for child in children {
+                for child in crate::served::children_of(pid) {
                     peak = peak.max(status_kib(child, "VmHWM:").unwrap_or(0));
                 }
                 std::thread::sleep(Duration::from_millis(1));

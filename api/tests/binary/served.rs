@@ -117,3 +117,18 @@ pub fn docintel_keys(args: &[&str]) -> String {
     assert!(!key.contains('\n'), "only the key on stdout: {stdout:?}");
     key.to_owned()
 }
+
+/// The pids of `pid`'s children, from every one of its threads (/proc/<pid>/task/*/children).
+pub fn children_of(pid: u32) -> Vec<u32> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
+        .flat_map(|c| {
+            c.split_whitespace()
+                .filter_map(|p| p.parse::<u32>().ok())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
