@@ -132,7 +132,7 @@ pub async fn deprecated_routes(
         let mut r = StatusCode::GONE.into_response();
         r.extensions_mut().insert(PendingProblem {
             status: StatusCode::GONE,
-            code: "gone",
+            code: crate::problems::ErrorCode::Gone,
             detail: format!(
                 "{} was switched off on {} (see {CALENDAR_PATH}#{}); use {} instead",
                 dep.prefix,

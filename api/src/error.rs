@@ -11,6 +11,8 @@ use docintel_backend::{Error as BackendError, IngestError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub use crate::problems::ErrorCode;
+
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// What a 503 tells a client to wait when the database is unreachable: long enough for
@@ -38,36 +40,23 @@ pub struct Problem {
     pub detail: String,
     /// The request path this problem occurred on.
     pub instance: String,
-    /// Stable machine-readable error code.
-    pub code: String,
+    /// Stable machine-readable error code; `/problems/{code}` explains it.
+    pub code: ErrorCode,
     /// The request's `X-Request-Id`; quote it when reporting a problem.
     pub request_id: String,
 }
 
-/// The problem every operation can answer: an API key is required.
-#[derive(utoipa::IntoResponses)]
-pub enum KeyRequired {
-    #[response(
-        status = 401,
-        description = "Missing or invalid API key.",
-        content_type = "application/problem+json"
-    )]
-    Unauthorized(Problem),
-}
-
-/// Everything a handler can fail with. Each variant has one status and one code.
+/// Everything a handler can fail with. Each variant has one code, hence one status
+/// (see [`ErrorCode`]).
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
     Unauthorized(&'static str),
     #[error("{0}")]
     NotFound(String),
+    /// A problem of the operation's own: a code of [`crate::problems::Scope::Operation`].
     #[error("{detail}")]
-    BadRequest { code: &'static str, detail: String },
-    #[error("{detail}")]
-    Conflict { code: &'static str, detail: String },
-    #[error("{detail}")]
-    Unprocessable { code: &'static str, detail: String },
+    Refused { code: ErrorCode, detail: String },
     #[error("the request body is larger than the limit of {0} bytes")]
     PayloadTooLarge(u64),
     #[error("{0}")]
@@ -97,64 +86,33 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
-        ApiError::BadRequest {
-            code,
-            detail: detail.into(),
-        }
-    }
-
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
-        ApiError::Conflict {
-            code,
-            detail: detail.into(),
-        }
-    }
-
-    pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> Self {
-        ApiError::Unprocessable {
+    /// A refusal with `code` (its status is the code's).
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        ApiError::Refused {
             code,
             detail: detail.into(),
         }
     }
 
     pub fn status(&self) -> StatusCode {
-        match self {
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
-            ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::TooManyInFlight { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::BodyTooSlow(_) => StatusCode::REQUEST_TIMEOUT,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.code().status()
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::Unauthorized(_) => "unauthorized",
-            ApiError::NotFound(_) => "not_found",
-            ApiError::BadRequest { code, .. }
-            | ApiError::Conflict { code, .. }
-            | ApiError::Unprocessable { code, .. } => code,
-            ApiError::PayloadTooLarge(_) => "payload_too_large",
-            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
-            ApiError::MethodNotAllowed => "method_not_allowed",
-            ApiError::RateLimited(_) => "rate_limited",
-            ApiError::Unavailable { .. } => "unavailable",
-            ApiError::InsufficientStorage(_) => "insufficient_storage",
-            ApiError::Overloaded(_) => "overloaded",
-            ApiError::TooManyInFlight { .. } => "too_many_in_flight",
-            ApiError::BodyTooSlow(_) => "body_too_slow",
-            ApiError::Internal(_) => "internal",
+            ApiError::Unauthorized(_) => ErrorCode::Unauthorized,
+            ApiError::NotFound(_) => ErrorCode::NotFound,
+            ApiError::Refused { code, .. } => *code,
+            ApiError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            ApiError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
+            ApiError::MethodNotAllowed => ErrorCode::MethodNotAllowed,
+            ApiError::RateLimited(_) => ErrorCode::RateLimited,
+            ApiError::Unavailable { .. } => ErrorCode::Unavailable,
+            ApiError::InsufficientStorage(_) => ErrorCode::InsufficientStorage,
+            ApiError::Overloaded(_) => ErrorCode::Overloaded,
+            ApiError::TooManyInFlight { .. } => ErrorCode::TooManyInFlight,
+            ApiError::BodyTooSlow(_) => ErrorCode::BodyTooSlow,
+            ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
 }
@@ -164,9 +122,9 @@ impl From<BackendError> for ApiError {
         match e {
             BackendError::Ingest(e) => e.into(),
             BackendError::Webhook(e @ WebhookError::TooMany) => {
-                ApiError::conflict("too_many_webhooks", e.to_string())
+                ApiError::new(ErrorCode::TooManyWebhooks, e.to_string())
             }
-            BackendError::Webhook(e) => ApiError::unprocessable("invalid_webhook", e.to_string()),
+            BackendError::Webhook(e) => ApiError::new(ErrorCode::InvalidWebhook, e.to_string()),
             other if other.is_storage_full() => {
                 tracing::error!(error = %other, "out of storage space");
                 ApiError::InsufficientStorage(UNAVAILABLE_RETRY_SECS)
@@ -189,12 +147,12 @@ impl From<IngestError> for ApiError {
     fn from(e: IngestError) -> Self {
         let detail = e.to_string();
         match e {
-            IngestError::Empty => ApiError::bad_request("empty_body", detail),
+            IngestError::Empty => ApiError::new(ErrorCode::EmptyBody, detail),
             IngestError::TooLarge { limit } => ApiError::PayloadTooLarge(limit),
             IngestError::Unsupported { .. } | IngestError::Mismatch { .. } => {
                 ApiError::UnsupportedMediaType(detail)
             }
-            IngestError::BadFilename(_) => ApiError::bad_request("invalid_filename", detail),
+            IngestError::BadFilename(_) => ApiError::new(ErrorCode::InvalidFilename, detail),
         }
     }
 }
@@ -203,19 +161,19 @@ impl From<IngestError> for ApiError {
 #[derive(Debug, Clone)]
 pub struct PendingProblem {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub detail: String,
 }
 
 impl PendingProblem {
     pub fn render(&self, instance: &str, request_id: &str) -> Problem {
         Problem {
-            type_uri: format!("/problems/{}", self.code),
-            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            type_uri: self.code.type_uri(),
+            title: self.code.title().to_owned(),
             status: self.status.as_u16(),
             detail: self.detail.clone(),
             instance: instance.to_owned(),
-            code: self.code.to_owned(),
+            code: self.code,
             request_id: request_id.to_owned(),
         }
     }

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, header};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// Query string, deserialized strictly (unknown parameters are refused where the target
 /// type says `deny_unknown_fields`).
@@ -20,7 +20,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| Query(q.0))
-            .map_err(|e| ApiError::bad_request("invalid_parameter", e.body_text()))
+            .map_err(|e| ApiError::new(ErrorCode::InvalidParameter, e.body_text()))
     }
 }
 
@@ -34,10 +34,10 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
         let axum::extract::Path(raw) =
             axum::extract::Path::<String>::from_request_parts(parts, state)
                 .await
-                .map_err(|e| ApiError::bad_request("invalid_id", e.body_text()))?;
+                .map_err(|e| ApiError::new(ErrorCode::InvalidId, e.body_text()))?;
         Uuid::parse_str(&raw).map(IdPath).map_err(|_| {
-            ApiError::bad_request(
-                "invalid_id",
+            ApiError::new(
+                ErrorCode::InvalidId,
                 format!(
                     "{raw:?} is not an id (a UUID such as 0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11)"
                 ),
@@ -74,12 +74,13 @@ impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for Json
                 "send the body as application/json".to_owned(),
             )),
             Err(JsonRejection::JsonDataError(e)) => {
-                Err(ApiError::unprocessable("invalid_body", e.body_text()))
+                Err(ApiError::new(ErrorCode::InvalidBody, e.body_text()))
             }
             Err(JsonRejection::JsonSyntaxError(e)) => {
-                Err(ApiError::bad_request("malformed_json", e.body_text()))
+                Err(ApiError::new(ErrorCode::MalformedJson, e.body_text()))
             }
-            Err(e) => Err(ApiError::bad_request("invalid_body", e.body_text())),
+            // What is left is the body itself failing to arrive.
+            Err(e) => Err(ApiError::new(ErrorCode::BodyReadFailed, e.body_text())),
         }
     }
 }

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use docintel_backend::model::TenantId;
 use docintel_backend::store::StoredResponse;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 pub static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 pub static IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
@@ -24,8 +24,8 @@ pub fn key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let ok = (1..=255).contains(&v.len()) && v.as_bytes().iter().all(|b| b.is_ascii_graphic());
     match v.to_str() {
         Ok(s) if ok => Ok(Some(s.to_owned())),
-        _ => Err(ApiError::bad_request(
-            "invalid_idempotency_key",
+        _ => Err(ApiError::new(
+            ErrorCode::InvalidIdempotencyKey,
             "Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID is a good choice)",
         )),
     }

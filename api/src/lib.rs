@@ -1,6 +1,7 @@
 //! docintel's HTTP façade: versioned routers over the backend, their OpenAPI documents,
 //! Swagger UI, and the `docintel` binary's building blocks.
 
+pub mod answers;
 pub mod auth;
 pub mod broker_routes;
 pub mod context;
@@ -14,6 +15,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod plot;
+pub mod problems;
 pub mod publishing;
 pub mod ratelimit;
 pub mod registry_routes;
@@ -80,18 +82,23 @@ pub fn app_with(state: AppState, table: &'static [versions::ApiVersion]) -> Rout
             .nest(path, broker_routes::router())
             .route(&format!("{path}/"), get(broker_routes::index));
     }
-    let router = router.merge(swagger).merge(ops_routes()).route(
-        deprecation::CALENDAR_PATH,
-        get(|| async {
-            (
-                [(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("text/markdown; charset=utf-8"),
-                )],
-                deprecation::CALENDAR,
-            )
-        }),
-    );
+    let router = router
+        .merge(swagger)
+        .merge(ops_routes())
+        .route(problems::PATH, get(problems::index))
+        .route(&format!("{}/{{code}}", problems::PATH), get(problems::show))
+        .route(
+            deprecation::CALENDAR_PATH,
+            get(|| async {
+                (
+                    [(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("text/markdown; charset=utf-8"),
+                    )],
+                    deprecation::CALENDAR,
+                )
+            }),
+        );
     finish(router, state)
 }
 

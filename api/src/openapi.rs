@@ -19,6 +19,7 @@ pub fn document(version: &ApiVersion) -> OpenApi {
 pub fn split(version: &ApiVersion) -> (axum::Router<AppState>, OpenApi) {
     let (router, mut doc) = version.router().split_for_parts();
     mark_deprecations(&mut doc);
+    crate::answers::document(&mut doc, version);
     add_request_id_headers(&mut doc);
     (router, doc)
 }
@@ -122,7 +123,7 @@ pub fn add_request_id_headers(doc: &mut OpenApi) {
     }
 }
 
-fn operations(doc: &mut OpenApi) -> impl Iterator<Item = (&String, &mut Operation)> {
+pub(crate) fn operations(doc: &mut OpenApi) -> impl Iterator<Item = (&String, &mut Operation)> {
     doc.paths.paths.iter_mut().flat_map(|(path, item)| {
         [
             &mut item.get,
@@ -137,7 +138,7 @@ fn operations(doc: &mut OpenApi) -> impl Iterator<Item = (&String, &mut Operatio
     })
 }
 
-fn string_header(description: &str) -> RefOr<Header> {
+pub(crate) fn string_header(description: &str) -> RefOr<Header> {
     RefOr::T(
         HeaderBuilder::new()
             .schema(Some(
@@ -170,24 +171,6 @@ pub fn mark_deprecations(doc: &mut OpenApi) {
         );
         let description = op.description.get_or_insert_with(String::new);
         description.push_str(&note);
-        let gone = utoipa::openapi::ResponseBuilder::new()
-            .description(format!(
-                "Past the sunset ({}): the route is gone; the problem names its successor.",
-                dep.sunset
-            ))
-            .content(
-                crate::error::PROBLEM_JSON,
-                utoipa::openapi::ContentBuilder::new()
-                    .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
-                        "Problem",
-                    ))))
-                    .build(),
-            )
-            .build();
-        op.responses
-            .responses
-            .entry("410".to_owned())
-            .or_insert(RefOr::T(gone));
         for response in op.responses.responses.values_mut() {
             if let RefOr::T(r) = response {
                 r.headers.insert(

@@ -47,14 +47,20 @@ pub struct Metadata {
     /// Detected from the bytes, never from the file name.
     #[schema(example = "application/pdf")]
     pub content_type: String,
+    /// Size of the stored bytes.
+    #[schema(example = 48213)]
     pub size_bytes: u64,
     /// Lower-case hex SHA-256 of the stored bytes.
+    #[schema(example = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")]
     pub sha256: String,
     /// Pages of a PDF; null for other types and until processed.
+    #[schema(example = 2)]
     pub page_count: Option<u32>,
     /// Words in the extracted text; null until processed.
+    #[schema(example = 312)]
     pub word_count: Option<u64>,
     /// Characters in the extracted text; null until processed.
+    #[schema(example = 1874)]
     pub char_count: Option<u64>,
     /// ISO 639-3 code of the text's language (e.g. `eng`); null when it cannot be told.
     #[schema(example = "eng")]
@@ -71,19 +77,25 @@ pub struct Classification {
     pub label: String,
     /// Calibrated probability that `label` is right, between 0 and 1: of the answers
     /// given with confidence 0.8, about eight in ten are right.
+    #[schema(example = 0.93, minimum = 0, maximum = 1)]
     pub confidence: f64,
-    #[schema(example = "nb-2026.11")]
+    /// The model that decided: its kind and a digest of its weights.
+    #[schema(example = "lr-2-8862529d")]
     pub model_version: String,
 }
 
 /// A document and what docintel knows of it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct DocumentView {
+    /// The document's id.
+    #[schema(example = "0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11")]
     pub id: Uuid,
     /// The name the uploader gave; display only.
+    #[schema(example = "invoice-2026-11.pdf")]
     pub filename: String,
     pub status: DocumentStatusView,
     /// Why processing failed; set only when `status` is `failed`.
+    #[schema(example = json!(null))]
     pub failure: Option<String>,
     pub metadata: Metadata,
     /// The classifier's verdict; null until processed, or when the text has no word the
@@ -92,10 +104,15 @@ pub struct DocumentView {
     /// Non-fatal remarks from processing: `ocr_unavailable` (no OCR on this server, so an
     /// image or scan has no text), `thumbnail_unavailable` (no PDF renderer, or the first
     /// page could not be rendered).
+    #[schema(example = json!([]))]
     pub warnings: Vec<String>,
+    /// When it was uploaded.
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(example = "2026-11-21T10:00:00Z")]
     pub created_at: OffsetDateTime,
+    /// When its status last changed.
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(example = "2026-11-21T10:00:01.25Z")]
     pub updated_at: OffsetDateTime,
 }
 
@@ -131,8 +148,10 @@ impl From<Document> for DocumentView {
 /// One page of documents, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct DocumentPage {
+    /// At most `limit` documents.
     pub items: Vec<DocumentView>,
     /// Pass as `page_token` to get the next page; null on the last page.
+    #[schema(example = "eyJhIjoiMDE5MmYwYzQtNWQ3ZS03YzFhIn0.Ks1u0mWq4yD1")]
     pub next_page: Option<String>,
 }
 
@@ -169,13 +188,103 @@ impl WebhookEventType {
 pub struct WebhookEvent {
     /// The event id, also in `Docintel-Event-Id`; the same on every retry, so receivers
     /// can drop duplicates.
+    #[schema(example = "0192f0c4-7b21-7d40-9a3e-2c4f5e6a7b8c")]
     pub id: String,
     #[serde(rename = "type")]
     pub event_type: WebhookEventType,
     /// When the event happened.
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(example = "2026-11-21T10:00:01.25Z")]
     pub created: OffsetDateTime,
     /// The document as `GET /v2/documents/{id}` showed it when the event was first sent;
     /// null if it was deleted before.
     pub data: Option<DocumentView>,
+}
+
+/// Examples for the OpenAPI document, built as real values of the wire types so that
+/// they cannot drift from what the server sends.
+pub mod examples {
+    use time::macros::datetime;
+
+    use super::*;
+
+    pub const ID: Uuid = uuid::uuid!("0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11");
+
+    impl DocumentView {
+        /// A processed, classified invoice.
+        pub fn example() -> Self {
+            Self {
+                id: ID,
+                filename: "invoice-2026-11.pdf".to_owned(),
+                status: DocumentStatusView::Processed,
+                failure: None,
+                metadata: Metadata {
+                    content_type: "application/pdf".to_owned(),
+                    size_bytes: 48_213,
+                    sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                        .to_owned(),
+                    page_count: Some(2),
+                    word_count: Some(312),
+                    char_count: Some(1_874),
+                    language: Some("eng".to_owned()),
+                },
+                classification: Some(Classification {
+                    label: "invoice".to_owned(),
+                    confidence: 0.93,
+                    model_version: "lr-2-8862529d".to_owned(),
+                }),
+                warnings: Vec::new(),
+                created_at: datetime!(2026-11-21 10:00:00 UTC),
+                updated_at: datetime!(2026-11-21 10:00:01.25 UTC),
+            }
+        }
+
+        /// The same document just after its upload.
+        pub fn example_queued() -> Self {
+            let processed = Self::example();
+            Self {
+                status: DocumentStatusView::Queued,
+                metadata: Metadata {
+                    page_count: None,
+                    word_count: None,
+                    char_count: None,
+                    language: None,
+                    ..processed.metadata
+                },
+                classification: None,
+                updated_at: processed.created_at,
+                ..processed
+            }
+        }
+    }
+
+    impl DocumentPage {
+        pub fn example() -> Self {
+            Self {
+                items: vec![DocumentView::example()],
+                next_page: Some("eyJhIjoiMDE5MmYwYzQtNWQ3ZS03YzFhIn0.Ks1u0mWq4yD1".to_owned()),
+            }
+        }
+    }
+
+    impl WebhookEvent {
+        /// The delivery of an event of type `event_type` about the example document.
+        pub fn example(event_type: WebhookEventType) -> Self {
+            let doc = match event_type {
+                WebhookEventType::DocFailed => DocumentView {
+                    status: DocumentStatusView::Failed,
+                    failure: Some("the PDF is encrypted".to_owned()),
+                    classification: None,
+                    ..DocumentView::example()
+                },
+                _ => DocumentView::example(),
+            };
+            Self {
+                id: "0192f0c4-7b21-7d40-9a3e-2c4f5e6a7b8c".to_owned(),
+                event_type,
+                created: doc.updated_at,
+                data: Some(doc),
+            }
+        }
+    }
 }

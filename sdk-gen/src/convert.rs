@@ -8,9 +8,12 @@ use serde_json::{Map, Value, json};
 pub fn to_openapi_30(mut doc: Value) -> Value {
     set_version(&mut doc);
     drop_license_identifier(&mut doc);
+    drop_webhooks(&mut doc);
     walk(&mut doc);
     optional_parameters_not_nullable(&mut doc);
     problem_responses_as_json(&mut doc);
+    bodiless_errors_dropped(&mut doc);
+    open_error_codes(&mut doc);
     parameter_enums_as_refs(&mut doc);
     doc
 }
@@ -29,6 +32,14 @@ fn drop_license_identifier(doc: &mut Value) {
         .and_then(Value::as_object_mut)
     {
         license.remove("identifier");
+    }
+}
+
+/// Rule 1c: the top-level `webhooks` is 3.1-only. Their payload, `WebhookEvent`, stays
+/// a component, so the SDK still has its type.
+fn drop_webhooks(doc: &mut Value) {
+    if let Some(obj) = doc.as_object_mut() {
+        obj.remove("webhooks");
     }
 }
 
@@ -159,6 +170,39 @@ fn problem_responses_as_json(doc: &mut Value) {
     }
 }
 
+/// Rule 7b: progenitor gives each operation one error type, so an error response without
+/// a body (the connection layer's 431) beside the problem documents cannot be described.
+/// Left out, it reaches users as `Error::UnexpectedResponse` with its status.
+fn bodiless_errors_dropped(doc: &mut Value) {
+    for op in operations_mut(doc) {
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        let typed = responses
+            .iter()
+            .any(|(status, r)| status.starts_with(['4', '5']) && r.get("content").is_some());
+        if typed {
+            responses
+                .retain(|status, r| !status.starts_with(['4', '5']) || r.get("content").is_some());
+        }
+    }
+}
+
+/// Rule 7c: a problem's `code` is an enum the server may extend in a minor release;
+/// progenitor's closed enum would refuse a newer server's problem outright. The SDK reads
+/// it as a string (`ErrorCode` stays a type to parse it into).
+fn open_error_codes(doc: &mut Value) {
+    if let Some(code) = doc.pointer_mut("/components/schemas/Problem/properties/code")
+        && code.get("$ref").is_some()
+    {
+        let description = code.get("description").cloned();
+        *code = json!({"type": "string"});
+        if let Some(d) = description {
+            code["description"] = d;
+        }
+    }
+}
+
 /// Rule 8: utoipa writes an enum parameter inline even when it is a component (the
 /// `status` filter is `DocumentStatus`), and progenitor then makes a second, identical
 /// enum type (`ListDocumentsStatus`). An inline enum equal to a component becomes a
@@ -211,6 +255,40 @@ mod tests {
         }));
         assert_eq!(doc["openapi"], "3.0.3");
         assert_eq!(doc["info"]["license"], json!({"name": "MIT"}));
+    }
+
+    #[test]
+    fn rule_1c_webhooks_dropped() {
+        let doc = to_openapi_30(json!({"openapi": "3.1.0", "paths": {}, "webhooks": {"e": {}}}));
+        assert!(doc.get("webhooks").is_none());
+    }
+
+    #[test]
+    fn rule_7b_bodiless_errors_dropped_beside_typed_ones() {
+        let problem = json!({"description": "p", "content": {"application/json": {}}});
+        let bare = json!({"description": "no body"});
+        let mut doc = json!({"paths": {"/a": {"get": {"responses": {
+            "200": {"description": "ok"}, "400": problem, "431": bare
+        }}, "post": {"responses": {"204": {"description": "ok"}, "431": bare}}}}});
+        bodiless_errors_dropped(&mut doc);
+        assert_eq!(
+            doc["paths"]["/a"]["get"]["responses"],
+            json!({"200": {"description": "ok"}, "400": problem})
+        );
+        // Without a typed error there is nothing to clash with: kept.
+        assert_eq!(doc["paths"]["/a"]["post"]["responses"]["431"], bare);
+    }
+
+    #[test]
+    fn rule_7c_problem_codes_are_strings() {
+        let mut doc = json!({"components": {"schemas": {"Problem": {"properties": {
+            "code": {"$ref": "#/components/schemas/ErrorCode", "description": "d"}
+        }}}}});
+        open_error_codes(&mut doc);
+        assert_eq!(
+            doc["components"]["schemas"]["Problem"]["properties"]["code"],
+            json!({"type": "string", "description": "d"})
+        );
     }
 
     #[test]

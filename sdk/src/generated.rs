@@ -18,6 +18,7 @@ given with confidence 0.8, about eight in ten are right.*/
 or `resume`; `other` when it is none of them. Models may add kinds: treat an
 unknown value like `other`.*/
         pub label: ::std::string::String,
+        ///The model that decided: its kind and a digest of its weights.
         pub model_version: ::std::string::String,
     }
     impl Classification {
@@ -25,10 +26,10 @@ unknown value like `other`.*/
             Default::default()
         }
     }
-    ///`DeliveryList`
+    ///A subscription's newest deliveries.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeliveryList {
-        ///Newest first.
+        ///Newest first, at most `limit`.
         pub items: ::std::vec::Vec<DeliveryView>,
     }
     impl DeliveryList {
@@ -36,7 +37,7 @@ unknown value like `other`.*/
             Default::default()
         }
     }
-    ///`DeliveryState`
+    ///Where a delivery is.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -98,22 +99,29 @@ unknown value like `other`.*/
     ///One event's delivery to a subscription.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DeliveryView {
+        ///Attempts made so far.
         pub attempts: u32,
+        ///When the event was queued for this subscription.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///When the endpoint accepted it; null until then.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub delivered_at: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
+        ///The document the event is about.
         pub document_id: ::uuid::Uuid,
         ///The `Docintel-Event-Id` of the delivery (the same across retries).
         pub event_id: ::std::string::String,
         pub event_type: WebhookEventType,
+        ///The delivery's number.
         pub id: i64,
+        ///Why the last attempt failed; null when it succeeded.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub last_error: ::std::option::Option<::std::string::String>,
         ///The HTTP status of the last attempt, when the endpoint answered.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub last_status_code: ::std::option::Option<u16>,
+        ///When it is tried next; null unless pending.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub next_attempt_at: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
@@ -128,6 +136,7 @@ unknown value like `other`.*/
     ///One page of documents, newest first.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct DocumentPage {
+        ///At most `limit` documents.
         pub items: ::std::vec::Vec<DocumentView>,
         ///Pass as `page_token` to get the next page; null on the last page.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -208,15 +217,18 @@ unknown value like `other`.*/
 model knows.*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub classification: ::std::option::Option<Classification>,
+        ///When it was uploaded.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Why processing failed; set only when `status` is `failed`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub failure: ::std::option::Option<::std::string::String>,
         ///The name the uploader gave; display only.
         pub filename: ::std::string::String,
+        ///The document's id.
         pub id: ::uuid::Uuid,
         pub metadata: Metadata,
         pub status: DocumentStatus,
+        ///When its status last changed.
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /**Non-fatal remarks from processing: `ocr_unavailable` (no OCR on this server, so an
 image or scan has no text), `thumbnail_unavailable` (no PDF renderer, or the first
@@ -226,6 +238,197 @@ page could not be rendered).*/
     impl DocumentView {
         pub fn builder() -> builder::DocumentView {
             Default::default()
+        }
+    }
+    /**A problem's stable, machine-readable `code`. New codes may be added in a minor
+release: treat an unknown one by its HTTP status. Each code has one status; `/problems/{code}` explains it.
+
+| code | status | meaning |
+|---|---|---|
+| `invalid_id` | 400 | A path id is not a UUID. Ids are the `id` values the API returned. |
+| `invalid_parameter` | 400 | A query parameter is unknown, malformed or out of range; `detail` names it. |
+| `invalid_page_token` | 400 | The page token is malformed, expired (tokens last 24 hours) or was issued for another key; list again from the first page. |
+| `invalid_filename` | 400 | The upload's `filename` is empty, too long, a path, or holds control, bidirectional or invisible characters only. |
+| `empty_body` | 400 | The upload has no bytes. |
+| `invalid_multipart` | 400 | The legacy upload form is not one `multipart/form-data` part named `file` with a file name. |
+| `malformed_json` | 400 | The request body is not well-formed JSON. |
+| `invalid_idempotency_key` | 400 | The `Idempotency-Key` header is empty, longer than 255 characters or not visible ASCII. |
+| `body_read_failed` | 400 | The request body could not be read: the connection broke or the body was not valid chunked encoding. Send the request again. |
+| `unauthorized` | 401 | No API key, a malformed `Authorization` header, or a key the server does not know. Send `Authorization: Bearer <API key>`. |
+| `not_found` | 404 | No such resource for this key: it never existed, was deleted, or belongs to another tenant (which is never told apart). |
+| `method_not_allowed` | 405 | The route exists but not with this method; the OpenAPI document lists its operations. |
+| `body_too_slow` | 408 | The request body paused too long, came slower than the server's minimum rate, or was not whole within its deadline; the connection is closed. Send it again on a faster link. |
+| `too_many_webhooks` | 409 | The tenant already has the most subscriptions it may (20); delete one first. |
+| `not_processed` | 409 | The document is still queued or processing; retry once its `status` is `processed` (or subscribe to `doc.processed`). |
+| `processing_failed` | 409 | The document failed processing, so it has no text or thumbnail; its `failure` says why. |
+| `gone` | 410 | The API version is past its sunset; `detail` names the successor route. |
+| `payload_too_large` | 413 | The request body is over the limit `detail` states (by `Content-Length` before a byte is read, else while reading). |
+| `unsupported_media_type` | 415 | The upload is not a PDF, PNG, JPEG or UTF-8 text, or not the type its `Content-Type` declares; or a JSON body was sent without `application/json`. |
+| `invalid_body` | 422 | The JSON body is well-formed but not the shape the operation takes (a missing or unknown field, a wrong type); `detail` says where. |
+| `invalid_webhook` | 422 | The subscription is refused: a URL that is not http(s), resolves to a private address, an unknown event type or a description over 500 characters. |
+| `idempotency_key_reused` | 422 | This `Idempotency-Key` was used for a different request within 24 hours; use a new key for a new document. |
+| `rate_limited` | 429 | The key (or, without a key, the client address) spent its request budget; wait `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` tell the budget. |
+| `too_many_in_flight` | 429 | This client address already has the most requests in flight it may; retry after `Retry-After` (1 s). |
+| `internal` | 500 | The server failed unexpectedly; nothing about the request is wrong. Quote the `request_id` when reporting it. |
+| `unavailable` | 503 | A service the server needs (its database, its object storage) is unreachable; retry after `Retry-After` seconds. |
+| `overloaded` | 503 | The server is serving as many requests as it may; retry after `Retry-After` seconds. |
+| `insufficient_storage` | 507 | The server has no room left to store what the request writes; retry after `Retry-After` seconds. |*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ErrorCode {
+        #[serde(rename = "invalid_id")]
+        InvalidId,
+        #[serde(rename = "invalid_parameter")]
+        InvalidParameter,
+        #[serde(rename = "invalid_page_token")]
+        InvalidPageToken,
+        #[serde(rename = "invalid_filename")]
+        InvalidFilename,
+        #[serde(rename = "empty_body")]
+        EmptyBody,
+        #[serde(rename = "invalid_multipart")]
+        InvalidMultipart,
+        #[serde(rename = "malformed_json")]
+        MalformedJson,
+        #[serde(rename = "invalid_idempotency_key")]
+        InvalidIdempotencyKey,
+        #[serde(rename = "body_read_failed")]
+        BodyReadFailed,
+        #[serde(rename = "unauthorized")]
+        Unauthorized,
+        #[serde(rename = "not_found")]
+        NotFound,
+        #[serde(rename = "method_not_allowed")]
+        MethodNotAllowed,
+        #[serde(rename = "body_too_slow")]
+        BodyTooSlow,
+        #[serde(rename = "too_many_webhooks")]
+        TooManyWebhooks,
+        #[serde(rename = "not_processed")]
+        NotProcessed,
+        #[serde(rename = "processing_failed")]
+        ProcessingFailed,
+        #[serde(rename = "gone")]
+        Gone,
+        #[serde(rename = "payload_too_large")]
+        PayloadTooLarge,
+        #[serde(rename = "unsupported_media_type")]
+        UnsupportedMediaType,
+        #[serde(rename = "invalid_body")]
+        InvalidBody,
+        #[serde(rename = "invalid_webhook")]
+        InvalidWebhook,
+        #[serde(rename = "idempotency_key_reused")]
+        IdempotencyKeyReused,
+        #[serde(rename = "rate_limited")]
+        RateLimited,
+        #[serde(rename = "too_many_in_flight")]
+        TooManyInFlight,
+        #[serde(rename = "internal")]
+        Internal,
+        #[serde(rename = "unavailable")]
+        Unavailable,
+        #[serde(rename = "overloaded")]
+        Overloaded,
+        #[serde(rename = "insufficient_storage")]
+        InsufficientStorage,
+    }
+    impl ::std::fmt::Display for ErrorCode {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::InvalidId => f.write_str("invalid_id"),
+                Self::InvalidParameter => f.write_str("invalid_parameter"),
+                Self::InvalidPageToken => f.write_str("invalid_page_token"),
+                Self::InvalidFilename => f.write_str("invalid_filename"),
+                Self::EmptyBody => f.write_str("empty_body"),
+                Self::InvalidMultipart => f.write_str("invalid_multipart"),
+                Self::MalformedJson => f.write_str("malformed_json"),
+                Self::InvalidIdempotencyKey => f.write_str("invalid_idempotency_key"),
+                Self::BodyReadFailed => f.write_str("body_read_failed"),
+                Self::Unauthorized => f.write_str("unauthorized"),
+                Self::NotFound => f.write_str("not_found"),
+                Self::MethodNotAllowed => f.write_str("method_not_allowed"),
+                Self::BodyTooSlow => f.write_str("body_too_slow"),
+                Self::TooManyWebhooks => f.write_str("too_many_webhooks"),
+                Self::NotProcessed => f.write_str("not_processed"),
+                Self::ProcessingFailed => f.write_str("processing_failed"),
+                Self::Gone => f.write_str("gone"),
+                Self::PayloadTooLarge => f.write_str("payload_too_large"),
+                Self::UnsupportedMediaType => f.write_str("unsupported_media_type"),
+                Self::InvalidBody => f.write_str("invalid_body"),
+                Self::InvalidWebhook => f.write_str("invalid_webhook"),
+                Self::IdempotencyKeyReused => f.write_str("idempotency_key_reused"),
+                Self::RateLimited => f.write_str("rate_limited"),
+                Self::TooManyInFlight => f.write_str("too_many_in_flight"),
+                Self::Internal => f.write_str("internal"),
+                Self::Unavailable => f.write_str("unavailable"),
+                Self::Overloaded => f.write_str("overloaded"),
+                Self::InsufficientStorage => f.write_str("insufficient_storage"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ErrorCode {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "invalid_id" => Ok(Self::InvalidId),
+                "invalid_parameter" => Ok(Self::InvalidParameter),
+                "invalid_page_token" => Ok(Self::InvalidPageToken),
+                "invalid_filename" => Ok(Self::InvalidFilename),
+                "empty_body" => Ok(Self::EmptyBody),
+                "invalid_multipart" => Ok(Self::InvalidMultipart),
+                "malformed_json" => Ok(Self::MalformedJson),
+                "invalid_idempotency_key" => Ok(Self::InvalidIdempotencyKey),
+                "body_read_failed" => Ok(Self::BodyReadFailed),
+                "unauthorized" => Ok(Self::Unauthorized),
+                "not_found" => Ok(Self::NotFound),
+                "method_not_allowed" => Ok(Self::MethodNotAllowed),
+                "body_too_slow" => Ok(Self::BodyTooSlow),
+                "too_many_webhooks" => Ok(Self::TooManyWebhooks),
+                "not_processed" => Ok(Self::NotProcessed),
+                "processing_failed" => Ok(Self::ProcessingFailed),
+                "gone" => Ok(Self::Gone),
+                "payload_too_large" => Ok(Self::PayloadTooLarge),
+                "unsupported_media_type" => Ok(Self::UnsupportedMediaType),
+                "invalid_body" => Ok(Self::InvalidBody),
+                "invalid_webhook" => Ok(Self::InvalidWebhook),
+                "idempotency_key_reused" => Ok(Self::IdempotencyKeyReused),
+                "rate_limited" => Ok(Self::RateLimited),
+                "too_many_in_flight" => Ok(Self::TooManyInFlight),
+                "internal" => Ok(Self::Internal),
+                "unavailable" => Ok(Self::Unavailable),
+                "overloaded" => Ok(Self::Overloaded),
+                "insufficient_storage" => Ok(Self::InsufficientStorage),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ErrorCode {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ErrorCode {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///Facts about the stored bytes and what processing found in them.
@@ -244,6 +447,7 @@ page could not be rendered).*/
         pub page_count: ::std::option::Option<u32>,
         ///Lower-case hex SHA-256 of the stored bytes.
         pub sha256: ::std::string::String,
+        ///Size of the stored bytes.
         pub size_bytes: u64,
         ///Words in the extracted text; null until processed.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -258,7 +462,7 @@ page could not be rendered).*/
 error; `type` is a URI built from it.*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Problem {
-        ///Stable machine-readable error code.
+        ///Stable machine-readable error code; `/problems/{code}` explains it.
         pub code: ::std::string::String,
         ///What went wrong with this request, for a human.
         pub detail: ::std::string::String,
@@ -284,6 +488,7 @@ error; `type` is a URI built from it.*/
     pub struct RotatedSecret {
         ///Until then deliveries carry a signature with the previous secret too.
         pub previous_secret_expires_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///The new signing secret. Keep it secret.
         pub secret: ::std::string::String,
     }
     impl RotatedSecret {
@@ -629,9 +834,10 @@ can drop duplicates.*/
             value.parse()
         }
     }
-    ///`WebhookList`
+    ///Every subscription of the key's tenant.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct WebhookList {
+        ///At most 20 subscriptions.
         pub items: ::std::vec::Vec<WebhookView>,
     }
     impl WebhookList {
@@ -699,14 +905,20 @@ can drop duplicates.*/
     pub struct WebhookView {
         ///Failed attempts since the last successful delivery.
         pub consecutive_failures: u32,
+        ///When it was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///The note given when subscribing.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
+        ///Why it was disabled; null while active.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub disabled_reason: ::std::option::Option<::std::string::String>,
+        ///The events delivered.
         pub event_types: ::std::vec::Vec<WebhookEventType>,
+        ///The subscription's id.
         pub id: ::uuid::Uuid,
         pub status: WebhookState,
+        ///Where deliveries are POSTed.
         pub url: ::std::string::String,
     }
     impl WebhookView {
@@ -2648,6 +2860,34 @@ pub mod builder {
                         ),
                     )
                 }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -2816,6 +3056,13 @@ pub mod builder {
                         ),
                     )
                 }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 413u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -2831,6 +3078,34 @@ pub mod builder {
                     )
                 }
                 422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                507u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -2924,6 +3199,34 @@ pub mod builder {
                         ),
                     )
                 }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -3009,6 +3312,41 @@ pub mod builder {
                         ),
                     )
                 }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                507u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -3088,7 +3426,35 @@ pub mod builder {
                         ),
                     )
                 }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -3175,7 +3541,35 @@ pub mod builder {
                         ),
                     )
                 }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -3231,6 +3625,34 @@ pub mod builder {
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -3331,7 +3753,21 @@ pub mod builder {
                         ),
                     )
                 }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                413u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -3346,6 +3782,34 @@ pub mod builder {
                     )
                 }
                 422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                507u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -3439,6 +3903,34 @@ pub mod builder {
                         ),
                     )
                 }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -3518,6 +4010,41 @@ pub mod builder {
                     )
                 }
                 404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                507u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -3629,6 +4156,34 @@ pub mod builder {
                         ),
                     )
                 }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -3717,6 +4272,41 @@ pub mod builder {
                         ),
                     )
                 }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                507u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -3799,6 +4389,41 @@ pub mod builder {
                     )
                 }
                 404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                507u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

@@ -12,9 +12,9 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::views::{LegacyDocument, LegacyDocumentList, LegacyError};
+use super::views::{LegacyDocument, LegacyDocumentList};
 use crate::auth::Auth;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::extract::{IdPath, Query, refuse_declared_oversize};
 use crate::state::AppState;
 use crate::views::DocumentView;
@@ -35,7 +35,7 @@ fn multipart_error(e: MultipartError, limit: u64) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::PayloadTooLarge(limit)
     } else {
-        ApiError::bad_request("invalid_multipart", e.body_text())
+        ApiError::new(ErrorCode::InvalidMultipart, e.body_text())
     }
 }
 
@@ -58,11 +58,12 @@ struct UploadForm {
     responses(
         (status = 201, description = "Stored and queued.", body = LegacyDocument,
             headers(("Location" = String, description = "The document's URL."))),
-        (status = 400, description = "No `file` part, several, another field, an empty file, or no file name.", body = LegacyError),
-        (status = 401, description = "Missing or invalid API key.", body = LegacyError),
-        (status = 413, description = "File over the size limit.", body = LegacyError),
-        (status = 415, description = "Unsupported document type.", body = LegacyError),
+        (status = 400, description = "No `file` part, several, another field, an empty file, or no file name."),
     ),
+    extensions(("x-problem-codes" = json!([
+        "invalid_multipart", "invalid_filename", "empty_body", "payload_too_large",
+        "unsupported_media_type"
+    ]))),
 )]
 async fn upload_document(
     State(state): State<AppState>,
@@ -71,8 +72,8 @@ async fn upload_document(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
     let mut multipart = multipart.map_err(|e| {
-        ApiError::bad_request(
-            "invalid_multipart",
+        ApiError::new(
+            ErrorCode::InvalidMultipart,
             format!(
                 "send a multipart/form-data body with a `file` part ({})",
                 e.body_text()
@@ -89,14 +90,17 @@ async fn upload_document(
     {
         match field.name() {
             Some("file") if file.is_some() => {
-                return Err(ApiError::bad_request(
-                    "invalid_multipart",
+                return Err(ApiError::new(
+                    ErrorCode::InvalidMultipart,
                     "send exactly one `file` part",
                 ));
             }
             Some("file") => {
                 let filename = field.file_name().map(str::to_owned).ok_or_else(|| {
-                    ApiError::bad_request("invalid_filename", "the `file` part has no file name")
+                    ApiError::new(
+                        ErrorCode::InvalidFilename,
+                        "the `file` part has no file name",
+                    )
                 })?;
                 docintel_backend::validate_filename(&filename)?;
                 let mut upload = state.backend.begin_upload().await?;
@@ -108,8 +112,8 @@ async fn upload_document(
                 file = Some((filename, upload));
             }
             other => {
-                return Err(ApiError::bad_request(
-                    "invalid_multipart",
+                return Err(ApiError::new(
+                    ErrorCode::InvalidMultipart,
                     format!(
                         "unexpected form field {:?}: send the document as a part named `file`",
                         other.unwrap_or_default()
@@ -119,7 +123,7 @@ async fn upload_document(
         }
     }
     let (filename, upload) = file
-        .ok_or_else(|| ApiError::bad_request("invalid_multipart", "no `file` part in the form"))?;
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidMultipart, "no `file` part in the form"))?;
     // Browsers derive a part's type from the file extension, so v1 never treated it as a
     // claim about the bytes; detection alone decides.
     let doc = state
@@ -158,10 +162,8 @@ async fn legacy(
     params(("id" = String, Path, description = "The document id.")),
     responses(
         (status = 200, description = "The document, text inline.", body = LegacyDocument),
-        (status = 400, description = "Malformed id.", body = LegacyError),
-        (status = 401, description = "Missing or invalid API key.", body = LegacyError),
-        (status = 404, description = "No such document.", body = LegacyError),
     ),
+    extensions(("x-problem-codes" = json!(["invalid_id", "not_found"]))),
 )]
 async fn get_document(
     State(state): State<AppState>,
@@ -198,9 +200,8 @@ pub struct LegacyListParams {
     params(LegacyListParams),
     responses(
         (status = 200, description = "A page of documents.", body = LegacyDocumentList),
-        (status = 400, description = "Bad page or per_page.", body = LegacyError),
-        (status = 401, description = "Missing or invalid API key.", body = LegacyError),
     ),
+    extensions(("x-problem-codes" = json!(["invalid_parameter"]))),
 )]
 async fn list_documents(
     State(state): State<AppState>,
@@ -210,20 +211,20 @@ async fn list_documents(
     let page = params.page.unwrap_or(1);
     let per_page = params.per_page.unwrap_or(20);
     if page == 0 {
-        return Err(ApiError::bad_request(
-            "invalid_parameter",
+        return Err(ApiError::new(
+            ErrorCode::InvalidParameter,
             "page starts at 1",
         ));
     }
     if !(1..=100).contains(&per_page) {
-        return Err(ApiError::bad_request(
-            "invalid_parameter",
+        return Err(ApiError::new(
+            ErrorCode::InvalidParameter,
             "per_page must be between 1 and 100",
         ));
     }
     let offset = (page - 1)
         .checked_mul(u64::from(per_page))
-        .ok_or_else(|| ApiError::bad_request("invalid_parameter", "page is too large"))?;
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidParameter, "page is too large"))?;
     let (docs, total) = state
         .backend
         .list_offset(tenant.id, offset, per_page)

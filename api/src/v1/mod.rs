@@ -22,7 +22,7 @@ use crate::state::AppState;
     ),
     servers((url = "/", description = "The server this document is served by.")),
     tags((name = "documents", description = "Legacy document routes.")),
-    components(schemas(crate::error::Problem)),
+    components(schemas(crate::error::Problem, views::LegacyError)),
     modifiers(&Common),
 )]
 struct V1Doc;

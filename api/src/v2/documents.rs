@@ -14,8 +14,9 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::answers::EXAMPLE_ID;
 use crate::auth::Auth;
-use crate::error::{ApiError, KeyRequired, Problem};
+use crate::error::{ApiError, ErrorCode};
 use crate::extract::{IdPath, Query, refuse_declared_oversize};
 use crate::idempotency;
 use crate::state::AppState;
@@ -85,14 +86,20 @@ fn declared_type(headers: &HeaderMap) -> Option<ContentType> {
         content((inline(UploadBody) = "application/octet-stream")),
     ),
     responses(
-        (status = 202, description = "Stored and queued for processing.", body = DocumentView,
-            headers(("Location" = String, description = "The document's URL."))),
-        (status = 400, description = "Empty body or bad file name.", body = Problem, content_type = "application/problem+json"),
-        KeyRequired,
-        (status = 413, description = "Body over the size limit.", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Unsupported type, or not the declared one.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The Idempotency-Key was used for another request.", body = Problem, content_type = "application/problem+json"),
+        (status = 202, description = "Stored and queued for processing (or, with an \
+            `Idempotency-Key` sent before, the first answer again).", body = DocumentView,
+            headers(
+                ("Location" = String, description = "The document's URL."),
+                ("Idempotent-Replayed" = String,
+                    description = "`true` when this is the answer to an earlier request with \
+                                   the same `Idempotency-Key`; absent otherwise."),
+            ),
+            example = json!(DocumentView::example_queued())),
     ),
+    extensions(("x-problem-codes" = json!([
+        "invalid_parameter", "invalid_filename", "empty_body", "invalid_idempotency_key",
+        "payload_too_large", "unsupported_media_type", "idempotency_key_reused"
+    ]))),
 )]
 async fn upload_document(
     State(state): State<AppState>,
@@ -113,7 +120,10 @@ async fn upload_document(
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| {
-            ApiError::bad_request("body_read_failed", format!("could not read the body: {e}"))
+            ApiError::new(
+                ErrorCode::BodyReadFailed,
+                format!("could not read the body: {e}"),
+            )
         })?;
         upload.write(&chunk).await?;
     }
@@ -175,8 +185,8 @@ fn created_response(
 /// The response kept for the key, if it answered this same request.
 fn replay(earlier: StoredResponse, request_hash: &str) -> Result<Response, ApiError> {
     if earlier.request_hash != request_hash {
-        return Err(ApiError::unprocessable(
-            "idempotency_key_reused",
+        return Err(ApiError::new(
+            ErrorCode::IdempotencyKeyReused,
             "this Idempotency-Key was already used for a different upload; \
              use a new key for a new document",
         ));
@@ -184,10 +194,15 @@ fn replay(earlier: StoredResponse, request_hash: &str) -> Result<Response, ApiEr
     Ok(idempotency::replay(earlier))
 }
 
-/// The upload body: any bytes.
+/// The upload body: the file's bytes.
 #[derive(utoipa::ToSchema)]
 #[schema(value_type = String, format = Binary)]
 pub struct UploadBody(#[allow(dead_code)] Vec<u8>);
+
+/// A PNG image's bytes.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary, content_media_type = "image/png")]
+pub struct PngImage(#[allow(dead_code)] Vec<u8>);
 
 /// Get a document
 ///
@@ -197,11 +212,12 @@ pub struct UploadBody(#[allow(dead_code)] Vec<u8>);
     get,
     path = "/documents/{id}",
     tag = "documents",
-    params(("id" = uuid::Uuid, Path, description = "The document id.")),
+    params(("id" = uuid::Uuid, Path, description = "The document id.", example = json!(EXAMPLE_ID))),
     responses(
-        (status = 200, description = "The document.", body = DocumentView),
-        DocumentErrors,
+        (status = 200, description = "The document.", body = DocumentView,
+            example = json!(DocumentView::example())),
     ),
+    extensions(("x-problem-codes" = json!(["invalid_id", "not_found"]))),
 )]
 async fn get_document(
     State(state): State<AppState>,
@@ -212,30 +228,6 @@ async fn get_document(
         Some(doc) => Ok(Json(doc.into())),
         None => Err(not_found(id)),
     }
-}
-
-/// The problems of every operation on one document.
-#[derive(utoipa::IntoResponses)]
-#[allow(dead_code)] // Only read by the OpenAPI derive.
-enum DocumentErrors {
-    #[response(
-        status = 400,
-        description = "Malformed id.",
-        content_type = "application/problem+json"
-    )]
-    BadId(Problem),
-    #[response(
-        status = 401,
-        description = "Missing or invalid API key.",
-        content_type = "application/problem+json"
-    )]
-    Unauthorized(Problem),
-    #[response(
-        status = 404,
-        description = "No such document for this key.",
-        content_type = "application/problem+json"
-    )]
-    NotFound(Problem),
 }
 
 fn not_found(id: uuid::Uuid) -> ApiError {
@@ -249,11 +241,9 @@ fn not_found(id: uuid::Uuid) -> ApiError {
     delete,
     path = "/documents/{id}",
     tag = "documents",
-    params(("id" = uuid::Uuid, Path, description = "The document id.")),
-    responses(
-        (status = 204, description = "Deleted."),
-        DocumentErrors,
-    ),
+    params(("id" = uuid::Uuid, Path, description = "The document id.", example = json!(EXAMPLE_ID))),
+    responses((status = 204, description = "Deleted.")),
+    extensions(("x-problem-codes" = json!(["invalid_id", "not_found"]))),
 )]
 async fn delete_document(
     State(state): State<AppState>,
@@ -275,12 +265,15 @@ async fn delete_document(
     get,
     path = "/documents/{id}/text",
     tag = "documents",
-    params(("id" = uuid::Uuid, Path, description = "The document id.")),
+    params(("id" = uuid::Uuid, Path, description = "The document id.", example = json!(EXAMPLE_ID))),
     responses(
-        (status = 200, description = "The extracted text.", body = String, content_type = "text/plain; charset=utf-8"),
-        DocumentErrors,
-        (status = 409, description = "The document is not processed (yet, or it failed).", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The extracted text.", body = String,
+            content_type = "text/plain; charset=utf-8",
+            example = json!("INVOICE 2026-11\nAcme Corp, 1 Main Street\nTotal due: 1,250.00 EUR\n")),
     ),
+    extensions(("x-problem-codes" = json!([
+        "invalid_id", "not_found", "not_processed", "processing_failed"
+    ]))),
 )]
 async fn get_document_text(
     State(state): State<AppState>,
@@ -315,15 +308,15 @@ async fn processed_document(
         .await?
         .ok_or_else(|| not_found(id))?;
     match doc.status {
-        DocumentStatus::Queued | DocumentStatus::Processing => Err(ApiError::conflict(
-            "not_processed",
+        DocumentStatus::Queued | DocumentStatus::Processing => Err(ApiError::new(
+            ErrorCode::NotProcessed,
             format!(
                 "document {id} is still {}; try again shortly",
                 doc.status.as_str()
             ),
         )),
-        DocumentStatus::Failed => Err(ApiError::conflict(
-            "processing_failed",
+        DocumentStatus::Failed => Err(ApiError::new(
+            ErrorCode::ProcessingFailed,
             format!(
                 "document {id} failed: {}",
                 doc.failure.as_deref().unwrap_or_default()
@@ -341,14 +334,15 @@ async fn processed_document(
     get,
     path = "/documents/{id}/thumbnail",
     tag = "documents",
-    params(("id" = uuid::Uuid, Path, description = "The document id.")),
+    params(("id" = uuid::Uuid, Path, description = "The document id.", example = json!(EXAMPLE_ID))),
     responses(
-        (status = 200, description = "The thumbnail.", body = inline(UploadBody), content_type = "image/png"),
-        (status = 400, description = "Malformed id.", body = Problem, content_type = "application/problem+json"),
-        KeyRequired,
-        (status = 404, description = "No such document, or it has no thumbnail (the detail says why).", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The document is not processed (yet, or it failed).", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The thumbnail, a PNG image.", body = inline(PngImage),
+            content_type = "image/png"),
+        (status = 404, description = "No such document, or it has no thumbnail (the detail says why)."),
     ),
+    extensions(("x-problem-codes" = json!([
+        "invalid_id", "not_found", "not_processed", "processing_failed"
+    ]))),
 )]
 async fn get_document_thumbnail(
     State(state): State<AppState>,
@@ -402,8 +396,8 @@ fn instant(name: &str, value: Option<&str>) -> Result<Option<OffsetDateTime>, Ap
     value
         .map(|v| {
             OffsetDateTime::parse(v, &Rfc3339).map_err(|e| {
-                ApiError::bad_request(
-                    "invalid_parameter",
+                ApiError::new(
+                    ErrorCode::InvalidParameter,
                     format!(
                         "{name} must be an RFC 3339 date-time such as 2026-11-21T10:00:00Z: {e}"
                     ),
@@ -422,11 +416,13 @@ fn instant(name: &str, value: Option<&str>) -> Result<Option<OffsetDateTime>, Ap
     path = "/documents",
     tag = "documents",
     params(ListParams),
-    extensions(("x-dropshot-pagination" = json!({"required": []}))),
     responses(
-        (status = 200, description = "A page of documents.", body = DocumentPage),
-        (status = 400, description = "Bad limit, filter or page token.", body = Problem, content_type = "application/problem+json"),
-        KeyRequired,
+        (status = 200, description = "A page of documents.", body = DocumentPage,
+            example = json!(DocumentPage::example())),
+    ),
+    extensions(
+        ("x-dropshot-pagination" = json!({"required": []})),
+        ("x-problem-codes" = json!(["invalid_parameter", "invalid_page_token"])),
     ),
 )]
 async fn list_documents(
@@ -436,8 +432,8 @@ async fn list_documents(
 ) -> Result<Json<DocumentPage>, ApiError> {
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::bad_request(
-            "invalid_parameter",
+        return Err(ApiError::new(
+            ErrorCode::InvalidParameter,
             format!("limit must be between 1 and {MAX_LIMIT}, not {limit}"),
         ));
     }
@@ -452,7 +448,7 @@ async fn list_documents(
             .page_tokens
             .verify(token, tenant.id, &filter, now)
             .map(|(after, filter)| (Some(after), filter))
-            .map_err(|e| ApiError::bad_request("invalid_page_token", e.to_string()))?,
+            .map_err(|e| ApiError::new(ErrorCode::InvalidPageToken, e.to_string()))?,
         None => (None, filter),
     };
     let page = state.backend.list(tenant.id, &filter, after, limit).await?;

@@ -26,14 +26,131 @@ use crate::state::AppState;
         (name = "webhooks", description = "Subscribe to document events: signed deliveries, \
                                            retried with backoff, with a delivery log."),
     ),
-    components(schemas(crate::views::WebhookEvent)),
+    components(schemas(crate::error::Problem, crate::views::WebhookEvent)),
     modifiers(&Common),
 )]
 struct V2Doc;
 
-/// The version's description; its paths come from [`routes`].
+/// The version's description and the webhooks it sends; its paths come from [`routes`].
 pub fn doc() -> utoipa::openapi::OpenApi {
-    V2Doc::openapi()
+    let mut doc = V2Doc::openapi();
+    doc.webhooks = Some(webhooks());
+    doc
+}
+
+/// The OpenAPI `webhooks`: one entry per event type, the request docintel sends to a
+/// subscription's URL (see [`crate::deliveries`]).
+fn webhooks() -> utoipa::openapi::Paths {
+    use utoipa::openapi::path::{OperationBuilder, ParameterBuilder, ParameterIn};
+    use utoipa::openapi::request_body::RequestBodyBuilder;
+    use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Type};
+    use utoipa::openapi::{ContentBuilder, HttpMethod, Ref, Required, ResponseBuilder};
+
+    use crate::views::{WebhookEvent, WebhookEventType};
+
+    let header = |name: &str, description: &str, example: &str| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Header)
+            .required(Required::True)
+            .description(Some(description))
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .max_length(Some(1024)),
+            ))
+            .example(Some(serde_json::json!(example)))
+            .build()
+    };
+    let mut paths = utoipa::openapi::Paths::new();
+    for event_type in [
+        WebhookEventType::DocProcessed,
+        WebhookEventType::DocClassified,
+        WebhookEventType::DocFailed,
+    ] {
+        let name = event_type.name();
+        let (summary, when) = match event_type {
+            WebhookEventType::DocProcessed => (
+                "A document was processed",
+                "Sent when a document's `status` becomes `processed`: its text, metadata and \
+                 thumbnail are ready.",
+            ),
+            WebhookEventType::DocClassified => (
+                "A document was classified",
+                "Sent after `doc.processed` when the classifier gave the document a label.",
+            ),
+            WebhookEventType::DocFailed => (
+                "A document failed processing",
+                "Sent when a document's `status` becomes `failed`; `data.failure` says why.",
+            ),
+        };
+        let schema = AllOfBuilder::new()
+            .item(Ref::from_schema_name("WebhookEvent"))
+            .item(
+                ObjectBuilder::new().property(
+                    "type",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some([name])),
+                ),
+            );
+        let body = RequestBodyBuilder::new()
+            .required(Some(Required::True))
+            .description(Some("The event, as JSON."))
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(schema))
+                    .example(Some(
+                        serde_json::to_value(WebhookEvent::example(event_type)).unwrap_or_default(),
+                    ))
+                    .build(),
+            )
+            .build();
+        let operation = OperationBuilder::new()
+            .summary(Some(summary))
+            .description(Some(format!(
+                "{when} POSTed to every active subscription to `{name}`, retried with \
+                 backoff until the endpoint answers 2xx. Verify `Docintel-Signature` before \
+                 trusting the body, and drop an `id` seen before (retries repeat it)."
+            )))
+            .operation_id(Some(name.replace('.', "_")))
+            .tag("webhooks")
+            .parameter(header(
+                "Docintel-Signature",
+                "`t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\" with the secret>`; \
+                 while a rotated secret is in its grace period, one `v1=` per secret. \
+                 Refuse a `t` more than five minutes away from now.",
+                "t=1763719201,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd",
+            ))
+            .parameter(header(
+                "Docintel-Event-Id",
+                "The event's `id`: the same on every retry of this event.",
+                "0192f0c4-7b21-7d40-9a3e-2c4f5e6a7b8c",
+            ))
+            .request_body(Some(body))
+            .response(
+                "2XX",
+                ResponseBuilder::new()
+                    .description("Delivered: any 2xx answer acknowledges the event.")
+                    .build(),
+            )
+            .response(
+                "default",
+                ResponseBuilder::new()
+                    .description(
+                        "Any other answer, or none within the timeout, is a failed attempt: \
+                         it is retried, and a subscription failing too long is disabled.",
+                    )
+                    .build(),
+            )
+            .build();
+        // Deliveries are authenticated by their signature, not by an API key.
+        let mut operation = operation;
+        operation.security = Some(Vec::new());
+        paths.add_path_operation(name, vec![HttpMethod::Post], operation);
+    }
+    paths
 }
 
 /// Every resource's routes, relative to the version's prefix.

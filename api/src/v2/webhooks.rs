@@ -12,8 +12,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use crate::answers::EXAMPLE_ID;
 use crate::auth::Auth;
-use crate::error::{ApiError, KeyRequired, Problem};
+use crate::error::{ApiError, ErrorCode};
 use crate::extract::{IdPath, Json, Query};
 use crate::state::AppState;
 use crate::views::WebhookEventType;
@@ -35,10 +36,10 @@ pub struct WebhookCreate {
     #[schema(example = "https://example.com/hooks/docintel", max_length = 2048)]
     pub url: String,
     /// The events to deliver (at least one).
-    #[schema(min_items = 1)]
+    #[schema(min_items = 1, max_items = 3, example = json!(["doc.processed", "doc.failed"]))]
     pub event_types: Vec<WebhookEventType>,
     /// A note for you (at most 500 characters).
-    #[schema(max_length = 500)]
+    #[schema(max_length = 500, example = "Invoices into the ledger")]
     pub description: Option<String>,
 }
 
@@ -55,15 +56,28 @@ pub enum WebhookState {
 /// A subscription.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct WebhookView {
+    /// The subscription's id.
+    #[schema(example = "0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11")]
     pub id: Uuid,
+    /// Where deliveries are POSTed.
+    #[schema(example = "https://example.com/hooks/docintel")]
     pub url: String,
+    /// The events delivered.
+    #[schema(example = json!(["doc.processed", "doc.failed"]))]
     pub event_types: Vec<WebhookEventType>,
+    /// The note given when subscribing.
+    #[schema(example = "Invoices into the ledger")]
     pub description: Option<String>,
     pub status: WebhookState,
+    /// Why it was disabled; null while active.
+    #[schema(example = json!(null))]
     pub disabled_reason: Option<String>,
     /// Failed attempts since the last successful delivery.
+    #[schema(example = 0)]
     pub consecutive_failures: u32,
+    /// When it was created.
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(example = "2026-11-21T09:30:00Z")]
     pub created_at: OffsetDateTime,
 }
 
@@ -94,24 +108,31 @@ impl From<hooks::Webhook> for WebhookView {
 pub struct WebhookWithSecret {
     pub webhook: WebhookView,
     /// Verifies `Docintel-Signature` (the SDK's `verify_webhook`). Keep it secret.
-    #[schema(example = "whsec_6f1c…")]
+    #[schema(example = "whsec_6f1c2b9e4d7a0c3f8e5b1a9d2c7f4e0b6f1c2b9e4d7a0c3f8e5b1a9d2c7f4e0b")]
     pub secret: String,
 }
 
 /// A new signing secret, shown only in this answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RotatedSecret {
+    /// The new signing secret. Keep it secret.
+    #[schema(example = "whsec_0b4e7f2c9d1a5b8e3f0c6a7d4e9b2f1c0b4e7f2c9d1a5b8e3f0c6a7d4e9b2f1c")]
     pub secret: String,
     /// Until then deliveries carry a signature with the previous secret too.
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(example = "2026-11-22T09:30:00Z")]
     pub previous_secret_expires_at: OffsetDateTime,
 }
 
+/// Every subscription of the key's tenant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct WebhookList {
+    /// At most 20 subscriptions.
+    #[schema(max_items = 20)]
     pub items: Vec<WebhookView>,
 }
 
+/// Where a delivery is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryState {
@@ -125,21 +146,37 @@ pub enum DeliveryState {
 /// One event's delivery to a subscription.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct DeliveryView {
+    /// The delivery's number.
+    #[schema(example = 4187)]
     pub id: i64,
     /// The `Docintel-Event-Id` of the delivery (the same across retries).
+    #[schema(example = "0192f0c4-7b21-7d40-9a3e-2c4f5e6a7b8c")]
     pub event_id: String,
     pub event_type: WebhookEventType,
+    /// The document the event is about.
+    #[schema(example = "0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11")]
     pub document_id: Uuid,
     pub status: DeliveryState,
+    /// Attempts made so far.
+    #[schema(example = 2)]
     pub attempts: u32,
     /// The HTTP status of the last attempt, when the endpoint answered.
+    #[schema(example = 200)]
     pub last_status_code: Option<u16>,
+    /// Why the last attempt failed; null when it succeeded.
+    #[schema(example = json!(null))]
     pub last_error: Option<String>,
+    /// When it is tried next; null unless pending.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(example = json!(null))]
     pub next_attempt_at: Option<OffsetDateTime>,
+    /// When the event was queued for this subscription.
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(example = "2026-11-21T10:00:01.25Z")]
     pub created_at: OffsetDateTime,
+    /// When the endpoint accepted it; null until then.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(example = "2026-11-21T10:00:31.9Z")]
     pub delivered_at: Option<OffsetDateTime>,
 }
 
@@ -167,34 +204,12 @@ impl From<hooks::Delivery> for DeliveryView {
     }
 }
 
+/// A subscription's newest deliveries.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct DeliveryList {
-    /// Newest first.
+    /// Newest first, at most `limit`.
+    #[schema(max_items = 100)]
     pub items: Vec<DeliveryView>,
-}
-
-/// The problems of every operation on one subscription.
-#[derive(utoipa::IntoResponses)]
-#[allow(dead_code)] // Only read by the OpenAPI derive.
-enum WebhookErrors {
-    #[response(
-        status = 400,
-        description = "Malformed id.",
-        content_type = "application/problem+json"
-    )]
-    BadId(Problem),
-    #[response(
-        status = 401,
-        description = "Missing or invalid API key.",
-        content_type = "application/problem+json"
-    )]
-    Unauthorized(Problem),
-    #[response(
-        status = 404,
-        description = "No such subscription for this key.",
-        content_type = "application/problem+json"
-    )]
-    NotFound(Problem),
 }
 
 fn not_found(id: Uuid) -> ApiError {
@@ -221,16 +236,17 @@ async fn view(
     post,
     path = "/webhooks",
     tag = "webhooks",
-    request_body = WebhookCreate,
+    request_body(content((WebhookCreate = "application/json",
+        example = json!(WebhookCreate::example())))),
     responses(
         (status = 201, description = "Subscribed.", body = WebhookWithSecret,
-            headers(("Location" = String, description = "The subscription's URL."))),
-        (status = 400, description = "Malformed JSON.", body = Problem, content_type = "application/problem+json"),
-        KeyRequired,
-        (status = 409, description = "Too many subscriptions.", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not JSON.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid URL, target, event type or description.", body = Problem, content_type = "application/problem+json"),
+            headers(("Location" = String, description = "The subscription's URL.")),
+            example = json!(WebhookWithSecret::example())),
     ),
+    extensions(("x-problem-codes" = json!([
+        "malformed_json", "payload_too_large", "unsupported_media_type", "invalid_body",
+        "invalid_webhook", "too_many_webhooks"
+    ]))),
 )]
 async fn create_webhook(
     State(state): State<AppState>,
@@ -267,8 +283,8 @@ async fn create_webhook(
     path = "/webhooks",
     tag = "webhooks",
     responses(
-        (status = 200, description = "Every subscription of this key's tenant.", body = WebhookList),
-        KeyRequired,
+        (status = 200, description = "Every subscription of this key's tenant.", body = WebhookList,
+            example = json!(WebhookList { items: vec![WebhookView::example()] })),
     ),
 )]
 async fn list_webhooks(
@@ -288,11 +304,12 @@ async fn list_webhooks(
     get,
     path = "/webhooks/{id}",
     tag = "webhooks",
-    params(("id" = uuid::Uuid, Path, description = "The subscription id.")),
+    params(("id" = uuid::Uuid, Path, description = "The subscription id.", example = json!(EXAMPLE_ID))),
     responses(
-        (status = 200, description = "The subscription.", body = WebhookView),
-        WebhookErrors,
+        (status = 200, description = "The subscription.", body = WebhookView,
+            example = json!(WebhookView::example())),
     ),
+    extensions(("x-problem-codes" = json!(["invalid_id", "not_found"]))),
 )]
 async fn get_webhook(
     State(state): State<AppState>,
@@ -309,11 +326,9 @@ async fn get_webhook(
     delete,
     path = "/webhooks/{id}",
     tag = "webhooks",
-    params(("id" = uuid::Uuid, Path, description = "The subscription id.")),
-    responses(
-        (status = 204, description = "Deleted."),
-        WebhookErrors,
-    ),
+    params(("id" = uuid::Uuid, Path, description = "The subscription id.", example = json!(EXAMPLE_ID))),
+    responses((status = 204, description = "Deleted.")),
+    extensions(("x-problem-codes" = json!(["invalid_id", "not_found"]))),
 )]
 async fn delete_webhook(
     State(state): State<AppState>,
@@ -335,11 +350,12 @@ async fn delete_webhook(
     post,
     path = "/webhooks/{id}/rotate-secret",
     tag = "webhooks",
-    params(("id" = uuid::Uuid, Path, description = "The subscription id.")),
+    params(("id" = uuid::Uuid, Path, description = "The subscription id.", example = json!(EXAMPLE_ID))),
     responses(
-        (status = 200, description = "The new secret.", body = RotatedSecret),
-        WebhookErrors,
+        (status = 200, description = "The new secret.", body = RotatedSecret,
+            example = json!(RotatedSecret::example())),
     ),
+    extensions(("x-problem-codes" = json!(["invalid_id", "not_found"]))),
 )]
 async fn rotate_webhook_secret(
     State(state): State<AppState>,
@@ -363,11 +379,12 @@ async fn rotate_webhook_secret(
     post,
     path = "/webhooks/{id}/enable",
     tag = "webhooks",
-    params(("id" = uuid::Uuid, Path, description = "The subscription id.")),
+    params(("id" = uuid::Uuid, Path, description = "The subscription id.", example = json!(EXAMPLE_ID))),
     responses(
-        (status = 200, description = "The subscription, active.", body = WebhookView),
-        WebhookErrors,
+        (status = 200, description = "The subscription, active.", body = WebhookView,
+            example = json!(WebhookView::example())),
     ),
+    extensions(("x-problem-codes" = json!(["invalid_id", "not_found"]))),
 )]
 async fn enable_webhook(
     State(state): State<AppState>,
@@ -397,13 +414,12 @@ pub struct DeliveryParams {
     get,
     path = "/webhooks/{id}/deliveries",
     tag = "webhooks",
-    params(("id" = uuid::Uuid, Path, description = "The subscription id."), DeliveryParams),
+    params(("id" = uuid::Uuid, Path, description = "The subscription id.", example = json!(EXAMPLE_ID)), DeliveryParams),
     responses(
-        (status = 200, description = "The newest deliveries.", body = DeliveryList),
-        (status = 400, description = "Malformed id or limit.", body = Problem, content_type = "application/problem+json"),
-        KeyRequired,
-        (status = 404, description = "No such subscription for this key.", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The newest deliveries.", body = DeliveryList,
+            example = json!(DeliveryList { items: vec![DeliveryView::example()] })),
     ),
+    extensions(("x-problem-codes" = json!(["invalid_id", "not_found", "invalid_parameter"]))),
 )]
 async fn list_webhook_deliveries(
     State(state): State<AppState>,
@@ -413,8 +429,8 @@ async fn list_webhook_deliveries(
 ) -> Result<axum::Json<DeliveryList>, ApiError> {
     let limit = params.limit.unwrap_or(50);
     if !(1..=100).contains(&limit) {
-        return Err(ApiError::bad_request(
-            "invalid_parameter",
+        return Err(ApiError::new(
+            ErrorCode::InvalidParameter,
             format!("limit must be 1 to 100, not {limit}"),
         ));
     }
@@ -428,4 +444,75 @@ async fn list_webhook_deliveries(
     Ok(axum::Json(DeliveryList {
         items: items.into_iter().map(Into::into).collect(),
     }))
+}
+
+/// Examples for the OpenAPI document, as real values of the wire types.
+mod examples {
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::views::examples::ID;
+
+    impl WebhookCreate {
+        pub fn example() -> serde_json::Value {
+            serde_json::json!({
+                "url": "https://example.com/hooks/docintel",
+                "event_types": ["doc.processed", "doc.failed"],
+                "description": "Invoices into the ledger",
+            })
+        }
+    }
+
+    impl WebhookView {
+        pub fn example() -> Self {
+            Self {
+                id: ID,
+                url: "https://example.com/hooks/docintel".to_owned(),
+                event_types: vec![WebhookEventType::DocProcessed, WebhookEventType::DocFailed],
+                description: Some("Invoices into the ledger".to_owned()),
+                status: WebhookState::Active,
+                disabled_reason: None,
+                consecutive_failures: 0,
+                created_at: datetime!(2026-11-21 09:30:00 UTC),
+            }
+        }
+    }
+
+    impl WebhookWithSecret {
+        pub fn example() -> Self {
+            Self {
+                webhook: WebhookView::example(),
+                secret: "whsec_6f1c2b9e4d7a0c3f8e5b1a9d2c7f4e0b6f1c2b9e4d7a0c3f8e5b1a9d2c7f4e0b"
+                    .to_owned(),
+            }
+        }
+    }
+
+    impl RotatedSecret {
+        pub fn example() -> Self {
+            Self {
+                secret: "whsec_0b4e7f2c9d1a5b8e3f0c6a7d4e9b2f1c0b4e7f2c9d1a5b8e3f0c6a7d4e9b2f1c"
+                    .to_owned(),
+                previous_secret_expires_at: datetime!(2026-11-22 09:30:00 UTC),
+            }
+        }
+    }
+
+    impl DeliveryView {
+        pub fn example() -> Self {
+            Self {
+                id: 4187,
+                event_id: "0192f0c4-7b21-7d40-9a3e-2c4f5e6a7b8c".to_owned(),
+                event_type: WebhookEventType::DocProcessed,
+                document_id: ID,
+                status: DeliveryState::Delivered,
+                attempts: 2,
+                last_status_code: Some(200),
+                last_error: None,
+                next_attempt_at: None,
+                created_at: datetime!(2026-11-21 10:00:01.25 UTC),
+                delivered_at: Some(datetime!(2026-11-21 10:00:31.9 UTC)),
+            }
+        }
+    }
 }
