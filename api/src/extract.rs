@@ -59,6 +59,10 @@ pub fn refuse_declared_oversize(headers: &HeaderMap, max: u64, limit: u64) -> Re
     Ok(())
 }
 
+/// The most a JSON request body may hold (set on the routes that take one): the largest
+/// real one, a subscription, is under 3 KiB.
+pub const JSON_BODY_LIMIT: usize = 64 * 1024;
+
 /// A JSON request body; a wrong content type, malformed JSON or a body of the wrong
 /// shape is a problem document (415, 400, 422) like every other error.
 pub struct Json<T>(pub T);
@@ -78,6 +82,9 @@ impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for Json
             }
             Err(JsonRejection::JsonSyntaxError(e)) => {
                 Err(ApiError::new(ErrorCode::MalformedJson, e.body_text()))
+            }
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::PayloadTooLarge(JSON_BODY_LIMIT as u64))
             }
             // What is left is the body itself failing to arrive.
             Err(e) => Err(ApiError::new(ErrorCode::BodyReadFailed, e.body_text())),
