@@ -153,6 +153,22 @@ fn the_committed_changelogs_are_what_the_documents_say() {
     );
 }
 
+/// The governance page names every rule of the version check and of the documentation diff.
+#[test]
+fn the_governance_page_names_the_version_rules() {
+    let page = std::fs::read_to_string(root().join("docs/governance.md")).unwrap();
+    let rules = checks::versioning::RULES
+        .iter()
+        .chain(docintel_governance::diff::docs::RULES)
+        .chain(docintel_governance::diff::WARNINGS);
+    for (id, _) in rules {
+        assert!(
+            page.contains(&format!("`{id}`")),
+            "docs/governance.md: {id}"
+        );
+    }
+}
+
 /// A change to v2 needs its version raised by the right step, and a changelog that says so;
 /// cutting the release moves the change into the release's own section.
 #[test]
