@@ -19,6 +19,9 @@ pub fn path(version: &str) -> PathBuf {
 
 const REGENERATE: &str = "cargo run -p docintel-governance -- changelog";
 
+/// The places one entry names before "and N more places".
+const PLACES: usize = 4;
+
 /// The changelog of `version` (a row of the versions table) as it should be committed.
 pub fn render(root: &Path, version: &str) -> Result<String, String> {
     let accepted = accepted(root)?;
@@ -115,12 +118,12 @@ fn section(out: &mut String, before: &str, release: Option<&str>, comparison: &C
         "Against {before}{step}: {}; needs {needs} release.\n\n",
         comparison.summary()
     ));
-    out.push_str(&entries(&comparison.changes));
+    out.push_str(&entries(&comparison.changes, Some(PLACES)));
 }
 
 /// The changes as a Markdown list, one line per kind, rule and message (a change in a
-/// schema many operations share is one line with every place).
-pub fn entries(changes: &[Change]) -> String {
+/// schema many operations share is one line), naming at most `limit` places each.
+pub fn entries(changes: &[Change], limit: Option<usize>) -> String {
     let mut groups: Vec<(&Change, Vec<&str>)> = Vec::new();
     for c in changes {
         match groups.iter_mut().find(|(g, _)| {
@@ -135,7 +138,17 @@ pub fn entries(changes: &[Change]) -> String {
     }
     let mut out = String::new();
     for (c, places) in groups {
-        let at: Vec<String> = places.iter().map(|p| format!("`{p}`")).collect();
+        // A change to a schema many operations share is found in each: in the committed
+        // page a few places say where (`changelog --from` lists every one).
+        let shown = limit.unwrap_or(usize::MAX);
+        let mut at: Vec<String> = places
+            .iter()
+            .take(shown)
+            .map(|p| format!("`{p}`"))
+            .collect();
+        if places.len() > shown {
+            at.push(format!("and {} more places", places.len() - shown));
+        }
         let mut line = format!(
             "- **{}** `{}` at {}: {}",
             c.kind.label(),

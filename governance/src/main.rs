@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use docintel_governance::checks::breaking::today;
+use docintel_governance::checks::breaking::{accepted, today};
 use docintel_governance::checks::contracts::BrokerSource;
 use docintel_governance::checks::versioning;
 use docintel_governance::report::{Report, Section, Severity};
@@ -261,6 +261,7 @@ async fn run() -> ExitCode {
         Command::Changelog {
             from: Some(from),
             to,
+            root,
             ..
         } => {
             let to = to.unwrap_or_else(|| {
@@ -273,14 +274,33 @@ async fn run() -> ExitCode {
             });
             match (diff::load::spec(&from), diff::load::spec(&to)) {
                 (Ok(b), Ok(r)) => {
-                    let comparison = versioning::compare(&b, &r, &[]);
+                    // A released baseline (openapi/released/<version>/<release>.json) has
+                    // the repository's acceptances against it.
+                    let name = |p: Option<&std::ffi::OsStr>| {
+                        p.map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default()
+                    };
+                    let version = name(from.parent().and_then(Path::file_name));
+                    let release = name(from.file_stem());
+                    let all = match accepted(&root) {
+                        Ok(all) => all,
+                        Err(e) => {
+                            eprintln!("error: {e}");
+                            return ExitCode::from(2);
+                        }
+                    };
+                    let mine: Vec<_> = all
+                        .iter()
+                        .filter(|a| a.version == version && a.baseline == release)
+                        .collect();
+                    let comparison = versioning::compare(&b, &r, &mine);
                     println!("# Changes from {} to {}\n", from.display(), to.display());
                     println!(
                         "{}; needs {} release.\n",
                         comparison.summary(),
                         comparison.level()
                     );
-                    print!("{}", changelog::entries(&comparison.changes));
+                    print!("{}", changelog::entries(&comparison.changes, None));
                     ExitCode::SUCCESS
                 }
                 (Err(e), _) | (_, Err(e)) => {

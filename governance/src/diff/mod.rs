@@ -752,12 +752,12 @@ impl Differ<'_> {
                 None => self.note(
                     "request-parameter-added",
                     where_,
-                    format!("{label} takes the new optional {place} parameter `{name}`"),
+                    format!("takes the new optional {place} parameter `{name}`"),
                 ),
                 Some(true) if !required => self.note(
                     "request-parameter-made-optional",
                     where_,
-                    format!("{label}: the {place} parameter `{name}` became optional"),
+                    format!("the {place} parameter `{name}` became optional"),
                 ),
                 _ => {}
             }
@@ -940,7 +940,7 @@ impl Differ<'_> {
             self.note(
                 "response-status-added",
                 format!("{pointer}/responses/{status}"),
-                format!("{label} may answer {status}"),
+                format!("may answer {status}"),
             );
         }
         for (status, base_resp) in base {
@@ -977,7 +977,7 @@ impl Differ<'_> {
                 self.note(
                     "response-media-type-added",
                     format!("{where_}/content/{}", escape(media)),
-                    format!("{label} {status} may answer {media}"),
+                    format!("may answer {media}"),
                 );
             }
             for (media, base_media) in base_content {
@@ -1024,7 +1024,7 @@ impl Differ<'_> {
                 self.note(
                     "response-header-added",
                     format!("{pointer}/headers/{}", escape(name)),
-                    format!("{label} {status} sends the new header {name}"),
+                    format!("sends the new header {name}"),
                 );
             }
         }
@@ -1041,7 +1041,7 @@ impl Differ<'_> {
                 None => self.warn(
                     "response-optional-header-removed",
                     where_,
-                    format!("{label} {status} no longer sends the optional header {name}; clients that read it when present lose it"),
+                    format!("no longer sends the optional header {name}; clients that read it when present lose it"),
                     "keep sending it, or deprecate it first",
                 ),
                 Some((_, rh)) => {
@@ -1056,7 +1056,7 @@ impl Differ<'_> {
                         self.note(
                             "response-header-made-required",
                             where_.clone(),
-                            format!("{label} {status} now always sends the header {name}"),
+                            format!("now always sends the header {name}"),
                         );
                     }
                     let mut seen = schema::Seen::new();
