@@ -1,7 +1,9 @@
 //! docintel's API governance gate: one pass over spec drift, breaking changes against
-//! the released baselines, event schema compatibility, consumer contracts, the
-//! deprecation policy and lint, reported in Markdown or JSON.
+//! the released baselines, versions that say how much changed (and the changelog),
+//! event schema compatibility, consumer contracts, the deprecation policy and lint,
+//! reported in Markdown or JSON.
 
+pub mod changelog;
 pub mod checks;
 pub mod diff;
 pub mod report;
@@ -29,6 +31,7 @@ pub async fn check(root: &Path, options: &CheckOptions) -> anyhow::Result<Report
     let mut sections: Vec<Section> = Vec::new();
     sections.push(checks::drift::check(root, Some(&server.base)).await);
     sections.extend(checks::breaking::check(root));
+    sections.extend(checks::versioning::check(root));
     sections.extend(checks::events::check(root, options.registry.as_deref()).await);
     sections.push(
         checks::contracts::check(root, options.parser.clone(), options.broker.as_ref()).await,

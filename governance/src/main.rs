@@ -1,14 +1,16 @@
 //! `docintel-governance`: the gate CI runs (`check`), and the comparison of any two
-//! OpenAPI documents (`diff`, `changelog`), and cutting a release baseline (`release`).
+//! OpenAPI documents (`diff`), the changelog of each version (`changelog`), and cutting a
+//! release baseline (`release`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use docintel_governance::checks::breaking::today;
+use docintel_governance::checks::breaking::{accepted, today};
 use docintel_governance::checks::contracts::BrokerSource;
+use docintel_governance::checks::versioning;
 use docintel_governance::report::{Report, Section, Severity};
-use docintel_governance::{CheckOptions, diff};
+use docintel_governance::{CheckOptions, changelog, diff};
 
 #[derive(Parser)]
 #[command(
@@ -71,13 +73,22 @@ enum Command {
     /// Print the gate's rules and the catalogue of oasdiff's breaking-change rules against
     /// them (the two tables in governance/README.md).
     Catalogue,
-    /// The human list of changes since a released baseline, breaking ones marked.
+    /// Write docs/changelog/<version>.md for every API version (each release against the
+    /// one before, and the current document against the newest); with --from, print the
+    /// changes between two documents instead.
     Changelog {
-        /// A released document, e.g. openapi/released/v2/2.0.0.json.
+        /// Exit 1 if a committed changelog differs from what would be written; write nothing.
+        #[arg(long, conflicts_with = "from")]
+        check: bool,
+        /// The repository's root.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Print the changes since this document instead, e.g. openapi/released/v2/2.0.0.json.
         #[arg(long)]
-        from: PathBuf,
-        /// The current document (default: openapi/<version>.json for the baseline's version).
-        #[arg(long)]
+        from: Option<PathBuf>,
+        /// With --from, the later document (default: openapi/<version>.json for the
+        /// baseline's version).
+        #[arg(long, requires = "from")]
         to: Option<PathBuf>,
     },
     /// Cut a release: copy openapi/<version>.json to openapi/released/<version>/<release>.json.
@@ -247,7 +258,12 @@ async fn run() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Command::Changelog { from, to } => {
+        Command::Changelog {
+            from: Some(from),
+            to,
+            root,
+            ..
+        } => {
             let to = to.unwrap_or_else(|| {
                 let version = from
                     .parent()
@@ -258,18 +274,33 @@ async fn run() -> ExitCode {
             });
             match (diff::load::spec(&from), diff::load::spec(&to)) {
                 (Ok(b), Ok(r)) => {
-                    let findings = diff::diff(&b, &r, &today());
+                    // A released baseline (openapi/released/<version>/<release>.json) has
+                    // the repository's acceptances against it.
+                    let name = |p: Option<&std::ffi::OsStr>| {
+                        p.map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default()
+                    };
+                    let version = name(from.parent().and_then(Path::file_name));
+                    let release = name(from.file_stem());
+                    let all = match accepted(&root) {
+                        Ok(all) => all,
+                        Err(e) => {
+                            eprintln!("error: {e}");
+                            return ExitCode::from(2);
+                        }
+                    };
+                    let mine: Vec<_> = all
+                        .iter()
+                        .filter(|a| a.version == version && a.baseline == release)
+                        .collect();
+                    let comparison = versioning::compare(&b, &r, &mine);
                     println!("# Changes from {} to {}\n", from.display(), to.display());
-                    if findings.is_empty() {
-                        println!("No changes to operations or schemas.");
-                    }
-                    for f in &findings {
-                        let mark = match f.severity {
-                            Severity::Breaking => "**BREAKING** ",
-                            _ => "",
-                        };
-                        println!("- {mark}{}: {} (`{}`)", f.rule, f.message, f.location);
-                    }
+                    println!(
+                        "{}; needs {} release.\n",
+                        comparison.summary(),
+                        comparison.level()
+                    );
+                    print!("{}", changelog::entries(&comparison.changes, None));
                     ExitCode::SUCCESS
                 }
                 (Err(e), _) | (_, Err(e)) => {
@@ -278,6 +309,39 @@ async fn run() -> ExitCode {
                 }
             }
         }
+        Command::Changelog {
+            check: true,
+            root,
+            from: None,
+            ..
+        } => {
+            let drift = changelog::drift(&root);
+            for (path, problem) in &drift {
+                eprintln!("{path}: {problem}; run `cargo run -p docintel-governance -- changelog`");
+            }
+            if drift.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Command::Changelog {
+            check: false,
+            root,
+            from: None,
+            ..
+        } => match changelog::write(&root) {
+            Ok(written) => {
+                for path in written {
+                    eprintln!("wrote {}", path.display());
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
         Command::Release {
             version,
             release,

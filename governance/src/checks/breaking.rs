@@ -86,9 +86,16 @@ use crate::report::{Finding, Section};
 
 /// The newest released baseline of `version`, if any: (release, path).
 pub fn latest_baseline(root: &Path, version: &str) -> Option<(String, PathBuf)> {
+    releases(root, version).pop()
+}
+
+/// Every released baseline of `version`, oldest first by semantic version: (release, path).
+pub fn releases(root: &Path, version: &str) -> Vec<(String, PathBuf)> {
     let dir = root.join("openapi/released").join(version);
-    let mut releases: Vec<(Vec<u64>, String, PathBuf)> = std::fs::read_dir(&dir)
-        .ok()?
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut releases: Vec<(Vec<u64>, String, PathBuf)> = entries
         .filter_map(Result::ok)
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
@@ -101,7 +108,7 @@ pub fn latest_baseline(root: &Path, version: &str) -> Option<(String, PathBuf)> 
         })
         .collect();
     releases.sort();
-    releases.pop().map(|(_, r, p)| (r, p))
+    releases.into_iter().map(|(_, r, p)| (r, p)).collect()
 }
 
 pub fn today() -> String {

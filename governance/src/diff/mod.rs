@@ -12,6 +12,7 @@
 //! what counts as breaking: [`catalogue`] maps each of its ERR rules to one of ours.
 
 pub mod catalogue;
+pub mod docs;
 pub mod load;
 mod schema;
 
@@ -120,6 +121,130 @@ pub const RULES: &[(&str, &str)] = &[
     (
         "sunset-moved-earlier",
         "a deprecated operation or parameter lost its sunset or got an earlier one",
+    ),
+];
+
+/// The changes reported as [`Severity::Warning`] (oasdiff's WARN level): no rule of the
+/// gate breaks, but clients that relied on more than the document promised may notice.
+pub const WARNINGS: &[(&str, &str)] = &[
+    (
+        "response-optional-property-removed",
+        "an optional response property is gone",
+    ),
+    (
+        "response-optional-header-removed",
+        "an optional response header is gone",
+    ),
+    (
+        "request-property-removed",
+        "a request property is no longer documented (clients may still send it)",
+    ),
+    (
+        "request-parameter-removed",
+        "a parameter is no longer documented (clients may still send it)",
+    ),
+];
+
+/// The changes that break nobody, reported as [`Severity::Info`] (oasdiff's INFO level):
+/// what a changelog lists as additive and what makes a new minor release.
+pub const NOTES: &[(&str, &str)] = &[
+    ("operation-added", "a new operation"),
+    ("operation-deprecated", "an operation is now deprecated"),
+    (
+        "sunset-added",
+        "something deprecated without a sunset now has one",
+    ),
+    (
+        "sunset-moved-later",
+        "a deprecated operation or parameter's sunset moved later",
+    ),
+    (
+        "operation-retired",
+        "a deprecated operation was removed after its sunset",
+    ),
+    (
+        "path-parameter-renamed",
+        "a path parameter has another name (the request is the same)",
+    ),
+    ("webhook-added", "a new webhook (OpenAPI 3.1 `webhooks`)"),
+    ("request-parameter-added", "a new optional parameter"),
+    (
+        "request-parameter-made-optional",
+        "a required parameter became optional",
+    ),
+    (
+        "request-parameter-deprecated",
+        "a parameter is now deprecated",
+    ),
+    (
+        "request-parameter-retired",
+        "a deprecated parameter was removed after its sunset",
+    ),
+    (
+        "request-body-made-optional",
+        "an operation accepts requests without a body, or takes a new optional one",
+    ),
+    (
+        "request-media-type-added",
+        "a request body media type is new",
+    ),
+    ("request-property-added", "a new optional request property"),
+    (
+        "request-property-made-optional",
+        "a required request property became optional",
+    ),
+    (
+        "request-type-widened",
+        "a request value accepts more types, formats or null",
+    ),
+    ("request-enum-widened", "a request enum accepts more values"),
+    (
+        "request-union-widened",
+        "a request oneOf/anyOf accepts a new branch",
+    ),
+    (
+        "request-constraint-loosened",
+        "a request constraint accepts more (a bound relaxed, a pattern dropped…)",
+    ),
+    (
+        "security-loosened",
+        "an operation accepts more credentials, or none",
+    ),
+    (
+        "response-status-added",
+        "an operation may answer a new status",
+    ),
+    ("response-header-added", "a response header is new"),
+    (
+        "response-header-made-required",
+        "an optional response header is now always sent",
+    ),
+    ("response-media-type-added", "a response media type is new"),
+    ("response-property-added", "a new response property"),
+    (
+        "response-property-made-required",
+        "an optional response property is now always sent",
+    ),
+    ("property-deprecated", "a property is now deprecated"),
+    (
+        "response-type-narrowed",
+        "a response value has fewer possible types, or is no longer null",
+    ),
+    (
+        "response-enum-narrowed",
+        "a response value is limited to fewer values (an enum added, values removed)",
+    ),
+    (
+        "response-union-narrowed",
+        "a response oneOf/anyOf lost a branch (clients still know the others)",
+    ),
+    (
+        "response-enum-value-added",
+        "an `x-extensible-enum` response value gained values clients were told to expect",
+    ),
+    (
+        "response-constraint-tightened",
+        "a response value promises a stricter bound",
     ),
 ];
 
@@ -362,14 +487,28 @@ impl Differ<'_> {
 
     /// Both sides deprecated: a sunset may move later, never earlier or away.
     fn sunset_kept(&mut self, pointer: &str, what: &str, base: &Value, rev: &Value) {
-        let (Ok(Some(before)), after) = (
+        let (before, after) = (
             sunset_date(&base["x-sunset"]),
             sunset_date(&rev["x-sunset"]),
-        ) else {
-            return;
+        );
+        let before = match (before, &after) {
+            (Ok(Some(before)), _) => before,
+            (Ok(None), Ok(Some(after))) => {
+                return self.note(
+                    "sunset-added",
+                    pointer.to_owned(),
+                    format!("{what} now has a sunset: {after}"),
+                );
+            }
+            _ => return,
         };
         match after {
-            Ok(Some(after)) if after >= before => {}
+            Ok(Some(after)) if after > before => self.note(
+                "sunset-moved-later",
+                pointer.to_owned(),
+                format!("{what}'s sunset moved from {before} to {after}"),
+            ),
+            Ok(Some(after)) if after == before => {}
             Ok(Some(after)) => self.push(
                 "sunset-moved-earlier",
                 pointer.to_owned(),
@@ -490,6 +629,21 @@ impl Differ<'_> {
                 }
             }
         }
+        for (name, item) in rev {
+            let (item, _) = resolve(&self.rev, item);
+            for method in METHODS {
+                let known = base
+                    .get(name)
+                    .is_some_and(|i| resolve(&self.base, i).0.get(method).is_some());
+                if item.get(method).is_some() && !known {
+                    self.note(
+                        "webhook-added",
+                        format!("/webhooks/{}/{method}", escape(name)),
+                        format!("the webhook {name} ({}) is new", method.to_uppercase()),
+                    );
+                }
+            }
+        }
     }
 
     fn operation(&mut self, pointer: &str, label: &str, sides: &Sides<'_>) {
@@ -525,6 +679,17 @@ impl Differ<'_> {
         let base_anonymous = base.is_empty() || base.contains("{}");
         let rev_anonymous = rev.is_empty() || rev.contains("{}");
         if rev_anonymous || (!base_anonymous && base.is_subset(&rev)) {
+            if base != rev {
+                self.note(
+                    "security-loosened",
+                    format!("{pointer}/security"),
+                    format!(
+                        "{label} accepts more credentials: {} → {}",
+                        base.iter().cloned().collect::<Vec<_>>().join(" | "),
+                        rev.iter().cloned().collect::<Vec<_>>().join(" | ")
+                    ),
+                );
+            }
             return;
         }
         self.push(
@@ -584,6 +749,16 @@ impl Differ<'_> {
                     format!("{label}: the {place} parameter `{name}` became required"),
                     "keep the parameter optional",
                 ),
+                None => self.note(
+                    "request-parameter-added",
+                    where_,
+                    format!("takes the new optional {place} parameter `{name}`"),
+                ),
+                Some(true) if !required => self.note(
+                    "request-parameter-made-optional",
+                    where_,
+                    format!("the {place} parameter `{name}` became optional"),
+                ),
                 _ => {}
             }
         }
@@ -606,11 +781,35 @@ impl Differ<'_> {
                         ),
                         "keep accepting it until its sunset",
                     );
+                } else if bp.value["deprecated"] == true && !bp.value["x-sunset"].is_null() {
+                    self.note(
+                        "request-parameter-retired",
+                        where_,
+                        format!(
+                            "the deprecated {} parameter `{}` was removed after its sunset ({})",
+                            key.0, bp.name, bp.value["x-sunset"]
+                        ),
+                    );
+                } else {
+                    self.warn(
+                        "request-parameter-removed",
+                        where_,
+                        format!(
+                            "the {} parameter `{}` is no longer documented; clients may still send it",
+                            key.0, bp.name
+                        ),
+                        "keep accepting (and ignoring) it, or deprecate it with a sunset first",
+                    );
                 }
                 continue;
             };
             let what = format!("the {} parameter `{}`", key.0, bp.name);
             if rp.value["deprecated"] == true && bp.value["deprecated"] != true {
+                self.note(
+                    "request-parameter-deprecated",
+                    where_.clone(),
+                    format!("{what} is now deprecated"),
+                );
                 self.new_deprecation(&where_, &what, rp.value);
             } else if rp.value["deprecated"] == true {
                 self.sunset_kept(&where_, &what, bp.value, rp.value);
@@ -665,8 +864,21 @@ impl Differ<'_> {
                     "the operation now requires a request body".to_owned(),
                     "make the body optional",
                 );
+            } else {
+                self.note(
+                    "request-body-made-optional",
+                    format!("{pointer}/requestBody"),
+                    "the operation takes a new optional request body".to_owned(),
+                );
             }
             return;
+        }
+        if base_body["required"] == true && rev_body["required"] != true {
+            self.note(
+                "request-body-made-optional",
+                format!("{pointer}/requestBody/required"),
+                "the request body became optional".to_owned(),
+            );
         }
         if rev_body["required"] == true && base_body["required"] != true {
             self.push(
@@ -679,6 +891,16 @@ impl Differ<'_> {
         let empty = serde_json::Map::new();
         let base_content = base_body["content"].as_object().unwrap_or(&empty);
         let rev_content = rev_body["content"].as_object().unwrap_or(&empty);
+        for media in rev_content
+            .keys()
+            .filter(|m| !base_content.contains_key(*m))
+        {
+            self.note(
+                "request-media-type-added",
+                format!("{pointer}/requestBody/content/{}", escape(media)),
+                format!("request bodies of type {media} are accepted too"),
+            );
+        }
         for (media, base_media) in base_content {
             let where_ = format!("{pointer}/requestBody/content/{}", escape(media));
             let Some(rev_media) = rev_content.get(media) else {
@@ -714,6 +936,13 @@ impl Differ<'_> {
         let empty = serde_json::Map::new();
         let base = base_op["responses"].as_object().unwrap_or(&empty);
         let rev = rev_op["responses"].as_object().unwrap_or(&empty);
+        for status in rev.keys().filter(|s| !base.contains_key(*s)) {
+            self.note(
+                "response-status-added",
+                format!("{pointer}/responses/{status}"),
+                format!("may answer {status}"),
+            );
+        }
         for (status, base_resp) in base {
             let success = status.starts_with('2');
             let where_ = format!("{pointer}/responses/{status}");
@@ -741,6 +970,16 @@ impl Differ<'_> {
             self.headers(&where_, label, status, base_resp, rev_resp);
             let base_content = base_resp["content"].as_object().unwrap_or(&empty);
             let rev_content = rev_resp["content"].as_object().unwrap_or(&empty);
+            for media in rev_content
+                .keys()
+                .filter(|m| !base_content.contains_key(*m))
+            {
+                self.note(
+                    "response-media-type-added",
+                    format!("{where_}/content/{}", escape(media)),
+                    format!("may answer {media}"),
+                );
+            }
             for (media, base_media) in base_content {
                 let media_ptr = format!("{where_}/content/{}", escape(media));
                 match rev_content.get(media) {
@@ -780,6 +1019,15 @@ impl Differ<'_> {
                 .collect()
         };
         let (base_h, rev_h) = (lower(&self.base, base), lower(&self.rev, rev));
+        for (key, (name, _)) in &rev_h {
+            if !base_h.contains_key(key) {
+                self.note(
+                    "response-header-added",
+                    format!("{pointer}/headers/{}", escape(name)),
+                    format!("sends the new header {name}"),
+                );
+            }
+        }
         for (key, (name, bh)) in &base_h {
             let where_ = format!("{pointer}/headers/{}", escape(name));
             let required = bh["required"] == true;
@@ -790,7 +1038,12 @@ impl Differ<'_> {
                     format!("{label} {status} no longer sends the required header {name}"),
                     "keep sending the header clients read",
                 ),
-                None => {}
+                None => self.warn(
+                    "response-optional-header-removed",
+                    where_,
+                    format!("no longer sends the optional header {name}; clients that read it when present lose it"),
+                    "keep sending it, or deprecate it first",
+                ),
                 Some((_, rh)) => {
                     if required && rh["required"] != true {
                         self.push(
@@ -798,6 +1051,12 @@ impl Differ<'_> {
                             where_.clone(),
                             format!("{label} {status} may now omit the header {name}"),
                             "keep the header required",
+                        );
+                    } else if !required && rh["required"] == true {
+                        self.note(
+                            "response-header-made-required",
+                            where_.clone(),
+                            format!("now always sends the header {name}"),
                         );
                     }
                     let mut seen = schema::Seen::new();

@@ -377,6 +377,16 @@ impl Differ<'_> {
                 "no longer accepts null".to_owned(),
                 "keep accepting null",
             ),
+            Dir::Response if base_null && !rev_null => self.note(
+                "response-type-narrowed",
+                pointer.to_owned(),
+                "is no longer null in responses".to_owned(),
+            ),
+            Dir::Request if rev_null && !base_null => self.note(
+                "request-type-widened",
+                pointer.to_owned(),
+                "accepts null too".to_owned(),
+            ),
             _ => {}
         }
     }
@@ -411,6 +421,15 @@ impl Differ<'_> {
                         format!("format {} → {}", b["format"], r["format"]),
                         "keep the format",
                     );
+                } else if base_types != rev_types || b["format"] != r["format"] {
+                    self.note(
+                        "response-type-narrowed",
+                        pointer.to_owned(),
+                        format!(
+                            "type {base_types:?} {} → {rev_types:?} {}",
+                            b["format"], r["format"]
+                        ),
+                    );
                 }
             }
             Dir::Request => {
@@ -428,6 +447,15 @@ impl Differ<'_> {
                         format!("format {} → {}", b["format"], r["format"]),
                         "keep the format (or drop it, which only widens)",
                     );
+                } else if base_types != rev_types || b["format"] != r["format"] {
+                    self.note(
+                        "request-type-widened",
+                        pointer.to_owned(),
+                        format!(
+                            "type {base_types:?} {} → {rev_types:?} {}",
+                            b["format"], r["format"]
+                        ),
+                    );
                 }
             }
         }
@@ -439,6 +467,29 @@ impl Differ<'_> {
             Dir::Response => {
                 let extensible =
                     r["x-extensible-enum"] == true || r["x-extensible-enum"].is_array();
+                if let Some(rev_enum) = &rev_enum {
+                    let removed: Vec<String> = match &base_enum {
+                        Some(base_enum) => base_enum.difference(rev_enum).cloned().collect(),
+                        None => vec!["(any other value, before)".to_owned()],
+                    };
+                    if !removed.is_empty() {
+                        self.note(
+                            "response-enum-narrowed",
+                            pointer.to_owned(),
+                            format!("no longer sent: {}", removed.join(", ")),
+                        );
+                    }
+                }
+                if extensible && let (Some(base_enum), Some(rev_enum)) = (&base_enum, &rev_enum) {
+                    let added: Vec<String> = rev_enum.difference(base_enum).cloned().collect();
+                    if !added.is_empty() {
+                        self.note(
+                            "response-enum-value-added",
+                            pointer.to_owned(),
+                            format!("new values (the enum is extensible): {}", added.join(", ")),
+                        );
+                    }
+                }
                 let Some(base_enum) = base_enum.filter(|_| !extensible) else {
                     return;
                 };
@@ -456,6 +507,19 @@ impl Differ<'_> {
                 }
             }
             Dir::Request => {
+                if let Some(base_enum) = &base_enum {
+                    let added: Vec<String> = match &rev_enum {
+                        Some(rev_enum) => rev_enum.difference(base_enum).cloned().collect(),
+                        None => vec!["(any value)".to_owned()],
+                    };
+                    if !added.is_empty() {
+                        self.note(
+                            "request-enum-widened",
+                            pointer.to_owned(),
+                            format!("now accepted: {}", added.join(", ")),
+                        );
+                    }
+                }
                 let Some(rev_enum) = rev_enum else {
                     return;
                 };
@@ -476,14 +540,16 @@ impl Differ<'_> {
     }
 
     fn constraints(&mut self, pointer: &str, b: &Value, r: &Value, dir: Dir) {
-        let (rule, fix) = match dir {
+        let (rule, fix, safe_rule) = match dir {
             Dir::Request => (
                 "request-constraint-tightened",
                 "keep accepting what was valid before",
+                "request-constraint-loosened",
             ),
             Dir::Response => (
                 "response-constraint-loosened",
                 "keep the bound clients rely on; a wider value belongs in a new property",
+                "response-constraint-tightened",
             ),
         };
         // Only the keywords either side has: a handful, not every keyword there is.
@@ -524,7 +590,13 @@ impl Differ<'_> {
                 // Positional item schemas re-type the first items whichever way they change.
                 keyword == "prefixItems" && old != new
             };
-            if changed {
+            // What is not a break in this direction is the safe one (or a no-op).
+            let safe = !changed
+                && old != new
+                && (LIMITS.iter().any(|(k, _)| *k == keyword)
+                    || FLAGS.contains(&keyword)
+                    || RESTRICTING.contains(&keyword));
+            if changed || safe {
                 let show = |v: &Value| {
                     if v.is_null() {
                         "none".to_owned()
@@ -537,7 +609,11 @@ impl Differ<'_> {
                 } else {
                     format!("{keyword} {} → {}", show(old), show(new))
                 };
-                self.push(rule, format!("{pointer}/{keyword}"), message, fix);
+                if changed {
+                    self.push(rule, format!("{pointer}/{keyword}"), message, fix);
+                } else {
+                    self.note(safe_rule, format!("{pointer}/{keyword}"), message);
+                }
             }
         }
     }
@@ -589,6 +665,11 @@ impl Differ<'_> {
             };
             let (bp_resolved, rp_resolved) = (resolve(&self.base, bp).0, resolve(&self.rev, rp).0);
             if rp_resolved["deprecated"] == true && bp_resolved["deprecated"] != true {
+                self.note(
+                    "property-deprecated",
+                    where_.clone(),
+                    format!("`{name}` is now deprecated"),
+                );
                 self.new_deprecation(&where_, &format!("`{name}`"), rp_resolved);
             }
             if dir == Dir::Response
@@ -601,6 +682,21 @@ impl Differ<'_> {
                     format!("`{name}` may now be absent"),
                     "keep it required",
                 );
+            }
+            let was_required = base_required.contains(name.as_str());
+            let is_required = rev_required.contains(name.as_str());
+            match dir {
+                Dir::Response if is_required && !was_required => self.note(
+                    "response-property-made-required",
+                    where_.clone(),
+                    format!("`{name}` is now always sent"),
+                ),
+                Dir::Request if was_required && !is_required => self.note(
+                    "request-property-made-optional",
+                    where_.clone(),
+                    format!("`{name}` may now be omitted"),
+                ),
+                _ => {}
             }
             self.schema(&where_, bp, rp, dir, seen);
         }
@@ -615,6 +711,16 @@ impl Differ<'_> {
                 }
             }
             Dir::Request => {
+                for name in rev_props
+                    .keys()
+                    .filter(|n| !base_props.contains_key(*n) && !rev_required.contains(n.as_str()))
+                {
+                    self.note(
+                        "request-property-added",
+                        format!("{pointer}/properties/{}", escape(name)),
+                        format!("`{name}` is new and optional"),
+                    );
+                }
                 for name in rev_required.difference(&base_required) {
                     self.push(
                         "request-property-required-added",
@@ -707,6 +813,35 @@ impl Differ<'_> {
                     );
                 }
             }
+        }
+        // The other side's leftovers are the safe direction: listed, not failed.
+        let (leftover, matched, doc, rule, what) = match dir {
+            Dir::Request => (
+                &rb,
+                &rev_matched,
+                &self.rev,
+                "request-union-widened",
+                "is accepted too",
+            ),
+            Dir::Response => (
+                &bb,
+                &base_matched,
+                &self.base,
+                "response-union-narrowed",
+                "is no longer sent",
+            ),
+        };
+        let notes: Vec<String> = leftover
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| !matched[*k])
+            .map(|(k, v)| {
+                let name = branch_name(doc, v).unwrap_or_else(|| branch_shape(doc, v));
+                format!("branch {k} ({name}) {what}")
+            })
+            .collect();
+        for message in notes {
+            self.note(rule, pointer.to_owned(), message);
         }
         for (i, j) in pairs {
             let at = match rev_key {

@@ -75,6 +75,8 @@ async fn the_gate_passes_on_this_repository() {
     for check in [
         "spec drift",
         "breaking changes",
+        "versions",
+        "changelog",
         "event schemas",
         "contracts",
         "deprecations",
@@ -139,6 +141,125 @@ fn an_accepted_breaking_change_is_a_warning_and_only_for_its_baseline() {
     std::fs::write(&accepted, r#"[{"rule": "x"}]"#).unwrap();
     let sections = checks::breaking::check(repo.path());
     assert!(sections.iter().any(|s| !s.passed), "{sections:?}");
+}
+
+/// Like the committed OpenAPI documents, the committed changelogs are generated.
+#[test]
+fn the_committed_changelogs_are_what_the_documents_say() {
+    let drift = docintel_governance::changelog::drift(&root());
+    assert!(
+        drift.is_empty(),
+        "{drift:?}: run `cargo run -p docintel-governance -- changelog` and commit the result"
+    );
+}
+
+/// The governance page names every rule of the version check and of the documentation diff.
+#[test]
+fn the_governance_page_names_the_version_rules() {
+    let page = std::fs::read_to_string(root().join("docs/governance.md")).unwrap();
+    let rules = checks::versioning::RULES
+        .iter()
+        .chain(docintel_governance::diff::docs::RULES)
+        .chain(docintel_governance::diff::WARNINGS);
+    for (id, _) in rules {
+        assert!(
+            page.contains(&format!("`{id}`")),
+            "docs/governance.md: {id}"
+        );
+    }
+}
+
+/// A change to v2 needs its version raised by the right step, and a changelog that says so;
+/// cutting the release moves the change into the release's own section.
+#[test]
+fn a_change_needs_a_new_version_and_a_new_changelog() {
+    let repo = copy_repo();
+    copy(
+        &root().join("docs/changelog"),
+        &repo.path().join("docs/changelog"),
+    );
+    let v2 = repo.path().join("openapi/v2.json");
+    let v2_section = |sections: &[Section]| {
+        sections
+            .iter()
+            .find(|s| s.check == "versions" && s.subject.starts_with("openapi/v2.json"))
+            .unwrap()
+            .clone()
+    };
+    let changelog_section = |sections: &[Section]| {
+        sections
+            .iter()
+            .find(|s| s.check == "changelog")
+            .unwrap()
+            .clone()
+    };
+    // The baselines as the current documents: nothing to say.
+    copy(&repo.path().join("openapi/released/v2/2.0.0.json"), &v2);
+    copy(
+        &repo.path().join("openapi/released/v1/1.0.0.json"),
+        &repo.path().join("openapi/v1.json"),
+    );
+    docintel_governance::changelog::write(repo.path()).unwrap();
+    let sections = checks::versioning::check(repo.path());
+    assert!(sections.iter().all(|s| s.passed), "{sections:?}");
+    let text = std::fs::read_to_string(repo.path().join("docs/changelog/v2.md")).unwrap();
+    assert!(text.contains("## 2.0.0\n\nThe first release:"), "{text}");
+    assert!(
+        !text.contains("Unreleased") && !text.contains("unreleased"),
+        "{text}"
+    );
+
+    // A new response property without a new version, and a changelog not rewritten.
+    edit_json(&v2, |d| {
+        d["components"]["schemas"]["DocumentView"]["properties"]["pages"] =
+            serde_json::json!({"type": "integer"});
+    });
+    let sections = checks::versioning::check(repo.path());
+    assert_eq!(
+        failures(&v2_section(&sections)),
+        ["version-not-bumped at openapi/v2.json#/info/version"]
+    );
+    assert_eq!(
+        failures(&changelog_section(&sections)),
+        ["changelog-drift at docs/changelog/v2.md"]
+    );
+    assert!(
+        v2_section(&sections)
+            .subject
+            .contains("needs a minor release, 2.1.0")
+    );
+
+    // 2.0.1 is too small a step; 2.1.0 and the rewritten changelog pass.
+    edit_json(&v2, |d| d["info"]["version"] = "2.0.1".into());
+    assert_eq!(
+        failures(&v2_section(&checks::versioning::check(repo.path()))),
+        ["version-bump-too-small at openapi/v2.json#/info/version"]
+    );
+    edit_json(&v2, |d| d["info"]["version"] = "2.1.0".into());
+    docintel_governance::changelog::write(repo.path()).unwrap();
+    let sections = checks::versioning::check(repo.path());
+    assert!(sections.iter().all(|s| s.passed), "{sections:?}");
+    let text = std::fs::read_to_string(repo.path().join("docs/changelog/v2.md")).unwrap();
+    assert!(
+        text.contains("## 2.1.0 (unreleased)\n\nAgainst 2.0.0:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("- **additive** `response-property-added` at `/paths/~1v2~1documents/get/"),
+        "{text}"
+    );
+
+    // Released: 2.1.0 is its own section, against 2.0.0, and nothing is unreleased.
+    copy(&v2, &repo.path().join("openapi/released/v2/2.1.0.json"));
+    docintel_governance::changelog::write(repo.path()).unwrap();
+    let text = std::fs::read_to_string(repo.path().join("docs/changelog/v2.md")).unwrap();
+    assert!(
+        text.contains("## 2.1.0\n\nAgainst 2.0.0 (a minor release):"),
+        "{text}"
+    );
+    assert!(!text.contains("unreleased"), "{text}");
+    let sections = checks::versioning::check(repo.path());
+    assert!(sections.iter().all(|s| s.passed), "{sections:?}");
 }
 
 #[tokio::test]
@@ -350,7 +471,13 @@ fn diff_exits_0_1_2() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("**BREAKING** operation-removed"), "{text}");
+    assert!(
+        text.contains(
+            "- **breaking** `operation-removed` at `/paths/~1v2~1documents~1{id}~1text/get`"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("needs a major release"), "{text}");
 }
 
 #[tokio::test]

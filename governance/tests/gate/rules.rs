@@ -1,7 +1,8 @@
 //! Each breaking-change rule: a small before/after pair that fires it (and only
 //! breaking findings of that rule), and a safe twin that stays quiet.
 
-use docintel_governance::diff::{RULES, diff};
+use docintel_governance::checks::versioning;
+use docintel_governance::diff::{NOTES, RULES, WARNINGS, diff, docs};
 use docintel_governance::report::Severity;
 use serde_json::{Value, json};
 
@@ -395,6 +396,51 @@ fn every_rule_fires_on_its_fixture_and_stays_quiet_on_its_safe_twin() {
         );
         let quiet = breaking_rules(&base, &doc(safe));
         assert!(quiet.is_empty(), "{rule}'s safe twin fired: {quiet:?}");
+    }
+}
+
+/// What breaks nobody still changes the document: each safe twin is reported under a
+/// named rule and needs a minor release (a patch for words only).
+#[test]
+fn every_safe_twin_is_a_named_change_the_version_check_sees() {
+    let base = doc(|_| {});
+    for (rule, _, safe) in cases() {
+        let comparison = versioning::compare(&base, &doc(safe), &[]);
+        let level = comparison.level();
+        let only_docs = comparison
+            .changes
+            .iter()
+            .all(|c| c.kind == versioning::Kind::Docs);
+        let expected = if only_docs {
+            versioning::Level::Patch
+        } else {
+            versioning::Level::Minor
+        };
+        assert_eq!(
+            level, expected,
+            "{rule}'s safe twin: {:?}",
+            comparison.changes
+        );
+        assert!(
+            !comparison
+                .changes
+                .iter()
+                .any(|c| c.finding.rule == versioning::UNCLASSIFIED),
+            "{rule}'s safe twin is a change no rule names: {:?}",
+            comparison.changes
+        );
+        for c in &comparison.changes {
+            let known = NOTES
+                .iter()
+                .chain(WARNINGS)
+                .chain(docs::RULES)
+                .any(|(id, _)| *id == c.finding.rule);
+            assert!(
+                known,
+                "{rule}'s safe twin: undocumented rule {}",
+                c.finding.rule
+            );
+        }
     }
 }
 
