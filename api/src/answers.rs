@@ -138,17 +138,6 @@ fn operation(path: &str, method: &HttpMethod, op: &mut Operation, version: &ApiV
             .responses
             .insert(status.to_string(), RefOr::T(response));
     }
-    op.responses.responses.insert(
-        "431".to_owned(),
-        RefOr::T(
-            ResponseBuilder::new()
-                .description(
-                    "The request's header section is larger than the server reads (about \
-                     400 KiB); the answer has no body and the connection is closed.",
-                )
-                .build(),
-        ),
-    );
     // What the rate limiter decided, on every answer it decided for.
     for response in op.responses.responses.values_mut() {
         if let RefOr::T(r) = response {
@@ -170,8 +159,23 @@ fn operation(path: &str, method: &HttpMethod, op: &mut Operation, version: &ApiV
             );
         }
     }
-    if let Some(RefOr::T(r)) = op.responses.responses.get_mut("431") {
-        r.headers.clear();
+}
+
+/// The 431 hyper answers, before the request reaches the server's code: no body and
+/// none of the headers the middleware sets.
+pub fn headers_too_large(doc: &mut OpenApi) {
+    for (_, op) in crate::openapi::operations(doc) {
+        op.responses.responses.insert(
+            "431".to_owned(),
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(
+                        "The request's header section is larger than the server reads (about \
+                         400 KiB); the answer has no body and the connection is closed.",
+                    )
+                    .build(),
+            ),
+        );
     }
 }
 

@@ -18,9 +18,11 @@ pub fn document(version: &ApiVersion) -> OpenApi {
 /// The version's routes and its document, from the one router that yields both.
 pub fn split(version: &ApiVersion) -> (axum::Router<AppState>, OpenApi) {
     let (router, mut doc) = version.router().split_for_parts();
-    mark_deprecations(&mut doc);
     crate::answers::document(&mut doc, version);
+    mark_deprecations(&mut doc);
     add_request_id_headers(&mut doc);
+    // Last: the connection layer's 431 carries none of the headers above.
+    crate::answers::headers_too_large(&mut doc);
     (router, doc)
 }
 

@@ -40,7 +40,7 @@ pub struct Retirement {
 pub const V2: ApiVersion = ApiVersion {
     name: "v2",
     prefix: "/v2",
-    release: "2.0.0",
+    release: "2.1.0",
     doc: crate::v2::doc,
     routes: crate::v2::routes,
     retirement: None,
@@ -49,7 +49,7 @@ pub const V2: ApiVersion = ApiVersion {
 pub const V1: ApiVersion = ApiVersion {
     name: "v1",
     prefix: "/v1",
-    release: "1.0.0",
+    release: "1.1.0",
     doc: crate::v1::doc,
     routes: crate::v1::routes,
     retirement: Some(Retirement {

@@ -2385,7 +2385,7 @@ can drop duplicates.*/
 
 Upload documents; docintel stores them, extracts their text and metadata, and classifies them. Every request needs `Authorization: Bearer <API key>`. Errors are RFC 9457 problem documents; every response carries `X-Request-Id`.
 
-Version: 2.0.0*/
+Version: 2.1.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -2427,7 +2427,7 @@ impl Client {
 }
 impl ClientInfo<crate::hooks::Inner> for Client {
     fn api_version() -> &'static str {
-        "2.0.0"
+        "2.1.0"
     }
     fn baseurl(&self) -> &str {
         self.baseurl.as_str()
