@@ -167,6 +167,9 @@ pub enum WebhookEventType {
 }
 
 impl WebhookEventType {
+    /// Every event type.
+    pub const ALL: [Self; 3] = [Self::DocProcessed, Self::DocClassified, Self::DocFailed];
+
     pub fn name(self) -> &'static str {
         match self {
             Self::DocProcessed => "doc.processed",
@@ -176,9 +179,7 @@ impl WebhookEventType {
     }
 
     pub(crate) fn parse(s: &str) -> Option<Self> {
-        [Self::DocProcessed, Self::DocClassified, Self::DocFailed]
-            .into_iter()
-            .find(|t| t.name() == s)
+        Self::ALL.into_iter().find(|t| t.name() == s)
     }
 }
 

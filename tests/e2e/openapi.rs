@@ -67,6 +67,10 @@ fn v2_spec_has_what_the_sdk_generator_needs() {
             let responses = op["responses"].as_object().unwrap();
             assert!(responses.contains_key("401"), "{method} {path}");
             for (status, r) in responses {
+                if status == "431" {
+                    // Answered by hyper before the app: no body, no request id.
+                    continue;
+                }
                 assert!(
                     r["headers"].get("X-Request-Id").is_some(),
                     "{method} {path} {status}"

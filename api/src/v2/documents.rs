@@ -79,11 +79,13 @@ fn declared_type(headers: &HeaderMap) -> Option<ContentType> {
                            gets the first response again (marked `Idempotent-Replayed: true`) \
                            instead of creating a second document; the same key with another \
                            request is refused with 422. Keys are kept 24 hours.",
-            min_length = 1, max_length = 255, pattern = "^[!-~]+$"),
+            min_length = 1, max_length = 255, pattern = "^[!-~]+$",
+            example = "upload-invoice-2026-11-attempt-1"),
     ),
     request_body(
         description = "The file's bytes.",
-        content((inline(UploadBody) = "application/octet-stream")),
+        content((inline(UploadBody) = "application/octet-stream",
+            example = json!("INVOICE 2026-11\nAcme Corp, 1 Main Street\nTotal due: 1,250.00 EUR\n"))),
     ),
     responses(
         (status = 202, description = "Stored and queued for processing (or, with an \
@@ -377,18 +379,19 @@ pub const MAX_LIMIT: u32 = 100;
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Page size, 1 to 100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
+    #[param(minimum = 1, maximum = 100, example = 20)]
     pub limit: Option<u32>,
     /// The `next_page` of the previous page; omit for the first page.
+    #[param(example = "eyJhIjoiMDE5MmYwYzQtNWQ3ZS03YzFhIn0.Ks1u0mWq4yD1")]
     pub page_token: Option<String>,
     /// Only documents with this status.
-    #[param(inline)]
+    #[param(inline, example = "processed")]
     pub status: Option<DocumentStatusView>,
     /// Only documents created at or after this instant (RFC 3339).
-    #[param(value_type = Option<String>, format = DateTime)]
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-11-01T00:00:00Z")]
     pub created_after: Option<String>,
     /// Only documents created before this instant (RFC 3339).
-    #[param(value_type = Option<String>, format = DateTime)]
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-12-01T00:00:00Z")]
     pub created_before: Option<String>,
 }
 

@@ -63,11 +63,7 @@ fn webhooks() -> utoipa::openapi::Paths {
             .build()
     };
     let mut paths = utoipa::openapi::Paths::new();
-    for event_type in [
-        WebhookEventType::DocProcessed,
-        WebhookEventType::DocClassified,
-        WebhookEventType::DocFailed,
-    ] {
+    for event_type in WebhookEventType::ALL {
         let name = event_type.name();
         let (summary, when) = match event_type {
             WebhookEventType::DocProcessed => (

@@ -405,7 +405,7 @@ async fn enable_webhook(
 #[into_params(parameter_in = Query)]
 pub struct DeliveryParams {
     /// How many of the newest deliveries to return, 1 to 100 (default 50).
-    #[param(minimum = 1, maximum = 100)]
+    #[param(minimum = 1, maximum = 100, example = 50)]
     pub limit: Option<u32>,
 }
 
