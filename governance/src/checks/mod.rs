@@ -6,3 +6,4 @@ pub mod deprecations;
 pub mod drift;
 pub mod events;
 pub mod lint;
+pub mod traffic;
