@@ -16,6 +16,7 @@ mod ops;
 mod pact_consumers;
 mod pact_provider;
 mod processing;
+mod refusals;
 mod registry;
 mod sdk;
 mod v1_legacy;
