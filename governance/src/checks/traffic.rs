@@ -239,12 +239,17 @@ pub fn judge(specs: &[Spec], records: &[Record], unreadable: Vec<String>) -> Out
     // (rule, location, what) → how often and an example; ordered, for a stable report.
     let mut seen: BTreeMap<(&'static str, String, String), Seen> = BTreeMap::new();
     for record in records {
+        // Methods are case-sensitive: `get` is not `GET` (servers answer it 405), and an
+        // operation key names the upper-case method.
         let method = record.method.to_ascii_lowercase();
-        let found = specs.iter().find_map(|spec| {
-            let template = spec.template_of(&record.path)?;
-            let item = spec.resolve(&spec.doc["paths"][template]);
-            let operation = item.get(&method)?;
-            Some((spec, template, spec.resolve(operation)))
+        let standard = record.method == record.method.to_ascii_uppercase();
+        let found = standard.then_some(()).and_then(|()| {
+            specs.iter().find_map(|spec| {
+                let template = spec.template_of(&record.path)?;
+                let item = spec.resolve(&spec.doc["paths"][template]);
+                let operation = item.get(&method)?;
+                Some((spec, template, spec.resolve(operation)))
+            })
         });
         let Some((spec, template, operation)) = found else {
             counts.skipped += 1;

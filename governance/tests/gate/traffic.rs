@@ -32,21 +32,21 @@ fn fired(findings: &[Finding]) -> Vec<String> {
 }
 
 #[test]
-fn documented_answers_pass_and_unknown_routes_are_counted_not_failed() {
+fn documented_answers_pass_and_unknown_routes_and_methods_are_counted_not_failed() {
     let outcome = judge(&["documented.jsonl"]);
     assert_eq!(fired(&outcome.findings), Vec::<String>::new());
     assert_eq!(
         outcome.counts,
         Counts {
-            recorded: 6,
+            recorded: 7,
             matched: 4,
-            skipped: 2
+            skipped: 3
         }
     );
     assert!(
         outcome
             .summary()
-            .contains("6 responses recorded, 4 matched")
+            .contains("7 responses recorded, 4 matched")
     );
 }
 
@@ -136,11 +136,11 @@ fn the_command_exits_1_on_findings_0_without_and_2_on_an_unusable_spec() {
     let spec_arg = Path::new("--spec");
     let (code, out) = run(&[spec_arg, &spec, &fixtures().join("documented.jsonl")]);
     assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("6 responses recorded"), "{out}");
+    assert!(out.contains("7 responses recorded"), "{out}");
     // The whole folder: both recordings and the HAR file (not the spec beside them).
     let (code, out) = run(&[spec_arg, &spec, &fixtures()]);
     assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("14 responses recorded"), "{out}");
+    assert!(out.contains("15 responses recorded"), "{out}");
     assert!(out.contains("traffic-undocumented-status"), "{out}");
     let (code, out) = run(&[spec_arg, &fixtures().join("missing.yaml"), &fixtures()]);
     assert_eq!(code, Some(2), "{out}");
