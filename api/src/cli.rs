@@ -169,6 +169,11 @@ pub struct ServeArgs {
     /// keys left out keep their defaults (100, 10000, 10000, 256MiB).
     #[arg(long, env = "DOCINTEL_BROKER_QUOTA")]
     pub broker_quota: Option<docintel_backend::broker::Quota>,
+    /// Append one JSON line per response (method, path, status, content type, header
+    /// names) to FILE, or to a new `<pid>-<n>.jsonl` when FILE is a folder; checked
+    /// against the OpenAPI documents by `docintel-governance check --traffic`.
+    #[arg(long, env = "DOCINTEL_RECORD_TRAFFIC", value_name = "FILE")]
+    pub record_traffic: Option<PathBuf>,
     #[command(flatten)]
     pub ops: OpsArgs,
 }
@@ -202,6 +207,7 @@ impl ServeArgs {
             launch.config.broker_quota = quota;
         }
         launch.public_url = self.public_url.clone();
+        launch.record_traffic = self.record_traffic.clone();
         launch.listen = self.listen;
         launch.serve_limits = docintel_api::serve::ServeLimits {
             header_read_timeout: std::time::Duration::from_secs(

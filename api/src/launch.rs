@@ -4,6 +4,7 @@
 //! start the app through [`Launch`], so what they test is what runs.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use docintel_backend::{Backend, Config, Listener, RelayHandle, Sweeper, WorkerPool};
@@ -69,6 +70,9 @@ pub struct Launch {
     pub broker_path: Option<String>,
     /// The URL clients reach this server at, for absolute links (`--public-url`).
     pub public_url: Option<String>,
+    /// Record every answer to this file, or to a new file in this folder
+    /// (`--record-traffic`, see [`crate::traffic`]).
+    pub record_traffic: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +95,8 @@ pub enum LaunchError {
     Relay(#[from] docintel_backend::events::relay::EncodeError),
     #[error("{0}")]
     Role(String),
+    #[error(transparent)]
+    Record(#[from] crate::traffic::OpenError),
 }
 
 impl Launch {
@@ -108,6 +114,7 @@ impl Launch {
             default_tenant: false,
             broker_path: Some(crate::publishing::DEFAULT_BROKER_PATH.to_owned()),
             public_url: None,
+            record_traffic: None,
             versions: VERSIONS,
         }
     }
@@ -116,6 +123,11 @@ impl Launch {
     /// is dropped).
     pub async fn start(self) -> Result<Running, LaunchError> {
         self.check_role()?;
+        let recorder = self
+            .record_traffic
+            .as_deref()
+            .map(crate::traffic::Recorder::open)
+            .transpose()?;
         let role = self.role;
         let folder = self.config.data_dir.display().to_string();
         let backend = Backend::open(self.config)
@@ -178,6 +190,7 @@ impl Launch {
             listener,
             app,
             self.serve_limits,
+            recorder,
             async {
                 // A dropped sender stops the server as `stop` would.
                 let _ = stopped.await;

@@ -22,6 +22,7 @@ pub mod registry_routes;
 pub mod serve;
 pub mod state;
 pub mod telemetry;
+pub mod traffic;
 pub mod v1;
 pub mod v2;
 pub mod versions;

@@ -363,11 +363,13 @@ impl Gate {
 pub struct LocalAddr(pub std::net::SocketAddr);
 
 /// Serves `app` until `shutdown` resolves, then stops accepting and lets the requests in
-/// flight finish. Handlers see the peer's address as `ConnectInfo<SocketAddr>`.
+/// flight finish. Handlers see the peer's address as `ConnectInfo<SocketAddr>`. With a
+/// `recorder`, every answer (refusals made here included) is recorded.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
     limits: ServeLimits,
+    recorder: Option<crate::traffic::Recorder>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let mut builder = http1::Builder::new();
@@ -430,6 +432,7 @@ pub async fn serve(
                 }
             }
         });
+        let service = crate::traffic::Recorded::new(service, recorder.clone());
         let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             if let Err(e) = conn.await {

@@ -1,6 +1,7 @@
 //! docintel's API governance gate: one pass over spec drift, breaking changes against
 //! the released baselines, versions that say how much changed (and the changelog),
-//! event schema compatibility, consumer contracts, the deprecation policy and lint,
+//! event schema compatibility, consumer contracts, the deprecation policy and lint (and,
+//! given recordings, the traffic a server answered),
 //! reported in Markdown or JSON.
 
 pub mod changelog;
@@ -23,6 +24,9 @@ pub struct CheckOptions {
     pub parser: docintel_backend::pipeline::Isolation,
     /// Verify the pacts a Pact Broker selects instead of those in `contracts/pacts/`.
     pub broker: Option<checks::contracts::BrokerSource>,
+    /// Recorded responses (a JSON-lines or HAR file, or a folder of them) the documents
+    /// must describe.
+    pub traffic: Option<std::path::PathBuf>,
 }
 
 /// Runs every check against the repository at `root`.
@@ -38,5 +42,10 @@ pub async fn check(root: &Path, options: &CheckOptions) -> anyhow::Result<Report
     );
     sections.push(checks::deprecations::check(root, Some(&server.base), &options.parser).await);
     sections.push(checks::lint::check(root, options.require_lint).await);
+    if let Some(traffic) = &options.traffic {
+        let (section, outcome) = checks::traffic::check(root, traffic);
+        eprintln!("{}", outcome.summary());
+        sections.push(section);
+    }
     Ok(Report::new(sections))
 }

@@ -1,6 +1,6 @@
-//! `docintel-governance`: the gate CI runs (`check`), and the comparison of any two
-//! OpenAPI documents (`diff`), the changelog of each version (`changelog`), and cutting a
-//! release baseline (`release`).
+//! `docintel-governance`: the gate CI runs (`check`), the comparison of any two OpenAPI
+//! documents (`diff`), the changelog of each version (`changelog`), recorded traffic
+//! against any documents (`traffic`), and cutting a release baseline (`release`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -53,6 +53,24 @@ enum Command {
         root: PathBuf,
         #[command(flatten)]
         broker: BrokerArgs,
+        /// Also prove the documents from recorded responses: a JSON-lines file
+        /// (`docintel serve --record-traffic`), a HAR 1.2 file, or a folder of them.
+        #[arg(long)]
+        traffic: Option<PathBuf>,
+    },
+    /// Whether the OpenAPI documents describe every recorded response (status, content
+    /// type, headers): any documents, JSON or YAML, and recordings as JSON lines
+    /// (`docintel serve --record-traffic`) or HAR 1.2 files, or folders of them. Exit 1
+    /// on an undocumented answer, 0 if none, 2 on unusable input.
+    Traffic {
+        /// An OpenAPI document (repeat for several versions).
+        #[arg(long, required = true)]
+        spec: Vec<PathBuf>,
+        /// Recordings: files or folders.
+        #[arg(required = true)]
+        recordings: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: Format,
     },
     /// Whether REVISION breaks clients of BASE: any two OpenAPI 3.0 or 3.1 documents, JSON
     /// or YAML, with external `$ref`s to files beside them. Exit 1 if it does, 0 if not,
@@ -184,6 +202,7 @@ async fn run() -> ExitCode {
             require_lint,
             root,
             broker,
+            traffic,
         } => {
             let parser = match docintel_backend::pipeline::Isolation::this_program() {
                 Ok(p) => p,
@@ -197,6 +216,7 @@ async fn run() -> ExitCode {
                 require_lint,
                 parser,
                 broker: broker.source(),
+                traffic,
             };
             match docintel_governance::check(&root, &options).await {
                 Ok(report) => {
@@ -211,6 +231,34 @@ async fn run() -> ExitCode {
                     eprintln!("error: the gate could not run: {e:#}");
                     ExitCode::from(2)
                 }
+            }
+        }
+        Command::Traffic {
+            spec,
+            recordings,
+            format,
+        } => {
+            use docintel_governance::checks::traffic;
+            let mut specs = Vec::new();
+            for path in &spec {
+                match traffic::Spec::load(path) {
+                    Ok(s) => specs.push(s),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            let (records, unreadable) = traffic::read(&recordings);
+            let outcome = traffic::judge(&specs, &records, unreadable);
+            let names: Vec<String> = spec.iter().map(|p| p.display().to_string()).collect();
+            let report = Report::new(vec![outcome.section(names.join(", "))]);
+            print(&report, format);
+            eprintln!("{}", outcome.summary());
+            if report.passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
             }
         }
         Command::Catalogue => {

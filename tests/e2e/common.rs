@@ -52,7 +52,9 @@ impl TestServer {
     /// clock, a rate limit): two workers polling often, documents parsed in child
     /// processes, a tenant `acme` with a key and an admin key. With
     /// `DOCINTEL_TEST_DATABASE_URL` set, its state is in a fresh PostgreSQL database on
-    /// that server (the suite's second pass), else in the embedded SQLite.
+    /// that server (the suite's second pass), else in the embedded SQLite. With
+    /// `DOCINTEL_RECORD_TRAFFIC` naming a folder, every answer is recorded into a file of
+    /// its own there (checked by `docintel-governance check --traffic`).
     pub async fn launch(tweak: impl FnOnce(&mut Launch)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let database = TestDatabase::from_env().await;
@@ -65,6 +67,11 @@ impl TestServer {
         };
         config.isolation = parser();
         let mut launch = Launch::new(config);
+        launch.record_traffic = std::env::var_os("DOCINTEL_RECORD_TRAFFIC").map(|dir| {
+            let dir = PathBuf::from(dir);
+            std::fs::create_dir_all(&dir).expect("the traffic recording folder");
+            dir
+        });
         tweak(&mut launch);
         let running = launch.start().await.expect("start docintel");
         let backend = running.backend().clone();

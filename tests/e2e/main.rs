@@ -17,6 +17,7 @@ mod pact_consumers;
 mod pact_provider;
 mod processing;
 mod reference;
+mod refusals;
 mod registry;
 mod sdk;
 mod v1_legacy;

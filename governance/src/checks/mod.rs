@@ -6,4 +6,5 @@ pub mod deprecations;
 pub mod drift;
 pub mod events;
 pub mod lint;
+pub mod traffic;
 pub mod versioning;

@@ -66,6 +66,7 @@ async fn the_gate_passes_on_this_repository() {
             require_lint: false,
             parser: parser(),
             broker: None,
+            traffic: None,
         },
     )
     .await
