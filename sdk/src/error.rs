@@ -144,7 +144,7 @@ pub(crate) async fn answer<T>(
     }
 }
 
-fn request_id(headers: &reqwest::header::HeaderMap) -> String {
+pub(crate) fn request_id(headers: &reqwest::header::HeaderMap) -> String {
     headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
@@ -198,7 +198,7 @@ impl From<progenitor_client::Error<ApiProblem>> for Error {
 
 /// The body's problem document, or one made from the status when the body is not one
 /// (e.g. a proxy's error page).
-fn problem_from(status: u16, request_id: &str, body: &[u8]) -> ApiProblem {
+pub(crate) fn problem_from(status: u16, request_id: &str, body: &[u8]) -> ApiProblem {
     let reason = || {
         reqwest::StatusCode::from_u16(status)
             .ok()

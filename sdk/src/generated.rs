@@ -2383,7 +2383,7 @@ can drop duplicates.*/
 #[derive(Clone, Debug)]
 /**Client for docintel API
 
-Upload documents; docintel stores them, extracts their text and metadata, and classifies them. Every request needs `Authorization: Bearer <API key>`. Errors are RFC 9457 problem documents; every response carries `X-Request-Id`.
+Upload documents; docintel stores them, extracts their text and metadata, and classifies them. Every request needs `Authorization: Bearer <API key>`. Errors are RFC 9457 problem documents whose `code` is explained at `/problems/{code}` (all of them: `/problems`); every response carries `X-Request-Id`. A method a route does not have answers 405 `method_not_allowed`. Deliveries to your endpoints are under `webhooks`.
 
 Version: 2.1.0*/
 pub struct Client {

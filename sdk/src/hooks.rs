@@ -124,8 +124,41 @@ fn parse_deprecation(v: &str) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(secs, 0)
 }
 
-impl ClientHooks<Inner> for RawClient {
-    async fn exec(&self, request: Request, _info: &OperationInfo) -> reqwest::Result<Response> {
+/// The most of a non-problem error body kept in the problem made from it.
+const FOREIGN_BODY_LIMIT: usize = 64 * 1024;
+
+/// An error answer whose body is not a problem document (a proxy's page, a gateway's
+/// 429) as one made from its status, so that it reaches the caller as
+/// [`Error::Api`](crate::Error::Api) with its status instead of failing to parse.
+async fn as_problem(resp: Response) -> reqwest::Result<Response> {
+    let status = resp.status();
+    let json = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.contains("json"));
+    if !(status.is_client_error() || status.is_server_error()) || json {
+        return Ok(resp);
+    }
+    let mut headers = resp.headers().clone();
+    let request_id = crate::error::request_id(&headers);
+    let body = resp.bytes().await?;
+    let body = &body[..body.len().min(FOREIGN_BODY_LIMIT)];
+    let problem = crate::error::problem_from(status.as_u16(), &request_id, body);
+    headers.insert(
+        reqwest::header::CONTENT_TYPE,
+        reqwest::header::HeaderValue::from_static("application/problem+json"),
+    );
+    headers.remove(reqwest::header::CONTENT_LENGTH);
+    let mut rebuilt = http::Response::new(serde_json::to_vec(&problem).unwrap_or_default());
+    *rebuilt.status_mut() = status;
+    *rebuilt.headers_mut() = headers;
+    Ok(Response::from(rebuilt))
+}
+
+impl RawClient {
+    /// Sends `request`, retrying what is safe to retry as the policy says.
+    async fn exec_with_retries(&self, request: Request) -> reqwest::Result<Response> {
         let inner = progenitor_client::ClientInfo::inner(self);
         let policy = &inner.0.retry;
         let safe = retry_safe(&request);
@@ -161,6 +194,12 @@ impl ClientHooks<Inner> for RawClient {
             attempt += 1;
             current = next;
         }
+    }
+}
+
+impl ClientHooks<Inner> for RawClient {
+    async fn exec(&self, request: Request, _info: &OperationInfo) -> reqwest::Result<Response> {
+        as_problem(self.exec_with_retries(request).await?).await
     }
 
     async fn post<E>(

@@ -16,7 +16,10 @@ use crate::state::AppState;
         title = "docintel API",
         description = "Upload documents; docintel stores them, extracts their text and metadata, \
                        and classifies them. Every request needs `Authorization: Bearer <API key>`. \
-                       Errors are RFC 9457 problem documents; every response carries `X-Request-Id`.",
+                       Errors are RFC 9457 problem documents whose `code` is explained at \
+                       `/problems/{code}` (all of them: `/problems`); every response carries \
+                       `X-Request-Id`. A method a route does not have answers 405 \
+                       `method_not_allowed`. Deliveries to your endpoints are under `webhooks`.",
         license(name = "Apache-2.0"),
         contact(name = "docintel", url = "https://github.com/docintel/docintel"),
     ),
