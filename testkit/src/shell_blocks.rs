@@ -96,10 +96,11 @@ impl Block {
         (!out.status.success()).then(|| String::from_utf8_lossy(&out.stderr).into_owned())
     }
 
-    /// Every external command the block runs, in order, from a dry run in an empty
-    /// folder where no external command exists: bash hands each one, expanded, to a
-    /// recorder that succeeds and prints `stub-output` (so `KEY=$(…)` gets a value). `target/<profile>/` is dropped from
-    /// command names so built binaries are recorded under their names.
+    /// Every external command the block runs (a background job's when it runs), from a
+    /// dry run in an empty folder where no external command exists: bash hands each one,
+    /// expanded, to a recorder that succeeds and prints `stub-output` (so `KEY=$(…)` gets
+    /// a value). `target/<profile>/` is dropped from command names so built binaries are
+    /// recorded under their names.
     pub fn invocations(&self) -> Vec<Invocation> {
         let dir = tempfile::tempdir().expect("temp dir");
         let log = dir.path().join(".invocations");
@@ -322,8 +323,10 @@ mod tests {
             )
             .into(),
         };
-        let argvs: Vec<Vec<String>> = block.invocations().into_iter().map(|i| i.argv).collect();
-        let expected: Vec<Vec<&str>> = vec![
+        // Sorted: a background job records when it runs.
+        let mut argvs: Vec<Vec<String>> = block.invocations().into_iter().map(|i| i.argv).collect();
+        argvs.sort();
+        let mut expected: Vec<Vec<&str>> = vec![
             vec![
                 "cargo",
                 "run",
@@ -353,19 +356,21 @@ mod tests {
                 "http://h/a b",
             ],
         ];
+        expected.sort();
         assert_eq!(argvs, expected);
-        let programs: Vec<Option<String>> = block
+        let mut programs: Vec<Option<String>> = block
             .invocations()
             .iter()
             .map(|i| i.program().map(|(p, _)| p.to_owned()))
             .collect();
+        programs.sort();
         assert_eq!(
             programs,
             [
+                None,
                 Some("docintel".to_owned()),
                 Some("docintel".to_owned()),
                 Some("docintel-bench".to_owned()),
-                None
             ]
         );
     }
