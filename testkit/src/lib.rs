@@ -6,6 +6,7 @@
 pub mod pdf;
 pub mod peers;
 pub mod postgres;
+pub mod shell_blocks;
 
 use std::time::Duration;
 

@@ -7,6 +7,7 @@ mod broker;
 mod classifier;
 mod common;
 mod database;
+mod docs;
 mod events;
 mod events_kafka;
 mod hostile;

@@ -3,6 +3,7 @@
 
 mod cli;
 mod confinement;
+mod docs;
 mod durability;
 mod hostile;
 mod scale_out;
