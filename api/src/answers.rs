@@ -161,6 +161,53 @@ fn operation(path: &str, method: &HttpMethod, op: &mut Operation, version: &ApiV
     }
 }
 
+/// The longest value of each header the documents declare: what the server writes is
+/// bounded, and saying so lets clients and proxies size their buffers.
+const HEADER_MAX_LENGTH: &[(&str, usize)] = &[
+    ("X-Request-Id", 128),
+    ("RateLimit", 128),
+    ("RateLimit-Policy", 128),
+    ("WWW-Authenticate", 64),
+    ("Location", 2048),
+    ("Idempotent-Replayed", 4),
+    ("Deprecation", 32),
+    ("Sunset", 64),
+    ("Link", 512),
+];
+
+/// Sets `maxLength` on every string header of `doc` from [`HEADER_MAX_LENGTH`].
+///
+/// Panics on a header the table does not have: the document is built at start-up and
+/// by every test.
+pub fn bound_headers(doc: &mut OpenApi) {
+    use utoipa::openapi::schema::{Object, Schema, Type};
+    for (_, op) in crate::openapi::operations(doc) {
+        for response in op.responses.responses.values_mut() {
+            let RefOr::T(r) = response else { continue };
+            for (name, header) in r.headers.iter_mut() {
+                let RefOr::T(header) = header else { continue };
+                let Some(RefOr::T(Schema::Object(Object {
+                    schema_type,
+                    max_length,
+                    ..
+                }))) = &mut header.schema
+                else {
+                    continue;
+                };
+                if *schema_type != Type::String.into() {
+                    continue;
+                }
+                let bound = HEADER_MAX_LENGTH
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, max)| *max)
+                    .unwrap_or_else(|| panic!("no maximum length for the header {name}"));
+                *max_length = Some(bound);
+            }
+        }
+    }
+}
+
 /// The 431 hyper answers, before the request reaches the server's code: no body and
 /// none of the headers the middleware sets.
 pub fn headers_too_large(doc: &mut OpenApi) {
@@ -229,7 +276,11 @@ fn problem_response(
                 .schema(Some(
                     utoipa::openapi::ObjectBuilder::new()
                         .schema_type(utoipa::openapi::Type::Integer)
-                        .minimum(Some(0)),
+                        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                            utoipa::openapi::KnownFormat::Int32,
+                        )))
+                        .minimum(Some(0))
+                        .maximum(Some(86_400)),
                 ))
                 .description(Some("Seconds to wait before sending the request again."))
                 .build(),

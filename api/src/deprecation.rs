@@ -145,7 +145,10 @@ pub async fn deprecated_routes(
     } else {
         let mut r = run(req).await;
         if let Some(p) = r.extensions_mut().remove::<PendingProblem>() {
-            legacy_error(&mut r, &p.detail);
+            legacy_error(
+                &mut r,
+                &crate::error::bounded(&p.detail, crate::error::MAX_DETAIL_CHARS),
+            );
         }
         r
     };

@@ -31,18 +31,24 @@ pub const UNAVAILABLE_RETRY_SECS: u64 = 5;
 pub struct Problem {
     /// A URI reference naming the problem type: `/problems/{code}`.
     #[serde(rename = "type")]
+    #[schema(max_length = 64)]
     pub type_uri: String,
     /// Short summary of the problem type (the HTTP reason phrase).
+    #[schema(max_length = 64)]
     pub title: String,
     /// The HTTP status code.
+    #[schema(minimum = 400, maximum = 599)]
     pub status: u16,
     /// What went wrong with this request, for a human.
+    #[schema(max_length = 2048)]
     pub detail: String,
     /// The request path this problem occurred on.
+    #[schema(max_length = 2048)]
     pub instance: String,
     /// Stable machine-readable error code; `/problems/{code}` explains it.
     pub code: ErrorCode,
     /// The request's `X-Request-Id`; quote it when reporting a problem.
+    #[schema(max_length = 128)]
     pub request_id: String,
 }
 
@@ -157,6 +163,18 @@ impl From<IngestError> for ApiError {
     }
 }
 
+/// The most characters of a problem's `detail` (and `instance`) sent: details quote
+/// what they refuse, and a refused input may be large.
+pub const MAX_DETAIL_CHARS: usize = 2048;
+
+/// `s`, cut to at most `max` characters (the last one `…` when cut).
+pub fn bounded(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max.saturating_sub(1)) {
+        Some((end, _)) if s[end..].chars().nth(1).is_some() => format!("{}…", &s[..end]),
+        _ => s.to_owned(),
+    }
+}
+
 /// The problem a response is to be rendered with (see the module docs).
 #[derive(Debug, Clone)]
 pub struct PendingProblem {
@@ -171,8 +189,8 @@ impl PendingProblem {
             type_uri: self.code.type_uri(),
             title: self.code.title().to_owned(),
             status: self.status.as_u16(),
-            detail: self.detail.clone(),
-            instance: instance.to_owned(),
+            detail: bounded(&self.detail, MAX_DETAIL_CHARS),
+            instance: bounded(instance, MAX_DETAIL_CHARS),
             code: self.code,
             request_id: request_id.to_owned(),
         }
@@ -224,4 +242,18 @@ pub fn write_problem(response: &mut Response, problem: &Problem) {
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
     response.headers_mut().remove(header::CONTENT_LENGTH);
     *response.body_mut() = axum::body::Body::from(body);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_cuts_at_a_character_boundary() {
+        assert_eq!(bounded("abc", 3), "abc");
+        assert_eq!(bounded("abcd", 3), "ab…");
+        assert_eq!(bounded("ééééé", 4), "ééé…");
+        assert_eq!(bounded("ééééé", 4).chars().count(), 4);
+        assert_eq!(bounded("", 3), "");
+    }
 }

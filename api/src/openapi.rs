@@ -21,6 +21,7 @@ pub fn split(version: &ApiVersion) -> (axum::Router<AppState>, OpenApi) {
     crate::answers::document(&mut doc, version);
     mark_deprecations(&mut doc);
     add_request_id_headers(&mut doc);
+    crate::answers::bound_headers(&mut doc);
     // Last: the connection layer's 431 carries none of the headers above.
     crate::answers::headers_too_large(&mut doc);
     (router, doc)
@@ -93,6 +94,15 @@ pub struct Common;
 
 impl Modify for Common {
     fn modify(&self, openapi: &mut OpenApi) {
+        // Every server serves the API to its clients: none is internal-only.
+        for server in openapi.servers.iter_mut().flatten() {
+            let mut ext = Extensions::default();
+            ext.insert("x-internal".to_owned(), false.into());
+            server
+                .extensions
+                .get_or_insert_with(Default::default)
+                .merge(ext);
+        }
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             SECURITY_SCHEME,

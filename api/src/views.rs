@@ -8,6 +8,10 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+/// The most characters of a reason (`failure`, a delivery's `last_error`) shown: enough
+/// to say what went wrong, bounded whatever a parser or an endpoint said.
+pub const MAX_REASON_CHARS: usize = 1024;
+
 /// Where a document is in its lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -45,25 +49,30 @@ impl From<DocumentStatusView> for model::DocumentStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Metadata {
     /// Detected from the bytes, never from the file name.
-    #[schema(example = "application/pdf")]
+    #[schema(example = "application/pdf", max_length = 64)]
     pub content_type: String,
     /// Size of the stored bytes.
-    #[schema(example = 48213)]
+    #[schema(example = 48213, maximum = 1_099_511_627_776_u64)]
     pub size_bytes: u64,
     /// Lower-case hex SHA-256 of the stored bytes.
-    #[schema(example = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")]
+    #[schema(
+        example = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        min_length = 64,
+        max_length = 64,
+        pattern = "^[0-9a-f]{64}$"
+    )]
     pub sha256: String,
     /// Pages of a PDF; null for other types and until processed.
-    #[schema(example = 2)]
+    #[schema(example = 2, maximum = 4_294_967_295_u64)]
     pub page_count: Option<u32>,
     /// Words in the extracted text; null until processed.
-    #[schema(example = 312)]
+    #[schema(example = 312, maximum = 1_099_511_627_776_u64)]
     pub word_count: Option<u64>,
     /// Characters in the extracted text; null until processed.
-    #[schema(example = 1874)]
+    #[schema(example = 1874, maximum = 1_099_511_627_776_u64)]
     pub char_count: Option<u64>,
     /// ISO 639-3 code of the text's language (e.g. `eng`); null when it cannot be told.
-    #[schema(example = "eng")]
+    #[schema(example = "eng", max_length = 3)]
     pub language: Option<String>,
 }
 
@@ -73,14 +82,14 @@ pub struct Classification {
     /// The kind of document: `contract`, `form`, `invoice`, `letter`, `receipt`, `report`
     /// or `resume`; `other` when it is none of them. Models may add kinds: treat an
     /// unknown value like `other`.
-    #[schema(example = "invoice")]
+    #[schema(example = "invoice", max_length = 64)]
     pub label: String,
     /// Calibrated probability that `label` is right, between 0 and 1: of the answers
     /// given with confidence 0.8, about eight in ten are right.
     #[schema(example = 0.93, minimum = 0, maximum = 1)]
     pub confidence: f64,
     /// The model that decided: its kind and a digest of its weights.
-    #[schema(example = "lr-2-8862529d")]
+    #[schema(example = "lr-2-8862529d", max_length = 64)]
     pub model_version: String,
 }
 
@@ -88,14 +97,14 @@ pub struct Classification {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct DocumentView {
     /// The document's id.
-    #[schema(example = "0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11")]
+    #[schema(example = "0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11", max_length = 36)]
     pub id: Uuid,
     /// The name the uploader gave; display only.
-    #[schema(example = "invoice-2026-11.pdf")]
+    #[schema(example = "invoice-2026-11.pdf", max_length = 255)]
     pub filename: String,
     pub status: DocumentStatusView,
     /// Why processing failed; set only when `status` is `failed`.
-    #[schema(example = json!(null))]
+    #[schema(example = json!(null), max_length = 1024)]
     pub failure: Option<String>,
     pub metadata: Metadata,
     /// The classifier's verdict; null until processed, or when the text has no word the
@@ -104,15 +113,15 @@ pub struct DocumentView {
     /// Non-fatal remarks from processing: `ocr_unavailable` (no OCR on this server, so an
     /// image or scan has no text), `thumbnail_unavailable` (no PDF renderer, or the first
     /// page could not be rendered).
-    #[schema(example = json!([]))]
+    #[schema(example = json!([]), max_items = 16, value_type = Vec<Warning>)]
     pub warnings: Vec<String>,
     /// When it was uploaded.
     #[serde(with = "time::serde::rfc3339")]
-    #[schema(example = "2026-11-21T10:00:00Z")]
+    #[schema(example = "2026-11-21T10:00:00Z", max_length = 40)]
     pub created_at: OffsetDateTime,
     /// When its status last changed.
     #[serde(with = "time::serde::rfc3339")]
-    #[schema(example = "2026-11-21T10:00:01.25Z")]
+    #[schema(example = "2026-11-21T10:00:01.25Z", max_length = 40)]
     pub updated_at: OffsetDateTime,
 }
 
@@ -123,7 +132,9 @@ impl From<Document> for DocumentView {
             id: d.id,
             filename: d.filename,
             status: d.status.into(),
-            failure: d.failure,
+            failure: d
+                .failure
+                .map(|f| crate::error::bounded(&f, MAX_REASON_CHARS)),
             metadata: Metadata {
                 content_type: d.content_type.mime().to_owned(),
                 size_bytes: d.size_bytes,
@@ -138,20 +149,35 @@ impl From<Document> for DocumentView {
                 confidence: c.confidence,
                 model_version: c.model_version,
             }),
-            warnings: d.warnings,
+            warnings: d
+                .warnings
+                .into_iter()
+                .take(16)
+                .map(|w| crate::error::bounded(&w, 64))
+                .collect(),
             created_at: d.created_at,
             updated_at: d.updated_at,
         }
     }
 }
 
+/// A processing remark's name (`ocr_unavailable`, `thumbnail_unavailable`; more may
+/// come: show an unknown one as it is).
+#[derive(ToSchema)]
+#[schema(value_type = String, max_length = 64, example = "ocr_unavailable")]
+pub struct Warning(#[allow(dead_code)] String);
+
 /// One page of documents, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct DocumentPage {
     /// At most `limit` documents.
+    #[schema(max_items = 100)]
     pub items: Vec<DocumentView>,
     /// Pass as `page_token` to get the next page; null on the last page.
-    #[schema(example = "eyJhIjoiMDE5MmYwYzQtNWQ3ZS03YzFhIn0.Ks1u0mWq4yD1")]
+    #[schema(
+        example = "eyJhIjoiMDE5MmYwYzQtNWQ3ZS03YzFhIn0.Ks1u0mWq4yD1",
+        max_length = 1024
+    )]
     pub next_page: Option<String>,
 }
 
@@ -189,13 +215,13 @@ impl WebhookEventType {
 pub struct WebhookEvent {
     /// The event id, also in `Docintel-Event-Id`; the same on every retry, so receivers
     /// can drop duplicates.
-    #[schema(example = "0192f0c4-7b21-7d40-9a3e-2c4f5e6a7b8c")]
+    #[schema(example = "0192f0c4-7b21-7d40-9a3e-2c4f5e6a7b8c", max_length = 36)]
     pub id: String,
     #[serde(rename = "type")]
     pub event_type: WebhookEventType,
     /// When the event happened.
     #[serde(with = "time::serde::rfc3339")]
-    #[schema(example = "2026-11-21T10:00:01.25Z")]
+    #[schema(example = "2026-11-21T10:00:01.25Z", max_length = 40)]
     pub created: OffsetDateTime,
     /// The document as `GET /v2/documents/{id}` showed it when the event was first sent;
     /// null if it was deleted before.

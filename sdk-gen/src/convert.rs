@@ -14,6 +14,7 @@ pub fn to_openapi_30(mut doc: Value) -> Value {
     problem_responses_as_json(&mut doc);
     bodiless_errors_dropped(&mut doc);
     open_error_codes(&mut doc);
+    response_bounds_dropped(&mut doc);
     parameter_enums_as_refs(&mut doc);
     doc
 }
@@ -203,6 +204,81 @@ fn open_error_codes(doc: &mut Value) {
     }
 }
 
+/// Rule 7d: the bounds of what the server sends (`maxLength`, `maxItems`, `maximum`…)
+/// are its promise, for readers and linters. A client must not refuse what a newer
+/// server sends, and typify would make every bounded string a wrapper type: schemas
+/// only responses use lose them. What the client sends keeps every bound.
+fn response_bounds_dropped(doc: &mut Value) {
+    let mut sent: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    let mut todo: Vec<Value> = Vec::new();
+    for op in operations_mut(doc) {
+        for key in ["requestBody", "parameters"] {
+            if let Some(v) = op.get(key) {
+                todo.push(v.clone());
+            }
+        }
+    }
+    let components = doc
+        .pointer("/components/schemas")
+        .cloned()
+        .unwrap_or_default();
+    while let Some(v) = todo.pop() {
+        let mut refs = Vec::new();
+        collect_refs(&v, &mut refs);
+        for name in refs {
+            if sent.insert(name.clone())
+                && let Some(schema) = components.get(&name)
+            {
+                todo.push(schema.clone());
+            }
+        }
+    }
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for (name, schema) in schemas.iter_mut() {
+        if !sent.contains(name) {
+            drop_bounds(schema);
+        }
+    }
+}
+
+fn collect_refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(o) => {
+            if let Some(name) = o
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            {
+                out.push(name.to_owned());
+            }
+            o.values().for_each(|c| collect_refs(c, out));
+        }
+        Value::Array(a) => a.iter().for_each(|c| collect_refs(c, out)),
+        _ => {}
+    }
+}
+
+fn drop_bounds(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            for k in ["maxLength", "minLength", "pattern", "maxItems", "maximum"] {
+                o.remove(k);
+            }
+            if o.get("minimum").is_some_and(|m| m != &json!(0)) {
+                o.remove("minimum");
+            }
+            o.values_mut().for_each(drop_bounds);
+        }
+        Value::Array(a) => a.iter_mut().for_each(drop_bounds),
+        _ => {}
+    }
+}
+
 /// Rule 8: utoipa writes an enum parameter inline even when it is a component (the
 /// `status` filter is `DocumentStatus`), and progenitor then makes a second, identical
 /// enum type (`ListDocumentsStatus`). An inline enum equal to a component becomes a
@@ -288,6 +364,33 @@ mod tests {
         assert_eq!(
             doc["components"]["schemas"]["Problem"]["properties"]["code"],
             json!({"type": "string", "description": "d"})
+        );
+    }
+
+    #[test]
+    fn rule_7d_response_bounds_dropped_request_bounds_kept() {
+        let mut doc = json!({
+            "paths": {"/a": {"post": {"requestBody": {"content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/In"}}}}}}},
+            "components": {"schemas": {
+                "In": {"properties": {"s": {"type": "string", "maxLength": 5},
+                                       "n": {"$ref": "#/components/schemas/Nested"}}},
+                "Nested": {"type": "integer", "minimum": 1, "maximum": 9},
+                "Out": {"properties": {
+                    "s": {"type": "string", "maxLength": 5, "pattern": "^a"},
+                    "n": {"type": "integer", "minimum": 0, "maximum": 9},
+                    "m": {"type": "integer", "minimum": 400},
+                    "l": {"type": "array", "maxItems": 3}}}
+            }}
+        });
+        response_bounds_dropped(&mut doc);
+        let s = &doc["components"]["schemas"];
+        assert_eq!(s["In"]["properties"]["s"]["maxLength"], 5);
+        assert_eq!(s["Nested"]["maximum"], 9);
+        assert_eq!(
+            s["Out"]["properties"],
+            json!({"s": {"type": "string"}, "n": {"type": "integer", "minimum": 0},
+                   "m": {"type": "integer"}, "l": {"type": "array"}})
         );
     }
 

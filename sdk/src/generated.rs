@@ -233,7 +233,7 @@ model knows.*/
         /**Non-fatal remarks from processing: `ocr_unavailable` (no OCR on this server, so an
 image or scan has no text), `thumbnail_unavailable` (no PDF renderer, or the first
 page could not be rendered).*/
-        pub warnings: ::std::vec::Vec<::std::string::String>,
+        pub warnings: ::std::vec::Vec<Warning>,
     }
     impl DocumentView {
         pub fn builder() -> builder::DocumentView {
@@ -627,6 +627,48 @@ error; `type` is a URI built from it.*/
                 .map_err(|e: self::error::ConversionError| {
                     <D::Error as ::serde::de::Error>::custom(e.to_string())
                 })
+        }
+    }
+    /**A processing remark's name (`ocr_unavailable`, `thumbnail_unavailable`; more may
+come: show an unknown one as it is).*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct Warning(pub ::std::string::String);
+    impl ::std::ops::Deref for Warning {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<Warning> for ::std::string::String {
+        fn from(value: Warning) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for Warning {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for Warning {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for Warning {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
         }
     }
     ///A new subscription.
@@ -1377,7 +1419,7 @@ can drop duplicates.*/
                 ::std::string::String,
             >,
             warnings: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::vec::Vec<super::Warning>,
                 ::std::string::String,
             >,
         }
@@ -1495,7 +1537,7 @@ can drop duplicates.*/
             }
             pub fn warnings<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Warning>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.warnings = value

@@ -10,23 +10,29 @@ use crate::views::{DocumentStatusView, DocumentView};
 /// A document in the legacy flat shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct LegacyDocument {
+    #[schema(max_length = 36)]
     pub id: String,
+    #[schema(max_length = 255)]
     pub filename: String,
     /// `queued`, `processing`, `processed` or `failed`.
+    #[schema(max_length = 10)]
     pub status: String,
     /// The classifier's label; null until classified, and for a document of none of the
     /// known kinds (v2 says `other`).
+    #[schema(max_length = 64)]
     pub label: Option<String>,
     /// The classifier's confidence, 0 to 1; null whenever `label` is.
     pub confidence: Option<f64>,
     /// The extracted text, inline; null until processed. In a list, at most the first
     /// 16,384 characters (see `text_truncated`).
+    #[schema(max_length = 67_108_864)]
     pub text: Option<String>,
     /// Present and true when `text` is only the start of the document's text (lists
     /// carry at most 16,384 characters per document; get the document for all of it).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub text_truncated: bool,
     /// RFC 3339.
+    #[schema(max_length = 40)]
     pub created_at: String,
 }
 
@@ -59,15 +65,20 @@ impl LegacyDocument {
 /// A page of the legacy offset listing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct LegacyDocumentList {
+    #[schema(max_items = 100)]
     pub documents: Vec<LegacyDocument>,
+    #[schema(minimum = 1, maximum = 9_007_199_254_740_991_u64)]
     pub page: u64,
+    #[schema(minimum = 1, maximum = 100)]
     pub per_page: u32,
     /// All of the caller's documents, across pages.
+    #[schema(maximum = 9_007_199_254_740_991_u64)]
     pub total: u64,
 }
 
 /// The legacy error body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct LegacyError {
+    #[schema(max_length = 2048)]
     pub error: String,
 }

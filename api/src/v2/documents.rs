@@ -201,6 +201,12 @@ fn replay(earlier: StoredResponse, request_hash: &str) -> Result<Response, ApiEr
 #[schema(value_type = String, format = Binary)]
 pub struct UploadBody(#[allow(dead_code)] Vec<u8>);
 
+/// A document's extracted text: processing refuses a document with more than 64 MiB of
+/// it, so it has fewer characters than that.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, max_length = 67_108_864)]
+pub struct DocumentText(#[allow(dead_code)] String);
+
 /// A PNG image's bytes.
 #[derive(utoipa::ToSchema)]
 #[schema(value_type = String, format = Binary, content_media_type = "image/png")]
@@ -269,7 +275,7 @@ async fn delete_document(
     tag = "documents",
     params(("id" = uuid::Uuid, Path, description = "The document id.", example = json!(EXAMPLE_ID))),
     responses(
-        (status = 200, description = "The extracted text.", body = String,
+        (status = 200, description = "The extracted text (at most 64 MiB).", body = inline(DocumentText),
             content_type = "text/plain; charset=utf-8",
             example = json!("INVOICE 2026-11\nAcme Corp, 1 Main Street\nTotal due: 1,250.00 EUR\n")),
     ),

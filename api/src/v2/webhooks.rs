@@ -60,27 +60,27 @@ pub enum WebhookState {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct WebhookView {
     /// The subscription's id.
-    #[schema(example = "0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11")]
+    #[schema(example = "0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11", max_length = 36)]
     pub id: Uuid,
     /// Where deliveries are POSTed.
-    #[schema(example = "https://example.com/hooks/docintel")]
+    #[schema(example = "https://example.com/hooks/docintel", max_length = 2048)]
     pub url: String,
     /// The events delivered.
-    #[schema(example = json!(["doc.processed", "doc.failed"]))]
+    #[schema(example = json!(["doc.processed", "doc.failed"]), max_items = 3)]
     pub event_types: Vec<WebhookEventType>,
     /// The note given when subscribing.
-    #[schema(example = "Invoices into the ledger")]
+    #[schema(example = "Invoices into the ledger", max_length = 500)]
     pub description: Option<String>,
     pub status: WebhookState,
     /// Why it was disabled; null while active.
-    #[schema(example = json!(null))]
+    #[schema(example = json!(null), max_length = 1024)]
     pub disabled_reason: Option<String>,
     /// Failed attempts since the last successful delivery.
-    #[schema(example = 0)]
+    #[schema(example = 0, maximum = 4_294_967_295_u64)]
     pub consecutive_failures: u32,
     /// When it was created.
     #[serde(with = "time::serde::rfc3339")]
-    #[schema(example = "2026-11-21T09:30:00Z")]
+    #[schema(example = "2026-11-21T09:30:00Z", max_length = 40)]
     pub created_at: OffsetDateTime,
 }
 
@@ -99,7 +99,9 @@ impl From<hooks::Webhook> for WebhookView {
                 hooks::WebhookStatus::Active => WebhookState::Active,
                 hooks::WebhookStatus::Disabled => WebhookState::Disabled,
             },
-            disabled_reason: w.disabled_reason,
+            disabled_reason: w
+                .disabled_reason
+                .map(|r| crate::error::bounded(&r, crate::views::MAX_REASON_CHARS)),
             consecutive_failures: w.consecutive_failures,
             created_at: w.created_at,
         }
@@ -111,7 +113,10 @@ impl From<hooks::Webhook> for WebhookView {
 pub struct WebhookWithSecret {
     pub webhook: WebhookView,
     /// Verifies `Docintel-Signature` (the SDK's `verify_webhook`). Keep it secret.
-    #[schema(example = "whsec_6f1c2b9e4d7a0c3f8e5b1a9d2c7f4e0b6f1c2b9e4d7a0c3f8e5b1a9d2c7f4e0b")]
+    #[schema(
+        example = "whsec_6f1c2b9e4d7a0c3f8e5b1a9d2c7f4e0b6f1c2b9e4d7a0c3f8e5b1a9d2c7f4e0b",
+        max_length = 70
+    )]
     pub secret: String,
 }
 
@@ -119,11 +124,14 @@ pub struct WebhookWithSecret {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RotatedSecret {
     /// The new signing secret. Keep it secret.
-    #[schema(example = "whsec_0b4e7f2c9d1a5b8e3f0c6a7d4e9b2f1c0b4e7f2c9d1a5b8e3f0c6a7d4e9b2f1c")]
+    #[schema(
+        example = "whsec_0b4e7f2c9d1a5b8e3f0c6a7d4e9b2f1c0b4e7f2c9d1a5b8e3f0c6a7d4e9b2f1c",
+        max_length = 70
+    )]
     pub secret: String,
     /// Until then deliveries carry a signature with the previous secret too.
     #[serde(with = "time::serde::rfc3339")]
-    #[schema(example = "2026-11-22T09:30:00Z")]
+    #[schema(example = "2026-11-22T09:30:00Z", max_length = 40)]
     pub previous_secret_expires_at: OffsetDateTime,
 }
 
@@ -150,36 +158,36 @@ pub enum DeliveryState {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct DeliveryView {
     /// The delivery's number.
-    #[schema(example = 4187)]
+    #[schema(example = 4187, minimum = 1, maximum = 9_223_372_036_854_775_807_i64)]
     pub id: i64,
     /// The `Docintel-Event-Id` of the delivery (the same across retries).
-    #[schema(example = "0192f0c4-7b21-7d40-9a3e-2c4f5e6a7b8c")]
+    #[schema(example = "0192f0c4-7b21-7d40-9a3e-2c4f5e6a7b8c", max_length = 36)]
     pub event_id: String,
     pub event_type: WebhookEventType,
     /// The document the event is about.
-    #[schema(example = "0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11")]
+    #[schema(example = "0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11", max_length = 36)]
     pub document_id: Uuid,
     pub status: DeliveryState,
     /// Attempts made so far.
-    #[schema(example = 2)]
+    #[schema(example = 2, maximum = 4_294_967_295_u64)]
     pub attempts: u32,
     /// The HTTP status of the last attempt, when the endpoint answered.
-    #[schema(example = 200)]
+    #[schema(example = 200, minimum = 100, maximum = 999)]
     pub last_status_code: Option<u16>,
     /// Why the last attempt failed; null when it succeeded.
-    #[schema(example = json!(null))]
+    #[schema(example = json!(null), max_length = 1024)]
     pub last_error: Option<String>,
     /// When it is tried next; null unless pending.
     #[serde(with = "time::serde::rfc3339::option")]
-    #[schema(example = json!(null))]
+    #[schema(example = json!(null), max_length = 40)]
     pub next_attempt_at: Option<OffsetDateTime>,
     /// When the event was queued for this subscription.
     #[serde(with = "time::serde::rfc3339")]
-    #[schema(example = "2026-11-21T10:00:01.25Z")]
+    #[schema(example = "2026-11-21T10:00:01.25Z", max_length = 40)]
     pub created_at: OffsetDateTime,
     /// When the endpoint accepted it; null until then.
     #[serde(with = "time::serde::rfc3339::option")]
-    #[schema(example = "2026-11-21T10:00:31.9Z")]
+    #[schema(example = "2026-11-21T10:00:31.9Z", max_length = 40)]
     pub delivered_at: Option<OffsetDateTime>,
 }
 
@@ -199,7 +207,9 @@ impl From<hooks::Delivery> for DeliveryView {
             },
             attempts: d.attempts,
             last_status_code: d.last_status,
-            last_error: d.last_error,
+            last_error: d
+                .last_error
+                .map(|e| crate::error::bounded(&e, crate::views::MAX_REASON_CHARS)),
             next_attempt_at: d.next_attempt_at.filter(|_| pending),
             created_at: d.created_at,
             delivered_at: d.delivered_at,
