@@ -222,6 +222,8 @@ impl ServeArgs {
             max_in_flight: self.ops.max_in_flight.max(1),
             max_in_flight_per_address: usize::try_from(self.ops.max_in_flight_per_address)
                 .unwrap_or(usize::MAX),
+            linger_bytes: self.ops.linger_bytes,
+            linger_time: std::time::Duration::from_secs(self.ops.linger_secs),
         };
         launch.rate_limit = self.ops.rate_limit;
         launch.ip_rate_limit = self.ops.ip_rate_limit;
@@ -363,6 +365,13 @@ pub struct OpsArgs {
     /// Seconds a request body may take before --min-body-rate applies.
     #[arg(long, env = "DOCINTEL_MIN_BODY_RATE_GRACE_SECS", default_value_t = 10)]
     pub min_body_rate_grace_secs: u64,
+    /// Bytes of a refused request's unread body read and discarded before its connection
+    /// is closed, so the client reads the answer rather than a reset. `0`: none.
+    #[arg(long, env = "DOCINTEL_LINGER_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub linger_bytes: u64,
+    /// Seconds that reading may last after the answer.
+    #[arg(long, env = "DOCINTEL_LINGER_SECS", default_value_t = 10)]
+    pub linger_secs: u64,
 }
 
 impl OpsArgs {

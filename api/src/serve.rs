@@ -8,6 +8,14 @@
 //!   A pause alone is no defence: one byte every few seconds never trips it and would
 //!   hold a place for ever. A body that misses one is answered `408 body_too_slow` and
 //!   its connection closed;
+//! - a lingering close, as nginx's `lingering_close`: a connection closed while its
+//!   request's body is still coming (an upload refused from its `Content-Length`, or
+//!   while it streamed) first sends the answer and its end, then reads and discards at
+//!   most [`ServeLimits::linger_bytes`] for at most [`ServeLimits::linger_time`]. Closing
+//!   a socket with unread data sends a reset, and a client still sending would lose the
+//!   answer to it. A client that sent `Expect: 100-continue` is answered before it sends
+//!   the body: hyper sends `100 Continue` only when the app first reads the body, and a
+//!   refusal never does;
 //! - a number of requests served at once, and of those per client address, so slow
 //!   clients cannot hold every place; health, readiness and metrics have places of their
 //!   own, so a full house cannot make the probes fail.
@@ -21,6 +29,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -34,6 +43,7 @@ use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep};
 use tower::ServiceExt;
@@ -68,6 +78,13 @@ pub struct ServeLimits {
     /// Of those, how many one client address may have (0: no cap); more are answered
     /// `429 too_many_in_flight`. An IPv6 client is its /64.
     pub max_in_flight_per_address: usize,
+    /// When a connection is closed with request body still unread (an upload refused
+    /// before or while it is read), at most this many more bytes of it are read and
+    /// discarded first, so the client finishes sending and reads the answer instead of
+    /// a reset.
+    pub linger_bytes: u64,
+    /// And for at most this long after the answer.
+    pub linger_time: Duration,
 }
 
 impl Default for ServeLimits {
@@ -80,6 +97,8 @@ impl Default for ServeLimits {
             min_body_rate_grace: Duration::from_secs(10),
             max_in_flight: 512,
             max_in_flight_per_address: 64,
+            linger_bytes: 64 * 1024 * 1024,
+            linger_time: Duration::from_secs(10),
         }
     }
 }
@@ -174,6 +193,9 @@ struct PacedBody<B> {
     received: u64,
     timer: Option<Pin<Box<Sleep>>>,
     verdict: Arc<OnceLock<TooSlow>>,
+    /// The connection's [`Lingering::unread`], cleared once the body has ended (or was
+    /// cut: a client too slow for the body's limits gets no more time to linger).
+    unread: Option<Arc<AtomicBool>>,
 }
 
 impl<B> PacedBody<B> {
@@ -185,10 +207,23 @@ impl<B> PacedBody<B> {
             received: 0,
             timer: None,
             verdict,
+            unread: None,
+        }
+    }
+
+    fn clearing(mut self, unread: Arc<AtomicBool>) -> Self {
+        self.unread = Some(unread);
+        self
+    }
+
+    fn read_all(&self) {
+        if let Some(unread) = &self.unread {
+            unread.store(false, Ordering::Relaxed);
         }
     }
 
     fn cut(&self, why: TooSlow) -> Poll<Option<Result<Frame<Bytes>, axum::BoxError>>> {
+        self.read_all();
         if self.verdict.set(why).is_ok() {
             tracing::info!(reason = %why, received = self.received, "request body too slow; answering 408");
         }
@@ -220,9 +255,16 @@ where
                     this.received = this.received.saturating_add(data.len() as u64);
                 }
                 this.started = Some((started, now));
+                if this.inner.is_end_stream() {
+                    this.read_all();
+                }
                 return Poll::Ready(Some(Ok(frame)));
             }
-            Poll::Ready(other) => return Poll::Ready(other.map(|r| r.map_err(Into::into))),
+            Poll::Ready(other) => {
+                // The end, or the connection failed: nothing more is coming either way.
+                this.read_all();
+                return Poll::Ready(other.map(|r| r.map_err(Into::into)));
+            }
             Poll::Pending => {}
         }
         let Some((due, why)) = this.pace.next_due(started, last, this.received) else {
@@ -249,6 +291,127 @@ where
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
+    }
+}
+
+/// A connection's socket that closes as nginx's lingering close does: when the last
+/// request's body was left unread, shutting it down sends the end of the answer, then
+/// reads and discards what the client still sends, until it closes its side, the bytes
+/// or the time are used up, or reading fails. Only then is the socket closed.
+struct Lingering<S> {
+    io: S,
+    /// Set while a request's body may still have bytes on their way that nothing reads;
+    /// [`PacedBody`] clears it when the body ends.
+    unread: Arc<AtomicBool>,
+    bytes: u64,
+    time: Duration,
+    state: LingerState,
+}
+
+enum LingerState {
+    Open,
+    Draining { left: u64, until: Pin<Box<Sleep>> },
+    Closed,
+}
+
+impl<S> Lingering<S> {
+    fn new(io: S, limits: &ServeLimits) -> Self {
+        Self {
+            io,
+            unread: Arc::new(AtomicBool::new(false)),
+            bytes: limits.linger_bytes,
+            time: limits.linger_time,
+            state: LingerState::Open,
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Lingering<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Lingering<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = &mut *self;
+        loop {
+            match &mut this.state {
+                LingerState::Open => {
+                    std::task::ready!(Pin::new(&mut this.io).poll_shutdown(cx))?;
+                    if !this.unread.load(Ordering::Relaxed) || this.bytes == 0 {
+                        this.state = LingerState::Closed;
+                        return Poll::Ready(Ok(()));
+                    }
+                    this.state = LingerState::Draining {
+                        left: this.bytes,
+                        until: Box::pin(tokio::time::sleep(this.time)),
+                    };
+                }
+                LingerState::Draining { left, until } => {
+                    if until.as_mut().poll(cx).is_ready() {
+                        tracing::debug!(
+                            drained = this.bytes - *left,
+                            "lingering close: out of time"
+                        );
+                        this.state = LingerState::Closed;
+                        return Poll::Ready(Ok(()));
+                    }
+                    let mut scratch = [0u8; 16 * 1024];
+                    let room = usize::try_from(*left)
+                        .unwrap_or(usize::MAX)
+                        .min(scratch.len());
+                    let mut buf = ReadBuf::new(&mut scratch[..room]);
+                    match Pin::new(&mut this.io).poll_read(cx, &mut buf) {
+                        Poll::Pending => return Poll::Pending,
+                        // The client closed its side, or the connection is gone.
+                        Poll::Ready(Ok(())) if buf.filled().is_empty() => {
+                            this.state = LingerState::Closed;
+                        }
+                        Poll::Ready(Err(_)) => this.state = LingerState::Closed,
+                        Poll::Ready(Ok(())) => {
+                            *left -= buf.filled().len() as u64;
+                            if *left == 0 {
+                                tracing::debug!(
+                                    bytes = this.bytes,
+                                    "lingering close: read as much as it may"
+                                );
+                                this.state = LingerState::Closed;
+                            }
+                        }
+                    }
+                }
+                LingerState::Closed => return Poll::Ready(Ok(())),
+            }
+        }
     }
 }
 
@@ -395,9 +558,13 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let local = stream.local_addr().ok().map(LocalAddr);
+        let stream = Lingering::new(stream, &limits);
+        let unread = stream.unread.clone();
         let app = app.clone();
         let gate = gate.clone();
         let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+            unread.store(!req.body().is_end_stream(), Ordering::Relaxed);
+            let unread = unread.clone();
             let app = app.clone();
             let admitted = gate.admit(req.uri().path(), peer.ip());
             async move {
@@ -412,7 +579,9 @@ pub async fn serve(
                     parts.extensions.insert(local);
                 }
                 let path = parts.uri.path().to_owned();
-                let body = axum::body::Body::new(PacedBody::new(body, pace, verdict.clone()));
+                let body = axum::body::Body::new(
+                    PacedBody::new(body, pace, verdict.clone()).clearing(unread),
+                );
                 let Ok(response) = app.oneshot(Request::from_parts(parts, body)).await;
                 match verdict.get() {
                     None => Ok::<_, std::convert::Infallible>(response),
@@ -586,6 +755,132 @@ mod tests {
         let (got, error) = read(body).await;
         assert_eq!((got.len(), error), (50, None));
         assert_eq!(verdict.get(), None);
+    }
+
+    #[tokio::test]
+    async fn a_body_read_to_its_end_or_cut_leaves_nothing_to_linger_for() {
+        let unread = Arc::new(AtomicBool::new(true));
+        let body = PacedBody::new(
+            trickle(MS(1), 5),
+            pace(S(10), S(200), 0, S(10)),
+            Arc::default(),
+        )
+        .clearing(unread.clone());
+        assert_eq!(read(body).await.1, None);
+        assert!(!unread.load(Ordering::Relaxed));
+
+        // Cut for being slow: that client gets no more time.
+        unread.store(true, Ordering::Relaxed);
+        let body = PacedBody::new(
+            trickle(MS(20), 10_000),
+            pace(S(10), MS(100), 0, S(10)),
+            Arc::default(),
+        )
+        .clearing(unread.clone());
+        assert_eq!(read(body).await.1, Some(TooSlow::Deadline(MS(100))));
+        assert!(!unread.load(Ordering::Relaxed));
+
+        // Dropped unread (refused before it was read): still unread.
+        unread.store(true, Ordering::Relaxed);
+        let (tx, rx) = mpsc::unbounded_channel();
+        tx.send(Bytes::from_static(b"the start")).unwrap();
+        let mut body = PacedBody::new(Pieces(rx), pace(S(10), S(200), 0, S(10)), Arc::default())
+            .clearing(unread.clone());
+        let first = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await;
+        assert!(first.is_some_and(|f| f.is_ok()));
+        drop(body);
+        assert!(unread.load(Ordering::Relaxed));
+    }
+
+    fn linger_limits(bytes: u64, time: Duration) -> ServeLimits {
+        ServeLimits {
+            linger_bytes: bytes,
+            linger_time: time,
+            ..ServeLimits::default()
+        }
+    }
+
+    /// Writes `total` bytes to `client` in pieces until done or the other side is gone,
+    /// then closes; how many it wrote.
+    fn send(
+        mut client: tokio::io::WriteHalf<tokio::io::DuplexStream>,
+        total: usize,
+    ) -> tokio::task::JoinHandle<usize> {
+        use tokio::io::AsyncWriteExt;
+        tokio::spawn(async move {
+            let piece = [b'a'; 4096];
+            let mut sent = 0;
+            while sent < total && client.write_all(&piece).await.is_ok() {
+                sent += piece.len();
+            }
+            // Done: the client closes its side.
+            let _ = client.shutdown().await;
+            sent
+        })
+    }
+
+    #[tokio::test]
+    async fn an_unread_body_is_drained_up_to_the_byte_bound_after_the_answer_ends() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (client, server) = tokio::io::duplex(16 * 1024);
+        let (mut client_read, client_write) = tokio::io::split(client);
+        let sending = send(client_write, 1024 * 1024);
+        let mut server = Lingering::new(server, &linger_limits(256 * 1024, S(3600)));
+        server.unread.store(true, Ordering::Relaxed);
+        server
+            .write_all(b"HTTP/1.1 413 Payload Too Large\r\n\r\n")
+            .await
+            .unwrap();
+        server.shutdown().await.unwrap();
+        // The answer and its end reached the client before the draining stopped.
+        let mut answer = String::new();
+        client_read.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+        // The server read its 256 KiB, then stopped: the sender is stuck on a full pipe
+        // until the server side goes away.
+        drop(server);
+        let sent = sending.await.unwrap();
+        assert!(
+            (256 * 1024..=(256 + 16 + 4) * 1024).contains(&sent),
+            "{sent} bytes sent"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_connection_with_nothing_unread_closes_without_reading() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut client, server) = tokio::io::duplex(16 * 1024);
+        client.write_all(b"next request").await.unwrap();
+        let mut server = Lingering::new(server, &linger_limits(256 * 1024, S(3600)));
+        server.shutdown().await.unwrap();
+        // Nothing was drained: the bytes are still there.
+        let mut left = [0u8; 12];
+        server.read_exact(&mut left).await.unwrap();
+        assert_eq!(&left, b"next request");
+    }
+
+    #[tokio::test]
+    async fn the_draining_stops_at_the_time_bound() {
+        use tokio::io::AsyncWriteExt;
+        // A client that neither sends nor closes: only the time bound ends the wait.
+        let (_client, server) = tokio::io::duplex(16 * 1024);
+        let mut server = Lingering::new(server, &linger_limits(1 << 30, MS(300)));
+        server.unread.store(true, Ordering::Relaxed);
+        let started = Instant::now();
+        server.shutdown().await.unwrap();
+        assert!(started.elapsed() >= MS(300), "{:?}", started.elapsed());
+    }
+
+    #[tokio::test]
+    async fn the_draining_stops_when_the_client_closes() {
+        use tokio::io::AsyncWriteExt;
+        let (client, server) = tokio::io::duplex(16 * 1024);
+        let (_client_read, client_write) = tokio::io::split(client);
+        let sending = send(client_write, 64 * 1024);
+        let mut server = Lingering::new(server, &linger_limits(1 << 30, S(3600)));
+        server.unread.store(true, Ordering::Relaxed);
+        server.shutdown().await.unwrap();
+        assert_eq!(sending.await.unwrap(), 64 * 1024, "all of it was read");
     }
 
     fn limits(max_in_flight: usize, per_address: usize) -> ServeLimits {

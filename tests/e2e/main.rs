@@ -14,6 +14,7 @@ mod hostile;
 mod isolation;
 mod openapi;
 mod ops;
+mod oversize;
 mod pact_consumers;
 mod pact_provider;
 mod processing;
