@@ -31,24 +31,31 @@ pub const UNAVAILABLE_RETRY_SECS: u64 = 5;
 pub struct Problem {
     /// A URI reference naming the problem type: `/problems/{code}`.
     #[serde(rename = "type")]
-    #[schema(max_length = 64)]
+    #[schema(max_length = 64, example = "/problems/not_found")]
     pub type_uri: String,
     /// Short summary of the problem type (the HTTP reason phrase).
-    #[schema(max_length = 64)]
+    #[schema(max_length = 64, example = "Not Found")]
     pub title: String,
     /// The HTTP status code.
-    #[schema(minimum = 400, maximum = 599)]
+    #[schema(minimum = 400, maximum = 599, example = 404)]
     pub status: u16,
     /// What went wrong with this request, for a human.
-    #[schema(max_length = 2048)]
+    #[schema(
+        max_length = 2048,
+        example = "no document with id 0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11"
+    )]
     pub detail: String,
     /// The request path this problem occurred on.
-    #[schema(max_length = 2048)]
+    #[schema(
+        max_length = 2048,
+        example = "/v2/documents/0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11"
+    )]
     pub instance: String,
     /// Stable machine-readable error code; `/problems/{code}` explains it.
+    #[schema(example = "not_found")]
     pub code: ErrorCode,
     /// The request's `X-Request-Id`; quote it when reporting a problem.
-    #[schema(max_length = 128)]
+    #[schema(max_length = 128, example = "0192f0c4-6a10-7c3e-8a45-0f4d5b6c7d8e")]
     pub request_id: String,
 }
 

@@ -123,9 +123,12 @@ impl Launch {
     /// is dropped).
     pub async fn start(self) -> Result<Running, LaunchError> {
         self.check_role()?;
+        // A worker serves health and metrics only, which no API document describes:
+        // there is nothing of its answers to hold against the documents.
         let recorder = self
             .record_traffic
             .as_deref()
+            .filter(|_| self.role.serves_api())
             .map(crate::traffic::Recorder::open)
             .transpose()?;
         let role = self.role;

@@ -102,13 +102,17 @@ pub struct DocumentView {
     /// The name the uploader gave; display only.
     #[schema(example = "invoice-2026-11.pdf", max_length = 255)]
     pub filename: String,
+    /// Where it is in its lifecycle: poll until `processed` or `failed`.
+    #[schema(example = "processed")]
     pub status: DocumentStatusView,
     /// Why processing failed; set only when `status` is `failed`.
     #[schema(example = json!(null), max_length = 1024)]
     pub failure: Option<String>,
+    /// Facts about the stored bytes and what processing found in them.
     pub metadata: Metadata,
     /// The classifier's verdict; null until processed, or when the text has no word the
     /// model knows.
+    #[schema(example = json!({"label": "invoice", "confidence": 0.93, "model_version": "lr-2-8862529d"}))]
     pub classification: Option<Classification>,
     /// Non-fatal remarks from processing: `ocr_unavailable` (no OCR on this server, so an
     /// image or scan has no text), `thumbnail_unavailable` (no PDF renderer, or the first
@@ -217,7 +221,9 @@ pub struct WebhookEvent {
     /// can drop duplicates.
     #[schema(example = "0192f0c4-7b21-7d40-9a3e-2c4f5e6a7b8c", max_length = 36)]
     pub id: String,
+    /// What happened: the event type the subscription asked for.
     #[serde(rename = "type")]
+    #[schema(example = "doc.processed")]
     pub event_type: WebhookEventType,
     /// When the event happened.
     #[serde(with = "time::serde::rfc3339")]

@@ -71,6 +71,8 @@ pub struct WebhookView {
     /// The note given when subscribing.
     #[schema(example = "Invoices into the ledger", max_length = 500)]
     pub description: Option<String>,
+    /// Whether it receives deliveries.
+    #[schema(example = "active")]
     pub status: WebhookState,
     /// Why it was disabled; null while active.
     #[schema(example = json!(null), max_length = 1024)]
@@ -111,6 +113,7 @@ impl From<hooks::Webhook> for WebhookView {
 /// A subscription with its signing secret, shown only in this answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct WebhookWithSecret {
+    /// The new subscription.
     pub webhook: WebhookView,
     /// Verifies `Docintel-Signature` (the SDK's `verify_webhook`). Keep it secret.
     #[schema(
@@ -163,10 +166,14 @@ pub struct DeliveryView {
     /// The `Docintel-Event-Id` of the delivery (the same across retries).
     #[schema(example = "0192f0c4-7b21-7d40-9a3e-2c4f5e6a7b8c", max_length = 36)]
     pub event_id: String,
+    /// The event's type.
+    #[schema(example = "doc.processed")]
     pub event_type: WebhookEventType,
     /// The document the event is about.
     #[schema(example = "0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11", max_length = 36)]
     pub document_id: Uuid,
+    /// Where the delivery is.
+    #[schema(example = "delivered")]
     pub status: DeliveryState,
     /// Attempts made so far.
     #[schema(example = 2, maximum = 4_294_967_295_u64)]
