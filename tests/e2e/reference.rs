@@ -585,3 +585,30 @@ fn the_committed_error_page_is_the_catalogue() {
         docintel_api::openapi::REGENERATE
     );
 }
+
+/// The one answer the server's code never sees: hyper's 431 for an oversized header
+/// section. It is what the documents say it is: no body, the connection closed.
+#[tokio::test]
+async fn an_oversized_header_section_gets_the_documented_431() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = TestServer::start().await;
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let big = "a".repeat(512 * 1024);
+    let request = format!(
+        "GET /v2/documents HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nX-Big: {big}\r\n\r\n",
+        s.key
+    );
+    // The server may stop reading (and answer) before the whole head is sent.
+    let _ = conn.write_all(request.as_bytes()).await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), conn.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    assert!(body.is_empty(), "{body}");
+    let doc = committed("v2");
+    let documented = &doc["paths"]["/v2/documents"]["get"]["responses"]["431"];
+    assert!(documented.is_object());
+    assert!(documented.get("content").is_none());
+}
