@@ -29,6 +29,17 @@ use docintel_backend::pipeline::Isolation;
 /// The key pacts send (`Authorization: Bearer …`); the provider registers it.
 pub const PACT_KEY: &str = "dik_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
+/// The text of the invoice the provider states upload.
+pub const INVOICE_LINES: [&str; 3] = [
+    "INVOICE 2026-117",
+    "Total due: 1,250.00 EUR",
+    "Payment terms: net 30 days",
+];
+
+/// [`INVOICE_LINES`] as a real PDF, committed rather than built so the gate needs no test
+/// crate at run time; a test keeps it equal to what the testkit builds.
+pub const INVOICE_PDF: &[u8] = include_bytes!("invoice.pdf");
+
 pub struct States {
     backend: docintel_backend::Backend,
     tenant: TenantId,
@@ -48,12 +59,7 @@ impl States {
         self.clear_except(Some(id)).await?;
         if self.backend.document(self.tenant, id).await?.is_none() {
             let mut up = self.backend.begin_upload().await?;
-            up.write(&docintel_testkit::pdf(&[
-                "INVOICE 2026-117",
-                "Total due: 1,250.00 EUR",
-                "Payment terms: net 30 days",
-            ]))
-            .await?;
+            up.write(INVOICE_PDF).await?;
             self.backend
                 .submit_with_id(self.tenant, id, "invoice.pdf", None, up)
                 .await?;
