@@ -23,6 +23,7 @@ use pact_verifier::{
 use serde_json::Value;
 
 use crate::report::{Finding, Section};
+use crate::rules;
 use crate::server::Server;
 use docintel_backend::pipeline::Isolation;
 
@@ -410,7 +411,7 @@ fn findings(result: &VerificationExecutionResult, location: &str) -> Vec<Finding
         .iter()
         .map(|(interaction, mismatch)| {
             Finding::failure(
-                "pact-mismatch",
+                rules::PACT_MISMATCH.id,
                 interaction.clone(),
                 format!("{mismatch:?}"),
                 "the provider must keep what the consumer relies on; if the consumer agreed to the change, it republishes its pact",
@@ -419,7 +420,7 @@ fn findings(result: &VerificationExecutionResult, location: &str) -> Vec<Finding
         .collect();
     if !result.result && findings.is_empty() {
         findings.push(Finding::failure(
-            "pact-mismatch",
+            rules::PACT_MISMATCH.id,
             location,
             result.output.join("\n"),
             "",
@@ -427,7 +428,7 @@ fn findings(result: &VerificationExecutionResult, location: &str) -> Vec<Finding
     }
     findings.extend(result.pending_errors.iter().map(|(interaction, mismatch)| {
         Finding::warning(
-            "pact-pending-failure",
+            rules::PACT_PENDING_FAILURE.id,
             interaction.clone(),
             format!("{mismatch:?}"),
             "a pending pact: the consumer's new expectation is not met yet; it fails nobody's build until docintel has verified it once",
@@ -461,7 +462,7 @@ pub async fn check(root: &Path, parser: Isolation, broker: Option<&BrokerSource>
     .await;
     let findings = match result {
         Err(e) => vec![Finding::failure(
-            "contracts-unverifiable",
+            rules::CONTRACTS_UNVERIFIABLE.id,
             location,
             format!("{e:#}"),
             "",

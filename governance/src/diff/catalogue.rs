@@ -10,11 +10,14 @@
 
 use Coverage::{NotApplicable, Rule};
 
+use crate::report::Severity;
+use crate::rules::{self, Family};
+
 /// How docintel covers one oasdiff rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Coverage {
     /// The docintel rule id that reports it.
-    Rule(&'static str),
+    Rule(rules::Rule),
     /// Why it does not apply to OpenAPI 3.1 or to this gate.
     NotApplicable(&'static str),
 }
@@ -26,27 +29,27 @@ const NA_WRAPPED: &str = "a deliberate difference: wrapping a request schema in 
 pub const OASDIFF_ERR: &[(&str, Coverage)] = &[
     (
         "request-property-deprecated-sunset-missing",
-        Rule("deprecation-sunset-invalid"),
+        Rule(rules::DEPRECATION_SUNSET_INVALID),
     ),
     (
         "request-property-deprecated-sunset-invalid",
-        Rule("deprecation-sunset-invalid"),
+        Rule(rules::DEPRECATION_SUNSET_INVALID),
     ),
     (
         "request-property-sunset-date-too-small",
-        Rule("deprecation-sunset-invalid"),
+        Rule(rules::DEPRECATION_SUNSET_INVALID),
     ),
     (
         "response-property-deprecated-sunset-missing",
-        Rule("deprecation-sunset-invalid"),
+        Rule(rules::DEPRECATION_SUNSET_INVALID),
     ),
     (
         "response-property-deprecated-sunset-invalid",
-        Rule("deprecation-sunset-invalid"),
+        Rule(rules::DEPRECATION_SUNSET_INVALID),
     ),
     (
         "response-property-sunset-date-too-small",
-        Rule("deprecation-sunset-invalid"),
+        Rule(rules::DEPRECATION_SUNSET_INVALID),
     ),
     ("api-stability-decreased", NotApplicable(NA_STABILITY)),
     (
@@ -59,791 +62,832 @@ pub const OASDIFF_ERR: &[(&str, Coverage)] = &[
     ),
     (
         "api-deprecated-sunset-parse",
-        Rule("deprecation-sunset-invalid"),
+        Rule(rules::DEPRECATION_SUNSET_INVALID),
     ),
     (
         "api-deprecated-sunset-missing",
-        Rule("deprecation-sunset-invalid"),
+        Rule(rules::DEPRECATION_SUNSET_INVALID),
     ),
     ("api-invalid-stability-level", NotApplicable(NA_STABILITY)),
     (
         "api-sunset-date-too-small",
-        Rule("deprecation-sunset-invalid"),
+        Rule(rules::DEPRECATION_SUNSET_INVALID),
     ),
     (
         "request-parameter-deprecated-sunset-missing",
-        Rule("deprecation-sunset-invalid"),
+        Rule(rules::DEPRECATION_SUNSET_INVALID),
     ),
     (
         "request-parameter-sunset-date-too-small",
-        Rule("deprecation-sunset-invalid"),
+        Rule(rules::DEPRECATION_SUNSET_INVALID),
     ),
     (
         "api-path-removed-without-deprecation",
-        Rule("operation-removed"),
+        Rule(rules::OPERATION_REMOVED),
     ),
     (
         "api-path-sunset-parse",
-        Rule("operation-removed-before-sunset"),
+        Rule(rules::OPERATION_REMOVED_BEFORE_SUNSET),
     ),
     (
         "api-path-removed-before-sunset",
-        Rule("deprecation-sunset-invalid"),
+        Rule(rules::DEPRECATION_SUNSET_INVALID),
     ),
-    ("api-removed-without-deprecation", Rule("operation-removed")),
+    (
+        "api-removed-without-deprecation",
+        Rule(rules::OPERATION_REMOVED),
+    ),
     (
         "api-removed-before-sunset",
-        Rule("deprecation-sunset-invalid"),
+        Rule(rules::DEPRECATION_SUNSET_INVALID),
     ),
-    ("sunset-deleted", Rule("sunset-moved-earlier")),
+    ("sunset-deleted", Rule(rules::SUNSET_MOVED_EARLIER)),
     (
         "api-sunset-date-changed-too-small",
-        Rule("sunset-moved-earlier"),
+        Rule(rules::SUNSET_MOVED_EARLIER),
     ),
     (
         "request-parameter-sunset-deleted",
-        Rule("sunset-moved-earlier"),
+        Rule(rules::SUNSET_MOVED_EARLIER),
     ),
     (
         "request-parameter-sunset-date-changed-too-small",
-        Rule("sunset-moved-earlier"),
+        Rule(rules::SUNSET_MOVED_EARLIER),
     ),
     (
         "request-body-added-required",
-        Rule("request-property-required-added"),
+        Rule(rules::REQUEST_PROPERTY_REQUIRED_ADDED),
     ),
     (
         "new-required-request-default-parameter-to-existing-path",
-        Rule("request-parameter-required-added"),
+        Rule(rules::REQUEST_PARAMETER_REQUIRED_ADDED),
     ),
     (
         "new-required-request-parameter",
-        Rule("request-parameter-required-added"),
+        Rule(rules::REQUEST_PARAMETER_REQUIRED_ADDED),
     ),
     (
         "new-request-path-parameter",
-        Rule("request-parameter-required-added"),
+        Rule(rules::REQUEST_PARAMETER_REQUIRED_ADDED),
     ),
     (
         "new-required-request-header-property",
-        Rule("request-property-required-added"),
+        Rule(rules::REQUEST_PROPERTY_REQUIRED_ADDED),
     ),
-    ("request-body-became-enum", Rule("request-enum-narrowed")),
+    (
+        "request-body-became-enum",
+        Rule(rules::REQUEST_ENUM_NARROWED),
+    ),
     (
         "request-body-media-type-removed",
-        Rule("request-property-type-changed"),
+        Rule(rules::REQUEST_PROPERTY_TYPE_CHANGED),
     ),
     (
         "request-body-media-type-schema-added",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
-    ("request-body-removed", Rule("request-body-removed")),
+    ("request-body-removed", Rule(rules::REQUEST_BODY_REMOVED)),
     (
         "request-body-became-required",
-        Rule("request-property-required-added"),
+        Rule(rules::REQUEST_PROPERTY_REQUIRED_ADDED),
     ),
     (
         "request-header-property-became-enum",
-        Rule("request-enum-narrowed"),
+        Rule(rules::REQUEST_ENUM_NARROWED),
     ),
     (
         "request-header-property-became-required",
-        Rule("request-property-required-added"),
+        Rule(rules::REQUEST_PROPERTY_REQUIRED_ADDED),
     ),
     (
         "request-parameter-became-enum",
-        Rule("request-enum-narrowed"),
+        Rule(rules::REQUEST_ENUM_NARROWED),
     ),
     (
         "request-parameter-became-not-nullable",
-        Rule("request-property-type-changed"),
+        Rule(rules::REQUEST_PROPERTY_TYPE_CHANGED),
     ),
     (
         "request-parameter-property-became-not-nullable",
-        Rule("request-property-type-changed"),
+        Rule(rules::REQUEST_PROPERTY_TYPE_CHANGED),
     ),
     (
         "request-parameter-default-value-changed",
-        Rule("request-default-changed"),
+        Rule(rules::REQUEST_DEFAULT_CHANGED),
     ),
     (
         "request-parameter-default-value-added",
-        Rule("request-default-changed"),
+        Rule(rules::REQUEST_DEFAULT_CHANGED),
     ),
     (
         "request-parameter-default-value-removed",
-        Rule("request-default-changed"),
+        Rule(rules::REQUEST_DEFAULT_CHANGED),
     ),
     (
         "request-parameter-enum-value-removed",
-        Rule("request-enum-narrowed"),
+        Rule(rules::REQUEST_ENUM_NARROWED),
     ),
     (
         "request-parameter-property-enum-value-removed",
-        Rule("request-enum-narrowed"),
+        Rule(rules::REQUEST_ENUM_NARROWED),
     ),
     (
         "request-parameter-max-items-decreased",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-parameter-max-length-decreased",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-parameter-max-decreased",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-parameter-exclusive-max-decreased",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-parameter-min-items-increased",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-parameter-min-length-increased",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-parameter-min-increased",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-parameter-exclusive-min-increased",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-parameter-pattern-added",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-parameter-sunset-parse",
-        Rule("request-parameter-removed-before-sunset"),
+        Rule(rules::REQUEST_PARAMETER_REMOVED_BEFORE_SUNSET),
     ),
     (
         "request-parameter-removed-before-sunset",
-        Rule("request-parameter-removed-before-sunset"),
+        Rule(rules::REQUEST_PARAMETER_REMOVED_BEFORE_SUNSET),
     ),
     (
         "request-parameter-became-required",
-        Rule("request-parameter-required-added"),
+        Rule(rules::REQUEST_PARAMETER_REQUIRED_ADDED),
     ),
     (
         "request-parameter-type-changed",
-        Rule("request-property-type-changed"),
+        Rule(rules::REQUEST_PROPERTY_TYPE_CHANGED),
     ),
     (
         "request-parameter-property-type-specialized",
-        Rule("request-property-type-changed"),
+        Rule(rules::REQUEST_PROPERTY_TYPE_CHANGED),
     ),
     (
         "request-parameter-x-extensible-enum-value-removed",
-        Rule("request-enum-narrowed"),
+        Rule(rules::REQUEST_ENUM_NARROWED),
     ),
     (
         "request-body-all-of-added",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-property-all-of-added",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-body-any-of-removed",
-        Rule("request-union-narrowed"),
+        Rule(rules::REQUEST_UNION_NARROWED),
     ),
     (
         "request-property-any-of-removed",
-        Rule("request-union-narrowed"),
+        Rule(rules::REQUEST_UNION_NARROWED),
     ),
     (
         "request-property-became-enum",
-        Rule("request-enum-narrowed"),
+        Rule(rules::REQUEST_ENUM_NARROWED),
     ),
     (
         "request-body-became-not-nullable",
-        Rule("request-property-type-changed"),
+        Rule(rules::REQUEST_PROPERTY_TYPE_CHANGED),
     ),
     (
         "request-property-became-not-nullable",
-        Rule("request-property-type-changed"),
+        Rule(rules::REQUEST_PROPERTY_TYPE_CHANGED),
     ),
-    ("request-body-const-added", Rule("request-enum-narrowed")),
-    ("request-body-const-changed", Rule("request-enum-narrowed")),
+    (
+        "request-body-const-added",
+        Rule(rules::REQUEST_ENUM_NARROWED),
+    ),
+    (
+        "request-body-const-changed",
+        Rule(rules::REQUEST_ENUM_NARROWED),
+    ),
     (
         "request-property-const-added",
-        Rule("request-enum-narrowed"),
+        Rule(rules::REQUEST_ENUM_NARROWED),
     ),
     (
         "request-property-const-changed",
-        Rule("request-enum-narrowed"),
+        Rule(rules::REQUEST_ENUM_NARROWED),
     ),
     (
         "request-property-enum-value-removed",
-        Rule("request-enum-narrowed"),
+        Rule(rules::REQUEST_ENUM_NARROWED),
     ),
     (
         "request-body-max-decreased",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-property-max-decreased",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-body-exclusive-max-decreased",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-property-exclusive-max-decreased",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-body-max-length-decreased",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-property-max-length-decreased",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-body-min-increased",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-property-min-increased",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-body-exclusive-min-increased",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-property-exclusive-min-increased",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-body-min-items-increased",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-property-min-items-increased",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-body-min-length-increased",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-property-min-length-increased",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-body-one-of-removed",
-        Rule("request-union-narrowed"),
+        Rule(rules::REQUEST_UNION_NARROWED),
     ),
     (
         "request-property-one-of-removed",
-        Rule("request-union-narrowed"),
+        Rule(rules::REQUEST_UNION_NARROWED),
     ),
     (
         "request-property-pattern-added",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-property-became-required",
-        Rule("request-property-required-added"),
+        Rule(rules::REQUEST_PROPERTY_REQUIRED_ADDED),
     ),
     (
         "request-property-became-required-with-default",
-        Rule("request-property-required-added"),
+        Rule(rules::REQUEST_PROPERTY_REQUIRED_ADDED),
     ),
     (
         "request-body-type-changed",
-        Rule("request-property-type-changed"),
+        Rule(rules::REQUEST_PROPERTY_TYPE_CHANGED),
     ),
     (
         "request-property-type-changed",
-        Rule("request-property-type-changed"),
+        Rule(rules::REQUEST_PROPERTY_TYPE_CHANGED),
     ),
     (
         "new-required-request-property",
-        Rule("request-property-required-added"),
+        Rule(rules::REQUEST_PROPERTY_REQUIRED_ADDED),
     ),
     (
         "new-required-request-property-with-default",
-        Rule("request-property-required-added"),
+        Rule(rules::REQUEST_PROPERTY_REQUIRED_ADDED),
     ),
     ("request-body-wrapped-in-one-of", NotApplicable(NA_WRAPPED)),
     (
         "request-property-x-extensible-enum-value-removed",
-        Rule("request-enum-narrowed"),
+        Rule(rules::REQUEST_ENUM_NARROWED),
     ),
     (
         "response-header-became-optional",
-        Rule("response-header-made-optional"),
+        Rule(rules::RESPONSE_HEADER_MADE_OPTIONAL),
     ),
     (
         "required-response-header-removed",
-        Rule("response-header-removed"),
+        Rule(rules::RESPONSE_HEADER_REMOVED),
     ),
     (
         "response-header-type-changed",
-        Rule("response-property-type-changed"),
+        Rule(rules::RESPONSE_PROPERTY_TYPE_CHANGED),
     ),
     (
         "response-header-type-generalized",
-        Rule("response-property-type-changed"),
+        Rule(rules::RESPONSE_PROPERTY_TYPE_CHANGED),
     ),
     (
         "response-header-became-nullable",
-        Rule("response-property-made-nullable"),
+        Rule(rules::RESPONSE_PROPERTY_MADE_NULLABLE),
     ),
     (
         "response-media-type-removed",
-        Rule("response-property-type-changed"),
+        Rule(rules::RESPONSE_PROPERTY_TYPE_CHANGED),
     ),
     (
         "response-media-type-name-generalized",
-        Rule("response-property-type-changed"),
+        Rule(rules::RESPONSE_PROPERTY_TYPE_CHANGED),
     ),
     (
         "response-property-became-nullable",
-        Rule("response-property-made-nullable"),
+        Rule(rules::RESPONSE_PROPERTY_MADE_NULLABLE),
     ),
     (
         "response-body-became-nullable",
-        Rule("response-property-made-nullable"),
+        Rule(rules::RESPONSE_PROPERTY_MADE_NULLABLE),
     ),
     (
         "response-property-became-optional",
-        Rule("response-property-made-optional"),
+        Rule(rules::RESPONSE_PROPERTY_MADE_OPTIONAL),
     ),
-    ("response-body-const-removed", Rule("response-enum-widened")),
-    ("response-body-const-changed", Rule("response-enum-widened")),
+    (
+        "response-body-const-removed",
+        Rule(rules::RESPONSE_ENUM_WIDENED),
+    ),
+    (
+        "response-body-const-changed",
+        Rule(rules::RESPONSE_ENUM_WIDENED),
+    ),
     (
         "response-property-const-removed",
-        Rule("response-enum-widened"),
+        Rule(rules::RESPONSE_ENUM_WIDENED),
     ),
     (
         "response-property-const-changed",
-        Rule("response-enum-widened"),
+        Rule(rules::RESPONSE_ENUM_WIDENED),
     ),
     (
         "response-body-max-increased",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-property-max-increased",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-body-exclusive-max-increased",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-property-exclusive-max-increased",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-body-max-length-increased",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-property-max-length-increased",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-body-max-length-unset",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-property-max-length-unset",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-body-min-decreased",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-property-min-decreased",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-body-exclusive-min-decreased",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-property-exclusive-min-decreased",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-body-min-items-decreased",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-property-min-items-decreased",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-body-min-items-unset",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-property-min-items-unset",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-body-min-length-decreased",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-property-min-length-decreased",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
-    ("response-body-one-of-added", Rule("response-union-widened")),
+    (
+        "response-body-one-of-added",
+        Rule(rules::RESPONSE_UNION_WIDENED),
+    ),
     (
         "response-property-one-of-added",
-        Rule("response-union-widened"),
+        Rule(rules::RESPONSE_UNION_WIDENED),
     ),
     (
         "response-body-type-changed",
-        Rule("response-property-type-changed"),
+        Rule(rules::RESPONSE_PROPERTY_TYPE_CHANGED),
     ),
     (
         "response-body-type-generalized",
-        Rule("response-property-type-changed"),
+        Rule(rules::RESPONSE_PROPERTY_TYPE_CHANGED),
     ),
     (
         "response-property-type-changed",
-        Rule("response-property-type-changed"),
+        Rule(rules::RESPONSE_PROPERTY_TYPE_CHANGED),
     ),
     (
         "response-property-type-generalized",
-        Rule("response-property-type-changed"),
+        Rule(rules::RESPONSE_PROPERTY_TYPE_CHANGED),
     ),
     (
         "response-required-property-removed",
-        Rule("response-property-removed"),
+        Rule(rules::RESPONSE_PROPERTY_REMOVED),
     ),
     (
         "response-body-wrapped-in-one-of",
-        Rule("response-union-widened"),
+        Rule(rules::RESPONSE_UNION_WIDENED),
     ),
     (
         "response-success-status-removed",
-        Rule("success-status-removed"),
+        Rule(rules::SUCCESS_STATUS_REMOVED),
     ),
-    ("webhook-removed", Rule("webhook-removed")),
+    ("webhook-removed", Rule(rules::WEBHOOK_REMOVED)),
     (
         "request-body-enum-value-removed",
-        Rule("request-enum-narrowed"),
+        Rule(rules::REQUEST_ENUM_NARROWED),
     ),
     (
         "request-body-list-of-types-narrowed",
-        Rule("request-property-type-changed"),
+        Rule(rules::REQUEST_PROPERTY_TYPE_CHANGED),
     ),
     (
         "request-property-list-of-types-narrowed",
-        Rule("request-property-type-changed"),
+        Rule(rules::REQUEST_PROPERTY_TYPE_CHANGED),
     ),
     (
         "response-body-list-of-types-widened",
-        Rule("response-property-type-changed"),
+        Rule(rules::RESPONSE_PROPERTY_TYPE_CHANGED),
     ),
     (
         "response-property-list-of-types-widened",
-        Rule("response-property-type-changed"),
+        Rule(rules::RESPONSE_PROPERTY_TYPE_CHANGED),
     ),
     (
         "request-parameter-list-of-types-narrowed",
-        Rule("request-property-type-changed"),
+        Rule(rules::REQUEST_PROPERTY_TYPE_CHANGED),
     ),
     (
         "request-parameter-property-list-of-types-narrowed",
-        Rule("request-property-type-changed"),
+        Rule(rules::REQUEST_PROPERTY_TYPE_CHANGED),
     ),
     (
         "request-body-prefix-items-removed",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-property-prefix-items-removed",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "response-body-prefix-items-added",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-property-prefix-items-added",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "request-body-if-added",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-body-then-added",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-body-else-added",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-property-if-added",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-property-then-added",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-property-else-added",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "response-body-if-removed",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-body-then-removed",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-body-else-removed",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-property-if-removed",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-property-then-removed",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-property-else-removed",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "request-body-contains-added",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-body-min-contains-increased",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-body-max-contains-decreased",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-property-contains-added",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-property-min-contains-increased",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-property-max-contains-decreased",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "response-body-contains-removed",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-body-min-contains-decreased",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-body-max-contains-increased",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-property-contains-removed",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-property-min-contains-decreased",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-property-max-contains-increased",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "request-body-dependent-required-added",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-body-dependent-required-changed",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-property-dependent-required-added",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-property-dependent-required-changed",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "response-body-dependent-required-removed",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-body-dependent-required-changed",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-property-dependent-required-removed",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-property-dependent-required-changed",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "request-body-dependent-schema-added",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-property-dependent-schema-added",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "response-body-dependent-schema-removed",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-property-dependent-schema-removed",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "request-body-pattern-property-added",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-property-pattern-property-added",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "response-body-pattern-property-removed",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-property-pattern-property-removed",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "request-body-property-names-added",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-property-property-names-added",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "response-body-property-names-removed",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-property-property-names-removed",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "request-body-unevaluated-items-added",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-body-unevaluated-properties-added",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-property-unevaluated-items-added",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-property-unevaluated-properties-added",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "response-body-unevaluated-items-removed",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-body-unevaluated-properties-removed",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-property-unevaluated-items-removed",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-property-unevaluated-properties-removed",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "request-body-content-schema-added",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-body-content-media-type-changed",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-body-content-encoding-changed",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-property-content-schema-added",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-property-content-media-type-changed",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "request-property-content-encoding-changed",
-        Rule("request-constraint-tightened"),
+        Rule(rules::REQUEST_CONSTRAINT_TIGHTENED),
     ),
     (
         "response-body-content-schema-removed",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-body-content-media-type-changed",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-body-content-encoding-changed",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-property-content-schema-removed",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-property-content-media-type-changed",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
     (
         "response-property-content-encoding-changed",
-        Rule("response-constraint-loosened"),
+        Rule(rules::RESPONSE_CONSTRAINT_LOOSENED),
     ),
 ];
 
 /// The gate's own rules as a Markdown table (for governance/README.md).
 pub fn rules_markdown() -> String {
     let mut out = String::from("| rule | breaks when |\n|---|---|\n");
-    for (id, meaning) in super::RULES {
-        out.push_str(&format!("| `{id}` | {meaning} |\n"));
+    for rule in rules::of(Family::Breaking) {
+        out.push_str(&format!("| `{}` | {} |\n", rule.id, rule.meaning));
+    }
+    out
+}
+
+/// Every other rule of the gate (what the diff warns of or lists, and the other checks'
+/// rules) as a Markdown table (for governance/README.md).
+pub fn other_rules_markdown() -> String {
+    let mut out = String::from("| rule | check | level | reports |\n|---|---|---|---|\n");
+    for rule in rules::ALL.iter().filter(|r| r.family != Family::Breaking) {
+        let level = match rule.level {
+            Severity::Breaking => "fails",
+            Severity::Warning => "warns",
+            Severity::Info => "lists",
+        };
+        out.push_str(&format!(
+            "| `{}` | {} | {level} | {} |\n",
+            rule.id,
+            rule.family.check(),
+            rule.meaning
+        ));
     }
     out
 }
@@ -853,7 +897,7 @@ pub fn markdown() -> String {
     let mut out = String::from("| oasdiff rule (ERR) | docintel |\n|---|---|\n");
     for (id, coverage) in OASDIFF_ERR {
         let cell = match coverage {
-            Rule(rule) => format!("`{rule}`"),
+            Rule(rule) => format!("`{}`", rule.id),
             NotApplicable(why) => format!("n/a: {why}"),
         };
         out.push_str(&format!("| `{id}` | {cell} |\n"));

@@ -21,232 +21,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::Value;
 
 use crate::report::{Finding, Severity};
-
-/// Every rule, with what it means; the ids are stable (reports and docs use them).
-pub const RULES: &[(&str, &str)] = &[
-    ("operation-removed", "an operation of the base is gone"),
-    (
-        "operation-removed-before-sunset",
-        "a deprecated operation is gone before its sunset",
-    ),
-    (
-        "webhook-removed",
-        "a webhook (OpenAPI 3.1 `webhooks`) the API sent is gone",
-    ),
-    ("response-property-removed", "a response property is gone"),
-    (
-        "response-property-type-changed",
-        "a response value's type or format changed, or it may have a new type",
-    ),
-    (
-        "response-property-made-optional",
-        "a required response property became optional",
-    ),
-    (
-        "response-property-made-nullable",
-        "a response value may now be null",
-    ),
-    (
-        "response-constraint-loosened",
-        "a response value may exceed a bound clients relied on (maximum raised, minimum lowered, pattern, format or const dropped…)",
-    ),
-    (
-        "response-union-widened",
-        "a response oneOf/anyOf gained a branch clients do not know",
-    ),
-    (
-        "response-header-removed",
-        "a required response header is gone",
-    ),
-    (
-        "response-header-made-optional",
-        "a required response header became optional",
-    ),
-    (
-        "request-property-required-added",
-        "a new required request body property (or a body made required)",
-    ),
-    (
-        "request-parameter-required-added",
-        "a new required query, header or path parameter (or an optional one made required)",
-    ),
-    (
-        "request-parameter-removed-before-sunset",
-        "a deprecated parameter is gone before its sunset",
-    ),
-    (
-        "request-property-type-changed",
-        "a request value changed type or format, or no longer accepts null or a media type",
-    ),
-    (
-        "request-union-narrowed",
-        "a request oneOf/anyOf lost a branch clients may send",
-    ),
-    (
-        "request-body-removed",
-        "an operation no longer takes the request body clients send",
-    ),
-    (
-        "request-default-changed",
-        "an optional parameter's default changed, appeared or disappeared",
-    ),
-    (
-        "request-enum-narrowed",
-        "a request enum lost values (or gained an enum or a const)",
-    ),
-    (
-        "response-enum-widened",
-        "a response enum gained values (or lost its enum) without x-extensible-enum",
-    ),
-    (
-        "request-constraint-tightened",
-        "a request constraint is stricter (maxLength, maximum, pattern, minItems, if/then, patternProperties…)",
-    ),
-    (
-        "success-status-removed",
-        "a success status code of an operation is gone",
-    ),
-    (
-        "response-media-type-removed",
-        "a response media type is gone",
-    ),
-    (
-        "security-changed",
-        "an operation needs other or more credentials",
-    ),
-    (
-        "deprecation-sunset-invalid",
-        "something newly deprecated has an unreadable sunset, or (with --min-sunset-days) none or one too soon",
-    ),
-    (
-        "sunset-moved-earlier",
-        "a deprecated operation or parameter lost its sunset or got an earlier one",
-    ),
-];
-
-/// The changes reported as [`Severity::Warning`] (oasdiff's WARN level): no rule of the
-/// gate breaks, but clients that relied on more than the document promised may notice.
-pub const WARNINGS: &[(&str, &str)] = &[
-    (
-        "response-optional-property-removed",
-        "an optional response property is gone",
-    ),
-    (
-        "response-optional-header-removed",
-        "an optional response header is gone",
-    ),
-    (
-        "request-property-removed",
-        "a request property is no longer documented (clients may still send it)",
-    ),
-    (
-        "request-parameter-removed",
-        "a parameter is no longer documented (clients may still send it)",
-    ),
-];
-
-/// The changes that break nobody, reported as [`Severity::Info`] (oasdiff's INFO level):
-/// what a changelog lists as additive and what makes a new minor release.
-pub const NOTES: &[(&str, &str)] = &[
-    ("operation-added", "a new operation"),
-    ("operation-deprecated", "an operation is now deprecated"),
-    (
-        "sunset-added",
-        "something deprecated without a sunset now has one",
-    ),
-    (
-        "sunset-moved-later",
-        "a deprecated operation or parameter's sunset moved later",
-    ),
-    (
-        "operation-retired",
-        "a deprecated operation was removed after its sunset",
-    ),
-    (
-        "path-parameter-renamed",
-        "a path parameter has another name (the request is the same)",
-    ),
-    ("webhook-added", "a new webhook (OpenAPI 3.1 `webhooks`)"),
-    ("request-parameter-added", "a new optional parameter"),
-    (
-        "request-parameter-made-optional",
-        "a required parameter became optional",
-    ),
-    (
-        "request-parameter-deprecated",
-        "a parameter is now deprecated",
-    ),
-    (
-        "request-parameter-retired",
-        "a deprecated parameter was removed after its sunset",
-    ),
-    (
-        "request-body-made-optional",
-        "an operation accepts requests without a body, or takes a new optional one",
-    ),
-    (
-        "request-media-type-added",
-        "a request body media type is new",
-    ),
-    ("request-property-added", "a new optional request property"),
-    (
-        "request-property-made-optional",
-        "a required request property became optional",
-    ),
-    (
-        "request-type-widened",
-        "a request value accepts more types, formats or null",
-    ),
-    ("request-enum-widened", "a request enum accepts more values"),
-    (
-        "request-union-widened",
-        "a request oneOf/anyOf accepts a new branch",
-    ),
-    (
-        "request-constraint-loosened",
-        "a request constraint accepts more (a bound relaxed, a pattern dropped…)",
-    ),
-    (
-        "security-loosened",
-        "an operation accepts more credentials, or none",
-    ),
-    (
-        "response-status-added",
-        "an operation may answer a new status",
-    ),
-    ("response-header-added", "a response header is new"),
-    (
-        "response-header-made-required",
-        "an optional response header is now always sent",
-    ),
-    ("response-media-type-added", "a response media type is new"),
-    ("response-property-added", "a new response property"),
-    (
-        "response-property-made-required",
-        "an optional response property is now always sent",
-    ),
-    ("property-deprecated", "a property is now deprecated"),
-    (
-        "response-type-narrowed",
-        "a response value has fewer possible types, or is no longer null",
-    ),
-    (
-        "response-enum-narrowed",
-        "a response value is limited to fewer values (an enum added, values removed)",
-    ),
-    (
-        "response-union-narrowed",
-        "a response oneOf/anyOf lost a branch (clients still know the others)",
-    ),
-    (
-        "response-enum-value-added",
-        "an `x-extensible-enum` response value gained values clients were told to expect",
-    ),
-    (
-        "response-constraint-tightened",
-        "a response value promises a stricter bound",
-    ),
-];
+use crate::rules;
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -422,9 +197,10 @@ fn date_prefix(s: &str) -> Option<time::Date> {
 }
 
 impl Differ<'_> {
-    fn push(&mut self, rule: &'static str, pointer: String, message: String, fix: &str) {
+    fn push(&mut self, rule: rules::Rule, pointer: String, message: String, fix: &str) {
+        debug_assert_eq!(rule.family, rules::Family::Breaking, "{}", rule.id);
         self.findings.push(Finding {
-            rule: rule.to_owned(),
+            rule: rule.id.to_owned(),
             severity: Severity::Breaking,
             location: pointer,
             message,
@@ -432,9 +208,10 @@ impl Differ<'_> {
         });
     }
 
-    fn note(&mut self, rule: &'static str, pointer: String, message: String) {
+    fn note(&mut self, rule: rules::Rule, pointer: String, message: String) {
+        debug_assert_eq!(rule.family, rules::Family::Note, "{}", rule.id);
         self.findings.push(Finding {
-            rule: rule.to_owned(),
+            rule: rule.id.to_owned(),
             severity: Severity::Info,
             location: pointer,
             message,
@@ -442,9 +219,10 @@ impl Differ<'_> {
         });
     }
 
-    fn warn(&mut self, rule: &'static str, pointer: String, message: String, fix: &str) {
+    fn warn(&mut self, rule: rules::Rule, pointer: String, message: String, fix: &str) {
+        debug_assert_eq!(rule.family, rules::Family::Warning, "{}", rule.id);
         self.findings.push(Finding {
-            rule: rule.to_owned(),
+            rule: rule.id.to_owned(),
             severity: Severity::Warning,
             location: pointer,
             message,
@@ -458,13 +236,13 @@ impl Differ<'_> {
         let days = self.options.min_sunset_days;
         match sunset_date(&rev["x-sunset"]) {
             Err(e) => self.push(
-                "deprecation-sunset-invalid",
+                rules::DEPRECATION_SUNSET_INVALID,
                 pointer.to_owned(),
                 format!("{what} is deprecated, but {e}"),
                 "write the sunset as YYYY-MM-DD",
             ),
             Ok(None) if days > 0 => self.push(
-                "deprecation-sunset-invalid",
+                rules::DEPRECATION_SUNSET_INVALID,
                 pointer.to_owned(),
                 format!("{what} is deprecated without an x-sunset date"),
                 &format!("give it an x-sunset at least {days} days ahead"),
@@ -474,7 +252,7 @@ impl Differ<'_> {
                     && date < today + time::Duration::days(i64::from(days))
                 {
                     self.push(
-                        "deprecation-sunset-invalid",
+                        rules::DEPRECATION_SUNSET_INVALID,
                         pointer.to_owned(),
                         format!("{what} is deprecated with a sunset ({date}) less than {days} days ahead"),
                         &format!("give it an x-sunset at least {days} days ahead"),
@@ -495,7 +273,7 @@ impl Differ<'_> {
             (Ok(Some(before)), _) => before,
             (Ok(None), Ok(Some(after))) => {
                 return self.note(
-                    "sunset-added",
+                    rules::SUNSET_ADDED,
                     pointer.to_owned(),
                     format!("{what} now has a sunset: {after}"),
                 );
@@ -504,19 +282,19 @@ impl Differ<'_> {
         };
         match after {
             Ok(Some(after)) if after > before => self.note(
-                "sunset-moved-later",
+                rules::SUNSET_MOVED_LATER,
                 pointer.to_owned(),
                 format!("{what}'s sunset moved from {before} to {after}"),
             ),
             Ok(Some(after)) if after == before => {}
             Ok(Some(after)) => self.push(
-                "sunset-moved-earlier",
+                rules::SUNSET_MOVED_EARLIER,
                 pointer.to_owned(),
                 format!("{what}'s sunset moved from {before} to {after}"),
                 "keep the promised sunset (or move it later)",
             ),
             _ => self.push(
-                "sunset-moved-earlier",
+                rules::SUNSET_MOVED_EARLIER,
                 pointer.to_owned(),
                 format!("{what}'s sunset ({before}) was removed"),
                 "keep the promised sunset",
@@ -542,7 +320,7 @@ impl Differ<'_> {
                     Some((rev_path, rev_item, rev_op)) => {
                         if rev_path != *path {
                             self.note(
-                                "path-parameter-renamed",
+                                rules::PATH_PARAMETER_RENAMED,
                                 pointer.clone(),
                                 format!("{label} is now written {rev_path}"),
                             );
@@ -565,7 +343,7 @@ impl Differ<'_> {
                         .is_none()
                 {
                     self.note(
-                        "operation-added",
+                        rules::OPERATION_ADDED,
                         format!("/paths/{}/{method}", escape(path)),
                         format!("{} {path} is new", method.to_uppercase()),
                     );
@@ -578,24 +356,24 @@ impl Differ<'_> {
         let deprecated = base_op["deprecated"] == true;
         match sunset_date(&base_op["x-sunset"]) {
             Ok(Some(s)) if deprecated && self.today.is_some_and(|t| s <= t) => self.note(
-                "operation-retired",
+                rules::OPERATION_RETIRED,
                 pointer,
                 format!("{label} was removed after its sunset ({s})"),
             ),
             Ok(Some(s)) if deprecated => self.push(
-                "operation-removed-before-sunset",
+                rules::OPERATION_REMOVED_BEFORE_SUNSET,
                 pointer,
                 format!("{label} is removed before its sunset ({s})"),
                 "keep the operation until its sunset date has passed",
             ),
             Err(e) if deprecated => self.push(
-                "operation-removed-before-sunset",
+                rules::OPERATION_REMOVED_BEFORE_SUNSET,
                 pointer,
                 format!("{label} is removed, and {e}: its sunset cannot be shown to have passed"),
                 "write the sunset as YYYY-MM-DD, and remove the operation after it",
             ),
             _ => self.push(
-                "operation-removed",
+                rules::OPERATION_REMOVED,
                 pointer,
                 format!("{label} is removed"),
                 "restore it, or deprecate it with a sunset and remove it after; breaking removals belong in a new major version path",
@@ -618,7 +396,7 @@ impl Differ<'_> {
                     .is_some_and(|i| resolve(&self.rev, i).0.get(method).is_some());
                 if !kept {
                     self.push(
-                        "webhook-removed",
+                        rules::WEBHOOK_REMOVED,
                         format!("/webhooks/{}/{method}", escape(name)),
                         format!(
                             "the webhook {name} ({}) is no longer sent",
@@ -637,7 +415,7 @@ impl Differ<'_> {
                     .is_some_and(|i| resolve(&self.base, i).0.get(method).is_some());
                 if item.get(method).is_some() && !known {
                     self.note(
-                        "webhook-added",
+                        rules::WEBHOOK_ADDED,
                         format!("/webhooks/{}/{method}", escape(name)),
                         format!("the webhook {name} ({}) is new", method.to_uppercase()),
                     );
@@ -651,7 +429,7 @@ impl Differ<'_> {
         let (_, _, rev_op) = sides.rev;
         if rev_op["deprecated"] == true && base_op["deprecated"] != true {
             self.note(
-                "operation-deprecated",
+                rules::OPERATION_DEPRECATED,
                 pointer.to_owned(),
                 format!("{label} is now deprecated"),
             );
@@ -681,7 +459,7 @@ impl Differ<'_> {
         if rev_anonymous || (!base_anonymous && base.is_subset(&rev)) {
             if base != rev {
                 self.note(
-                    "security-loosened",
+                    rules::SECURITY_LOOSENED,
                     format!("{pointer}/security"),
                     format!(
                         "{label} accepts more credentials: {} → {}",
@@ -693,7 +471,7 @@ impl Differ<'_> {
             return;
         }
         self.push(
-            "security-changed",
+            rules::SECURITY_CHANGED,
             format!("{pointer}/security"),
             format!(
                 "{label} needs other credentials: {} → {}",
@@ -738,24 +516,24 @@ impl Differ<'_> {
             let name = rp.name;
             match was_required {
                 None if required => self.push(
-                    "request-parameter-required-added",
+                    rules::REQUEST_PARAMETER_REQUIRED_ADDED,
                     where_,
                     format!("{label} needs the new {place} parameter `{name}`"),
                     "make the parameter optional (with a default)",
                 ),
                 Some(false) if required => self.push(
-                    "request-parameter-required-added",
+                    rules::REQUEST_PARAMETER_REQUIRED_ADDED,
                     where_,
                     format!("{label}: the {place} parameter `{name}` became required"),
                     "keep the parameter optional",
                 ),
                 None => self.note(
-                    "request-parameter-added",
+                    rules::REQUEST_PARAMETER_ADDED,
                     where_,
                     format!("takes the new optional {place} parameter `{name}`"),
                 ),
                 Some(true) if !required => self.note(
-                    "request-parameter-made-optional",
+                    rules::REQUEST_PARAMETER_MADE_OPTIONAL,
                     where_,
                     format!("the {place} parameter `{name}` became optional"),
                 ),
@@ -773,7 +551,7 @@ impl Differ<'_> {
                 };
                 if bp.value["deprecated"] == true && early {
                     self.push(
-                        "request-parameter-removed-before-sunset",
+                        rules::REQUEST_PARAMETER_REMOVED_BEFORE_SUNSET,
                         where_,
                         format!(
                             "the {} parameter `{}` is removed before its sunset ({})",
@@ -783,7 +561,7 @@ impl Differ<'_> {
                     );
                 } else if bp.value["deprecated"] == true && !bp.value["x-sunset"].is_null() {
                     self.note(
-                        "request-parameter-retired",
+                        rules::REQUEST_PARAMETER_RETIRED,
                         where_,
                         format!(
                             "the deprecated {} parameter `{}` was removed after its sunset ({})",
@@ -792,7 +570,7 @@ impl Differ<'_> {
                     );
                 } else {
                     self.warn(
-                        "request-parameter-removed",
+                        rules::REQUEST_PARAMETER_REMOVED,
                         where_,
                         format!(
                             "the {} parameter `{}` is no longer documented; clients may still send it",
@@ -806,7 +584,7 @@ impl Differ<'_> {
             let what = format!("the {} parameter `{}`", key.0, bp.name);
             if rp.value["deprecated"] == true && bp.value["deprecated"] != true {
                 self.note(
-                    "request-parameter-deprecated",
+                    rules::REQUEST_PARAMETER_DEPRECATED,
                     where_.clone(),
                     format!("{what} is now deprecated"),
                 );
@@ -821,7 +599,7 @@ impl Differ<'_> {
                 let (r_default, _) = resolve(&self.rev, r_schema);
                 if b_default["default"] != r_default["default"] {
                     self.push(
-                        "request-default-changed",
+                        rules::REQUEST_DEFAULT_CHANGED,
                         format!("{where_}/schema/default"),
                         format!(
                             "{what}'s default {} → {}",
@@ -848,7 +626,7 @@ impl Differ<'_> {
         if rev_body.is_null() {
             if !base_body.is_null() {
                 self.push(
-                    "request-body-removed",
+                    rules::REQUEST_BODY_REMOVED,
                     format!("{pointer}/requestBody"),
                     "the operation no longer takes a request body".to_owned(),
                     "keep accepting the body (and ignore it if it no longer matters)",
@@ -859,14 +637,14 @@ impl Differ<'_> {
         if base_body.is_null() {
             if rev_body["required"] == true {
                 self.push(
-                    "request-property-required-added",
+                    rules::REQUEST_PROPERTY_REQUIRED_ADDED,
                     format!("{pointer}/requestBody"),
                     "the operation now requires a request body".to_owned(),
                     "make the body optional",
                 );
             } else {
                 self.note(
-                    "request-body-made-optional",
+                    rules::REQUEST_BODY_MADE_OPTIONAL,
                     format!("{pointer}/requestBody"),
                     "the operation takes a new optional request body".to_owned(),
                 );
@@ -875,14 +653,14 @@ impl Differ<'_> {
         }
         if base_body["required"] == true && rev_body["required"] != true {
             self.note(
-                "request-body-made-optional",
+                rules::REQUEST_BODY_MADE_OPTIONAL,
                 format!("{pointer}/requestBody/required"),
                 "the request body became optional".to_owned(),
             );
         }
         if rev_body["required"] == true && base_body["required"] != true {
             self.push(
-                "request-property-required-added",
+                rules::REQUEST_PROPERTY_REQUIRED_ADDED,
                 format!("{pointer}/requestBody/required"),
                 "the request body became required".to_owned(),
                 "keep the body optional",
@@ -896,7 +674,7 @@ impl Differ<'_> {
             .filter(|m| !base_content.contains_key(*m))
         {
             self.note(
-                "request-media-type-added",
+                rules::REQUEST_MEDIA_TYPE_ADDED,
                 format!("{pointer}/requestBody/content/{}", escape(media)),
                 format!("request bodies of type {media} are accepted too"),
             );
@@ -905,7 +683,7 @@ impl Differ<'_> {
             let where_ = format!("{pointer}/requestBody/content/{}", escape(media));
             let Some(rev_media) = rev_content.get(media) else {
                 self.push(
-                    "request-property-type-changed",
+                    rules::REQUEST_PROPERTY_TYPE_CHANGED,
                     where_,
                     format!("request bodies of type {media} are no longer accepted"),
                     "keep accepting the media type",
@@ -914,7 +692,7 @@ impl Differ<'_> {
             };
             if base_media["schema"].is_null() && !rev_media["schema"].is_null() {
                 self.push(
-                    "request-constraint-tightened",
+                    rules::REQUEST_CONSTRAINT_TIGHTENED,
                     format!("{where_}/schema"),
                     format!("{media} bodies, unconstrained before, must now match a schema"),
                     "keep accepting any body of this media type",
@@ -938,7 +716,7 @@ impl Differ<'_> {
         let rev = rev_op["responses"].as_object().unwrap_or(&empty);
         for status in rev.keys().filter(|s| !base.contains_key(*s)) {
             self.note(
-                "response-status-added",
+                rules::RESPONSE_STATUS_ADDED,
                 format!("{pointer}/responses/{status}"),
                 format!("may answer {status}"),
             );
@@ -954,7 +732,7 @@ impl Differ<'_> {
                         .map(String::as_str)
                         .collect();
                     self.push(
-                        "success-status-removed",
+                        rules::SUCCESS_STATUS_REMOVED,
                         where_,
                         format!(
                             "{label} no longer answers {status} (success now: {})",
@@ -975,7 +753,7 @@ impl Differ<'_> {
                 .filter(|m| !base_content.contains_key(*m))
             {
                 self.note(
-                    "response-media-type-added",
+                    rules::RESPONSE_MEDIA_TYPE_ADDED,
                     format!("{where_}/content/{}", escape(media)),
                     format!("may answer {media}"),
                 );
@@ -984,7 +762,7 @@ impl Differ<'_> {
                 let media_ptr = format!("{where_}/content/{}", escape(media));
                 match rev_content.get(media) {
                     None => self.push(
-                        "response-media-type-removed",
+                        rules::RESPONSE_MEDIA_TYPE_REMOVED,
                         media_ptr,
                         format!("{label} {status} no longer answers {media}"),
                         "keep answering the media type clients accept",
@@ -1022,7 +800,7 @@ impl Differ<'_> {
         for (key, (name, _)) in &rev_h {
             if !base_h.contains_key(key) {
                 self.note(
-                    "response-header-added",
+                    rules::RESPONSE_HEADER_ADDED,
                     format!("{pointer}/headers/{}", escape(name)),
                     format!("sends the new header {name}"),
                 );
@@ -1033,13 +811,13 @@ impl Differ<'_> {
             let required = bh["required"] == true;
             match rev_h.get(key) {
                 None if required => self.push(
-                    "response-header-removed",
+                    rules::RESPONSE_HEADER_REMOVED,
                     where_,
                     format!("{label} {status} no longer sends the required header {name}"),
                     "keep sending the header clients read",
                 ),
                 None => self.warn(
-                    "response-optional-header-removed",
+                    rules::RESPONSE_OPTIONAL_HEADER_REMOVED,
                     where_,
                     format!("no longer sends the optional header {name}; clients that read it when present lose it"),
                     "keep sending it, or deprecate it first",
@@ -1047,14 +825,14 @@ impl Differ<'_> {
                 Some((_, rh)) => {
                     if required && rh["required"] != true {
                         self.push(
-                            "response-header-made-optional",
+                            rules::RESPONSE_HEADER_MADE_OPTIONAL,
                             where_.clone(),
                             format!("{label} {status} may now omit the header {name}"),
                             "keep the header required",
                         );
                     } else if !required && rh["required"] == true {
                         self.note(
-                            "response-header-made-required",
+                            rules::RESPONSE_HEADER_MADE_REQUIRED,
                             where_.clone(),
                             format!("now always sends the header {name}"),
                         );

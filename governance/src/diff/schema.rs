@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::{Differ, Dir, Doc, escape, resolve};
 use crate::report::Finding;
+use crate::rules;
 
 /// A pair of referenced schemas, by address (the documents do not change during a
 /// comparison).
@@ -366,24 +367,24 @@ impl Differ<'_> {
     fn nullability(&mut self, pointer: &str, base_null: bool, rev_null: bool, dir: Dir) {
         match dir {
             Dir::Response if rev_null && !base_null => self.push(
-                "response-property-made-nullable",
+                rules::RESPONSE_PROPERTY_MADE_NULLABLE,
                 pointer.to_owned(),
                 "may now be null in responses".to_owned(),
                 "keep it non-null, or add a new property",
             ),
             Dir::Request if base_null && !rev_null => self.push(
-                "request-property-type-changed",
+                rules::REQUEST_PROPERTY_TYPE_CHANGED,
                 pointer.to_owned(),
                 "no longer accepts null".to_owned(),
                 "keep accepting null",
             ),
             Dir::Response if base_null && !rev_null => self.note(
-                "response-type-narrowed",
+                rules::RESPONSE_TYPE_NARROWED,
                 pointer.to_owned(),
                 "is no longer null in responses".to_owned(),
             ),
             Dir::Request if rev_null && !base_null => self.note(
-                "request-type-widened",
+                rules::REQUEST_TYPE_WIDENED,
                 pointer.to_owned(),
                 "accepts null too".to_owned(),
             ),
@@ -402,28 +403,28 @@ impl Differ<'_> {
             Dir::Response => {
                 if !base_types.is_empty() && !rev_types.iter().all(|t| covered(t, base_types)) {
                     self.push(
-                        "response-property-type-changed",
+                        rules::RESPONSE_PROPERTY_TYPE_CHANGED,
                         pointer.to_owned(),
                         format!("type {base_types:?} → {rev_types:?}"),
                         "keep the type; add a new property for the new one",
                     );
                 } else if !b["format"].is_null() && r["format"].is_null() {
                     self.push(
-                        "response-constraint-loosened",
+                        rules::RESPONSE_CONSTRAINT_LOOSENED,
                         format!("{pointer}/format"),
                         format!("format {} is no longer promised", b["format"]),
                         "keep the format",
                     );
                 } else if !b["format"].is_null() && !format_within(&r["format"], &b["format"]) {
                     self.push(
-                        "response-property-type-changed",
+                        rules::RESPONSE_PROPERTY_TYPE_CHANGED,
                         pointer.to_owned(),
                         format!("format {} → {}", b["format"], r["format"]),
                         "keep the format",
                     );
                 } else if base_types != rev_types || b["format"] != r["format"] {
                     self.note(
-                        "response-type-narrowed",
+                        rules::RESPONSE_TYPE_NARROWED,
                         pointer.to_owned(),
                         format!(
                             "type {base_types:?} {} → {rev_types:?} {}",
@@ -435,21 +436,21 @@ impl Differ<'_> {
             Dir::Request => {
                 if !rev_types.is_empty() && !base_types.iter().all(|t| covered(t, rev_types)) {
                     self.push(
-                        "request-property-type-changed",
+                        rules::REQUEST_PROPERTY_TYPE_CHANGED,
                         pointer.to_owned(),
                         format!("type {base_types:?} → {rev_types:?}"),
                         "keep accepting the old type",
                     );
                 } else if !format_within(&b["format"], &r["format"]) {
                     self.push(
-                        "request-property-type-changed",
+                        rules::REQUEST_PROPERTY_TYPE_CHANGED,
                         pointer.to_owned(),
                         format!("format {} → {}", b["format"], r["format"]),
                         "keep the format (or drop it, which only widens)",
                     );
                 } else if base_types != rev_types || b["format"] != r["format"] {
                     self.note(
-                        "request-type-widened",
+                        rules::REQUEST_TYPE_WIDENED,
                         pointer.to_owned(),
                         format!(
                             "type {base_types:?} {} → {rev_types:?} {}",
@@ -474,7 +475,7 @@ impl Differ<'_> {
                     };
                     if !removed.is_empty() {
                         self.note(
-                            "response-enum-narrowed",
+                            rules::RESPONSE_ENUM_NARROWED,
                             pointer.to_owned(),
                             format!("no longer sent: {}", removed.join(", ")),
                         );
@@ -484,7 +485,7 @@ impl Differ<'_> {
                     let added: Vec<String> = rev_enum.difference(base_enum).cloned().collect();
                     if !added.is_empty() {
                         self.note(
-                            "response-enum-value-added",
+                            rules::RESPONSE_ENUM_VALUE_ADDED,
                             pointer.to_owned(),
                             format!("new values (the enum is extensible): {}", added.join(", ")),
                         );
@@ -499,7 +500,7 @@ impl Differ<'_> {
                 };
                 if !added.is_empty() {
                     self.push(
-                        "response-enum-widened",
+                        rules::RESPONSE_ENUM_WIDENED,
                         pointer.to_owned(),
                         format!("new values clients may not handle: {}", added.join(", ")),
                         "mark the enum `x-extensible-enum: true` (and tell clients to expect new values) before adding values",
@@ -514,7 +515,7 @@ impl Differ<'_> {
                     };
                     if !added.is_empty() {
                         self.note(
-                            "request-enum-widened",
+                            rules::REQUEST_ENUM_WIDENED,
                             pointer.to_owned(),
                             format!("now accepted: {}", added.join(", ")),
                         );
@@ -529,7 +530,7 @@ impl Differ<'_> {
                 };
                 if !narrowed.is_empty() {
                     self.push(
-                        "request-enum-narrowed",
+                        rules::REQUEST_ENUM_NARROWED,
                         pointer.to_owned(),
                         format!("no longer accepted: {}", narrowed.join(", ")),
                         "keep accepting every value clients may send",
@@ -542,14 +543,14 @@ impl Differ<'_> {
     fn constraints(&mut self, pointer: &str, b: &Value, r: &Value, dir: Dir) {
         let (rule, fix, safe_rule) = match dir {
             Dir::Request => (
-                "request-constraint-tightened",
+                rules::REQUEST_CONSTRAINT_TIGHTENED,
                 "keep accepting what was valid before",
-                "request-constraint-loosened",
+                rules::REQUEST_CONSTRAINT_LOOSENED,
             ),
             Dir::Response => (
-                "response-constraint-loosened",
+                rules::RESPONSE_CONSTRAINT_LOOSENED,
                 "keep the bound clients rely on; a wider value belongs in a new property",
-                "response-constraint-tightened",
+                rules::RESPONSE_CONSTRAINT_TIGHTENED,
             ),
         };
         // Only the keywords either side has: a handful, not every keyword there is.
@@ -624,7 +625,7 @@ impl Differ<'_> {
         let all_of = |v: &Value| v["allOf"].as_array().map_or(0, Vec::len);
         if dir == Dir::Request && all_of(rev) > all_of(base) {
             self.push(
-                "request-constraint-tightened",
+                rules::REQUEST_CONSTRAINT_TIGHTENED,
                 format!("{pointer}/allOf"),
                 format!("allOf has {} members, {} before", all_of(rev), all_of(base)),
                 "keep accepting what was valid before",
@@ -643,19 +644,19 @@ impl Differ<'_> {
             let Some(rp) = rev_props.get(name) else {
                 match dir {
                     Dir::Response if base_required.contains(name.as_str()) => self.push(
-                        "response-property-removed",
+                        rules::RESPONSE_PROPERTY_REMOVED,
                         where_,
                         format!("`{name}` is no longer sent"),
                         "keep sending it (deprecate it in its description first)",
                     ),
                     Dir::Response => self.warn(
-                        "response-optional-property-removed",
+                        rules::RESPONSE_OPTIONAL_PROPERTY_REMOVED,
                         where_,
                         format!("the optional `{name}` is no longer sent; clients that use it when present lose it"),
                         "keep sending it, or deprecate it first",
                     ),
                     Dir::Request => self.warn(
-                        "request-property-removed",
+                        rules::REQUEST_PROPERTY_REMOVED,
                         where_,
                         format!("`{name}` is no longer documented in requests; clients may still send it"),
                         "keep accepting (and ignoring) it",
@@ -666,7 +667,7 @@ impl Differ<'_> {
             let (bp_resolved, rp_resolved) = (resolve(&self.base, bp).0, resolve(&self.rev, rp).0);
             if rp_resolved["deprecated"] == true && bp_resolved["deprecated"] != true {
                 self.note(
-                    "property-deprecated",
+                    rules::PROPERTY_DEPRECATED,
                     where_.clone(),
                     format!("`{name}` is now deprecated"),
                 );
@@ -677,7 +678,7 @@ impl Differ<'_> {
                 && !rev_required.contains(name.as_str())
             {
                 self.push(
-                    "response-property-made-optional",
+                    rules::RESPONSE_PROPERTY_MADE_OPTIONAL,
                     where_.clone(),
                     format!("`{name}` may now be absent"),
                     "keep it required",
@@ -687,12 +688,12 @@ impl Differ<'_> {
             let is_required = rev_required.contains(name.as_str());
             match dir {
                 Dir::Response if is_required && !was_required => self.note(
-                    "response-property-made-required",
+                    rules::RESPONSE_PROPERTY_MADE_REQUIRED,
                     where_.clone(),
                     format!("`{name}` is now always sent"),
                 ),
                 Dir::Request if was_required && !is_required => self.note(
-                    "request-property-made-optional",
+                    rules::REQUEST_PROPERTY_MADE_OPTIONAL,
                     where_.clone(),
                     format!("`{name}` may now be omitted"),
                 ),
@@ -704,7 +705,7 @@ impl Differ<'_> {
             Dir::Response => {
                 for name in rev_props.keys().filter(|n| !base_props.contains_key(*n)) {
                     self.note(
-                        "response-property-added",
+                        rules::RESPONSE_PROPERTY_ADDED,
                         format!("{pointer}/properties/{}", escape(name)),
                         format!("`{name}` is new"),
                     );
@@ -716,14 +717,14 @@ impl Differ<'_> {
                     .filter(|n| !base_props.contains_key(*n) && !rev_required.contains(n.as_str()))
                 {
                     self.note(
-                        "request-property-added",
+                        rules::REQUEST_PROPERTY_ADDED,
                         format!("{pointer}/properties/{}", escape(name)),
                         format!("`{name}` is new and optional"),
                     );
                 }
                 for name in rev_required.difference(&base_required) {
                     self.push(
-                        "request-property-required-added",
+                        rules::REQUEST_PROPERTY_REQUIRED_ADDED,
                         format!("{pointer}/properties/{}", escape(name)),
                         format!("`{name}` is now required in requests"),
                         "make it optional (with a default)",
@@ -784,7 +785,7 @@ impl Differ<'_> {
                         continue;
                     }
                     self.push(
-                        "request-union-narrowed",
+                        rules::REQUEST_UNION_NARROWED,
                         pointer.to_owned(),
                         format!(
                             "branch {} ({}) is no longer accepted",
@@ -802,7 +803,7 @@ impl Differ<'_> {
                         continue;
                     }
                     self.push(
-                        "response-union-widened",
+                        rules::RESPONSE_UNION_WIDENED,
                         pointer.to_owned(),
                         format!(
                             "branch {} ({}) is new: clients do not know it",
@@ -820,14 +821,14 @@ impl Differ<'_> {
                 &rb,
                 &rev_matched,
                 &self.rev,
-                "request-union-widened",
+                rules::REQUEST_UNION_WIDENED,
                 "is accepted too",
             ),
             Dir::Response => (
                 &bb,
                 &base_matched,
                 &self.base,
-                "response-union-narrowed",
+                rules::RESPONSE_UNION_NARROWED,
                 "is no longer sent",
             ),
         };

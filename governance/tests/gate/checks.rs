@@ -169,11 +169,12 @@ fn the_committed_changelogs_are_what_the_documents_say() {
 #[test]
 fn the_governance_page_names_the_version_rules() {
     let page = std::fs::read_to_string(root().join("docs/governance.md")).unwrap();
-    let rules = checks::versioning::RULES
-        .iter()
-        .chain(docintel_governance::diff::docs::RULES)
-        .chain(docintel_governance::diff::WARNINGS);
-    for (id, _) in rules {
+    use docintel_governance::rules::{Family, of};
+    let rules = of(Family::Version)
+        .chain(of(Family::Docs))
+        .chain(of(Family::Warning));
+    for rule in rules {
+        let id = rule.id;
         assert!(
             page.contains(&format!("`{id}`")),
             "docs/governance.md: {id}"

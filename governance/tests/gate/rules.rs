@@ -2,8 +2,9 @@
 //! breaking findings of that rule), and a safe twin that stays quiet.
 
 use docintel_governance::checks::versioning;
-use docintel_governance::diff::{NOTES, RULES, WARNINGS, diff, docs};
+use docintel_governance::diff::diff;
 use docintel_governance::report::Severity;
+use docintel_governance::rules::{Family, of};
 use serde_json::{Value, json};
 
 const TODAY: &str = "2026-11-21";
@@ -381,9 +382,9 @@ fn every_rule_fires_on_its_fixture_and_stays_quiet_on_its_safe_twin() {
     let base = doc(|_| {});
     assert!(breaking_rules(&base, &base).is_empty());
     let cases = cases();
-    for (rule, _) in RULES {
+    for rule in of(Family::Breaking).map(|r| r.id) {
         assert!(
-            cases.iter().any(|(r, _, _)| r == rule),
+            cases.iter().any(|(r, _, _)| *r == rule),
             "no fixture for {rule}"
         );
     }
@@ -430,11 +431,10 @@ fn every_safe_twin_is_a_named_change_the_version_check_sees() {
             comparison.changes
         );
         for c in &comparison.changes {
-            let known = NOTES
-                .iter()
-                .chain(WARNINGS)
-                .chain(docs::RULES)
-                .any(|(id, _)| *id == c.finding.rule);
+            let known = of(Family::Note)
+                .chain(of(Family::Warning))
+                .chain(of(Family::Docs))
+                .any(|r| r.id == c.finding.rule);
             assert!(
                 known,
                 "{rule}'s safe twin: undocumented rule {}",
