@@ -11,7 +11,8 @@ pub struct Rule {
     /// The stable id, as reports and accepted changes spell it.
     pub id: &'static str,
     pub family: Family,
-    /// The level it is reported at (lint's and the version check's can be raised by options).
+    /// The level it is usually reported at (an accepted change, `--require-lint` and
+    /// `--fail-on` change what fails).
     pub level: Severity,
     /// What it reports, for the documentation tables.
     pub meaning: &'static str,
@@ -67,6 +68,7 @@ impl Family {
 macro_rules! rules {
     ($($name:ident = ($id:literal, $family:ident, $level:ident, $meaning:literal);)*) => {
         $(
+            #[doc = $meaning]
             pub const $name: Rule = Rule {
                 id: $id,
                 family: Family::$family,
@@ -80,6 +82,7 @@ macro_rules! rules {
 }
 
 rules! {
+    // The diff: changes that break clients (its catalogue maps oasdiff onto these).
     OPERATION_REMOVED = ("operation-removed", Breaking, Breaking, "an operation of the base is gone");
     OPERATION_REMOVED_BEFORE_SUNSET = ("operation-removed-before-sunset", Breaking, Breaking, "a deprecated operation is gone before its sunset");
     WEBHOOK_REMOVED = ("webhook-removed", Breaking, Breaking, "a webhook (OpenAPI 3.1 `webhooks`) the API sent is gone");
@@ -106,10 +109,14 @@ rules! {
     SECURITY_CHANGED = ("security-changed", Breaking, Breaking, "an operation needs other or more credentials");
     DEPRECATION_SUNSET_INVALID = ("deprecation-sunset-invalid", Breaking, Breaking, "something newly deprecated has an unreadable sunset, or (with --min-sunset-days) none or one too soon");
     SUNSET_MOVED_EARLIER = ("sunset-moved-earlier", Breaking, Breaking, "a deprecated operation or parameter lost its sunset or got an earlier one");
+
+    // The diff: changes some clients may notice.
     RESPONSE_OPTIONAL_PROPERTY_REMOVED = ("response-optional-property-removed", Warning, Warning, "an optional response property is gone");
     RESPONSE_OPTIONAL_HEADER_REMOVED = ("response-optional-header-removed", Warning, Warning, "an optional response header is gone");
     REQUEST_PROPERTY_REMOVED = ("request-property-removed", Warning, Warning, "a request property is no longer documented (clients may still send it)");
     REQUEST_PARAMETER_REMOVED = ("request-parameter-removed", Warning, Warning, "a parameter is no longer documented (clients may still send it)");
+
+    // The diff: changes that break nobody.
     OPERATION_ADDED = ("operation-added", Note, Info, "a new operation");
     OPERATION_DEPRECATED = ("operation-deprecated", Note, Info, "an operation is now deprecated");
     SUNSET_ADDED = ("sunset-added", Note, Info, "something deprecated without a sunset now has one");
@@ -142,12 +149,16 @@ rules! {
     RESPONSE_UNION_NARROWED = ("response-union-narrowed", Note, Info, "a response oneOf/anyOf lost a branch (clients still know the others)");
     RESPONSE_ENUM_VALUE_ADDED = ("response-enum-value-added", Note, Info, "an `x-extensible-enum` response value gained values clients were told to expect");
     RESPONSE_CONSTRAINT_TIGHTENED = ("response-constraint-tightened", Note, Info, "a response value promises a stricter bound");
+
+    // The diff: documentation only.
     DESCRIPTION_CHANGED = ("description-changed", Docs, Info, "a `description` is new, changed or gone");
     SUMMARY_CHANGED = ("summary-changed", Docs, Info, "an operation's `summary` changed");
     TITLE_CHANGED = ("title-changed", Docs, Info, "a schema's `title` changed");
     EXAMPLE_CHANGED = ("example-changed", Docs, Info, "an `example` or `examples` changed (schemas, parameters, media types)");
     EXTERNAL_DOCS_CHANGED = ("external-docs-changed", Docs, Info, "an `externalDocs` link changed");
     INFO_CHANGED = ("info-changed", Docs, Info, "the API's title, description, contact, license or terms changed");
+
+    // The version check and the changelog.
     VERSION_NOT_BUMPED = ("version-not-bumped", Version, Breaking, "the document changed since its baseline but its version is not higher");
     VERSION_BUMP_TOO_SMALL = ("version-bump-too-small", Version, Breaking, "the version went up by less than the changes need (a patch for an additive change, a minor for a breaking one)");
     VERSION_BUMP_LARGER_THAN_NEEDED = ("version-bump-larger-than-needed", Version, Warning, "(warning) the version is higher than the next one the changes need");
@@ -155,6 +166,8 @@ rules! {
     VERSION_UNREADABLE = ("version-unreadable", Version, Breaking, "a version is not MAJOR.MINOR.PATCH numbers");
     CHANGELOG_DRIFT = ("changelog-drift", Version, Breaking, "a committed `docs/changelog/<version>.md` differs from what `changelog` writes");
     UNCLASSIFIED_CHANGE = ("unclassified-change", Version, Info, "a change the diff has no rule for, counted as additive");
+
+    // The other checks.
     SPEC_DRIFT = ("spec-drift", Drift, Breaking, "a committed OpenAPI document differs from what the code generates");
     SERVED_SPEC_DRIFT = ("served-spec-drift", Drift, Breaking, "the server serves another document than the code generates, or none");
     NO_BASELINE = ("no-baseline", Baseline, Warning, "a version has no released baseline to compare against");
