@@ -8,6 +8,7 @@ pub mod changelog;
 pub mod checks;
 pub mod diff;
 pub mod report;
+pub mod rules;
 pub mod server;
 
 use std::path::Path;

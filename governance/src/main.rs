@@ -89,7 +89,7 @@ enum Command {
         min_sunset_days: u32,
     },
     /// Print the gate's rules and the catalogue of oasdiff's breaking-change rules against
-    /// them (the two tables in governance/README.md).
+    /// them (the three tables in governance/README.md).
     Catalogue,
     /// Write docs/changelog/<version>.md for every API version (each release against the
     /// one before, and the current document against the newest); with --from, print the
@@ -263,8 +263,9 @@ async fn run() -> ExitCode {
         }
         Command::Catalogue => {
             print!(
-                "{}\n{}",
+                "{}\n{}\n{}",
                 diff::catalogue::rules_markdown(),
+                diff::catalogue::other_rules_markdown(),
                 diff::catalogue::markdown()
             );
             ExitCode::SUCCESS

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::report::Severity;
+use crate::rules;
 
 pub const ACCEPTED_PATH: &str = "openapi/accepted-breaking-changes.json";
 
@@ -68,7 +69,7 @@ pub fn apply_accepted(
     for (a, used) in mine.iter().zip(used) {
         if !used {
             out.push(Finding::warning(
-                "accepted-change-unused",
+                rules::ACCEPTED_CHANGE_UNUSED.id,
                 a.location.clone(),
                 format!(
                     "{ACCEPTED_PATH} accepts {} here, which no longer happens",
@@ -123,7 +124,12 @@ pub fn check(root: &Path) -> Vec<Section> {
             return vec![Section::new(
                 "breaking changes",
                 ACCEPTED_PATH.to_owned(),
-                vec![Finding::failure("unusable-input", ACCEPTED_PATH, e, "")],
+                vec![Finding::failure(
+                    rules::UNUSABLE_INPUT.id,
+                    ACCEPTED_PATH,
+                    e,
+                    "",
+                )],
             )];
         }
     };
@@ -134,7 +140,7 @@ pub fn check(root: &Path) -> Vec<Section> {
                 "breaking changes",
                 format!("openapi/{}.json", version.name),
                 vec![Finding::warning(
-                    "no-baseline",
+                    rules::NO_BASELINE.id,
                     format!("openapi/released/{}", version.name),
                     "no released baseline: nothing to compare against",
                     "cut a release: `cargo run -p docintel-governance -- release --version VERSION --release X.Y.Z`",
@@ -156,7 +162,9 @@ pub fn check(root: &Path) -> Vec<Section> {
                 version.name,
                 &release,
             ),
-            (Err(e), _) | (_, Err(e)) => vec![Finding::failure("unusable-input", "", e, "")],
+            (Err(e), _) | (_, Err(e)) => {
+                vec![Finding::failure(rules::UNUSABLE_INPUT.id, "", e, "")]
+            }
         };
         sections.push(Section::new("breaking changes", subject, findings));
     }

@@ -23,11 +23,23 @@ use pact_verifier::{
 use serde_json::Value;
 
 use crate::report::{Finding, Section};
+use crate::rules;
 use crate::server::Server;
 use docintel_backend::pipeline::Isolation;
 
 /// The key pacts send (`Authorization: Bearer …`); the provider registers it.
 pub const PACT_KEY: &str = "dik_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+/// The text of the invoice the provider states upload.
+pub const INVOICE_LINES: [&str; 3] = [
+    "INVOICE 2026-117",
+    "Total due: 1,250.00 EUR",
+    "Payment terms: net 30 days",
+];
+
+/// [`INVOICE_LINES`] as a real PDF, committed rather than built so the gate needs no test
+/// crate at run time; a test keeps it equal to what the testkit builds.
+pub const INVOICE_PDF: &[u8] = include_bytes!("invoice.pdf");
 
 pub struct States {
     backend: docintel_backend::Backend,
@@ -48,12 +60,7 @@ impl States {
         self.clear_except(Some(id)).await?;
         if self.backend.document(self.tenant, id).await?.is_none() {
             let mut up = self.backend.begin_upload().await?;
-            up.write(&docintel_testkit::pdf(&[
-                "INVOICE 2026-117",
-                "Total due: 1,250.00 EUR",
-                "Payment terms: net 30 days",
-            ]))
-            .await?;
+            up.write(INVOICE_PDF).await?;
             self.backend
                 .submit_with_id(self.tenant, id, "invoice.pdf", None, up)
                 .await?;
@@ -404,7 +411,7 @@ fn findings(result: &VerificationExecutionResult, location: &str) -> Vec<Finding
         .iter()
         .map(|(interaction, mismatch)| {
             Finding::failure(
-                "pact-mismatch",
+                rules::PACT_MISMATCH.id,
                 interaction.clone(),
                 format!("{mismatch:?}"),
                 "the provider must keep what the consumer relies on; if the consumer agreed to the change, it republishes its pact",
@@ -413,7 +420,7 @@ fn findings(result: &VerificationExecutionResult, location: &str) -> Vec<Finding
         .collect();
     if !result.result && findings.is_empty() {
         findings.push(Finding::failure(
-            "pact-mismatch",
+            rules::PACT_MISMATCH.id,
             location,
             result.output.join("\n"),
             "",
@@ -421,7 +428,7 @@ fn findings(result: &VerificationExecutionResult, location: &str) -> Vec<Finding
     }
     findings.extend(result.pending_errors.iter().map(|(interaction, mismatch)| {
         Finding::warning(
-            "pact-pending-failure",
+            rules::PACT_PENDING_FAILURE.id,
             interaction.clone(),
             format!("{mismatch:?}"),
             "a pending pact: the consumer's new expectation is not met yet; it fails nobody's build until docintel has verified it once",
@@ -455,7 +462,7 @@ pub async fn check(root: &Path, parser: Isolation, broker: Option<&BrokerSource>
     .await;
     let findings = match result {
         Err(e) => vec![Finding::failure(
-            "contracts-unverifiable",
+            rules::CONTRACTS_UNVERIFIABLE.id,
             location,
             format!("{e:#}"),
             "",

@@ -10,6 +10,7 @@ use docintel_backend::pipeline::Isolation;
 use serde_json::Value;
 
 use crate::report::{Finding, Section};
+use crate::rules;
 
 /// Least notice between deprecation and sunset.
 pub const MIN_NOTICE_DAYS: i64 = 180;
@@ -42,7 +43,7 @@ pub fn static_findings(
         let notice = (d.sunset - d.deprecated).whole_days();
         if notice < MIN_NOTICE_DAYS {
             findings.push(Finding::failure(
-                "deprecation-notice-too-short",
+                rules::DEPRECATION_NOTICE_TOO_SHORT.id,
                 at.clone(),
                 format!(
                     "{notice} days between deprecation ({}) and sunset ({})",
@@ -53,7 +54,7 @@ pub fn static_findings(
         }
         if d.successor_prefix.is_empty() {
             findings.push(Finding::failure(
-                "deprecation-without-successor",
+                rules::DEPRECATION_WITHOUT_SUCCESSOR.id,
                 at.clone(),
                 "no successor",
                 "name the routes that replace it",
@@ -64,7 +65,7 @@ pub fn static_findings(
             .find(|r| r.first().map(String::as_str) == Some(d.anchor))
         {
             None => findings.push(Finding::failure(
-                "deprecation-not-in-calendar",
+                rules::DEPRECATION_NOT_IN_CALENDAR.id,
                 "deprecations.md",
                 format!("no row for {}", d.anchor),
                 "add a row to the table in deprecations.md",
@@ -78,7 +79,7 @@ pub fn static_findings(
                 ];
                 if row.get(1..5).map(|r| r.to_vec()) != Some(expected.to_vec()) {
                     findings.push(Finding::failure(
-                        "deprecation-calendar-mismatch",
+                        rules::DEPRECATION_CALENDAR_MISMATCH.id,
                         format!("deprecations.md row {}", d.anchor),
                         format!("the row says {:?}; the code says {expected:?}", &row[1..]),
                         "make deprecations.md agree with api/src/versions.rs",
@@ -94,13 +95,13 @@ pub fn static_findings(
                 let pointer = format!("{file}#/paths/{}/{method}", path.replace('/', "~1"));
                 match (deprecated, table.iter().find(|d| d.covers(path))) {
                     (true, None) => findings.push(Finding::failure(
-                        "deprecated-without-calendar",
+                        rules::DEPRECATED_WITHOUT_CALENDAR.id,
                         pointer,
                         "deprecated in the document, but no deprecation covers it",
                         "give its version a retirement in api/src/versions.rs (sunset and successor) or undeprecate it",
                     )),
                     (false, Some(_)) => findings.push(Finding::failure(
-                        "deprecation-not-in-spec",
+                        rules::DEPRECATION_NOT_IN_SPEC.id,
                         pointer,
                         "covered by a deprecation but not marked `deprecated: true`",
                         "regenerate the OpenAPI documents",
@@ -108,7 +109,7 @@ pub fn static_findings(
                     (true, Some(d)) => {
                         if op["x-sunset"].as_str() != Some(d.sunset.to_string().as_str()) {
                             findings.push(Finding::failure(
-                                "deprecation-sunset-mismatch",
+                                rules::DEPRECATION_SUNSET_MISMATCH.id,
                                 pointer.clone(),
                                 format!(
                                     "x-sunset is {}, the calendar says {}",
@@ -119,7 +120,7 @@ pub fn static_findings(
                         }
                         if op["responses"].get("410").is_none() {
                             findings.push(Finding::failure(
-                                "deprecation-410-undocumented",
+                                rules::DEPRECATION_410_UNDOCUMENTED.id,
                                 pointer,
                                 "the 410 after sunset is not documented",
                                 "document the 410 response",
@@ -141,7 +142,7 @@ pub async fn live_findings(base: &str) -> Vec<Finding> {
         let url = format!("{base}{}/documents", d.prefix);
         match reqwest::get(&url).await {
             Err(e) => findings.push(Finding::failure(
-                "deprecation-headers",
+                rules::DEPRECATION_HEADERS.id,
                 url,
                 e.to_string(),
                 "",
@@ -158,7 +159,7 @@ pub async fn live_findings(base: &str) -> Vec<Finding> {
                     || get("sunset") != d.sunset_header()
                 {
                     findings.push(Finding::failure(
-                        "deprecation-headers",
+                        rules::DEPRECATION_HEADERS.id,
                         url.clone(),
                         format!(
                             "Deprecation {:?}, Sunset {:?}; expected {:?}, {:?}",
@@ -174,7 +175,7 @@ pub async fn live_findings(base: &str) -> Vec<Finding> {
                     || !get("link").contains("rel=\"deprecation\"")
                 {
                     findings.push(Finding::failure(
-                        "deprecation-headers",
+                        rules::DEPRECATION_HEADERS.id,
                         url.clone(),
                         format!(
                             "Link {:?} lacks the deprecation or successor link",
@@ -208,13 +209,13 @@ pub async fn after_sunset_findings(parser: &Isolation) -> Vec<Finding> {
         match result {
             Ok((_, 410)) => {}
             Ok((url, status)) => findings.push(Finding::failure(
-                "sunset-not-enforced",
+                rules::SUNSET_NOT_ENFORCED.id,
                 url,
                 format!("answers {status} the day after its sunset, not 410"),
                 "answer 410 Gone after the sunset",
             )),
             Err(e) => findings.push(Finding::failure(
-                "sunset-not-enforced",
+                rules::SUNSET_NOT_ENFORCED.id,
                 d.prefix,
                 e.to_string(),
                 "",

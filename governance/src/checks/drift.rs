@@ -7,13 +7,14 @@ use docintel_api::openapi;
 use docintel_api::versions::VERSIONS;
 
 use crate::report::{Finding, Section};
+use crate::rules;
 
 pub async fn check(root: &Path, served_base: Option<&str>) -> Section {
     let mut findings: Vec<Finding> = openapi::committed_drift(&root.join("openapi"))
         .into_iter()
         .map(|d| {
             Finding::failure(
-                "spec-drift",
+                rules::SPEC_DRIFT.id,
                 format!("openapi/{}.json", d.version),
                 format!("the committed document {}", d.problem),
                 format!(
@@ -31,14 +32,14 @@ pub async fn check(root: &Path, served_base: Option<&str>) -> Section {
                 Ok(r) => match r.text().await {
                     Ok(served) if served == generated => {}
                     _ => findings.push(Finding::failure(
-                        "served-spec-drift",
+                        rules::SERVED_SPEC_DRIFT.id,
                         url,
                         "the server serves another document than the code generates",
                         "serve the document produced by `openapi::to_json`",
                     )),
                 },
                 Err(e) => findings.push(Finding::failure(
-                    "served-spec-drift",
+                    rules::SERVED_SPEC_DRIFT.id,
                     url,
                     format!("cannot fetch it: {e}"),
                     "",

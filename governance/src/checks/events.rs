@@ -8,12 +8,13 @@ use docintel_backend::{events, schemas};
 use serde_json::json;
 
 use crate::report::{Finding, Section};
+use crate::rules;
 
 pub async fn check(root: &Path, registry: Option<&str>) -> Vec<Section> {
     let dir = root.join("schemas/avro");
     let findings = match schemas::load(&dir) {
         Err(e) => vec![Finding::failure(
-            "schema-unreadable",
+            rules::SCHEMA_UNREADABLE.id,
             "schemas/avro",
             e,
             "fix the file named",
@@ -22,7 +23,7 @@ pub async fn check(root: &Path, registry: Option<&str>) -> Vec<Section> {
             .into_iter()
             .map(|f| {
                 Finding::failure(
-                    "schema-incompatible",
+                    rules::SCHEMA_INCOMPATIBLE.id,
                     format!("{} v{}", f.subject, f.version),
                     f.message,
                     "make the change compatible under the subject's mode (e.g. give new fields defaults), or declare another mode in schemas/avro/compatibility.json",
@@ -58,7 +59,7 @@ async fn against_registry(url: &str) -> Section {
             .await;
         match answer {
             Err(e) => findings.push(Finding::failure(
-                "registry-unreachable",
+                rules::REGISTRY_UNREACHABLE.id,
                 url.to_owned(),
                 e.to_string(),
                 "check --registry",
@@ -66,7 +67,7 @@ async fn against_registry(url: &str) -> Section {
             Ok(r) if r.status() == 404 => findings.push(Finding {
                 severity: crate::report::Severity::Info,
                 ..Finding::warning(
-                    "subject-new",
+                    rules::SUBJECT_NEW.id,
                     format!("{subject} v{}", topic.version),
                     "not registered there yet; it will be at first start",
                     "",
@@ -76,7 +77,7 @@ async fn against_registry(url: &str) -> Section {
                 let body: serde_json::Value = r.json().await.unwrap_or_default();
                 if body["is_compatible"] != true {
                     findings.push(Finding::failure(
-                        "registry-incompatible",
+                        rules::REGISTRY_INCOMPATIBLE.id,
                         format!("{subject} v{}", topic.version),
                         format!("the registry refuses it: {}", body["messages"]),
                         "make the schema compatible with what the registry holds",

@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::report::{Finding, Section, Severity};
+use crate::rules;
 
 /// The gate's ruleset, relative to the repository root.
 pub const RULESET: &str = "governance/spectral.yaml";
@@ -41,7 +42,7 @@ pub async fn check(root: &Path, require: bool) -> Section {
     };
     let (Some(bin), None) = (spectral, missing) else {
         let finding = Finding::warning(
-            "lint-unavailable",
+            rules::LINT_UNAVAILABLE.id,
             "spectral",
             format!(
                 "{}: the documents were NOT linted",
@@ -82,7 +83,7 @@ pub async fn lint(bin: &Path, root: &Path, ruleset: &Path, files: &[PathBuf]) ->
     let out = match output {
         Err(e) => {
             return vec![Finding::failure(
-                "lint-failed-to-run",
+                rules::LINT_FAILED_TO_RUN.id,
                 bin.display().to_string(),
                 e.to_string(),
                 "",
@@ -95,7 +96,7 @@ pub async fn lint(bin: &Path, root: &Path, ruleset: &Path, files: &[PathBuf]) ->
         Err(_) if out.status.success() && text.trim().is_empty() => return Vec::new(),
         Err(e) => {
             return vec![Finding::failure(
-                "lint-failed-to-run",
+                rules::LINT_FAILED_TO_RUN.id,
                 "spectral",
                 format!("{e}: {}{}", text, String::from_utf8_lossy(&out.stderr)),
                 "",

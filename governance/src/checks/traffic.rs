@@ -16,6 +16,7 @@ use docintel_api::traffic::Record;
 use serde_json::Value;
 
 use crate::report::{Finding, Section};
+use crate::rules;
 
 /// Headers any HTTP response may carry, whatever its operation: not looked for in the
 /// documents. `content-type` is checked against the documented media types instead
@@ -283,7 +284,7 @@ pub fn judge(specs: &[Spec], records: &[Record], unreadable: Vec<String>) -> Out
             });
         let Some(key) = key else {
             note(
-                "traffic-undocumented-status",
+                rules::TRAFFIC_UNDOCUMENTED_STATUS.id,
                 pointer,
                 format!("`{operation_name}` answered {status}, which it does not document"),
             );
@@ -301,7 +302,7 @@ pub fn judge(specs: &[Spec], records: &[Record], unreadable: Vec<String>) -> Out
                 .is_some_and(|c| c.keys().any(|d| media_type_covers(d, &recorded)));
             if !documented {
                 note(
-                    "traffic-undocumented-content-type",
+                    rules::TRAFFIC_UNDOCUMENTED_CONTENT_TYPE.id,
                     format!("{location}/content"),
                     format!(
                         "`{operation_name}` answered {status} as `{recorded}`, a content type its {key} response does not document"
@@ -319,7 +320,7 @@ pub fn judge(specs: &[Spec], records: &[Record], unreadable: Vec<String>) -> Out
                 headers.is_some_and(|h| h.keys().any(|d| d.eq_ignore_ascii_case(&name)));
             if !documented {
                 note(
-                    "traffic-undocumented-header",
+                    rules::TRAFFIC_UNDOCUMENTED_HEADER.id,
                     format!("{location}/headers"),
                     format!(
                         "`{operation_name}` answered {status} with header `{name}`, which its {key} response does not document"
@@ -329,10 +330,10 @@ pub fn judge(specs: &[Spec], records: &[Record], unreadable: Vec<String>) -> Out
         }
     }
     let fixes = |rule: &str| match rule {
-        "traffic-undocumented-status" => {
+        r if r == rules::TRAFFIC_UNDOCUMENTED_STATUS.id => {
             "document the status (or a 4XX/5XX range, or `default`) on the operation, or stop answering it"
         }
-        "traffic-undocumented-content-type" => {
+        r if r == rules::TRAFFIC_UNDOCUMENTED_CONTENT_TYPE.id => {
             "add the media type to the response's `content`, or answer with a documented one"
         }
         _ => "add the header to the response's `headers`, or stop sending it",
@@ -341,7 +342,7 @@ pub fn judge(specs: &[Spec], records: &[Record], unreadable: Vec<String>) -> Out
         .into_iter()
         .map(|problem| {
             Finding::failure(
-                "traffic-unreadable",
+                rules::TRAFFIC_UNREADABLE.id,
                 problem.split(": ").next().unwrap_or_default().to_owned(),
                 problem.clone(),
                 "record JSON lines (`docintel serve --record-traffic`) or HAR 1.2",
@@ -350,7 +351,7 @@ pub fn judge(specs: &[Spec], records: &[Record], unreadable: Vec<String>) -> Out
         .collect();
     if counts.recorded == 0 {
         findings.push(Finding::failure(
-            "traffic-empty",
+            rules::TRAFFIC_EMPTY.id,
             "recordings",
             "no response was recorded: there is nothing to prove the documents against",
             "record with `docintel serve --record-traffic FILE` (or DOCINTEL_RECORD_TRAFFIC=DIR for the tests)",

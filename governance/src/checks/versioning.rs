@@ -25,37 +25,10 @@ use serde_json::Value;
 use crate::checks::breaking::{ACCEPTED_PATH, Accepted, accepted, releases};
 use crate::diff;
 use crate::report::{Finding, Section, Severity};
+use crate::rules;
 
 /// The day the changes are judged on: after every sunset (see the module's notes).
 pub const JUDGED_ON: &str = "9999-12-31";
-
-/// The version check's own rules, with what fails or warns.
-pub const RULES: &[(&str, &str)] = &[
-    (
-        "version-not-bumped",
-        "the document changed since its baseline but its version is not higher",
-    ),
-    (
-        "version-bump-too-small",
-        "the version went up by less than the changes need (a patch for an additive change, a minor for a breaking one)",
-    ),
-    (
-        "version-bump-larger-than-needed",
-        "(warning) the version is higher than the next one the changes need",
-    ),
-    (
-        "version-changed-without-changes",
-        "the document equals its baseline but its version is another",
-    ),
-    (
-        "version-unreadable",
-        "a version is not MAJOR.MINOR.PATCH numbers",
-    ),
-    (
-        "changelog-drift",
-        "a committed `docs/changelog/<version>.md` differs from what `changelog` writes",
-    ),
-];
 
 /// What one change is to its clients, most serious first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -123,7 +96,7 @@ pub struct Comparison {
 
 /// When the diff finds nothing while the documents differ beyond their words, the first
 /// places that differ are listed under this rule (as additive), at most this many.
-pub const UNCLASSIFIED: &str = "unclassified-change";
+pub const UNCLASSIFIED: &str = rules::UNCLASSIFIED_CHANGE.id;
 const UNCLASSIFIED_LIMIT: usize = 20;
 
 impl Comparison {
@@ -310,7 +283,7 @@ pub fn judge(
 ) -> Vec<Finding> {
     let Some(current) = Semver::parse(current) else {
         return vec![Finding::failure(
-            "version-unreadable",
+            rules::VERSION_UNREADABLE.id,
             location,
             format!("info.version {current:?} is not MAJOR.MINOR.PATCH"),
             "write it as three numbers, like 2.1.0",
@@ -326,7 +299,7 @@ pub fn judge(
             return Vec::new();
         }
         return vec![Finding::failure(
-            "version-changed-without-changes",
+            rules::VERSION_CHANGED_WITHOUT_CHANGES.id,
             location,
             format!("the document equals its baseline {baseline} but says {current}"),
             fix(baseline),
@@ -342,7 +315,7 @@ pub fn judge(
     );
     if step == Level::None {
         return vec![Finding::failure(
-            "version-not-bumped",
+            rules::VERSION_NOT_BUMPED.id,
             location,
             format!("{what}, but info.version is {current}"),
             fix(wanted),
@@ -357,7 +330,7 @@ pub fn judge(
             fix.push_str(ACCEPTED_PATH);
         }
         return vec![Finding::failure(
-            "version-bump-too-small",
+            rules::VERSION_BUMP_TOO_SMALL.id,
             location,
             format!("{what}, but {current} is {step} release"),
             fix,
@@ -365,7 +338,7 @@ pub fn judge(
     }
     if current != wanted {
         return vec![Finding::warning(
-            "version-bump-larger-than-needed",
+            rules::VERSION_BUMP_LARGER_THAN_NEEDED.id,
             location,
             format!("{what}; {current} is more than that"),
             "use the next version the changes need, unless the larger step is meant",
@@ -384,7 +357,12 @@ pub fn check(root: &Path) -> Vec<Section> {
             return vec![Section::new(
                 "versions",
                 ACCEPTED_PATH.to_owned(),
-                vec![Finding::failure("unusable-input", ACCEPTED_PATH, e, "")],
+                vec![Finding::failure(
+                    rules::UNUSABLE_INPUT.id,
+                    ACCEPTED_PATH,
+                    e,
+                    "",
+                )],
             )];
         }
     };
@@ -418,7 +396,7 @@ pub fn check(root: &Path) -> Vec<Section> {
                 let findings = match Semver::parse(&release) {
                     Some(b) => judge(&location, b, version, &comparison),
                     None => vec![Finding::failure(
-                        "version-unreadable",
+                        rules::VERSION_UNREADABLE.id,
                         format!("openapi/released/{name}/{release}.json"),
                         format!("the baseline's release {release:?} is not MAJOR.MINOR.PATCH"),
                         "name released baselines like 2.1.0.json",
@@ -427,7 +405,7 @@ pub fn check(root: &Path) -> Vec<Section> {
                 (findings, subject)
             }
             (Err(e), _) | (_, Err(e)) => (
-                vec![Finding::failure("unusable-input", "", e, "")],
+                vec![Finding::failure(rules::UNUSABLE_INPUT.id, "", e, "")],
                 current_path.clone(),
             ),
         };
@@ -437,7 +415,7 @@ pub fn check(root: &Path) -> Vec<Section> {
         .into_iter()
         .map(|(path, problem)| {
             Finding::failure(
-                "changelog-drift",
+                rules::CHANGELOG_DRIFT.id,
                 path,
                 problem,
                 "run `cargo run -p docintel-governance -- changelog` and commit the result",

@@ -11,34 +11,16 @@ use serde_json::{Map, Value};
 
 use super::escape;
 use crate::report::{Finding, Severity};
-
-/// Every documentation rule, with what it reports.
-pub const RULES: &[(&str, &str)] = &[
-    (
-        "description-changed",
-        "a `description` is new, changed or gone",
-    ),
-    ("summary-changed", "an operation's `summary` changed"),
-    ("title-changed", "a schema's `title` changed"),
-    (
-        "example-changed",
-        "an `example` or `examples` changed (schemas, parameters, media types)",
-    ),
-    ("external-docs-changed", "an `externalDocs` link changed"),
-    (
-        "info-changed",
-        "the API's title, description, contact, license or terms changed",
-    ),
-];
+use crate::rules;
 
 /// Keywords that document and constrain nothing, with their rule.
-const DOC_KEYWORDS: [(&str, &str); 6] = [
-    ("description", "description-changed"),
-    ("summary", "summary-changed"),
-    ("title", "title-changed"),
-    ("example", "example-changed"),
-    ("examples", "example-changed"),
-    ("externalDocs", "external-docs-changed"),
+const DOC_KEYWORDS: [(&str, rules::Rule); 6] = [
+    ("description", rules::DESCRIPTION_CHANGED),
+    ("summary", rules::SUMMARY_CHANGED),
+    ("title", rules::TITLE_CHANGED),
+    ("example", rules::EXAMPLE_CHANGED),
+    ("examples", rules::EXAMPLE_CHANGED),
+    ("externalDocs", rules::EXTERNAL_DOCS_CHANGED),
 ];
 
 /// Keywords whose value is a map from names (chosen by the API) to objects. (Those under
@@ -85,7 +67,7 @@ fn child_ctx(ctx: Ctx, key: &str) -> Ctx {
     }
 }
 
-fn doc_rule(ctx: Ctx, key: &str) -> Option<&'static str> {
+fn doc_rule(ctx: Ctx, key: &str) -> Option<rules::Rule> {
     if ctx != Ctx::Keywords {
         return None;
     }
@@ -141,7 +123,7 @@ pub fn changes(base: &Value, rev: &Value) -> Vec<Finding> {
     };
     if info(base) != info(rev) {
         out.push(finding(
-            "info-changed",
+            rules::INFO_CHANGED,
             "/info".to_owned(),
             "the API's description changed".to_owned(),
         ));
@@ -179,9 +161,9 @@ pub fn structural(base: &Value, rev: &Value, limit: usize) -> Vec<String> {
     out
 }
 
-fn finding(rule: &str, location: String, message: String) -> Finding {
+fn finding(rule: rules::Rule, location: String, message: String) -> Finding {
     Finding {
-        rule: rule.to_owned(),
+        rule: rule.id.to_owned(),
         severity: Severity::Info,
         location,
         message,
@@ -191,7 +173,7 @@ fn finding(rule: &str, location: String, message: String) -> Finding {
 
 /// Told of one documentation keyword that differs: (pointer of its object, keyword,
 /// rule, base value, revision value).
-type Found<'f> = dyn FnMut(&str, &str, &'static str, Option<&Value>, Option<&Value>) + 'f;
+type Found<'f> = dyn FnMut(&str, &str, rules::Rule, Option<&Value>, Option<&Value>) + 'f;
 
 /// Calls `found` for every documentation keyword whose value differs, in the positions
 /// both documents share.

@@ -144,6 +144,17 @@ fn an_accepted_breaking_change_is_a_warning_and_only_for_its_baseline() {
     assert!(sections.iter().any(|s| !s.passed), "{sections:?}");
 }
 
+/// The contracts check uploads a committed PDF (the gate does not depend on the testkit):
+/// it stays the one the testkit builds from the same lines.
+#[test]
+fn the_contracts_invoice_is_what_the_testkit_builds() {
+    let built = docintel_testkit::pdf(&checks::contracts::INVOICE_LINES);
+    assert!(
+        checks::contracts::INVOICE_PDF == built.as_slice(),
+        "governance/src/checks/invoice.pdf is stale: write docintel_testkit::pdf(&INVOICE_LINES) there"
+    );
+}
+
 /// Like the committed OpenAPI documents, the committed changelogs are generated.
 #[test]
 fn the_committed_changelogs_are_what_the_documents_say() {
@@ -158,11 +169,12 @@ fn the_committed_changelogs_are_what_the_documents_say() {
 #[test]
 fn the_governance_page_names_the_version_rules() {
     let page = std::fs::read_to_string(root().join("docs/governance.md")).unwrap();
-    let rules = checks::versioning::RULES
-        .iter()
-        .chain(docintel_governance::diff::docs::RULES)
-        .chain(docintel_governance::diff::WARNINGS);
-    for (id, _) in rules {
+    use docintel_governance::rules::{Family, of};
+    let rules = of(Family::Version)
+        .chain(of(Family::Docs))
+        .chain(of(Family::Warning));
+    for rule in rules {
+        let id = rule.id;
         assert!(
             page.contains(&format!("`{id}`")),
             "docs/governance.md: {id}"
