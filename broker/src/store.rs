@@ -50,8 +50,8 @@ pub trait RecordStore: Send + Sync {
     async fn broker_get(&self, kind: &str, scope: &str, key: &str) -> StoreResult<Option<Record>>;
     /// The records of `kind` (within `scope`, when given), oldest first.
     async fn broker_list(&self, kind: &str, scope: Option<&str>) -> StoreResult<Vec<Record>>;
-    /// The records of `kind` within any of `scopes`, oldest first: one query for what a
-    /// read needs, however many scopes, instead of every record of the kind.
+    /// The records of `kind` within any of `scopes`, oldest first: a query per thousand
+    /// scopes for what a read needs, instead of every record of the kind.
     async fn broker_list_in(&self, kind: &str, scopes: &[String]) -> StoreResult<Vec<Record>>;
     /// The scopes holding records of `kind`, without their bodies.
     async fn broker_scopes(&self, kind: &str) -> StoreResult<Vec<String>>;
