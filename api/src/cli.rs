@@ -168,7 +168,7 @@ pub struct ServeArgs {
     /// `pacticipants=N,versions=N,pacts=N,bytes=N` (bytes may end in KiB, MiB or GiB);
     /// keys left out keep their defaults (100, 10000, 10000, 256MiB).
     #[arg(long, env = "DOCINTEL_BROKER_QUOTA")]
-    pub broker_quota: Option<docintel_backend::broker::Quota>,
+    pub broker_quota: Option<docintel_broker::Quota>,
     /// Append one JSON line per response (method, path, status, content type, header
     /// names) to FILE, or to a new `<pid>-<n>.jsonl` when FILE is a folder; checked
     /// against the OpenAPI documents by `docintel-governance check --traffic`.
@@ -619,7 +619,7 @@ mod tests {
             .broker_quota
             .unwrap();
         assert_eq!((quota.versions, quota.bytes), (5, 1 << 20));
-        assert_eq!(quota.pacts, docintel_backend::broker::TENANT_QUOTA.pacts);
+        assert_eq!(quota.pacts, docintel_broker::TENANT_QUOTA.pacts);
         assert!(serve_args(&["--broker-quota", "tags=3"]).is_err());
         let url = serve_args(&["--public-url", "https://pacts.example.org/"])
             .unwrap()

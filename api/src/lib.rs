@@ -79,9 +79,13 @@ pub fn app_with(state: AppState, table: &'static [versions::ApiVersion]) -> Rout
     }
     if let Some(path) = &state.broker_path {
         // Clients given `…/broker/` as the base URL ask for the index with the slash.
+        let broker = broker_routes::state(&state);
         router = router
-            .nest(path, broker_routes::router())
-            .route(&format!("{path}/"), get(broker_routes::index));
+            .nest(path, docintel_broker::http::router(broker.clone()))
+            .route(
+                &format!("{path}/"),
+                docintel_broker::http::index_route(broker),
+            );
     }
     let router = router
         .merge(swagger)

@@ -43,7 +43,7 @@ pub struct Config {
     /// `None`: every tenant's.
     pub broker_tenants: Option<Vec<String>>,
     /// What each tenant may keep in the embedded Pact Broker.
-    pub broker_quota: crate::broker::Quota,
+    pub broker_quota: docintel_broker::Quota,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -84,7 +84,7 @@ impl Config {
             blob_sweep: BlobSweep::default(),
             broker_allow_pact_modification: false,
             broker_tenants: None,
-            broker_quota: crate::broker::TENANT_QUOTA,
+            broker_quota: docintel_broker::TENANT_QUOTA,
         }
     }
 }

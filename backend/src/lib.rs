@@ -4,7 +4,6 @@
 //! It knows nothing of HTTP; the façade (`docintel-api`) renders its types as API views.
 
 pub mod blobs;
-pub mod broker;
 pub mod classify;
 mod config;
 pub mod error;
@@ -55,7 +54,7 @@ struct Inner {
     wakes: store::Wakes,
     subscribers: broadcast::Sender<Arc<events::Published>>,
     registry: registry::Registry,
-    broker: broker::Broker,
+    broker: docintel_broker::Broker,
     pipeline: Arc<pipeline::Context>,
     thumbnails: service::Renders,
     workers_alive: Arc<std::sync::atomic::AtomicUsize>,
@@ -185,9 +184,12 @@ impl Backend {
         let thumbnails = service::Renders::new(config.workers.workers.div_ceil(2));
         Ok(Self(Arc::new(Inner {
             registry: registry::Registry::new(store.clone()),
-            broker: broker::Broker::new(store.clone(), config.broker_allow_pact_modification)
-                .with_tenants(config.broker_tenants.clone())
-                .with_quota(config.broker_quota),
+            broker: docintel_broker::Broker::new(
+                store.clone(),
+                config.broker_allow_pact_modification,
+            )
+            .with_tenants(config.broker_tenants.clone())
+            .with_quota(config.broker_quota),
             store,
             blobs,
             config,

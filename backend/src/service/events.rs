@@ -8,7 +8,7 @@ use crate::{Alive, Backend, RelayHandle, Result, events, registry, schemas};
 
 impl Backend {
     /// The embedded Pact Broker.
-    pub fn broker(&self) -> &crate::broker::Broker {
+    pub fn broker(&self) -> &docintel_broker::Broker {
         &self.0.broker
     }
 

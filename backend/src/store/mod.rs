@@ -1,6 +1,7 @@
 //! Persistence behind one trait, so a Postgres implementation can join the SQLite one
 //! without the rest of the backend changing.
 
+mod broker_sql;
 mod doc_cache;
 mod postgres;
 mod rows;
@@ -394,45 +395,9 @@ pub trait RegistryStore: Send + Sync {
     async fn registry_set_config(&self, subject: &str, level: Option<&str>) -> Result<()>;
 }
 
-/// The embedded Pact Broker's records: JSON bodies by kind, scope and key, in creation
-/// order. The broker's rules (`crate::broker`) are written once over these few calls.
-#[async_trait]
-pub trait BrokerStore: Send + Sync {
-    /// Creates the record; false (and nothing written) when it exists already.
-    async fn broker_insert(&self, kind: &str, scope: &str, key: &str, body: &str) -> Result<bool>;
-    /// Replaces the body only if it is still `expected` (another writer may have changed
-    /// it since it was read); false when it is not, or the record is gone.
-    async fn broker_replace(
-        &self,
-        kind: &str,
-        scope: &str,
-        key: &str,
-        expected: &str,
-        body: &str,
-    ) -> Result<bool>;
-    async fn broker_get(&self, kind: &str, scope: &str, key: &str) -> Result<Option<BrokerRecord>>;
-    /// The records of `kind` (within `scope`, when given), oldest first.
-    async fn broker_list(&self, kind: &str, scope: Option<&str>) -> Result<Vec<BrokerRecord>>;
-    /// The records of `kind` within any of `scopes`, oldest first: one query for what a
-    /// read needs, however many scopes, instead of every record of the kind.
-    async fn broker_list_in(&self, kind: &str, scopes: &[String]) -> Result<Vec<BrokerRecord>>;
-    /// The scopes holding records of `kind`, without their bodies.
-    async fn broker_scopes(&self, kind: &str) -> Result<Vec<String>>;
-    /// How many records of `kind` are within `scopes`, and their bodies' bytes.
-    async fn broker_usage(&self, kind: &str, scopes: &[String]) -> Result<(u64, u64)>;
-    /// Removes one record, or (`key` None) every record of the scope; returns how many.
-    async fn broker_delete(&self, kind: &str, scope: &str, key: Option<&str>) -> Result<u64>;
-}
-
-/// One record of the embedded Pact Broker.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BrokerRecord {
-    /// Creation order across every kind.
-    pub seq: i64,
-    pub scope: String,
-    pub key: String,
-    pub body: String,
-}
+/// The embedded Pact Broker's records, as `docintel-broker` asks for them; both stores
+/// implement them (`{sqlite,postgres}/broker.rs`) in one SQL text (`broker_sql.rs`).
+pub use docintel_broker::{Record as BrokerRecord, RecordStore as BrokerStore};
 
 /// An event waiting in (or sent from) the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]

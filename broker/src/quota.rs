@@ -4,8 +4,8 @@
 
 use std::collections::HashSet;
 
-use super::records::{self, Pacticipant};
-use super::{Broker, BrokerError, Caller, Result};
+use crate::records::{self, Pacticipant};
+use crate::{Broker, BrokerError, Caller, Result};
 
 /// The most one tenant keeps (admin keys are not counted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,11 +130,11 @@ impl Broker {
     /// Refuses a write that would take the caller's tenant past its quota.
     /// Concurrent writes of one tenant may each pass before the other lands, so a tenant
     /// can exceed its quota by at most what it writes at once.
-    pub(super) async fn make_room(&self, caller: Caller, adding: Usage) -> Result<()> {
+    pub(crate) async fn make_room(&self, caller: Caller, adding: Usage) -> Result<()> {
         if caller.admin || adding.is_empty() {
             return Ok(());
         }
-        let used = self.usage(&caller.tenant.0.to_string()).await?;
+        let used = self.usage(&caller.tenant.to_string()).await?;
         let q = self.quota;
         for (what, used, adding, limit) in [
             (

@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::records::{self, Deployment, Environment, PactRef, Stored, Verification, Version};
-use super::{Broker, BrokerError, Result};
+use crate::records::{self, Deployment, Environment, PactRef, Stored, Verification, Version};
+use crate::{Broker, BrokerError, Result};
 
 /// `POST /pacts/provider/P/for-verification`'s body.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -217,12 +217,12 @@ impl Broker {
         request: &ForVerification,
     ) -> Result<Vec<VerifiablePact>> {
         self.pacticipant(provider).await?;
-        if request.consumer_version_selectors.len() > super::matrix::MAX_SELECTORS {
+        if request.consumer_version_selectors.len() > crate::matrix::MAX_SELECTORS {
             return Err(BrokerError::invalid(
                 "consumerVersionSelectors",
                 format!(
                     "at most {} selectors may be given",
-                    super::matrix::MAX_SELECTORS
+                    crate::matrix::MAX_SELECTORS
                 ),
             ));
         }

@@ -1,13 +1,13 @@
 //! What the broker stores, one serde type per record kind, and the typed reads and
-//! writes over [`BrokerStore`](crate::store::BrokerStore).
+//! writes over [`RecordStore`].
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::{BrokerError, Result};
-use crate::store::Store;
+use crate::store::{Record, RecordStore, StoreError};
+use crate::{BrokerError, Result};
 
 pub const PACTICIPANT: &str = "pacticipant";
 pub const VERSION: &str = "version";
@@ -21,7 +21,7 @@ pub const DEPLOYMENT: &str = "deployment";
 pub const RELEASE: &str = "release";
 
 /// The scope of what belongs to one consumer–provider pair. Names never hold control
-/// characters ([`super::check_name`]), so the separator cannot be forged.
+/// characters ([`crate::check_name`]), so the separator cannot be forged.
 pub fn pair(consumer: &str, provider: &str) -> String {
     format!("{consumer}\u{1f}{provider}")
 }
@@ -132,12 +132,22 @@ pub struct Stored<T> {
     pub raw: String,
 }
 
-fn decode<T: DeserializeOwned>(r: crate::store::BrokerRecord) -> Result<Stored<T>> {
-    let value = serde_json::from_str(&r.body).map_err(|e| {
-        BrokerError::Store(crate::Error::Corrupt(format!(
-            "broker record {} {}: {e}",
-            r.scope, r.key
-        )))
+/// A record that does not decode, as the store's failure.
+#[derive(Debug, thiserror::Error)]
+#[error("corrupt broker record {scope} {key}: {source}")]
+struct Corrupt {
+    scope: String,
+    key: String,
+    source: serde_json::Error,
+}
+
+fn decode<T: DeserializeOwned>(r: Record) -> Result<Stored<T>> {
+    let value = serde_json::from_str(&r.body).map_err(|source| {
+        BrokerError::Store(StoreError::new(Corrupt {
+            scope: r.scope.clone(),
+            key: r.key.clone(),
+            source,
+        }))
     })?;
     Ok(Stored {
         seq: r.seq,
@@ -155,7 +165,7 @@ fn encode<T: Serialize>(value: &T) -> String {
 
 /// Typed access to the records.
 #[derive(Clone)]
-pub struct Records(pub std::sync::Arc<dyn Store>);
+pub struct Records(pub std::sync::Arc<dyn RecordStore>);
 
 impl Records {
     pub async fn get<T: DeserializeOwned>(

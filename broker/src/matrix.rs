@@ -3,8 +3,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::records::{PACT, PactRef, VERIFICATION, Version, pair, split_pair};
-use super::{Broker, BrokerError, Environment, Result, Verification};
+use crate::records::{PACT, PactRef, VERIFICATION, Version, pair, split_pair};
+use crate::{Broker, BrokerError, Environment, Result, Verification};
 
 /// One `q[]` of a matrix query.
 #[derive(Debug, Clone, Default, PartialEq)]

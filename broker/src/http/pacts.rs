@@ -1,0 +1,264 @@
+//! Pacts: publication, a consumer version's pact, content by digest, a provider's latest
+//! pacts, and the pacts a provider is to verify.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use serde_json::{Map, Value, json};
+
+use super::failure::{hal, ok};
+use super::urls::{link, named, pact_url, pact_version_url, pacticipant_url, seg, version_url};
+use super::{Access, Answer, Body, BrokerState};
+use crate::{Pact, VerifiablePact};
+
+pub(super) fn router() -> Router<BrokerState> {
+    let pact = "/pacts/provider/{provider}/consumer/{consumer}";
+    Router::new()
+        .route("/contracts/publish", post(publish))
+        .route(
+            &format!("{pact}/version/{{version}}"),
+            get(get_pact).put(put_pact).delete(delete_pact),
+        )
+        .route(&format!("{pact}/pact-version/{{sha}}"), get(pact_version))
+        .route(
+            "/pacts/provider/{provider}/latest",
+            get(latest_provider_pacts),
+        )
+        .route(
+            "/pacts/provider/{provider}/for-verification",
+            get(for_verification_resource).post(for_verification),
+        )
+}
+
+/// A pact's content with the broker's links merged in, as the Pact Broker serves it.
+fn pact_view(base: &str, pact: &Pact) -> Value {
+    let mut body = pact.content.clone();
+    let content_url = pact_version_url(base, &pact.consumer, &pact.provider, &pact.sha);
+    if let Some(object) = body.as_object_mut() {
+        object.insert("createdAt".into(), json!(pact.created_at));
+        object.insert(
+            "_links".into(),
+            json!({
+                "self": { "href": pact_url(base, pact), "title": "Pact", "name": format!("Pact between {} ({}) and {}", pact.consumer, pact.consumer_version, pact.provider) },
+                "pb:consumer": { "href": pacticipant_url(base, &pact.consumer), "title": "Consumer", "name": pact.consumer },
+                "pb:provider": { "href": pacticipant_url(base, &pact.provider), "title": "Provider", "name": pact.provider },
+                "pb:consumer-version": { "href": version_url(base, &pact.consumer, &pact.consumer_version), "title": "Consumer version", "name": pact.consumer_version },
+                "pb:pact-version": { "href": content_url, "title": "Pact content version permalink", "name": pact.sha },
+                "pb:publish-verification-results": { "href": format!("{content_url}/verification-results"), "title": "Publish verification results" },
+            }),
+        );
+    }
+    body
+}
+
+async fn publish(
+    State(state): State<BrokerState>,
+    access: Access,
+    Body(request): Body<crate::PublishRequest>,
+) -> Answer {
+    let b = &access.base;
+    let published = state.broker.publish(access.caller, request).await?;
+    let name = &published.pacticipant;
+    let number = &published.version.number;
+    let notices: Vec<Value> = published
+        .notices
+        .iter()
+        .map(|(kind, text)| json!({ "type": kind, "text": text }))
+        .collect();
+    let logs: Vec<Value> = published
+        .notices
+        .iter()
+        .map(|(kind, text)| json!({ "level": kind, "message": text, "deprecationWarning": "Replaced by notices" }))
+        .collect();
+    ok(json!({
+        "notices": notices,
+        "logs": logs,
+        "_embedded": {
+            "pacticipant": { "name": name, "_links": { "self": link(pacticipant_url(b, name)) } },
+            "version": {
+                "number": number,
+                "_links": { "self": { "href": version_url(b, name, number), "name": number, "title": "Version" } }
+            },
+        },
+        "_links": {
+            "pb:pacticipant": named(pacticipant_url(b, name), "Pacticipant", name),
+            "pb:pacticipant-version": named(version_url(b, name, number), "Pacticipant version", number),
+            "pb:pacticipant-version-tags": published.version.tags.iter().map(|t| named(format!("{}/tags/{}", version_url(b, name, number), seg(t)), "Tag", t)).collect::<Vec<_>>(),
+            "pb:contracts": published.pacts.iter().map(|p| named(pact_url(b, p), "Pact", &format!("Pact between {} ({}) and {}", p.consumer, p.consumer_version, p.provider))).collect::<Vec<_>>(),
+        }
+    }))
+}
+
+async fn get_pact(
+    State(state): State<BrokerState>,
+    access: Access,
+    Path((provider, consumer, number)): Path<(String, String, String)>,
+) -> Answer {
+    let pact = state.broker.pact(&consumer, &provider, &number).await?;
+    ok(pact_view(&access.base, &pact))
+}
+
+async fn put_pact(
+    State(state): State<BrokerState>,
+    access: Access,
+    Path((provider, consumer, number)): Path<(String, String, String)>,
+    Body(content): Body<Value>,
+) -> Answer {
+    let (pact, created) = state
+        .broker
+        .put_pact(access.caller, &consumer, &provider, &number, content)
+        .await?;
+    Ok(hal(
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        pact_view(&access.base, &pact),
+    ))
+}
+
+async fn delete_pact(
+    State(state): State<BrokerState>,
+    access: Access,
+    Path((provider, consumer, number)): Path<(String, String, String)>,
+) -> Answer {
+    state
+        .broker
+        .delete_pact(access.caller, &consumer, &provider, &number)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn pact_version(
+    State(state): State<BrokerState>,
+    access: Access,
+    Path((provider, consumer, sha)): Path<(String, String, String)>,
+) -> Answer {
+    let pact = state.broker.pact_by_sha(&consumer, &provider, &sha).await?;
+    ok(pact_view(&access.base, &pact))
+}
+
+async fn latest_provider_pacts(
+    State(state): State<BrokerState>,
+    access: Access,
+    Path(provider): Path<String>,
+) -> Answer {
+    let pacts = state.broker.latest_provider_pacts(&provider).await?;
+    let links: Vec<Value> = pacts
+        .iter()
+        .map(|p| named(pact_url(&access.base, p), "Pact", &p.consumer))
+        .collect();
+    ok(json!({
+        "_links": {
+            "self": link(format!("{}/pacts/provider/{}/latest", access.base, seg(&provider))),
+            "provider": { "href": pacticipant_url(&access.base, &provider), "name": provider },
+            "pb:pacts": links,
+            "pacts": links,
+        }
+    }))
+}
+
+/// `GET` of the for-verification resource: its links (pact_verifier reads `self` and
+/// posts the query there).
+async fn for_verification_resource(
+    State(state): State<BrokerState>,
+    access: Access,
+    Path(provider): Path<String>,
+) -> Answer {
+    state.broker.pacticipant(&provider).await?;
+    let url = format!(
+        "{}/pacts/provider/{}/for-verification",
+        access.base,
+        seg(&provider)
+    );
+    ok(json!({
+        "_links": {
+            "self": { "href": url, "title": "Pacts to be verified" },
+            "pb:provider": { "href": pacticipant_url(&access.base, &provider), "name": provider },
+        }
+    }))
+}
+
+async fn for_verification(
+    State(state): State<BrokerState>,
+    access: Access,
+    Path(provider): Path<String>,
+    Body(request): Body<crate::ForVerification>,
+) -> Answer {
+    let pacts = state
+        .broker
+        .pacts_for_verification(&provider, &request)
+        .await?;
+    let b = &access.base;
+    let views: Vec<Value> = pacts
+        .iter()
+        .map(|p| verifiable_view(b, &provider, p, &request))
+        .collect();
+    ok(json!({
+        "_embedded": { "pacts": views },
+        "_links": { "self": { "href": format!("{b}/pacts/provider/{}/for-verification", seg(&provider)), "title": "Pacts to be verified" } }
+    }))
+}
+
+fn verifiable_view(
+    base: &str,
+    provider: &str,
+    p: &VerifiablePact,
+    request: &crate::ForVerification,
+) -> Value {
+    let url = pact_version_url(base, &p.consumer, provider, &p.sha);
+    let versions = p.consumer_versions.join(", ");
+    let mut notices = vec![json!({
+        "when": "before_verification",
+        "text": if p.wip {
+            format!("The pact at {url} is being verified because it is a 'work in progress' pact (ie. it is the pact for the {} and it has not yet been successfully verified by {}). Read more at https://docs.pact.io/go/wip", p.reasons.join(", "), provider_description(provider, request))
+        } else {
+            format!(
+                "The pact at {url} is being verified because the pact content belongs to the consumer version{} matching the following criteri{}:\n{}",
+                if p.reasons.len() > 1 { "s" } else { "" },
+                if p.reasons.len() > 1 { "a" } else { "on" },
+                p.reasons.iter().map(|r| format!("    * {r}")).collect::<Vec<_>>().join("\n")
+            )
+        },
+    })];
+    if request.include_pending_status {
+        notices.push(json!({
+            "when": "before_verification",
+            "text": if p.pending {
+                format!("This pact is in pending state for this version of {provider} because a successful verification result for {} has not yet been published. If this verification fails, it will not cause the overall build to fail. Read more at https://docs.pact.io/go/pending", provider_description(provider, request))
+            } else {
+                format!("This pact has previously been successfully verified by {}. If this verification fails, it will fail the build. Read more at https://docs.pact.io/go/pending", provider_description(provider, request))
+            },
+        }));
+    }
+    let mut properties = Map::new();
+    if request.include_pending_status {
+        properties.insert("pending".into(), json!(p.pending));
+    }
+    if p.wip {
+        properties.insert("wip".into(), json!(true));
+    }
+    properties.insert("notices".into(), json!(notices));
+    json!({
+        "shortDescription": p.short.join(", "),
+        "verificationProperties": properties,
+        "_links": {
+            "self": { "href": url, "name": format!("Pact between {} ({versions}) and {provider}", p.consumer) }
+        }
+    })
+}
+
+fn provider_description(provider: &str, request: &crate::ForVerification) -> String {
+    match (
+        &request.provider_version_branch,
+        request.provider_version_tags.as_slice(),
+    ) {
+        (Some(b), _) => format!("a version of {provider} from branch '{b}'"),
+        (None, [t]) => format!("a version of {provider} with tag '{t}'"),
+        (None, []) => format!("any version of {provider}"),
+        (None, tags) => format!("a version of {provider} with tag {}", tags.join(", ")),
+    }
+}

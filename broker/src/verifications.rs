@@ -1,0 +1,120 @@
+//! Verification results: what a provider version found of a pact's content.
+
+use serde_json::Value;
+
+use crate::names::check_name;
+use crate::pacts::Pact;
+use crate::quota::Usage;
+use crate::records::{self, Verification, now, pair};
+use crate::requests::VerificationRequest;
+use crate::{Broker, BrokerError, Caller, MAX_TEST_RESULTS_BYTES, Result};
+
+impl Broker {
+    // ---- verification results ----
+
+    /// Records a verification of a pact's content by a provider version.
+    pub async fn publish_verification(
+        &self,
+        caller: Caller,
+        consumer: &str,
+        provider: &str,
+        sha: &str,
+        request: VerificationRequest,
+    ) -> Result<(Verification, Pact)> {
+        let pact = self.pact_by_sha(consumer, provider, sha).await?;
+        let Some(success) = request.success else {
+            return Err(BrokerError::invalid("success", "is missing"));
+        };
+        let number = request.provider_application_version.unwrap_or_default();
+        check_name("providerApplicationVersion", &number)?;
+        let test_results = serde_json::to_string(&request.test_results).unwrap_or_default();
+        if test_results.len() > MAX_TEST_RESULTS_BYTES {
+            return Err(BrokerError::TooLarge(format!(
+                "testResults is {} bytes of JSON; the broker keeps at most {MAX_TEST_RESULTS_BYTES}",
+                test_results.len()
+            )));
+        }
+        self.claim(caller, provider).await?;
+        let adding = Usage {
+            bytes: test_results.len() as u64,
+            ..self.new_version(provider, &number).await?
+        };
+        self.make_room(caller, adding).await?;
+        self.touch_version(provider, &number, None, &[], request.build_url.as_deref())
+            .await?;
+        let verification = Verification {
+            id: uuid::Uuid::now_v7().to_string(),
+            sha: sha.to_owned(),
+            provider_version: number,
+            success,
+            build_url: request.build_url,
+            verified_by: request.verified_by,
+            test_results: Value::Null,
+            created_at: now(),
+        };
+        let scope = pair(consumer, provider);
+        if !request.test_results.is_null() {
+            // Stored as measured: serialised once.
+            self.records
+                .0
+                .broker_insert(
+                    records::TEST_RESULTS,
+                    &scope,
+                    &verification.id,
+                    &test_results,
+                )
+                .await?;
+        }
+        self.records
+            .insert(
+                records::VERIFICATION,
+                &scope,
+                &verification.id,
+                &verification,
+            )
+            .await?;
+        Ok((
+            Verification {
+                test_results: request.test_results,
+                ..verification
+            },
+            pact,
+        ))
+    }
+
+    /// Verifications of the pair, oldest first.
+    pub async fn verifications(&self, consumer: &str, provider: &str) -> Result<Vec<Verification>> {
+        Ok(self
+            .records
+            .list::<Verification>(records::VERIFICATION, Some(&pair(consumer, provider)))
+            .await?
+            .into_iter()
+            .map(|s| s.value)
+            .collect())
+    }
+
+    pub async fn verification(
+        &self,
+        consumer: &str,
+        provider: &str,
+        id: &str,
+    ) -> Result<Verification> {
+        let scope = pair(consumer, provider);
+        let mut verification = self
+            .records
+            .get::<Verification>(records::VERIFICATION, &scope, id)
+            .await?
+            .map(|s| s.value)
+            .ok_or_else(|| {
+                BrokerError::NotFound(format!("No verification result with id '{id}' found"))
+            })?;
+        if let Some(results) = self
+            .records
+            .get::<Value>(records::TEST_RESULTS, &scope, id)
+            .await?
+        {
+            verification.test_results = results.value;
+        }
+        Ok(verification)
+    }
+}
