@@ -1,9 +1,10 @@
-//! Persistence behind one trait, so a Postgres implementation can join the SQLite one
-//! without the rest of the backend changing.
+//! Persistence behind one trait per domain, implemented by the embedded SQLite store and
+//! the shared PostgreSQL store, which run the same SQL (`sql/`) where the databases agree.
 
 mod doc_cache;
 mod postgres;
 mod rows;
+mod sql;
 mod sqlite;
 
 pub use postgres::{PgStore, redact_url};

@@ -5,6 +5,7 @@
 
 mod broker;
 mod coordination;
+mod dialect;
 mod documents;
 mod idempotency;
 mod jobs;
@@ -18,8 +19,8 @@ use outbox::write_outbox;
 
 use async_trait::async_trait;
 use sqlx::Connection;
+use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
-use sqlx::{Postgres, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 

@@ -3,6 +3,7 @@
 
 mod broker;
 mod coordination;
+mod dialect;
 mod documents;
 mod durability;
 mod idempotency;
@@ -21,11 +22,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
