@@ -62,3 +62,19 @@ pub(super) async fn read_snapshot(tx: &mut sqlx::Transaction<'_, Db>) -> Result<
         .await?;
     Ok(())
 }
+
+/// The database server's time, in unix milliseconds like every time column.
+pub(super) const DB_NOW: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+
+pub(super) fn lease_millis(lease: std::time::Duration) -> i64 {
+    i64::try_from(lease.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// When a lease taken now for `lease` ends, as SQL and the value to bind as `param`: by
+/// the database's clock, so processes whose clocks differ still agree.
+pub(super) fn lease_until(param: &str, lease: std::time::Duration) -> (String, i64) {
+    (format!("{DB_NOW} + {param}"), lease_millis(lease))
+}
+
+/// A text's length in characters.
+pub(super) const CHAR_LENGTH: &str = "char_length";

@@ -8,12 +8,7 @@ use super::*;
 
 crate::store::sql::jobs::job_store!(PgStore);
 
-/// The database server's time, in unix milliseconds like every time column.
-const DB_NOW: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
-
-fn lease_millis(lease: Duration) -> i64 {
-    i64::try_from(lease.as_millis()).unwrap_or(i64::MAX)
-}
+use dialect::{DB_NOW, lease_millis};
 
 /// The claimed job's columns, from `jobs j JOIN documents d`.
 const CLAIMED: &str = "j.id, j.document_id, j.attempts, d.tenant_id, d.content_type, d.blob_key";
@@ -49,19 +44,6 @@ impl PgStore {
             .await?;
         tx.commit().await?;
         Ok(Some(job))
-    }
-
-    async fn renew(&self, job_id: i64, owner: &str, lease: Duration) -> Result<bool> {
-        let r = sqlx::query(&format!(
-            "UPDATE jobs SET lease_until = {DB_NOW} + $3 \
-             WHERE id = $1 AND lease_owner = $2 AND state = 'running'"
-        ))
-        .bind(job_id)
-        .bind(owner)
-        .bind(lease_millis(lease))
-        .execute(&self.pool)
-        .await?;
-        Ok(r.rows_affected() == 1)
     }
 
     async fn take_running(&self, owner: &str) -> Result<Vec<ClaimedJob>> {

@@ -25,17 +25,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::rows::*;
-use super::{
-    ClaimedJob, DocumentStore, IdempotencyStore, JobResult, JobStore, KeptResponse, NewDocument,
-    OutboxRow, OutboxStore, RegistryStore, RegistryVersion, StoredResponse, TenantStore,
-    WebhookStore,
-};
-use crate::error::{Error, Result};
-use crate::events::Event;
-use crate::model::{ContentType, Document, DocumentId, ListFilter, Page, Tenant, TenantId};
-use crate::webhooks::{
-    Delivery, DeliveryStatus, DueDelivery, NewWebhook, Outcome, Webhook, WebhookStatus,
-};
+use super::sql::prelude::*;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations-postgres");
 

@@ -7,12 +7,7 @@ crate::store::sql::webhooks::webhook_store!(PgStore);
 impl PgStore {
     /// Locks the due rows it takes and skips rows others hold, so senders in several
     /// processes never take one delivery twice nor wait for each other.
-    async fn claim_due_deliveries(
-        &self,
-        now: OffsetDateTime,
-        lease_until: OffsetDateTime,
-        limit: u32,
-    ) -> Result<Vec<DueDelivery>> {
+    async fn claim_due(&self, now: i64, lease_until: i64, limit: u32) -> Result<Vec<DueDelivery>> {
         let rows = sqlx::query(&format!(
             "WITH due AS (SELECT d.id FROM webhook_deliveries d \
                  JOIN webhooks w ON w.id = d.webhook_id \
@@ -24,8 +19,8 @@ impl PgStore {
              w.previous_expires_at FROM claimed d JOIN webhooks w ON w.id = d.webhook_id \
              ORDER BY d.next_attempt_at, d.id"
         ))
-        .bind(millis(now))
-        .bind(millis(lease_until))
+        .bind(now)
+        .bind(lease_until)
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;

@@ -22,12 +22,22 @@ macro_rules! job_store {
         #[async_trait]
         impl JobStore for $store {
             async fn claim_job(&self, owner: &str, lease: Duration) -> Result<Option<ClaimedJob>> {
-                // Claims are where the stores differ: row locks and the database's clock
-                // (PostgreSQL), or the single writer and the one process's clock (SQLite).
+                // Claims are where the stores differ: row locks (PostgreSQL) or the single
+                // writer (SQLite).
                 self.claim(owner, lease).await
             }
             async fn renew_lease(&self, job_id: i64, owner: &str, lease: Duration) -> Result<bool> {
-                self.renew(job_id, owner, lease).await
+                let (until, value) = dialect::lease_until("$3", lease);
+                let r = sqlx::query(&format!(
+                    "UPDATE jobs SET lease_until = {until} \
+                     WHERE id = $1 AND lease_owner = $2 AND state = 'running'"
+                ))
+                .bind(job_id)
+                .bind(owner)
+                .bind(value)
+                .execute(&self.pool)
+                .await?;
+                Ok(r.rows_affected() == 1)
             }
             async fn complete_job(
                 &self,

@@ -11,3 +11,21 @@ pub(super) mod outbox;
 pub(super) mod registry;
 pub(super) mod tenants;
 pub(super) mod webhooks;
+
+/// What the expanded implementations name unqualified: each store module imports it, and
+/// its domain files take it from there.
+pub(super) mod prelude {
+    pub(in crate::store) use crate::error::{Error, Result};
+    pub(in crate::store) use crate::events::Event;
+    pub(in crate::store) use crate::model::{
+        ContentType, Document, DocumentId, ListFilter, Page, Tenant, TenantId,
+    };
+    pub(in crate::store) use crate::store::{
+        ClaimedJob, DocumentStore, IdempotencyStore, JobResult, JobStore, KeptResponse,
+        NewDocument, OutboxRow, OutboxStore, RegistryStore, RegistryVersion, StoredResponse,
+        TenantStore, WebhookStore,
+    };
+    pub(in crate::store) use crate::webhooks::{
+        Delivery, DeliveryStatus, DueDelivery, NewWebhook, Outcome, Webhook, WebhookStatus,
+    };
+}

@@ -8,13 +8,13 @@ macro_rules! webhook_store {
         /// webhook's url and secrets; the previous secret signs too until it expires.
         fn due_from_row(
             row: &<dialect::Db as sqlx::Database>::Row,
-            now: OffsetDateTime,
+            now: i64,
         ) -> Result<DueDelivery> {
             let mut secrets = vec![row.try_get::<String, _>("secret")?];
             let previous: Option<String> = row.try_get("previous_secret")?;
             let until: Option<i64> = row.try_get("previous_expires_at")?;
             if let (Some(p), Some(until)) = (previous, until)
-                && until > millis(now)
+                && until > now
             {
                 secrets.push(p);
             }
@@ -163,7 +163,7 @@ macro_rules! webhook_store {
             ) -> Result<Vec<DueDelivery>> {
                 // Claiming is where the databases differ: row locks (PostgreSQL) or the
                 // single writer (SQLite).
-                self.claim_due_deliveries(now, lease_until, limit).await
+                self.claim_due(millis(now), millis(lease_until), limit).await
             }
 
             async fn deliveries_pending(&self) -> Result<u64> {

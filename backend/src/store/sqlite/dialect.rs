@@ -47,3 +47,12 @@ pub(super) async fn lock_registry(_tx: &mut sqlx::Transaction<'_, Db>) -> Result
 pub(super) async fn read_snapshot(_tx: &mut sqlx::Transaction<'_, Db>) -> Result<()> {
     Ok(())
 }
+
+/// When a lease taken now for `lease` ends, as SQL and the value to bind as `param`: one
+/// process owns the file, so its clock is the store's.
+pub(super) fn lease_until(param: &str, lease: std::time::Duration) -> (String, i64) {
+    (
+        param.to_owned(),
+        super::millis(time::OffsetDateTime::now_utc() + lease),
+    )
+}

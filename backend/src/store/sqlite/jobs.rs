@@ -58,19 +58,6 @@ impl SqliteStore {
         Ok(Some(job))
     }
 
-    async fn renew(&self, job_id: i64, owner: &str, lease: Duration) -> Result<bool> {
-        let lease_until = OffsetDateTime::now_utc() + lease;
-        let r = sqlx::query(
-            "UPDATE jobs SET lease_until = ?3 WHERE id = ?1 AND lease_owner = ?2 AND state = 'running'",
-        )
-        .bind(job_id)
-        .bind(owner)
-        .bind(millis(lease_until))
-        .execute(&self.pool)
-        .await?;
-        Ok(r.rows_affected() == 1)
-    }
-
     async fn take_running(&self, owner: &str) -> Result<Vec<ClaimedJob>> {
         let rows = sqlx::query(
             "UPDATE jobs SET lease_owner = ?1 WHERE state = 'running' \

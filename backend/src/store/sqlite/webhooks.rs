@@ -7,12 +7,7 @@ crate::store::sql::webhooks::webhook_store!(SqliteStore);
 impl SqliteStore {
     /// One process sends: the claim only has to be atomic, which SQLite's single writer
     /// makes it.
-    async fn claim_due_deliveries(
-        &self,
-        now: OffsetDateTime,
-        lease_until: OffsetDateTime,
-        limit: u32,
-    ) -> Result<Vec<DueDelivery>> {
+    async fn claim_due(&self, now: i64, lease_until: i64, limit: u32) -> Result<Vec<DueDelivery>> {
         let mut tx = self.pool.begin().await?;
         // Writing first takes SQLite's write lock up front (see claim_job).
         let claimed: Vec<i64> = sqlx::query_scalar(
@@ -21,8 +16,8 @@ impl SqliteStore {
                WHERE d.status = 'pending' AND d.next_attempt_at <= ?1 AND w.status = 'active' \
                ORDER BY d.next_attempt_at, d.id LIMIT ?3) RETURNING id",
         )
-        .bind(millis(now))
-        .bind(millis(lease_until))
+        .bind(now)
+        .bind(lease_until)
         .bind(limit)
         .fetch_all(&mut *tx)
         .await?;
