@@ -112,7 +112,8 @@ pub enum JobResult {
 }
 
 /// Everything docintel persists: one trait per domain, each implemented by every store
-/// (`sqlite/`, one file per domain). Methods on `dyn Store` need no import.
+/// (`sqlite/`, `postgres/`, one file per domain, most of them expanding `sql/`). Methods
+/// on `dyn Store` need no import.
 pub trait Store:
     TenantStore
     + IdempotencyStore

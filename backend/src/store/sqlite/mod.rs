@@ -1,5 +1,6 @@
-//! The embedded store: SQLite through sqlx (async, pooled, with built-in migrations, and
-//! the same crate speaks Postgres when that implementation joins).
+//! The embedded store: SQLite through sqlx (async, pooled, with built-in migrations), one
+//! process per database file. Writes run the shared SQL (`store/sql/`); point reads go
+//! through rusqlite and a document cache, and durability through group commit.
 
 mod broker;
 mod coordination;
