@@ -1,10 +1,10 @@
-//! Persistence behind one trait, so a Postgres implementation can join the SQLite one
-//! without the rest of the backend changing.
+//! Persistence behind one trait per domain, implemented by the embedded SQLite store and
+//! the shared PostgreSQL store, which run the same SQL (`sql/`) where the databases agree.
 
-mod broker_sql;
 mod doc_cache;
 mod postgres;
 mod rows;
+mod sql;
 mod sqlite;
 
 pub use postgres::{PgStore, redact_url};
@@ -112,7 +112,8 @@ pub enum JobResult {
 }
 
 /// Everything docintel persists: one trait per domain, each implemented by every store
-/// (`sqlite/`, one file per domain). Methods on `dyn Store` need no import.
+/// (`sqlite/`, `postgres/`, one file per domain, most of them expanding `sql/`). Methods
+/// on `dyn Store` need no import.
 pub trait Store:
     TenantStore
     + IdempotencyStore
@@ -396,7 +397,7 @@ pub trait RegistryStore: Send + Sync {
 }
 
 /// The embedded Pact Broker's records, as `docintel-broker` asks for them; both stores
-/// implement them (`{sqlite,postgres}/broker.rs`) in one SQL text (`broker_sql.rs`).
+/// implement them (`{sqlite,postgres}/broker.rs`) in one SQL text (`sql/broker.rs`).
 pub use docintel_broker::{Record as BrokerRecord, RecordStore as BrokerStore};
 
 /// An event waiting in (or sent from) the outbox.

@@ -6,32 +6,15 @@ use std::time::Duration;
 
 use super::*;
 
-/// The database server's time, in unix milliseconds like every time column.
-const DB_NOW: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+crate::store::sql::jobs::job_store!(PgStore);
 
-fn lease_millis(lease: Duration) -> i64 {
-    i64::try_from(lease.as_millis()).unwrap_or(i64::MAX)
-}
+use dialect::{DB_NOW, lease_millis};
 
 /// The claimed job's columns, from `jobs j JOIN documents d`.
 const CLAIMED: &str = "j.id, j.document_id, j.attempts, d.tenant_id, d.content_type, d.blob_key";
 
-fn claimed_from_row(row: &PgRow) -> Result<ClaimedJob> {
-    let content_type: String = row.try_get("content_type")?;
-    Ok(ClaimedJob {
-        job_id: row.try_get("id")?,
-        document_id: parse_uuid(&row.try_get::<String, _>("document_id")?)?,
-        tenant_id: TenantId(parse_uuid(&row.try_get::<String, _>("tenant_id")?)?),
-        content_type: ContentType::parse(&content_type)
-            .ok_or_else(|| Error::Corrupt(format!("content type {content_type:?}")))?,
-        blob_key: row.try_get("blob_key")?,
-        attempts: row.try_get::<i64, _>("attempts")? as u32,
-    })
-}
-
-#[async_trait]
-impl JobStore for PgStore {
-    async fn claim_job(&self, owner: &str, lease: Duration) -> Result<Option<ClaimedJob>> {
+impl PgStore {
+    async fn claim(&self, owner: &str, lease: Duration) -> Result<Option<ClaimedJob>> {
         let mut tx = self.pool.begin().await?;
         // Leases are the database's time, not any one process's.
         let claimed = sqlx::query(&format!(
@@ -63,117 +46,7 @@ impl JobStore for PgStore {
         Ok(Some(job))
     }
 
-    async fn renew_lease(&self, job_id: i64, owner: &str, lease: Duration) -> Result<bool> {
-        let r = sqlx::query(&format!(
-            "UPDATE jobs SET lease_until = {DB_NOW} + $3 \
-             WHERE id = $1 AND lease_owner = $2 AND state = 'running'"
-        ))
-        .bind(job_id)
-        .bind(owner)
-        .bind(lease_millis(lease))
-        .execute(&self.pool)
-        .await?;
-        Ok(r.rows_affected() == 1)
-    }
-
-    async fn complete_job(
-        &self,
-        job: &ClaimedJob,
-        owner: &str,
-        result: &JobResult,
-        events: &[Event],
-        now: OffsetDateTime,
-    ) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        let removed = sqlx::query(
-            "DELETE FROM jobs WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
-        )
-        .bind(job.job_id)
-        .bind(owner)
-        .execute(&mut *tx)
-        .await?;
-        if removed.rows_affected() != 1 {
-            // Lost the lease (another worker owns it now) or the document was deleted.
-            return Ok(false);
-        }
-        let id = job.document_id.to_string();
-        sqlx::query("UPDATE documents SET attempts = $2 WHERE id = $1")
-            .bind(&id)
-            .bind(i64::from(job.attempts))
-            .execute(&mut *tx)
-            .await?;
-        let now = millis(now);
-        match result {
-            JobResult::Processed {
-                text,
-                extracted,
-                warnings,
-                classification,
-                thumbnail_key,
-            } => {
-                let classification_json = classification.as_ref().map(to_json).transpose()?;
-                sqlx::query(
-                    "UPDATE documents SET status = 'processed', failure = NULL, extracted = $2, \
-                     warnings = $3, updated_at = $4, classification = $5, thumbnail_key = $6 \
-                     WHERE id = $1",
-                )
-                .bind(&id)
-                .bind(to_json(extracted)?)
-                .bind(to_json(warnings)?)
-                .bind(now)
-                .bind(classification_json)
-                .bind(thumbnail_key)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO document_texts (document_id, text) VALUES ($1, $2) \
-                     ON CONFLICT (document_id) DO UPDATE SET text = excluded.text",
-                )
-                .bind(&id)
-                .bind(text)
-                .execute(&mut *tx)
-                .await?;
-            }
-            JobResult::Failed { reason } => {
-                sqlx::query(
-                    "UPDATE documents SET status = 'failed', failure = $2, updated_at = $3 \
-                     WHERE id = $1",
-                )
-                .bind(&id)
-                .bind(reason)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        write_outbox(&mut tx, events, now).await?;
-        tx.commit().await?;
-        Ok(true)
-    }
-
-    async fn release_all_leases(&self) -> Result<u64> {
-        let r = sqlx::query(
-            "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL \
-             WHERE state = 'running'",
-        )
-        .execute(&self.pool)
-        .await?;
-        Ok(r.rows_affected())
-    }
-
-    async fn release_leases_of(&self, owner_prefix: &str) -> Result<u64> {
-        let r = sqlx::query(
-            "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_until = NULL, \
-             attempts = attempts - 1 \
-             WHERE state = 'running' AND attempts > 0 AND substr(lease_owner, 1, length($1)) = $1",
-        )
-        .bind(owner_prefix)
-        .execute(&self.pool)
-        .await?;
-        Ok(r.rows_affected())
-    }
-
-    async fn take_running_jobs(&self, owner: &str) -> Result<Vec<ClaimedJob>> {
+    async fn take_running(&self, owner: &str) -> Result<Vec<ClaimedJob>> {
         let rows = sqlx::query(&format!(
             "WITH taken AS (UPDATE jobs SET lease_owner = $1 WHERE state = 'running' \
                  RETURNING id, document_id, attempts) \
@@ -184,12 +57,5 @@ impl JobStore for PgStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(claimed_from_row).collect()
-    }
-
-    async fn queue_depth(&self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(n as u64)
     }
 }

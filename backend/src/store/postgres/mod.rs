@@ -5,6 +5,7 @@
 
 mod broker;
 mod coordination;
+mod dialect;
 mod documents;
 mod idempotency;
 mod jobs;
@@ -18,23 +19,13 @@ use outbox::write_outbox;
 
 use async_trait::async_trait;
 use sqlx::Connection;
+use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
-use sqlx::{Postgres, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::rows::*;
-use super::{
-    ClaimedJob, DocumentStore, IdempotencyStore, JobResult, JobStore, KeptResponse, NewDocument,
-    OutboxRow, OutboxStore, RegistryStore, RegistryVersion, StoredResponse, TenantStore,
-    WebhookStore,
-};
-use crate::error::{Error, Result};
-use crate::events::Event;
-use crate::model::{ContentType, Document, DocumentId, ListFilter, Page, Tenant, TenantId};
-use crate::webhooks::{
-    Delivery, DeliveryStatus, DueDelivery, NewWebhook, Outcome, Webhook, WebhookStatus,
-};
+use super::sql::prelude::*;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations-postgres");
 

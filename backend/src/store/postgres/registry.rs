@@ -5,12 +5,12 @@ use sha2::{Digest, Sha256};
 
 use super::*;
 
-/// The advisory lock key of registry writes ("registry" in ASCII).
-const REGISTRY_LOCK: i64 = 0x7265_6769_7374_7279;
+crate::store::sql::registry::registry_store!(PgStore);
 
-#[async_trait]
-impl RegistryStore for PgStore {
-    async fn registry_schema_id(&self, schema: &str, create: bool) -> Result<Option<i64>> {
+impl PgStore {
+    /// Schemas are unique by digest here: an index on the text itself would overflow
+    /// PostgreSQL's index row limit for large schemas.
+    async fn schema_id(&self, schema: &str, create: bool) -> Result<Option<i64>> {
         let digest = hex::encode(Sha256::digest(schema.as_bytes()));
         if create {
             sqlx::query(
@@ -28,122 +28,5 @@ impl RegistryStore for PgStore {
                 .fetch_optional(&self.pool)
                 .await?,
         )
-    }
-
-    async fn registry_schema(&self, id: i64) -> Result<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT schema FROM registry_schemas WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
-    }
-
-    async fn registry_subjects(&self, deleted: bool) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT DISTINCT subject FROM registry_versions WHERE $1 OR NOT deleted \
-             ORDER BY subject",
-        )
-        .bind(deleted)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    async fn registry_versions(&self, subject: &str) -> Result<Vec<RegistryVersion>> {
-        let rows = sqlx::query(
-            "SELECT v.version, v.schema_id, s.schema, v.deleted FROM registry_versions v \
-             JOIN registry_schemas s ON s.id = v.schema_id WHERE v.subject = $1 \
-             ORDER BY v.version",
-        )
-        .bind(subject)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(RegistryVersion {
-                    version: r.try_get("version")?,
-                    schema_id: r.try_get("schema_id")?,
-                    schema: r.try_get("schema")?,
-                    deleted: r.try_get("deleted")?,
-                })
-            })
-            .collect()
-    }
-
-    async fn registry_add_version(
-        &self,
-        subject: &str,
-        schema_id: i64,
-        after: i64,
-    ) -> Result<Option<i64>> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(REGISTRY_LOCK)
-            .execute(&mut *tx)
-            .await?;
-        let version: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO registry_versions (subject, version, schema_id) \
-             SELECT $1, COALESCE(MAX(version), 0) + 1, $2 FROM registry_versions \
-             WHERE subject = $1 HAVING COALESCE(MAX(version), 0) = $3 RETURNING version",
-        )
-        .bind(subject)
-        .bind(schema_id)
-        .bind(after)
-        .fetch_optional(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(version)
-    }
-
-    async fn registry_delete(
-        &self,
-        subject: &str,
-        version: Option<i64>,
-        permanent: bool,
-    ) -> Result<()> {
-        let sql = if permanent {
-            "DELETE FROM registry_versions WHERE subject = $1 \
-             AND ($2::BIGINT IS NULL OR version = $2)"
-        } else {
-            "UPDATE registry_versions SET deleted = TRUE WHERE subject = $1 \
-             AND ($2::BIGINT IS NULL OR version = $2)"
-        };
-        sqlx::query(sql)
-            .bind(subject)
-            .bind(version)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    async fn registry_config(&self, subject: &str) -> Result<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT compatibility FROM registry_config WHERE subject = $1")
-                .bind(subject)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
-    }
-
-    async fn registry_set_config(&self, subject: &str, level: Option<&str>) -> Result<()> {
-        match level {
-            Some(level) => {
-                sqlx::query(
-                    "INSERT INTO registry_config (subject, compatibility) VALUES ($1, $2) \
-                     ON CONFLICT (subject) DO UPDATE SET compatibility = excluded.compatibility",
-                )
-                .bind(subject)
-                .bind(level)
-                .execute(&self.pool)
-                .await?;
-            }
-            None => {
-                sqlx::query("DELETE FROM registry_config WHERE subject = $1")
-                    .bind(subject)
-                    .execute(&self.pool)
-                    .await?;
-            }
-        }
-        Ok(())
     }
 }

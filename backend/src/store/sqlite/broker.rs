@@ -1,7 +1,7 @@
 //! The embedded Pact Broker: table `broker_records`, in the SQL both stores share.
 
 use super::*;
-use crate::store::broker_sql as sql;
+use crate::store::sql::broker as sql;
 use docintel_broker::{Record, RecordStore, StoreError, StoreResult};
 
 fn record(r: &SqliteRow) -> StoreResult<Record> {

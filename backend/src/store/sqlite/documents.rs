@@ -1,49 +1,12 @@
-//! Documents and their texts: tables `documents`, `document_texts`.
+//! Documents and their texts: tables `documents`, `document_texts`. Point reads go through
+//! the rusqlite read path and the document cache, which every write here keeps current.
 
 use super::*;
 
-#[async_trait]
-impl DocumentStore for SqliteStore {
-    async fn insert_document(
-        &self,
-        doc: &NewDocument,
-        events: &[Event],
-        kept: Option<KeptResponse<'_>>,
-    ) -> Result<Option<Document>> {
-        let now = millis(doc.created_at);
-        let mut tx = self.pool.begin().await?;
-        if let Some(kept) = kept
-            && !keep_response(&mut tx, doc.tenant_id, kept, now).await?
-        {
-            // Another request holds the key: write nothing (the rollback is the drop).
-            return Ok(None);
-        }
-        sqlx::query(
-            "INSERT INTO documents (id, tenant_id, filename, status, content_type, size_bytes, \
-             sha256, blob_key, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?8)",
-        )
-        .bind(doc.id.to_string())
-        .bind(doc.tenant_id.0.to_string())
-        .bind(&doc.filename)
-        .bind(doc.content_type.mime())
-        .bind(doc.size_bytes as i64)
-        .bind(&doc.sha256)
-        .bind(&doc.blob_key)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("INSERT INTO jobs (document_id, state, created_at) VALUES (?1, 'queued', ?2)")
-            .bind(doc.id.to_string())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        write_outbox(&mut tx, events, now).await?;
-        tx.commit().await?;
-        Ok(Some(doc.queued()))
-    }
+crate::store::sql::documents::document_store!(SqliteStore);
 
-    async fn get_document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>> {
+impl SqliteStore {
+    async fn read_document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>> {
         if let Some(doc) = self.docs.get(id) {
             return Ok((doc.tenant_id == tenant).then_some(doc));
         }
@@ -62,61 +25,12 @@ impl DocumentStore for SqliteStore {
         Ok(doc)
     }
 
-    async fn list_documents(
-        &self,
-        tenant: TenantId,
-        filter: &ListFilter,
-        after: Option<DocumentId>,
-        limit: u32,
-    ) -> Result<Page> {
-        let mut query = list_query::<Sqlite>(tenant, filter, after, limit);
-        let rows = query.build().fetch_all(&self.pool).await?;
-        let items = rows
-            .iter()
-            .map(document_from_row)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(page(items, limit))
-    }
-
-    async fn list_documents_offset(
-        &self,
-        tenant: TenantId,
-        offset: u64,
-        limit: u32,
-    ) -> Result<(Vec<Document>, u64)> {
-        let tenant = tenant.0.to_string();
-        let mut tx = self.pool.begin().await?;
-        // One read transaction, so the total and the page agree.
-        let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM documents WHERE tenant_id = ?1")
-            .bind(&tenant)
-            .fetch_one(&mut *tx)
-            .await?;
-        let rows = sqlx::query(&format!(
-            "SELECT {DOC_COLUMNS} FROM documents WHERE tenant_id = ?1 \
-             ORDER BY id DESC LIMIT ?2 OFFSET ?3"
-        ))
-        .bind(&tenant)
-        .bind(i64::from(limit))
-        .bind(i64::try_from(offset).unwrap_or(i64::MAX))
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        let docs = rows
-            .iter()
-            .map(document_from_row)
-            .collect::<Result<Vec<_>>>()?;
-        Ok((docs, total as u64))
-    }
-
-    async fn get_text_prefixes(
+    async fn read_text_prefixes(
         &self,
         tenant: TenantId,
         ids: &[DocumentId],
         max_chars: u32,
     ) -> Result<std::collections::HashMap<DocumentId, (String, bool)>> {
-        if ids.is_empty() {
-            return Ok(Default::default());
-        }
         let ids = serde_json::Value::from(ids.iter().map(|id| id.to_string()).collect::<Vec<_>>())
             .to_string();
         let rows: Vec<(String, String, bool)> = self.reads.with(|c| {
@@ -136,7 +50,7 @@ impl DocumentStore for SqliteStore {
             .collect()
     }
 
-    async fn get_text(&self, tenant: TenantId, id: DocumentId) -> Result<Option<String>> {
+    async fn read_text(&self, tenant: TenantId, id: DocumentId) -> Result<Option<String>> {
         self.reads.with(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT t.text FROM document_texts t JOIN documents d ON d.id = t.document_id \
@@ -147,74 +61,9 @@ impl DocumentStore for SqliteStore {
         })
     }
 
-    async fn delete_document(
-        &self,
-        tenant: TenantId,
-        id: DocumentId,
-        events: &[Event],
-        now: OffsetDateTime,
-    ) -> Result<Option<Vec<String>>> {
-        let mut tx = self.pool.begin().await?;
-        let row = sqlx::query(
-            "DELETE FROM documents WHERE id = ?1 AND tenant_id = ?2 \
-             RETURNING blob_key, thumbnail_key",
-        )
-        .bind(id.to_string())
-        .bind(tenant.0.to_string())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let mut keys = vec![row.try_get::<String, _>("blob_key")?];
-        keys.extend(row.try_get::<Option<String>, _>("thumbnail_key")?);
-        write_outbox(&mut tx, events, millis(now)).await?;
-        tx.commit().await?;
+    /// Drops the cached copy of a document just written.
+    pub(super) fn forget_cached(&self, id: DocumentId) {
         self.docs.forget(id);
-        Ok(Some(keys))
-    }
-
-    async fn set_thumbnail(&self, tenant: TenantId, id: DocumentId, key: &str) -> Result<bool> {
-        let r =
-            sqlx::query("UPDATE documents SET thumbnail_key = ?3 WHERE id = ?1 AND tenant_id = ?2")
-                .bind(id.to_string())
-                .bind(tenant.0.to_string())
-                .bind(key)
-                .execute(&self.pool)
-                .await?;
-        self.docs.forget(id);
-        Ok(r.rows_affected() == 1)
-    }
-
-    async fn set_thumbnail_failure(
-        &self,
-        tenant: TenantId,
-        id: DocumentId,
-        reason: &str,
-    ) -> Result<bool> {
-        let r = sqlx::query(
-            "UPDATE documents SET thumbnail_failure = ?3, warnings = CASE \
-               WHEN EXISTS (SELECT 1 FROM json_each(warnings) WHERE value = ?4) THEN warnings \
-               ELSE json_insert(warnings, '$[#]', ?4) END \
-             WHERE id = ?1 AND tenant_id = ?2 AND thumbnail_key IS NULL",
-        )
-        .bind(id.to_string())
-        .bind(tenant.0.to_string())
-        .bind(reason)
-        .bind(crate::pipeline::THUMBNAIL_UNAVAILABLE)
-        .execute(&self.pool)
-        .await?;
-        self.docs.forget(id);
-        Ok(r.rows_affected() == 1)
-    }
-
-    async fn existing_blob_keys(&self, blob_keys: &[String]) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT blob_key FROM documents WHERE blob_key IN (SELECT value FROM json_each(?1))",
-        )
-        .bind(to_json(&blob_keys)?)
-        .fetch_all(&self.pool)
-        .await?)
     }
 }
 

@@ -1,8 +1,10 @@
-//! The embedded store: SQLite through sqlx (async, pooled, with built-in migrations, and
-//! the same crate speaks Postgres when that implementation joins).
+//! The embedded store: SQLite through sqlx (async, pooled, with built-in migrations), one
+//! process per database file. Writes run the shared SQL (`store/sql/`); point reads go
+//! through rusqlite and a document cache, and durability through group commit.
 
 mod broker;
 mod coordination;
+mod dialect;
 mod documents;
 mod durability;
 mod idempotency;
@@ -21,27 +23,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::doc_cache::DocCache;
 use super::rows::*;
-use super::{
-    ClaimedJob, DocumentStore, IdempotencyStore, JobResult, JobStore, KeptResponse, NewDocument,
-    OutboxRow, OutboxStore, RegistryStore, RegistryVersion, StoredResponse, TenantStore,
-    WebhookStore,
-};
-use crate::error::{Error, Result};
-use crate::events::Event;
-use crate::model::{ContentType, Document, DocumentId, ListFilter, Page, Tenant, TenantId};
-use crate::webhooks::{
-    Delivery, DeliveryStatus, DueDelivery, NewWebhook, Outcome, Webhook, WebhookStatus,
-};
+use super::sql::prelude::*;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

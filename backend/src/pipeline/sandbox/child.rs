@@ -1,0 +1,232 @@
+//! The parser process's side: confining itself, parsing the one document it is given and
+//! writing the reply frame.
+
+use super::*;
+
+static ALLOCATION_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A global allocator that remembers whether an allocation was ever refused. Under the
+/// address-space limit some parsers meet a refusal they recover from (std's
+/// `read_to_end` reserves fallibly, and lopdf then keeps a truncated stream as if it were
+/// whole); the parser process reports such a document as over the memory limit instead
+/// of returning what it could read. Binaries that run [`child_main`] install it:
+///
+/// ```ignore
+/// #[global_allocator]
+/// static ALLOCATOR: WatchedAllocator<std::alloc::System> = WatchedAllocator(std::alloc::System);
+/// ```
+pub struct WatchedAllocator<A>(pub A);
+
+// SAFETY: every call is forwarded unchanged to the wrapped allocator, which upholds the
+// GlobalAlloc contract; the wrapper only reads the returned pointer.
+unsafe impl<A: std::alloc::GlobalAlloc> std::alloc::GlobalAlloc for WatchedAllocator<A> {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        note(unsafe { self.0.alloc(layout) })
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { self.0.dealloc(ptr, layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        note(unsafe { self.0.alloc_zeroed(layout) })
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        note(unsafe { self.0.realloc(ptr, layout, new_size) })
+    }
+}
+
+#[inline]
+fn note(ptr: *mut u8) -> *mut u8 {
+    if ptr.is_null() {
+        ALLOCATION_FAILED.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    ptr
+}
+
+/// The parser process: call it first thing in `main` when the first argument is [`ARG`].
+/// Never returns.
+pub fn child_main() -> ! {
+    // A tool (tesseract, pdftoppm) that dies before reading all its input must give the
+    // parser EPIPE, not kill it with SIGPIPE. The Rust runtime ignores SIGPIPE before
+    // `main`, but a parser entered earlier (the test binaries enter from a constructor)
+    // inherits the default that `Command` restores in children.
+    // SAFETY: SIG_IGN installs no handler code; nothing else touches signals yet.
+    let _ = unsafe {
+        nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGPIPE,
+            nix::sys::signal::SigHandler::SigIgn,
+        )
+    };
+    // Before anything else, and while this is the only thread.
+    if let Err(e) = super::super::privileges::renounce() {
+        let _ = writeln!(std::io::stderr(), "docintel parser: {e}");
+        std::process::exit(3);
+    }
+    let code = match child() {
+        Ok(()) => 0,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "docintel parser: {e}");
+            3
+        }
+    };
+    std::process::exit(code)
+}
+
+fn child() -> Result<(), String> {
+    warm_up();
+    // Waits here (as a spare) until the server sends the request line.
+    let mut stdin = std::io::BufReader::new(std::io::stdin().lock());
+    let mut line = Vec::new();
+    std::io::BufRead::read_until(&mut (&mut stdin).take(MAX_HEADER), b'\n', &mut line)
+        .map_err(|e| format!("reading the request: {e}"))?;
+    if line.is_empty() {
+        // The server stopped before it had a document for this spare.
+        return Ok(());
+    }
+    let request: Request = serde_json::from_slice(&line).map_err(|e| e.to_string())?;
+    confine(&request.limits, Duration::from_millis(request.timeout_ms))?;
+    let mut input = Vec::new();
+    stdin
+        .read_to_end(&mut input)
+        .map_err(|e| format!("reading the document: {e}"))?;
+    let deadline = Instant::now() + Duration::from_millis(request.timeout_ms);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if ALLOCATION_FAILED.load(std::sync::atomic::Ordering::Relaxed) {
+        // Refused while reading the input: nothing was parsed yet.
+        return write_reply(Err(memory_limit_reason(&request.limits)), &mut out)
+            .and_then(|()| out.flush())
+            .map_err(|e| format!("writing the reply: {e}"));
+    }
+    serve(
+        request.task,
+        &request.tools,
+        &request.limits,
+        &input,
+        deadline,
+        &mut out,
+    )
+    .and_then(|()| out.flush())
+    .map_err(|e| format!("writing the reply: {e}"))?;
+    drop(out);
+    // The reply is whole: tell the server now rather than after the kernel has torn this
+    // process down (exit closes descriptors only after unmapping its memory).
+    let _ = nix::unistd::close(1);
+    Ok(())
+}
+
+/// Parses a tiny PDF of our own while this process is a spare: the code it touches is
+/// paged in and lopdf's thread pool started before a document waits on it (measured with
+/// stage_bench: median latency +1.21 ms → +0.77 ms over in-process; an image warm-up too
+/// cost more CPU per document than it saved).
+fn warm_up() {
+    let limits = Limits::default();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let pdf = include_bytes!("../warmup.pdf");
+    let _ = super::super::extract(&Tools::none(), &limits, ContentType::Pdf, pdf, deadline);
+}
+
+/// Asks the kernel to hold this process (and what it starts) to `limits`.
+fn confine(limits: &Limits, timeout: Duration) -> Result<(), String> {
+    use nix::sys::resource::{Resource, setrlimit};
+    let cpu = timeout.as_secs() + 1;
+    let set = |what, soft, hard| {
+        setrlimit(what, soft, hard).map_err(|e| format!("setrlimit {what:?}: {e}"))
+    };
+    set(
+        Resource::RLIMIT_AS,
+        limits.memory_bytes,
+        limits.memory_bytes,
+    )?;
+    // SIGXCPU at the soft limit, SIGKILL a second later.
+    set(Resource::RLIMIT_CPU, cpu, cpu + 1)?;
+    set(Resource::RLIMIT_CORE, 0, 0)?;
+    // Rendered pages are written to a temp folder: bounded like any other output.
+    set(
+        Resource::RLIMIT_FSIZE,
+        limits.max_inflated_bytes,
+        limits.max_inflated_bytes,
+    )?;
+    Ok(())
+}
+
+/// Does `task` on `input` and writes the reply frame. Pure but for the tools it may run:
+/// what the fuzzer drives.
+pub fn serve(
+    task: Task,
+    tools: &Tools,
+    limits: &Limits,
+    input: &[u8],
+    deadline: Instant,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    // The parsers unwrap on some malformed input (pdf-extract does, found by the fuzzer):
+    // a panic is that document's failure, said as such, not a crash of the process.
+    let run = || match task {
+        Task::Extract { content_type } => {
+            super::super::extract(tools, limits, content_type, input, deadline)
+        }
+        Task::Thumbnail => match super::super::pdf_thumbnail(tools, limits, input, deadline) {
+            Some(png) => png.map(|png| Extraction {
+                thumbnail: Some(png),
+                ..Extraction::default()
+            }),
+            None => Err("PDFs cannot be rendered here".to_owned()),
+        },
+    };
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|_| {
+        Err(format!(
+            "the document could not be parsed: the {} parser failed on it (malformed input)",
+            match task {
+                Task::Extract {
+                    content_type: ContentType::Text,
+                } => "text",
+                Task::Extract {
+                    content_type: ContentType::Png | ContentType::Jpeg,
+                } => "image",
+                _ => "PDF",
+            }
+        ))
+    });
+    // A parser that recovered from a refused allocation may have read only part of the
+    // document: its result is not the document's.
+    let result = match result {
+        Ok(_) if ALLOCATION_FAILED.load(std::sync::atomic::Ordering::Relaxed) => {
+            Err(memory_limit_reason(limits))
+        }
+        other => other,
+    };
+    write_reply(result, out)
+}
+
+fn write_reply(result: Result<Extraction, String>, out: &mut impl Write) -> std::io::Result<()> {
+    let (header, text, thumbnail) = match result {
+        Ok(e) => (
+            Header {
+                outcome: Ok(Meta {
+                    pages: e.pages,
+                    warnings: e.warnings,
+                }),
+                text_len: e.text.len() as u64,
+                thumbnail_len: e.thumbnail.as_ref().map_or(0, |t| t.len() as u64),
+            },
+            e.text,
+            e.thumbnail.unwrap_or_default(),
+        ),
+        Err(reason) => (
+            Header {
+                outcome: Err(reason),
+                text_len: 0,
+                thumbnail_len: 0,
+            },
+            String::new(),
+            Vec::new(),
+        ),
+    };
+    serde_json::to_writer(&mut *out, &header)?;
+    out.write_all(b"\n")?;
+    out.write_all(text.as_bytes())?;
+    out.write_all(&thumbnail)
+}

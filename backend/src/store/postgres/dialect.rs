@@ -1,0 +1,80 @@
+//! What PostgreSQL spells differently from SQLite in the shared SQL (`store/sql/`).
+
+use crate::error::Result;
+
+pub(super) type Db = sqlx::Postgres;
+
+pub(super) const LEAST: &str = "LEAST";
+
+/// `param` is one of a list bound with [`list`] (an array).
+pub(super) fn in_list(param: &str) -> String {
+    format!("= ANY({param})")
+}
+
+pub(super) fn list<T: Clone>(items: &[T]) -> Result<Vec<T>> {
+    Ok(items.to_vec())
+}
+
+/// Whether the JSON array in `array` (a text column) holds the string `value`.
+pub(super) fn json_array_has(array: &str, value: &str) -> String {
+    format!("{array}::jsonb ? {value}")
+}
+
+/// The JSON array in `array` with the string `value` appended, unless it holds it.
+pub(super) fn json_array_add(array: &str, value: &str) -> String {
+    format!(
+        "CASE WHEN {array}::jsonb @> jsonb_build_array({value}::text) THEN {array} \
+         ELSE ({array}::jsonb || jsonb_build_array({value}::text))::text END"
+    )
+}
+
+/// Creates of one tenant's webhooks queue behind this lock (until the transaction ends),
+/// so concurrent creates from any process cannot both pass the cap.
+pub(super) async fn lock_tenant_webhooks(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    tenant: crate::model::TenantId,
+) -> Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(format!("webhooks:{}", tenant.0))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The advisory lock key of registry writes ("registry" in ASCII).
+const REGISTRY_LOCK: i64 = 0x7265_6769_7374_7279;
+
+/// Registry writes that number versions queue behind this lock (until the transaction
+/// ends), so processes registering at once cannot collide.
+pub(super) async fn lock_registry(tx: &mut sqlx::Transaction<'_, Db>) -> Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(REGISTRY_LOCK)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Makes the transaction read one snapshot (READ COMMITTED, the default, takes one per
+/// statement).
+pub(super) async fn read_snapshot(tx: &mut sqlx::Transaction<'_, Db>) -> Result<()> {
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The database server's time, in unix milliseconds like every time column.
+pub(super) const DB_NOW: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+
+pub(super) fn lease_millis(lease: std::time::Duration) -> i64 {
+    i64::try_from(lease.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// When a lease taken now for `lease` ends, as SQL and the value to bind as `param`: by
+/// the database's clock, so processes whose clocks differ still agree.
+pub(super) fn lease_until(param: &str, lease: std::time::Duration) -> (String, i64) {
+    (format!("{DB_NOW} + {param}"), lease_millis(lease))
+}
+
+/// A text's length in characters.
+pub(super) const CHAR_LENGTH: &str = "char_length";

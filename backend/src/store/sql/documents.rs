@@ -1,0 +1,249 @@
+//! Documents and their texts (tables `documents`, `document_texts`): one SQL text for both
+//! stores.
+
+/// Implements `DocumentStore` for `$store`, whose module provides `pool` and `dialect`.
+/// With `reads: sqlx`, also the point reads, through the pool; a store with a faster read
+/// path of its own (SQLite's) brings `read_document`, `read_text` and `read_text_prefixes`.
+macro_rules! document_store {
+    ($store:ty, reads: sqlx) => {
+        $crate::store::sql::documents::document_store!($store);
+
+        impl $store {
+            async fn read_document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>> {
+                sqlx::query(&format!(
+                    "SELECT {DOC_COLUMNS} FROM documents WHERE id = $1 AND tenant_id = $2"
+                ))
+                .bind(id.to_string())
+                .bind(tenant.0.to_string())
+                .fetch_optional(&self.pool)
+                .await?
+                .as_ref()
+                .map(document_from_row)
+                .transpose()
+            }
+
+            async fn read_text_prefixes(
+                &self,
+                tenant: TenantId,
+                ids: &[DocumentId],
+                max_chars: u32,
+            ) -> Result<std::collections::HashMap<DocumentId, (String, bool)>> {
+                let ids: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+                let rows = sqlx::query(&format!(
+                    "SELECT d.id, substr(t.text, 1, $3) AS prefix, {}(t.text) > $3 AS more \
+                     FROM document_texts t JOIN documents d ON d.id = t.document_id \
+                     WHERE d.tenant_id = $2 AND d.id {}",
+                    dialect::CHAR_LENGTH,
+                    dialect::in_list("$1")
+                ))
+                .bind(dialect::list(&ids)?)
+                .bind(tenant.0.to_string())
+                .bind(i32::try_from(max_chars).unwrap_or(i32::MAX))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok((
+                            parse_uuid(&r.try_get::<String, _>("id")?)?,
+                            (r.try_get("prefix")?, r.try_get("more")?),
+                        ))
+                    })
+                    .collect()
+            }
+
+            async fn read_text(&self, tenant: TenantId, id: DocumentId) -> Result<Option<String>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT t.text FROM document_texts t JOIN documents d ON d.id = t.document_id \
+                     WHERE d.id = $1 AND d.tenant_id = $2",
+                )
+                .bind(id.to_string())
+                .bind(tenant.0.to_string())
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+        }
+    };
+    ($store:ty) => {
+        #[async_trait]
+        impl DocumentStore for $store {
+            async fn insert_document(
+                &self,
+                doc: &NewDocument,
+                events: &[Event],
+                kept: Option<KeptResponse<'_>>,
+            ) -> Result<Option<Document>> {
+                let now = millis(doc.created_at);
+                let mut tx = self.pool.begin().await?;
+                if let Some(kept) = kept
+                    && !keep_response(&mut tx, doc.tenant_id, kept, now).await?
+                {
+                    // Another request holds the key: write nothing (the rollback is the drop).
+                    return Ok(None);
+                }
+                sqlx::query(
+                    "INSERT INTO documents (id, tenant_id, filename, status, content_type, size_bytes, \
+                     sha256, blob_key, created_at, updated_at) \
+                     VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $8)",
+                )
+                .bind(doc.id.to_string())
+                .bind(doc.tenant_id.0.to_string())
+                .bind(&doc.filename)
+                .bind(doc.content_type.mime())
+                .bind(doc.size_bytes as i64)
+                .bind(&doc.sha256)
+                .bind(&doc.blob_key)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("INSERT INTO jobs (document_id, state, created_at) VALUES ($1, 'queued', $2)")
+                    .bind(doc.id.to_string())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                write_outbox(&mut tx, events, now).await?;
+                tx.commit().await?;
+                Ok(Some(doc.queued()))
+            }
+
+            async fn get_document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>> {
+                // Point reads take each store's fastest path (see `read_document`).
+                self.read_document(tenant, id).await
+            }
+
+            async fn list_documents(
+                &self,
+                tenant: TenantId,
+                filter: &ListFilter,
+                after: Option<DocumentId>,
+                limit: u32,
+            ) -> Result<Page> {
+                let mut query = list_query::<dialect::Db>(tenant, filter, after, limit);
+                let rows = query.build().fetch_all(&self.pool).await?;
+                let items = rows
+                    .iter()
+                    .map(document_from_row)
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(page(items, limit))
+            }
+
+            async fn list_documents_offset(
+                &self,
+                tenant: TenantId,
+                offset: u64,
+                limit: u32,
+            ) -> Result<(Vec<Document>, u64)> {
+                let tenant = tenant.0.to_string();
+                let mut tx = self.pool.begin().await?;
+                // One snapshot for both statements, so the total and the page agree.
+                dialect::read_snapshot(&mut tx).await?;
+                let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM documents WHERE tenant_id = $1")
+                    .bind(&tenant)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let rows = sqlx::query(&format!(
+                    "SELECT {DOC_COLUMNS} FROM documents WHERE tenant_id = $1 \
+                     ORDER BY id DESC LIMIT $2 OFFSET $3"
+                ))
+                .bind(&tenant)
+                .bind(i64::from(limit))
+                .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+                .fetch_all(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                let docs = rows
+                    .iter()
+                    .map(document_from_row)
+                    .collect::<Result<Vec<_>>>()?;
+                Ok((docs, total as u64))
+            }
+
+            async fn get_text_prefixes(
+                &self,
+                tenant: TenantId,
+                ids: &[DocumentId],
+                max_chars: u32,
+            ) -> Result<std::collections::HashMap<DocumentId, (String, bool)>> {
+                if ids.is_empty() {
+                    return Ok(Default::default());
+                }
+                self.read_text_prefixes(tenant, ids, max_chars).await
+            }
+
+            async fn get_text(&self, tenant: TenantId, id: DocumentId) -> Result<Option<String>> {
+                self.read_text(tenant, id).await
+            }
+
+            async fn delete_document(
+                &self,
+                tenant: TenantId,
+                id: DocumentId,
+                events: &[Event],
+                now: OffsetDateTime,
+            ) -> Result<Option<Vec<String>>> {
+                let mut tx = self.pool.begin().await?;
+                let row = sqlx::query(
+                    "DELETE FROM documents WHERE id = $1 AND tenant_id = $2 \
+                     RETURNING blob_key, thumbnail_key",
+                )
+                .bind(id.to_string())
+                .bind(tenant.0.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(row) = row else {
+                    return Ok(None);
+                };
+                let mut keys = vec![row.try_get::<String, _>("blob_key")?];
+                keys.extend(row.try_get::<Option<String>, _>("thumbnail_key")?);
+                write_outbox(&mut tx, events, millis(now)).await?;
+                tx.commit().await?;
+                self.forget_cached(id);
+                Ok(Some(keys))
+            }
+
+            async fn set_thumbnail(&self, tenant: TenantId, id: DocumentId, key: &str) -> Result<bool> {
+                let r =
+                    sqlx::query("UPDATE documents SET thumbnail_key = $3 WHERE id = $1 AND tenant_id = $2")
+                        .bind(id.to_string())
+                        .bind(tenant.0.to_string())
+                        .bind(key)
+                        .execute(&self.pool)
+                        .await?;
+                self.forget_cached(id);
+                Ok(r.rows_affected() == 1)
+            }
+
+            async fn set_thumbnail_failure(
+                &self,
+                tenant: TenantId,
+                id: DocumentId,
+                reason: &str,
+            ) -> Result<bool> {
+                let r = sqlx::query(&format!(
+                    "UPDATE documents SET thumbnail_failure = $3, warnings = {} \
+                     WHERE id = $1 AND tenant_id = $2 AND thumbnail_key IS NULL",
+                    dialect::json_array_add("warnings", "$4")
+                ))
+                .bind(id.to_string())
+                .bind(tenant.0.to_string())
+                .bind(reason)
+                .bind(crate::pipeline::THUMBNAIL_UNAVAILABLE)
+                .execute(&self.pool)
+                .await?;
+                self.forget_cached(id);
+                Ok(r.rows_affected() == 1)
+            }
+
+            async fn existing_blob_keys(&self, blob_keys: &[String]) -> Result<Vec<String>> {
+                Ok(sqlx::query_scalar(&format!(
+                    "SELECT blob_key FROM documents WHERE blob_key {}",
+                    dialect::in_list("$1")
+                ))
+                .bind(dialect::list(blob_keys)?)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+        }
+    };
+}
+
+pub(in crate::store) use document_store;

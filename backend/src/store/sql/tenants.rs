@@ -1,0 +1,180 @@
+//! Tenants, API keys, rate limits and settings (tables `tenants`, `api_keys`, `settings`,
+//! `rate_windows`, `tenant_rate_limits`): one SQL text for both stores, expanded into each.
+
+/// Implements `TenantStore` for `$store`, whose module provides `pool` and `dialect`.
+macro_rules! tenant_store {
+    ($store:ty) => {
+        #[async_trait]
+        impl TenantStore for $store {
+            async fn create_tenant(&self, name: &str, now: OffsetDateTime) -> Result<Tenant> {
+                let id = Uuid::now_v7();
+                sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
+                    .bind(id.to_string())
+                    .bind(name)
+                    .bind(millis(now))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(Tenant {
+                    id: TenantId(id),
+                    name: name.to_owned(),
+                })
+            }
+
+            async fn tenant_by_name(&self, name: &str) -> Result<Option<Tenant>> {
+                sqlx::query("SELECT id, name FROM tenants WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .as_ref()
+                    .map(tenant_from_row)
+                    .transpose()
+            }
+
+            async fn tenant_count(&self) -> Result<u64> {
+                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(n as u64)
+            }
+
+            async fn add_api_key(
+                &self,
+                tenant: TenantId,
+                key_hash: &str,
+                prefix: &str,
+                admin: bool,
+                now: OffsetDateTime,
+            ) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO api_keys (key_hash, tenant_id, prefix, created_at, admin) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(key_hash)
+                .bind(tenant.0.to_string())
+                .bind(prefix)
+                .bind(millis(now))
+                .bind(admin)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn key_is_admin(&self, key_hash: &str) -> Result<bool> {
+                let admin: Option<bool> = sqlx::query_scalar(
+                    "SELECT admin FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+                )
+                .bind(key_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(admin.unwrap_or(false))
+            }
+
+            async fn tenant_for_key(&self, key_hash: &str) -> Result<Option<Tenant>> {
+                sqlx::query(
+                    "SELECT t.id, t.name FROM api_keys k JOIN tenants t ON t.id = k.tenant_id \
+                     WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
+                )
+                .bind(key_hash)
+                .fetch_optional(&self.pool)
+                .await?
+                .as_ref()
+                .map(tenant_from_row)
+                .transpose()
+            }
+
+            async fn setting_or_init(&self, key: &str, value: &str) -> Result<String> {
+                sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                    .bind(key)
+                    .bind(value)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(
+                    sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+                        .bind(key)
+                        .fetch_one(&self.pool)
+                        .await?,
+                )
+            }
+
+            async fn lease_quota(
+                &self,
+                key_hash: &str,
+                window_start: i64,
+                want: u32,
+                quota: u32,
+            ) -> Result<crate::store::QuotaLease> {
+                // One upsert under the row's lock: SET reads the row as it was, so `last_grant`
+                // is exactly what this call added.
+                let (got, granted): (i64, i64) = sqlx::query_as(&format!(
+                    "INSERT INTO rate_windows (key_hash, window_start, granted, last_grant) \
+                     VALUES ($1, $2, {least}($3, $4), {least}($3, $4)) \
+                     ON CONFLICT (key_hash, window_start) DO UPDATE SET \
+                         granted = {least}(rate_windows.granted + $3, $4), \
+                         last_grant = {least}(rate_windows.granted + $3, $4) - rate_windows.granted \
+                     RETURNING CAST(last_grant AS BIGINT), CAST(granted AS BIGINT)",
+                    least = dialect::LEAST,
+                ))
+                .bind(key_hash)
+                .bind(window_start)
+                .bind(i64::from(want))
+                .bind(i64::from(quota))
+                .fetch_one(&self.pool)
+                .await?;
+                let count = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
+                Ok(crate::store::QuotaLease {
+                    got: count(got),
+                    granted: count(granted),
+                })
+            }
+
+            async fn forget_quota_windows(&self, before: i64) -> Result<u64> {
+                let r = sqlx::query("DELETE FROM rate_windows WHERE window_start < $1")
+                    .bind(before)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(r.rows_affected())
+            }
+
+            async fn rate_limits(&self) -> Result<Vec<(TenantId, u32, u32)>> {
+                let rows = sqlx::query("SELECT tenant_id, quota, window_secs FROM tenant_rate_limits")
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok((
+                            TenantId(parse_uuid(&r.try_get::<String, _>("tenant_id")?)?),
+                            r.try_get::<i64, _>("quota")? as u32,
+                            r.try_get::<i64, _>("window_secs")? as u32,
+                        ))
+                    })
+                    .collect()
+            }
+
+            async fn set_rate_limit(&self, tenant: TenantId, limit: Option<(u32, u32)>) -> Result<()> {
+                match limit {
+                    Some((quota, window)) => {
+                        sqlx::query(
+                            "INSERT INTO tenant_rate_limits (tenant_id, quota, window_secs) \
+                             VALUES ($1, $2, $3) ON CONFLICT (tenant_id) DO UPDATE \
+                             SET quota = excluded.quota, window_secs = excluded.window_secs",
+                        )
+                        .bind(tenant.0.to_string())
+                        .bind(i64::from(quota))
+                        .bind(i64::from(window))
+                        .execute(&self.pool)
+                        .await?;
+                    }
+                    None => {
+                        sqlx::query("DELETE FROM tenant_rate_limits WHERE tenant_id = $1")
+                            .bind(tenant.0.to_string())
+                            .execute(&self.pool)
+                            .await?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    };
+}
+
+pub(in crate::store) use tenant_store;

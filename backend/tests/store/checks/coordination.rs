@@ -1,0 +1,111 @@
+//! Several processes on one store: leadership, wake-ups, shared request quotas.
+
+use super::*;
+
+pub async fn one_process_leads_a_task_and_another_takes_over<F: Factory>() {
+    use docintel_backend::store::LeaderTask;
+    let (_db, stores) = F::open(2).await;
+    let mut first = stores[0]
+        .try_lead(LeaderTask::Relay)
+        .await
+        .unwrap()
+        .expect("nobody leads yet");
+    assert!(first.still_held().await);
+    let second = stores[1].try_lead(LeaderTask::Relay).await.unwrap();
+    if !stores[0].is_shared() {
+        // One process per store: it always leads.
+        assert!(second.is_some());
+        return;
+    }
+    assert!(second.is_none(), "two leaders of one task");
+    assert!(
+        stores[1]
+            .try_lead(LeaderTask::BlobSweep)
+            .await
+            .unwrap()
+            .is_some(),
+        "tasks are led independently"
+    );
+    drop(first);
+    // The lock goes with the leader's session, which the server closes on its own time.
+    let mut taken = None;
+    for _ in 0..50 {
+        taken = stores[1].try_lead(LeaderTask::Relay).await.unwrap();
+        if taken.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(taken.is_some(), "nobody took over from a leader that left");
+}
+
+pub async fn work_queued_by_one_handle_wakes_another<F: Factory>() {
+    use docintel_backend::store::Wakes;
+    let (_db, stores) = F::open(2).await;
+    let wakes = Wakes::default();
+    let Some(listening) = stores[1].listen(wakes.clone()).await.unwrap() else {
+        assert!(
+            !stores[1].is_shared(),
+            "a shared store must forward wake-ups"
+        );
+        return;
+    };
+    let t = tenant(&*stores[0], "t").await;
+    let jobs = wakes.jobs.notified();
+    let events = wakes.events.notified();
+    upload(&*stores[0], t, "a.txt").await;
+    tokio::time::timeout(Duration::from_secs(10), async {
+        jobs.await;
+        events.await;
+    })
+    .await
+    .expect("the upload's job and event woke the other handle");
+    listening.abort();
+}
+
+pub async fn shared_quota_slices_never_exceed_the_quota<F: Factory>() {
+    let (_db, stores) = F::open(2).await;
+    let mut tasks = Vec::new();
+    for n in 0..20 {
+        let store: Arc<dyn Store> = stores[n % 2].clone();
+        tasks.push(tokio::spawn(async move {
+            let mut got = 0;
+            loop {
+                let slice = store.lease_quota("k", 1_000, 7, 100).await.unwrap().got;
+                if slice == 0 {
+                    return got;
+                }
+                got += slice;
+            }
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap();
+    }
+    assert_eq!(total, 100, "every request of the window handed out, once");
+    let lease = |got, granted| docintel_backend::store::QuotaLease { got, granted };
+    assert_eq!(
+        stores[0].lease_quota("k", 1_000, 7, 100).await.unwrap(),
+        lease(0, 100)
+    );
+    assert_eq!(
+        stores[0].lease_quota("k", 2_000, 7, 100).await.unwrap(),
+        lease(7, 7),
+        "a new window"
+    );
+    assert_eq!(
+        stores[0].lease_quota("k", 2_000, 7, 100).await.unwrap(),
+        lease(7, 14)
+    );
+    assert_eq!(
+        stores[0].lease_quota("other", 1_000, 7, 100).await.unwrap(),
+        lease(7, 7),
+        "per key"
+    );
+    assert_eq!(stores[1].forget_quota_windows(2_000).await.unwrap(), 2);
+    assert_eq!(
+        stores[1].lease_quota("k", 1_000, 200, 100).await.unwrap(),
+        lease(100, 100)
+    );
+}

@@ -1,0 +1,235 @@
+//! Documents: tenant scoping, thumbnail failures, keyset pages, idempotency keys.
+
+use super::*;
+
+pub async fn every_query_is_scoped_to_its_tenant<F: Factory>() {
+    let (_db, stores) = F::open(1).await;
+    let s = &*stores[0];
+    let (mine, theirs) = (tenant(s, "mine").await, tenant(s, "theirs").await);
+    let id = upload(s, mine, "secret.txt").await;
+    process_next(s, "the secret text").await;
+    let hook = s
+        .create_webhook(
+            mine,
+            &NewWebhook {
+                url: "https://example.com/hook".into(),
+                description: None,
+                event_types: vec!["doc.processed".into()],
+            },
+            "whsec_x",
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+    let now = OffsetDateTime::now_utc();
+
+    // Seen by its tenant…
+    assert!(s.get_document(mine, id).await.unwrap().is_some());
+    assert_eq!(s.list_documents_offset(mine, 0, 10).await.unwrap().1, 1);
+    // …and by no other.
+    assert!(s.get_document(theirs, id).await.unwrap().is_none());
+    let page = s
+        .list_documents(theirs, &ListFilter::default(), None, 10)
+        .await
+        .unwrap();
+    assert!(page.items.is_empty());
+    let (items, total) = s.list_documents_offset(theirs, 0, 10).await.unwrap();
+    assert!(items.is_empty() && total == 0);
+    assert_eq!(s.get_text(theirs, id).await.unwrap(), None);
+    assert!(
+        s.get_text_prefixes(theirs, &[id], 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(!s.set_thumbnail(theirs, id, "x.png").await.unwrap());
+    let deleted = Event::deleted(id, theirs, now);
+    assert!(
+        s.delete_document(theirs, id, &[deleted], now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(s.get_webhook(theirs, hook.id).await.unwrap().is_none());
+    assert!(s.list_webhooks(theirs).await.unwrap().is_empty());
+    assert!(!s.delete_webhook(theirs, hook.id).await.unwrap());
+    assert!(
+        !s.rotate_webhook_secret(theirs, hook.id, "whsec_y", now)
+            .await
+            .unwrap()
+    );
+    assert!(!s.enable_webhook(theirs, hook.id).await.unwrap());
+    assert!(
+        s.webhook_deliveries(theirs, hook.id, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Nothing the other tenant tried changed anything.
+    assert_eq!(
+        s.get_text(mine, id).await.unwrap().as_deref(),
+        Some("the secret text")
+    );
+    let doc = s.get_document(mine, id).await.unwrap().unwrap();
+    assert_eq!(doc.thumbnail_key, None);
+    assert_eq!(s.list_webhooks(mine).await.unwrap().len(), 1);
+}
+
+pub async fn a_thumbnail_failure_is_recorded_once_and_only_without_a_thumbnail<F: Factory>() {
+    let (_db, stores) = F::open(2).await;
+    let (s, other) = (&*stores[0], &*stores[1]);
+    let t = tenant(s, "t").await;
+    let theirs = tenant(s, "u").await;
+    let failing = upload(s, t, "a.pdf").await;
+    let rendered = upload(s, t, "b.pdf").await;
+    process_next(s, "a").await;
+    process_next(s, "b").await;
+    assert!(
+        !s.set_thumbnail_failure(theirs, failing, "no")
+            .await
+            .unwrap()
+    );
+    for _ in 0..2 {
+        assert!(
+            s.set_thumbnail_failure(t, failing, "pdftoppm failed: broken page")
+                .await
+                .unwrap()
+        );
+    }
+    // Seen through another handle, the warning added once.
+    let doc = other.get_document(t, failing).await.unwrap().unwrap();
+    assert_eq!(
+        doc.thumbnail_failure.as_deref(),
+        Some("pdftoppm failed: broken page")
+    );
+    assert_eq!(doc.warnings, vec!["thumbnail_unavailable".to_owned()]);
+    assert_eq!(doc.thumbnail_key, None);
+    // A thumbnail made elsewhere wins over a later failure.
+    assert!(s.set_thumbnail(t, rendered, "b.png").await.unwrap());
+    assert!(!s.set_thumbnail_failure(t, rendered, "late").await.unwrap());
+    let doc = other.get_document(t, rendered).await.unwrap().unwrap();
+    assert_eq!(doc.thumbnail_failure, None);
+    assert!(doc.warnings.is_empty());
+}
+
+pub async fn keyset_pages_are_stable_while_documents_arrive<F: Factory>() {
+    let (_db, stores) = F::open(1).await;
+    let s = &*stores[0];
+    let t = tenant(s, "t").await;
+    let mut before = HashSet::new();
+    for _ in 0..10 {
+        before.insert(upload(s, t, "old.txt").await);
+    }
+    let all = ListFilter::default();
+    let first = s.list_documents(t, &all, None, 4).await.unwrap();
+    let mut seen: Vec<Uuid> = first.items.iter().map(|d| d.id).collect();
+    let mut after = first.next_after;
+    // Newer documents arrive between pages: they sort before the first page (newest
+    // first) and must neither repeat nor hide the older ones.
+    for _ in 0..5 {
+        upload(s, t, "new.txt").await;
+    }
+    while let Some(cursor) = after {
+        let page = s.list_documents(t, &all, Some(cursor), 4).await.unwrap();
+        seen.extend(page.items.iter().map(|d| d.id));
+        after = page.next_after;
+    }
+    assert_eq!(seen.len(), 10, "{seen:?}");
+    assert_eq!(seen.iter().copied().collect::<HashSet<_>>(), before);
+    assert!(seen.windows(2).all(|w| w[0] > w[1]), "newest first");
+}
+
+pub async fn an_idempotency_key_stands_for_one_document<F: Factory>() {
+    let (_db, stores) = F::open(2).await;
+    let (t, other) = (
+        tenant(&*stores[0], "t").await,
+        tenant(&*stores[0], "other").await,
+    );
+    let now = OffsetDateTime::now_utc();
+    let day = Duration::from_secs(24 * 3600);
+    let response = |body: String| StoredResponse {
+        request_hash: "h".into(),
+        status: 202,
+        location: None,
+        body,
+    };
+    // A hundred requests with one key race from two handles: one document, one response.
+    let mut tasks = Vec::new();
+    for n in 0..100 {
+        let store = stores[n % 2].clone();
+        tasks.push(tokio::spawn(async move {
+            let (doc, uploaded) = new_doc(t, "a.txt");
+            let mine = response(doc.id.to_string());
+            let kept = KeptResponse {
+                key: "k",
+                response: &mine,
+                forget_before: now - day,
+            };
+            let inserted = store.insert_document(&doc, &[uploaded], Some(kept)).await;
+            (doc.id, inserted.expect("no error, even when refused"))
+        }));
+    }
+    let mut winners = Vec::new();
+    for task in tasks {
+        let (id, inserted) = task.await.unwrap();
+        if let Some(doc) = inserted {
+            assert_eq!(doc.id, id);
+            winners.push(id);
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    let (docs, total) = stores[0].list_documents_offset(t, 0, 100).await.unwrap();
+    assert_eq!((total, docs[0].id), (1, winners[0]));
+    let kept = stores[1]
+        .idempotent_response(t, "k", now - day)
+        .await
+        .unwrap();
+    assert_eq!(
+        kept,
+        Some(response(winners[0].to_string())),
+        "the winner's response"
+    );
+    assert_eq!(
+        stores[0].pending_events(100).await.unwrap().len(),
+        1,
+        "one event"
+    );
+    // Keys are per tenant.
+    assert_eq!(
+        stores[0]
+            .idempotent_response(other, "k", now - day)
+            .await
+            .unwrap(),
+        None
+    );
+    // Past its lifetime the key is free again, and its old response forgotten.
+    assert_eq!(
+        stores[0]
+            .idempotent_response(t, "k", now + Duration::from_secs(1))
+            .await
+            .unwrap(),
+        None
+    );
+    let later = now + day + Duration::from_secs(1);
+    let (doc, uploaded) = new_doc(t, "b.txt");
+    let fresh = response("fresh".into());
+    let kept = KeptResponse {
+        key: "k",
+        response: &fresh,
+        forget_before: later - day,
+    };
+    assert!(
+        stores[0]
+            .insert_document(&doc, &[uploaded], Some(kept))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        stores[0]
+            .idempotent_response(t, "k", now - day)
+            .await
+            .unwrap(),
+        Some(fresh)
+    );
+}

@@ -1,0 +1,106 @@
+//! The job queue: exclusive claims, lease takeover, handing jobs back at a stop.
+
+use super::*;
+
+pub async fn claims_are_exclusive_across_handles<F: Factory>() {
+    let (_db, stores) = F::open(2).await;
+    let t = tenant(&*stores[0], "t").await;
+    let mut uploaded = HashSet::new();
+    for n in 0..40 {
+        uploaded.insert(upload(&*stores[n % 2], t, "a.txt").await);
+    }
+    // Eight claimers, four per handle, race until the queue is empty.
+    let mut tasks = Vec::new();
+    for n in 0..8 {
+        let store = stores[n % 2].clone();
+        tasks.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            while let Some(job) = claim(&*store, &format!("w{n}")).await {
+                got.push(job.document_id);
+            }
+            got
+        }));
+    }
+    let mut claimed = Vec::new();
+    for t in tasks {
+        claimed.extend(t.await.expect("claimer"));
+    }
+    let unique: HashSet<_> = claimed.iter().copied().collect();
+    assert_eq!(unique.len(), claimed.len(), "a job was claimed twice");
+    assert_eq!(unique, uploaded, "every job claimed once");
+}
+
+pub async fn an_expired_lease_is_taken_over_and_the_loser_writes_nothing<F: Factory>() {
+    let (_db, stores) = F::open(2).await;
+    let (a, b) = (&*stores[0], &*stores[1]);
+    let t = tenant(a, "t").await;
+    let id = upload(a, t, "a.txt").await;
+    // Leases run on the store's clock (the server's, for a shared database): real time.
+    let lease = Duration::from_millis(600);
+    let first = a.claim_job("a", lease).await.unwrap().expect("claimed");
+    assert_eq!(
+        (first.document_id, first.tenant_id, first.attempts),
+        (id, t, 1)
+    );
+    // Held: nobody else gets it before the lease ends, and renewing keeps it held.
+    assert!(b.claim_job("b", lease).await.unwrap().is_none());
+    tokio::time::sleep(lease / 2).await;
+    assert!(a.renew_lease(first.job_id, "a", lease).await.unwrap());
+    tokio::time::sleep(lease / 2).await;
+    assert!(
+        b.claim_job("b", lease).await.unwrap().is_none(),
+        "renewed, still held"
+    );
+    tokio::time::sleep(lease + Duration::from_millis(200)).await;
+    let second = b
+        .claim_job("b", Duration::from_secs(30))
+        .await
+        .unwrap()
+        .expect("taken over after expiry");
+    assert_eq!((second.document_id, second.attempts), (id, 2));
+    // The first owner lost it: it can neither renew nor complete.
+    let t0 = OffsetDateTime::now_utc();
+    assert!(!a.renew_lease(first.job_id, "a", lease).await.unwrap());
+    let late = processed("late");
+    let events = Event::of_job(&first, &late, t0);
+    assert!(
+        !a.complete_job(&first, "a", &late, &events, t0)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        a.get_text(t, id).await.unwrap(),
+        None,
+        "the loser wrote its text"
+    );
+    let result = processed("winner");
+    let events = Event::of_job(&second, &result, t0);
+    assert!(
+        b.complete_job(&second, "b", &result, &events, t0)
+            .await
+            .unwrap()
+    );
+    assert_eq!(a.get_text(t, id).await.unwrap().as_deref(), Some("winner"));
+    assert_eq!(a.queue_depth().await.unwrap(), 0);
+}
+
+pub async fn a_graceful_stop_hands_jobs_back_without_counting_the_attempt<F: Factory>() {
+    let (_db, stores) = F::open(1).await;
+    let s = &*stores[0];
+    let t = tenant(s, "t").await;
+    let mine = upload(s, t, "mine.txt").await;
+    let theirs = upload(s, t, "theirs.txt").await;
+    let a = claim(s, "proc-a-0").await.expect("a job");
+    let b = claim(s, "proc-b-0").await.expect("another job");
+    assert_eq!((a.document_id, b.document_id), (mine, theirs));
+    assert_eq!(s.release_leases_of("proc-a-").await.unwrap(), 1);
+    // Process a's job is queued again with its attempt uncounted; b's is still b's.
+    let again = claim(s, "proc-c-0").await.expect("the released job");
+    assert_eq!(again.document_id, mine);
+    assert_eq!(again.attempts, 1, "the interrupted attempt was not counted");
+    assert!(
+        claim(s, "proc-c-1").await.is_none(),
+        "b's lease still holds"
+    );
+    assert_eq!(s.release_leases_of("proc-a-").await.unwrap(), 0);
+}
