@@ -1,17 +1,25 @@
-//! API-key authentication: `Authorization: Bearer <key>` resolves to exactly one tenant.
+//! API-key authentication: a key (`Authorization: Bearer <key>`, or Basic with the key
+//! as the password where a route takes it) resolves to exactly one tenant, through a
+//! short-lived cache, and spends one of the key's requests.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use axum::extract::FromRequestParts;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts, Request};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::{Extensions, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use docintel_backend::Backend;
 use docintel_backend::model::Tenant;
+use sha2::Digest;
 
 use crate::error::ApiError;
-use crate::ratelimit::{CheckedKey, Verdict, VerdictSlot};
-use crate::state::AppState;
+use crate::metrics::Metrics;
+use crate::ratelimit::{CheckedKey, IpLimits, Limits, Verdict, VerdictSlot};
 
 /// The authenticated tenant of a request.
 #[derive(Debug, Clone)]
@@ -47,17 +55,16 @@ impl KeyCache {
         }
     }
 
-    /// The tenant of a key (by its hash), from the cache or else the store, which then
+    /// The tenant of a key (by its hash), from the cache or else the backend, which then
     /// fills the cache.
-    pub async fn tenant(
-        &self,
-        state: &AppState,
-        key_hash: &str,
-    ) -> Result<Option<Tenant>, ApiError> {
+    pub async fn tenant<S>(&self, state: &S, key_hash: &str) -> Result<Option<Tenant>, ApiError>
+    where
+        Backend: FromRef<S>,
+    {
         if let Some(t) = self.get(key_hash) {
             return Ok(Some(t));
         }
-        let found = state.backend.authenticate_hash(key_hash).await?;
+        let found = Backend::from_ref(state).authenticate_hash(key_hash).await?;
         if let Some(t) = &found {
             self.put(key_hash, t);
         }
@@ -65,8 +72,95 @@ impl KeyCache {
     }
 }
 
+/// What authentication needs of the application: the backend, the key cache, the per-key
+/// limits, and the process's own registry credential. Cheap to clone (`Arc`s).
+#[derive(Clone)]
+pub struct AuthState {
+    pub backend: Backend,
+    pub keys: Arc<KeyCache>,
+    pub limits: Arc<Limits>,
+    pub metrics: Arc<Metrics>,
+    pub process_token: Arc<ProcessToken>,
+}
+
+impl FromRef<AuthState> for Backend {
+    fn from_ref(auth: &AuthState) -> Backend {
+        auth.backend.clone()
+    }
+}
+
+/// A caller whose key resolved to a tenant and was within its limit.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub tenant: Tenant,
+    /// The SHA-256 of the key, as the store and the limits know it.
+    pub key_hash: String,
+    /// The key as presented (the registry and the broker ask whether it is an admin's).
+    pub key: String,
+}
+
+/// Which `Authorization` schemes a route takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schemes {
+    /// `Bearer <key>` only: the versioned API.
+    Bearer,
+    /// `Bearer <key>`, or Basic with the key as the password (the clients of the
+    /// registry and the Pact Broker send that).
+    BearerOrBasic,
+}
+
+/// The key a request presents under `schemes`; `Unauthorized` says what is wrong.
+pub fn presented_key(headers: &HeaderMap, schemes: Schemes) -> Result<String, ApiError> {
+    match bearer(headers) {
+        Ok(key) => Ok(key.to_owned()),
+        Err(e) => match schemes {
+            Schemes::Bearer => Err(e),
+            Schemes::BearerOrBasic => basic_key(headers).ok_or(e),
+        },
+    }
+}
+
+/// Authenticates a request: its key (under `schemes`) through the key cache, then one
+/// of the key's requests spent. The verdict goes into the request's [`VerdictSlot`] (in
+/// `extensions`), from which the response gets its `RateLimit` headers. A key checked
+/// earlier in the request ([`CheckedKey`]) is not looked up again. Errors:
+/// `Unauthorized` (no, malformed or unknown key), `RateLimited`, or the backend's.
+pub async fn authenticate(
+    auth: &AuthState,
+    headers: &HeaderMap,
+    extensions: &Extensions,
+    schemes: Schemes,
+) -> Result<Authenticated, ApiError> {
+    let key = presented_key(headers, schemes)?;
+    // Usually checked already, by the request context (the per-address limit), from the
+    // same header.
+    let (key_hash, tenant) = match extensions.get::<CheckedKey>() {
+        Some(CheckedKey {
+            hash,
+            tenant: Some(t),
+        }) => (hash.clone(), Some(t.clone())),
+        _ => {
+            let hash = docintel_backend::keys::hash(&key);
+            let tenant = auth.keys.tenant(auth, &hash).await?;
+            (hash, tenant)
+        }
+    };
+    let Some(tenant) = tenant else {
+        return Err(ApiError::Unauthorized("invalid API key"));
+    };
+    tracing::Span::current().record("tenant", tenant.name.as_str());
+    spend(auth, extensions, &tenant, &key_hash)
+        .await
+        .map_err(ApiError::RateLimited)?;
+    Ok(Authenticated {
+        tenant,
+        key_hash,
+        key,
+    })
+}
+
 /// The key of an `Authorization: Basic` header (the key as the password), as the Pact
-/// Broker CLI sends it; only the broker's routes take it.
+/// Broker CLI sends it; only the broker's and the registry's routes take it.
 pub fn basic_key(headers: &axum::http::HeaderMap) -> Option<String> {
     use base64::Engine;
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
@@ -106,46 +200,48 @@ fn bearer(headers: &axum::http::HeaderMap) -> Result<&str, ApiError> {
     }
 }
 
-impl FromRequestParts<AppState> for Auth {
+impl<S: Send + Sync> FromRequestParts<S> for Auth
+where
+    AuthState: FromRef<S>,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        // Usually checked already, by the request context (the per-address limit).
-        let checked = parts.extensions.remove::<CheckedKey>();
-        let key = bearer(&parts.headers)?;
-        let (hashed, tenant) = match checked {
-            Some(CheckedKey {
-                hash,
-                tenant: Some(t),
-            }) => (hash, Some(t)),
-            _ => {
-                let hash = docintel_backend::keys::hash(key);
-                let tenant = state.keys.tenant(state, &hash).await?;
-                (hash, tenant)
-            }
-        };
-        let Some(tenant) = tenant else {
-            return Err(ApiError::Unauthorized("invalid API key"));
-        };
-        tracing::Span::current().record("tenant", tenant.name.as_str());
-        spend_request(parts, state, &tenant, &hashed)
-            .await
-            .map_err(ApiError::RateLimited)?;
-        Ok(Auth(tenant))
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let auth = AuthState::from_ref(state);
+        let found = authenticate(&auth, &parts.headers, &parts.extensions, Schemes::Bearer).await?;
+        Ok(Auth(found.tenant))
     }
 }
 
 /// Spends one of the key's requests: the verdict goes where the response middleware
 /// writes the `RateLimit` headers from; `Err(retry_after_secs)` when the key is over its
 /// limit. Shared by the API and the Pact Broker façade so both count against one budget.
-pub(crate) async fn spend_request(
+pub(crate) async fn spend_request<S>(
     parts: &Parts,
-    state: &AppState,
+    state: &S,
+    tenant: &Tenant,
+    hashed_key: &str,
+) -> Result<(), u64>
+where
+    AuthState: FromRef<S>,
+{
+    spend(
+        &AuthState::from_ref(state),
+        &parts.extensions,
+        tenant,
+        hashed_key,
+    )
+    .await
+}
+
+async fn spend(
+    auth: &AuthState,
+    extensions: &Extensions,
     tenant: &Tenant,
     hashed_key: &str,
 ) -> Result<(), u64> {
-    let verdict = state.limits.check(tenant.id, hashed_key).await;
-    if let Some(slot) = parts.extensions.get::<VerdictSlot>()
+    let verdict = auth.limits.check(tenant.id, hashed_key).await;
+    if let Some(slot) = extensions.get::<VerdictSlot>()
         && let Ok(mut slot) = slot.0.lock()
     {
         *slot = Some(verdict);
@@ -154,9 +250,85 @@ pub(crate) async fn spend_request(
         Verdict::Limited {
             retry_after_secs, ..
         } => {
-            state.metrics.rate_limited.inc();
+            auth.metrics.rate_limited.inc();
             Err(retry_after_secs)
         }
         _ => Ok(()),
+    }
+}
+
+/// The credential the process gives its own relay for the embedded registry: random per
+/// process, never stored; compared by digest.
+pub struct ProcessToken {
+    token: String,
+    digest: [u8; 32],
+}
+
+impl ProcessToken {
+    pub fn random() -> Self {
+        let token = docintel_backend::keys::generate();
+        Self {
+            digest: sha2::Sha256::digest(token.as_bytes()).into(),
+            token,
+        }
+    }
+
+    pub fn value(&self) -> &str {
+        &self.token
+    }
+
+    pub fn verify(&self, candidate: &str) -> bool {
+        let digest: [u8; 32] = sha2::Sha256::digest(candidate.as_bytes()).into();
+        digest == self.digest
+    }
+}
+
+/// Spends the client address's bucket for a request that presents no valid API key;
+/// `Some` is the 429 to answer instead of serving it. Requests with a valid key are
+/// limited per key, by [`Auth`]. A server that does not know its peers'
+/// addresses (served without [`crate::serve::serve`]) skips this.
+pub async fn spend_address(
+    auth: &AuthState,
+    ip_limits: &IpLimits,
+    broker_path: Option<&str>,
+    req: &mut Request,
+) -> Option<Response> {
+    // The broker's routes also take a key as Basic credentials (the Pact Broker CLI's
+    // way), and spend that key's limit themselves.
+    let key = bearer_key(req.headers()).map(str::to_owned).or_else(|| {
+        broker_path
+            .filter(|prefix| {
+                let path = req.uri().path();
+                path.strip_prefix(prefix)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            })
+            .and_then(|_| basic_key(req.headers()))
+    });
+    if let Some(key) = key {
+        let hash = docintel_backend::keys::hash(&key);
+        // A store error counts as no tenant here; `Auth` meets it again and answers 500.
+        let tenant = auth.keys.tenant(auth, &hash).await.ok().flatten();
+        // This process's own relay, writing to its embedded registry, is not a client.
+        let valid = tenant.is_some() || auth.process_token.verify(&key);
+        req.extensions_mut().insert(CheckedKey { hash, tenant });
+        if valid {
+            return None;
+        }
+    }
+    let ip = req.extensions().get::<ConnectInfo<SocketAddr>>()?.0.ip();
+    let verdict = ip_limits.check(ip);
+    if let Some(slot) = req.extensions().get::<VerdictSlot>()
+        && let Ok(mut slot) = slot.0.lock()
+    {
+        *slot = Some(verdict);
+    }
+    match verdict {
+        Verdict::Limited {
+            retry_after_secs, ..
+        } => {
+            auth.metrics.rate_limited.inc();
+            Some(ApiError::RateLimited(retry_after_secs).into_response())
+        }
+        _ => None,
     }
 }

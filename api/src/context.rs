@@ -6,13 +6,14 @@
 
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{FromRef, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::IntoResponse;
 use axum::response::Response;
 use tracing::Instrument;
 
+use crate::auth::AuthState;
 use crate::error::{PendingProblem, write_problem};
 use crate::metrics::{RequestLabels, RouteLabels};
 use crate::ratelimit::VerdictSlot;
@@ -66,23 +67,24 @@ pub async fn request_context(
         latency_ms = tracing::field::Empty,
     );
 
-    let limited = crate::ratelimit::spend_address(&state, &mut req).await;
+    let limited = crate::auth::spend_address(
+        &AuthState::from_ref(&state),
+        &state.ip_limits,
+        state.broker_path.as_deref(),
+        &mut req,
+    )
+    .await;
     let writes = !matches!(
         *req.method(),
         axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
     );
-    let mut response = crate::deprecation::deprecated_routes(&state, req, next, limited)
+    let mut response = crate::deprecation::deprecated_routes(&state.clock, req, next, limited)
         .instrument(span.clone())
         .await;
     // What a write's success acknowledges must survive power loss (one shared flush for
     // the writes answered meanwhile: the store's group commit).
     if writes && response.status().is_success() {
-        let durable = state
-            .backend
-            .store()
-            .make_durable()
-            .instrument(span.clone())
-            .await;
+        let durable = state.backend.make_durable().instrument(span.clone()).await;
         if let Err(e) = durable {
             span.in_scope(|| tracing::error!(error = %e, "could not flush an acknowledged write"));
             response = crate::error::ApiError::from(e).into_response();

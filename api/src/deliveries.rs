@@ -45,7 +45,6 @@ async fn run(state: AppState) {
         let now = OffsetDateTime::now_utc();
         let due = match state
             .backend
-            .store()
             .claim_deliveries(now, now + lease, BATCH)
             .await
         {
@@ -77,7 +76,7 @@ async fn attempt(state: &AppState, config: &webhooks::WebhookConfig, due: DueDel
         Some(b) => b.clone(),
         None => {
             let b = render(state, &due).await;
-            if let Err(e) = state.backend.store().set_delivery_body(id, &b).await {
+            if let Err(e) = state.backend.set_delivery_body(id, &b).await {
                 warn!(error = %e, delivery = id, "could not keep the rendered body");
             }
             b
@@ -105,7 +104,6 @@ async fn attempt(state: &AppState, config: &webhooks::WebhookConfig, due: DueDel
     }
     if let Err(e) = state
         .backend
-        .store()
         .record_delivery(
             id,
             &outcome,

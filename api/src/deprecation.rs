@@ -3,8 +3,6 @@
 //! ([`crate::versions::VERSIONS`]), the one place they are written; `openapi/v1.json` and
 //! `deprecations.md` follow it (and the gate holds them to it).
 
-use std::sync::Arc;
-
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -12,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use time::{Date, OffsetDateTime};
 
 use crate::error::PendingProblem;
-use crate::state::AppState;
+use crate::state::Clock;
 use crate::versions::{ApiVersion, VERSIONS};
 
 /// One deprecated version, as its headers and the calendar name it.
@@ -38,13 +36,6 @@ pub fn all() -> Vec<Deprecation> {
 /// Where the human calendar is served (and the `Link rel="deprecation"` points).
 pub const CALENDAR_PATH: &str = "/deprecations.md";
 pub const CALENDAR: &str = include_str!("../../deprecations.md");
-
-/// The clock deciding whether a sunset has passed; injectable so tests need not wait.
-pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
-
-pub fn system_clock() -> Clock {
-    Arc::new(OffsetDateTime::now_utc)
-}
 
 impl Deprecation {
     /// `version`'s deprecation, if it is deprecated.
@@ -112,7 +103,7 @@ impl Deprecation {
 /// `refused` is an answer decided before routing (a rate limit), given instead of running
 /// the route.
 pub async fn deprecated_routes(
-    state: &AppState,
+    clock: &Clock,
     req: Request,
     next: Next,
     refused: Option<Response>,
@@ -128,7 +119,7 @@ pub async fn deprecated_routes(
         return run(req).await;
     };
     let path = req.uri().path().to_owned();
-    let mut response = if dep.sunset_passed((state.clock)()) {
+    let mut response = if dep.sunset_passed(clock()) {
         let mut r = StatusCode::GONE.into_response();
         r.extensions_mut().insert(PendingProblem {
             status: StatusCode::GONE,

@@ -12,39 +12,17 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::deliveries::WebhookSender;
-use crate::deprecation::{Clock, system_clock};
 use crate::publishing::EventsConfig;
 use crate::ratelimit::{IpLimits, Limit};
 use crate::serve::ServeLimits;
 use crate::state::AppState;
+use crate::state::{Clock, system_clock};
 use crate::versions::{ApiVersion, VERSIONS};
 
 /// How often the tenants' own rate limits are read again (`docintel tenants limit`).
 const RATE_LIMIT_RELOAD: Duration = Duration::from_secs(30);
 
-/// What one process does. Several processes on one database (`--database-url`) split
-/// the work: API replicas answer HTTP, workers process, relay events and deliver webhooks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Role {
-    /// Everything in one process (the default, and the only role on the embedded store).
-    #[default]
-    All,
-    /// Serves the API; never runs jobs, relays events or delivers webhooks.
-    Api,
-    /// Runs jobs, the event relay (one process at a time leads it) and webhook
-    /// deliveries; serves only `/healthz`, `/readyz` and `/metrics`.
-    Worker,
-}
-
-impl Role {
-    pub fn serves_api(self) -> bool {
-        self != Role::Worker
-    }
-
-    pub fn runs_background(self) -> bool {
-        self != Role::Api
-    }
-}
+pub use crate::role::Role;
 
 /// Everything a running docintel is started from.
 pub struct Launch {
@@ -139,7 +117,7 @@ impl Launch {
         let first_key = if self.default_tenant && role.serves_api() {
             let key = backend.ensure_default_tenant().await?;
             // Shown once: it must not be lost once shown.
-            backend.store().make_durable().await?;
+            backend.make_durable().await?;
             key
         } else {
             None

@@ -19,6 +19,7 @@ pub mod problems;
 pub mod publishing;
 pub mod ratelimit;
 pub mod registry_routes;
+pub mod role;
 pub mod serve;
 pub mod state;
 pub mod telemetry;

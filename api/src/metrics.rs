@@ -146,7 +146,7 @@ impl Default for Metrics {
 impl Metrics {
     /// The text exposition, after reading the gauges that live in the database.
     pub async fn render(&self, backend: &docintel_backend::Backend) -> String {
-        if let Ok(depth) = backend.store().queue_depth().await {
+        if let Ok(depth) = backend.queue_depth().await {
             self.job_queue_depth.set(depth as i64);
         }
         if let Ok((pending, oldest)) = backend.outbox_lag().await {
@@ -155,7 +155,7 @@ impl Metrics {
             let lag = oldest.map_or(0.0, |o| ((now_ms as i64 - o).max(0)) as f64 / 1000.0);
             self.outbox_lag_seconds.set(lag);
         }
-        if let Ok(n) = backend.store().deliveries_pending().await {
+        if let Ok(n) = backend.deliveries_pending().await {
             self.deliveries_pending.set(n as i64);
         }
         self.relay_leader.set(i64::from(backend.leads_relay()));

@@ -10,10 +10,7 @@ use docintel_backend::registry::client::{Credentials, RegisterError, Target};
 
 use crate::state::AppState;
 
-/// Default path prefix of the embedded registry.
-pub const DEFAULT_REGISTRY_PATH: &str = "/registry";
-/// Where the embedded Pact Broker is served by default.
-pub const DEFAULT_BROKER_PATH: &str = "/broker";
+pub use crate::state::{DEFAULT_BROKER_PATH, DEFAULT_REGISTRY_PATH};
 
 #[derive(Debug, Clone)]
 pub enum RegistryChoice {

@@ -2,23 +2,27 @@
 //! content type and `{error_code, message}` errors, so Confluent's own clients,
 //! schema_registry_converter and kafkajs work against it unchanged. Reads are open (as in
 //! Confluent's default setup); writes need an admin key (`docintel keys create --admin`),
-//! as `Authorization: Bearer <key>` or Basic with the key as the password.
+//! as `Authorization: Bearer <key>` or Basic with the key as the password, through
+//! [`crate::auth::authenticate`] (the key cache and the key's request limit).
 //!
 //! Not part of the OpenAPI documents: this is Confluent's API, documented by Confluent.
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::FromRef;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use base64::Engine;
 use docintel_backend::registry::{Candidate, RegistryError, VersionRef};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use crate::auth::{self, AuthState, Schemes};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 pub const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
@@ -198,42 +202,50 @@ impl SchemaBody {
     }
 }
 
-/// Admits a write: an admin key, or the token the process gave its own relay.
-async fn require_admin(state: &AppState, headers: &HeaderMap, what: &str) -> Result<(), Failure> {
+/// Admits a write: the token the process gave its own relay, or an admin key, which
+/// goes through the key cache and spends the key's requests like any keyed request.
+async fn require_admin(state: &AppState, parts: &Parts, what: &str) -> Result<(), Failure> {
     let unauthorized = || Failure::http(StatusCode::UNAUTHORIZED, "Unauthorized");
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(unauthorized)?;
-    let (scheme, credential) = value.split_once(' ').ok_or_else(unauthorized)?;
-    let key = if scheme.eq_ignore_ascii_case("bearer") {
-        credential.trim().to_owned()
-    } else if scheme.eq_ignore_ascii_case("basic") {
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(credential.trim())
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .ok_or_else(unauthorized)?;
-        decoded
-            .split_once(':')
-            .map(|(_, password)| password.to_owned())
-            .ok_or_else(unauthorized)?
-    } else {
-        return Err(unauthorized());
-    };
+    let key =
+        auth::presented_key(&parts.headers, Schemes::BearerOrBasic).map_err(|_| unauthorized())?;
     if state.registry_token.verify(&key) {
         return Ok(());
     }
-    match state.backend.key_is_admin(&key).await {
+    let auth_state = AuthState::from_ref(state);
+    let found = auth::authenticate(
+        &auth_state,
+        &parts.headers,
+        &parts.extensions,
+        Schemes::BearerOrBasic,
+    )
+    .await;
+    let caller = match found {
+        Ok(caller) => caller,
+        Err(ApiError::Unauthorized(_)) => return Err(unauthorized()),
+        Err(ApiError::RateLimited(retry_after_secs)) => {
+            return Err(Failure {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                error_code: 42901,
+                message: format!(
+                    "Too many requests for this key: retry after {retry_after_secs} s"
+                ),
+            });
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "schema registry: checking a key");
+            return Err(Failure::http(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Error checking the key",
+            ));
+        }
+    };
+    match state.backend.key_is_admin(&caller.key).await {
         Ok(true) => Ok(()),
-        Ok(false) => match state.backend.authenticate(&key).await {
-            Ok(Some(_)) => Err(Failure {
-                status: StatusCode::FORBIDDEN,
-                error_code: 40301,
-                message: format!("User is denied operation Write on {what}: not an admin key"),
-            }),
-            _ => Err(unauthorized()),
-        },
+        Ok(false) => Err(Failure {
+            status: StatusCode::FORBIDDEN,
+            error_code: 40301,
+            message: format!("User is denied operation Write on {what}: not an admin key"),
+        }),
         Err(e) => Err(RegistryError::Store(e).into()),
     }
 }
@@ -348,10 +360,10 @@ async fn raw_schema_by_id(
 async fn register(
     State(state): State<AppState>,
     Path(subject): Path<String>,
-    headers: HeaderMap,
+    parts: Parts,
     Body(body): Body<SchemaBody>,
 ) -> Result<Response, Failure> {
-    require_admin(&state, &headers, &format!("subject: {subject}")).await?;
+    require_admin(&state, &parts, &format!("subject: {subject}")).await?;
     let candidate = body.candidate()?;
     let id = state
         .backend
@@ -398,10 +410,10 @@ async fn compatibility(
 async fn delete_subject(
     State(state): State<AppState>,
     Path(subject): Path<String>,
-    headers: HeaderMap,
+    parts: Parts,
     q: Result<Query<Flags>, QueryRejection>,
 ) -> Result<Response, Failure> {
-    require_admin(&state, &headers, &format!("subject: {subject}")).await?;
+    require_admin(&state, &parts, &format!("subject: {subject}")).await?;
     let permanent = flags(q).permanent;
     let versions = state
         .backend
@@ -414,10 +426,10 @@ async fn delete_subject(
 async fn delete_version(
     State(state): State<AppState>,
     Path((subject, version)): Path<(String, String)>,
-    headers: HeaderMap,
+    parts: Parts,
     q: Result<Query<Flags>, QueryRejection>,
 ) -> Result<Response, Failure> {
-    require_admin(&state, &headers, &format!("subject: {subject}")).await?;
+    require_admin(&state, &parts, &format!("subject: {subject}")).await?;
     let version = version_ref(&version)?;
     let permanent = flags(q).permanent;
     let deleted = state
@@ -440,10 +452,10 @@ async fn global_config(State(state): State<AppState>) -> Result<Response, Failur
 
 async fn set_global_config(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    parts: Parts,
     Body(body): Body<ConfigBody>,
 ) -> Result<Response, Failure> {
-    require_admin(&state, &headers, "the global config").await?;
+    require_admin(&state, &parts, "the global config").await?;
     let level = state
         .backend
         .registry()
@@ -470,10 +482,10 @@ async fn subject_config(
 async fn set_subject_config(
     State(state): State<AppState>,
     Path(subject): Path<String>,
-    headers: HeaderMap,
+    parts: Parts,
     Body(body): Body<ConfigBody>,
 ) -> Result<Response, Failure> {
-    require_admin(&state, &headers, &format!("subject: {subject}")).await?;
+    require_admin(&state, &parts, &format!("subject: {subject}")).await?;
     let level = state
         .backend
         .registry()
@@ -485,37 +497,9 @@ async fn set_subject_config(
 async fn delete_subject_config(
     State(state): State<AppState>,
     Path(subject): Path<String>,
-    headers: HeaderMap,
+    parts: Parts,
 ) -> Result<Response, Failure> {
-    require_admin(&state, &headers, &format!("subject: {subject}")).await?;
+    require_admin(&state, &parts, &format!("subject: {subject}")).await?;
     let had = state.backend.registry().delete_config(&subject).await?;
     ok(json!({ "compatibilityLevel": had.as_str() }))
 }
-
-/// The credential the process gives its own relay for the embedded registry: random per
-/// process, never stored; compared by digest.
-pub struct ProcessToken {
-    token: String,
-    digest: [u8; 32],
-}
-
-impl ProcessToken {
-    pub fn random() -> Self {
-        let token = docintel_backend::keys::generate();
-        Self {
-            digest: sha2::Sha256::digest(token.as_bytes()).into(),
-            token,
-        }
-    }
-
-    pub fn value(&self) -> &str {
-        &self.token
-    }
-
-    pub fn verify(&self, candidate: &str) -> bool {
-        let digest: [u8; 32] = sha2::Sha256::digest(candidate.as_bytes()).into();
-        digest == self.digest
-    }
-}
-
-use sha2::Digest;

@@ -1,12 +1,29 @@
-//! What every handler shares.
+//! What every handler shares, and the parts of it ([`AuthState`]) that middleware and
+//! extractors take on their own through axum's `FromRef`.
 
 use std::sync::Arc;
 
+use axum::extract::FromRef;
 use docintel_backend::Backend;
+use time::OffsetDateTime;
 
-use crate::auth::KeyCache;
-use crate::deprecation::{Clock, system_clock};
+use crate::auth::{AuthState, KeyCache, ProcessToken};
+use crate::metrics::Metrics;
 use crate::pagination::PageTokens;
+use crate::ratelimit::{IpLimits, Limit, Limits};
+use crate::role::Role;
+
+/// Default path prefix of the embedded registry.
+pub const DEFAULT_REGISTRY_PATH: &str = "/registry";
+/// Where the embedded Pact Broker is served by default.
+pub const DEFAULT_BROKER_PATH: &str = "/broker";
+
+/// The clock deciding whether a sunset has passed; injectable so tests need not wait.
+pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(OffsetDateTime::now_utc)
+}
 
 /// Cloned for every request by axum's `State`, hence one `Arc` inside.
 #[derive(Clone)]
@@ -15,7 +32,7 @@ pub struct AppState(Arc<Shared>);
 pub struct Shared {
     pub backend: Backend,
     pub page_tokens: PageTokens,
-    pub keys: KeyCache,
+    pub keys: Arc<KeyCache>,
     pub idempotency: crate::idempotency::KeyLocks,
     /// Decides when deprecated routes are past their sunset.
     pub clock: Clock,
@@ -27,15 +44,15 @@ pub struct Shared {
     /// links; `None`: the address each client connected to.
     pub public_url: Option<String>,
     /// Lets this process's relay write to its own embedded registry.
-    pub registry_token: crate::registry_routes::ProcessToken,
-    pub metrics: crate::metrics::Metrics,
-    pub limits: crate::ratelimit::Limits,
+    pub registry_token: Arc<ProcessToken>,
+    pub metrics: Arc<Metrics>,
+    pub limits: Arc<Limits>,
     /// Requests without a known key, per client address.
-    pub ip_limits: crate::ratelimit::IpLimits,
+    pub ip_limits: IpLimits,
     /// Running webhook senders (for readiness).
     pub webhook_sender_alive: Arc<std::sync::atomic::AtomicUsize>,
     /// What this process does (decides what readiness checks).
-    pub role: crate::launch::Role,
+    pub role: Role,
 }
 
 impl AppState {
@@ -43,26 +60,25 @@ impl AppState {
     pub async fn new(backend: Backend) -> docintel_backend::Result<Self> {
         let secret = backend.secret("page_tokens").await?;
         let per_tenant = tenant_limits(&backend).await?;
-        let mut limits =
-            crate::ratelimit::Limits::new(crate::ratelimit::Limit::DEFAULT, per_tenant);
-        if backend.store().is_shared() {
+        let mut limits = Limits::new(Limit::DEFAULT, per_tenant);
+        if let Some(store) = backend.shared_quota_store() {
             // Other API replicas serve the same keys: one quota between them.
-            limits.share_through(backend.store().clone());
+            limits.share_through(store);
         }
         Ok(Self(Arc::new(Shared {
             page_tokens: PageTokens::new(&secret),
-            keys: KeyCache::default(),
+            keys: Default::default(),
             idempotency: Default::default(),
             clock: system_clock(),
-            registry_path: Some(crate::publishing::DEFAULT_REGISTRY_PATH.to_owned()),
-            registry_token: crate::registry_routes::ProcessToken::random(),
-            broker_path: Some(crate::publishing::DEFAULT_BROKER_PATH.to_owned()),
+            registry_path: Some(DEFAULT_REGISTRY_PATH.to_owned()),
+            registry_token: Arc::new(ProcessToken::random()),
+            broker_path: Some(DEFAULT_BROKER_PATH.to_owned()),
             public_url: None,
             metrics: Default::default(),
-            limits,
-            ip_limits: crate::ratelimit::IpLimits::new(crate::ratelimit::IpLimits::DEFAULT),
+            limits: Arc::new(limits),
+            ip_limits: IpLimits::new(IpLimits::DEFAULT),
             webhook_sender_alive: Default::default(),
-            role: crate::launch::Role::All,
+            role: Role::All,
             backend,
         })))
     }
@@ -72,7 +88,7 @@ impl AppState {
         self.modify(|s| s.clock = clock)
     }
 
-    pub fn with_role(self, role: crate::launch::Role) -> Self {
+    pub fn with_role(self, role: Role) -> Self {
         self.modify(|s| s.role = role)
     }
 
@@ -108,12 +124,7 @@ impl AppState {
                 // Shared quota windows end within a day (the longest window allowed).
                 let day_before =
                     (time::OffsetDateTime::now_utc().unix_timestamp() - 2 * 86_400) * 1000;
-                if let Err(e) = shared
-                    .backend
-                    .store()
-                    .forget_quota_windows(day_before)
-                    .await
-                {
+                if let Err(e) = shared.backend.forget_quota_windows(day_before).await {
                     tracing::warn!(error = %e, "could not forget old quota windows");
                 }
                 if let Err(e) = AppState(shared).reload_rate_limits().await {
@@ -124,13 +135,16 @@ impl AppState {
     }
 
     /// Sets the limit of requests without a known API key, per client address.
-    pub fn with_ip_rate_limit(self, limit: crate::ratelimit::Limit) -> Self {
-        self.modify(|s| s.ip_limits = crate::ratelimit::IpLimits::new(limit))
+    pub fn with_ip_rate_limit(self, limit: Limit) -> Self {
+        self.modify(|s| s.ip_limits = IpLimits::new(limit))
     }
 
     /// Sets the request limit of tenants without their own.
-    pub fn with_default_rate_limit(self, limit: crate::ratelimit::Limit) -> Self {
-        self.modify(|s| s.limits.set_default(limit))
+    pub fn with_default_rate_limit(self, limit: Limit) -> Self {
+        self.modify(|s| match Arc::get_mut(&mut s.limits) {
+            Some(limits) => limits.set_default(limit),
+            None => unreachable!("the limits are not shared yet"),
+        })
     }
 
     /// Named readiness checks: the database answers, workers and the relay run, and (once
@@ -138,7 +152,7 @@ impl AppState {
     pub async fn readiness(&self) -> Vec<(&'static str, bool)> {
         use std::sync::atomic::Ordering::SeqCst;
         let mut checks = vec![
-            ("database", self.backend.store().queue_depth().await.is_ok()),
+            ("database", self.backend.queue_depth().await.is_ok()),
             ("blobs", self.backend.blobs().reachable().await),
         ];
         if self.role.runs_background() {
@@ -164,6 +178,24 @@ impl AppState {
     }
 }
 
+impl FromRef<AppState> for AuthState {
+    fn from_ref(state: &AppState) -> AuthState {
+        AuthState {
+            backend: state.backend.clone(),
+            keys: state.keys.clone(),
+            limits: state.limits.clone(),
+            metrics: state.metrics.clone(),
+            process_token: state.registry_token.clone(),
+        }
+    }
+}
+
+impl FromRef<AppState> for Backend {
+    fn from_ref(state: &AppState) -> Backend {
+        state.backend.clone()
+    }
+}
+
 impl std::ops::Deref for AppState {
     type Target = Shared;
     fn deref(&self) -> &Shared {
@@ -173,7 +205,7 @@ impl std::ops::Deref for AppState {
 
 async fn tenant_limits(
     backend: &Backend,
-) -> docintel_backend::Result<Vec<(docintel_backend::model::TenantId, crate::ratelimit::Limit)>> {
+) -> docintel_backend::Result<Vec<(docintel_backend::model::TenantId, Limit)>> {
     Ok(backend
         .rate_limits()
         .await?
@@ -181,7 +213,7 @@ async fn tenant_limits(
         .map(|(t, quota, window)| {
             (
                 t,
-                crate::ratelimit::Limit {
+                Limit {
                     quota,
                     window: std::time::Duration::from_secs(window.into()),
                 },

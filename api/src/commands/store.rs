@@ -18,7 +18,7 @@ pub async fn keys(command: KeysCommand) -> anyhow::Result<()> {
     } else {
         backend.create_key(tenant).await?
     };
-    backend.store().make_durable().await?;
+    backend.make_durable().await?;
     println!("{key}");
     Ok(())
 }
@@ -38,7 +38,7 @@ pub async fn tenants(command: TenantsCommand) -> anyhow::Result<()> {
             limit.map(|l| (l.quota, l.window.as_secs() as u32)),
         )
         .await?;
-    backend.store().make_durable().await?;
+    backend.make_durable().await?;
     eprintln!(
         "limit of {} set; a running docintel applies it within 30 s",
         tenant.trim()

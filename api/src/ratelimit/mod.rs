@@ -6,23 +6,18 @@
 //! `Retry-After`.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderMap, HeaderValue};
-use axum::response::{IntoResponse, Response};
 use docintel_backend::model::TenantId;
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::{StateInformationMiddleware, StateSnapshot};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::state::{InMemoryState, NotKeyed};
 use governor::{NotUntil, Quota, RateLimiter};
-
-use crate::error::ApiError;
-use crate::state::AppState;
 
 pub mod shared;
 
@@ -313,55 +308,6 @@ impl IpLimits {
 pub struct CheckedKey {
     pub hash: String,
     pub tenant: Option<docintel_backend::model::Tenant>,
-}
-
-/// Spends the client address's bucket for a request that presents no valid API key;
-/// `Some` is the 429 to answer instead of serving it. Requests with a valid key are
-/// limited per key, by [`crate::auth::Auth`]. A server that does not know its peers'
-/// addresses (served without [`crate::serve::serve`]) skips this.
-pub async fn spend_address(state: &AppState, req: &mut Request) -> Option<Response> {
-    // The broker's routes also take a key as Basic credentials (the Pact Broker CLI's
-    // way), and spend that key's limit themselves.
-    let key = crate::auth::bearer_key(req.headers())
-        .map(str::to_owned)
-        .or_else(|| {
-            state
-                .broker_path
-                .as_deref()
-                .filter(|prefix| {
-                    let path = req.uri().path();
-                    path.strip_prefix(prefix)
-                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-                })
-                .and_then(|_| crate::auth::basic_key(req.headers()))
-        });
-    if let Some(key) = key {
-        let hash = docintel_backend::keys::hash(&key);
-        // A store error counts as no tenant here; `Auth` meets it again and answers 500.
-        let tenant = state.keys.tenant(state, &hash).await.ok().flatten();
-        // This process's own relay, writing to its embedded registry, is not a client.
-        let valid = tenant.is_some() || state.registry_token.verify(&key);
-        req.extensions_mut().insert(CheckedKey { hash, tenant });
-        if valid {
-            return None;
-        }
-    }
-    let ip = req.extensions().get::<ConnectInfo<SocketAddr>>()?.0.ip();
-    let verdict = state.ip_limits.check(ip);
-    if let Some(slot) = req.extensions().get::<VerdictSlot>()
-        && let Ok(mut slot) = slot.0.lock()
-    {
-        *slot = Some(verdict);
-    }
-    match verdict {
-        Verdict::Limited {
-            retry_after_secs, ..
-        } => {
-            state.metrics.rate_limited.inc();
-            Some(ApiError::RateLimited(retry_after_secs).into_response())
-        }
-        _ => None,
-    }
 }
 
 /// The part of an address that identifies one client.

@@ -4,6 +4,7 @@
 mod documents;
 mod events;
 mod idempotency;
+mod operations;
 mod tenants;
 mod webhooks;
 mod workers;
