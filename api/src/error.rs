@@ -93,7 +93,7 @@ pub enum ApiError {
     )]
     TooManyInFlight { limit: usize },
     #[error("{0}; the connection is closed")]
-    BodyTooSlow(crate::serve::TooSlow),
+    BodyTooSlow(crate::serve::pacing::TooSlow),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
