@@ -14,7 +14,7 @@ use utoipa::openapi::{
     example::ExampleBuilder,
 };
 
-use crate::openapi::string_header;
+use crate::openapi::common::{operations, string_header};
 use crate::problems::{ErrorCode, Scope};
 use crate::versions::ApiVersion;
 
@@ -181,7 +181,7 @@ const HEADER_MAX_LENGTH: &[(&str, usize)] = &[
 /// by every test.
 pub fn bound_headers(doc: &mut OpenApi) {
     use utoipa::openapi::schema::{Object, Schema, Type};
-    for (_, op) in crate::openapi::operations(doc) {
+    for (_, op) in operations(doc) {
         for response in op.responses.responses.values_mut() {
             let RefOr::T(r) = response else { continue };
             for (name, header) in r.headers.iter_mut() {
@@ -211,7 +211,7 @@ pub fn bound_headers(doc: &mut OpenApi) {
 /// The 431 hyper answers, before the request reaches the server's code: no body and
 /// none of the headers the middleware sets.
 pub fn headers_too_large(doc: &mut OpenApi) {
-    for (_, op) in crate::openapi::operations(doc) {
+    for (_, op) in operations(doc) {
         op.responses.responses.insert(
             "431".to_owned(),
             RefOr::T(

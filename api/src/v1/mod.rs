@@ -7,7 +7,7 @@ pub mod views;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::openapi::Common;
+use crate::openapi::common::Common;
 use crate::state::AppState;
 
 #[derive(OpenApi)]
