@@ -454,6 +454,43 @@ async fn writes_need_an_admin_key() {
 }
 
 #[tokio::test]
+async fn writes_spend_the_keys_rate_limit_whatever_the_credential_form() {
+    let s = TestServer::launch(|l| {
+        l.rate_limit = docintel_api::ratelimit::Limit {
+            quota: 3,
+            window: std::time::Duration::from_secs(60),
+        }
+    })
+    .await;
+    let reg = Registry { server: &s };
+    let body = json!({"schema": v1()}).to_string();
+    let send = |bearer: bool| {
+        let rb = s
+            .client
+            .post(reg.url("/subjects/limited-value/versions"))
+            .header("content-type", CT)
+            .body(body.clone());
+        let rb = if bearer {
+            rb.bearer_auth(&s.admin_key)
+        } else {
+            rb.basic_auth("admin", Some(&s.admin_key))
+        };
+        rb.send()
+    };
+    for bearer in [true, false, true] {
+        let r = send(bearer).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.headers().contains_key("ratelimit"), "{:?}", r.headers());
+    }
+    let r = send(false).await.unwrap();
+    assert!(r.headers().contains_key("retry-after"));
+    let message = assert_error(r, StatusCode::TOO_MANY_REQUESTS, 42901).await;
+    assert!(message.contains("retry after"), "{message}");
+    // Reads need no key and spend none.
+    assert_eq!(reg.versions("limited-value").await, json!([1]));
+}
+
+#[tokio::test]
 async fn soft_and_permanent_deletes() {
     let s = TestServer::start().await;
     let reg = Registry { server: &s };
