@@ -4,12 +4,18 @@
 //! with exponential backoff and jitter until the retry window closes, and an endpoint
 //! that keeps failing is disabled.
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
+
+use axum::extract::FromRef;
+use docintel_backend::Backend;
 
 use docintel_backend::webhooks::{self, DueDelivery, Outcome};
 use time::OffsetDateTime;
 use tracing::{debug, warn};
 
+use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::views::DocumentView;
 use crate::views::{WebhookEvent, WebhookEventType};
@@ -28,8 +34,28 @@ impl Drop for WebhookSender {
     }
 }
 
-pub fn start(state: AppState) -> WebhookSender {
-    let alive = docintel_backend::Alive::new(&state.webhook_sender_alive);
+/// What the sender needs of the application: the backend, and the metrics it counts
+/// outcomes in.
+#[derive(Clone)]
+pub struct SenderState {
+    pub backend: Backend,
+    pub metrics: Arc<Metrics>,
+    /// Running senders, which readiness checks.
+    pub alive: Arc<AtomicUsize>,
+}
+
+impl FromRef<AppState> for SenderState {
+    fn from_ref(state: &AppState) -> Self {
+        Self {
+            backend: state.backend.clone(),
+            metrics: state.metrics.clone(),
+            alive: state.webhook_sender_alive.clone(),
+        }
+    }
+}
+
+pub fn start(state: SenderState) -> WebhookSender {
+    let alive = docintel_backend::Alive::new(&state.alive);
     let task = tokio::spawn(async move {
         let _alive = alive;
         run(state).await
@@ -37,7 +63,7 @@ pub fn start(state: AppState) -> WebhookSender {
     WebhookSender { task }
 }
 
-async fn run(state: AppState) {
+async fn run(state: SenderState) {
     let config = state.backend.config().webhooks.clone();
     // Held while an attempt is in flight: longer than any attempt can take.
     let lease = config.request_timeout * 3;
@@ -70,7 +96,7 @@ async fn run(state: AppState) {
     }
 }
 
-async fn attempt(state: &AppState, config: &webhooks::WebhookConfig, due: DueDelivery) {
+async fn attempt(state: &SenderState, config: &webhooks::WebhookConfig, due: DueDelivery) {
     let id = due.delivery.id;
     let body = match &due.body {
         Some(b) => b.clone(),
@@ -119,7 +145,7 @@ async fn attempt(state: &AppState, config: &webhooks::WebhookConfig, due: DueDel
 }
 
 /// The body: the event with the document as v2 shows it now (null once deleted).
-async fn render(state: &AppState, due: &DueDelivery) -> String {
+async fn render(state: &SenderState, due: &DueDelivery) -> String {
     let event: serde_json::Value = serde_json::from_str(&due.event).unwrap_or_default();
     let created = event["occurred_at"]
         .as_i64()

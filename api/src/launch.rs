@@ -7,16 +7,16 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use axum::extract::FromRef;
 use docintel_backend::{Backend, Config, Listener, RelayHandle, Sweeper, WorkerPool};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::deliveries::WebhookSender;
+use crate::deliveries::{SenderState, WebhookSender};
 use crate::publishing::EventsConfig;
 use crate::ratelimit::{IpLimits, Limit};
 use crate::serve::ServeLimits;
-use crate::state::AppState;
-use crate::state::{Clock, system_clock};
+use crate::state::{AppState, Clock, system_clock};
 use crate::versions::{ApiVersion, VERSIONS};
 
 /// How often the tenants' own rate limits are read again (`docintel tenants limit`).
@@ -149,7 +149,7 @@ impl Launch {
             let listening = state.backend.listen().await?;
             let workers = state.backend.start_workers().await?;
             let relay = crate::publishing::start_relay(&state, &self.events, addr)?;
-            let sender = crate::deliveries::start(state.clone());
+            let sender = crate::deliveries::start(SenderState::from_ref(&state));
             Some(Background {
                 workers,
                 _relay: relay,
