@@ -215,25 +215,7 @@ where
 
 /// Spends one of the key's requests: the verdict goes where the response middleware
 /// writes the `RateLimit` headers from; `Err(retry_after_secs)` when the key is over its
-/// limit. Shared by the API and the Pact Broker façade so both count against one budget.
-pub(crate) async fn spend_request<S>(
-    parts: &Parts,
-    state: &S,
-    tenant: &Tenant,
-    hashed_key: &str,
-) -> Result<(), u64>
-where
-    AuthState: FromRef<S>,
-{
-    spend(
-        &AuthState::from_ref(state),
-        &parts.extensions,
-        tenant,
-        hashed_key,
-    )
-    .await
-}
-
+/// limit. The API, the registry and the Pact Broker all count against this one budget.
 async fn spend(
     auth: &AuthState,
     extensions: &Extensions,

@@ -2,11 +2,13 @@
 //! request budget are the API's, and its links start at the configured public URL.
 
 use async_trait::async_trait;
-use axum::http::HeaderMap;
+use axum::extract::FromRef;
 use axum::http::request::Parts;
 use docintel_broker::Caller;
 use docintel_broker::http::{Authenticate, Authenticated, BrokerState, Denied};
 
+use crate::auth::{AuthState, Schemes};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The broker's state over this API's.
@@ -24,34 +26,33 @@ struct Auth(AppState);
 impl Authenticate for Auth {
     async fn authenticate(&self, parts: &Parts) -> Result<Authenticated, Denied> {
         let state = &self.0;
-        let key = credential(&parts.headers).ok_or(Denied::Unauthorized)?;
-        let hash = docintel_backend::keys::hash(&key);
-        let tenant = state
-            .keys
-            .tenant(state, &hash)
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "pact broker: checking a key");
+        // The API's one key check: the key cache, and the key's request budget.
+        let found = crate::auth::authenticate(
+            &AuthState::from_ref(state),
+            &parts.headers,
+            &parts.extensions,
+            Schemes::BearerOrBasic,
+        )
+        .await
+        .map_err(|e| match e {
+            ApiError::Unauthorized(_) => Denied::Unauthorized,
+            ApiError::RateLimited(retry_after_secs) => Denied::TooManyRequests { retry_after_secs },
+            other => {
+                tracing::error!(error = %other, "pact broker: checking a key");
                 Denied::KeyCheck
-            })?
-            .ok_or(Denied::Unauthorized)?;
-        tracing::Span::current().record("tenant", tenant.name.as_str());
-        // The broker spends the key's requests as the API does (Basic credentials too,
-        // which the per-address limit does not recognise as a key).
-        crate::auth::spend_request(parts, state, &tenant, &hash)
-            .await
-            .map_err(|retry_after_secs| Denied::TooManyRequests { retry_after_secs })?;
+            }
+        })?;
         let admin = state
             .backend
-            .key_is_admin(&key)
+            .key_is_admin(&found.key)
             .await
             .map_err(|e| Denied::Store(docintel_broker::StoreError::new(e)))?;
         Ok(Authenticated {
             caller: Caller {
-                tenant: tenant.id.0,
+                tenant: found.tenant.id.0,
                 admin,
             },
-            tenant_name: tenant.name,
+            tenant_name: found.tenant.name,
         })
     }
 
@@ -65,11 +66,4 @@ impl Authenticate for Auth {
             (None, None) => String::new(),
         }
     }
-}
-
-/// The key from `Authorization: Bearer <key>` or Basic (the key as the password).
-fn credential(headers: &HeaderMap) -> Option<String> {
-    crate::auth::bearer_key(headers)
-        .map(str::to_owned)
-        .or_else(|| crate::auth::basic_key(headers))
 }
