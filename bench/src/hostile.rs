@@ -631,6 +631,9 @@ pub async fn run(program: &Path, requests: usize, spec_dir: &Path) -> anyhow::Re
     }
     while tasks.join_next().await.is_some() {}
     let elapsed = started.elapsed();
+    // Where memory stood before the slow clients and the expensive requests: tells a
+    // growth in the malformed-request phase from one in the sections after it.
+    let rss_malformed = rss_kib_of(pid) as usize;
 
     let (slow, body_statuses, health_during) =
         slow_clients(&target.address, &format!("{}/healthz", server.base)).await;
@@ -663,8 +666,9 @@ pub async fn run(program: &Path, requests: usize, spec_dir: &Path) -> anyhow::Re
     println!("| 5xx | {fives} |");
     println!("| server alive, /healthz | {alive}, {healthy} |");
     println!(
-        "| RSS after the first tenth / at the end | {:.1} / {:.1} MiB |",
+        "| RSS after the first tenth / after the malformed requests / at the end | {:.1} / {:.1} / {:.1} MiB |",
         rss_warm as f64 / 1024.0,
+        rss_malformed as f64 / 1024.0,
         rss_end as f64 / 1024.0
     );
     println!(
