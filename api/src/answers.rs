@@ -32,18 +32,8 @@ pub const EXAMPLE_ID: &str = "0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11";
 /// built when the server starts, and every test builds it.
 pub fn document(doc: &mut OpenApi, version: &ApiVersion) {
     describe_codes(doc);
-    for (path, item) in doc.paths.paths.iter_mut() {
-        for (method, op) in [
-            (HttpMethod::Get, &mut item.get),
-            (HttpMethod::Post, &mut item.post),
-            (HttpMethod::Put, &mut item.put),
-            (HttpMethod::Delete, &mut item.delete),
-            (HttpMethod::Patch, &mut item.patch),
-        ] {
-            if let Some(op) = op {
-                operation(path, &method, op, version);
-            }
-        }
+    for (path, method, op) in operations(doc) {
+        operation(path, &method, op, version);
     }
 }
 
@@ -181,7 +171,7 @@ const HEADER_MAX_LENGTH: &[(&str, usize)] = &[
 /// by every test.
 pub fn bound_headers(doc: &mut OpenApi) {
     use utoipa::openapi::schema::{Object, Schema, Type};
-    for (_, op) in operations(doc) {
+    for (_, _, op) in operations(doc) {
         for response in op.responses.responses.values_mut() {
             let RefOr::T(r) = response else { continue };
             for (name, header) in r.headers.iter_mut() {
@@ -211,7 +201,7 @@ pub fn bound_headers(doc: &mut OpenApi) {
 /// The 431 hyper answers, before the request reaches the server's code: no body and
 /// none of the headers the middleware sets.
 pub fn headers_too_large(doc: &mut OpenApi) {
-    for (_, op) in operations(doc) {
+    for (_, _, op) in operations(doc) {
         op.responses.responses.insert(
             "431".to_owned(),
             RefOr::T(

@@ -6,7 +6,8 @@ use crate::common;
 use common::TestServer;
 use docintel_api::openapi;
 
-fn committed(name: &str) -> String {
+/// The committed document of version `name`, as text.
+pub(crate) fn committed(name: &str) -> String {
     let path = format!("{}/openapi/{name}.json", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }

@@ -14,9 +14,7 @@ use docintel_api::problems::ErrorCode;
 use docintel_api::versions::VERSIONS;
 
 fn committed(name: &str) -> Value {
-    let path = format!("{}/openapi/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap()
+    serde_json::from_str(&crate::openapi::committed(name)).unwrap()
 }
 
 const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];

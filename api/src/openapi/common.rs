@@ -5,7 +5,7 @@ use utoipa::Modify;
 use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{Header, HeaderBuilder, OpenApi, RefOr};
+use utoipa::openapi::{Header, HeaderBuilder, HttpMethod, OpenApi, RefOr};
 
 pub const SECURITY_SCHEME: &str = "api_key";
 
@@ -47,7 +47,7 @@ pub fn add_request_id_headers(doc: &mut OpenApi) {
     let header = string_header(
         "Identifies the request: the client's `X-Request-Id` if it sent one, else generated.",
     );
-    for (_, op) in operations(doc) {
+    for (_, _, op) in operations(doc) {
         for response in op.responses.responses.values_mut() {
             if let RefOr::T(r) = response {
                 r.headers.insert("X-Request-Id".to_owned(), header.clone());
@@ -56,18 +56,19 @@ pub fn add_request_id_headers(doc: &mut OpenApi) {
     }
 }
 
-pub(crate) fn operations(doc: &mut OpenApi) -> impl Iterator<Item = (&String, &mut Operation)> {
+pub(crate) fn operations(
+    doc: &mut OpenApi,
+) -> impl Iterator<Item = (&String, HttpMethod, &mut Operation)> {
     doc.paths.paths.iter_mut().flat_map(|(path, item)| {
         [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.delete,
-            &mut item.patch,
+            (HttpMethod::Get, &mut item.get),
+            (HttpMethod::Post, &mut item.post),
+            (HttpMethod::Put, &mut item.put),
+            (HttpMethod::Delete, &mut item.delete),
+            (HttpMethod::Patch, &mut item.patch),
         ]
         .into_iter()
-        .flatten()
-        .map(move |op| (path, op))
+        .filter_map(move |(method, op)| op.as_mut().map(|op| (path, method, op)))
     })
 }
 

@@ -91,7 +91,7 @@ pub fn to_json(doc: &OpenApi) -> String {
 /// Marks every operation under a deprecated prefix from the one deprecation table:
 /// `deprecated: true`, its sunset date as `x-sunset`, and the headers it answers with.
 pub fn mark_deprecations(doc: &mut OpenApi) {
-    for (path, op) in operations(doc) {
+    for (path, _, op) in operations(doc) {
         let Some(dep) = crate::deprecation::Deprecation::for_path(path) else {
             continue;
         };
