@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::failure::{Failure, hal, ok};
 use super::urls::{link, pacticipant_url, seg, templated, version_url};
 use super::{Access, Answer, Body, BrokerState};
-use crate::{Environment, Pacticipant, Version};
+use crate::{Broker, Environment, Pacticipant, Version};
 
 pub(super) fn router() -> Router<BrokerState> {
     Router::new()
@@ -167,6 +167,16 @@ async fn versions(
     }))
 }
 
+/// A version as its own resource answers it, with the environments it is in.
+async fn version_answer(broker: &Broker, base: &str, pacticipant: &str, v: &Version) -> Answer {
+    ok(version_view(
+        base,
+        pacticipant,
+        v,
+        &broker.environments().await?,
+    ))
+}
+
 async fn latest_version(
     State(state): State<BrokerState>,
     access: Access,
@@ -177,12 +187,7 @@ async fn latest_version(
     let latest = broker.versions(&name).await?.pop().ok_or_else(|| {
         Failure::not_found(&format!("No versions found for pacticipant '{name}'"))
     })?;
-    ok(version_view(
-        &access.base,
-        &name,
-        &latest.value,
-        &broker.environments().await?,
-    ))
+    version_answer(broker, &access.base, &name, &latest.value).await
 }
 
 async fn version(
@@ -192,12 +197,7 @@ async fn version(
 ) -> Answer {
     let broker = &state.broker;
     let v = broker.version(&name, &number).await?;
-    ok(version_view(
-        &access.base,
-        &name,
-        &v,
-        &broker.environments().await?,
-    ))
+    version_answer(broker, &access.base, &name, &v).await
 }
 
 async fn branch_version(
@@ -209,12 +209,7 @@ async fn branch_version(
     let v = broker
         .add_branch(access.caller, &name, &branch, &number)
         .await?;
-    ok(version_view(
-        &access.base,
-        &name,
-        &v,
-        &broker.environments().await?,
-    ))
+    version_answer(broker, &access.base, &name, &v).await
 }
 
 async fn tag_version(

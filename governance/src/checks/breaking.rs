@@ -116,22 +116,28 @@ pub fn today() -> String {
     time::OffsetDateTime::now_utc().date().to_string()
 }
 
+/// The accepted breaking changes, or the section `check` (named so) reports instead
+/// when the file cannot be used.
+pub fn accepted_or_section(root: &Path, check: &str) -> Result<Vec<Accepted>, Section> {
+    accepted(root).map_err(|e| {
+        Section::new(
+            check,
+            ACCEPTED_PATH.to_owned(),
+            vec![Finding::failure(
+                rules::UNUSABLE_INPUT.id,
+                ACCEPTED_PATH,
+                e,
+                "",
+            )],
+        )
+    })
+}
+
 pub fn check(root: &Path) -> Vec<Section> {
     let mut sections = Vec::new();
-    let accepted = match accepted(root) {
+    let accepted = match accepted_or_section(root, "breaking changes") {
         Ok(a) => a,
-        Err(e) => {
-            return vec![Section::new(
-                "breaking changes",
-                ACCEPTED_PATH.to_owned(),
-                vec![Finding::failure(
-                    rules::UNUSABLE_INPUT.id,
-                    ACCEPTED_PATH,
-                    e,
-                    "",
-                )],
-            )];
-        }
+        Err(section) => return vec![section],
     };
     for version in docintel_api::versions::VERSIONS {
         let current_path = root.join(format!("openapi/{}.json", version.name));

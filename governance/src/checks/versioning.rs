@@ -22,7 +22,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::checks::breaking::{ACCEPTED_PATH, Accepted, accepted, releases};
+use crate::checks::breaking::{ACCEPTED_PATH, Accepted, accepted_or_section, releases};
 use crate::diff;
 use crate::report::{Finding, Section, Severity};
 use crate::rules;
@@ -351,20 +351,9 @@ pub fn judge(
 /// changelog's drift.
 pub fn check(root: &Path) -> Vec<Section> {
     let mut sections = Vec::new();
-    let accepted = match accepted(root) {
+    let accepted = match accepted_or_section(root, "versions") {
         Ok(a) => a,
-        Err(e) => {
-            return vec![Section::new(
-                "versions",
-                ACCEPTED_PATH.to_owned(),
-                vec![Finding::failure(
-                    rules::UNUSABLE_INPUT.id,
-                    ACCEPTED_PATH,
-                    e,
-                    "",
-                )],
-            )];
-        }
+        Err(section) => return vec![section],
     };
     for version in docintel_api::versions::VERSIONS {
         let name = version.name;
