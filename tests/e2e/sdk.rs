@@ -524,7 +524,7 @@ async fn webhooks_thumbnails_and_file_uploads_through_the_client() {
     assert_eq!(e.code(), Some("invalid_webhook"), "{e:?}");
 }
 
-/// The SDK's first-program example (`sdk/examples/first_program.rs`: only `docintel-sdk`
+/// The SDK's first-program example (`sdks/rust/examples/first_program.rs`: only `docintel-sdk`
 /// and `tokio`, the eight things a first program does) run as its own process against
 /// a real server. `cargo test --workspace` builds examples; run alone, this builds it.
 #[tokio::test]
@@ -550,7 +550,7 @@ async fn the_first_program_runs_against_a_real_server() {
             .unwrap();
         assert!(built.success(), "building the example");
     }
-    let source = include_str!("../../sdk/examples/first_program.rs");
+    let source = include_str!("../../sdks/rust/examples/first_program.rs");
     assert!(
         source.lines().count() <= 60,
         "the first program grew past 60 lines"

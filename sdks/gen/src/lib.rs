@@ -7,12 +7,12 @@ pub mod generate;
 
 use std::path::PathBuf;
 
-/// The workspace root (this crate lives in `sdk-gen/`).
+/// The workspace root (this crate lives in `sdks/gen/`).
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// What `sdk/src/generated.rs` must contain for the committed `openapi/v2.json`.
+/// What `sdks/rust/src/generated.rs` must contain for the committed `openapi/v2.json`.
 pub fn expected_sdk_source() -> anyhow::Result<String> {
     let spec = std::fs::read_to_string(workspace_root().join("openapi/v2.json"))?;
     generate::sdk_source(&spec)
@@ -24,10 +24,10 @@ mod tests {
     fn committed_sdk_code_is_what_the_spec_generates() {
         let expected = super::expected_sdk_source().unwrap();
         let committed =
-            std::fs::read_to_string(super::workspace_root().join("sdk/src/generated.rs")).unwrap();
+            std::fs::read_to_string(super::workspace_root().join("sdks/rust/src/generated.rs")).unwrap();
         assert!(
             committed == expected,
-            "sdk/src/generated.rs is out of date: run `cargo run -p docintel-sdk-gen`"
+            "sdks/rust/src/generated.rs is out of date: run `cargo run -p docintel-sdk-gen`"
         );
     }
 

@@ -1,4 +1,4 @@
-//! Regenerates `sdk/src/generated.rs` from `openapi/v2.json`:
+//! Regenerates `sdks/rust/src/generated.rs` from `openapi/v2.json`:
 //!
 //! ```sh
 //! cargo run -p docintel-sdk-gen            # rewrite
@@ -6,15 +6,15 @@
 //! ```
 
 fn main() -> anyhow::Result<()> {
-    let out = docintel_sdk_gen::workspace_root().join("sdk/src/generated.rs");
+    let out = docintel_sdk_gen::workspace_root().join("sdks/rust/src/generated.rs");
     let code = docintel_sdk_gen::expected_sdk_source()?;
     if std::env::args().any(|a| a == "--check") {
         let committed = std::fs::read_to_string(&out).unwrap_or_default();
         anyhow::ensure!(
             committed == code,
-            "sdk/src/generated.rs is out of date: run `cargo run -p docintel-sdk-gen`"
+            "sdks/rust/src/generated.rs is out of date: run `cargo run -p docintel-sdk-gen`"
         );
-        eprintln!("sdk/src/generated.rs is up to date");
+        eprintln!("sdks/rust/src/generated.rs is up to date");
     } else {
         std::fs::write(&out, code)?;
         eprintln!("wrote {}", out.display());

@@ -41,7 +41,7 @@
 //! ([`Client::create_webhook`] and the rest), and [`construct_event`] to verify and parse
 //! a delivery in your receiver. Errors of `raw()` calls convert into [`Error`] with `?`.
 //!
-//! The SDK speaks `/v2`, the current API, only. `sdk/examples/first_program.rs` is a
+//! The SDK speaks `/v2`, the current API, only. `sdks/rust/examples/first_program.rs` is a
 //! complete first program (upload, result, listing, errors, a webhook delivery).
 
 #![warn(missing_docs)]
