@@ -24,7 +24,8 @@ mod tests {
     fn committed_sdk_code_is_what_the_spec_generates() {
         let expected = super::expected_sdk_source().unwrap();
         let committed =
-            std::fs::read_to_string(super::workspace_root().join("sdks/rust/src/generated.rs")).unwrap();
+            std::fs::read_to_string(super::workspace_root().join("sdks/rust/src/generated.rs"))
+                .unwrap();
         assert!(
             committed == expected,
             "sdks/rust/src/generated.rs is out of date: run `cargo run -p docintel-sdk-gen`"
