@@ -1,0 +1,43 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .classification import Classification
+from .delivery_list import DeliveryList
+from .delivery_state import DeliveryState
+from .delivery_view import DeliveryView
+from .document_page import DocumentPage
+from .document_status import DocumentStatus
+from .document_view import DocumentView
+from .error_code import ErrorCode
+from .list_documents_status import ListDocumentsStatus
+from .metadata import Metadata
+from .problem import Problem
+from .rotated_secret import RotatedSecret
+from .webhook_create import WebhookCreate
+from .webhook_event import WebhookEvent
+from .webhook_event_type import WebhookEventType
+from .webhook_list import WebhookList
+from .webhook_state import WebhookState
+from .webhook_view import WebhookView
+from .webhook_with_secret import WebhookWithSecret
+
+__all__ = (
+    "Classification",
+    "DeliveryList",
+    "DeliveryState",
+    "DeliveryView",
+    "DocumentPage",
+    "DocumentStatus",
+    "DocumentView",
+    "ErrorCode",
+    "ListDocumentsStatus",
+    "Metadata",
+    "Problem",
+    "RotatedSecret",
+    "WebhookCreate",
+    "WebhookEvent",
+    "WebhookEventType",
+    "WebhookList",
+    "WebhookState",
+    "WebhookView",
+    "WebhookWithSecret",
+)
