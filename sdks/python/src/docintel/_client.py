@@ -1,0 +1,507 @@
+"""``Client`` and ``AsyncClient``: the operations of the generated code, with keys,
+retries, typed errors, pagination, uploads and deprecation warnings around them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, Callable, Generic, Optional, TypeVar, Union
+
+import httpx
+
+from . import _calls
+from ._calls import Call, Id
+from ._errors import (
+    APIConnectionError,
+    APITimeoutError,
+    DocintelError,
+    ProcessingFailedError,
+    WaitTimeoutError,
+    error_from_response,
+)
+from ._generated.models import (
+    DeliveryList,
+    DocumentPage,
+    DocumentView,
+    RotatedSecret,
+    WebhookList,
+    WebhookView,
+    WebhookWithSecret,
+)
+from ._retry import AsyncRetryTransport, RetryPolicy, RetryTransport
+from ._version import API_VERSION, __version__
+
+T = TypeVar("T")
+PathLike = Union[str, "os.PathLike[str]"]
+
+DEFAULT_TIMEOUT = 60.0
+# Polling for upload_and_wait: from 0.2 s, growing to 2 s between two looks.
+_POLL_FIRST, _POLL_MAX = 0.2, 2.0
+
+
+class _Base:
+    """What both clients share: configuration, headers, and reading an answer."""
+
+    def __init__(
+        self,
+        base_url: Optional[str],
+        api_key: Optional[str],
+        retry: Optional[RetryPolicy],
+        timeout: float,
+    ) -> None:
+        base_url = base_url or os.environ.get("DOCINTEL_BASE_URL")
+        api_key = api_key or os.environ.get("DOCINTEL_API_KEY")
+        if not base_url:
+            raise DocintelError("no base URL: pass base_url= or set DOCINTEL_BASE_URL")
+        if not api_key:
+            raise DocintelError("no API key: pass api_key= or set DOCINTEL_API_KEY")
+        self.base_url = base_url.rstrip("/")
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout
+        self._headers = {
+            "Authorization": f"Bearer {api_key}",
+            "api-version": API_VERSION,
+            "User-Agent": f"docintel-python/{__version__}",
+        }
+        self._deprecated_seen: set[str] = set()
+
+    def _finish(self, call: Call[T], response: httpx.Response) -> T:
+        self._warn_deprecated(call.operation, response)
+        if response.status_code >= 400:
+            raise error_from_response(response.status_code, response.headers, response.content)
+        return call.parse(response)
+
+    def _warn_deprecated(self, operation: str, response: httpx.Response) -> None:
+        # RFC 9745 `Deprecation` (and RFC 8594 `Sunset`): warned once per operation.
+        deprecation = response.headers.get("deprecation")
+        if deprecation is None or operation in self._deprecated_seen:
+            return
+        self._deprecated_seen.add(operation)
+        message = f"docintel: {operation} is deprecated (Deprecation: {deprecation})"
+        if sunset := response.headers.get("sunset"):
+            message += f"; it stops working at {sunset}"
+        if link := response.headers.get("link"):
+            message += f"; see {link}"
+        warnings.warn(message, DeprecationWarning, stacklevel=4)
+
+
+def _connection_error(e: httpx.TransportError) -> APIConnectionError:
+    if isinstance(e, httpx.TimeoutException):
+        return APITimeoutError(f"the request timed out: {e}")
+    return APIConnectionError(f"could not reach docintel: {e}")
+
+
+class Page(Generic[T]):
+    """One page of a list, and the way to the next ones.
+
+    Iterating a page yields every item of it and of the pages after it, fetching them as
+    needed; ``iter_pages()`` yields the pages themselves.
+
+    >>> import docintel
+    >>> client = docintel.Client()                   # doctest: +SKIP
+    >>> for doc in client.list_documents(limit=50):   # doctest: +SKIP
+    ...     print(doc.id, doc.status)
+    """
+
+    def __init__(self, items: list[T], next_page: Optional[str], fetch: Callable[[str], "Page[T]"]) -> None:
+        #: This page's items.
+        self.items = items
+        #: The token of the next page (``page_token=``), ``None`` on the last page.
+        self.next_page = next_page
+        self._fetch = fetch
+
+    def has_next_page(self) -> bool:
+        return self.next_page is not None
+
+    def get_next_page(self) -> "Page[T]":
+        """The page after this one (raises ``DocintelError`` on the last page)."""
+        if self.next_page is None:
+            raise DocintelError("this is the last page")
+        return self._fetch(self.next_page)
+
+    def iter_pages(self) -> Iterator["Page[T]"]:
+        page: Page[T] = self
+        yield page
+        while page.next_page is not None:
+            page = page.get_next_page()
+            yield page
+
+    def __iter__(self) -> Iterator[T]:
+        for page in self.iter_pages():
+            yield from page.items
+
+
+class AsyncPage(Generic[T]):
+    """``Page`` for ``AsyncClient``: ``async for`` yields every item of every page.
+
+    >>> async def main(client):                       # doctest: +SKIP
+    ...     async for doc in await client.list_documents(limit=50):
+    ...         print(doc.id)
+    """
+
+    def __init__(self, items: list[T], next_page: Optional[str], fetch: Callable[[str], Any]) -> None:
+        self.items = items
+        self.next_page = next_page
+        self._fetch = fetch
+
+    def has_next_page(self) -> bool:
+        return self.next_page is not None
+
+    async def get_next_page(self) -> "AsyncPage[T]":
+        if self.next_page is None:
+            raise DocintelError("this is the last page")
+        page: AsyncPage[T] = await self._fetch(self.next_page)
+        return page
+
+    async def iter_pages(self) -> AsyncIterator["AsyncPage[T]"]:
+        page: AsyncPage[T] = self
+        yield page
+        while page.next_page is not None:
+            page = await page.get_next_page()
+            yield page
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        async for page in self.iter_pages():
+            for item in page.items:
+                yield item
+
+
+def _next_poll(delay: float) -> float:
+    return min(_POLL_MAX, delay * 1.5)
+
+
+def _done(doc: DocumentView) -> bool:
+    return doc.status.value in ("processed", "failed")
+
+
+def _waited(doc: DocumentView) -> DocumentView:
+    if doc.status.value == "failed":
+        raise ProcessingFailedError(doc)
+    return doc
+
+
+class Client(_Base):
+    """The docintel API, synchronously.
+
+    ``base_url`` and ``api_key`` default to ``DOCINTEL_BASE_URL`` and
+    ``DOCINTEL_API_KEY``. ``retry`` sets the retry policy, ``timeout`` the seconds a
+    request may take; ``transport`` replaces httpx's (for tests and proxies).
+
+    >>> import docintel
+    >>> client = docintel.Client("https://docintel.example.com", "dik_...")
+    >>> client.base_url
+    'https://docintel.example.com'
+    """
+
+    def __init__(
+        self,
+        base_url: Optional[str] = None,
+        api_key: Optional[str] = None,
+        *,
+        retry: Optional[RetryPolicy] = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        transport: Optional[httpx.BaseTransport] = None,
+    ) -> None:
+        super().__init__(base_url, api_key, retry, timeout)
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers=self._headers,
+            timeout=timeout,
+            transport=RetryTransport(transport or httpx.HTTPTransport(), self.retry),
+        )
+
+    def close(self) -> None:
+        """Closes the connections (also done by ``with Client() as client:``)."""
+        self._http.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *args: Any) -> None:
+        self.close()
+
+    def _run(self, call: Call[T]) -> T:
+        try:
+            response = self._http.request(**call.kwargs)
+        except httpx.TransportError as e:
+            raise _connection_error(e) from e
+        return self._finish(call, response)
+
+    def upload_file(self, path: PathLike, *, filename: Optional[str] = None,
+                    idempotency_key: Optional[str] = None) -> DocumentView:
+        """Uploads the file at ``path``, streamed from disk; returns the queued document.
+        An ``Idempotency-Key`` is made when none is given, so a retry never stores it twice.
+
+        >>> doc = client.upload_file("invoice.pdf")   # doctest: +SKIP
+        >>> doc.status.value                          # doctest: +SKIP
+        'queued'
+        """
+        body = _calls.FileChunks(path)
+        return self._run(_calls.upload(body, filename or os.path.basename(body.path), idempotency_key))
+
+    def upload(self, data: bytes, filename: str, *, idempotency_key: Optional[str] = None) -> DocumentView:
+        """Uploads ``data`` as a document named ``filename``.
+
+        >>> doc = client.upload(b"INVOICE 7\\nTotal due: 10 EUR", "inv.txt")   # doctest: +SKIP
+        """
+        return self._run(_calls.upload(bytes(data), filename, idempotency_key))
+
+    def upload_and_wait(self, file: Union[PathLike, bytes], *, filename: Optional[str] = None,
+                        timeout: float = 120.0) -> DocumentView:
+        """Uploads a file (a path, or bytes with ``filename``) and waits until it is
+        processed. Raises ``ProcessingFailedError`` if processing failed and
+        ``WaitTimeoutError`` after ``timeout`` seconds.
+
+        >>> doc = client.upload_and_wait("invoice.pdf", timeout=60)   # doctest: +SKIP
+        >>> doc.classification.label                                 # doctest: +SKIP
+        'invoice'
+        """
+        if isinstance(file, (bytes, bytearray)):
+            if not filename:
+                raise DocintelError("upload_and_wait(bytes) needs filename=")
+            doc = self.upload(bytes(file), filename)
+        else:
+            doc = self.upload_file(file, filename=filename)
+        return self.wait(doc.id, timeout=timeout)
+
+    def wait(self, id: Id, *, timeout: float = 120.0) -> DocumentView:
+        """Polls the document until it is processed (see ``upload_and_wait``).
+
+        >>> doc = client.wait(doc.id, timeout=30)   # doctest: +SKIP
+        """
+        deadline, delay = time.monotonic() + timeout, _POLL_FIRST
+        while True:
+            doc = self.get_document(id)
+            if _done(doc):
+                return _waited(doc)
+            if time.monotonic() + delay > deadline:
+                raise WaitTimeoutError(doc, timeout)
+            time.sleep(delay)
+            delay = _next_poll(delay)
+
+    def get_document(self, id: Id) -> DocumentView:
+        """The document with this id (``NotFoundError`` if none).
+
+        >>> client.get_document("0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11").status   # doctest: +SKIP
+        """
+        return self._run(_calls.get(id))
+
+    def get_document_text(self, id: Id) -> str:
+        """The processed document's extracted text.
+
+        >>> print(client.get_document_text(doc.id))   # doctest: +SKIP
+        """
+        return self._run(_calls.text(id))
+
+    def get_document_thumbnail(self, id: Id) -> bytes:
+        """The PNG thumbnail of the processed document's first page.
+
+        >>> open("thumb.png", "wb").write(client.get_document_thumbnail(doc.id))   # doctest: +SKIP
+        """
+        return self._run(_calls.thumbnail(id))
+
+    def delete_document(self, id: Id) -> None:
+        """Deletes the document.
+
+        >>> client.delete_document(doc.id)   # doctest: +SKIP
+        """
+        self._run(_calls.delete(id))
+
+    def list_documents(self, *, limit: Optional[int] = None, page_token: Optional[str] = None,
+                       status: Optional[str] = None) -> Page[DocumentView]:
+        """One page of documents, newest first; iterate it for all of them.
+
+        >>> for doc in client.list_documents(limit=100, status="processed"):   # doctest: +SKIP
+        ...     print(doc.filename)
+        >>> first = client.list_documents(limit=10)                            # doctest: +SKIP
+        >>> second = first.get_next_page() if first.has_next_page() else None  # doctest: +SKIP
+        """
+        raw: DocumentPage = self._run(_calls.page(limit, page_token, status))
+        next_page = raw.next_page if isinstance(raw.next_page, str) else None
+        return Page(raw.items, next_page,
+                    lambda token: self.list_documents(limit=limit, page_token=token, status=status))
+
+    def create_webhook(self, url: str, event_types: list[str], *,
+                       description: Optional[str] = None) -> WebhookWithSecret:
+        """Subscribes ``url`` to events; the answer holds the signing ``secret`` (shown once).
+
+        >>> hook = client.create_webhook("https://example.com/hooks", ["doc.processed"])   # doctest: +SKIP
+        >>> hook.secret                                                                     # doctest: +SKIP
+        """
+        return self._run(_calls.create_hook(url, event_types, description))
+
+    def get_webhook(self, id: Id) -> WebhookView:
+        """The subscription with this id.
+
+        >>> client.get_webhook(hook.webhook.id).state   # doctest: +SKIP
+        """
+        return self._run(_calls.get_hook(id))
+
+    def list_webhooks(self) -> WebhookList:
+        """Every subscription of this key's tenant.
+
+        >>> [h.url for h in client.list_webhooks().items]   # doctest: +SKIP
+        """
+        return self._run(_calls.list_hooks())
+
+    def delete_webhook(self, id: Id) -> None:
+        """Ends the subscription.
+
+        >>> client.delete_webhook(hook.webhook.id)   # doctest: +SKIP
+        """
+        self._run(_calls.delete_hook(id))
+
+    def enable_webhook(self, id: Id) -> WebhookView:
+        """Re-enables a subscription disabled after failed deliveries.
+
+        >>> client.enable_webhook(hook.webhook.id)   # doctest: +SKIP
+        """
+        return self._run(_calls.enable_hook(id))
+
+    def rotate_webhook_secret(self, id: Id) -> RotatedSecret:
+        """A new signing secret; the old one stays valid for a grace period.
+
+        >>> client.rotate_webhook_secret(hook.webhook.id).secret   # doctest: +SKIP
+        """
+        return self._run(_calls.rotate_hook(id))
+
+    def list_webhook_deliveries(self, id: Id, *, limit: Optional[int] = None) -> DeliveryList:
+        """The subscription's recent deliveries and their outcomes.
+
+        >>> client.list_webhook_deliveries(hook.webhook.id).items   # doctest: +SKIP
+        """
+        return self._run(_calls.deliveries(id, limit))
+
+
+class AsyncClient(_Base):
+    """``Client``'s operations for asyncio: the same arguments, awaited.
+
+    >>> import docintel
+    >>> async def main():
+    ...     async with docintel.AsyncClient() as client:
+    ...         doc = await client.upload_and_wait("invoice.pdf")
+    """
+
+    def __init__(
+        self,
+        base_url: Optional[str] = None,
+        api_key: Optional[str] = None,
+        *,
+        retry: Optional[RetryPolicy] = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        transport: Optional[httpx.AsyncBaseTransport] = None,
+    ) -> None:
+        super().__init__(base_url, api_key, retry, timeout)
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers=self._headers,
+            timeout=timeout,
+            transport=AsyncRetryTransport(transport or httpx.AsyncHTTPTransport(), self.retry),
+        )
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> "AsyncClient":
+        return self
+
+    async def __aexit__(self, *args: Any) -> None:
+        await self.close()
+
+    async def _run(self, call: Call[T]) -> T:
+        try:
+            response = await self._http.request(**call.kwargs)
+        except httpx.TransportError as e:
+            raise _connection_error(e) from e
+        return self._finish(call, response)
+
+    async def upload_file(self, path: PathLike, *, filename: Optional[str] = None,
+                          idempotency_key: Optional[str] = None) -> DocumentView:
+        """See ``Client.upload_file``."""
+        chunks = _calls.FileChunks(path)
+        body = _calls.AsyncFileChunks(chunks)
+        return await self._run(_calls.upload(body, filename or os.path.basename(chunks.path), idempotency_key))
+
+    async def upload(self, data: bytes, filename: str, *, idempotency_key: Optional[str] = None) -> DocumentView:
+        """See ``Client.upload``."""
+        return await self._run(_calls.upload(bytes(data), filename, idempotency_key))
+
+    async def upload_and_wait(self, file: Union[PathLike, bytes], *, filename: Optional[str] = None,
+                              timeout: float = 120.0) -> DocumentView:
+        """See ``Client.upload_and_wait``."""
+        if isinstance(file, (bytes, bytearray)):
+            if not filename:
+                raise DocintelError("upload_and_wait(bytes) needs filename=")
+            doc = await self.upload(bytes(file), filename)
+        else:
+            doc = await self.upload_file(file, filename=filename)
+        return await self.wait(doc.id, timeout=timeout)
+
+    async def wait(self, id: Id, *, timeout: float = 120.0) -> DocumentView:
+        """See ``Client.wait``."""
+        deadline, delay = time.monotonic() + timeout, _POLL_FIRST
+        while True:
+            doc = await self.get_document(id)
+            if _done(doc):
+                return _waited(doc)
+            if time.monotonic() + delay > deadline:
+                raise WaitTimeoutError(doc, timeout)
+            await asyncio.sleep(delay)
+            delay = _next_poll(delay)
+
+    async def get_document(self, id: Id) -> DocumentView:
+        """See ``Client.get_document``."""
+        return await self._run(_calls.get(id))
+
+    async def get_document_text(self, id: Id) -> str:
+        """See ``Client.get_document_text``."""
+        return await self._run(_calls.text(id))
+
+    async def get_document_thumbnail(self, id: Id) -> bytes:
+        """See ``Client.get_document_thumbnail``."""
+        return await self._run(_calls.thumbnail(id))
+
+    async def delete_document(self, id: Id) -> None:
+        """See ``Client.delete_document``."""
+        await self._run(_calls.delete(id))
+
+    async def list_documents(self, *, limit: Optional[int] = None, page_token: Optional[str] = None,
+                             status: Optional[str] = None) -> AsyncPage[DocumentView]:
+        """See ``Client.list_documents``; ``async for`` over the page yields every document."""
+        raw: DocumentPage = await self._run(_calls.page(limit, page_token, status))
+        next_page = raw.next_page if isinstance(raw.next_page, str) else None
+        return AsyncPage(raw.items, next_page,
+                         lambda token: self.list_documents(limit=limit, page_token=token, status=status))
+
+    async def create_webhook(self, url: str, event_types: list[str], *,
+                             description: Optional[str] = None) -> WebhookWithSecret:
+        """See ``Client.create_webhook``."""
+        return await self._run(_calls.create_hook(url, event_types, description))
+
+    async def get_webhook(self, id: Id) -> WebhookView:
+        """See ``Client.get_webhook``."""
+        return await self._run(_calls.get_hook(id))
+
+    async def list_webhooks(self) -> WebhookList:
+        """See ``Client.list_webhooks``."""
+        return await self._run(_calls.list_hooks())
+
+    async def delete_webhook(self, id: Id) -> None:
+        """See ``Client.delete_webhook``."""
+        await self._run(_calls.delete_hook(id))
+
+    async def enable_webhook(self, id: Id) -> WebhookView:
+        """See ``Client.enable_webhook``."""
+        return await self._run(_calls.enable_hook(id))
+
+    async def rotate_webhook_secret(self, id: Id) -> RotatedSecret:
+        """See ``Client.rotate_webhook_secret``."""
+        return await self._run(_calls.rotate_hook(id))
+
+    async def list_webhook_deliveries(self, id: Id, *, limit: Optional[int] = None) -> DeliveryList:
+        """See ``Client.list_webhook_deliveries``."""
+        return await self._run(_calls.deliveries(id, limit))
