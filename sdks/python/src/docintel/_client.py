@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import time
 import uuid
 import warnings
@@ -86,7 +87,17 @@ class _Base:
             message += f"; it stops working at {sunset}"
         if link := response.headers.get("link"):
             message += f"; see {link}"
-        warnings.warn(message, DeprecationWarning, stacklevel=4)
+        warnings.warn(message, DeprecationWarning, stacklevel=_callers_level())
+
+
+def _callers_level() -> int:
+    """The ``stacklevel`` of the first frame outside this package, so a warning names the
+    caller's line (``skip_file_prefixes`` needs Python 3.12)."""
+    package = os.path.dirname(__file__)
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _connection_error(e: httpx.TransportError) -> APIConnectionError:

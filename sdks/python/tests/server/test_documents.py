@@ -172,3 +172,10 @@ def test_the_async_client_has_the_same_surface(server, tmp_path):
             with pytest.raises(docintel.NotFoundError):
                 await c.get_document(uuid.uuid4())
     asyncio.run(main())
+
+
+def test_a_document_that_fails_processing_is_a_typed_error(client):
+    with pytest.raises(docintel.ProcessingFailedError) as e:
+        client.upload_and_wait(b"%PDF-1.4\nnot really a PDF\n", filename="broken.pdf", timeout=60)
+    assert e.value.document.status.value == "failed"
+    assert "PDF" in e.value.document.failure

@@ -110,3 +110,20 @@ def test_missing_configuration_is_a_clear_error(monkeypatch):
 def test_api_version_is_the_committed_documents():
     spec = json.loads((pathlib.Path(__file__).resolve().parents[4] / "openapi" / "v2.json").read_text())
     assert docintel.API_VERSION == spec["info"]["version"]
+
+
+def test_waiting_past_the_timeout_is_a_typed_error():
+    """MockTransport keeps the document `processing`: a real server finishes too fast to
+    outwait deterministically."""
+    client = client_answering(lambda r: httpx.Response(200, json={**DOC, "status": "processing"}))
+    with pytest.raises(docintel.WaitTimeoutError) as e:
+        client.wait(DOC["id"], timeout=0)
+    assert e.value.document.status.value == "processing" and e.value.timeout == 0
+
+
+def test_the_deprecation_warning_points_at_the_callers_line():
+    """MockTransport as the server, as in test_a_deprecated_operation_warns_once."""
+    client = client_answering(lambda r: httpx.Response(200, json=DOC, headers={"Deprecation": "@1767225600"}))
+    with pytest.warns(DeprecationWarning) as record:
+        client.get_document(DOC["id"])
+    assert record[0].filename == __file__
