@@ -125,15 +125,30 @@ class Page(Generic[T]):
         self._fetch = fetch
 
     def has_next_page(self) -> bool:
+        """Whether a page follows this one.
+
+        >>> client.list_documents(limit=1).has_next_page() in (True, False)
+        True
+        """
         return self.next_page is not None
 
     def get_next_page(self) -> "Page[T]":
-        """The page after this one (raises ``DocintelError`` on the last page)."""
+        """The page after this one (raises ``DocintelError`` on the last page).
+
+        >>> first = client.list_documents(limit=1)
+        >>> second = first.get_next_page() if first.has_next_page() else None
+        """
         if self.next_page is None:
             raise DocintelError("this is the last page")
         return self._fetch(self.next_page)
 
     def iter_pages(self) -> Iterator["Page[T]"]:
+        """This page and every page after it.
+
+        >>> sizes = [len(p.items) for p in client.list_documents(limit=2).iter_pages()]
+        >>> all(0 < n <= 2 for n in sizes)
+        True
+        """
         page: Page[T] = self
         yield page
         while page.next_page is not None:
@@ -227,7 +242,10 @@ class Client(_Base):
         )
 
     def close(self) -> None:
-        """Closes the connections (also done by ``with Client() as client:``)."""
+        """Closes the connections (also done by ``with Client() as client:``).
+
+        >>> docintel.Client().close()
+        """
         self._http.close()
 
     def __enter__(self) -> "Client":

@@ -127,3 +127,23 @@ def test_the_deprecation_warning_points_at_the_callers_line():
     with pytest.warns(DeprecationWarning) as record:
         client.get_document(DOC["id"])
     assert record[0].filename == __file__
+
+
+def test_upload_file_streams_the_file_in_chunks(tmp_path):
+    """A transport standing in for the server sees how the body arrives (MockTransport
+    would read it whole first)."""
+    path = tmp_path / "big.txt"
+    path.write_bytes(b"0123456789" * 30000)
+    seen = {}
+
+    class Server(httpx.BaseTransport):
+        def handle_request(self, request):
+            seen["chunks"] = [len(c) for c in request.stream]
+            seen["transfer-encoding"] = request.headers.get("transfer-encoding")
+            seen["filename"] = request.url.params["filename"]
+            return httpx.Response(202, json={**DOC, "status": "queued"})
+
+    docintel.Client("http://docintel.test", "dik_test", transport=Server()).upload_file(path)
+    assert seen["transfer-encoding"] == "chunked"
+    assert sum(seen["chunks"]) == 300000 and max(seen["chunks"]) <= 64 * 1024
+    assert seen["filename"] == "big.txt"
