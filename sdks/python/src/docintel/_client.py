@@ -450,6 +450,10 @@ class AsyncClient(_Base):
         )
 
     async def close(self) -> None:
+        """Closes the connections (also done by ``async with AsyncClient() as client:``).
+
+        >>> asyncio.run(docintel.AsyncClient().close())
+        """
         await self._http.aclose()
 
     async def __aenter__(self) -> "AsyncClient":
@@ -467,18 +471,39 @@ class AsyncClient(_Base):
 
     async def upload_file(self, path: PathLike, *, filename: Optional[str] = None,
                           idempotency_key: Optional[str] = None) -> DocumentView:
-        """See ``Client.upload_file``."""
+        """See ``Client.upload_file``.
+
+        >>> async def main():
+        ...     async with docintel.AsyncClient() as client:
+        ...         return await client.upload_file("invoice.pdf")
+        >>> asyncio.run(main()).status.value
+        'queued'
+        """
         chunks = _calls.FileChunks(path)
         body = _calls.AsyncFileChunks(chunks)
         return await self._run(_calls.upload(body, filename or os.path.basename(chunks.path), idempotency_key))
 
     async def upload(self, data: bytes, filename: str, *, idempotency_key: Optional[str] = None) -> DocumentView:
-        """See ``Client.upload``."""
+        """See ``Client.upload``.
+
+        >>> async def main():
+        ...     async with docintel.AsyncClient() as client:
+        ...         return await client.upload(b"INVOICE 8", "inv.txt")
+        >>> asyncio.run(main()).status.value
+        'queued'
+        """
         return await self._run(_calls.upload(bytes(data), filename, idempotency_key))
 
     async def upload_and_wait(self, file: Union[PathLike, bytes], *, filename: Optional[str] = None,
                               timeout: float = 120.0) -> DocumentView:
-        """See ``Client.upload_and_wait``."""
+        """See ``Client.upload_and_wait``.
+
+        >>> async def main():
+        ...     async with docintel.AsyncClient() as client:
+        ...         return await client.upload_and_wait("invoice.pdf", timeout=60)
+        >>> asyncio.run(main()).classification.label
+        'invoice'
+        """
         if isinstance(file, (bytes, bytearray)):
             if not filename:
                 raise DocintelError("upload_and_wait(bytes) needs filename=")
@@ -488,7 +513,14 @@ class AsyncClient(_Base):
         return await self.wait(doc.id, timeout=timeout)
 
     async def wait(self, id: Id, *, timeout: float = 120.0) -> DocumentView:
-        """See ``Client.wait``."""
+        """See ``Client.wait``.
+
+        >>> async def main():
+        ...     async with docintel.AsyncClient() as client:
+        ...         return await client.wait(doc.id, timeout=30)
+        >>> asyncio.run(main()).status.value
+        'processed'
+        """
         deadline, delay = time.monotonic() + timeout, _POLL_FIRST
         while True:
             doc = await self.get_document(id)
@@ -500,24 +532,58 @@ class AsyncClient(_Base):
             delay = _next_poll(delay)
 
     async def get_document(self, id: Id) -> DocumentView:
-        """See ``Client.get_document``."""
+        """See ``Client.get_document``.
+
+        >>> async def main():
+        ...     async with docintel.AsyncClient() as client:
+        ...         return await client.get_document(doc.id)
+        >>> asyncio.run(main()).filename
+        'invoice.pdf'
+        """
         return await self._run(_calls.get(id))
 
     async def get_document_text(self, id: Id) -> str:
-        """See ``Client.get_document_text``."""
+        """See ``Client.get_document_text``.
+
+        >>> async def main():
+        ...     async with docintel.AsyncClient() as client:
+        ...         return await client.get_document_text(doc.id)
+        >>> asyncio.run(main()).upper().count('INVOICE') > 0
+        True
+        """
         return await self._run(_calls.text(id))
 
     async def get_document_thumbnail(self, id: Id) -> bytes:
-        """See ``Client.get_document_thumbnail``."""
+        """See ``Client.get_document_thumbnail``.
+
+        >>> async def main():
+        ...     async with docintel.AsyncClient() as client:
+        ...         return await client.get_document_thumbnail(doc.id)
+        >>> asyncio.run(main())[:4]
+        b'\\x89PNG'
+        """
         return await self._run(_calls.thumbnail(id))
 
     async def delete_document(self, id: Id) -> None:
-        """See ``Client.delete_document``."""
+        """See ``Client.delete_document``.
+
+        >>> async def main():
+        ...     async with docintel.AsyncClient() as client:
+        ...         return await client.delete_document((await client.upload(b"x", "x.txt")).id)
+        >>> asyncio.run(main())
+        """
         await self._run(_calls.delete(id))
 
     async def list_documents(self, *, limit: Optional[int] = None, page_token: Optional[str] = None,
                              status: Optional[str] = None) -> AsyncPage[DocumentView]:
-        """See ``Client.list_documents``; ``async for`` over the page yields every document."""
+        """See ``Client.list_documents``; ``async for`` over the page yields every document.
+
+        >>> async def main():
+        ...     async with docintel.AsyncClient() as client:
+        ...         return await client.list_documents(limit=1)
+        >>> asyncio.run(main()).has_next_page() in (True, False)
+        True
+        """
         raw: DocumentPage = await self._run(_calls.page(limit, page_token, status))
         next_page = raw.next_page if isinstance(raw.next_page, str) else None
         return AsyncPage(raw.items, next_page,
@@ -525,29 +591,77 @@ class AsyncClient(_Base):
 
     async def create_webhook(self, url: str, event_types: list[str], *,
                              description: Optional[str] = None) -> WebhookWithSecret:
-        """See ``Client.create_webhook``."""
+        """See ``Client.create_webhook``.
+
+        >>> async def main():
+        ...     async with docintel.AsyncClient() as client:
+        ...         return await client.create_webhook("http://127.0.0.1:9/a", ["doc.failed"])
+        >>> asyncio.run(main()).secret[:6]
+        'whsec_'
+        """
         return await self._run(_calls.create_hook(url, event_types, description))
 
     async def get_webhook(self, id: Id) -> WebhookView:
-        """See ``Client.get_webhook``."""
+        """See ``Client.get_webhook``.
+
+        >>> async def main():
+        ...     async with docintel.AsyncClient() as client:
+        ...         return await client.get_webhook(hook.webhook.id)
+        >>> asyncio.run(main()).url
+        'http://127.0.0.1:9/hooks'
+        """
         return await self._run(_calls.get_hook(id))
 
     async def list_webhooks(self) -> WebhookList:
-        """See ``Client.list_webhooks``."""
+        """See ``Client.list_webhooks``.
+
+        >>> async def main():
+        ...     async with docintel.AsyncClient() as client:
+        ...         return await client.list_webhooks()
+        >>> asyncio.run(main()).items[0].url.startswith('http')
+        True
+        """
         return await self._run(_calls.list_hooks())
 
     async def delete_webhook(self, id: Id) -> None:
-        """See ``Client.delete_webhook``."""
+        """See ``Client.delete_webhook``.
+
+        >>> async def main():
+        ...     async with docintel.AsyncClient() as client:
+        ...         return await client.delete_webhook((await client.create_webhook("http://127.0.0.1:9/b", ["doc.failed"])).webhook.id)
+        >>> asyncio.run(main())
+        """
         await self._run(_calls.delete_hook(id))
 
     async def enable_webhook(self, id: Id) -> WebhookView:
-        """See ``Client.enable_webhook``."""
+        """See ``Client.enable_webhook``.
+
+        >>> async def main():
+        ...     async with docintel.AsyncClient() as client:
+        ...         return await client.enable_webhook(hook.webhook.id)
+        >>> asyncio.run(main()).status.value
+        'active'
+        """
         return await self._run(_calls.enable_hook(id))
 
     async def rotate_webhook_secret(self, id: Id) -> RotatedSecret:
-        """See ``Client.rotate_webhook_secret``."""
+        """See ``Client.rotate_webhook_secret``.
+
+        >>> async def main():
+        ...     async with docintel.AsyncClient() as client:
+        ...         return await client.rotate_webhook_secret(hook.webhook.id)
+        >>> asyncio.run(main()).secret[:6]
+        'whsec_'
+        """
         return await self._run(_calls.rotate_hook(id))
 
     async def list_webhook_deliveries(self, id: Id, *, limit: Optional[int] = None) -> DeliveryList:
-        """See ``Client.list_webhook_deliveries``."""
+        """See ``Client.list_webhook_deliveries``.
+
+        >>> async def main():
+        ...     async with docintel.AsyncClient() as client:
+        ...         return await client.list_webhook_deliveries(hook.webhook.id)
+        >>> asyncio.run(main()).items is not None
+        True
+        """
         return await self._run(_calls.deliveries(id, limit))
