@@ -25,14 +25,21 @@ class APIConnectionError(DocintelError):
     """The server could not be reached, or the connection broke before an answer (after
     the retries the policy allows).
 
-    >>> import docintel
-    >>> issubclass(docintel.APITimeoutError, docintel.APIConnectionError)
-    True
+    >>> nowhere = docintel.Client("http://127.0.0.1:9", "dik_x", retry=docintel.RetryPolicy(max_attempts=1))
+    >>> try:
+    ...     nowhere.list_documents()
+    ... except docintel.APIConnectionError as e:
+    ...     print(type(e).__name__)
+    APIConnectionError
     """
 
 
 class APITimeoutError(APIConnectionError):
-    """The request timed out."""
+    """The request timed out (``Client(timeout=…)`` seconds).
+
+    >>> issubclass(docintel.APITimeoutError, docintel.APIConnectionError)
+    True
+    """
 
 
 class APIError(DocintelError):
@@ -72,11 +79,25 @@ class APIError(DocintelError):
 
 
 class BadRequestError(APIError):
-    """400: the request was malformed (bad parameter, empty upload, bad file name)."""
+    """400: the request was malformed (bad parameter, empty upload, bad file name).
+
+    >>> try:
+    ...     client.upload(b"", "empty.txt")
+    ... except docintel.BadRequestError as e:
+    ...     print(e.code)
+    empty_body
+    """
 
 
 class AuthenticationError(APIError):
-    """401: the API key is missing, unknown, revoked or expired."""
+    """401: the API key is missing, unknown, revoked or expired.
+
+    >>> try:
+    ...     docintel.Client(api_key="dik_wrong").list_documents()
+    ... except docintel.AuthenticationError as e:
+    ...     print(e.status, e.code)
+    401 unauthorized
+    """
 
 
 class PermissionDeniedError(APIError):
@@ -84,7 +105,14 @@ class PermissionDeniedError(APIError):
 
 
 class NotFoundError(APIError):
-    """404: no such document, webhook or route."""
+    """404: no such document, webhook or route.
+
+    >>> try:
+    ...     client.get_document("0192f0c4-0000-7000-8000-000000000404")
+    ... except docintel.NotFoundError as e:
+    ...     print(e.code, e.detail)
+    not_found no document with id 0192f0c4-0000-7000-8000-000000000404
+    """
 
 
 class ConflictError(APIError):
@@ -104,7 +132,13 @@ class UnprocessableEntityError(APIError):
 
 
 class RateLimitError(APIError):
-    """429: too many requests; ``retry_after`` says how long to wait."""
+    """429: too many requests; ``retry_after`` says how long to wait. Raised once the
+    retries are spent, or at once when ``Retry-After`` is longer than the policy waits.
+
+    >>> e = docintel.RateLimitError(429, code="rate_limited", retry_after=2.0)
+    >>> e.retry_after
+    2.0
+    """
 
 
 class InternalServerError(APIError):
@@ -121,7 +155,14 @@ class APIResponseValidationError(APIError):
 
 class ProcessingFailedError(DocintelError):
     """``upload_and_wait``: docintel could not process the document; ``document`` holds it
-    and ``document.failure`` says why."""
+    and ``document.failure`` says why.
+
+    >>> try:
+    ...     client.upload_and_wait(b"%PDF-1.4 broken", filename="broken.pdf")
+    ... except docintel.ProcessingFailedError as e:
+    ...     print(e.document.status.value)
+    failed
+    """
 
     def __init__(self, document: Any) -> None:
         self.document = document
@@ -130,7 +171,13 @@ class ProcessingFailedError(DocintelError):
 
 class WaitTimeoutError(DocintelError):
     """``upload_and_wait``: the document was not processed within the timeout;
-    ``document`` is its last state (poll on with ``get_document``)."""
+    ``document`` is its last state (poll on with ``wait``).
+
+    >>> try:
+    ...     doc = client.upload_and_wait("invoice.pdf", timeout=120)
+    ... except docintel.WaitTimeoutError as e:
+    ...     doc = client.wait(e.document.id, timeout=600)
+    """
 
     def __init__(self, document: Any, timeout: float) -> None:
         self.document = document
@@ -142,7 +189,14 @@ class WaitTimeoutError(DocintelError):
 
 class WebhookSignatureError(DocintelError):
     """``construct_event``: the delivery's signature is malformed, stale or wrong, or its
-    body is not an event. Answer such a request with 400 and do not trust its body."""
+    body is not an event. Answer such a request with 400 and do not trust its body.
+
+    >>> try:
+    ...     docintel.construct_event("whsec_a", "t=1,v1=00", b"{}")
+    ... except docintel.WebhookSignatureError as e:
+    ...     print(e)
+    the signature is ... s away from now; tolerance is 300 s
+    """
 
 
 _BY_STATUS: dict[int, type[APIError]] = {
