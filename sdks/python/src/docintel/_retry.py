@@ -16,6 +16,8 @@ from ._errors import parse_retry_after
 # What the Rust SDK retries too (sdks/rust/src/hooks.rs): the answers that say "later".
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 _SAFE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+# Failures another attempt may not meet; not, e.g., a base URL with an unknown scheme.
+_TRANSIENT = (httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError)
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ class RetryTransport(httpx.BaseTransport):
         while True:
             try:
                 response = self._inner.handle_request(request)
-            except httpx.TransportError:
+            except _TRANSIENT:
                 wait = self._policy.delay(request, attempt, None)
                 if wait is None:
                     raise
@@ -109,7 +111,7 @@ class AsyncRetryTransport(httpx.AsyncBaseTransport):
         while True:
             try:
                 response = await self._inner.handle_async_request(request)
-            except httpx.TransportError:
+            except _TRANSIENT:
                 wait = self._policy.delay(request, attempt, None)
                 if wait is None:
                     raise

@@ -147,3 +147,47 @@ def test_upload_file_streams_the_file_in_chunks(tmp_path):
     assert seen["transfer-encoding"] == "chunked"
     assert sum(seen["chunks"]) == 300000 and max(seen["chunks"]) <= 64 * 1024
     assert seen["filename"] == "big.txt"
+
+
+def test_the_async_client_retries_with_the_same_policy():
+    """MockTransport as the server: three 503s, then the document."""
+    import asyncio
+    calls = []
+    def handler(request):
+        calls.append(request)
+        if len(calls) < 4:
+            return httpx.Response(503, headers={"Retry-After": "0"}, json={"code": "overloaded"})
+        return httpx.Response(200, json=DOC)
+    async def main():
+        async with docintel.AsyncClient("http://docintel.test", "dik_test", transport=httpx.MockTransport(handler)) as c:
+            return await c.get_document(DOC["id"])
+    assert asyncio.run(main()).filename == "a.txt" and len(calls) == 4
+    assert calls[0].headers["api-version"] == docintel.API_VERSION
+
+
+def test_retry_after_as_an_http_date():
+    from email.utils import format_datetime
+    from datetime import datetime, timedelta, timezone
+    from docintel._errors import parse_retry_after
+    soon = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+    assert 25 <= parse_retry_after({"retry-after": soon}) <= 30
+    assert parse_retry_after({"retry-after": "Wed, 01 Jan 2020 00:00:00 GMT"}) == 0
+    assert parse_retry_after({"retry-after": "soon"}) is None
+    assert parse_retry_after({"retry-after": "7"}) == 7
+
+
+def test_a_failure_no_retry_can_mend_is_not_retried_but_a_broken_connection_is():
+    """A transport standing in for the network, failing as told."""
+    class Failing(httpx.BaseTransport):
+        def __init__(self, error):
+            self.error, self.calls = error, 0
+        def handle_request(self, request):
+            self.calls += 1
+            raise self.error("failed", request=request)
+    policy = docintel.RetryPolicy(initial_backoff=0)
+    for error, attempts in [(httpx.UnsupportedProtocol, 1), (httpx.ConnectError, 4), (httpx.ReadTimeout, 4)]:
+        transport = Failing(error)
+        with pytest.raises(docintel.APIConnectionError) as e:
+            docintel.Client("http://docintel.test", "dik_test", transport=transport, retry=policy).get_document(DOC["id"])
+        assert transport.calls == attempts
+        assert isinstance(e.value, docintel.APITimeoutError) == (error is httpx.ReadTimeout)
