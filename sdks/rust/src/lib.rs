@@ -55,7 +55,7 @@ mod hooks;
 mod subscriptions;
 mod webhook;
 
-pub use client::{Client, ClientBuilder, ListFilter, USER_AGENT};
+pub use client::{Client, ClientBuilder, ListFilter, MAX_UPLOAD_BYTES, USER_AGENT, Uploaded};
 pub use error::{ApiProblem, Error, Result};
 pub use hooks::{DeprecationNotice, RetryPolicy};
 pub use webhook::{WebhookError, construct_event, sign_webhook, verify_webhook};
