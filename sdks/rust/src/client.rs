@@ -263,6 +263,16 @@ impl Client {
         }
     }
 
+    /// The API version this SDK was generated for (`info.version` of the OpenAPI
+    /// document), sent with every request as the `api-version` header.
+    ///
+    /// ```
+    /// assert!(docintel_sdk::Client::api_version().starts_with("2."));
+    /// ```
+    pub fn api_version() -> &'static str {
+        <RawClient as progenitor_client::ClientInfo<Inner>>::api_version()
+    }
+
     /// The generated client, for every operation with its full builder.
     ///
     /// ```no_run
