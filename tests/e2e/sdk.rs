@@ -268,7 +268,7 @@ async fn a_file_upload_is_retried_with_the_file_read_again() {
     assert!(up.replayed, "the retry got the first upload's answer");
     assert_eq!(s.document_count().await, 1);
     let done = c.wait(up.id, Duration::from_secs(20)).await.unwrap();
-    assert_eq!(done.metadata.size_bytes, bytes.len() as i64);
+    assert_eq!(done.metadata.size_bytes, bytes.len() as u64);
 
     // Straight to the server: a first upload is not a replay, a repeat with its key is.
     let c = client(&s.base, &s.key);
