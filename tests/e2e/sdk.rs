@@ -490,6 +490,15 @@ async fn deprecation_headers_are_noticed() {
     assert!(n.days_left().is_some());
 }
 
+/// The version the SDK says it was generated for (and sends as `api-version`) is the
+/// committed document's.
+#[test]
+fn the_sdk_names_the_api_version_it_was_generated_for() {
+    let doc: serde_json::Value =
+        serde_json::from_str(include_str!("../../openapi/v2.json")).unwrap();
+    assert_eq!(Some(Client::api_version()), doc["info"]["version"].as_str());
+}
+
 #[test]
 fn the_sdk_packages_on_its_own() {
     let out = std::process::Command::new(env!("CARGO"))

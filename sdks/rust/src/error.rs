@@ -56,7 +56,7 @@ pub enum Error {
     /// }
     /// # }
     /// ```
-    #[error("docintel API error 429: {} ({}), retry after {:?}", .problem.detail, .problem.code, .retry_after)]
+    #[error("docintel API error 429: {} ({}){}", .problem.detail, .problem.code, after(.retry_after))]
     RateLimited {
         /// The server's problem document (`rate_limited`, `too_many_in_flight`).
         problem: Box<ApiProblem>,
@@ -66,7 +66,7 @@ pub enum Error {
     /// 503: the service is unavailable for now (e.g. overloaded or shutting down), and
     /// still was once the retries were spent. `retry_after` as for
     /// [`Error::RateLimited`].
-    #[error("docintel API error 503: {} ({}), retry after {:?}", .problem.detail, .problem.code, .retry_after)]
+    #[error("docintel API error 503: {} ({}){}", .problem.detail, .problem.code, after(.retry_after))]
     Unavailable {
         /// The server's problem document.
         problem: Box<ApiProblem>,
@@ -221,6 +221,11 @@ pub(crate) fn request_id(headers: &reqwest::header::HeaderMap) -> String {
         .to_owned()
 }
 
+/// How an error's message tells the `Retry-After`.
+fn after(retry_after: &Option<Duration>) -> String {
+    retry_after.map_or_else(String::new, |d| format!("; retry after {} s", d.as_secs()))
+}
+
 /// `Retry-After` as delay-seconds or an HTTP-date (RFC 9110), the time left until it.
 pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let v = headers
@@ -367,6 +372,7 @@ mod tests {
         assert!(matches!(e, Error::RateLimited { .. }), "{e:?}");
         assert_eq!(e.retry_after(), Some(Duration::from_secs(3)));
         assert_eq!(e.status(), Some(429));
+        assert!(e.to_string().ends_with("; retry after 3 s"), "{e}");
         let e = Error::api(p(503), &reqwest::header::HeaderMap::new());
         assert!(
             matches!(
