@@ -223,6 +223,7 @@ async fn docintel_sdk_consumer() {
             .await
             .unwrap();
         assert_eq!(doc.status, docintel_sdk::types::DocumentStatus::Queued);
+        assert!(!doc.replayed, "a first upload is not a replay");
         let id: uuid::Uuid = DOC_ID.parse().unwrap();
         let got = sdk.document(id).await.unwrap();
         assert_eq!(got.classification.unwrap().label, "invoice");

@@ -140,6 +140,8 @@ enum Fault {
     LoseFirstUploadResponse,
     /// Answer the first request 429 with `Retry-After: 1`.
     TooManyRequestsOnce,
+    /// Answer every request 503 with `Retry-After: 0`.
+    AlwaysUnavailable,
     /// Forward, adding deprecation headers.
     Deprecate,
 }
@@ -159,6 +161,14 @@ async fn forward(State(p): State<Proxy>, req: Request) -> Response {
             axum::http::StatusCode::TOO_MANY_REQUESTS,
             [("retry-after", "1")],
             "slow down",
+        )
+            .into_response();
+    }
+    if matches!(p.fault, Fault::AlwaysUnavailable) {
+        return (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            [("retry-after", "0")],
+            "down for maintenance",
         )
             .into_response();
     }
@@ -222,6 +232,7 @@ async fn a_retried_upload_after_a_lost_response_creates_one_document() {
         .unwrap();
     let doc = c.upload(pdf(&["once"]), "once.pdf").await.unwrap();
     assert!(seen.load(Ordering::SeqCst) >= 2, "the upload was retried");
+    assert!(doc.replayed, "the retry got the first upload's answer");
     assert_eq!(
         s.document_count().await,
         1,
@@ -236,6 +247,173 @@ async fn a_retried_upload_after_a_lost_response_creates_one_document() {
         .await
         .unwrap();
     assert_eq!(list["items"][0]["id"], doc.id.to_string());
+}
+
+/// A file streamed from disk is retried too: each attempt reads it again from the start.
+#[tokio::test]
+async fn a_file_upload_is_retried_with_the_file_read_again() {
+    let s = TestServer::start().await;
+    let (base, seen) = proxy(&s.base, Fault::LoseFirstUploadResponse).await;
+    let c = Client::builder(&base)
+        .api_key(&s.key)
+        .timeout(Duration::from_millis(800))
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("twice.pdf");
+    let bytes = pdf(&["read twice"]);
+    std::fs::write(&path, &bytes).unwrap();
+    let up = c.upload_file(&path).await.unwrap();
+    assert!(seen.load(Ordering::SeqCst) >= 2, "the upload was retried");
+    assert!(up.replayed, "the retry got the first upload's answer");
+    assert_eq!(s.document_count().await, 1);
+    let done = c.wait(up.id, Duration::from_secs(20)).await.unwrap();
+    assert_eq!(done.metadata.size_bytes, bytes.len() as u64);
+
+    // Straight to the server: a first upload is not a replay, a repeat with its key is.
+    let c = client(&s.base, &s.key);
+    let first = c.upload_file_with_key(&path, "file-key-1").await.unwrap();
+    let again = c.upload_file_with_key(&path, "file-key-1").await.unwrap();
+    assert!(!first.replayed);
+    assert!(again.replayed);
+    assert_eq!(first.id, again.id);
+}
+
+/// An upload over the server's limit never leaves the client: refused with the code
+/// the server would answer, no request sent.
+#[tokio::test]
+async fn an_oversize_upload_is_refused_before_sending() {
+    let s = TestServer::start().await;
+    let (base, seen) = proxy(&s.base, Fault::Deprecate).await;
+    let c = client(&base, &s.key);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.pdf");
+    // Sparse: nothing is written, the size is what the client reads.
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(docintel_sdk::MAX_UPLOAD_BYTES + 1).unwrap();
+    let e = c.upload_file(&path).await.unwrap_err();
+    assert!(
+        matches!(&e, Error::Invalid { code, .. } if code == "payload_too_large"),
+        "{e:?}"
+    );
+    assert_eq!(e.code(), Some("payload_too_large"));
+
+    let small = Client::builder(&base)
+        .api_key(&s.key)
+        .max_upload_bytes(1024)
+        .build()
+        .unwrap();
+    let e = small.upload(vec![b'a'; 1025], "big.txt").await.unwrap_err();
+    assert_eq!(e.code(), Some("payload_too_large"), "{e:?}");
+    assert!(e.to_string().contains("1024"), "{e}");
+    assert_eq!(seen.load(Ordering::SeqCst), 0, "no request was sent");
+    // At the limit it is sent (and the server takes it).
+    small.upload(vec![b'a'; 1024], "ok.txt").await.unwrap();
+    assert_eq!(seen.load(Ordering::SeqCst), 1);
+}
+
+/// A real rate limit: the 429 arrives typed, with the server's `Retry-After`; one longer
+/// than the policy waits for is returned at once. A 503 that outlasts the retries
+/// arrives typed too, after every attempt.
+#[tokio::test]
+async fn rate_limits_and_outages_arrive_typed_with_retry_after() {
+    let s = TestServer::launch(|l| {
+        l.rate_limit = docintel_api::ratelimit::Limit {
+            quota: 1,
+            window: Duration::from_secs(60),
+        }
+    })
+    .await;
+    let c = Client::builder(&s.base)
+        .api_key(&s.key)
+        .retry_policy(docintel_sdk::RetryPolicy {
+            max_retry_after: Duration::from_secs(1),
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
+    c.list_documents_page(&ListFilter::default(), None)
+        .await
+        .unwrap();
+    let e = c
+        .list_documents_page(&ListFilter::default(), None)
+        .await
+        .unwrap_err();
+    let Error::RateLimited {
+        problem,
+        retry_after,
+    } = &e
+    else {
+        panic!("expected RateLimited, got {e:?}");
+    };
+    assert_eq!(problem.code, "rate_limited");
+    let wait = retry_after.expect("the server sends Retry-After");
+    assert!(
+        wait > Duration::from_secs(1) && wait <= Duration::from_secs(60),
+        "{wait:?}"
+    );
+    assert_eq!((e.status(), e.code()), (Some(429), Some("rate_limited")));
+    assert_eq!(e.retry_after(), Some(wait));
+
+    let (base, seen) = proxy(&s.base, Fault::AlwaysUnavailable).await;
+    let c = Client::builder(&base)
+        .api_key(&s.key)
+        .max_attempts(3)
+        .build()
+        .unwrap();
+    let e = c.document(uuid::Uuid::nil()).await.unwrap_err();
+    assert_eq!(seen.load(Ordering::SeqCst), 3, "every attempt was made");
+    assert!(
+        matches!(e, Error::Unavailable { retry_after: Some(d), .. } if d.is_zero()),
+        "{e:?}"
+    );
+    assert_eq!(e.status(), Some(503));
+}
+
+/// Page by page: each page's token fetches the next, the last has none; the same pages
+/// as a stream.
+#[tokio::test]
+async fn documents_list_page_by_page() {
+    let s = TestServer::start().await;
+    let c = client(&s.base, &s.key);
+    for i in 0..5 {
+        c.upload(format!("note {i}").into_bytes(), "n.txt")
+            .await
+            .unwrap();
+    }
+    let filter = ListFilter {
+        page_size: Some(2),
+        ..Default::default()
+    };
+    let mut sizes = Vec::new();
+    let mut ids = std::collections::HashSet::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = c
+            .list_documents_page(&filter, token.as_deref())
+            .await
+            .unwrap();
+        sizes.push(page.items.len());
+        ids.extend(page.items.iter().map(|d| d.id));
+        token = page.next_page;
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(sizes, [2, 2, 1]);
+    assert_eq!(ids.len(), 5, "no document twice");
+
+    let pages: Vec<_> = c.document_pages(filter).try_collect().await.unwrap();
+    let sizes: Vec<_> = pages.iter().map(|p| p.items.len()).collect();
+    assert_eq!(sizes, [2, 2, 1]);
+    assert!(pages[..2].iter().all(|p| p.next_page.is_some()));
+
+    let bad = ListFilter {
+        page_size: Some(0),
+        ..Default::default()
+    };
+    let e = c.list_documents_page(&bad, None).await.unwrap_err();
+    assert_eq!(e.code(), Some("invalid_parameter"));
 }
 
 #[tokio::test]
@@ -312,6 +490,15 @@ async fn deprecation_headers_are_noticed() {
     assert!(n.days_left().is_some());
 }
 
+/// The version the SDK says it was generated for (and sends as `api-version`) is the
+/// committed document's.
+#[test]
+fn the_sdk_names_the_api_version_it_was_generated_for() {
+    let doc: serde_json::Value =
+        serde_json::from_str(include_str!("../../openapi/v2.json")).unwrap();
+    assert_eq!(Some(Client::api_version()), doc["info"]["version"].as_str());
+}
+
 #[test]
 fn the_sdk_packages_on_its_own() {
     let out = std::process::Command::new(env!("CARGO"))
@@ -344,6 +531,7 @@ fn the_sdk_packages_on_its_own() {
         "src/lib.rs",
         "README.md",
         "examples/upload_and_wait.rs",
+        "examples/webhook_receiver.rs",
     ] {
         assert!(files.contains(&needed), "{needed} missing from {files:?}");
     }
@@ -524,49 +712,57 @@ async fn webhooks_thumbnails_and_file_uploads_through_the_client() {
     assert_eq!(e.code(), Some("invalid_webhook"), "{e:?}");
 }
 
-/// The SDK's first-program example (`sdks/rust/examples/first_program.rs`: only `docintel-sdk`
-/// and `tokio`, the eight things a first program does) run as its own process against
-/// a real server. `cargo test --workspace` builds examples; run alone, this builds it.
-#[tokio::test]
-async fn the_first_program_runs_against_a_real_server() {
-    let examples = std::env::current_exe()
+/// Builds one of the SDK's examples and returns its program. Built every time (a no-op
+/// when fresh), so a program left by an older build is never run.
+fn example(name: &str) -> std::path::PathBuf {
+    let built = std::process::Command::new(env!("CARGO"))
+        .args(["build", "-q", "-p", "docintel-sdk", "--example", name])
+        .status()
+        .unwrap();
+    assert!(built.success(), "building the {name} example");
+    std::env::current_exe()
         .unwrap()
         .parent()
         .and_then(|deps| deps.parent())
         .unwrap()
-        .join("examples");
-    let program = examples.join("first_program");
-    if !program.exists() {
-        let built = std::process::Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "-q",
-                "-p",
-                "docintel-sdk",
-                "--example",
-                "first_program",
-            ])
-            .status()
-            .unwrap();
-        assert!(built.success(), "building the example");
-    }
+        .join("examples")
+        .join(name)
+}
+
+/// The SDK's first-program example (`sdks/rust/examples/first_program.rs`: only
+/// `docintel-sdk` and `tokio`, the things a first program does) run as its own process
+/// against a real server.
+#[tokio::test]
+async fn the_first_program_runs_against_a_real_server() {
+    let program = example("first_program");
     let source = include_str!("../../sdks/rust/examples/first_program.rs");
     assert!(
-        source.lines().count() <= 60,
-        "the first program grew past 60 lines"
+        source.lines().count() <= 30,
+        "the first program grew past 30 lines"
     );
 
     let s = TestServer::start().await;
+    let c = client(&s.base, &s.key);
+    for i in 0..2 {
+        c.upload(format!("note {i}").into_bytes(), "n.txt")
+            .await
+            .unwrap();
+    }
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("invoice-42.txt");
+    let file = dir.path().join("invoice-42.pdf");
     std::fs::write(
         &file,
-        "INVOICE No. 42\nBill to: Acme Ltd\nTotal due: 1,250.00 EUR\nPayment terms: 30 days\n",
+        pdf(&[
+            "INVOICE No. 42",
+            "Bill to: Acme Ltd",
+            "Total due: 1,250.00 EUR",
+            "Payment terms: 30 days",
+        ]),
     )
     .unwrap();
     let out = tokio::process::Command::new(&program)
         .arg(&file)
-        .env("DOCINTEL_URL", &s.base)
+        .env("DOCINTEL_BASE_URL", &s.base)
         .env("DOCINTEL_API_KEY", &s.key)
         .output()
         .await
@@ -579,13 +775,80 @@ async fn the_first_program_runs_against_a_real_server() {
     );
     for line in [
         "classified invoice ",
-        "text Some(\"INVOICE No. 42\")",
-        "listed mine 1",
-        "missing 404 not_found",
-        "wrong key Some(401) Some(\"unauthorized\")",
+        "page of 3 documents",
+        "error Some(404) Some(\"not_found\")",
+        "error Some(401) Some(\"unauthorized\")",
         "webhook evt_1 doc.processed",
-        "deprecations 0",
     ] {
         assert!(stdout.contains(line), "no {line:?} in:\n{stdout}");
     }
+}
+
+/// The webhook receiver example as its own process: subscribed on a real server, it
+/// gets the signed `doc.processed` delivery and verifies it; a forged one it refuses.
+#[tokio::test]
+async fn the_webhook_receiver_example_verifies_real_deliveries() {
+    use docintel_sdk::types::WebhookEventType;
+    use tokio::io::AsyncBufReadExt;
+
+    let program = example("webhook_receiver");
+    let s = TestServer::start_with(crate::webhooks::fast_retries).await;
+    let c = client(&s.base, &s.key);
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let url = format!("http://{addr}/webhooks");
+    let created = c
+        .create_webhook(&url, &[WebhookEventType::DocProcessed])
+        .await
+        .unwrap();
+    let mut receiver = tokio::process::Command::new(&program)
+        .env("DOCINTEL_WEBHOOK_SECRET", &created.secret)
+        .env("DOCINTEL_WEBHOOK_ADDR", addr.to_string())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(receiver.stdout.take().unwrap()).lines();
+    let mut next_line = async || {
+        tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+            .await
+            .expect("the receiver printed nothing for 60 s")
+            .unwrap()
+            .expect("the receiver ended")
+    };
+    assert_eq!(next_line().await, format!("listening on {url}"));
+
+    let doc = c
+        .upload_and_wait(PNG_1X1.to_vec(), "pixel.png", Duration::from_secs(20))
+        .await
+        .unwrap();
+    let line = next_line().await;
+    assert!(
+        line.starts_with("verified doc.processed ") && line.ends_with(&doc.id.to_string()),
+        "{line}"
+    );
+    let event_id = line.split(' ').nth(2).unwrap().to_owned();
+    let mut deliveries = c.webhook_deliveries(created.webhook.id);
+    let delivery = deliveries.try_next().await.unwrap().expect("a delivery");
+    assert_eq!(delivery.event_id, event_id);
+
+    // A delivery signed with another secret is refused.
+    let body = br#"{"id":"evt_forged","type":"doc.processed","created":"2026-12-01T10:00:00Z"}"#;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let forged = reqwest::Client::new()
+        .post(&url)
+        .header(
+            "docintel-signature",
+            docintel_sdk::sign_webhook("whsec_other", now, body),
+        )
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 400);
 }

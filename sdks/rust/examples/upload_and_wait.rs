@@ -4,7 +4,7 @@
 //! cargo run -p docintel-api -- serve            # prints an API key at first start
 //! DOCINTEL_API_KEY=dik_… cargo run -p docintel-sdk --example upload_and_wait -- invoice.pdf
 //! ```
-//! `DOCINTEL_URL` overrides the default `http://127.0.0.1:8080`.
+//! `DOCINTEL_BASE_URL` overrides the default `http://127.0.0.1:8080`.
 
 use std::time::Duration;
 
@@ -13,7 +13,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args()
         .nth(1)
         .ok_or("usage: upload_and_wait <file>")?;
-    let url = std::env::var("DOCINTEL_URL").unwrap_or_else(|_| "http://127.0.0.1:8080".into());
+    let url = std::env::var("DOCINTEL_BASE_URL").unwrap_or_else(|_| "http://127.0.0.1:8080".into());
     let key = std::env::var("DOCINTEL_API_KEY").map_err(|_| "set DOCINTEL_API_KEY")?;
     let client = docintel_sdk::Client::builder(url).api_key(key).build()?;
 

@@ -8,8 +8,18 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 
 use crate::error::{Error, Result, answer};
 use crate::generated::Client as RawClient;
-use crate::hooks::{DeprecationNotice, HookState, Inner, RetryPolicy};
-use crate::types::{DocumentStatus, DocumentView};
+use crate::hooks::{DeprecationNotice, HookState, Inner, REPLAY_BODY, Replay, RetryPolicy};
+use crate::types::{DocumentPage, DocumentStatus, DocumentView};
+
+/// The largest upload the server takes by default (its `DOCINTEL_MAX_UPLOAD_BYTES`,
+/// 50 MiB); larger ones are answered 413 `payload_too_large`, so the client refuses them
+/// before sending. [`ClientBuilder::max_upload_bytes`] matches a server configured
+/// otherwise.
+///
+/// ```
+/// assert_eq!(docintel_sdk::MAX_UPLOAD_BYTES, 50 * 1024 * 1024);
+/// ```
+pub const MAX_UPLOAD_BYTES: u64 = 50 * 1024 * 1024;
 
 /// The `User-Agent` every request carries.
 ///
@@ -35,6 +45,7 @@ pub const USER_AGENT: &str = concat!("docintel-sdk/", env!("CARGO_PKG_VERSION"))
 #[derive(Clone)]
 pub struct Client {
     raw: RawClient,
+    max_upload_bytes: u64,
 }
 
 /// Shows the base URL, never the API key.
@@ -73,6 +84,7 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     user_agent: String,
     retry: RetryPolicy,
+    max_upload_bytes: u64,
 }
 
 impl ClientBuilder {
@@ -100,13 +112,37 @@ impl ClientBuilder {
         self
     }
 
-    /// Attempts per request, the first included (default 4; 1 disables retries).
+    /// Attempts per request, the first included (default 4; 1 disables retries). What
+    /// is retried, when and after how long: see [`RetryPolicy`].
     pub fn max_attempts(mut self, n: u32) -> Self {
         self.retry.max_attempts = n.max(1);
         self
     }
 
-    /// The whole retry policy.
+    /// The largest upload sent (default [`MAX_UPLOAD_BYTES`], the server's default
+    /// limit): a larger one fails with [`Error::Invalid`] `payload_too_large` before a
+    /// byte is sent. Set it to your server's `DOCINTEL_MAX_UPLOAD_BYTES` if that differs.
+    pub fn max_upload_bytes(mut self, n: u64) -> Self {
+        self.max_upload_bytes = n;
+        self
+    }
+
+    /// The whole retry policy (defaults and what is retried: see [`RetryPolicy`]):
+    /// uploads are retried like every other call, because each carries an
+    /// `Idempotency-Key`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let client = docintel_sdk::Client::builder("http://127.0.0.1:8080")
+    ///     .retry_policy(docintel_sdk::RetryPolicy {
+    ///         max_attempts: 6,
+    ///         max_backoff: Duration::from_secs(2),
+    ///         ..Default::default()
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = client;
+    /// ```
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
         self
@@ -157,7 +193,37 @@ impl ClientBuilder {
         }));
         Ok(Client {
             raw: RawClient::new_with_client(self.base_url.trim_end_matches('/'), http, inner),
+            max_upload_bytes: self.max_upload_bytes,
         })
+    }
+}
+
+/// What an upload answered: the document, and whether the server replayed the answer to
+/// an earlier upload with the same idempotency key (`Idempotent-Replayed: true`) instead
+/// of storing a new one. Reads as the document itself (`uploaded.id`).
+///
+/// ```no_run
+/// # async fn run(client: docintel_sdk::Client) -> Result<(), docintel_sdk::Error> {
+/// let uploaded = client.upload_with_key(b"hello".to_vec(), "hello.txt", "import-0001").await?;
+/// println!("{} {}", uploaded.id, if uploaded.replayed { "(uploaded before)" } else { "" });
+/// let doc: docintel_sdk::types::DocumentView = uploaded.document;
+/// # let _ = doc;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Uploaded {
+    /// The document as stored (`queued`, or further along for a replayed answer's
+    /// document when read again).
+    pub document: DocumentView,
+    /// `true` when this is the answer to an earlier upload with the same key.
+    pub replayed: bool,
+}
+
+impl std::ops::Deref for Uploaded {
+    type Target = DocumentView;
+
+    fn deref(&self) -> &DocumentView {
+        &self.document
     }
 }
 
@@ -193,7 +259,18 @@ impl Client {
             connect_timeout: Duration::from_secs(5),
             user_agent: USER_AGENT.to_owned(),
             retry: RetryPolicy::default(),
+            max_upload_bytes: MAX_UPLOAD_BYTES,
         }
+    }
+
+    /// The API version this SDK was generated for (`info.version` of the OpenAPI
+    /// document), sent with every request as the `api-version` header.
+    ///
+    /// ```
+    /// assert!(docintel_sdk::Client::api_version().starts_with("2."));
+    /// ```
+    pub fn api_version() -> &'static str {
+        <RawClient as progenitor_client::ClientInfo<Inner>>::api_version()
     }
 
     /// The generated client, for every operation with its full builder.
@@ -208,8 +285,11 @@ impl Client {
         &self.raw
     }
 
-    /// Uploads a document; it is processed in the background. Retries are safe: each
-    /// call sends its own `Idempotency-Key`, so a retried upload never creates two.
+    /// Uploads a document; it is processed in the background. Retried like every call
+    /// ([`RetryPolicy`]) and safe to retry: each call sends its own `Idempotency-Key`,
+    /// so a retried upload never creates two. Larger than the server's limit
+    /// ([`ClientBuilder::max_upload_bytes`]), it fails before sending with
+    /// [`Error::Invalid`] `payload_too_large`.
     ///
     /// ```no_run
     /// # async fn run(client: docintel_sdk::Client) -> Result<(), docintel_sdk::Error> {
@@ -217,18 +297,18 @@ impl Client {
     /// assert_eq!(doc.status, docintel_sdk::types::DocumentStatus::Queued);
     /// # Ok(()) }
     /// ```
-    pub async fn upload(&self, bytes: impl Into<Vec<u8>>, filename: &str) -> Result<DocumentView> {
-        let key = uuid::Uuid::new_v4().to_string();
-        self.upload_with_key(bytes, filename, &key).await
+    pub async fn upload(&self, bytes: impl Into<Vec<u8>>, filename: &str) -> Result<Uploaded> {
+        self.upload_with_key(bytes, filename, &new_key()).await
     }
 
     /// Like [`Self::upload`] with your own idempotency key (e.g. to make an upload safe
-    /// to repeat across restarts of your program).
+    /// to repeat across restarts of your program: the repeat answers the first
+    /// document, with [`Uploaded::replayed`] set).
     ///
     /// ```no_run
     /// # async fn run(client: docintel_sdk::Client) -> Result<(), docintel_sdk::Error> {
     /// let doc = client.upload_with_key(b"hello".to_vec(), "hello.txt", "import-2026-11-21-0001").await?;
-    /// println!("{}", doc.id);
+    /// println!("{} replayed: {}", doc.id, doc.replayed);
     /// # Ok(()) }
     /// ```
     pub async fn upload_with_key(
@@ -236,16 +316,22 @@ impl Client {
         bytes: impl Into<Vec<u8>>,
         filename: &str,
         idempotency_key: &str,
-    ) -> Result<DocumentView> {
+    ) -> Result<Uploaded> {
         let bytes: Vec<u8> = bytes.into();
-        self.send_upload(reqwest::Body::from(bytes), filename, idempotency_key)
-            .await
+        let len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        self.send_upload(
+            reqwest::Body::from(bytes),
+            len,
+            filename,
+            idempotency_key,
+            None,
+        )
+        .await
     }
 
     /// Uploads the file at `path`, named by its file name, streamed from disk (never
-    /// read whole into memory). A streamed body cannot be sent twice, so unlike
-    /// [`Self::upload`] a failed attempt is not retried; the idempotency key makes
-    /// calling it again safe.
+    /// read whole into memory). Retried like [`Self::upload`], with a generated
+    /// `Idempotency-Key`: each attempt reads the file again from its start.
     ///
     /// ```no_run
     /// # async fn run(client: docintel_sdk::Client) -> Result<(), docintel_sdk::Error> {
@@ -253,7 +339,23 @@ impl Client {
     /// println!("{} is {}", doc.filename, doc.status);
     /// # Ok(()) }
     /// ```
-    pub async fn upload_file(&self, path: impl AsRef<std::path::Path>) -> Result<DocumentView> {
+    pub async fn upload_file(&self, path: impl AsRef<std::path::Path>) -> Result<Uploaded> {
+        self.upload_file_with_key(path, &new_key()).await
+    }
+
+    /// Like [`Self::upload_file`] with your own idempotency key.
+    ///
+    /// ```no_run
+    /// # async fn run(client: docintel_sdk::Client) -> Result<(), docintel_sdk::Error> {
+    /// let doc = client.upload_file_with_key("scans/invoice-42.pdf", "invoice-42").await?;
+    /// println!("{} replayed: {}", doc.id, doc.replayed);
+    /// # Ok(()) }
+    /// ```
+    pub async fn upload_file_with_key(
+        &self,
+        path: impl AsRef<std::path::Path>,
+        idempotency_key: &str,
+    ) -> Result<Uploaded> {
         let path = path.as_ref();
         let filename = path
             .file_name()
@@ -263,32 +365,37 @@ impl Client {
                 detail: format!("{} has no UTF-8 file name", path.display()),
             })?
             .to_owned();
-        let file = tokio::fs::File::open(path)
+        let meta = tokio::fs::metadata(path)
             .await
             .map_err(|e| Error::InvalidRequest(format!("{}: {e}", path.display())))?;
-        let chunks = stream::unfold(file, |mut file| async move {
-            use tokio::io::AsyncReadExt;
-            let mut buf = vec![0u8; 64 * 1024];
-            match file.read(&mut buf).await {
-                Ok(0) => None,
-                Ok(n) => {
-                    buf.truncate(n);
-                    Some((Ok::<_, std::io::Error>(bytes::Bytes::from(buf)), file))
-                }
-                Err(e) => Some((Err(e), file)),
-            }
-        });
-        let key = uuid::Uuid::new_v4().to_string();
-        self.send_upload(reqwest::Body::wrap_stream(chunks), &filename, &key)
-            .await
+        if !meta.is_file() {
+            return Err(Error::InvalidRequest(format!(
+                "{} is not a file",
+                path.display()
+            )));
+        }
+        let path: std::sync::Arc<std::path::Path> = path.into();
+        let replay: Replay = std::sync::Arc::new(move || file_body(path.clone()));
+        self.send_upload(
+            replay(),
+            meta.len(),
+            &filename,
+            idempotency_key,
+            Some(replay),
+        )
+        .await
     }
 
+    /// Sends an upload of `len` bytes; `replay` makes the body anew for a retry when it
+    /// is a stream.
     async fn send_upload(
         &self,
         body: reqwest::Body,
+        len: u64,
         filename: &str,
         idempotency_key: &str,
-    ) -> Result<DocumentView> {
+        replay: Option<Replay>,
+    ) -> Result<Uploaded> {
         // Refused here with the server's code, rather than as progenitor's
         // "conversion to UploadDocumentFilename failed".
         let name = crate::types::UploadDocumentFilename::try_from(filename).map_err(|e| {
@@ -297,15 +404,40 @@ impl Client {
                 detail: format!("filename {filename:?}: {e}"),
             }
         })?;
-        answer(
-            self.raw
-                .upload_document()
-                .filename(name)
-                .idempotency_key(idempotency_key)
-                .body(body)
-                .send(),
-        )
-        .await
+        // Refused here rather than after sending it all for a 413.
+        if len > self.max_upload_bytes {
+            return Err(Error::Invalid {
+                code: "payload_too_large".into(),
+                detail: format!(
+                    "{filename} is {len} bytes; the server takes at most {} bytes",
+                    self.max_upload_bytes
+                ),
+            });
+        }
+        let call = self
+            .raw
+            .upload_document()
+            .filename(name)
+            .idempotency_key(idempotency_key)
+            .body(body)
+            .send();
+        let answer = match replay {
+            Some(replay) => REPLAY_BODY.scope(replay, call).await,
+            None => call.await,
+        };
+        match answer {
+            Ok(rv) => {
+                let replayed = rv
+                    .headers()
+                    .get("idempotent-replayed")
+                    .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
+                Ok(Uploaded {
+                    document: rv.into_inner(),
+                    replayed,
+                })
+            }
+            Err(e) => Err(Error::from_raw(e).await),
+        }
     }
 
     /// Uploads a document and waits until it is processed. Fails with
@@ -412,6 +544,79 @@ impl Client {
         answer(self.raw.delete_document().id(id).send()).await
     }
 
+    /// One page of the documents matching `filter`, newest first: pass `None` for the
+    /// first page, then each page's `next_page` until it is `None`. For a listing you
+    /// resume later (the token stays valid), or show a page at a time. A `page_size`
+    /// outside 1–100 fails with [`Error::Invalid`] `invalid_parameter` before sending.
+    ///
+    /// ```no_run
+    /// # async fn run(client: docintel_sdk::Client) -> Result<(), docintel_sdk::Error> {
+    /// let filter = docintel_sdk::ListFilter { page_size: Some(20), ..Default::default() };
+    /// let mut token = None;
+    /// loop {
+    ///     let page = client.list_documents_page(&filter, token.as_deref()).await?;
+    ///     println!("{} documents", page.items.len());
+    ///     token = page.next_page;
+    ///     if token.is_none() {
+    ///         break;
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn list_documents_page(
+        &self,
+        filter: &ListFilter,
+        page_token: Option<&str>,
+    ) -> Result<DocumentPage> {
+        let size = filter.page_size.unwrap_or(100);
+        let Some(limit) = std::num::NonZeroU32::new(size).filter(|n| n.get() <= 100) else {
+            return Err(Error::Invalid {
+                code: "invalid_parameter".into(),
+                detail: format!("page_size {size}: must be between 1 and 100"),
+            });
+        };
+        let mut req = self.raw.list_documents().limit(limit);
+        if let Some(s) = filter.status {
+            req = req.status(s);
+        }
+        if let Some(t) = filter.created_after {
+            req = req.created_after(t);
+        }
+        if let Some(t) = filter.created_before {
+            req = req.created_before(t);
+        }
+        if let Some(token) = page_token {
+            req = req.page_token(token);
+        }
+        answer(req.send()).await
+    }
+
+    /// The pages of documents matching `filter`, fetched as the stream is read (each
+    /// with its `items` and the `next_page` token).
+    ///
+    /// ```no_run
+    /// # async fn run(client: docintel_sdk::Client) -> Result<(), docintel_sdk::Error> {
+    /// use docintel_sdk::TryStreamExt;
+    /// let mut pages = client.document_pages(Default::default());
+    /// while let Some(page) = pages.try_next().await? {
+    ///     println!("a page of {}", page.items.len());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn document_pages(&self, filter: ListFilter) -> BoxStream<'_, Result<DocumentPage>> {
+        // The state is the token of the page to fetch; `None` once the last was.
+        stream::try_unfold(Some(None::<String>), move |token| {
+            let filter = filter.clone();
+            async move {
+                let Some(token) = token else { return Ok(None) };
+                let page = self.list_documents_page(&filter, token.as_deref()).await?;
+                let next = page.next_page.clone().map(Some);
+                Ok(Some((page, next)))
+            }
+        })
+        .boxed()
+    }
+
     /// Every document matching `filter`, newest first, fetching pages as the stream is
     /// read. The stream is `Unpin`: loop over it with `try_next`, or collect it. A
     /// `page_size` outside 1–100 makes its first item an error.
@@ -430,33 +635,9 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn list_documents(&self, filter: ListFilter) -> BoxStream<'_, Result<DocumentView>> {
-        let size = filter.page_size.unwrap_or(100);
-        let Some(limit) = std::num::NonZeroU32::new(size).filter(|n| n.get() <= 100) else {
-            return stream::once(async move {
-                Err(Error::Invalid {
-                    code: "invalid_parameter".into(),
-                    detail: format!("page_size {size}: must be between 1 and 100"),
-                })
-            })
-            .boxed();
-        };
-        let mut req = self.raw.list_documents().limit(limit);
-        if let Some(s) = filter.status {
-            req = req.status(s);
-        }
-        if let Some(t) = filter.created_after {
-            req = req.created_after(t);
-        }
-        if let Some(t) = filter.created_before {
-            req = req.created_before(t);
-        }
-        req.stream()
-            .then(|r| async move {
-                match r {
-                    Ok(doc) => Ok(doc),
-                    Err(e) => Err(Error::from_raw(e).await),
-                }
-            })
+        self.document_pages(filter)
+            .map_ok(|page| stream::iter(page.items.into_iter().map(Ok)))
+            .try_flatten()
             .boxed()
     }
 
@@ -471,6 +652,32 @@ impl Client {
             .map(|m| m.values().cloned().collect())
             .unwrap_or_default()
     }
+}
+
+fn new_key() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// The file at `path` as a body, opened when first read: made once per attempt.
+fn file_body(path: std::sync::Arc<std::path::Path>) -> reqwest::Body {
+    let chunks = stream::try_unfold(None, move |file: Option<tokio::fs::File>| {
+        let path = path.clone();
+        async move {
+            use tokio::io::AsyncReadExt;
+            let mut file = match file {
+                Some(file) => file,
+                None => tokio::fs::File::open(&*path).await?,
+            };
+            let mut buf = vec![0u8; 64 * 1024];
+            let n = file.read(&mut buf).await?;
+            if n == 0 {
+                return Ok::<_, std::io::Error>(None);
+            }
+            buf.truncate(n);
+            Ok(Some((bytes::Bytes::from(buf), Some(file))))
+        }
+    });
+    reqwest::Body::wrap_stream(chunks)
 }
 
 /// A whole streamed response body.

@@ -39,9 +39,40 @@ struct LenientProblem {
 /// Everything an SDK call can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The API answered with an error status.
+    /// The API answered with an error status (other than 429 and 503, below).
     #[error("docintel API error {}: {} ({})", .0.status, .0.detail, .0.code)]
     Api(Box<ApiProblem>),
+    /// 429: the key (or client address) spent its request budget, and still did once
+    /// the retries were spent. `retry_after` is the server's `Retry-After`: how long
+    /// to wait before the next request.
+    ///
+    /// ```no_run
+    /// # async fn run(client: docintel_sdk::Client) {
+    /// match client.document(docintel_sdk::uuid::Uuid::nil()).await {
+    ///     Err(docintel_sdk::Error::RateLimited { retry_after, .. }) => {
+    ///         tokio::time::sleep(retry_after.unwrap_or(std::time::Duration::from_secs(1))).await;
+    ///     }
+    ///     other => println!("{other:?}"),
+    /// }
+    /// # }
+    /// ```
+    #[error("docintel API error 429: {} ({}){}", .problem.detail, .problem.code, after(.retry_after))]
+    RateLimited {
+        /// The server's problem document (`rate_limited`, `too_many_in_flight`).
+        problem: Box<ApiProblem>,
+        /// From the `Retry-After` header, when the server sent one.
+        retry_after: Option<Duration>,
+    },
+    /// 503: the service is unavailable for now (e.g. overloaded or shutting down), and
+    /// still was once the retries were spent. `retry_after` as for
+    /// [`Error::RateLimited`].
+    #[error("docintel API error 503: {} ({}){}", .problem.detail, .problem.code, after(.retry_after))]
+    Unavailable {
+        /// The server's problem document.
+        problem: Box<ApiProblem>,
+        /// From the `Retry-After` header, when the server sent one.
+        retry_after: Option<Duration>,
+    },
     /// The request never got an answer (connection refused, timeout…), after retries.
     #[error("could not reach docintel: {0}")]
     Transport(#[source] reqwest::Error),
@@ -90,8 +121,42 @@ impl Error {
     /// The problem document, for API errors.
     pub fn problem(&self) -> Option<&ApiProblem> {
         match self {
-            Error::Api(p) => Some(p.as_ref()),
+            Error::Api(p)
+            | Error::RateLimited { problem: p, .. }
+            | Error::Unavailable { problem: p, .. } => Some(p.as_ref()),
             _ => None,
+        }
+    }
+
+    /// How long the server asked to wait before trying again (its `Retry-After`), for
+    /// [`Error::RateLimited`] and [`Error::Unavailable`].
+    ///
+    /// ```
+    /// let e = docintel_sdk::Error::InvalidRequest("x".into());
+    /// assert_eq!(e.retry_after(), None);
+    /// ```
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::RateLimited { retry_after, .. } | Error::Unavailable { retry_after, .. } => {
+                *retry_after
+            }
+            _ => None,
+        }
+    }
+
+    /// The typed error for an API answer: 429 and 503 with their `Retry-After`.
+    pub(crate) fn api(problem: ApiProblem, headers: &reqwest::header::HeaderMap) -> Self {
+        let problem = Box::new(problem);
+        match problem.status {
+            429 => Error::RateLimited {
+                problem,
+                retry_after: retry_after(headers),
+            },
+            503 => Error::Unavailable {
+                problem,
+                retry_after: retry_after(headers),
+            },
+            _ => Error::Api(problem),
         }
     }
 
@@ -99,7 +164,9 @@ impl Error {
     /// sent for requests refused before sending.
     pub fn code(&self) -> Option<&str> {
         match self {
-            Error::Api(p) => Some(p.code.as_str()),
+            Error::Api(_) | Error::RateLimited { .. } | Error::Unavailable { .. } => {
+                self.problem().map(|p| p.code.as_str())
+            }
             Error::Invalid { code, .. } => Some(code.as_str()),
             _ => None,
         }
@@ -116,9 +183,11 @@ impl Error {
         match e {
             progenitor_client::Error::UnexpectedResponse(resp) => {
                 let status = resp.status().as_u16();
-                let request_id = request_id(resp.headers());
+                let headers = resp.headers().clone();
                 match resp.bytes().await {
-                    Ok(body) => Error::Api(Box::new(problem_from(status, &request_id, &body))),
+                    Ok(body) => {
+                        Error::api(problem_from(status, &request_id(&headers), &body), &headers)
+                    }
                     Err(e) => Error::Transport(e),
                 }
             }
@@ -152,6 +221,29 @@ pub(crate) fn request_id(headers: &reqwest::header::HeaderMap) -> String {
         .to_owned()
 }
 
+/// How an error's message tells the `Retry-After`.
+fn after(retry_after: &Option<Duration>) -> String {
+    retry_after.map_or_else(String::new, |d| format!("; retry after {} s", d.as_secs()))
+}
+
+/// `Retry-After` as delay-seconds or an HTTP-date (RFC 9110), the time left until it.
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let v = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    Some(
+        (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
+            .to_std()
+            .unwrap_or_default(),
+    )
+}
+
 /// Errors of [`Client::raw`](crate::Client::raw) calls convert with `?`, the API's problem
 /// document included.
 ///
@@ -166,20 +258,17 @@ impl From<progenitor_client::Error<ApiProblem>> for Error {
         use progenitor_client::Error as E;
         match e {
             E::ErrorResponse(rv) => {
-                let header_id = request_id(rv.headers());
+                let headers = rv.headers().clone();
                 let mut problem = rv.into_inner();
                 if problem.request_id.is_empty() {
-                    problem.request_id = header_id;
+                    problem.request_id = request_id(&headers);
                 }
-                Error::Api(Box::new(problem))
+                Error::api(problem, &headers)
             }
             E::UnexpectedResponse(resp) => {
                 let status = resp.status().as_u16();
-                Error::Api(Box::new(problem_from(
-                    status,
-                    &request_id(resp.headers()),
-                    b"",
-                )))
+                let problem = problem_from(status, &request_id(resp.headers()), b"");
+                Error::api(problem, resp.headers())
             }
             E::CommunicationError(e) | E::ResponseBodyError(e) | E::InvalidUpgrade(e) => {
                 Error::Transport(e)
@@ -253,5 +342,51 @@ mod tests {
         assert_eq!(p.title, "Bad Gateway");
         assert_eq!(p.request_id, "r1");
         assert!(p.detail.contains("bad gateway"));
+    }
+
+    fn headers(retry_after: &str) -> reqwest::header::HeaderMap {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("retry-after", retry_after.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        assert_eq!(retry_after(&headers("7")), Some(Duration::from_secs(7)));
+        let past = retry_after(&headers("Sun, 06 Nov 1994 08:49:37 GMT"));
+        assert_eq!(past, Some(Duration::ZERO));
+        let soon = (chrono::Utc::now() + chrono::Duration::seconds(120)).to_rfc2822();
+        let soon = retry_after(&headers(&soon)).unwrap();
+        assert!(
+            soon > Duration::from_secs(100) && soon <= Duration::from_secs(120),
+            "{soon:?}"
+        );
+        assert_eq!(retry_after(&headers("soon")), None);
+        assert_eq!(retry_after(&reqwest::header::HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn busy_answers_are_typed_with_their_retry_after() {
+        let p = |status| problem_from(status, "r", b"");
+        let e = Error::api(p(429), &headers("3"));
+        assert!(matches!(e, Error::RateLimited { .. }), "{e:?}");
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(3)));
+        assert_eq!(e.status(), Some(429));
+        assert!(e.to_string().ends_with("; retry after 3 s"), "{e}");
+        let e = Error::api(p(503), &reqwest::header::HeaderMap::new());
+        assert!(
+            matches!(
+                e,
+                Error::Unavailable {
+                    retry_after: None,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(e.status(), Some(503));
+        let e = Error::api(p(404), &headers("3"));
+        assert!(matches!(e, Error::Api(_)), "{e:?}");
+        assert_eq!(e.retry_after(), None);
     }
 }

@@ -11,24 +11,57 @@ use progenitor_client::{ClientHooks, OperationInfo};
 use rand::Rng;
 use reqwest::{Method, Request, Response, StatusCode};
 
+use crate::error::retry_after;
 use crate::generated::Client as RawClient;
 
-/// How requests are retried.
+/// How requests are retried, for every call of [`Client`](crate::Client) and of its
+/// [`raw`](crate::Client::raw) client alike.
+///
+/// **What is retried.** Requests that are safe to send twice: `GET`, `HEAD`, `PUT`,
+/// `DELETE` and `OPTIONS`, and any request carrying an `Idempotency-Key` — every upload
+/// of [`Client`](crate::Client) sends one, so uploads are retried; a `POST` without a key
+/// (e.g. a raw `upload_document()` without `.idempotency_key(…)`) is sent once, whatever
+/// happens, transport errors included.
+///
+/// **When.** On a `429`, `502`, `503` or `504` answer, and when the request got no answer
+/// (connection refused or reset, timeout). Any other answer is returned at once.
+///
+/// **How long to wait.** The server's `Retry-After` when it sends one (seconds or an
+/// HTTP date); a `Retry-After` longer than [`max_retry_after`](Self::max_retry_after) is
+/// not waited for and the error is returned at once, carrying it
+/// ([`Error::retry_after`](crate::Error::retry_after)). Otherwise exponential backoff
+/// with full jitter: a random wait between zero and
+/// `initial_backoff × 2^(retry − 1)`, capped at [`max_backoff`](Self::max_backoff).
+///
+/// **Defaults:** 4 attempts in all, 100 ms initial backoff, 5 s longest backoff, 60 s
+/// longest `Retry-After`. Once the attempts are spent, the last answer is returned:
+/// [`Error::RateLimited`](crate::Error::RateLimited) for 429 and
+/// [`Error::Unavailable`](crate::Error::Unavailable) for 503, with its `Retry-After`.
 ///
 /// ```
 /// use std::time::Duration;
 /// let policy = docintel_sdk::RetryPolicy { max_attempts: 5, ..Default::default() };
 /// assert_eq!(policy.initial_backoff, Duration::from_millis(100));
+/// let client = docintel_sdk::Client::builder("http://127.0.0.1:8080")
+///     .retry_policy(docintel_sdk::RetryPolicy {
+///         max_retry_after: Duration::from_secs(5), // fail fast rather than wait long
+///         ..policy
+///     })
+///     .build()
+///     .unwrap();
+/// # let _ = client;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Attempts in all, the first included; 1 disables retries.
+    /// Attempts in all, the first included; 1 disables retries (default 4).
     pub max_attempts: u32,
-    /// Backoff before the first retry; doubled for each further one, with full jitter.
+    /// Backoff before the first retry; doubled for each further one, with full jitter
+    /// (default 100 ms).
     pub initial_backoff: Duration,
-    /// Longest backoff between two attempts.
+    /// Longest backoff between two attempts (default 5 s).
     pub max_backoff: Duration,
-    /// A `Retry-After` longer than this is not waited for: the error is returned.
+    /// A `Retry-After` longer than this is not waited for: the error is returned
+    /// (default 60 s).
     pub max_retry_after: Duration,
 }
 
@@ -91,20 +124,27 @@ fn retryable_status(s: StatusCode) -> bool {
     matches!(s.as_u16(), 429 | 502 | 503 | 504)
 }
 
-/// `Retry-After` as delay-seconds or an HTTP-date.
-fn retry_after(resp: &Response) -> Option<Duration> {
-    let v = resp
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?;
-    if let Ok(secs) = v.trim().parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = DateTime::parse_from_rfc2822(v.trim())
-        .ok()?
-        .with_timezone(&Utc);
-    Some((at - Utc::now()).to_std().unwrap_or_default())
+/// Makes the body of the request being sent again, for a body that cannot be cloned
+/// (a file streamed from disk: a stream is spent once sent).
+pub(crate) type Replay = std::sync::Arc<dyn Fn() -> reqwest::Body + Send + Sync>;
+
+tokio::task_local! {
+    /// Set around a call whose body is a stream, so that a retry can send it again:
+    /// task-local because the generated builders take only the body itself.
+    pub(crate) static REPLAY_BODY: Replay;
+}
+
+/// A copy of `req` to send again, if its body can be: cloned, or made anew.
+fn again(req: &Request) -> Option<Request> {
+    req.try_clone().or_else(|| {
+        let body = REPLAY_BODY.try_with(|make| make()).ok()?;
+        let mut copy = Request::new(req.method().clone(), req.url().clone());
+        *copy.headers_mut() = req.headers().clone();
+        *copy.timeout_mut() = req.timeout().copied();
+        *copy.version_mut() = req.version();
+        *copy.body_mut() = Some(body);
+        Some(copy)
+    })
 }
 
 impl RetryPolicy {
@@ -165,9 +205,8 @@ impl RawClient {
         let mut attempt = 1;
         let mut current = request;
         loop {
-            // A body that cannot be cloned (a stream) cannot be sent twice.
             let next = if safe && attempt < policy.max_attempts {
-                current.try_clone()
+                again(&current)
             } else {
                 None
             };
@@ -178,7 +217,7 @@ impl RawClient {
                 return result;
             };
             let wait = match &result {
-                Ok(resp) if retryable_status(resp.status()) => match retry_after(resp) {
+                Ok(resp) if retryable_status(resp.status()) => match retry_after(resp.headers()) {
                     Some(d) if d > policy.max_retry_after => return result,
                     Some(d) => d,
                     None => policy.backoff(attempt),
@@ -256,6 +295,46 @@ mod tests {
         // Jitter: not always the same.
         let samples: std::collections::HashSet<_> = (0..50).map(|_| p.backoff(3)).collect();
         assert!(samples.len() > 1);
+    }
+
+    fn request(method: Method, key: Option<&str>) -> Request {
+        let mut r = Request::new(method, "http://127.0.0.1:9/v2/documents".parse().unwrap());
+        if let Some(k) = key {
+            r.headers_mut()
+                .insert("idempotency-key", k.parse().unwrap());
+        }
+        r
+    }
+
+    #[test]
+    fn only_requests_safe_to_repeat_are_retried() {
+        assert!(retry_safe(&request(Method::GET, None)));
+        assert!(retry_safe(&request(Method::DELETE, None)));
+        assert!(retry_safe(&request(Method::POST, Some("k1"))));
+        assert!(!retry_safe(&request(Method::POST, None)));
+        assert!(!retry_safe(&request(Method::PATCH, None)));
+        for s in [429, 502, 503, 504] {
+            assert!(retryable_status(StatusCode::from_u16(s).unwrap()), "{s}");
+        }
+        for s in [400, 401, 404, 408, 413, 500] {
+            assert!(!retryable_status(StatusCode::from_u16(s).unwrap()), "{s}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stream_body_is_sent_again_only_when_it_can_be_made_anew() {
+        let stream = || {
+            let chunks =
+                futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from("abc"))]);
+            reqwest::Body::wrap_stream(chunks)
+        };
+        let mut r = request(Method::POST, Some("k1"));
+        *r.body_mut() = Some(stream());
+        assert!(again(&r).is_none(), "a stream cannot be cloned");
+        let make: Replay = std::sync::Arc::new(|| reqwest::Body::from("abc"));
+        let copy = REPLAY_BODY.scope(make, async { again(&r) }).await.unwrap();
+        assert_eq!(copy.headers()["idempotency-key"], "k1");
+        assert_eq!(copy.body().and_then(|b| b.as_bytes()), Some(&b"abc"[..]));
     }
 
     #[test]

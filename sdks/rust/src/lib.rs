@@ -34,15 +34,18 @@
 //!
 //! The [`Client`] adds to the generated client (in [`raw`](Client::raw), produced by
 //! progenitor from the API's OpenAPI document): retries with exponential backoff and
-//! jitter for idempotent requests and uploads (honouring `Retry-After`), an
-//! `Idempotency-Key` per upload, pagination as a stream, [`Client::upload_and_wait`],
+//! jitter for idempotent requests and uploads (honouring `Retry-After`; see
+//! [`RetryPolicy`]), an `Idempotency-Key` per upload, pagination as a stream or page by
+//! page ([`Client::list_documents_page`]), [`Client::upload_and_wait`],
 //! typed [`Error`]s, and a warning when the server announces that an operation you use
 //! is deprecated ([`Client::deprecation_notices`]), webhook subscriptions
 //! ([`Client::create_webhook`] and the rest), and [`construct_event`] to verify and parse
 //! a delivery in your receiver. Errors of `raw()` calls convert into [`Error`] with `?`.
 //!
-//! The SDK speaks `/v2`, the current API, only. `sdks/rust/examples/first_program.rs` is a
-//! complete first program (upload, result, listing, errors, a webhook delivery).
+//! The SDK speaks `/v2`, the current API, only ([`Client::api_version`] is the version it
+//! was generated for). `examples/first_program.rs` is a complete first program (upload,
+//! result, listing page by page, errors, a webhook delivery) and
+//! `examples/webhook_receiver.rs` a webhook receiver.
 
 #![warn(missing_docs)]
 
@@ -55,7 +58,7 @@ mod hooks;
 mod subscriptions;
 mod webhook;
 
-pub use client::{Client, ClientBuilder, ListFilter, USER_AGENT};
+pub use client::{Client, ClientBuilder, ListFilter, MAX_UPLOAD_BYTES, USER_AGENT, Uploaded};
 pub use error::{ApiProblem, Error, Result};
 pub use hooks::{DeprecationNotice, RetryPolicy};
 pub use webhook::{WebhookError, construct_event, sign_webhook, verify_webhook};
