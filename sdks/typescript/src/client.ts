@@ -89,7 +89,16 @@ async function randomKey(): Promise<string> {
 
 type Result<T> = { data?: T; error?: unknown; response: Response };
 
-function unwrap<T>(result: Result<T>): T {
+/** The data of an answer, or the error it stands for. */
+async function unwrap<T>(pending: Promise<Result<T>>): Promise<T> {
+  let result: Result<T>;
+  try {
+    result = await pending;
+  } catch (e) {
+    // openapi-fetch parses a success body as JSON; a body that is not is the server's fault.
+    if (e instanceof SyntaxError) throw new DocintelError(`the server's answer is not valid JSON: ${e.message}`, { cause: e });
+    throw e;
+  }
   if (!result.response.ok) throw errorFromResponse(result.response, result.error);
   return result.data as T;
 }
@@ -206,7 +215,7 @@ export class Documents {
    * ```
    */
   async listPage(params: ListDocumentsParams = {}): Promise<DocumentPage> {
-    return unwrap(await this.raw.GET("/v2/documents", { params: { query: params } }));
+    return unwrap(this.raw.GET("/v2/documents", { params: { query: params } }));
   }
 
   /**
@@ -218,7 +227,7 @@ export class Documents {
    * ```
    */
   async get(id: string): Promise<Document> {
-    return unwrap(await this.raw.GET("/v2/documents/{id}", { params: { path: { id } } }));
+    return unwrap(this.raw.GET("/v2/documents/{id}", { params: { path: { id } } }));
   }
 
   /**
@@ -230,7 +239,7 @@ export class Documents {
    * ```
    */
   async text(id: string): Promise<string> {
-    return unwrap(await this.raw.GET("/v2/documents/{id}/text", { params: { path: { id } }, parseAs: "text" })) as string;
+    return (await unwrap(this.raw.GET("/v2/documents/{id}/text", { params: { path: { id } }, parseAs: "text" }))) as string;
   }
 
   /**
@@ -242,7 +251,7 @@ export class Documents {
    * ```
    */
   async thumbnail(id: string): Promise<Blob> {
-    return unwrap(await this.raw.GET("/v2/documents/{id}/thumbnail", { params: { path: { id } }, parseAs: "blob" })) as Blob;
+    return (await unwrap(this.raw.GET("/v2/documents/{id}/thumbnail", { params: { path: { id } }, parseAs: "blob" }))) as Blob;
   }
 
   /**
@@ -254,7 +263,7 @@ export class Documents {
    * ```
    */
   async delete(id: string): Promise<void> {
-    unwrap(await this.raw.DELETE("/v2/documents/{id}", { params: { path: { id } } }));
+    await unwrap(this.raw.DELETE("/v2/documents/{id}", { params: { path: { id } } }));
   }
 
   /**
@@ -354,7 +363,7 @@ export class Documents {
 
   private async send(body: () => BodyInit, filename: string, idempotencyKey?: string): Promise<Document> {
     const key = idempotencyKey ?? (await randomKey());
-    const result = await this.raw.POST("/v2/documents", {
+    const result = this.raw.POST("/v2/documents", {
       params: { query: { filename }, header: { "Idempotency-Key": key } },
       // openapi-fetch would serialise the body once; the real one is given to each attempt below.
       body: "",
@@ -394,36 +403,36 @@ export class Webhooks {
 
   /** Subscribes `url` to events. @example `await client.webhooks.create({ url, event_types: ["doc.processed"] })` */
   async create(body: WebhookCreate): Promise<WebhookWithSecret> {
-    return unwrap(await this.raw.POST("/v2/webhooks", { body }));
+    return unwrap(this.raw.POST("/v2/webhooks", { body }));
   }
 
   /** All subscriptions of this tenant. @example `const { items } = await client.webhooks.list()` */
   async list(): Promise<Schemas["WebhookList"]> {
-    return unwrap(await this.raw.GET("/v2/webhooks"));
+    return unwrap(this.raw.GET("/v2/webhooks"));
   }
 
   /** One subscription. @example `const hook = await client.webhooks.get(id)` */
   async get(id: string): Promise<Webhook> {
-    return unwrap(await this.raw.GET("/v2/webhooks/{id}", { params: { path: { id } } }));
+    return unwrap(this.raw.GET("/v2/webhooks/{id}", { params: { path: { id } } }));
   }
 
   /** Removes a subscription. @example `await client.webhooks.delete(id)` */
   async delete(id: string): Promise<void> {
-    unwrap(await this.raw.DELETE("/v2/webhooks/{id}", { params: { path: { id } } }));
+    await unwrap(this.raw.DELETE("/v2/webhooks/{id}", { params: { path: { id } } }));
   }
 
   /** Re-enables a subscription disabled after failing deliveries. @example `await client.webhooks.enable(id)` */
   async enable(id: string): Promise<Webhook> {
-    return unwrap(await this.raw.POST("/v2/webhooks/{id}/enable", { params: { path: { id } } }));
+    return unwrap(this.raw.POST("/v2/webhooks/{id}/enable", { params: { path: { id } } }));
   }
 
   /** A new signing secret; the previous one keeps signing until `previous_secret_expires_at`. @example `const { secret } = await client.webhooks.rotateSecret(id)` */
   async rotateSecret(id: string): Promise<RotatedSecret> {
-    return unwrap(await this.raw.POST("/v2/webhooks/{id}/rotate-secret", { params: { path: { id } } }));
+    return unwrap(this.raw.POST("/v2/webhooks/{id}/rotate-secret", { params: { path: { id } } }));
   }
 
   /** Recent delivery attempts, newest first. @example `const { items } = await client.webhooks.deliveries(id, { limit: 10 })` */
   async deliveries(id: string, query: { limit?: number } = {}): Promise<Schemas["DeliveryList"]> {
-    return unwrap(await this.raw.GET("/v2/webhooks/{id}/deliveries", { params: { path: { id }, query } }));
+    return unwrap(this.raw.GET("/v2/webhooks/{id}/deliveries", { params: { path: { id }, query } }));
   }
 }

@@ -156,7 +156,11 @@ test("a real signed doc.processed delivery verifies with constructEvent, also ac
       event = await constructEvent(s, header, delivery.body);
       assert.equal(event.data?.id, second.id);
     }
+    assert.equal((await client.webhooks.get(webhook.id)).url, hook.url);
+    assert.ok((await client.webhooks.list()).items.some((w) => w.id === webhook.id));
+    assert.ok((await client.webhooks.deliveries(webhook.id, { limit: 10 })).items.length >= 1);
     await client.webhooks.delete(webhook.id);
+    await assert.rejects(client.webhooks.get(webhook.id), NotFoundError);
   } finally {
     hook.close();
   }

@@ -2,11 +2,14 @@
 // bodies, deprecation warnings.
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import {
+  API_VERSION,
   backoffMs,
   constructEvent,
   DEFAULT_RETRY,
+  DocintelError,
   Docintel,
   InternalServerError,
   retryAfterSeconds,
@@ -176,4 +179,26 @@ test("a client without baseUrl or apiKey is refused with a clear error", () => {
   } finally {
     Object.assign(process.env, saved);
   }
+});
+
+test("a success answer that is not JSON is a DocintelError, not a crash", async () => {
+  const { client } = answering(() => new Response("<html>captive portal</html>", { headers: { "content-type": "application/json" } }));
+  await assert.rejects(client.documents.listPage(), (e: unknown) => e instanceof DocintelError && /not valid JSON/.test(e.message));
+});
+
+test("an upload needs a filename unless it is a File", async () => {
+  const { client, requests } = answering(() => new Response("{}", { status: 202, headers: { "content-type": "application/json" } }));
+  await assert.rejects(client.documents.upload(new Blob(["x"])), /filename/);
+  assert.equal(requests.length, 0);
+  await client.documents.upload(new File(["hello"], "note.txt"));
+  const sent = requests[0]!;
+  assert.equal(new URL(sent.url).searchParams.get("filename"), "note.txt");
+  assert.equal(sent.headers.get("content-type"), "application/octet-stream");
+  assert.match(sent.headers.get("idempotency-key") ?? "", /^[0-9a-f-]{36}$/);
+  assert.equal(await sent.text(), "hello");
+});
+
+test("the README names the API version the SDK was generated for", () => {
+  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  assert.ok(readme.includes(`version **${API_VERSION}**`), "update the Versioning section of README.md");
 });
