@@ -295,13 +295,14 @@ export class Documents {
     const fs = await import("node:fs");
     const { basename } = await import("node:path");
     const filename = options.filename ?? basename(path);
+    // A missing or unreadable file fails here with its path (openAsBlob's error names neither).
+    await fs.promises.access(path, fs.constants.R_OK);
     if (typeof fs.openAsBlob === "function") {
       // A Blob backed by the file: streamed, and readable again for a retry.
       const blob = await fs.openAsBlob(path);
       return this.send(() => blob, filename, options.idempotencyKey);
     }
     // Node 18 has no openAsBlob: a fresh stream from disk for every attempt.
-    await fs.promises.access(path, fs.constants.R_OK);
     const { Readable } = await import("node:stream");
     return this.send(
       () => Readable.toWeb(fs.createReadStream(path)) as unknown as ReadableStream<Uint8Array>,

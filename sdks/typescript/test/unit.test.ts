@@ -202,3 +202,36 @@ test("the README names the API version the SDK was generated for", () => {
   const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
   assert.ok(readme.includes(`version **${API_VERSION}**`), "update the Versioning section of README.md");
 });
+
+test("without fs.openAsBlob (Node 18) uploadFile streams a fresh read of the file for every attempt", async () => {
+  const fs = await import("node:fs");
+  const { syncBuiltinESMExports } = await import("node:module");
+  const { tmpdir } = await import("node:os");
+  const path = `${fs.mkdtempSync(`${tmpdir()}/docintel-`)}/memo.txt`;
+  fs.writeFileSync(path, "streamed memo");
+  const bodies: string[] = [];
+  const client = new Docintel({
+    baseUrl: "http://docintel.invalid",
+    apiKey: "dik_x",
+    retry: { initialBackoffMs: 1 },
+    fetch: async (r) => {
+      bodies.push(await r.text());
+      if (bodies.length === 1) throw new TypeError("fetch failed: connection reset");
+      return new Response('{"id":"d1"}', { status: 202, headers: { "content-type": "application/json" } });
+    },
+  });
+  const openAsBlob = fs.default.openAsBlob;
+  (fs.default as { openAsBlob?: unknown }).openAsBlob = undefined;
+  syncBuiltinESMExports();
+  try {
+    assert.equal(typeof fs.openAsBlob, "undefined");
+    const doc = await client.documents.uploadFile(path);
+    assert.equal(doc.id, "d1");
+  } finally {
+    fs.default.openAsBlob = openAsBlob;
+    syncBuiltinESMExports();
+    fs.rmSync(path);
+  }
+  assert.deepEqual(bodies, ["streamed memo", "streamed memo"]);
+  await assert.rejects(client.documents.uploadFile("/nonexistent/file.pdf"), /ENOENT/);
+});
