@@ -94,10 +94,12 @@ export async function sign(
  */
 export async function constructEvent(
   secret: string,
-  header: string | null | undefined,
+  header: string | readonly string[] | null | undefined,
   body: string | Uint8Array | ArrayBuffer,
   toleranceSeconds: number = DEFAULT_TOLERANCE_SECONDS,
 ): Promise<WebhookEvent> {
+  // Node's IncomingHttpHeaders allows a repeated header as an array: one is expected.
+  if (Array.isArray(header)) header = header.length === 1 ? header[0] : undefined;
   if (typeof header !== "string" || header.length === 0 || header.length > 4096) {
     throw new WebhookVerificationError("malformed", "missing or oversized Docintel-Signature header");
   }

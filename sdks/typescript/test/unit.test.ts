@@ -33,7 +33,7 @@ test("sign matches an independent HMAC-SHA256 of t.body", async () => {
 
 test("constructEvent accepts a fresh signature and returns the event", async () => {
   const header = await sign("whsec_a", event);
-  const e = await constructEvent("whsec_a", header, new TextEncoder().encode(event));
+  const e = await constructEvent("whsec_a", [header], new TextEncoder().encode(event));
   assert.equal(e.id, "evt_1");
   assert.equal(e.type, "doc.processed");
 });
@@ -66,6 +66,7 @@ test("malformed headers are refused as malformed", async () => {
     `t=-5,v1=${good}`,
     `t=${now()},v1=${good},x`,
     "t=".padEnd(5000, "1"),
+    [good, good],
   ]) {
     await refused("malformed", constructEvent("s", header, event));
   }
