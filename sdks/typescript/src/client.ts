@@ -81,10 +81,12 @@ function env(name: string): string | undefined {
   return proc?.env?.[name] || undefined;
 }
 
+// The node: imports below are reached only in Node (browsers have what they stand in for);
+// the comments keep bundlers from trying to include them in a browser build.
 async function randomKey(): Promise<string> {
   const global = (globalThis as { crypto?: Crypto }).crypto;
   if (global?.randomUUID) return global.randomUUID();
-  return (await import("node:crypto")).randomUUID();
+  return (await import(/* webpackIgnore: true */ /* @vite-ignore */ "node:crypto")).randomUUID();
 }
 
 type Result<T> = { data?: T; error?: unknown; response: Response };
@@ -292,8 +294,8 @@ export class Documents {
    * ```
    */
   async uploadFile(path: string, options: UploadOptions = {}): Promise<Document> {
-    const fs = await import("node:fs");
-    const { basename } = await import("node:path");
+    const fs = await import(/* webpackIgnore: true */ /* @vite-ignore */ "node:fs");
+    const { basename } = await import(/* webpackIgnore: true */ /* @vite-ignore */ "node:path");
     const filename = options.filename ?? basename(path);
     // A missing or unreadable file fails here with its path (openAsBlob's error names neither).
     await fs.promises.access(path, fs.constants.R_OK);
@@ -303,7 +305,7 @@ export class Documents {
       return this.send(() => blob, filename, options.idempotencyKey);
     }
     // Node 18 has no openAsBlob: a fresh stream from disk for every attempt.
-    const { Readable } = await import("node:stream");
+    const { Readable } = await import(/* webpackIgnore: true */ /* @vite-ignore */ "node:stream");
     return this.send(
       () => Readable.toWeb(fs.createReadStream(path)) as unknown as ReadableStream<Uint8Array>,
       filename,

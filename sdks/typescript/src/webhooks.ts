@@ -28,7 +28,7 @@ async function subtle(): Promise<SubtleCrypto> {
   // Browsers, Deno, Bun and Node ≥ 19 have Web Crypto as a global; Node 18 only in node:crypto.
   const global = (globalThis as { crypto?: Crypto }).crypto;
   if (global?.subtle) return global.subtle;
-  const { webcrypto } = await import("node:crypto");
+  const { webcrypto } = await import(/* webpackIgnore: true */ /* @vite-ignore */ "node:crypto");
   return webcrypto.subtle as SubtleCrypto;
 }
 
