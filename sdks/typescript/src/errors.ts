@@ -1,8 +1,8 @@
 import type { components } from "./generated/v2.js";
 
-/** An RFC 9457 problem document as the server sends it. */
+/** An RFC 9457 problem document as the server sends it. @example `if (e instanceof APIError) console.log(e.problem.instance)` */
 export type Problem = components["schemas"]["Problem"];
-/** A document as the API shows it. */
+/** A document as the API shows it. @example `const doc: Document = await client.documents.get(id)` */
 export type Document = components["schemas"]["DocumentView"];
 
 /**
@@ -135,7 +135,15 @@ const BY_STATUS: Record<number, typeof APIError> = {
   503: ServiceUnavailableError,
 };
 
-/** `Retry-After` as seconds: delay-seconds or an HTTP-date (RFC 9110). */
+/**
+ * `Retry-After` as seconds: delay-seconds or an HTTP-date (RFC 9110); undefined when absent
+ * or unreadable.
+ *
+ * @example
+ * ```ts
+ * retryAfterSeconds(response.headers.get("retry-after")); // 7 for "7"
+ * ```
+ */
 export function retryAfterSeconds(value: string | null): number | undefined {
   if (value === null) return undefined;
   const v = value.trim();
@@ -152,8 +160,15 @@ function isProblem(body: unknown): body is Problem {
 }
 
 /**
- * The error for an error answer. A body that is not a problem document (a proxy's page)
- * becomes one made from the status, so the caller still gets the right class.
+ * The error for an error answer, e.g. one `client.raw` returned. A body that is not a
+ * problem document (a proxy's page) becomes one made from the status, so the caller still
+ * gets the right class.
+ *
+ * @example
+ * ```ts
+ * const { data, error, response } = await client.raw.GET("/v2/webhooks");
+ * if (!response.ok) throw errorFromResponse(response, error);
+ * ```
  */
 export function errorFromResponse(response: Response, body: unknown): APIError {
   const status = response.status;

@@ -25,6 +25,14 @@ export interface RetryPolicy {
   maxRetryAfterMs: number;
 }
 
+/**
+ * The defaults, the Rust SDK's too.
+ *
+ * @example
+ * ```ts
+ * new Docintel({ retry: { ...DEFAULT_RETRY, maxAttempts: 8 } });
+ * ```
+ */
 export const DEFAULT_RETRY: RetryPolicy = {
   maxAttempts: 4,
   initialBackoffMs: 100,
@@ -35,7 +43,15 @@ export const DEFAULT_RETRY: RetryPolicy = {
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 const SAFE_METHODS = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
 
-/** Full-jitter exponential backoff before retry number `retry` (1-based), in ms. */
+/**
+ * Full-jitter exponential backoff before retry number `retry` (1-based), in ms: a random
+ * time up to `initialBackoffMs * 2^(retry-1)`, capped at `maxBackoffMs`.
+ *
+ * @example
+ * ```ts
+ * backoffMs(DEFAULT_RETRY, 3); // somewhere in [0, 400]
+ * ```
+ */
 export function backoffMs(policy: RetryPolicy, retry: number): number {
   const exp = policy.initialBackoffMs * 2 ** Math.min(Math.max(retry - 1, 0), 16);
   return Math.random() * Math.min(exp, policy.maxBackoffMs);

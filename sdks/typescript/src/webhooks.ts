@@ -21,7 +21,14 @@ export class WebhookVerificationError extends DocintelError {
   }
 }
 
-/** The tolerance the server's documentation asks for: five minutes. */
+/**
+ * The tolerance the server's documentation asks for: five minutes.
+ *
+ * @example
+ * ```ts
+ * await constructEvent(secret, header, body, DEFAULT_TOLERANCE_SECONDS);
+ * ```
+ */
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 
 async function subtle(): Promise<SubtleCrypto> {
