@@ -1,6 +1,6 @@
 import createClient, { type Client } from "openapi-fetch";
 import type { components, paths } from "./generated/v2.js";
-import { errorFromResponse, ProcessingFailedError, WaitTimeoutError, DocintelError, type Document } from "./errors.js";
+import { APIConnectionError, errorFromResponse, ProcessingFailedError, WaitTimeoutError, DocintelError, type Document } from "./errors.js";
 import {
   DEFAULT_RETRY,
   deprecationNotice,
@@ -39,6 +39,8 @@ export interface ClientOptions {
   fetch?: FetchFn;
   /** Overrides some of the retry defaults (4 attempts, 100 ms to 5 s backoff, Retry-After up to 60 s). */
   retry?: Partial<RetryPolicy>;
+  /** Aborts an attempt with no complete answer after this long (then retried if safe). Default 60 000 ms; 0 never. */
+  timeoutMs?: number;
   /** Called once per operation the server says is deprecated; defaults to a warning. */
   onDeprecation?: (notice: DeprecationNotice) => void;
 }
@@ -99,6 +101,8 @@ async function unwrap<T>(pending: Promise<Result<T>>): Promise<T> {
   } catch (e) {
     // openapi-fetch parses a success body as JSON; a body that is not is the server's fault.
     if (e instanceof SyntaxError) throw new DocintelError(`the server's answer is not valid JSON: ${e.message}`, { cause: e });
+    // The attempt's timeout fired while the answer's body was read.
+    if (e instanceof DOMException && e.name === "TimeoutError") throw new APIConnectionError(e.message, { cause: e });
     throw e;
   }
   if (!result.response.ok) throw errorFromResponse(result.response, result.error);
@@ -160,11 +164,12 @@ export class Docintel {
     const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
     const userFetch: FetchFn = options.fetch ?? ((r) => globalThis.fetch(r));
     const onDeprecation = options.onDeprecation ?? warnDeprecation;
+    const timeoutMs = options.timeoutMs ?? 60_000;
     this.raw = createClient<paths>({
       baseUrl,
       headers: { Authorization: `Bearer ${apiKey}` },
       // The first request stays unread so that every attempt sends a fresh copy.
-      fetch: (request: Request) => sendWithRetries(() => request.clone(), userFetch, policy),
+      fetch: (request: Request) => sendWithRetries(() => request.clone(), userFetch, policy, timeoutMs),
     });
     this.raw.use({
       onResponse: ({ request, response, schemaPath }) => {
@@ -175,7 +180,7 @@ export class Docintel {
         return undefined;
       },
     });
-    this.documents = new Documents(this.raw, userFetch, policy);
+    this.documents = new Documents(this.raw, (make) => sendWithRetries(make, userFetch, policy, timeoutMs));
     this.webhooks = new Webhooks(this.raw);
   }
 }
@@ -191,8 +196,7 @@ export class Docintel {
 export class Documents {
   constructor(
     private readonly raw: Client<paths>,
-    private readonly fetchFn: FetchFn,
-    private readonly policy: RetryPolicy,
+    private readonly transport: (make: () => Request) => Promise<Response>,
   ) {}
 
   /**
@@ -372,8 +376,7 @@ export class Documents {
       body: "",
       bodySerializer: () => undefined,
       fetch: (request: Request) =>
-        sendWithRetries(
-          () => {
+        this.transport(() => {
             const headers = new Headers(request.headers);
             headers.set("Content-Type", "application/octet-stream");
             return new Request(request.url, {
@@ -384,10 +387,7 @@ export class Documents {
               // Needed for a stream body (Node 18), harmless otherwise.
               duplex: "half",
             } as RequestInit);
-          },
-          this.fetchFn,
-          this.policy,
-        ),
+          }),
     });
     return unwrap(result);
   }

@@ -109,21 +109,40 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Sends requests made by `make` (called once per attempt, so a body can be produced
- * again), adding `api-version`, and retrying as `policy` allows.
+ * again), adding `api-version`, and retrying as `policy` allows. Each attempt is aborted
+ * after `timeoutMs` (0: never), answer body included; the caller's own signal still aborts
+ * at once and is never retried.
  */
 export async function sendWithRetries(
   make: () => Request,
   fetchFn: FetchFn,
   policy: RetryPolicy,
+  timeoutMs: number,
 ): Promise<Response> {
   for (let attempt = 1; ; attempt++) {
-    const request = make();
+    const made = make();
+    const callerSignal = made.signal;
+    const controller = new AbortController();
+    let timedOut = false;
+    const onAbort = () => controller.abort(callerSignal.reason);
+    callerSignal.addEventListener("abort", onAbort, { once: true });
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => {
+            timedOut = true;
+            controller.abort(new DOMException(`no complete answer within ${timeoutMs} ms`, "TimeoutError"));
+          }, timeoutMs)
+        : undefined;
+    const request = new Request(made, { signal: controller.signal, duplex: "half" } as RequestInit);
     request.headers.set("api-version", API_VERSION);
     const safe = SAFE_METHODS.has(request.method) || request.headers.has("idempotency-key");
     const canRetry = safe && attempt < policy.maxAttempts;
     let wait: number;
     try {
       const response = await fetchFn(request);
+      // The timer also covers reading the body, which may end long before it fires: from
+      // here it must not keep Node running.
+      (timer as { unref?: () => void } | undefined)?.unref?.();
       if (!canRetry || !RETRYABLE_STATUS.has(response.status)) return response;
       const after = retryAfterSeconds(response.headers.get("retry-after"));
       if (after !== undefined && after * 1000 > policy.maxRetryAfterMs) return response;
@@ -131,14 +150,18 @@ export async function sendWithRetries(
       // The answer is dropped; free its connection.
       await response.body?.cancel().catch(() => {});
     } catch (error) {
-      if (request.signal.aborted) throw error;
+      clearTimeout(timer);
+      callerSignal.removeEventListener("abort", onAbort);
+      if (callerSignal.aborted) throw error;
       if (!canRetry) {
-        throw new APIConnectionError(`no answer from ${request.method} ${request.url}: ${String(error)}`, {
-          cause: error,
-        });
+        const what = timedOut ? `no answer within ${timeoutMs} ms` : `no answer: ${String(error)}`;
+        throw new APIConnectionError(`${request.method} ${request.url}: ${what}`, { cause: error });
       }
       wait = backoffMs(policy, attempt);
     }
+    // This attempt is over; an answer returned above keeps both while its body is read.
+    clearTimeout(timer);
+    callerSignal.removeEventListener("abort", onAbort);
     await sleep(wait);
   }
 }

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import {
   API_VERSION,
+  APIConnectionError,
   backoffMs,
   constructEvent,
   DEFAULT_RETRY,
@@ -235,4 +236,27 @@ test("without fs.openAsBlob (Node 18) uploadFile streams a fresh read of the fil
   }
   assert.deepEqual(bodies, ["streamed memo", "streamed memo"]);
   await assert.rejects(client.documents.uploadFile("/nonexistent/file.pdf"), /ENOENT/);
+});
+
+// A fetch that never answers, as a stalled server would, until its request is aborted.
+const stalled = (calls: Request[]) => (r: Request) => {
+  calls.push(r);
+  return new Promise<Response>((_, reject) => r.signal.addEventListener("abort", () => reject(r.signal.reason)));
+};
+
+test("an attempt without an answer is aborted after timeoutMs, retried, then an APIConnectionError", async () => {
+  const calls: Request[] = [];
+  const client = new Docintel({ baseUrl: "http://docintel.invalid", apiKey: "dik_x", timeoutMs: 20, retry: { maxAttempts: 2, initialBackoffMs: 1 }, fetch: stalled(calls) });
+  await assert.rejects(client.documents.listPage(), (e: unknown) => e instanceof APIConnectionError && /within 20 ms/.test(e.message));
+  assert.equal(calls.length, 2);
+});
+
+test("the caller's own abort is not retried", async () => {
+  const calls: Request[] = [];
+  const client = new Docintel({ baseUrl: "http://docintel.invalid", apiKey: "dik_x", timeoutMs: 0, fetch: stalled(calls) });
+  const abort = new AbortController();
+  const pending = client.raw.GET("/v2/documents", { signal: abort.signal });
+  abort.abort();
+  await assert.rejects(pending, (e: unknown) => e instanceof DOMException && e.name === "AbortError");
+  assert.equal(calls.length, 1);
 });
