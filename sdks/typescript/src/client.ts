@@ -91,6 +91,15 @@ async function randomKey(): Promise<string> {
   return (await import(/* webpackIgnore: true */ /* @vite-ignore */ "node:crypto")).randomUUID();
 }
 
+function isUrl(s: string): boolean {
+  try {
+    new URL(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 type Result<T> = { data?: T; error?: unknown; response: Response };
 
 /** The data of an answer, or the error it stands for. */
@@ -161,6 +170,9 @@ export class Docintel {
     const apiKey = options.apiKey ?? env("DOCINTEL_API_KEY");
     if (!baseUrl) throw new DocintelError("no baseUrl: pass one or set DOCINTEL_BASE_URL");
     if (!apiKey) throw new DocintelError("no apiKey: pass one or set DOCINTEL_API_KEY");
+    if (!/^https?:\/\/[^/]/i.test(baseUrl) || !isUrl(baseUrl)) {
+      throw new DocintelError(`baseUrl must be an http(s) URL such as https://docintel.example.com, not ${JSON.stringify(baseUrl)}`);
+    }
     const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
     const userFetch: FetchFn = options.fetch ?? ((r) => globalThis.fetch(r));
     const onDeprecation = options.onDeprecation ?? warnDeprecation;
@@ -377,17 +389,17 @@ export class Documents {
       bodySerializer: () => undefined,
       fetch: (request: Request) =>
         this.transport(() => {
-            const headers = new Headers(request.headers);
-            headers.set("Content-Type", "application/octet-stream");
-            return new Request(request.url, {
-              method: "POST",
-              headers,
-              body: body(),
-              signal: request.signal,
-              // Needed for a stream body (Node 18), harmless otherwise.
-              duplex: "half",
-            } as RequestInit);
-          }),
+          const headers = new Headers(request.headers);
+          headers.set("Content-Type", "application/octet-stream");
+          return new Request(request.url, {
+            method: "POST",
+            headers,
+            body: body(),
+            signal: request.signal,
+            // Needed for a stream body (Node 18), harmless otherwise.
+            duplex: "half",
+          } as RequestInit);
+        }),
     });
     return unwrap(result);
   }

@@ -171,13 +171,16 @@ test("a Deprecation/Sunset answer warns once per operation", async () => {
   assert.match(notice?.link ?? "", /successor/);
 });
 
-test("a client without baseUrl or apiKey is refused with a clear error", () => {
+test("a client without a usable baseUrl or an apiKey is refused with a clear error", () => {
   const saved = { ...process.env };
   delete process.env.DOCINTEL_BASE_URL;
   delete process.env.DOCINTEL_API_KEY;
   try {
     assert.throws(() => new Docintel(), /DOCINTEL_BASE_URL/);
     assert.throws(() => new Docintel({ baseUrl: "http://x" }), /DOCINTEL_API_KEY/);
+    for (const baseUrl of ["localhost:8080", "ftp://x", "http://", "http://[bad"]) {
+      assert.throws(() => new Docintel({ baseUrl, apiKey: "k" }), (e: unknown) => e instanceof DocintelError && /http\(s\) URL/.test(e.message));
+    }
   } finally {
     Object.assign(process.env, saved);
   }
