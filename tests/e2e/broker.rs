@@ -21,7 +21,7 @@ const CLI: &str = concat!(
 
 /// Runs the official CLI against the server's broker with `token`; status and all it
 /// printed.
-async fn cli(s: &TestServer, token: &str, args: &[&str]) -> (bool, String) {
+pub(crate) async fn cli(s: &TestServer, token: &str, args: &[&str]) -> (bool, String) {
     assert!(
         Path::new(CLI).exists(),
         "the pact-broker CLI is missing: run `npm ci --prefix tests/thirdparty`"
@@ -46,20 +46,20 @@ async fn cli(s: &TestServer, token: &str, args: &[&str]) -> (bool, String) {
     (status.success(), printed)
 }
 
-async fn cli_ok(s: &TestServer, token: &str, args: &[&str]) -> String {
+pub(crate) async fn cli_ok(s: &TestServer, token: &str, args: &[&str]) -> String {
     let (ok, printed) = cli(s, token, args).await;
     assert!(ok, "pact-broker {args:?} failed:\n{printed}");
     printed
 }
 
-fn committed_pact(file: &str) -> Value {
+pub(crate) fn committed_pact(file: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("contracts/pacts")
         .join(file);
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-fn write_pact(dir: &Path, pact: &Value) -> PathBuf {
+pub(crate) fn write_pact(dir: &Path, pact: &Value) -> PathBuf {
     let consumer = pact["consumer"]["name"].as_str().unwrap();
     let path = dir.join(format!("{consumer}-docintel.json"));
     std::fs::write(&path, serde_json::to_vec_pretty(pact).unwrap()).unwrap();
@@ -75,7 +75,7 @@ fn pact_asking_for_a_missing_field(consumer: &str) -> Value {
     pact
 }
 
-fn broker_source(s: &TestServer, version: &str, wip: bool) -> BrokerSource {
+pub(crate) fn broker_source(s: &TestServer, version: &str, wip: bool) -> BrokerSource {
     BrokerSource {
         url: s.url("/broker"),
         // docintel is the platform's pacticipant: its CI publishes with an admin key.

@@ -112,8 +112,19 @@ fn check_cargo(argv: &[String], packages: &BTreeMap<String, PathBuf>) -> Option<
             return Some(format!("no binary {bin} in {}", dir.display()));
         }
     }
-    if package == Some("docintel-sdk-gen") && end + 1 < argv.len() {
-        return Some("docintel-sdk-gen takes no arguments".into());
+    if package == Some("docintel-sdk-gen") {
+        let args = &argv[(end + 1).min(argv.len())..];
+        let known = match args {
+            [] => true,
+            [flag] => flag == "--check",
+            [flag, _file] => flag == "--openapi30",
+            _ => false,
+        };
+        if !known {
+            return Some(format!(
+                "docintel-sdk-gen takes --check or --openapi30 FILE, not {args:?}"
+            ));
+        }
     }
     if subcommand == "test"
         && let Some(test) = option(options, "--test")

@@ -22,6 +22,7 @@ mod reference;
 mod refusals;
 mod registry;
 mod sdk;
+mod sdk_releases;
 mod v1_legacy;
 mod v2_documents;
 mod webhooks;
