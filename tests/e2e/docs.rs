@@ -28,6 +28,12 @@ const NOT_RUN: &[(&str, &str, &str)] = &[
          tests/e2e/broker.rs",
     ),
     (
+        "docs/contracts.md",
+        "pact-broker publish contracts/pacts/docintel-sdk-python",
+        "an SDK release's CI against a deployed broker; tests/e2e/sdk_releases.rs does the \
+         same with the official CLI against the embedded broker",
+    ),
+    (
         "docs/scaling-out.md",
         "# Shared services",
         "a cluster: PostgreSQL, an S3 server, a Kafka broker and four docintel processes",
@@ -344,4 +350,30 @@ async fn the_marked_blocks_run_against_a_server() {
         .await
         .unwrap();
     assert_eq!(gone.status(), 404);
+}
+
+/// The SDKs' READMEs and docs/sdk.md's table of supported servers name the API version
+/// the SDKs were generated for: the committed document's, not an older one.
+#[test]
+fn the_sdk_pages_name_the_api_version_the_sdks_were_generated_for() {
+    let spec: Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("openapi/v2.json")).unwrap())
+            .unwrap();
+    let version = spec["info"]["version"].as_str().unwrap();
+    for page in [
+        "sdks/rust/README.md",
+        "sdks/python/README.md",
+        "sdks/typescript/README.md",
+    ] {
+        let text = std::fs::read_to_string(root().join(page)).unwrap();
+        assert!(
+            text.contains(&format!("**{version}**")) || text.contains(&format!("API {version}")),
+            "{page} does not name API version {version}"
+        );
+    }
+    let sdk = std::fs::read_to_string(root().join("docs/sdk.md")).unwrap();
+    assert!(
+        sdk.contains(&format!("| API v2 {version} |")),
+        "docs/sdk.md's table of supported servers does not name API v2 {version}"
+    );
 }
