@@ -10,6 +10,14 @@ use crate::records::{self, Pacticipant, Records, Stored, Version, now};
 use crate::store::RecordStore;
 use crate::{BrokerError, Caller, PROVIDER, Result};
 
+/// What a pacticipant update changes: `None` leaves the attribute, `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct PacticipantChange {
+    pub main_branch: Option<Option<String>>,
+    pub display_name: Option<Option<String>>,
+    pub repository_url: Option<Option<String>>,
+}
+
 /// Branch names the Pact Broker takes as a pacticipant's main branch when none is set.
 const MAIN_BRANCH_CANDIDATES: [&str; 3] = ["develop", "main", "master"];
 
@@ -107,11 +115,8 @@ impl Broker {
             .await?;
         }
         let initial = Pacticipant {
-            name: name.to_owned(),
-            main_branch: None,
             owner: (!caller.admin).then(|| tenant.clone()),
-            named_by: None,
-            created_at: now(),
+            ..Pacticipant::new(name)
         };
         let claimed = self
             .records
@@ -144,11 +149,8 @@ impl Broker {
         }
         let owner = tenant.to_string();
         let initial = Pacticipant {
-            name: name.to_owned(),
-            main_branch: None,
             owner: Some(owner.clone()),
-            named_by: None,
-            created_at: now(),
+            ..Pacticipant::new(name)
         };
         self.records
             .upsert(records::PACTICIPANT, "", name, initial, |p| {
@@ -165,11 +167,8 @@ impl Broker {
     ) -> Result<Pacticipant> {
         check_pacticipant_name("providerName", name)?;
         let initial = Pacticipant {
-            name: name.to_owned(),
-            main_branch: None,
-            owner: None,
             named_by: (!caller.admin).then(|| caller.tenant.to_string()),
-            created_at: now(),
+            ..Pacticipant::new(name)
         };
         self.records
             .upsert(records::PACTICIPANT, "", name, initial, |_| {})
@@ -183,25 +182,61 @@ impl Broker {
         name: &str,
         main_branch: Option<String>,
     ) -> Result<Pacticipant> {
-        if let Some(b) = &main_branch {
-            check_name("mainBranch", b)?;
+        let change = PacticipantChange {
+            main_branch: Some(main_branch),
+            ..PacticipantChange::default()
+        };
+        Ok(self.update_pacticipant(caller, name, change).await?.0)
+    }
+
+    /// Creates the pacticipant (owned by the caller) if new, and changes the attributes
+    /// `change` names, leaving the others (a merge patch, as the Pact Broker's `PATCH`
+    /// and `POST /pacticipants`). Owner or admin only; true when it was created.
+    pub async fn update_pacticipant(
+        &self,
+        caller: Caller,
+        name: &str,
+        change: PacticipantChange,
+    ) -> Result<(Pacticipant, bool)> {
+        for (field, value) in [
+            ("mainBranch", &change.main_branch),
+            ("displayName", &change.display_name),
+            ("repositoryUrl", &change.repository_url),
+        ] {
+            if let Some(Some(v)) = value {
+                check_name(field, v)?;
+            }
         }
+        let existed = self.find_pacticipant(name).await?.is_some();
         self.claim(caller, name).await?;
-        self.records
+        let updated = self
+            .records
             .upsert(
                 records::PACTICIPANT,
                 "",
                 name,
-                Pacticipant {
-                    name: name.to_owned(),
-                    main_branch: None,
-                    owner: None,
-                    named_by: None,
-                    created_at: now(),
+                Pacticipant::new(name),
+                |p| {
+                    let mut changed = false;
+                    for (field, value) in [
+                        (&mut p.main_branch, &change.main_branch),
+                        (&mut p.display_name, &change.display_name),
+                        (&mut p.repository_url, &change.repository_url),
+                    ] {
+                        if let Some(v) = value
+                            && field != v
+                        {
+                            field.clone_from(v);
+                            changed = true;
+                        }
+                    }
+                    if changed {
+                        p.updated_at = Some(now());
+                    }
                 },
-                |p| p.main_branch = main_branch.clone(),
             )
-            .await
+            .await?;
+        Ok((updated, !existed))
     }
 
     pub async fn versions(&self, pacticipant: &str) -> Result<Vec<Stored<Version>>> {
@@ -269,13 +304,7 @@ impl Broker {
                     records::PACTICIPANT,
                     "",
                     pacticipant,
-                    Pacticipant {
-                        name: pacticipant.to_owned(),
-                        main_branch: None,
-                        owner: None,
-                        named_by: None,
-                        created_at: now(),
-                    },
+                    Pacticipant::new(pacticipant),
                     |p| {
                         if p.main_branch.is_none() {
                             p.main_branch = Some(b.to_owned());
@@ -317,6 +346,44 @@ impl Broker {
         self.touch_version(pacticipant, number, None, &[tag.to_owned()], None)
             .await
     }
+}
+
+impl Broker {
+    /// `DELETE /pacticipants/P/versions/V/tags/T` (owner or admin): the version stays.
+    pub async fn remove_tag(
+        &self,
+        caller: Caller,
+        pacticipant: &str,
+        number: &str,
+        tag: &str,
+    ) -> Result<Version> {
+        let version = self.version(pacticipant, number).await?;
+        if !version.tags.iter().any(|t| t == tag) {
+            return Err(tag_not_found(pacticipant, number, tag));
+        }
+        self.claim(caller, pacticipant).await?;
+        self.records
+            .upsert(records::VERSION, pacticipant, number, version, |v| {
+                v.tags.retain(|t| t != tag);
+            })
+            .await
+    }
+
+    /// A version's tag, if it has it.
+    pub async fn tag(&self, pacticipant: &str, number: &str, tag: &str) -> Result<Version> {
+        let version = self.version(pacticipant, number).await?;
+        if version.tags.iter().any(|t| t == tag) {
+            Ok(version)
+        } else {
+            Err(tag_not_found(pacticipant, number, tag))
+        }
+    }
+}
+
+fn tag_not_found(pacticipant: &str, number: &str, tag: &str) -> BrokerError {
+    BrokerError::NotFound(format!(
+        "No tag '{tag}' found for version '{number}' of pacticipant '{pacticipant}'"
+    ))
 }
 
 pub(crate) fn require_admin(caller: Caller, what: &str) -> Result<()> {

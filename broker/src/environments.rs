@@ -2,9 +2,78 @@
 
 use crate::broker::require_admin;
 use crate::names::check_name;
-use crate::records::{self, Deployment, Environment, now};
+use crate::records::{self, Deployment, DeploymentOwner, Environment, now};
 use crate::requests::EnvironmentRequest;
 use crate::{Broker, BrokerError, Caller, Result};
+use serde_json::Value;
+
+/// A deployment or release, with whose it is and where.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub pacticipant: String,
+    pub deployment: Deployment,
+    pub environment: Environment,
+}
+
+fn deployment_kind(release: bool) -> &'static str {
+    if release {
+        records::RELEASE
+    } else {
+        records::DEPLOYMENT
+    }
+}
+
+/// The most an environment's `contacts` may take, as JSON: a few people to ask.
+const MAX_CONTACTS_BYTES: usize = 16 * 1024;
+
+/// An environment as requested, validated as the Pact Broker validates it (its uuid is
+/// the caller's to set).
+fn checked_environment(request: EnvironmentRequest) -> Result<Environment> {
+    let name = request.name.unwrap_or_default();
+    check_name("name", &name)?;
+    if name.contains(char::is_whitespace) {
+        return Err(BrokerError::invalid("name", "cannot contain spaces"));
+    }
+    let Some(production) = request.production else {
+        return Err(BrokerError::invalid("production", "is missing"));
+    };
+    if let Some(display_name) = &request.display_name {
+        check_name("displayName", display_name)?;
+    }
+    match &request.contacts {
+        Value::Null => {}
+        Value::Array(contacts) if contacts.iter().all(Value::is_object) => {
+            if request.contacts.to_string().len() > MAX_CONTACTS_BYTES {
+                return Err(BrokerError::invalid(
+                    "contacts",
+                    format!("is larger than {MAX_CONTACTS_BYTES} bytes"),
+                ));
+            }
+        }
+        _ => {
+            return Err(BrokerError::invalid(
+                "contacts",
+                "must be an array of objects",
+            ));
+        }
+    }
+    Ok(Environment {
+        uuid: String::new(),
+        display_name: request.display_name.or_else(|| Some(name.clone())),
+        name,
+        production,
+        contacts: request.contacts,
+        created_at: now(),
+        updated_at: None,
+    })
+}
+
+fn name_taken(name: &str) -> BrokerError {
+    BrokerError::invalid(
+        "name",
+        format!("name '{name}' is already used by an existing environment."),
+    )
+}
 
 impl Broker {
     // ---- environments, deployments, releases ----
@@ -43,32 +112,56 @@ impl Broker {
         request: EnvironmentRequest,
     ) -> Result<Environment> {
         require_admin(caller, "create environments")?;
-        let name = request.name.unwrap_or_default();
-        check_name("name", &name)?;
-        if name.contains(char::is_whitespace) {
-            return Err(BrokerError::invalid("name", "cannot contain spaces"));
-        }
-        let Some(production) = request.production else {
-            return Err(BrokerError::invalid("production", "is missing"));
-        };
         let environment = Environment {
             uuid: uuid::Uuid::new_v4().to_string(),
-            display_name: request.display_name.or_else(|| Some(name.clone())),
-            name: name.clone(),
-            production,
-            created_at: now(),
+            ..checked_environment(request)?
         };
         if !self
             .records
-            .insert(records::ENVIRONMENT, "", &name, &environment)
+            .insert(records::ENVIRONMENT, "", &environment.name, &environment)
             .await?
         {
-            return Err(BrokerError::invalid(
-                "name",
-                format!("name '{name}' is already used by an existing environment."),
-            ));
+            return Err(name_taken(&environment.name));
         }
         Ok(environment)
+    }
+
+    /// Replaces an environment's attributes, keeping its uuid (the Pact Broker's
+    /// `PUT /environments/{uuid}`); admin keys only.
+    pub async fn update_environment(
+        &self,
+        caller: Caller,
+        uuid: &str,
+        request: EnvironmentRequest,
+    ) -> Result<Environment> {
+        require_admin(caller, "update environments")?;
+        let old = self.environment(uuid).await?;
+        let new = Environment {
+            uuid: old.uuid.clone(),
+            created_at: old.created_at.clone(),
+            updated_at: Some(now()),
+            ..checked_environment(request)?
+        };
+        if new.name == old.name {
+            return self
+                .records
+                .upsert(records::ENVIRONMENT, "", &new.name, new.clone(), |e| {
+                    *e = new.clone();
+                })
+                .await;
+        }
+        // Environments are keyed by name: a rename is a new record under the new name.
+        if !self
+            .records
+            .insert(records::ENVIRONMENT, "", &new.name, &new)
+            .await?
+        {
+            return Err(name_taken(&new.name));
+        }
+        self.records
+            .delete(records::ENVIRONMENT, "", Some(&old.name))
+            .await?;
+        Ok(new)
     }
 
     pub async fn delete_environment(&self, caller: Caller, uuid: &str) -> Result<()> {
@@ -94,11 +187,7 @@ impl Broker {
         let environment = self.environment(environment).await?;
         self.version(pacticipant, number).await?;
         self.claim(caller, pacticipant).await?;
-        let kind = if release {
-            records::RELEASE
-        } else {
-            records::DEPLOYMENT
-        };
+        let kind = deployment_kind(release);
         let existing = self
             .records
             .list::<Deployment>(kind, Some(pacticipant))
@@ -139,7 +228,109 @@ impl Broker {
         self.records
             .insert(kind, pacticipant, &deployment.uuid, &deployment)
             .await?;
+        self.index_deployment(kind, pacticipant, &deployment.uuid)
+            .await?;
         Ok((deployment, environment))
+    }
+
+    /// Notes whose deployment `uuid` is, so it can be found by uuid alone.
+    async fn index_deployment(&self, kind: &str, pacticipant: &str, uuid: &str) -> Result<()> {
+        let owner = DeploymentOwner {
+            pacticipant: pacticipant.to_owned(),
+        };
+        self.records
+            .insert(records::DEPLOYMENT_OWNER, kind, uuid, &owner)
+            .await?;
+        Ok(())
+    }
+
+    /// A deployment (or, `release`, a release) by its uuid, with its pacticipant and
+    /// environment.
+    pub async fn deployment(&self, uuid: &str, release: bool) -> Result<Recorded> {
+        let kind = deployment_kind(release);
+        let not_found = || {
+            BrokerError::NotFound(format!(
+                "No {} version with uuid '{uuid}' found",
+                if release { "released" } else { "deployed" }
+            ))
+        };
+        let owner = self
+            .records
+            .get::<DeploymentOwner>(records::DEPLOYMENT_OWNER, kind, uuid)
+            .await?
+            .ok_or_else(not_found)?
+            .value;
+        let deployment = self
+            .records
+            .get::<Deployment>(kind, &owner.pacticipant, uuid)
+            .await?
+            .ok_or_else(not_found)?
+            .value;
+        let environment = self.environment(&deployment.environment).await?;
+        Ok(Recorded {
+            pacticipant: owner.pacticipant,
+            deployment,
+            environment,
+        })
+    }
+
+    /// Records that a deployment is no longer deployed (or a release no longer supported):
+    /// the Pact Broker's `PATCH /deployed-versions/{uuid}` with `currentlyDeployed: false`.
+    /// The version's owner (or an admin) only, as for recording it; selectors and
+    /// can-i-deploy stop counting it. Ending what has ended changes nothing.
+    pub async fn end(&self, caller: Caller, uuid: &str, release: bool) -> Result<Recorded> {
+        let Recorded {
+            pacticipant,
+            deployment,
+            environment,
+        } = self.deployment(uuid, release).await?;
+        self.claim(caller, &pacticipant).await?;
+        let deployment = self
+            .records
+            .upsert(
+                deployment_kind(release),
+                &pacticipant,
+                uuid,
+                deployment,
+                |d| {
+                    if d.current {
+                        d.current = false;
+                        d.ended_at = Some(now());
+                    }
+                },
+            )
+            .await?;
+        Ok(Recorded {
+            pacticipant,
+            deployment,
+            environment,
+        })
+    }
+
+    /// What is currently deployed to (or, `release`, released and supported in) the
+    /// environment, of one pacticipant or of all.
+    pub async fn currently_in(
+        &self,
+        environment: &str,
+        pacticipant: Option<&str>,
+        release: bool,
+    ) -> Result<Vec<Recorded>> {
+        let environment = self.environment(environment).await?;
+        let kind = deployment_kind(release);
+        let mut out = Vec::new();
+        for d in self.records.list::<Deployment>(kind, pacticipant).await? {
+            if d.value.current && d.value.environment == environment.uuid {
+                // Recorded before deployments were indexed by uuid: index it now, so
+                // its link works.
+                self.index_deployment(kind, &d.scope, &d.key).await?;
+                out.push(Recorded {
+                    pacticipant: d.scope,
+                    deployment: d.value,
+                    environment: environment.clone(),
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// What is currently deployed (and, with `released`, released and supported).

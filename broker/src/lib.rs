@@ -29,7 +29,8 @@ mod store;
 mod verifiable;
 mod verifications;
 
-pub use broker::Broker;
+pub use broker::{Broker, PacticipantChange};
+pub use environments::Recorded;
 pub use matrix::{MAX_ROWS, MAX_SELECTORS, Matrix, MatrixQuery, MatrixRow, MatrixSelector};
 pub use names::{check_name, check_pacticipant_name, content_sha};
 pub use pacts::{Pact, Published};

@@ -19,6 +19,9 @@ pub const TEST_RESULTS: &str = "test-results";
 pub const ENVIRONMENT: &str = "environment";
 pub const DEPLOYMENT: &str = "deployment";
 pub const RELEASE: &str = "release";
+/// Which pacticipant a deployment or release belongs to, by its uuid (scope: the record's
+/// kind): the Pact Broker addresses them as `/deployed-versions/{uuid}` alone.
+pub const DEPLOYMENT_OWNER: &str = "deployment-owner";
 
 /// The scope of what belongs to one consumer–provider pair. Names never hold control
 /// characters ([`crate::check_name`]), so the separator cannot be forged.
@@ -52,7 +55,29 @@ pub struct Pacticipant {
     /// The tenant whose pact first named it, for an unowned one: what it counts against.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub named_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository_url: Option<String>,
     pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+}
+
+impl Pacticipant {
+    /// A new pacticipant with nothing but its name.
+    pub(crate) fn new(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            main_branch: None,
+            owner: None,
+            named_by: None,
+            display_name: None,
+            repository_url: None,
+            created_at: now(),
+            updated_at: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -102,7 +127,12 @@ pub struct Environment {
     #[serde(default)]
     pub display_name: Option<String>,
     pub production: bool,
+    /// Who to ask about it: the Pact Broker's `contacts`, as sent.
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub contacts: Value,
     pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
 }
 
 /// A recorded deployment (kind [`DEPLOYMENT`]) or release (kind [`RELEASE`]).
@@ -119,6 +149,13 @@ pub struct Deployment {
     pub created_at: String,
     #[serde(default)]
     pub ended_at: Option<String>,
+}
+
+/// The pacticipant a deployment or release (by uuid) belongs to.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentOwner {
+    pub pacticipant: String,
 }
 
 /// A record read back: its creation order and value.

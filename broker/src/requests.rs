@@ -45,7 +45,7 @@ pub struct VerificationRequest {
     pub test_results: Value,
 }
 
-/// `POST /environments`' body.
+/// `POST /environments`' and `PUT /environments/{uuid}`'s body.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EnvironmentRequest {
@@ -54,4 +54,7 @@ pub struct EnvironmentRequest {
     pub display_name: Option<String>,
     #[serde(default)]
     pub production: Option<bool>,
+    /// The Pact Broker's `[{"name": …, "details": {…}}]`.
+    #[serde(default)]
+    pub contacts: Value,
 }

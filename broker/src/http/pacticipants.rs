@@ -2,7 +2,7 @@
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, put};
 use serde_json::{Value, json};
@@ -10,11 +10,11 @@ use serde_json::{Value, json};
 use super::failure::{Failure, hal, ok};
 use super::urls::{link, pacticipant_url, seg, templated, version_url};
 use super::{Access, Answer, Body, BrokerState};
-use crate::{Broker, Environment, Pacticipant, Version};
+use crate::{Broker, Environment, Pacticipant, PacticipantChange, Version};
 
 pub(super) fn router() -> Router<BrokerState> {
     Router::new()
-        .route("/pacticipants", get(pacticipants))
+        .route("/pacticipants", get(pacticipants).post(create_pacticipant))
         .route(
             "/pacticipants/{pacticipant}",
             get(pacticipant)
@@ -36,7 +36,7 @@ pub(super) fn router() -> Router<BrokerState> {
         )
         .route(
             "/pacticipants/{pacticipant}/versions/{version}/tags/{tag}",
-            put(tag_version),
+            get(tag).put(tag_version).delete(delete_tag),
         )
 }
 
@@ -44,9 +44,11 @@ fn pacticipant_view(base: &str, p: &Pacticipant) -> Value {
     let url = pacticipant_url(base, &p.name);
     json!({
         "name": p.name,
-        "displayName": p.name,
+        "displayName": p.display_name.as_deref().unwrap_or(&p.name),
         "mainBranch": p.main_branch,
+        "repositoryUrl": p.repository_url,
         "createdAt": p.created_at,
+        "updatedAt": p.updated_at,
         "_links": {
             "self": link(url.clone()),
             "pb:versions": link(format!("{url}/versions")),
@@ -114,12 +116,65 @@ async fn pacticipant(
     ok(pacticipant_view(&access.base, &p))
 }
 
+/// An optional string attribute of a merge patch: absent leaves it, `null` clears it.
+fn attribute(body: &Value, field: &str) -> Result<Option<Option<String>>, Failure> {
+    match body.get(field) {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(Value::String(s)) => Ok(Some(Some(s.clone()))),
+        Some(_) => Err(Failure::invalid(field, "must be a string")),
+    }
+}
+
+fn change_of(body: &Value) -> Result<PacticipantChange, Failure> {
+    if !body.is_object() {
+        return Err(Failure::invalid("body", "must be a JSON object"));
+    }
+    Ok(PacticipantChange {
+        main_branch: attribute(body, "mainBranch")?,
+        display_name: attribute(body, "displayName")?,
+        repository_url: attribute(body, "repositoryUrl")?,
+    })
+}
+
+/// `POST /pacticipants` (what `create-or-update-pacticipant` sends for a new one).
+async fn create_pacticipant(
+    State(state): State<BrokerState>,
+    access: Access,
+    Body(body): Body<Value>,
+) -> Answer {
+    let change = change_of(&body)?;
+    let name = match body.get("name") {
+        Some(Value::String(s)) => s.clone(),
+        None | Some(Value::Null) => return Err(Failure::invalid("name", "is missing")),
+        Some(_) => return Err(Failure::invalid("name", "must be a string")),
+    };
+    let (p, created) = state
+        .broker
+        .update_pacticipant(access.caller, &name, change)
+        .await?;
+    let url = pacticipant_url(&access.base, &p.name);
+    let mut response = hal(
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        pacticipant_view(&access.base, &p),
+    );
+    if let Ok(location) = HeaderValue::from_str(&url) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
 async fn patch_pacticipant(
     State(state): State<BrokerState>,
     access: Access,
     Path(name): Path<String>,
     Body(body): Body<Value>,
 ) -> Answer {
+    let change = change_of(&body)?;
     // docintel's own attribute: an admin gives the pacticipant to a team.
     let owner = match body.get("ownerTenant") {
         None | Some(Value::Null) => None,
@@ -134,20 +189,12 @@ async fn patch_pacticipant(
         },
         Some(_) => return Err(Failure::invalid("ownerTenant", "must be a string")),
     };
-    let main_branch = match body.get("mainBranch") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => return Err(Failure::invalid("mainBranch", "must be a string")),
-    };
     let broker = &state.broker;
     if let Some(tenant) = owner {
-        let p = broker.grant(access.caller, &name, tenant).await?;
-        if body.get("mainBranch").is_none() {
-            return ok(pacticipant_view(&access.base, &p));
-        }
+        broker.grant(access.caller, &name, tenant).await?;
     }
-    let p = broker
-        .set_main_branch(access.caller, &name, main_branch)
+    let (p, _) = broker
+        .update_pacticipant(access.caller, &name, change)
         .await?;
     ok(pacticipant_view(&access.base, &p))
 }
@@ -219,22 +266,42 @@ async fn tag_version(
 ) -> Answer {
     let broker = &state.broker;
     broker.add_tag(access.caller, &name, &number, &tag).await?;
-    let url = format!(
-        "{}/tags/{}",
-        version_url(&access.base, &name, &number),
-        seg(&tag)
-    );
     Ok(hal(
         StatusCode::CREATED,
-        json!({
-            "name": tag,
-            "_links": {
-                "self": link(url),
-                "pb:version": link(version_url(&access.base, &name, &number)),
-                "pb:pacticipant": link(pacticipant_url(&access.base, &name)),
-            }
-        }),
+        tag_view(&access.base, &name, &number, &tag),
     ))
+}
+
+fn tag_view(base: &str, name: &str, number: &str, tag: &str) -> Value {
+    json!({
+        "name": tag,
+        "_links": {
+            "self": link(format!("{}/tags/{}", version_url(base, name, number), seg(tag))),
+            "pb:version": link(version_url(base, name, number)),
+            "pb:pacticipant": link(pacticipant_url(base, name)),
+        }
+    })
+}
+
+async fn tag(
+    State(state): State<BrokerState>,
+    access: Access,
+    Path((name, number, tag)): Path<(String, String, String)>,
+) -> Answer {
+    state.broker.tag(&name, &number, &tag).await?;
+    ok(tag_view(&access.base, &name, &number, &tag))
+}
+
+async fn delete_tag(
+    State(state): State<BrokerState>,
+    access: Access,
+    Path((name, number, tag)): Path<(String, String, String)>,
+) -> Answer {
+    state
+        .broker
+        .remove_tag(access.caller, &name, &number, &tag)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn delete_pacticipant(
