@@ -85,8 +85,13 @@ pub fn app_with(state: AppState, table: &'static [versions::ApiVersion]) -> Rout
             .nest(path, docintel_broker::http::router(broker.clone()))
             .route(
                 &format!("{path}/"),
-                docintel_broker::http::index_route(broker),
+                docintel_broker::http::index_route(broker.clone()),
             );
+        if !path.starts_with("/pacts") {
+            // The pact-broker CLI's get-pacts and provider-states drop the base URL's
+            // path: serve their resources at the root too.
+            router = router.merge(docintel_broker::http::root_router(broker));
+        }
     }
     let router = router
         .merge(swagger)

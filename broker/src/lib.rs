@@ -33,7 +33,7 @@ pub use broker::{Broker, PacticipantChange};
 pub use environments::Recorded;
 pub use matrix::{MAX_ROWS, MAX_SELECTORS, Matrix, MatrixQuery, MatrixRow, MatrixSelector};
 pub use names::{check_name, check_pacticipant_name, content_sha};
-pub use pacts::{Pact, Published};
+pub use pacts::{ConsumerVersions, Pact, PactListing, ProviderState, Published};
 pub use quota::{MAX_CONTRACTS, Quota, TENANT_QUOTA, Usage};
 pub use records::{Deployment, Environment, Pacticipant, Stored, Verification, Version};
 pub use requests::{ContractToPublish, EnvironmentRequest, PublishRequest, VerificationRequest};

@@ -432,3 +432,184 @@ impl Broker {
         Ok(pacts)
     }
 }
+
+/// A consumer version's pact with a provider, without its content: a line of a list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PactListing {
+    pub consumer: String,
+    pub provider: String,
+    pub consumer_version: String,
+    pub sha: String,
+    pub created_at: String,
+}
+
+/// Which consumer versions' pacts a list takes.
+#[derive(Debug, Clone, Copy)]
+pub enum ConsumerVersions<'a> {
+    /// On each consumer's main branch.
+    MainBranch,
+    /// On this branch.
+    Branch(&'a str),
+    /// Currently deployed to, or released and supported in, this environment (by name or uuid).
+    Environment(&'a str),
+}
+
+/// A provider state the pacts name, with the consumers whose pacts name it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderState {
+    pub name: String,
+    pub params: Value,
+    pub consumers: Vec<String>,
+}
+
+impl Broker {
+    /// The latest pact of every consumer–provider pair (the Pact Broker's `/pacts/latest`).
+    pub async fn latest_pacts(&self) -> Result<Vec<PactListing>> {
+        let pairs = self.records.pairs(records::PACT, |_, _| true).await?;
+        let mut latest: BTreeMap<String, Stored<PactRef>> = BTreeMap::new();
+        for p in self
+            .records
+            .list_in::<PactRef>(records::PACT, &pairs)
+            .await?
+        {
+            latest.insert(p.scope.clone(), p);
+        }
+        Ok(latest.into_values().filter_map(listing).collect())
+    }
+
+    /// A provider's pacts published by the consumer versions `which` picks, of one
+    /// consumer or of all, oldest first; `latest`: only each consumer's latest of them.
+    pub async fn provider_pacts(
+        &self,
+        provider: &str,
+        consumer: Option<&str>,
+        which: ConsumerVersions<'_>,
+        latest: bool,
+    ) -> Result<Vec<PactListing>> {
+        self.pacticipant(provider).await?;
+        if let Some(c) = consumer {
+            self.pacticipant(c).await?;
+        }
+        let environment = match which {
+            ConsumerVersions::Environment(e) => Some(match self.environment_named(e).await? {
+                Some(found) => found,
+                None => self.environment(e).await?,
+            }),
+            _ => None,
+        };
+        let pairs = self
+            .records
+            .pairs(records::PACT, |c, p| {
+                p == provider && consumer.is_none_or(|wanted| wanted == c)
+            })
+            .await?;
+        let mut by_consumer: BTreeMap<String, Vec<Stored<PactRef>>> = BTreeMap::new();
+        for p in self
+            .records
+            .list_in::<PactRef>(records::PACT, &pairs)
+            .await?
+        {
+            if let Some((c, _)) = records::split_pair(&p.scope) {
+                by_consumer.entry(c.to_owned()).or_default().push(p);
+            }
+        }
+        let mut out = Vec::new();
+        for (c, pacts) in by_consumer {
+            let picked: std::collections::HashSet<String> = match (which, &environment) {
+                (ConsumerVersions::Environment(_), Some(env)) => self
+                    .current(&c, true, true)
+                    .await?
+                    .into_iter()
+                    .filter(|d| d.environment == env.uuid)
+                    .map(|d| d.version)
+                    .collect(),
+                _ => {
+                    let branch = match which {
+                        ConsumerVersions::Branch(b) => Some(b.to_owned()),
+                        _ => self.pacticipant(&c).await?.main_branch,
+                    };
+                    let Some(branch) = branch else { continue };
+                    self.versions(&c)
+                        .await?
+                        .into_iter()
+                        .filter(|v| v.value.branches.contains(&branch))
+                        .map(|v| v.key)
+                        .collect()
+                }
+            };
+            let mut chosen: Vec<PactListing> = pacts
+                .into_iter()
+                .filter(|p| picked.contains(&p.key))
+                .filter_map(listing)
+                .collect();
+            if latest && chosen.len() > 1 {
+                chosen.drain(..chosen.len() - 1);
+            }
+            out.extend(chosen);
+        }
+        Ok(out)
+    }
+
+    /// The provider states named by the latest pact of each consumer's main branch (or
+    /// of `branch`'s), or by the pacts of the versions in an environment; by name, each
+    /// with the consumers that name it (the Pact Broker's `provider-states` resource).
+    pub async fn provider_states(
+        &self,
+        provider: &str,
+        which: ConsumerVersions<'_>,
+    ) -> Result<Vec<ProviderState>> {
+        let latest = !matches!(which, ConsumerVersions::Environment(_));
+        let mut states: BTreeMap<(String, String), ProviderState> = BTreeMap::new();
+        for p in self.provider_pacts(provider, None, which, latest).await? {
+            // One content at a time: only the states are kept.
+            let content = self.content(&p.consumer, provider, &p.sha).await?;
+            for (name, params) in states_of(&content) {
+                let state = states
+                    .entry((name.clone(), params.to_string()))
+                    .or_insert_with(|| ProviderState {
+                        name,
+                        params,
+                        consumers: Vec::new(),
+                    });
+                if !state.consumers.contains(&p.consumer) {
+                    state.consumers.push(p.consumer.clone());
+                }
+            }
+        }
+        Ok(states.into_values().collect())
+    }
+}
+
+fn listing(p: Stored<PactRef>) -> Option<PactListing> {
+    let (consumer, provider) = records::split_pair(&p.scope)?;
+    Some(PactListing {
+        consumer: consumer.to_owned(),
+        provider: provider.to_owned(),
+        consumer_version: p.key,
+        sha: p.value.sha,
+        created_at: p.value.created_at,
+    })
+}
+
+/// The provider states a pact's interactions (or messages) name: `providerStates`
+/// (`[{name, params}]`, pact v3 and v4) or `providerState` (a name, pact v2).
+fn states_of(content: &Value) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for list in ["interactions", "messages"] {
+        for interaction in content[list].as_array().into_iter().flatten() {
+            if let Some(name) = interaction["providerState"].as_str() {
+                out.push((name.to_owned(), Value::Null));
+            }
+            for state in interaction["providerStates"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                if let Some(name) = state["name"].as_str() {
+                    out.push((name.to_owned(), state["params"].clone()));
+                }
+            }
+        }
+    }
+    out
+}

@@ -21,6 +21,7 @@ pub(super) async fn index(access: Access) -> Answer {
         "pb:publish-contracts": { "href": format!("{b}/contracts/publish"), "title": "Publish contracts", "templated": false },
         "pb:pacticipants": { "href": format!("{b}/pacticipants"), "title": "Pacticipants", "templated": false },
         "pb:pacticipant": templated(format!("{b}/pacticipants/{{pacticipant}}"), "Fetch pacticipant by name"),
+        "pb:latest-pact-versions": { "href": format!("{b}/pacts/latest"), "title": "Latest pact versions", "templated": false },
         "pb:latest-provider-pacts": templated(format!("{b}/pacts/provider/{{provider}}/latest"), "Latest pacts by provider"),
         "pb:provider-pacts-for-verification": templated(format!("{b}/pacts/provider/{{provider}}/for-verification"), "Pact versions to be verified for the specified provider"),
         "pb:latest-version": templated(format!("{b}/pacticipants/{{pacticipant}}/latest-version"), "Latest pacticipant version"),

@@ -94,6 +94,16 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: BrokerState) -> Router<S>
         .with_state(state)
 }
 
+/// The resources the `pact-broker` CLI's `get-pacts` and `provider-states` ask for at
+/// the origin's root rather than under the broker's path (it drops the base URL's path
+/// for them): for the host to serve at its root beside [`router`] when the broker is
+/// nested. Their links point under the broker's path.
+pub fn root_router<S: Clone + Send + Sync + 'static>(state: BrokerState) -> Router<S> {
+    pacts::branch_router()
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
 /// The index alone, for the prefix with a trailing slash (clients given `…/broker/` as
 /// the base URL ask for it so).
 pub fn index_route<S: Clone + Send + Sync + 'static>(state: BrokerState) -> MethodRouter<S> {

@@ -8,10 +8,10 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
-use super::failure::{hal, ok};
+use super::failure::{Failure, hal, ok};
 use super::urls::{link, named, pact_url, pact_version_url, pacticipant_url, seg, version_url};
 use super::{Access, Answer, Body, BrokerState};
-use crate::{Pact, VerifiablePact};
+use crate::{ConsumerVersions, Pact, PactListing, VerifiablePact};
 
 pub(super) fn router() -> Router<BrokerState> {
     let pact = "/pacts/provider/{provider}/consumer/{consumer}";
@@ -29,6 +29,51 @@ pub(super) fn router() -> Router<BrokerState> {
         .route(
             "/pacts/provider/{provider}/for-verification",
             get(for_verification_resource).post(for_verification),
+        )
+        .route("/pacts/latest", get(latest_pacts))
+        .merge(branch_router())
+}
+
+/// A provider's pacts by the consumers' branch, and the provider states they name: what
+/// the CLI's `get-pacts` and `provider-states list` ask for.
+pub(super) fn branch_router() -> Router<BrokerState> {
+    let provider = "/pacts/provider/{provider}";
+    let consumer = "/pacts/provider/{provider}/consumer/{consumer}";
+    Router::new()
+        .route(&format!("{provider}/branch"), get(main_branch_pacts))
+        .route(
+            &format!("{provider}/branch/latest"),
+            get(latest_main_branch_pacts),
+        )
+        .route(&format!("{provider}/branch/{{branch}}"), get(branch_pacts))
+        .route(
+            &format!("{provider}/branch/{{branch}}/latest"),
+            get(latest_branch_pacts),
+        )
+        .route(
+            &format!("{consumer}/branch"),
+            get(consumer_main_branch_pacts),
+        )
+        .route(
+            &format!("{consumer}/branch/latest"),
+            get(consumer_latest_main_branch_pacts),
+        )
+        .route(
+            &format!("{consumer}/branch/{{branch}}"),
+            get(consumer_branch_pacts),
+        )
+        .route(
+            &format!("{consumer}/branch/{{branch}}/latest"),
+            get(consumer_latest_branch_pact),
+        )
+        .route(&format!("{provider}/provider-states"), get(provider_states))
+        .route(
+            &format!("{provider}/provider-states/branch/{{branch}}"),
+            get(branch_provider_states),
+        )
+        .route(
+            &format!("{provider}/provider-states/environment/{{environment}}"),
+            get(environment_provider_states),
         )
 }
 
@@ -261,4 +306,247 @@ fn provider_description(provider: &str, request: &crate::ForVerification) -> Str
         (None, []) => format!("any version of {provider}"),
         (None, tags) => format!("a version of {provider} with tag {}", tags.join(", ")),
     }
+}
+
+fn listing_url(base: &str, p: &PactListing) -> String {
+    format!(
+        "{base}/pacts/provider/{}/consumer/{}/version/{}",
+        seg(&p.provider),
+        seg(&p.consumer),
+        seg(&p.consumer_version)
+    )
+}
+
+fn pact_title(p: &PactListing) -> String {
+    format!(
+        "Pact between {} ({}) and {}",
+        p.consumer, p.consumer_version, p.provider
+    )
+}
+
+/// `GET /pacts/latest`: the latest pact of each pair, as the Pact Broker's
+/// `LatestPactsDecorator` shows them.
+async fn latest_pacts(State(state): State<BrokerState>, access: Access) -> Answer {
+    let b = &access.base;
+    let pacts = state.broker.latest_pacts().await?;
+    ok(json!({
+        "_links": { "self": link(format!("{b}/pacts/latest")) },
+        "pacts": pacts.iter().map(|p| json!({
+            "createdAt": p.created_at,
+            "_embedded": {
+                "consumer": {
+                    "name": p.consumer,
+                    "_links": { "self": link(pacticipant_url(b, &p.consumer)) },
+                    "_embedded": { "version": { "number": p.consumer_version } },
+                },
+                "provider": {
+                    "name": p.provider,
+                    "_links": { "self": link(pacticipant_url(b, &p.provider)) },
+                },
+            },
+            "_links": {
+                "self": [
+                    { "href": format!("{b}/pacts/provider/{}/consumer/{}/latest", seg(&p.provider), seg(&p.consumer)) },
+                    { "href": listing_url(b, p) },
+                ],
+            },
+        })).collect::<Vec<_>>(),
+    }))
+}
+
+/// A list of a provider's pacts, as the Pact Broker's `ProviderPactsDecorator` shows it.
+async fn pact_list(
+    state: &BrokerState,
+    access: &Access,
+    provider: &str,
+    consumer: Option<&str>,
+    which: ConsumerVersions<'_>,
+    latest: bool,
+    path: &str,
+) -> Answer {
+    let b = &access.base;
+    let pacts = state
+        .broker
+        .provider_pacts(provider, consumer, which, latest)
+        .await?;
+    let links: Vec<Value> = pacts
+        .iter()
+        .map(|p| named(listing_url(b, p), &pact_title(p), &p.consumer))
+        .collect();
+    ok(json!({
+        "_links": {
+            "self": { "href": format!("{b}/pacts/provider/{}{path}", seg(provider)), "title": format!("Pacts for provider {provider}") },
+            "provider": { "href": pacticipant_url(b, provider), "title": provider, "name": provider },
+            "pb:pacts": links,
+            "pacts": links,
+        }
+    }))
+}
+
+async fn main_branch_pacts(
+    State(state): State<BrokerState>,
+    access: Access,
+    Path(provider): Path<String>,
+) -> Answer {
+    let which = ConsumerVersions::MainBranch;
+    pact_list(&state, &access, &provider, None, which, false, "/branch").await
+}
+
+async fn latest_main_branch_pacts(
+    State(state): State<BrokerState>,
+    access: Access,
+    Path(provider): Path<String>,
+) -> Answer {
+    let which = ConsumerVersions::MainBranch;
+    pact_list(
+        &state,
+        &access,
+        &provider,
+        None,
+        which,
+        true,
+        "/branch/latest",
+    )
+    .await
+}
+
+async fn branch_pacts(
+    State(state): State<BrokerState>,
+    access: Access,
+    Path((provider, branch)): Path<(String, String)>,
+) -> Answer {
+    let path = format!("/branch/{}", seg(&branch));
+    let which = ConsumerVersions::Branch(&branch);
+    pact_list(&state, &access, &provider, None, which, false, &path).await
+}
+
+async fn latest_branch_pacts(
+    State(state): State<BrokerState>,
+    access: Access,
+    Path((provider, branch)): Path<(String, String)>,
+) -> Answer {
+    let path = format!("/branch/{}/latest", seg(&branch));
+    let which = ConsumerVersions::Branch(&branch);
+    pact_list(&state, &access, &provider, None, which, true, &path).await
+}
+
+async fn consumer_main_branch_pacts(
+    State(state): State<BrokerState>,
+    access: Access,
+    Path((provider, consumer)): Path<(String, String)>,
+) -> Answer {
+    let path = format!("/consumer/{}/branch", seg(&consumer));
+    let which = ConsumerVersions::MainBranch;
+    pact_list(
+        &state,
+        &access,
+        &provider,
+        Some(&consumer),
+        which,
+        false,
+        &path,
+    )
+    .await
+}
+
+async fn consumer_latest_main_branch_pacts(
+    State(state): State<BrokerState>,
+    access: Access,
+    Path((provider, consumer)): Path<(String, String)>,
+) -> Answer {
+    let path = format!("/consumer/{}/branch/latest", seg(&consumer));
+    let which = ConsumerVersions::MainBranch;
+    pact_list(
+        &state,
+        &access,
+        &provider,
+        Some(&consumer),
+        which,
+        true,
+        &path,
+    )
+    .await
+}
+
+async fn consumer_branch_pacts(
+    State(state): State<BrokerState>,
+    access: Access,
+    Path((provider, consumer, branch)): Path<(String, String, String)>,
+) -> Answer {
+    let path = format!("/consumer/{}/branch/{}", seg(&consumer), seg(&branch));
+    let which = ConsumerVersions::Branch(&branch);
+    pact_list(
+        &state,
+        &access,
+        &provider,
+        Some(&consumer),
+        which,
+        false,
+        &path,
+    )
+    .await
+}
+
+/// The latest pact of a consumer's branch: the pact itself, as the Pact Broker answers.
+async fn consumer_latest_branch_pact(
+    State(state): State<BrokerState>,
+    access: Access,
+    Path((provider, consumer, branch)): Path<(String, String, String)>,
+) -> Answer {
+    let broker = &state.broker;
+    let latest = broker
+        .provider_pacts(&provider, Some(&consumer), ConsumerVersions::Branch(&branch), true)
+        .await?
+        .pop()
+        .ok_or_else(|| {
+            Failure::not_found(&format!(
+                "No pact found for consumer '{consumer}' on branch '{branch}' and provider '{provider}'"
+            ))
+        })?;
+    let pact = broker
+        .pact(&consumer, &provider, &latest.consumer_version)
+        .await?;
+    ok(pact_view(&access.base, &pact))
+}
+
+async fn states_answer(state: &BrokerState, provider: &str, which: ConsumerVersions<'_>) -> Answer {
+    let states = state.broker.provider_states(provider, which).await?;
+    ok(json!({
+        "providerStates": states.iter().map(|s| {
+            let mut state = json!({ "name": s.name, "consumers": s.consumers });
+            if !s.params.is_null() && let Some(object) = state.as_object_mut() {
+                object.insert("params".into(), s.params.clone());
+            }
+            state
+        }).collect::<Vec<_>>()
+    }))
+}
+
+async fn provider_states(
+    State(state): State<BrokerState>,
+    _access: Access,
+    Path(provider): Path<String>,
+) -> Answer {
+    states_answer(&state, &provider, ConsumerVersions::MainBranch).await
+}
+
+async fn branch_provider_states(
+    State(state): State<BrokerState>,
+    _access: Access,
+    Path((provider, branch)): Path<(String, String)>,
+) -> Answer {
+    states_answer(&state, &provider, ConsumerVersions::Branch(&branch)).await
+}
+
+async fn environment_provider_states(
+    State(state): State<BrokerState>,
+    _access: Access,
+    Path((provider, environment)): Path<(String, String)>,
+) -> Answer {
+    states_answer(
+        &state,
+        &provider,
+        ConsumerVersions::Environment(&environment),
+    )
+    .await
 }
