@@ -380,6 +380,65 @@ impl Broker {
     }
 }
 
+impl Broker {
+    /// A pacticipant's branches, in the order their first versions were made.
+    pub async fn branches(&self, pacticipant: &str) -> Result<Vec<String>> {
+        self.pacticipant(pacticipant).await?;
+        let mut branches: Vec<String> = Vec::new();
+        for v in self.versions(pacticipant).await? {
+            for b in v.value.branches {
+                if !branches.contains(&b) {
+                    branches.push(b);
+                }
+            }
+        }
+        Ok(branches)
+    }
+
+    /// Whether the pacticipant has the branch (a version on it).
+    pub async fn branch(&self, pacticipant: &str, branch: &str) -> Result<()> {
+        let on_it = self
+            .versions(pacticipant)
+            .await?
+            .iter()
+            .any(|v| v.value.branches.iter().any(|b| b == branch));
+        if on_it {
+            Ok(())
+        } else {
+            Err(branch_not_found(pacticipant, branch))
+        }
+    }
+
+    /// Takes the branch off every version on it (owner or admin): the versions, their
+    /// pacts and verification results stay, but no branch selector picks them any more
+    /// (the Pact Broker's `DELETE /pacticipants/P/branches/B`).
+    pub async fn delete_branch(
+        &self,
+        caller: Caller,
+        pacticipant: &str,
+        branch: &str,
+    ) -> Result<()> {
+        self.branch(pacticipant, branch).await?;
+        self.claim(caller, pacticipant).await?;
+        for v in self.versions(pacticipant).await? {
+            if v.value.branches.iter().any(|b| b == branch) {
+                self.records
+                    .upsert(records::VERSION, pacticipant, &v.key, v.value, |v| {
+                        v.branches.retain(|b| b != branch);
+                    })
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn branch_not_found(pacticipant: &str, branch: &str) -> BrokerError {
+    BrokerError::NotFound(format!(
+        "No branch '{branch}' found for pacticipant '{pacticipant}'"
+    ))
+}
+
 fn tag_not_found(pacticipant: &str, number: &str, tag: &str) -> BrokerError {
     BrokerError::NotFound(format!(
         "No tag '{tag}' found for version '{number}' of pacticipant '{pacticipant}'"

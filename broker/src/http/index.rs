@@ -27,6 +27,7 @@ pub(super) async fn index(access: Access) -> Answer {
         "pb:latest-version": templated(format!("{b}/pacticipants/{{pacticipant}}/latest-version"), "Latest pacticipant version"),
         "pb:pacticipant-version": templated(format!("{b}/pacticipants/{{pacticipant}}/versions/{{version}}"), "Get a pacticipant version"),
         "pb:pacticipant-version-tag": templated(format!("{b}/pacticipants/{{pacticipant}}/versions/{{version}}/tags/{{tag}}"), "Create a tag for a pacticipant version"),
+        "pb:pacticipant-branch": templated(format!("{b}/pacticipants/{{pacticipant}}/branches/{{branch}}"), "Get or delete a pacticipant branch"),
         "pb:pacticipant-branch-version": templated(format!("{b}/pacticipants/{{pacticipant}}/branches/{{branch}}/versions/{{version}}"), "Add a pacticipant version to a branch"),
         "pb:environments": { "href": format!("{b}/environments"), "title": "Environments", "templated": false },
         "pb:environment": templated(format!("{b}/environments/{{uuid}}"), "Environment"),

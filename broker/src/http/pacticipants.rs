@@ -30,6 +30,11 @@ pub(super) fn router() -> Router<BrokerState> {
             "/pacticipants/{pacticipant}/versions/{version}",
             get(version).delete(delete_version),
         )
+        .route("/pacticipants/{pacticipant}/branches", get(branches))
+        .route(
+            "/pacticipants/{pacticipant}/branches/{branch}",
+            get(branch).delete(delete_branch),
+        )
         .route(
             "/pacticipants/{pacticipant}/branches/{branch}/versions/{version}",
             put(branch_version),
@@ -100,9 +105,18 @@ fn version_view(base: &str, pacticipant: &str, v: &Version, environments: &[Envi
 }
 
 async fn pacticipants(State(state): State<BrokerState>, access: Access) -> Answer {
-    let all = state.broker.pacticipants().await?;
+    let all: Vec<Value> = state
+        .broker
+        .pacticipants()
+        .await?
+        .iter()
+        .map(|p| pacticipant_view(&access.base, p))
+        .collect();
+    // Both places, as the Pact Broker's (deprecated) list has them: the CLI reads the
+    // top-level one.
     ok(json!({
-        "_embedded": { "pacticipants": all.iter().map(|p| pacticipant_view(&access.base, p)).collect::<Vec<_>>() },
+        "_embedded": { "pacticipants": all },
+        "pacticipants": all,
         "_links": { "self": link(format!("{}/pacticipants", access.base)) }
     }))
 }
@@ -270,6 +284,50 @@ async fn tag_version(
         StatusCode::CREATED,
         tag_view(&access.base, &name, &number, &tag),
     ))
+}
+
+fn branch_view(base: &str, name: &str, branch: &str) -> Value {
+    let url = format!("{}/branches/{}", pacticipant_url(base, name), seg(branch));
+    json!({
+        "name": branch,
+        "_links": {
+            "self": { "href": url, "title": "Branch" },
+            "pb:pacticipant": link(pacticipant_url(base, name)),
+        }
+    })
+}
+
+async fn branches(
+    State(state): State<BrokerState>,
+    access: Access,
+    Path(name): Path<String>,
+) -> Answer {
+    let branches = state.broker.branches(&name).await?;
+    ok(json!({
+        "_embedded": { "branches": branches.iter().map(|b| branch_view(&access.base, &name, b)).collect::<Vec<_>>() },
+        "_links": { "self": link(format!("{}/branches", pacticipant_url(&access.base, &name))) }
+    }))
+}
+
+async fn branch(
+    State(state): State<BrokerState>,
+    access: Access,
+    Path((name, branch)): Path<(String, String)>,
+) -> Answer {
+    state.broker.branch(&name, &branch).await?;
+    ok(branch_view(&access.base, &name, &branch))
+}
+
+async fn delete_branch(
+    State(state): State<BrokerState>,
+    access: Access,
+    Path((name, branch)): Path<(String, String)>,
+) -> Answer {
+    state
+        .broker
+        .delete_branch(access.caller, &name, &branch)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 fn tag_view(base: &str, name: &str, number: &str, tag: &str) -> Value {
