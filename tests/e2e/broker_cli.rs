@@ -321,13 +321,13 @@ async fn every_command_of_the_pact_broker_cli_works_against_the_embedded_broker(
     run.refused(
         &sdk,
         &[
-            "create-version-tag",
+            "create-or-update-version",
             "--pacticipant",
             "analytics-batch",
             "--version",
             "1",
-            "--tag",
-            "x",
+            "--branch",
+            "trunk",
         ],
         "belongs to another team",
     )
