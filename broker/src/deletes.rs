@@ -23,6 +23,13 @@ impl Broker {
                 self.records.delete(kind, &scope, None).await?;
             }
         }
+        for kind in [records::DEPLOYMENT, records::RELEASE] {
+            for d in self.records.list::<Deployment>(kind, Some(name)).await? {
+                self.records
+                    .delete(records::DEPLOYMENT_OWNER, kind, Some(&d.key))
+                    .await?;
+            }
+        }
         for kind in [records::VERSION, records::DEPLOYMENT, records::RELEASE] {
             self.records.delete(kind, name, None).await?;
         }
@@ -68,6 +75,9 @@ impl Broker {
             {
                 if d.value.version == number {
                     self.records.delete(kind, pacticipant, Some(&d.key)).await?;
+                    self.records
+                        .delete(records::DEPLOYMENT_OWNER, kind, Some(&d.key))
+                        .await?;
                 }
             }
         }

@@ -734,3 +734,251 @@ async fn the_cli_has_no_broker_command_this_test_does_not_know() {
     let gone: Vec<&&str> = known.iter().filter(|c| !listed.contains(c)).collect();
     assert!(gone.is_empty(), "no longer in the CLI: {gone:?}");
 }
+
+/// Sends `body` (JSON) with `method` to the broker's `path`; status and JSON answer.
+async fn send(
+    s: &TestServer,
+    token: Option<&str>,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = s.client.request(method, s.url(path));
+    if let Some(t) = token {
+        request = request.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        request = request.json(&b);
+    }
+    let r = request.send().await.unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn the_resources_the_cli_uses_refuse_bad_input_in_the_brokers_dialect() {
+    use reqwest::Method;
+    let s = TestServer::start().await;
+    let admin = s.admin_key.clone();
+    let team = s.backend.create_key("analytics-team").await.unwrap();
+    let other = s.backend.create_key("sdk-team").await.unwrap();
+    let pacts = tempfile::tempdir().unwrap();
+    let pact = write_pact(
+        pacts.path(),
+        &committed_pact("analytics-team-docintel.json"),
+    );
+    let publish = [
+        "publish",
+        pact.to_str().unwrap(),
+        "--consumer-app-version",
+        "1.0.0",
+        "--branch",
+        "main",
+    ];
+    assert!(cli(&s, &team, &publish).await.0);
+    let (status, env) = send(
+        &s,
+        Some(&admin),
+        Method::POST,
+        "/broker/environments",
+        Some(json!({ "name": "production", "production": true })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let env = env["uuid"].as_str().unwrap().to_owned();
+    let (status, deployed) = send(
+        &s,
+        Some(&team),
+        Method::POST,
+        &format!(
+            "/broker/pacticipants/analytics-team/versions/1.0.0/deployed-versions/environment/{env}"
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let uuid = deployed["uuid"].as_str().unwrap().to_owned();
+    let deployment = format!("/broker/deployed-versions/{uuid}");
+
+    // Undeploying: only `false` ends it; no other team's key; no unknown or wrong uuid.
+    for (body, status, field) in [
+        (
+            json!({ "currentlyDeployed": true }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "currentlyDeployed",
+        ),
+        (
+            json!({ "currentlyDeployed": "no" }),
+            StatusCode::BAD_REQUEST,
+            "currentlyDeployed",
+        ),
+        (json!([false]), StatusCode::BAD_REQUEST, "body"),
+    ] {
+        let (got, answer) = send(
+            &s,
+            Some(&team),
+            Method::PATCH,
+            &deployment,
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(got, status, "{body}: {answer}");
+        assert!(answer["errors"][field].is_array(), "{body}: {answer}");
+    }
+    let (status, answer) = send(
+        &s,
+        Some(&other),
+        Method::PATCH,
+        &deployment,
+        Some(json!({ "currentlyDeployed": false })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    for path in [
+        "/broker/deployed-versions/00000000-0000-0000-0000-000000000000".to_owned(),
+        "/broker/deployed-versions/..%2f..%2fversions".to_owned(),
+        format!("/broker/released-versions/{uuid}"),
+    ] {
+        let (status, answer) = send(
+            &s,
+            Some(&team),
+            Method::PATCH,
+            &path,
+            Some(json!({ "currentlySupported": false })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {answer}");
+        assert!(answer["error"].is_string(), "{answer}");
+    }
+    let (_, still) = send(&s, Some(&other), Method::GET, &deployment, None).await;
+    assert_eq!(still["currentlyDeployed"], true, "{still}");
+    let r = s
+        .client
+        .patch(s.url(&deployment))
+        .bearer_auth(&team)
+        .body("currentlyDeployed=false")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    // Environments: the operator's; names as when created; contacts bounded.
+    let environment = format!("/broker/environments/{env}");
+    let body = json!({ "name": "prod", "production": true });
+    let (status, _) = send(&s, Some(&team), Method::PUT, &environment, Some(body)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    send(
+        &s,
+        Some(&admin),
+        Method::POST,
+        "/broker/environments",
+        Some(json!({ "name": "test", "production": false })),
+    )
+    .await;
+    let huge = json!([{ "name": "x".repeat(20_000) }]);
+    for (body, field) in [
+        (json!({ "name": "test", "production": true }), "name"),
+        (json!({ "name": "prod uction", "production": true }), "name"),
+        (json!({ "name": "prod" }), "production"),
+        (
+            json!({ "name": "prod", "production": true, "contacts": huge }),
+            "contacts",
+        ),
+        (
+            json!({ "name": "prod", "production": true, "contacts": "ops" }),
+            "contacts",
+        ),
+        (
+            json!({ "name": "prod", "production": true, "displayName": "a\u{202e}b" }),
+            "displayName",
+        ),
+    ] {
+        let (status, answer) = send(
+            &s,
+            Some(&admin),
+            Method::PUT,
+            &environment,
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        assert!(answer["errors"][field].is_array(), "{body}: {answer}");
+    }
+    let (_, unchanged) = send(&s, Some(&team), Method::GET, &environment, None).await;
+    assert_eq!(unchanged["name"], "production", "{unchanged}");
+
+    // Pacticipants: a JSON object with a valid name, strings for its attributes.
+    for (body, field) in [
+        (json!(["analytics-batch"]), "body"),
+        (json!({ "displayName": "No name" }), "name"),
+        (json!({ "name": 7 }), "name"),
+        (json!({ "name": "bad\u{200b}name" }), "pacticipantName"),
+        (
+            json!({ "name": "analytics-batch", "mainBranch": ["main"] }),
+            "mainBranch",
+        ),
+        (
+            json!({ "name": "analytics-batch", "repositoryUrl": "u".repeat(300) }),
+            "repositoryUrl",
+        ),
+    ] {
+        let (status, answer) = send(
+            &s,
+            Some(&team),
+            Method::POST,
+            "/broker/pacticipants",
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        assert!(answer["errors"][field].is_array(), "{body}: {answer}");
+    }
+    let (status, _) = send(
+        &s,
+        Some(&team),
+        Method::GET,
+        "/broker/pacticipants/analytics-batch",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nothing was created");
+    let (status, answer) = send(
+        &s,
+        Some(&other),
+        Method::POST,
+        "/broker/pacticipants",
+        Some(json!({ "name": "analytics-team", "displayName": "Mine" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+
+    // What is not there is a 404 in the broker's words, at the root too.
+    for path in [
+        "/broker/pacticipants/analytics-team/versions/1.0.0/tags/nope",
+        "/broker/pacticipants/analytics-team/branches/nope",
+        "/broker/pacts/provider/nope/branch",
+        "/pacts/provider/nope/branch/latest",
+        "/pacts/provider/docintel/provider-states/environment/nope",
+    ] {
+        let (status, answer) = send(&s, Some(&team), Method::GET, path, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {answer}");
+        assert!(answer["error"].is_string(), "{path}: {answer}");
+    }
+    for path in [
+        "/broker/pacticipants/analytics-team/versions/1.0.0/tags/nope",
+        "/broker/pacticipants/analytics-team/branches/nope",
+    ] {
+        let (status, _) = send(&s, Some(&team), Method::DELETE, path, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+    // The root's resources need a key like the rest.
+    let (status, _) = send(
+        &s,
+        None,
+        Method::GET,
+        "/pacts/provider/docintel/provider-states",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
