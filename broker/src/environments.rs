@@ -23,6 +23,9 @@ fn deployment_kind(release: bool) -> &'static str {
     }
 }
 
+/// The most deployments (and, apart, releases) kept of one pacticipant, ended or not.
+pub const MAX_RECORDED: usize = 1000;
+
 /// The most an environment's `contacts` may take, as JSON: a few people to ask.
 const MAX_CONTACTS_BYTES: usize = 16 * 1024;
 
@@ -202,6 +205,7 @@ impl Broker {
             return Ok((same.value.clone(), environment));
         }
         let target = target.filter(|t| !t.is_empty());
+        let mut ended: Vec<&str> = Vec::new();
         if !release {
             for old in existing.iter().filter(|d| {
                 d.value.current
@@ -214,7 +218,31 @@ impl Broker {
                         d.ended_at = Some(now());
                     })
                     .await?;
+                ended.push(&old.key);
             }
+        }
+        // Bounded history: the oldest ended records make room; current ones never do.
+        let mut excess = (existing.len() + 1).saturating_sub(MAX_RECORDED);
+        for old in existing
+            .iter()
+            .filter(|d| !d.value.current || ended.contains(&d.key.as_str()))
+        {
+            if excess == 0 {
+                break;
+            }
+            self.records
+                .delete(kind, pacticipant, Some(&old.key))
+                .await?;
+            self.records
+                .delete(records::DEPLOYMENT_OWNER, kind, Some(&old.key))
+                .await?;
+            excess -= 1;
+        }
+        if excess > 0 {
+            return Err(BrokerError::QuotaExceeded(format!(
+                "{pacticipant} has {MAX_RECORDED} {} recorded as current; record some ended first",
+                if release { "releases" } else { "deployments" }
+            )));
         }
         let deployment = Deployment {
             uuid: uuid::Uuid::new_v4().to_string(),

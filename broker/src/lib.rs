@@ -30,7 +30,7 @@ mod verifiable;
 mod verifications;
 
 pub use broker::{Broker, PacticipantChange};
-pub use environments::Recorded;
+pub use environments::{MAX_RECORDED, Recorded};
 pub use matrix::{MAX_ROWS, MAX_SELECTORS, Matrix, MatrixQuery, MatrixRow, MatrixSelector};
 pub use names::{check_name, check_pacticipant_name, content_sha};
 pub use pacts::{ConsumerVersions, Pact, PactListing, ProviderState, Published};

@@ -185,3 +185,43 @@ async fn a_team_changes_only_what_it_names_of_its_pacticipant() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn a_pacticipants_deployments_are_bounded_and_its_oldest_ended_ones_make_room() {
+    let f = fixture().await;
+    let web = team(1);
+    let env = f.production().await;
+    f.publish(web, "web", "1.0.0", "main", "good").await;
+    let deploy = |target: String| {
+        f.broker
+            .record(web, "web", "1.0.0", &env, Some(target), false)
+    };
+    let (first, _) = deploy("instance-0".into()).await.unwrap();
+    for i in 1..MAX_RECORDED {
+        deploy(format!("instance-{i}")).await.unwrap();
+    }
+    // As many current as kept: a new application instance is refused, nothing written.
+    assert!(matches!(
+        deploy("one-more".into()).await,
+        Err(BrokerError::QuotaExceeded(_))
+    ));
+    let current = f
+        .broker
+        .currently_in(&env, Some("web"), false)
+        .await
+        .unwrap();
+    assert_eq!(current.len(), MAX_RECORDED);
+    // Redeploying an instance ends its deployment, which makes room for the new one.
+    let (again, _) = deploy("instance-0".into()).await.unwrap();
+    let current = f
+        .broker
+        .currently_in(&env, Some("web"), false)
+        .await
+        .unwrap();
+    assert_eq!(current.len(), MAX_RECORDED);
+    assert!(current.iter().any(|r| r.deployment.uuid == again.uuid));
+    assert!(matches!(
+        f.broker.deployment(&first.uuid, false).await,
+        Err(BrokerError::NotFound(_))
+    ));
+}
