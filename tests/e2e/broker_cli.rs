@@ -39,7 +39,10 @@ const COMMANDS: [(&str, &str); 24] = [
     ("delete-branch", "the owner's; its pacts no longer on it"),
     ("create-version-tag", "the owner's"),
     ("delete-version-tag", "the owner's; the version stays"),
-    ("describe-version", "a version, its tags"),
+    (
+        "describe-version",
+        "a version, the latest with a tag, those deployed",
+    ),
     ("create-or-update-version", "a version on a branch"),
     ("generate-uuid", "a UUID"),
     ("provider-states", "the states the pacts name, by branch"),
@@ -390,6 +393,15 @@ async fn every_command_of_the_pact_broker_cli_works_against_the_embedded_broker(
         printed.contains("1.0.0") && printed.contains("prod"),
         "{printed}"
     );
+    let latest_prod = [
+        "describe-version",
+        "--pacticipant",
+        "analytics-team",
+        "--latest",
+        "prod",
+    ];
+    let printed = run.ok(&sdk, &latest_prod).await;
+    assert!(printed.contains("1.0.0"), "{printed}");
     let untag = [
         "delete-version-tag",
         "--pacticipant",
@@ -409,6 +421,7 @@ async fn every_command_of_the_pact_broker_cli_works_against_the_embedded_broker(
         .json(&sdk, "/pacticipants/analytics-team/versions/1.0.0")
         .await;
     assert_eq!(v["_embedded"]["tags"], json!([]));
+    run.refused(&sdk, &latest_prod, "not found").await;
     assert_eq!(v["number"], "1.0.0");
 
     // A provider's pacts, and the provider states they name.
@@ -631,6 +644,22 @@ async fn every_command_of_the_pact_broker_cli_works_against_the_embedded_broker(
     );
     run.refused(&admin, &can_i_deploy("docintel", "p1"), "Computer says no")
         .await;
+    let printed = run
+        .ok(
+            &sdk,
+            &[
+                "describe-version",
+                "--pacticipant",
+                "analytics-team",
+                "--environment",
+                "production",
+            ],
+        )
+        .await;
+    assert!(
+        printed.contains("1.2.0") && printed.contains("Deployed"),
+        "{printed}"
+    );
     let undeploy = [
         "record-undeployment",
         "--pacticipant",

@@ -25,6 +25,7 @@ pub(super) async fn index(access: Access) -> Answer {
         "pb:latest-provider-pacts": templated(format!("{b}/pacts/provider/{{provider}}/latest"), "Latest pacts by provider"),
         "pb:provider-pacts-for-verification": templated(format!("{b}/pacts/provider/{{provider}}/for-verification"), "Pact versions to be verified for the specified provider"),
         "pb:latest-version": templated(format!("{b}/pacticipants/{{pacticipant}}/latest-version"), "Latest pacticipant version"),
+        "pb:latest-tagged-version": templated(format!("{b}/pacticipants/{{pacticipant}}/latest-version/{{tag}}"), "Latest pacticipant version with the specified tag"),
         "pb:pacticipant-version": templated(format!("{b}/pacticipants/{{pacticipant}}/versions/{{version}}"), "Get a pacticipant version"),
         "pb:pacticipant-version-tag": templated(format!("{b}/pacticipants/{{pacticipant}}/versions/{{version}}/tags/{{tag}}"), "Create a tag for a pacticipant version"),
         "pb:pacticipant-branch": templated(format!("{b}/pacticipants/{{pacticipant}}/branches/{{branch}}"), "Get or delete a pacticipant branch"),

@@ -27,6 +27,10 @@ pub(super) fn router() -> Router<BrokerState> {
             get(latest_version),
         )
         .route(
+            "/pacticipants/{pacticipant}/latest-version/{tag}",
+            get(latest_tagged_version),
+        )
+        .route(
             "/pacticipants/{pacticipant}/versions/{version}",
             get(version).delete(delete_version),
         )
@@ -248,6 +252,26 @@ async fn latest_version(
     let latest = broker.versions(&name).await?.pop().ok_or_else(|| {
         Failure::not_found(&format!("No versions found for pacticipant '{name}'"))
     })?;
+    version_answer(broker, &access.base, &name, &latest.value).await
+}
+
+async fn latest_tagged_version(
+    State(state): State<BrokerState>,
+    access: Access,
+    Path((name, tag)): Path<(String, String)>,
+) -> Answer {
+    let broker = &state.broker;
+    broker.pacticipant(&name).await?;
+    let latest = broker
+        .versions(&name)
+        .await?
+        .into_iter()
+        .rfind(|v| v.value.tags.contains(&tag))
+        .ok_or_else(|| {
+            Failure::not_found(&format!(
+                "No version with tag '{tag}' found for pacticipant '{name}'"
+            ))
+        })?;
     version_answer(broker, &access.base, &name, &latest.value).await
 }
 
