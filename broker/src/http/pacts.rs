@@ -33,7 +33,7 @@ pub(super) fn router() -> Router<BrokerState> {
 }
 
 /// A pact's content with the broker's links merged in, as the Pact Broker serves it.
-fn pact_view(base: &str, pact: &Pact) -> Value {
+pub(super) fn pact_view(base: &str, pact: &Pact) -> Value {
     let mut body = pact.content.clone();
     let content_url = pact_version_url(base, &pact.consumer, &pact.provider, &pact.sha);
     if let Some(object) = body.as_object_mut() {
