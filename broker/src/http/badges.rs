@@ -179,18 +179,30 @@ async fn can_i_deploy_tag_badge(
 /// latest version may be deployed, red when not; grey "unknown" when there is nothing
 /// to decide on (no such pacticipant, version or environment).
 async fn can_i_deploy_badge(state: &BrokerState, query: &MatrixQuery, words: &str) -> Response {
+    let unknown = || svg("can-i-deploy", "unknown", GREY);
+    let Some(s) = query.selectors.first() else {
+        return unknown();
+    };
+    let versions = match state.broker.versions(&s.pacticipant).await {
+        Ok(versions) => versions,
+        Err(e) => return for_browser(Failure::from(e)),
+    };
+    let picked = versions.iter().any(|v| {
+        s.branch
+            .as_ref()
+            .is_none_or(|b| v.value.branches.contains(b))
+            && s.tag.as_ref().is_none_or(|t| v.value.tags.contains(t))
+    });
+    if !picked {
+        return unknown();
+    }
     match state.broker.matrix(query).await {
-        Ok(m) if m.rows.is_empty() && m.reasons.iter().any(|(kind, _)| *kind == "error") => {
-            svg("can-i-deploy", "unknown", GREY)
-        }
         Ok(m) => svg(
             "can-i-deploy",
             words,
             if m.deployable { GREEN } else { RED },
         ),
-        Err(BrokerError::Invalid(_) | BrokerError::NotFound(_)) => {
-            svg("can-i-deploy", "unknown", GREY)
-        }
+        Err(BrokerError::Invalid(_) | BrokerError::NotFound(_)) => unknown(),
         Err(e) => for_browser(Failure::from(e)),
     }
 }
@@ -254,6 +266,6 @@ mod tests {
             body.contains("&lt;script&gt;x&lt;/script&gt; &amp;"),
             "{body}"
         );
-        assert!(body.contains(r#"fill="#c62828""#), "{body}");
+        assert!(body.contains(r##"fill="#c62828""##), "{body}");
     }
 }
