@@ -409,7 +409,10 @@ async fn a_two_mib_pact_renders_a_bounded_page_and_says_so() {
     let mallory = s.backend.create_key("mallory").await.unwrap();
     // Just under the broker's 2 MiB: 1,500 interactions with 1 KiB bodies.
     let pact = hostile_pact(1_500, 900);
-    assert!(serde_json::to_vec(&pact).unwrap().len() < docintel_broker::MAX_PACT_BYTES);
+    assert!(
+        serde_json::to_vec(&pact).unwrap().len() < 2 * 1024 * 1024,
+        "the broker takes pacts up to 2 MiB"
+    );
     publish_raw(&s, &mallory, &pact, "1").await;
     let (status, _, html) = page(
         &s,
@@ -678,6 +681,10 @@ async fn a_real_browser_follows_every_link_filters_the_matrix_and_finds_no_acces
     assert!(printed.contains("links followed: "), "{printed}");
     assert!(printed.contains("matrix filter: ok"), "{printed}");
     assert!(printed.contains("badge rendered: "), "{printed}");
+    assert!(
+        printed.contains("hostile markup shown as text on "),
+        "{printed}"
+    );
     assert!(
         printed.contains("axe: 0 serious or critical violations on "),
         "{printed}"

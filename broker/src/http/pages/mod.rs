@@ -111,7 +111,7 @@ fn csp() -> &'static str {
     CSP.get_or_init(|| {
         let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(CSS));
         format!(
-            "default-src 'none'; style-src 'sha256-{digest}'; img-src 'self'; \
+            "default-src 'none'; style-src 'sha256-{digest}'; img-src 'self' data:; \
              form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
         )
     })
@@ -126,6 +126,8 @@ fn page(base: &str, title: &str, body: Markup) -> Response {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " – docintel Pact Broker" }
+                // No icon: without this, browsers ask the server's root for one.
+                link rel="icon" href="data:,";
                 style { (PreEscaped(CSS)) }
             }
             body {
