@@ -60,11 +60,13 @@ impl FromRequestParts<BrokerState> for BadgeAccess {
     }
 }
 
-fn check(names: &[(&str, &str)]) -> Result<(), Response> {
-    for (field, value) in names {
-        crate::check_name(field, value).map_err(|e| for_browser(Failure::from(e)))?;
-    }
-    Ok(())
+/// The broker's 400 for the first name that is not one.
+fn refused(names: &[(&str, &str)]) -> Option<Response> {
+    names.iter().find_map(|(field, value)| {
+        crate::check_name(field, value)
+            .err()
+            .map(|e| for_browser(Failure::from(e)))
+    })
 }
 
 async fn latest_badge(
@@ -108,7 +110,7 @@ async fn pact_badge(
     let mut fields = vec![("consumer", consumer), ("provider", provider)];
     fields.extend(tag.map(|t| ("tag", t)));
     fields.extend(provider_tag.map(|t| ("provider_tag", t)));
-    if let Err(refused) = check(&fields) {
+    if let Some(refused) = refused(&fields) {
         return refused;
     }
     match state
@@ -134,7 +136,7 @@ async fn can_i_deploy_branch_badge(
     _: BadgeAccess,
     Path((pacticipant, branch, environment)): Path<(String, String, String)>,
 ) -> Response {
-    if let Err(refused) = check(&[
+    if let Some(refused) = refused(&[
         ("pacticipant", &pacticipant),
         ("branch", &branch),
         ("environment", &environment),
@@ -159,7 +161,7 @@ async fn can_i_deploy_tag_badge(
     _: BadgeAccess,
     Path((pacticipant, tag, to)): Path<(String, String, String)>,
 ) -> Response {
-    if let Err(refused) = check(&[("pacticipant", &pacticipant), ("tag", &tag), ("to", &to)]) {
+    if let Some(refused) = refused(&[("pacticipant", &pacticipant), ("tag", &tag), ("to", &to)]) {
         return refused;
     }
     let query = MatrixQuery {
