@@ -146,28 +146,62 @@ impl Broker {
         else {
             return Ok(None);
         };
+        self.with_status(consumer, provider, p.key, p.value, provider_tag)
+            .await
+            .map(Some)
+    }
+
+    /// A consumer version's pact and its status; `None` when it published none.
+    pub async fn version_pact(
+        &self,
+        consumer: &str,
+        provider: &str,
+        number: &str,
+    ) -> Result<Option<LatestPact>> {
+        let Some(p) = self
+            .records
+            .get::<PactRef>(records::PACT, &pair(consumer, provider), number)
+            .await?
+        else {
+            return Ok(None);
+        };
+        self.with_status(consumer, provider, p.key, p.value, None)
+            .await
+            .map(Some)
+    }
+
+    /// A pact with the latest verification of its content (by a provider version with
+    /// `provider_tag`, when given).
+    async fn with_status(
+        &self,
+        consumer: &str,
+        provider: &str,
+        number: String,
+        pact: PactRef,
+        provider_tag: Option<&str>,
+    ) -> Result<LatestPact> {
         let by = match provider_tag {
             Some(t) => Some(self.tagged(provider, t).await?),
             None => None,
         };
         let verification = self
             .records
-            .list::<Verification>(records::VERIFICATION, Some(&scope))
+            .list::<Verification>(records::VERIFICATION, Some(&pair(consumer, provider)))
             .await?
             .into_iter()
             .map(|v| v.value)
             .rfind(|v| {
-                v.sha == p.value.sha && by.as_ref().is_none_or(|b| b.contains(&v.provider_version))
+                v.sha == pact.sha && by.as_ref().is_none_or(|b| b.contains(&v.provider_version))
             });
-        Ok(Some(LatestPact {
+        Ok(LatestPact {
             consumer: consumer.to_owned(),
             provider: provider.to_owned(),
-            consumer_version: p.key,
-            sha: p.value.sha,
-            created_at: p.value.created_at,
+            consumer_version: number,
+            sha: pact.sha,
+            created_at: pact.created_at,
             status: PactStatus::of(verification.as_ref()),
             verification,
-        }))
+        })
     }
 
     /// The latest pact's content, for its page.

@@ -349,7 +349,29 @@ async fn pages_render_for_browsers_escaped_and_hal_stays_for_the_cli() {
         html.contains(">verified</span> by docintel version abc123"),
         "{html}"
     );
+    // A consumer version's pact: a page for a browser, the pact for the CLI.
+    let version = "/broker/pacts/provider/docintel/consumer/docintel-sdk/version/1.0.0";
+    let (status, content_type, html) = page(&s, Some(&sdk), version).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert_eq!(content_type, "text/html; charset=utf-8");
+    assert!(
+        html.contains(">verified</span> by docintel version abc123"),
+        "{html}"
+    );
+    let pact: Value = s
+        .client
+        .get(s.url(version))
+        .bearer_auth(&sdk)
+        .header(ACCEPT, "application/hal+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pact["consumer"]["name"], "docintel-sdk");
     for missing in [
+        "/broker/pacts/provider/docintel/consumer/docintel-sdk/version/9.9.9",
         "/broker/pacts/provider/docintel/consumer/docintel-sdk/latest/no-such-tag",
         "/broker/pacts/provider/docintel/consumer/nobody/latest",
     ] {

@@ -93,9 +93,14 @@ async fn publish(
 
 async fn get_pact(
     State(state): State<BrokerState>,
-    access: Access,
+    headers: axum::http::HeaderMap,
+    access: Result<Access, super::Failure>,
     Path((provider, consumer, number)): Path<(String, String, String)>,
 ) -> Answer {
+    if super::pages::wants_html(&headers) {
+        return Ok(super::pages::version_page(&state, access, &consumer, &provider, &number).await);
+    }
+    let access = access?;
     let pact = state.broker.pact(&consumer, &provider, &number).await?;
     ok(pact_view(&access.base, &pact))
 }

@@ -11,7 +11,7 @@ use super::index::latest_url;
 use super::{PageAccess, for_browser, page, status, when};
 use crate::http::BrokerState;
 use crate::http::Failure;
-use crate::http::urls::{pact_version_url, version_url};
+use crate::http::urls::{seg, version_url};
 use crate::{MatrixSelector, PairRow, Version};
 
 /// Lines shown: the newest; the filters narrow the rest down.
@@ -23,6 +23,16 @@ pub(super) fn router() -> Router<BrokerState> {
     Router::new().route(
         "/matrix/provider/{provider}/consumer/{consumer}",
         get(matrix_page),
+    )
+}
+
+/// A consumer version's pact (its page, for a browser).
+fn version_pact_url(base: &str, consumer: &str, provider: &str, number: &str) -> String {
+    format!(
+        "{base}/pacts/provider/{}/consumer/{}/version/{}",
+        seg(provider),
+        seg(consumer),
+        seg(number)
     )
 }
 
@@ -117,7 +127,7 @@ fn render(base: &str, c: &MatrixSelector, p: &MatrixSelector, rows: &[PairRow]) 
                         @for r in shown {
                             tr {
                                 td { a href=(version_url(base, consumer, &r.consumer_version.number)) { (r.consumer_version.number) } (labels(&r.consumer_version)) }
-                                td { a href=(pact_version_url(base, consumer, provider, &r.pact_sha)) { (when(&r.pact_created_at)) } }
+                                td { a href=(version_pact_url(base, consumer, provider, &r.consumer_version.number)) { (when(&r.pact_created_at)) } }
                                 td {
                                     @if let Some(v) = &r.provider_version {
                                         a href=(version_url(base, provider, &v.number)) { (v.number) } (labels(v))

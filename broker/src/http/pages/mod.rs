@@ -28,6 +28,7 @@ use super::{Access, BrokerState, Failure};
 use crate::PactStatus;
 
 pub(super) use index::index_page;
+pub(super) use pact::version_page;
 
 pub(super) fn router() -> Router<BrokerState> {
     Router::new().merge(pact::router()).merge(matrix::router())

@@ -31,13 +31,28 @@ pub(super) fn router() -> Router<BrokerState> {
         .route(&format!("{latest}/{{tag}}"), get(latest_tagged_pact))
 }
 
+/// Which of a pair's pacts a URL names.
+enum Which<'a> {
+    Latest(Option<&'a str>),
+    Version(&'a str),
+}
+
 async fn latest_pact(
     State(state): State<BrokerState>,
     headers: HeaderMap,
     access: Result<Access, Failure>,
     Path((provider, consumer)): Path<(String, String)>,
 ) -> Response {
-    show(&state, &headers, access, &consumer, &provider, None).await
+    let html = wants_html(&headers);
+    show(
+        &state,
+        html,
+        access,
+        &consumer,
+        &provider,
+        Which::Latest(None),
+    )
+    .await
 }
 
 async fn latest_tagged_pact(
@@ -46,32 +61,64 @@ async fn latest_tagged_pact(
     access: Result<Access, Failure>,
     Path((provider, consumer, tag)): Path<(String, String, String)>,
 ) -> Response {
-    show(&state, &headers, access, &consumer, &provider, Some(&tag)).await
+    let html = wants_html(&headers);
+    show(
+        &state,
+        html,
+        access,
+        &consumer,
+        &provider,
+        Which::Latest(Some(&tag)),
+    )
+    .await
+}
+
+/// A consumer version's pact as a page (its HAL is `pacts::get_pact`'s).
+pub(in crate::http) async fn version_page(
+    state: &BrokerState,
+    access: Result<Access, Failure>,
+    consumer: &str,
+    provider: &str,
+    number: &str,
+) -> Response {
+    show(
+        state,
+        true,
+        access,
+        consumer,
+        provider,
+        Which::Version(number),
+    )
+    .await
 }
 
 async fn show(
     state: &BrokerState,
-    headers: &HeaderMap,
+    html: bool,
     access: Result<Access, Failure>,
     consumer: &str,
     provider: &str,
-    tag: Option<&str>,
+    which: Which<'_>,
 ) -> Response {
-    let html = wants_html(headers);
     let answer = async {
         let access = access?;
-        let latest = state
-            .broker
-            .latest_pact(consumer, provider, tag, None)
-            .await?
-            .ok_or_else(|| {
-                BrokerError::NotFound(match tag {
-                    Some(t) => format!("No pact with tag '{t}' found for consumer '{consumer}' and provider '{provider}'"),
-                    None => format!("No pact found for consumer '{consumer}' and provider '{provider}'"),
-                })
-            })?;
+        let found = match which {
+            Which::Latest(tag) => state.broker.latest_pact(consumer, provider, tag, None).await?,
+            Which::Version(number) => state.broker.version_pact(consumer, provider, number).await?,
+        };
+        let latest = found.ok_or_else(|| {
+            BrokerError::NotFound(match which {
+                Which::Latest(Some(t)) => format!("No pact with tag '{t}' found for consumer '{consumer}' and provider '{provider}'"),
+                Which::Latest(None) => format!("No pact found for consumer '{consumer}' and provider '{provider}'"),
+                Which::Version(n) => format!("No pact found for consumer '{consumer}' version '{n}' and provider '{provider}'"),
+            })
+        })?;
         let pact = state.broker.latest_pact_content(&latest).await?;
         if html {
+            let tag = match which {
+                Which::Latest(tag) => tag,
+                Which::Version(_) => None,
+            };
             Ok(pact_page(&access.base, &latest, &pact, tag))
         } else {
             ok(crate::http::pacts::pact_view(&access.base, &pact))
