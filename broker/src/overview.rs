@@ -222,12 +222,15 @@ impl Broker {
     /// A pair's matrix, newest consumer version first: each pact of a consumer version
     /// `consumer` picks, with each verification of it by a provider version `provider`
     /// picks (`latest`: only the latest such version on each side), or one unverified
-    /// line. Reads the pair's history once: linear in it.
+    /// line; at most `limit` lines, and whether there are more. Reads the pair's history
+    /// once, and stops at the limit: many consumer versions sharing one content (each
+    /// with all its results) cannot multiply the work.
     pub async fn pair_matrix(
         &self,
         consumer: &MatrixSelector,
         provider: &MatrixSelector,
-    ) -> Result<Vec<PairRow>> {
+        limit: usize,
+    ) -> Result<(Vec<PairRow>, bool)> {
         self.pacticipant(&consumer.pacticipant).await?;
         self.pacticipant(&provider.pacticipant).await?;
         let scope = pair(&consumer.pacticipant, &provider.pacticipant);
@@ -259,7 +262,7 @@ impl Broker {
             let Some(cv) = consumer_versions.get(&p.key).filter(|v| picks(consumer, v)) else {
                 continue;
             };
-            let mut verified: Vec<&Verification> = verifications
+            let mut verified: Vec<Option<&Verification>> = verifications
                 .get(&p.value.sha)
                 .map(|list| {
                     list.iter()
@@ -269,12 +272,13 @@ impl Broker {
                                 .get(&v.provider_version)
                                 .is_some_and(|pv| picks(provider, pv))
                         })
+                        .map(Some)
                         .collect()
                 })
                 .unwrap_or_default();
             // The latest result of each provider version only.
             let mut seen = HashSet::new();
-            verified.retain(|v| seen.insert(v.provider_version.clone()));
+            verified.retain(|v| v.is_some_and(|v| seen.insert(v.provider_version.clone())));
             if provider.latest {
                 verified.truncate(1);
             }
@@ -287,15 +291,19 @@ impl Broker {
                 verification: v.cloned(),
             };
             if verified.is_empty() {
-                rows.push(row(None));
-            } else {
-                rows.extend(verified.into_iter().map(|v| row(Some(v))));
+                verified.push(None);
+            }
+            for v in verified {
+                if rows.len() == limit {
+                    return Ok((rows, true));
+                }
+                rows.push(row(v));
             }
             if consumer.latest {
                 break;
             }
         }
-        Ok(rows)
+        Ok((rows, false))
     }
 
     /// The numbers of `pacticipant`'s versions with `tag`.

@@ -126,9 +126,10 @@ async fn a_pairs_matrix_filters_each_side_newest_first() {
     };
     let all = f
         .broker
-        .pair_matrix(&side("web"), &side("docintel"))
+        .pair_matrix(&side("web"), &side("docintel"), 100)
         .await
-        .unwrap();
+        .unwrap()
+        .0;
     assert_eq!(
         lines(all),
         [
@@ -146,7 +147,13 @@ async fn a_pairs_matrix_filters_each_side_newest_first() {
         ..side("docintel")
     };
     assert_eq!(
-        lines(f.broker.pair_matrix(&main, &latest_provider).await.unwrap()),
+        lines(
+            f.broker
+                .pair_matrix(&main, &latest_provider, 100)
+                .await
+                .unwrap()
+                .0
+        ),
         [("1.0.0".into(), Some("p2".into()), PactStatus::Failed)]
     );
     let feat_provider = MatrixSelector {
@@ -154,13 +161,32 @@ async fn a_pairs_matrix_filters_each_side_newest_first() {
         ..side("docintel")
     };
     assert_eq!(
-        lines(f.broker.pair_matrix(&main, &feat_provider).await.unwrap()),
+        lines(
+            f.broker
+                .pair_matrix(&main, &feat_provider, 100)
+                .await
+                .unwrap()
+                .0
+        ),
         [("1.0.0".into(), None, PactStatus::Unknown)]
     );
     assert!(
         f.broker
-            .pair_matrix(&side("nobody"), &side("docintel"))
+            .pair_matrix(&side("nobody"), &side("docintel"), 100)
             .await
             .is_err()
     );
+    // At the limit it stops, and says there is more.
+    let (two, more) = f
+        .broker
+        .pair_matrix(&side("web"), &side("docintel"), 2)
+        .await
+        .unwrap();
+    assert_eq!((two.len(), more), (2, true));
+    let (three, more) = f
+        .broker
+        .pair_matrix(&side("web"), &side("docintel"), 3)
+        .await
+        .unwrap();
+    assert_eq!((three.len(), more), (3, false));
 }

@@ -88,16 +88,21 @@ async fn matrix_page(
             .collect();
         let c = side(&consumer, "consumer", &query)?;
         let p = side(&provider, "provider", &query)?;
-        let rows = state.broker.pair_matrix(&c, &p).await?;
-        Ok(render(&access.base, &c, &p, &rows))
+        let (rows, more) = state.broker.pair_matrix(&c, &p, MAX_ROWS_SHOWN).await?;
+        Ok(render(&access.base, &c, &p, &rows, more))
     }
     .await;
     answer.unwrap_or_else(for_browser)
 }
 
-fn render(base: &str, c: &MatrixSelector, p: &MatrixSelector, rows: &[PairRow]) -> Response {
+fn render(
+    base: &str,
+    c: &MatrixSelector,
+    p: &MatrixSelector,
+    shown: &[PairRow],
+    more: bool,
+) -> Response {
     let (consumer, provider) = (&c.pacticipant, &p.pacticipant);
-    let shown = &rows[..rows.len().min(MAX_ROWS_SHOWN)];
     page(
         base,
         &format!("Matrix of {consumer} and {provider}"),
@@ -108,10 +113,10 @@ fn render(base: &str, c: &MatrixSelector, p: &MatrixSelector, rows: &[PairRow]) 
                 (filter("provider", provider, p))
                 button type="submit" { "Filter" }
             }
-            @if rows.len() > shown.len() {
-                p class="note" { "Showing the newest " (shown.len()) " of " (rows.len()) " lines; filter by version, branch or tag for others." }
+            @if more {
+                p class="note" { "Showing the newest " (shown.len()) " lines only; filter by version, branch or tag for others." }
             }
-            @if rows.is_empty() {
+            @if shown.is_empty() {
                 p { "No pacts between these versions." }
             } @else {
                 table {
