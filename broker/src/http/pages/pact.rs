@@ -212,7 +212,13 @@ fn interaction(n: usize, i: &Value, budget: &mut usize) -> Markup {
     let states = provider_states(i);
     let mut blocks = Vec::new();
     if let Some(request) = i.get("request") {
-        blocks.push(("Request", request_text(request)));
+        // A V4 synchronous message asks with a message, not an HTTP request.
+        let text = if request.get("method").is_none() && request.get("contents").is_some() {
+            message_text(request)
+        } else {
+            request_text(request)
+        };
+        blocks.push(("Request", text));
     }
     if let Some(response) = i.get("response") {
         // V4 synchronous messages answer with a list of messages.
@@ -383,6 +389,26 @@ mod tests {
         );
         let r = response_text(&i["response"]);
         assert!(r.starts_with("200\n\n{\n  \"items\": []"), "{r}");
+    }
+
+    #[test]
+    fn messages_read_as_metadata_and_contents() {
+        let m = json!({
+            "description": "doc.classified",
+            "contents": {"id": "d1"},
+            "metadata": {"topic": "docs"}
+        });
+        assert_eq!(message_text(&m), "topic: docs\n\n{\n  \"id\": \"d1\"\n}");
+        let sync = json!({
+            "request": {"contents": {"content": "ping", "contentType": "text/plain"}},
+            "response": [{"contents": {"content": "pong", "contentType": "text/plain"}}]
+        });
+        let mut budget = MAX_PAGE_BYTES;
+        let html = interaction(1, &sync, &mut budget).into_string();
+        assert!(
+            html.contains("<pre>\nping</pre>") && html.contains("<pre>\npong</pre>"),
+            "{html}"
+        );
     }
 
     #[test]
