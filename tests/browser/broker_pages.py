@@ -6,7 +6,7 @@ runs a script (the hostile pact's markup must stay text), and axe-core finds no 
 or critical accessibility violation on any page.
 
 Environment: BROKER_URL (…/broker), BROKER_KEY, CHROMIUM (the executable), AXE_JS
-(axe-core's axe.min.js). Prints what it checked; exits 1 with every failure listed.
+(axe-core's axe.min.js); BROKER_SCREENSHOTS, a folder to save each page's screenshot in. Prints what it checked; exits 1 with every failure listed.
 """
 
 import os
@@ -187,11 +187,14 @@ def main():
         # Here a script that slipped past the escaping would run: a dialog fails the check.
         watch(page, lambda: page.url)
         serious = 0
+        shots = os.environ.get("BROKER_SCREENSHOTS")  # a folder, to look at the pages
         for url in dict.fromkeys(pages):
             response = load(page, url)
             if response is not None and is_html(response):
                 serious += axe_check(page, url)
                 checked_by_axe.append(url)
+                if shots:
+                    page.screenshot(path=os.path.join(shots, f"{len(checked_by_axe)}.png"), full_page=True)
         audit.close()
         browser.close()
     print(f"axe: {serious} serious or critical violations on {len(checked_by_axe)} pages")
