@@ -169,6 +169,11 @@ pub struct ServeArgs {
     /// keys left out keep their defaults (100, 10000, 10000, 256MiB).
     #[arg(long, env = "DOCINTEL_BROKER_QUOTA")]
     pub broker_quota: Option<docintel_broker::Quota>,
+    /// Serve the embedded Pact Broker's verification badges without a key (for READMEs,
+    /// where none can be sent): anyone may then learn whether a pair's latest pact is
+    /// verified, by its names. Default: a badge needs a key like every other read.
+    #[arg(long, env = "DOCINTEL_BROKER_PUBLIC_BADGES")]
+    pub broker_public_badges: bool,
     /// Append one JSON line per response (method, path, status, content type, header
     /// names) to FILE, or to a new `<pid>-<n>.jsonl` when FILE is a folder; checked
     /// against the OpenAPI documents by `docintel-governance check --traffic`.
@@ -206,6 +211,7 @@ impl ServeArgs {
         if let Some(quota) = self.broker_quota {
             launch.config.broker_quota = quota;
         }
+        launch.config.broker_public_badges = self.broker_public_badges;
         launch.public_url = self.public_url.clone();
         launch.record_traffic = self.record_traffic.clone();
         launch.listen = self.listen;

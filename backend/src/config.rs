@@ -44,6 +44,8 @@ pub struct Config {
     pub broker_tenants: Option<Vec<String>>,
     /// What each tenant may keep in the embedded Pact Broker.
     pub broker_quota: docintel_broker::Quota,
+    /// The embedded Pact Broker's badges answer without a key.
+    pub broker_public_badges: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -85,6 +87,7 @@ impl Config {
             broker_allow_pact_modification: false,
             broker_tenants: None,
             broker_quota: docintel_broker::TENANT_QUOTA,
+            broker_public_badges: false,
         }
     }
 }

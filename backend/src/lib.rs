@@ -189,7 +189,8 @@ impl Backend {
                 config.broker_allow_pact_modification,
             )
             .with_tenants(config.broker_tenants.clone())
-            .with_quota(config.broker_quota),
+            .with_quota(config.broker_quota)
+            .with_public_badges(config.broker_public_badges),
             store,
             blobs,
             config,

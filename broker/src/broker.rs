@@ -32,6 +32,8 @@ pub struct Broker {
     pub(crate) tenants: Option<Arc<[String]>>,
     /// What each tenant may keep.
     pub(crate) quota: Quota,
+    /// Badges answer without a key (the Pact Broker's `enable_public_badge_access`).
+    pub(crate) public_badges: bool,
 }
 
 impl Broker {
@@ -41,7 +43,19 @@ impl Broker {
             allow_modification,
             tenants: None,
             quota: TENANT_QUOTA,
+            public_badges: false,
         }
+    }
+
+    /// Lets badges answer without a key: anyone who knows (or guesses) a pair's names
+    /// learns whether its latest pact is verified, and nothing else.
+    pub fn with_public_badges(mut self, public: bool) -> Self {
+        self.public_badges = public;
+        self
+    }
+
+    pub fn public_badges(&self) -> bool {
+        self.public_badges
     }
 
     /// Sets what each tenant may keep (default [`TENANT_QUOTA`]).

@@ -3,6 +3,7 @@
 //! and the limits. Each file holds one of those; this one, what they share.
 
 mod limits;
+mod overview;
 mod ownership;
 mod selection;
 mod undeploy;

@@ -1,19 +1,34 @@
 //! The broker's HAL index: the links clients follow.
 
 use axum::Router;
+use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::routing::get;
 use serde_json::json;
 
 use super::failure::ok;
 use super::urls::templated;
-use super::{Access, Answer, BrokerState};
+use super::{Access, Answer, BrokerState, Failure, pages};
 
 pub(super) fn router() -> Router<BrokerState> {
     Router::new().route("/", get(index))
 }
 
-/// The broker's HAL index: the links clients follow.
-pub(super) async fn index(access: Access) -> Answer {
+/// The broker's HAL index: the links clients follow; a page for a browser.
+pub(super) async fn index(
+    State(state): State<BrokerState>,
+    headers: HeaderMap,
+    access: Result<Access, Failure>,
+) -> Answer {
+    if pages::wants_html(&headers) {
+        return Ok(match access {
+            Ok(access) => pages::index_page(&state, &access)
+                .await
+                .unwrap_or_else(pages::for_browser),
+            Err(refused) => pages::for_browser(refused),
+        });
+    }
+    let access = access?;
     let b = &access.base;
     ok(json!({ "_links": {
         "self": { "href": b, "title": "Index", "templated": false },

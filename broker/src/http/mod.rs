@@ -6,12 +6,14 @@
 //!
 //! One file per resource, each ending in its `router()`.
 
+mod badges;
 mod environments;
 mod failure;
 mod index;
 mod matrix;
 mod pacticipants;
 mod pacts;
+mod pages;
 mod urls;
 mod verifications;
 
@@ -83,6 +85,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: BrokerState) -> Router<S>
         .merge(verifications::router())
         .merge(environments::router())
         .merge(matrix::router())
+        .merge(pages::router())
+        .merge(badges::router())
         .fallback(|| async { Failure::not_found("No such resource in the Pact Broker API") })
         .method_not_allowed_fallback(|| async {
             Failure::new(

@@ -78,7 +78,7 @@ pub(super) fn branch_router() -> Router<BrokerState> {
 }
 
 /// A pact's content with the broker's links merged in, as the Pact Broker serves it.
-fn pact_view(base: &str, pact: &Pact) -> Value {
+pub(super) fn pact_view(base: &str, pact: &Pact) -> Value {
     let mut body = pact.content.clone();
     let content_url = pact_version_url(base, &pact.consumer, &pact.provider, &pact.sha);
     if let Some(object) = body.as_object_mut() {
@@ -138,9 +138,14 @@ async fn publish(
 
 async fn get_pact(
     State(state): State<BrokerState>,
-    access: Access,
+    headers: axum::http::HeaderMap,
+    access: Result<Access, super::Failure>,
     Path((provider, consumer, number)): Path<(String, String, String)>,
 ) -> Answer {
+    if super::pages::wants_html(&headers) {
+        return Ok(super::pages::version_page(&state, access, &consumer, &provider, &number).await);
+    }
+    let access = access?;
     let pact = state.broker.pact(&consumer, &provider, &number).await?;
     ok(pact_view(&access.base, &pact))
 }
