@@ -22,6 +22,7 @@ pub mod http;
 mod matrix;
 mod names;
 mod pacts;
+mod provider_contracts;
 mod quota;
 mod records;
 mod requests;
@@ -33,6 +34,10 @@ pub use broker::Broker;
 pub use matrix::{MAX_ROWS, MAX_SELECTORS, Matrix, MatrixQuery, MatrixRow, MatrixSelector};
 pub use names::{check_name, check_pacticipant_name, content_sha};
 pub use pacts::{Pact, Published};
+pub use provider_contracts::{
+    CONTRACT_COMPARISON, ContractComparison, PROVIDER_CONTRACT, PROVIDER_CONTRACT_CONTENT,
+    ProviderContract, ProviderContractRequest, PublishedContract, comparison_mismatches,
+};
 pub use quota::{MAX_CONTRACTS, Quota, TENANT_QUOTA, Usage};
 pub use records::{Deployment, Environment, Pacticipant, Stored, Verification, Version};
 pub use requests::{ContractToPublish, EnvironmentRequest, PublishRequest, VerificationRequest};

@@ -12,6 +12,7 @@ mod index;
 mod matrix;
 mod pacticipants;
 mod pacts;
+mod provider_contracts;
 mod urls;
 mod verifications;
 
@@ -83,6 +84,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: BrokerState) -> Router<S>
         .merge(verifications::router())
         .merge(environments::router())
         .merge(matrix::router())
+        .merge(provider_contracts::router())
         .fallback(|| async { Failure::not_found("No such resource in the Pact Broker API") })
         .method_not_allowed_fallback(|| async {
             Failure::new(
