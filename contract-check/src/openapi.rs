@@ -15,6 +15,10 @@ pub struct Document {
     /// uses, not for all), and `oneOf` read as `anyOf` (a partial example may fit more
     /// than one branch).
     pub(crate) response_doc: Value,
+    /// Each copy registered once, so that compiling a validator for one of its schemas
+    /// does not copy the document again.
+    pub(crate) request_registry: jsonschema::Registry,
+    pub(crate) response_registry: jsonschema::Registry,
     /// Path prefixes from `servers` (e.g. `/api`), longest first.
     prefixes: Vec<String>,
     templates: Vec<Template>,
@@ -85,10 +89,19 @@ impl Document {
         rewrite(&mut request_doc, false, 0);
         let mut response_doc = doc.clone();
         rewrite(&mut response_doc, true, 0);
+        let register = |copy: &Value| {
+            let resource = jsonschema::Draft::Draft202012.create_resource(copy.clone());
+            jsonschema::Registry::try_new(crate::schema::BASE, resource)
+                .map_err(|e| DocumentError(format!("its schemas cannot be read: {e}")))
+        };
+        let request_registry = register(&request_doc)?;
+        let response_registry = register(&response_doc)?;
         Ok(Self {
             doc,
             request_doc,
             response_doc,
+            request_registry,
+            response_registry,
             prefixes,
             templates,
         })

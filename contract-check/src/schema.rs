@@ -13,7 +13,7 @@ use crate::pact::{Segment, covers};
 
 /// The base URI the document is registered under, so that its `#/components/…`
 /// references resolve.
-const BASE: &str = "urn:docintel:openapi";
+pub(crate) const BASE: &str = "urn:docintel:openapi";
 
 /// Errors looked at per body: beyond, the body is wrong enough to act on already.
 const MAX_ERRORS_EXAMINED: usize = 1000;
@@ -21,6 +21,11 @@ const MAX_ERRORS_EXAMINED: usize = 1000;
 /// Schemas considered at once for one value by [`undeclared`]: a bound on documents
 /// that compose hundreds of branches.
 const MAX_BRANCHES: usize = 256;
+
+/// Schema applications one body's validation may take. A hostile document can make
+/// validation exponential in the body's depth (`anyOf` branches that each recurse); the
+/// work is counted first, within this budget, and a body beyond it is not validated.
+pub const MAX_EVALUATIONS: u64 = 4_000_000;
 
 /// Characters escaped when a JSON pointer becomes a URI fragment.
 const FRAGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
@@ -56,6 +61,18 @@ impl Validators {
             Ok(v) => v,
             Err(e) => return vec![format!("the document's schema cannot be used: {e}")],
         };
+        let copy = if response {
+            &doc.response_doc
+        } else {
+            &doc.request_doc
+        };
+        let mut fuel = MAX_EVALUATIONS;
+        let root = copy.pointer(pointer).unwrap_or(&Value::Null);
+        if !affordable(copy, root, body, &mut fuel) {
+            return vec![format!(
+                "the body was not validated: its schema would take more than {MAX_EVALUATIONS} evaluations for it (the document composes schemas too deeply)"
+            )];
+        }
         let mut out = Vec::new();
         for e in validator.iter_errors(body).take(MAX_ERRORS_EXAMINED) {
             let tokens: Vec<String> = e
@@ -82,16 +99,92 @@ impl Validators {
     }
 }
 
+/// Counts, against `fuel`, the schema applications validating `value` takes: every
+/// branch of every composition, as a validator may try them all. False when it runs out.
+fn affordable(doc: &Value, schema: &Value, value: &Value, fuel: &mut u64) -> bool {
+    if *fuel == 0 {
+        return false;
+    }
+    *fuel -= 1;
+    let s = resolve_in(doc, schema);
+    let Some(o) = s.as_object() else {
+        return true;
+    };
+    for key in ["allOf", "anyOf", "oneOf"] {
+        for branch in o.get(key).and_then(Value::as_array).into_iter().flatten() {
+            if !affordable(doc, branch, value, fuel) {
+                return false;
+            }
+        }
+    }
+    for key in ["not", "if", "then", "else"] {
+        if let Some(sub) = o.get(key)
+            && !affordable(doc, sub, value, fuel)
+        {
+            return false;
+        }
+    }
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                let mut applied = false;
+                if let Some(sub) = o.get("properties").and_then(|p| p.get(k)) {
+                    applied = true;
+                    if !affordable(doc, sub, v, fuel) {
+                        return false;
+                    }
+                }
+                for sub in o
+                    .get("patternProperties")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flat_map(|p| p.values())
+                {
+                    applied = true;
+                    if !affordable(doc, sub, v, fuel) {
+                        return false;
+                    }
+                }
+                if let Some(sub) = o.get("additionalProperties").filter(|_| !applied)
+                    && !affordable(doc, sub, v, fuel)
+                {
+                    return false;
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                let sub = o
+                    .get("prefixItems")
+                    .and_then(|p| p.get(i))
+                    .or_else(|| o.get("items"));
+                if let Some(sub) = sub
+                    && !affordable(doc, sub, v, fuel)
+                {
+                    return false;
+                }
+                if let Some(sub) = o.get("contains")
+                    && !affordable(doc, sub, v, fuel)
+                {
+                    return false;
+                }
+            }
+        }
+        _ => {}
+    }
+    true
+}
+
 fn compile(doc: &Document, response: bool, pointer: &str) -> Result<Validator, String> {
-    let copy = if response {
-        &doc.response_doc
+    let registry = if response {
+        &doc.response_registry
     } else {
-        &doc.request_doc
+        &doc.request_registry
     };
     let fragment = percent_encoding::utf8_percent_encode(pointer, FRAGMENT);
     jsonschema::options()
         .with_draft(Draft::Draft202012)
-        .with_resource(BASE, Draft::Draft202012.create_resource(copy.clone()))
+        .with_registry(registry.clone())
         .build(&serde_json::json!({ "$ref": format!("{BASE}#{fragment}") }))
         .map_err(|e| e.to_string())
 }

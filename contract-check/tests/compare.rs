@@ -266,3 +266,36 @@ fn what_is_not_a_pact_or_a_document_is_refused() {
     assert!(compare(&json!({"consumer": {}}), &[&v1, &v2]).is_err());
     assert!(Document::new(json!({"openapi": "3.1.0"})).is_err());
 }
+
+#[test]
+fn a_document_that_makes_validation_explode_is_refused_within_a_budget() {
+    // Each level tries two branches that both recurse: 2^depth evaluations for a body
+    // nested `depth` deep, were every branch tried.
+    let doc = Document::new(json!({
+        "openapi": "3.1.0",
+        "paths": {"/tree": {"get": {"responses": {"200": {"description": "a tree",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Node"}}}}}}}},
+        "components": {"schemas": {"Node": {"anyOf": [
+            {"type": "object", "properties": {"next": {"$ref": "#/components/schemas/Node"}, "a": {"type": "string"}}},
+            {"type": "object", "properties": {"next": {"$ref": "#/components/schemas/Node"}, "b": {"type": "string"}}}
+        ]}}}
+    }))
+    .unwrap();
+    let mut body = json!({"a": 1});
+    for _ in 0..60 {
+        body = json!({"next": body});
+    }
+    let pact = json!({
+        "metadata": {"pactSpecification": {"version": "3.0.0"}},
+        "interactions": [{"description": "a deep tree",
+            "request": {"method": "GET", "path": "/tree"},
+            "response": {"status": 200, "body": body}}]
+    });
+    let c = compare(&pact, &[&doc]).unwrap();
+    assert_eq!(c.mismatches.len(), 1, "{:#?}", messages(&c));
+    assert!(
+        c.mismatches[0].message.contains("was not validated"),
+        "{}",
+        c.mismatches[0]
+    );
+}

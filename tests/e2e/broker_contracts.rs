@@ -127,6 +127,7 @@ async fn can_i_deploy_weighs_pacts_against_the_providers_openapi_document() {
     let (ok, printed) =
         publish_document(&s, &keys["analytics-team"], "docintel", "2.0.0", &v2).await;
     assert!(!ok, "a team published docintel's document:\n{printed}");
+    assert!(printed.contains("only an admin key"), "{printed}");
     let printed = publish_document(&s, &s.admin_key, "docintel", "2.0.0", &v2).await;
     assert!(printed.0, "{}", printed.1);
     cli_ok(

@@ -4,6 +4,7 @@
 
 mod limits;
 mod ownership;
+mod provider_contracts;
 mod selection;
 
 use std::sync::Arc;

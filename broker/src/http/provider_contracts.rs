@@ -158,12 +158,36 @@ fn view(base: &str, p: &PublishedContract) -> Value {
             ),
         }));
     }
+    let pacticipant = pacticipant_url(base, &p.provider);
+    // The official CLI reads both links (PactFlow's answer always carries them).
+    let branch_version = match p.version.branches.last() {
+        Some(b) => link(format!(
+            "{pacticipant}/branches/{}/versions/{}",
+            seg(b),
+            seg(number)
+        )),
+        None => link(version_url(base, &p.provider, number)),
+    };
+    let tags: Vec<Value> = p
+        .version
+        .tags
+        .iter()
+        .map(|t| {
+            link(format!(
+                "{}/tags/{}",
+                version_url(base, &p.provider, number),
+                seg(t)
+            ))
+        })
+        .collect();
     json!({
         "notices": notices,
         "_embedded": { "version": { "number": number } },
         "_links": {
             "self": link(format!("{base}/contracts/provider/{}/version/{}", seg(&p.provider), seg(number))),
             "pb:pacticipant-version": link(version_url(base, &p.provider, number)),
+            "pb:branch-version": branch_version,
+            "pb:pacticipant-version-tags": tags,
         }
     })
 }
