@@ -232,6 +232,40 @@ impl Broker {
         })
     }
 
+    /// Deletes a provider's published documents (of one version, or all), and a document
+    /// no remaining version published (comparisons stay: they belong to the contents).
+    pub(crate) async fn forget_provider_contracts(
+        &self,
+        provider: &str,
+        number: Option<&str>,
+    ) -> Result<()> {
+        self.records
+            .delete(PROVIDER_CONTRACT, provider, number)
+            .await?;
+        let kept: BTreeSet<String> = self
+            .records
+            .list::<ProviderContract>(PROVIDER_CONTRACT, Some(provider))
+            .await?
+            .into_iter()
+            .map(|c| c.value.sha)
+            .collect();
+        // Only the keys are needed, but a list reads bodies: documents are few per
+        // provider, and this runs on an operator's delete.
+        for content in self
+            .records
+            .0
+            .broker_list(PROVIDER_CONTRACT_CONTENT, Some(provider))
+            .await?
+        {
+            if !kept.contains(&content.key) {
+                self.records
+                    .delete(PROVIDER_CONTRACT_CONTENT, provider, Some(&content.key))
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
     /// A provider version's published contract and its document.
     pub async fn provider_contract(
         &self,

@@ -234,3 +234,44 @@ async fn only_the_owner_publishes_documents_and_they_count_against_its_bytes() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn an_operators_delete_takes_the_documents_with_it() {
+    let f = fixture().await;
+    for (v, doc) in [
+        ("1", document(false)),
+        ("2", document(true)),
+        ("3", document(true)),
+    ] {
+        f.broker
+            .publish_provider_contract(BILLING, "billing", v, contract_request(&doc, true))
+            .await
+            .unwrap();
+    }
+    let stored = |f: &Fixture| {
+        let store = f.store.clone();
+        async move {
+            store
+                .broker_list(PROVIDER_CONTRACT_CONTENT, Some("billing"))
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    assert_eq!(stored(&f).await, 2);
+    // Version 1's document goes with it; version 2's stays, version 3 shares it.
+    f.broker
+        .delete_version(ADMIN, "billing", "1")
+        .await
+        .unwrap();
+    assert_eq!(stored(&f).await, 1);
+    f.broker
+        .delete_version(ADMIN, "billing", "2")
+        .await
+        .unwrap();
+    assert_eq!(stored(&f).await, 1);
+    assert!(f.broker.provider_contract("billing", "3").await.is_ok());
+    f.broker.delete_pacticipant(ADMIN, "billing").await.unwrap();
+    assert_eq!(stored(&f).await, 0);
+    assert!(f.broker.provider_contract("billing", "3").await.is_err());
+}
