@@ -295,10 +295,8 @@ fn walk<'a>(
                     walk(doc, next, v, &child, out, seen);
                 } else if !extra.is_empty() {
                     walk(doc, extra.clone(), v, &child, out, seen);
-                } else if !open {
-                    if seen.insert(child.clone()) {
-                        out.push(child);
-                    }
+                } else if !open && seen.insert(child.clone()) {
+                    out.push(child);
                 }
             }
         }

@@ -41,6 +41,9 @@ fn failures(section: &Section) -> Vec<String> {
         .collect()
 }
 
+/// A defect: what it is, how it is made, what the finding says.
+type Case = (&'static str, fn(&mut Value), &'static str);
+
 const INTERACTION: &str = "interaction \"list processed documents for label statistics\"";
 
 #[test]
@@ -57,7 +60,7 @@ fn the_committed_pacts_ask_only_for_what_the_documents_promise() {
 
 #[test]
 fn each_defect_fails_naming_the_interaction() {
-    let cases: [(&str, fn(&mut Value), &str); 4] = [
+    let cases: [Case; 4] = [
         (
             "an undocumented field",
             |p| {
