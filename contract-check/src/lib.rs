@@ -152,9 +152,15 @@ pub fn compare(pact: &Value, documents: &[&Document]) -> Result<Comparison, Pact
     Ok(out)
 }
 
-type Found3 = Vec<(Kind, String, String)>;
+/// What one interaction was found to ask for: (kind, operation, message).
+type Findings = Vec<(Kind, String, String)>;
 
-fn interaction(doc: &Document, http: &Http, validators: &mut schema::Validators, out: &mut Found3) {
+fn interaction(
+    doc: &Document,
+    http: &Http,
+    validators: &mut schema::Validators,
+    out: &mut Findings,
+) {
     let op = match doc.find(&http.method, &http.path) {
         Found::Operation(op) => op,
         Found::NoPath => {
@@ -186,7 +192,7 @@ fn interaction(doc: &Document, http: &Http, validators: &mut schema::Validators,
 }
 
 /// The header and query parameters the operation requires are sent.
-fn parameters(doc: &Document, op: &Operation, http: &Http, out: &mut Found3) {
+fn parameters(doc: &Document, op: &Operation, http: &Http, out: &mut Findings) {
     let mut params: HashMap<(String, String), &Value> = HashMap::new();
     for list in [op.path_parameters, &op.value["parameters"]] {
         for p in list.as_array().into_iter().flatten() {
@@ -229,7 +235,7 @@ fn request_body(
     op: &Operation,
     http: &Http,
     validators: &mut schema::Validators,
-    out: &mut Found3,
+    out: &mut Findings,
 ) {
     let documented = doc.resolve(&op.value["requestBody"]);
     let content_type = match &http.request.body {
@@ -264,7 +270,7 @@ fn request_body(
             Kind::MediaType,
             op.name.clone(),
             format!(
-                "the pact sends a {content_type} request body, which {} does not document (it takes {})",
+                "the pact sends a request body of media type {content_type}, which {} does not document (it takes {})",
                 op.name,
                 content.keys().cloned().collect::<Vec<_>>().join(", ")
             ),
@@ -307,7 +313,7 @@ fn response(
     op: &Operation,
     http: &Http,
     validators: &mut schema::Validators,
-    out: &mut Found3,
+    out: &mut Findings,
 ) {
     let Some(status) = http.status else {
         return;
@@ -363,7 +369,7 @@ fn response(
             Kind::MediaType,
             op.name.clone(),
             format!(
-                "the pact expects a {content_type} body, which {what} does not document (it documents {})",
+                "the pact expects a body of media type {content_type}, which {what} does not document (it documents {})",
                 content.keys().cloned().collect::<Vec<_>>().join(", ")
             ),
         ));
