@@ -22,10 +22,15 @@ const MAX_ERRORS_EXAMINED: usize = 1000;
 /// that compose hundreds of branches.
 const MAX_BRANCHES: usize = 256;
 
-/// Schema applications one body's validation may take. A hostile document can make
-/// validation exponential in the body's depth (`anyOf` branches that each recurse); the
-/// work is counted first, within this budget, and a body beyond it is not validated.
+/// Schema applications one comparison's validations may take, all bodies together. A
+/// hostile document can make validation exponential in a body's depth (`anyOf` branches
+/// that each recurse); the work is counted first, within this budget, and a body beyond
+/// it is not validated. An honest 2 MiB pact takes about a tenth of it.
 pub const MAX_EVALUATIONS: u64 = 4_000_000;
+
+/// Distinct schemas one comparison compiles validators for: a pact naming more
+/// operations than that is not worth compiling a document's every schema for.
+pub const MAX_VALIDATORS: usize = 256;
 
 /// Characters escaped when a JSON pointer becomes a URI fragment.
 const FRAGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
@@ -35,10 +40,19 @@ const FRAGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERI
     .remove(b'_')
     .remove(b'.');
 
-/// Compiled validators, by (response?, schema pointer).
-#[derive(Default)]
+/// Compiled validators, by (response?, schema pointer), and the validation work left.
 pub(crate) struct Validators {
     compiled: HashMap<(bool, String), Result<Validator, String>>,
+    fuel: u64,
+}
+
+impl Default for Validators {
+    fn default() -> Self {
+        Self {
+            compiled: HashMap::new(),
+            fuel: MAX_EVALUATIONS,
+        }
+    }
 }
 
 impl Validators {
@@ -53,9 +67,15 @@ impl Validators {
         body: &Value,
         loose: &[Vec<Segment>],
     ) -> Vec<String> {
+        let key = (response, pointer.to_owned());
+        if !self.compiled.contains_key(&key) && self.compiled.len() >= MAX_VALIDATORS {
+            return vec![format!(
+                "the body was not validated: the pact names more than {MAX_VALIDATORS} schemas"
+            )];
+        }
         let compiled = self
             .compiled
-            .entry((response, pointer.to_owned()))
+            .entry(key)
             .or_insert_with(|| compile(doc, response, pointer));
         let validator = match compiled {
             Ok(v) => v,
@@ -66,9 +86,8 @@ impl Validators {
         } else {
             &doc.request_doc
         };
-        let mut fuel = MAX_EVALUATIONS;
         let root = copy.pointer(pointer).unwrap_or(&Value::Null);
-        if !affordable(copy, root, body, &mut fuel) {
+        if !affordable(copy, root, body, &mut self.fuel) {
             return vec![format!(
                 "the body was not validated: its schema would take more than {MAX_EVALUATIONS} evaluations for it (the document composes schemas too deeply)"
             )];

@@ -299,3 +299,39 @@ fn a_document_that_makes_validation_explode_is_refused_within_a_budget() {
         c.mismatches[0]
     );
 }
+
+#[test]
+fn the_validation_budget_is_the_whole_pacts_not_each_bodys() {
+    // Many interactions, each cheap on its own: the budget runs out across them, and
+    // what is left is reported, not validated.
+    let doc = Document::new(json!({
+        "openapi": "3.1.0",
+        "paths": {"/tree": {"get": {"responses": {"200": {"description": "a tree",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Node"}}}}}}}},
+        "components": {"schemas": {"Node": {"anyOf": [
+            {"type": "object", "properties": {"next": {"$ref": "#/components/schemas/Node"}}},
+            {"type": "object", "properties": {"next": {"$ref": "#/components/schemas/Node"}}}
+        ]}}}
+    }))
+    .unwrap();
+    let mut body = json!({});
+    for _ in 0..16 {
+        body = json!({"next": body});
+    }
+    let interaction = json!({"description": "a tree",
+        "request": {"method": "GET", "path": "/tree"},
+        "response": {"status": 200, "body": body}});
+    let pact = json!({
+        "metadata": {"pactSpecification": {"version": "3.0.0"}},
+        "interactions": vec![interaction; 200]
+    });
+    let c = compare(&pact, &[&doc]).unwrap();
+    assert!(
+        !c.mismatches.is_empty()
+            && c.mismatches
+                .iter()
+                .all(|m| m.message.contains("was not validated")),
+        "{:#?}",
+        messages(&c)
+    );
+}
