@@ -282,7 +282,15 @@ impl Broker {
                         .verification
                         .as_ref()
                         .and_then(comparison_mismatches)
-                        .map(|m| format!(": compared with its OpenAPI document, {}", m.join("; ")))
+                        .map(|(m, count)| {
+                            // A few name the problem: a row's reason stays short.
+                            let shown = m.iter().take(3).cloned().collect::<Vec<_>>().join("; ");
+                            let more = match count.saturating_sub(3) {
+                                0 => String::new(),
+                                n => format!(" (and {n} more)"),
+                            };
+                            format!(": compared with its OpenAPI document, {shown}{more}")
+                        })
                         .unwrap_or_default();
                     reasons.push((
                         "error",

@@ -34,6 +34,9 @@ pub const CONTRACT_COMPARISON: &str = "contract-comparison";
 pub const RECENT: usize = 20;
 /// The most mismatches a comparison keeps: enough to act on, and a bound on its record.
 pub const MAX_KEPT_MISMATCHES: usize = 20;
+/// The longest mismatch a comparison keeps, in bytes: descriptions and field names are
+/// the consumer's to write.
+pub const MAX_MISMATCH_BYTES: usize = 1024;
 /// How a comparison names itself where a verification names its verifier.
 pub const VERIFIER: &str = "docintel-contract-check";
 
@@ -420,7 +423,7 @@ impl Broker {
                     .mismatches
                     .iter()
                     .take(MAX_KEPT_MISMATCHES)
-                    .map(ToString::to_string)
+                    .map(|m| truncate(m.to_string()))
                     .collect();
                 (kept, count)
             }
@@ -483,18 +486,14 @@ impl Broker {
             };
             let key = (provider.to_owned(), c.value.contract_sha.clone());
             for (number, self_verified) in versions.get(&key).into_iter().flatten() {
-                let mut mismatches = c.value.mismatches.clone();
-                if c.value.mismatch_count > mismatches.len() {
-                    mismatches.push(format!(
-                        "and {} more",
-                        c.value.mismatch_count - mismatches.len()
-                    ));
-                }
+                let mut mismatches = Vec::new();
                 if !self_verified {
                     mismatches.push(format!(
                         "the provider's own verification of the OpenAPI document of version {number} failed"
                     ));
                 }
+                let count = mismatches.len() + c.value.mismatch_count;
+                mismatches.extend(c.value.mismatches.iter().cloned());
                 out.push((
                     c.scope.clone(),
                     Verification {
@@ -507,6 +506,7 @@ impl Broker {
                             "implementation": VERIFIER,
                             "version": env!("CARGO_PKG_VERSION"),
                             "mismatches": mismatches,
+                            "mismatchCount": count,
                         }),
                         test_results: Value::Null,
                         created_at: c.value.created_at.clone(),
@@ -518,14 +518,32 @@ impl Broker {
     }
 }
 
-/// The mismatches a verification made by a comparison carries, if it is one.
-pub fn comparison_mismatches(v: &Verification) -> Option<Vec<String>> {
+/// `text`, cut to [`MAX_MISMATCH_BYTES`] at a character boundary.
+fn truncate(mut text: String) -> String {
+    if text.len() > MAX_MISMATCH_BYTES {
+        let mut end = MAX_MISMATCH_BYTES;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    text
+}
+
+/// The mismatches a verification made by a comparison carries (those kept, and how
+/// many there were), if it is one.
+pub fn comparison_mismatches(v: &Verification) -> Option<(Vec<String>, usize)> {
     (v.verified_by["implementation"] == VERIFIER).then(|| {
-        v.verified_by["mismatches"]
+        let kept: Vec<String> = v.verified_by["mismatches"]
             .as_array()
             .into_iter()
             .flatten()
             .filter_map(|m| m.as_str().map(str::to_owned))
-            .collect()
+            .collect();
+        let count = v.verified_by["mismatchCount"]
+            .as_u64()
+            .map_or(kept.len(), |n| n as usize);
+        (kept, count)
     })
 }

@@ -117,8 +117,9 @@ impl Document {
         self.template_of(path).is_some()
     }
 
-    /// The path template `path` falls under: the most literal one, as OpenAPI asks.
-    fn template_of(&self, path: &str) -> Option<&str> {
+    /// The path template `path` falls under: the most literal one, as OpenAPI asks
+    /// (a `servers` URL's path is a prefix it may carry).
+    pub fn template_of(&self, path: &str) -> Option<&str> {
         let mut candidates = vec![path];
         candidates.extend(
             self.prefixes

@@ -275,3 +275,46 @@ async fn an_operators_delete_takes_the_documents_with_it() {
     assert_eq!(stored(&f).await, 0);
     assert!(f.broker.provider_contract("billing", "3").await.is_err());
 }
+
+#[tokio::test]
+async fn a_failing_rows_reason_names_a_few_mismatches_and_counts_the_rest() {
+    let f = fixture().await;
+    let production = f.production().await;
+    f.broker
+        .publish_provider_contract(
+            BILLING,
+            "billing",
+            "1",
+            contract_request(&document(false), true),
+        )
+        .await
+        .unwrap();
+    deploy(&f, &production, "billing", "1").await;
+    let mut request = asking_for_total("1");
+    let mut content: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(
+                request.contracts.as_ref().unwrap()[0]
+                    .content
+                    .as_ref()
+                    .unwrap(),
+            )
+            .unwrap(),
+    )
+    .unwrap();
+    for field in ["a", "b", "c", "d"] {
+        content["interactions"][0]["response"]["body"][field] = json!(1);
+    }
+    request.contracts.as_mut().unwrap()[0].content =
+        Some(base64::engine::general_purpose::STANDARD.encode(content.to_string()));
+    f.broker.publish(team(1), request).await.unwrap();
+    let m = f.can_i_deploy("web", "1").await;
+    let reason = m
+        .reasons
+        .iter()
+        .find(|(kind, _)| *kind == "error")
+        .map(|(_, t)| t.clone())
+        .unwrap();
+    assert_eq!(reason.matches("the pact expects").count(), 3, "{reason}");
+    assert!(reason.ends_with("(and 2 more)"), "{reason}");
+}
