@@ -164,9 +164,8 @@ impl Broker {
                 format!("could not be parsed as application/json: {e}"),
             )
         })?;
-        if let Err(e) = docintel_contract_check::Document::new(document.clone()) {
-            return Err(BrokerError::invalid("content", e.to_string()));
-        }
+        let doc = docintel_contract_check::Document::new(document.clone())
+            .map_err(|e| BrokerError::invalid("content", e.to_string()))?;
         self.claim(caller, provider).await?;
         let sha = content_sha(&document);
         if let Some(existing) = self
@@ -224,9 +223,7 @@ impl Broker {
                 *c = contract.clone()
             })
             .await?;
-        let compared = self
-            .compare_with_consumers(provider, &sha, &document)
-            .await?;
+        let compared = self.compare_with_consumers(provider, &sha, &doc).await?;
         Ok(PublishedContract {
             provider: provider.to_owned(),
             version,
@@ -301,11 +298,8 @@ impl Broker {
         &self,
         provider: &str,
         contract_sha: &str,
-        document: &Value,
+        doc: &docintel_contract_check::Document,
     ) -> Result<Vec<(String, String, bool)>> {
-        let Ok(doc) = docintel_contract_check::Document::new(document.clone()) else {
-            return Ok(Vec::new());
-        };
         let scopes = self
             .records
             .pairs(records::PACT, |_, p| p == provider)
@@ -329,7 +323,7 @@ impl Broker {
                     None => {
                         let content = self.content(consumer, provider, &p.value.sha).await?;
                         let result = self
-                            .compare_once(&scope, &p.value.sha, contract_sha, &content, &doc)
+                            .compare_once(&scope, &p.value.sha, contract_sha, &content, doc)
                             .await?;
                         done.insert(p.value.sha.clone(), result.success);
                         result.success
