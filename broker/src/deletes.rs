@@ -19,6 +19,7 @@ impl Broker {
                 records::PACT_CONTENT,
                 records::VERIFICATION,
                 records::TEST_RESULTS,
+                crate::CONTRACT_COMPARISON,
             ] {
                 self.records.delete(kind, &scope, None).await?;
             }
@@ -30,6 +31,7 @@ impl Broker {
                     .await?;
             }
         }
+        self.forget_provider_contracts(name, None).await?;
         for kind in [records::VERSION, records::DEPLOYMENT, records::RELEASE] {
             self.records.delete(kind, name, None).await?;
         }
@@ -81,6 +83,8 @@ impl Broker {
                 }
             }
         }
+        self.forget_provider_contracts(pacticipant, Some(number))
+            .await?;
         self.records
             .delete(records::VERSION, pacticipant, Some(number))
             .await?;

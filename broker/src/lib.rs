@@ -23,6 +23,7 @@ mod matrix;
 mod names;
 mod overview;
 mod pacts;
+mod provider_contracts;
 mod quota;
 mod records;
 mod requests;
@@ -36,6 +37,10 @@ pub use matrix::{MAX_ROWS, MAX_SELECTORS, Matrix, MatrixQuery, MatrixRow, Matrix
 pub use names::{check_name, check_pacticipant_name, content_sha};
 pub use overview::{Integration, LatestPact, PactStatus, PairRow};
 pub use pacts::{ConsumerVersions, Pact, PactListing, ProviderState, Published};
+pub use provider_contracts::{
+    CONTRACT_COMPARISON, ContractComparison, PROVIDER_CONTRACT, PROVIDER_CONTRACT_CONTENT,
+    ProviderContract, ProviderContractRequest, PublishedContract, comparison_mismatches,
+};
 pub use quota::{MAX_CONTRACTS, Quota, TENANT_QUOTA, Usage};
 pub use records::{Deployment, Environment, Pacticipant, Stored, Verification, Version};
 pub use requests::{ContractToPublish, EnvironmentRequest, PublishRequest, VerificationRequest};

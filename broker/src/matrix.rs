@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::records::{PACT, PactRef, VERIFICATION, Version, pair, split_pair};
-use crate::{Broker, BrokerError, Environment, Result, Verification};
+use crate::{Broker, BrokerError, Environment, Result, Verification, comparison_mismatches};
 
 /// One `q[]` of a matrix query.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -152,6 +152,20 @@ impl Reads {
                 );
             }
         }
+        // Comparisons with providers' OpenAPI documents count where no verification of
+        // the same pact by the same provider version does.
+        for (scope, v) in broker.comparisons_as_verifications(&missing).await? {
+            if let Some(index) = self.pairs.get_mut(&scope) {
+                let latest = index.latest.get(&v.sha);
+                if latest.is_none_or(|l| comparison_mismatches(l).is_some()) {
+                    index.latest.insert(v.sha.clone(), v.clone());
+                }
+                index
+                    .by_provider_version
+                    .entry((v.sha.clone(), v.provider_version.clone()))
+                    .or_insert(v);
+            }
+        }
         Ok(())
     }
 
@@ -264,10 +278,24 @@ impl Broker {
                 Some(true) => success += 1,
                 Some(false) => {
                     failed += 1;
+                    let why = row
+                        .verification
+                        .as_ref()
+                        .and_then(comparison_mismatches)
+                        .map(|(m, count)| {
+                            // A few name the problem: a row's reason stays short.
+                            let shown = m.iter().take(3).cloned().collect::<Vec<_>>().join("; ");
+                            let more = match count.saturating_sub(3) {
+                                0 => String::new(),
+                                n => format!(" (and {n} more)"),
+                            };
+                            format!(": compared with its OpenAPI document, {shown}{more}")
+                        })
+                        .unwrap_or_default();
                     reasons.push((
                         "error",
                         format!(
-                            "The verification for the pact between {consumer} and {provider} failed"
+                            "The verification for the pact between {consumer} and {provider} failed{why}"
                         ),
                     ));
                 }

@@ -319,6 +319,9 @@ impl Broker {
             .get::<PactRef>(records::PACT, &scope, number)
             .await?
             .map(|e| e.value.sha == sha);
+        // Compared with the provider's published documents, if it publishes any.
+        self.compare_with_provider(consumer, provider, &sha, &content)
+            .await?;
         let stored = self
             .records
             .upsert(

@@ -16,7 +16,8 @@ pub struct Quota {
     pub versions: u64,
     /// Pacts they published (one per consumer version and provider).
     pub pacts: u64,
-    /// Bytes of pact content and of verification results they made as providers.
+    /// Bytes of pact content, of verification results they made as providers, and of the
+    /// OpenAPI documents they published as providers.
     pub bytes: u64,
 }
 
@@ -119,11 +120,14 @@ impl Broker {
             .await?;
         let (_, verifications) = store.broker_usage(records::VERIFICATION, &verified).await?;
         let (_, results) = store.broker_usage(records::TEST_RESULTS, &verified).await?;
+        let (_, documents) = store
+            .broker_usage(crate::PROVIDER_CONTRACT_CONTENT, &names)
+            .await?;
         Ok(Usage {
             pacticipants: names.len() as u64,
             versions,
             pacts,
-            bytes: content + verifications + results,
+            bytes: content + verifications + results + documents,
         })
     }
 

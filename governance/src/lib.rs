@@ -41,6 +41,7 @@ pub async fn check(root: &Path, options: &CheckOptions) -> anyhow::Result<Report
     sections.push(
         checks::contracts::check(root, options.parser.clone(), options.broker.as_ref()).await,
     );
+    sections.push(checks::bidirectional::check(root));
     sections.push(checks::deprecations::check(root, Some(&server.base), &options.parser).await);
     sections.push(checks::lint::check(root, options.require_lint).await);
     if let Some(traffic) = &options.traffic {

@@ -181,6 +181,7 @@ rules! {
     PACT_MISMATCH = ("pact-mismatch", Contracts, Breaking, "the provider does not answer as a pact expects");
     PACT_PENDING_FAILURE = ("pact-pending-failure", Contracts, Warning, "a pending pact is not met yet");
     CONTRACTS_UNVERIFIABLE = ("contracts-unverifiable", Contracts, Breaking, "the pacts cannot be verified at all");
+    PACT_UNDOCUMENTED = ("pact-undocumented", Contracts, Breaking, "a pact asks for what the provider's OpenAPI document does not promise: a path, method, status, media type, undeclared response field, body the schema refuses, or a required parameter it does not send");
     DEPRECATION_NOTICE_TOO_SHORT = ("deprecation-notice-too-short", Deprecations, Breaking, "a deprecation gives less notice before its sunset than the policy asks");
     DEPRECATION_WITHOUT_SUCCESSOR = ("deprecation-without-successor", Deprecations, Breaking, "a deprecation names no successor");
     DEPRECATION_NOT_IN_CALENDAR = ("deprecation-not-in-calendar", Deprecations, Breaking, "a deprecation has no row in deprecations.md");

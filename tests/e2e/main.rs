@@ -5,6 +5,7 @@
 
 mod broker;
 mod broker_cli;
+mod broker_contracts;
 mod broker_pages;
 mod classifier;
 mod common;

@@ -5,6 +5,7 @@
 mod limits;
 mod overview;
 mod ownership;
+mod provider_contracts;
 mod selection;
 mod undeploy;
 

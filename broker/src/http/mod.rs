@@ -14,6 +14,7 @@ mod matrix;
 mod pacticipants;
 mod pacts;
 mod pages;
+mod provider_contracts;
 mod urls;
 mod verifications;
 
@@ -87,6 +88,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: BrokerState) -> Router<S>
         .merge(matrix::router())
         .merge(pages::router())
         .merge(badges::router())
+        .merge(provider_contracts::router())
         .fallback(|| async { Failure::not_found("No such resource in the Pact Broker API") })
         .method_not_allowed_fallback(|| async {
             Failure::new(

@@ -1,5 +1,6 @@
 //! The gate's checks, each producing report sections.
 
+pub mod bidirectional;
 pub mod breaking;
 pub mod contracts;
 pub mod deprecations;
