@@ -28,6 +28,7 @@ mod requests;
 mod store;
 mod verifiable;
 mod verifications;
+pub mod webhooks;
 
 pub use broker::Broker;
 pub use matrix::{MAX_ROWS, MAX_SELECTORS, Matrix, MatrixQuery, MatrixRow, MatrixSelector};
@@ -38,6 +39,7 @@ pub use records::{Deployment, Environment, Pacticipant, Stored, Verification, Ve
 pub use requests::{ContractToPublish, EnvironmentRequest, PublishRequest, VerificationRequest};
 pub use store::{Record, RecordStore, StoreError, StoreResult};
 pub use verifiable::{ForVerification, Selector, VerifiablePact};
+pub use webhooks::{Webhook, WebhookSink};
 
 use std::collections::BTreeMap;
 
