@@ -291,7 +291,10 @@ fn millis(at: OffsetDateTime) -> i64 {
 /// Headers with the values of `Authorization` and `…token…` ones replaced, as the Pact
 /// Broker shows them; `keep_parameters`: a value that is only a template parameter is
 /// no secret and is shown.
-pub fn redact_headers(headers: &[(String, String)], keep_parameters: bool) -> Vec<(String, String)> {
+pub fn redact_headers(
+    headers: &[(String, String)],
+    keep_parameters: bool,
+) -> Vec<(String, String)> {
     headers
         .iter()
         .map(|(name, value)| {
@@ -366,14 +369,13 @@ pub fn parse_webhook(body: &Value) -> Result<WebhookInput> {
     let Some(object) = body.as_object() else {
         return Err(BrokerError::invalid("body", "must be a JSON object"));
     };
-    let text = |v: Option<&Value>, field: &str, errors: &mut BTreeMap<String, Vec<String>>| {
-        match v {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(_) => {
-                field_error(errors, field, "must be a string".to_owned());
-                None
-            }
+    let text = |v: Option<&Value>, field: &str, errors: &mut BTreeMap<String, Vec<String>>| match v
+    {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            field_error(errors, field, "must be a string".to_owned());
+            None
         }
     };
     let description = text(object.get("description"), "description", &mut errors);
@@ -428,7 +430,11 @@ pub fn parse_webhook(body: &Value) -> Result<WebhookInput> {
     let events = match object.get("events") {
         None | Some(Value::Null) => vec![CONTRACT_CONTENT_CHANGED.to_owned()],
         Some(Value::Array(list)) if list.is_empty() => {
-            field_error(&mut errors, "events", "size cannot be less than 1".to_owned());
+            field_error(
+                &mut errors,
+                "events",
+                "size cannot be less than 1".to_owned(),
+            );
             Vec::new()
         }
         Some(Value::Array(list)) => {
@@ -651,12 +657,19 @@ pub fn parameters(base: &str, t: &Trigger) -> Vec<(&'static str, String)> {
     let pact_url = if t.consumer.is_empty() {
         String::new()
     } else {
-        crate::http::urls::consumer_version_pact_url(base, &t.consumer, &t.provider, &t.consumer_version)
+        crate::http::urls::consumer_version_pact_url(
+            base,
+            &t.consumer,
+            &t.provider,
+            &t.consumer_version,
+        )
     };
     let verification_url = t
         .verification
         .as_ref()
-        .map(|(id, _)| crate::http::urls::verification_url(base, &t.consumer, &t.provider, &t.sha, id))
+        .map(|(id, _)| {
+            crate::http::urls::verification_url(base, &t.consumer, &t.provider, &t.sha, id)
+        })
         .unwrap_or_default();
     let status = |pass: &str, fail: &str, pending: &str| match t.verification {
         Some((_, true)) => pass.to_owned(),
@@ -668,10 +681,22 @@ pub fn parameters(base: &str, t: &Trigger) -> Vec<(&'static str, String)> {
         ("pactbroker.verificationResultUrl", verification_url),
         ("pactbroker.consumerName", t.consumer.clone()),
         ("pactbroker.providerName", t.provider.clone()),
-        ("pactbroker.consumerVersionNumber", t.consumer_version.clone()),
-        ("pactbroker.providerVersionNumber", t.provider_version.clone()),
-        ("pactbroker.consumerVersionBranch", t.consumer_branch.clone()),
-        ("pactbroker.providerVersionBranch", t.provider_branch.clone()),
+        (
+            "pactbroker.consumerVersionNumber",
+            t.consumer_version.clone(),
+        ),
+        (
+            "pactbroker.providerVersionNumber",
+            t.provider_version.clone(),
+        ),
+        (
+            "pactbroker.consumerVersionBranch",
+            t.consumer_branch.clone(),
+        ),
+        (
+            "pactbroker.providerVersionBranch",
+            t.provider_branch.clone(),
+        ),
         ("pactbroker.consumerVersionTags", t.consumer_tags.join(", ")),
         ("pactbroker.providerVersionTags", t.provider_tags.join(", ")),
         (
@@ -698,13 +723,20 @@ pub fn parameters(base: &str, t: &Trigger) -> Vec<(&'static str, String)> {
         ),
         ("pactbroker.eventName", t.event.clone()),
         ("pactbroker.buildUrl", t.build_url.clone()),
-        ("pactbroker.currentlyDeployedProviderVersionNumber", String::new()),
+        (
+            "pactbroker.currentlyDeployedProviderVersionNumber",
+            String::new(),
+        ),
     ]
 }
 
 /// Replaces each `${name}` by its value (`escape`d), in one pass: a value is never
 /// itself searched for parameters.
-pub fn render(template: &str, params: &[(&str, String)], escape: impl Fn(&str) -> String) -> String {
+pub fn render(
+    template: &str,
+    params: &[(&str, String)],
+    escape: impl Fn(&str) -> String,
+) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(start) = rest.find("${") {
@@ -992,7 +1024,9 @@ impl Broker {
     pub async fn delete_webhook(&self, caller: Caller, uuid: &str) -> Result<()> {
         let w = self.webhook(caller, uuid).await?;
         self.records.delete(WEBHOOK, "", Some(&w.uuid)).await?;
-        self.records.delete(WEBHOOK_EXECUTION, &w.uuid, None).await?;
+        self.records
+            .delete(WEBHOOK_EXECUTION, &w.uuid, None)
+            .await?;
         Ok(())
     }
 
@@ -1045,8 +1079,14 @@ impl Broker {
             .max_by_key(|s| s.seq);
         let Some(latest) = latest else {
             return Ok(Trigger {
-                consumer: w.consumer.clone().unwrap_or_else(|| "placeholder-consumer".into()),
-                provider: w.provider.clone().unwrap_or_else(|| "placeholder-provider".into()),
+                consumer: w
+                    .consumer
+                    .clone()
+                    .unwrap_or_else(|| "placeholder-consumer".into()),
+                provider: w
+                    .provider
+                    .clone()
+                    .unwrap_or_else(|| "placeholder-provider".into()),
                 ..Trigger::default()
             });
         };
@@ -1056,7 +1096,10 @@ impl Broker {
         let mut trigger = self
             .pact_trigger(consumer, provider, &latest.key, &latest.value.sha)
             .await?;
-        if w.events.iter().any(|e| e.starts_with("provider_verification")) {
+        if w.events
+            .iter()
+            .any(|e| e.starts_with("provider_verification"))
+        {
             if let Some(v) = self
                 .verifications(consumer, provider)
                 .await?
@@ -1148,7 +1191,10 @@ impl Broker {
             .0
             .broker_list(WEBHOOK_EXECUTION, Some(webhook))
             .await?;
-        for old in kept.iter().take(kept.len().saturating_sub(MAX_EXECUTIONS_KEPT)) {
+        for old in kept
+            .iter()
+            .take(kept.len().saturating_sub(MAX_EXECUTIONS_KEPT))
+        {
             self.records
                 .delete(WEBHOOK_EXECUTION, webhook, Some(&old.key))
                 .await?;
@@ -1208,7 +1254,12 @@ impl Broker {
 
     async fn fire_pact_events(&self, pact: &Pact, previous: Option<String>) -> Result<()> {
         let base = self
-            .pact_trigger(&pact.consumer, &pact.provider, &pact.consumer_version, &pact.sha)
+            .pact_trigger(
+                &pact.consumer,
+                &pact.provider,
+                &pact.consumer_version,
+                &pact.sha,
+            )
             .await?;
         let mut triggers = vec![Trigger {
             event: CONTRACT_PUBLISHED.to_owned(),
@@ -1240,11 +1291,12 @@ impl Broker {
     ) -> Result<Vec<(String, String, Vec<String>)>> {
         let provider = &pact.provider;
         let mut wanted: Vec<(String, String, Vec<String>)> = Vec::new();
-        let mut add = |number: String, branch: String, why: String| {
-            match wanted.iter_mut().find(|(n, _, _)| *n == number) {
-                Some((_, _, whys)) => whys.push(why),
-                None => wanted.push((number, branch, vec![why])),
-            }
+        let mut add = |number: String, branch: String, why: String| match wanted
+            .iter_mut()
+            .find(|(n, _, _)| *n == number)
+        {
+            Some((_, _, whys)) => whys.push(why),
+            None => wanted.push((number, branch, vec![why])),
         };
         let main = self
             .find_pacticipant(provider)
@@ -1274,7 +1326,11 @@ impl Broker {
                 .find(|v| v.key == d.version)
                 .and_then(|v| v.value.branches.last().cloned())
                 .unwrap_or_default();
-            add(d.version.clone(), branch, format!("deployed or released in {env}"));
+            add(
+                d.version.clone(),
+                branch,
+                format!("deployed or released in {env}"),
+            );
         }
         let verified: Vec<String> = self
             .verifications(&pact.consumer, provider)
@@ -1291,11 +1347,20 @@ impl Broker {
     /// and `…_succeeded` or `…_failed`. Logged when queueing fails.
     pub(crate) async fn verification_published(&self, pact: &Pact, v: &Verification) {
         let result = async {
-            if self.webhooks_for(&pact.consumer, &pact.provider).await?.is_empty() {
+            if self
+                .webhooks_for(&pact.consumer, &pact.provider)
+                .await?
+                .is_empty()
+            {
                 return Ok(());
             }
             let mut base = self
-                .pact_trigger(&pact.consumer, &pact.provider, &pact.consumer_version, &pact.sha)
+                .pact_trigger(
+                    &pact.consumer,
+                    &pact.provider,
+                    &pact.consumer_version,
+                    &pact.sha,
+                )
                 .await?;
             self.add_verification(&mut base, v).await?;
             let outcome = if v.success {
@@ -1388,7 +1453,11 @@ impl Broker {
     ) -> Result<Vec<Stored<Delivery>>> {
         let now = millis(OffsetDateTime::now_utc());
         let mut claimed = Vec::new();
-        for d in self.records.list::<Delivery>(WEBHOOK_DELIVERY, None).await? {
+        for d in self
+            .records
+            .list::<Delivery>(WEBHOOK_DELIVERY, None)
+            .await?
+        {
             if claimed.len() >= limit {
                 break;
             }
@@ -1444,8 +1513,8 @@ impl Broker {
         let now = millis(OffsetDateTime::now_utc());
         let policy = sink.policy();
         let retry_at = now + sink.backoff(attempts).as_millis() as i64;
-        let retry = !sent.success()
-            && retry_at <= d.queued_at + policy.retry_window.as_millis() as i64;
+        let retry =
+            !sent.success() && retry_at <= d.queued_at + policy.retry_window.as_millis() as i64;
         if retry {
             let next = Delivery {
                 attempts,
@@ -1456,7 +1525,13 @@ impl Broker {
             let body = serde_json::to_string(&next).unwrap_or_default();
             self.records
                 .0
-                .broker_replace(WEBHOOK_DELIVERY, &claimed.scope, &claimed.key, &claimed.raw, &body)
+                .broker_replace(
+                    WEBHOOK_DELIVERY,
+                    &claimed.scope,
+                    &claimed.key,
+                    &claimed.raw,
+                    &body,
+                )
                 .await?;
         } else {
             self.records
@@ -1539,7 +1614,10 @@ mod tests {
     #[test]
     fn a_value_is_not_searched_for_parameters_again() {
         let params = vec![
-            ("pactbroker.consumerName", "${pactbroker.providerName}".to_owned()),
+            (
+                "pactbroker.consumerName",
+                "${pactbroker.providerName}".to_owned(),
+            ),
             ("pactbroker.providerName", "secret".to_owned()),
         ];
         assert_eq!(
@@ -1612,7 +1690,10 @@ mod tests {
         assert_eq!(defaults.events, vec![CONTRACT_CONTENT_CHANGED]);
         assert_eq!(defaults.request.method, "POST");
         let too_big = json!({ "request": { "url": "https://ci/x", "body": "x".repeat(MAX_WEBHOOK_BODY_BYTES + 1) } });
-        assert!(matches!(parse_webhook(&too_big), Err(BrokerError::TooLarge(_))));
+        assert!(matches!(
+            parse_webhook(&too_big),
+            Err(BrokerError::TooLarge(_))
+        ));
         for bad in [
             json!({ "request": { "url": "https://ci/x", "method": "GET" } }),
             json!({ "request": { "url": "https://ci/x", "headers": { "Host": "internal" } } }),
@@ -1631,7 +1712,10 @@ mod tests {
 
     #[test]
     fn descriptions_hosts_and_uuids() {
-        assert_eq!(host_of("https://u:p@ci.example.com:8443/x?y"), "ci.example.com");
+        assert_eq!(
+            host_of("https://u:p@ci.example.com:8443/x?y"),
+            "ci.example.com"
+        );
         assert_eq!(host_of("http://[::1]:80/"), "::1");
         assert_eq!(
             loggable_url("https://u:p@ci.example.com/x?token=s#f"),
