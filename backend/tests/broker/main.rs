@@ -5,6 +5,7 @@
 mod limits;
 mod ownership;
 mod selection;
+mod webhooks;
 
 use std::sync::Arc;
 
