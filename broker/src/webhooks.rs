@@ -1099,15 +1099,13 @@ impl Broker {
         if w.events
             .iter()
             .any(|e| e.starts_with("provider_verification"))
-        {
-            if let Some(v) = self
+            && let Some(v) = self
                 .verifications(consumer, provider)
                 .await?
                 .into_iter()
                 .next_back()
-            {
-                self.add_verification(&mut trigger, &v).await?;
-            }
+        {
+            self.add_verification(&mut trigger, &v).await?;
         }
         Ok(trigger)
     }
