@@ -866,13 +866,13 @@ impl Broker {
         self.records.list(WEBHOOK, Some("")).await
     }
 
-    /// The webhooks `caller` may see (its tenant's; every one for an admin), optionally
-    /// those naming `consumer` and/or `provider`.
+    /// The webhooks `caller` may see (its tenant's; every one for an admin); with
+    /// `scope`, those naming exactly that consumer and provider (`None`: naming none), as
+    /// the Pact Broker's consumer, provider and pact webhook collections list them.
     pub async fn webhooks(
         &self,
         caller: Caller,
-        consumer: Option<&str>,
-        provider: Option<&str>,
+        scope: Option<(Option<&str>, Option<&str>)>,
     ) -> Result<Vec<Webhook>> {
         let tenant = caller.tenant.to_string();
         Ok(self
@@ -881,8 +881,9 @@ impl Broker {
             .into_iter()
             .map(|s| s.value)
             .filter(|w| caller.admin || w.owner == tenant)
-            .filter(|w| consumer.is_none_or(|c| w.consumer.as_deref() == Some(c)))
-            .filter(|w| provider.is_none_or(|p| w.provider.as_deref() == Some(p)))
+            .filter(|w| {
+                scope.is_none_or(|(c, p)| w.consumer.as_deref() == c && w.provider.as_deref() == p)
+            })
             .collect())
     }
 

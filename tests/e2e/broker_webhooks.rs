@@ -378,6 +378,25 @@ async fn a_changed_pact_triggers_the_providers_build_once_and_verifications_repo
     )
     .await;
     assert_eq!(status, StatusCode::OK);
+    // The pact links its webhook collections; the provider's lists both of its webhooks.
+    assert_eq!(
+        fetched["_links"]["pb:pact-webhooks"]["href"],
+        format!("{broker}/webhooks/provider/billing-api/consumer/web-app")
+    );
+    let (status, v) = call(
+        &s,
+        &billing,
+        reqwest::Method::GET,
+        "/webhooks/provider/billing-api",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(
+        v["_links"]["pb:webhooks"].as_array().unwrap().len(),
+        2,
+        "{v}"
+    );
     // The head of the provider's main branch is to verify it: one status report for p1.
     let reports = receiver.settle("/status", 1).await;
     assert_eq!(reports.len(), 1, "{reports:?}");

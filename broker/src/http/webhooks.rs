@@ -126,23 +126,21 @@ fn webhooks_view(base: &str, self_url: String, title: &str, hooks: &[Webhook]) -
 async fn list(
     state: &BrokerState,
     access: &Access,
-    consumer: Option<&str>,
-    provider: Option<&str>,
+    scope: Option<(Option<&str>, Option<&str>)>,
     self_url: String,
 ) -> Answer {
-    for name in consumer.into_iter().chain(provider) {
-        state.broker.pacticipant(name).await?;
+    if let Some((consumer, provider)) = scope {
+        for name in consumer.into_iter().chain(provider) {
+            state.broker.pacticipant(name).await?;
+        }
     }
-    let hooks = state
-        .broker
-        .webhooks(access.caller, consumer, provider)
-        .await?;
+    let hooks = state.broker.webhooks(access.caller, scope).await?;
     ok(webhooks_view(&access.base, self_url, "Webhooks", &hooks))
 }
 
 async fn all_webhooks(State(state): State<BrokerState>, access: Access) -> Answer {
     let url = format!("{}/webhooks", access.base);
-    list(&state, &access, None, None, url).await
+    list(&state, &access, None, url).await
 }
 
 async fn pair_webhooks(
@@ -156,7 +154,13 @@ async fn pair_webhooks(
         seg(&provider),
         seg(&consumer)
     );
-    list(&state, &access, Some(&consumer), Some(&provider), url).await
+    list(
+        &state,
+        &access,
+        Some((Some(&consumer), Some(&provider))),
+        url,
+    )
+    .await
 }
 
 async fn provider_webhooks(
@@ -165,7 +169,7 @@ async fn provider_webhooks(
     Path(provider): Path<String>,
 ) -> Answer {
     let url = format!("{}/webhooks/provider/{}", access.base, seg(&provider));
-    list(&state, &access, None, Some(&provider), url).await
+    list(&state, &access, Some((None, Some(&provider))), url).await
 }
 
 async fn consumer_webhooks(
@@ -174,7 +178,7 @@ async fn consumer_webhooks(
     Path(consumer): Path<String>,
 ) -> Answer {
     let url = format!("{}/webhooks/consumer/{}", access.base, seg(&consumer));
-    list(&state, &access, Some(&consumer), None, url).await
+    list(&state, &access, Some((Some(&consumer), None)), url).await
 }
 
 /// Creates a webhook; a path naming pacticipants sets them over the body's.
