@@ -1017,6 +1017,24 @@ impl Broker {
                 if !self.records.insert(WEBHOOK, "", &uuid, &w).await? {
                     return Err(BrokerError::Busy);
                 }
+                // Counted again once written: of concurrent creates that each saw room,
+                // those past the cap are taken back.
+                if !caller.admin {
+                    let mine: Vec<String> = self
+                        .webhook_records()
+                        .await?
+                        .into_iter()
+                        .filter(|s| s.value.owner == w.owner)
+                        .map(|s| s.key)
+                        .collect();
+                    if mine.iter().position(|k| *k == uuid) >= Some(MAX_WEBHOOKS_PER_TENANT) {
+                        self.records.delete(WEBHOOK, "", Some(&uuid)).await?;
+                        return Err(BrokerError::QuotaExceeded(format!(
+                            "this team may hold at most {MAX_WEBHOOKS_PER_TENANT} webhooks; \
+                             delete one first"
+                        )));
+                    }
+                }
                 Ok((w, true))
             }
         }

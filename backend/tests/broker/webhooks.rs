@@ -443,3 +443,29 @@ async fn failures_are_retried_then_given_up_and_a_failing_webhook_is_disabled() 
     assert_eq!(attempt().await, 1);
     assert!(queued(&f).await.is_empty());
 }
+
+#[tokio::test]
+async fn concurrent_creates_never_take_a_team_past_its_cap() {
+    let f = fixture().await;
+    let ci = Endpoint::answering(200);
+    f.publish(team(1), "web", "0", "main", "a").await;
+    let creates = (0..webhooks::MAX_WEBHOOKS_PER_TENANT + 5).map(|_| {
+        f.broker.save_webhook(
+            team(1),
+            None,
+            hook(None, Some("web"), &["contract_published"]),
+            &ci,
+        )
+    });
+    let results = futures_util::future::join_all(creates).await;
+    let made = results.iter().filter(|r| r.is_ok()).count();
+    assert!(made <= webhooks::MAX_WEBHOOKS_PER_TENANT, "{made}");
+    assert!(
+        results
+            .iter()
+            .all(|r| r.is_ok() || matches!(r, Err(BrokerError::QuotaExceeded(_)))),
+        "{results:?}"
+    );
+    assert_eq!(f.broker.webhooks(team(1), None).await.unwrap().len(), made);
+    assert!(made > 0);
+}
