@@ -173,26 +173,9 @@ async fn render(state: &SenderState, due: &DueDelivery) -> String {
 
 async fn send(config: &webhooks::WebhookConfig, due: &DueDelivery, body: &str) -> Outcome {
     let failed = |status: Option<u16>, error: String| Outcome::Failed { status, error };
-    let url = match reqwest::Url::parse(&due.url) {
-        Ok(u) => u,
-        Err(e) => return failed(None, format!("bad url: {e}")),
-    };
-    // Checked again at each attempt (DNS may have changed), and the connection goes to
-    // the addresses checked.
-    let addrs = match webhooks::check_target(&url, config.allow_private_targets).await {
-        Ok(a) => a,
-        Err(e) => return failed(None, e.to_string()),
-    };
-    let host = url.host_str().unwrap_or_default().to_owned();
-    let client = match reqwest::Client::builder()
-        .timeout(config.request_timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .resolve_to_addrs(&host, &addrs)
-        .user_agent(concat!("docintel-webhooks/", env!("CARGO_PKG_VERSION")))
-        .build()
-    {
+    let (url, client) = match checked_client(config, &due.url).await {
         Ok(c) => c,
-        Err(e) => return failed(None, format!("http client: {e}")),
+        Err(e) => return failed(None, e),
     };
     let timestamp = OffsetDateTime::now_utc().unix_timestamp();
     let signature = webhooks::signature_header(&due.secrets, timestamp, body.as_bytes());
@@ -216,9 +199,31 @@ async fn send(config: &webhooks::WebhookConfig, due: &DueDelivery, body: &str) -
     }
 }
 
+/// The URL parsed, and a client for it that connects only to the addresses its host was
+/// checked to resolve to (checked at each attempt: DNS may have changed; no rebinding in
+/// between) and follows no redirect.
+pub(crate) async fn checked_client(
+    config: &webhooks::WebhookConfig,
+    url: &str,
+) -> Result<(reqwest::Url, reqwest::Client), String> {
+    let url = webhooks::validate_url(url).map_err(|e| e.to_string())?;
+    let addrs = webhooks::check_target(&url, config.allow_private_targets)
+        .await
+        .map_err(|e| e.to_string())?;
+    let host = url.host_str().unwrap_or_default().to_owned();
+    let client = reqwest::Client::builder()
+        .timeout(config.request_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .resolve_to_addrs(&host, &addrs)
+        .user_agent(concat!("docintel-webhooks/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| format!("http client: {e}"))?;
+    Ok((url, client))
+}
+
 /// A failed request's reason, with its causes, but not its URL: a webhook URL may carry a
 /// secret in its query, and this text goes to the log and the delivery log.
-fn describe(e: reqwest::Error) -> String {
+pub(crate) fn describe(e: reqwest::Error) -> String {
     let what = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {

@@ -150,10 +150,12 @@ impl Launch {
             let workers = state.backend.start_workers().await?;
             let relay = crate::publishing::start_relay(&state, &self.events, addr)?;
             let sender = crate::deliveries::start(SenderState::from_ref(&state));
+            let broker_sender = crate::broker_routes::start_sender(&state, addr);
             Some(Background {
                 workers,
                 _relay: relay,
                 _sender: sender,
+                _broker_sender: broker_sender,
                 _listening: listening,
                 _sweeper: state.backend.start_sweeper(),
             })
@@ -220,6 +222,7 @@ struct Background {
     workers: WorkerPool,
     _relay: RelayHandle,
     _sender: WebhookSender,
+    _broker_sender: Option<crate::broker_routes::BrokerWebhookSender>,
     _listening: Listener,
     _sweeper: Sweeper,
 }

@@ -245,10 +245,15 @@ pub fn validate(new: &NewWebhook) -> Result<reqwest::Url, WebhookError> {
             )));
         }
     }
-    if new.url.len() > 2048 {
+    validate_url(&new.url)
+}
+
+/// Checks a target URL's form: http(s), a host, no credentials, at most 2048 characters.
+pub fn validate_url(url: &str) -> Result<reqwest::Url, WebhookError> {
+    if url.len() > 2048 {
         return Err(WebhookError::Url("at most 2048 characters".into()));
     }
-    let url = reqwest::Url::parse(&new.url).map_err(|e| WebhookError::Url(e.to_string()))?;
+    let url = reqwest::Url::parse(url).map_err(|e| WebhookError::Url(e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(WebhookError::Url("the scheme must be https or http".into()));
     }

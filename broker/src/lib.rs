@@ -30,6 +30,7 @@ mod requests;
 mod store;
 mod verifiable;
 mod verifications;
+pub mod webhooks;
 
 pub use broker::{Broker, PacticipantChange};
 pub use environments::{MAX_RECORDED, Recorded};
@@ -46,6 +47,7 @@ pub use records::{Deployment, Environment, Pacticipant, Stored, Verification, Ve
 pub use requests::{ContractToPublish, EnvironmentRequest, PublishRequest, VerificationRequest};
 pub use store::{Record, RecordStore, StoreError, StoreResult};
 pub use verifiable::{ForVerification, Selector, VerifiablePact};
+pub use webhooks::{Webhook, WebhookSink};
 
 use std::collections::BTreeMap;
 

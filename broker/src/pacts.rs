@@ -200,9 +200,11 @@ impl Broker {
         let mut notices = vec![("debug", version_notice(&name, &number, &branch, &tags))];
         let mut published = Vec::new();
         for (provider, content) in pacts {
+            let before = self.before_publication(&name, &provider).await?;
             let (pact, republished) = self
                 .store_pact(caller, &name, &provider, &number, content)
                 .await?;
+            self.pact_published(&pact, before).await;
             notices.push(("success", match republished {
                 Some(true) => format!("Pact successfully republished for {name} version {number} and provider {provider} with no content changes."),
                 Some(false) => format!("Pact with changed content published over existing content for {name} version {number} and provider {provider}. This is not recommended in normal circumstances and may indicate that you have not configured your Pact pipeline correctly. For more information see https://docs.pact.io/go/versioning"),
@@ -252,9 +254,11 @@ impl Broker {
         .await?;
         self.touch_version(consumer, number, None, &[], None)
             .await?;
+        let before = self.before_publication(consumer, provider).await?;
         let (pact, republished) = self
             .store_pact(caller, consumer, provider, number, content)
             .await?;
+        self.pact_published(&pact, before).await;
         Ok((pact, republished.is_none()))
     }
 

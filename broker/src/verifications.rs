@@ -73,6 +73,7 @@ impl Broker {
                 &verification,
             )
             .await?;
+        self.verification_published(&pact, &verification).await;
         Ok((
             Verification {
                 test_results: request.test_results,

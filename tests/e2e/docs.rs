@@ -34,6 +34,12 @@ const NOT_RUN: &[(&str, &str, &str)] = &[
          same with the official CLI against the embedded broker",
     ),
     (
+        "docs/contracts.md",
+        "pact-broker create-webhook",
+        "a provider team's set-up against a deployed broker; tests/e2e/broker_webhooks.rs \
+         runs these commands with the official CLI against the embedded broker",
+    ),
+    (
         "docs/scaling-out.md",
         "# Shared services",
         "a cluster: PostgreSQL, an S3 server, a Kafka broker and four docintel processes",

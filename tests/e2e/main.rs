@@ -7,6 +7,7 @@ mod broker;
 mod broker_cli;
 mod broker_contracts;
 mod broker_pages;
+mod broker_webhooks;
 mod classifier;
 mod common;
 mod database;

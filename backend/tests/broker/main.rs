@@ -8,6 +8,7 @@ mod ownership;
 mod provider_contracts;
 mod selection;
 mod undeploy;
+mod webhooks;
 
 use std::sync::Arc;
 

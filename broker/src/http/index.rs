@@ -50,5 +50,7 @@ pub(super) async fn index(
         "pb:can-i-deploy-pacticipant-version-to-environment": templated(format!("{b}/can-i-deploy?pacticipant={{pacticipant}}&version={{version}}&environment={{environment}}"), "Determine if an application version can be safely deployed to an environment"),
         "pf:publish-provider-contract": templated(format!("{b}/provider-contracts/provider/{{provider}}/publish"), "Publish a provider contract (an OpenAPI document)"),
         "pb:matrix": { "href": format!("{b}/matrix"), "title": "The matrix of verified consumer and provider versions", "templated": false },
+        "pb:webhooks": { "href": format!("{b}/webhooks"), "title": "Webhooks", "templated": false },
+        "pb:webhook": templated(format!("{b}/webhooks/{{uuid}}"), "Webhook"),
     }}))
 }

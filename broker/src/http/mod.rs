@@ -15,8 +15,9 @@ mod pacticipants;
 mod pacts;
 mod pages;
 mod provider_contracts;
-mod urls;
+pub(crate) mod urls;
 mod verifications;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -75,6 +76,9 @@ pub struct BrokerState {
     pub auth: Arc<dyn Authenticate>,
     /// The path the router is nested under, for links.
     pub prefix: String,
+    /// How webhooks are checked and sent; `None`: the host sends none, and the webhook
+    /// resources answer 404.
+    pub webhooks: Option<Arc<dyn crate::WebhookSink>>,
 }
 
 /// The broker's routes, to be nested under [`BrokerState::prefix`].
@@ -89,6 +93,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: BrokerState) -> Router<S>
         .merge(pages::router())
         .merge(badges::router())
         .merge(provider_contracts::router())
+        .merge(webhooks::router())
         .fallback(|| async { Failure::not_found("No such resource in the Pact Broker API") })
         .method_not_allowed_fallback(|| async {
             Failure::new(

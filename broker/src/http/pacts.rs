@@ -92,6 +92,8 @@ pub(super) fn pact_view(base: &str, pact: &Pact) -> Value {
                 "pb:consumer-version": { "href": version_url(base, &pact.consumer, &pact.consumer_version), "title": "Consumer version", "name": pact.consumer_version },
                 "pb:pact-version": { "href": content_url, "title": "Pact content version permalink", "name": pact.sha },
                 "pb:publish-verification-results": { "href": format!("{content_url}/verification-results"), "title": "Publish verification results" },
+                "pb:pact-webhooks": { "href": format!("{base}/webhooks/provider/{}/consumer/{}", seg(&pact.provider), seg(&pact.consumer)), "title": format!("Webhooks for the pact between {} and {}", pact.consumer, pact.provider) },
+                "pb:consumer-webhooks": { "href": format!("{base}/webhooks/consumer/{}", seg(&pact.consumer)), "title": format!("Webhooks for all pacts with consumer {}", pact.consumer) },
             }),
         );
     }

@@ -35,12 +35,39 @@ pub(crate) fn version_url(base: &str, p: &str, v: &str) -> String {
 }
 
 pub(crate) fn pact_url(base: &str, pact: &Pact) -> String {
+    consumer_version_pact_url(base, &pact.consumer, &pact.provider, &pact.consumer_version)
+}
+
+pub(crate) fn consumer_version_pact_url(
+    base: &str,
+    consumer: &str,
+    provider: &str,
+    version: &str,
+) -> String {
     format!(
         "{base}/pacts/provider/{}/consumer/{}/version/{}",
-        seg(&pact.provider),
-        seg(&pact.consumer),
-        seg(&pact.consumer_version)
+        seg(provider),
+        seg(consumer),
+        seg(version)
     )
+}
+
+pub(crate) fn verification_url(
+    base: &str,
+    consumer: &str,
+    provider: &str,
+    sha: &str,
+    id: &str,
+) -> String {
+    format!(
+        "{}/verification-results/{}",
+        pact_version_url(base, consumer, provider, sha),
+        seg(id)
+    )
+}
+
+pub(crate) fn webhook_url(base: &str, uuid: &str) -> String {
+    format!("{base}/webhooks/{}", seg(uuid))
 }
 
 pub(crate) fn pact_version_url(base: &str, consumer: &str, provider: &str, sha: &str) -> String {
