@@ -38,6 +38,7 @@ pub use records::{Deployment, Environment, Pacticipant, Stored, Verification, Ve
 pub use requests::{ContractToPublish, EnvironmentRequest, PublishRequest, VerificationRequest};
 pub use store::{Record, RecordStore, StoreError, StoreResult};
 pub use verifiable::{ForVerification, Selector, VerifiablePact};
+pub use verifications::Selection;
 
 use std::collections::BTreeMap;
 
