@@ -185,7 +185,9 @@ impl Selector {
         };
         // In the order ConsumerVersionSelectorContract's rules run.
         fail(
-            self.consumer.as_deref().is_some_and(|c| c.trim().is_empty()),
+            self.consumer
+                .as_deref()
+                .is_some_and(|c| c.trim().is_empty()),
             "consumer cannot be blank".to_owned(),
         );
         fail(
@@ -388,7 +390,8 @@ impl Broker {
             chosen.extend(wip);
         }
         for pact in &mut chosen {
-            pact.metadata = crate::verifications::pact_metadata(pact, request.include_pending_status);
+            pact.metadata =
+                crate::verifications::pact_metadata(pact, request.include_pending_status);
         }
         Ok(chosen)
     }
@@ -841,7 +844,15 @@ impl Snapshot {
                         format!("latest from branch {name}"),
                     )
                 };
-                merge(&mut wip, consumer, &version.key, &pact.sha, reason, short, true);
+                merge(
+                    &mut wip,
+                    consumer,
+                    &version.key,
+                    &pact.sha,
+                    reason,
+                    short,
+                    true,
+                );
             }
         }
         wip

@@ -4,6 +4,7 @@
 
 mod limits;
 mod ownership;
+mod pact_broker_rules;
 mod selection;
 
 use std::sync::Arc;

@@ -111,7 +111,7 @@ async fn each_selector_picks_the_pacts_the_pact_broker_would() {
     };
     assert_eq!(
         errors["consumerVersionSelectors"],
-        ["environment with name 'nowhere' does not exist"]
+        ["environment with name 'nowhere' does not exist (at index 0)"]
     );
 
     // Selectors the Pact Broker refuses are refused, with its reasons.

@@ -43,7 +43,13 @@ fn pact_view(base: &str, pact: &Pact) -> Value {
 
 /// The URL of a pact's content carrying how it was selected, as for-verification links
 /// it; empty metadata gives the plain content URL.
-fn pact_metadata_url(base: &str, consumer: &str, provider: &str, sha: &str, metadata: &str) -> String {
+fn pact_metadata_url(
+    base: &str,
+    consumer: &str,
+    provider: &str,
+    sha: &str,
+    metadata: &str,
+) -> String {
     let url = pact_version_url(base, consumer, provider, sha);
     if metadata.is_empty() {
         url
