@@ -25,8 +25,12 @@ pub struct MatrixQuery {
     pub environment: Option<String>,
     /// Deploying alongside the latest versions with this tag (the older way).
     pub tag: Option<String>,
-    /// The other side is each pacticipant's latest version.
+    /// The other side is each pacticipant's latest version (with the tag, or from its
+    /// main branch, when those are given too).
     pub latest: bool,
+    /// Deploying alongside the latest versions of each pacticipant's main branch (what
+    /// `can-i-merge` asks).
+    pub main_branch: bool,
 }
 
 /// One consumer version's pact with a provider, and its verification by one provider
@@ -211,28 +215,44 @@ impl Broker {
         }
         let mut rows = Vec::new();
         let mut unknown = 0;
-        if let [side] = sides.as_slice() {
-            let others = Others {
-                environment: environment.as_ref(),
-                tag: query.tag.as_deref(),
+        let others = Others {
+            environment: environment.as_ref(),
+            tag: query.tag.as_deref(),
+            latest: query.latest,
+            main_branch: query.main_branch,
+        };
+        let specified: HashSet<&str> = sides.iter().map(|s| s.name.as_str()).collect();
+        // As the Pact Broker infers them: with one selector, or when told which versions
+        // the others are (an environment, a tag, the main branches, the latest), each
+        // selected version is also weighed against the pacticipants it has pacts with
+        // that no selector names.
+        if sides.len() == 1 || others.named() {
+            let skip = if sides.len() == 1 {
+                HashSet::new()
+            } else {
+                specified.clone()
             };
-            self.deploy_rows(
-                side,
-                &others,
-                &mut reads,
-                &mut rows,
-                &mut reasons,
-                &mut unknown,
-            )
-            .await?;
-            if environment.is_none() && query.tag.is_none() {
-                reasons.push((
-                    "warning",
-                    "WARN: It is recommended to specify the environment into which you are deploying. Without the environment, this result will not be reliable.".to_owned(),
-                ));
+            for side in &sides {
+                self.deploy_rows(
+                    side,
+                    &others,
+                    &skip,
+                    &mut reads,
+                    &mut rows,
+                    &mut reasons,
+                    &mut unknown,
+                )
+                .await?;
             }
-        } else {
-            let names: HashSet<&str> = sides.iter().map(|s| s.name.as_str()).collect();
+        }
+        if sides.len() == 1 && environment.is_none() && query.tag.is_none() && !query.main_branch {
+            reasons.push((
+                "warning",
+                "WARN: It is recommended to specify the environment into which you are deploying. Without the environment, this result will not be reliable.".to_owned(),
+            ));
+        }
+        if sides.len() > 1 {
+            let names = &specified;
             // Only the pairs with pacts have rows (never a pacticipant with itself).
             let scopes = self
                 .records
@@ -336,10 +356,12 @@ impl Broker {
     /// Rows for deploying the side's versions next to what `others` names: every
     /// provider a version has a pact with (which must be there), and every consumer
     /// there with a pact with it.
+    #[allow(clippy::too_many_arguments)]
     async fn deploy_rows(
         &self,
         side: &Side,
         others: &Others<'_>,
+        skip: &HashSet<&str>,
         reads: &mut Reads,
         rows: &mut Vec<MatrixRow>,
         reasons: &mut Vec<(&'static str, String)>,
@@ -353,10 +375,12 @@ impl Broker {
         let providers: Vec<&str> = as_consumer
             .iter()
             .filter_map(|s| split_pair(s).map(|(_, p)| p))
+            .filter(|p| !skip.contains(p))
             .collect();
         let consumers: Vec<&str> = as_provider
             .iter()
             .filter_map(|s| split_pair(s).map(|(c, _)| c))
+            .filter(|c| !skip.contains(c))
             .collect();
         for version in &side.versions {
             // As a consumer: its pacts, verified by the providers' versions there.
@@ -397,9 +421,9 @@ impl Broker {
                         reasons.push((
                             "error",
                             format!(
-                                "There is no verified pact between version {} of {name} and a version of {provider} {} (no version is currently recorded as deployed/released in this environment)",
+                                "There is no verified pact between version {} of {name} and {}",
                                 version.number,
-                                others.describe()
+                                others.none_there(provider)
                             ),
                         ));
                     }
@@ -504,11 +528,17 @@ fn missing_version(s: &MatrixSelector) -> String {
 struct Others<'a> {
     environment: Option<&'a Environment>,
     tag: Option<&'a str>,
+    latest: bool,
+    main_branch: bool,
 }
 
 impl Others<'_> {
-    /// The versions of `pacticipant` there; `None` when neither an environment nor a
-    /// tag was given.
+    /// Whether the query says which versions of the other pacticipants to weigh.
+    fn named(&self) -> bool {
+        self.environment.is_some() || self.tag.is_some() || self.latest || self.main_branch
+    }
+
+    /// The versions of `pacticipant` there; `None` when the query does not say.
     async fn versions(
         &self,
         broker: &Broker,
@@ -539,14 +569,39 @@ impl Others<'_> {
                 .cloned();
             return Ok(Some(latest.into_iter().collect()));
         }
+        if self.main_branch {
+            let main = broker
+                .find_pacticipant(pacticipant)
+                .await?
+                .and_then(|p| p.main_branch);
+            let all = reads.versions(broker, pacticipant).await?;
+            let latest =
+                main.and_then(|m| all.iter().rev().find(|v| v.branches.contains(&m)).cloned());
+            return Ok(Some(latest.into_iter().collect()));
+        }
+        if self.latest {
+            let latest = reads.versions(broker, pacticipant).await?.last().cloned();
+            return Ok(Some(latest.into_iter().collect()));
+        }
         Ok(None)
     }
 
-    fn describe(&self) -> String {
+    /// The Pact Broker's description of a pacticipant's absent version there.
+    fn none_there(&self, pacticipant: &str) -> String {
         match (self.environment, self.tag) {
-            (Some(e), _) => format!("currently in {}", e.name),
-            (None, Some(t)) => format!("with tag {t}"),
-            (None, None) => String::new(),
+            (Some(e), _) => format!(
+                "a version of {pacticipant} currently in {} (no version is currently recorded as deployed/released in this environment)",
+                e.name
+            ),
+            (None, Some(t)) => {
+                format!("the latest version of {pacticipant} with tag {t} (no such version exists)")
+            }
+            (None, None) if self.main_branch => format!(
+                "the latest version of {pacticipant} from the main branch (no versions exist for this branch)"
+            ),
+            (None, None) => {
+                format!("the latest version of {pacticipant} (no such version exists)")
+            }
         }
     }
 }

@@ -8,7 +8,8 @@ use std::time::Duration;
 use base64::Engine;
 use docintel_backend::store::{PgStore, Store};
 use docintel_broker::{
-    BrokerError, Caller, ForVerification, PublishRequest, Selection, VerificationRequest,
+    BrokerError, Caller, ForVerification, Matrix, MatrixQuery, MatrixSelector, PublishRequest,
+    Selection, VerificationRequest,
 };
 use docintel_testkit::postgres::TestDatabase;
 use serde_json::{Value, json};
@@ -46,6 +47,9 @@ on_both_stores!(
     a_pact_is_not_pending_for_a_new_provider_tag_if_another_tag_verified_it_before_the_tag_existed,
     without_selectors_the_latest_main_branch_pacts_and_the_deployed_and_released_ones_are_verified,
     selectors_are_refused_in_the_pact_brokers_words_and_order,
+    can_i_deploy_with_latest_weighs_each_integrated_pacticipants_latest_version,
+    can_i_merge_weighs_the_latest_version_of_each_main_branch,
+    several_selectors_with_an_environment_weigh_the_other_integrations_there_too,
 );
 
 async fn postgres_fixture() -> (TestDatabase, Fixture) {
@@ -420,4 +424,127 @@ async fn selectors_are_refused_in_the_pact_brokers_words_and_order(f: Fixture) {
             .await
             .is_empty()
     );
+}
+
+fn version_of(pacticipant: &str, version: &str) -> MatrixSelector {
+    MatrixSelector {
+        pacticipant: pacticipant.to_owned(),
+        version: Some(version.to_owned()),
+        ..MatrixSelector::default()
+    }
+}
+
+async fn matrix(f: &Fixture, query: MatrixQuery) -> Matrix {
+    f.broker.matrix(&query).await.unwrap()
+}
+
+async fn can_i_deploy_with_latest_weighs_each_integrated_pacticipants_latest_version(f: Fixture) {
+    let web = team(1);
+    let a = f.publish(web, "web", "1.0.0", "main", "a").await;
+    f.verify("web", &a, "p1", "main", true).await;
+    // What `pact-broker can-i-deploy --pacticipant web --version 1.0.0` asks (latest=true).
+    let latest = || MatrixQuery {
+        selectors: vec![version_of("web", "1.0.0")],
+        latest: true,
+        ..MatrixQuery::default()
+    };
+    assert!(matrix(&f, latest()).await.deployable);
+    // docintel's latest version has not verified the pact: no, though p1 did.
+    f.broker
+        .add_branch(PROVIDER, "docintel", "main", "p2")
+        .await
+        .unwrap();
+    let m = matrix(&f, latest()).await;
+    assert!(!m.deployable, "{:?}", m.reasons);
+    assert_eq!((m.success, m.unknown), (0, 1), "{:?}", m.reasons);
+    assert!(
+        m.reasons
+            .iter()
+            .any(|(k, t)| *k == "error" && t.contains("version p2 of docintel")),
+        "{:?}",
+        m.reasons
+    );
+    f.verify("web", &a, "p2", "main", true).await;
+    assert!(matrix(&f, latest()).await.deployable);
+}
+
+async fn can_i_merge_weighs_the_latest_version_of_each_main_branch(f: Fixture) {
+    let web = team(1);
+    let a = f.publish(web, "web", "1.0.0", "feat", "a").await;
+    f.verify("web", &a, "p1", "main", true).await;
+    f.verify("web", &a, "p2", "other", false).await;
+    // What `pact-broker can-i-merge --pacticipant web --version 1.0.0` asks.
+    let merge = || MatrixQuery {
+        selectors: vec![version_of("web", "1.0.0")],
+        latest: true,
+        main_branch: true,
+        ..MatrixQuery::default()
+    };
+    let m = matrix(&f, merge()).await;
+    assert!(m.deployable, "main's latest verified it: {:?}", m.reasons);
+    assert!(
+        m.reasons.iter().all(|(k, _)| *k != "warning"),
+        "the main branch says where: {:?}",
+        m.reasons
+    );
+    // Overall, docintel's latest version (p2, of another branch) failed it.
+    let latest = MatrixQuery {
+        main_branch: false,
+        ..merge()
+    };
+    assert!(!matrix(&f, latest).await.deployable);
+    // A newer main version that has not verified it: no.
+    f.broker
+        .add_branch(PROVIDER, "docintel", "main", "p3")
+        .await
+        .unwrap();
+    let m = matrix(&f, merge()).await;
+    assert!(!m.deployable);
+    assert_eq!(m.unknown, 1, "{:?}", m.reasons);
+    // A pacticipant whose main branch has no version at all: no, and why.
+    f.broker
+        .set_main_branch(PROVIDER, "docintel", Some("trunk".to_owned()))
+        .await
+        .unwrap();
+    let m = matrix(&f, merge()).await;
+    assert!(!m.deployable);
+    assert!(
+        m.reasons.iter().any(|(_, t)| t
+            == "There is no verified pact between version 1.0.0 of web and the latest version of docintel from the main branch (no versions exist for this branch)"),
+        "{:?}",
+        m.reasons
+    );
+}
+
+async fn several_selectors_with_an_environment_weigh_the_other_integrations_there_too(f: Fixture) {
+    let (web, mobile) = (team(1), team(2));
+    let env = f.production().await;
+    let a = f.publish(web, "web", "1.0.0", "main", "a").await;
+    let m = f.publish(mobile, "mobile", "2.0.0", "main", "m").await;
+    f.broker
+        .record(mobile, "mobile", "2.0.0", &env, None, false)
+        .await
+        .unwrap();
+    f.verify("web", &a, "p1", "main", true).await;
+    // Deploying web 1.0.0 and docintel p1 together to production: mobile runs there,
+    // and p1 has not verified its pact.
+    let together = |environment: Option<&str>| MatrixQuery {
+        selectors: vec![version_of("web", "1.0.0"), version_of("docintel", "p1")],
+        environment: environment.map(str::to_owned),
+        ..MatrixQuery::default()
+    };
+    let answer = matrix(&f, together(Some("production"))).await;
+    assert!(!answer.deployable, "{:?}", answer.reasons);
+    assert_eq!(
+        (answer.success, answer.unknown),
+        (1, 1),
+        "{:?}",
+        answer.reasons
+    );
+    // Without an environment only the selected versions are weighed.
+    assert!(matrix(&f, together(None)).await.deployable);
+    f.verify("mobile", &m, "p1", "main", true).await;
+    let answer = matrix(&f, together(Some("production"))).await;
+    assert!(answer.deployable, "{:?}", answer.reasons);
+    assert_eq!(answer.success, 2);
 }
