@@ -305,6 +305,16 @@ impl Broker {
                 ),
             ));
         }
+        // Each provider tag is weighed against every candidate pact: bounded like selectors.
+        if request.provider_version_tags.len() > crate::matrix::MAX_SELECTORS {
+            return Err(BrokerError::invalid(
+                "providerVersionTags",
+                format!(
+                    "at most {} tags may be given",
+                    crate::matrix::MAX_SELECTORS
+                ),
+            ));
+        }
         let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let pending_or_wip =
             request.include_pending_status || request.include_wip_pacts_since.is_some();

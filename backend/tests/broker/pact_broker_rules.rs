@@ -418,6 +418,22 @@ async fn selectors_are_refused_in_the_pact_brokers_words_and_order(f: Fixture) {
             "when pending or WIP pacts are enabled and there are no tags provided, the provider version branch must not be an empty string, as it is used in the calculations for WIP/pending. A value must be provided (recommended), or it must not be set at all."
         ]
     );
+    // Each provider tag is weighed against every WIP candidate: bounded.
+    let tags: Vec<String> = (0..=docintel_broker::MAX_SELECTORS)
+        .map(|i| format!("t{i}"))
+        .collect();
+    let errors = refused(
+        &f,
+        json!({ "providerVersionTags": tags, "includeWipPactsSince": "2020-01-01" }),
+    )
+    .await;
+    assert_eq!(
+        errors["providerVersionTags"],
+        [format!(
+            "at most {} tags may be given",
+            docintel_broker::MAX_SELECTORS
+        )]
+    );
     // An empty branch without pending or WIP is what some clients send: accepted.
     assert!(
         f.select(json!({ "providerVersionBranch": "" }))
