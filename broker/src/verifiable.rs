@@ -309,10 +309,7 @@ impl Broker {
         if request.provider_version_tags.len() > crate::matrix::MAX_SELECTORS {
             return Err(BrokerError::invalid(
                 "providerVersionTags",
-                format!(
-                    "at most {} tags may be given",
-                    crate::matrix::MAX_SELECTORS
-                ),
+                format!("at most {} tags may be given", crate::matrix::MAX_SELECTORS),
             ));
         }
         let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();

@@ -45,21 +45,19 @@ async fn a_wip_pact_the_verifier_verified_successfully_stays_wip_and_pending() {
     let sdk = s.backend.create_key("docintel-sdk").await.unwrap();
     let pacts = tempfile::tempdir().unwrap();
     let main = write_pact(pacts.path(), &committed_pact("docintel-sdk-docintel.json"));
-    for (path, version, branch) in [(&main, "1.0.0", "main")] {
-        cli_ok(
-            &s,
-            &sdk,
-            &[
-                "publish",
-                path.to_str().unwrap(),
-                "--consumer-app-version",
-                version,
-                "--branch",
-                branch,
-            ],
-        )
-        .await;
-    }
+    cli_ok(
+        &s,
+        &sdk,
+        &[
+            "publish",
+            main.to_str().unwrap(),
+            "--consumer-app-version",
+            "1.0.0",
+            "--branch",
+            "main",
+        ],
+    )
+    .await;
     let mut feature = committed_pact("docintel-sdk-docintel.json");
     feature["interactions"][0]["description"] = json!("delete a document (feature x)");
     let feature = write_pact(pacts.path(), &feature);
@@ -107,9 +105,36 @@ async fn a_wip_pact_the_verifier_verified_successfully_stays_wip_and_pending() {
     .await;
     assert!(section.passed, "{section:#?}");
 
+    // Its success was recorded, through the WIP pact's URL.
+    let matrix: Value = s
+        .client
+        .get(s.url("/broker/matrix"))
+        .query(&[
+            ("q[][pacticipant]", "docintel-sdk"),
+            ("q[][version]", "1.1.0-feat"),
+            ("q[][pacticipant]", "docintel"),
+            ("q[][version]", "abc123"),
+        ])
+        .bearer_auth(&s.key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        matrix["matrix"][0]["verificationResult"]["success"],
+        json!(true),
+        "{matrix:#}"
+    );
+
     let after = for_verification(&s).await;
     let still = by_version(&after, "1.1.0-feat").expect("still WIP after its success");
-    assert_eq!(still["verificationProperties"]["wip"], json!(true), "{still:#}");
+    assert_eq!(
+        still["verificationProperties"]["wip"],
+        json!(true),
+        "{still:#}"
+    );
     assert_eq!(still["verificationProperties"]["pending"], json!(true));
     // The main pact, verified as selected, is no longer pending.
     let selected = by_version(&after, "1.0.0").unwrap();
