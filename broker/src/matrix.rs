@@ -1,7 +1,7 @@
 //! The matrix and can-i-deploy: which consumer and provider versions have been verified
 //! together, and whether a version may be deployed alongside what an environment runs.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::records::{PACT, PactRef, VERIFICATION, Version, pair, split_pair};
 use crate::{Broker, BrokerError, Environment, Result, Verification};
@@ -188,25 +188,59 @@ impl Broker {
                 format!("Please provide at most {MAX_SELECTORS} version selectors."),
             ));
         }
+        // The Pact Broker's checks, all reported at once, in its order and words.
+        let mut problems: Vec<String> = Vec::new();
+        for s in &query.selectors {
+            if s.version.is_some() && s.latest {
+                problems.push(format!(
+                    "A version number and latest flag cannot both be specified for {}",
+                    s.pacticipant
+                ));
+            }
+        }
+        let mut unknown_names: Vec<&str> = Vec::new();
+        for s in &query.selectors {
+            if !unknown_names.contains(&s.pacticipant.as_str())
+                && self.find_pacticipant(&s.pacticipant).await?.is_none()
+            {
+                unknown_names.push(&s.pacticipant);
+                problems.push(format!("Pacticipant {} not found", s.pacticipant));
+            }
+        }
+        let destinations = usize::from(query.tag.is_some())
+            + usize::from(query.environment.is_some())
+            + usize::from(query.main_branch);
+        if destinations > 1 {
+            problems.push(
+                "Cannot specify more than one of tag, environment and mainBranch.".to_owned(),
+            );
+        }
+        if query.latest && query.environment.is_some() {
+            problems.push("Cannot specify both latest=true and an environment.".to_owned());
+        }
         let environment = match &query.environment {
-            Some(name) => Some(self.environment_named(name).await?.ok_or_else(|| {
-                BrokerError::invalid(
-                    "environment",
-                    format!("Environment with name '{name}' does not exist"),
-                )
-            })?),
+            Some(name) => self.environment_named(name).await?,
             None => None,
         };
+        let mut errors = BTreeMap::new();
+        if !problems.is_empty() {
+            errors.insert("q".to_owned(), problems);
+        }
+        if let Some(name) = &query.environment
+            && environment.is_none()
+        {
+            errors.insert(
+                "environment".to_owned(),
+                vec![format!("Environment with name '{name}' does not exist")],
+            );
+        }
+        if !errors.is_empty() {
+            return Err(BrokerError::Invalid(errors));
+        }
         let mut reads = Reads::default();
         let mut reasons: Vec<(&'static str, String)> = Vec::new();
         let mut sides = Vec::new();
         for s in &query.selectors {
-            if self.find_pacticipant(&s.pacticipant).await?.is_none() {
-                return Err(BrokerError::invalid(
-                    "q",
-                    format!("Pacticipant {} not found", s.pacticipant),
-                ));
-            }
             let side = self.resolve(s, &mut reads).await?;
             if side.versions.is_empty() {
                 reasons.push(("error", missing_version(s)));

@@ -50,6 +50,7 @@ on_both_stores!(
     can_i_deploy_with_latest_weighs_each_integrated_pacticipants_latest_version,
     can_i_merge_weighs_the_latest_version_of_each_main_branch,
     several_selectors_with_an_environment_weigh_the_other_integrations_there_too,
+    matrix_queries_are_refused_in_the_pact_brokers_words,
 );
 
 async fn postgres_fixture() -> (TestDatabase, Fixture) {
@@ -563,4 +564,54 @@ async fn several_selectors_with_an_environment_weigh_the_other_integrations_ther
     let answer = matrix(&f, together(Some("production"))).await;
     assert!(answer.deployable, "{:?}", answer.reasons);
     assert_eq!(answer.success, 2);
+}
+
+async fn matrix_queries_are_refused_in_the_pact_brokers_words(f: Fixture) {
+    f.publish(team(1), "web", "1.0.0", "main", "a").await;
+    let refused = |query: MatrixQuery| {
+        let broker = f.broker.clone();
+        async move {
+            match broker.matrix(&query).await {
+                Err(BrokerError::Invalid(errors)) => errors,
+                other => panic!("accepted: {other:?}"),
+            }
+        }
+    };
+    let errors = refused(MatrixQuery {
+        selectors: vec![
+            MatrixSelector {
+                latest: true,
+                ..version_of("web", "1.0.0")
+            },
+            version_of("nobody", "1"),
+            version_of("nobody", "2"),
+        ],
+        tag: Some("prod".to_owned()),
+        main_branch: true,
+        ..MatrixQuery::default()
+    })
+    .await;
+    assert_eq!(
+        errors["q"],
+        [
+            "A version number and latest flag cannot both be specified for web",
+            "Pacticipant nobody not found",
+            "Cannot specify more than one of tag, environment and mainBranch.",
+        ]
+    );
+    let errors = refused(MatrixQuery {
+        selectors: vec![version_of("web", "1.0.0")],
+        environment: Some("nowhere".to_owned()),
+        latest: true,
+        ..MatrixQuery::default()
+    })
+    .await;
+    assert_eq!(
+        errors["q"],
+        ["Cannot specify both latest=true and an environment."]
+    );
+    assert_eq!(
+        errors["environment"],
+        ["Environment with name 'nowhere' does not exist"]
+    );
 }
