@@ -197,3 +197,34 @@ impl Broker {
         Ok(verification)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_the_pact_broker_writes_is_read() {
+        // `w=true`, and a selected pact's `s[][b]=feat&p=false` as Rack escapes it,
+        // in unpadded and padded URL-safe base64.
+        assert_eq!(
+            Selection::from_metadata("dz10cnVl"),
+            Selection {
+                wip: true,
+                pending: None
+            }
+        );
+        let selected = Selection {
+            wip: false,
+            pending: Some(false),
+        };
+        assert_eq!(
+            Selection::from_metadata("cyU1QiU1RCU1QmIlNUQ9ZmVhdCZwPWZhbHNl"),
+            selected
+        );
+        assert_eq!(
+            Selection::from_metadata("cyU1QiU1RCU1QmIlNUQ9ZmVhdCZwPWZhbHNl=="),
+            selected
+        );
+        assert_eq!(Selection::from_metadata(""), Selection::default());
+    }
+}
