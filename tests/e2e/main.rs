@@ -4,6 +4,7 @@
 //! area; the `docintel` binary's own tests are in api/tests/binary.
 
 mod broker;
+mod broker_matrix;
 mod broker_wip;
 mod classifier;
 mod common;
