@@ -249,7 +249,13 @@ fn verifiable_view(
     p: &VerifiablePact,
     request: &crate::ForVerification,
 ) -> Value {
-    let url = pact_metadata_url(base, &p.consumer, provider, &p.sha, &p.metadata);
+    let href = pact_metadata_url(base, &p.consumer, provider, &p.sha, &p.metadata);
+    // The notices name the plain content URL, or the WIP one, as the Pact Broker's do.
+    let url = if p.wip {
+        href.clone()
+    } else {
+        pact_version_url(base, &p.consumer, provider, &p.sha)
+    };
     let versions = p.consumer_versions.join(", ");
     let mut notices = vec![json!({
         "when": "before_verification",
@@ -286,7 +292,7 @@ fn verifiable_view(
         "shortDescription": p.short.join(", "),
         "verificationProperties": properties,
         "_links": {
-            "self": { "href": url, "name": format!("Pact between {} ({versions}) and {provider}", p.consumer) }
+            "self": { "href": href, "name": format!("Pact between {} ({versions}) and {provider}", p.consumer) }
         }
     })
 }
