@@ -47,6 +47,7 @@ pub use records::{Deployment, Environment, Pacticipant, Stored, Verification, Ve
 pub use requests::{ContractToPublish, EnvironmentRequest, PublishRequest, VerificationRequest};
 pub use store::{Record, RecordStore, StoreError, StoreResult};
 pub use verifiable::{ForVerification, Selector, VerifiablePact};
+pub use verifications::Selection;
 pub use webhooks::{Webhook, WebhookSink};
 
 use std::collections::BTreeMap;

@@ -1,7 +1,7 @@
 //! The matrix and can-i-deploy: which consumer and provider versions have been verified
 //! together, and whether a version may be deployed alongside what an environment runs.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::records::{PACT, PactRef, VERIFICATION, Version, pair, split_pair};
 use crate::{Broker, BrokerError, Environment, Result, Verification, comparison_mismatches};
@@ -25,8 +25,12 @@ pub struct MatrixQuery {
     pub environment: Option<String>,
     /// Deploying alongside the latest versions with this tag (the older way).
     pub tag: Option<String>,
-    /// The other side is each pacticipant's latest version.
+    /// The other side is each pacticipant's latest version (with the tag, or from its
+    /// main branch, when those are given too).
     pub latest: bool,
+    /// Deploying alongside the latest versions of each pacticipant's main branch (what
+    /// `can-i-merge` asks).
+    pub main_branch: bool,
 }
 
 /// One consumer version's pact with a provider, and its verification by one provider
@@ -198,25 +202,59 @@ impl Broker {
                 format!("Please provide at most {MAX_SELECTORS} version selectors."),
             ));
         }
+        // The Pact Broker's checks, all reported at once, in its order and words.
+        let mut problems: Vec<String> = Vec::new();
+        for s in &query.selectors {
+            if s.version.is_some() && s.latest {
+                problems.push(format!(
+                    "A version number and latest flag cannot both be specified for {}",
+                    s.pacticipant
+                ));
+            }
+        }
+        let mut unknown_names: Vec<&str> = Vec::new();
+        for s in &query.selectors {
+            if !unknown_names.contains(&s.pacticipant.as_str())
+                && self.find_pacticipant(&s.pacticipant).await?.is_none()
+            {
+                unknown_names.push(&s.pacticipant);
+                problems.push(format!("Pacticipant {} not found", s.pacticipant));
+            }
+        }
+        let destinations = usize::from(query.tag.is_some())
+            + usize::from(query.environment.is_some())
+            + usize::from(query.main_branch);
+        if destinations > 1 {
+            problems.push(
+                "Cannot specify more than one of tag, environment and mainBranch.".to_owned(),
+            );
+        }
+        if query.latest && query.environment.is_some() {
+            problems.push("Cannot specify both latest=true and an environment.".to_owned());
+        }
         let environment = match &query.environment {
-            Some(name) => Some(self.environment_named(name).await?.ok_or_else(|| {
-                BrokerError::invalid(
-                    "environment",
-                    format!("Environment with name '{name}' does not exist"),
-                )
-            })?),
+            Some(name) => self.environment_named(name).await?,
             None => None,
         };
+        let mut errors = BTreeMap::new();
+        if !problems.is_empty() {
+            errors.insert("q".to_owned(), problems);
+        }
+        if let Some(name) = &query.environment
+            && environment.is_none()
+        {
+            errors.insert(
+                "environment".to_owned(),
+                vec![format!("Environment with name '{name}' does not exist")],
+            );
+        }
+        if !errors.is_empty() {
+            return Err(BrokerError::Invalid(errors));
+        }
         let mut reads = Reads::default();
         let mut reasons: Vec<(&'static str, String)> = Vec::new();
         let mut sides = Vec::new();
         for s in &query.selectors {
-            if self.find_pacticipant(&s.pacticipant).await?.is_none() {
-                return Err(BrokerError::invalid(
-                    "q",
-                    format!("Pacticipant {} not found", s.pacticipant),
-                ));
-            }
             let side = self.resolve(s, &mut reads).await?;
             if side.versions.is_empty() {
                 reasons.push(("error", missing_version(s)));
@@ -225,28 +263,44 @@ impl Broker {
         }
         let mut rows = Vec::new();
         let mut unknown = 0;
-        if let [side] = sides.as_slice() {
-            let others = Others {
-                environment: environment.as_ref(),
-                tag: query.tag.as_deref(),
+        let others = Others {
+            environment: environment.as_ref(),
+            tag: query.tag.as_deref(),
+            latest: query.latest,
+            main_branch: query.main_branch,
+        };
+        let specified: HashSet<&str> = sides.iter().map(|s| s.name.as_str()).collect();
+        // As the Pact Broker infers them: with one selector, or when told which versions
+        // the others are (an environment, a tag, the main branches, the latest), each
+        // selected version is also weighed against the pacticipants it has pacts with
+        // that no selector names.
+        if sides.len() == 1 || others.named() {
+            let skip = if sides.len() == 1 {
+                HashSet::new()
+            } else {
+                specified.clone()
             };
-            self.deploy_rows(
-                side,
-                &others,
-                &mut reads,
-                &mut rows,
-                &mut reasons,
-                &mut unknown,
-            )
-            .await?;
-            if environment.is_none() && query.tag.is_none() {
-                reasons.push((
-                    "warning",
-                    "WARN: It is recommended to specify the environment into which you are deploying. Without the environment, this result will not be reliable.".to_owned(),
-                ));
+            for side in &sides {
+                self.deploy_rows(
+                    side,
+                    &others,
+                    &skip,
+                    &mut reads,
+                    &mut rows,
+                    &mut reasons,
+                    &mut unknown,
+                )
+                .await?;
             }
-        } else {
-            let names: HashSet<&str> = sides.iter().map(|s| s.name.as_str()).collect();
+        }
+        if sides.len() == 1 && environment.is_none() && query.tag.is_none() && !query.main_branch {
+            reasons.push((
+                "warning",
+                "WARN: It is recommended to specify the environment into which you are deploying. Without the environment, this result will not be reliable.".to_owned(),
+            ));
+        }
+        if sides.len() > 1 {
+            let names = &specified;
             // Only the pairs with pacts have rows (never a pacticipant with itself).
             let scopes = self
                 .records
@@ -364,10 +418,12 @@ impl Broker {
     /// Rows for deploying the side's versions next to what `others` names: every
     /// provider a version has a pact with (which must be there), and every consumer
     /// there with a pact with it.
+    #[allow(clippy::too_many_arguments)]
     async fn deploy_rows(
         &self,
         side: &Side,
         others: &Others<'_>,
+        skip: &HashSet<&str>,
         reads: &mut Reads,
         rows: &mut Vec<MatrixRow>,
         reasons: &mut Vec<(&'static str, String)>,
@@ -381,10 +437,12 @@ impl Broker {
         let providers: Vec<&str> = as_consumer
             .iter()
             .filter_map(|s| split_pair(s).map(|(_, p)| p))
+            .filter(|p| !skip.contains(p))
             .collect();
         let consumers: Vec<&str> = as_provider
             .iter()
             .filter_map(|s| split_pair(s).map(|(c, _)| c))
+            .filter(|c| !skip.contains(c))
             .collect();
         for version in &side.versions {
             // As a consumer: its pacts, verified by the providers' versions there.
@@ -425,9 +483,9 @@ impl Broker {
                         reasons.push((
                             "error",
                             format!(
-                                "There is no verified pact between version {} of {name} and a version of {provider} {} (no version is currently recorded as deployed/released in this environment)",
+                                "There is no verified pact between version {} of {name} and {}",
                                 version.number,
-                                others.describe()
+                                others.none_there(provider)
                             ),
                         ));
                     }
@@ -532,11 +590,17 @@ fn missing_version(s: &MatrixSelector) -> String {
 struct Others<'a> {
     environment: Option<&'a Environment>,
     tag: Option<&'a str>,
+    latest: bool,
+    main_branch: bool,
 }
 
 impl Others<'_> {
-    /// The versions of `pacticipant` there; `None` when neither an environment nor a
-    /// tag was given.
+    /// Whether the query says which versions of the other pacticipants to weigh.
+    fn named(&self) -> bool {
+        self.environment.is_some() || self.tag.is_some() || self.latest || self.main_branch
+    }
+
+    /// The versions of `pacticipant` there; `None` when the query does not say.
     async fn versions(
         &self,
         broker: &Broker,
@@ -567,14 +631,39 @@ impl Others<'_> {
                 .cloned();
             return Ok(Some(latest.into_iter().collect()));
         }
+        if self.main_branch {
+            let main = broker
+                .find_pacticipant(pacticipant)
+                .await?
+                .and_then(|p| p.main_branch);
+            let all = reads.versions(broker, pacticipant).await?;
+            let latest =
+                main.and_then(|m| all.iter().rev().find(|v| v.branches.contains(&m)).cloned());
+            return Ok(Some(latest.into_iter().collect()));
+        }
+        if self.latest {
+            let latest = reads.versions(broker, pacticipant).await?.last().cloned();
+            return Ok(Some(latest.into_iter().collect()));
+        }
         Ok(None)
     }
 
-    fn describe(&self) -> String {
+    /// The Pact Broker's description of a pacticipant's absent version there.
+    fn none_there(&self, pacticipant: &str) -> String {
         match (self.environment, self.tag) {
-            (Some(e), _) => format!("currently in {}", e.name),
-            (None, Some(t)) => format!("with tag {t}"),
-            (None, None) => String::new(),
+            (Some(e), _) => format!(
+                "a version of {pacticipant} currently in {} (no version is currently recorded as deployed/released in this environment)",
+                e.name
+            ),
+            (None, Some(t)) => {
+                format!("the latest version of {pacticipant} with tag {t} (no such version exists)")
+            }
+            (None, None) if self.main_branch => format!(
+                "the latest version of {pacticipant} from the main branch (no versions exist for this branch)"
+            ),
+            (None, None) => {
+                format!("the latest version of {pacticipant} (no such version exists)")
+            }
         }
     }
 }

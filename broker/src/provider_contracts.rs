@@ -504,6 +504,10 @@ impl Broker {
                         }),
                         test_results: Value::Null,
                         created_at: c.value.created_at.clone(),
+                        // A comparison is not a replay of the pact: it never changes the
+                        // pact's WIP or pending status.
+                        wip: false,
+                        pending: None,
                     },
                 ));
             }

@@ -117,6 +117,13 @@ pub struct Verification {
     #[serde(default, skip_serializing_if = "Value::is_null")]
     pub test_results: Value,
     pub created_at: String,
+    /// Published through a work-in-progress pact's URL: it ends the pact's pending
+    /// status, never its WIP status.
+    #[serde(default)]
+    pub wip: bool,
+    /// Whether the pact was pending for this verification, as its URL said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

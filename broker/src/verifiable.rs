@@ -57,11 +57,18 @@ pub struct VerifiablePact {
     pub consumer_versions: Vec<String>,
     pub pending: bool,
     pub wip: bool,
+    /// The pact URL's `metadata` segment: how it was selected (WIP, pending), so that a
+    /// verification published through that URL records it.
+    pub metadata: String,
 }
 
 /// A consumer's pacts with the provider, by consumer version, in version order.
 struct ConsumerPacts {
     main_branch: Option<String>,
+    /// Whether any version of the consumer (with a pact or not) is on its main branch,
+    /// or carries its name as a tag: what the default selection falls back on.
+    main_branch_used: bool,
+    main_branch_tagged: bool,
     /// (version, its pact), oldest version first.
     versions: Vec<(Stored<Version>, PactRef)>,
 }
@@ -75,9 +82,66 @@ struct Snapshot {
     /// Current deployments and supported releases, by pacticipant.
     deployed: HashMap<String, Vec<Deployment>>,
     released: HashMap<String, Vec<Deployment>>,
-    /// The provider's verification results, by consumer, oldest first.
-    verifications: HashMap<String, Vec<Verification>>,
+    /// The provider's successful verification results, by (consumer, content), oldest
+    /// first.
+    successes: HashMap<(String, String), Vec<Verification>>,
     provider_versions: HashMap<String, Version>,
+    /// When each provider branch and tag was first used: the creation of its oldest
+    /// version.
+    first_on_branch: HashMap<String, OffsetDateTime>,
+    first_tagged: HashMap<String, OffsetDateTime>,
+}
+
+/// What a pact's pending status is judged against: the provider branch, or one provider
+/// tag, the verification will be published as.
+#[derive(Clone, Copy)]
+enum Label<'a> {
+    Branch(&'a str),
+    Tag(&'a str),
+}
+
+fn at(timestamp: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(timestamp, &time::format_description::well_known::Rfc3339).ok()
+}
+
+/// Adds a selected (consumer version, content) to `chosen`, merged with the pact of the
+/// same content already there.
+fn merge(
+    chosen: &mut Vec<VerifiablePact>,
+    consumer: &str,
+    version: &str,
+    sha: &str,
+    reason: String,
+    short: String,
+    wip: bool,
+) {
+    let reason = format!("{reason} ({version})");
+    match chosen
+        .iter_mut()
+        .find(|p| p.consumer == consumer && p.sha == sha)
+    {
+        Some(p) => {
+            if !p.reasons.contains(&reason) {
+                p.reasons.push(reason);
+            }
+            if !p.short.contains(&short) {
+                p.short.push(short);
+            }
+            if !p.consumer_versions.iter().any(|v| v == version) {
+                p.consumer_versions.push(version.to_owned());
+            }
+        }
+        None => chosen.push(VerifiablePact {
+            consumer: consumer.to_owned(),
+            sha: sha.to_owned(),
+            reasons: vec![reason],
+            short: vec![short],
+            consumer_versions: vec![version.to_owned()],
+            pending: wip,
+            wip,
+            metadata: String::new(),
+        }),
+    }
 }
 
 impl ConsumerPacts {
@@ -89,7 +153,7 @@ impl ConsumerPacts {
 impl Selector {
     /// What the Pact Broker's ConsumerVersionSelectorContract refuses in this selector,
     /// in its words.
-    fn problems(&self, provider_branch: Option<&str>) -> Vec<String> {
+    fn problems(&self, provider_branch: Option<&str>, environments: &[Environment]) -> Vec<String> {
         let yes = |b: Option<bool>| b == Some(true);
         // The keys given, in the Pact Broker's two groups, sorted as it names them.
         let given = |keys: &[(&'static str, bool)]| -> Vec<&'static str> {
@@ -114,22 +178,18 @@ impl Selector {
         ]);
         let (branchy, environmental) = (branch_keys.len(), environment_keys.len());
         let mut out = Vec::new();
-        if branchy > 0 && environmental > 0 {
-            let fields = |names: &[&str]| {
-                let plural = if names.len() == 1 { "field" } else { "fields" };
-                format!("{plural} {}", names.join("/"))
-            };
-            out.push(format!(
-                "cannot specify the {} with the {}",
-                fields(&branch_keys),
-                fields(&environment_keys)
-            ));
-        }
-        let mut fail = |broken: bool, message: &str| {
+        let mut fail = |broken: bool, message: String| {
             if broken {
-                out.push(message.to_owned());
+                out.push(message);
             }
         };
+        // In the order ConsumerVersionSelectorContract's rules run.
+        fail(
+            self.consumer
+                .as_deref()
+                .is_some_and(|c| c.trim().is_empty()),
+            "consumer cannot be blank".to_owned(),
+        );
         fail(
             !yes(self.main_branch)
                 && self.tag.is_none()
@@ -140,60 +200,79 @@ impl Selector {
                 && !yes(self.released)
                 && !yes(self.deployed_or_released)
                 && !yes(self.latest),
-            "must specify a value for environment or tag or branch, or specify mainBranch=true, matchingBranch=true, latest=true, deployed=true, released=true or deployedOrReleased=true",
+            "must specify a value for environment or tag or branch, or specify mainBranch=true, matchingBranch=true, latest=true, deployed=true, released=true or deployedOrReleased=true".to_owned(),
         );
         let others_than = |own: usize| branchy + environmental - own > 0;
         fail(
             yes(self.main_branch) && others_than(1 + usize::from(self.latest.is_some())),
-            "cannot specify mainBranch=true with any other criteria apart from consumer",
+            "cannot specify mainBranch=true with any other criteria apart from consumer".to_owned(),
         );
         fail(
             yes(self.main_branch) && self.latest == Some(false),
-            "cannot specify mainBranch=true with latest=false",
+            "cannot specify mainBranch=true with latest=false".to_owned(),
         );
         fail(
             yes(self.matching_branch) && others_than(1),
-            "cannot specify matchingBranch=true with any other criteria apart from consumer",
+            "cannot specify matchingBranch=true with any other criteria apart from consumer"
+                .to_owned(),
         );
         fail(
             yes(self.matching_branch) && provider_branch.is_none_or(|b| b.trim().is_empty()),
-            "the providerVersionBranch must be specified when the selector matchingBranch=true is used",
+            "the providerVersionBranch must be specified when the selector matchingBranch=true is used".to_owned(),
         );
         fail(
             self.tag.is_some() && self.branch.is_some(),
-            "cannot specify both a tag and a branch",
+            "cannot specify both a tag and a branch".to_owned(),
+        );
+        let fields = |names: &[&str]| {
+            let plural = if names.len() == 1 { "field" } else { "fields" };
+            format!("{plural} {}", names.join("/"))
+        };
+        fail(
+            branchy > 0 && environmental > 0,
+            format!(
+                "cannot specify the {} with the {}",
+                fields(&branch_keys),
+                fields(&environment_keys)
+            ),
         );
         fail(
             self.fallback_tag.is_some() && !yes(self.latest),
-            "fallbackTag can only be set if latest is true",
+            "fallbackTag can only be set if latest is true".to_owned(),
         );
         fail(
             self.fallback_tag.is_some() && self.tag.is_none(),
-            "a tag must be specified when a fallbackTag is specified",
+            "a tag must be specified when a fallbackTag is specified".to_owned(),
         );
         fail(
             self.fallback_branch.is_some() && self.branch.is_none(),
-            "a branch must be specified when a fallbackBranch is specified",
+            "a branch must be specified when a fallbackBranch is specified".to_owned(),
         );
         fail(
             self.fallback_branch.is_some() && self.latest == Some(false),
-            "fallbackBranch can only be set if latest is true",
+            "fallbackBranch can only be set if latest is true".to_owned(),
         );
         fail(
             self.branch.is_some() && self.latest == Some(false),
-            "cannot specify a branch with latest=false",
+            "cannot specify a branch with latest=false".to_owned(),
         );
+        if let Some(name) = &self.environment {
+            fail(
+                !environments.iter().any(|e| &e.name == name),
+                format!("environment with name '{name}' does not exist"),
+            );
+        }
         fail(
             yes(self.deployed) && yes(self.released),
-            "cannot specify both deployed=true and released=true",
+            "cannot specify both deployed=true and released=true".to_owned(),
         );
         fail(
             yes(self.deployed) && yes(self.deployed_or_released),
-            "cannot specify both deployed=true and deployedOrReleased=true",
+            "cannot specify both deployed=true and deployedOrReleased=true".to_owned(),
         );
         fail(
             yes(self.released) && yes(self.deployed_or_released),
-            "cannot specify both released=true and deployedOrReleased=true",
+            "cannot specify both released=true and deployedOrReleased=true".to_owned(),
         );
         out
     }
@@ -226,73 +305,77 @@ impl Broker {
                 ),
             ));
         }
+        // Each provider tag is weighed against every candidate pact: bounded like selectors.
+        if request.provider_version_tags.len() > crate::matrix::MAX_SELECTORS {
+            return Err(BrokerError::invalid(
+                "providerVersionTags",
+                format!("at most {} tags may be given", crate::matrix::MAX_SELECTORS),
+            ));
+        }
+        let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let pending_or_wip =
+            request.include_pending_status || request.include_wip_pacts_since.is_some();
+        if request.provider_version_tags.is_empty()
+            && pending_or_wip
+            && request
+                .provider_version_branch
+                .as_deref()
+                .is_some_and(|b| b.trim().is_empty())
+        {
+            errors.entry("providerVersionBranch".to_owned()).or_default().push(
+                "when pending or WIP pacts are enabled and there are no tags provided, the provider version branch must not be an empty string, as it is used in the calculations for WIP/pending. A value must be provided (recommended), or it must not be set at all.".to_owned(),
+            );
+        }
+        let since = match &request.include_wip_pacts_since {
+            None => None,
+            Some(s) => {
+                let parsed = parse_since(s);
+                if parsed.is_none() {
+                    errors
+                        .entry("includeWipPactsSince".to_owned())
+                        .or_default()
+                        .push("must be a date".to_owned());
+                }
+                parsed
+            }
+        };
+        // Only read when a selector names one.
+        let environments = if request
+            .consumer_version_selectors
+            .iter()
+            .any(|s| s.environment.is_some())
+        {
+            self.environments().await?
+        } else {
+            Vec::new()
+        };
         let problems: Vec<String> = request
             .consumer_version_selectors
             .iter()
             .enumerate()
             .flat_map(|(i, s)| {
-                s.problems(request.provider_version_branch.as_deref())
+                s.problems(request.provider_version_branch.as_deref(), &environments)
                     .into_iter()
                     .map(move |p| format!("{p} (at index {i})"))
             })
             .collect();
         if !problems.is_empty() {
-            return Err(BrokerError::Invalid(BTreeMap::from([(
-                "consumerVersionSelectors".to_owned(),
-                problems,
-            )])));
+            errors.insert("consumerVersionSelectors".to_owned(), problems);
         }
-        let since = match &request.include_wip_pacts_since {
-            None => None,
-            Some(s) => Some(parse_since(s).ok_or_else(|| {
-                BrokerError::invalid(
-                    "includeWipPactsSince",
-                    format!("'{s}' is not a valid date (use an ISO 8601 date or date-time)"),
-                )
-            })?),
-        };
+        if !errors.is_empty() {
+            return Err(BrokerError::Invalid(errors));
+        }
         let snapshot = self.snapshot(provider).await?;
         let consumers = &snapshot.consumers;
-        // Without selectors the Pact Broker verifies each consumer's latest pact.
-        let default = [Selector {
-            latest: Some(true),
-            ..Selector::default()
-        }];
+        let defaults;
         let selectors: &[Selector] = if request.consumer_version_selectors.is_empty() {
-            &default
+            defaults = snapshot.default_selectors();
+            &defaults
         } else {
             &request.consumer_version_selectors
         };
         // (consumer, sha) → the pact, in the order first selected.
         let mut chosen: Vec<VerifiablePact> = Vec::new();
-        let mut add = |consumer: &str, version: &str, sha: &str, reason: String, short: String| {
-            let reason = format!("{reason} ({version})");
-            match chosen
-                .iter_mut()
-                .find(|p| p.consumer == consumer && p.sha == sha)
-            {
-                Some(p) => {
-                    if !p.reasons.contains(&reason) {
-                        p.reasons.push(reason);
-                    }
-                    if !p.short.contains(&short) {
-                        p.short.push(short);
-                    }
-                    if !p.consumer_versions.iter().any(|v| v == version) {
-                        p.consumer_versions.push(version.to_owned());
-                    }
-                }
-                None => chosen.push(VerifiablePact {
-                    consumer: consumer.to_owned(),
-                    sha: sha.to_owned(),
-                    reasons: vec![reason],
-                    short: vec![short],
-                    consumer_versions: vec![version.to_owned()],
-                    pending: false,
-                    wip: false,
-                }),
-            }
-        };
         for selector in selectors {
             for (consumer, pacts) in consumers {
                 if selector.consumer.as_deref().is_some_and(|c| c != consumer) {
@@ -301,7 +384,7 @@ impl Broker {
                 for (version, sha, reason, short) in
                     snapshot.select(consumer, pacts, selector, request)?
                 {
-                    add(consumer, &version, &sha, reason, short);
+                    merge(&mut chosen, consumer, &version, &sha, reason, short, false);
                 }
             }
         }
@@ -309,49 +392,13 @@ impl Broker {
             pact.pending = request.include_pending_status
                 && snapshot.is_pending(&pact.consumer, &pact.sha, request);
         }
-        // Work in progress: the latest pact of every consumer branch, published since the
-        // given date, not selected already, and still pending for this provider branch.
-        if let Some(since) = since
-            && request.include_pending_status
-            && (request.provider_version_branch.is_some()
-                || !request.provider_version_tags.is_empty())
-        {
-            for (consumer, pacts) in consumers {
-                let mut latest_per_branch: BTreeMap<&str, &(Stored<Version>, PactRef)> =
-                    BTreeMap::new();
-                for entry in &pacts.versions {
-                    for b in &entry.0.value.branches {
-                        latest_per_branch.insert(b, entry);
-                    }
-                }
-                for (branch, (version, pact)) in latest_per_branch {
-                    let published = OffsetDateTime::parse(
-                        &pact.created_at,
-                        &time::format_description::well_known::Rfc3339,
-                    )
-                    .ok();
-                    if published.is_none_or(|p| p < since)
-                        || chosen
-                            .iter()
-                            .any(|c| &c.consumer == consumer && c.sha == pact.sha)
-                        || !snapshot.is_pending(consumer, &pact.sha, request)
-                    {
-                        continue;
-                    }
-                    chosen.push(VerifiablePact {
-                        consumer: consumer.clone(),
-                        sha: pact.sha.clone(),
-                        reasons: vec![format!(
-                            "latest version of {consumer} from branch '{branch}' ({})",
-                            version.key
-                        )],
-                        short: vec![format!("latest from branch {branch}")],
-                        consumer_versions: vec![version.key.clone()],
-                        pending: true,
-                        wip: true,
-                    });
-                }
-            }
+        if let Some(since) = since {
+            let wip = snapshot.work_in_progress(since, request, &chosen);
+            chosen.extend(wip);
+        }
+        for pact in &mut chosen {
+            pact.metadata =
+                crate::verifications::pact_metadata(pact, request.include_pending_status);
         }
         Ok(chosen)
     }
@@ -405,19 +452,45 @@ impl Broker {
             .flatten()
             .map(|v| (v.key.clone(), v.value.clone()))
             .collect();
+        let mut first_on_branch: HashMap<String, OffsetDateTime> = HashMap::new();
+        let mut first_tagged: HashMap<String, OffsetDateTime> = HashMap::new();
+        for v in versions.get(provider).into_iter().flatten() {
+            let Some(created) = at(&v.value.created_at) else {
+                continue;
+            };
+            for (labels, first) in [
+                (&v.value.branches, &mut first_on_branch),
+                (&v.value.tags, &mut first_tagged),
+            ] {
+                for label in labels {
+                    first
+                        .entry(label.clone())
+                        .and_modify(|t| *t = (*t).min(created))
+                        .or_insert(created);
+                }
+            }
+        }
         let mut consumers = BTreeMap::new();
         for (consumer, mut pacts) in by_consumer {
-            let versions = versions
-                .remove(&consumer)
-                .unwrap_or_default()
+            let all = versions.remove(&consumer).unwrap_or_default();
+            let main_branch = main_branches.get(&consumer).cloned().flatten();
+            let used = |labels: fn(&Version) -> &Vec<String>| {
+                main_branch
+                    .as_ref()
+                    .is_some_and(|m| all.iter().any(|v| labels(&v.value).contains(m)))
+            };
+            let main_branch_used = used(|v| &v.branches);
+            let main_branch_tagged = used(|v| &v.tags);
+            let versions = all
                 .into_iter()
                 .filter_map(|v| pacts.remove(&v.key).map(|p| (v, p)))
                 .collect();
-            let main_branch = main_branches.get(&consumer).cloned().flatten();
             consumers.insert(
                 consumer,
                 ConsumerPacts {
                     main_branch,
+                    main_branch_used,
+                    main_branch_tagged,
                     versions,
                 },
             );
@@ -434,15 +507,17 @@ impl Broker {
                 Ok::<_, BrokerError>(out)
             }
         };
-        let mut verifications: HashMap<String, Vec<Verification>> = HashMap::new();
+        let mut successes: HashMap<(String, String), Vec<Verification>> = HashMap::new();
         for v in self
             .records
             .list_in::<Verification>(records::VERIFICATION, &pairs)
             .await?
         {
-            if let Some((consumer, _)) = records::split_pair(&v.scope) {
-                verifications
-                    .entry(consumer.to_owned())
+            if let Some((consumer, _)) = records::split_pair(&v.scope)
+                && v.value.success
+            {
+                successes
+                    .entry((consumer.to_owned(), v.value.sha.clone()))
                     .or_default()
                     .push(v.value);
             }
@@ -453,8 +528,10 @@ impl Broker {
             environments: self.environments().await?,
             deployed: current(records::DEPLOYMENT).await?,
             released: current(records::RELEASE).await?,
-            verifications,
+            successes,
             provider_versions,
+            first_on_branch,
+            first_tagged,
         })
     }
 }
@@ -635,31 +712,156 @@ impl Snapshot {
         ))
     }
 
-    /// Whether the content has yet to be verified successfully by the provider branch
-    /// (or tags) the verification will publish as.
+    /// The Pact Broker's selection when none is given: each consumer's latest pact from
+    /// its main branch (or, where the main branch was only ever used as a tag, with that
+    /// tag; else its latest pact), and the deployed and released versions.
+    fn default_selectors(&self) -> Vec<Selector> {
+        let mut selectors: Vec<Selector> = self
+            .consumers
+            .iter()
+            .map(|(name, pacts)| {
+                let consumer = Some(name.clone());
+                match &pacts.main_branch {
+                    Some(_) if pacts.main_branch_used => Selector {
+                        main_branch: Some(true),
+                        consumer,
+                        ..Selector::default()
+                    },
+                    Some(main) if pacts.main_branch_tagged => Selector {
+                        tag: Some(main.clone()),
+                        latest: Some(true),
+                        consumer,
+                        ..Selector::default()
+                    },
+                    _ => Selector {
+                        latest: Some(true),
+                        consumer,
+                        ..Selector::default()
+                    },
+                }
+            })
+            .collect();
+        selectors.push(Selector {
+            deployed: Some(true),
+            ..Selector::default()
+        });
+        selectors.push(Selector {
+            released: Some(true),
+            ..Selector::default()
+        });
+        selectors
+    }
+
+    /// Whether the content is pending for the provider branch (or tags) the
+    /// verification will be published as: the Pact Broker's rule.
     fn is_pending(&self, consumer: &str, sha: &str, request: &ForVerification) -> bool {
-        let mut successes = self
-            .verifications
-            .get(consumer)
+        match (
+            &request.provider_version_branch,
+            request.provider_version_tags.as_slice(),
+        ) {
+            (Some(branch), _) => !self.settled(consumer, sha, Label::Branch(branch), true),
+            (None, []) => !self
+                .successes
+                .contains_key(&(consumer.to_owned(), sha.to_owned())),
+            (None, tags) => tags
+                .iter()
+                .any(|t| !self.settled(consumer, sha, Label::Tag(t), true)),
+        }
+    }
+
+    /// Whether the content no longer needs to prove itself for `label`: a provider
+    /// version with that branch (or tag) verified it successfully, or a version of
+    /// another branch (tag) did before that branch (tag) was first used, which a branch
+    /// cut from a verified one inherits. `wip_too`: whether verifications of the content
+    /// as a work-in-progress pact count (they end its pending status, never its WIP
+    /// status).
+    fn settled(&self, consumer: &str, sha: &str, label: Label<'_>, wip_too: bool) -> bool {
+        let (name, first, labels_of): (&str, _, fn(&Version) -> &Vec<String>) = match label {
+            Label::Branch(b) => (b, self.first_on_branch.get(b), |v| &v.branches),
+            Label::Tag(t) => (t, self.first_tagged.get(t), |v| &v.tags),
+        };
+        self.successes
+            .get(&(consumer.to_owned(), sha.to_owned()))
             .into_iter()
             .flatten()
-            .filter(|v| v.success && v.sha == sha);
-        if request.provider_version_branch.is_none() && request.provider_version_tags.is_empty() {
-            return successes.next().is_none();
+            .filter(|v| wip_too || !v.wip)
+            .any(|v| {
+                let Some(version) = self.provider_versions.get(&v.provider_version) else {
+                    return false;
+                };
+                let labels = labels_of(version);
+                labels.iter().any(|l| l == name)
+                    || (labels.iter().any(|l| l != name)
+                        && first.is_none_or(|f| at(&v.created_at).is_some_and(|c| c < *f)))
+            })
+    }
+
+    /// Work-in-progress pacts: the latest pact of each consumer branch and of each
+    /// consumer tag, published after `since`, not selected already, and not yet verified
+    /// successfully (outside WIP verification) for the provider branch, or for one of
+    /// the provider tags. None without a provider branch or tag to judge by.
+    fn work_in_progress(
+        &self,
+        since: OffsetDateTime,
+        request: &ForVerification,
+        explicit: &[VerifiablePact],
+    ) -> Vec<VerifiablePact> {
+        let labels: Vec<Label<'_>> = match &request.provider_version_branch {
+            Some(b) => vec![Label::Branch(b)],
+            None => request
+                .provider_version_tags
+                .iter()
+                .map(|t| Label::Tag(t))
+                .collect(),
+        };
+        let mut wip = Vec::new();
+        if labels.is_empty() {
+            return wip;
         }
-        !successes.any(|v| {
-            self.provider_versions
-                .get(&v.provider_version)
-                .is_some_and(|version| {
-                    request
-                        .provider_version_branch
-                        .as_ref()
-                        .is_some_and(|b| version.branches.contains(b))
-                        || request
-                            .provider_version_tags
-                            .iter()
-                            .any(|t| version.tags.contains(t))
-                })
-        })
+        for (consumer, pacts) in &self.consumers {
+            // Oldest first, so the last one in is each branch's (tag's) latest.
+            let mut heads: BTreeMap<(bool, &str), &(Stored<Version>, PactRef)> = BTreeMap::new();
+            for entry in &pacts.versions {
+                for b in &entry.0.value.branches {
+                    heads.insert((false, b), entry);
+                }
+                for t in &entry.0.value.tags {
+                    heads.insert((true, t), entry);
+                }
+            }
+            for ((tagged, name), (version, pact)) in heads {
+                if at(&pact.created_at).is_none_or(|p| p <= since)
+                    || explicit
+                        .iter()
+                        .any(|c| &c.consumer == consumer && c.sha == pact.sha)
+                    || labels
+                        .iter()
+                        .all(|l| self.settled(consumer, &pact.sha, *l, false))
+                {
+                    continue;
+                }
+                let (reason, short) = if tagged {
+                    (
+                        format!("latest version of {consumer} tagged '{name}'"),
+                        format!("latest with tag {name}"),
+                    )
+                } else {
+                    (
+                        format!("latest version of {consumer} from branch '{name}'"),
+                        format!("latest from branch {name}"),
+                    )
+                };
+                merge(
+                    &mut wip,
+                    consumer,
+                    &version.key,
+                    &pact.sha,
+                    reason,
+                    short,
+                    true,
+                );
+            }
+        }
+        wip
     }
 }

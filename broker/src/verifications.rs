@@ -1,5 +1,7 @@
 //! Verification results: what a provider version found of a pact's content.
 
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::Value;
 
 use crate::names::check_name;
@@ -7,7 +9,60 @@ use crate::pacts::Pact;
 use crate::quota::Usage;
 use crate::records::{self, Verification, now, pair};
 use crate::requests::VerificationRequest;
-use crate::{Broker, BrokerError, Caller, MAX_TEST_RESULTS_BYTES, Result};
+use crate::{Broker, BrokerError, Caller, MAX_TEST_RESULTS_BYTES, Result, VerifiablePact};
+
+/// The longest `metadata` segment read; a longer one is ignored like any unreadable one.
+const MAX_METADATA_BYTES: usize = 4096;
+
+/// How the pact a verification is published for was selected, as its URL's `metadata`
+/// segment says (the Pact Broker's `w` and `p` keys).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Selection {
+    pub wip: bool,
+    pub pending: Option<bool>,
+}
+
+/// The `metadata` segment of a selected pact's URL, encoded as the Pact Broker does (a
+/// query string in unpadded URL-safe base64); empty when there is nothing to say.
+pub(crate) fn pact_metadata(pact: &VerifiablePact, include_pending_status: bool) -> String {
+    let query = if pact.wip {
+        "w=true".to_owned()
+    } else if include_pending_status {
+        format!("p={}", pact.pending)
+    } else {
+        return String::new();
+    };
+    URL_SAFE_NO_PAD.encode(query)
+}
+
+impl Selection {
+    /// Reads a `metadata` segment. As with the Pact Broker, metadata it cannot read
+    /// (another client's, a hand-edited URL) is ignored rather than refused: it only
+    /// annotates the result, and the publisher may only annotate its own results.
+    pub fn from_metadata(metadata: &str) -> Self {
+        if metadata.len() > MAX_METADATA_BYTES {
+            return Self::default();
+        }
+        let trimmed = metadata.trim_end_matches('=');
+        let Some(bytes) = URL_SAFE_NO_PAD
+            .decode(trimmed)
+            .ok()
+            .or_else(|| STANDARD.decode(metadata).ok())
+        else {
+            return Self::default();
+        };
+        let mut selection = Self::default();
+        for (key, value) in form_urlencoded::parse(&bytes) {
+            match (key.as_ref(), value.as_ref()) {
+                ("w", "true") => selection.wip = true,
+                ("p", "true") => selection.pending = Some(true),
+                ("p", "false") => selection.pending = Some(false),
+                _ => {}
+            }
+        }
+        selection
+    }
+}
 
 impl Broker {
     // ---- verification results ----
@@ -19,6 +74,28 @@ impl Broker {
         consumer: &str,
         provider: &str,
         sha: &str,
+        request: VerificationRequest,
+    ) -> Result<(Verification, Pact)> {
+        self.publish_selected_verification(
+            caller,
+            consumer,
+            provider,
+            sha,
+            Selection::default(),
+            request,
+        )
+        .await
+    }
+
+    /// Records a verification of a pact's content, published through the URL
+    /// `for-verification` gave it: a work-in-progress pact's verification stays WIP.
+    pub async fn publish_selected_verification(
+        &self,
+        caller: Caller,
+        consumer: &str,
+        provider: &str,
+        sha: &str,
+        selection: Selection,
         request: VerificationRequest,
     ) -> Result<(Verification, Pact)> {
         let pact = self.pact_by_sha(consumer, provider, sha).await?;
@@ -51,6 +128,8 @@ impl Broker {
             verified_by: request.verified_by,
             test_results: Value::Null,
             created_at: now(),
+            wip: selection.wip,
+            pending: selection.pending,
         };
         let scope = pair(consumer, provider);
         if !request.test_results.is_null() {
@@ -117,5 +196,36 @@ impl Broker {
             verification.test_results = results.value;
         }
         Ok(verification)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_the_pact_broker_writes_is_read() {
+        // `w=true`, and a selected pact's `s[][b]=feat&p=false` as Rack escapes it,
+        // in unpadded and padded URL-safe base64.
+        assert_eq!(
+            Selection::from_metadata("dz10cnVl"),
+            Selection {
+                wip: true,
+                pending: None
+            }
+        );
+        let selected = Selection {
+            wip: false,
+            pending: Some(false),
+        };
+        assert_eq!(
+            Selection::from_metadata("cyU1QiU1RCU1QmIlNUQ9ZmVhdCZwPWZhbHNl"),
+            selected
+        );
+        assert_eq!(
+            Selection::from_metadata("cyU1QiU1RCU1QmIlNUQ9ZmVhdCZwPWZhbHNl=="),
+            selected
+        );
+        assert_eq!(Selection::from_metadata(""), Selection::default());
     }
 }

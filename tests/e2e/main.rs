@@ -6,8 +6,10 @@
 mod broker;
 mod broker_cli;
 mod broker_contracts;
+mod broker_matrix;
 mod broker_pages;
 mod broker_webhooks;
+mod broker_wip;
 mod classifier;
 mod common;
 mod database;

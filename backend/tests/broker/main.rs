@@ -5,6 +5,7 @@
 mod limits;
 mod overview;
 mod ownership;
+mod pact_broker_rules;
 mod provider_contracts;
 mod selection;
 mod undeploy;

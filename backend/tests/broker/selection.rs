@@ -47,11 +47,12 @@ async fn each_selector_picks_the_pacts_the_pact_broker_would() {
         picked(&fallback),
         [of("mobile", &["3.0.1"]), of("web", &["1.1.0"])]
     );
-    // No selectors: the latest pact of each consumer.
+    // No selectors: each consumer's latest pact from its main branch (the Pact
+    // Broker's default), not feat's newer one.
     let latest = f.select(json!({})).await;
     assert_eq!(
         picked(&latest),
-        [of("mobile", &["3.0.1"]), of("web", &["2.0.0-feat"])]
+        [of("mobile", &["3.0.1"]), of("web", &["1.1.0"])]
     );
     let only_mobile = f
         .select(
@@ -110,7 +111,7 @@ async fn each_selector_picks_the_pacts_the_pact_broker_would() {
     };
     assert_eq!(
         errors["consumerVersionSelectors"],
-        ["environment with name 'nowhere' does not exist"]
+        ["environment with name 'nowhere' does not exist (at index 0)"]
     );
 
     // Selectors the Pact Broker refuses are refused, with its reasons.
@@ -183,10 +184,11 @@ async fn a_pact_is_pending_until_the_provider_branch_verifies_it_and_wip_until_t
             .unwrap()
             .pending
     );
+    // A provider branch first used after that success inherits it.
     let mut on_other = ask.clone();
     on_other["providerVersionBranch"] = json!("other");
     assert!(
-        f.select(on_other)
+        !f.select(on_other)
             .await
             .iter()
             .find(|p| p.sha == a)

@@ -79,6 +79,7 @@ fn matrix_query(raw: &str) -> Result<MatrixQuery, Failure> {
         .cloned()
         .filter(|t| !t.is_empty());
     query.latest = top.get("latest").is_some_and(|l| l == "true");
+    query.main_branch = top.get("mainBranch").is_some_and(|m| m == "true");
     for s in &query.selectors {
         crate::check_pacticipant_name("q", &s.pacticipant)?;
     }

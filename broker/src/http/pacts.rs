@@ -23,6 +23,10 @@ pub(super) fn router() -> Router<BrokerState> {
         )
         .route(&format!("{pact}/pact-version/{{sha}}"), get(pact_version))
         .route(
+            &format!("{pact}/pact-version/{{sha}}/metadata/{{metadata}}"),
+            get(pact_version_with_metadata),
+        )
+        .route(
             "/pacts/provider/{provider}/latest",
             get(latest_provider_pacts),
         )
@@ -79,8 +83,35 @@ pub(super) fn branch_router() -> Router<BrokerState> {
 
 /// A pact's content with the broker's links merged in, as the Pact Broker serves it.
 pub(super) fn pact_view(base: &str, pact: &Pact) -> Value {
+    pact_view_with_metadata(base, pact, "")
+}
+
+/// The URL of a pact's content carrying how it was selected, as for-verification links
+/// it; empty metadata gives the plain content URL.
+fn pact_metadata_url(
+    base: &str,
+    consumer: &str,
+    provider: &str,
+    sha: &str,
+    metadata: &str,
+) -> String {
+    let url = pact_version_url(base, consumer, provider, sha);
+    if metadata.is_empty() {
+        url
+    } else {
+        format!("{url}/metadata/{}", seg(metadata))
+    }
+}
+
+/// [`pact_view`], whose results link keeps the metadata of the URL it was fetched by, so
+/// that the verification published there records how the pact was selected.
+fn pact_view_with_metadata(base: &str, pact: &Pact, metadata: &str) -> Value {
     let mut body = pact.content.clone();
     let content_url = pact_version_url(base, &pact.consumer, &pact.provider, &pact.sha);
+    let results_url = format!(
+        "{}/verification-results",
+        pact_metadata_url(base, &pact.consumer, &pact.provider, &pact.sha, metadata)
+    );
     if let Some(object) = body.as_object_mut() {
         object.insert("createdAt".into(), json!(pact.created_at));
         object.insert(
@@ -91,7 +122,7 @@ pub(super) fn pact_view(base: &str, pact: &Pact) -> Value {
                 "pb:provider": { "href": pacticipant_url(base, &pact.provider), "title": "Provider", "name": pact.provider },
                 "pb:consumer-version": { "href": version_url(base, &pact.consumer, &pact.consumer_version), "title": "Consumer version", "name": pact.consumer_version },
                 "pb:pact-version": { "href": content_url, "title": "Pact content version permalink", "name": pact.sha },
-                "pb:publish-verification-results": { "href": format!("{content_url}/verification-results"), "title": "Publish verification results" },
+                "pb:publish-verification-results": { "href": results_url, "title": "Publish verification results" },
                 "pb:pact-webhooks": { "href": format!("{base}/webhooks/provider/{}/consumer/{}", seg(&pact.provider), seg(&pact.consumer)), "title": format!("Webhooks for the pact between {} and {}", pact.consumer, pact.provider) },
                 "pb:consumer-webhooks": { "href": format!("{base}/webhooks/consumer/{}", seg(&pact.consumer)), "title": format!("Webhooks for all pacts with consumer {}", pact.consumer) },
             }),
@@ -193,6 +224,15 @@ async fn pact_version(
     ok(pact_view(&access.base, &pact))
 }
 
+async fn pact_version_with_metadata(
+    State(state): State<BrokerState>,
+    access: Access,
+    Path((provider, consumer, sha, metadata)): Path<(String, String, String, String)>,
+) -> Answer {
+    let pact = state.broker.pact_by_sha(&consumer, &provider, &sha).await?;
+    ok(pact_view_with_metadata(&access.base, &pact, &metadata))
+}
+
 async fn latest_provider_pacts(
     State(state): State<BrokerState>,
     access: Access,
@@ -261,7 +301,13 @@ fn verifiable_view(
     p: &VerifiablePact,
     request: &crate::ForVerification,
 ) -> Value {
-    let url = pact_version_url(base, &p.consumer, provider, &p.sha);
+    let href = pact_metadata_url(base, &p.consumer, provider, &p.sha, &p.metadata);
+    // The notices name the plain content URL, or the WIP one, as the Pact Broker's do.
+    let url = if p.wip {
+        href.clone()
+    } else {
+        pact_version_url(base, &p.consumer, provider, &p.sha)
+    };
     let versions = p.consumer_versions.join(", ");
     let mut notices = vec![json!({
         "when": "before_verification",
@@ -298,7 +344,7 @@ fn verifiable_view(
         "shortDescription": p.short.join(", "),
         "verificationProperties": properties,
         "_links": {
-            "self": { "href": url, "name": format!("Pact between {} ({versions}) and {provider}", p.consumer) }
+            "self": { "href": href, "name": format!("Pact between {} ({versions}) and {provider}", p.consumer) }
         }
     })
 }

@@ -19,6 +19,10 @@ pub(super) fn router() -> Router<BrokerState> {
             post(publish_verification),
         )
         .route(
+            &format!("{pact}/pact-version/{{sha}}/metadata/{{metadata}}/verification-results"),
+            post(publish_selected_verification),
+        )
+        .route(
             &format!("{pact}/pact-version/{{sha}}/verification-results/{{id}}"),
             get(verification),
         )
@@ -51,6 +55,31 @@ async fn publish_verification(
     let (v, _) = state
         .broker
         .publish_verification(access.caller, &consumer, &provider, &sha, request)
+        .await?;
+    Ok(hal(
+        StatusCode::CREATED,
+        verification_view(&access.base, &consumer, &provider, &v),
+    ))
+}
+
+/// A verification published through a selected pact's URL: its metadata says whether
+/// the pact was work in progress or pending.
+async fn publish_selected_verification(
+    State(state): State<BrokerState>,
+    access: Access,
+    Path((provider, consumer, sha, metadata)): Path<(String, String, String, String)>,
+    Body(request): Body<crate::VerificationRequest>,
+) -> Answer {
+    let (v, _) = state
+        .broker
+        .publish_selected_verification(
+            access.caller,
+            &consumer,
+            &provider,
+            &sha,
+            crate::Selection::from_metadata(&metadata),
+            request,
+        )
         .await?;
     Ok(hal(
         StatusCode::CREATED,
