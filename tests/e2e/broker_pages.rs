@@ -232,6 +232,8 @@ async fn pages_render_for_browsers_escaped_and_hal_stays_for_the_cli() {
         hal.headers()[CONTENT_TYPE],
         "application/hal+json;charset=utf-8"
     );
+    // The same URL gives browsers a page: a cache must key the answer on Accept.
+    assert_eq!(hal.headers()[reqwest::header::VARY], "Accept");
     let hal: Value = hal.json().await.unwrap();
     assert!(
         hal["_links"]["pb:pacticipants"]["href"].is_string(),

@@ -102,6 +102,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: BrokerState) -> Router<S>
             )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(vary_accept))
         .with_state(state)
 }
 
@@ -112,6 +113,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: BrokerState) -> Router<S>
 pub fn root_router<S: Clone + Send + Sync + 'static>(state: BrokerState) -> Router<S> {
     pacts::branch_router()
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(vary_accept))
         .with_state(state)
 }
 
@@ -192,4 +194,17 @@ impl<T: DeserializeOwned> FromRequest<BrokerState> for Body<T> {
             .map(Body)
             .map_err(|e| Failure::new(StatusCode::BAD_REQUEST, json!({ "error": format!("{e}") })))
     }
+}
+
+/// The same URLs answer a browser with a page and the CLI with HAL, so every answer says
+/// it depends on `Accept`: a cache never hands one to the other.
+async fn vary_accept(mut response: axum::response::Response) -> axum::response::Response {
+    let headers = response.headers_mut();
+    if !headers.contains_key(axum::http::header::VARY) {
+        headers.insert(
+            axum::http::header::VARY,
+            axum::http::HeaderValue::from_static("Accept"),
+        );
+    }
+    response
 }
