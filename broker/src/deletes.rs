@@ -32,6 +32,7 @@ impl Broker {
             }
         }
         self.forget_provider_contracts(name, None).await?;
+        self.forget_webhooks_naming(name).await?;
         for kind in [records::VERSION, records::DEPLOYMENT, records::RELEASE] {
             self.records.delete(kind, name, None).await?;
         }

@@ -1042,10 +1042,24 @@ impl Broker {
 
     pub async fn delete_webhook(&self, caller: Caller, uuid: &str) -> Result<()> {
         let w = self.webhook(caller, uuid).await?;
-        self.records.delete(WEBHOOK, "", Some(&w.uuid)).await?;
-        self.records
-            .delete(WEBHOOK_EXECUTION, &w.uuid, None)
-            .await?;
+        self.remove_webhook(&w.uuid).await
+    }
+
+    async fn remove_webhook(&self, uuid: &str) -> Result<()> {
+        self.records.delete(WEBHOOK, "", Some(uuid)).await?;
+        self.records.delete(WEBHOOK_EXECUTION, uuid, None).await?;
+        Ok(())
+    }
+
+    /// Removes the webhooks naming a deleted pacticipant: a team may later create a
+    /// pacticipant of that name, and another team's webhook must never hear its events.
+    pub(crate) async fn forget_webhooks_naming(&self, name: &str) -> Result<()> {
+        for w in self.webhook_records().await? {
+            let w = w.value;
+            if w.consumer.as_deref() == Some(name) || w.provider.as_deref() == Some(name) {
+                self.remove_webhook(&w.uuid).await?;
+            }
+        }
         Ok(())
     }
 

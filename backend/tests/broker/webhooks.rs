@@ -469,3 +469,25 @@ async fn concurrent_creates_never_take_a_team_past_its_cap() {
     assert_eq!(f.broker.webhooks(team(1), None).await.unwrap().len(), made);
     assert!(made > 0);
 }
+
+#[tokio::test]
+async fn a_deleted_pacticipants_webhooks_go_with_it_and_never_hear_its_successor() {
+    let f = fixture().await;
+    let ci = Endpoint::answering(200);
+    f.publish(team(1), "web", "1", "main", "a").await;
+    f.broker
+        .save_webhook(
+            team(1),
+            None,
+            hook(Some("docintel"), Some("web"), &["contract_published"]),
+            &ci,
+        )
+        .await
+        .unwrap();
+    clear_queue(&f).await;
+    f.broker.delete_pacticipant(ADMIN, "web").await.unwrap();
+    assert!(f.broker.webhooks(team(1), None).await.unwrap().is_empty());
+    // Another team takes the name: its publications reach no webhook of the first team.
+    f.publish(team(2), "web", "1", "main", "b").await;
+    assert!(queued(&f).await.is_empty(), "{:?}", queued(&f).await);
+}
