@@ -29,6 +29,7 @@
 
 mod openapi;
 mod pact;
+mod paths;
 mod schema;
 
 use std::collections::HashMap;
@@ -37,6 +38,7 @@ use std::fmt;
 use serde_json::Value;
 
 pub use openapi::Document;
+pub use paths::{PathTemplates, essence};
 
 use openapi::{Found, Operation, media_type};
 use pact::{Body, Http};

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::DocumentError;
+use crate::paths::{PathTemplates, essence};
 
 /// One OpenAPI document.
 pub struct Document {
@@ -19,16 +20,7 @@ pub struct Document {
     /// does not copy the document again.
     pub(crate) request_registry: jsonschema::Registry,
     pub(crate) response_registry: jsonschema::Registry,
-    /// Path prefixes from `servers` (e.g. `/api`), longest first.
-    prefixes: Vec<String>,
-    templates: Vec<Template>,
-}
-
-struct Template {
-    path: String,
-    segments: Vec<String>,
-    /// Segments without a `{parameter}`: the more, the more specific.
-    literal: usize,
+    paths: PathTemplates,
 }
 
 /// The operation an interaction's method and path fall under.
@@ -61,30 +53,10 @@ impl Document {
                 "not an OpenAPI 3.x document (no `openapi: 3.…`)".into(),
             ));
         }
-        let Some(paths) = doc["paths"].as_object() else {
+        if !doc["paths"].is_object() {
             return Err(DocumentError("the document has no `paths` object".into()));
-        };
-        let templates = paths
-            .keys()
-            .map(|path| {
-                let segments: Vec<String> = path.split('/').map(str::to_owned).collect();
-                let literal = segments.iter().filter(|s| !s.contains('{')).count();
-                Template {
-                    path: path.clone(),
-                    segments,
-                    literal,
-                }
-            })
-            .collect();
-        let mut prefixes: Vec<String> = doc["servers"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|s| s["url"].as_str())
-            .filter_map(server_path)
-            .collect();
-        prefixes.sort_by_key(|p| std::cmp::Reverse(p.len()));
-        prefixes.dedup();
+        }
+        let paths = PathTemplates::new(&doc);
         let mut request_doc = doc.clone();
         rewrite(&mut request_doc, false, 0);
         let mut response_doc = doc.clone();
@@ -102,8 +74,7 @@ impl Document {
             response_doc,
             request_registry,
             response_registry,
-            prefixes,
-            templates,
+            paths,
         })
     }
 
@@ -120,27 +91,7 @@ impl Document {
     /// The path template `path` falls under: the most literal one, as OpenAPI asks
     /// (a `servers` URL's path is a prefix it may carry).
     pub fn template_of(&self, path: &str) -> Option<&str> {
-        let mut candidates = vec![path];
-        candidates.extend(
-            self.prefixes
-                .iter()
-                .filter_map(|p| path.strip_prefix(p.as_str()))
-                .filter(|rest| rest.starts_with('/')),
-        );
-        candidates.into_iter().find_map(|path| {
-            let segments: Vec<&str> = path.split('/').collect();
-            self.templates
-                .iter()
-                .filter(|t| {
-                    t.segments.len() == segments.len()
-                        && t.segments
-                            .iter()
-                            .zip(&segments)
-                            .all(|(t, s)| segment_matches(t, s))
-                })
-                .max_by_key(|t| (t.literal, std::cmp::Reverse(t.path.len())))
-                .map(|t| t.path.as_str())
-        })
+        self.paths.template_of(path)
     }
 
     pub(crate) fn find(&self, method: &str, path: &str) -> Found<'_> {
@@ -252,50 +203,6 @@ fn nullable(map: &mut Map<String, Value>) {
     }
 }
 
-/// The path part of a `servers` URL, if it has one worth stripping.
-fn server_path(url: &str) -> Option<String> {
-    let path = match url.split_once("://") {
-        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
-        None => url,
-    };
-    let path = path.trim_end_matches('/');
-    (path.starts_with('/') && !path.contains('{')).then(|| path.to_owned())
-}
-
-/// Whether one segment of a path template (`{id}`, `{name}.json`, `documents`) matches
-/// one segment of a request path; a parameter matches one or more characters.
-fn segment_matches(template: &str, segment: &str) -> bool {
-    match template.find('{') {
-        None => template == segment,
-        Some(open) => {
-            let Some(rest) = segment.strip_prefix(&template[..open]) else {
-                return false;
-            };
-            let Some(close) = template[open..].find('}') else {
-                return template == segment;
-            };
-            let after = &template[open + close + 1..];
-            if !after.contains('{') {
-                // The usual case, in one step: the parameter is what precedes the suffix.
-                return rest.len() > after.len() && rest.ends_with(after);
-            }
-            (1..=rest.len())
-                .filter(|&n| rest.is_char_boundary(n))
-                .any(|n| segment_matches(after, &rest[n..]))
-        }
-    }
-}
-
-/// The media type of a `Content-Type` value: no parameters, lowercase.
-pub(crate) fn essence(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
-}
-
 /// The documented media type (a key of `content`) that covers `actual`: the exact one
 /// first, then `type/*`, then `*/*`; a consumer taking `application/json` also takes a
 /// narrower `application/…+json` (RFC 6839's structured suffix).
@@ -319,6 +226,7 @@ pub(crate) fn media_type<'a>(content: &'a Map<String, Value>, actual: &str) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::paths::segment_matches;
     use serde_json::json;
 
     #[test]

@@ -196,7 +196,7 @@ impl Side {
 /// content type counts as JSON, as Pact assumes for a JSON body.
 pub(crate) fn is_json(content_type: Option<&str>) -> bool {
     content_type.is_none_or(|t| {
-        let essence = crate::openapi::essence(t);
+        let essence = crate::paths::essence(t);
         essence == "application/json" || essence.ends_with("+json")
     })
 }

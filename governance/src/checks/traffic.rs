@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use docintel_api::traffic::Record;
+use docintel_contract_check::{PathTemplates, essence};
 use serde_json::Value;
 
 use crate::report::{Finding, Section};
@@ -36,16 +37,7 @@ pub struct Spec {
     /// How findings name it (its file).
     pub name: String,
     doc: Value,
-    /// Path prefixes from `servers` (e.g. `/api`), longest first.
-    prefixes: Vec<String>,
-    templates: Vec<Template>,
-}
-
-struct Template {
-    path: String,
-    segments: Vec<String>,
-    /// Segments without a `{parameter}`: the more, the more specific.
-    literal: usize,
+    paths: PathTemplates,
 }
 
 impl Spec {
@@ -56,60 +48,13 @@ impl Spec {
     }
 
     pub fn new(name: String, doc: Value) -> Self {
-        let mut prefixes: Vec<String> = doc["servers"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|s| s["url"].as_str())
-            .filter_map(server_path)
-            .collect();
-        prefixes.sort_by_key(|p| std::cmp::Reverse(p.len()));
-        prefixes.dedup();
-        let templates = doc["paths"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(path, _)| {
-                let segments: Vec<String> = path.split('/').map(str::to_owned).collect();
-                let literal = segments.iter().filter(|s| !s.contains('{')).count();
-                Template {
-                    path: path.clone(),
-                    segments,
-                    literal,
-                }
-            })
-            .collect();
-        Self {
-            name,
-            doc,
-            prefixes,
-            templates,
-        }
+        let paths = PathTemplates::new(&doc);
+        Self { name, doc, paths }
     }
 
     /// The path template `path` falls under, if any.
     fn template_of(&self, path: &str) -> Option<&str> {
-        let mut candidates = vec![path];
-        candidates.extend(
-            self.prefixes
-                .iter()
-                .filter_map(|p| path.strip_prefix(p.as_str()))
-                .filter(|rest| rest.starts_with('/')),
-        );
-        candidates.into_iter().find_map(|path| {
-            let segments: Vec<&str> = path.split('/').collect();
-            self.templates
-                .iter()
-                .filter(|t| {
-                    t.segments.len() == segments.len()
-                        && t.segments
-                            .iter()
-                            .zip(&segments)
-                            .all(|(t, s)| segment_matches(t, s))
-                })
-                .max_by_key(|t| (t.literal, std::cmp::Reverse(t.path.len())))
-                .map(|t| t.path.as_str())
-        })
+        self.paths.template_of(path)
     }
 
     /// Follows `$ref`s (local, as the loader leaves them) to the value they name.
@@ -126,47 +71,6 @@ impl Spec {
         }
         value
     }
-}
-
-/// The path part of a `servers` URL, if it has one worth stripping.
-fn server_path(url: &str) -> Option<String> {
-    let path = match url.split_once("://") {
-        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
-        None => url,
-    };
-    let path = path.trim_end_matches('/');
-    (path.starts_with('/') && !path.contains('{')).then(|| path.to_owned())
-}
-
-/// Whether one segment of a path template (`{id}`, `{name}.json`, `documents`) matches
-/// one segment of a request path; a parameter matches one or more characters.
-fn segment_matches(template: &str, segment: &str) -> bool {
-    match template.find('{') {
-        None => template == segment,
-        Some(open) => {
-            let Some(rest) = segment.strip_prefix(&template[..open]) else {
-                return false;
-            };
-            let Some(close) = template[open..].find('}') else {
-                return template == segment;
-            };
-            let after = &template[open + close + 1..];
-            // Try every length for the parameter: templates are short.
-            (1..=rest.len())
-                .filter(|&n| rest.is_char_boundary(n))
-                .any(|n| segment_matches(after, &rest[n..]))
-        }
-    }
-}
-
-/// The media type of a `Content-Type` value: no parameters, lowercase.
-fn essence(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
 }
 
 /// Whether a documented media-type key (maybe `application/*`, `*/*`, with parameters)
