@@ -223,6 +223,12 @@ async fn spend(
     hashed_key: &str,
 ) -> Result<(), u64> {
     let verdict = auth.limits.check(tenant.id, hashed_key).await;
+    settle(auth, extensions, verdict)
+}
+
+/// Leaves `verdict` where the response middleware writes the `RateLimit` headers from,
+/// and counts a refusal: `Err(retry_after_secs)` when over the limit.
+fn settle(auth: &AuthState, extensions: &Extensions, verdict: Verdict) -> Result<(), u64> {
     if let Some(slot) = extensions.get::<VerdictSlot>()
         && let Ok(mut slot) = slot.0.lock()
     {
@@ -299,18 +305,7 @@ pub async fn spend_address(
     }
     let ip = req.extensions().get::<ConnectInfo<SocketAddr>>()?.0.ip();
     let verdict = ip_limits.check(ip);
-    if let Some(slot) = req.extensions().get::<VerdictSlot>()
-        && let Ok(mut slot) = slot.0.lock()
-    {
-        *slot = Some(verdict);
-    }
-    match verdict {
-        Verdict::Limited {
-            retry_after_secs, ..
-        } => {
-            auth.metrics.rate_limited.inc();
-            Some(ApiError::RateLimited(retry_after_secs).into_response())
-        }
-        _ => None,
-    }
+    settle(auth, req.extensions(), verdict)
+        .err()
+        .map(|retry_after_secs| ApiError::RateLimited(retry_after_secs).into_response())
 }
