@@ -174,6 +174,11 @@ pub struct ServeArgs {
     /// verified, by its names. Default: a badge needs a key like every other read.
     #[arg(long, env = "DOCINTEL_BROKER_PUBLIC_BADGES")]
     pub broker_public_badges: bool,
+    /// How much the embedded Pact Broker keeps of its answers (pacts for verification,
+    /// the matrix) while its records are unchanged, counted in rows, pacts and versions
+    /// (a few hundred bytes each); 0 computes every answer from the records.
+    #[arg(long, env = "DOCINTEL_BROKER_READ_CACHE", default_value_t = docintel_broker::READ_CACHE)]
+    pub broker_read_cache: usize,
     /// Append one JSON line per response (method, path, status, content type, header
     /// names) to FILE, or to a new `<pid>-<n>.jsonl` when FILE is a folder; checked
     /// against the OpenAPI documents by `docintel-governance check --traffic`.
@@ -212,6 +217,7 @@ impl ServeArgs {
             launch.config.broker_quota = quota;
         }
         launch.config.broker_public_badges = self.broker_public_badges;
+        launch.config.broker_read_cache = self.broker_read_cache;
         launch.public_url = self.public_url.clone();
         launch.record_traffic = self.record_traffic.clone();
         launch.listen = self.listen;

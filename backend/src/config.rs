@@ -46,6 +46,8 @@ pub struct Config {
     pub broker_quota: docintel_broker::Quota,
     /// The embedded Pact Broker's badges answer without a key.
     pub broker_public_badges: bool,
+    /// How much the embedded Pact Broker keeps of its answers (0: nothing).
+    pub broker_read_cache: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -88,6 +90,7 @@ impl Config {
             broker_tenants: None,
             broker_quota: docintel_broker::TENANT_QUOTA,
             broker_public_badges: false,
+            broker_read_cache: docintel_broker::READ_CACHE,
         }
     }
 }

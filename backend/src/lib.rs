@@ -190,7 +190,8 @@ impl Backend {
             )
             .with_tenants(config.broker_tenants.clone())
             .with_quota(config.broker_quota)
-            .with_public_badges(config.broker_public_badges),
+            .with_public_badges(config.broker_public_badges)
+            .with_read_cache(config.broker_read_cache),
             store,
             blobs,
             config,

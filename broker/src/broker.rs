@@ -4,10 +4,13 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
+use crate::cache::Memo;
+use crate::matrix::{Matrix, MatrixQuery};
 use crate::names::{check_name, check_pacticipant_name};
 use crate::quota::{Quota, TENANT_QUOTA, Usage};
 use crate::records::{self, Pacticipant, Records, Stored, Version, now};
 use crate::store::RecordStore;
+use crate::verifiable::{ForVerification, Snapshot, VerifiablePact};
 use crate::{BrokerError, Caller, PROVIDER, Result};
 
 /// What a pacticipant update changes: `None` leaves the attribute, `Some(None)` clears it.
@@ -34,6 +37,30 @@ pub struct Broker {
     pub(crate) quota: Quota,
     /// Badges answer without a key (the Pact Broker's `enable_public_badge_access`).
     pub(crate) public_badges: bool,
+    /// Answers kept while the records are unchanged.
+    pub(crate) memos: Arc<Memos>,
+}
+
+/// The weight of answers the broker keeps, by default: rows, pacts and versions, a few
+/// hundred bytes each.
+pub const READ_CACHE: usize = 200_000;
+
+/// What the broker keeps of its answers, each memo within the same weight.
+pub(crate) struct Memos {
+    /// What selection reads of each provider's history.
+    pub(crate) snapshots: Memo<String, Snapshot>,
+    pub(crate) for_verification: Memo<(String, ForVerification), Vec<VerifiablePact>>,
+    pub(crate) matrices: Memo<MatrixQuery, Matrix>,
+}
+
+impl Memos {
+    fn new(capacity: usize) -> Self {
+        Self {
+            snapshots: Memo::new(capacity),
+            for_verification: Memo::new(capacity),
+            matrices: Memo::new(capacity),
+        }
+    }
 }
 
 impl Broker {
@@ -44,7 +71,15 @@ impl Broker {
             tenants: None,
             quota: TENANT_QUOTA,
             public_badges: false,
+            memos: Arc::new(Memos::new(READ_CACHE)),
         }
+    }
+
+    /// Keeps answers up to `weight` (rows, pacts, versions) while the records are
+    /// unchanged; 0 computes every answer afresh.
+    pub fn with_read_cache(mut self, weight: usize) -> Self {
+        self.memos = Arc::new(Memos::new(weight));
+        self
     }
 
     /// Lets badges answer without a key: anyone who knows (or guesses) a pair's names

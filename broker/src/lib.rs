@@ -16,6 +16,7 @@
 //! a database implements.
 
 mod broker;
+mod cache;
 mod deletes;
 mod environments;
 pub mod http;
@@ -32,7 +33,7 @@ mod verifiable;
 mod verifications;
 pub mod webhooks;
 
-pub use broker::{Broker, PacticipantChange};
+pub use broker::{Broker, PacticipantChange, READ_CACHE};
 pub use environments::{MAX_RECORDED, Recorded};
 pub use matrix::{MAX_ROWS, MAX_SELECTORS, Matrix, MatrixQuery, MatrixRow, MatrixSelector};
 pub use names::{check_name, check_pacticipant_name, content_sha};

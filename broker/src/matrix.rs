@@ -7,7 +7,7 @@ use crate::records::{PACT, PactRef, VERIFICATION, Version, pair, split_pair};
 use crate::{Broker, BrokerError, Environment, Result, Verification, comparison_mismatches};
 
 /// One `q[]` of a matrix query.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct MatrixSelector {
     pub pacticipant: String,
     pub version: Option<String>,
@@ -18,7 +18,7 @@ pub struct MatrixSelector {
 }
 
 /// `GET /matrix` (and `/can-i-deploy`).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct MatrixQuery {
     pub selectors: Vec<MatrixSelector>,
     /// Deploying into this environment: the other side is what it runs.
@@ -190,6 +190,21 @@ impl Reads {
 
 impl Broker {
     pub async fn matrix(&self, query: &MatrixQuery) -> Result<Matrix> {
+        let generation = self.records.generation().await?;
+        if let Some(kept) = self.memos.matrices.get(generation, query) {
+            return Ok(kept.as_ref().clone());
+        }
+        let answer = self.compute_matrix(query).await?;
+        self.memos.matrices.put(
+            generation,
+            query.clone(),
+            std::sync::Arc::new(answer.clone()),
+            answer.rows.len(),
+        );
+        Ok(answer)
+    }
+
+    async fn compute_matrix(&self, query: &MatrixQuery) -> Result<Matrix> {
         if query.selectors.is_empty() {
             return Err(BrokerError::invalid(
                 "q",

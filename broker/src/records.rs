@@ -212,6 +212,11 @@ fn encode<T: Serialize>(value: &T) -> String {
 pub struct Records(pub std::sync::Arc<dyn RecordStore>);
 
 impl Records {
+    /// The store's generation: see [`RecordStore::broker_generation`].
+    pub async fn generation(&self) -> Result<i64> {
+        Ok(self.0.broker_generation().await?)
+    }
+
     pub async fn get<T: DeserializeOwned>(
         &self,
         kind: &str,

@@ -53,6 +53,10 @@ pub trait RecordStore: Send + Sync {
     /// The records of `kind` within any of `scopes`, oldest first: a query per thousand
     /// scopes for what a read needs, instead of every record of the kind.
     async fn broker_list_in(&self, kind: &str, scopes: &[String]) -> StoreResult<Vec<Record>>;
+    /// A number that changes whenever any record is inserted, replaced or deleted (by
+    /// any replica): what was computed from the records at one generation holds while
+    /// it is current.
+    async fn broker_generation(&self) -> StoreResult<i64>;
     /// The scopes holding records of `kind`, without their bodies.
     async fn broker_scopes(&self, kind: &str) -> StoreResult<Vec<String>>;
     /// How many records of `kind` are within `scopes`, and their bodies' bytes.

@@ -4,6 +4,7 @@
 //! <https://docs.pact.io/pact_broker/advanced_topics/pending_pacts> define them.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -12,7 +13,7 @@ use crate::records::{self, Deployment, Environment, PactRef, Stored, Verificatio
 use crate::{Broker, BrokerError, Result};
 
 /// `POST /pacts/provider/P/for-verification`'s body.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "camelCase")]
 pub struct ForVerification {
     #[serde(default)]
@@ -28,7 +29,7 @@ pub struct ForVerification {
 }
 
 /// One consumer version selector.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "camelCase")]
 pub struct Selector {
     pub main_branch: Option<bool>,
@@ -74,7 +75,7 @@ struct ConsumerPacts {
 }
 
 /// What one for-verification request reads of the broker, loaded once.
-struct Snapshot {
+pub(crate) struct Snapshot {
     provider: String,
     /// Every consumer with a pact with the provider, by name.
     consumers: BTreeMap<String, ConsumerPacts>,
@@ -295,6 +296,27 @@ impl Broker {
         provider: &str,
         request: &ForVerification,
     ) -> Result<Vec<VerifiablePact>> {
+        let generation = self.records.generation().await?;
+        let key = (provider.to_owned(), request.clone());
+        if let Some(kept) = self.memos.for_verification.get(generation, &key) {
+            return Ok(kept.as_ref().clone());
+        }
+        let chosen = self
+            .select_for_verification(generation, provider, request)
+            .await?;
+        let weight = chosen.iter().map(|p| p.consumer_versions.len()).sum();
+        self.memos
+            .for_verification
+            .put(generation, key, Arc::new(chosen.clone()), weight);
+        Ok(chosen)
+    }
+
+    async fn select_for_verification(
+        &self,
+        generation: i64,
+        provider: &str,
+        request: &ForVerification,
+    ) -> Result<Vec<VerifiablePact>> {
         self.pacticipant(provider).await?;
         if request.consumer_version_selectors.len() > crate::matrix::MAX_SELECTORS {
             return Err(BrokerError::invalid(
@@ -365,7 +387,19 @@ impl Broker {
         if !errors.is_empty() {
             return Err(BrokerError::Invalid(errors));
         }
-        let snapshot = self.snapshot(provider).await?;
+        let snapshot = match self.memos.snapshots.get(generation, &provider.to_owned()) {
+            Some(kept) => kept,
+            None => {
+                let loaded = Arc::new(self.snapshot(provider).await?);
+                self.memos.snapshots.put(
+                    generation,
+                    provider.to_owned(),
+                    loaded.clone(),
+                    loaded.weight(),
+                );
+                loaded
+            }
+        };
         let consumers = &snapshot.consumers;
         let defaults;
         let selectors: &[Selector] = if request.consumer_version_selectors.is_empty() {
@@ -537,6 +571,13 @@ impl Broker {
 }
 
 impl Snapshot {
+    /// What it holds: versions, verifications and versions of the provider.
+    fn weight(&self) -> usize {
+        let versions: usize = self.consumers.values().map(|c| c.versions.len()).sum();
+        let successes: usize = self.successes.values().map(Vec::len).sum();
+        versions + successes + self.provider_versions.len()
+    }
+
     /// What `consumer` has currently deployed and, with `released`, released and supported.
     fn current(
         &self,

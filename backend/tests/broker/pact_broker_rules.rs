@@ -51,6 +51,7 @@ on_both_stores!(
     can_i_merge_weighs_the_latest_version_of_each_main_branch,
     several_selectors_with_an_environment_weigh_the_other_integrations_there_too,
     matrix_queries_are_refused_in_the_pact_brokers_words,
+    a_replica_answers_from_what_another_replica_wrote,
 );
 
 async fn postgres_fixture() -> (TestDatabase, Fixture) {
@@ -613,5 +614,74 @@ async fn matrix_queries_are_refused_in_the_pact_brokers_words(f: Fixture) {
     assert_eq!(
         errors["environment"],
         ["Environment with name 'nowhere' does not exist"]
+    );
+}
+
+/// Two replicas over one store, one of them keeping its answers: each answer of the one
+/// that keeps them follows every write the other makes (publish, verification, delete),
+/// and equals what a replica that keeps nothing computes from the records.
+async fn a_replica_answers_from_what_another_replica_wrote(f: Fixture) {
+    let keeping = Broker::new(f.store.clone(), false);
+    let computing = Broker::new(f.store.clone(), false).with_read_cache(0);
+    let request: ForVerification = serde_json::from_value(json!({
+        "consumerVersionSelectors": [{ "mainBranch": true }],
+        "includePendingStatus": true,
+    }))
+    .unwrap();
+    let deploy = MatrixQuery {
+        selectors: vec![version_of("web", "2.0.0")],
+        latest: true,
+        ..MatrixQuery::default()
+    };
+    // What the keeping replica answers, checked against a fresh computation.
+    let answers = || async {
+        let chosen = keeping
+            .pacts_for_verification("docintel", &request)
+            .await
+            .unwrap();
+        let fresh = computing
+            .pacts_for_verification("docintel", &request)
+            .await
+            .unwrap();
+        assert_eq!(chosen, fresh);
+        let deployable = keeping.matrix(&deploy).await.map(|m| m.deployable);
+        let fresh = computing.matrix(&deploy).await.map(|m| m.deployable);
+        assert_eq!(format!("{deployable:?}"), format!("{fresh:?}"));
+        (
+            chosen
+                .iter()
+                .map(|p| (p.consumer_versions.clone(), p.pending))
+                .collect::<Vec<_>>(),
+            deployable.ok(),
+        )
+    };
+    let web = team(1);
+    f.publish(web, "web", "1.0.0", "main", "a").await;
+    assert_eq!(
+        answers().await,
+        (vec![(vec!["1.0.0".to_owned()], true)], Some(false))
+    );
+    // Asked twice at the same generation: the kept answer.
+    assert_eq!(
+        answers().await,
+        (vec![(vec!["1.0.0".to_owned()], true)], Some(false))
+    );
+    let b = f.publish(web, "web", "2.0.0", "main", "b").await;
+    assert_eq!(
+        answers().await,
+        (vec![(vec!["2.0.0".to_owned()], true)], Some(false))
+    );
+    f.verify("web", &b, "p1", "main", true).await;
+    assert_eq!(
+        answers().await,
+        (vec![(vec!["2.0.0".to_owned()], false)], Some(true))
+    );
+    f.broker
+        .delete_version(ADMIN, "web", "2.0.0")
+        .await
+        .unwrap();
+    assert_eq!(
+        answers().await,
+        (vec![(vec!["1.0.0".to_owned()], true)], Some(false))
     );
 }

@@ -18,6 +18,8 @@ pub const LIST_IN_SCOPE: &str = "SELECT seq, scope, key, body FROM broker_record
 pub const LIST: &str =
     "SELECT seq, scope, key, body FROM broker_records WHERE kind = $1 ORDER BY seq";
 
+pub const GENERATION: &str = "SELECT n FROM broker_generation WHERE id = 1";
+
 pub const SCOPES: &str = "SELECT DISTINCT scope FROM broker_records WHERE kind = $1 ORDER BY scope";
 
 // The CAST: PostgreSQL cannot tell a parameter's type from `IS NULL` alone.
@@ -162,6 +164,13 @@ macro_rules! broker_store {
                 // Each statement is in creation order; more than one are merged into it.
                 records.sort_by_key(|r| r.seq);
                 Ok(records)
+            }
+
+            async fn broker_generation(&self) -> StoreResult<i64> {
+                sqlx::query_scalar(sql::GENERATION)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(StoreError::new)
             }
 
             async fn broker_scopes(&self, kind: &str) -> StoreResult<Vec<String>> {
