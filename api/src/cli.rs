@@ -104,6 +104,11 @@ pub enum Command {
         #[command(flatten)]
         data: DataDir,
     },
+    /// The embedded Pact Broker's upkeep.
+    Broker {
+        #[command(subcommand)]
+        command: BrokerCommand,
+    },
     /// Write (or check) the OpenAPI documents in openapi/.
     Openapi {
         /// Folder to write into.
@@ -563,6 +568,47 @@ pub enum TenantsCommand {
 }
 
 #[derive(Subcommand)]
+pub enum BrokerCommand {
+    /// Delete the history the Pact Broker's `clean` task deletes: every version but the
+    /// latest per branch and per tag, the deployed and released, the recent and the last
+    /// `--keep-latest` of each pacticipant (and what keeps kept pacts' selection and
+    /// can-i-deploy answers unchanged), with their pacts, contents and verifications.
+    Clean(CleanArgs),
+}
+
+#[derive(clap::Args)]
+pub struct CleanArgs {
+    /// Versions of each pacticipant kept as its latest, whatever else holds (the Pact
+    /// Broker keeps its latest).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub keep_latest: u32,
+    /// Versions created within this many days are kept (the Pact Broker's 90); 0: age
+    /// keeps none.
+    #[arg(long, default_value_t = 90)]
+    pub max_age_days: u32,
+    /// Versions deleted per batch; each record goes in its own statement, so publishes
+    /// proceed meanwhile.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub batch: u32,
+    /// Print what would be deleted; delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub data: DataDir,
+}
+
+impl CleanArgs {
+    pub fn retention(&self) -> docintel_broker::Retention {
+        docintel_broker::Retention {
+            keep_latest: self.keep_latest as usize,
+            max_age_days: (self.max_age_days > 0).then_some(self.max_age_days),
+            batch: self.batch as usize,
+            dry_run: self.dry_run,
+        }
+    }
+}
+
+#[derive(Subcommand)]
 pub enum KeysCommand {
     /// Create a key for a tenant (created if new); prints only the key.
     Create {
@@ -621,6 +667,55 @@ mod tests {
         match cli.command {
             Command::Serve(serve) => Ok(serve),
             _ => unreachable!("parsed as serve"),
+        }
+    }
+
+    fn clean_args(args: &[&str]) -> Result<CleanArgs, clap::Error> {
+        use clap::Parser;
+        let cli = Cli::try_parse_from(["docintel", "broker", "clean"].iter().chain(args))?;
+        match cli.command {
+            Command::Broker {
+                command: BrokerCommand::Clean(args),
+            } => Ok(args),
+            _ => unreachable!("parsed as broker clean"),
+        }
+    }
+
+    #[test]
+    fn broker_clean_options_are_read_as_documented() {
+        let defaults = clean_args(&[]).unwrap().retention();
+        assert_eq!(
+            (
+                defaults.keep_latest,
+                defaults.max_age_days,
+                defaults.batch,
+                defaults.dry_run
+            ),
+            (1, Some(90), 500, false),
+            "the Pact Broker's keep selectors, batches of 500"
+        );
+        let set = clean_args(&[
+            "--keep-latest",
+            "5",
+            "--max-age-days",
+            "0",
+            "--batch",
+            "20",
+            "--dry-run",
+        ])
+        .unwrap()
+        .retention();
+        assert_eq!(
+            (set.keep_latest, set.max_age_days, set.batch, set.dry_run),
+            (5, None, 20, true)
+        );
+        for bad in [
+            ["--keep-latest", "0"],
+            ["--batch", "0"],
+            ["--batch", "-3"],
+            ["--max-age-days", "soon"],
+        ] {
+            assert!(clean_args(&bad).is_err(), "{bad:?} accepted");
         }
     }
 

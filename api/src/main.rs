@@ -7,7 +7,7 @@ mod commands;
 use clap::Parser;
 use docintel_backend::pipeline::sandbox;
 
-use cli::{Cli, Command};
+use cli::{BrokerCommand, Cli, Command};
 
 // glibc's malloc/free were ~9% of a document GET's samples (many small, short-lived
 // allocations on two worker threads): mimalloc raised GET throughput by ~20% (measured
@@ -40,6 +40,9 @@ async fn run() -> anyhow::Result<()> {
         Command::Keys { command } => commands::store::keys(command).await,
         Command::Tenants { command } => commands::store::tenants(command).await,
         Command::Migrate { data } => commands::store::migrate(data).await,
+        Command::Broker {
+            command: BrokerCommand::Clean(args),
+        } => commands::broker::clean(args).await,
         Command::Openapi { out, check } => commands::openapi::run(&out, check),
         Command::Model { command } => commands::model::run(command),
         Command::Schemas { command } => {

@@ -28,6 +28,7 @@ mod provider_contracts;
 mod quota;
 mod records;
 mod requests;
+mod retention;
 mod store;
 mod verifiable;
 mod verifications;
@@ -46,6 +47,7 @@ pub use provider_contracts::{
 pub use quota::{MAX_CONTRACTS, Quota, TENANT_QUOTA, Usage};
 pub use records::{Deployment, Environment, Pacticipant, Stored, Verification, Version};
 pub use requests::{ContractToPublish, EnvironmentRequest, PublishRequest, VerificationRequest};
+pub use retention::{Cleaned, Retention};
 pub use store::{Record, RecordStore, StoreError, StoreResult};
 pub use verifiable::{ForVerification, Selector, VerifiablePact};
 pub use verifications::Selection;

@@ -1,5 +1,6 @@
 //! What each `docintel` command does; their options are in `cli.rs`.
 
+pub mod broker;
 pub mod model;
 pub mod openapi;
 pub mod schemas;

@@ -7,6 +7,7 @@ mod overview;
 mod ownership;
 mod pact_broker_rules;
 mod provider_contracts;
+mod retention;
 mod selection;
 mod undeploy;
 mod webhooks;
