@@ -180,14 +180,25 @@ impl Broker {
         id: &str,
     ) -> Result<Verification> {
         let scope = pair(consumer, provider);
-        let mut verification = self
+        let stored = self
             .records
             .get::<Verification>(records::VERIFICATION, &scope, id)
             .await?
-            .map(|s| s.value)
-            .ok_or_else(|| {
-                BrokerError::NotFound(format!("No verification result with id '{id}' found"))
-            })?;
+            .map(|s| s.value);
+        let mut verification = match stored {
+            Some(v) => v,
+            // A comparison of the pact with the provider's OpenAPI document counts as a
+            // verification in the matrix, which links to it by the same kind of id.
+            None => self
+                .comparisons_as_verifications(std::slice::from_ref(&scope))
+                .await?
+                .into_iter()
+                .map(|(_, v)| v)
+                .find(|v| v.id == id)
+                .ok_or_else(|| {
+                    BrokerError::NotFound(format!("No verification result with id '{id}' found"))
+                })?,
+        };
         if let Some(results) = self
             .records
             .get::<Value>(records::TEST_RESULTS, &scope, id)

@@ -152,7 +152,16 @@ async fn comparisons_count_in_can_i_deploy_once_per_content_and_behind_verificat
         .await
         .unwrap();
     deploy(&f, &production, "billing", "5").await;
-    assert!(f.can_i_deploy("web", "1").await.deployable);
+    let m = f.can_i_deploy("web", "1").await;
+    assert!(m.deployable);
+    // The row's result is the comparison, and it can be read where the row links to it.
+    let compared = m.rows[0].verification.clone().expect("a comparison");
+    let read = f
+        .broker
+        .verification("web", "billing", &compared.id)
+        .await
+        .unwrap();
+    assert_eq!((read.id, read.success), (compared.id, true));
 
     // A real verification of the pact by version 5 takes precedence over the comparison.
     let request: VerificationRequest = serde_json::from_value(json!({
