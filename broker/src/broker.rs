@@ -51,6 +51,9 @@ pub(crate) struct Memos {
     pub(crate) snapshots: Memo<String, Snapshot>,
     pub(crate) for_verification: Memo<(String, ForVerification), Vec<VerifiablePact>>,
     pub(crate) matrices: Memo<MatrixQuery, Matrix>,
+    /// For-verification answers as sent, by (links' base, provider, question): rendering
+    /// a few hundred pacts with their notices costs more than choosing them.
+    pub(crate) for_verification_bodies: Memo<(String, String, ForVerification), axum::body::Bytes>,
 }
 
 impl Memos {
@@ -59,6 +62,7 @@ impl Memos {
             snapshots: Memo::new(capacity),
             for_verification: Memo::new(capacity),
             matrices: Memo::new(capacity),
+            for_verification_bodies: Memo::new(capacity),
         }
     }
 }
@@ -73,6 +77,12 @@ impl Broker {
             public_badges: false,
             memos: Arc::new(Memos::new(READ_CACHE)),
         }
+    }
+
+    /// The records' generation: answers computed from them at one generation hold while
+    /// it is current.
+    pub(crate) async fn generation(&self) -> Result<i64> {
+        self.records.generation().await
     }
 
     /// Keeps answers up to `weight` (rows, pacts, versions) while the records are

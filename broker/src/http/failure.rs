@@ -89,6 +89,16 @@ pub(crate) fn hal(status: StatusCode, body: Value) -> Response {
         .into_response()
 }
 
+/// A HAL answer already rendered.
+pub(crate) fn hal_bytes(status: StatusCode, body: axum::body::Bytes) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE))],
+        body,
+    )
+        .into_response()
+}
+
 pub type Answer = Result<Response, Failure>;
 
 pub(crate) fn ok(body: Value) -> Answer {

@@ -8,7 +8,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
-use super::failure::{Failure, hal, ok};
+use super::failure::{Failure, hal, hal_bytes, ok};
 use super::urls::{link, named, pact_url, pact_version_url, pacticipant_url, seg, version_url};
 use super::{Access, Answer, Body, BrokerState};
 use crate::{ConsumerVersions, Pact, PactListing, VerifiablePact};
@@ -280,19 +280,31 @@ async fn for_verification(
     Path(provider): Path<String>,
     Body(request): Body<crate::ForVerification>,
 ) -> Answer {
+    let generation = state.broker.generation().await?;
+    let memo = &state.broker.memos.for_verification_bodies;
+    let key = (access.base.clone(), provider, request);
+    if let Some(body) = memo.get(generation, &key) {
+        return Ok(hal_bytes(StatusCode::OK, body.as_ref().clone()));
+    }
+    let (b, provider, request) = &key;
     let pacts = state
         .broker
-        .pacts_for_verification(&provider, &request)
+        .pacts_for_verification(provider, request)
         .await?;
-    let b = &access.base;
     let views: Vec<Value> = pacts
         .iter()
-        .map(|p| verifiable_view(b, &provider, p, &request))
+        .map(|p| verifiable_view(b, provider, p, request))
         .collect();
-    ok(json!({
-        "_embedded": { "pacts": views },
-        "_links": { "self": { "href": format!("{b}/pacts/provider/{}/for-verification", seg(&provider)), "title": "Pacts to be verified" } }
-    }))
+    let body = axum::body::Bytes::from(
+        json!({
+            "_embedded": { "pacts": views },
+            "_links": { "self": { "href": format!("{b}/pacts/provider/{}/for-verification", seg(provider)), "title": "Pacts to be verified" } }
+        })
+        .to_string(),
+    );
+    let weight = body.len() / 256;
+    memo.put(generation, key, std::sync::Arc::new(body.clone()), weight);
+    Ok(hal_bytes(StatusCode::OK, body))
 }
 
 fn verifiable_view(
