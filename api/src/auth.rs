@@ -1,8 +1,10 @@
 //! API-key authentication: a key (`Authorization: Bearer <key>`, or Basic with the key
-//! as the password where a route takes it) resolves to exactly one tenant, through a
-//! short-lived cache, and spends one of the key's requests.
+//! as the password where a route takes it) resolves to exactly one tenant and the scopes
+//! the key holds, through a short-lived cache, and spends one of the key's requests.
 
 use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -14,6 +16,7 @@ use axum::http::request::Parts;
 use axum::http::{Extensions, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use docintel_backend::Backend;
+use docintel_backend::keys::{KeyGrant, Scope};
 use docintel_backend::model::Tenant;
 use sha2::Digest;
 
@@ -21,54 +24,121 @@ use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::ratelimit::{CheckedKey, IpLimits, Limits, Verdict, VerdictSlot};
 
-/// The authenticated tenant of a request.
+/// The authenticated tenant of a request whose key holds the scope `S` names (see
+/// [`Required`]); `Auth` alone asks for no scope.
 #[derive(Debug, Clone)]
-pub struct Auth(pub Tenant);
+pub struct Auth<S: Required = AnyScope>(pub Tenant, pub PhantomData<S>);
 
-/// Keys seen recently, so a hot path does not query the store for every request. Entries
-/// live briefly, which bounds how long a revoked key keeps working.
+/// The scope an [`Auth`] extractor requires.
+pub trait Required: Send + Sync + 'static {
+    const SCOPE: Option<Scope>;
+}
+
+macro_rules! scopes {
+    ($($(#[$doc:meta])* $marker:ident => $scope:expr;)*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug, Clone, Copy)]
+            pub struct $marker;
+            impl Required for $marker {
+                const SCOPE: Option<Scope> = $scope;
+            }
+        )*
+    };
+}
+
+scopes! {
+    /// Any valid key (operations about the key itself).
+    AnyScope => None;
+    DocumentsRead => Some(Scope::DocumentsRead);
+    DocumentsWrite => Some(Scope::DocumentsWrite);
+    WebhooksManage => Some(Scope::WebhooksManage);
+    KeysManage => Some(Scope::KeysManage);
+}
+
+/// Keys seen recently, so a hot path does not query the store for every request. An
+/// entry lives at most 30 s, and all are forgotten as soon as the store's key generation
+/// moves (a key revoked or changed, by any process): this process's own revocations at
+/// once, other processes' within [`KEY_WATCH_INTERVAL`].
 #[derive(Default)]
 pub struct KeyCache {
-    entries: RwLock<HashMap<String, (Tenant, Instant)>>,
+    entries: RwLock<HashMap<String, (KeyGrant, Instant)>>,
+    /// The store's key generation the entries were read at.
+    generation: AtomicI64,
 }
 
 const KEY_CACHE_TTL: Duration = Duration::from_secs(30);
 const KEY_CACHE_MAX: usize = 10_000;
+/// How often each process asks whether a key changed elsewhere: one tiny query.
+pub const KEY_WATCH_INTERVAL: Duration = Duration::from_millis(100);
+/// A key's `last_used_at` is written about this often (by each process): the cache is
+/// emptied this often, and a key read again from the store is noted as used.
+pub const TOUCH_INTERVAL: Duration = Duration::from_secs(60);
 
 impl KeyCache {
-    fn get(&self, key: &str) -> Option<Tenant> {
+    fn get(&self, key: &str) -> Option<KeyGrant> {
         let map = self.entries.read().ok()?;
         map.get(key)
             .filter(|(_, at)| at.elapsed() < KEY_CACHE_TTL)
             .map(|(t, _)| t.clone())
     }
 
-    fn put(&self, key: &str, tenant: &Tenant) {
+    fn put(&self, key: &str, grant: &KeyGrant, generation: i64) {
         if let Ok(mut map) = self.entries.write() {
+            // Read before a change that has since cleared the cache: not kept.
+            if generation != self.generation.load(Ordering::SeqCst) {
+                return;
+            }
             if map.len() >= KEY_CACHE_MAX {
                 map.retain(|_, (_, at)| at.elapsed() < KEY_CACHE_TTL);
                 if map.len() >= KEY_CACHE_MAX {
                     map.clear();
                 }
             }
-            map.insert(key.to_owned(), (tenant.clone(), Instant::now()));
+            map.insert(key.to_owned(), (grant.clone(), Instant::now()));
         }
     }
 
-    /// The tenant of a key (by its hash), from the cache or else the backend, which then
+    /// Forgets every key if the store's generation is not `generation` any more.
+    pub fn observe(&self, generation: i64) {
+        if let Ok(mut map) = self.entries.write()
+            && self.generation.swap(generation, Ordering::SeqCst) != generation
+        {
+            map.clear();
+        }
+    }
+
+    /// What a key (by its hash) grants, from the cache or else the backend, which then
     /// fills the cache.
-    pub async fn tenant<S>(&self, state: &S, key_hash: &str) -> Result<Option<Tenant>, ApiError>
+    pub async fn grant<S>(&self, state: &S, key_hash: &str) -> Result<Option<KeyGrant>, ApiError>
     where
         Backend: FromRef<S>,
     {
         if let Some(t) = self.get(key_hash) {
             return Ok(Some(t));
         }
-        let found = Backend::from_ref(state).authenticate_hash(key_hash).await?;
+        let generation = self.generation.load(Ordering::SeqCst);
+        let backend = Backend::from_ref(state);
+        let found = backend.authenticate_hash(key_hash).await?;
         if let Some(t) = &found {
-            self.put(key_hash, t);
+            self.put(key_hash, t, generation);
+            // First use by this process since it (re)cached the key: note when it was
+            // used, off the request's path.
+            let key_hash = key_hash.to_owned();
+            tokio::spawn(async move {
+                if let Err(e) = backend.touch_key(&key_hash).await {
+                    tracing::debug!(error = %e, "could not note a key's last use");
+                }
+            });
         }
         Ok(found)
+    }
+
+    /// Forgets every key (their grants are read again from the store).
+    pub fn forget_all(&self) {
+        if let Ok(mut map) = self.entries.write() {
+            map.clear();
+        }
     }
 }
 
@@ -93,6 +163,8 @@ impl FromRef<AuthState> for Backend {
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     pub tenant: Tenant,
+    /// What the key grants.
+    pub grant: KeyGrant,
     /// The SHA-256 of the key, as the store and the limits know it.
     pub key_hash: String,
     /// The key as presented (the registry and the broker ask whether it is an admin's).
@@ -134,29 +206,42 @@ pub async fn authenticate(
     let key = presented_key(headers, schemes)?;
     // Usually checked already, by the request context (the per-address limit), from the
     // same header.
-    let (key_hash, tenant) = match extensions.get::<CheckedKey>() {
+    let (key_hash, grant) = match extensions.get::<CheckedKey>() {
         Some(CheckedKey {
             hash,
-            tenant: Some(t),
-        }) => (hash.clone(), Some(t.clone())),
+            grant: Some(g),
+        }) => (hash.clone(), Some(g.clone())),
         _ => {
             let hash = docintel_backend::keys::hash(&key);
-            let tenant = auth.keys.tenant(auth, &hash).await?;
-            (hash, tenant)
+            let grant = auth.keys.grant(auth, &hash).await?;
+            (hash, grant)
         }
     };
-    let Some(tenant) = tenant else {
+    let Some(grant) = grant else {
         return Err(ApiError::Unauthorized("invalid API key"));
     };
-    tracing::Span::current().record("tenant", tenant.name.as_str());
-    spend(auth, extensions, &tenant, &key_hash)
+    if grant.expired(time::OffsetDateTime::now_utc()) {
+        return Err(ApiError::Unauthorized("the API key has expired"));
+    }
+    tracing::Span::current().record("tenant", grant.tenant.name.as_str());
+    spend(auth, extensions, &grant.tenant, &key_hash)
         .await
         .map_err(ApiError::RateLimited)?;
     Ok(Authenticated {
-        tenant,
+        tenant: grant.tenant.clone(),
+        grant,
         key_hash,
         key,
     })
+}
+
+/// Refuses a caller whose key does not hold `scope` (`403`, naming it).
+pub fn require(found: &Authenticated, scope: Scope) -> Result<(), ApiError> {
+    if found.grant.scopes.contains(scope) {
+        Ok(())
+    } else {
+        Err(ApiError::InsufficientScope(scope))
+    }
 }
 
 /// The key of an `Authorization: Basic` header (the key as the password), as the Pact
@@ -200,7 +285,7 @@ fn bearer(headers: &axum::http::HeaderMap) -> Result<&str, ApiError> {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Auth
+impl<S: Send + Sync, R: Required> FromRequestParts<S> for Auth<R>
 where
     AuthState: FromRef<S>,
 {
@@ -209,7 +294,13 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let auth = AuthState::from_ref(state);
         let found = authenticate(&auth, &parts.headers, &parts.extensions, Schemes::Bearer).await?;
-        Ok(Auth(found.tenant))
+        if let Some(scope) = R::SCOPE {
+            require(&found, scope)?;
+        }
+        // The key's id, for the access log and whoever reads it.
+        tracing::Span::current().record("key", found.grant.id.as_str());
+        parts.extensions.insert(found.grant.clone());
+        Ok(Auth(found.tenant, PhantomData))
     }
 }
 
@@ -265,9 +356,12 @@ impl ProcessToken {
         &self.token
     }
 
+    /// Compares digests in constant time: how long a wrong guess takes says nothing of
+    /// how much of it was right.
     pub fn verify(&self, candidate: &str) -> bool {
+        use subtle::ConstantTimeEq;
         let digest: [u8; 32] = sha2::Sha256::digest(candidate.as_bytes()).into();
-        digest == self.digest
+        digest.ct_eq(&self.digest).into()
     }
 }
 
@@ -295,10 +389,10 @@ pub async fn spend_address(
     if let Some(key) = key {
         let hash = docintel_backend::keys::hash(&key);
         // A store error counts as no tenant here; `Auth` meets it again and answers 500.
-        let tenant = auth.keys.tenant(auth, &hash).await.ok().flatten();
+        let grant = auth.keys.grant(auth, &hash).await.ok().flatten();
         // This process's own relay, writing to its embedded registry, is not a client.
-        let valid = tenant.is_some() || auth.process_token.verify(&key);
-        req.extensions_mut().insert(CheckedKey { hash, tenant });
+        let valid = grant.is_some() || auth.process_token.verify(&key);
+        req.extensions_mut().insert(CheckedKey { hash, grant });
         if valid {
             return None;
         }

@@ -18,6 +18,7 @@ use docintel_broker::webhooks::{DeliveryPolicy, MAX_LOGGED_RESPONSE_BYTES, Outgo
 use crate::auth::{AuthState, Schemes};
 use crate::error::ApiError;
 use crate::state::AppState;
+use docintel_backend::keys::Scope;
 
 /// The broker's state over this API's.
 pub fn state(state: &AppState) -> BrokerState {
@@ -177,15 +178,23 @@ impl Authenticate for Auth {
                 Denied::KeyCheck
             }
         })?;
-        let admin = state
-            .backend
-            .key_is_admin(&found.key)
-            .await
-            .map_err(|e| Denied::Store(docintel_broker::StoreError::new(e)))?;
+        // Reads (and the question for-verification asks, a POST) need `broker:read`;
+        // everything else writes.
+        let reads = parts.method.is_safe() || parts.uri.path().ends_with("/for-verification");
+        let scope = if reads {
+            Scope::BrokerRead
+        } else {
+            Scope::BrokerWrite
+        };
+        if !found.grant.scopes.contains(scope) {
+            return Err(Denied::Forbidden(format!(
+                "this API key does not hold the scope `{scope}` this request needs"
+            )));
+        }
         Ok(Authenticated {
             caller: Caller {
                 tenant: found.tenant.id.0,
-                admin,
+                admin: found.grant.admin,
             },
             tenant_name: found.tenant.name,
         })

@@ -617,6 +617,31 @@ pub enum KeysCommand {
         /// The key may also administer the platform (schema registry writes).
         #[arg(long)]
         admin: bool,
+        /// What the key may do (repeat for more): documents:read, documents:write,
+        /// webhooks:manage, keys:manage, broker:read, broker:write, registry:write.
+        /// Default: every scope.
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<docintel_backend::keys::Scope>,
+        /// The key stops working after this many days; default: never.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=36_500))]
+        expires_in_days: Option<u32>,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// List a tenant's keys (revoked ones too): id, prefix, scopes, created, last used,
+    /// expiry; never the secret.
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Revoke a tenant's key by its id (as `keys list` shows it); it stops working at once.
+    Revoke {
+        #[arg(long)]
+        tenant: String,
+        /// The key's id, `key_…`.
+        id: String,
         #[command(flatten)]
         data: DataDir,
     },

@@ -63,6 +63,7 @@ pub async fn request_context(
         method = %method,
         route = %route,
         tenant = tracing::field::Empty,
+        key = tracing::field::Empty,
         status = tracing::field::Empty,
         latency_ms = tracing::field::Empty,
     );

@@ -65,6 +65,8 @@ pub struct Problem {
 pub enum ApiError {
     #[error("{0}")]
     Unauthorized(&'static str),
+    #[error("this API key does not hold the scope `{0}` this operation needs")]
+    InsufficientScope(docintel_backend::keys::Scope),
     #[error("{0}")]
     NotFound(String),
     /// A problem of the operation's own: a code of [`crate::problems::Scope::Operation`].
@@ -114,6 +116,7 @@ impl ApiError {
     pub fn code(&self) -> ErrorCode {
         match self {
             ApiError::Unauthorized(_) => ErrorCode::Unauthorized,
+            ApiError::InsufficientScope(_) => ErrorCode::InsufficientScope,
             ApiError::NotFound(_) => ErrorCode::NotFound,
             ApiError::Refused { code, .. } => *code,
             ApiError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,

@@ -164,6 +164,7 @@ impl Launch {
         };
         let app = if role.serves_api() {
             state.spawn_rate_limit_reloader(RATE_LIMIT_RELOAD);
+            state.spawn_key_watcher();
             crate::app_with(state.clone(), self.versions)
         } else {
             crate::ops_app(state.clone())

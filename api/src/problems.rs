@@ -98,6 +98,9 @@ catalogue! {
     Unauthorized = "unauthorized", UNAUTHORIZED, Authenticated,
         "No API key, a malformed `Authorization` header, or a key the server does not \
          know. Send `Authorization: Bearer <API key>`.";
+    InsufficientScope = "insufficient_scope", FORBIDDEN, Authenticated,
+        "The key is valid but does not hold the scope this operation needs; `detail` \
+         names it. Use a key made with that scope.";
     NotFound = "not_found", NOT_FOUND, Operation,
         "No such resource for this key: it never existed, was deleted, or belongs to \
          another tenant (which is never told apart).";
@@ -108,6 +111,8 @@ catalogue! {
         "The request body paused too long, came slower than the server's minimum rate, \
          or was not whole within its deadline; the connection is closed. Send it again \
          on a faster link.";
+    TooManyKeys = "too_many_keys", CONFLICT, Operation,
+        "The tenant already has the most unrevoked keys it may (100); revoke one first.";
     TooManyWebhooks = "too_many_webhooks", CONFLICT, Operation,
         "The tenant already has the most subscriptions it may (20); delete one first.";
     NotProcessed = "not_processed", CONFLICT, Operation,

@@ -24,6 +24,7 @@ use serde_json::{Value, json};
 use crate::auth::{self, AuthState, Schemes};
 use crate::error::ApiError;
 use crate::state::AppState;
+use docintel_backend::keys::Scope;
 
 pub const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
 /// Request bodies docintel reads (a schema is at most 256 KiB, escaped in JSON).
@@ -239,14 +240,17 @@ async fn require_admin(state: &AppState, parts: &Parts, what: &str) -> Result<()
             ));
         }
     };
-    match state.backend.key_is_admin(&caller.key).await {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(Failure {
-            status: StatusCode::FORBIDDEN,
-            error_code: 40301,
-            message: format!("User is denied operation Write on {what}: not an admin key"),
-        }),
-        Err(e) => Err(RegistryError::Store(e).into()),
+    let denied = |why: &str| Failure {
+        status: StatusCode::FORBIDDEN,
+        error_code: 40301,
+        message: format!("User is denied operation Write on {what}: {why}"),
+    };
+    if !caller.grant.admin {
+        Err(denied("not an admin key"))
+    } else if !caller.grant.scopes.contains(Scope::RegistryWrite) {
+        Err(denied("the key does not hold the scope `registry:write`"))
+    } else {
+        Ok(())
     }
 }
 

@@ -134,6 +134,33 @@ impl AppState {
         });
     }
 
+    /// Follows the store's key generation, so that a key revoked or changed by another
+    /// process stops working here within [`crate::auth::KEY_WATCH_INTERVAL`].
+    pub fn spawn_key_watcher(&self) {
+        let weak = Arc::downgrade(&self.0);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(crate::auth::KEY_WATCH_INTERVAL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut emptied = std::time::Instant::now();
+            loop {
+                tick.tick().await;
+                let Some(shared) = weak.upgrade() else { return };
+                match shared.backend.key_generation().await {
+                    Ok(generation) => shared.keys.observe(generation),
+                    Err(e) => {
+                        // Unknown: nothing may be served from before.
+                        tracing::debug!(error = %e, "could not read the key generation");
+                        shared.keys.forget_all();
+                    }
+                }
+                if emptied.elapsed() >= crate::auth::TOUCH_INTERVAL {
+                    emptied = std::time::Instant::now();
+                    shared.keys.forget_all();
+                }
+            }
+        });
+    }
+
     /// Sets the limit of requests without a known API key, per client address.
     pub fn with_ip_rate_limit(self, limit: Limit) -> Self {
         self.modify(|s| s.ip_limits = IpLimits::new(limit))

@@ -30,7 +30,7 @@ pub use config::{BlobSweep, Config};
 pub use error::{Error, IngestError, Result};
 pub use filenames::validate_filename;
 pub use jobs::WorkerConfig;
-pub use service::{Submitted, Thumbnail};
+pub use service::{KeySpec, Submitted, Thumbnail};
 use store::{SqliteStore, Store};
 
 /// Largest accepted upload unless configured otherwise: 50 MiB.

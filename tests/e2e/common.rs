@@ -27,6 +27,8 @@ pub struct TestServer {
     pub dir: tempfile::TempDir,
     /// A key of the same tenant that may also write to the schema registry.
     pub admin_key: String,
+    /// The PostgreSQL database it keeps its state in (the suite's second pass).
+    pub database_url: Option<String>,
     /// Serving until the test ends.
     _running: Running,
     /// Dropped after the server (fields drop in order).
@@ -84,9 +86,19 @@ impl TestServer {
             backend,
             dir,
             admin_key,
+            database_url: database.as_ref().map(|db| db.url.clone()),
             _running: running,
             _database: database,
         }
+    }
+
+    /// Another server on the same state (folder and database), as a second replica:
+    /// what it caches is its own.
+    pub async fn replica(&self) -> Running {
+        let mut config = Config::new(self.dir.path());
+        config.database_url = self.database_url.clone();
+        config.isolation = parser();
+        Launch::new(config).start().await.expect("start a replica")
     }
 
     pub fn url(&self, path: &str) -> String {

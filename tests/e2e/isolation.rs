@@ -60,6 +60,10 @@ fn body_for(method: &Method, path: &str) -> Option<(Vec<u8>, &'static str)> {
             b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"n.txt\"\r\n\r\na note\r\n--b--\r\n".to_vec(),
             "multipart/form-data; boundary=b",
         )),
+        ("POST", p) if p.ends_with("/keys") => Some((
+            serde_json::to_vec(&json!({"scopes": ["documents:read"]})).unwrap(),
+            "application/json",
+        )),
         ("POST", p) if p.ends_with("/webhooks") => Some((
             serde_json::to_vec(&json!({"url": "http://127.0.0.1:9/other", "event_types": ["doc.processed"]})).unwrap(),
             "application/json",
@@ -106,8 +110,20 @@ async fn another_tenant_sees_nothing_and_no_key_gets_401_on_every_operation() {
         .json()
         .await
         .unwrap();
+    let key: Value = s
+        .client
+        .post(s.url("/v2/keys"))
+        .bearer_auth(&s.key)
+        .json(&json!({"scopes": ["documents:read"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let mine: HashMap<&str, String> = HashMap::from([
         ("documents", doc.clone()),
+        ("keys", key["key"]["id"].as_str().unwrap().to_owned()),
         (
             "webhooks",
             hook["webhook"]["id"].as_str().unwrap().to_owned(),

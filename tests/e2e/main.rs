@@ -18,6 +18,7 @@ mod events;
 mod events_kafka;
 mod hostile;
 mod isolation;
+mod keys;
 mod openapi;
 mod ops;
 mod oversize;

@@ -93,7 +93,7 @@ fn v2_spec_has_what_the_sdk_generator_needs() {
 mod scratch_v3 {
     use axum::Json;
     use axum::extract::State;
-    use docintel_api::auth::Auth;
+    use docintel_api::auth::{Auth, DocumentsRead};
     use docintel_api::error::ApiError;
     use docintel_api::extract::IdPath;
     use docintel_api::versions::{ApiVersion, V1, V2};
@@ -112,11 +112,12 @@ mod scratch_v3 {
     }
 
     #[utoipa::path(get, path = "/documents/{id}", tag = "documents",
+        security(("api_key" = ["documents:read"])),
         params(("id" = uuid::Uuid, Path, description = "The document id.")),
         responses((status = 200, description = "The document.", body = DocumentV3)))]
     async fn get_document(
         State(state): State<AppState>,
-        Auth(tenant): Auth,
+        Auth(tenant, _): Auth<DocumentsRead>,
         IdPath(id): IdPath,
     ) -> Result<Json<DocumentV3>, ApiError> {
         let doc = state

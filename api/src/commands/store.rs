@@ -1,25 +1,77 @@
 //! `docintel keys`, `tenants` and `migrate`: what an operator changes in the stored state.
 
 use docintel_backend::Backend;
+use docintel_backend::keys::Scopes;
+use time::format_description::well_known::Rfc3339;
 
 use crate::cli::{DataDir, KeysCommand, TenantsCommand};
 
 pub async fn keys(command: KeysCommand) -> anyhow::Result<()> {
-    let KeysCommand::Create {
-        tenant,
-        admin,
-        data,
-    } = command;
-    let tenant = tenant.trim();
-    anyhow::ensure!(!tenant.is_empty(), "--tenant must not be empty");
-    let backend = Backend::open(data.config()?).await?;
-    let key = if admin {
-        backend.create_admin_key(tenant).await?
-    } else {
-        backend.create_key(tenant).await?
-    };
-    backend.make_durable().await?;
-    println!("{key}");
+    match command {
+        KeysCommand::Create {
+            tenant,
+            admin,
+            scopes,
+            expires_in_days,
+            data,
+        } => {
+            let tenant = tenant.trim();
+            anyhow::ensure!(!tenant.is_empty(), "--tenant must not be empty");
+            let backend = Backend::open(data.config()?).await?;
+            let spec = docintel_backend::KeySpec {
+                admin,
+                scopes: if scopes.is_empty() {
+                    Scopes::ALL
+                } else {
+                    scopes.into_iter().collect()
+                },
+                expires_at: expires_in_days.map(|days| {
+                    time::OffsetDateTime::now_utc() + time::Duration::days(i64::from(days))
+                }),
+            };
+            let (key, _) = backend.issue_key(tenant, spec).await?;
+            backend.make_durable().await?;
+            println!("{key}");
+        }
+        KeysCommand::List { tenant, data } => {
+            let backend = Backend::open(data.config()?).await?;
+            let Some((_, keys)) = backend.keys_of(tenant.trim()).await? else {
+                anyhow::bail!("no tenant named {:?}", tenant.trim());
+            };
+            let when = |t: Option<time::OffsetDateTime>| {
+                t.and_then(|t| t.format(&Rfc3339).ok())
+                    .unwrap_or_else(|| "-".to_owned())
+            };
+            println!("id\tprefix\tscopes\tadmin\tcreated\tlast used\texpires\trevoked");
+            for k in keys {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    k.id,
+                    k.prefix,
+                    k.scopes.to_text().replace(' ', ","),
+                    k.admin,
+                    when(Some(k.created_at)),
+                    when(k.last_used_at),
+                    when(k.expires_at),
+                    when(k.revoked_at),
+                );
+            }
+        }
+        KeysCommand::Revoke { tenant, id, data } => {
+            let backend = Backend::open(data.config()?).await?;
+            let Some((tenant_id, _)) = backend.keys_of(tenant.trim()).await? else {
+                anyhow::bail!("no tenant named {:?}", tenant.trim());
+            };
+            anyhow::ensure!(
+                backend.revoke_key(tenant_id, id.trim()).await?,
+                "tenant {:?} has no unrevoked key {:?}",
+                tenant.trim(),
+                id.trim()
+            );
+            backend.make_durable().await?;
+            println!("revoked {}", id.trim());
+        }
+    }
     Ok(())
 }
 

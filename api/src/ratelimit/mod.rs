@@ -307,7 +307,7 @@ impl IpLimits {
 #[derive(Debug, Clone)]
 pub struct CheckedKey {
     pub hash: String,
-    pub tenant: Option<docintel_backend::model::Tenant>,
+    pub grant: Option<docintel_backend::keys::KeyGrant>,
 }
 
 /// The part of an address that identifies one client.

@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::views::{LegacyDocument, LegacyDocumentList};
-use crate::auth::Auth;
+use crate::auth::{Auth, DocumentsRead, DocumentsWrite};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{IdPath, Query, refuse_declared_oversize};
 use crate::state::AppState;
@@ -54,6 +54,7 @@ struct UploadForm {
     post,
     path = "/documents",
     tag = "documents",
+    security(("api_key" = ["documents:write"])),
     request_body(content((UploadForm = "multipart/form-data"))),
     responses(
         (status = 201, description = "Stored and queued.", body = LegacyDocument,
@@ -67,7 +68,7 @@ struct UploadForm {
 )]
 async fn upload_document(
     State(state): State<AppState>,
-    Auth(tenant): Auth,
+    Auth(tenant, _): Auth<DocumentsWrite>,
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
@@ -159,6 +160,7 @@ async fn legacy(
     get,
     path = "/documents/{id}",
     tag = "documents",
+    security(("api_key" = ["documents:read"])),
     params(("id" = String, Path, description = "The document id.")),
     responses(
         (status = 200, description = "The document, text inline.", body = LegacyDocument),
@@ -167,7 +169,7 @@ async fn legacy(
 )]
 async fn get_document(
     State(state): State<AppState>,
-    Auth(tenant): Auth,
+    Auth(tenant, _): Auth<DocumentsRead>,
     IdPath(id): IdPath,
 ) -> Result<Json<LegacyDocument>, ApiError> {
     let doc = state
@@ -197,6 +199,7 @@ pub struct LegacyListParams {
     get,
     path = "/documents",
     tag = "documents",
+    security(("api_key" = ["documents:read"])),
     params(LegacyListParams),
     responses(
         (status = 200, description = "A page of documents.", body = LegacyDocumentList),
@@ -205,7 +208,7 @@ pub struct LegacyListParams {
 )]
 async fn list_documents(
     State(state): State<AppState>,
-    Auth(tenant): Auth,
+    Auth(tenant, _): Auth<DocumentsRead>,
     Query(params): Query<LegacyListParams>,
 ) -> Result<Json<LegacyDocumentList>, ApiError> {
     let page = params.page.unwrap_or(1);

@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::answers::EXAMPLE_ID;
-use crate::auth::Auth;
+use crate::auth::{Auth, DocumentsRead, DocumentsWrite};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{IdPath, Query, refuse_declared_oversize};
 use crate::idempotency;
@@ -72,6 +72,7 @@ fn declared_type(headers: &HeaderMap) -> Option<ContentType> {
     post,
     path = "/documents",
     tag = "documents",
+    security(("api_key" = ["documents:write"])),
     params(
         UploadParams,
         ("Idempotency-Key" = Option<String>, Header,
@@ -105,7 +106,7 @@ fn declared_type(headers: &HeaderMap) -> Option<ContentType> {
 )]
 async fn upload_document(
     State(state): State<AppState>,
-    Auth(tenant): Auth,
+    Auth(tenant, _): Auth<DocumentsWrite>,
     Query(params): Query<UploadParams>,
     headers: HeaderMap,
     body: Body,
@@ -220,6 +221,7 @@ pub struct PngImage(#[allow(dead_code)] Vec<u8>);
     get,
     path = "/documents/{id}",
     tag = "documents",
+    security(("api_key" = ["documents:read"])),
     params(("id" = uuid::Uuid, Path, description = "The document id.", example = json!(EXAMPLE_ID))),
     responses(
         (status = 200, description = "The document.", body = DocumentView,
@@ -229,7 +231,7 @@ pub struct PngImage(#[allow(dead_code)] Vec<u8>);
 )]
 async fn get_document(
     State(state): State<AppState>,
-    Auth(tenant): Auth,
+    Auth(tenant, _): Auth<DocumentsRead>,
     IdPath(id): IdPath,
 ) -> Result<Json<DocumentView>, ApiError> {
     match state.backend.document(tenant.id, id).await? {
@@ -249,13 +251,14 @@ fn not_found(id: uuid::Uuid) -> ApiError {
     delete,
     path = "/documents/{id}",
     tag = "documents",
+    security(("api_key" = ["documents:write"])),
     params(("id" = uuid::Uuid, Path, description = "The document id.", example = json!(EXAMPLE_ID))),
     responses((status = 204, description = "Deleted.")),
     extensions(("x-problem-codes" = json!(["invalid_id", "not_found"]))),
 )]
 async fn delete_document(
     State(state): State<AppState>,
-    Auth(tenant): Auth,
+    Auth(tenant, _): Auth<DocumentsWrite>,
     IdPath(id): IdPath,
 ) -> Result<StatusCode, ApiError> {
     if state.backend.delete(tenant.id, id).await? {
@@ -273,6 +276,7 @@ async fn delete_document(
     get,
     path = "/documents/{id}/text",
     tag = "documents",
+    security(("api_key" = ["documents:read"])),
     params(("id" = uuid::Uuid, Path, description = "The document id.", example = json!(EXAMPLE_ID))),
     responses(
         (status = 200, description = "The extracted text (at most 64 MiB).", body = inline(DocumentText),
@@ -285,7 +289,7 @@ async fn delete_document(
 )]
 async fn get_document_text(
     State(state): State<AppState>,
-    Auth(tenant): Auth,
+    Auth(tenant, _): Auth<DocumentsRead>,
     IdPath(id): IdPath,
 ) -> Result<Response, ApiError> {
     processed_document(&state, &tenant, id).await?;
@@ -342,6 +346,7 @@ async fn processed_document(
     get,
     path = "/documents/{id}/thumbnail",
     tag = "documents",
+    security(("api_key" = ["documents:read"])),
     params(("id" = uuid::Uuid, Path, description = "The document id.", example = json!(EXAMPLE_ID))),
     responses(
         (status = 200, description = "The thumbnail, a PNG image.", body = inline(PngImage),
@@ -354,7 +359,7 @@ async fn processed_document(
 )]
 async fn get_document_thumbnail(
     State(state): State<AppState>,
-    Auth(tenant): Auth,
+    Auth(tenant, _): Auth<DocumentsRead>,
     IdPath(id): IdPath,
 ) -> Result<Response, ApiError> {
     let doc = processed_document(&state, &tenant, id).await?;
@@ -424,6 +429,7 @@ fn instant(name: &str, value: Option<&str>) -> Result<Option<OffsetDateTime>, Ap
     get,
     path = "/documents",
     tag = "documents",
+    security(("api_key" = ["documents:read"])),
     params(ListParams),
     responses(
         (status = 200, description = "A page of documents.", body = DocumentPage,
@@ -436,7 +442,7 @@ fn instant(name: &str, value: Option<&str>) -> Result<Option<OffsetDateTime>, Ap
 )]
 async fn list_documents(
     State(state): State<AppState>,
-    Auth(tenant): Auth,
+    Auth(tenant, _): Auth<DocumentsRead>,
     Query(params): Query<ListParams>,
 ) -> Result<Json<DocumentPage>, ApiError> {
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT);

@@ -2,6 +2,7 @@
 //! nests them and describes the version for its OpenAPI document.
 
 pub mod documents;
+pub mod keys;
 pub mod webhooks;
 
 use utoipa::OpenApi;
@@ -28,6 +29,8 @@ use crate::state::AppState;
         (name = "documents", description = "Upload, read, list and delete documents."),
         (name = "webhooks", description = "Subscribe to document events: signed deliveries, \
                                            retried with backoff, with a delivery log."),
+        (name = "keys", description = "The tenant's API keys: each with the scopes it \
+                                       needs and an optional expiry, revoked at once."),
     ),
     components(schemas(crate::error::Problem, crate::views::WebhookEvent)),
     modifiers(&Common),
@@ -154,5 +157,7 @@ fn webhooks() -> utoipa::openapi::Paths {
 
 /// Every resource's routes, relative to the version's prefix.
 pub fn routes() -> OpenApiRouter<AppState> {
-    documents::router().merge(webhooks::router())
+    documents::router()
+        .merge(webhooks::router())
+        .merge(keys::router())
 }

@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::answers::EXAMPLE_ID;
-use crate::auth::Auth;
+use crate::auth::{Auth, WebhooksManage};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{IdPath, Json, Query};
 use crate::state::AppState;
@@ -256,6 +256,7 @@ async fn view(
     post,
     path = "/webhooks",
     tag = "webhooks",
+    security(("api_key" = ["webhooks:manage"])),
     request_body(content((WebhookCreate = "application/json",
         example = json!(WebhookCreate::example())))),
     responses(
@@ -270,7 +271,7 @@ async fn view(
 )]
 async fn create_webhook(
     State(state): State<AppState>,
-    Auth(tenant): Auth,
+    Auth(tenant, _): Auth<WebhooksManage>,
     Json(body): Json<WebhookCreate>,
 ) -> Result<Response, ApiError> {
     let new = NewWebhook {
@@ -302,6 +303,7 @@ async fn create_webhook(
     get,
     path = "/webhooks",
     tag = "webhooks",
+    security(("api_key" = ["webhooks:manage"])),
     responses(
         (status = 200, description = "Every subscription of this key's tenant.", body = WebhookList,
             example = json!(WebhookList { items: vec![WebhookView::example()] })),
@@ -309,7 +311,7 @@ async fn create_webhook(
 )]
 async fn list_webhooks(
     State(state): State<AppState>,
-    Auth(tenant): Auth,
+    Auth(tenant, _): Auth<WebhooksManage>,
 ) -> Result<axum::Json<WebhookList>, ApiError> {
     let items = state.backend.webhooks(tenant.id).await?;
     Ok(axum::Json(WebhookList {
@@ -324,6 +326,7 @@ async fn list_webhooks(
     get,
     path = "/webhooks/{id}",
     tag = "webhooks",
+    security(("api_key" = ["webhooks:manage"])),
     params(("id" = uuid::Uuid, Path, description = "The subscription id.", example = json!(EXAMPLE_ID))),
     responses(
         (status = 200, description = "The subscription.", body = WebhookView,
@@ -333,7 +336,7 @@ async fn list_webhooks(
 )]
 async fn get_webhook(
     State(state): State<AppState>,
-    Auth(tenant): Auth,
+    Auth(tenant, _): Auth<WebhooksManage>,
     IdPath(id): IdPath,
 ) -> Result<axum::Json<WebhookView>, ApiError> {
     view(&state, tenant.id, id).await
@@ -346,13 +349,14 @@ async fn get_webhook(
     delete,
     path = "/webhooks/{id}",
     tag = "webhooks",
+    security(("api_key" = ["webhooks:manage"])),
     params(("id" = uuid::Uuid, Path, description = "The subscription id.", example = json!(EXAMPLE_ID))),
     responses((status = 204, description = "Deleted.")),
     extensions(("x-problem-codes" = json!(["invalid_id", "not_found"]))),
 )]
 async fn delete_webhook(
     State(state): State<AppState>,
-    Auth(tenant): Auth,
+    Auth(tenant, _): Auth<WebhooksManage>,
     IdPath(id): IdPath,
 ) -> Result<StatusCode, ApiError> {
     if state.backend.delete_webhook(tenant.id, id).await? {
@@ -370,6 +374,7 @@ async fn delete_webhook(
     post,
     path = "/webhooks/{id}/rotate-secret",
     tag = "webhooks",
+    security(("api_key" = ["webhooks:manage"])),
     params(("id" = uuid::Uuid, Path, description = "The subscription id.", example = json!(EXAMPLE_ID))),
     responses(
         (status = 200, description = "The new secret.", body = RotatedSecret,
@@ -379,7 +384,7 @@ async fn delete_webhook(
 )]
 async fn rotate_webhook_secret(
     State(state): State<AppState>,
-    Auth(tenant): Auth,
+    Auth(tenant, _): Auth<WebhooksManage>,
     IdPath(id): IdPath,
 ) -> Result<axum::Json<RotatedSecret>, ApiError> {
     match state.backend.rotate_webhook_secret(tenant.id, id).await? {
@@ -399,6 +404,7 @@ async fn rotate_webhook_secret(
     post,
     path = "/webhooks/{id}/enable",
     tag = "webhooks",
+    security(("api_key" = ["webhooks:manage"])),
     params(("id" = uuid::Uuid, Path, description = "The subscription id.", example = json!(EXAMPLE_ID))),
     responses(
         (status = 200, description = "The subscription, active.", body = WebhookView,
@@ -408,7 +414,7 @@ async fn rotate_webhook_secret(
 )]
 async fn enable_webhook(
     State(state): State<AppState>,
-    Auth(tenant): Auth,
+    Auth(tenant, _): Auth<WebhooksManage>,
     IdPath(id): IdPath,
 ) -> Result<axum::Json<WebhookView>, ApiError> {
     if !state.backend.enable_webhook(tenant.id, id).await? {
@@ -434,6 +440,7 @@ pub struct DeliveryParams {
     get,
     path = "/webhooks/{id}/deliveries",
     tag = "webhooks",
+    security(("api_key" = ["webhooks:manage"])),
     params(("id" = uuid::Uuid, Path, description = "The subscription id.", example = json!(EXAMPLE_ID)), DeliveryParams),
     responses(
         (status = 200, description = "The newest deliveries.", body = DeliveryList,
@@ -443,7 +450,7 @@ pub struct DeliveryParams {
 )]
 async fn list_webhook_deliveries(
     State(state): State<AppState>,
-    Auth(tenant): Auth,
+    Auth(tenant, _): Auth<WebhooksManage>,
     IdPath(id): IdPath,
     Query(params): Query<DeliveryParams>,
 ) -> Result<axum::Json<DeliveryList>, ApiError> {

@@ -11,6 +11,7 @@ mod workers;
 
 pub(crate) use documents::Renders;
 pub use documents::{Submitted, Thumbnail};
+pub use tenants::KeySpec;
 
 #[cfg(test)]
 mod tests;

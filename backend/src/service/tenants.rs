@@ -3,8 +3,28 @@
 use rand::RngCore;
 use time::OffsetDateTime;
 
+use crate::keys::{ApiKey, KeyGrant, Scopes};
 use crate::model::{Tenant, TenantId};
+use crate::store::NewKey;
 use crate::{Backend, DEFAULT_TENANT, Error, Result, keys};
+
+/// What a new key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeySpec {
+    pub admin: bool,
+    pub scopes: Scopes,
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+impl Default for KeySpec {
+    fn default() -> Self {
+        Self {
+            admin: false,
+            scopes: Scopes::ALL,
+            expires_at: None,
+        }
+    }
+}
 
 impl Backend {
     /// Creates the default tenant and its first key when the store has no tenant yet;
@@ -29,12 +49,16 @@ impl Backend {
 
     /// Issues a new API key for `tenant`, creating the tenant if it does not exist.
     pub async fn create_key(&self, tenant: &str) -> Result<String> {
-        self.create_key_with(tenant, false).await
+        Ok(self.issue_key(tenant, KeySpec::default()).await?.0)
     }
 
     /// Issues a key that may also administer the platform (schema registry writes).
     pub async fn create_admin_key(&self, tenant: &str) -> Result<String> {
-        self.create_key_with(tenant, true).await
+        let spec = KeySpec {
+            admin: true,
+            ..KeySpec::default()
+        };
+        Ok(self.issue_key(tenant, spec).await?.0)
     }
 
     /// The tenant called `name`, created if it does not exist yet.
@@ -50,29 +74,92 @@ impl Backend {
         }
     }
 
-    async fn create_key_with(&self, tenant: &str, admin: bool) -> Result<String> {
+    /// Issues a key for the tenant called `tenant` (created if new): the key, shown only
+    /// now, and how it is listed.
+    pub async fn issue_key(&self, tenant: &str, spec: KeySpec) -> Result<(String, ApiKey)> {
         let tenant = self.tenant_named(tenant).await?;
+        self.issue_key_for(tenant.id, spec).await
+    }
+
+    /// [`Self::issue_key`] for a tenant known by id.
+    pub async fn issue_key_for(&self, tenant: TenantId, spec: KeySpec) -> Result<(String, ApiKey)> {
         let key = keys::generate();
+        let key_hash = keys::hash(&key);
+        // Stored to the millisecond, as listed.
+        let now = OffsetDateTime::from_unix_timestamp_nanos(
+            OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000 * 1_000_000,
+        )
+        .unwrap_or_else(|_| OffsetDateTime::now_utc());
         self.0
             .store
             .add_api_key(
-                tenant.id,
-                &keys::hash(&key),
-                keys::display_prefix(&key),
-                admin,
-                OffsetDateTime::now_utc(),
+                tenant,
+                NewKey {
+                    key_hash: &key_hash,
+                    prefix: keys::display_prefix(&key),
+                    admin: spec.admin,
+                    scopes: spec.scopes,
+                    expires_at: spec.expires_at,
+                    now,
+                },
             )
             .await?;
-        Ok(key)
+        let listed = ApiKey {
+            id: keys::key_id(&key_hash),
+            prefix: keys::display_prefix(&key).to_owned(),
+            scopes: spec.scopes,
+            admin: spec.admin,
+            created_at: now,
+            last_used_at: None,
+            expires_at: spec.expires_at,
+            revoked_at: None,
+        };
+        Ok((key, listed))
+    }
+
+    /// The keys of the tenant called `tenant` (none if there is no such tenant).
+    pub async fn keys_of(&self, tenant: &str) -> Result<Option<(TenantId, Vec<ApiKey>)>> {
+        match self.0.store.tenant_by_name(tenant).await? {
+            Some(t) => Ok(Some((t.id, self.0.store.api_keys(t.id).await?))),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn api_keys(&self, tenant: TenantId) -> Result<Vec<ApiKey>> {
+        self.0.store.api_keys(tenant).await
+    }
+
+    /// Revokes the tenant's key `id` at once; false when it has no such unrevoked key.
+    pub async fn revoke_key(&self, tenant: TenantId, id: &str) -> Result<bool> {
+        self.0
+            .store
+            .revoke_api_key(tenant, id, OffsetDateTime::now_utc())
+            .await
+    }
+
+    pub async fn touch_key(&self, key_hash: &str) -> Result<()> {
+        self.0
+            .store
+            .touch_api_key(key_hash, OffsetDateTime::now_utc())
+            .await
+    }
+
+    /// See [`crate::store::TenantStore::key_generation`].
+    pub async fn key_generation(&self) -> Result<i64> {
+        self.0.store.key_generation().await
     }
 
     pub async fn authenticate(&self, key: &str) -> Result<Option<Tenant>> {
-        self.authenticate_hash(&keys::hash(key)).await
+        Ok(self
+            .authenticate_hash(&keys::hash(key))
+            .await?
+            .map(|g| g.tenant))
     }
 
-    /// [`Self::authenticate`] for a caller that already has the key's [`keys::hash`].
-    pub async fn authenticate_hash(&self, key_hash: &str) -> Result<Option<Tenant>> {
-        self.0.store.tenant_for_key(key_hash).await
+    /// What the key with this [`keys::hash`] grants, if it is a valid, unrevoked key
+    /// (expiry is the caller's to judge, to say why it refuses).
+    pub async fn authenticate_hash(&self, key_hash: &str) -> Result<Option<KeyGrant>> {
+        self.0.store.key_grant(key_hash).await
     }
 
     pub async fn key_is_admin(&self, key: &str) -> Result<bool> {

@@ -142,21 +142,35 @@ impl<T> Store for T where
 {
 }
 
+/// A key to store: its digest and what it grants.
+#[derive(Debug, Clone)]
+pub struct NewKey<'a> {
+    pub key_hash: &'a str,
+    pub prefix: &'a str,
+    pub admin: bool,
+    pub scopes: crate::keys::Scopes,
+    pub expires_at: Option<OffsetDateTime>,
+    pub now: OffsetDateTime,
+}
+
 /// Tenants, their API keys, request limits and server settings.
 #[async_trait]
 pub trait TenantStore: Send + Sync {
     async fn create_tenant(&self, name: &str, now: OffsetDateTime) -> Result<Tenant>;
     async fn tenant_by_name(&self, name: &str) -> Result<Option<Tenant>>;
     async fn tenant_count(&self) -> Result<u64>;
-    async fn add_api_key(
-        &self,
-        tenant: TenantId,
-        key_hash: &str,
-        prefix: &str,
-        admin: bool,
-        now: OffsetDateTime,
-    ) -> Result<()>;
-    async fn tenant_for_key(&self, key_hash: &str) -> Result<Option<Tenant>>;
+    async fn add_api_key(&self, tenant: TenantId, key: NewKey<'_>) -> Result<()>;
+    /// What an unrevoked key grants (expired or not: the caller says which answer).
+    async fn key_grant(&self, key_hash: &str) -> Result<Option<crate::keys::KeyGrant>>;
+    /// The tenant's keys, revoked ones included, oldest first.
+    async fn api_keys(&self, tenant: TenantId) -> Result<Vec<crate::keys::ApiKey>>;
+    /// Revokes the tenant's key `id`; false when it has no such unrevoked key.
+    async fn revoke_api_key(&self, tenant: TenantId, id: &str, now: OffsetDateTime)
+    -> Result<bool>;
+    /// Notes that the key was used at `now`.
+    async fn touch_api_key(&self, key_hash: &str, now: OffsetDateTime) -> Result<()>;
+    /// A number every change of what any key grants moves (by any process).
+    async fn key_generation(&self) -> Result<i64>;
     /// Whether the (unrevoked) key may administer the platform (schema registry writes).
     async fn key_is_admin(&self, key_hash: &str) -> Result<bool>;
 

@@ -57,6 +57,8 @@ pub enum Denied {
     KeyCheck,
     /// Reading whether the key is an admin's failed.
     Store(crate::StoreError),
+    /// The key is valid but may not make this request; why.
+    Forbidden(String),
 }
 
 /// What the host provides: it checks keys and spends their requests, and knows the
@@ -163,6 +165,7 @@ fn denied(d: Denied) -> Failure {
             json!({ "error": "An error has occurred checking the key; it has been logged" }),
         ),
         Denied::Store(e) => Failure::from(BrokerError::Store(e)),
+        Denied::Forbidden(why) => Failure::new(StatusCode::FORBIDDEN, json!({ "error": why })),
     }
 }
 

@@ -257,10 +257,14 @@ impl Provider {
             .store()
             .add_api_key(
                 tenant.id,
-                &docintel_backend::keys::hash(PACT_KEY),
-                "dik_pact",
-                false,
-                time::OffsetDateTime::now_utc(),
+                docintel_backend::store::NewKey {
+                    key_hash: &docintel_backend::keys::hash(PACT_KEY),
+                    prefix: "dik_pact",
+                    admin: false,
+                    scopes: docintel_backend::keys::Scopes::ALL,
+                    expires_at: None,
+                    now: time::OffsetDateTime::now_utc(),
+                },
             )
             .await?;
         let states = Arc::new(States {

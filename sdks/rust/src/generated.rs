@@ -255,9 +255,11 @@ release: treat an unknown one by its HTTP status. Each code has one status; `/pr
 | `invalid_idempotency_key` | 400 | The `Idempotency-Key` header is empty, longer than 255 characters or not visible ASCII. |
 | `body_read_failed` | 400 | The request body could not be read: the connection broke or the body was not valid chunked encoding. Send the request again. |
 | `unauthorized` | 401 | No API key, a malformed `Authorization` header, or a key the server does not know. Send `Authorization: Bearer <API key>`. |
+| `insufficient_scope` | 403 | The key is valid but does not hold the scope this operation needs; `detail` names it. Use a key made with that scope. |
 | `not_found` | 404 | No such resource for this key: it never existed, was deleted, or belongs to another tenant (which is never told apart). |
 | `method_not_allowed` | 405 | The route exists but not with this method; the OpenAPI document lists its operations. |
 | `body_too_slow` | 408 | The request body paused too long, came slower than the server's minimum rate, or was not whole within its deadline; the connection is closed. Send it again on a faster link. |
+| `too_many_keys` | 409 | The tenant already has the most unrevoked keys it may (100); revoke one first. |
 | `too_many_webhooks` | 409 | The tenant already has the most subscriptions it may (20); delete one first. |
 | `not_processed` | 409 | The document is still queued or processing; retry once its `status` is `processed` (or subscribe to `doc.processed`). |
 | `processing_failed` | 409 | The document failed processing, so it has no text or thumbnail; its `failure` says why. |
@@ -306,12 +308,16 @@ release: treat an unknown one by its HTTP status. Each code has one status; `/pr
         BodyReadFailed,
         #[serde(rename = "unauthorized")]
         Unauthorized,
+        #[serde(rename = "insufficient_scope")]
+        InsufficientScope,
         #[serde(rename = "not_found")]
         NotFound,
         #[serde(rename = "method_not_allowed")]
         MethodNotAllowed,
         #[serde(rename = "body_too_slow")]
         BodyTooSlow,
+        #[serde(rename = "too_many_keys")]
+        TooManyKeys,
         #[serde(rename = "too_many_webhooks")]
         TooManyWebhooks,
         #[serde(rename = "not_processed")]
@@ -356,9 +362,11 @@ release: treat an unknown one by its HTTP status. Each code has one status; `/pr
                 Self::InvalidIdempotencyKey => f.write_str("invalid_idempotency_key"),
                 Self::BodyReadFailed => f.write_str("body_read_failed"),
                 Self::Unauthorized => f.write_str("unauthorized"),
+                Self::InsufficientScope => f.write_str("insufficient_scope"),
                 Self::NotFound => f.write_str("not_found"),
                 Self::MethodNotAllowed => f.write_str("method_not_allowed"),
                 Self::BodyTooSlow => f.write_str("body_too_slow"),
+                Self::TooManyKeys => f.write_str("too_many_keys"),
                 Self::TooManyWebhooks => f.write_str("too_many_webhooks"),
                 Self::NotProcessed => f.write_str("not_processed"),
                 Self::ProcessingFailed => f.write_str("processing_failed"),
@@ -393,9 +401,11 @@ release: treat an unknown one by its HTTP status. Each code has one status; `/pr
                 "invalid_idempotency_key" => Ok(Self::InvalidIdempotencyKey),
                 "body_read_failed" => Ok(Self::BodyReadFailed),
                 "unauthorized" => Ok(Self::Unauthorized),
+                "insufficient_scope" => Ok(Self::InsufficientScope),
                 "not_found" => Ok(Self::NotFound),
                 "method_not_allowed" => Ok(Self::MethodNotAllowed),
                 "body_too_slow" => Ok(Self::BodyTooSlow),
+                "too_many_keys" => Ok(Self::TooManyKeys),
                 "too_many_webhooks" => Ok(Self::TooManyWebhooks),
                 "not_processed" => Ok(Self::NotProcessed),
                 "processing_failed" => Ok(Self::ProcessingFailed),
@@ -429,6 +439,144 @@ release: treat an unknown one by its HTTP status. Each code has one status; `/pr
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///A new key.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct KeyCreate {
+        ///When it stops working (in the future); null or absent: never.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub expires_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ///What it may do: at least one scope, each held by the key that creates it.
+        pub scopes: ::std::vec::Vec<KeyScope>,
+    }
+    impl KeyCreate {
+        pub fn builder() -> builder::KeyCreate {
+            Default::default()
+        }
+    }
+    ///The tenant's unrevoked keys.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct KeyList {
+        ///Oldest first, at most 100.
+        pub items: ::std::vec::Vec<KeyView>,
+    }
+    impl KeyList {
+        pub fn builder() -> builder::KeyList {
+            Default::default()
+        }
+    }
+    ///What a key may do.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum KeyScope {
+        #[serde(rename = "documents:read")]
+        DocumentsRead,
+        #[serde(rename = "documents:write")]
+        DocumentsWrite,
+        #[serde(rename = "webhooks:manage")]
+        WebhooksManage,
+        #[serde(rename = "keys:manage")]
+        KeysManage,
+        #[serde(rename = "broker:read")]
+        BrokerRead,
+        #[serde(rename = "broker:write")]
+        BrokerWrite,
+        #[serde(rename = "registry:write")]
+        RegistryWrite,
+    }
+    impl ::std::fmt::Display for KeyScope {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::DocumentsRead => f.write_str("documents:read"),
+                Self::DocumentsWrite => f.write_str("documents:write"),
+                Self::WebhooksManage => f.write_str("webhooks:manage"),
+                Self::KeysManage => f.write_str("keys:manage"),
+                Self::BrokerRead => f.write_str("broker:read"),
+                Self::BrokerWrite => f.write_str("broker:write"),
+                Self::RegistryWrite => f.write_str("registry:write"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for KeyScope {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "documents:read" => Ok(Self::DocumentsRead),
+                "documents:write" => Ok(Self::DocumentsWrite),
+                "webhooks:manage" => Ok(Self::WebhooksManage),
+                "keys:manage" => Ok(Self::KeysManage),
+                "broker:read" => Ok(Self::BrokerRead),
+                "broker:write" => Ok(Self::BrokerWrite),
+                "registry:write" => Ok(Self::RegistryWrite),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for KeyScope {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for KeyScope {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///A key, without its secret.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct KeyView {
+        ///When it was created.
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///When it stops working; null: never.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub expires_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ///Names the key in `/v2/keys/{id}` and in logs.
+        pub id: ::std::string::String,
+        ///When it was last used (to the minute); null if never.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_used_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        ///The key's first characters, to recognise it by.
+        pub prefix: ::std::string::String,
+        ///What it may do.
+        pub scopes: ::std::vec::Vec<KeyScope>,
+    }
+    impl KeyView {
+        pub fn builder() -> builder::KeyView {
+            Default::default()
+        }
+    }
+    ///A new key with its secret, shown only in this answer.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct KeyWithSecret {
+        pub key: KeyView,
+        ///The key to send as `Authorization: Bearer …`. Keep it secret.
+        pub secret: ::std::string::String,
+    }
+    impl KeyWithSecret {
+        pub fn builder() -> builder::KeyWithSecret {
+            Default::default()
         }
     }
     ///Facts about the stored bytes and what processing found in them.
@@ -1582,6 +1730,307 @@ can drop duplicates.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct KeyCreate {
+            expires_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            scopes: ::std::result::Result<
+                ::std::vec::Vec<super::KeyScope>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for KeyCreate {
+            fn default() -> Self {
+                Self {
+                    expires_at: Ok(Default::default()),
+                    scopes: Err("no value supplied for scopes".to_string()),
+                }
+            }
+        }
+        impl KeyCreate {
+            pub fn expires_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expires_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for expires_at: {e}")
+                    });
+                self
+            }
+            pub fn scopes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::KeyScope>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scopes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scopes: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<KeyCreate> for super::KeyCreate {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: KeyCreate,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    expires_at: value.expires_at?,
+                    scopes: value.scopes?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::KeyCreate> for KeyCreate {
+            fn from(value: super::KeyCreate) -> Self {
+                Self {
+                    expires_at: Ok(value.expires_at),
+                    scopes: Ok(value.scopes),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct KeyList {
+            items: ::std::result::Result<
+                ::std::vec::Vec<super::KeyView>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for KeyList {
+            fn default() -> Self {
+                Self {
+                    items: Err("no value supplied for items".to_string()),
+                }
+            }
+        }
+        impl KeyList {
+            pub fn items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::KeyView>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for items: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<KeyList> for super::KeyList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: KeyList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { items: value.items? })
+            }
+        }
+        impl ::std::convert::From<super::KeyList> for KeyList {
+            fn from(value: super::KeyList) -> Self {
+                Self { items: Ok(value.items) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct KeyView {
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            expires_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            last_used_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            prefix: ::std::result::Result<::std::string::String, ::std::string::String>,
+            scopes: ::std::result::Result<
+                ::std::vec::Vec<super::KeyScope>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for KeyView {
+            fn default() -> Self {
+                Self {
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    expires_at: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    last_used_at: Ok(Default::default()),
+                    prefix: Err("no value supplied for prefix".to_string()),
+                    scopes: Err("no value supplied for scopes".to_string()),
+                }
+            }
+        }
+        impl KeyView {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn expires_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expires_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for expires_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn last_used_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_used_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_used_at: {e}")
+                    });
+                self
+            }
+            pub fn prefix<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.prefix = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for prefix: {e}")
+                    });
+                self
+            }
+            pub fn scopes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::KeyScope>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scopes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scopes: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<KeyView> for super::KeyView {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: KeyView,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    expires_at: value.expires_at?,
+                    id: value.id?,
+                    last_used_at: value.last_used_at?,
+                    prefix: value.prefix?,
+                    scopes: value.scopes?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::KeyView> for KeyView {
+            fn from(value: super::KeyView) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    expires_at: Ok(value.expires_at),
+                    id: Ok(value.id),
+                    last_used_at: Ok(value.last_used_at),
+                    prefix: Ok(value.prefix),
+                    scopes: Ok(value.scopes),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct KeyWithSecret {
+            key: ::std::result::Result<super::KeyView, ::std::string::String>,
+            secret: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for KeyWithSecret {
+            fn default() -> Self {
+                Self {
+                    key: Err("no value supplied for key".to_string()),
+                    secret: Err("no value supplied for secret".to_string()),
+                }
+            }
+        }
+        impl KeyWithSecret {
+            pub fn key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::KeyView>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for key: {e}")
+                    });
+                self
+            }
+            pub fn secret<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.secret = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for secret: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<KeyWithSecret> for super::KeyWithSecret {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: KeyWithSecret,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    key: value.key?,
+                    secret: value.secret?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::KeyWithSecret> for KeyWithSecret {
+            fn from(value: super::KeyWithSecret) -> Self {
+                Self {
+                    key: Ok(value.key),
+                    secret: Ok(value.secret),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Metadata {
             char_count: ::std::result::Result<
                 ::std::option::Option<u64>,
@@ -2612,6 +3061,54 @@ let response = client.get_document_thumbnail()
     pub fn get_document_thumbnail(&self) -> builder::GetDocumentThumbnail<'_> {
         builder::GetDocumentThumbnail::new(self)
     }
+    /**List keys
+
+The tenant's unrevoked keys (at most 100): their ids, prefixes, scopes, when they were
+created and last used, and when they expire; never their secrets.
+
+Sends a `GET` request to `/v2/keys`
+
+```ignore
+let response = client.list_keys()
+    .send()
+    .await;
+```*/
+    pub fn list_keys(&self) -> builder::ListKeys<'_> {
+        builder::ListKeys::new(self)
+    }
+    /**Create a key
+
+A key with the given scopes (each held by the calling key: a key never makes a more
+powerful one) and an optional expiry. Its secret is shown only in this answer.
+
+Sends a `POST` request to `/v2/keys`
+
+```ignore
+let response = client.create_key()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_key(&self) -> builder::CreateKey<'_> {
+        builder::CreateKey::new(self)
+    }
+    /**Revoke a key
+
+The key stops working at once, on every server.
+
+Sends a `DELETE` request to `/v2/keys/{id}`
+
+Arguments:
+- `id`: The key's id.
+```ignore
+let response = client.revoke_key()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn revoke_key(&self) -> builder::RevokeKey<'_> {
+        builder::RevokeKey::new(self)
+    }
     /**List subscriptions
 
 Every subscription of this key's tenant (at most 20), without their secrets.
@@ -2902,6 +3399,13 @@ pub mod builder {
                         ),
                     )
                 }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 408u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -3098,6 +3602,13 @@ pub mod builder {
                         ),
                     )
                 }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 408u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -3234,6 +3745,13 @@ pub mod builder {
                         ),
                     )
                 }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 404u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -3341,6 +3859,13 @@ pub mod builder {
                     )
                 }
                 401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -3455,6 +3980,13 @@ pub mod builder {
                     )
                 }
                 401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -3576,6 +4108,13 @@ pub mod builder {
                         ),
                     )
                 }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 404u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -3612,6 +4151,377 @@ pub mod builder {
                     )
                 }
                 503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::list_keys`]
+
+[`Client::list_keys`]: super::Client::list_keys*/
+    #[derive(Debug, Clone)]
+    pub struct ListKeys<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> ListKeys<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/v2/keys`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::KeyList>, Error<types::Problem>> {
+            let Self { client } = self;
+            let url = format!("{}/v2/keys", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_keys",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_key`]
+
+[`Client::create_key`]: super::Client::create_key*/
+    #[derive(Debug, Clone)]
+    pub struct CreateKey<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::KeyCreate, String>,
+    }
+    impl<'a> CreateKey<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::KeyCreate>,
+            <V as std::convert::TryInto<types::KeyCreate>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `KeyCreate` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::KeyCreate) -> types::builder::KeyCreate,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/keys`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::KeyWithSecret>, Error<types::Problem>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| types::KeyCreate::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v2/keys", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_key",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                413u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                415u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                507u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::revoke_key`]
+
+[`Client::revoke_key`]: super::Client::revoke_key*/
+    #[derive(Debug, Clone)]
+    pub struct RevokeKey<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> RevokeKey<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/v2/keys/{id}`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v2/keys/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "revoke_key",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                507u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -3667,6 +4577,13 @@ pub mod builder {
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -3789,6 +4706,13 @@ pub mod builder {
                     )
                 }
                 401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -3938,6 +4862,13 @@ pub mod builder {
                         ),
                     )
                 }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 404u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -4045,6 +4976,13 @@ pub mod builder {
                     )
                 }
                 401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -4191,6 +5129,13 @@ pub mod builder {
                         ),
                     )
                 }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 404u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -4301,6 +5246,13 @@ pub mod builder {
                     )
                 }
                 401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -4424,6 +5376,13 @@ pub mod builder {
                     )
                 }
                 401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

@@ -3,4 +3,4 @@
 
 use super::*;
 
-crate::store::sql::tenants::tenant_store!(PgStore);
+crate::store::sql::tenants::tenant_store!(PgStore, sqlx::postgres::PgRow);

@@ -3,7 +3,15 @@
 
 /// Implements `TenantStore` for `$store`, whose module provides `pool` and `dialect`.
 macro_rules! tenant_store {
-    ($store:ty) => {
+    ($store:ty, $row:ty) => {
+        /// A key's stored scopes: NULL holds every one.
+        fn key_scopes(text: Option<String>) -> Result<crate::keys::Scopes> {
+            match text {
+                None => Ok(crate::keys::Scopes::ALL),
+                Some(t) => crate::keys::Scopes::parse_text(&t).map_err(crate::Error::Corrupt),
+            }
+        }
+
         #[async_trait]
         impl TenantStore for $store {
             async fn create_tenant(&self, name: &str, now: OffsetDateTime) -> Result<Tenant> {
@@ -37,26 +45,113 @@ macro_rules! tenant_store {
                 Ok(n as u64)
             }
 
-            async fn add_api_key(
-                &self,
-                tenant: TenantId,
-                key_hash: &str,
-                prefix: &str,
-                admin: bool,
-                now: OffsetDateTime,
-            ) -> Result<()> {
+            async fn add_api_key(&self, tenant: TenantId, key: crate::store::NewKey<'_>) -> Result<()> {
+                // Every scope is stored as NULL, so a scope added later is held by keys
+                // that were made to hold every one.
+                let scopes = (key.scopes != crate::keys::Scopes::ALL).then(|| key.scopes.to_text());
                 sqlx::query(
-                    "INSERT INTO api_keys (key_hash, tenant_id, prefix, created_at, admin) \
-                     VALUES ($1, $2, $3, $4, $5)",
+                    "INSERT INTO api_keys \
+                     (key_hash, tenant_id, prefix, created_at, admin, scopes, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
-                .bind(key_hash)
+                .bind(key.key_hash)
                 .bind(tenant.0.to_string())
-                .bind(prefix)
-                .bind(millis(now))
-                .bind(admin)
+                .bind(key.prefix)
+                .bind(millis(key.now))
+                .bind(key.admin)
+                .bind(scopes)
+                .bind(key.expires_at.map(millis))
                 .execute(&self.pool)
                 .await?;
                 Ok(())
+            }
+
+            async fn key_grant(&self, key_hash: &str) -> Result<Option<crate::keys::KeyGrant>> {
+                let Some(row) = sqlx::query(
+                    "SELECT t.id, t.name, k.admin, k.scopes, k.expires_at \
+                     FROM api_keys k JOIN tenants t ON t.id = k.tenant_id \
+                     WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
+                )
+                .bind(key_hash)
+                .fetch_optional(&self.pool)
+                .await?
+                else {
+                    return Ok(None);
+                };
+                Ok(Some(crate::keys::KeyGrant {
+                    tenant: tenant_from_row(&row)?,
+                    id: crate::keys::key_id(key_hash),
+                    scopes: key_scopes(row.try_get("scopes")?)?,
+                    admin: row.try_get("admin")?,
+                    expires_at: row.try_get::<Option<i64>, _>("expires_at")?.map(from_millis).transpose()?,
+                }))
+            }
+
+            async fn api_keys(&self, tenant: TenantId) -> Result<Vec<crate::keys::ApiKey>> {
+                let rows = sqlx::query(
+                    "SELECT key_hash, prefix, admin, scopes, created_at, last_used_at, expires_at, \
+                     revoked_at FROM api_keys WHERE tenant_id = $1 ORDER BY created_at, key_hash",
+                )
+                .bind(tenant.0.to_string())
+                .fetch_all(&self.pool)
+                .await?;
+                let time = |r: &_, name: &str| -> Result<Option<OffsetDateTime>> {
+                    let r: &$row = r;
+                    r.try_get::<Option<i64>, _>(name)?.map(from_millis).transpose()
+                };
+                rows.iter()
+                    .map(|r| {
+                        Ok(crate::keys::ApiKey {
+                            id: crate::keys::key_id(&r.try_get::<String, _>("key_hash")?),
+                            prefix: r.try_get("prefix")?,
+                            scopes: key_scopes(r.try_get("scopes")?)?,
+                            admin: r.try_get("admin")?,
+                            created_at: from_millis(r.try_get("created_at")?)?,
+                            last_used_at: time(r, "last_used_at")?,
+                            expires_at: time(r, "expires_at")?,
+                            revoked_at: time(r, "revoked_at")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn revoke_api_key(
+                &self,
+                tenant: TenantId,
+                id: &str,
+                now: OffsetDateTime,
+            ) -> Result<bool> {
+                // The id is `key_` and the digest's first 16 hex digits.
+                let Some(digits) = id.strip_prefix("key_").filter(|d| {
+                    d.len() == 16 && d.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                }) else {
+                    return Ok(false);
+                };
+                let done = sqlx::query(
+                    "UPDATE api_keys SET revoked_at = $3 \
+                     WHERE tenant_id = $1 AND substr(key_hash, 1, 16) = $2 AND revoked_at IS NULL",
+                )
+                .bind(tenant.0.to_string())
+                .bind(digits)
+                .bind(millis(now))
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn touch_api_key(&self, key_hash: &str, now: OffsetDateTime) -> Result<()> {
+                sqlx::query("UPDATE api_keys SET last_used_at = $2 WHERE key_hash = $1")
+                    .bind(key_hash)
+                    .bind(millis(now))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn key_generation(&self) -> Result<i64> {
+                Ok(sqlx::query_scalar("SELECT n FROM key_generation WHERE id = 1")
+                    .fetch_one(&self.pool)
+                    .await?)
             }
 
             async fn key_is_admin(&self, key_hash: &str) -> Result<bool> {
@@ -69,18 +164,6 @@ macro_rules! tenant_store {
                 Ok(admin.unwrap_or(false))
             }
 
-            async fn tenant_for_key(&self, key_hash: &str) -> Result<Option<Tenant>> {
-                sqlx::query(
-                    "SELECT t.id, t.name FROM api_keys k JOIN tenants t ON t.id = k.tenant_id \
-                     WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
-                )
-                .bind(key_hash)
-                .fetch_optional(&self.pool)
-                .await?
-                .as_ref()
-                .map(tenant_from_row)
-                .transpose()
-            }
 
             async fn setting_or_init(&self, key: &str, value: &str) -> Result<String> {
                 sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT DO NOTHING")

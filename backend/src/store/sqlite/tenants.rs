@@ -3,4 +3,4 @@
 
 use super::*;
 
-crate::store::sql::tenants::tenant_store!(SqliteStore);
+crate::store::sql::tenants::tenant_store!(SqliteStore, sqlx::sqlite::SqliteRow);

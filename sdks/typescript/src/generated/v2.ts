@@ -99,6 +99,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List keys
+         * @description The tenant's unrevoked keys (at most 100): their ids, prefixes, scopes, when they were
+         *     created and last used, and when they expire; never their secrets.
+         */
+        get: operations["list_keys"];
+        put?: never;
+        /**
+         * Create a key
+         * @description A key with the given scopes (each held by the calling key: a key never makes a more
+         *     powerful one) and an optional expiry. Its secret is shown only in this answer.
+         */
+        post: operations["create_key"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a key
+         * @description The key stops working at once, on every server.
+         */
+        delete: operations["revoke_key"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/webhooks": {
         parameters: {
             query?: never;
@@ -440,9 +486,11 @@ export interface components {
          *     | `invalid_idempotency_key` | 400 | The `Idempotency-Key` header is empty, longer than 255 characters or not visible ASCII. |
          *     | `body_read_failed` | 400 | The request body could not be read: the connection broke or the body was not valid chunked encoding. Send the request again. |
          *     | `unauthorized` | 401 | No API key, a malformed `Authorization` header, or a key the server does not know. Send `Authorization: Bearer <API key>`. |
+         *     | `insufficient_scope` | 403 | The key is valid but does not hold the scope this operation needs; `detail` names it. Use a key made with that scope. |
          *     | `not_found` | 404 | No such resource for this key: it never existed, was deleted, or belongs to another tenant (which is never told apart). |
          *     | `method_not_allowed` | 405 | The route exists but not with this method; the OpenAPI document lists its operations. |
          *     | `body_too_slow` | 408 | The request body paused too long, came slower than the server's minimum rate, or was not whole within its deadline; the connection is closed. Send it again on a faster link. |
+         *     | `too_many_keys` | 409 | The tenant already has the most unrevoked keys it may (100); revoke one first. |
          *     | `too_many_webhooks` | 409 | The tenant already has the most subscriptions it may (20); delete one first. |
          *     | `not_processed` | 409 | The document is still queued or processing; retry once its `status` is `processed` (or subscribe to `doc.processed`). |
          *     | `processing_failed` | 409 | The document failed processing, so it has no text or thumbnail; its `failure` says why. |
@@ -460,7 +508,80 @@ export interface components {
          *     | `insufficient_storage` | 507 | The server has no room left to store what the request writes; retry after `Retry-After` seconds. |
          * @enum {string}
          */
-        ErrorCode: "invalid_id" | "invalid_parameter" | "invalid_page_token" | "invalid_filename" | "empty_body" | "invalid_multipart" | "malformed_json" | "invalid_idempotency_key" | "body_read_failed" | "unauthorized" | "not_found" | "method_not_allowed" | "body_too_slow" | "too_many_webhooks" | "not_processed" | "processing_failed" | "gone" | "payload_too_large" | "unsupported_media_type" | "invalid_body" | "invalid_webhook" | "idempotency_key_reused" | "rate_limited" | "too_many_in_flight" | "internal" | "unavailable" | "overloaded" | "insufficient_storage";
+        ErrorCode: "invalid_id" | "invalid_parameter" | "invalid_page_token" | "invalid_filename" | "empty_body" | "invalid_multipart" | "malformed_json" | "invalid_idempotency_key" | "body_read_failed" | "unauthorized" | "insufficient_scope" | "not_found" | "method_not_allowed" | "body_too_slow" | "too_many_keys" | "too_many_webhooks" | "not_processed" | "processing_failed" | "gone" | "payload_too_large" | "unsupported_media_type" | "invalid_body" | "invalid_webhook" | "idempotency_key_reused" | "rate_limited" | "too_many_in_flight" | "internal" | "unavailable" | "overloaded" | "insufficient_storage";
+        /** @description A new key. */
+        KeyCreate: {
+            /**
+             * Format: date-time
+             * @description When it stops working (in the future); null or absent: never.
+             * @example 2027-06-30T00:00:00Z
+             */
+            expires_at?: string | null;
+            /**
+             * @description What it may do: at least one scope, each held by the key that creates it.
+             * @example [
+             *       "documents:read"
+             *     ]
+             */
+            scopes: components["schemas"]["KeyScope"][];
+        };
+        /** @description The tenant's unrevoked keys. */
+        KeyList: {
+            /** @description Oldest first, at most 100. */
+            items: components["schemas"]["KeyView"][];
+        };
+        /**
+         * @description What a key may do.
+         * @enum {string}
+         */
+        KeyScope: "documents:read" | "documents:write" | "webhooks:manage" | "keys:manage" | "broker:read" | "broker:write" | "registry:write";
+        /** @description A key, without its secret. */
+        KeyView: {
+            /**
+             * Format: date-time
+             * @description When it was created.
+             * @example 2026-11-21T09:30:00Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When it stops working; null: never.
+             * @example null
+             */
+            expires_at?: string | null;
+            /**
+             * @description Names the key in `/v2/keys/{id}` and in logs.
+             * @example key_4f2a9c1e7b3d5a08
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When it was last used (to the minute); null if never.
+             * @example 2026-11-21T10:02:00Z
+             */
+            last_used_at?: string | null;
+            /**
+             * @description The key's first characters, to recognise it by.
+             * @example dik_3f9a1c0e
+             */
+            prefix: string;
+            /**
+             * @description What it may do.
+             * @example [
+             *       "documents:read"
+             *     ]
+             */
+            scopes: components["schemas"]["KeyScope"][];
+        };
+        /** @description A new key with its secret, shown only in this answer. */
+        KeyWithSecret: {
+            key: components["schemas"]["KeyView"];
+            /**
+             * @description The key to send as `Authorization: Bearer …`. Keep it secret.
+             * @example dik_3f9a1c0e4d7a0c3f8e5b1a9d2c7f4e0b6f1c2b9e4d7a0c3f8e5b1a9d2c7f4e0b
+             */
+            secret: string;
+        };
         /** @description Facts about the stored bytes and what processing found in them. */
         Metadata: {
             /**
@@ -808,6 +929,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description - `insufficient_scope`: The key is valid but does not hold the scope this operation needs; `detail` names it. Use a key made with that scope. */
+            403: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description - `body_too_slow`: The request body paused too long, came slower than the server's minimum rate, or was not whole within its deadline; the connection is closed. Send it again on a faster link. */
             408: {
                 headers: {
@@ -990,6 +1126,21 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description How to authenticate: `Bearer realm="docintel"`. */
                     "WWW-Authenticate"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `insufficient_scope`: The key is valid but does not hold the scope this operation needs; `detail` names it. Use a key made with that scope. */
+            403: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
                     /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -1226,6 +1377,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description - `insufficient_scope`: The key is valid but does not hold the scope this operation needs; `detail` names it. Use a key made with that scope. */
+            403: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description - `not_found`: No such resource for this key: it never existed, was deleted, or belongs to another tenant (which is never told apart). */
             404: {
                 headers: {
@@ -1372,6 +1538,21 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description How to authenticate: `Bearer realm="docintel"`. */
                     "WWW-Authenticate"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `insufficient_scope`: The key is valid but does not hold the scope this operation needs; `detail` names it. Use a key made with that scope. */
+            403: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
                     /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -1558,6 +1739,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description - `insufficient_scope`: The key is valid but does not hold the scope this operation needs; `detail` names it. Use a key made with that scope. */
+            403: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description - `not_found`: No such resource for this key: it never existed, was deleted, or belongs to another tenant (which is never told apart). */
             404: {
                 headers: {
@@ -1732,6 +1928,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description - `insufficient_scope`: The key is valid but does not hold the scope this operation needs; `detail` names it. Use a key made with that scope. */
+            403: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /**
              * @description No such document, or it has no thumbnail (the detail says why).
              *
@@ -1848,6 +2059,587 @@ export interface operations {
             };
         };
     };
+    list_keys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tenant's unrevoked keys. */
+            200: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "created_at": "2026-11-21T09:30:00Z",
+                     *           "expires_at": null,
+                     *           "id": "key_4f2a9c1e7b3d5a08",
+                     *           "last_used_at": null,
+                     *           "prefix": "dik_3f9a1c0e",
+                     *           "scopes": [
+                     *             "documents:read"
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KeyList"];
+                };
+            };
+            /** @description - `unauthorized`: No API key, a malformed `Authorization` header, or a key the server does not know. Send `Authorization: Bearer <API key>`. */
+            401: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description How to authenticate: `Bearer realm="docintel"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `insufficient_scope`: The key is valid but does not hold the scope this operation needs; `detail` names it. Use a key made with that scope. */
+            403: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `body_too_slow`: The request body paused too long, came slower than the server's minimum rate, or was not whole within its deadline; the connection is closed. Send it again on a faster link. */
+            408: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description - `rate_limited`: The key (or, without a key, the client address) spent its request budget; wait `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` tell the budget.
+             *     - `too_many_in_flight`: This client address already has the most requests in flight it may; retry after `Retry-After` (1 s).
+             */
+            429: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before sending the request again. */
+                    "Retry-After"?: number;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request's header section is larger than the server reads (about 400 KiB); the answer has no body and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description - `internal`: The server failed unexpectedly; nothing about the request is wrong. Quote the `request_id` when reporting it. */
+            500: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description - `unavailable`: A service the server needs (its database, its object storage) is unreachable; retry after `Retry-After` seconds.
+             *     - `overloaded`: The server is serving as many requests as it may; retry after `Retry-After` seconds.
+             */
+            503: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before sending the request again. */
+                    "Retry-After"?: number;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "expires_at": "2027-06-30T00:00:00Z",
+                 *       "scopes": [
+                 *         "documents:read"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["KeyCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    /** @description The key's URL. */
+                    Location?: string;
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "key": {
+                     *         "created_at": "2026-11-21T09:30:00Z",
+                     *         "expires_at": null,
+                     *         "id": "key_4f2a9c1e7b3d5a08",
+                     *         "last_used_at": null,
+                     *         "prefix": "dik_3f9a1c0e",
+                     *         "scopes": [
+                     *           "documents:read"
+                     *         ]
+                     *       },
+                     *       "secret": "dik_3f9a1c0e4d7a0c3f8e5b1a9d2c7f4e0b6f1c2b9e4d7a0c3f8e5b1a9d2c7f4e0b"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KeyWithSecret"];
+                };
+            };
+            /**
+             * @description - `malformed_json`: The request body is not well-formed JSON.
+             *     - `body_read_failed`: The request body could not be read: the connection broke or the body was not valid chunked encoding. Send the request again.
+             */
+            400: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: No API key, a malformed `Authorization` header, or a key the server does not know. Send `Authorization: Bearer <API key>`. */
+            401: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description How to authenticate: `Bearer realm="docintel"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `insufficient_scope`: The key is valid but does not hold the scope this operation needs; `detail` names it. Use a key made with that scope. */
+            403: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `body_too_slow`: The request body paused too long, came slower than the server's minimum rate, or was not whole within its deadline; the connection is closed. Send it again on a faster link. */
+            408: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `too_many_keys`: The tenant already has the most unrevoked keys it may (100); revoke one first. */
+            409: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `payload_too_large`: The request body is over the limit `detail` states (by `Content-Length` before a byte is read, else while reading). */
+            413: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unsupported_media_type`: The upload is not a PDF, PNG, JPEG or UTF-8 text, or not the type its `Content-Type` declares; or a JSON body was sent without `application/json`. */
+            415: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `invalid_body`: The JSON body is well-formed but not the shape the operation takes (a missing or unknown field, a wrong type); `detail` says where. */
+            422: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description - `rate_limited`: The key (or, without a key, the client address) spent its request budget; wait `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` tell the budget.
+             *     - `too_many_in_flight`: This client address already has the most requests in flight it may; retry after `Retry-After` (1 s).
+             */
+            429: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before sending the request again. */
+                    "Retry-After"?: number;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request's header section is larger than the server reads (about 400 KiB); the answer has no body and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description - `internal`: The server failed unexpectedly; nothing about the request is wrong. Quote the `request_id` when reporting it. */
+            500: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description - `unavailable`: A service the server needs (its database, its object storage) is unreachable; retry after `Retry-After` seconds.
+             *     - `overloaded`: The server is serving as many requests as it may; retry after `Retry-After` seconds.
+             */
+            503: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before sending the request again. */
+                    "Retry-After"?: number;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `insufficient_storage`: The server has no room left to store what the request writes; retry after `Retry-After` seconds. */
+            507: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before sending the request again. */
+                    "Retry-After"?: number;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revoke_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The key's id.
+                 * @example key_4f2a9c1e7b3d5a08
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked. */
+            204: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description - `unauthorized`: No API key, a malformed `Authorization` header, or a key the server does not know. Send `Authorization: Bearer <API key>`. */
+            401: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description How to authenticate: `Bearer realm="docintel"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `insufficient_scope`: The key is valid but does not hold the scope this operation needs; `detail` names it. Use a key made with that scope. */
+            403: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `not_found`: No such resource for this key: it never existed, was deleted, or belongs to another tenant (which is never told apart). */
+            404: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `body_too_slow`: The request body paused too long, came slower than the server's minimum rate, or was not whole within its deadline; the connection is closed. Send it again on a faster link. */
+            408: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description - `rate_limited`: The key (or, without a key, the client address) spent its request budget; wait `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` tell the budget.
+             *     - `too_many_in_flight`: This client address already has the most requests in flight it may; retry after `Retry-After` (1 s).
+             */
+            429: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before sending the request again. */
+                    "Retry-After"?: number;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request's header section is larger than the server reads (about 400 KiB); the answer has no body and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description - `internal`: The server failed unexpectedly; nothing about the request is wrong. Quote the `request_id` when reporting it. */
+            500: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description - `unavailable`: A service the server needs (its database, its object storage) is unreachable; retry after `Retry-After` seconds.
+             *     - `overloaded`: The server is serving as many requests as it may; retry after `Retry-After` seconds.
+             */
+            503: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before sending the request again. */
+                    "Retry-After"?: number;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `insufficient_storage`: The server has no room left to store what the request writes; retry after `Retry-After` seconds. */
+            507: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before sending the request again. */
+                    "Retry-After"?: number;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_webhooks: {
         parameters: {
             query?: never;
@@ -1900,6 +2692,21 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description How to authenticate: `Bearer realm="docintel"`. */
                     "WWW-Authenticate"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `insufficient_scope`: The key is valid but does not hold the scope this operation needs; `detail` names it. Use a key made with that scope. */
+            403: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
                     /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -2072,6 +2879,21 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description How to authenticate: `Bearer realm="docintel"`. */
                     "WWW-Authenticate"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `insufficient_scope`: The key is valid but does not hold the scope this operation needs; `detail` names it. Use a key made with that scope. */
+            403: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
                     /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -2316,6 +3138,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description - `insufficient_scope`: The key is valid but does not hold the scope this operation needs; `detail` names it. Use a key made with that scope. */
+            403: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description - `not_found`: No such resource for this key: it never existed, was deleted, or belongs to another tenant (which is never told apart). */
             404: {
                 headers: {
@@ -2462,6 +3299,21 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description How to authenticate: `Bearer realm="docintel"`. */
                     "WWW-Authenticate"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `insufficient_scope`: The key is valid but does not hold the scope this operation needs; `detail` names it. Use a key made with that scope. */
+            403: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
                     /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -2671,6 +3523,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description - `insufficient_scope`: The key is valid but does not hold the scope this operation needs; `detail` names it. Use a key made with that scope. */
+            403: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description - `not_found`: No such resource for this key: it never existed, was deleted, or belongs to another tenant (which is never told apart). */
             404: {
                 headers: {
@@ -2834,6 +3701,21 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description How to authenticate: `Bearer realm="docintel"`. */
                     "WWW-Authenticate"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `insufficient_scope`: The key is valid but does not hold the scope this operation needs; `detail` names it. Use a key made with that scope. */
+            403: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
                     /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
@@ -3013,6 +3895,21 @@ export interface operations {
                     "RateLimit-Policy"?: string;
                     /** @description How to authenticate: `Bearer realm="docintel"`. */
                     "WWW-Authenticate"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `insufficient_scope`: The key is valid but does not hold the scope this operation needs; `detail` names it. Use a key made with that scope. */
+            403: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
                     /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;

@@ -8,6 +8,11 @@ from .document_page import DocumentPage
 from .document_status import DocumentStatus
 from .document_view import DocumentView
 from .error_code import ErrorCode
+from .key_create import KeyCreate
+from .key_list import KeyList
+from .key_scope import KeyScope
+from .key_view import KeyView
+from .key_with_secret import KeyWithSecret
 from .list_documents_status import ListDocumentsStatus
 from .metadata import Metadata
 from .problem import Problem
@@ -29,6 +34,11 @@ __all__ = (
     "DocumentStatus",
     "DocumentView",
     "ErrorCode",
+    "KeyCreate",
+    "KeyList",
+    "KeyScope",
+    "KeyView",
+    "KeyWithSecret",
     "ListDocumentsStatus",
     "Metadata",
     "Problem",

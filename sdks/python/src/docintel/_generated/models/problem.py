@@ -43,12 +43,15 @@ class Problem:
                 chunked encoding. Send the request again. |
                 | `unauthorized` | 401 | No API key, a malformed `Authorization` header, or a key the server does not know. Send
                 `Authorization: Bearer <API key>`. |
+                | `insufficient_scope` | 403 | The key is valid but does not hold the scope this operation needs; `detail` names
+                it. Use a key made with that scope. |
                 | `not_found` | 404 | No such resource for this key: it never existed, was deleted, or belongs to another tenant
                 (which is never told apart). |
                 | `method_not_allowed` | 405 | The route exists but not with this method; the OpenAPI document lists its
                 operations. |
                 | `body_too_slow` | 408 | The request body paused too long, came slower than the server's minimum rate, or was
                 not whole within its deadline; the connection is closed. Send it again on a faster link. |
+                | `too_many_keys` | 409 | The tenant already has the most unrevoked keys it may (100); revoke one first. |
                 | `too_many_webhooks` | 409 | The tenant already has the most subscriptions it may (20); delete one first. |
                 | `not_processed` | 409 | The document is still queued or processing; retry once its `status` is `processed` (or
                 subscribe to `doc.processed`). |

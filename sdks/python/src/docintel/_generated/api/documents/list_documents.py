@@ -72,6 +72,11 @@ def _parse_response(
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 408:
         response_408 = Problem.from_dict(response.json())
 
@@ -115,7 +120,7 @@ def _build_response(
 
 def sync_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     limit: int | Unset = UNSET,
     page_token: str | Unset = UNSET,
     status: ListDocumentsStatus | Unset = UNSET,
@@ -159,7 +164,7 @@ def sync_detailed(
 
 def sync(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     limit: int | Unset = UNSET,
     page_token: str | Unset = UNSET,
     status: ListDocumentsStatus | Unset = UNSET,
@@ -198,7 +203,7 @@ def sync(
 
 async def asyncio_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     limit: int | Unset = UNSET,
     page_token: str | Unset = UNSET,
     status: ListDocumentsStatus | Unset = UNSET,
@@ -240,7 +245,7 @@ async def asyncio_detailed(
 
 async def asyncio(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     limit: int | Unset = UNSET,
     page_token: str | Unset = UNSET,
     status: ListDocumentsStatus | Unset = UNSET,

@@ -48,6 +48,11 @@ def _parse_response(
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 408:
         response_408 = Problem.from_dict(response.json())
 
@@ -116,7 +121,7 @@ def _build_response(
 
 def sync_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: WebhookCreate,
 ) -> Response[Any | Problem | WebhookWithSecret]:
     """Subscribe to events
@@ -148,7 +153,7 @@ def sync_detailed(
 
 def sync(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: WebhookCreate,
 ) -> Any | Problem | WebhookWithSecret | None:
     """Subscribe to events
@@ -175,7 +180,7 @@ def sync(
 
 async def asyncio_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: WebhookCreate,
 ) -> Response[Any | Problem | WebhookWithSecret]:
     """Subscribe to events
@@ -205,7 +210,7 @@ async def asyncio_detailed(
 
 async def asyncio(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: WebhookCreate,
 ) -> Any | Problem | WebhookWithSecret | None:
     """Subscribe to events
