@@ -93,10 +93,8 @@ for topology in single all-pg all-pg-s3 2api-2wrk; do
                 serve "$topology-api$n" "$port" --role api "${shared[@]}"
                 apis+=("http://127.0.0.1:$port")
             done
-            admin=$("$bin/docintel" keys create --admin --tenant ops "${shared[@]:0:2}")
             for n in 1 2; do
-                serve "$topology-worker$n" "$(free_port)" --role worker "${shared[@]}" \
-                    --registry "${apis[0]}/registry" --registry-token "$admin"
+                serve "$topology-worker$n" "$(free_port)" --role worker "${shared[@]}"
             done
             ;;
     esac

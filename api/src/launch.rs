@@ -191,7 +191,7 @@ impl Launch {
     }
 
     /// Roles split the work of one database between processes: they need a database
-    /// that several processes share, and a worker's relay a registry it can reach.
+    /// that several processes share.
     fn check_role(&self) -> Result<(), LaunchError> {
         if self.role == Role::All {
             return Ok(());
@@ -205,14 +205,6 @@ impl Launch {
                 "--role {role} needs --database-url (a PostgreSQL database shared with the \
                  other processes); the embedded store serves one process, --role all"
             )));
-        }
-        if self.role == Role::Worker && self.events.embedded_path().is_some() {
-            return Err(LaunchError::Role(
-                "--role worker needs --registry URL (an API process's embedded registry, e.g. \
-                 http://api:8080/registry, with --registry-token ADMIN_KEY, or any \
-                 Confluent-compatible registry): a worker serves no registry of its own"
-                    .to_owned(),
-            ));
         }
         Ok(())
     }

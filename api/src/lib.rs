@@ -113,9 +113,16 @@ pub fn app_with(state: AppState, table: &'static [versions::ApiVersion]) -> Rout
     finish(router, state)
 }
 
-/// What a worker process serves: health, readiness and metrics only.
+/// What a worker process serves: health, readiness and metrics, and the embedded
+/// registry over the shared database (unless `--registry` names another), which its own
+/// relay registers and looks up the event schemas through with the process's own
+/// credential: no worker needs an admin key.
 pub fn ops_app(state: AppState) -> Router {
-    finish(ops_routes(), state)
+    let mut router = ops_routes();
+    if let Some(path) = &state.registry_path {
+        router = router.nest(path, registry_routes::router());
+    }
+    finish(router, state)
 }
 
 fn ops_routes() -> Router<AppState> {

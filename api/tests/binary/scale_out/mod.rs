@@ -13,7 +13,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::Connection;
 
-use crate::served::{Served, docintel_keys, serve_env};
+use crate::served::{Served, serve_env};
 
 mod replicas;
 
@@ -89,16 +89,10 @@ impl Topology {
         serve_env(&dir, &args, &env)
     }
 
-    fn worker(&self, registry: &str, admin_key: &str) -> Served {
-        self.process(
-            "worker",
-            &[
-                "--registry".to_owned(),
-                format!("{registry}/registry"),
-                "--registry-token".to_owned(),
-                admin_key.to_owned(),
-            ],
-        )
+    /// A worker: no admin key, no registry address; its relay uses the embedded registry
+    /// over the shared database, through the worker's own listener.
+    fn worker(&self) -> Served {
+        self.process("worker", &[])
     }
 
     async fn db(&self) -> sqlx::PgConnection {
@@ -253,15 +247,7 @@ async fn two_apis_and_two_workers_survive_kill_9_and_lose_nothing() {
         "exactly one process created the default tenant"
     );
     let key = keys[0].clone();
-    let admin = docintel_keys(&[
-        "create",
-        "--admin",
-        "--tenant",
-        "ops",
-        "--database-url",
-        &t.pg.url,
-    ]);
-    let (w1, w2) = two_at_once(|| t.worker(&api1.base, &admin));
+    let (w1, w2) = two_at_once(|| t.worker());
     let mut apis = [api1, api2];
     let mut workers = [w1, w2];
 
@@ -415,7 +401,7 @@ async fn two_apis_and_two_workers_survive_kill_9_and_lose_nothing() {
 
     // Replacements.
     apis[1] = t.process("api", &[]);
-    workers[killed] = t.worker(&apis[0].base, &admin);
+    workers[killed] = t.worker();
 
     // A blob a killed process left without its document (put straight into the bucket,
     // as an upload killed between its blob and its row would): the sweep removes it.
