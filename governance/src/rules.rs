@@ -137,6 +137,7 @@ rules! {
     REQUEST_UNION_WIDENED = ("request-union-widened", Note, Info, "a request oneOf/anyOf accepts a new branch");
     REQUEST_CONSTRAINT_LOOSENED = ("request-constraint-loosened", Note, Info, "a request constraint accepts more (a bound relaxed, a pattern dropped…)");
     SECURITY_LOOSENED = ("security-loosened", Note, Info, "an operation accepts more credentials, or none");
+    SECURITY_SCOPES_CHANGED = ("security-scopes-changed", Note, Info, "an operation takes the same schemes with other scopes or roles (oasdiff's api-security-scope-added/-removed, INFO: keys that hold every scope keep working)");
     RESPONSE_STATUS_ADDED = ("response-status-added", Note, Info, "an operation may answer a new status");
     RESPONSE_HEADER_ADDED = ("response-header-added", Note, Info, "a response header is new");
     RESPONSE_HEADER_MADE_REQUIRED = ("response-header-made-required", Note, Info, "an optional response header is now always sent");

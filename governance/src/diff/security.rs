@@ -1,4 +1,5 @@
-//! Security: an operation that needs other or more credentials breaks its clients.
+//! Security: an operation that needs other or more credentials breaks its clients; one
+//! that names other scopes of the same schemes is listed, as oasdiff lists it (INFO).
 
 use std::collections::BTreeSet;
 
@@ -33,6 +34,26 @@ impl Differ<'_> {
                     ),
                 );
             }
+            return;
+        }
+        // The same schemes in every alternative, with other scopes (or roles): what
+        // oasdiff reports as api-security-scope-added/-removed, at INFO.
+        let schemes = |alts: &BTreeSet<String>| -> BTreeSet<Vec<String>> {
+            alts.iter()
+                .filter_map(|a| serde_json::from_str::<Value>(a).ok())
+                .filter_map(|a| a.as_object().map(|o| o.keys().cloned().collect()))
+                .collect()
+        };
+        if !base_anonymous && schemes(&base) == schemes(&rev) {
+            self.note(
+                rules::SECURITY_SCOPES_CHANGED,
+                format!("{pointer}/security"),
+                format!(
+                    "{label} names other scopes: {} → {}",
+                    base.iter().cloned().collect::<Vec<_>>().join(" | "),
+                    rev.iter().cloned().collect::<Vec<_>>().join(" | ")
+                ),
+            );
             return;
         }
         self.push(

@@ -227,5 +227,11 @@ pub(super) fn cases() -> Vec<(&'static str, Edit, Edit)> {
             // Allowing anonymous access too is safe.
             |d| get_op(d)["security"] = json!([{"api_key": []}, {}]),
         ),
+        (
+            "security-changed",
+            |d| get_op(d)["security"] = json!([{"api_key": [], "oauth": []}]),
+            // The same scheme naming a scope: listed, as oasdiff lists it (INFO).
+            |d| get_op(d)["security"] = json!([{"api_key": ["things:read"]}]),
+        ),
     ]
 }
