@@ -279,8 +279,9 @@ struct SchemaBody {
     schema: String,
     #[serde(rename = "schemaType")]
     schema_type: Option<String>,
+    /// Clients send `null` as well as `[]` for none.
     #[serde(default)]
-    references: Vec<ReferenceBody>,
+    references: Option<Vec<ReferenceBody>>,
     /// An import's id (IMPORT mode only).
     id: Option<i64>,
     /// An import's version (or, otherwise, the version the client expects).
@@ -299,6 +300,7 @@ impl SchemaBody {
         let references = self
             .references
             .iter()
+            .flatten()
             .map(|r| RegistryReference {
                 name: r.name.clone(),
                 subject: r.subject.clone(),
@@ -371,17 +373,44 @@ async fn require_admin(state: &AppState, parts: &Parts, what: &str) -> Result<()
 
 #[derive(Deserialize, Default)]
 struct Flags {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "boolean")]
     deleted: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "boolean")]
     permanent: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "boolean")]
     verbose: bool,
-    #[serde(default, rename = "defaultToGlobal")]
+    #[serde(default, rename = "defaultToGlobal", deserialize_with = "boolean")]
     default_to_global: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "boolean")]
     force: bool,
     subject: Option<String>,
+    #[serde(default, deserialize_with = "number")]
+    offset: Option<i64>,
+    #[serde(default, deserialize_with = "number")]
+    limit: Option<i64>,
+}
+
+/// A flag as Java reads one: `true` in any case is true, anything else false (Python
+/// clients send `True`).
+fn boolean<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(String::deserialize(d)?.eq_ignore_ascii_case("true"))
+}
+
+/// A number, or unset when it is not one.
+fn number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    Ok(String::deserialize(d)?.trim().parse().ok())
+}
+
+impl Flags {
+    /// A page of a list: `offset` items skipped, at most `limit` (negative: all).
+    fn page<T>(&self, items: Vec<T>) -> Vec<T> {
+        let offset = usize::try_from(self.offset.unwrap_or(0)).unwrap_or(0);
+        let limit = self
+            .limit
+            .and_then(|l| usize::try_from(l).ok())
+            .unwrap_or(usize::MAX);
+        items.into_iter().skip(offset).take(limit).collect()
+    }
 }
 
 /// Query strings never fail a request here: unknown parameters (`normalize`, …) are
@@ -398,8 +427,9 @@ async fn subjects(
     State(state): State<AppState>,
     q: Result<Query<Flags>, QueryRejection>,
 ) -> Result<Response, Failure> {
-    let deleted = flags(q).deleted;
-    ok(json!(state.backend.registry().subjects(deleted).await?))
+    let flags = flags(q);
+    let subjects = state.backend.registry().subjects(flags.deleted).await?;
+    ok(json!(flags.page(subjects)))
 }
 
 async fn versions(
@@ -407,10 +437,13 @@ async fn versions(
     Path(subject): Path<String>,
     q: Result<Query<Flags>, QueryRejection>,
 ) -> Result<Response, Failure> {
-    let deleted = flags(q).deleted;
-    ok(json!(
-        state.backend.registry().versions(&subject, deleted).await?
-    ))
+    let flags = flags(q);
+    let versions = state
+        .backend
+        .registry()
+        .versions(&subject, flags.deleted)
+        .await?;
+    ok(json!(flags.page(versions)))
 }
 
 /// Confluent's `references` array (left out when empty, as Confluent does).
@@ -473,14 +506,13 @@ async fn referenced_by(
     q: Result<Query<Flags>, QueryRejection>,
 ) -> Result<Response, Failure> {
     let version = version_ref(&version)?;
-    let deleted = flags(q).deleted;
-    ok(json!(
-        state
-            .backend
-            .registry()
-            .referenced_by(&subject, version, deleted)
-            .await?
-    ))
+    let flags = flags(q);
+    let ids = state
+        .backend
+        .registry()
+        .referenced_by(&subject, version, flags.deleted)
+        .await?;
+    ok(json!(flags.page(ids)))
 }
 
 /// Only Avro schemas are held (see docs/events-and-registry.md).
@@ -540,10 +572,9 @@ async fn raw_schema_by_id(
 async fn uses_of(
     state: &AppState,
     id: &str,
-    q: Result<Query<Flags>, QueryRejection>,
+    flags: &Flags,
 ) -> Result<Vec<docintel_backend::store::RegistryUse>, Failure> {
-    let flags = flags(q);
-    let subject = flags.subject.filter(|s| !s.is_empty());
+    let subject = flags.subject.as_ref().filter(|s| !s.is_empty());
     let uses = state
         .backend
         .registry()
@@ -551,7 +582,7 @@ async fn uses_of(
         .await?;
     Ok(uses
         .into_iter()
-        .filter(|u| subject.as_ref().is_none_or(|s| *s == u.subject))
+        .filter(|u| subject.is_none_or(|s| *s == u.subject))
         .collect())
 }
 
@@ -560,13 +591,14 @@ async fn subjects_by_id(
     Path(id): Path<String>,
     q: Result<Query<Flags>, QueryRejection>,
 ) -> Result<Response, Failure> {
-    let mut subjects: Vec<String> = uses_of(&state, &id, q)
+    let flags = flags(q);
+    let mut subjects: Vec<String> = uses_of(&state, &id, &flags)
         .await?
         .into_iter()
         .map(|u| u.subject)
         .collect();
     subjects.dedup();
-    ok(json!(subjects))
+    ok(json!(flags.page(subjects)))
 }
 
 async fn versions_by_id(
@@ -574,12 +606,13 @@ async fn versions_by_id(
     Path(id): Path<String>,
     q: Result<Query<Flags>, QueryRejection>,
 ) -> Result<Response, Failure> {
-    let versions: Vec<Value> = uses_of(&state, &id, q)
+    let flags = flags(q);
+    let versions: Vec<Value> = uses_of(&state, &id, &flags)
         .await?
         .into_iter()
         .map(|u| json!({ "subject": u.subject, "version": u.version }))
         .collect();
-    ok(json!(versions))
+    ok(json!(flags.page(versions)))
 }
 
 async fn register(

@@ -294,6 +294,12 @@ impl Registry {
                 text.len()
             )));
         }
+        if references.len() > MAX_REFERENCES {
+            return Err(RegistryError::InvalidSchema(format!(
+                "the schema has {} references; the limit is {MAX_REFERENCES}",
+                references.len()
+            )));
+        }
         let json: serde_json::Value = serde_json::from_str(text)
             .map_err(|e| RegistryError::InvalidSchema(format!("not JSON: {e}")))?;
         let dependencies = self

@@ -151,7 +151,7 @@ pub struct Rules {
 }
 
 /// A schema and the schemas defining the named types it refers to but does not define
-/// (a registry's schema references, resolved).
+/// (a registry's schema references, resolved), each after those it refers to.
 #[derive(Debug, Clone, Copy)]
 pub struct WithRefs<'a> {
     pub schema: &'a Schema,
@@ -165,10 +165,11 @@ impl<'a> From<&'a Schema> for WithRefs<'a> {
 }
 
 impl<'a> WithRefs<'a> {
+    /// Names resolve in order, so the referenced schemas (each after those it refers to)
+    /// come before the schema.
     fn resolve(self) -> apache_avro::AvroResult<ResolvedSchema<'a>> {
-        let mut all = Vec::with_capacity(1 + self.refs.len());
+        let mut all: Vec<&Schema> = self.refs.iter().collect();
         all.push(self.schema);
-        all.extend(self.refs.iter());
         ResolvedSchema::try_from(all)
     }
 }
