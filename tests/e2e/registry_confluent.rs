@@ -58,6 +58,32 @@ impl Registry<'_> {
         assert_eq!(r.status(), StatusCode::OK, "{subject}");
         r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
     }
+    /// A write refused with `status` and `code`; returns the message.
+    async fn refused(
+        &self,
+        method: Method,
+        path: &str,
+        body: Value,
+        (status, code): (StatusCode, u32),
+    ) -> String {
+        assert_error(self.send(method, path, body).await, status, code).await
+    }
+    /// A registration refused with `status` and `code`; returns the message.
+    async fn refused_registration(
+        &self,
+        subject: &str,
+        body: Value,
+        codes: (StatusCode, u32),
+    ) -> String {
+        let path = format!("/subjects/{subject}/versions");
+        self.refused(Method::POST, &path, body, codes).await
+    }
+    /// A GET's body as text (the bare schema endpoints).
+    async fn text(&self, path: &str) -> String {
+        let r = self.get(path).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        r.text().await.unwrap()
+    }
     async fn status_and_body(&self, path: &str) -> (StatusCode, Value) {
         let r = self.get(path).send().await.unwrap();
         (r.status(), r.json().await.unwrap())
@@ -102,14 +128,13 @@ async fn references_register_resolve_and_protect_what_they_name() {
         (found["id"].as_i64(), found["version"].as_i64()),
         (Some(id), Some(1))
     );
-    let r = reg
-        .send(
-            Method::POST,
-            "/subjects/orders-value",
-            json!({"schema": order(Value::Null)}),
-        )
-        .await;
-    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, 42201).await;
+    reg.refused(
+        Method::POST,
+        "/subjects/orders-value",
+        json!({"schema": order(Value::Null)}),
+        (StatusCode::UNPROCESSABLE_ENTITY, 42201),
+    )
+    .await;
 
     // Compatibility resolves the references on both sides: a field with a default is
     // fine under BACKWARD, a required one is not.
@@ -123,13 +148,12 @@ async fn references_register_resolve_and_protect_what_they_name() {
         .await;
     assert_eq!(r.json::<Value>().await.unwrap()["is_compatible"], true);
     let required = json!({"name": "note", "type": "string"});
-    let r = reg
-        .register_with(
-            "orders-value",
-            json!({"schema": order(required), "references": address_ref(1)}),
-        )
-        .await;
-    assert_error(r, StatusCode::CONFLICT, 409).await;
+    reg.refused_registration(
+        "orders-value",
+        json!({"schema": order(required), "references": address_ref(1)}),
+        (StatusCode::CONFLICT, 409),
+    )
+    .await;
     // A new Address version (a zip with a default); an order referring to it is read
     // through the references of both versions when checked against the first.
     let addr2 = reg
@@ -148,18 +172,20 @@ async fn references_register_resolve_and_protect_what_they_name() {
     assert_ne!(id2, id, "same text, other references: another schema");
 
     // A referenced version cannot be deleted, softly or for good, nor its subject.
-    let r = reg
-        .send(
-            Method::DELETE,
-            "/subjects/address-value/versions/1",
-            json!({}),
-        )
-        .await;
-    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, 42206).await;
-    let r = reg
-        .send(Method::DELETE, "/subjects/address-value", json!({}))
-        .await;
-    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, 42206).await;
+    reg.refused(
+        Method::DELETE,
+        "/subjects/address-value/versions/1",
+        json!({}),
+        (StatusCode::UNPROCESSABLE_ENTITY, 42206),
+    )
+    .await;
+    reg.refused(
+        Method::DELETE,
+        "/subjects/address-value",
+        json!({}),
+        (StatusCode::UNPROCESSABLE_ENTITY, 42206),
+    )
+    .await;
     // Once the referring version is soft-deleted, it no longer counts…
     reg.ok(
         Method::DELETE,
@@ -184,14 +210,13 @@ async fn references_register_resolve_and_protect_what_they_name() {
     )
     .await;
     // …except for a permanent delete, until it is gone for good too.
-    let r = reg
-        .send(
-            Method::DELETE,
-            "/subjects/address-value/versions/1?permanent=true",
-            json!({}),
-        )
-        .await;
-    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, 42206).await;
+    reg.refused(
+        Method::DELETE,
+        "/subjects/address-value/versions/1?permanent=true",
+        json!({}),
+        (StatusCode::UNPROCESSABLE_ENTITY, 42206),
+    )
+    .await;
     reg.ok(
         Method::DELETE,
         "/subjects/orders-value/versions/1?permanent=true",
@@ -213,19 +238,20 @@ async fn references_register_resolve_and_protect_what_they_name() {
         // Its own subject's first version, which it would itself become.
         json!([{"name": "com.acme.Address", "subject": "fresh-value", "version": 1}]),
     ] {
-        let r = reg
-            .register_with(
-                "fresh-value",
-                json!({"schema": order(Value::Null), "references": refs}),
-            )
-            .await;
-        assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, 42201).await;
+        reg.refused_registration(
+            "fresh-value",
+            json!({"schema": order(Value::Null), "references": refs}),
+            (StatusCode::UNPROCESSABLE_ENTITY, 42201),
+        )
+        .await;
     }
     // Unresolved without references.
-    let r = reg
-        .register_with("fresh-value", json!({"schema": order(Value::Null)}))
-        .await;
-    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, 42201).await;
+    reg.refused_registration(
+        "fresh-value",
+        json!({"schema": order(Value::Null)}),
+        (StatusCode::UNPROCESSABLE_ENTITY, 42201),
+    )
+    .await;
     let (status, _) = reg.status_and_body("/subjects/fresh-value/versions").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "nothing was stored");
 }
@@ -305,8 +331,13 @@ async fn hostile_references_are_bounded_with_a_clear_refusal() {
     };
     let started = Instant::now();
     // 60 + 1 + 41 distinct schemas: over the limit.
-    let r = reg.register_with("top-value", top(max + 1)).await;
-    let message = assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, 42201).await;
+    let message = reg
+        .refused_registration(
+            "top-value",
+            top(max + 1),
+            (StatusCode::UNPROCESSABLE_ENTITY, 42201),
+        )
+        .await;
     assert!(message.contains(&format!("more than {max}")), "{message}");
     // 60 + 1 + 39: at the limit, accepted, and checking against it again is cheap.
     reg.id("top-value", top(max - 1)).await;
@@ -327,13 +358,8 @@ async fn hostile_references_are_bounded_with_a_clear_refusal() {
     // More references than allowed in one request, even to one schema: refused before
     // anything is read.
     let many = vec![leaf_ref(0); max + 1];
-    let r = reg
-        .register_with(
-            "many-value",
-            json!({"schema": record("D", vec![json!({"name": "a", "type": "fan.L0"})]), "references": many}),
-        )
-        .await;
-    let message = assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, 42201).await;
+    let message = reg.refused_registration("many-value",
+            json!({"schema": record("D", vec![json!({"name": "a", "type": "fan.L0"})]), "references": many}), (StatusCode::UNPROCESSABLE_ENTITY, 42201)).await;
     assert!(message.contains("references"), "{message}");
 }
 
@@ -361,10 +387,13 @@ async fn modes_gate_writes_and_import_brings_ids_and_versions() {
         .await
         .unwrap();
     assert_error(r, StatusCode::UNAUTHORIZED, 401).await;
-    let r = reg
-        .send(Method::PUT, "/mode/m-value", json!({"mode": "SIDEWAYS"}))
-        .await;
-    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, 42204).await;
+    reg.refused(
+        Method::PUT,
+        "/mode/m-value",
+        json!({"mode": "SIDEWAYS"}),
+        (StatusCode::UNPROCESSABLE_ENTITY, 42204),
+    )
+    .await;
 
     // READONLY: reads answer, every write to the subject is refused.
     assert_eq!(
@@ -383,8 +412,14 @@ async fn modes_gate_writes_and_import_brings_ids_and_versions() {
             json!({"compatibility": "NONE"}),
         ),
     ] {
-        let r = reg.send(method, path, body).await;
-        let message = assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, 42205).await;
+        let message = reg
+            .refused(
+                method,
+                path,
+                body,
+                (StatusCode::UNPROCESSABLE_ENTITY, 42205),
+            )
+            .await;
         assert!(message.contains("read-only"), "{message}");
     }
     assert_eq!(reg.versions("m-value").await, json!([1]));
@@ -394,27 +429,44 @@ async fn modes_gate_writes_and_import_brings_ids_and_versions() {
         reg.ok(Method::DELETE, "/mode/m-value", json!({})).await,
         json!({"mode": "READONLY"})
     );
-    let r = reg.send(Method::DELETE, "/mode/m-value", json!({})).await;
-    assert_error(r, StatusCode::NOT_FOUND, 40401).await;
+    reg.refused(
+        Method::DELETE,
+        "/mode/m-value",
+        json!({}),
+        (StatusCode::NOT_FOUND, 40401),
+    )
+    .await;
 
     // IMPORT needs an empty subject, unless forced.
-    let r = reg
-        .send(Method::PUT, "/mode/m-value", json!({"mode": "IMPORT"}))
+    let message = reg
+        .refused(
+            Method::PUT,
+            "/mode/m-value",
+            json!({"mode": "IMPORT"}),
+            (StatusCode::UNPROCESSABLE_ENTITY, 42205),
+        )
         .await;
-    let message = assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, 42205).await;
     assert!(message.contains("Cannot import"), "{message}");
-    let r = reg
-        .send(Method::PUT, "/mode", json!({"mode": "IMPORT"}))
-        .await;
-    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, 42205).await;
+    reg.refused(
+        Method::PUT,
+        "/mode",
+        json!({"mode": "IMPORT"}),
+        (StatusCode::UNPROCESSABLE_ENTITY, 42205),
+    )
+    .await;
     assert_eq!(
         reg.ok(Method::PUT, "/mode/imp-value", json!({"mode": "IMPORT"}))
             .await,
         json!({"mode": "IMPORT"})
     );
     // In IMPORT mode a registration brings its id (and may bring its version).
-    let r = reg.register_with("imp-value", first.clone()).await;
-    let message = assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, 42205).await;
+    let message = reg
+        .refused_registration(
+            "imp-value",
+            first.clone(),
+            (StatusCode::UNPROCESSABLE_ENTITY, 42205),
+        )
+        .await;
     assert!(message.contains("not in read-write mode"), "{message}");
     let incompatible = json!({"schema": json!({"type": "record", "name": "Other", "fields": [{"name": "n", "type": "long"}]}).to_string()});
     let mut imported = incompatible.clone();
@@ -432,15 +484,23 @@ async fn modes_gate_writes_and_import_brings_ids_and_versions() {
     // An id another schema holds; a schema stored under another id; a taken version.
     let mut taken =
         json!({"schema": json!({"type": "fixed", "name": "F", "size": 4}).to_string(), "id": 4242});
-    let r = reg.register_with("imp-value", taken.clone()).await;
-    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, 42205).await;
+    reg.refused_registration(
+        "imp-value",
+        taken.clone(),
+        (StatusCode::UNPROCESSABLE_ENTITY, 42205),
+    )
+    .await;
     next["id"] = json!(5000);
-    let r = reg.register_with("imp-value", next).await;
-    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, 42207).await;
+    reg.refused_registration("imp-value", next, (StatusCode::UNPROCESSABLE_ENTITY, 42207))
+        .await;
     taken["id"] = json!(5001);
     taken["version"] = json!(3);
-    let r = reg.register_with("imp-value", taken).await;
-    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, 42205).await;
+    reg.refused_registration(
+        "imp-value",
+        taken,
+        (StatusCode::UNPROCESSABLE_ENTITY, 42205),
+    )
+    .await;
     // Ids assigned later never collide with imported ones.
     reg.ok(Method::PUT, "/mode/imp-value", json!({"mode": "READWRITE"}))
         .await;
@@ -452,10 +512,13 @@ async fn modes_gate_writes_and_import_brings_ids_and_versions() {
         .await;
     assert!(fresh > 5001, "{fresh}");
     // Outside IMPORT mode an id is refused.
-    let r = reg
-        .register_with("other-value", json!({"schema": address_v1(), "id": 7}))
+    let message = reg
+        .refused_registration(
+            "other-value",
+            json!({"schema": address_v1(), "id": 7}),
+            (StatusCode::UNPROCESSABLE_ENTITY, 42205),
+        )
         .await;
-    let message = assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, 42205).await;
     assert!(message.contains("not in import mode"), "{message}");
 
     // Forced IMPORT on a subject that has versions.
@@ -486,12 +549,19 @@ async fn modes_gate_writes_and_import_brings_ids_and_versions() {
     // Global READONLY covers every subject without a mode of its own.
     reg.ok(Method::PUT, "/mode", json!({"mode": "READONLY"}))
         .await;
-    let r = reg.register_with("new-value", first.clone()).await;
-    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, 42205).await;
-    let r = reg
-        .send(Method::PUT, "/config", json!({"compatibility": "NONE"}))
-        .await;
-    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, 42205).await;
+    reg.refused_registration(
+        "new-value",
+        first.clone(),
+        (StatusCode::UNPROCESSABLE_ENTITY, 42205),
+    )
+    .await;
+    reg.refused(
+        Method::PUT,
+        "/config",
+        json!({"compatibility": "NONE"}),
+        (StatusCode::UNPROCESSABLE_ENTITY, 42205),
+    )
+    .await;
     assert_eq!(
         reg.ok(Method::DELETE, "/mode", json!({})).await,
         json!({"mode": "READONLY"})
@@ -499,10 +569,13 @@ async fn modes_gate_writes_and_import_brings_ids_and_versions() {
     assert_eq!(reg.read("/mode").await, json!({"mode": "READWRITE"}));
     reg.id("new-value", first).await;
     // A mode for a subject with a control character is refused.
-    let r = reg
-        .send(Method::PUT, "/mode/bad%07name", json!({"mode": "READONLY"}))
-        .await;
-    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, 42208).await;
+    reg.refused(
+        Method::PUT,
+        "/mode/bad%07name",
+        json!({"mode": "READONLY"}),
+        (StatusCode::UNPROCESSABLE_ENTITY, 42208),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -607,26 +680,10 @@ async fn schema_text_is_kept_as_submitted() {
     let id = reg.id("z-value", json!({"schema": text})).await;
     let v: Value = reg.read("/subjects/z-value/versions/1").await;
     assert_eq!(v["schema"], text);
-    let raw = reg
-        .get("/subjects/z-value/versions/1/schema")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(raw, text);
+    assert_eq!(reg.text("/subjects/z-value/versions/1/schema").await, text);
     let by_id: Value = reg.read(&format!("/schemas/ids/{id}")).await;
     assert_eq!(by_id["schema"], text);
-    let raw = reg
-        .get(&format!("/schemas/ids/{id}/schema"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(raw, text);
+    assert_eq!(reg.text(&format!("/schemas/ids/{id}/schema")).await, text);
     // The same schema with other spacing and key order is the same schema.
     let reordered = r#"{ "name": "Z", "type": "record",
         "fields": [ {"name": "b", "type": "string"}, {"type": "int", "name": "a"} ] }"#;
@@ -664,32 +721,41 @@ async fn deleted_flags_error_codes_and_media_types() {
     );
     let old: Value = reg.read("/subjects/d-value/versions/1?deleted=true").await;
     assert_eq!(old["version"], 1);
-    let raw = reg
-        .get("/subjects/d-value/versions/1/schema?deleted=true")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(raw.status(), StatusCode::OK);
+    assert_eq!(
+        reg.text("/subjects/d-value/versions/1/schema?deleted=true")
+            .await,
+        address_v1()
+    );
     // Lookup finds a soft-deleted version only when asked to.
-    let r = reg
-        .send(Method::POST, "/subjects/d-value", v1.clone())
-        .await;
-    assert_error(r, StatusCode::NOT_FOUND, 40403).await;
+    reg.refused(
+        Method::POST,
+        "/subjects/d-value",
+        v1.clone(),
+        (StatusCode::NOT_FOUND, 40403),
+    )
+    .await;
     let found: Value = reg
         .ok(Method::POST, "/subjects/d-value?deleted=true", v1.clone())
         .await;
     assert_eq!(found["version"], 1);
     // A second soft delete of the version: 40406; of the subject: 40404.
-    let r = reg
-        .send(Method::DELETE, "/subjects/d-value/versions/1", json!({}))
+    let message = reg
+        .refused(
+            Method::DELETE,
+            "/subjects/d-value/versions/1",
+            json!({}),
+            (StatusCode::NOT_FOUND, 40406),
+        )
         .await;
-    let message = assert_error(r, StatusCode::NOT_FOUND, 40406).await;
     assert!(message.contains("soft deleted"), "{message}");
     reg.ok(Method::DELETE, "/subjects/d-value", json!({})).await;
-    let r = reg
-        .send(Method::DELETE, "/subjects/d-value", json!({}))
-        .await;
-    assert_error(r, StatusCode::NOT_FOUND, 40404).await;
+    reg.refused(
+        Method::DELETE,
+        "/subjects/d-value",
+        json!({}),
+        (StatusCode::NOT_FOUND, 40404),
+    )
+    .await;
     // Only soft-deleted versions: listed with deleted=true, unknown without.
     let (status, body) = reg.status_and_body("/subjects/d-value/versions").await;
     assert_eq!(
@@ -702,30 +768,33 @@ async fn deleted_flags_error_codes_and_media_types() {
     );
 
     // A compatibility check against a numbered version of an unknown subject: 40402.
-    let r = reg
-        .send(
-            Method::POST,
-            "/compatibility/subjects/ghost-value/versions/1",
-            v1.clone(),
-        )
-        .await;
-    assert_error(r, StatusCode::NOT_FOUND, 40402).await;
+    reg.refused(
+        Method::POST,
+        "/compatibility/subjects/ghost-value/versions/1",
+        v1.clone(),
+        (StatusCode::NOT_FOUND, 40402),
+    )
+    .await;
     // Subjects with control characters are refused where they are created.
     for path in [
         "/subjects/bad%01name/versions",
         "/subjects/tab%09name/versions",
     ] {
-        let r = reg.send(Method::POST, path, v1.clone()).await;
-        assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, 42208).await;
-    }
-    let r = reg
-        .send(
-            Method::PUT,
-            "/config/bad%01name",
-            json!({"compatibility": "NONE"}),
+        reg.refused(
+            Method::POST,
+            path,
+            v1.clone(),
+            (StatusCode::UNPROCESSABLE_ENTITY, 42208),
         )
         .await;
-    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, 42208).await;
+    }
+    reg.refused(
+        Method::PUT,
+        "/config/bad%01name",
+        json!({"compatibility": "NONE"}),
+        (StatusCode::UNPROCESSABLE_ENTITY, 42208),
+    )
+    .await;
 
     // Media types: an Accept with none of the registry's types gets 406; the answer is
     // in the type asked for.
@@ -800,8 +869,9 @@ async fn bytes_read_as_string_is_allowed_by_default_and_refused_on_request() {
         json!({"compatibilityLevel": "BACKWARD", "refuseBytesAsString": true})
     );
     reg.id("strict-value", bytes.clone()).await;
-    let r = reg.register_with("strict-value", string.clone()).await;
-    let message = assert_error(r, StatusCode::CONFLICT, 409).await;
+    let message = reg
+        .refused_registration("strict-value", string.clone(), (StatusCode::CONFLICT, 409))
+        .await;
     assert!(message.contains("refuseBytesAsString"), "{message}");
     let verdict: Value = reg
         .ok(
@@ -824,8 +894,8 @@ async fn bytes_read_as_string_is_allowed_by_default_and_refused_on_request() {
         "the level is untouched"
     );
     reg.id("global-value", bytes.clone()).await;
-    let r = reg.register_with("global-value", string.clone()).await;
-    assert_error(r, StatusCode::CONFLICT, 409).await;
+    reg.refused_registration("global-value", string.clone(), (StatusCode::CONFLICT, 409))
+        .await;
     reg.ok(
         Method::PUT,
         "/config/lenient-value",
@@ -842,8 +912,13 @@ async fn bytes_read_as_string_is_allowed_by_default_and_refused_on_request() {
     let r = reg.get("/config/strict-value").send().await.unwrap();
     assert_error(r, StatusCode::NOT_FOUND, 40408).await;
     // Nothing to set: refused.
-    let r = reg.send(Method::PUT, "/config", json!({})).await;
-    assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, 42203).await;
+    reg.refused(
+        Method::PUT,
+        "/config",
+        json!({}),
+        (StatusCode::UNPROCESSABLE_ENTITY, 42203),
+    )
+    .await;
 }
 
 /// Runs a third-party proof script; returns its one JSON line.
@@ -897,6 +972,17 @@ async fn confluent_python_client_uses_references_mode_and_the_new_endpoints() {
     assert_eq!(to[0], ("city".to_owned(), Avro::String("Lyon".to_owned())));
 }
 
+/// Fails the test, saying how to install it, when kafkajs's registry client is missing.
+pub(crate) fn kafkajs_installed() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/thirdparty");
+    assert!(
+        std::path::Path::new(dir)
+            .join("node_modules/@kafkajs/confluent-schema-registry")
+            .is_dir(),
+        "kafkajs registry client missing: run `npm ci --prefix tests/thirdparty`"
+    );
+}
+
 fn hex_decode(hex: &str) -> Vec<u8> {
     (0..hex.len())
         .step_by(2)
@@ -907,13 +993,7 @@ fn hex_decode(hex: &str) -> Vec<u8> {
 #[tokio::test]
 async fn kafkajs_registry_client_uses_references_mode_and_the_new_endpoints() {
     let s = TestServer::start().await;
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/thirdparty");
-    assert!(
-        std::path::Path::new(dir)
-            .join("node_modules/@kafkajs/confluent-schema-registry")
-            .is_dir(),
-        "kafkajs registry client missing: run `npm ci --prefix tests/thirdparty`"
-    );
+    kafkajs_installed();
     let result = proof(
         "node",
         &["kafkajs_references.mjs", &s.url("/registry"), &s.admin_key],

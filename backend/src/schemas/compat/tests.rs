@@ -272,7 +272,7 @@ fn named_types_from_references_resolve_on_both_sides() {
         [r#"{"type":"record","name":"Address","namespace":"com.acme","fields":[{"name":"city","type":"string"}]}"#],
     )
     .unwrap();
-    assert_eq!(refs, [address.clone()]);
+    assert_eq!(refs, std::slice::from_ref(&address));
     let with = |refs: &'static [Schema]| WithRefs {
         schema: &order,
         refs,
