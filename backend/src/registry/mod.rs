@@ -213,10 +213,11 @@ pub struct Candidate {
     pub references: Vec<RegistryReference>,
 }
 
-/// The identity of a schema: its JSON without spacing and keys sorted (serde_json's
-/// map is ordered), followed by its references when it has any.
+/// The identity of a schema: its JSON without spacing and keys sorted, followed by its
+/// references when it has any.
 fn identity(json: &serde_json::Value, references: &[RegistryReference]) -> String {
-    let mut identity = json.to_string();
+    let mut identity = String::new();
+    canonical(json, &mut identity);
     if !references.is_empty() {
         let refs: Vec<_> = references
             .iter()
@@ -226,6 +227,41 @@ fn identity(json: &serde_json::Value, references: &[RegistryReference]) -> Strin
         identity.push_str(&serde_json::Value::Array(refs).to_string());
     }
     identity
+}
+
+/// Writes `value` without spacing and with object keys sorted, whatever order the map
+/// keeps (serde_json's `preserve_order` feature would keep the submitted one). Parsed JSON
+/// is at most 128 levels deep, so the recursion is bounded.
+fn canonical(value: &serde_json::Value, out: &mut String) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort_unstable();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::Value::String(key.clone()).to_string());
+                out.push(':');
+                if let Some(v) = map.get(key) {
+                    canonical(v, out);
+                }
+            }
+            out.push('}');
+        }
+        serde_json::Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
 }
 
 /// Parses `text` with the texts of the schemas it references (in dependency order).
@@ -1117,5 +1153,36 @@ fn registered(subject: &str, v: &RegistryVersion) -> Registered {
         id: v.schema_id,
         schema: v.schema.clone(),
         references: v.references.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_ignores_spacing_and_key_order_but_not_references() {
+        let a: serde_json::Value = serde_json::from_str(
+            r#"{"type":"record","name":"R","fields":[{"name":"x","type":"int"}]}"#,
+        )
+        .unwrap();
+        let b: serde_json::Value = serde_json::from_str(
+            r#"{ "fields": [ {"type": "int", "name": "x"} ], "name": "R", "type": "record" }"#,
+        )
+        .unwrap();
+        assert_eq!(identity(&a, &[]), identity(&b, &[]));
+        // As stored before identities were computed here: serde_json's sorted map.
+        assert_eq!(identity(&a, &[]), a.to_string());
+        let r = RegistryReference {
+            name: "n.T".to_owned(),
+            subject: "t".to_owned(),
+            version: 1,
+        };
+        assert_ne!(identity(&a, &[]), identity(&a, std::slice::from_ref(&r)));
+        let other = RegistryReference {
+            version: 2,
+            ..r.clone()
+        };
+        assert_ne!(identity(&a, &[r]), identity(&a, &[other]));
     }
 }
