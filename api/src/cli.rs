@@ -537,6 +537,10 @@ pub enum SchemasCommand {
     Compat {
         #[arg(long)]
         mode: String,
+        /// Also refuse a writer's `bytes` read as a reader's `string` (allowed by Avro and
+        /// Confluent; bytes need not be UTF-8): the registry's `refuseBytesAsString`.
+        #[arg(long)]
+        refuse_bytes_as_string: bool,
         /// Schema files, oldest first, newest last.
         #[arg(required = true)]
         files: Vec<PathBuf>,

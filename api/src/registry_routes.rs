@@ -14,9 +14,13 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use docintel_backend::registry::{Candidate, RegistryError, VersionRef};
+use docintel_backend::registry::{
+    Candidate, Config, Placement, Registered, RegistryError, VersionRef,
+};
+use docintel_backend::store::RegistryReference;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -45,11 +49,34 @@ pub fn router() -> Router<AppState> {
             "/subjects/{subject}/versions/{version}/schema",
             get(version_schema),
         )
+        .route(
+            "/subjects/{subject}/versions/{version}/referencedby",
+            get(referenced_by),
+        )
+        .route("/schemas/types", get(schema_types))
         .route("/schemas/ids/{id}", get(schema_by_id))
         .route("/schemas/ids/{id}/schema", get(raw_schema_by_id))
+        .route("/schemas/ids/{id}/subjects", get(subjects_by_id))
+        .route("/schemas/ids/{id}/versions", get(versions_by_id))
         .route(
             "/compatibility/subjects/{subject}/versions/{version}",
             post(compatibility),
+        )
+        .route(
+            "/compatibility/subjects/{subject}/versions",
+            post(compatibility_all),
+        )
+        .route(
+            "/mode",
+            get(global_mode)
+                .put(set_global_mode)
+                .delete(delete_global_mode),
+        )
+        .route(
+            "/mode/{subject}",
+            get(subject_mode)
+                .put(set_subject_mode)
+                .delete(delete_subject_mode),
         )
         .route("/config", get(global_config).put(set_global_config))
         .route(
@@ -65,6 +92,70 @@ pub fn router() -> Router<AppState> {
                 "HTTP 405 Method Not Allowed",
             )
         })
+        .layer(axum::middleware::from_fn(negotiate))
+}
+
+/// The media types the registry answers in, preferred first (Confluent's, with the
+/// same preference: the versioned type, the unversioned one, then plain JSON).
+const SERVED: [&str; 3] = [
+    CONTENT_TYPE,
+    "application/vnd.schemaregistry+json",
+    "application/json",
+];
+
+/// The served type an `Accept` header asks for: `None` when it accepts none of them.
+fn acceptable(accept: &str) -> Option<&'static str> {
+    let mut best: Option<(f32, usize)> = None;
+    for entry in accept.split(',') {
+        let mut parts = entry.split(';');
+        let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if q <= 0.0 {
+            continue;
+        }
+        let served = match media.as_str() {
+            "" => continue,
+            "*/*" | "application/*" => Some(0),
+            m => SERVED.iter().position(|s| *s == m),
+        };
+        if let Some(rank) = served
+            && best.is_none_or(|(bq, br)| q > bq || (q == bq && rank < br))
+        {
+            best = Some((q, rank));
+        }
+    }
+    best.map(|(_, rank)| SERVED[rank])
+}
+
+/// Content negotiation as Confluent's server does it: a request that accepts none of
+/// the registry's media types gets 406, and an answer comes in the type asked for.
+async fn negotiate(request: Request, next: Next) -> Response {
+    let accept = request
+        .headers()
+        .get(header::ACCEPT)
+        .map(|v| v.to_str().unwrap_or(""))
+        .filter(|v| !v.trim().is_empty())
+        .map(str::to_owned);
+    let chosen = match accept.as_deref() {
+        None => CONTENT_TYPE,
+        Some(accept) => match acceptable(accept) {
+            Some(chosen) => chosen,
+            None => {
+                return Failure::http(StatusCode::NOT_ACCEPTABLE, "HTTP 406 Not Acceptable")
+                    .into_response();
+            }
+        },
+    };
+    let mut response = next.run(request).await;
+    if chosen != CONTENT_TYPE {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(chosen));
+    }
+    response
 }
 
 /// A Confluent error body with its status.
@@ -189,17 +280,47 @@ struct SchemaBody {
     schema: String,
     #[serde(rename = "schemaType")]
     schema_type: Option<String>,
+    /// Clients send `null` as well as `[]` for none.
     #[serde(default)]
-    references: Vec<Value>,
+    references: Option<Vec<ReferenceBody>>,
+    /// An import's id (IMPORT mode only).
+    id: Option<i64>,
+    /// An import's version (or, otherwise, the version the client expects).
+    version: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct ReferenceBody {
+    name: String,
+    subject: String,
+    version: i64,
 }
 
 impl SchemaBody {
-    fn candidate(&self) -> Result<Candidate, Failure> {
-        Ok(Candidate::parse(
-            &self.schema,
-            self.schema_type.as_deref(),
-            !self.references.is_empty(),
-        )?)
+    async fn candidate(&self, state: &AppState) -> Result<Candidate, Failure> {
+        let references = self
+            .references
+            .iter()
+            .flatten()
+            .map(|r| RegistryReference {
+                name: r.name.clone(),
+                subject: r.subject.clone(),
+                version: r.version,
+            })
+            .collect();
+        Ok(state
+            .backend
+            .registry()
+            .candidate(&self.schema, self.schema_type.as_deref(), references)
+            .await?)
+    }
+
+    fn placement(&self) -> Placement {
+        Placement {
+            // Confluent's clients send 0 or -1 for "none".
+            id: self.id.filter(|id| *id > 0),
+            version: self.version.filter(|v| *v > 0),
+        }
     }
 }
 
@@ -256,15 +377,44 @@ async fn require_admin(state: &AppState, parts: &Parts, what: &str) -> Result<()
 
 #[derive(Deserialize, Default)]
 struct Flags {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "boolean")]
     deleted: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "boolean")]
     permanent: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "boolean")]
     verbose: bool,
-    #[serde(default, rename = "defaultToGlobal")]
+    #[serde(default, rename = "defaultToGlobal", deserialize_with = "boolean")]
     default_to_global: bool,
+    #[serde(default, deserialize_with = "boolean")]
+    force: bool,
     subject: Option<String>,
+    #[serde(default, deserialize_with = "number")]
+    offset: Option<i64>,
+    #[serde(default, deserialize_with = "number")]
+    limit: Option<i64>,
+}
+
+/// A flag as Java reads one: `true` in any case is true, anything else false (Python
+/// clients send `True`).
+fn boolean<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(String::deserialize(d)?.eq_ignore_ascii_case("true"))
+}
+
+/// A number, or unset when it is not one.
+fn number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    Ok(String::deserialize(d)?.trim().parse().ok())
+}
+
+impl Flags {
+    /// A page of a list: `offset` items skipped, at most `limit` (negative: all).
+    fn page<T>(&self, items: Vec<T>) -> Vec<T> {
+        let offset = usize::try_from(self.offset.unwrap_or(0)).unwrap_or(0);
+        let limit = self
+            .limit
+            .and_then(|l| usize::try_from(l).ok())
+            .unwrap_or(usize::MAX);
+        items.into_iter().skip(offset).take(limit).collect()
+    }
 }
 
 /// Query strings never fail a request here: unknown parameters (`normalize`, …) are
@@ -281,53 +431,106 @@ async fn subjects(
     State(state): State<AppState>,
     q: Result<Query<Flags>, QueryRejection>,
 ) -> Result<Response, Failure> {
-    let deleted = flags(q).deleted;
-    ok(json!(state.backend.registry().subjects(deleted).await?))
+    let flags = flags(q);
+    let subjects = state.backend.registry().subjects(flags.deleted).await?;
+    ok(json!(flags.page(subjects)))
 }
 
 async fn versions(
     State(state): State<AppState>,
     Path(subject): Path<String>,
+    q: Result<Query<Flags>, QueryRejection>,
 ) -> Result<Response, Failure> {
-    ok(json!(state.backend.registry().versions(&subject).await?))
+    let flags = flags(q);
+    let versions = state
+        .backend
+        .registry()
+        .versions(&subject, flags.deleted)
+        .await?;
+    ok(json!(flags.page(versions)))
 }
 
-fn registered_json(r: &docintel_backend::registry::Registered) -> Value {
-    json!({ "subject": r.subject, "version": r.version, "id": r.id, "schema": r.schema })
+/// Confluent's `references` array (left out when empty, as Confluent does).
+fn with_references(mut body: Value, references: &[RegistryReference]) -> Value {
+    if !references.is_empty() {
+        body["references"] = references
+            .iter()
+            .map(|r| json!({ "name": r.name, "subject": r.subject, "version": r.version }))
+            .collect();
+    }
+    body
 }
 
-/// The version a `/subjects/{s}/versions/{v}…` path names.
+fn registered_json(r: &Registered) -> Value {
+    with_references(
+        json!({ "subject": r.subject, "version": r.version, "id": r.id, "schema": r.schema }),
+        &r.references,
+    )
+}
+
+/// The version a `/subjects/{s}/versions/{v}…` path names (a soft-deleted one too, with
+/// `?deleted=true`).
 async fn find_version(
     state: &AppState,
     (subject, version): (String, String),
-) -> Result<docintel_backend::registry::Registered, Failure> {
+    q: Result<Query<Flags>, QueryRejection>,
+) -> Result<Registered, Failure> {
     let version = version_ref(&version)?;
-    Ok(state.backend.registry().version(&subject, version).await?)
+    let deleted = flags(q).deleted;
+    Ok(state
+        .backend
+        .registry()
+        .version(&subject, version, deleted)
+        .await?)
 }
 
 async fn version(
     State(state): State<AppState>,
     Path(path): Path<(String, String)>,
+    q: Result<Query<Flags>, QueryRejection>,
 ) -> Result<Response, Failure> {
-    ok(registered_json(&find_version(&state, path).await?))
+    ok(registered_json(&find_version(&state, path, q).await?))
 }
 
 /// The schema alone, as the bare JSON document.
 async fn version_schema(
     State(state): State<AppState>,
     Path(path): Path<(String, String)>,
+    q: Result<Query<Flags>, QueryRejection>,
 ) -> Result<Response, Failure> {
     Ok(text(
         StatusCode::OK,
-        find_version(&state, path).await?.schema,
+        find_version(&state, path, q).await?.schema,
     ))
 }
 
+async fn referenced_by(
+    State(state): State<AppState>,
+    Path((subject, version)): Path<(String, String)>,
+    q: Result<Query<Flags>, QueryRejection>,
+) -> Result<Response, Failure> {
+    let version = version_ref(&version)?;
+    let flags = flags(q);
+    let ids = state
+        .backend
+        .registry()
+        .referenced_by(&subject, version, flags.deleted)
+        .await?;
+    ok(json!(flags.page(ids)))
+}
+
+/// Only Avro schemas are held (see docs/events-and-registry.md).
+async fn schema_types() -> Result<Response, Failure> {
+    ok(json!(["AVRO"]))
+}
+
+/// A `/schemas/ids/{id}` path's id. Confluent's path takes an integer: anything else
+/// matches no resource, a plain 404.
 fn schema_id(id: &str) -> Result<i64, Failure> {
-    id.parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| RegistryError::SchemaNotFound.into())
+    let id = id
+        .parse::<i32>()
+        .map_err(|_| Failure::http(StatusCode::NOT_FOUND, "HTTP 404 Not Found"))?;
+    Ok(i64::from(id))
 }
 
 /// The schema a `/schemas/ids/{id}…` path names (only if `?subject=` uses it).
@@ -335,7 +538,7 @@ async fn find_schema(
     state: &AppState,
     id: &str,
     q: Result<Query<Flags>, QueryRejection>,
-) -> Result<String, Failure> {
+) -> Result<docintel_backend::store::RegistrySchema, Failure> {
     let subject = flags(q).subject.filter(|s| !s.is_empty());
     Ok(state
         .backend
@@ -349,7 +552,11 @@ async fn schema_by_id(
     Path(id): Path<String>,
     q: Result<Query<Flags>, QueryRejection>,
 ) -> Result<Response, Failure> {
-    ok(json!({ "schema": find_schema(&state, &id, q).await? }))
+    let schema = find_schema(&state, &id, q).await?;
+    ok(with_references(
+        json!({ "schema": schema.text }),
+        &schema.references,
+    ))
 }
 
 /// The schema alone, as the bare JSON document.
@@ -358,7 +565,58 @@ async fn raw_schema_by_id(
     Path(id): Path<String>,
     q: Result<Query<Flags>, QueryRejection>,
 ) -> Result<Response, Failure> {
-    Ok(text(StatusCode::OK, find_schema(&state, &id, q).await?))
+    Ok(text(
+        StatusCode::OK,
+        find_schema(&state, &id, q).await?.text,
+    ))
+}
+
+/// The versions using a schema id (`?deleted=true`: soft-deleted ones too), optionally
+/// only those of `?subject=`.
+async fn uses_of(
+    state: &AppState,
+    id: &str,
+    flags: &Flags,
+) -> Result<Vec<docintel_backend::store::RegistryUse>, Failure> {
+    let subject = flags.subject.as_ref().filter(|s| !s.is_empty());
+    let uses = state
+        .backend
+        .registry()
+        .uses(schema_id(id)?, flags.deleted)
+        .await?;
+    Ok(uses
+        .into_iter()
+        .filter(|u| subject.is_none_or(|s| *s == u.subject))
+        .collect())
+}
+
+async fn subjects_by_id(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    q: Result<Query<Flags>, QueryRejection>,
+) -> Result<Response, Failure> {
+    let flags = flags(q);
+    let mut subjects: Vec<String> = uses_of(&state, &id, &flags)
+        .await?
+        .into_iter()
+        .map(|u| u.subject)
+        .collect();
+    subjects.dedup();
+    ok(json!(flags.page(subjects)))
+}
+
+async fn versions_by_id(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    q: Result<Query<Flags>, QueryRejection>,
+) -> Result<Response, Failure> {
+    let flags = flags(q);
+    let versions: Vec<Value> = uses_of(&state, &id, &flags)
+        .await?
+        .into_iter()
+        .map(|u| json!({ "subject": u.subject, "version": u.version }))
+        .collect();
+    ok(json!(flags.page(versions)))
 }
 
 async fn register(
@@ -368,11 +626,11 @@ async fn register(
     Body(body): Body<SchemaBody>,
 ) -> Result<Response, Failure> {
     require_admin(&state, &parts, &format!("subject: {subject}")).await?;
-    let candidate = body.candidate()?;
+    let candidate = body.candidate(&state).await?;
     let id = state
         .backend
         .registry()
-        .register(&subject, &candidate)
+        .register(&subject, &candidate, body.placement())
         .await?;
     ok(json!({ "id": id }))
 }
@@ -380,15 +638,28 @@ async fn register(
 async fn lookup(
     State(state): State<AppState>,
     Path(subject): Path<String>,
+    q: Result<Query<Flags>, QueryRejection>,
     Body(body): Body<SchemaBody>,
 ) -> Result<Response, Failure> {
-    let candidate = body.candidate()?;
+    let candidate = body.candidate(&state).await?;
+    let deleted = flags(q).deleted;
     let r = state
         .backend
         .registry()
-        .lookup(&subject, &candidate)
+        .lookup(&subject, &candidate, deleted)
         .await?;
     ok(registered_json(&r))
+}
+
+fn verdict_json(
+    verdict: Result<(), Vec<String>>,
+    q: Result<Query<Flags>, QueryRejection>,
+) -> Result<Response, Failure> {
+    let mut answer = json!({ "is_compatible": verdict.is_ok() });
+    if flags(q).verbose {
+        answer["messages"] = json!(verdict.err().unwrap_or_default());
+    }
+    ok(answer)
 }
 
 async fn compatibility(
@@ -398,17 +669,29 @@ async fn compatibility(
     Body(body): Body<SchemaBody>,
 ) -> Result<Response, Failure> {
     let version = version_ref(&version)?;
-    let candidate = body.candidate()?;
+    let candidate = body.candidate(&state).await?;
     let verdict = state
         .backend
         .registry()
         .test_compatibility(&subject, version, &candidate)
         .await?;
-    let mut answer = json!({ "is_compatible": verdict.is_ok() });
-    if flags(q).verbose {
-        answer["messages"] = json!(verdict.err().unwrap_or_default());
-    }
-    ok(answer)
+    verdict_json(verdict, q)
+}
+
+/// Against every version the subject's level compares a registration with.
+async fn compatibility_all(
+    State(state): State<AppState>,
+    Path(subject): Path<String>,
+    q: Result<Query<Flags>, QueryRejection>,
+    Body(body): Body<SchemaBody>,
+) -> Result<Response, Failure> {
+    let candidate = body.candidate(&state).await?;
+    let verdict = state
+        .backend
+        .registry()
+        .test_compatibility_all(&subject, &candidate)
+        .await?;
+    verdict_json(verdict, q)
 }
 
 async fn delete_subject(
@@ -444,14 +727,52 @@ async fn delete_version(
     ok(json!(deleted))
 }
 
+/// A configuration update: Confluent's `compatibility` (also read as
+/// `compatibilityLevel`) and docintel's opt-in `refuseBytesAsString`.
 #[derive(Deserialize)]
 struct ConfigBody {
-    compatibility: String,
+    #[serde(alias = "compatibilityLevel")]
+    compatibility: Option<String>,
+    #[serde(rename = "refuseBytesAsString")]
+    refuse_bytes_as_string: Option<bool>,
+}
+
+fn config_json(config: &Config) -> Value {
+    let mut body = json!({ "compatibilityLevel": config.level.as_str() });
+    if let Some(refuse) = config.refuse_bytes_as_string {
+        body["refuseBytesAsString"] = json!(refuse);
+    }
+    body
+}
+
+/// The update as applied (Confluent echoes the request).
+async fn update_config(
+    state: &AppState,
+    subject: Option<&str>,
+    body: ConfigBody,
+) -> Result<Response, Failure> {
+    let level = state
+        .backend
+        .registry()
+        .set_config(
+            subject,
+            body.compatibility.as_deref(),
+            body.refuse_bytes_as_string,
+        )
+        .await?;
+    let mut answer = json!({});
+    if let Some(level) = level {
+        answer["compatibility"] = json!(level.as_str());
+    }
+    if let Some(refuse) = body.refuse_bytes_as_string {
+        answer["refuseBytesAsString"] = json!(refuse);
+    }
+    ok(answer)
 }
 
 async fn global_config(State(state): State<AppState>) -> Result<Response, Failure> {
-    let level = state.backend.registry().config(None).await?;
-    ok(json!({ "compatibilityLevel": level.as_str() }))
+    let config = state.backend.registry().config(None, true).await?;
+    ok(config_json(&config))
 }
 
 async fn set_global_config(
@@ -460,12 +781,7 @@ async fn set_global_config(
     Body(body): Body<ConfigBody>,
 ) -> Result<Response, Failure> {
     require_admin(&state, &parts, "the global config").await?;
-    let level = state
-        .backend
-        .registry()
-        .set_config(None, &body.compatibility)
-        .await?;
-    ok(json!({ "compatibility": level.as_str() }))
+    update_config(&state, None, body).await
 }
 
 async fn subject_config(
@@ -473,14 +789,13 @@ async fn subject_config(
     Path(subject): Path<String>,
     q: Result<Query<Flags>, QueryRejection>,
 ) -> Result<Response, Failure> {
-    let registry = state.backend.registry();
-    let level = match registry.config(Some(&subject)).await {
-        Err(RegistryError::SubjectConfigNotFound(_)) if flags(q).default_to_global => {
-            registry.config(None).await?
-        }
-        other => other?,
-    };
-    ok(json!({ "compatibilityLevel": level.as_str() }))
+    let default_to_global = flags(q).default_to_global;
+    let config = state
+        .backend
+        .registry()
+        .config(Some(&subject), default_to_global)
+        .await?;
+    ok(config_json(&config))
 }
 
 async fn set_subject_config(
@@ -490,12 +805,7 @@ async fn set_subject_config(
     Body(body): Body<ConfigBody>,
 ) -> Result<Response, Failure> {
     require_admin(&state, &parts, &format!("subject: {subject}")).await?;
-    let level = state
-        .backend
-        .registry()
-        .set_config(Some(&subject), &body.compatibility)
-        .await?;
-    ok(json!({ "compatibility": level.as_str() }))
+    update_config(&state, Some(&subject), body).await
 }
 
 async fn delete_subject_config(
@@ -505,5 +815,84 @@ async fn delete_subject_config(
 ) -> Result<Response, Failure> {
     require_admin(&state, &parts, &format!("subject: {subject}")).await?;
     let had = state.backend.registry().delete_config(&subject).await?;
-    ok(json!({ "compatibilityLevel": had.as_str() }))
+    ok(config_json(&had))
+}
+
+#[derive(Deserialize)]
+struct ModeBody {
+    mode: String,
+}
+
+async fn global_mode(State(state): State<AppState>) -> Result<Response, Failure> {
+    let mode = state.backend.registry().mode(None, true).await?;
+    ok(json!({ "mode": mode.as_str() }))
+}
+
+async fn subject_mode(
+    State(state): State<AppState>,
+    Path(subject): Path<String>,
+    q: Result<Query<Flags>, QueryRejection>,
+) -> Result<Response, Failure> {
+    let default_to_global = flags(q).default_to_global;
+    let mode = state
+        .backend
+        .registry()
+        .mode(Some(&subject), default_to_global)
+        .await?;
+    ok(json!({ "mode": mode.as_str() }))
+}
+
+async fn update_mode(
+    state: &AppState,
+    subject: Option<&str>,
+    body: ModeBody,
+    q: Result<Query<Flags>, QueryRejection>,
+) -> Result<Response, Failure> {
+    let force = flags(q).force;
+    let mode = state
+        .backend
+        .registry()
+        .set_mode(subject, &body.mode, force)
+        .await?;
+    ok(json!({ "mode": mode.as_str() }))
+}
+
+async fn set_global_mode(
+    State(state): State<AppState>,
+    parts: Parts,
+    q: Result<Query<Flags>, QueryRejection>,
+    Body(body): Body<ModeBody>,
+) -> Result<Response, Failure> {
+    require_admin(&state, &parts, "the global mode").await?;
+    update_mode(&state, None, body, q).await
+}
+
+async fn set_subject_mode(
+    State(state): State<AppState>,
+    Path(subject): Path<String>,
+    parts: Parts,
+    q: Result<Query<Flags>, QueryRejection>,
+    Body(body): Body<ModeBody>,
+) -> Result<Response, Failure> {
+    require_admin(&state, &parts, &format!("subject: {subject}")).await?;
+    update_mode(&state, Some(&subject), body, q).await
+}
+
+async fn delete_global_mode(
+    State(state): State<AppState>,
+    parts: Parts,
+) -> Result<Response, Failure> {
+    require_admin(&state, &parts, "the global mode").await?;
+    let had = state.backend.registry().delete_mode(None).await?;
+    ok(json!({ "mode": had.as_str() }))
+}
+
+async fn delete_subject_mode(
+    State(state): State<AppState>,
+    Path(subject): Path<String>,
+    parts: Parts,
+) -> Result<Response, Failure> {
+    require_admin(&state, &parts, &format!("subject: {subject}")).await?;
+    let had = state.backend.registry().delete_mode(Some(&subject)).await?;
+    ok(json!({ "mode": had.as_str() }))
 }

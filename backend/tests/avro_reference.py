@@ -12,12 +12,13 @@ specification resolves a relative alias against the namespace of the type it nam
 Java's parser does, but the Python port compares the raw alias with the writer's full name.
 Cases where that matters are marked `relative_alias`, with the unqualified verdicts too.
 
-One rule is knowingly different in docintel: the specification promotes `bytes` to `string`,
-but bytes that are not UTF-8 cannot be read as a string (fastavro fails on them, and so
-would any reader), so docintel refuses a reader `string` for a writer `bytes`, also as the
-first string-or-bytes branch of a reader union (see NoBytesAsString). Each case
-carries `verdicts` (the reference as is) and `verdicts_docintel` (the reference with that
-one rule changed); `bytes_as_string_failures` records fastavro failing on such data.
+One rule is an opt-in in docintel: the specification promotes `bytes` to `string`, and so
+does docintel by default, but bytes that are not UTF-8 cannot be read as a string (fastavro
+fails on them, and so would any reader), so its opt-in rule refuses a reader `string` for a
+writer `bytes`, also as the first string-or-bytes branch of a reader union (see
+NoBytesAsString). Each case carries `verdicts` (the reference as is, docintel's default)
+and `verdicts_docintel` (the reference with that one rule changed, docintel's opt-in);
+`bytes_as_string_failures` records fastavro failing on such data.
 
     python3 avro_reference.py --cases 400 --seed 19 > cases.json
 """

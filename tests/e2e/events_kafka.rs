@@ -162,12 +162,7 @@ async fn confluent_python_client_and_fastavro_read_what_docintel_produced() {
 async fn kafkajs_registry_client_registers_a_schema() {
     let s = TestServer::start().await;
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/thirdparty");
-    assert!(
-        std::path::Path::new(dir)
-            .join("node_modules/@kafkajs/confluent-schema-registry")
-            .is_dir(),
-        "kafkajs registry client missing: run `npm ci --prefix tests/thirdparty`"
-    );
+    crate::registry_confluent::kafkajs_installed();
     let out = tokio::process::Command::new("node")
         .current_dir(dir)
         .args(["kafkajs_proof.mjs", &s.url("/registry"), &s.admin_key])

@@ -28,6 +28,7 @@ mod processing;
 mod reference;
 mod refusals;
 mod registry;
+mod registry_confluent;
 mod sdk;
 mod sdk_releases;
 mod v1_legacy;

@@ -13,7 +13,7 @@ use schema_registry_converter::async_impl::schema_registry::SrSettings;
 use schema_registry_converter::schema_registry_common::SubjectNameStrategy;
 use serde_json::{Value, json};
 
-const CT: &str = "application/vnd.schemaregistry.v1+json";
+pub(crate) const CT: &str = "application/vnd.schemaregistry.v1+json";
 
 fn record(name: &str, fields: Value) -> String {
     json!({"type": "record", "name": name, "namespace": "test", "fields": fields}).to_string()
@@ -37,19 +37,19 @@ fn required() -> String {
     )
 }
 
-struct Registry<'a> {
-    server: &'a TestServer,
+pub(crate) struct Registry<'a> {
+    pub(crate) server: &'a TestServer,
 }
 
 impl Registry<'_> {
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         self.server.url(&format!("/registry{path}"))
     }
-    fn get(&self, path: &str) -> RequestBuilder {
+    pub(crate) fn get(&self, path: &str) -> RequestBuilder {
         self.server.client.get(self.url(path))
     }
     /// A write with the admin key and Confluent's content type.
-    fn write(&self, method: reqwest::Method, path: &str, body: Value) -> RequestBuilder {
+    pub(crate) fn write(&self, method: reqwest::Method, path: &str, body: Value) -> RequestBuilder {
         self.server
             .client
             .request(method, self.url(path))
@@ -57,10 +57,10 @@ impl Registry<'_> {
             .header("content-type", CT)
             .body(body.to_string())
     }
-    fn post(&self, path: &str, body: Value) -> RequestBuilder {
+    pub(crate) fn post(&self, path: &str, body: Value) -> RequestBuilder {
         self.write(reqwest::Method::POST, path, body)
     }
-    async fn register(&self, subject: &str, schema: &str) -> reqwest::Response {
+    pub(crate) async fn register(&self, subject: &str, schema: &str) -> reqwest::Response {
         self.post(
             &format!("/subjects/{subject}/versions"),
             json!({"schema": schema}),
@@ -69,20 +69,22 @@ impl Registry<'_> {
         .await
         .unwrap()
     }
-    async fn versions(&self, subject: &str) -> Value {
+    pub(crate) async fn versions(&self, subject: &str) -> Value {
         self.read(&format!("/subjects/{subject}/versions")).await
     }
     /// A GET's JSON body, whatever the status.
-    async fn read(&self, path: &str) -> Value {
+    pub(crate) async fn read(&self, path: &str) -> Value {
         self.get(path).send().await.unwrap().json().await.unwrap()
     }
 }
 
 /// Asserts a Confluent error: status, content type and `error_code`; returns the message.
-async fn assert_error(r: reqwest::Response, status: StatusCode, code: u32) -> String {
-    assert_eq!(r.status(), status);
-    assert_eq!(r.headers()["content-type"], CT);
+pub(crate) async fn assert_error(r: reqwest::Response, status: StatusCode, code: u32) -> String {
+    let actual = r.status();
+    let content_type = r.headers()["content-type"].clone();
     let v: Value = r.json().await.unwrap();
+    assert_eq!(actual, status, "{v}");
+    assert_eq!(content_type, CT);
     assert_eq!(v["error_code"], code, "{v}");
     v["message"].as_str().unwrap().to_owned()
 }
@@ -313,7 +315,7 @@ async fn bad_input_gets_the_documented_error_and_stores_nothing() {
         .await
         .unwrap();
     assert_error(r, StatusCode::PAYLOAD_TOO_LARGE, 413).await;
-    // Unsupported schema types and references.
+    // Unsupported schema types.
     let r = reg
         .post(
             "/subjects/bad-value/versions",
@@ -366,9 +368,14 @@ async fn bad_input_gets_the_documented_error_and_stores_nothing() {
             .unwrap();
         assert_error(r, StatusCode::UNPROCESSABLE_ENTITY, 42202).await;
     }
-    for id in ["999", "0", "x"] {
+    for id in ["999", "0"] {
         let r = reg.get(&format!("/schemas/ids/{id}")).send().await.unwrap();
         assert_error(r, StatusCode::NOT_FOUND, 40403).await;
+    }
+    // Not an id at all: no such resource, a plain 404 (as Confluent's integer path).
+    for id in ["x", "99999999999"] {
+        let r = reg.get(&format!("/schemas/ids/{id}")).send().await.unwrap();
+        assert_error(r, StatusCode::NOT_FOUND, 404).await;
     }
     let r = reg
         .post("/subjects/doc.uploaded-value", json!({"schema": v1()}))

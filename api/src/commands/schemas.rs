@@ -78,7 +78,11 @@ pub async fn run(command: SchemasCommand) -> i32 {
                 i32::from(!findings.is_empty())
             }
         },
-        SchemasCommand::Compat { mode, files } => {
+        SchemasCommand::Compat {
+            mode,
+            refuse_bytes_as_string,
+            files,
+        } => {
             let mode: schemas::Mode = match mode.parse() {
                 Ok(m) => m,
                 Err(e) => {
@@ -100,7 +104,17 @@ pub async fn run(command: SchemasCommand) -> i32 {
                 eprintln!("error: give at least one schema file");
                 return 2;
             };
-            match schemas::check(mode, earlier, newest) {
+            let rules = schemas::Rules {
+                refuse_bytes_as_string,
+            };
+            let earlier: Vec<schemas::WithRefs<'_>> = earlier.iter().map(Into::into).collect();
+            match schemas::check_with(
+                mode,
+                &earlier,
+                newest.into(),
+                rules,
+                &mut Default::default(),
+            ) {
                 Ok(()) => {
                     println!("compatible: the newest schema may follow the others under {mode:?}");
                     0

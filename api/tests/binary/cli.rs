@@ -236,6 +236,20 @@ fn schemas_commands_exit_0_1_2() {
     std::fs::write(&bad, "{not avro").unwrap();
     assert_eq!(compat("BACKWARD", &[&v1, bad.to_str().unwrap()]), Some(2));
     assert_eq!(compat("SIDEWAYS", &[&v1, &v2]), Some(2));
+    // bytes read as string: accepted as Confluent accepts it, refused under the opt-in.
+    let bytes = write("bytes.avsc", r#"{"name":"id","type":"bytes"}"#);
+    assert_eq!(compat("BACKWARD", &[&bytes, &v1]), Some(0));
+    let strict = run(&[
+        "schemas",
+        "compat",
+        "--mode",
+        "BACKWARD",
+        "--refuse-bytes-as-string",
+        &bytes,
+        &v1,
+    ]);
+    assert_eq!(strict.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&strict.stdout).contains("refuseBytesAsString"));
 }
 
 #[tokio::test]

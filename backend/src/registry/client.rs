@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::{Candidate, Registry, RegistryError};
+use super::{Placement, Registry, RegistryError};
 use crate::schemas::Mode;
 
 const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
@@ -55,7 +55,7 @@ impl Target {
     pub async fn set_level(&self, subject: &str, mode: Mode) -> Result<(), RegisterError> {
         match self {
             Target::Embedded(registry) => registry
-                .set_config(Some(subject), mode.as_str())
+                .set_config(Some(subject), Some(mode.as_str()), None)
                 .await
                 .map(|_| ())
                 .map_err(|e| refused(subject, e)),
@@ -76,12 +76,15 @@ impl Target {
         match self {
             Target::Embedded(registry) => {
                 let candidate =
-                    Candidate::parse(schema, None, false).map_err(|e| RegisterError::Invalid {
-                        subject: subject.to_owned(),
-                        message: e.to_string(),
-                    })?;
+                    registry
+                        .candidate(schema, None, Vec::new())
+                        .await
+                        .map_err(|e| RegisterError::Invalid {
+                            subject: subject.to_owned(),
+                            message: e.to_string(),
+                        })?;
                 registry
-                    .register(subject, &candidate)
+                    .register(subject, &candidate, Placement::default())
                     .await
                     .map_err(|e| refused(subject, e))
             }

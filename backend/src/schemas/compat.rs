@@ -5,11 +5,12 @@
 //! reader keeps the old name in `aliases`, and field aliases not at all.
 //!
 //! The rules, reader against writer:
-//! - same primitive: fine; promotions int→long→float→double and string→bytes;
-//! - one deliberate difference from Java and the specification: a writer's `bytes` are not
-//!   read as a `string` (nor through a reader union whose first string-or-bytes branch is
-//!   a string, since the specification picks the first matching branch). Bytes need not
-//!   be UTF-8, and readers fail on those that are not; the differential test
+//! - same primitive: fine; promotions int→long→float→double, string→bytes and
+//!   bytes→string (as Java, Confluent and the specification allow);
+//! - an opt-in stricter rule ([`Rules::refuse_bytes_as_string`]): a writer's `bytes` are
+//!   not read as a `string` (nor through a reader union whose first string-or-bytes branch
+//!   is a string, since the specification picks the first matching branch). Bytes need
+//!   not be UTF-8, and readers fail on those that are not; the differential test
 //!   (`backend/tests/avro_reference.rs`) shows fastavro failing on exactly these pairs;
 //! - records, enums and fixed match by unqualified name, or by a reader alias equal to
 //!   the writer's full name (aliases are qualified with the reader's namespace, as the
@@ -140,6 +141,39 @@ impl Default for Budget {
     }
 }
 
+/// Which of the optional rules a check applies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rules {
+    /// Refuse a writer's `bytes` read as a reader's `string` (which Java, Confluent and the
+    /// specification accept): bytes need not be UTF-8, and readers such as fastavro fail on
+    /// those that are not.
+    pub refuse_bytes_as_string: bool,
+}
+
+/// A schema and the schemas defining the named types it refers to but does not define
+/// (a registry's schema references, resolved), each after those it refers to.
+#[derive(Debug, Clone, Copy)]
+pub struct WithRefs<'a> {
+    pub schema: &'a Schema,
+    pub refs: &'a [Schema],
+}
+
+impl<'a> From<&'a Schema> for WithRefs<'a> {
+    fn from(schema: &'a Schema) -> Self {
+        Self { schema, refs: &[] }
+    }
+}
+
+impl<'a> WithRefs<'a> {
+    /// Names resolve in order, so the referenced schemas (each after those it refers to)
+    /// come before the schema.
+    fn resolve(self) -> apache_avro::AvroResult<ResolvedSchema<'a>> {
+        let mut all: Vec<&Schema> = self.refs.iter().collect();
+        all.push(self.schema);
+        ResolvedSchema::try_from(all)
+    }
+}
+
 /// Every reason `reader` cannot read data written with `writer`; empty when it can.
 /// Each reason is reported once, where the pair of types it concerns is first met.
 pub fn incompatibilities(
@@ -147,7 +181,17 @@ pub fn incompatibilities(
     reader: &Schema,
     budget: &mut Budget,
 ) -> Result<Vec<Incompatibility>, TooComplex> {
-    let (Ok(w), Ok(r)) = (ResolvedSchema::new(writer), ResolvedSchema::new(reader)) else {
+    incompatibilities_with(writer.into(), reader.into(), Rules::default(), budget)
+}
+
+/// [`incompatibilities`] of schemas with references, under `rules`.
+pub fn incompatibilities_with(
+    writer: WithRefs<'_>,
+    reader: WithRefs<'_>,
+    rules: Rules,
+    budget: &mut Budget,
+) -> Result<Vec<Incompatibility>, TooComplex> {
+    let (Ok(w), Ok(r)) = (writer.resolve(), reader.resolve()) else {
         // A schema whose references do not resolve was refused when it was parsed; keep
         // the answer total anyway.
         return Ok(vec![Incompatibility {
@@ -163,8 +207,9 @@ pub fn incompatibilities(
         pairs: Vec::new(),
         writer_fields: HashMap::new(),
         budget,
+        rules,
     };
-    let root = checker.check(reader, writer, "")?;
+    let root = checker.check(reader.schema, writer.schema, "")?;
     Ok(checker.report(root))
 }
 
@@ -232,6 +277,7 @@ struct Checker<'s, 'b> {
     /// Each writer record's fields by name, built once.
     writer_fields: HashMap<*const RecordSchema, HashMap<&'s str, usize>>,
     budget: &'b mut Budget,
+    rules: Rules,
 }
 
 fn view<'s>(schema: &'s Schema, names: &NamesRef<'s>) -> (View<'s>, &'s Schema) {
@@ -450,17 +496,15 @@ impl<'s> Checker<'s, '_> {
                 if !names_match(&r.name, &r.aliases, &w.name) {
                     found.push(name_mismatch(&w.name, at));
                 }
-                let known: HashSet<&str> = r.symbols.iter().map(std::string::String::as_str).collect();
+                let known: HashSet<&str> =
+                    r.symbols.iter().map(std::string::String::as_str).collect();
                 let missing: Vec<&str> = w
                     .symbols
                     .iter()
                     .map(std::string::String::as_str)
                     .filter(|s| !known.contains(s))
                     .collect();
-                let has_default = r
-                    .default
-                    .as_deref()
-                    .is_some_and(|d| known.contains(d));
+                let has_default = r.default.as_deref().is_some_and(|d| known.contains(d));
                 if !missing.is_empty() && !has_default {
                     found.push(incompatible(
                         Kind::MissingEnumSymbols,
@@ -485,8 +529,12 @@ impl<'s> Checker<'s, '_> {
                     let here = format!("{at}/fields/{i}");
                     match in_writer {
                         Some(wf) => found.extend(
-                            self.check(&field.schema, &w.fields[wf].schema, &format!("{here}/type"))?
-                                .map(Entry::Pair),
+                            self.check(
+                                &field.schema,
+                                &w.fields[wf].schema,
+                                &format!("{here}/type"),
+                            )?
+                            .map(Entry::Pair),
                         ),
                         None if field.default.is_none() => found.push(incompatible(
                             Kind::ReaderFieldMissingDefaultValue,
@@ -517,19 +565,26 @@ impl<'s> Checker<'s, '_> {
                 }
             }
             (Long, Int) | (Float, Int | Long) | (Double, Int | Long | Float) | (Bytes, String) => {}
-            (String, Bytes) => found.push(incompatible(
+            (String, Bytes) if self.rules.refuse_bytes_as_string => found.push(incompatible(
                 Kind::TypeMismatch,
                 at,
-                "reader type: string not compatible with writer type: bytes (bytes need not be UTF-8)"
+                "reader type: string not compatible with writer type: bytes (refused because \
+                 refuseBytesAsString is set: bytes need not be UTF-8)"
                     .to_owned(),
             )),
-            (Union(rs), Bytes) if self.first_text_branch_is_string(rs)? => found.push(incompatible(
-                Kind::TypeMismatch,
-                at,
-                "the reader union's first string-or-bytes branch is a string, which readers \
-                 that take the first matching branch would decode bytes with"
-                    .to_owned(),
-            )),
+            (String, Bytes) => {}
+            (Union(rs), Bytes)
+                if self.rules.refuse_bytes_as_string && self.first_text_branch_is_string(rs)? =>
+            {
+                found.push(incompatible(
+                    Kind::TypeMismatch,
+                    at,
+                    "the reader union's first string-or-bytes branch is a string, which readers \
+                     that take the first matching branch would decode bytes with (refused \
+                     because refuseBytesAsString is set)"
+                        .to_owned(),
+                ))
+            }
             (Union(rs), _) => {
                 let mut readable = false;
                 for branch in rs.iter() {

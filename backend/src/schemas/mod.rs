@@ -13,6 +13,8 @@ use apache_avro::Schema;
 
 pub mod compat;
 
+pub use compat::{Rules, WithRefs};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Backward,
@@ -88,11 +90,12 @@ pub enum Refusal {
 /// Whether data written with `writer` can always be read with `reader`: `Ok(None)` yes,
 /// `Ok(Some(reasons))` no.
 fn reads(
-    writer: &Schema,
-    reader: &Schema,
+    writer: WithRefs<'_>,
+    reader: WithRefs<'_>,
+    rules: Rules,
     budget: &mut compat::Budget,
 ) -> Result<Option<String>, compat::TooComplex> {
-    let found = compat::incompatibilities(writer, reader, budget)?;
+    let found = compat::incompatibilities_with(writer, reader, rules, budget)?;
     Ok((!found.is_empty()).then(|| {
         found
             .iter()
@@ -115,29 +118,41 @@ pub fn check_within(
     new: &Schema,
     budget: &mut compat::Budget,
 ) -> Result<(), Refusal> {
+    let earlier: Vec<WithRefs<'_>> = earlier.iter().map(WithRefs::from).collect();
+    check_with(mode, &earlier, new.into(), Rules::default(), budget)
+}
+
+/// [`check_within`] for schemas with references, under `rules`.
+pub fn check_with(
+    mode: Mode,
+    earlier: &[WithRefs<'_>],
+    new: WithRefs<'_>,
+    rules: Rules,
+    budget: &mut compat::Budget,
+) -> Result<(), Refusal> {
     if mode == Mode::None || earlier.is_empty() {
         return Ok(());
     }
-    let against: Vec<(usize, &Schema)> = if mode.transitive() {
+    let against: Vec<(usize, WithRefs<'_>)> = if mode.transitive() {
         earlier
             .iter()
             .enumerate()
-            .map(|(i, s)| (i + 1, s))
+            .map(|(i, s)| (i + 1, *s))
             .collect()
     } else {
-        vec![(earlier.len(), &earlier[earlier.len() - 1])]
+        vec![(earlier.len(), earlier[earlier.len() - 1])]
     };
     let mut problems = Vec::new();
     for (version, old) in against {
         if mode.backward()
-            && let Some(e) = reads(old, new, budget)?
+            && let Some(e) = reads(old, new, rules, budget)?
         {
             problems.push(format!(
                 "cannot read data written with version {version}: {e}"
             ));
         }
         if mode.forward()
-            && let Some(e) = reads(new, old, budget)?
+            && let Some(e) = reads(new, old, rules, budget)?
         {
             problems.push(format!("version {version} cannot read data it writes: {e}"));
         }

@@ -380,14 +380,22 @@ pub trait WebhookStore: Send + Sync {
 /// The embedded schema registry (which serializes its own writes).
 #[async_trait]
 pub trait RegistryStore: Send + Sync {
-    /// The id of `schema` (compact JSON), registering the text if it is new.
-    async fn registry_schema_id(&self, schema: &str, create: bool) -> Result<Option<i64>>;
-    async fn registry_schema(&self, id: i64) -> Result<Option<String>>;
+    /// The id of the schema with `identity` (its normalized text and references).
+    async fn registry_schema_id(&self, identity: &str) -> Result<Option<i64>>;
+    /// Stores a schema under `identity` unless one is stored already, and returns the id
+    /// of the one stored. With `id` (an import) a new schema takes that id: `None` when
+    /// another schema holds it.
+    async fn registry_add_schema(
+        &self,
+        identity: &str,
+        schema: &RegistrySchema,
+        id: Option<i64>,
+    ) -> Result<Option<i64>>;
+    async fn registry_schema(&self, id: i64) -> Result<Option<RegistrySchema>>;
     /// Subjects with at least one live version (or any version, with `deleted`).
     async fn registry_subjects(&self, deleted: bool) -> Result<Vec<String>>;
     /// A subject's versions, oldest first (soft-deleted ones too).
     async fn registry_versions(&self, subject: &str) -> Result<Vec<RegistryVersion>>;
-    /// Adds the next version; returns its number.
     /// Adds `schema_id` as the subject's next version, only if the subject's highest
     /// version (deleted ones included; 0 for none) is still `after`: the caller checked
     /// compatibility against that history, and another process may have added to it
@@ -398,6 +406,19 @@ pub trait RegistryStore: Send + Sync {
         schema_id: i64,
         after: i64,
     ) -> Result<Option<i64>>;
+    /// Adds `version` of `subject` as given (an import); false when it exists already.
+    async fn registry_import_version(
+        &self,
+        subject: &str,
+        version: i64,
+        schema_id: i64,
+    ) -> Result<bool>;
+    /// The versions that use schema `id`, by subject then version (soft-deleted too).
+    async fn registry_uses(&self, id: i64) -> Result<Vec<RegistryUse>>;
+    /// The schemas whose references name `version` of `subject` and that some version
+    /// uses, by id, each with whether a live (not soft-deleted) version uses it.
+    async fn registry_referenced_by(&self, subject: &str, version: i64)
+    -> Result<Vec<(i64, bool)>>;
     /// Soft-deletes (or, with `permanent`, removes) one version or, with `None`, all.
     async fn registry_delete(
         &self,
@@ -408,6 +429,14 @@ pub trait RegistryStore: Send + Sync {
     /// The compatibility level of `subject` ("" is the global level).
     async fn registry_config(&self, subject: &str) -> Result<Option<String>>;
     async fn registry_set_config(&self, subject: &str, level: Option<&str>) -> Result<()>;
+    /// Another setting of `subject` ("" is global): `mode`, `refuseBytesAsString`.
+    async fn registry_setting(&self, subject: &str, key: &str) -> Result<Option<String>>;
+    async fn registry_set_setting(
+        &self,
+        subject: &str,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<()>;
 }
 
 /// The embedded Pact Broker's records, as `docintel-broker` asks for them; both stores
@@ -427,7 +456,34 @@ pub struct OutboxRow {
 pub struct RegistryVersion {
     pub version: i64,
     pub schema_id: i64,
+    /// The schema's text as submitted.
     pub schema: String,
+    /// What makes two schemas the same (see [`RegistryStore::registry_schema_id`]).
+    pub identity: String,
+    pub references: Vec<RegistryReference>,
+    pub deleted: bool,
+}
+
+/// A schema as stored: its text as submitted and its references, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrySchema {
+    pub text: String,
+    pub references: Vec<RegistryReference>,
+}
+
+/// A named type a schema takes from a version of another subject.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RegistryReference {
+    pub name: String,
+    pub subject: String,
+    pub version: i64,
+}
+
+/// A version that uses a schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryUse {
+    pub subject: String,
+    pub version: i64,
     pub deleted: bool,
 }
 

@@ -47,6 +47,7 @@ macro_rules! conformance {
                 every_query_is_scoped_to_its_tenant,
                 a_thumbnail_failure_is_recorded_once_and_only_without_a_thumbnail,
                 registry_versions_are_numbered_once_under_races,
+                registry_keeps_submitted_text_references_imports_and_settings,
                 keyset_pages_are_stable_while_documents_arrive,
                 an_idempotency_key_stands_for_one_document,
                 a_delivery_is_written_with_its_event_for_each_active_subscriber,

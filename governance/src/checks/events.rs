@@ -47,16 +47,27 @@ async fn against_registry(url: &str) -> Section {
     let mut findings = Vec::new();
     for topic in events::TOPICS {
         let subject = topic.subject();
-        let endpoint = format!(
-            "{}/compatibility/subjects/{subject}/versions/latest?verbose=true",
-            url.trim_end_matches('/')
-        );
-        let answer = client
-            .post(&endpoint)
-            .header("content-type", "application/vnd.schemaregistry.v1+json")
-            .body(json!({ "schema": topic.schema }).to_string())
+        let base = url.trim_end_matches('/');
+        // A subject with no live version: Confluent's registry calls any schema compatible
+        // with `latest` there, so whether it is new is asked first.
+        let versions = client
+            .get(format!("{base}/subjects/{subject}/versions"))
             .send()
             .await;
+        let answer = match versions {
+            Ok(r) if r.status() == 404 => Ok(r),
+            Ok(_) => {
+                client
+                    .post(format!(
+                        "{base}/compatibility/subjects/{subject}/versions/latest?verbose=true"
+                    ))
+                    .header("content-type", "application/vnd.schemaregistry.v1+json")
+                    .body(json!({ "schema": topic.schema }).to_string())
+                    .send()
+                    .await
+            }
+            Err(e) => Err(e),
+        };
         match answer {
             Err(e) => findings.push(Finding::failure(
                 rules::REGISTRY_UNREACHABLE.id,

@@ -515,13 +515,14 @@ async fn event_schemas_are_checked_against_a_live_registry() {
             .body(body.to_string())
             .send()
     };
-    call(
-        reqwest::Method::DELETE,
-        "/subjects/doc.failed-value",
-        Value::Null,
-    )
-    .await
-    .unwrap();
+    let delete_failed = || {
+        call(
+            reqwest::Method::DELETE,
+            "/subjects/doc.failed-value",
+            Value::Null,
+        )
+    };
+    delete_failed().await.unwrap();
     call(
         reqwest::Method::PUT,
         "/config/doc.failed-value",
@@ -550,4 +551,15 @@ async fn event_schemas_are_checked_against_a_live_registry() {
         failures(&sections[1]),
         ["registry-incompatible at doc.failed-value v1"]
     );
+
+    // With no live version the subject is new there: listed, not a failure.
+    delete_failed().await.unwrap();
+    let sections = checks::events::check(&root(), Some(&registry)).await;
+    assert!(sections[1].passed, "{:?}", sections[1]);
+    let listed: Vec<String> = sections[1]
+        .findings
+        .iter()
+        .map(|f| format!("{} at {}", f.rule, f.location))
+        .collect();
+    assert_eq!(listed, ["subject-new at doc.failed-value v1"]);
 }

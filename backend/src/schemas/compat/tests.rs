@@ -14,6 +14,17 @@ fn kinds(writer: &Schema, reader: &Schema) -> Vec<Kind> {
         .collect()
 }
 
+fn strict_kinds(writer: &Schema, reader: &Schema) -> Vec<Kind> {
+    let strict = Rules {
+        refuse_bytes_as_string: true,
+    };
+    incompatibilities_with(writer.into(), reader.into(), strict, &mut Budget::default())
+        .unwrap()
+        .into_iter()
+        .map(|i| i.kind)
+        .collect()
+}
+
 fn record(name: &str, aliases: &[&str], fields: serde_json::Value) -> Schema {
     parse(serde_json::json!({
         "type": "record", "name": name, "namespace": "com.acme",
@@ -99,17 +110,29 @@ fn promotions_go_one_way() {
         }
     }
     assert_eq!(kinds(&p("string"), &p("bytes")), []);
-    // Deliberately stricter than Java: bytes need not be UTF-8.
-    assert_eq!(kinds(&p("bytes"), &p("string")), [Kind::TypeMismatch]);
+    // As Java and Confluent: bytes are read as a string by default…
+    assert_eq!(kinds(&p("bytes"), &p("string")), []);
     let u = |j: serde_json::Value| parse(j);
     assert_eq!(
         kinds(&p("bytes"), &u(serde_json::json!(["string", "bytes"]))),
+        []
+    );
+    // …and refused under the opt-in rule (bytes need not be UTF-8), which never touches
+    // the other direction.
+    assert_eq!(
+        strict_kinds(&p("bytes"), &p("string")),
+        [Kind::TypeMismatch]
+    );
+    assert_eq!(strict_kinds(&p("string"), &p("bytes")), []);
+    assert_eq!(
+        strict_kinds(&p("bytes"), &u(serde_json::json!(["string", "bytes"]))),
         [Kind::TypeMismatch]
     );
     assert_eq!(
-        kinds(&p("bytes"), &u(serde_json::json!(["bytes", "string"]))),
+        strict_kinds(&p("bytes"), &u(serde_json::json!(["bytes", "string"]))),
         []
     );
+    assert_eq!(strict_kinds(&p("int"), &p("string")), [Kind::TypeMismatch]);
     assert_eq!(kinds(&p("string"), &p("int")), [Kind::TypeMismatch]);
 }
 
@@ -232,4 +255,42 @@ fn a_check_beyond_its_budget_is_refused_not_finished() {
     let found = incompatibilities(&writer, &reader, &mut Budget::new(1_000_000)).unwrap();
     assert_eq!(found.len(), 300);
     assert!(found.iter().all(|i| i.kind == Kind::MissingUnionBranch));
+}
+
+#[test]
+fn named_types_from_references_resolve_on_both_sides() {
+    let address = parse(serde_json::json!({
+        "type": "record", "name": "Address", "namespace": "com.acme",
+        "fields": [{"name": "city", "type": "string"}]
+    }));
+    let address_zip = parse(serde_json::json!({
+        "type": "record", "name": "Address", "namespace": "com.acme",
+        "fields": [{"name": "city", "type": "string"}, {"name": "zip", "type": "string"}]
+    }));
+    let (order, refs) = Schema::parse_str_with_list(
+        r#"{"type":"record","name":"Order","namespace":"com.acme","fields":[{"name":"to","type":"com.acme.Address"}]}"#,
+        [r#"{"type":"record","name":"Address","namespace":"com.acme","fields":[{"name":"city","type":"string"}]}"#],
+    )
+    .unwrap();
+    assert_eq!(refs, std::slice::from_ref(&address));
+    let with = |refs: &'static [Schema]| WithRefs {
+        schema: &order,
+        refs,
+    };
+    let old: &'static [Schema] = Box::leak(Box::new([address]));
+    let new: &'static [Schema] = Box::leak(Box::new([address_zip]));
+    let found = |w, r| {
+        incompatibilities_with(w, r, Rules::default(), &mut Budget::default())
+            .unwrap()
+            .into_iter()
+            .map(|i| i.kind)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(found(with(old), with(old)), []);
+    // The reader's Address needs a zip the writer's lacks: found through the references.
+    assert_eq!(
+        found(with(old), with(new)),
+        [Kind::ReaderFieldMissingDefaultValue]
+    );
+    assert_eq!(found(with(new), with(old)), []);
 }

@@ -23,8 +23,8 @@ pub(super) mod prelude {
     };
     pub(in crate::store) use crate::store::{
         ClaimedJob, DocumentStore, IdempotencyStore, JobResult, JobStore, KeptResponse,
-        NewDocument, OutboxRow, OutboxStore, RegistryStore, RegistryVersion, StoredResponse,
-        TenantStore, WebhookStore,
+        NewDocument, OutboxRow, OutboxStore, RegistryReference, RegistrySchema, RegistryStore,
+        RegistryUse, RegistryVersion, StoredResponse, TenantStore, WebhookStore,
     };
     pub(in crate::store) use crate::webhooks::{
         Delivery, DeliveryStatus, DueDelivery, NewWebhook, Outcome, Webhook, WebhookStatus,

@@ -38,8 +38,14 @@ pub(super) async fn lock_tenant_webhooks(
     Ok(())
 }
 
-/// Nothing to lock: numbering a version is one statement under SQLite's single writer.
-pub(super) async fn lock_registry(_tx: &mut sqlx::Transaction<'_, Db>) -> Result<()> {
+/// Takes SQLite's write lock first: a transaction that reads before it writes fails
+/// with SQLITE_BUSY if another connection wrote in between (its snapshot is stale),
+/// while a write that comes first waits for the lock (busy_timeout). An UPDATE that
+/// matches no row takes the lock and changes nothing.
+pub(super) async fn lock_registry(tx: &mut sqlx::Transaction<'_, Db>) -> Result<()> {
+    sqlx::query("UPDATE registry_settings SET value = value WHERE 0")
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
