@@ -280,7 +280,7 @@ async fn list_keys(
     path = "/keys/{id}",
     tag = "keys",
     security(("api_key" = ["keys:manage"])),
-    params(("id" = String, Path, description = "The key's id.", example = "key_4f2a9c1e7b3d5a08")),
+    params(("id" = String, Path, description = "The key's id.", example = "key_4f2a9c1e7b3d5a08", max_length = 64)),
     responses((status = 204, description = "Revoked.")),
     extensions(("x-problem-codes" = json!(["not_found"]))),
 )]
