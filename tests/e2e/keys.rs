@@ -209,6 +209,7 @@ async fn keys_are_listed_without_secrets_never_exceed_their_maker_and_expire() {
         json!({ "scopes": ["documents:delete"] }),
         json!({ "scopes": ["documents:read"], "expires_at": "2000-01-01T00:00:00Z" }),
         json!({ "scopes": ["documents:read"], "admin": true }),
+        json!({ "scopes": ["documents:read", "documents:read"] }),
     ] {
         let r = s
             .client

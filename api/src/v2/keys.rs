@@ -86,7 +86,7 @@ impl KeyScope {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyCreate {
-    /// What it may do: at least one scope, each held by the key that creates it.
+    /// What it may do: at least one scope, each once, each held by the key that creates it.
     #[schema(min_items = 1, max_items = 7, example = json!(["documents:read"]))]
     pub scopes: Vec<KeyScope>,
     /// When it stops working (in the future); null or absent: never.
@@ -204,6 +204,12 @@ async fn create_key(
         ));
     }
     let scopes: Scopes = body.scopes.iter().map(|s| s.scope()).collect();
+    if scopes.iter().count() != body.scopes.len() {
+        return Err(ApiError::new(
+            ErrorCode::InvalidBody,
+            "scopes: each scope may be named once",
+        ));
+    }
     if let Some(missing) = scopes.iter().find(|s| !caller.scopes.contains(*s)) {
         return Err(ApiError::new(
             ErrorCode::InvalidBody,

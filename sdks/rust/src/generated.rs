@@ -448,7 +448,7 @@ release: treat an unknown one by its HTTP status. Each code has one status; `/pr
         ///When it stops working (in the future); null or absent: never.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub expires_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-        ///What it may do: at least one scope, each held by the key that creates it.
+        ///What it may do: at least one scope, each once, each held by the key that creates it.
         pub scopes: ::std::vec::Vec<KeyScope>,
     }
     impl KeyCreate {

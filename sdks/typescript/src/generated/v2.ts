@@ -518,7 +518,7 @@ export interface components {
              */
             expires_at?: string | null;
             /**
-             * @description What it may do: at least one scope, each held by the key that creates it.
+             * @description What it may do: at least one scope, each once, each held by the key that creates it.
              * @example [
              *       "documents:read"
              *     ]

@@ -17,8 +17,8 @@ class KeyCreate:
     """A new key.
 
     Attributes:
-        scopes (list[KeyScope]): What it may do: at least one scope, each held by the key that creates it. Example:
-            ['documents:read'].
+        scopes (list[KeyScope]): What it may do: at least one scope, each once, each held by the key that creates it.
+            Example: ['documents:read'].
         expires_at (datetime.datetime | None | Unset): When it stops working (in the future); null or absent: never.
             Example: 2027-06-30T00:00:00Z.
     """
