@@ -3,8 +3,8 @@
 
 use axum::Extension;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use docintel_backend::KeySpec;
 use docintel_backend::keys::{ApiKey, KeyGrant, Scope, Scopes};
 use serde::{Deserialize, Serialize};
@@ -238,16 +238,12 @@ async fn create_key(
         expires_at: body.expires_at,
     };
     let (secret, key) = state.backend.issue_key_for(tenant.id, spec).await?;
-    let location = crate::versions::V2.path(&format!("/keys/{}", key.id));
+    let path = format!("/keys/{}", key.id);
     let body = KeyWithSecret {
         key: key.into(),
         secret,
     };
-    let mut response = (StatusCode::CREATED, axum::Json(body)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(response)
+    Ok(super::created(&path, body))
 }
 
 /// List keys

@@ -155,6 +155,19 @@ fn webhooks() -> utoipa::openapi::Paths {
     paths
 }
 
+/// `201 Created` with `body` and the new resource's `Location` (`path` below `/v2`).
+pub(crate) fn created(path: &str, body: impl serde::Serialize) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let location = crate::versions::V2.path(path);
+    let mut response = (axum::http::StatusCode::CREATED, axum::Json(body)).into_response();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&location) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::LOCATION, v);
+    }
+    response
+}
+
 /// Every resource's routes, relative to the version's prefix.
 pub fn routes() -> OpenApiRouter<AppState> {
     documents::router()

@@ -2,8 +2,8 @@
 //! delivery log. Deliveries are sent by [`crate::deliveries`].
 
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use docintel_backend::webhooks::{self as hooks, NewWebhook};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -284,16 +284,12 @@ async fn create_webhook(
             .collect(),
     };
     let (hook, secret) = state.backend.create_webhook(tenant.id, new).await?;
-    let location = crate::versions::V2.path(&format!("/webhooks/{}", hook.id));
+    let path = format!("/webhooks/{}", hook.id);
     let body = WebhookWithSecret {
         webhook: hook.into(),
         secret,
     };
-    let mut response = (StatusCode::CREATED, axum::Json(body)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(response)
+    Ok(super::created(&path, body))
 }
 
 /// List subscriptions
