@@ -73,7 +73,8 @@ pub enum Scope {
 
 catalogue! {
     InvalidId = "invalid_id", BAD_REQUEST, Operation,
-        "A path id is not a UUID. Ids are the `id` values the API returned.";
+        "A path id is malformed: not a UUID (a key's id: not `key_` and 16 hex digits). \
+         Ids are the `id` values the API returned.";
     InvalidParameter = "invalid_parameter", BAD_REQUEST, Operation,
         "A query parameter is unknown, malformed or out of range; `detail` names it.";
     InvalidPageToken = "invalid_page_token", BAD_REQUEST, Operation,

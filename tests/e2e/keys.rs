@@ -258,6 +258,22 @@ async fn keys_are_listed_without_secrets_never_exceed_their_maker_and_expire() {
         .await
         .unwrap();
     assert_problem(r, StatusCode::NOT_FOUND, "not_found").await;
+    // A path that is not a key id, even one that is not UTF-8, is told so.
+    for bad in [
+        "nope",
+        "%ff%fe",
+        "key_0123456789ABCDEF",
+        "key_0123456789abcdef0",
+    ] {
+        let r = s
+            .client
+            .delete(s.url(&format!("/v2/keys/{bad}")))
+            .bearer_auth(&manager)
+            .send()
+            .await
+            .unwrap();
+        assert_problem(r, StatusCode::BAD_REQUEST, "invalid_id").await;
+    }
 
     // An expired key is refused as a key the server does not take.
     let spec = docintel_backend::KeySpec {

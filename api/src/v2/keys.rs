@@ -2,8 +2,9 @@
 //! expiry, listed without their secrets, revoked at once.
 
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::Response;
 use docintel_backend::KeySpec;
 use docintel_backend::keys::{ApiKey, KeyGrant, Scope, Scopes};
@@ -167,6 +168,35 @@ pub struct KeyList {
     pub items: Vec<KeyView>,
 }
 
+/// A `{id}` path segment that must be a key id: `key_` and 16 hex digits.
+struct KeyIdPath(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for KeyIdPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::new(ErrorCode::InvalidId, e.body_text()))?;
+        let digits = raw.strip_prefix("key_").unwrap_or_default();
+        if digits.len() == 16
+            && digits
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            Ok(KeyIdPath(raw))
+        } else {
+            Err(ApiError::new(
+                ErrorCode::InvalidId,
+                format!(
+                    "{:?} is not a key id (`key_` and 16 hex digits, as key_4f2a9c1e7b3d5a08)",
+                    crate::error::bounded(&raw, 64)
+                ),
+            ))
+        }
+    }
+}
+
 /// Create a key
 ///
 /// A key with the given scopes (each held by the calling key: a key never makes a more
@@ -282,20 +312,18 @@ async fn list_keys(
     path = "/keys/{id}",
     tag = "keys",
     security(("api_key" = ["keys:manage"])),
-    params(("id" = String, Path, description = "The key's id.", example = "key_4f2a9c1e7b3d5a08", max_length = 64)),
+    params(("id" = String, Path, description = "The key's id.", example = "key_4f2a9c1e7b3d5a08",
+        max_length = 20, pattern = "^key_[0-9a-f]{16}$")),
     responses((status = 204, description = "Revoked.")),
-    extensions(("x-problem-codes" = json!(["not_found"]))),
+    extensions(("x-problem-codes" = json!(["invalid_id", "not_found"]))),
 )]
 async fn revoke_key(
     State(state): State<AppState>,
     Auth(tenant, _): Auth<KeysManage>,
-    Path(id): Path<String>,
+    KeyIdPath(id): KeyIdPath,
 ) -> Result<StatusCode, ApiError> {
     if !state.backend.revoke_key(tenant.id, &id).await? {
-        return Err(ApiError::NotFound(format!(
-            "no key with id {}",
-            crate::error::bounded(&id, 64)
-        )));
+        return Err(ApiError::NotFound(format!("no key with id {id}")));
     }
     // This process forgets its cached keys now; the others when they see the change.
     state.keys.observe(state.backend.key_generation().await?);

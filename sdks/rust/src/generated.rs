@@ -245,7 +245,7 @@ release: treat an unknown one by its HTTP status. Each code has one status; `/pr
 
 | code | status | meaning |
 |---|---|---|
-| `invalid_id` | 400 | A path id is not a UUID. Ids are the `id` values the API returned. |
+| `invalid_id` | 400 | A path id is malformed: not a UUID (a key's id: not `key_` and 16 hex digits). Ids are the `id` values the API returned. |
 | `invalid_parameter` | 400 | A query parameter is unknown, malformed or out of range; `detail` names it. |
 | `invalid_page_token` | 400 | The page token is malformed, expired (tokens last 24 hours) or was issued for another key; list again from the first page. |
 | `invalid_filename` | 400 | The upload's `filename` is empty, too long, a path, or holds control, bidirectional or invisible characters only. |
@@ -651,8 +651,13 @@ error; `type` is a URI built from it.*/
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
+            if value.chars().count() > 20usize {
+                return Err("longer than 20 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^key_[0-9a-f]{16}$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^key_[0-9a-f]{16}$\"".into());
             }
             Ok(Self(value.to_string()))
         }
@@ -4523,6 +4528,13 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 401u16 => {
                     Err(
                         Error::ErrorResponse(

@@ -476,7 +476,7 @@ export interface components {
          *
          *     | code | status | meaning |
          *     |---|---|---|
-         *     | `invalid_id` | 400 | A path id is not a UUID. Ids are the `id` values the API returned. |
+         *     | `invalid_id` | 400 | A path id is malformed: not a UUID (a key's id: not `key_` and 16 hex digits). Ids are the `id` values the API returned. |
          *     | `invalid_parameter` | 400 | A query parameter is unknown, malformed or out of range; `detail` names it. |
          *     | `invalid_page_token` | 400 | The page token is malformed, expired (tokens last 24 hours) or was issued for another key; list again from the first page. |
          *     | `invalid_filename` | 400 | The upload's `filename` is empty, too long, a path, or holds control, bidirectional or invisible characters only. |
@@ -1345,7 +1345,7 @@ export interface operations {
                     "application/json": components["schemas"]["DocumentView"];
                 };
             };
-            /** @description - `invalid_id`: A path id is not a UUID. Ids are the `id` values the API returned. */
+            /** @description - `invalid_id`: A path id is malformed: not a UUID (a key's id: not `key_` and 16 hex digits). Ids are the `id` values the API returned. */
             400: {
                 headers: {
                     /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
@@ -1514,7 +1514,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description - `invalid_id`: A path id is not a UUID. Ids are the `id` values the API returned. */
+            /** @description - `invalid_id`: A path id is malformed: not a UUID (a key's id: not `key_` and 16 hex digits). Ids are the `id` values the API returned. */
             400: {
                 headers: {
                     /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
@@ -1707,7 +1707,7 @@ export interface operations {
                     "text/plain; charset=utf-8": string;
                 };
             };
-            /** @description - `invalid_id`: A path id is not a UUID. Ids are the `id` values the API returned. */
+            /** @description - `invalid_id`: A path id is malformed: not a UUID (a key's id: not `key_` and 16 hex digits). Ids are the `id` values the API returned. */
             400: {
                 headers: {
                     /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
@@ -1896,7 +1896,7 @@ export interface operations {
                     "image/png": string;
                 };
             };
-            /** @description - `invalid_id`: A path id is not a UUID. Ids are the `id` values the API returned. */
+            /** @description - `invalid_id`: A path id is malformed: not a UUID (a key's id: not `key_` and 16 hex digits). Ids are the `id` values the API returned. */
             400: {
                 headers: {
                     /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
@@ -2496,6 +2496,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description - `invalid_id`: A path id is malformed: not a UUID (a key's id: not `key_` and 16 hex digits). Ids are the `id` values the API returned. */
+            400: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description - `unauthorized`: No API key, a malformed `Authorization` header, or a key the server does not know. Send `Authorization: Bearer <API key>`. */
             401: {
@@ -3106,7 +3121,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookView"];
                 };
             };
-            /** @description - `invalid_id`: A path id is not a UUID. Ids are the `id` values the API returned. */
+            /** @description - `invalid_id`: A path id is malformed: not a UUID (a key's id: not `key_` and 16 hex digits). Ids are the `id` values the API returned. */
             400: {
                 headers: {
                     /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
@@ -3275,7 +3290,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description - `invalid_id`: A path id is not a UUID. Ids are the `id` values the API returned. */
+            /** @description - `invalid_id`: A path id is malformed: not a UUID (a key's id: not `key_` and 16 hex digits). Ids are the `id` values the API returned. */
             400: {
                 headers: {
                     /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
@@ -3489,7 +3504,7 @@ export interface operations {
                 };
             };
             /**
-             * @description - `invalid_id`: A path id is not a UUID. Ids are the `id` values the API returned.
+             * @description - `invalid_id`: A path id is malformed: not a UUID (a key's id: not `key_` and 16 hex digits). Ids are the `id` values the API returned.
              *     - `invalid_parameter`: A query parameter is unknown, malformed or out of range; `detail` names it.
              */
             400: {
@@ -3677,7 +3692,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookView"];
                 };
             };
-            /** @description - `invalid_id`: A path id is not a UUID. Ids are the `id` values the API returned. */
+            /** @description - `invalid_id`: A path id is malformed: not a UUID (a key's id: not `key_` and 16 hex digits). Ids are the `id` values the API returned. */
             400: {
                 headers: {
                     /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
@@ -3871,7 +3886,7 @@ export interface operations {
                     "application/json": components["schemas"]["RotatedSecret"];
                 };
             };
-            /** @description - `invalid_id`: A path id is not a UUID. Ids are the `id` values the API returned. */
+            /** @description - `invalid_id`: A path id is malformed: not a UUID (a key's id: not `key_` and 16 hex digits). Ids are the `id` values the API returned. */
             400: {
                 headers: {
                     /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */

@@ -27,7 +27,8 @@ class Problem:
 
                 | code | status | meaning |
                 |---|---|---|
-                | `invalid_id` | 400 | A path id is not a UUID. Ids are the `id` values the API returned. |
+                | `invalid_id` | 400 | A path id is malformed: not a UUID (a key's id: not `key_` and 16 hex digits). Ids are
+                the `id` values the API returned. |
                 | `invalid_parameter` | 400 | A query parameter is unknown, malformed or out of range; `detail` names it. |
                 | `invalid_page_token` | 400 | The page token is malformed, expired (tokens last 24 hours) or was issued for
                 another key; list again from the first page. |
