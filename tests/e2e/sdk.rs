@@ -852,3 +852,46 @@ async fn the_webhook_receiver_example_verifies_real_deliveries() {
         .unwrap();
     assert_eq!(forged.status(), 400);
 }
+
+#[tokio::test]
+async fn a_key_made_through_the_sdk_holds_only_its_scopes_until_revoked() {
+    use docintel_sdk::types::KeyScope;
+    let s = TestServer::start().await;
+    let admin = client(&s.base, &s.key);
+    let made = admin
+        .create_key(&[KeyScope::DocumentsRead], None)
+        .await
+        .unwrap();
+    assert_eq!(made.key.scopes, [KeyScope::DocumentsRead]);
+    assert!(made.secret.starts_with(&made.key.prefix));
+    let reader = client(&s.base, &made.secret);
+    let page = reader
+        .list_documents_page(&ListFilter::default(), None)
+        .await
+        .unwrap();
+    assert!(page.items.is_empty());
+    let e = reader
+        .upload(b"a note".to_vec(), "n.txt")
+        .await
+        .unwrap_err();
+    let p = e.problem().expect("problem");
+    assert_eq!((p.status, p.code.as_str()), (403, "insufficient_scope"));
+    assert!(p.detail.contains("documents:write"), "{}", p.detail);
+    // Listed without its secret; revoked, it is refused at once by this server.
+    let listed = admin.keys().await.unwrap();
+    assert!(listed.iter().any(|k| k.id == made.key.id));
+    admin.revoke_key(&made.key.id).await.unwrap();
+    let e = reader.document(uuid::Uuid::nil()).await.unwrap_err();
+    assert_eq!(e.status(), Some(401));
+    assert!(
+        !admin
+            .keys()
+            .await
+            .unwrap()
+            .iter()
+            .any(|k| k.id == made.key.id)
+    );
+    // A malformed id is refused before anything is sent.
+    let e = admin.revoke_key("not-a-key").await.unwrap_err();
+    assert_eq!(e.code(), Some("invalid_id"));
+}

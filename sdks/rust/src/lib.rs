@@ -55,6 +55,7 @@ mod error;
 #[rustfmt::skip]
 mod generated;
 mod hooks;
+mod keys;
 mod subscriptions;
 mod webhook;
 
