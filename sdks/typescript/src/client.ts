@@ -18,6 +18,9 @@ export type DocumentStatus = Schemas["DocumentStatus"];
 export type Webhook = Schemas["WebhookView"];
 export type WebhookCreate = Schemas["WebhookCreate"];
 export type WebhookWithSecret = Schemas["WebhookWithSecret"];
+export type ApiKey = Schemas["KeyView"];
+export type KeyCreate = Schemas["KeyCreate"];
+export type KeyWithSecret = Schemas["KeyWithSecret"];
 export type RotatedSecret = Schemas["RotatedSecret"];
 export type Delivery = Schemas["DeliveryView"];
 export type ListDocumentsParams = NonNullable<paths["/v2/documents"]["get"]["parameters"]["query"]>;
@@ -162,6 +165,7 @@ export class Docintel {
   readonly raw: Client<paths>;
   readonly documents: Documents;
   readonly webhooks: Webhooks;
+  readonly keys: Keys;
   /** The deprecations the server announced for operations this client called. */
   readonly deprecations = new Map<string, DeprecationNotice>();
 
@@ -194,6 +198,7 @@ export class Docintel {
     });
     this.documents = new Documents(this.raw, (make) => sendWithRetries(make, userFetch, policy, timeoutMs));
     this.webhooks = new Webhooks(this.raw);
+    this.keys = new Keys(this.raw);
   }
 }
 
@@ -449,5 +454,34 @@ export class Webhooks {
   /** Recent delivery attempts, newest first. @example `const { items } = await client.webhooks.deliveries(id, { limit: 10 })` */
   async deliveries(id: string, query: { limit?: number } = {}): Promise<Schemas["DeliveryList"]> {
     return unwrap(this.raw.GET("/v2/webhooks/{id}/deliveries", { params: { path: { id }, query } }));
+  }
+}
+
+/**
+ * The tenant's API keys (the calling key needs `keys:manage`). `create` answers with the
+ * key's secret, once; a key never makes one with a scope it does not hold.
+ *
+ * @example
+ * ```ts
+ * const { key, secret } = await client.keys.create({ scopes: ["documents:read"] });
+ * await client.keys.revoke(key.id); // refused at once from now on
+ * ```
+ */
+export class Keys {
+  constructor(private readonly raw: Client<paths>) {}
+
+  /** A new key with only these scopes. @example `await client.keys.create({ scopes: ["documents:read"] })` */
+  async create(body: KeyCreate): Promise<KeyWithSecret> {
+    return unwrap(this.raw.POST("/v2/keys", { body }));
+  }
+
+  /** The tenant's unrevoked keys, without their secrets. @example `const { items } = await client.keys.list()` */
+  async list(): Promise<Schemas["KeyList"]> {
+    return unwrap(this.raw.GET("/v2/keys"));
+  }
+
+  /** Revokes a key (`key_…`). @example `await client.keys.revoke(id)` */
+  async revoke(id: string): Promise<void> {
+    await unwrap(this.raw.DELETE("/v2/keys/{id}", { params: { path: { id } } }));
   }
 }

@@ -1,4 +1,4 @@
-export { Docintel, Documents, Webhooks, Paginator } from "./client.js";
+export { Docintel, Documents, Keys, Webhooks, Paginator } from "./client.js";
 export type {
   ClientOptions,
   UploadBody,
@@ -12,6 +12,9 @@ export type {
   WebhookWithSecret,
   RotatedSecret,
   Delivery,
+  ApiKey,
+  KeyCreate,
+  KeyWithSecret,
 } from "./client.js";
 export * from "./errors.js";
 export { DEFAULT_RETRY, backoffMs, type RetryPolicy, type DeprecationNotice, type FetchFn } from "./transport.js";

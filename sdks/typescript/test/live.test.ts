@@ -169,3 +169,19 @@ test("a real signed doc.processed delivery verifies with constructEvent, also ac
 test("the key the tests use is the one with-server made", () => {
   assert.match(API_KEY, /^dik_/);
 });
+
+test("a key made through the SDK holds only its scopes until it is revoked", async () => {
+  const { key, secret } = await client.keys.create({ scopes: ["documents:read"] });
+  assert.deepEqual(key.scopes, ["documents:read"]);
+  assert.ok(secret.startsWith(key.prefix));
+  const reader = new Docintel({ baseUrl: BASE_URL, apiKey: secret });
+  await reader.documents.listPage({ limit: 1 });
+  await assert.rejects(
+    reader.documents.upload("a note", { filename: uniqueName("txt") }),
+    (e: unknown) => e instanceof APIError && e.status === 403 && e.code === "insufficient_scope",
+  );
+  assert.ok((await client.keys.list()).items.some((k) => k.id === key.id));
+  await client.keys.revoke(key.id);
+  await assert.rejects(reader.documents.listPage({ limit: 1 }), AuthenticationError);
+  await assert.rejects(client.keys.revoke(key.id), NotFoundError);
+});

@@ -3,6 +3,7 @@ is read. The sync and the async client both run these, so neither repeats them."
 
 from __future__ import annotations
 
+import datetime
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -20,6 +21,7 @@ from ._generated.api.documents import (
     list_documents,
     upload_document,
 )
+from ._generated.api.keys import create_key, list_keys, revoke_key
 from ._generated.api.webhooks import (
     create_webhook,
     delete_webhook,
@@ -33,6 +35,10 @@ from ._generated.models import (
     DeliveryList,
     DocumentPage,
     DocumentView,
+    KeyCreate,
+    KeyList,
+    KeyScope,
+    KeyWithSecret,
     ListDocumentsStatus,
     RotatedSecret,
     WebhookCreate,
@@ -189,3 +195,18 @@ def deliveries(id: Id, limit: Optional[int]) -> Call[DeliveryList]:
     kwargs = list_webhook_deliveries._get_kwargs(_id(id), limit=UNSET if limit is None else limit)
     return Call("list_webhook_deliveries", kwargs, _model(DeliveryList))
 
+
+def make_key(scopes: list[str], expires_at: Optional[datetime.datetime]) -> Call[KeyWithSecret]:
+    body = KeyCreate(
+        scopes=[KeyScope(s) for s in scopes],
+        expires_at=UNSET if expires_at is None else expires_at,
+    )
+    return Call("create_key", create_key._get_kwargs(body=body), _model(KeyWithSecret))
+
+
+def keys() -> Call[KeyList]:
+    return Call("list_keys", list_keys._get_kwargs(), _model(KeyList))
+
+
+def revoke(id: str) -> Call[None]:
+    return Call("revoke_key", revoke_key._get_kwargs(id), _none)

@@ -4,6 +4,7 @@ retries, typed errors, pagination, uploads and deprecation warnings around them.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import os
 import sys
 import time
@@ -28,6 +29,8 @@ from ._generated.models import (
     DeliveryList,
     DocumentPage,
     DocumentView,
+    KeyList,
+    KeyWithSecret,
     RotatedSecret,
     WebhookList,
     WebhookView,
@@ -420,6 +423,38 @@ class Client(_Base):
         """
         return self._run(_calls.deliveries(id, limit))
 
+    def create_key(self, scopes: list[str], *,
+                   expires_at: Optional[datetime.datetime] = None) -> KeyWithSecret:
+        """A new key of this key's tenant with only ``scopes`` (each held by this key);
+        its ``secret`` is shown only here. Needs the ``keys:manage`` scope.
+
+        >>> reader = client.create_key(["documents:read"])
+        >>> reader.secret.startswith(reader.key.prefix)
+        True
+        >>> client.revoke_key(reader.key.id)
+        """
+        return self._run(_calls.make_key(scopes, expires_at))
+
+    def list_keys(self) -> KeyList:
+        """The tenant's unrevoked keys, without their secrets.
+
+        >>> made = client.create_key(["documents:read"])
+        >>> made.key.id in [k.id for k in client.list_keys().items]
+        True
+        >>> client.revoke_key(made.key.id)
+        """
+        return self._run(_calls.keys())
+
+    def revoke_key(self, id: str) -> None:
+        """Revokes the key ``id`` (``key_…``): it stops working at once.
+
+        >>> made = client.create_key(["documents:read"])
+        >>> client.revoke_key(made.key.id)
+        >>> made.key.id in [k.id for k in client.list_keys().items]
+        False
+        """
+        self._run(_calls.revoke(id))
+
 
 class AsyncClient(_Base):
     """``Client``'s operations for asyncio: the same arguments, awaited.
@@ -665,3 +700,32 @@ class AsyncClient(_Base):
         True
         """
         return await self._run(_calls.deliveries(id, limit))
+
+    async def create_key(self, scopes: list[str], *,
+                         expires_at: Optional[datetime.datetime] = None) -> KeyWithSecret:
+        """See ``Client.create_key``.
+
+        >>> async def main():
+        ...     async with docintel.AsyncClient() as client:
+        ...         made = await client.create_key(["documents:read"])
+        ...         await client.revoke_key(made.key.id)
+        ...         return made
+        >>> asyncio.run(main()).key.scopes[0].value
+        'documents:read'
+        """
+        return await self._run(_calls.make_key(scopes, expires_at))
+
+    async def list_keys(self) -> KeyList:
+        """See ``Client.list_keys``.
+
+        >>> async def main():
+        ...     async with docintel.AsyncClient() as client:
+        ...         return await client.list_keys()
+        >>> len(asyncio.run(main()).items) >= 1
+        True
+        """
+        return await self._run(_calls.keys())
+
+    async def revoke_key(self, id: str) -> None:
+        """See ``Client.revoke_key``."""
+        await self._run(_calls.revoke(id))
