@@ -144,6 +144,13 @@ pub fn key_id(key_hash: &str) -> String {
     format!("key_{}", &key_hash[..key_hash.len().min(16)])
 }
 
+/// The digest digits a [`key_id`] names: `None` unless it is `key_` and 16 lowercase hex
+/// digits.
+pub fn key_id_digits(id: &str) -> Option<&str> {
+    id.strip_prefix("key_")
+        .filter(|d| d.len() == 16 && d.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+}
+
 /// What a valid, unrevoked key grants.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyGrant {
@@ -176,6 +183,23 @@ pub struct ApiKey {
 #[cfg(test)]
 mod tests {
     use super::{Scope, Scopes};
+
+    #[test]
+    fn a_key_id_names_its_digest_digits_and_nothing_else_passes() {
+        let hash = super::hash(&super::generate());
+        let id = super::key_id(&hash);
+        assert_eq!(super::key_id_digits(&id), Some(&hash[..16]));
+        for bad in [
+            "",
+            "key_",
+            "nope",
+            "key_0123456789ABCDEF",
+            "key_0123456789abcdef0",
+            "key_0123456789abcde",
+        ] {
+            assert_eq!(super::key_id_digits(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn scopes_read_back_as_written_and_unknown_names_are_refused() {

@@ -178,12 +178,7 @@ impl<S: Send + Sync> FromRequestParts<S> for KeyIdPath {
         let Path(raw) = Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|e| ApiError::new(ErrorCode::InvalidId, e.body_text()))?;
-        let digits = raw.strip_prefix("key_").unwrap_or_default();
-        if digits.len() == 16
-            && digits
-                .bytes()
-                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-        {
+        if docintel_backend::keys::key_id_digits(&raw).is_some() {
             Ok(KeyIdPath(raw))
         } else {
             Err(ApiError::new(

@@ -122,9 +122,7 @@ macro_rules! tenant_store {
                 now: OffsetDateTime,
             ) -> Result<bool> {
                 // The id is `key_` and the digest's first 16 hex digits.
-                let Some(digits) = id.strip_prefix("key_").filter(|d| {
-                    d.len() == 16 && d.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-                }) else {
+                let Some(digits) = crate::keys::key_id_digits(id) else {
                     return Ok(false);
                 };
                 let done = sqlx::query(
