@@ -159,18 +159,6 @@ impl FromRef<AuthState> for Backend {
     }
 }
 
-/// A caller whose key resolved to a tenant and was within its limit.
-#[derive(Debug, Clone)]
-pub struct Authenticated {
-    pub tenant: Tenant,
-    /// What the key grants.
-    pub grant: KeyGrant,
-    /// The SHA-256 of the key, as the store and the limits know it.
-    pub key_hash: String,
-    /// The key as presented (the registry and the broker ask whether it is an admin's).
-    pub key: String,
-}
-
 /// Which `Authorization` schemes a route takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Schemes {
@@ -196,13 +184,15 @@ pub fn presented_key(headers: &HeaderMap, schemes: Schemes) -> Result<String, Ap
 /// of the key's requests spent. The verdict goes into the request's [`VerdictSlot`] (in
 /// `extensions`), from which the response gets its `RateLimit` headers. A key checked
 /// earlier in the request ([`CheckedKey`]) is not looked up again. Errors:
-/// `Unauthorized` (no, malformed or unknown key), `RateLimited`, or the backend's.
+/// `Unauthorized` (no, malformed, unknown or expired key), `RateLimited`, or the
+/// backend's. What the key grants (its tenant, scopes, whether it is an admin's) when
+/// it passes.
 pub async fn authenticate(
     auth: &AuthState,
     headers: &HeaderMap,
     extensions: &Extensions,
     schemes: Schemes,
-) -> Result<Authenticated, ApiError> {
+) -> Result<KeyGrant, ApiError> {
     let key = presented_key(headers, schemes)?;
     // Usually checked already, by the request context (the per-address limit), from the
     // same header.
@@ -227,17 +217,12 @@ pub async fn authenticate(
     spend(auth, extensions, &grant.tenant, &key_hash)
         .await
         .map_err(ApiError::RateLimited)?;
-    Ok(Authenticated {
-        tenant: grant.tenant.clone(),
-        grant,
-        key_hash,
-        key,
-    })
+    Ok(grant)
 }
 
 /// Refuses a caller whose key does not hold `scope` (`403`, naming it).
-pub fn require(found: &Authenticated, scope: Scope) -> Result<(), ApiError> {
-    if found.grant.scopes.contains(scope) {
+pub fn require(grant: &KeyGrant, scope: Scope) -> Result<(), ApiError> {
+    if grant.scopes.contains(scope) {
         Ok(())
     } else {
         Err(ApiError::InsufficientScope(scope))
@@ -293,14 +278,15 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let auth = AuthState::from_ref(state);
-        let found = authenticate(&auth, &parts.headers, &parts.extensions, Schemes::Bearer).await?;
+        let grant = authenticate(&auth, &parts.headers, &parts.extensions, Schemes::Bearer).await?;
         if let Some(scope) = R::SCOPE {
-            require(&found, scope)?;
+            require(&grant, scope)?;
         }
         // The key's id, for the access log and whoever reads it.
-        tracing::Span::current().record("key", found.grant.id.as_str());
-        parts.extensions.insert(found.grant.clone());
-        Ok(Auth(found.tenant, PhantomData))
+        tracing::Span::current().record("key", grant.id.as_str());
+        let tenant = grant.tenant.clone();
+        parts.extensions.insert(grant);
+        Ok(Auth(tenant, PhantomData))
     }
 }
 

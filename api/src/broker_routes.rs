@@ -186,7 +186,7 @@ impl Authenticate for Auth {
         } else {
             Scope::BrokerWrite
         };
-        if !found.grant.scopes.contains(scope) {
+        if !found.scopes.contains(scope) {
             return Err(Denied::Forbidden(format!(
                 "this API key does not hold the scope `{scope}` this request needs"
             )));
@@ -194,7 +194,7 @@ impl Authenticate for Auth {
         Ok(Authenticated {
             caller: Caller {
                 tenant: found.tenant.id.0,
-                admin: found.grant.admin,
+                admin: found.admin,
             },
             tenant_name: found.tenant.name,
         })

@@ -366,9 +366,9 @@ async fn require_admin(state: &AppState, parts: &Parts, what: &str) -> Result<()
         error_code: 40301,
         message: format!("User is denied operation Write on {what}: {why}"),
     };
-    if !caller.grant.admin {
+    if !caller.admin {
         Err(denied("not an admin key"))
-    } else if !caller.grant.scopes.contains(Scope::RegistryWrite) {
+    } else if !caller.scopes.contains(Scope::RegistryWrite) {
         Err(denied("the key does not hold the scope `registry:write`"))
     } else {
         Ok(())

@@ -162,10 +162,6 @@ impl Backend {
         self.0.store.key_grant(key_hash).await
     }
 
-    pub async fn key_is_admin(&self, key: &str) -> Result<bool> {
-        self.0.store.key_is_admin(&keys::hash(key)).await
-    }
-
     /// A random secret persisted under `name`, the same across restarts.
     pub async fn secret(&self, name: &str) -> Result<Vec<u8>> {
         let mut fresh = [0u8; 32];

@@ -171,8 +171,6 @@ pub trait TenantStore: Send + Sync {
     async fn touch_api_key(&self, key_hash: &str, now: OffsetDateTime) -> Result<()>;
     /// A number every change of what any key grants moves (by any process).
     async fn key_generation(&self) -> Result<i64>;
-    /// Whether the (unrevoked) key may administer the platform (schema registry writes).
-    async fn key_is_admin(&self, key_hash: &str) -> Result<bool>;
 
     /// Returns the stored value for `key`, storing `value` first if there was none.
     async fn setting_or_init(&self, key: &str, value: &str) -> Result<String>;

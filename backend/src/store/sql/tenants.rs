@@ -152,16 +152,6 @@ macro_rules! tenant_store {
                     .await?)
             }
 
-            async fn key_is_admin(&self, key_hash: &str) -> Result<bool> {
-                let admin: Option<bool> = sqlx::query_scalar(
-                    "SELECT admin FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
-                )
-                .bind(key_hash)
-                .fetch_optional(&self.pool)
-                .await?;
-                Ok(admin.unwrap_or(false))
-            }
-
 
             async fn setting_or_init(&self, key: &str, value: &str) -> Result<String> {
                 sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT DO NOTHING")
