@@ -10,7 +10,7 @@ use crate::names::{check_name, check_pacticipant_name};
 use crate::quota::{Quota, TENANT_QUOTA, Usage};
 use crate::records::{self, Pacticipant, Records, Stored, Version, now};
 use crate::store::RecordStore;
-use crate::verifiable::{ForVerification, Snapshot, VerifiablePact};
+use crate::verifiable::{ForVerification, Snapshot};
 use crate::{BrokerError, Caller, PROVIDER, Result};
 
 /// What a pacticipant update changes: `None` leaves the attribute, `Some(None)` clears it.
@@ -49,7 +49,6 @@ pub const READ_CACHE: usize = 200_000;
 pub(crate) struct Memos {
     /// What selection reads of each provider's history.
     pub(crate) snapshots: Memo<String, Snapshot>,
-    pub(crate) for_verification: Memo<(String, ForVerification), Vec<VerifiablePact>>,
     pub(crate) matrices: Memo<MatrixQuery, Matrix>,
     /// For-verification answers as sent, by (links' base, provider, question): rendering
     /// a few hundred pacts with their notices costs more than choosing them.
@@ -60,7 +59,6 @@ impl Memos {
     fn new(capacity: usize) -> Self {
         Self {
             snapshots: Memo::new(capacity),
-            for_verification: Memo::new(capacity),
             matrices: Memo::new(capacity),
             for_verification_bodies: Memo::new(capacity),
         }
@@ -77,12 +75,6 @@ impl Broker {
             public_badges: false,
             memos: Arc::new(Memos::new(READ_CACHE)),
         }
-    }
-
-    /// The records' generation: answers computed from them at one generation hold while
-    /// it is current.
-    pub(crate) async fn generation(&self) -> Result<i64> {
-        self.records.generation().await
     }
 
     /// Keeps answers up to `weight` (rows, pacts, versions) while the records are

@@ -297,21 +297,14 @@ impl Broker {
         request: &ForVerification,
     ) -> Result<Vec<VerifiablePact>> {
         let generation = self.records.generation().await?;
-        let key = (provider.to_owned(), request.clone());
-        if let Some(kept) = self.memos.for_verification.get(generation, &key) {
-            return Ok(kept.as_ref().clone());
-        }
-        let chosen = self
-            .select_for_verification(generation, provider, request)
-            .await?;
-        let weight = chosen.iter().map(|p| p.consumer_versions.len()).sum();
-        self.memos
-            .for_verification
-            .put(generation, key, Arc::new(chosen.clone()), weight);
-        Ok(chosen)
+        self.select_for_verification(generation, provider, request)
+            .await
     }
 
-    async fn select_for_verification(
+    /// [`Self::pacts_for_verification`] from the records at `generation`, read by the
+    /// caller (the HTTP resource keeps its rendered answers by it): the provider's history
+    /// is read once per generation.
+    pub(crate) async fn select_for_verification(
         &self,
         generation: i64,
         provider: &str,

@@ -280,7 +280,7 @@ async fn for_verification(
     Path(provider): Path<String>,
     Body(request): Body<crate::ForVerification>,
 ) -> Answer {
-    let generation = state.broker.generation().await?;
+    let generation = state.broker.records.generation().await?;
     let memo = &state.broker.memos.for_verification_bodies;
     let key = (access.base.clone(), provider, request);
     if let Some(body) = memo.get(generation, &key) {
@@ -289,7 +289,7 @@ async fn for_verification(
     let (b, provider, request) = &key;
     let pacts = state
         .broker
-        .pacts_for_verification(provider, request)
+        .select_for_verification(generation, provider, request)
         .await?;
     let views: Vec<Value> = pacts
         .iter()
