@@ -162,9 +162,11 @@ impl Launch {
         } else {
             None
         };
+        // Workers check keys too (the registry they serve takes admin keys): every process
+        // forgets a revoked key within the watch interval.
+        state.spawn_key_watcher();
         let app = if role.serves_api() {
             state.spawn_rate_limit_reloader(RATE_LIMIT_RELOAD);
-            state.spawn_key_watcher();
             crate::app_with(state.clone(), self.versions)
         } else {
             crate::ops_app(state.clone())
