@@ -54,6 +54,7 @@ scopes! {
     DocumentsWrite => Some(Scope::DocumentsWrite);
     WebhooksManage => Some(Scope::WebhooksManage);
     KeysManage => Some(Scope::KeysManage);
+    AuditRead => Some(Scope::AuditRead);
 }
 
 /// Keys seen recently, so a hot path does not query the store for every request. An
@@ -214,6 +215,7 @@ pub async fn authenticate(
         return Err(ApiError::Unauthorized("the API key has expired"));
     }
     tracing::Span::current().record("tenant", grant.tenant.name.as_str());
+    docintel_backend::audit::identify(grant.tenant.id, &grant.id);
     spend(auth, extensions, &grant.tenant, &key_hash)
         .await
         .map_err(ApiError::RateLimited)?;

@@ -88,6 +88,11 @@ pub enum Command {
         #[command(subcommand)]
         command: TenantsCommand,
     },
+    /// The audit trail of every tenant.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Train or evaluate the document classifier.
     Model {
         #[command(subcommand)]
@@ -355,6 +360,12 @@ pub struct OpsArgs {
     /// takes from its last byte to its document).
     #[arg(long, env = "DOCINTEL_BLOB_SWEEP_GRACE_SECS", default_value_t = 3600)]
     pub blob_sweep_grace_secs: u64,
+    /// How many days audit entries are kept (removed by the blob sweep's leader, on its
+    /// schedule).
+    #[arg(long, env = "DOCINTEL_AUDIT_RETENTION_DAYS",
+        default_value_t = docintel_backend::audit::DEFAULT_RETENTION_DAYS,
+        value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub audit_retention_days: u32,
     /// Seconds a client has to send a request's head; also how long an idle connection
     /// is kept open.
     #[arg(long, env = "DOCINTEL_HEADER_READ_TIMEOUT_SECS", default_value_t = 30)]
@@ -405,6 +416,8 @@ impl OpsArgs {
             every: std::time::Duration::from_secs(self.blob_sweep_every_secs.max(1)),
             grace: std::time::Duration::from_secs(self.blob_sweep_grace_secs),
         };
+        config.audit_retention =
+            std::time::Duration::from_secs(u64::from(self.audit_retention_days) * 24 * 3600);
     }
 }
 
@@ -572,6 +585,28 @@ pub enum TenantsCommand {
 }
 
 #[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Print the audit trail, newest first, one JSON object per line: every tenant's, or
+    /// one's with `--tenant`.
+    Export {
+        /// Only this tenant's entries (by name).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Only this action (`document.delete`), or, ending in `.`, every action it starts.
+        #[arg(long)]
+        action: Option<String>,
+        /// Only entries recorded at or after this instant (RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only entries recorded before this instant (RFC 3339).
+        #[arg(long)]
+        until: Option<String>,
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum BrokerCommand {
     /// Delete the history the Pact Broker's `clean` task deletes: every version but the
     /// latest per branch and per tag, the deployed and released, the recent and the last
@@ -622,7 +657,8 @@ pub enum KeysCommand {
         #[arg(long)]
         admin: bool,
         /// What the key may do (repeat for more): documents:read, documents:write,
-        /// webhooks:manage, keys:manage, broker:read, broker:write, registry:write.
+        /// webhooks:manage, keys:manage, broker:read, broker:write, registry:write,
+        /// audit:read.
         /// Default: every scope.
         #[arg(long = "scope", value_name = "SCOPE")]
         scopes: Vec<docintel_backend::keys::Scope>,

@@ -6,7 +6,9 @@
 
 use std::time::Instant;
 
-use axum::extract::{FromRef, MatchedPath, Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRef, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::IntoResponse;
@@ -68,20 +70,29 @@ pub async fn request_context(
         latency_ms = tracing::field::Empty,
     );
 
-    let limited = crate::auth::spend_address(
-        &AuthState::from_ref(&state),
-        &state.ip_limits,
-        state.broker_path.as_deref(),
-        &mut req,
-    )
-    .await;
+    let address = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
     let writes = !matches!(
         *req.method(),
         axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
     );
-    let mut response = crate::deprecation::deprecated_routes(&state.clock, req, next, limited)
-        .instrument(span.clone())
+    // What the request changes is recorded in the audit trail with its key (known once
+    // authenticated), address and request id.
+    let request_id = id.to_str().ok().map(str::to_owned);
+    let mut response = docintel_backend::audit::within(address, request_id, async {
+        let limited = crate::auth::spend_address(
+            &AuthState::from_ref(&state),
+            &state.ip_limits,
+            state.broker_path.as_deref(),
+            &mut req,
+        )
         .await;
+        crate::deprecation::deprecated_routes(&state.clock, req, next, limited).await
+    })
+    .instrument(span.clone())
+    .await;
     // What a write's success acknowledges must survive power loss (one shared flush for
     // the writes answered meanwhile: the store's group commit).
     if writes && response.status().is_success() {

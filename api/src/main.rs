@@ -39,6 +39,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Serve(args) => commands::serve::run(*args).await,
         Command::Keys { command } => commands::store::keys(command).await,
         Command::Tenants { command } => commands::store::tenants(command).await,
+        Command::Audit { command } => commands::store::audit_export(command).await,
         Command::Migrate { data } => commands::store::migrate(data).await,
         Command::Broker {
             command: BrokerCommand::Clean(args),

@@ -48,6 +48,8 @@ pub struct Config {
     pub broker_public_badges: bool,
     /// How much the embedded Pact Broker keeps of its answers (0: nothing).
     pub broker_read_cache: usize,
+    /// How long audit entries are kept.
+    pub audit_retention: std::time::Duration,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -91,6 +93,9 @@ impl Config {
             broker_quota: docintel_broker::TENANT_QUOTA,
             broker_public_badges: false,
             broker_read_cache: docintel_broker::READ_CACHE,
+            audit_retention: std::time::Duration::from_secs(
+                u64::from(crate::audit::DEFAULT_RETENTION_DAYS) * 24 * 3600,
+            ),
         }
     }
 }

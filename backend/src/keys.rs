@@ -48,10 +48,12 @@ pub enum Scope {
     BrokerWrite,
     /// Write to the schema registry (with an admin key).
     RegistryWrite,
+    /// Read the tenant's audit trail.
+    AuditRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 7] = [
+    pub const ALL: [Scope; 8] = [
         Scope::DocumentsRead,
         Scope::DocumentsWrite,
         Scope::WebhooksManage,
@@ -59,6 +61,7 @@ impl Scope {
         Scope::BrokerRead,
         Scope::BrokerWrite,
         Scope::RegistryWrite,
+        Scope::AuditRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -70,6 +73,7 @@ impl Scope {
             Scope::BrokerRead => "broker:read",
             Scope::BrokerWrite => "broker:write",
             Scope::RegistryWrite => "registry:write",
+            Scope::AuditRead => "audit:read",
         }
     }
 

@@ -3,6 +3,7 @@
 //!
 //! It knows nothing of HTTP; the façade (`docintel-api`) renders its types as API views.
 
+pub mod audit;
 pub mod blobs;
 pub mod classify;
 mod config;

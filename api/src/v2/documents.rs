@@ -406,7 +406,7 @@ pub struct ListParams {
     pub created_before: Option<String>,
 }
 
-fn instant(name: &str, value: Option<&str>) -> Result<Option<OffsetDateTime>, ApiError> {
+pub(crate) fn instant(name: &str, value: Option<&str>) -> Result<Option<OffsetDateTime>, ApiError> {
     value
         .map(|v| {
             OffsetDateTime::parse(v, &Rfc3339).map_err(|e| {

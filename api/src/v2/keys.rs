@@ -55,6 +55,9 @@ pub enum KeyScope {
     /// Write to the schema registry (admin keys only).
     #[serde(rename = "registry:write")]
     RegistryWrite,
+    /// Read the tenant's audit trail.
+    #[serde(rename = "audit:read")]
+    AuditRead,
 }
 
 impl KeyScope {
@@ -67,6 +70,7 @@ impl KeyScope {
             KeyScope::BrokerRead => Scope::BrokerRead,
             KeyScope::BrokerWrite => Scope::BrokerWrite,
             KeyScope::RegistryWrite => Scope::RegistryWrite,
+            KeyScope::AuditRead => Scope::AuditRead,
         }
     }
 
@@ -79,6 +83,7 @@ impl KeyScope {
             Scope::BrokerRead => KeyScope::BrokerRead,
             Scope::BrokerWrite => KeyScope::BrokerWrite,
             Scope::RegistryWrite => KeyScope::RegistryWrite,
+            Scope::AuditRead => KeyScope::AuditRead,
         }
     }
 }
@@ -88,7 +93,7 @@ impl KeyScope {
 #[serde(deny_unknown_fields)]
 pub struct KeyCreate {
     /// What it may do: at least one scope, each once, each held by the key that creates it.
-    #[schema(min_items = 1, max_items = 7, example = json!(["documents:read"]))]
+    #[schema(min_items = 1, max_items = 8, example = json!(["documents:read"]))]
     pub scopes: Vec<KeyScope>,
     /// When it stops working (in the future); null or absent: never.
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -106,7 +111,7 @@ pub struct KeyView {
     #[schema(example = "dik_3f9a1c0e", max_length = 12)]
     pub prefix: String,
     /// What it may do.
-    #[schema(example = json!(["documents:read"]), max_items = 7)]
+    #[schema(example = json!(["documents:read"]), max_items = 8)]
     pub scopes: Vec<KeyScope>,
     /// When it was created.
     #[serde(with = "time::serde::rfc3339")]

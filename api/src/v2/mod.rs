@@ -1,6 +1,7 @@
 //! API version 2, the current one. Each resource module exports its router; this module
 //! nests them and describes the version for its OpenAPI document.
 
+pub mod audit;
 pub mod documents;
 pub mod keys;
 pub mod webhooks;
@@ -31,6 +32,8 @@ use crate::state::AppState;
                                            retried with backoff, with a delivery log."),
         (name = "keys", description = "The tenant's API keys: each with the scopes it \
                                        needs and an optional expiry, revoked at once."),
+        (name = "audit", description = "The tenant's audit trail: every change made to its \
+                                        data, by which key, from where, when."),
     ),
     components(schemas(crate::error::Problem, crate::views::WebhookEvent)),
     modifiers(&Common),
@@ -173,4 +176,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
     documents::router()
         .merge(webhooks::router())
         .merge(keys::router())
+        .merge(audit::router())
 }

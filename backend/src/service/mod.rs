@@ -1,6 +1,7 @@
 //! What the backend does, one file per domain: each adds its operations to
 //! [`crate::Backend`]. The store persists; these decide.
 
+mod audit;
 mod documents;
 mod events;
 mod idempotency;

@@ -62,7 +62,7 @@ impl Backend {
     }
 
     /// The tenant called `name`, created if it does not exist yet.
-    async fn tenant_named(&self, name: &str) -> Result<Tenant> {
+    pub async fn tenant_named(&self, name: &str) -> Result<Tenant> {
         match self.0.store.tenant_by_name(name).await? {
             Some(t) => Ok(t),
             None => {

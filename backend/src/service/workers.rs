@@ -90,8 +90,8 @@ impl Backend {
         })
     }
 
-    /// Starts removing blobs no document owns, every [`crate::BlobSweep::every`], in the
-    /// one process that leads the sweep.
+    /// Starts removing blobs no document owns and audit entries past their retention,
+    /// every [`crate::BlobSweep::every`], in the one process that leads the sweep.
     pub fn start_sweeper(&self) -> crate::Sweeper {
         let me = self.clone();
         crate::Sweeper(tokio::spawn(async move {
@@ -99,17 +99,24 @@ impl Backend {
             loop {
                 tokio::time::sleep(config.every).await;
                 match me.0.store.try_lead(store::LeaderTask::BlobSweep).await {
-                    Ok(Some(_lead)) => match me.sweep_blobs().await {
-                        Ok(swept) if swept.removed > 0 => {
-                            info!(
-                                examined = swept.examined,
-                                removed = swept.removed,
-                                "blob sweep"
-                            )
+                    Ok(Some(_lead)) => {
+                        match me.sweep_blobs().await {
+                            Ok(swept) if swept.removed > 0 => {
+                                info!(
+                                    examined = swept.examined,
+                                    removed = swept.removed,
+                                    "blob sweep"
+                                )
+                            }
+                            Ok(_) => {}
+                            Err(e) => tracing::warn!(error = %e, "blob sweep stopped early"),
                         }
-                        Ok(_) => {}
-                        Err(e) => tracing::warn!(error = %e, "blob sweep stopped early"),
-                    },
+                        match me.purge_audit_events(OffsetDateTime::now_utc()).await {
+                            Ok(0) => {}
+                            Ok(removed) => info!(removed, "audit entries past retention removed"),
+                            Err(e) => tracing::warn!(error = %e, "audit retention stopped early"),
+                        }
+                    }
                     Ok(None) => {}
                     Err(e) => tracing::warn!(error = %e, "could not try to lead the blob sweep"),
                 }

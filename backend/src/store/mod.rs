@@ -123,6 +123,7 @@ pub trait Store:
     + WebhookStore
     + RegistryStore
     + BrokerStore
+    + AuditStore
     + CoordinationStore
     + 'static
 {
@@ -137,6 +138,7 @@ impl<T> Store for T where
         + WebhookStore
         + RegistryStore
         + BrokerStore
+        + AuditStore
         + CoordinationStore
         + 'static
 {
@@ -373,6 +375,23 @@ pub trait WebhookStore: Send + Sync {
         failing_for: Duration,
         now: OffsetDateTime,
     ) -> Result<()>;
+}
+
+/// The audit trail's reads and retention; entries are written by the audited writes
+/// themselves (see [`crate::audit`]).
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Newest first: `tenant`'s entries (every tenant's with `None`) matching `filter`,
+    /// older than the entry `before`, at most `limit`.
+    async fn audit_events(
+        &self,
+        tenant: Option<TenantId>,
+        filter: &crate::audit::AuditFilter,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<crate::audit::AuditEvent>>;
+    /// Deletes up to `limit` of the entries recorded before `before`; how many.
+    async fn purge_audit_events(&self, before: OffsetDateTime, limit: u32) -> Result<u64>;
 }
 
 /// The embedded schema registry (which serializes its own writes).

@@ -56,6 +56,7 @@ macro_rules! conformance {
                 work_queued_by_one_handle_wakes_another,
                 shared_quota_slices_never_exceed_the_quota,
                 broker_records_are_created_once_and_never_lose_an_update,
+                audited_writes_record_their_caller_in_their_own_transaction,
             );
         }
     };

@@ -3,6 +3,7 @@
 //! row locks where processes meet: job and delivery claims take `FOR UPDATE SKIP LOCKED`,
 //! registry writes an advisory lock. No document cache: another process may write.
 
+mod audit;
 mod broker;
 mod coordination;
 mod dialect;
@@ -14,6 +15,7 @@ mod registry;
 mod tenants;
 mod webhooks;
 
+use audit::{audited, write_audit};
 use idempotency::keep_response;
 use outbox::write_outbox;
 

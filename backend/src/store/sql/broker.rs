@@ -69,6 +69,27 @@ macro_rules! broker_store {
             })
         }
 
+        /// Commits a broker write, recorded in the audit trail as
+        /// `broker.{kind}.{verb}` on `scope/key` when it changed something.
+        async fn broker_audited(
+            tx: sqlx::Transaction<'_, dialect::Db>,
+            changed: bool,
+            verb: &str,
+            kind: &str,
+            scope: &str,
+            key: Option<&str>,
+        ) -> StoreResult<bool> {
+            let action = format!("broker.{kind}.{verb}");
+            let resource_type = format!("broker.{kind}");
+            let resource = match key {
+                Some(key) if scope.is_empty() => key.to_owned(),
+                Some(key) => format!("{scope}/{key}"),
+                None => scope.to_owned(),
+            };
+            let change = crate::audit::Change::of(&action, &resource_type, &resource);
+            audited(tx, changed, change).await.map_err(StoreError::new)
+        }
+
         #[async_trait]
         impl RecordStore for $store {
             async fn broker_insert(
@@ -78,15 +99,24 @@ macro_rules! broker_store {
                 key: &str,
                 body: &str,
             ) -> StoreResult<bool> {
+                let mut tx = self.pool.begin().await.map_err(StoreError::new)?;
                 let done = sqlx::query(sql::INSERT)
                     .bind(kind)
                     .bind(scope)
                     .bind(key)
                     .bind(body)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await
                     .map_err(StoreError::new)?;
-                Ok(done.rows_affected() == 1)
+                broker_audited(
+                    tx,
+                    done.rows_affected() == 1,
+                    "create",
+                    kind,
+                    scope,
+                    Some(key),
+                )
+                .await
             }
 
             async fn broker_replace(
@@ -97,16 +127,25 @@ macro_rules! broker_store {
                 expected: &str,
                 body: &str,
             ) -> StoreResult<bool> {
+                let mut tx = self.pool.begin().await.map_err(StoreError::new)?;
                 let done = sqlx::query(sql::REPLACE)
                     .bind(kind)
                     .bind(scope)
                     .bind(key)
                     .bind(expected)
                     .bind(body)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await
                     .map_err(StoreError::new)?;
-                Ok(done.rows_affected() == 1)
+                broker_audited(
+                    tx,
+                    done.rows_affected() == 1,
+                    "update",
+                    kind,
+                    scope,
+                    Some(key),
+                )
+                .await
             }
 
             async fn broker_get(
@@ -202,13 +241,15 @@ macro_rules! broker_store {
                 scope: &str,
                 key: Option<&str>,
             ) -> StoreResult<u64> {
+                let mut tx = self.pool.begin().await.map_err(StoreError::new)?;
                 let done = sqlx::query(sql::DELETE)
                     .bind(kind)
                     .bind(scope)
                     .bind(key)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await
                     .map_err(StoreError::new)?;
+                broker_audited(tx, done.rows_affected() > 0, "delete", kind, scope, key).await?;
                 Ok(done.rows_affected())
             }
         }

@@ -101,6 +101,8 @@ macro_rules! document_store {
                     .execute(&mut *tx)
                     .await?;
                 write_outbox(&mut tx, events, now).await?;
+                let id = doc.id.to_string();
+                write_audit(&mut tx, crate::audit::Change::of("document.upload", "document", &id)).await?;
                 tx.commit().await?;
                 Ok(Some(doc.queued()))
             }
@@ -195,6 +197,8 @@ macro_rules! document_store {
                 let mut keys = vec![row.try_get::<String, _>("blob_key")?];
                 keys.extend(row.try_get::<Option<String>, _>("thumbnail_key")?);
                 write_outbox(&mut tx, events, millis(now)).await?;
+                let id_text = id.to_string();
+                write_audit(&mut tx, crate::audit::Change::of("document.delete", "document", &id_text)).await?;
                 tx.commit().await?;
                 self.forget_cached(id);
                 Ok(Some(keys))

@@ -4,6 +4,7 @@
 //! comes from the expanding module's `dialect` (SQL fragments and types) and from the
 //! store's own methods (claims, locks, the SQLite read path).
 
+pub(super) mod audit;
 pub(super) mod broker;
 pub(super) mod documents;
 pub(super) mod idempotency;

@@ -157,6 +157,11 @@ macro_rules! registry_store {
                 .bind(after)
                 .fetch_optional(&mut *tx)
                 .await?;
+                if let Some(version) = version {
+                    let resource = format!("{subject}/versions/{version}");
+                    let change = crate::audit::Change::of("registry.register", "registry.version", &resource);
+                    write_audit(&mut tx, change).await?;
+                }
                 tx.commit().await?;
                 Ok(version)
             }
@@ -167,6 +172,7 @@ macro_rules! registry_store {
                 version: i64,
                 schema_id: i64,
             ) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
                 let added = sqlx::query(
                     "INSERT INTO registry_versions (subject, version, schema_id) \
                      VALUES ($1, $2, $3) ON CONFLICT (subject, version) DO NOTHING",
@@ -174,9 +180,11 @@ macro_rules! registry_store {
                 .bind(subject)
                 .bind(version)
                 .bind(schema_id)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
-                Ok(added.rows_affected() == 1)
+                let resource = format!("{subject}/versions/{version}");
+                let change = crate::audit::Change::of("registry.import", "registry.version", &resource);
+                audited(tx, added.rows_affected() == 1, change).await
             }
 
             async fn registry_uses(&self, id: i64) -> Result<Vec<crate::store::RegistryUse>> {
@@ -235,11 +243,21 @@ macro_rules! registry_store {
                     "UPDATE registry_versions SET deleted = TRUE WHERE subject = $1 \
                      AND (CAST($2 AS BIGINT) IS NULL OR version = $2)"
                 };
-                sqlx::query(sql)
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(sql)
                     .bind(subject)
                     .bind(version)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
+                let (action, resource) = match (permanent, version) {
+                    (false, None) => ("registry.delete_subject", subject.to_owned()),
+                    (true, None) => ("registry.delete_subject_permanently", subject.to_owned()),
+                    (false, Some(v)) => ("registry.delete_version", format!("{subject}/versions/{v}")),
+                    (true, Some(v)) => ("registry.delete_version_permanently", format!("{subject}/versions/{v}")),
+                };
+                let kind = if version.is_some() { "registry.version" } else { "registry.subject" };
+                let change = crate::audit::Change::of(action, kind, &resource);
+                audited(tx, done.rows_affected() > 0, change).await?;
                 Ok(())
             }
 
@@ -253,6 +271,7 @@ macro_rules! registry_store {
             }
 
             async fn registry_set_config(&self, subject: &str, level: Option<&str>) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
                 match level {
                     Some(level) => {
                         sqlx::query(
@@ -261,16 +280,18 @@ macro_rules! registry_store {
                         )
                         .bind(subject)
                         .bind(level)
-                        .execute(&self.pool)
+                        .execute(&mut *tx)
                         .await?;
                     }
                     None => {
                         sqlx::query("DELETE FROM registry_config WHERE subject = $1")
                             .bind(subject)
-                            .execute(&self.pool)
+                            .execute(&mut *tx)
                             .await?;
                     }
                 }
+                let change = crate::audit::Change::of("registry.config", "registry.subject", subject);
+                audited(tx, true, change).await?;
                 Ok(())
             }
 
@@ -290,6 +311,7 @@ macro_rules! registry_store {
                 key: &str,
                 value: Option<&str>,
             ) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
                 match value {
                     Some(value) => {
                         sqlx::query(
@@ -300,17 +322,20 @@ macro_rules! registry_store {
                         .bind(subject)
                         .bind(key)
                         .bind(value)
-                        .execute(&self.pool)
+                        .execute(&mut *tx)
                         .await?;
                     }
                     None => {
                         sqlx::query("DELETE FROM registry_settings WHERE subject = $1 AND key = $2")
                             .bind(subject)
                             .bind(key)
-                            .execute(&self.pool)
+                            .execute(&mut *tx)
                             .await?;
                     }
                 }
+                let action = format!("registry.{key}");
+                let change = crate::audit::Change::of(&action, "registry.subject", subject);
+                audited(tx, true, change).await?;
                 Ok(())
             }
         }

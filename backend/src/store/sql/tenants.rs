@@ -49,6 +49,7 @@ macro_rules! tenant_store {
                 // Every scope is stored as NULL, so a scope added later is held by keys
                 // that were made to hold every one.
                 let scopes = (key.scopes != crate::keys::Scopes::ALL).then(|| key.scopes.to_text());
+                let mut tx = self.pool.begin().await?;
                 sqlx::query(
                     "INSERT INTO api_keys \
                      (key_hash, tenant_id, prefix, created_at, admin, scopes, expires_at) \
@@ -61,8 +62,11 @@ macro_rules! tenant_store {
                 .bind(key.admin)
                 .bind(scopes)
                 .bind(key.expires_at.map(millis))
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                let id = crate::keys::key_id(key.key_hash);
+                write_audit(&mut tx, crate::audit::Change::of("key.create", "key", &id)).await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -125,6 +129,7 @@ macro_rules! tenant_store {
                 let Some(digits) = crate::keys::key_id_digits(id) else {
                     return Ok(false);
                 };
+                let mut tx = self.pool.begin().await?;
                 let done = sqlx::query(
                     "UPDATE api_keys SET revoked_at = $3 \
                      WHERE tenant_id = $1 AND substr(key_hash, 1, 16) = $2 AND revoked_at IS NULL",
@@ -132,9 +137,9 @@ macro_rules! tenant_store {
                 .bind(tenant.0.to_string())
                 .bind(digits)
                 .bind(millis(now))
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
-                Ok(done.rows_affected() > 0)
+                audited(tx, done.rows_affected() > 0, crate::audit::Change::of("key.revoke", "key", id)).await
             }
 
             async fn touch_api_key(&self, key_hash: &str, now: OffsetDateTime) -> Result<()> {
@@ -222,6 +227,7 @@ macro_rules! tenant_store {
             }
 
             async fn set_rate_limit(&self, tenant: TenantId, limit: Option<(u32, u32)>) -> Result<()> {
+                let mut tx = self.pool.begin().await?;
                 match limit {
                     Some((quota, window)) => {
                         sqlx::query(
@@ -232,16 +238,19 @@ macro_rules! tenant_store {
                         .bind(tenant.0.to_string())
                         .bind(i64::from(quota))
                         .bind(i64::from(window))
-                        .execute(&self.pool)
+                        .execute(&mut *tx)
                         .await?;
                     }
                     None => {
                         sqlx::query("DELETE FROM tenant_rate_limits WHERE tenant_id = $1")
                             .bind(tenant.0.to_string())
-                            .execute(&self.pool)
+                            .execute(&mut *tx)
                             .await?;
                     }
                 }
+                let tenant_id = tenant.0.to_string();
+                write_audit(&mut tx, crate::audit::Change::of("tenant.rate_limit", "tenant", &tenant_id)).await?;
+                tx.commit().await?;
                 Ok(())
             }
         }

@@ -59,6 +59,8 @@ macro_rules! webhook_store {
                 if inserted.rows_affected() == 0 {
                     return Err(crate::webhooks::WebhookError::TooMany.into());
                 }
+                let id_text = id.to_string();
+                write_audit(&mut tx, crate::audit::Change::of("webhook.create", "webhook", &id_text)).await?;
                 tx.commit().await?;
                 Ok(Webhook {
                     id,
@@ -97,12 +99,13 @@ macro_rules! webhook_store {
             }
 
             async fn delete_webhook(&self, tenant: TenantId, id: Uuid) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
                 let r = sqlx::query("DELETE FROM webhooks WHERE tenant_id = $1 AND id = $2")
                     .bind(tenant.0.to_string())
                     .bind(id.to_string())
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
-                Ok(r.rows_affected() == 1)
+                audited(tx, r.rows_affected() == 1, crate::audit::Change::of("webhook.delete", "webhook", &id.to_string())).await
             }
 
             async fn rotate_webhook_secret(
@@ -112,6 +115,7 @@ macro_rules! webhook_store {
                 secret: &str,
                 previous_until: OffsetDateTime,
             ) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
                 let r = sqlx::query(
                     "UPDATE webhooks SET previous_secret = secret, previous_expires_at = $3, secret = $4 \
                      WHERE tenant_id = $1 AND id = $2",
@@ -120,21 +124,22 @@ macro_rules! webhook_store {
                 .bind(id.to_string())
                 .bind(millis(previous_until))
                 .bind(secret)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
-                Ok(r.rows_affected() == 1)
+                audited(tx, r.rows_affected() == 1, crate::audit::Change::of("webhook.rotate_secret", "webhook", &id.to_string())).await
             }
 
             async fn enable_webhook(&self, tenant: TenantId, id: Uuid) -> Result<bool> {
+                let mut tx = self.pool.begin().await?;
                 let r = sqlx::query(
                     "UPDATE webhooks SET status = 'active', disabled_reason = NULL, \
                      consecutive_failures = 0 WHERE tenant_id = $1 AND id = $2",
                 )
                 .bind(tenant.0.to_string())
                 .bind(id.to_string())
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
-                Ok(r.rows_affected() == 1)
+                audited(tx, r.rows_affected() == 1, crate::audit::Change::of("webhook.enable", "webhook", &id.to_string())).await
             }
 
             async fn webhook_deliveries(

@@ -2,6 +2,7 @@
 //! process per database file. Writes run the shared SQL (`store/sql/`); point reads go
 //! through rusqlite and a document cache, and durability through group commit.
 
+mod audit;
 mod broker;
 mod coordination;
 mod dialect;
@@ -14,6 +15,7 @@ mod registry;
 mod tenants;
 mod webhooks;
 
+use audit::{audited, write_audit};
 use idempotency::keep_response;
 use outbox::write_outbox;
 

@@ -1,6 +1,7 @@
 //! The checks, each generic over how the store is opened, one file per topic, and the
 //! helpers they share.
 
+mod audit;
 mod broker;
 mod coordination;
 mod documents;
@@ -8,6 +9,7 @@ mod events;
 mod jobs;
 mod registry;
 
+pub use audit::*;
 pub use broker::*;
 pub use coordination::*;
 pub use documents::*;
