@@ -188,3 +188,24 @@ impl TestServer {
         v["items"].as_array().expect("items").len()
     }
 }
+
+/// Every operation the committed documents (openapi/v1.json, openapi/v2.json) declare:
+/// (lower-case method, path as written, the operation), so that tests derived from them
+/// cover a new operation without anyone adding it.
+pub fn declared_operations() -> Vec<(String, String, Value)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi");
+    let mut ops = Vec::new();
+    for version in ["v1", "v2"] {
+        let doc: Value =
+            serde_json::from_slice(&std::fs::read(root.join(format!("{version}.json"))).unwrap())
+                .unwrap();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                    ops.push((method.clone(), path.clone(), op.clone()));
+                }
+            }
+        }
+    }
+    ops
+}

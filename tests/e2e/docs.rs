@@ -230,13 +230,16 @@ fn blocks_that_call_a_server_run_or_say_why_not() {
             "NOT_RUN names {file}: {first}, which is no unmarked block that calls a server"
         );
     }
-    // The README's walk-through and the registry's example run.
+    // The README's walk-through, the audit trail's and the registry's examples run.
     let run: Vec<String> = blocks
         .iter()
         .filter(|b| b.runs_against_server)
         .map(|b| b.file.clone())
         .collect();
-    assert_eq!(run, ["README.md", "docs/events-and-registry.md"]);
+    assert_eq!(
+        run,
+        ["README.md", "docs/api.md", "docs/events-and-registry.md"]
+    );
 }
 
 /// A block's placeholders, replaced before it runs: the documented address, the key, a

@@ -19,22 +19,10 @@ use crate::common::{self, TestServer};
 
 /// Every operation a committed document declares: (method, path template).
 fn operations() -> Vec<(Method, String)> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi");
-    let mut ops = Vec::new();
-    for version in ["v1", "v2"] {
-        let doc: Value =
-            serde_json::from_slice(&std::fs::read(root.join(format!("{version}.json"))).unwrap())
-                .unwrap();
-        for (path, item) in doc["paths"].as_object().unwrap() {
-            for method in item.as_object().unwrap().keys() {
-                if let Ok(m) = method.to_uppercase().parse::<Method>()
-                    && ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&m.as_str())
-                {
-                    ops.push((m, path.clone()));
-                }
-            }
-        }
-    }
+    let ops: Vec<_> = common::declared_operations()
+        .into_iter()
+        .map(|(method, path, _)| (method.to_uppercase().parse::<Method>().unwrap(), path))
+        .collect();
     assert!(
         ops.len() >= 16,
         "the documents declare {} operations",

@@ -9,30 +9,19 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::common::{TestServer, assert_problem};
+use crate::common::{self, TestServer, assert_problem};
 
 /// (method, path template, the scope it needs) for every operation that names one.
 fn scoped_operations() -> Vec<(Method, String, String)> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi");
     let mut ops = Vec::new();
-    for version in ["v1", "v2"] {
-        // Paths are written whole, with their version's prefix.
-        let doc: Value =
-            serde_json::from_slice(&std::fs::read(root.join(format!("{version}.json"))).unwrap())
-                .unwrap();
-        for (path, item) in doc["paths"].as_object().unwrap() {
-            for (method, op) in item.as_object().unwrap() {
-                let Ok(m) = method.to_uppercase().parse::<Method>() else {
-                    continue;
-                };
-                let scopes = op["security"][0]["api_key"].as_array();
-                let scope = scopes.and_then(|s| s.first()).and_then(Value::as_str);
-                let scope = scope.unwrap_or_else(|| {
-                    panic!("{method} {path} declares no scope: every operation needs one")
-                });
-                ops.push((m, path.clone(), scope.to_owned()));
-            }
-        }
+    for (method, path, op) in common::declared_operations() {
+        let scopes = op["security"][0]["api_key"].as_array();
+        let scope = scopes.and_then(|s| s.first()).and_then(Value::as_str);
+        let scope = scope.unwrap_or_else(|| {
+            panic!("{method} {path} declares no scope: every operation needs one")
+        });
+        let method = method.to_uppercase().parse::<Method>().unwrap();
+        ops.push((method, path.clone(), scope.to_owned()));
     }
     assert!(ops.len() >= 19, "{} operations", ops.len());
     ops
@@ -55,7 +44,8 @@ async fn make_key(s: &TestServer, maker: &str, scopes: &[&str]) -> (String, Stri
     )
 }
 
-const SCOPES: [&str; 7] = [
+const SCOPES: [&str; 8] = [
+    "audit:read",
     "documents:read",
     "documents:write",
     "webhooks:manage",

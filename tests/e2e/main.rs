@@ -3,6 +3,7 @@
 //! registry, Kafka, webhook receivers, the SDK, pacts. One test binary, one module per
 //! area; the `docintel` binary's own tests are in api/tests/binary.
 
+mod audit;
 mod broker;
 mod broker_cli;
 mod broker_contracts;

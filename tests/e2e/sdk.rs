@@ -894,4 +894,20 @@ async fn a_key_made_through_the_sdk_holds_only_its_scopes_until_revoked() {
     // A malformed id is refused before anything is sent.
     let e = admin.revoke_key("not-a-key").await.unwrap_err();
     assert_eq!(e.code(), Some("invalid_id"));
+
+    // The trail has both, newest first, made by the admin's key; the reader may not read it.
+    use docintel_sdk::TryStreamExt;
+    let filter = docintel_sdk::AuditFilter {
+        action: Some("key.".into()),
+        ..Default::default()
+    };
+    let trail: Vec<_> = admin.audit_events(filter).try_collect().await.unwrap();
+    let actions: Vec<_> = trail.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["key.revoke", "key.create"]);
+    assert!(trail.iter().all(|e| *e.resource_id == *made.key.id));
+    let e = client(&s.base, &made.secret)
+        .audit_events_page(&Default::default(), None)
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(401), "revoked");
 }

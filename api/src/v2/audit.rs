@@ -29,7 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AuditEventView {
     /// Increases with every entry.
-    #[schema(example = 4211)]
+    #[schema(example = 4211, minimum = 1, maximum = 9_223_372_036_854_775_807_i64)]
     pub id: i64,
     /// When the change was made.
     #[serde(with = "time::serde::rfc3339")]
@@ -115,7 +115,7 @@ pub struct AuditParams {
     #[param(minimum = 1, maximum = 100, example = 50)]
     pub limit: Option<u32>,
     /// The `next_page` of the previous page; omit for the first page.
-    #[param(example = "4161", max_length = 20, pattern = "^[0-9]{1,19}$")]
+    #[param(example = "4161", max_length = 19, pattern = "^[0-9]{1,19}$")]
     pub page_token: Option<String>,
     /// Only this action (`document.delete`), or, ending in `.`, every action it starts
     /// (`webhook.`).
@@ -126,10 +126,12 @@ pub struct AuditParams {
     )]
     pub action: Option<String>,
     /// Only entries recorded at or after this instant (RFC 3339).
-    #[param(value_type = Option<String>, format = DateTime, example = "2026-11-01T00:00:00Z")]
+    #[param(value_type = Option<String>, format = DateTime, max_length = 40,
+        example = "2026-11-01T00:00:00Z")]
     pub since: Option<String>,
     /// Only entries recorded before this instant (RFC 3339).
-    #[param(value_type = Option<String>, format = DateTime, example = "2026-12-01T00:00:00Z")]
+    #[param(value_type = Option<String>, format = DateTime, max_length = 40,
+        example = "2026-12-01T00:00:00Z")]
     pub until: Option<String>,
 }
 
@@ -153,10 +155,7 @@ fn invalid(message: String) -> ApiError {
         (status = 200, description = "A page of audit entries.", body = AuditEventPage,
             example = json!(AuditEventPage::example())),
     ),
-    extensions(
-        ("x-dropshot-pagination" = json!({"required": []})),
-        ("x-problem-codes" = json!(["invalid_parameter", "invalid_page_token"])),
-    ),
+    extensions(("x-problem-codes" = json!(["invalid_parameter", "invalid_page_token"]))),
 )]
 async fn list_audit_events(
     State(state): State<AppState>,

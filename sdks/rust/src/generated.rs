@@ -8,6 +8,55 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///One page of audit entries, newest first.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct AuditEventPage {
+        ///At most `limit` entries.
+        pub items: ::std::vec::Vec<AuditEventView>,
+        /**Pass as `page_token` (with the same filters) to get the next page; null on the
+last page.*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_page: ::std::option::Option<::std::string::String>,
+    }
+    impl AuditEventPage {
+        pub fn builder() -> builder::AuditEventPage {
+            Default::default()
+        }
+    }
+    ///One change, as recorded in the same transaction as the change itself.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct AuditEventView {
+        /**What was done: `document.upload`, `document.delete`, `webhook.create`,
+`webhook.rotate_secret`, `webhook.enable`, `webhook.delete`, `key.create`,
+`key.revoke`, `tenant.rate_limit`, `registry.register`, `registry.config`,
+`registry.mode`, `registry.delete_subject`, `registry.delete_version` (and their
+`_permanently` forms), `broker.<record>.create|update|delete`.*/
+        pub action: ::std::string::String,
+        /**Who made it: the id of the key used (as in `/v2/keys`), or `operator` for a
+change made with the server's command line.*/
+        pub actor: ::std::string::String,
+        ///The client's address as the server saw it; null for the operator's changes.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub address: ::std::option::Option<::std::string::String>,
+        ///When the change was made.
+        pub at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///Increases with every entry.
+        pub id: i64,
+        ///The request's `X-Request-Id`; null for the operator's changes.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub request_id: ::std::option::Option<::std::string::String>,
+        /**The resource's id (a document or webhook id, a key id, a registry subject, a
+broker record's names).*/
+        pub resource_id: ::std::string::String,
+        /**The kind of resource changed: `document`, `webhook`, `key`, `tenant`,
+`registry.subject`, `registry.version`, `broker.<record>`.*/
+        pub resource_type: ::std::string::String,
+    }
+    impl AuditEventView {
+        pub fn builder() -> builder::AuditEventView {
+            Default::default()
+        }
+    }
     ///What the classifier decided.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Classification {
@@ -495,6 +544,8 @@ release: treat an unknown one by its HTTP status. Each code has one status; `/pr
         BrokerWrite,
         #[serde(rename = "registry:write")]
         RegistryWrite,
+        #[serde(rename = "audit:read")]
+        AuditRead,
     }
     impl ::std::fmt::Display for KeyScope {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -506,6 +557,7 @@ release: treat an unknown one by its HTTP status. Each code has one status; `/pr
                 Self::BrokerRead => f.write_str("broker:read"),
                 Self::BrokerWrite => f.write_str("broker:write"),
                 Self::RegistryWrite => f.write_str("registry:write"),
+                Self::AuditRead => f.write_str("audit:read"),
             }
         }
     }
@@ -522,6 +574,7 @@ release: treat an unknown one by its HTTP status. Each code has one status; `/pr
                 "broker:read" => Ok(Self::BrokerRead),
                 "broker:write" => Ok(Self::BrokerWrite),
                 "registry:write" => Ok(Self::RegistryWrite),
+                "audit:read" => Ok(Self::AuditRead),
                 _ => Err("invalid value".into()),
             }
         }
@@ -577,6 +630,124 @@ release: treat an unknown one by its HTTP status. Each code has one status; `/pr
     impl KeyWithSecret {
         pub fn builder() -> builder::KeyWithSecret {
             Default::default()
+        }
+    }
+    ///`ListAuditEventsAction`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ListAuditEventsAction(::std::string::String);
+    impl ::std::ops::Deref for ListAuditEventsAction {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ListAuditEventsAction> for ::std::string::String {
+        fn from(value: ListAuditEventsAction) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ListAuditEventsAction {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z0-9_.-]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[a-z0-9_.-]+$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ListAuditEventsAction {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ListAuditEventsAction {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListAuditEventsAction {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ListAuditEventsPageToken`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ListAuditEventsPageToken(::std::string::String);
+    impl ::std::ops::Deref for ListAuditEventsPageToken {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ListAuditEventsPageToken> for ::std::string::String {
+        fn from(value: ListAuditEventsPageToken) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ListAuditEventsPageToken {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 19usize {
+                return Err("longer than 19 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[0-9]{1,19}$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[0-9]{1,19}$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ListAuditEventsPageToken {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ListAuditEventsPageToken {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListAuditEventsPageToken {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///Facts about the stored bytes and what processing found in them.
@@ -1189,6 +1360,235 @@ can drop duplicates.*/
     }
     /// Types for composing complex structures.
     pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct AuditEventPage {
+            items: ::std::result::Result<
+                ::std::vec::Vec<super::AuditEventView>,
+                ::std::string::String,
+            >,
+            next_page: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AuditEventPage {
+            fn default() -> Self {
+                Self {
+                    items: Err("no value supplied for items".to_string()),
+                    next_page: Ok(Default::default()),
+                }
+            }
+        }
+        impl AuditEventPage {
+            pub fn items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::AuditEventView>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for items: {e}")
+                    });
+                self
+            }
+            pub fn next_page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_page = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for next_page: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AuditEventPage> for super::AuditEventPage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AuditEventPage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    items: value.items?,
+                    next_page: value.next_page?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AuditEventPage> for AuditEventPage {
+            fn from(value: super::AuditEventPage) -> Self {
+                Self {
+                    items: Ok(value.items),
+                    next_page: Ok(value.next_page),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AuditEventView {
+            action: ::std::result::Result<::std::string::String, ::std::string::String>,
+            actor: ::std::result::Result<::std::string::String, ::std::string::String>,
+            address: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<i64, ::std::string::String>,
+            request_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            resource_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            resource_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AuditEventView {
+            fn default() -> Self {
+                Self {
+                    action: Err("no value supplied for action".to_string()),
+                    actor: Err("no value supplied for actor".to_string()),
+                    address: Ok(Default::default()),
+                    at: Err("no value supplied for at".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    request_id: Ok(Default::default()),
+                    resource_id: Err("no value supplied for resource_id".to_string()),
+                    resource_type: Err("no value supplied for resource_type".to_string()),
+                }
+            }
+        }
+        impl AuditEventView {
+            pub fn action<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.action = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for action: {e}")
+                    });
+                self
+            }
+            pub fn actor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.actor = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for actor: {e}")
+                    });
+                self
+            }
+            pub fn address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for address: {e}")
+                    });
+                self
+            }
+            pub fn at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for at: {e}"));
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn request_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.request_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for request_id: {e}")
+                    });
+                self
+            }
+            pub fn resource_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resource_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resource_id: {e}")
+                    });
+                self
+            }
+            pub fn resource_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resource_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resource_type: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AuditEventView> for super::AuditEventView {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AuditEventView,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    action: value.action?,
+                    actor: value.actor?,
+                    address: value.address?,
+                    at: value.at?,
+                    id: value.id?,
+                    request_id: value.request_id?,
+                    resource_id: value.resource_id?,
+                    resource_type: value.resource_type?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AuditEventView> for AuditEventView {
+            fn from(value: super::AuditEventView) -> Self {
+                Self {
+                    action: Ok(value.action),
+                    actor: Ok(value.actor),
+                    address: Ok(value.address),
+                    at: Ok(value.at),
+                    id: Ok(value.id),
+                    request_id: Ok(value.request_id),
+                    resource_id: Ok(value.resource_id),
+                    resource_type: Ok(value.resource_type),
+                }
+            }
+        }
         #[derive(Clone, Debug)]
         pub struct Classification {
             confidence: ::std::result::Result<f64, ::std::string::String>,
@@ -2997,6 +3397,35 @@ const _: () = {
     {}
 };
 impl Client {
+    /**List audit events
+
+Every change made to the tenant's data — uploads, deletions, webhook and key changes,
+limits, registry and broker writes — newest first, with the key that made it, the
+client's address and the request id. Follow `next_page` until it is null. Entries
+are kept as long as the server's retention says (400 days by default).
+
+Sends a `GET` request to `/v2/audit-events`
+
+Arguments:
+- `action`: Only this action (`document.delete`), or, ending in `.`, every action it starts
+(`webhook.`).
+- `limit`: Page size, 1 to 100 (default 50).
+- `page_token`: The `next_page` of the previous page; omit for the first page.
+- `since`: Only entries recorded at or after this instant (RFC 3339).
+- `until`: Only entries recorded before this instant (RFC 3339).
+```ignore
+let response = client.list_audit_events()
+    .action(action)
+    .limit(limit)
+    .page_token(page_token)
+    .since(since)
+    .until(until)
+    .send()
+    .await;
+```*/
+    pub fn list_audit_events(&self) -> builder::ListAuditEvents<'_> {
+        builder::ListAuditEvents::new(self)
+    }
     /**List documents
 
 Newest first, in pages. Follow `next_page` until it is null: pass it as `page_token`,
@@ -3297,6 +3726,189 @@ pub mod builder {
         encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
         RequestBuilderExt, ResponseValue,
     };
+    /**Builder for [`Client::list_audit_events`]
+
+[`Client::list_audit_events`]: super::Client::list_audit_events*/
+    #[derive(Debug, Clone)]
+    pub struct ListAuditEvents<'a> {
+        client: &'a super::Client,
+        action: Result<Option<types::ListAuditEventsAction>, String>,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_token: Result<Option<types::ListAuditEventsPageToken>, String>,
+        since: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
+        until: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
+    }
+    impl<'a> ListAuditEvents<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                action: Ok(None),
+                limit: Ok(None),
+                page_token: Ok(None),
+                since: Ok(None),
+                until: Ok(None),
+            }
+        }
+        pub fn action<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ListAuditEventsAction>,
+        {
+            self.action = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ListAuditEventsAction` for action failed".to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn page_token<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ListAuditEventsPageToken>,
+        {
+            self.page_token = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ListAuditEventsPageToken` for page_token failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn since<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+        {
+            self.since = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: chrono :: DateTime < :: chrono :: offset :: Utc >` for since failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn until<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+        {
+            self.until = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: chrono :: DateTime < :: chrono :: offset :: Utc >` for until failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v2/audit-events`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::AuditEventPage>, Error<types::Problem>> {
+            let Self { client, action, limit, page_token, since, until } = self;
+            let action = action.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let page_token = page_token.map_err(Error::InvalidRequest)?;
+            let since = since.map_err(Error::InvalidRequest)?;
+            let until = until.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v2/audit-events", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("action", &action))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("page_token", &page_token))
+                .query(&progenitor_client::QueryParam::new("since", &since))
+                .query(&progenitor_client::QueryParam::new("until", &until))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_audit_events",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::list_documents`]
 
 [`Client::list_documents`]: super::Client::list_documents*/

@@ -49,6 +49,7 @@
 
 #![warn(missing_docs)]
 
+mod audit;
 mod client;
 mod error;
 #[allow(clippy::all, unused_imports, dead_code, missing_docs)]
@@ -59,6 +60,7 @@ mod keys;
 mod subscriptions;
 mod webhook;
 
+pub use audit::AuditFilter;
 pub use client::{Client, ClientBuilder, ListFilter, MAX_UPLOAD_BYTES, USER_AGENT, Uploaded};
 pub use error::{ApiProblem, Error, Result};
 pub use hooks::{DeprecationNotice, RetryPolicy};

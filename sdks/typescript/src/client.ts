@@ -24,6 +24,9 @@ export type KeyWithSecret = Schemas["KeyWithSecret"];
 export type RotatedSecret = Schemas["RotatedSecret"];
 export type Delivery = Schemas["DeliveryView"];
 export type ListDocumentsParams = NonNullable<paths["/v2/documents"]["get"]["parameters"]["query"]>;
+export type AuditEvent = Schemas["AuditEventView"];
+export type AuditEventPage = Schemas["AuditEventPage"];
+export type ListAuditEventsParams = NonNullable<paths["/v2/audit-events"]["get"]["parameters"]["query"]>;
 
 /**
  * How to reach the API.
@@ -166,6 +169,7 @@ export class Docintel {
   readonly documents: Documents;
   readonly webhooks: Webhooks;
   readonly keys: Keys;
+  readonly audit: Audit;
   /** The deprecations the server announced for operations this client called. */
   readonly deprecations = new Map<string, DeprecationNotice>();
 
@@ -199,6 +203,7 @@ export class Docintel {
     this.documents = new Documents(this.raw, (make) => sendWithRetries(make, userFetch, policy, timeoutMs));
     this.webhooks = new Webhooks(this.raw);
     this.keys = new Keys(this.raw);
+    this.audit = new Audit(this.raw);
   }
 }
 
@@ -483,5 +488,30 @@ export class Keys {
   /** Revokes a key (`key_…`). @example `await client.keys.revoke(id)` */
   async revoke(id: string): Promise<void> {
     await unwrap(this.raw.DELETE("/v2/keys/{id}", { params: { path: { id } } }));
+  }
+}
+
+/**
+ * The tenant's audit trail (the calling key needs `audit:read`): every change made to its
+ * data, newest first, with the key that made it, the client's address and the request id.
+ *
+ * @example
+ * ```ts
+ * for await (const e of client.audit.list({ action: "document.delete" })) {
+ *   console.log(e.at, e.actor, e.resource_id, e.address);
+ * }
+ * ```
+ */
+export class Audit {
+  constructor(private readonly raw: Client<paths>) {}
+
+  /** Every entry matching the filters, fetched a page at a time. @example `for await (const e of client.audit.list({ action: "webhook." })) console.log(e.action)` */
+  list(params: Omit<ListAuditEventsParams, "page_token"> = {}): Paginator<AuditEvent> {
+    return new Paginator((token) => this.listPage({ ...params, ...(token ? { page_token: token } : {}) }));
+  }
+
+  /** One page; pass the previous page's `next_page` as `page_token` for the next. @example `const page = await client.audit.listPage({ limit: 10 })` */
+  async listPage(params: ListAuditEventsParams = {}): Promise<AuditEventPage> {
+    return unwrap(this.raw.GET("/v2/audit-events", { params: { query: params } }));
   }
 }

@@ -1,4 +1,4 @@
-export { Docintel, Documents, Keys, Webhooks, Paginator } from "./client.js";
+export { Audit, Docintel, Documents, Keys, Webhooks, Paginator } from "./client.js";
 export type {
   ClientOptions,
   UploadBody,
@@ -15,6 +15,9 @@ export type {
   ApiKey,
   KeyCreate,
   KeyWithSecret,
+  AuditEvent,
+  AuditEventPage,
+  ListAuditEventsParams,
 } from "./client.js";
 export * from "./errors.js";
 export { DEFAULT_RETRY, backoffMs, type RetryPolicy, type DeprecationNotice, type FetchFn } from "./transport.js";

@@ -184,4 +184,9 @@ test("a key made through the SDK holds only its scopes until it is revoked", asy
   await client.keys.revoke(key.id);
   await assert.rejects(reader.documents.listPage({ limit: 1 }), AuthenticationError);
   await assert.rejects(client.keys.revoke(key.id), NotFoundError);
+  const trail = [];
+  for await (const e of client.audit.list({ action: "key.", limit: 1 })) {
+    if (e.resource_id === key.id) trail.push(e.action);
+  }
+  assert.deepEqual(trail, ["key.revoke", "key.create"]);
 });

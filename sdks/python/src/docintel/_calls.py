@@ -13,6 +13,7 @@ from typing import Any, Callable, Generic, Optional, TypeVar, Union, cast
 import httpx
 
 from ._errors import APIResponseValidationError
+from ._generated.api.audit import list_audit_events
 from ._generated.api.documents import (
     delete_document,
     get_document,
@@ -32,6 +33,7 @@ from ._generated.api.webhooks import (
     rotate_webhook_secret,
 )
 from ._generated.models import (
+    AuditEventPage,
     DeliveryList,
     DocumentPage,
     DocumentView,
@@ -160,6 +162,19 @@ def page(limit: Optional[int], page_token: Optional[str], status: Optional[str])
         status=UNSET if status is None else ListDocumentsStatus(status),
     )
     return Call("list_documents", kwargs, _model(DocumentPage))
+
+
+def audit_page(limit: Optional[int], page_token: Optional[str], action: Optional[str],
+               since: Optional[datetime.datetime],
+               until: Optional[datetime.datetime]) -> Call[AuditEventPage]:
+    kwargs = list_audit_events._get_kwargs(
+        limit=UNSET if limit is None else limit,
+        page_token=UNSET if page_token is None else page_token,
+        action=UNSET if action is None else action,
+        since=UNSET if since is None else since,
+        until=UNSET if until is None else until,
+    )
+    return Call("list_audit_events", kwargs, _model(AuditEventPage))
 
 
 def create_hook(url: str, event_types: list[str], description: Optional[str]) -> Call[WebhookWithSecret]:

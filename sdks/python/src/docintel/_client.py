@@ -26,6 +26,8 @@ from ._errors import (
     error_from_response,
 )
 from ._generated.models import (
+    AuditEventPage,
+    AuditEventView,
     DeliveryList,
     DocumentPage,
     DocumentView,
@@ -365,6 +367,25 @@ class Client(_Base):
         return Page(raw.items, next_page,
                     lambda token: self.list_documents(limit=limit, page_token=token, status=status))
 
+    def list_audit_events(self, *, limit: Optional[int] = None, page_token: Optional[str] = None,
+                          action: Optional[str] = None, since: Optional[datetime.datetime] = None,
+                          until: Optional[datetime.datetime] = None) -> Page[AuditEventView]:
+        """One page of the tenant's audit trail, newest first; iterate it for every entry.
+        ``action`` is one action (``document.delete``) or, ending in ``.``, a family
+        (``webhook.``). Needs the ``audit:read`` scope.
+
+        >>> doomed = client.upload(b"audited", "audited.txt")
+        >>> client.delete_document(doomed.id)
+        >>> latest = client.list_audit_events(limit=1, action="document.delete").items[0]
+        >>> (latest.resource_id == str(doomed.id), latest.actor.startswith("key_"))
+        (True, True)
+        """
+        raw: AuditEventPage = self._run(_calls.audit_page(limit, page_token, action, since, until))
+        next_page = raw.next_page if isinstance(raw.next_page, str) else None
+        return Page(raw.items, next_page,
+                    lambda token: self.list_audit_events(limit=limit, page_token=token, action=action,
+                                                         since=since, until=until))
+
     def create_webhook(self, url: str, event_types: list[str], *,
                        description: Optional[str] = None) -> WebhookWithSecret:
         """Subscribes ``url`` to events; the answer holds the signing ``secret`` (shown once).
@@ -623,6 +644,24 @@ class AsyncClient(_Base):
         next_page = raw.next_page if isinstance(raw.next_page, str) else None
         return AsyncPage(raw.items, next_page,
                          lambda token: self.list_documents(limit=limit, page_token=token, status=status))
+
+    async def list_audit_events(self, *, limit: Optional[int] = None,
+                                page_token: Optional[str] = None, action: Optional[str] = None,
+                                since: Optional[datetime.datetime] = None,
+                                until: Optional[datetime.datetime] = None) -> AsyncPage[AuditEventView]:
+        """See ``Client.list_audit_events``; ``async for`` over the page yields every entry.
+
+        >>> async def main():
+        ...     async with docintel.AsyncClient() as client:
+        ...         return await client.list_audit_events(limit=1)
+        >>> len(asyncio.run(main()).items)
+        1
+        """
+        raw: AuditEventPage = await self._run(_calls.audit_page(limit, page_token, action, since, until))
+        next_page = raw.next_page if isinstance(raw.next_page, str) else None
+        return AsyncPage(raw.items, next_page,
+                         lambda token: self.list_audit_events(limit=limit, page_token=token,
+                                                              action=action, since=since, until=until))
 
     async def create_webhook(self, url: str, event_types: list[str], *,
                              description: Optional[str] = None) -> WebhookWithSecret:

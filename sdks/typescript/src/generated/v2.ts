@@ -4,6 +4,29 @@
  */
 
 export interface paths {
+    "/v2/audit-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List audit events
+         * @description Every change made to the tenant's data — uploads, deletions, webhook and key changes,
+         *     limits, registry and broker writes — newest first, with the key that made it, the
+         *     client's address and the request id. Follow `next_page` until it is null. Entries
+         *     are kept as long as the server's retention says (400 days by default).
+         */
+        get: operations["list_audit_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/documents": {
         parameters: {
             query?: never;
@@ -321,6 +344,69 @@ export interface webhooks {
 }
 export interface components {
     schemas: {
+        /** @description One page of audit entries, newest first. */
+        AuditEventPage: {
+            /** @description At most `limit` entries. */
+            items: components["schemas"]["AuditEventView"][];
+            /**
+             * @description Pass as `page_token` (with the same filters) to get the next page; null on the
+             *     last page.
+             * @example 4161
+             */
+            next_page?: string | null;
+        };
+        /** @description One change, as recorded in the same transaction as the change itself. */
+        AuditEventView: {
+            /**
+             * @description What was done: `document.upload`, `document.delete`, `webhook.create`,
+             *     `webhook.rotate_secret`, `webhook.enable`, `webhook.delete`, `key.create`,
+             *     `key.revoke`, `tenant.rate_limit`, `registry.register`, `registry.config`,
+             *     `registry.mode`, `registry.delete_subject`, `registry.delete_version` (and their
+             *     `_permanently` forms), `broker.<record>.create|update|delete`.
+             * @example document.delete
+             */
+            action: string;
+            /**
+             * @description Who made it: the id of the key used (as in `/v2/keys`), or `operator` for a
+             *     change made with the server's command line.
+             * @example key_4f2a9c1e7b3d5a08
+             */
+            actor: string;
+            /**
+             * @description The client's address as the server saw it; null for the operator's changes.
+             * @example 203.0.113.7
+             */
+            address?: string | null;
+            /**
+             * Format: date-time
+             * @description When the change was made.
+             * @example 2026-11-21T10:00:00.125Z
+             */
+            at: string;
+            /**
+             * Format: int64
+             * @description Increases with every entry.
+             * @example 4211
+             */
+            id: number;
+            /**
+             * @description The request's `X-Request-Id`; null for the operator's changes.
+             * @example 0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b12
+             */
+            request_id?: string | null;
+            /**
+             * @description The resource's id (a document or webhook id, a key id, a registry subject, a
+             *     broker record's names).
+             * @example 0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11
+             */
+            resource_id: string;
+            /**
+             * @description The kind of resource changed: `document`, `webhook`, `key`, `tenant`,
+             *     `registry.subject`, `registry.version`, `broker.<record>`.
+             * @example document
+             */
+            resource_type: string;
+        };
         /** @description What the classifier decided. */
         Classification: {
             /**
@@ -534,7 +620,7 @@ export interface components {
          * @description What a key may do.
          * @enum {string}
          */
-        KeyScope: "documents:read" | "documents:write" | "webhooks:manage" | "keys:manage" | "broker:read" | "broker:write" | "registry:write";
+        KeyScope: "documents:read" | "documents:write" | "webhooks:manage" | "keys:manage" | "broker:read" | "broker:write" | "registry:write" | "audit:read";
         /** @description A key, without its secret. */
         KeyView: {
             /**
@@ -814,6 +900,203 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_audit_events: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page size, 1 to 100 (default 50).
+                 * @example 50
+                 */
+                limit?: number;
+                /**
+                 * @description The `next_page` of the previous page; omit for the first page.
+                 * @example 4161
+                 */
+                page_token?: string;
+                /**
+                 * @description Only this action (`document.delete`), or, ending in `.`, every action it starts
+                 *     (`webhook.`).
+                 * @example document.delete
+                 */
+                action?: string;
+                /**
+                 * @description Only entries recorded at or after this instant (RFC 3339).
+                 * @example 2026-11-01T00:00:00Z
+                 */
+                since?: string;
+                /**
+                 * @description Only entries recorded before this instant (RFC 3339).
+                 * @example 2026-12-01T00:00:00Z
+                 */
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of audit entries. */
+            200: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "action": "document.delete",
+                     *           "actor": "key_4f2a9c1e7b3d5a08",
+                     *           "address": "203.0.113.7",
+                     *           "at": "2026-11-21T10:00:00.125Z",
+                     *           "id": 4211,
+                     *           "request_id": "0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b12",
+                     *           "resource_id": "0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11",
+                     *           "resource_type": "document"
+                     *         }
+                     *       ],
+                     *       "next_page": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuditEventPage"];
+                };
+            };
+            /**
+             * @description - `invalid_parameter`: A query parameter is unknown, malformed or out of range; `detail` names it.
+             *     - `invalid_page_token`: The page token is malformed, expired (tokens last 24 hours) or was issued for another key; list again from the first page.
+             */
+            400: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: No API key, a malformed `Authorization` header, or a key the server does not know. Send `Authorization: Bearer <API key>`. */
+            401: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description How to authenticate: `Bearer realm="docintel"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `insufficient_scope`: The key is valid but does not hold the scope this operation needs; `detail` names it. Use a key made with that scope. */
+            403: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `body_too_slow`: The request body paused too long, came slower than the server's minimum rate, or was not whole within its deadline; the connection is closed. Send it again on a faster link. */
+            408: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description - `rate_limited`: The key (or, without a key, the client address) spent its request budget; wait `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` tell the budget.
+             *     - `too_many_in_flight`: This client address already has the most requests in flight it may; retry after `Retry-After` (1 s).
+             */
+            429: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before sending the request again. */
+                    "Retry-After"?: number;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request's header section is larger than the server reads (about 400 KiB); the answer has no body and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description - `internal`: The server failed unexpectedly; nothing about the request is wrong. Quote the `request_id` when reporting it. */
+            500: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description - `unavailable`: A service the server needs (its database, its object storage) is unreachable; retry after `Retry-After` seconds.
+             *     - `overloaded`: The server is serving as many requests as it may; retry after `Retry-After` seconds.
+             */
+            503: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before sending the request again. */
+                    "Retry-After"?: number;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_documents: {
         parameters: {
             query?: {

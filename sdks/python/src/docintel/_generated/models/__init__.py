@@ -1,5 +1,7 @@
 """Contains all the data models used in inputs/outputs"""
 
+from .audit_event_page import AuditEventPage
+from .audit_event_view import AuditEventView
 from .classification import Classification
 from .delivery_list import DeliveryList
 from .delivery_state import DeliveryState
@@ -26,6 +28,8 @@ from .webhook_view import WebhookView
 from .webhook_with_secret import WebhookWithSecret
 
 __all__ = (
+    "AuditEventPage",
+    "AuditEventView",
     "Classification",
     "DeliveryList",
     "DeliveryState",

@@ -2,6 +2,7 @@ from enum import StrEnum
 
 
 class KeyScope(StrEnum):
+    AUDITREAD = "audit:read"
     BROKERREAD = "broker:read"
     BROKERWRITE = "broker:write"
     DOCUMENTSREAD = "documents:read"
