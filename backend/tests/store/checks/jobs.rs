@@ -104,3 +104,54 @@ pub async fn a_graceful_stop_hands_jobs_back_without_counting_the_attempt<F: Fac
     );
     assert_eq!(s.release_leases_of("proc-a-").await.unwrap(), 0);
 }
+
+pub async fn a_deferred_job_waits_its_delay_uncounted_and_a_failure_keeps_its_code<F: Factory>() {
+    let (_db, stores) = F::open(2).await;
+    let (a, b) = (&*stores[0], &*stores[1]);
+    let t = tenant(a, "t").await;
+    let id = upload(a, t, "a.txt").await;
+    let first = claim(a, "a").await.expect("claimed");
+    // Only its holder defers it.
+    assert!(
+        !b.defer_job(first.job_id, "b", Duration::ZERO)
+            .await
+            .unwrap()
+    );
+    let delay = Duration::from_millis(700);
+    assert!(a.defer_job(first.job_id, "a", delay).await.unwrap());
+    assert!(claim(b, "b").await.is_none(), "claimed before its delay");
+    // The old holder cannot complete it any more.
+    let t0 = OffsetDateTime::now_utc();
+    let late = processed("late");
+    let events = Event::of_job(&first, &late, t0);
+    assert!(
+        !a.complete_job(&first, "a", &late, &events, t0)
+            .await
+            .unwrap()
+    );
+    tokio::time::sleep(delay + Duration::from_millis(300)).await;
+    let again = claim(b, "b").await.expect("claimed after its delay");
+    assert_eq!(
+        (again.document_id, again.attempts),
+        (id, 1),
+        "the deferral was counted"
+    );
+
+    let failed = JobResult::Failed {
+        reason: "malware detected: Eicar-Test-Signature".into(),
+        code: Some(docintel_backend::model::FailureCode::MalwareDetected),
+    };
+    let events = Event::of_job(&again, &failed, t0);
+    assert!(
+        b.complete_job(&again, "b", &failed, &events, t0)
+            .await
+            .unwrap()
+    );
+    let doc = a.get_document(t, id).await.unwrap().expect("the document");
+    assert_eq!(doc.failure_code.as_deref(), Some("malware_detected"));
+    assert_eq!(
+        doc.failure.as_deref(),
+        Some("malware detected: Eicar-Test-Signature")
+    );
+    assert_eq!(a.queue_depth().await.unwrap(), 0);
+}
