@@ -83,6 +83,16 @@ impl std::str::FromStr for ScanMode {
     }
 }
 
+impl ScanMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Off => "off",
+            Self::Required => "required",
+            Self::Optional => "optional",
+        }
+    }
+}
+
 /// The warning a document processed without a scan carries.
 pub const NOT_SCANNED: &str = "not_scanned";
 
