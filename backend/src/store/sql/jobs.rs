@@ -19,34 +19,19 @@ macro_rules! job_store {
             })
         }
 
-        #[async_trait]
-        impl JobStore for $store {
-            async fn claim_job(&self, owner: &str, lease: Duration) -> Result<Option<ClaimedJob>> {
-                // Claims are where the stores differ: row locks (PostgreSQL) or the single
-                // writer (SQLite).
-                self.claim(owner, lease).await
-            }
-            async fn renew_lease(&self, job_id: i64, owner: &str, lease: Duration) -> Result<bool> {
+        impl $store {
+            /// Ends the lease `owner` holds on a running job `lease` from now (the store's
+            /// clock), setting `more` too; false when `owner` does not hold it.
+            async fn move_lease(
+                &self,
+                job_id: i64,
+                owner: &str,
+                lease: Duration,
+                more: &str,
+            ) -> Result<bool> {
                 let (until, value) = dialect::lease_until("$3", lease);
                 let r = sqlx::query(&format!(
-                    "UPDATE jobs SET lease_until = {until} \
-                     WHERE id = $1 AND lease_owner = $2 AND state = 'running'"
-                ))
-                .bind(job_id)
-                .bind(owner)
-                .bind(value)
-                .execute(&self.pool)
-                .await?;
-                Ok(r.rows_affected() == 1)
-            }
-            async fn defer_job(&self, job_id: i64, owner: &str, delay: Duration) -> Result<bool> {
-                let (until, value) = dialect::lease_until("$3", delay);
-                // A lease nobody renews, under an owner no worker has: it expires after
-                // `delay` and any worker claims the job again (counting that claim, which
-                // the decrement here offsets).
-                let r = sqlx::query(&format!(
-                    "UPDATE jobs SET lease_until = {until}, lease_owner = 'deferred', \
-                     attempts = attempts - 1 \
+                    "UPDATE jobs SET lease_until = {until}{more} \
                      WHERE id = $1 AND lease_owner = $2 AND state = 'running' AND attempts > 0"
                 ))
                 .bind(job_id)
@@ -55,6 +40,30 @@ macro_rules! job_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(r.rows_affected() == 1)
+            }
+        }
+
+        #[async_trait]
+        impl JobStore for $store {
+            async fn claim_job(&self, owner: &str, lease: Duration) -> Result<Option<ClaimedJob>> {
+                // Claims are where the stores differ: row locks (PostgreSQL) or the single
+                // writer (SQLite).
+                self.claim(owner, lease).await
+            }
+            async fn renew_lease(&self, job_id: i64, owner: &str, lease: Duration) -> Result<bool> {
+                self.move_lease(job_id, owner, lease, "").await
+            }
+            async fn defer_job(&self, job_id: i64, owner: &str, delay: Duration) -> Result<bool> {
+                // A lease nobody renews, under an owner no worker has: it expires after
+                // `delay` and any worker claims the job again (counting that claim, which
+                // the decrement here offsets).
+                self.move_lease(
+                    job_id,
+                    owner,
+                    delay,
+                    ", lease_owner = 'deferred', attempts = attempts - 1",
+                )
+                .await
             }
             async fn complete_job(
                 &self,
