@@ -289,13 +289,17 @@ impl Scanner {
                 conn.write_all(&len).await?;
                 conn.write_all(&buf[..n]).await
             };
-            if let Err(e) = self.timed(sent).await {
+            match self.timed(sent).await {
+                Ok(()) => {}
                 // Past StreamMaxLength clamd answers and closes the connection: its
                 // reply, when there is one, says why the write failed.
-                return match self.read_reply(&mut conn).await {
-                    Ok(reply) => verdict(&reply),
-                    Err(_) => Err(e),
-                };
+                Err(e @ ScanError::Unreachable { .. }) => {
+                    return match self.read_reply(&mut conn).await {
+                        Ok(reply) => verdict(&reply),
+                        Err(_) => Err(e),
+                    };
+                }
+                Err(e) => return Err(e),
             }
         }
         self.timed(conn.write_all(&0u32.to_be_bytes())).await?;

@@ -188,3 +188,17 @@ fn replies_are_read_as_clamd_writes_them() {
     ));
     assert!(matches!(verdict("garbage"), Err(ScanError::Answer(_))));
 }
+
+#[tokio::test]
+async fn a_clamd_that_stops_reading_times_out_while_sending() {
+    // Its socket buffer fills up and stays full.
+    let (client, clamd) = tokio::io::duplex(4096);
+    let mut s = scanner(1024);
+    s.config.io_timeout = Duration::from_millis(200);
+    let big = vec![b'x'; 1 << 20];
+    let started = std::time::Instant::now();
+    let err = s.scan_on(client, &big[..]).await.unwrap_err();
+    assert!(matches!(err, ScanError::Timeout(_)), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(1), "waited twice");
+    drop(clamd);
+}
