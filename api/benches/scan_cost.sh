@@ -45,7 +45,7 @@ serve() {
     local name=$1 port=$2
     shift 2
     RUST_LOG=warn "$bin/docintel" serve --listen "127.0.0.1:$port" --data-dir "$work/$name" \
-        --workers 2 "$@" > "$work/$name.log" 2>&1 &
+        --workers 2 --rate-limit off "$@" > "$work/$name.log" 2>&1 &
     pids+=($!)
     wait_up "http://127.0.0.1:$port/readyz"
 }
