@@ -210,9 +210,15 @@ async fn with_clamd_down_nothing_is_processed_until_it_returns() {
     );
 }
 
-/// Forwards TCP connections to clamd's unix socket, reporting when `after` bytes of a
-/// document have gone through; returns the address to scan with.
-async fn relay_to(clamd: &Clamd, after: usize, passed: tokio::sync::mpsc::Sender<()>) -> String {
+/// Forwards TCP connections to clamd's unix socket, counting those that reached it and
+/// reporting when `after` bytes of one have gone through; returns the address to scan
+/// with.
+async fn relay_to(
+    clamd: &Clamd,
+    after: usize,
+    passed: tokio::sync::mpsc::Sender<()>,
+    relayed: Arc<AtomicUsize>,
+) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let socket = clamd.socket.clone();
@@ -221,6 +227,7 @@ async fn relay_to(clamd: &Clamd, after: usize, passed: tokio::sync::mpsc::Sender
             let Ok(mut upstream) = tokio::net::UnixStream::connect(&socket).await else {
                 continue;
             };
+            relayed.fetch_add(1, Ordering::SeqCst);
             let passed = passed.clone();
             tokio::spawn(async move {
                 let (mut cr, mut cw) = client.split();
@@ -251,7 +258,8 @@ async fn relay_to(clamd: &Clamd, after: usize, passed: tokio::sync::mpsc::Sender
 async fn clamd_killed_mid_scan_the_job_is_retried_and_never_processed_unscanned() {
     let mut clamd = Clamd::start();
     let (tx, mut rx) = tokio::sync::mpsc::channel(4);
-    let addr = relay_to(&clamd, 4 << 20, tx).await;
+    let relayed = Arc::new(AtomicUsize::new(0));
+    let addr = relay_to(&clamd, 4 << 20, tx, relayed.clone()).await;
     let s = TestServer::start_with(|c| {
         c.max_upload_bytes = 60 << 20;
         c.scan = scanning(&addr, ScanMode::Required);
@@ -276,6 +284,8 @@ async fn clamd_killed_mid_scan_the_job_is_retried_and_never_processed_unscanned(
     let done = common::wait_done_at(&s.client, &s.base, &s.key, &id, 3000).await;
     assert_eq!(done["status"], "processed", "{done}");
     assert_eq!(done["warnings"], serde_json::json!([]), "{done}");
+    // Scanned again in full after the kill: the cut scan did not count.
+    assert!(relayed.load(Ordering::SeqCst) >= 2, "not scanned again");
 }
 
 #[tokio::test]
