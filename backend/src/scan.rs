@@ -161,6 +161,10 @@ impl ScanError {
     }
 }
 
+/// A connection to clamd, over either kind of socket.
+trait Connection: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Connection for T {}
+
 /// The longest reply read from clamd: a signature name is short.
 const MAX_REPLY: usize = 4096;
 
@@ -190,21 +194,9 @@ impl Scanner {
 
     /// Scans what `source` yields.
     pub async fn scan(&self, source: impl AsyncRead + Unpin) -> Result<Verdict, ScanError> {
-        let result = match &self.addr {
-            ClamdAddr::Unix(path) => {
-                let conn = self.timed(tokio::net::UnixStream::connect(path)).await;
-                match conn {
-                    Ok(c) => self.scan_on(c, source).await,
-                    Err(e) => Err(e),
-                }
-            }
-            ClamdAddr::Tcp(addr) => {
-                let conn = self.timed(tokio::net::TcpStream::connect(addr)).await;
-                match conn {
-                    Ok(c) => self.scan_on(c, source).await,
-                    Err(e) => Err(e),
-                }
-            }
+        let result = match self.connect().await {
+            Ok(conn) => self.scan_on(conn, source).await,
+            Err(e) => Err(e),
         };
         match &result {
             Err(e) if e.is_transient() => {
@@ -230,19 +222,22 @@ impl Scanner {
 
     /// Whether clamd answers `PING`.
     pub async fn ping(&self) -> bool {
-        let reply = match &self.addr {
-            ClamdAddr::Unix(path) => {
-                match self.timed(tokio::net::UnixStream::connect(path)).await {
-                    Ok(c) => self.command(c, b"zPING\0").await,
-                    Err(e) => Err(e),
-                }
-            }
-            ClamdAddr::Tcp(addr) => match self.timed(tokio::net::TcpStream::connect(addr)).await {
-                Ok(c) => self.command(c, b"zPING\0").await,
-                Err(e) => Err(e),
-            },
+        let reply = match self.connect().await {
+            Ok(conn) => self.command(conn, b"zPING\0").await,
+            Err(e) => Err(e),
         };
         matches!(reply.as_deref(), Ok("PONG"))
+    }
+
+    async fn connect(&self) -> Result<Box<dyn Connection>, ScanError> {
+        Ok(match &self.addr {
+            ClamdAddr::Unix(path) => {
+                Box::new(self.timed(tokio::net::UnixStream::connect(path)).await?)
+            }
+            ClamdAddr::Tcp(addr) => {
+                Box::new(self.timed(tokio::net::TcpStream::connect(addr)).await?)
+            }
+        })
     }
 
     async fn command(
