@@ -18,6 +18,7 @@ fn document() -> Document {
         filename: "invoice-2026-11.pdf".into(),
         status: DocumentStatus::Processed,
         failure: None,
+        failure_code: None,
         content_type: ContentType::Pdf,
         size_bytes: 48_213,
         sha256: "93de4145f5671a32ed6e5da5da1ba7fd8664fd12b39a708adf45fede32262f34".into(),

@@ -156,6 +156,8 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub parsing: ParsingArgs,
     #[command(flatten)]
+    pub scan: ScanArgs,
+    #[command(flatten)]
     pub events: EventsArgs,
     /// Path prefix under which the embedded Pact Broker is served (`off`: not at all).
     #[arg(long, env = "DOCINTEL_BROKER_PATH", default_value = docintel_api::publishing::DEFAULT_BROKER_PATH)]
@@ -211,6 +213,7 @@ impl ServeArgs {
         config.model_path = self.model.clone();
         config.job_timeout = std::time::Duration::from_secs(self.job_timeout_secs.max(1));
         config.limits = self.parsing.limits();
+        config.scan = self.scan.config()?;
         config.isolation = docintel_backend::pipeline::Isolation::this_program()
             .context("finding this executable, to run document parsers with it")?;
         self.ops.apply(&mut config);
@@ -290,6 +293,54 @@ fn config_broker(
         .collect();
     launch.config.broker_tenants = (!tenants.is_empty()).then_some(tenants);
     Ok(())
+}
+
+/// Malware scanning with ClamAV: every document goes through clamd before it is processed.
+#[derive(clap::Args)]
+pub struct ScanArgs {
+    /// Where clamd listens: `unix:/path/to/clamd.sock` or `tcp:host:port`. Without it,
+    /// documents are not scanned.
+    #[arg(long, env = "DOCINTEL_CLAMD", value_parser = |s: &str| s.parse::<docintel_backend::scan::ClamdAddr>())]
+    pub clamd: Option<docintel_backend::scan::ClamdAddr>,
+    /// When clamd does not answer: `required` (the default with --clamd: documents wait
+    /// and are retried, never processed unscanned), `optional` (processed unscanned, with
+    /// the warning `not_scanned`), or `off` (no scanning, the default without --clamd).
+    #[arg(long, env = "DOCINTEL_SCAN", value_parser = |s: &str| s.parse::<docintel_backend::scan::ScanMode>())]
+    pub scan: Option<docintel_backend::scan::ScanMode>,
+    /// Longest wait for clamd at each step of a scan (connecting, each chunk sent, the
+    /// verdict), in seconds; past it the scan counts as not done.
+    #[arg(long, env = "DOCINTEL_SCAN_TIMEOUT_SECS", default_value_t = 30)]
+    pub scan_timeout_secs: u64,
+    /// Longest wait before a document that could not be scanned is tried again, in
+    /// seconds (the wait doubles from 1 s up to it while clamd does not answer).
+    #[arg(long, env = "DOCINTEL_SCAN_RETRY_MAX_SECS", default_value_t = 60)]
+    pub scan_retry_max_secs: u64,
+}
+
+impl ScanArgs {
+    pub fn config(&self) -> anyhow::Result<docintel_backend::scan::ScanConfig> {
+        use docintel_backend::scan::{ScanConfig, ScanMode};
+        let mode = match (&self.clamd, self.scan) {
+            (Some(_), None) => ScanMode::Required,
+            (None, None | Some(ScanMode::Off)) => ScanMode::Off,
+            (None, Some(mode)) => anyhow::bail!(
+                "--scan {} needs --clamd unix:/PATH or tcp:HOST:PORT",
+                if mode == ScanMode::Required {
+                    "required"
+                } else {
+                    "optional"
+                }
+            ),
+            (Some(_), Some(mode)) => mode,
+        };
+        Ok(ScanConfig {
+            clamd: self.clamd.clone(),
+            mode,
+            io_timeout: std::time::Duration::from_secs(self.scan_timeout_secs.max(1)),
+            retry_max: std::time::Duration::from_secs(self.scan_retry_max_secs.max(1)),
+            ..ScanConfig::default()
+        })
+    }
 }
 
 /// What parsing one untrusted document may consume (each document is parsed in a child
@@ -744,6 +795,39 @@ mod tests {
             } => Ok(args),
             _ => unreachable!("parsed as broker clean"),
         }
+    }
+
+    #[test]
+    fn scanning_is_off_without_clamd_and_required_with_it() {
+        use docintel_backend::scan::{ClamdAddr, ScanMode};
+        let scan = |args: &[&str]| serve_args(args).map(|s| s.scan.config());
+        let off = scan(&[]).unwrap().unwrap();
+        assert_eq!((off.clamd, off.mode), (None, ScanMode::Off));
+        let on = scan(&["--clamd", "unix:/run/clamd.sock"]).unwrap().unwrap();
+        assert_eq!(
+            (on.clamd, on.mode),
+            (
+                Some(ClamdAddr::Unix("/run/clamd.sock".into())),
+                ScanMode::Required
+            )
+        );
+        let optional = scan(&["--clamd", "tcp:clamd:3310", "--scan", "optional"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(optional.mode, ScanMode::Optional);
+        assert_eq!(
+            scan(&["--clamd", "tcp:clamd:3310", "--scan", "off"])
+                .unwrap()
+                .unwrap()
+                .mode,
+            ScanMode::Off
+        );
+        assert!(
+            scan(&["--scan", "required"]).unwrap().is_err(),
+            "no clamd to scan with"
+        );
+        assert!(scan(&["--clamd", "clamd:3310"]).is_err());
+        assert!(scan(&["--clamd", "tcp:clamd:3310", "--scan", "maybe"]).is_err());
     }
 
     #[test]

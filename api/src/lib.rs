@@ -150,10 +150,23 @@ async fn readyz(
 ) -> axum::response::Response {
     let checks = state.readiness().await;
     let ready = checks.iter().all(|(_, ok)| *ok);
-    let body = serde_json::json!({
+    let mut body = serde_json::json!({
         "status": if ready { "ready" } else { "not_ready" },
         "checks": checks.iter().map(|(name, ok)| (name.to_string(), serde_json::json!(ok))).collect::<serde_json::Map<_, _>>(),
     });
+    // Told, not required: documents wait for clamd (or go unscanned) rather than fail,
+    // and an API process taken out of rotation would not bring clamd back.
+    if let Some(scanner) = state
+        .backend
+        .scanner()
+        .filter(|_| state.role.runs_background())
+    {
+        body["scanner"] = serde_json::json!({
+            "clamd": scanner.addr().to_string(),
+            "mode": scanner.config.mode.as_str(),
+            "answers": scanner.ping().await,
+        });
+    }
     let status = if ready {
         axum::http::StatusCode::OK
     } else {

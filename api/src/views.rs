@@ -108,6 +108,11 @@ pub struct DocumentView {
     /// Why processing failed; set only when `status` is `failed`.
     #[schema(example = json!(null), max_length = 1024)]
     pub failure: Option<String>,
+    /// The failure's kind for a machine, when it has one (see `FailureCode`); absent
+    /// otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<FailureCode>)]
+    pub failure_code: Option<String>,
     /// Facts about the stored bytes and what processing found in them.
     pub metadata: Metadata,
     /// The classifier's verdict; null until processed, or when the text has no word the
@@ -116,7 +121,8 @@ pub struct DocumentView {
     pub classification: Option<Classification>,
     /// Non-fatal remarks from processing: `ocr_unavailable` (no OCR on this server, so an
     /// image or scan has no text), `thumbnail_unavailable` (no PDF renderer, or the first
-    /// page could not be rendered).
+    /// page could not be rendered), `not_scanned` (the malware scanner did not answer and
+    /// this server processes documents unscanned then).
     #[schema(example = json!([]), max_items = 16, value_type = Vec<Warning>)]
     pub warnings: Vec<String>,
     /// When it was uploaded.
@@ -139,6 +145,7 @@ impl From<Document> for DocumentView {
             failure: d
                 .failure
                 .map(|f| crate::error::bounded(&f, MAX_REASON_CHARS)),
+            failure_code: d.failure_code.map(|c| crate::error::bounded(&c, 64)),
             metadata: Metadata {
                 content_type: d.content_type.mime().to_owned(),
                 size_bytes: d.size_bytes,
@@ -165,7 +172,16 @@ impl From<Document> for DocumentView {
     }
 }
 
-/// A processing remark's name (`ocr_unavailable`, `thumbnail_unavailable`; more may
+/// Why a document failed, for a machine: `malware_detected` (the malware scanner found a
+/// signature, named in `failure`; the document's bytes were deleted) or `scan_failed`
+/// (the malware scanner refused the document, e.g. larger than it scans). More may come:
+/// treat an unknown code as a failure without a code.
+#[derive(ToSchema)]
+#[schema(value_type = String, max_length = 64, example = "malware_detected")]
+pub struct FailureCode(#[allow(dead_code)] String);
+
+/// A processing remark's name (`ocr_unavailable`, `thumbnail_unavailable`,
+/// `not_scanned`: the malware scanner did not answer and scanning is optional; more may
 /// come: show an unknown one as it is).
 #[derive(ToSchema)]
 #[schema(value_type = String, max_length = 64, example = "ocr_unavailable")]
@@ -251,6 +267,7 @@ pub mod examples {
                 filename: "invoice-2026-11.pdf".to_owned(),
                 status: DocumentStatusView::Processed,
                 failure: None,
+                failure_code: None,
                 metadata: Metadata {
                     content_type: "application/pdf".to_owned(),
                     size_bytes: 48_213,

@@ -44,6 +44,8 @@ pub struct Config {
     pub broker_tenants: Option<Vec<String>>,
     /// What each tenant may keep in the embedded Pact Broker.
     pub broker_quota: docintel_broker::Quota,
+    /// Malware scanning of every document before it is processed (off by default).
+    pub scan: crate::scan::ScanConfig,
     /// The embedded Pact Broker's badges answer without a key.
     pub broker_public_badges: bool,
     /// How much the embedded Pact Broker keeps of its answers (0: nothing).
@@ -91,6 +93,7 @@ impl Config {
             broker_allow_pact_modification: false,
             broker_tenants: None,
             broker_quota: docintel_broker::TENANT_QUOTA,
+            scan: crate::scan::ScanConfig::default(),
             broker_public_badges: false,
             broker_read_cache: docintel_broker::READ_CACHE,
             audit_retention: std::time::Duration::from_secs(

@@ -11,7 +11,9 @@ use tracing::{debug, error, info, warn};
 
 use crate::blobs::Blobs;
 use crate::events::Event;
+use crate::model::FailureCode;
 use crate::pipeline::{self, Outcome};
+use crate::scan::{self, ScanError, ScanMode, Scanner, Verdict};
 use crate::store::{ClaimedJob, JobResult, Store, Wakes};
 
 #[derive(Debug, Clone)]
@@ -45,6 +47,19 @@ pub(crate) struct Workers {
     /// Counts running worker tasks (for readiness).
     pub alive: Arc<std::sync::atomic::AtomicUsize>,
     pub pipeline: Arc<pipeline::Context>,
+    /// Scans each document before it is processed; `None`: scanning is off.
+    pub scanner: Option<Arc<Scanner>>,
+}
+
+/// What the malware scan lets a worker do with a document.
+enum Scanned {
+    /// Process it, with these warnings added (`not_scanned` when it could not be scanned
+    /// and scanning is optional).
+    Process { warnings: Vec<String> },
+    /// Do not process it: it ends with this result.
+    Refuse(JobResult),
+    /// Not now: the scanner cannot answer; try again after this long.
+    Defer(Duration),
 }
 
 impl Workers {
@@ -92,12 +107,21 @@ impl Workers {
                     "processing was interrupted {} times; giving up",
                     job.attempts - 1
                 ),
+                code: None,
             }
         } else {
             let heartbeat = self.heartbeat(owner, job.job_id);
-            let result = self.process(&job).await;
+            let scanned = self.scan(&job).await;
+            let result = match scanned {
+                Scanned::Process { warnings } => Ok(self.process(&job, warnings).await),
+                Scanned::Refuse(result) => Ok(result),
+                Scanned::Defer(delay) => Err(delay),
+            };
             heartbeat.abort();
-            result
+            match result {
+                Ok(result) => result,
+                Err(delay) => return self.defer(owner, &job, delay).await,
+            }
         };
         let now = OffsetDateTime::now_utc();
         let events = Event::of_job(&job, &result, now);
@@ -109,6 +133,17 @@ impl Workers {
             Ok(true) => {
                 self.wakes.events.notify_one();
                 self.wakes.deliveries.notify_one();
+                if let JobResult::Failed {
+                    code: Some(FailureCode::MalwareDetected),
+                    ..
+                } = &result
+                {
+                    // Recorded first, deleted after: a failed delete leaves an infected
+                    // blob behind (logged), never a document that lost its verdict.
+                    if let Err(e) = self.blobs.delete(&job.blob_key).await {
+                        error!(%doc, error = %e, "could not delete an infected document's bytes");
+                    }
+                }
                 debug!(%doc, "job done")
             }
             Ok(false) => info!(%doc, "job result dropped: lease lost or document deleted"),
@@ -130,12 +165,74 @@ impl Workers {
         })
     }
 
-    async fn process(&self, job: &ClaimedJob) -> JobResult {
+    /// Hands a job back to the queue for `delay`, its attempt uncounted.
+    async fn defer(&self, owner: &str, job: &ClaimedJob, delay: Duration) {
+        let doc = job.document_id;
+        match self.store.defer_job(job.job_id, owner, delay).await {
+            Ok(true) => info!(%doc, ?delay, "not scanned yet: retrying later"),
+            Ok(false) => info!(%doc, "deferral dropped: lease lost or document deleted"),
+            // The lease expires all the same, and the job is claimed again then.
+            Err(e) => warn!(%doc, error = %e, "could not defer a job"),
+        }
+    }
+
+    /// Streams the document's bytes through the malware scanner, when there is one.
+    async fn scan(&self, job: &ClaimedJob) -> Scanned {
+        let Some(scanner) = &self.scanner else {
+            return Scanned::Process {
+                warnings: Vec::new(),
+            };
+        };
+        let doc = job.document_id;
+        let source = match self.blobs.read_stream(&job.blob_key).await {
+            Ok(s) => s,
+            Err(e) => {
+                return Scanned::Refuse(JobResult::Failed {
+                    reason: format!("stored bytes are unreadable: {e}"),
+                    code: None,
+                });
+            }
+        };
+        match scanner.scan(source).await {
+            Ok(Verdict::Clean) => Scanned::Process {
+                warnings: Vec::new(),
+            },
+            Ok(Verdict::Infected(signature)) => {
+                warn!(%doc, %signature, "malware detected; deleting the document's bytes");
+                Scanned::Refuse(JobResult::Failed {
+                    reason: format!("malware detected: {signature}"),
+                    code: Some(FailureCode::MalwareDetected),
+                })
+            }
+            Err(e @ ScanError::TooLarge) => Scanned::Refuse(JobResult::Failed {
+                reason: format!("not scanned: {e}"),
+                code: Some(FailureCode::ScanFailed),
+            }),
+            Err(ScanError::Source(e)) => Scanned::Refuse(JobResult::Failed {
+                reason: format!("stored bytes are unreadable: {e}"),
+                code: None,
+            }),
+            Err(e) if scanner.config.mode == ScanMode::Optional => {
+                warn!(%doc, error = %e, "processing a document unscanned (scanning is optional)");
+                Scanned::Process {
+                    warnings: vec![scan::NOT_SCANNED.to_owned()],
+                }
+            }
+            Err(e) => {
+                let delay = scanner.backoff();
+                warn!(%doc, error = %e, ?delay, "the malware scanner did not answer; the document waits");
+                Scanned::Defer(delay)
+            }
+        }
+    }
+
+    async fn process(&self, job: &ClaimedJob, mut scan_warnings: Vec<String>) -> JobResult {
         let bytes = match self.blobs.read(&job.blob_key).await {
             Ok(b) => b,
             Err(e) => {
                 return JobResult::Failed {
                     reason: format!("stored bytes are unreadable: {e}"),
+                    code: None,
                 };
             }
         };
@@ -154,20 +251,22 @@ impl Workers {
                         Err(e) => {
                             return JobResult::Failed {
                                 reason: format!("could not store the thumbnail: {e}"),
+                                code: None,
                             };
                         }
                     },
                     None => None,
                 };
+                scan_warnings.extend(warnings);
                 JobResult::Processed {
                     text,
                     extracted,
-                    warnings,
+                    warnings: scan_warnings,
                     classification,
                     thumbnail_key,
                 }
             }
-            Outcome::Failed { reason } => JobResult::Failed { reason },
+            Outcome::Failed { reason } => JobResult::Failed { reason, code: None },
         }
     }
 

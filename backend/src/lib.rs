@@ -15,6 +15,7 @@ pub mod keys;
 pub mod model;
 pub mod pipeline;
 pub mod registry;
+pub mod scan;
 pub mod schemas;
 mod service;
 pub mod store;
@@ -57,6 +58,8 @@ struct Inner {
     registry: registry::Registry,
     broker: docintel_broker::Broker,
     pipeline: Arc<pipeline::Context>,
+    /// The malware scanner; `None` when scanning is off.
+    scanner: Option<Arc<scan::Scanner>>,
     thumbnails: service::Renders,
     workers_alive: Arc<std::sync::atomic::AtomicUsize>,
     relay_alive: Arc<std::sync::atomic::AtomicUsize>,
@@ -182,6 +185,7 @@ impl Backend {
             isolation: config.isolation.clone(),
         });
         // Thumbnail renders run beside the workers' parsers: half as many again at most.
+        let scanner = scan::Scanner::new(&config.scan).map(Arc::new);
         let thumbnails = service::Renders::new(config.workers.workers.div_ceil(2));
         Ok(Self(Arc::new(Inner {
             registry: registry::Registry::new(store.clone()),
@@ -200,6 +204,7 @@ impl Backend {
             // Subscribers that fall this far behind miss events (they can read Kafka).
             subscribers: broadcast::channel(4096).0,
             pipeline,
+            scanner,
             thumbnails,
             workers_alive: Default::default(),
             relay_alive: Default::default(),
@@ -254,6 +259,11 @@ impl Backend {
     /// embedded store).
     pub async fn listen(&self) -> Result<Listener> {
         Ok(Listener(self.0.store.listen(self.0.wakes.clone()).await?))
+    }
+
+    /// The malware scanner, when scanning is on.
+    pub fn scanner(&self) -> Option<&scan::Scanner> {
+        self.0.scanner.as_deref()
     }
 
     pub fn blobs(&self) -> &Blobs {

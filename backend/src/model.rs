@@ -92,6 +92,24 @@ pub struct Extracted {
     pub language: Option<String>,
 }
 
+/// Why a document failed, for a machine (the `failure` says it for a human).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureCode {
+    /// The malware scanner found a signature; the document's bytes were deleted.
+    MalwareDetected,
+    /// The malware scanner refused the document (larger than it scans).
+    ScanFailed,
+}
+
+impl FailureCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MalwareDetected => "malware_detected",
+            Self::ScanFailed => "scan_failed",
+        }
+    }
+}
+
 /// The classifier's verdict on a document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Classification {
@@ -109,6 +127,8 @@ pub struct Document {
     pub status: DocumentStatus,
     /// Why processing failed; set only when `status == Failed`.
     pub failure: Option<String>,
+    /// The failure's kind for a machine ([`FailureCode`]), when it has one.
+    pub failure_code: Option<String>,
     pub content_type: ContentType,
     pub size_bytes: u64,
     /// Lower-case hex SHA-256 of the stored bytes.

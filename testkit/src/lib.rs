@@ -3,6 +3,7 @@
 //! smallest PNG, the two assertions every HTTP test makes, a real PostgreSQL, and the other real servers
 //! the tests talk to (a Kafka broker, an S3 server).
 
+pub mod clamd;
 pub mod pdf;
 pub mod peers;
 pub mod postgres;

@@ -20,7 +20,7 @@ use tokio::sync::broadcast;
 const INVOICE: &[u8] = b"INVOICE No. 2024-117\nBill to: Acme Ltd\nAmount due: 1,250.00 EUR\nPayment terms: 30 days\nTotal due 1250.00";
 
 /// The next `n` events about `document`.
-async fn next_events(
+pub(crate) async fn next_events(
     rx: &mut broadcast::Receiver<Arc<Published>>,
     document: &str,
     n: usize,
@@ -38,7 +38,7 @@ async fn next_events(
     out
 }
 
-fn field<'a>(record: &'a Avro, name: &str) -> &'a Avro {
+pub(crate) fn field<'a>(record: &'a Avro, name: &str) -> &'a Avro {
     let Avro::Record(fields) = record else {
         panic!("not a record: {record:?}");
     };

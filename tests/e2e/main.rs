@@ -30,6 +30,7 @@ mod reference;
 mod refusals;
 mod registry;
 mod registry_confluent;
+mod scanning;
 mod sdk;
 mod sdk_releases;
 mod v1_legacy;

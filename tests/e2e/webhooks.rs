@@ -95,7 +95,7 @@ pub(crate) fn fast_retries(c: &mut docintel_backend::Config) {
     };
 }
 
-async fn subscribe(s: &TestServer, url: &str, events: &[&str]) -> Value {
+pub(crate) async fn subscribe(s: &TestServer, url: &str, events: &[&str]) -> Value {
     let r = s
         .client
         .post(s.url("/v2/webhooks"))

@@ -94,6 +94,10 @@ impl BlobStore for LocalBlobs {
         Ok(tokio::fs::read(self.path(key)).await?)
     }
 
+    async fn read_stream(&self, key: &str) -> Result<super::BlobReader> {
+        Ok(Box::new(tokio::fs::File::open(self.path(key)).await?))
+    }
+
     async fn exists(&self, key: &str) -> Result<bool> {
         Ok(tokio::fs::try_exists(self.path(key)).await?)
     }

@@ -43,6 +43,8 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
     /// Stores a whole blob at once, atomically like [`Self::create`].
     async fn put(&self, key: &str, bytes: &[u8]) -> Result<()>;
     async fn read(&self, key: &str) -> Result<Vec<u8>>;
+    /// Reads a blob as it is needed, without holding it whole.
+    async fn read_stream(&self, key: &str) -> Result<BlobReader>;
     /// Whether a committed blob is stored under `key` (without reading it).
     async fn exists(&self, key: &str) -> Result<bool>;
     /// Deletes a blob; one that is already gone is not an error.
@@ -53,6 +55,9 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
     /// Removes an object [`Self::list`] named (a committed blob or an unfinished one).
     async fn remove_listed(&self, listed: &Listed) -> Result<()>;
 }
+
+/// A blob being read, chunk by chunk.
+pub type BlobReader = Box<dyn tokio::io::AsyncRead + Send + Unpin>;
 
 /// An object found by [`BlobStore::list`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,6 +156,10 @@ impl Blobs {
 
     pub async fn read(&self, key: &str) -> Result<Vec<u8>> {
         self.0.read(key).await
+    }
+
+    pub async fn read_stream(&self, key: &str) -> Result<BlobReader> {
+        self.0.read_stream(key).await
     }
 
     pub async fn delete(&self, key: &str) -> Result<()> {

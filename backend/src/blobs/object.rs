@@ -130,6 +130,12 @@ impl BlobStore for ObjectBlobs {
         Ok(got.bytes().await.map_err(storage)?.to_vec())
     }
 
+    async fn read_stream(&self, key: &str) -> Result<super::BlobReader> {
+        let got = self.store.get(&self.path(key)).await.map_err(storage)?;
+        let stream = got.into_stream().map(|r| r.map_err(std::io::Error::other));
+        Ok(Box::new(tokio_util::io::StreamReader::new(stream)))
+    }
+
     async fn exists(&self, key: &str) -> Result<bool> {
         match self.store.head(&self.path(key)).await {
             Ok(_) => Ok(true),

@@ -151,3 +151,22 @@ async fn the_sweep_removes_only_old_objects_no_document_owns() {
         assert!(swept.removed >= 2, "{swept:?}");
     }
 }
+
+#[tokio::test]
+async fn a_blob_opened_reads_as_stored_and_a_missing_one_is_an_error() {
+    use tokio::io::AsyncReadExt;
+    for (blobs, _dir) in stores() {
+        let bytes: Vec<u8> = (0..300_000u32).map(|i| i as u8).collect();
+        blobs.put("t/big", &bytes).await.unwrap();
+        let mut read = Vec::new();
+        blobs
+            .read_stream("t/big")
+            .await
+            .unwrap()
+            .read_to_end(&mut read)
+            .await
+            .unwrap();
+        assert_eq!(read, bytes, "{blobs:?}");
+        assert!(blobs.read_stream("t/none").await.is_err(), "{blobs:?}");
+    }
+}

@@ -49,8 +49,8 @@ pub const CLASSIFIED: Topic = Topic {
 };
 pub const FAILED: Topic = Topic {
     name: "doc.failed",
-    schema: include_str!("../../../schemas/avro/doc.failed/v1.avsc"),
-    version: 1,
+    schema: include_str!("../../../schemas/avro/doc.failed/v2.avsc"),
+    version: 2,
 };
 pub const DELETED: Topic = Topic {
     name: "doc.deleted",
@@ -126,8 +126,8 @@ event_record!(
     DocClassified { label: String, confidence: f64, model_version: String }
 );
 event_record!(
-    /// `doc.failed` v1.
-    DocFailed { reason: String }
+    /// `doc.failed` v2.
+    DocFailed { reason: String, code: Option<String> }
 );
 event_record!(
     /// `doc.deleted` v1.
@@ -206,10 +206,12 @@ impl Event {
         tenant: TenantId,
         at: OffsetDateTime,
         reason: &str,
+        code: Option<crate::model::FailureCode>,
     ) -> Self {
         Event::Failed(DocFailed::new(
             Head::new(document, tenant, at),
             reason.to_owned(),
+            code.map(|c| c.as_str().to_owned()),
         ))
     }
 
@@ -234,8 +236,14 @@ impl Event {
                 warnings,
                 classification.as_ref(),
             ),
-            JobResult::Failed { reason } => {
-                vec![Event::failed(job.document_id, job.tenant_id, at, reason)]
+            JobResult::Failed { reason, code } => {
+                vec![Event::failed(
+                    job.document_id,
+                    job.tenant_id,
+                    at,
+                    reason,
+                    *code,
+                )]
             }
         }
     }
@@ -372,7 +380,13 @@ mod tests {
             10,
             "ab",
         ));
-        events.push(Event::failed(doc, tenant, at, "broken"));
+        events.push(Event::failed(
+            doc,
+            tenant,
+            at,
+            "broken",
+            Some(crate::model::FailureCode::MalwareDetected),
+        ));
         events.push(Event::deleted(doc, tenant, at));
         let topics: Vec<_> = events.iter().map(|e| e.topic().name).collect();
         assert_eq!(

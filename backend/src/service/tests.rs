@@ -117,6 +117,7 @@ async fn every_write_shows_in_the_next_read_of_a_cached_document() {
 
     let failed = store::JobResult::Failed {
         reason: "broken".into(),
+        code: None,
     };
     assert!(
         b.store()
@@ -174,6 +175,7 @@ async fn a_job_whose_worker_died_is_resumed_after_its_lease_expires() {
     // The dead worker's late result is refused: it no longer holds the lease.
     let late = store::JobResult::Failed {
         reason: "late".into(),
+        code: None,
     };
     assert!(
         !b.store()

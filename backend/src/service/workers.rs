@@ -33,6 +33,7 @@ impl Backend {
             let jobs = self.0.store.take_running_jobs(&owner).await?;
             let failed = store::JobResult::Failed {
                 reason: INTERRUPTED_IN_PROCESS.to_owned(),
+                code: None,
             };
             for job in &jobs {
                 let now = OffsetDateTime::now_utc();
@@ -75,6 +76,7 @@ impl Backend {
             wakes: self.0.wakes.clone(),
             alive: self.0.workers_alive.clone(),
             pipeline: self.0.pipeline.clone(),
+            scanner: self.0.scanner.clone(),
         });
         let mut tasks = JoinSet::new();
         workers.spawn(&owner_prefix, &mut tasks);

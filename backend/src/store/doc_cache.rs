@@ -80,6 +80,7 @@ mod tests {
             filename: "a.txt".into(),
             status,
             failure: None,
+            failure_code: None,
             content_type: ContentType::Text,
             size_bytes: 1,
             sha256: String::new(),

@@ -50,6 +50,7 @@ impl NewDocument {
             filename: self.filename.clone(),
             status: DocumentStatus::Queued,
             failure: None,
+            failure_code: None,
             content_type: self.content_type,
             size_bytes: self.size_bytes,
             sha256: self.sha256.clone(),
@@ -108,6 +109,7 @@ pub enum JobResult {
     },
     Failed {
         reason: String,
+        code: Option<crate::model::FailureCode>,
     },
 }
 
@@ -293,6 +295,11 @@ pub trait JobStore: Send + Sync {
         events: &[Event],
         now: OffsetDateTime,
     ) -> Result<bool>;
+    /// Puts a job `owner` holds aside for `delay` (the store's clock) without counting
+    /// the attempt: it is claimed again once the delay has passed. What a worker does
+    /// with a document it may not process yet (the malware scanner does not answer).
+    /// False when `owner` no longer holds the job.
+    async fn defer_job(&self, job_id: i64, owner: &str, delay: Duration) -> Result<bool>;
     /// Releases every lease (used at start of the embedded, single-process mode, where
     /// any running job belongs to a process that is gone).
     async fn release_all_leases(&self) -> Result<u64>;

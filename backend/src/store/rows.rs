@@ -31,7 +31,7 @@ pub(super) fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
 
 pub(super) const DOC_COLUMNS: &str = "id, tenant_id, filename, status, failure, content_type, size_bytes, \
      sha256, extracted, warnings, created_at, updated_at, classification, thumbnail_key, \
-     thumbnail_failure";
+     thumbnail_failure, failure_code";
 
 pub(super) const WEBHOOK_COLUMNS: &str = "id, tenant_id, url, description, event_types, status, \
      disabled_reason, consecutive_failures, created_at";
@@ -57,6 +57,7 @@ pub(super) struct RawDocument {
     pub(super) classification: Option<String>,
     pub(super) thumbnail_key: Option<String>,
     pub(super) thumbnail_failure: Option<String>,
+    pub(super) failure_code: Option<String>,
 }
 
 impl RawDocument {
@@ -68,6 +69,7 @@ impl RawDocument {
             status: DocumentStatus::parse(&self.status)
                 .ok_or_else(|| Error::Corrupt(format!("status {:?}", self.status)))?,
             failure: self.failure,
+            failure_code: self.failure_code,
             content_type: ContentType::parse(&self.content_type)
                 .ok_or_else(|| Error::Corrupt(format!("content type {:?}", self.content_type)))?,
             size_bytes: self.size_bytes as u64,
@@ -160,6 +162,7 @@ macro_rules! row_mappers {
                 classification: row.try_get("classification")?,
                 thumbnail_key: row.try_get("thumbnail_key")?,
                 thumbnail_failure: row.try_get("thumbnail_failure")?,
+                failure_code: row.try_get("failure_code")?,
             })
         }
 

@@ -52,6 +52,7 @@ macro_rules! conformance {
                 an_idempotency_key_stands_for_one_document,
                 a_delivery_is_written_with_its_event_for_each_active_subscriber,
                 a_graceful_stop_hands_jobs_back_without_counting_the_attempt,
+                a_deferred_job_waits_its_delay_uncounted_and_a_failure_keeps_its_code,
                 one_process_leads_a_task_and_another_takes_over,
                 work_queued_by_one_handle_wakes_another,
                 shared_quota_slices_never_exceed_the_quota,

@@ -549,7 +549,7 @@ async fn event_schemas_are_checked_against_a_live_registry() {
     let sections = checks::events::check(&root(), Some(&registry)).await;
     assert_eq!(
         failures(&sections[1]),
-        ["registry-incompatible at doc.failed-value v1"]
+        ["registry-incompatible at doc.failed-value v2"]
     );
 
     // With no live version the subject is new there: listed, not a failure.
@@ -561,5 +561,5 @@ async fn event_schemas_are_checked_against_a_live_registry() {
         .iter()
         .map(|f| format!("{} at {}", f.rule, f.location))
         .collect();
-    assert_eq!(listed, ["subject-new at doc.failed-value v1"]);
+    assert_eq!(listed, ["subject-new at doc.failed-value v2"]);
 }

@@ -271,6 +271,10 @@ model knows.*/
         ///Why processing failed; set only when `status` is `failed`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub failure: ::std::option::Option<::std::string::String>,
+        /**The failure's kind for a machine, when it has one (see `FailureCode`); absent
+otherwise.*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub failure_code: ::std::option::Option<FailureCode>,
         ///The name the uploader gave; display only.
         pub filename: ::std::string::String,
         ///The document's id.
@@ -281,7 +285,8 @@ model knows.*/
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         /**Non-fatal remarks from processing: `ocr_unavailable` (no OCR on this server, so an
 image or scan has no text), `thumbnail_unavailable` (no PDF renderer, or the first
-page could not be rendered).*/
+page could not be rendered), `not_scanned` (the malware scanner did not answer and
+this server processes documents unscanned then).*/
         pub warnings: ::std::vec::Vec<Warning>,
     }
     impl DocumentView {
@@ -488,6 +493,50 @@ release: treat an unknown one by its HTTP status. Each code has one status; `/pr
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    /**Why a document failed, for a machine: `malware_detected` (the malware scanner found a
+signature, named in `failure`; the document's bytes were deleted) or `scan_failed`
+(the malware scanner refused the document, e.g. larger than it scans). More may come:
+treat an unknown code as a failure without a code.*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct FailureCode(pub ::std::string::String);
+    impl ::std::ops::Deref for FailureCode {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<FailureCode> for ::std::string::String {
+        fn from(value: FailureCode) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for FailureCode {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for FailureCode {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for FailureCode {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
         }
     }
     ///A new key.
@@ -1007,7 +1056,8 @@ error; `type` is a URI built from it.*/
                 })
         }
     }
-    /**A processing remark's name (`ocr_unavailable`, `thumbnail_unavailable`; more may
+    /**A processing remark's name (`ocr_unavailable`, `thumbnail_unavailable`,
+`not_scanned`: the malware scanner did not answer and scanning is optional; more may
 come: show an unknown one as it is).*/
     #[derive(
         ::serde::Deserialize,
@@ -2014,6 +2064,10 @@ can drop duplicates.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            failure_code: ::std::result::Result<
+                ::std::option::Option<super::FailureCode>,
+                ::std::string::String,
+            >,
             filename: ::std::result::Result<
                 ::std::string::String,
                 ::std::string::String,
@@ -2036,6 +2090,7 @@ can drop duplicates.*/
                     classification: Ok(Default::default()),
                     created_at: Err("no value supplied for created_at".to_string()),
                     failure: Ok(Default::default()),
+                    failure_code: Ok(Default::default()),
                     filename: Err("no value supplied for filename".to_string()),
                     id: Err("no value supplied for id".to_string()),
                     metadata: Err("no value supplied for metadata".to_string()),
@@ -2081,6 +2136,18 @@ can drop duplicates.*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for failure: {e}")
+                    });
+                self
+            }
+            pub fn failure_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::FailureCode>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.failure_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for failure_code: {e}")
                     });
                 self
             }
@@ -2164,6 +2231,7 @@ can drop duplicates.*/
                     classification: value.classification?,
                     created_at: value.created_at?,
                     failure: value.failure?,
+                    failure_code: value.failure_code?,
                     filename: value.filename?,
                     id: value.id?,
                     metadata: value.metadata?,
@@ -2179,6 +2247,7 @@ can drop duplicates.*/
                     classification: Ok(value.classification),
                     created_at: Ok(value.created_at),
                     failure: Ok(value.failure),
+                    failure_code: Ok(value.failure_code),
                     filename: Ok(value.filename),
                     id: Ok(value.id),
                     metadata: Ok(value.metadata),

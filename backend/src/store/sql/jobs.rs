@@ -19,6 +19,30 @@ macro_rules! job_store {
             })
         }
 
+        impl $store {
+            /// Ends the lease `owner` holds on a running job `lease` from now (the store's
+            /// clock), setting `more` too; false when `owner` does not hold it.
+            async fn move_lease(
+                &self,
+                job_id: i64,
+                owner: &str,
+                lease: Duration,
+                more: &str,
+            ) -> Result<bool> {
+                let (until, value) = dialect::lease_until("$3", lease);
+                let r = sqlx::query(&format!(
+                    "UPDATE jobs SET lease_until = {until}{more} \
+                     WHERE id = $1 AND lease_owner = $2 AND state = 'running' AND attempts > 0"
+                ))
+                .bind(job_id)
+                .bind(owner)
+                .bind(value)
+                .execute(&self.pool)
+                .await?;
+                Ok(r.rows_affected() == 1)
+            }
+        }
+
         #[async_trait]
         impl JobStore for $store {
             async fn claim_job(&self, owner: &str, lease: Duration) -> Result<Option<ClaimedJob>> {
@@ -27,17 +51,19 @@ macro_rules! job_store {
                 self.claim(owner, lease).await
             }
             async fn renew_lease(&self, job_id: i64, owner: &str, lease: Duration) -> Result<bool> {
-                let (until, value) = dialect::lease_until("$3", lease);
-                let r = sqlx::query(&format!(
-                    "UPDATE jobs SET lease_until = {until} \
-                     WHERE id = $1 AND lease_owner = $2 AND state = 'running'"
-                ))
-                .bind(job_id)
-                .bind(owner)
-                .bind(value)
-                .execute(&self.pool)
-                .await?;
-                Ok(r.rows_affected() == 1)
+                self.move_lease(job_id, owner, lease, "").await
+            }
+            async fn defer_job(&self, job_id: i64, owner: &str, delay: Duration) -> Result<bool> {
+                // A lease nobody renews, under an owner no worker has: it expires after
+                // `delay` and any worker claims the job again (counting that claim, which
+                // the decrement here offsets).
+                self.move_lease(
+                    job_id,
+                    owner,
+                    delay,
+                    ", lease_owner = 'deferred', attempts = attempts - 1",
+                )
+                .await
             }
             async fn complete_job(
                 &self,
@@ -76,7 +102,7 @@ macro_rules! job_store {
                     } => {
                         let classification_json = classification.as_ref().map(to_json).transpose()?;
                         sqlx::query(
-                            "UPDATE documents SET status = 'processed', failure = NULL, extracted = $2, \
+                            "UPDATE documents SET status = 'processed', failure = NULL, failure_code = NULL, extracted = $2, \
                              warnings = $3, updated_at = $4, classification = $5, thumbnail_key = $6 \
                              WHERE id = $1",
                         )
@@ -97,14 +123,15 @@ macro_rules! job_store {
                         .execute(&mut *tx)
                         .await?;
                     }
-                    JobResult::Failed { reason } => {
+                    JobResult::Failed { reason, code } => {
                         sqlx::query(
-                            "UPDATE documents SET status = 'failed', failure = $2, updated_at = $3 \
-                             WHERE id = $1",
+                            "UPDATE documents SET status = 'failed', failure = $2, updated_at = $3, \
+                             failure_code = $4 WHERE id = $1",
                         )
                         .bind(&id)
                         .bind(reason)
                         .bind(now)
+                        .bind(code.map(|c| c.as_str()))
                         .execute(&mut *tx)
                         .await?;
                     }

@@ -86,6 +86,7 @@ impl RawDocument {
             classification: row.get(12)?,
             thumbnail_key: row.get(13)?,
             thumbnail_failure: row.get(14)?,
+            failure_code: row.get(15)?,
         })
     }
 }

@@ -61,13 +61,7 @@ pub async fn an_expired_lease_is_taken_over_and_the_loser_writes_nothing<F: Fact
     // The first owner lost it: it can neither renew nor complete.
     let t0 = OffsetDateTime::now_utc();
     assert!(!a.renew_lease(first.job_id, "a", lease).await.unwrap());
-    let late = processed("late");
-    let events = Event::of_job(&first, &late, t0);
-    assert!(
-        !a.complete_job(&first, "a", &late, &events, t0)
-            .await
-            .unwrap()
-    );
+    cannot_complete(a, &first, "a").await;
     assert_eq!(
         a.get_text(t, id).await.unwrap(),
         None,
@@ -103,4 +97,58 @@ pub async fn a_graceful_stop_hands_jobs_back_without_counting_the_attempt<F: Fac
         "b's lease still holds"
     );
     assert_eq!(s.release_leases_of("proc-a-").await.unwrap(), 0);
+}
+
+/// `owner` no longer holds `job`: its result is refused.
+async fn cannot_complete(store: &dyn Store, job: &ClaimedJob, owner: &str) {
+    let now = OffsetDateTime::now_utc();
+    let late = processed("late");
+    let events = Event::of_job(job, &late, now);
+    let done = store.complete_job(job, owner, &late, &events, now).await;
+    assert!(!done.unwrap(), "{owner} completed a job it lost");
+}
+
+pub async fn a_deferred_job_waits_its_delay_uncounted_and_a_failure_keeps_its_code<F: Factory>() {
+    let (_db, stores) = F::open(2).await;
+    let (a, b) = (&*stores[0], &*stores[1]);
+    let t = tenant(a, "t").await;
+    let id = upload(a, t, "a.txt").await;
+    let first = claim(a, "a").await.expect("claimed");
+    // Only its holder defers it.
+    assert!(
+        !b.defer_job(first.job_id, "b", Duration::ZERO)
+            .await
+            .unwrap()
+    );
+    let delay = Duration::from_millis(700);
+    assert!(a.defer_job(first.job_id, "a", delay).await.unwrap());
+    assert!(claim(b, "b").await.is_none(), "claimed before its delay");
+    // The old holder cannot complete it any more.
+    cannot_complete(a, &first, "a").await;
+    tokio::time::sleep(delay + Duration::from_millis(300)).await;
+    let again = claim(b, "b").await.expect("claimed after its delay");
+    assert_eq!(
+        (again.document_id, again.attempts),
+        (id, 1),
+        "the deferral was counted"
+    );
+
+    let t0 = OffsetDateTime::now_utc();
+    let failed = JobResult::Failed {
+        reason: "malware detected: Eicar-Test-Signature".into(),
+        code: Some(docintel_backend::model::FailureCode::MalwareDetected),
+    };
+    let events = Event::of_job(&again, &failed, t0);
+    assert!(
+        b.complete_job(&again, "b", &failed, &events, t0)
+            .await
+            .unwrap()
+    );
+    let doc = a.get_document(t, id).await.unwrap().expect("the document");
+    assert_eq!(doc.failure_code.as_deref(), Some("malware_detected"));
+    assert_eq!(
+        doc.failure.as_deref(),
+        Some("malware detected: Eicar-Test-Signature")
+    );
+    assert_eq!(a.queue_depth().await.unwrap(), 0);
 }

@@ -527,6 +527,7 @@ export interface components {
              * @example null
              */
             failure?: string | null;
+            failure_code?: components["schemas"]["FailureCode"] | null;
             /**
              * @description The name the uploader gave; display only.
              * @example invoice-2026-11.pdf
@@ -551,7 +552,8 @@ export interface components {
             /**
              * @description Non-fatal remarks from processing: `ocr_unavailable` (no OCR on this server, so an
              *     image or scan has no text), `thumbnail_unavailable` (no PDF renderer, or the first
-             *     page could not be rendered).
+             *     page could not be rendered), `not_scanned` (the malware scanner did not answer and
+             *     this server processes documents unscanned then).
              * @example []
              */
             warnings: components["schemas"]["Warning"][];
@@ -595,6 +597,14 @@ export interface components {
          * @enum {string}
          */
         ErrorCode: "invalid_id" | "invalid_parameter" | "invalid_page_token" | "invalid_filename" | "empty_body" | "invalid_multipart" | "malformed_json" | "invalid_idempotency_key" | "body_read_failed" | "unauthorized" | "insufficient_scope" | "not_found" | "method_not_allowed" | "body_too_slow" | "too_many_keys" | "too_many_webhooks" | "not_processed" | "processing_failed" | "gone" | "payload_too_large" | "unsupported_media_type" | "invalid_body" | "invalid_webhook" | "idempotency_key_reused" | "rate_limited" | "too_many_in_flight" | "internal" | "unavailable" | "overloaded" | "insufficient_storage";
+        /**
+         * @description Why a document failed, for a machine: `malware_detected` (the malware scanner found a
+         *     signature, named in `failure`; the document's bytes were deleted) or `scan_failed`
+         *     (the malware scanner refused the document, e.g. larger than it scans). More may come:
+         *     treat an unknown code as a failure without a code.
+         * @example malware_detected
+         */
+        FailureCode: string;
         /** @description A new key. */
         KeyCreate: {
             /**
@@ -773,7 +783,8 @@ export interface components {
             secret: string;
         };
         /**
-         * @description A processing remark's name (`ocr_unavailable`, `thumbnail_unavailable`; more may
+         * @description A processing remark's name (`ocr_unavailable`, `thumbnail_unavailable`,
+         *     `not_scanned`: the malware scanner did not answer and scanning is optional; more may
          *     come: show an unknown one as it is).
          * @example ocr_unavailable
          */

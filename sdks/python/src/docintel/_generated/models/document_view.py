@@ -32,9 +32,11 @@ class DocumentView:
         updated_at (datetime.datetime): When its status last changed. Example: 2026-11-21T10:00:01.25Z.
         warnings (list[str]): Non-fatal remarks from processing: `ocr_unavailable` (no OCR on this server, so an
             image or scan has no text), `thumbnail_unavailable` (no PDF renderer, or the first
-            page could not be rendered). Example: [].
+            page could not be rendered), `not_scanned` (the malware scanner did not answer and
+            this server processes documents unscanned then). Example: [].
         classification (Classification | None | Unset):
         failure (None | str | Unset): Why processing failed; set only when `status` is `failed`.
+        failure_code (None | str | Unset):
     """
 
     created_at: datetime.datetime
@@ -46,6 +48,7 @@ class DocumentView:
     warnings: list[str]
     classification: Classification | None | Unset = UNSET
     failure: None | str | Unset = UNSET
+    failure_code: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,6 +82,12 @@ class DocumentView:
         else:
             failure = self.failure
 
+        failure_code: None | str | Unset
+        if isinstance(self.failure_code, Unset):
+            failure_code = UNSET
+        else:
+            failure_code = self.failure_code
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -96,6 +105,8 @@ class DocumentView:
             field_dict["classification"] = classification
         if failure is not UNSET:
             field_dict["failure"] = failure
+        if failure_code is not UNSET:
+            field_dict["failure_code"] = failure_code
 
         return field_dict
 
@@ -145,6 +156,15 @@ class DocumentView:
 
         failure = _parse_failure(d.pop("failure", UNSET))
 
+        def _parse_failure_code(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        failure_code = _parse_failure_code(d.pop("failure_code", UNSET))
+
         document_view = cls(
             created_at=created_at,
             filename=filename,
@@ -155,6 +175,7 @@ class DocumentView:
             warnings=warnings,
             classification=classification,
             failure=failure,
+            failure_code=failure_code,
         )
 
         document_view.additional_properties = d
