@@ -3,6 +3,7 @@
 
 pub mod documents;
 pub mod keys;
+pub mod usage;
 pub mod webhooks;
 
 use utoipa::OpenApi;
@@ -31,6 +32,7 @@ use crate::state::AppState;
                                            retried with backoff, with a delivery log."),
         (name = "keys", description = "The tenant's API keys: each with the scopes it \
                                        needs and an optional expiry, revoked at once."),
+        (name = "usage", description = "What the tenant stores, and its storage quotas."),
     ),
     components(schemas(crate::error::Problem, crate::views::WebhookEvent)),
     modifiers(&Common),
@@ -173,4 +175,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
     documents::router()
         .merge(webhooks::router())
         .merge(keys::router())
+        .merge(usage::router())
 }

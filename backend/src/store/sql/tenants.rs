@@ -16,12 +16,18 @@ macro_rules! tenant_store {
         impl TenantStore for $store {
             async fn create_tenant(&self, name: &str, now: OffsetDateTime) -> Result<Tenant> {
                 let id = Uuid::now_v7();
+                let mut tx = self.pool.begin().await?;
                 sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
                     .bind(id.to_string())
                     .bind(name)
                     .bind(millis(now))
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
+                sqlx::query("INSERT INTO tenant_usage (tenant_id) VALUES ($1)")
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
                 Ok(Tenant {
                     id: TenantId(id),
                     name: name.to_owned(),
@@ -219,6 +225,63 @@ macro_rules! tenant_store {
                         ))
                     })
                     .collect()
+            }
+
+            async fn tenant_usage(&self, tenant: TenantId) -> Result<StoredUsage> {
+                let row = sqlx::query(
+                    "SELECT bytes, documents, max_bytes, max_documents FROM tenant_usage WHERE tenant_id = $1",
+                )
+                .bind(tenant.0.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+                // No row yet: nothing stored, no quota of its own.
+                let Some(r) = row else {
+                    return Ok(StoredUsage::default());
+                };
+                Ok(StoredUsage {
+                    bytes: r.try_get::<i64, _>("bytes")?.max(0) as u64,
+                    documents: r.try_get::<i64, _>("documents")?.max(0) as u64,
+                    max_bytes: quota_from_column(r.try_get("max_bytes")?),
+                    max_documents: quota_from_column(r.try_get("max_documents")?),
+                })
+            }
+
+            async fn set_storage_quota(
+                &self,
+                tenant: TenantId,
+                max_bytes: QuotaSetting,
+                max_documents: QuotaSetting,
+            ) -> Result<()> {
+                // (keep it, its value): NULL is the default.
+                let column = |s: QuotaSetting| match s {
+                    QuotaSetting::Keep => (true, None),
+                    QuotaSetting::Default => (false, None),
+                    QuotaSetting::Set(limit) => (false, Some(quota_column(limit))),
+                };
+                let (keep_bytes, bytes) = column(max_bytes);
+                let (keep_documents, documents) = column(max_documents);
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO tenant_usage (tenant_id) VALUES ($1) ON CONFLICT (tenant_id) DO NOTHING",
+                )
+                .bind(tenant.0.to_string())
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE tenant_usage SET \
+                     max_bytes = CASE WHEN $2 THEN max_bytes ELSE $3 END, \
+                     max_documents = CASE WHEN $4 THEN max_documents ELSE $5 END \
+                     WHERE tenant_id = $1",
+                )
+                .bind(tenant.0.to_string())
+                .bind(keep_bytes)
+                .bind(bytes)
+                .bind(keep_documents)
+                .bind(documents)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn set_rate_limit(&self, tenant: TenantId, limit: Option<(u32, u32)>) -> Result<()> {
