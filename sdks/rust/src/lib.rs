@@ -57,6 +57,7 @@ mod generated;
 mod hooks;
 mod keys;
 mod subscriptions;
+mod usage;
 mod webhook;
 
 pub use client::{Client, ClientBuilder, ListFilter, MAX_UPLOAD_BYTES, USER_AGENT, Uploaded};

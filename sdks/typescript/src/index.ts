@@ -15,6 +15,7 @@ export type {
   ApiKey,
   KeyCreate,
   KeyWithSecret,
+  Usage,
 } from "./client.js";
 export * from "./errors.js";
 export { DEFAULT_RETRY, backoffMs, type RetryPolicy, type DeprecationNotice, type FetchFn } from "./transport.js";
