@@ -184,26 +184,12 @@ async fn another_tenant_sees_nothing_and_no_key_gets_401_on_every_operation() {
         (&json!(1), &json!(11)),
         "{usage}"
     );
-    let theirs: Value = s
-        .client
-        .get(s.url("/v2/usage"))
-        .bearer_auth(&other)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let listed: Value = s
-        .client
-        .get(s.url("/v2/documents?limit=100"))
-        .bearer_auth(&other)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let as_other = |path: &str| {
+        let r = s.client.get(s.url(path)).bearer_auth(&other).send();
+        async { r.await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let theirs = as_other("/v2/usage").await;
+    let listed = as_other("/v2/documents?limit=100").await;
     assert_eq!(
         theirs["documents"].as_u64(),
         listed["items"].as_array().map(|a| a.len() as u64),

@@ -302,7 +302,7 @@ pub(in crate::store) use document_store;
 /// A tenant's usage row, read in the transaction `tx` (`None` when it has none).
 macro_rules! usage_row {
     () => {
-        async fn usage_row(
+        pub(super) async fn usage_row(
             tx: &mut sqlx::Transaction<'_, dialect::Db>,
             tenant: TenantId,
         ) -> Result<Option<StoredUsage>> {

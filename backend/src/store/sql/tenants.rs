@@ -228,22 +228,11 @@ macro_rules! tenant_store {
             }
 
             async fn tenant_usage(&self, tenant: TenantId) -> Result<StoredUsage> {
-                let row = sqlx::query(
-                    "SELECT bytes, documents, max_bytes, max_documents FROM tenant_usage WHERE tenant_id = $1",
-                )
-                .bind(tenant.0.to_string())
-                .fetch_optional(&self.pool)
-                .await?;
+                let mut tx = self.pool.begin().await?;
+                let usage = super::documents::usage_row(&mut tx, tenant).await?;
+                tx.commit().await?;
                 // No row yet: nothing stored, no quota of its own.
-                let Some(r) = row else {
-                    return Ok(StoredUsage::default());
-                };
-                Ok(StoredUsage {
-                    bytes: r.try_get::<i64, _>("bytes")?.max(0) as u64,
-                    documents: r.try_get::<i64, _>("documents")?.max(0) as u64,
-                    max_bytes: quota_from_column(r.try_get("max_bytes")?),
-                    max_documents: quota_from_column(r.try_get("max_documents")?),
-                })
+                Ok(usage.unwrap_or_default())
             }
 
             async fn set_storage_quota(
