@@ -20,17 +20,17 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[schema(example = json!(UsageView::example()))]
 pub struct UsageView {
     /// The documents stored, whatever their status (failed ones count until deleted).
-    #[schema(example = 1234)]
+    #[schema(example = 1234, maximum = 9_223_372_036_854_775_807_i64)]
     pub documents: u64,
     /// The sum of the stored documents' sizes as uploaded, in bytes (thumbnails and
     /// extracted text are not counted).
-    #[schema(example = 734_003_200_u64)]
+    #[schema(example = 734_003_200_u64, maximum = 9_223_372_036_854_775_807_i64)]
     pub bytes: u64,
     /// The most documents the tenant may store; null: no limit.
-    #[schema(example = 100_000)]
+    #[schema(example = 100_000, maximum = 9_223_372_036_854_775_806_i64)]
     pub max_documents: Option<u64>,
     /// The most bytes the tenant may store; null: no limit.
-    #[schema(example = 10_000_000_000_u64)]
+    #[schema(example = 10_000_000_000_u64, maximum = 9_223_372_036_854_775_806_i64)]
     pub max_bytes: Option<u64>,
 }
 
