@@ -462,7 +462,7 @@ class Client(_Base):
         ``quota_exceeded``. Needs the ``documents:read`` scope.
 
         >>> u = client.usage()
-        >>> u.documents >= 0 and u.bytes >= 0
+        >>> u.documents >= 0 and u.bytes_ >= 0  # `bytes` is a builtin: the field is bytes_
         True
         """
         return self._run(_calls.usage())
