@@ -6,7 +6,6 @@
 use docintel_backend::model::{Quota, QuotaSetting};
 use docintel_backend::{Backend, Config};
 use reqwest::StatusCode;
-use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
 use crate::common::TestServer;
@@ -118,15 +117,7 @@ async fn two_tenants_racing_to_their_quotas_stay_within_them() {
     assert_eq!(s.blob_files().len(), 11, "nothing kept of a refused upload");
 
     // v1 refuses in its own shape.
-    let form = Form::new().part("file", Part::bytes(note(100)).file_name("v1.txt"));
-    let r = s
-        .client
-        .post(s.url("/v1/documents"))
-        .bearer_auth(&s.key)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let r = crate::v1_legacy::v1_upload(&s, crate::v1_legacy::file_form("v1.txt", note(100))).await;
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let body: Value = r.json().await.unwrap();
     assert!(
