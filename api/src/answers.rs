@@ -294,7 +294,7 @@ fn problem_response(
 
 /// A problem with `code`, as the server renders it for a request to `instance`.
 pub fn example_problem(code: ErrorCode, instance: &str) -> serde_json::Value {
-    json!({
+    let mut problem = json!({
         "type": code.type_uri(),
         "title": code.title(),
         "status": code.status().as_u16(),
@@ -302,5 +302,12 @@ pub fn example_problem(code: ErrorCode, instance: &str) -> serde_json::Value {
         "instance": instance,
         "code": code.as_str(),
         "request_id": EXAMPLE_REQUEST_ID,
-    })
+    });
+    if code == ErrorCode::QuotaExceeded {
+        problem["usage"] = json!(crate::v2::usage::UsageView {
+            documents: 100_000,
+            ..crate::v2::usage::UsageView::example()
+        });
+    }
+    problem
 }

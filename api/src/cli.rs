@@ -139,6 +139,14 @@ pub struct ServeArgs {
     /// Largest accepted upload, in bytes.
     #[arg(long, env = "DOCINTEL_MAX_UPLOAD_BYTES", default_value_t = docintel_backend::DEFAULT_MAX_UPLOAD_BYTES)]
     pub max_upload_bytes: u64,
+    /// Most bytes a tenant may store (the sum of its uploads) unless it has its own quota
+    /// (`docintel tenants limit --max-bytes`): a size (`10GB`, `512MiB`) or `unlimited`.
+    /// Every API process of a deployment should be given the same.
+    #[arg(long, env = "DOCINTEL_QUOTA_BYTES", default_value = "unlimited", value_parser = QuotaArg::bytes)]
+    pub quota_bytes: QuotaArg,
+    /// Most documents a tenant may store unless it has its own quota, or `unlimited`.
+    #[arg(long, env = "DOCINTEL_QUOTA_DOCUMENTS", default_value = "unlimited", value_parser = QuotaArg::count)]
+    pub quota_documents: QuotaArg,
     /// Processing workers (default: number of cores).
     #[arg(long, env = "DOCINTEL_WORKERS")]
     pub workers: Option<usize>,
@@ -205,6 +213,16 @@ impl ServeArgs {
     pub fn launch(&self) -> anyhow::Result<docintel_api::Launch> {
         let mut config = self.data.config()?;
         config.max_upload_bytes = self.max_upload_bytes;
+        config.quota = docintel_backend::model::Quota {
+            max_bytes: self
+                .quota_bytes
+                .server_default()
+                .map_err(|e| anyhow::anyhow!("--quota-bytes: {e}"))?,
+            max_documents: self
+                .quota_documents
+                .server_default()
+                .map_err(|e| anyhow::anyhow!("--quota-documents: {e}"))?,
+        };
         config.workers = WorkerConfig {
             workers: self.workers.unwrap_or(config.workers.workers).max(1),
             lease: std::time::Duration::from_secs(self.job_lease_secs.max(1)),
@@ -622,17 +640,116 @@ pub enum SchemasCommand {
 #[derive(Subcommand)]
 pub enum TenantsCommand {
     /// Give a tenant its own request limit (QUOTA/WINDOW_SECONDS, or `off`), or with
-    /// `--default` go back to the server's. A running server applies it within 30 s.
+    /// `--default` go back to the server's; and its own storage quotas. A running server
+    /// applies a request limit within 30 s, a storage quota at the next upload.
+    #[command(group(
+        clap::ArgGroup::new("change")
+            .required(true)
+            .multiple(true)
+            .args(["limit", "default", "max_bytes", "max_documents"])
+    ))]
     Limit {
         #[arg(long)]
         tenant: String,
-        #[arg(long, required_unless_present = "default", conflicts_with = "default")]
+        #[arg(long, conflicts_with = "default")]
         limit: Option<docintel_api::ratelimit::Limit>,
+        /// The request limit goes back to the server's (`--rate-limit`).
         #[arg(long)]
         default: bool,
+        /// Most bytes the tenant may store (the sum of its uploads): a size (`10GB`,
+        /// `512MiB`, `1000000`), `unlimited`, or `default` (the server's `--quota-bytes`).
+        #[arg(long, value_name = "SIZE|unlimited|default", value_parser = QuotaArg::bytes)]
+        max_bytes: Option<QuotaArg>,
+        /// Most documents the tenant may store: a number, `unlimited`, or `default` (the
+        /// server's `--quota-documents`).
+        #[arg(long, value_name = "N|unlimited|default", value_parser = QuotaArg::count)]
+        max_documents: Option<QuotaArg>,
         #[command(flatten)]
         data: DataDir,
     },
+    /// A tenant's storage usage and quotas.
+    Show {
+        #[arg(long)]
+        tenant: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
+/// A storage quota on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaArg(pub docintel_backend::model::QuotaSetting);
+
+/// The largest quota taken: above it a limit means nothing (and the store keeps
+/// `i64::MAX` for unlimited).
+const MAX_QUOTA: u64 = i64::MAX as u64 - 1;
+
+impl QuotaArg {
+    fn parse(s: &str, number: impl Fn(&str) -> Result<u64, String>) -> Result<Self, String> {
+        use docintel_backend::model::QuotaSetting;
+        let s = s.trim();
+        Ok(QuotaArg(match s.to_ascii_lowercase().as_str() {
+            "default" => QuotaSetting::Default,
+            "unlimited" => QuotaSetting::Set(None),
+            _ => {
+                let n = number(s)?;
+                if n > MAX_QUOTA {
+                    return Err(format!("{s} is above the largest quota ({MAX_QUOTA})"));
+                }
+                QuotaSetting::Set(Some(n))
+            }
+        }))
+    }
+
+    /// A number of bytes, `unlimited` or `default`.
+    pub fn bytes(s: &str) -> Result<Self, String> {
+        Self::parse(s, parse_size)
+    }
+
+    /// A number of documents, `unlimited` or `default`.
+    pub fn count(s: &str) -> Result<Self, String> {
+        Self::parse(s, |s| {
+            s.parse()
+                .map_err(|e| format!("{s:?}: {e}: expected a number, `unlimited` or `default`"))
+        })
+    }
+
+    /// A server default: `default` means nothing there.
+    fn server_default(self) -> Result<Option<u64>, String> {
+        match self.0 {
+            docintel_backend::model::QuotaSetting::Set(limit) => Ok(limit),
+            _ => Err("a server default is a number or `unlimited`".to_owned()),
+        }
+    }
+}
+
+/// A size in bytes: a whole number with an optional unit, decimal (`kB`, `MB`, `GB`,
+/// `TB`) or binary (`KiB`, `MiB`, `GiB`, `TiB`), `B` for bytes.
+fn parse_size(s: &str) -> Result<u64, String> {
+    let digits = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (number, unit) = s.split_at(digits);
+    let unit = unit.trim();
+    let scale: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        "tb" => 1_000_000_000_000,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        "tib" => 1 << 40,
+        _ => {
+            return Err(format!(
+                "{s:?}: expected a size such as 10GB, 512MiB or 1000000 (bytes), `unlimited` or `default`"
+            ));
+        }
+    };
+    let n: u64 = number.parse().map_err(|e| {
+        format!("{s:?}: {e}: expected a size such as 10GB, `unlimited` or `default`")
+    })?;
+    n.checked_mul(scale)
+        .ok_or_else(|| format!("{s} is above the largest quota ({MAX_QUOTA} bytes)"))
 }
 
 #[derive(Subcommand)]
@@ -775,6 +892,68 @@ mod tests {
             launch.config.broker_tenants,
             Some(vec!["sdk-team".to_owned(), "portal".to_owned()])
         );
+    }
+
+    #[test]
+    fn quotas_are_read_and_the_worst_input_refused() {
+        use docintel_backend::model::QuotaSetting::{Default, Set};
+        let bytes = |s| QuotaArg::bytes(s).map(|q| q.0);
+        assert_eq!(bytes("10GB"), Ok(Set(Some(10_000_000_000))));
+        assert_eq!(bytes("512 MiB"), Ok(Set(Some(512 << 20))));
+        assert_eq!(bytes("1000000"), Ok(Set(Some(1_000_000))));
+        assert_eq!(bytes("0"), Ok(Set(Some(0))), "0 refuses every upload");
+        assert_eq!(bytes("Unlimited"), Ok(Set(None)));
+        assert_eq!(bytes("default"), Ok(Default));
+        for bad in [
+            "-1",
+            "",
+            "1.5GB",
+            "10XB",
+            "GB",
+            "99999999999999999999",
+            "9999999999TiB",
+            "9223372036854775807",
+        ] {
+            assert!(bytes(bad).is_err(), "{bad:?} accepted");
+        }
+        let count = |s| QuotaArg::count(s).map(|q| q.0);
+        assert_eq!(count("100000"), Ok(Set(Some(100_000))));
+        assert_eq!(count("9223372036854775806"), Ok(Set(Some(MAX_QUOTA))));
+        for bad in [
+            "-5",
+            "1e9",
+            "10GB",
+            "18446744073709551616",
+            "9223372036854775807",
+        ] {
+            assert!(count(bad).is_err(), "{bad:?} accepted");
+        }
+
+        let serve = serve_args(&["--quota-bytes", "1GiB"]).unwrap();
+        let launch = serve.launch().unwrap();
+        assert_eq!(launch.config.quota.max_bytes, Some(1 << 30));
+        assert_eq!(
+            launch.config.quota.max_documents, None,
+            "unlimited by default"
+        );
+        let serve = serve_args(&["--quota-documents", "default"]).unwrap();
+        assert!(serve.launch().is_err(), "`default` is no server default");
+        assert!(serve_args(&["--quota-documents", "-1"]).is_err());
+
+        let limit = |args: &[&str]| {
+            Cli::try_parse_from(
+                ["docintel", "tenants", "limit", "--tenant", "t"]
+                    .iter()
+                    .chain(args),
+            )
+        };
+        assert!(limit(&[]).is_err(), "nothing to change");
+        assert!(limit(&["--limit", "5/1"]).is_ok());
+        assert!(limit(&["--default"]).is_ok());
+        assert!(limit(&["--limit", "5/1", "--default"]).is_err());
+        assert!(limit(&["--max-bytes", "10GB"]).is_ok());
+        assert!(limit(&["--max-documents", "default", "--limit", "5/1"]).is_ok());
+        assert!(limit(&["--max-documents", "-3"]).is_err());
     }
 
     fn serve_args(args: &[&str]) -> Result<Box<ServeArgs>, clap::Error> {

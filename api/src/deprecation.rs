@@ -131,6 +131,7 @@ pub async fn deprecated_routes(
                 dep.anchor,
                 dep.successor(&path)
             ),
+            usage: None,
         });
         r
     } else {

@@ -57,6 +57,10 @@ pub struct Problem {
     /// The request's `X-Request-Id`; quote it when reporting a problem.
     #[schema(max_length = 128, example = "0192f0c4-6a10-7c3e-8a45-0f4d5b6c7d8e")]
     pub request_id: String,
+    /// With `quota_exceeded` only: the tenant's usage and quotas before the refused upload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub usage: Option<crate::v2::usage::UsageView>,
 }
 
 /// Everything a handler can fail with. Each variant has one code, hence one status
@@ -74,6 +78,9 @@ pub enum ApiError {
     Refused { code: ErrorCode, detail: String },
     #[error("the request body is larger than the limit of {0} bytes")]
     PayloadTooLarge(u64),
+    /// An upload that would pass the tenant's storage quota: the detail and the usage.
+    #[error("{0}")]
+    QuotaExceeded(String, crate::v2::usage::UsageView),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("this route does not support that method")]
@@ -120,6 +127,7 @@ impl ApiError {
             ApiError::NotFound(_) => ErrorCode::NotFound,
             ApiError::Refused { code, .. } => *code,
             ApiError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            ApiError::QuotaExceeded(..) => ErrorCode::QuotaExceeded,
             ApiError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             ApiError::MethodNotAllowed => ErrorCode::MethodNotAllowed,
             ApiError::RateLimited(_) => ErrorCode::RateLimited,
@@ -169,6 +177,7 @@ impl From<IngestError> for ApiError {
                 ApiError::UnsupportedMediaType(detail)
             }
             IngestError::BadFilename(_) => ApiError::new(ErrorCode::InvalidFilename, detail),
+            IngestError::QuotaExceeded(usage) => ApiError::QuotaExceeded(detail, usage.into()),
         }
     }
 }
@@ -191,6 +200,7 @@ pub struct PendingProblem {
     pub status: StatusCode,
     pub code: ErrorCode,
     pub detail: String,
+    pub usage: Option<crate::v2::usage::UsageView>,
 }
 
 impl PendingProblem {
@@ -203,6 +213,7 @@ impl PendingProblem {
             instance: bounded(instance, MAX_DETAIL_CHARS),
             code: self.code,
             request_id: request_id.to_owned(),
+            usage: self.usage,
         }
     }
 }
@@ -213,10 +224,15 @@ impl IntoResponse for ApiError {
             tracing::error!(error = ?e, "internal error");
         }
         let status = self.status();
+        let usage = match &self {
+            ApiError::QuotaExceeded(_, usage) => Some(*usage),
+            _ => None,
+        };
         let pending = PendingProblem {
             status,
             code: self.code(),
             detail: self.to_string(),
+            usage,
         };
         let mut response = status.into_response();
         if let ApiError::Unavailable { retry_after, .. }

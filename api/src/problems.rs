@@ -127,6 +127,10 @@ catalogue! {
     PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE, Operation,
         "The request body is over the limit `detail` states (by `Content-Length` before \
          a byte is read, else while reading).";
+    QuotaExceeded = "quota_exceeded", PAYLOAD_TOO_LARGE, Operation,
+        "The upload would take the tenant past its storage quota (documents or bytes); \
+         `usage` gives what it stores and its limits. Waiting does not help: delete \
+         documents (which frees their share at once) or ask the operator for more.";
     UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, Operation,
         "The upload is not a PDF, PNG, JPEG or UTF-8 text, or not the type its \
          `Content-Type` declares; or a JSON body was sent without `application/json`.";

@@ -15,6 +15,8 @@ pub struct Config {
     /// SQLite file.
     pub database_url: Option<String>,
     pub max_upload_bytes: u64,
+    /// Each tenant's storage quotas unless it has its own (`docintel tenants limit`).
+    pub quota: crate::model::Quota,
     pub workers: WorkerConfig,
     /// Classifier model file; `None` uses the shipped model.
     pub model_path: Option<PathBuf>,
@@ -76,6 +78,7 @@ impl Config {
             data_dir: data_dir.into(),
             database_url: None,
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            quota: crate::model::Quota::UNLIMITED,
             workers: WorkerConfig::default(),
             model_path: None,
             job_timeout: std::time::Duration::from_secs(120),

@@ -22,6 +22,21 @@ pub enum IngestError {
     },
     #[error("invalid filename: {0}")]
     BadFilename(&'static str),
+    #[error("{}", quota_detail(.0))]
+    QuotaExceeded(crate::model::Usage),
+}
+
+/// Why a quota refused an upload, with the usage and the limits.
+fn quota_detail(u: &crate::model::Usage) -> String {
+    let limit = |l: Option<u64>| l.map_or("unlimited".to_owned(), |n| n.to_string());
+    format!(
+        "this upload would pass the tenant's storage quota (now {} of {} documents, {} of {} bytes); \
+         delete documents or ask the operator for a larger quota",
+        u.documents,
+        limit(u.limits.max_documents),
+        u.bytes,
+        limit(u.limits.max_bytes)
+    )
 }
 
 #[derive(Debug, Error)]

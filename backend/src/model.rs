@@ -164,3 +164,62 @@ pub struct Page {
     pub items: Vec<Document>,
     pub next_after: Option<DocumentId>,
 }
+
+/// How much a tenant may store: `None` is unlimited. A limit of 0 refuses every upload.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Quota {
+    /// Sum of the uploaded documents' sizes (thumbnails and extracted text not counted).
+    pub max_bytes: Option<u64>,
+    pub max_documents: Option<u64>,
+}
+
+impl Quota {
+    pub const UNLIMITED: Quota = Quota {
+        max_bytes: None,
+        max_documents: None,
+    };
+}
+
+/// A change to one of a tenant's own quotas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuotaSetting {
+    /// Keep what is set.
+    Keep,
+    /// Back to the operator's default.
+    Default,
+    /// This limit (`None`: unlimited, whatever the default).
+    Set(Option<u64>),
+}
+
+/// What a tenant stores and may store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usage {
+    pub bytes: u64,
+    pub documents: u64,
+    /// The limits in force (the tenant's own, else the operator's defaults).
+    pub limits: Quota,
+}
+
+/// A tenant's usage as stored, with the limits it has of its own (`None`: the default;
+/// `Some(None)`: unlimited).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoredUsage {
+    pub bytes: u64,
+    pub documents: u64,
+    pub max_bytes: Option<Option<u64>>,
+    pub max_documents: Option<Option<u64>>,
+}
+
+impl StoredUsage {
+    /// The usage with the limits in force under the operator's `defaults`.
+    pub fn under(self, defaults: Quota) -> Usage {
+        Usage {
+            bytes: self.bytes,
+            documents: self.documents,
+            limits: Quota {
+                max_bytes: self.max_bytes.unwrap_or(defaults.max_bytes),
+                max_documents: self.max_documents.unwrap_or(defaults.max_documents),
+            },
+        }
+    }
+}

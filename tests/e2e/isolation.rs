@@ -165,6 +165,24 @@ async fn another_tenant_sees_nothing_and_no_key_gets_401_on_every_operation() {
     assert_eq!(v["status"], "processed");
     let hooks = s.get_json("/v2/webhooks").await;
     assert_eq!(hooks["items"].as_array().map(Vec::len), Some(1), "{hooks}");
+    // Each tenant's usage counts its own documents only.
+    let usage = s.get_json("/v2/usage").await;
+    assert_eq!(
+        (&usage["documents"], &usage["bytes"]),
+        (&json!(1), &json!(11)),
+        "{usage}"
+    );
+    let as_other = |path: &str| {
+        let r = s.client.get(s.url(path)).bearer_auth(&other).send();
+        async { r.await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let theirs = as_other("/v2/usage").await;
+    let listed = as_other("/v2/documents?limit=100").await;
+    assert_eq!(
+        theirs["documents"].as_u64(),
+        listed["items"].as_array().map(|a| a.len() as u64),
+        "{theirs}"
+    );
 }
 
 #[tokio::test]

@@ -26,6 +26,7 @@ mod oversize;
 mod pact_consumers;
 mod pact_provider;
 mod processing;
+mod quotas;
 mod reference;
 mod refusals;
 mod registry;

@@ -911,3 +911,32 @@ async fn a_key_made_through_the_sdk_holds_only_its_scopes_until_revoked() {
         .unwrap_err();
     assert_eq!(e.status(), Some(401), "revoked");
 }
+
+#[tokio::test]
+async fn usage_and_the_quota_problem_through_the_client() {
+    let s = TestServer::start_with(|c| {
+        c.quota = docintel_backend::model::Quota {
+            max_bytes: None,
+            max_documents: Some(1),
+        }
+    })
+    .await;
+    let c = client(&s.base, &s.key);
+    let u = c.usage().await.unwrap();
+    assert_eq!(
+        (u.documents, u.bytes, u.max_documents, u.max_bytes),
+        (0, 0, Some(1), None)
+    );
+    c.upload(b"the only note".to_vec(), "one.txt")
+        .await
+        .unwrap();
+    let e = c
+        .upload(b"one too many".to_vec(), "two.txt")
+        .await
+        .unwrap_err();
+    let p = e.problem().expect("problem");
+    assert_eq!((p.status, p.code.as_str()), (413, "quota_exceeded"));
+    let usage = p.usage.clone().expect("the usage in the problem");
+    assert_eq!((usage.documents, usage.bytes), (1, 13));
+    assert_eq!(c.usage().await.unwrap(), usage);
+}

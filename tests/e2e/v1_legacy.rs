@@ -11,11 +11,11 @@ use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
-fn file_form(name: &str, bytes: Vec<u8>) -> Form {
+pub(crate) fn file_form(name: &str, bytes: Vec<u8>) -> Form {
     Form::new().part("file", Part::bytes(bytes).file_name(name.to_owned()))
 }
 
-async fn v1_upload(s: &TestServer, form: Form) -> reqwest::Response {
+pub(crate) async fn v1_upload(s: &TestServer, form: Form) -> reqwest::Response {
     s.client
         .post(s.url("/v1/documents"))
         .bearer_auth(&s.key)

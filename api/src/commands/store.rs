@@ -80,28 +80,62 @@ pub async fn keys(command: KeysCommand) -> anyhow::Result<()> {
 }
 
 pub async fn tenants(command: TenantsCommand) -> anyhow::Result<()> {
-    let TenantsCommand::Limit {
-        tenant,
-        limit,
-        default,
-        data,
-    } = command;
-    let backend = Backend::open(data.config()?).await?;
-    let limit = if default { None } else { limit };
-    let named = backend.tenant_named(tenant.trim()).await?;
-    audit::as_operator(
-        named.id,
-        backend.set_rate_limit(
-            tenant.trim(),
-            limit.map(|l| (l.quota, l.window.as_secs() as u32)),
-        ),
-    )
-    .await?;
-    backend.make_durable().await?;
-    eprintln!(
-        "limit of {} set; a running docintel applies it within 30 s",
-        tenant.trim()
-    );
+    use docintel_backend::model::QuotaSetting;
+    match command {
+        TenantsCommand::Limit {
+            tenant,
+            limit,
+            default,
+            max_bytes,
+            max_documents,
+            data,
+        } => {
+            let tenant = tenant.trim();
+            anyhow::ensure!(!tenant.is_empty(), "--tenant must not be empty");
+            let backend = Backend::open(data.config()?).await?;
+            let id = backend.tenant_named(tenant).await?.id;
+            if limit.is_some() || default {
+                let limit = if default { None } else { limit };
+                let limit = limit.map(|l| (l.quota, l.window.as_secs() as u32));
+                audit::as_operator(id, backend.set_rate_limit(tenant, limit)).await?;
+                eprintln!(
+                    "request limit of {tenant} set; a running docintel applies it within 30 s"
+                );
+            }
+            if max_bytes.is_some() || max_documents.is_some() {
+                let setting =
+                    |q: Option<crate::cli::QuotaArg>| q.map_or(QuotaSetting::Keep, |q| q.0);
+                let quota =
+                    backend.set_storage_quota(tenant, setting(max_bytes), setting(max_documents));
+                audit::as_operator(id, quota).await?;
+                eprintln!("storage quota of {tenant} set; it holds from the next upload");
+            }
+            backend.make_durable().await?;
+        }
+        TenantsCommand::Show { tenant, data } => {
+            let backend = Backend::open(data.config()?).await?;
+            let Some((tenant, stored, _)) = backend.tenant_usage_by_name(tenant.trim()).await?
+            else {
+                anyhow::bail!("no tenant named {:?}", tenant.trim());
+            };
+            let limit = |own: Option<Option<u64>>, flag: &str| match own {
+                None => format!("the server's default ({flag})"),
+                Some(None) => "unlimited (its own)".to_owned(),
+                Some(Some(n)) => format!("{n} (its own)"),
+            };
+            println!("tenant     {}", tenant.name);
+            println!(
+                "documents  {} stored; limit: {}",
+                stored.documents,
+                limit(stored.max_documents, "--quota-documents")
+            );
+            println!(
+                "bytes      {} stored; limit: {}",
+                stored.bytes,
+                limit(stored.max_bytes, "--quota-bytes")
+            );
+        }
+    }
     Ok(())
 }
 

@@ -62,7 +62,7 @@ struct UploadForm {
         (status = 400, description = "No `file` part, several, another field, an empty file, or no file name."),
     ),
     extensions(("x-problem-codes" = json!([
-        "invalid_multipart", "invalid_filename", "empty_body", "payload_too_large",
+        "invalid_multipart", "invalid_filename", "empty_body", "payload_too_large", "quota_exceeded",
         "unsupported_media_type"
     ]))),
 )]

@@ -41,7 +41,7 @@ pub struct AuditEventView {
     pub actor: String,
     /// What was done: `document.upload`, `document.delete`, `webhook.create`,
     /// `webhook.rotate_secret`, `webhook.enable`, `webhook.delete`, `key.create`,
-    /// `key.revoke`, `tenant.rate_limit`, `registry.register`, `registry.config`,
+    /// `key.revoke`, `tenant.rate_limit`, `tenant.quota`, `registry.register`, `registry.config`,
     /// `registry.mode`, `registry.delete_subject`, `registry.delete_version` (and their
     /// `_permanently` forms), `broker.<record>.create|update|delete`.
     #[schema(example = "document.delete", max_length = 64)]

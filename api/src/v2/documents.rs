@@ -101,7 +101,7 @@ fn declared_type(headers: &HeaderMap) -> Option<ContentType> {
     ),
     extensions(("x-problem-codes" = json!([
         "invalid_parameter", "invalid_filename", "empty_body", "invalid_idempotency_key",
-        "payload_too_large", "unsupported_media_type", "idempotency_key_reused"
+        "payload_too_large", "quota_exceeded", "unsupported_media_type", "idempotency_key_reused"
     ]))),
 )]
 async fn upload_document(

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod documents;
 pub mod keys;
+pub mod usage;
 pub mod webhooks;
 
 use utoipa::OpenApi;
@@ -34,6 +35,7 @@ use crate::state::AppState;
                                        needs and an optional expiry, revoked at once."),
         (name = "audit", description = "The tenant's audit trail: every change made to its \
                                         data, by which key, from where, when."),
+        (name = "usage", description = "What the tenant stores, and its storage quotas."),
     ),
     components(schemas(crate::error::Problem, crate::views::WebhookEvent)),
     modifiers(&Common),
@@ -177,4 +179,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(webhooks::router())
         .merge(keys::router())
         .merge(audit::router())
+        .merge(usage::router())
 }

@@ -74,6 +74,107 @@ async fn first_start_prints_a_key_once_and_keys_create_is_scriptable() {
     assert_eq!(r.status(), StatusCode::OK);
 }
 
+/// `docintel tenants ARGS --data-dir DATA`: whether it succeeded, and what it printed.
+fn tenants(data: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(docintel())
+        .arg("tenants")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .output()
+        .expect("run docintel tenants");
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), printed)
+}
+
+#[tokio::test]
+async fn tenants_limit_sets_storage_quotas_a_running_server_holds_at_the_next_upload() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let s = serve(&data, &["--quota-documents", "2"]);
+    let key = s.first_key.clone().expect("the first key");
+    let client = reqwest::Client::new();
+    let upload = |n: u32| {
+        client
+            .post(format!("{}/v2/documents?filename=n{n}.txt", s.base))
+            .bearer_auth(&key)
+            .body(format!("note {n}"))
+            .send()
+    };
+    for n in 0..2 {
+        assert_eq!(upload(n).await.unwrap().status(), StatusCode::ACCEPTED);
+    }
+    let r = upload(2).await.unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let problem: Value = r.json().await.unwrap();
+    assert_eq!(problem["code"], "quota_exceeded");
+    assert_eq!(problem["usage"]["max_documents"], 2, "the server's default");
+
+    // The CLI, while the server runs: the next upload is held to the new quota.
+    let (ok, printed) = tenants(
+        &data,
+        &["limit", "--tenant", "default", "--max-documents", "3"],
+    );
+    assert!(ok, "{printed}");
+    assert_eq!(upload(3).await.unwrap().status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        upload(4).await.unwrap().status(),
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    let (ok, printed) = tenants(&data, &["show", "--tenant", "default"]);
+    assert!(ok, "{printed}");
+    assert!(
+        printed.contains("documents  3 stored; limit: 3 (its own)"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("bytes      18 stored; limit: the server's default (--quota-bytes)"),
+        "{printed}"
+    );
+
+    // The request limit is set as before, alone or with a quota.
+    let (ok, printed) = tenants(
+        &data,
+        &["limit", "--tenant", "default", "--limit", "100/10"],
+    );
+    assert!(ok, "{printed}");
+    let (ok, printed) = tenants(
+        &data,
+        &[
+            "limit",
+            "--tenant",
+            "default",
+            "--default",
+            "--max-bytes",
+            "1GiB",
+        ],
+    );
+    assert!(ok, "{printed}");
+    // The worst input is refused with the reason, and changes nothing.
+    for bad in [
+        &["limit", "--tenant", "default", "--max-bytes", "-1"][..],
+        &[
+            "limit",
+            "--tenant",
+            "default",
+            "--max-bytes",
+            "99999999999999999999",
+        ],
+        &["limit", "--tenant", "default", "--max-documents", "1.5"],
+        &["limit", "--tenant", "default"],
+        &["show", "--tenant", "nobody"],
+    ] {
+        let (ok, printed) = tenants(&data, bad);
+        assert!(!ok, "{bad:?} succeeded: {printed}");
+    }
+    let (_, printed) = tenants(&data, &["show", "--tenant", "default"]);
+    assert!(printed.contains("limit: 1073741824 (its own)"), "{printed}");
+}
+
 #[tokio::test]
 async fn documents_survive_a_sigkill_mid_processing() {
     let dir = tempfile::tempdir().unwrap();
@@ -680,6 +781,15 @@ fn the_operators_changes_are_audited_and_audit_export_prints_them_as_json_lines(
         ],
         true,
     );
+    let quota = [
+        "tenants",
+        "limit",
+        "--tenant",
+        "initech",
+        "--max-documents",
+        "5",
+    ];
+    run_docintel(&[&quota[..], &["--data-dir", data]].concat(), true);
 
     let lines = run_docintel(
         &["audit", "export", "--tenant", "initech", "--data-dir", data],
@@ -695,7 +805,12 @@ fn the_operators_changes_are_audited_and_audit_export_prints_them_as_json_lines(
         .collect();
     assert_eq!(
         actions,
-        ["tenant.rate_limit", "key.revoke", "key.create"],
+        [
+            "tenant.quota",
+            "tenant.rate_limit",
+            "key.revoke",
+            "key.create"
+        ],
         "newest first"
     );
     assert!(
@@ -703,12 +818,12 @@ fn the_operators_changes_are_audited_and_audit_export_prints_them_as_json_lines(
             .iter()
             .all(|e| e["actor"] == "operator" && e["address"].is_null())
     );
-    assert_eq!(entries[1]["resource_id"], id.as_str());
+    assert_eq!(entries[2]["resource_id"], id.as_str());
     assert!(!lines.contains(&key), "never a secret");
 
     // Every tenant's without --tenant; filtered by action.
     let all = run_docintel(&["audit", "export", "--data-dir", data], true);
-    assert_eq!(all.lines().count(), 4);
+    assert_eq!(all.lines().count(), 5);
     let creates = run_docintel(
         &[
             "audit",

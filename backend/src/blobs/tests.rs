@@ -125,7 +125,10 @@ async fn the_sweep_removes_only_old_objects_no_document_owns() {
         blob_key: "t/owned".into(),
         created_at: OffsetDateTime::now_utc(),
     };
-    store.insert_document(&owned, &[], None).await.unwrap();
+    store
+        .insert_document(&owned, &[], None, crate::model::Quota::UNLIMITED)
+        .await
+        .unwrap();
     for (blobs, _dir) in stores() {
         for key in [
             "t/owned",

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::blobs::{self, PendingBlob};
 use crate::events::Event;
-use crate::model::{ContentType, Document, DocumentId, ListFilter, Page, TenantId};
+use crate::model::{ContentType, Document, DocumentId, ListFilter, Page, TenantId, Usage};
 use crate::store::{KeptResponse, NewDocument, StoredResponse};
 use crate::{Backend, Error, IDEMPOTENCY_TTL, IngestError, Result, pipeline, validate_filename};
 
@@ -171,7 +171,12 @@ impl Backend {
             new.size_bytes,
             &new.sha256,
         );
-        match self.0.store.insert_document(new, &[uploaded], kept).await {
+        match self
+            .0
+            .store
+            .insert_document(new, &[uploaded], kept, self.0.config.quota)
+            .await
+        {
             Ok(inserted) => {
                 if inserted.is_some() {
                     self.0.wakes.jobs.notify_one();
@@ -184,6 +189,16 @@ impl Backend {
                 Err(e)
             }
         }
+    }
+
+    /// What the tenant stores, and the quotas in force.
+    pub async fn usage(&self, tenant: TenantId) -> Result<Usage> {
+        Ok(self
+            .0
+            .store
+            .tenant_usage(tenant)
+            .await?
+            .under(self.0.config.quota))
     }
 
     pub async fn document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>> {

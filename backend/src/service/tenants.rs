@@ -4,7 +4,7 @@ use rand::RngCore;
 use time::OffsetDateTime;
 
 use crate::keys::{ApiKey, KeyGrant, Scopes};
-use crate::model::{Tenant, TenantId};
+use crate::model::{QuotaSetting, StoredUsage, Tenant, TenantId, Usage};
 use crate::store::NewKey;
 use crate::{Backend, DEFAULT_TENANT, Error, Result, keys};
 
@@ -177,6 +177,34 @@ impl Backend {
     /// Tenants with their own request limit: (tenant, quota, window seconds).
     pub async fn rate_limits(&self) -> Result<Vec<(TenantId, u32, u32)>> {
         self.0.store.rate_limits().await
+    }
+
+    /// Changes a tenant's own storage quotas; creates the tenant if new. Applies to the
+    /// next upload of every process: the limits are read in the insert's transaction.
+    pub async fn set_storage_quota(
+        &self,
+        tenant: &str,
+        max_bytes: QuotaSetting,
+        max_documents: QuotaSetting,
+    ) -> Result<()> {
+        let tenant = self.tenant_named(tenant).await?;
+        self.0
+            .store
+            .set_storage_quota(tenant.id, max_bytes, max_documents)
+            .await
+    }
+
+    /// The usage and quotas of the tenant called `tenant`, with its own quotas (`None`
+    /// when there is no such tenant).
+    pub async fn tenant_usage_by_name(
+        &self,
+        tenant: &str,
+    ) -> Result<Option<(Tenant, StoredUsage, Usage)>> {
+        let Some(tenant) = self.0.store.tenant_by_name(tenant).await? else {
+            return Ok(None);
+        };
+        let stored = self.0.store.tenant_usage(tenant.id).await?;
+        Ok(Some((tenant, stored, stored.under(self.0.config.quota))))
     }
 
     /// Sets (or with `None` removes) a tenant's own limit; creates the tenant if new.

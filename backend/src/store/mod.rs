@@ -19,7 +19,7 @@ use crate::error::Result;
 use crate::events::Event;
 use crate::model::{
     Classification, ContentType, Document, DocumentId, DocumentStatus, Extracted, ListFilter, Page,
-    Tenant, TenantId,
+    Quota, QuotaSetting, StoredUsage, Tenant, TenantId,
 };
 use crate::webhooks::{Delivery, DueDelivery, NewWebhook, Outcome, Webhook};
 
@@ -196,6 +196,16 @@ pub trait TenantStore: Send + Sync {
     ) -> Result<QuotaLease>;
     /// Forgets quota windows that started before `before` (unix ms).
     async fn forget_quota_windows(&self, before: i64) -> Result<u64>;
+
+    /// What the tenant stores, and its own storage quotas.
+    async fn tenant_usage(&self, tenant: TenantId) -> Result<StoredUsage>;
+    /// Changes the tenant's own storage quotas.
+    async fn set_storage_quota(
+        &self,
+        tenant: TenantId,
+        max_bytes: QuotaSetting,
+        max_documents: QuotaSetting,
+    ) -> Result<()>;
 }
 
 /// Responses kept per `Idempotency-Key`.
@@ -213,14 +223,18 @@ pub trait IdempotencyStore: Send + Sync {
 /// Documents and their texts, always within one tenant.
 #[async_trait]
 pub trait DocumentStore: Send + Sync {
-    /// Stores a document, enqueues its processing job, writes `events` to the outbox and
-    /// keeps `kept` (when given), in one transaction. `None`, and nothing written, when
-    /// `kept`'s key already holds an unexpired response of the tenant.
+    /// Stores a document, enqueues its processing job, writes `events` to the outbox,
+    /// keeps `kept` (when given) and adds the document to its tenant's usage, in one
+    /// transaction. `None`, and nothing written, when `kept`'s key already holds an
+    /// unexpired response of the tenant; [`crate::Error`]'s `QuotaExceeded` (and nothing
+    /// written) when the document would take the tenant past its quotas (its own, else
+    /// `defaults`).
     async fn insert_document(
         &self,
         doc: &NewDocument,
         events: &[Event],
         kept: Option<KeptResponse<'_>>,
+        defaults: Quota,
     ) -> Result<Option<Document>>;
     async fn get_document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>>;
     async fn list_documents(
@@ -247,8 +261,8 @@ pub trait DocumentStore: Send + Sync {
         ids: &[DocumentId],
         max_chars: u32,
     ) -> Result<std::collections::HashMap<DocumentId, (String, bool)>>;
-    /// Deletes the document (and its text and job) and writes `events` to the outbox, in
-    /// one transaction; returns its blob keys (the document's bytes, and its thumbnail if
+    /// Deletes the document (and its text and job), takes it off its tenant's usage and
+    /// writes `events` to the outbox, in one transaction; returns its blob keys (the document's bytes, and its thumbnail if
     /// it has one), or `None` (and nothing written) when there was no such document.
     async fn delete_document(
         &self,

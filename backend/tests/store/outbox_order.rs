@@ -52,7 +52,12 @@ async fn an_event_that_commits_late_is_not_marked_sent_with_its_successors() {
         created_at: now,
     };
     store
-        .insert_document(&new, &[doc_event], None)
+        .insert_document(
+            &new,
+            &[doc_event],
+            None,
+            docintel_backend::model::Quota::UNLIMITED,
+        )
         .await
         .unwrap();
     let read = store.pending_events(100).await.unwrap();

@@ -34,6 +34,9 @@ struct LenientProblem {
     instance: String,
     #[serde(rename = "type", default)]
     type_: String,
+    /// With `quota_exceeded`: the tenant's usage and quotas.
+    #[serde(default)]
+    usage: Option<crate::types::UsageView>,
 }
 
 /// Everything an SDK call can fail with.
@@ -308,6 +311,7 @@ pub(crate) fn problem_from(status: u16, request_id: &str, body: &[u8]) -> ApiPro
             },
             instance: p.instance,
             type_: p.type_,
+            usage: p.usage,
         },
         Err(_) => ApiProblem {
             status,
@@ -317,6 +321,7 @@ pub(crate) fn problem_from(status: u16, request_id: &str, body: &[u8]) -> ApiPro
             request_id: request_id.to_owned(),
             instance: String::new(),
             type_: String::new(),
+            usage: None,
         },
     }
 }

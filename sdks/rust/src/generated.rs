@@ -28,7 +28,7 @@ last page.*/
     pub struct AuditEventView {
         /**What was done: `document.upload`, `document.delete`, `webhook.create`,
 `webhook.rotate_secret`, `webhook.enable`, `webhook.delete`, `key.create`,
-`key.revoke`, `tenant.rate_limit`, `registry.register`, `registry.config`,
+`key.revoke`, `tenant.rate_limit`, `tenant.quota`, `registry.register`, `registry.config`,
 `registry.mode`, `registry.delete_subject`, `registry.delete_version` (and their
 `_permanently` forms), `broker.<record>.create|update|delete`.*/
         pub action: ::std::string::String,
@@ -319,6 +319,7 @@ release: treat an unknown one by its HTTP status. Each code has one status; `/pr
 | `processing_failed` | 409 | The document failed processing, so it has no text or thumbnail; its `failure` says why. |
 | `gone` | 410 | The API version is past its sunset; `detail` names the successor route. |
 | `payload_too_large` | 413 | The request body is over the limit `detail` states (by `Content-Length` before a byte is read, else while reading). |
+| `quota_exceeded` | 413 | The upload would take the tenant past its storage quota (documents or bytes); `usage` gives what it stores and its limits. Waiting does not help: delete documents (which frees their share at once) or ask the operator for more. |
 | `unsupported_media_type` | 415 | The upload is not a PDF, PNG, JPEG or UTF-8 text, or not the type its `Content-Type` declares; or a JSON body was sent without `application/json`. |
 | `invalid_body` | 422 | The JSON body is well-formed but not the shape the operation takes (a missing or unknown field, a wrong type); `detail` says where. |
 | `invalid_webhook` | 422 | The subscription is refused: a URL that is not http(s), resolves to a private address, an unknown event type or a description over 500 characters. |
@@ -382,6 +383,8 @@ release: treat an unknown one by its HTTP status. Each code has one status; `/pr
         Gone,
         #[serde(rename = "payload_too_large")]
         PayloadTooLarge,
+        #[serde(rename = "quota_exceeded")]
+        QuotaExceeded,
         #[serde(rename = "unsupported_media_type")]
         UnsupportedMediaType,
         #[serde(rename = "invalid_body")]
@@ -426,6 +429,7 @@ release: treat an unknown one by its HTTP status. Each code has one status; `/pr
                 Self::ProcessingFailed => f.write_str("processing_failed"),
                 Self::Gone => f.write_str("gone"),
                 Self::PayloadTooLarge => f.write_str("payload_too_large"),
+                Self::QuotaExceeded => f.write_str("quota_exceeded"),
                 Self::UnsupportedMediaType => f.write_str("unsupported_media_type"),
                 Self::InvalidBody => f.write_str("invalid_body"),
                 Self::InvalidWebhook => f.write_str("invalid_webhook"),
@@ -465,6 +469,7 @@ release: treat an unknown one by its HTTP status. Each code has one status; `/pr
                 "processing_failed" => Ok(Self::ProcessingFailed),
                 "gone" => Ok(Self::Gone),
                 "payload_too_large" => Ok(Self::PayloadTooLarge),
+                "quota_exceeded" => Ok(Self::QuotaExceeded),
                 "unsupported_media_type" => Ok(Self::UnsupportedMediaType),
                 "invalid_body" => Ok(Self::InvalidBody),
                 "invalid_webhook" => Ok(Self::InvalidWebhook),
@@ -845,6 +850,8 @@ error; `type` is a URI built from it.*/
         ///A URI reference naming the problem type: `/problems/{code}`.
         #[serde(rename = "type")]
         pub type_: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub usage: ::std::option::Option<UsageView>,
     }
     impl Problem {
         pub fn builder() -> builder::Problem {
@@ -1054,6 +1061,27 @@ error; `type` is a URI built from it.*/
                 .map_err(|e: self::error::ConversionError| {
                     <D::Error as ::serde::de::Error>::custom(e.to_string())
                 })
+        }
+    }
+    /**What the tenant stores, and its storage quotas. Also the `usage` of a
+`quota_exceeded` problem (the usage before the refused upload).*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct UsageView {
+        /**The sum of the stored documents' sizes as uploaded, in bytes (thumbnails and
+extracted text are not counted).*/
+        pub bytes: u64,
+        ///The documents stored, whatever their status (failed ones count until deleted).
+        pub documents: u64,
+        ///The most bytes the tenant may store; null: no limit.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub max_bytes: ::std::option::Option<u64>,
+        ///The most documents the tenant may store; null: no limit.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub max_documents: ::std::option::Option<u64>,
+    }
+    impl UsageView {
+        pub fn builder() -> builder::UsageView {
+            Default::default()
         }
     }
     /**A processing remark's name (`ocr_unavailable`, `thumbnail_unavailable`,
@@ -2726,6 +2754,10 @@ can drop duplicates.*/
             status: ::std::result::Result<u16, ::std::string::String>,
             title: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<::std::string::String, ::std::string::String>,
+            usage: ::std::result::Result<
+                ::std::option::Option<super::UsageView>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Problem {
             fn default() -> Self {
@@ -2737,6 +2769,7 @@ can drop duplicates.*/
                     status: Err("no value supplied for status".to_string()),
                     title: Err("no value supplied for title".to_string()),
                     type_: Err("no value supplied for type_".to_string()),
+                    usage: Ok(Default::default()),
                 }
             }
         }
@@ -2825,6 +2858,18 @@ can drop duplicates.*/
                     });
                 self
             }
+            pub fn usage<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::UsageView>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.usage = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for usage: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<Problem> for super::Problem {
             type Error = super::error::ConversionError;
@@ -2839,6 +2884,7 @@ can drop duplicates.*/
                     status: value.status?,
                     title: value.title?,
                     type_: value.type_?,
+                    usage: value.usage?,
                 })
             }
         }
@@ -2852,6 +2898,7 @@ can drop duplicates.*/
                     status: Ok(value.status),
                     title: Ok(value.title),
                     type_: Ok(value.type_),
+                    usage: Ok(value.usage),
                 }
             }
         }
@@ -2917,6 +2964,102 @@ can drop duplicates.*/
                 Self {
                     previous_secret_expires_at: Ok(value.previous_secret_expires_at),
                     secret: Ok(value.secret),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UsageView {
+            bytes: ::std::result::Result<u64, ::std::string::String>,
+            documents: ::std::result::Result<u64, ::std::string::String>,
+            max_bytes: ::std::result::Result<
+                ::std::option::Option<u64>,
+                ::std::string::String,
+            >,
+            max_documents: ::std::result::Result<
+                ::std::option::Option<u64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UsageView {
+            fn default() -> Self {
+                Self {
+                    bytes: Err("no value supplied for bytes".to_string()),
+                    documents: Err("no value supplied for documents".to_string()),
+                    max_bytes: Ok(Default::default()),
+                    max_documents: Ok(Default::default()),
+                }
+            }
+        }
+        impl UsageView {
+            pub fn bytes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<u64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bytes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bytes: {e}")
+                    });
+                self
+            }
+            pub fn documents<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<u64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.documents = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for documents: {e}")
+                    });
+                self
+            }
+            pub fn max_bytes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<u64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.max_bytes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for max_bytes: {e}")
+                    });
+                self
+            }
+            pub fn max_documents<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<u64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.max_documents = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for max_documents: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UsageView> for super::UsageView {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UsageView,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bytes: value.bytes?,
+                    documents: value.documents?,
+                    max_bytes: value.max_bytes?,
+                    max_documents: value.max_documents?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UsageView> for UsageView {
+            fn from(value: super::UsageView) -> Self {
+                Self {
+                    bytes: Ok(value.bytes),
+                    documents: Ok(value.documents),
+                    max_bytes: Ok(value.max_bytes),
+                    max_documents: Ok(value.max_documents),
                 }
             }
         }
@@ -3665,6 +3808,22 @@ let response = client.revoke_key()
 ```*/
     pub fn revoke_key(&self) -> builder::RevokeKey<'_> {
         builder::RevokeKey::new(self)
+    }
+    /**Get the tenant's usage
+
+The documents and bytes the tenant stores, and its quotas (null: no limit). An upload
+that would pass a quota is refused with `413 quota_exceeded`; deleting documents frees
+their share at once.
+
+Sends a `GET` request to `/v2/usage`
+
+```ignore
+let response = client.get_usage()
+    .send()
+    .await;
+```*/
+    pub fn get_usage(&self) -> builder::GetUsage<'_> {
+        builder::GetUsage::new(self)
     }
     /**List subscriptions
 
@@ -5266,6 +5425,96 @@ pub mod builder {
                     )
                 }
                 507u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_usage`]
+
+[`Client::get_usage`]: super::Client::get_usage*/
+    #[derive(Debug, Clone)]
+    pub struct GetUsage<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> GetUsage<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/v2/usage`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UsageView>, Error<types::Problem>> {
+            let Self { client } = self;
+            let url = format!("{}/v2/usage", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_usage",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

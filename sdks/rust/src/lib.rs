@@ -58,6 +58,7 @@ mod generated;
 mod hooks;
 mod keys;
 mod subscriptions;
+mod usage;
 mod webhook;
 
 pub use audit::AuditFilter;

@@ -22,6 +22,7 @@ export type ApiKey = Schemas["KeyView"];
 export type KeyCreate = Schemas["KeyCreate"];
 export type KeyWithSecret = Schemas["KeyWithSecret"];
 export type RotatedSecret = Schemas["RotatedSecret"];
+export type Usage = Schemas["UsageView"];
 export type Delivery = Schemas["DeliveryView"];
 export type ListDocumentsParams = NonNullable<paths["/v2/documents"]["get"]["parameters"]["query"]>;
 export type AuditEvent = Schemas["AuditEventView"];
@@ -204,6 +205,15 @@ export class Docintel {
     this.webhooks = new Webhooks(this.raw);
     this.keys = new Keys(this.raw);
     this.audit = new Audit(this.raw);
+  }
+
+  /**
+   * The documents and bytes the tenant stores, and its quotas (`null`: no limit); the
+   * calling key needs `documents:read`. An upload past a quota fails with a 413 whose
+   * `code` is `quota_exceeded`. @example `const { documents, max_documents } = await client.usage()`
+   */
+  async usage(): Promise<Usage> {
+    return unwrap(this.raw.GET("/v2/usage"));
   }
 }
 

@@ -18,6 +18,7 @@ export type {
   AuditEvent,
   AuditEventPage,
   ListAuditEventsParams,
+  Usage,
 } from "./client.js";
 export * from "./errors.js";
 export { DEFAULT_RETRY, backoffMs, type RetryPolicy, type DeprecationNotice, type FetchFn } from "./transport.js";

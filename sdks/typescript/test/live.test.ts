@@ -190,3 +190,15 @@ test("a key made through the SDK holds only its scopes until it is revoked", asy
   }
   assert.deepEqual(trail, ["key.revoke", "key.create"]);
 });
+
+test("usage counts an upload, with no quota by default", async () => {
+  const before = await client.usage();
+  const note = "a note that counts";
+  const doc = await client.documents.upload(note, { filename: uniqueName("txt") });
+  const after = await client.usage();
+  assert.ok(after.documents >= before.documents + 1, JSON.stringify({ before, after }));
+  assert.ok(after.bytes >= before.bytes + note.length, JSON.stringify({ before, after }));
+  assert.equal(after.max_documents ?? null, null);
+  assert.equal(after.max_bytes ?? null, null);
+  await client.documents.delete(doc.id);
+});

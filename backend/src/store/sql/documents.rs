@@ -64,6 +64,8 @@ macro_rules! document_store {
         }
     };
     ($store:ty) => {
+        $crate::store::sql::documents::usage_row!();
+
         #[async_trait]
         impl DocumentStore for $store {
             async fn insert_document(
@@ -71,6 +73,7 @@ macro_rules! document_store {
                 doc: &NewDocument,
                 events: &[Event],
                 kept: Option<KeptResponse<'_>>,
+                defaults: Quota,
             ) -> Result<Option<Document>> {
                 let now = millis(doc.created_at);
                 let mut tx = self.pool.begin().await?;
@@ -103,6 +106,46 @@ macro_rules! document_store {
                 write_outbox(&mut tx, events, now).await?;
                 let id = doc.id.to_string();
                 write_audit(&mut tx, crate::audit::Change::of("document.upload", "document", &id)).await?;
+                // Last, so that on PostgreSQL the usage row stays locked for the commit
+                // only: concurrent uploads of one tenant queue on it, and each sees the
+                // usage the one before committed (a conditional update, never a read
+                // then a write).
+                let size = i64::try_from(doc.size_bytes).unwrap_or(i64::MAX);
+                let mut tries = 0;
+                loop {
+                    let counted = sqlx::query(
+                        "UPDATE tenant_usage SET bytes = bytes + $2, documents = documents + 1 \
+                         WHERE tenant_id = $1 AND documents + 1 <= COALESCE(max_documents, $3) \
+                         AND bytes + $2 <= COALESCE(max_bytes, $4)",
+                    )
+                    .bind(doc.tenant_id.0.to_string())
+                    .bind(size)
+                    .bind(quota_column(defaults.max_documents))
+                    .bind(quota_column(defaults.max_bytes))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if counted == 1 {
+                        break;
+                    }
+                    match usage_row(&mut tx, doc.tenant_id).await? {
+                        Some(usage) => {
+                            // Refused: the rollback (the drop) leaves nothing written.
+                            return Err(crate::IngestError::QuotaExceeded(usage.under(defaults)).into());
+                        }
+                        // A tenant made without its usage row: give it one and count again.
+                        None if tries == 0 => {
+                            sqlx::query(
+                                "INSERT INTO tenant_usage (tenant_id) VALUES ($1) ON CONFLICT (tenant_id) DO NOTHING",
+                            )
+                            .bind(doc.tenant_id.0.to_string())
+                            .execute(&mut *tx)
+                            .await?;
+                            tries += 1;
+                        }
+                        None => return Err(Error::Corrupt("a tenant's usage row cannot be made".into())),
+                    }
+                }
                 tx.commit().await?;
                 Ok(Some(doc.queued()))
             }
@@ -185,7 +228,7 @@ macro_rules! document_store {
                 let mut tx = self.pool.begin().await?;
                 let row = sqlx::query(
                     "DELETE FROM documents WHERE id = $1 AND tenant_id = $2 \
-                     RETURNING blob_key, thumbnail_key",
+                     RETURNING blob_key, thumbnail_key, size_bytes",
                 )
                 .bind(id.to_string())
                 .bind(tenant.0.to_string())
@@ -196,6 +239,14 @@ macro_rules! document_store {
                 };
                 let mut keys = vec![row.try_get::<String, _>("blob_key")?];
                 keys.extend(row.try_get::<Option<String>, _>("thumbnail_key")?);
+                sqlx::query(
+                    "UPDATE tenant_usage SET bytes = bytes - $2, documents = documents - 1 \
+                     WHERE tenant_id = $1",
+                )
+                .bind(tenant.0.to_string())
+                .bind(row.try_get::<i64, _>("size_bytes")?)
+                .execute(&mut *tx)
+                .await?;
                 write_outbox(&mut tx, events, millis(now)).await?;
                 let id_text = id.to_string();
                 write_audit(&mut tx, crate::audit::Change::of("document.delete", "document", &id_text)).await?;
@@ -251,3 +302,31 @@ macro_rules! document_store {
 }
 
 pub(in crate::store) use document_store;
+
+/// A tenant's usage row, read in the transaction `tx` (`None` when it has none).
+macro_rules! usage_row {
+    () => {
+        pub(super) async fn usage_row(
+            tx: &mut sqlx::Transaction<'_, dialect::Db>,
+            tenant: TenantId,
+        ) -> Result<Option<StoredUsage>> {
+            let row = sqlx::query(
+                "SELECT bytes, documents, max_bytes, max_documents FROM tenant_usage WHERE tenant_id = $1",
+            )
+            .bind(tenant.0.to_string())
+            .fetch_optional(&mut **tx)
+            .await?;
+            row.map(|r| {
+                Ok(StoredUsage {
+                    bytes: r.try_get::<i64, _>("bytes")?.max(0) as u64,
+                    documents: r.try_get::<i64, _>("documents")?.max(0) as u64,
+                    max_bytes: quota_from_column(r.try_get("max_bytes")?),
+                    max_documents: quota_from_column(r.try_get("max_documents")?),
+                })
+            })
+            .transpose()
+        }
+    };
+}
+
+pub(in crate::store) use usage_row;

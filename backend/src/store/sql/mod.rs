@@ -17,10 +17,12 @@ pub(super) mod webhooks;
 /// What the expanded implementations name unqualified: each store module imports it, and
 /// its domain files take it from there.
 pub(super) mod prelude {
+    pub(in crate::store) use super::{quota_column, quota_from_column};
     pub(in crate::store) use crate::error::{Error, Result};
     pub(in crate::store) use crate::events::Event;
     pub(in crate::store) use crate::model::{
-        ContentType, Document, DocumentId, ListFilter, Page, Tenant, TenantId,
+        ContentType, Document, DocumentId, ListFilter, Page, Quota, QuotaSetting, StoredUsage,
+        Tenant, TenantId,
     };
     pub(in crate::store) use crate::store::{
         ClaimedJob, DocumentStore, IdempotencyStore, JobResult, JobStore, KeptResponse,
@@ -30,4 +32,15 @@ pub(super) mod prelude {
     pub(in crate::store) use crate::webhooks::{
         Delivery, DeliveryStatus, DueDelivery, NewWebhook, Outcome, Webhook, WebhookStatus,
     };
+}
+
+/// How a quota is stored: the largest BIGINT stands for unlimited, so that one comparison
+/// (`n <= limit`) serves every case. A limit that large could never be reached anyway.
+pub(super) fn quota_column(limit: Option<u64>) -> i64 {
+    limit.map_or(i64::MAX, |n| i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+/// A stored quota column: `None` (NULL) is the default; `Some(None)` unlimited.
+pub(super) fn quota_from_column(v: Option<i64>) -> Option<Option<u64>> {
+    v.map(|n| (n != i64::MAX).then(|| n.max(0) as u64))
 }

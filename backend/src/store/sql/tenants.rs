@@ -16,12 +16,18 @@ macro_rules! tenant_store {
         impl TenantStore for $store {
             async fn create_tenant(&self, name: &str, now: OffsetDateTime) -> Result<Tenant> {
                 let id = Uuid::now_v7();
+                let mut tx = self.pool.begin().await?;
                 sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
                     .bind(id.to_string())
                     .bind(name)
                     .bind(millis(now))
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await?;
+                sqlx::query("INSERT INTO tenant_usage (tenant_id) VALUES ($1)")
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
                 Ok(Tenant {
                     id: TenantId(id),
                     name: name.to_owned(),
@@ -224,6 +230,54 @@ macro_rules! tenant_store {
                         ))
                     })
                     .collect()
+            }
+
+            async fn tenant_usage(&self, tenant: TenantId) -> Result<StoredUsage> {
+                let mut tx = self.pool.begin().await?;
+                let usage = super::documents::usage_row(&mut tx, tenant).await?;
+                tx.commit().await?;
+                // No row yet: nothing stored, no quota of its own.
+                Ok(usage.unwrap_or_default())
+            }
+
+            async fn set_storage_quota(
+                &self,
+                tenant: TenantId,
+                max_bytes: QuotaSetting,
+                max_documents: QuotaSetting,
+            ) -> Result<()> {
+                // (keep it, its value): NULL is the default.
+                let column = |s: QuotaSetting| match s {
+                    QuotaSetting::Keep => (true, None),
+                    QuotaSetting::Default => (false, None),
+                    QuotaSetting::Set(limit) => (false, Some(quota_column(limit))),
+                };
+                let (keep_bytes, bytes) = column(max_bytes);
+                let (keep_documents, documents) = column(max_documents);
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO tenant_usage (tenant_id) VALUES ($1) ON CONFLICT (tenant_id) DO NOTHING",
+                )
+                .bind(tenant.0.to_string())
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE tenant_usage SET \
+                     max_bytes = CASE WHEN $2 THEN max_bytes ELSE $3 END, \
+                     max_documents = CASE WHEN $4 THEN max_documents ELSE $5 END \
+                     WHERE tenant_id = $1",
+                )
+                .bind(tenant.0.to_string())
+                .bind(keep_bytes)
+                .bind(bytes)
+                .bind(keep_documents)
+                .bind(documents)
+                .execute(&mut *tx)
+                .await?;
+                let tenant_id = tenant.0.to_string();
+                write_audit(&mut tx, crate::audit::Change::of("tenant.quota", "tenant", &tenant_id)).await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn set_rate_limit(&self, tenant: TenantId, limit: Option<(u32, u32)>) -> Result<()> {

@@ -1,4 +1,5 @@
 use docintel_backend::audit::{self, AuditFilter};
+use docintel_backend::model::Quota;
 use docintel_backend::store::NewKey;
 
 use super::*;
@@ -184,14 +185,14 @@ pub async fn audited_writes_record_their_caller_in_their_own_transaction<F: Fact
         let (second, e2) = new_doc(t, "y.txt");
         assert!(
             store
-                .insert_document(&first, &[e1], Some(kept))
+                .insert_document(&first, &[e1], Some(kept), Quota::UNLIMITED)
                 .await
                 .unwrap()
                 .is_some()
         );
         assert!(
             store
-                .insert_document(&second, &[e2], Some(kept))
+                .insert_document(&second, &[e2], Some(kept), Quota::UNLIMITED)
                 .await
                 .unwrap()
                 .is_none()

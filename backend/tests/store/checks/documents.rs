@@ -165,7 +165,14 @@ pub async fn an_idempotency_key_stands_for_one_document<F: Factory>() {
                 response: &mine,
                 forget_before: now - day,
             };
-            let inserted = store.insert_document(&doc, &[uploaded], Some(kept)).await;
+            let inserted = store
+                .insert_document(
+                    &doc,
+                    &[uploaded],
+                    Some(kept),
+                    docintel_backend::model::Quota::UNLIMITED,
+                )
+                .await;
             (doc.id, inserted.expect("no error, even when refused"))
         }));
     }
@@ -220,7 +227,12 @@ pub async fn an_idempotency_key_stands_for_one_document<F: Factory>() {
     };
     assert!(
         stores[0]
-            .insert_document(&doc, &[uploaded], Some(kept))
+            .insert_document(
+                &doc,
+                &[uploaded],
+                Some(kept),
+                docintel_backend::model::Quota::UNLIMITED
+            )
             .await
             .unwrap()
             .is_some()

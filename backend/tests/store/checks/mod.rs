@@ -7,6 +7,7 @@ mod coordination;
 mod documents;
 mod events;
 mod jobs;
+mod quotas;
 mod registry;
 
 pub use audit::*;
@@ -15,6 +16,7 @@ pub use coordination::*;
 pub use documents::*;
 pub use events::*;
 pub use jobs::*;
+pub use quotas::*;
 pub use registry::*;
 
 use std::collections::HashSet;
@@ -44,7 +46,12 @@ async fn tenant(store: &dyn Store, name: &str) -> TenantId {
 async fn upload(store: &dyn Store, tenant: TenantId, name: &str) -> Uuid {
     let (doc, uploaded) = new_doc(tenant, name);
     store
-        .insert_document(&doc, &[uploaded], None)
+        .insert_document(
+            &doc,
+            &[uploaded],
+            None,
+            docintel_backend::model::Quota::UNLIMITED,
+        )
         .await
         .expect("insert")
         .expect("inserted");

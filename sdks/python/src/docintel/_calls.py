@@ -23,6 +23,7 @@ from ._generated.api.documents import (
     upload_document,
 )
 from ._generated.api.keys import create_key, list_keys, revoke_key
+from ._generated.api.usage import get_usage
 from ._generated.api.webhooks import (
     create_webhook,
     delete_webhook,
@@ -43,6 +44,7 @@ from ._generated.models import (
     KeyWithSecret,
     ListDocumentsStatus,
     RotatedSecret,
+    UsageView,
     WebhookCreate,
     WebhookEventType,
     WebhookList,
@@ -225,3 +227,7 @@ def keys() -> Call[KeyList]:
 
 def revoke(id: str) -> Call[None]:
     return Call("revoke_key", revoke_key._get_kwargs(id), _none)
+
+
+def usage() -> Call[UsageView]:
+    return Call("get_usage", get_usage._get_kwargs(), _model(UsageView))

@@ -34,6 +34,7 @@ from ._generated.models import (
     KeyList,
     KeyWithSecret,
     RotatedSecret,
+    UsageView,
     WebhookList,
     WebhookView,
     WebhookWithSecret,
@@ -476,6 +477,17 @@ class Client(_Base):
         """
         self._run(_calls.revoke(id))
 
+    def usage(self) -> UsageView:
+        """The documents and bytes the tenant stores, and its quotas (``None``: no
+        limit). An upload past a quota raises ``PayloadTooLargeError`` with the code
+        ``quota_exceeded``. Needs the ``documents:read`` scope.
+
+        >>> u = client.usage()
+        >>> u.documents >= 0 and u.bytes_ >= 0  # `bytes` is a builtin: the field is bytes_
+        True
+        """
+        return self._run(_calls.usage())
+
 
 class AsyncClient(_Base):
     """``Client``'s operations for asyncio: the same arguments, awaited.
@@ -768,3 +780,14 @@ class AsyncClient(_Base):
     async def revoke_key(self, id: str) -> None:
         """See ``Client.revoke_key``."""
         await self._run(_calls.revoke(id))
+
+    async def usage(self) -> UsageView:
+        """See ``Client.usage``.
+
+        >>> async def main():
+        ...     async with docintel.AsyncClient() as client:
+        ...         return await client.usage()
+        >>> asyncio.run(main()).documents >= 0
+        True
+        """
+        return await self._run(_calls.usage())

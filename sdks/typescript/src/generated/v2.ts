@@ -168,6 +168,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the tenant's usage
+         * @description The documents and bytes the tenant stores, and its quotas (null: no limit). An upload
+         *     that would pass a quota is refused with `413 quota_exceeded`; deleting documents frees
+         *     their share at once.
+         */
+        get: operations["get_usage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/webhooks": {
         parameters: {
             query?: never;
@@ -360,7 +382,7 @@ export interface components {
             /**
              * @description What was done: `document.upload`, `document.delete`, `webhook.create`,
              *     `webhook.rotate_secret`, `webhook.enable`, `webhook.delete`, `key.create`,
-             *     `key.revoke`, `tenant.rate_limit`, `registry.register`, `registry.config`,
+             *     `key.revoke`, `tenant.rate_limit`, `tenant.quota`, `registry.register`, `registry.config`,
              *     `registry.mode`, `registry.delete_subject`, `registry.delete_version` (and their
              *     `_permanently` forms), `broker.<record>.create|update|delete`.
              * @example document.delete
@@ -584,6 +606,7 @@ export interface components {
          *     | `processing_failed` | 409 | The document failed processing, so it has no text or thumbnail; its `failure` says why. |
          *     | `gone` | 410 | The API version is past its sunset; `detail` names the successor route. |
          *     | `payload_too_large` | 413 | The request body is over the limit `detail` states (by `Content-Length` before a byte is read, else while reading). |
+         *     | `quota_exceeded` | 413 | The upload would take the tenant past its storage quota (documents or bytes); `usage` gives what it stores and its limits. Waiting does not help: delete documents (which frees their share at once) or ask the operator for more. |
          *     | `unsupported_media_type` | 415 | The upload is not a PDF, PNG, JPEG or UTF-8 text, or not the type its `Content-Type` declares; or a JSON body was sent without `application/json`. |
          *     | `invalid_body` | 422 | The JSON body is well-formed but not the shape the operation takes (a missing or unknown field, a wrong type); `detail` says where. |
          *     | `invalid_webhook` | 422 | The subscription is refused: a URL that is not http(s), resolves to a private address, an unknown event type or a description over 500 characters. |
@@ -596,7 +619,7 @@ export interface components {
          *     | `insufficient_storage` | 507 | The server has no room left to store what the request writes; retry after `Retry-After` seconds. |
          * @enum {string}
          */
-        ErrorCode: "invalid_id" | "invalid_parameter" | "invalid_page_token" | "invalid_filename" | "empty_body" | "invalid_multipart" | "malformed_json" | "invalid_idempotency_key" | "body_read_failed" | "unauthorized" | "insufficient_scope" | "not_found" | "method_not_allowed" | "body_too_slow" | "too_many_keys" | "too_many_webhooks" | "not_processed" | "processing_failed" | "gone" | "payload_too_large" | "unsupported_media_type" | "invalid_body" | "invalid_webhook" | "idempotency_key_reused" | "rate_limited" | "too_many_in_flight" | "internal" | "unavailable" | "overloaded" | "insufficient_storage";
+        ErrorCode: "invalid_id" | "invalid_parameter" | "invalid_page_token" | "invalid_filename" | "empty_body" | "invalid_multipart" | "malformed_json" | "invalid_idempotency_key" | "body_read_failed" | "unauthorized" | "insufficient_scope" | "not_found" | "method_not_allowed" | "body_too_slow" | "too_many_keys" | "too_many_webhooks" | "not_processed" | "processing_failed" | "gone" | "payload_too_large" | "quota_exceeded" | "unsupported_media_type" | "invalid_body" | "invalid_webhook" | "idempotency_key_reused" | "rate_limited" | "too_many_in_flight" | "internal" | "unavailable" | "overloaded" | "insufficient_storage";
         /**
          * @description Why a document failed, for a machine: `malware_detected` (the malware scanner found a
          *     signature, named in `failure`; the document's bytes were deleted) or `scan_failed`
@@ -767,6 +790,8 @@ export interface components {
              * @example /problems/not_found
              */
             type: string;
+            /** @description With `quota_exceeded` only: the tenant's usage and quotas before the refused upload. */
+            usage?: components["schemas"]["UsageView"];
         };
         /** @description A new signing secret, shown only in this answer. */
         RotatedSecret: {
@@ -781,6 +806,43 @@ export interface components {
              * @example whsec_0b4e7f2c9d1a5b8e3f0c6a7d4e9b2f1c0b4e7f2c9d1a5b8e3f0c6a7d4e9b2f1c
              */
             secret: string;
+        };
+        /**
+         * @description What the tenant stores, and its storage quotas. Also the `usage` of a
+         *     `quota_exceeded` problem (the usage before the refused upload).
+         * @example {
+         *       "bytes": 734003200,
+         *       "documents": 1234,
+         *       "max_bytes": 10000000000,
+         *       "max_documents": 100000
+         *     }
+         */
+        UsageView: {
+            /**
+             * Format: u-int64
+             * @description The sum of the stored documents' sizes as uploaded, in bytes (thumbnails and
+             *     extracted text are not counted).
+             * @example 734003200
+             */
+            bytes: number;
+            /**
+             * Format: u-int64
+             * @description The documents stored, whatever their status (failed ones count until deleted).
+             * @example 1234
+             */
+            documents: number;
+            /**
+             * Format: u-int64
+             * @description The most bytes the tenant may store; null: no limit.
+             * @example 10000000000
+             */
+            max_bytes?: number | null;
+            /**
+             * Format: u-int64
+             * @description The most documents the tenant may store; null: no limit.
+             * @example 100000
+             */
+            max_documents?: number | null;
         };
         /**
          * @description A processing remark's name (`ocr_unavailable`, `thumbnail_unavailable`,
@@ -1458,7 +1520,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description - `payload_too_large`: The request body is over the limit `detail` states (by `Content-Length` before a byte is read, else while reading). */
+            /**
+             * @description - `payload_too_large`: The request body is over the limit `detail` states (by `Content-Length` before a byte is read, else while reading).
+             *     - `quota_exceeded`: The upload would take the tenant past its storage quota (documents or bytes); `usage` gives what it stores and its limits. Waiting does not help: delete documents (which frees their share at once) or ask the operator for more.
+             */
             413: {
                 headers: {
                     /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
@@ -2932,6 +2997,149 @@ export interface operations {
             };
             /** @description - `insufficient_storage`: The server has no room left to store what the request writes; retry after `Retry-After` seconds. */
             507: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before sending the request again. */
+                    "Retry-After"?: number;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_usage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tenant's usage and quotas. */
+            200: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "bytes": 734003200,
+                     *       "documents": 1234,
+                     *       "max_bytes": 10000000000,
+                     *       "max_documents": 100000
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UsageView"];
+                };
+            };
+            /** @description - `unauthorized`: No API key, a malformed `Authorization` header, or a key the server does not know. Send `Authorization: Bearer <API key>`. */
+            401: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description How to authenticate: `Bearer realm="docintel"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `insufficient_scope`: The key is valid but does not hold the scope this operation needs; `detail` names it. Use a key made with that scope. */
+            403: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `body_too_slow`: The request body paused too long, came slower than the server's minimum rate, or was not whole within its deadline; the connection is closed. Send it again on a faster link. */
+            408: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description - `rate_limited`: The key (or, without a key, the client address) spent its request budget; wait `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` tell the budget.
+             *     - `too_many_in_flight`: This client address already has the most requests in flight it may; retry after `Retry-After` (1 s).
+             */
+            429: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before sending the request again. */
+                    "Retry-After"?: number;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request's header section is larger than the server reads (about 400 KiB); the answer has no body and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description - `internal`: The server failed unexpectedly; nothing about the request is wrong. Quote the `request_id` when reporting it. */
+            500: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description - `unavailable`: A service the server needs (its database, its object storage) is unreachable; retry after `Retry-After` seconds.
+             *     - `overloaded`: The server is serving as many requests as it may; retry after `Retry-After` seconds.
+             */
+            503: {
                 headers: {
                     /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
                     RateLimit?: string;

@@ -19,6 +19,7 @@ from .list_documents_status import ListDocumentsStatus
 from .metadata import Metadata
 from .problem import Problem
 from .rotated_secret import RotatedSecret
+from .usage_view import UsageView
 from .webhook_create import WebhookCreate
 from .webhook_event import WebhookEvent
 from .webhook_event_type import WebhookEventType
@@ -47,6 +48,7 @@ __all__ = (
     "Metadata",
     "Problem",
     "RotatedSecret",
+    "UsageView",
     "WebhookCreate",
     "WebhookEvent",
     "WebhookEventType",

@@ -19,7 +19,7 @@ class AuditEventView:
     Attributes:
         action (str): What was done: `document.upload`, `document.delete`, `webhook.create`,
             `webhook.rotate_secret`, `webhook.enable`, `webhook.delete`, `key.create`,
-            `key.revoke`, `tenant.rate_limit`, `registry.register`, `registry.config`,
+            `key.revoke`, `tenant.rate_limit`, `tenant.quota`, `registry.register`, `registry.config`,
             `registry.mode`, `registry.delete_subject`, `registry.delete_version` (and their
             `_permanently` forms), `broker.<record>.create|update|delete`. Example: document.delete.
         actor (str): Who made it: the id of the key used (as in `/v2/keys`), or `operator` for a

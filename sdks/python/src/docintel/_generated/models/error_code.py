@@ -25,6 +25,7 @@ class ErrorCode(StrEnum):
     OVERLOADED = "overloaded"
     PAYLOAD_TOO_LARGE = "payload_too_large"
     PROCESSING_FAILED = "processing_failed"
+    QUOTA_EXCEEDED = "quota_exceeded"
     RATE_LIMITED = "rate_limited"
     TOO_MANY_IN_FLIGHT = "too_many_in_flight"
     TOO_MANY_KEYS = "too_many_keys"

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.error_code import ErrorCode
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.usage_view import UsageView
+
 
 T = TypeVar("T", bound="Problem")
 
@@ -61,6 +66,9 @@ class Problem:
                 | `gone` | 410 | The API version is past its sunset; `detail` names the successor route. |
                 | `payload_too_large` | 413 | The request body is over the limit `detail` states (by `Content-Length` before a
                 byte is read, else while reading). |
+                | `quota_exceeded` | 413 | The upload would take the tenant past its storage quota (documents or bytes); `usage`
+                gives what it stores and its limits. Waiting does not help: delete documents (which frees their share at once)
+                or ask the operator for more. |
                 | `unsupported_media_type` | 415 | The upload is not a PDF, PNG, JPEG or UTF-8 text, or not the type its
                 `Content-Type` declares; or a JSON body was sent without `application/json`. |
                 | `invalid_body` | 422 | The JSON body is well-formed but not the shape the operation takes (a missing or
@@ -89,6 +97,9 @@ class Problem:
             status (int): The HTTP status code. Example: 404.
             title (str): Short summary of the problem type (the HTTP reason phrase). Example: Not Found.
             type_ (str): A URI reference naming the problem type: `/problems/{code}`. Example: /problems/not_found.
+            usage (UsageView | Unset): What the tenant stores, and its storage quotas. Also the `usage` of a
+                `quota_exceeded` problem (the usage before the refused upload). Example: {'bytes': 734003200, 'documents': 1234,
+                'max_bytes': 10000000000, 'max_documents': 100000}.
     """
 
     code: ErrorCode
@@ -98,6 +109,7 @@ class Problem:
     status: int
     title: str
     type_: str
+    usage: UsageView | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -115,6 +127,10 @@ class Problem:
 
         type_ = self.type_
 
+        usage: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.usage, Unset):
+            usage = self.usage.to_dict()
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -128,11 +144,15 @@ class Problem:
                 "type": type_,
             }
         )
+        if usage is not UNSET:
+            field_dict["usage"] = usage
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.usage_view import UsageView
+
         d = dict(src_dict)
         code = ErrorCode(d.pop("code"))
 
@@ -148,6 +168,13 @@ class Problem:
 
         type_ = d.pop("type")
 
+        _usage = d.pop("usage", UNSET)
+        usage: UsageView | Unset
+        if isinstance(_usage, Unset):
+            usage = UNSET
+        else:
+            usage = UsageView.from_dict(_usage)
+
         problem = cls(
             code=code,
             detail=detail,
@@ -156,6 +183,7 @@ class Problem:
             status=status,
             title=title,
             type_=type_,
+            usage=usage,
         )
 
         problem.additional_properties = d
