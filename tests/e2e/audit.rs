@@ -5,11 +5,11 @@
 
 use std::collections::BTreeSet;
 
-use reqwest::multipart::{Form, Part};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
 use crate::common::{self, TestServer, assert_problem};
+use crate::v1_legacy::{file_form, v1_upload};
 
 /// Every write operation (method, path template) the committed documents declare.
 fn write_operations() -> BTreeSet<(String, String)> {
@@ -136,15 +136,7 @@ async fn every_write_is_recorded_with_its_caller_and_only_its_tenant_sees_it() {
     )
     .await;
     // v1 documents, through the same backend.
-    let form = Form::new().part("file", Part::bytes(b"v1".to_vec()).file_name("v1.txt"));
-    let r = s
-        .client
-        .post(s.url("/v1/documents"))
-        .bearer_auth(&s.key)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let r = v1_upload(&s, file_form("v1.txt", b"v1".to_vec())).await;
     c.note(
         r,
         Method::POST,

@@ -85,7 +85,7 @@ pub struct AuditEventPage {
     pub items: Vec<AuditEventView>,
     /// Pass as `page_token` (with the same filters) to get the next page; null on the
     /// last page.
-    #[schema(example = "4161", max_length = 20)]
+    #[schema(example = "4161", max_length = 18)]
     pub next_page: Option<String>,
 }
 
@@ -115,7 +115,7 @@ pub struct AuditParams {
     #[param(minimum = 1, maximum = 100, example = 50)]
     pub limit: Option<u32>,
     /// The `next_page` of the previous page; omit for the first page.
-    #[param(example = "4161", max_length = 19, pattern = "^[0-9]{1,19}$")]
+    #[param(example = "4161", max_length = 18, pattern = "^[1-9][0-9]{0,17}$")]
     pub page_token: Option<String>,
     /// Only this action (`document.delete`), or, ending in `.`, every action it starts
     /// (`webhook.`).

@@ -765,13 +765,13 @@ treat an unknown code as a failure without a code.*/
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 19usize {
-                return Err("longer than 19 characters".into());
+            if value.chars().count() > 18usize {
+                return Err("longer than 18 characters".into());
             }
             static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[0-9]{1,19}$").unwrap() });
+            { ::regress::Regex::new("^[1-9][0-9]{0,17}$").unwrap() });
             if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[0-9]{1,19}$\"".into());
+                return Err("doesn't match pattern \"^[1-9][0-9]{0,17}$\"".into());
             }
             Ok(Self(value.to_string()))
         }
