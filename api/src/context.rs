@@ -4,9 +4,8 @@
 //! metrics, the rate-limit headers decided during authentication, and (through
 //! `deprecation::deprecated_routes`) the deprecation headers and 410s of retired routes.
 
-use std::time::Instant;
-
 use std::net::SocketAddr;
+use std::time::Instant;
 
 use axum::extract::{ConnectInfo, FromRef, MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue};

@@ -58,6 +58,7 @@ macro_rules! conformance {
                 shared_quota_slices_never_exceed_the_quota,
                 broker_records_are_created_once_and_never_lose_an_update,
                 audited_writes_record_their_caller_in_their_own_transaction,
+                a_delete_racing_a_claim_never_fails,
                 usage_follows_inserts_and_deletes_and_quotas_refuse,
                 concurrent_uploads_stop_exactly_at_the_quota,
                 racing_uploads_and_deletes_never_pass_the_quota,

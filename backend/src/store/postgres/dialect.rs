@@ -41,6 +41,20 @@ pub(super) async fn lock_tenant_webhooks(
     Ok(())
 }
 
+/// Locks a document's job row before the document's: a worker's claim locks the job,
+/// then the document, and deleting the document would lock them the other way round
+/// (its cascade to the job): two transactions each waiting for the other's row.
+pub(super) async fn lock_document_job(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    document: &str,
+) -> Result<()> {
+    sqlx::query("SELECT 1 FROM jobs WHERE document_id = $1 FOR UPDATE")
+        .bind(document)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// The advisory lock key of registry writes ("registry" in ASCII).
 const REGISTRY_LOCK: i64 = 0x7265_6769_7374_7279;
 

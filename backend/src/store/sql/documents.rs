@@ -226,6 +226,7 @@ macro_rules! document_store {
                 now: OffsetDateTime,
             ) -> Result<Option<Vec<String>>> {
                 let mut tx = self.pool.begin().await?;
+                dialect::lock_document_job(&mut tx, &id.to_string()).await?;
                 let row = sqlx::query(
                     "DELETE FROM documents WHERE id = $1 AND tenant_id = $2 \
                      RETURNING blob_key, thumbnail_key, size_bytes",

@@ -38,6 +38,15 @@ pub(super) async fn lock_tenant_webhooks(
     Ok(())
 }
 
+/// Nothing to lock: SQLite's single writer runs one write transaction at a time, so
+/// a delete and a worker's claim cannot wait for each other's rows.
+pub(super) async fn lock_document_job(
+    _tx: &mut sqlx::Transaction<'_, Db>,
+    _document: &str,
+) -> Result<()> {
+    Ok(())
+}
+
 /// Takes SQLite's write lock first: a transaction that reads before it writes fails
 /// with SQLITE_BUSY if another connection wrote in between (its snapshot is stale),
 /// while a write that comes first waits for the lock (busy_timeout). An UPDATE that

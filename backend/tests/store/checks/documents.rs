@@ -245,3 +245,30 @@ pub async fn an_idempotency_key_stands_for_one_document<F: Factory>() {
         Some(fresh)
     );
 }
+
+/// A document deleted while a worker claims its job: both succeed or find nothing, never
+/// an error (on PostgreSQL the two lock the job and the document: in one order only).
+pub async fn a_delete_racing_a_claim_never_fails<F: Factory>() {
+    let (_db, stores) = F::open(2).await;
+    let t = tenant(&*stores[0], "t").await;
+    for n in 0..100 {
+        let id = upload(&*stores[0], t, &format!("{n}.txt")).await;
+        let (claimer, deleter) = (stores[0].clone(), stores[1].clone());
+        let claim = tokio::spawn(async move {
+            claimer
+                .claim_job(&format!("w{n}"), Duration::from_secs(30))
+                .await
+        });
+        let delete = tokio::spawn(async move {
+            deleter
+                .delete_document(t, id, &[], OffsetDateTime::now_utc())
+                .await
+        });
+        let (claimed, deleted) = (claim.await.unwrap(), delete.await.unwrap());
+        assert!(claimed.is_ok(), "round {n}: claim {claimed:?}");
+        assert!(
+            matches!(deleted, Ok(Some(_))),
+            "round {n}: delete {deleted:?}"
+        );
+    }
+}
