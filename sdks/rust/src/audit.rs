@@ -82,18 +82,13 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn audit_events(&self, filter: AuditFilter) -> BoxStream<'_, Result<AuditEventView>> {
-        // The state is the token of the page to fetch; `None` once the last was.
-        stream::try_unfold(Some(None::<String>), move |token| {
-            let filter = filter.clone();
-            async move {
-                let Some(token) = token else {
-                    return Ok::<_, Error>(None);
-                };
-                let page = self.audit_events_page(&filter, token.as_deref()).await?;
-                let next = page.next_page.clone().map(Some);
-                Ok(Some((page, next)))
-            }
-        })
+        crate::client::pages(
+            move |token| {
+                let filter = filter.clone();
+                async move { self.audit_events_page(&filter, token.as_deref()).await }
+            },
+            |page: &AuditEventPage| page.next_page.clone(),
+        )
         .map_ok(|page| stream::iter(page.items.into_iter().map(Ok)))
         .try_flatten()
         .boxed()

@@ -604,17 +604,13 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn document_pages(&self, filter: ListFilter) -> BoxStream<'_, Result<DocumentPage>> {
-        // The state is the token of the page to fetch; `None` once the last was.
-        stream::try_unfold(Some(None::<String>), move |token| {
-            let filter = filter.clone();
-            async move {
-                let Some(token) = token else { return Ok(None) };
-                let page = self.list_documents_page(&filter, token.as_deref()).await?;
-                let next = page.next_page.clone().map(Some);
-                Ok(Some((page, next)))
-            }
-        })
-        .boxed()
+        pages(
+            move |token| {
+                let filter = filter.clone();
+                async move { self.list_documents_page(&filter, token.as_deref()).await }
+            },
+            |page| page.next_page.clone(),
+        )
     }
 
     /// Every document matching `filter`, newest first, fetching pages as the stream is
@@ -678,6 +674,30 @@ fn file_body(path: std::sync::Arc<std::path::Path>) -> reqwest::Body {
         }
     });
     reqwest::Body::wrap_stream(chunks)
+}
+
+/// The pages of a list, fetched as the stream is read: `fetch` gets the token of the
+/// page to fetch (`None` for the first), `next` reads the one of the page after it.
+pub(crate) fn pages<'a, P, F, Fut>(
+    fetch: F,
+    next: fn(&P) -> Option<String>,
+) -> BoxStream<'a, Result<P>>
+where
+    P: Send + 'a,
+    F: Fn(Option<String>) -> Fut + Send + 'a,
+    Fut: std::future::Future<Output = Result<P>> + Send + 'a,
+{
+    // The state is the token of the page to fetch; `None` once the last was.
+    stream::try_unfold(Some(None::<String>), move |token| {
+        let page = token.map(&fetch);
+        async move {
+            let Some(page) = page else { return Ok(None) };
+            let page = page.await?;
+            let after = next(&page).map(Some);
+            Ok(Some((page, after)))
+        }
+    })
+    .boxed()
 }
 
 /// A whole streamed response body.
