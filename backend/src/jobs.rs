@@ -51,6 +51,14 @@ pub(crate) struct Workers {
     pub scanner: Option<Arc<Scanner>>,
 }
 
+/// The end of a job whose stored bytes cannot be read.
+fn unreadable(e: impl std::fmt::Display) -> JobResult {
+    JobResult::Failed {
+        reason: format!("stored bytes are unreadable: {e}"),
+        code: None,
+    }
+}
+
 /// What the malware scan lets a worker do with a document.
 enum Scanned {
     /// Process it, with these warnings added (`not_scanned` when it could not be scanned
@@ -186,12 +194,7 @@ impl Workers {
         let doc = job.document_id;
         let source = match self.blobs.read_stream(&job.blob_key).await {
             Ok(s) => s,
-            Err(e) => {
-                return Scanned::Refuse(JobResult::Failed {
-                    reason: format!("stored bytes are unreadable: {e}"),
-                    code: None,
-                });
-            }
+            Err(e) => return Scanned::Refuse(unreadable(e)),
         };
         match scanner.scan(source).await {
             Ok(Verdict::Clean) => Scanned::Process {
@@ -208,10 +211,7 @@ impl Workers {
                 reason: format!("not scanned: {e}"),
                 code: Some(FailureCode::ScanFailed),
             }),
-            Err(ScanError::Source(e)) => Scanned::Refuse(JobResult::Failed {
-                reason: format!("stored bytes are unreadable: {e}"),
-                code: None,
-            }),
+            Err(ScanError::Source(e)) => Scanned::Refuse(unreadable(e)),
             Err(e) if scanner.config.mode == ScanMode::Optional => {
                 warn!(%doc, error = %e, "processing a document unscanned (scanning is optional)");
                 Scanned::Process {
@@ -229,12 +229,7 @@ impl Workers {
     async fn process(&self, job: &ClaimedJob, mut scan_warnings: Vec<String>) -> JobResult {
         let bytes = match self.blobs.read(&job.blob_key).await {
             Ok(b) => b,
-            Err(e) => {
-                return JobResult::Failed {
-                    reason: format!("stored bytes are unreadable: {e}"),
-                    code: None,
-                };
-            }
+            Err(e) => return unreadable(e),
         };
         let outcome = pipeline::run(self.pipeline.clone(), job.content_type, bytes).await;
         match outcome {

@@ -63,7 +63,8 @@ pub async fn keys(command: KeysCommand) -> anyhow::Result<()> {
         }
         KeysCommand::Revoke { tenant, id, data } => {
             let backend = Backend::open(data.config()?).await?;
-            let Some((tenant_id, _)) = backend.keys_of(tenant.trim()).await? else {
+            let Some(tenant_id) = backend.existing_tenant(tenant.trim()).await?.map(|t| t.id)
+            else {
                 anyhow::bail!("no tenant named {:?}", tenant.trim());
             };
             anyhow::ensure!(
@@ -114,10 +115,10 @@ pub async fn tenants(command: TenantsCommand) -> anyhow::Result<()> {
         }
         TenantsCommand::Show { tenant, data } => {
             let backend = Backend::open(data.config()?).await?;
-            let Some((tenant, stored, _)) = backend.tenant_usage_by_name(tenant.trim()).await?
-            else {
+            let Some(tenant) = backend.existing_tenant(tenant.trim()).await? else {
                 anyhow::bail!("no tenant named {:?}", tenant.trim());
             };
+            let stored = backend.stored_usage(tenant.id).await?;
             let limit = |own: Option<Option<u64>>, flag: &str| match own {
                 None => format!("the server's default ({flag})"),
                 Some(None) => "unlimited (its own)".to_owned(),
@@ -151,8 +152,8 @@ pub async fn audit_export(command: AuditCommand) -> anyhow::Result<()> {
     } = command;
     let backend = Backend::open(data.config()?).await?;
     let tenant = match tenant.as_deref().map(str::trim) {
-        Some(name) => match backend.keys_of(name).await? {
-            Some((id, _)) => Some(id),
+        Some(name) => match backend.existing_tenant(name).await? {
+            Some(t) => Some(t.id),
             None => anyhow::bail!("no tenant named {name:?}"),
         },
         None => None,

@@ -193,12 +193,7 @@ impl Backend {
 
     /// What the tenant stores, and the quotas in force.
     pub async fn usage(&self, tenant: TenantId) -> Result<Usage> {
-        Ok(self
-            .0
-            .store
-            .tenant_usage(tenant)
-            .await?
-            .under(self.0.config.quota))
+        Ok(self.stored_usage(tenant).await?.under(self.0.config.quota))
     }
 
     pub async fn document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>> {

@@ -4,7 +4,7 @@ use rand::RngCore;
 use time::OffsetDateTime;
 
 use crate::keys::{ApiKey, KeyGrant, Scopes};
-use crate::model::{QuotaSetting, StoredUsage, Tenant, TenantId, Usage};
+use crate::model::{QuotaSetting, StoredUsage, Tenant, TenantId};
 use crate::store::NewKey;
 use crate::{Backend, DEFAULT_TENANT, Error, Result, keys};
 
@@ -117,9 +117,14 @@ impl Backend {
         Ok((key, listed))
     }
 
+    /// The tenant called `name`, if there is one (nothing is created).
+    pub async fn existing_tenant(&self, name: &str) -> Result<Option<Tenant>> {
+        self.0.store.tenant_by_name(name).await
+    }
+
     /// The keys of the tenant called `tenant` (none if there is no such tenant).
     pub async fn keys_of(&self, tenant: &str) -> Result<Option<(TenantId, Vec<ApiKey>)>> {
-        match self.0.store.tenant_by_name(tenant).await? {
+        match self.existing_tenant(tenant).await? {
             Some(t) => Ok(Some((t.id, self.0.store.api_keys(t.id).await?))),
             None => Ok(None),
         }
@@ -194,17 +199,9 @@ impl Backend {
             .await
     }
 
-    /// The usage and quotas of the tenant called `tenant`, with its own quotas (`None`
-    /// when there is no such tenant).
-    pub async fn tenant_usage_by_name(
-        &self,
-        tenant: &str,
-    ) -> Result<Option<(Tenant, StoredUsage, Usage)>> {
-        let Some(tenant) = self.0.store.tenant_by_name(tenant).await? else {
-            return Ok(None);
-        };
-        let stored = self.0.store.tenant_usage(tenant.id).await?;
-        Ok(Some((tenant, stored, stored.under(self.0.config.quota))))
+    /// What the tenant stores, with the quotas it has of its own.
+    pub async fn stored_usage(&self, tenant: TenantId) -> Result<StoredUsage> {
+        self.0.store.tenant_usage(tenant).await
     }
 
     /// Sets (or with `None` removes) a tenant's own limit; creates the tenant if new.

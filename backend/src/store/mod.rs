@@ -262,8 +262,9 @@ pub trait DocumentStore: Send + Sync {
         max_chars: u32,
     ) -> Result<std::collections::HashMap<DocumentId, (String, bool)>>;
     /// Deletes the document (and its text and job), takes it off its tenant's usage and
-    /// writes `events` to the outbox, in one transaction; returns its blob keys (the document's bytes, and its thumbnail if
-    /// it has one), or `None` (and nothing written) when there was no such document.
+    /// writes `events` to the outbox, in one transaction; returns its blob keys (the
+    /// document's bytes, and its thumbnail if it has one), or `None` (and nothing
+    /// written) when there was no such document.
     async fn delete_document(
         &self,
         tenant: TenantId,

@@ -133,7 +133,8 @@ macro_rules! document_store {
                             // Refused: the rollback (the drop) leaves nothing written.
                             return Err(crate::IngestError::QuotaExceeded(usage.under(defaults)).into());
                         }
-                        // A tenant made without its usage row: give it one and count again.
+                        // A tenant made without its usage row (by a process of a version
+                        // before quotas, during a rolling upgrade): give it one, count again.
                         None if tries == 0 => {
                             sqlx::query(
                                 "INSERT INTO tenant_usage (tenant_id) VALUES ($1) ON CONFLICT (tenant_id) DO NOTHING",
@@ -225,13 +226,14 @@ macro_rules! document_store {
                 events: &[Event],
                 now: OffsetDateTime,
             ) -> Result<Option<Vec<String>>> {
+                let id_text = id.to_string();
                 let mut tx = self.pool.begin().await?;
-                dialect::lock_document_job(&mut tx, &id.to_string()).await?;
+                dialect::lock_document_job(&mut tx, &id_text).await?;
                 let row = sqlx::query(
                     "DELETE FROM documents WHERE id = $1 AND tenant_id = $2 \
                      RETURNING blob_key, thumbnail_key, size_bytes",
                 )
-                .bind(id.to_string())
+                .bind(&id_text)
                 .bind(tenant.0.to_string())
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -249,7 +251,6 @@ macro_rules! document_store {
                 .execute(&mut *tx)
                 .await?;
                 write_outbox(&mut tx, events, millis(now)).await?;
-                let id_text = id.to_string();
                 write_audit(&mut tx, crate::audit::Change::of("document.delete", "document", &id_text)).await?;
                 tx.commit().await?;
                 self.forget_cached(id);
