@@ -167,6 +167,19 @@ async fn readyz(
             "answers": scanner.ping().await,
         });
     }
+    // What a code-execution bug in a parser would meet: said, so that a kernel without
+    // Landlock or seccomp is seen, not assumed.
+    if let Some(walls) = state
+        .backend
+        .parser_walls()
+        .filter(|_| state.role.runs_background())
+    {
+        body["parser"] = serde_json::json!({
+            "isolation": "process",
+            "landlock": walls.landlock,
+            "seccomp": walls.seccomp,
+        });
+    }
     let status = if ready {
         axum::http::StatusCode::OK
     } else {

@@ -99,7 +99,7 @@ fn isolation(ctx: &Context, program: std::path::PathBuf, pdf: &[u8]) {
         })
     };
     let isolated = Context {
-        spares: std::sync::Arc::new(pipeline::sandbox::Spares::new(&program, 2)),
+        zygote: std::sync::Arc::new(pipeline::sandbox::Zygote::new(&program)),
         isolation: Isolation::Process { program },
         ..ctx.clone()
     };

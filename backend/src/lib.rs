@@ -176,11 +176,9 @@ impl Backend {
             model: Some(Arc::new(model)),
             timeout: config.job_timeout,
             limits: config.limits,
-            spares: Arc::new(match &config.isolation {
-                pipeline::Isolation::Process { program } => {
-                    pipeline::sandbox::Spares::new(program, config.workers.workers)
-                }
-                pipeline::Isolation::InProcess => pipeline::sandbox::Spares::none(),
+            zygote: Arc::new(match &config.isolation {
+                pipeline::Isolation::Process { program } => pipeline::sandbox::Zygote::new(program),
+                pipeline::Isolation::InProcess => pipeline::sandbox::Zygote::none(),
             }),
             isolation: config.isolation.clone(),
         });
@@ -259,6 +257,12 @@ impl Backend {
     /// embedded store).
     pub async fn listen(&self) -> Result<Listener> {
         Ok(Listener(self.0.store.listen(self.0.wakes.clone()).await?))
+    }
+
+    /// The walls every parser child holds, once the workers' start-up probe has run (none
+    /// when parsing runs in this process).
+    pub fn parser_walls(&self) -> Option<pipeline::sandbox::Walls> {
+        self.0.pipeline.zygote.walls()
     }
 
     /// The malware scanner, when scanning is on.

@@ -37,6 +37,7 @@ fuzz_target!(|data: &[u8]| {
         &limits,
         data,
         Instant::now() + Duration::from_secs(10),
+        sandbox::Walls::default(),
         &mut reply,
     )
     .expect("writing to a Vec cannot fail");

@@ -7,46 +7,41 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use docintel_testkit::{assert_problem, pdf, wait_done_at};
-use lopdf::{Document, Object, Stream, dictionary};
+use lopdf::{Document, Stream, dictionary};
 use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::served::{Served, create_admin_key, serve};
 
-fn pdf_with_catalog_entry(extra: Object) -> Vec<u8> {
-    std::thread::Builder::new()
-        .stack_size(256 << 20)
-        .spawn(move || write_with_catalog_entry(extra))
-        .unwrap()
-        .join()
-        .unwrap()
-}
-
-fn write_with_catalog_entry(extra: Object) -> Vec<u8> {
-    let mut doc = Document::load_mem(&pdf(&["hello"])).unwrap();
-    let root = doc.trailer.get(b"Root").unwrap().as_reference().unwrap();
-    doc.get_object_mut(root)
-        .unwrap()
-        .as_dict_mut()
-        .unwrap()
-        .set("X", extra);
-    let mut out = Vec::new();
-    doc.save_to(&mut out).unwrap();
-    out
-}
-
-/// An array (or a dictionary) nested `depth` deep (dropped on a large stack too: its
-/// destructor recurses as well).
-fn nested(depth: usize, dict: bool) -> Object {
-    let mut o = Object::Null;
-    for _ in 0..depth {
-        o = if dict {
-            Object::Dictionary(dictionary! { "A" => o })
-        } else {
-            Object::Array(vec![o])
-        };
+/// A one-page PDF whose catalog has an entry nested `depth` deep (arrays, or dictionaries),
+/// written by hand: lopdf's writer and destructor recurse too.
+fn deeply_nested_pdf(depth: usize, dict: bool) -> Vec<u8> {
+    let (open, close) = if dict { ("<</A ", ">>") } else { ("[", "]") };
+    let x = format!("{}null{}", open.repeat(depth), close.repeat(depth));
+    let objects = [
+        format!("<< /Type /Catalog /Pages 2 0 R /X {x} >>"),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>".to_owned(),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
     }
-    o
+    let xref = out.len();
+    out.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for offset in offsets {
+        out.extend(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    out.extend(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
 }
 
 /// A one-page PDF whose content stream is `inflated` zero bytes, deflated (~1 KB per MB).
@@ -141,16 +136,10 @@ async fn a_pdf_nested_too_deep_fails_alone_and_the_server_stays_up() {
                 &s,
                 &key,
                 "deep-array.pdf",
-                pdf_with_catalog_entry(nested(1000, false)),
+                deeply_nested_pdf(200_000, false),
             )
             .await,
-            upload(
-                &s,
-                &key,
-                "deep-dict.pdf",
-                pdf_with_catalog_entry(nested(1000, true)),
-            )
-            .await,
+            upload(&s, &key, "deep-dict.pdf", deeply_nested_pdf(200_000, true)).await,
             upload(
                 &s,
                 &key,
@@ -170,7 +159,7 @@ async fn a_pdf_nested_too_deep_fails_alone_and_the_server_stays_up() {
             assert_eq!(deep["status"], "failed", "{deep}");
             let failure = deep["failure"].as_str().unwrap();
             assert!(
-                failure.starts_with("the document could not be parsed"),
+                failure.starts_with("the document could not be parsed: it is nested too deeply"),
                 "{failure}"
             );
         }

@@ -92,8 +92,8 @@ pub struct Context {
     pub timeout: Duration,
     pub limits: Limits,
     pub isolation: Isolation,
-    /// Parser processes started ahead of need (with [`Isolation::Process`]).
-    pub spares: Arc<sandbox::Spares>,
+    /// The fork server of parser children (with [`Isolation::Process`]).
+    pub zygote: Arc<sandbox::Zygote>,
 }
 
 impl Context {
@@ -105,7 +105,7 @@ impl Context {
             timeout: Duration::from_secs(60),
             limits: Limits::default(),
             isolation: Isolation::InProcess,
-            spares: Arc::new(sandbox::Spares::none()),
+            zygote: Arc::new(sandbox::Zygote::none()),
         }
     }
 }
@@ -135,42 +135,23 @@ pub struct Extraction {
     pub pages: Option<u32>,
     pub thumbnail: Option<Vec<u8>>,
     pub warnings: Vec<String>,
+    /// OCR still to do, by a process allowed to run Tesseract: the pages of a scanned PDF
+    /// to read (an image: 1).
+    pub ocr: Option<u32>,
+    /// The walls the parser child worked behind.
+    pub walls: sandbox::Walls,
 }
 
-fn pdf_stages(
-    tools: &Tools,
-    limits: &Limits,
-    bytes: &[u8],
-    deadline: Instant,
-) -> Result<Extraction, String> {
+fn pdf_stages(tools: &Tools, limits: &Limits, bytes: &[u8]) -> Result<Extraction, String> {
     let pdf = pdf::extract(bytes, limits.max_inflated_bytes)?;
     let mut warnings = Vec::new();
-    let mut text = pdf.text;
-    let mut thumbnail = None;
-    if text.trim().is_empty() {
-        // No text layer: a scan. OCR its pages if the tools are here.
-        let last = pdf.pages.min(MAX_OCR_PAGES);
-        match (
-            tools.tesseract.is_some(),
-            tools.render_pdf(bytes, 1, last, 2000, deadline),
-        ) {
-            (true, Some(pages)) => {
-                let pages = pages?;
-                // The first page is rendered anyway: its thumbnail comes for free.
-                if let Some(first) = pages.first() {
-                    thumbnail = images::decode(first, limits.max_inflated_bytes)
-                        .and_then(|i| images::thumbnail(&i))
-                        .ok();
-                }
-                let mut parts = Vec::new();
-                for page in pages {
-                    if let Some(r) = tools.ocr(&page, deadline) {
-                        parts.push(r?);
-                    }
-                }
-                text = parts.join("\n").trim().to_owned();
-            }
-            _ => warnings.push(OCR_UNAVAILABLE.to_owned()),
+    let mut ocr = None;
+    if pdf.text.trim().is_empty() {
+        // No text layer: a scan. Its pages are read by OCR if the tools are here.
+        if tools.tesseract.is_some() && tools.pdftoppm.is_some() {
+            ocr = Some(pdf.pages.min(MAX_OCR_PAGES));
+        } else {
+            warnings.push(OCR_UNAVAILABLE.to_owned());
         }
     }
     // Otherwise a PDF's thumbnail is rendered on first request (rendering costs a
@@ -179,11 +160,60 @@ fn pdf_stages(
         warnings.push(THUMBNAIL_UNAVAILABLE.to_owned());
     }
     Ok(Extraction {
-        text,
+        text: pdf.text,
         pages: Some(pdf.pages),
-        thumbnail,
         warnings,
+        ocr,
+        ..Extraction::default()
     })
+}
+
+/// OCR of an image, or of the first `pages` pages of a scanned PDF (whose first page is
+/// then also the thumbnail): what runs Tesseract and pdftoppm, in a child allowed to.
+pub fn ocr(
+    tools: &Tools,
+    limits: &Limits,
+    content_type: ContentType,
+    pages: u32,
+    bytes: &[u8],
+    deadline: Instant,
+) -> Result<Extraction, String> {
+    let unavailable = || Err("OCR is not available here".to_owned());
+    if content_type != ContentType::Pdf {
+        let Some(text) = tools.ocr(bytes, deadline) else {
+            return unavailable();
+        };
+        let text = text?.trim().to_owned();
+        return within_text_limit(
+            Extraction {
+                text,
+                ..Extraction::default()
+            },
+            limits,
+        );
+    }
+    let Some(rendered) = tools.render_pdf(bytes, 1, pages, 2000, deadline) else {
+        return unavailable();
+    };
+    let rendered = rendered?;
+    // The first page is rendered anyway: its thumbnail comes for free.
+    let thumbnail = rendered.first().and_then(|first| {
+        images::decode(first, limits.max_inflated_bytes)
+            .and_then(|i| images::thumbnail(&i))
+            .ok()
+    });
+    let mut parts = Vec::new();
+    for page in rendered {
+        if let Some(r) = tools.ocr(&page, deadline) {
+            parts.push(r?);
+        }
+    }
+    let extraction = Extraction {
+        text: parts.join("\n").trim().to_owned(),
+        thumbnail,
+        ..Extraction::default()
+    };
+    within_text_limit(extraction, limits)
 }
 
 /// The first page of a PDF as a thumbnail PNG, `None` when PDFs cannot be rendered here.
@@ -200,43 +230,34 @@ pub fn pdf_thumbnail(
         .map(|r| r.and_then(|mut pages| pages.pop().ok_or_else(|| "no page rendered".to_owned())))
 }
 
-fn image_stages(
-    tools: &Tools,
-    limits: &Limits,
-    bytes: &[u8],
-    deadline: Instant,
-) -> Result<Extraction, String> {
+fn image_stages(tools: &Tools, limits: &Limits, bytes: &[u8]) -> Result<Extraction, String> {
     let img = images::decode(bytes, limits.max_inflated_bytes)?;
     let thumbnail = Some(images::thumbnail(&img)?);
     drop(img);
-    let mut warnings = Vec::new();
-    let text = match tools.ocr(bytes, deadline) {
-        Some(r) => r?.trim().to_owned(),
-        None => {
-            warnings.push(OCR_UNAVAILABLE.to_owned());
-            String::new()
-        }
+    let (ocr, warnings) = match tools.tesseract {
+        Some(_) => (Some(1), Vec::new()),
+        None => (None, vec![OCR_UNAVAILABLE.to_owned()]),
     };
     Ok(Extraction {
-        text,
-        pages: None,
         thumbnail,
         warnings,
+        ocr,
+        ..Extraction::default()
     })
 }
 
 /// Parses one document's bytes: the part of processing that reads untrusted input, and
-/// what the parser process runs.
+/// what the parser child runs behind its strictest walls. OCR, which runs Tesseract, is
+/// left to [`ocr`] (the `ocr` field says what to read).
 pub fn extract(
     tools: &Tools,
     limits: &Limits,
     content_type: ContentType,
     bytes: &[u8],
-    deadline: Instant,
 ) -> Result<Extraction, String> {
     let extraction = match content_type {
-        ContentType::Pdf => pdf_stages(tools, limits, bytes, deadline),
-        ContentType::Png | ContentType::Jpeg => image_stages(tools, limits, bytes, deadline),
+        ContentType::Pdf => pdf_stages(tools, limits, bytes),
+        ContentType::Png | ContentType::Jpeg => image_stages(tools, limits, bytes),
         ContentType::Text => std::str::from_utf8(bytes)
             .map(|s| Extraction {
                 text: s.to_owned(),
@@ -244,6 +265,10 @@ pub fn extract(
             })
             .map_err(|e| format!("text is not valid UTF-8: {e}")),
     }?;
+    within_text_limit(extraction, limits)
+}
+
+fn within_text_limit(extraction: Extraction, limits: &Limits) -> Result<Extraction, String> {
     if extraction.text.len() as u64 > limits.max_text_bytes {
         return Err(format!(
             "the document could not be parsed: its text is longer than the {} MiB limit",
@@ -251,6 +276,14 @@ pub fn extract(
         ));
     }
     Ok(extraction)
+}
+
+/// What OCR read, added to what parsing found.
+fn with_ocr(mut extraction: Extraction, ocr: Extraction) -> Extraction {
+    extraction.text = ocr.text;
+    extraction.thumbnail = extraction.thumbnail.or(ocr.thumbnail);
+    extraction.ocr = None;
+    extraction
 }
 
 /// Language and classification of extracted text: our own code over a bounded string,
@@ -261,6 +294,7 @@ pub fn finish(ctx: &Context, extraction: Extraction) -> Outcome {
         pages,
         thumbnail,
         warnings,
+        ..
     } = extraction;
     let language = whatlang::detect(&text)
         .filter(|info| info.is_reliable())
@@ -292,10 +326,51 @@ pub fn finish(ctx: &Context, extraction: Extraction) -> Outcome {
 /// Runs every stage for one document on this thread, whatever `ctx.isolation` says.
 pub fn process(ctx: &Context, content_type: ContentType, bytes: &[u8]) -> Outcome {
     let deadline = Instant::now() + ctx.timeout;
-    match extract(&ctx.tools, &ctx.limits, content_type, bytes, deadline) {
+    let extracted =
+        extract(&ctx.tools, &ctx.limits, content_type, bytes).and_then(|e| match e.ocr {
+            Some(pages) => ocr(
+                &ctx.tools,
+                &ctx.limits,
+                content_type,
+                pages,
+                bytes,
+                deadline,
+            )
+            .map(|read| with_ocr(e, read)),
+            None => Ok(e),
+        });
+    match extracted {
         Ok(extraction) => finish(ctx, extraction),
         Err(reason) => Outcome::Failed { reason },
     }
+}
+
+/// Parses a document in forked children: one behind the strictest walls, and, for a scan or
+/// an image, a second one allowed to run the OCR tools, within the job's time together.
+async fn extract_in_children(
+    program: &std::path::Path,
+    ctx: &Context,
+    content_type: ContentType,
+    bytes: Vec<u8>,
+) -> Result<Extraction, String> {
+    let started = tokio::time::Instant::now();
+    let task = sandbox::Task::Extract { content_type };
+    // The bytes go to the first child and, for OCR, again to the second (not copied).
+    let bytes = bytes::Bytes::from(bytes);
+    let extraction = sandbox::run(program, ctx, task, bytes.clone()).await?;
+    let Some(pages) = extraction.ocr else {
+        return Ok(extraction);
+    };
+    let ctx = Context {
+        timeout: ctx.timeout.saturating_sub(started.elapsed()),
+        ..ctx.clone()
+    };
+    let task = sandbox::Task::Ocr {
+        content_type,
+        pages,
+    };
+    let read = sandbox::run(program, &ctx, task, bytes).await?;
+    Ok(with_ocr(extraction, read))
 }
 
 /// Processes one document where `ctx.isolation` says, within `ctx.timeout`.
@@ -303,8 +378,7 @@ pub async fn run(ctx: Arc<Context>, content_type: ContentType, bytes: Vec<u8>) -
     let limit = ctx.timeout;
     match &ctx.isolation {
         Isolation::Process { program } => {
-            let task = sandbox::Task::Extract { content_type };
-            match sandbox::run(program, &ctx, task, bytes).await {
+            match extract_in_children(program, &ctx, content_type, bytes).await {
                 Ok(extraction) => {
                     let ctx = ctx.clone();
                     tokio::task::spawn_blocking(move || finish(&ctx, extraction))
@@ -363,7 +437,8 @@ pub async fn render_thumbnail(
                 timeout,
                 ..Context::clone(&ctx)
             };
-            match sandbox::run_started(program, &ctx, sandbox::Task::Thumbnail, bytes).await {
+            let task = sandbox::Task::Thumbnail;
+            match sandbox::run_started(program, &ctx, task, bytes.into()).await {
                 Ok(outcome) => outcome
                     .and_then(|e| e.thumbnail.ok_or_else(|| "no page rendered".to_owned()))
                     .map_err(RenderFailure::Document),

@@ -6,10 +6,9 @@
 //! thread (capabilities and `no_new_privs` are per thread and only inherited by threads
 //! started later). The OCR and rendering programs it starts inherit all of it.
 //!
-//! Not done here: a Landlock rule set and a seccomp filter. Until then a parser running
-//! as the server's own (non-root) user can still read what that user can, such as the
-//! data folder, and make any system call; a root server's parsers run as `nobody`, which
-//! reads only what the world may.
+//! The fork server does this once; each child it forks then puts up its own walls
+//! (Landlock and seccomp, [`super::sandbox::walls`]), which keep a parser running as the
+//! server's own (non-root) user away from that user's files, such as the data folder.
 
 use std::ffi::OsString;
 

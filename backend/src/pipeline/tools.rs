@@ -112,7 +112,9 @@ impl Tools {
         )
     }
 
-    /// The pages `first..=last` of a PDF as PNG images (`scale` = longest side in px).
+    /// The pages `first..=last` of a PDF as PNG images (`scale` = longest side in px):
+    /// one pdftoppm per page, writing to a pipe (no temporary file, so the process that
+    /// runs it needs no folder it may write).
     pub fn render_pdf(
         &self,
         pdf: &[u8],
@@ -122,44 +124,12 @@ impl Tools {
         deadline: Instant,
     ) -> Option<Result<Vec<Vec<u8>>, String>> {
         let pdftoppm = self.pdftoppm.as_ref()?;
-        let dir = match tempfile_dir() {
-            Ok(d) => d,
-            Err(e) => return Some(Err(e)),
+        let page = |n: u32| {
+            let mut cmd = Command::new(pdftoppm);
+            cmd.args(["-png", "-singlefile", "-scale-to", &scale.to_string()])
+                .args(["-f", &n.to_string(), "-l", &n.to_string(), "-"]);
+            run(cmd, pdf, deadline, "PDF rendering (pdftoppm)")
         };
-        let mut cmd = Command::new(pdftoppm);
-        cmd.args(["-png", "-scale-to", &scale.to_string()])
-            .args(["-f", &first.to_string(), "-l", &last.to_string(), "-"])
-            .arg(dir.path.join("page"));
-        let result = run(cmd, pdf, deadline, "PDF rendering (pdftoppm)").and_then(|_| {
-            let mut pages: Vec<PathBuf> = std::fs::read_dir(&dir.path)
-                .map_err(|e| e.to_string())?
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "png"))
-                .collect();
-            pages.sort();
-            pages
-                .iter()
-                .map(|p| std::fs::read(p).map_err(|e| e.to_string()))
-                .collect()
-        });
-        Some(result)
+        Some((first..=last).map(page).collect())
     }
-}
-
-/// A temp folder removed on drop.
-struct TempDir {
-    path: PathBuf,
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
-    }
-}
-
-fn tempfile_dir() -> Result<TempDir, String> {
-    let path = std::env::temp_dir().join(format!("docintel-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&path).map_err(|e| format!("temp folder: {e}"))?;
-    Ok(TempDir { path })
 }

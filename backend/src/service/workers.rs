@@ -66,7 +66,6 @@ impl Backend {
             pipeline::sandbox::probe(program, &self.0.pipeline)
                 .await
                 .map_err(Error::Config)?;
-            self.0.pipeline.spares.refill();
         }
         let owner_prefix = format!("{}-", Uuid::new_v4().simple());
         let workers = Arc::new(jobs::Workers {

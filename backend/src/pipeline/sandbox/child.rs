@@ -46,8 +46,8 @@ fn note(ptr: *mut u8) -> *mut u8 {
     ptr
 }
 
-/// The parser process: call it first thing in `main` when the first argument is [`ARG`].
-/// Never returns.
+/// The parser program (the fork server and its children): call it first thing in `main`
+/// when the first argument is [`ARG`]. Never returns.
 pub fn child_main() -> ! {
     // A tool (tesseract, pdftoppm) that dies before reading all its input must give the
     // parser EPIPE, not kill it with SIGPIPE. The Rust runtime ignores SIGPIPE before
@@ -65,7 +65,9 @@ pub fn child_main() -> ! {
         let _ = writeln!(std::io::stderr(), "docintel parser: {e}");
         std::process::exit(3);
     }
-    let code = match child() {
+    warm_up();
+    let filters = super::walls::Filters::compile();
+    let code = match super::zygote::serve_forks(&filters) {
         Ok(()) => 0,
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "docintel parser: {e}");
@@ -75,39 +77,61 @@ pub fn child_main() -> ! {
     std::process::exit(code)
 }
 
-fn child() -> Result<(), String> {
-    warm_up();
-    // Waits here (as a spare) until the server sends the request line.
+/// A forked child: reads its request, confines itself, parses its one document and writes
+/// the reply. Returns the exit code.
+pub(super) fn parse_one(filters: &super::walls::Filters) -> i32 {
+    match parse(filters) {
+        Ok(()) => 0,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "docintel parser: {e}");
+            3
+        }
+    }
+}
+
+fn parse(filters: &super::walls::Filters) -> Result<(), String> {
     let mut stdin = std::io::BufReader::new(std::io::stdin().lock());
     let mut line = Vec::new();
     std::io::BufRead::read_until(&mut (&mut stdin).take(MAX_HEADER), b'\n', &mut line)
         .map_err(|e| format!("reading the request: {e}"))?;
     if line.is_empty() {
-        // The server stopped before it had a document for this spare.
+        // The server stopped before it sent the request.
         return Ok(());
     }
     let request: Request = serde_json::from_slice(&line).map_err(|e| e.to_string())?;
     confine(&request.limits, Duration::from_millis(request.timeout_ms))?;
+    let walls = wall_off(request.task, &request.tools, filters);
     let mut input = Vec::new();
     stdin
         .read_to_end(&mut input)
         .map_err(|e| format!("reading the document: {e}"))?;
     let deadline = Instant::now() + Duration::from_millis(request.timeout_ms);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    if ALLOCATION_FAILED.load(std::sync::atomic::Ordering::Relaxed) {
+    let refused = if !walls.holds(request.require) {
+        // Never parse with less than the server was promised.
+        Some(format!(
+            "the document could not be parsed: the parser could not be walled off ({walls:?}, \
+             {:?} required)",
+            request.require
+        ))
+    } else if ALLOCATION_FAILED.load(std::sync::atomic::Ordering::Relaxed) {
         // Refused while reading the input: nothing was parsed yet.
-        return write_reply(Err(memory_limit_reason(&request.limits)), &mut out)
-            .and_then(|()| out.flush())
-            .map_err(|e| format!("writing the reply: {e}"));
+        Some(memory_limit_reason(&request.limits))
+    } else {
+        None
+    };
+    match refused {
+        Some(reason) => write_reply(Err(reason), walls, &mut out),
+        None => serve(
+            request.task,
+            &request.tools,
+            &request.limits,
+            &input,
+            deadline,
+            walls,
+            &mut out,
+        ),
     }
-    serve(
-        request.task,
-        &request.tools,
-        &request.limits,
-        &input,
-        deadline,
-        &mut out,
-    )
     .and_then(|()| out.flush())
     .map_err(|e| format!("writing the reply: {e}"))?;
     drop(out);
@@ -117,15 +141,34 @@ fn child() -> Result<(), String> {
     Ok(())
 }
 
-/// Parses a tiny PDF of our own while this process is a spare: the code it touches is
-/// paged in and lopdf's thread pool started before a document waits on it (measured with
-/// stage_bench: median latency +1.21 ms → +0.77 ms over in-process; an image warm-up too
-/// cost more CPU per document than it saved).
+/// Puts up the task's walls.
+fn wall_off(task: Task, tools: &Tools, filters: &super::walls::Filters) -> Walls {
+    #[cfg(test)]
+    if let Task::Hook(hook) = task {
+        return hook.wall_off(filters);
+    }
+    let programs: Vec<&Path> = [&tools.tesseract, &tools.pdftoppm]
+        .into_iter()
+        .flatten()
+        .map(|p| p.as_path())
+        .collect();
+    super::walls::wall_off(task.profile(), filters, &programs)
+}
+
+/// Parses a tiny PDF, a text and an image once in the fork server, so that every child
+/// starts with the parsers' code paged in and their one-time set-up done.
 fn warm_up() {
     let limits = Limits::default();
-    let deadline = Instant::now() + Duration::from_secs(5);
     let pdf = include_bytes!("../warmup.pdf");
-    let _ = super::super::extract(&Tools::none(), &limits, ContentType::Pdf, pdf, deadline);
+    let _ = super::super::extract(&Tools::none(), &limits, ContentType::Pdf, pdf);
+    let _ = super::super::extract(&Tools::none(), &limits, ContentType::Text, b"warm up");
+    let mut png = Vec::new();
+    if image::DynamicImage::new_rgb8(64, 32)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .is_ok()
+    {
+        let _ = super::super::extract(&Tools::none(), &limits, ContentType::Png, &png);
+    }
 }
 
 /// Asks the kernel to hold this process (and what it starts) to `limits`.
@@ -143,7 +186,7 @@ fn confine(limits: &Limits, timeout: Duration) -> Result<(), String> {
     // SIGXCPU at the soft limit, SIGKILL a second later.
     set(Resource::RLIMIT_CPU, cpu, cpu + 1)?;
     set(Resource::RLIMIT_CORE, 0, 0)?;
-    // Rendered pages are written to a temp folder: bounded like any other output.
+    // Nothing is written to files (pages travel through pipes); bounded all the same.
     set(
         Resource::RLIMIT_FSIZE,
         limits.max_inflated_bytes,
@@ -160,14 +203,17 @@ pub fn serve(
     limits: &Limits,
     input: &[u8],
     deadline: Instant,
+    walls: Walls,
     out: &mut impl Write,
 ) -> std::io::Result<()> {
     // The parsers unwrap on some malformed input (pdf-extract does, found by the fuzzer):
     // a panic is that document's failure, said as such, not a crash of the process.
     let run = || match task {
-        Task::Extract { content_type } => {
-            super::super::extract(tools, limits, content_type, input, deadline)
-        }
+        Task::Extract { content_type } => super::super::extract(tools, limits, content_type, input),
+        Task::Ocr {
+            content_type,
+            pages,
+        } => super::super::ocr(tools, limits, content_type, pages, input, deadline),
         Task::Thumbnail => match super::super::pdf_thumbnail(tools, limits, input, deadline) {
             Some(png) => png.map(|png| Extraction {
                 thumbnail: Some(png),
@@ -175,6 +221,8 @@ pub fn serve(
             }),
             None => Err("PDFs cannot be rendered here".to_owned()),
         },
+        #[cfg(test)]
+        Task::Hook(hook) => hook.run(),
     };
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|_| {
         Err(format!(
@@ -185,7 +233,8 @@ pub fn serve(
                 } => "text",
                 Task::Extract {
                     content_type: ContentType::Png | ContentType::Jpeg,
-                } => "image",
+                }
+                | Task::Ocr { .. } => "image",
                 _ => "PDF",
             }
         ))
@@ -198,16 +247,22 @@ pub fn serve(
         }
         other => other,
     };
-    write_reply(result, out)
+    write_reply(result, walls, out)
 }
 
-fn write_reply(result: Result<Extraction, String>, out: &mut impl Write) -> std::io::Result<()> {
+fn write_reply(
+    result: Result<Extraction, String>,
+    walls: Walls,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     let (header, text, thumbnail) = match result {
         Ok(e) => (
             Header {
                 outcome: Ok(Meta {
                     pages: e.pages,
                     warnings: e.warnings,
+                    ocr: e.ocr,
+                    walls,
                 }),
                 text_len: e.text.len() as u64,
                 thumbnail_len: e.thumbnail.as_ref().map_or(0, |t| t.len() as u64),

@@ -1,21 +1,18 @@
 //! Parsing untrusted documents in a child process, so that nothing a document does to a
 //! parser can reach the server.
 //!
-//! Each document gets a fresh process (`<program> __parse`): one JSON line (the request)
-//! then the document's bytes go in on stdin, one reply comes out on stdout. The process
-//! starts with only the environment it needs and, before it reads anything, gives up its
-//! capabilities, root and the way back to them ([`super::privileges`]). On reading the
-//! request it asks the kernel to limit it (address space, CPU time, file size, no core
-//! dumps); the server kills its whole process group at the deadline. A stack
-//! overflow, an abort, an allocation past the limit or an endless loop therefore ends that
-//! one process, and the job fails with a reason that says which. Nothing is shared
-//! between two documents' parsers.
+//! The server starts its parser program once (`<program> __parse`): a fork server
+//! ([`zygote`]) that drops its privileges, loads and warms the parsers and then forks a
+//! fresh child per document. The child limits itself (address space, CPU time, file size,
+//! no core dumps), puts up its walls ([`walls`]: Landlock and seccomp) and only then reads
+//! the document; the server kills its whole process group at the deadline. A stack
+//! overflow, an abort, an allocation past the limit, an endless loop or a forbidden system
+//! call therefore ends or fails that one child, and the job fails with a reason that says
+//! which. Nothing is shared between two documents' children: each is a copy of the same
+//! warmed process, and exits.
 //!
-//! Starting a process costs ~2.5 ms of CPU here (page faults of a large binary), so a few
-//! are started ahead of need ([`Spares`]): they have loaded and wait for their request,
-//! and a document does not wait for a process to start. Each still serves one document.
-//!
-//! Reply: one JSON line ([`Header`]), then `text_len` bytes of UTF-8 text, then
+//! On the child's stdin: one JSON line (the request), then the document's bytes. Reply on
+//! its stdout: one JSON line ([`Header`]), then `text_len` bytes of UTF-8 text, then
 //! `thumbnail_len` bytes of PNG. The server trusts none of it blindly: lengths are
 //! bounded before anything is read, the text must be UTF-8 and the frame exact.
 
@@ -51,10 +48,31 @@ pub fn too_slow(limit: Duration) -> String {
 /// What the parser process is asked to do with the bytes on its stdin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Task {
-    /// Text, page count, thumbnail and warnings of a document.
+    /// Text, page count, thumbnail and warnings of a document, and whether it needs OCR.
     Extract { content_type: ContentType },
+    /// OCR of an image, or of the first `pages` pages of a scanned PDF.
+    Ocr {
+        content_type: ContentType,
+        pages: u32,
+    },
     /// The first page of a PDF as a thumbnail.
     Thumbnail,
+    /// A test's misbehaving child.
+    #[cfg(test)]
+    Hook(tests::Hook),
+}
+
+impl Task {
+    /// The walls the task's child works behind: only what runs external programs gets the
+    /// looser profile.
+    pub fn profile(self) -> walls::Profile {
+        match self {
+            Task::Extract { .. } => walls::Profile::Parse,
+            Task::Ocr { .. } | Task::Thumbnail => walls::Profile::Tools,
+            #[cfg(test)]
+            Task::Hook(hook) => hook.profile(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -63,6 +81,8 @@ struct Request {
     tools: Tools,
     limits: Limits,
     timeout_ms: u64,
+    /// Walls the child must hold, or fail the document rather than parse without them.
+    require: Walls,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -76,6 +96,8 @@ struct Header {
 struct Meta {
     pages: Option<u32>,
     warnings: Vec<String>,
+    ocr: Option<u32>,
+    walls: Walls,
 }
 
 /// Why a document over the memory limit failed: what the parser process reports on an
@@ -89,9 +111,12 @@ fn memory_limit_reason(limits: &Limits) -> String {
 
 mod child;
 mod server;
+pub mod walls;
+mod zygote;
 
 pub use child::{WatchedAllocator, child_main, serve};
-pub use server::{Spares, decode_reply, probe, run, run_started};
+pub use server::{Zygote, decode_reply, probe, run, run_started};
+pub use walls::Walls;
 
 #[cfg(test)]
 mod tests;

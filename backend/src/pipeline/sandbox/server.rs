@@ -1,110 +1,230 @@
-//! The server's side: starting parser processes (and spares), exchanging a document for
-//! its reply under a deadline, and reading the reply without trusting it.
+//! The server's side: the fork server it keeps (started once, started again if it dies),
+//! exchanging a document for its reply with a forked child under a deadline, and reading
+//! the reply without trusting it.
 
+use std::io::IoSlice;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::Arc;
+
+use nix::sys::socket::{
+    AddressFamily, ControlMessage, MsgFlags, SockFlag, SockType, sendmsg, socketpair,
+};
+use tokio::net::unix::pipe;
+
+use super::walls::Walls;
 use super::*;
 
-/// Parser processes started ahead of need, each waiting for its one request.
-pub struct Spares {
+/// The fork server of one parser program, started on first use.
+pub struct Zygote {
     program: Option<std::path::PathBuf>,
-    keep: usize,
-    ready: std::sync::Mutex<Vec<tokio::process::Child>>,
+    running: tokio::sync::Mutex<Option<Arc<Running>>>,
+    /// The walls the start-up probe saw the kernel enforce: every child must hold them.
+    walls: std::sync::Mutex<Option<Walls>>,
 }
 
-impl std::fmt::Debug for Spares {
+struct Running {
+    /// Killed when dropped: the fork server, and (by their death signal) its children.
+    _process: tokio::process::Child,
+    /// Non-blocking, `SOCK_SEQPACKET`.
+    control: OwnedFd,
+}
+
+impl std::fmt::Debug for Zygote {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Spares")
+        f.debug_struct("Zygote")
             .field("program", &self.program)
-            .field("keep", &self.keep)
             .finish_non_exhaustive()
     }
 }
 
-impl Spares {
-    /// No spares: every document starts its parser when it needs it.
+/// A child forked for one task: its pipes and its pid.
+struct Forked {
+    pid: i32,
+    stdin: pipe::Sender,
+    stdout: pipe::Receiver,
+    stderr: pipe::Receiver,
+    /// Carries the raw wait status once the child has ended.
+    status: pipe::Receiver,
+}
+
+impl Zygote {
+    /// No fork server: parsing runs elsewhere ([`super::super::Isolation::InProcess`]).
     pub fn none() -> Self {
         Self {
             program: None,
-            keep: 0,
-            ready: Default::default(),
+            running: Default::default(),
+            walls: Default::default(),
         }
     }
 
-    /// Keeps `keep` parsers of `program` started (one per worker is enough: a worker
-    /// parses one document at a time).
-    pub fn new(program: &Path, keep: usize) -> Self {
+    /// The fork server of `program` (a binary that hands [`ARG`] to [`child_main`]).
+    pub fn new(program: &Path) -> Self {
         Self {
             program: Some(program.to_owned()),
-            keep,
-            ready: Default::default(),
+            ..Self::none()
         }
     }
 
-    /// A started parser of `program`: a waiting spare if one is alive, else a new one.
-    fn take(&self, program: &Path) -> std::io::Result<tokio::process::Child> {
+    /// The walls every child holds, once the start-up probe has run.
+    pub fn walls(&self) -> Option<Walls> {
+        *self.walls.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The pid of the running fork server, if any.
+    #[cfg(test)]
+    pub(super) async fn pids(&self) -> Vec<i32> {
+        let running = self.running.lock().await;
+        running
+            .iter()
+            .filter_map(|r| r._process.id())
+            .filter_map(|p| i32::try_from(p).ok())
+            .collect()
+    }
+
+    fn required(&self) -> Walls {
+        self.walls().unwrap_or_default()
+    }
+
+    /// The running fork server of `program`, started if there is none.
+    async fn running(&self, program: &Path) -> std::io::Result<Arc<Running>> {
+        let mut running = self.running.lock().await;
+        if let Some(r) = running
+            .as_ref()
+            .filter(|_| self.program.as_deref() == Some(program))
+        {
+            return Ok(r.clone());
+        }
+        let started = Arc::new(start(program)?);
         if self.program.as_deref() == Some(program) {
-            let mut ready = self.ready.lock().unwrap_or_else(|p| p.into_inner());
-            while let Some(mut spare) = ready.pop() {
-                if matches!(spare.try_wait(), Ok(None)) {
-                    return Ok(spare);
-                }
-            }
+            *running = Some(started.clone());
         }
-        start(program)
+        Ok(started)
     }
 
-    /// Starts parsers until `keep` wait (after a document, off its critical path).
-    pub fn refill(&self) {
-        let Some(program) = &self.program else { return };
-        let mut ready = self.ready.lock().unwrap_or_else(|p| p.into_inner());
-        while ready.len() < self.keep {
-            match start(program) {
-                Ok(child) => ready.push(child),
+    /// Forgets `dead` (if it is still the current one), so that the next fork starts a new
+    /// fork server.
+    async fn forget(&self, dead: &Arc<Running>) {
+        let mut running = self.running.lock().await;
+        if running.as_ref().is_some_and(|r| Arc::ptr_eq(r, dead)) {
+            *running = None;
+        }
+    }
+
+    /// A fresh child of `program`'s fork server; a fork server found dead is started again
+    /// once.
+    async fn fork(&self, program: &Path) -> std::io::Result<Forked> {
+        let mut last = None;
+        for _ in 0..2 {
+            let running = self.running(program).await?;
+            match fork_from(&running).await {
+                Ok(forked) => return Ok(forked),
                 Err(e) => {
-                    tracing::warn!(error = %e, "could not start a spare parser");
-                    break;
+                    tracing::warn!(error = %e, "the parser fork server is gone; starting another");
+                    self.forget(&running).await;
+                    last = Some(e);
                 }
             }
         }
+        Err(last.unwrap_or_else(|| std::io::Error::other("no fork server")))
     }
 }
 
-/// Starts a parser process that waits for its request on stdin.
-fn start(program: &Path) -> std::io::Result<tokio::process::Child> {
-    tokio::process::Command::new(program)
+/// Starts a fork server of `program`, its control socket as its stdin.
+fn start(program: &Path) -> std::io::Result<Running> {
+    let (ours, theirs) = socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
+    )
+    .map_err(std::io::Error::from)?;
+    // The fork server blocks on its end.
+    nix::fcntl::fcntl(
+        &theirs,
+        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::empty()),
+    )
+    .map_err(std::io::Error::from)?;
+    let process = tokio::process::Command::new(program)
         .arg(ARG)
         // Nothing of the server's environment but what parsing needs: it holds secrets.
         .env_clear()
         .envs(super::super::privileges::child_env(std::env::vars_os()))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // Its own process group: the deadline kills OCR and rendering with it.
+        .stdin(Stdio::from(theirs))
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        // Not in the server's process group: a terminal's Ctrl-C reaches the server, which
+        // stops it.
         .process_group(0)
-        // Also ends spares left waiting when the server stops (a server killed outright
-        // closes their stdin, and they exit).
         .kill_on_drop(true)
-        .spawn()
+        .spawn()?;
+    Ok(Running {
+        _process: process,
+        control: ours,
+    })
 }
 
-/// Runs `task` over `bytes` in a fresh parser process started from `program`.
+/// Asks `running` for a child; returns once its pid is known.
+async fn fork_from(running: &Running) -> std::io::Result<Forked> {
+    let (stdin, child_stdin) = pipe::pipe()?;
+    let (child_stdout, stdout) = pipe::pipe()?;
+    let (child_stderr, stderr) = pipe::pipe()?;
+    let (child_status, mut status) = pipe::pipe()?;
+    let given = [
+        child_stdin.into_blocking_fd()?,
+        child_stdout.into_blocking_fd()?,
+        child_stderr.into_blocking_fd()?,
+        child_status.into_blocking_fd()?,
+    ];
+    let raw: Vec<i32> = given.iter().map(AsRawFd::as_raw_fd).collect();
+    loop {
+        let sent = sendmsg::<()>(
+            running.control.as_raw_fd(),
+            &[IoSlice::new(b"f")],
+            &[ControlMessage::ScmRights(&raw)],
+            MsgFlags::MSG_NOSIGNAL,
+            None,
+        );
+        match sent {
+            Ok(_) => break,
+            // Its queue is full: it is forking for others.
+            Err(nix::errno::Errno::EAGAIN) => {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    // The child has its copies (or will have none if the fork server died).
+    drop(given);
+    let mut pid = [0u8; 4];
+    status.read_exact(&mut pid).await?;
+    Ok(Forked {
+        pid: i32::from_le_bytes(pid),
+        stdin,
+        stdout,
+        stderr,
+        status,
+    })
+}
+
+/// Runs `task` over `bytes` in a fresh child of `program`'s fork server.
 pub async fn run(
     program: &Path,
     ctx: &Context,
     task: Task,
-    bytes: Vec<u8>,
+    bytes: bytes::Bytes,
 ) -> Result<Extraction, String> {
     run_started(program, ctx, task, bytes)
         .await
         .unwrap_or_else(Err)
 }
 
-/// [`run`], telling apart a parser that could not be started (`Err`: says nothing about
-/// the document) from the parser's outcome (`Ok`).
+/// [`run`], telling apart a child that could not be started (`Err`: says nothing about
+/// the document) from the child's outcome (`Ok`).
 pub async fn run_started(
     program: &Path,
     ctx: &Context,
     task: Task,
-    bytes: Vec<u8>,
+    bytes: bytes::Bytes,
 ) -> Result<Result<Extraction, String>, String> {
     let limits = ctx.limits;
     let request = Request {
@@ -112,41 +232,40 @@ pub async fn run_started(
         tools: ctx.tools.clone(),
         limits,
         timeout_ms: u64::try_from(ctx.timeout.as_millis()).unwrap_or(u64::MAX),
+        require: ctx.zygote.required(),
     };
     let mut request = serde_json::to_vec(&request).map_err(|e| e.to_string())?;
     request.push(b'\n');
     let child = ctx
-        .spares
-        .take(program)
+        .zygote
+        .fork(program)
+        .await
         .map_err(|e| format!("could not start the parser ({}): {e}", program.display()))?;
-    let result = exchange(child, ctx, request, bytes).await;
-    ctx.spares.refill();
-    Ok(result)
+    Ok(exchange(child, ctx, request, bytes).await)
 }
 
 async fn exchange(
-    mut child: tokio::process::Child,
+    child: Forked,
     ctx: &Context,
     request: Vec<u8>,
-    bytes: Vec<u8>,
+    bytes: bytes::Bytes,
 ) -> Result<Extraction, String> {
     let limits = ctx.limits;
     let deadline = tokio::time::Instant::now() + ctx.timeout + KILL_GRACE;
-    let pid = child.id();
-    let (Some(mut stdin), Some(stdout), Some(mut stderr)) =
-        (child.stdin.take(), child.stdout.take(), child.stderr.take())
-    else {
-        return Err("the parser's pipes are missing".to_owned());
-    };
+    let Forked {
+        pid,
+        mut stdin,
+        stdout,
+        mut stderr,
+        mut status,
+    } = child;
     // Whatever happens, nothing the parser started outlives it. (A process group's id is
     // not reused while the group has members, so this never reaches a stranger.)
     let kill_group = || {
-        if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) {
-            let _ = nix::sys::signal::killpg(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-        }
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
     };
     // Drained on the side, so a chatty parser never blocks on a full pipe; only its start
     // is kept, to tell why a parser died.
@@ -179,13 +298,20 @@ async fn exchange(
         return Err(too_slow(ctx.timeout));
     };
     // A whole reply is the answer: the parser closes its stdout once it is written, and is
-    // not waited for while the kernel tears it down (dropping it reaps it).
+    // not waited for while the kernel tears it down (the fork server reaps it).
     if let Ok(reply) = read_frame(&out, &limits) {
         kill_group();
         return reply;
     }
     // No usable reply: how the parser ended says why.
-    let status = tokio::time::timeout_at(deadline, child.wait()).await;
+    let status = tokio::time::timeout_at(deadline, async move {
+        let mut raw = [0u8; 4];
+        status
+            .read_exact(&mut raw)
+            .await
+            .map(|_| ExitStatus::from_raw(i32::from_le_bytes(raw)))
+    })
+    .await;
     kill_group();
     let err = stderr.await.unwrap_or_default();
     match status {
@@ -201,13 +327,14 @@ async fn exchange(
             );
             Err(reason)
         }
-        Ok(Err(e)) => Err(format!("the parser could not be waited for: {e}")),
+        // The fork server died before it could say: the child died with it.
+        Ok(Err(_)) => Err(CRASHED.to_owned()),
         Err(_) => Err(too_slow(ctx.timeout)),
     }
 }
 
 /// The reason shown to the document's owner for a parser that did not exit normally.
-fn why_it_died(status: ExitStatus, stderr: &[u8], limits: &Limits) -> String {
+pub(super) fn why_it_died(status: ExitStatus, stderr: &[u8], limits: &Limits) -> String {
     let stderr = String::from_utf8_lossy(stderr);
     let signal = status.signal();
     if signal == Some(nix::libc::SIGXCPU) {
@@ -255,12 +382,16 @@ fn read_frame(frame: &[u8], limits: &Limits) -> Result<Result<Extraction, String
         pages: meta.pages,
         thumbnail: (thumbnail_len > 0).then(|| body[text_len..].to_vec()),
         warnings: meta.warnings,
+        ocr: meta.ocr,
+        walls: meta.walls,
     }))
 }
 
 /// Checks that `program` is a working parser under `limits`: it must extract a text
-/// document in a child process. Run before any job is taken.
-pub async fn probe(program: &Path, ctx: &Context) -> Result<(), String> {
+/// document in a forked child. Run before any job is taken. Learns which walls the kernel
+/// puts up around a child (every later child must hold them) and says once when one is
+/// missing.
+pub async fn probe(program: &Path, ctx: &Context) -> Result<Walls, String> {
     let task = Task::Extract {
         content_type: ContentType::Text,
     };
@@ -268,8 +399,9 @@ pub async fn probe(program: &Path, ctx: &Context) -> Result<(), String> {
         timeout: Duration::from_secs(30),
         ..ctx.clone()
     };
-    match run(program, &ctx, task, b"probe".to_vec()).await {
-        Ok(e) if e.text == "probe" => Ok(()),
+    let probe = bytes::Bytes::from_static(b"probe");
+    let walls = match run(program, &ctx, task, probe).await {
+        Ok(e) if e.text == "probe" => Ok(e.walls),
         Ok(e) => Err(format!("it answered {:?}", e.text)),
         Err(e) => Err(e),
     }
@@ -279,5 +411,18 @@ pub async fn probe(program: &Path, ctx: &Context) -> Result<(), String> {
              or choose another `Isolation`",
             program.display()
         )
-    })
+    })?;
+    if !walls.landlock {
+        tracing::warn!(
+            "this kernel does not enforce Landlock: parser children are not walled off from \
+             the filesystem and the network (only by seccomp and their user)"
+        );
+    }
+    if !walls.seccomp {
+        tracing::warn!(
+            "seccomp filters are not available: parser children may make any system call"
+        );
+    }
+    *ctx.zygote.walls.lock().unwrap_or_else(|p| p.into_inner()) = Some(walls);
+    Ok(walls)
 }

@@ -2,6 +2,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
+use super::server::why_it_died;
 use super::*;
 
 fn reply(task: Task, input: &[u8]) -> Vec<u8> {
@@ -12,6 +13,7 @@ fn reply(task: Task, input: &[u8]) -> Vec<u8> {
         &Limits::default(),
         input,
         Instant::now() + Duration::from_secs(10),
+        Walls::default(),
         &mut out,
     )
     .unwrap();
@@ -38,13 +40,11 @@ fn replies_round_trip_and_failures_keep_their_reason() {
 #[test]
 fn the_warm_up_documents_parse() {
     let limits = Limits::default();
-    let deadline = Instant::now() + Duration::from_secs(5);
     let pdf = super::super::extract(
         &Tools::none(),
         &limits,
         ContentType::Pdf,
         include_bytes!("../warmup.pdf"),
-        deadline,
     )
     .unwrap();
     assert_eq!(pdf.text, "warm up");
@@ -78,7 +78,7 @@ fn a_lying_reply_is_refused() {
     assert!(decode_reply(&[good.as_slice(), b"x"].concat(), &limits).is_err());
     assert!(decode_reply(b"hello", &limits).is_err());
     let huge = format!(
-        "{{\"outcome\":{{\"Ok\":{{\"pages\":null,\"warnings\":[]}}}},\"text_len\":{},\"thumbnail_len\":0}}\n",
+        "{{\"outcome\":{{\"Ok\":{{\"pages\":null,\"warnings\":[],\"ocr\":null,\"walls\":{{\"landlock\":false,\"seccomp\":false}}}}}},\"text_len\":{},\"thumbnail_len\":0}}\n",
         limits.max_text_bytes + 1
     );
     assert!(
@@ -86,92 +86,298 @@ fn a_lying_reply_is_refused() {
             .unwrap_err()
             .contains("oversized")
     );
-    let latin1 = b"{\"outcome\":{\"Ok\":{\"pages\":null,\"warnings\":[]}},\"text_len\":1,\"thumbnail_len\":0}\n\xE9";
+    let latin1 = b"{\"outcome\":{\"Ok\":{\"pages\":null,\"warnings\":[],\"ocr\":null,\"walls\":{\"landlock\":true,\"seccomp\":true}}},\"text_len\":1,\"thumbnail_len\":0}\n\xE9";
     assert!(decode_reply(latin1, &limits).unwrap_err().contains("UTF-8"));
 }
 
-/// A stand-in parser program: a shell script. These tests are about how the server
-/// treats a parser process that misbehaves; the real one is tested through the
-/// `docintel` binary in the workspace's tests.
-fn script(dir: &Path, body: &str) -> std::path::PathBuf {
-    let path = dir.join("parser.sh");
-    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path
+// The backend's unit-test binary is the parser program of the tests below: run as
+// `<it> __parse`, it becomes the fork server before the test harness starts.
+// SAFETY (of running before main): it reads /proc and, as a parser, never returns.
+#[ctor::ctor]
+fn parser_program() {
+    let is_parser = std::fs::read("/proc/self/cmdline")
+        .is_ok_and(|cmdline| cmdline.split(|b| *b == 0).nth(1) == Some(ARG.as_bytes()));
+    if is_parser {
+        child_main();
+    }
+}
+
+/// What a test makes a parser child do, as a compromised parser would.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Hook {
+    /// Read `/etc/passwd`.
+    Open { seccomp: bool },
+    /// Connect to a TCP port on loopback.
+    Connect { port: u16, seccomp: bool },
+    /// Replace itself with `/bin/true`.
+    Exec { seccomp: bool },
+    /// Write through a null pointer.
+    Segfault,
+    /// Recurse without end.
+    StackOverflow,
+    /// Allocate more than the memory limit.
+    Allocate { bytes: u64 },
+    /// Never answer.
+    Spin,
+    /// Answer something that is not a reply.
+    Garbage,
+    /// Start `sleep <tag>` (a grandchild), then never answer.
+    SpawnAndSpin { tag: u32 },
+}
+
+impl Hook {
+    pub fn profile(self) -> walls::Profile {
+        match self {
+            Hook::SpawnAndSpin { .. } => walls::Profile::Tools,
+            _ => walls::Profile::Parse,
+        }
+    }
+
+    pub fn wall_off(self, filters: &walls::Filters) -> Walls {
+        match self {
+            Hook::Open { seccomp: false }
+            | Hook::Connect { seccomp: false, .. }
+            | Hook::Exec { seccomp: false } => walls::landlock_only(self.profile()),
+            _ => walls::wall_off(self.profile(), filters, &[]),
+        }
+    }
+
+    pub fn run(self) -> Result<Extraction, String> {
+        let outcome: std::io::Result<()> = match self {
+            Hook::Open { .. } => std::fs::read("/etc/passwd").map(drop),
+            Hook::Connect { port, .. } => {
+                std::net::TcpStream::connect(("127.0.0.1", port)).map(drop)
+            }
+            Hook::Exec { .. } => {
+                let path = c"/bin/true";
+                let argv = [path.as_ptr(), std::ptr::null()];
+                let envp = [std::ptr::null()];
+                // SAFETY: null-terminated arrays of C strings that live across the call;
+                // execve returns only if refused.
+                unsafe { nix::libc::execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
+                Err(std::io::Error::last_os_error())
+            }
+            Hook::Segfault => {
+                // SAFETY: not safe at all: the crash is the point.
+                unsafe { std::ptr::null_mut::<u8>().write_volatile(1) };
+                Ok(())
+            }
+            Hook::StackOverflow => {
+                fn deeper(n: u64) -> u64 {
+                    let frame = std::hint::black_box([n; 64]);
+                    // Never true (the stack ends first); it lets the function return.
+                    if frame[0] == u64::MAX {
+                        return 0;
+                    }
+                    deeper(frame[1] + 1) + frame[0]
+                }
+                deeper(0);
+                Ok(())
+            }
+            Hook::Allocate { bytes } => {
+                let v = vec![1u8; bytes as usize];
+                std::hint::black_box(&v);
+                Ok(())
+            }
+            Hook::Spin => loop {
+                std::hint::spin_loop();
+            },
+            Hook::Garbage => {
+                let _ = std::io::stdout().write_all(b"garbage");
+                // SAFETY: ends this child at once, as a crash in the middle of a reply would.
+                unsafe { nix::libc::_exit(0) }
+            }
+            Hook::SpawnAndSpin { tag } => {
+                let _ = std::process::Command::new("sleep")
+                    .arg(tag.to_string())
+                    .spawn();
+                loop {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+        };
+        match outcome {
+            Ok(()) => Ok(Extraction {
+                text: "not refused".to_owned(),
+                ..Extraction::default()
+            }),
+            Err(e) => Err(format!("{self:?} refused: {e}")),
+        }
+    }
+}
+
+fn program() -> std::path::PathBuf {
+    std::env::current_exe().unwrap()
 }
 
 fn ctx(timeout: Duration) -> Context {
     Context {
         timeout,
+        zygote: std::sync::Arc::new(Zygote::new(&program())),
         ..Context::bare()
     }
 }
 
+async fn hook(ctx: &Context, hook: Hook) -> Result<Extraction, String> {
+    run(&program(), ctx, Task::Hook(hook), bytes::Bytes::new()).await
+}
+
+#[tokio::test]
+async fn each_wall_refuses_files_the_network_and_programs() {
+    let ctx = ctx(Duration::from_secs(10));
+    let walls = probe(&program(), &ctx).await.unwrap();
+    assert_eq!(walls, Walls::ALL, "this kernel has Landlock and seccomp");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Landlock alone is less than the probe saw: a child asked for it would refuse to
+    // parse, so those hooks go through a fork server that was not probed.
+    let unprobed = self::ctx(Duration::from_secs(10));
+    for seccomp in [true, false] {
+        let ctx = if seccomp { &ctx } else { &unprobed };
+        // seccomp answers EPERM for a call not on its list; Landlock EACCES.
+        let refusal = if seccomp {
+            "Operation not permitted"
+        } else {
+            "Permission denied"
+        };
+        for h in [
+            Hook::Open { seccomp },
+            Hook::Connect { port, seccomp },
+            Hook::Exec { seccomp },
+        ] {
+            let e = hook(ctx, h).await.unwrap_err();
+            assert!(e.contains("refused") && e.contains(refusal), "{h:?}: {e}");
+        }
+    }
+    // Nothing reached the listener.
+    listener.set_nonblocking(true).unwrap();
+    assert!(listener.accept().is_err());
+    // Without walls the same hooks succeed: the test can tell.
+    assert!(Hook::Open { seccomp: false }.run().is_ok());
+}
+
 #[tokio::test]
 async fn a_dead_hung_or_lying_parser_fails_the_document_with_a_reason() {
-    let dir = tempfile::tempdir().unwrap();
+    let ctx = ctx(Duration::from_secs(2));
     let cases = [
-        ("kill -SEGV $$", CRASHED),
-        ("kill -XCPU $$", "exceeded the CPU time limit"),
+        (Hook::Segfault, CRASHED),
+        // Entered from a constructor, before std installs its stack overflow handler,
+        // this binary's children die without saying so; `docintel` says (see
+        // `how_a_parser_died_is_told` and the binary's hostile-input tests).
+        (Hook::StackOverflow, CRASHED),
         (
-            "echo 'memory allocation of 1073741824 bytes failed' >&2; kill -ABRT $$",
+            Hook::Allocate { bytes: 2 << 30 },
             "exceeded the memory limit (1024 MiB)",
         ),
-        (
-            "echo \"thread 'main' has overflowed its stack\" >&2; kill -ABRT $$",
-            "nested too deeply",
-        ),
-        ("echo garbage", "the parser's reply is unusable"),
-        ("exec sleep 30", "took longer than the 1s limit"),
-        // What the parser writes before it hangs changes nothing.
-        ("echo '{}'; exec sleep 30", "took longer than the 1s limit"),
+        (Hook::Garbage, "the parser's reply is unusable"),
+        (Hook::Spin, "took longer than the 2s limit"),
     ];
-    for (body, expected) in cases {
-        let program = script(dir.path(), body);
+    for (h, expected) in cases {
         let started = Instant::now();
-        let e = run(&program, &ctx(Duration::from_secs(1)), TEXT, b"x".to_vec())
-            .await
-            .unwrap_err();
-        assert!(e.contains(expected), "{body}: {e}");
-        assert!(started.elapsed() < Duration::from_secs(20), "{body}");
+        let e = hook(&ctx, h).await.unwrap_err();
+        assert!(e.contains(expected), "{h:?}: {e}");
+        assert!(started.elapsed() < Duration::from_secs(20), "{h:?}");
     }
+    // And the fork server still serves.
+    let task = Task::Extract {
+        content_type: ContentType::Text,
+    };
+    let e = run(&program(), &ctx, task, bytes::Bytes::from_static(b"after"))
+        .await
+        .unwrap();
+    assert_eq!(e.text, "after");
+}
+
+#[test]
+fn how_a_parser_died_is_told() {
+    use std::os::unix::process::ExitStatusExt;
+    let limits = Limits::default();
+    let signalled = |s: i32| ExitStatus::from_raw(s);
+    assert!(why_it_died(signalled(nix::libc::SIGXCPU), b"", &limits).contains("CPU time limit"));
+    assert!(
+        why_it_died(
+            signalled(nix::libc::SIGABRT),
+            b"memory allocation of 1073741824 bytes failed",
+            &limits
+        )
+        .contains("memory limit (1024 MiB)")
+    );
+    assert!(
+        why_it_died(
+            signalled(nix::libc::SIGSEGV),
+            b"thread 'main' has overflowed its stack",
+            &limits
+        )
+        .contains("nested too deeply")
+    );
+    assert_eq!(
+        why_it_died(signalled(nix::libc::SIGSEGV), b"", &limits),
+        CRASHED
+    );
 }
 
 #[tokio::test]
 async fn the_deadline_kills_what_the_parser_started_too() {
-    let dir = tempfile::tempdir().unwrap();
-    let pidfile = dir.path().join("grandchild.pid");
-    let program = script(
-        dir.path(),
-        &format!("sleep 300 & echo $! > {}; wait", pidfile.display()),
-    );
-    let e = run(&program, &ctx(Duration::from_millis(500)), TEXT, vec![])
-        .await
-        .unwrap_err();
+    let ctx = ctx(Duration::from_millis(500));
+    let tag = 100_000 + std::process::id();
+    let e = hook(&ctx, Hook::SpawnAndSpin { tag }).await.unwrap_err();
     assert!(e.contains("took longer"), "{e}");
-    let pid: i32 = std::fs::read_to_string(&pidfile)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    // Reaped by init once killed; give it a moment.
+    // Killed with its parser's group, then reaped by init; give it a moment.
+    let alive = || {
+        std::fs::read_dir("/proc").unwrap().flatten().any(|p| {
+            let cmdline = std::fs::read(p.path().join("cmdline")).unwrap_or_default();
+            let stat = std::fs::read_to_string(p.path().join("stat")).unwrap_or_default();
+            cmdline == format!("sleep\0{tag}\0").as_bytes() && !stat.contains(") Z ")
+        })
+    };
     let mut gone = false;
     for _ in 0..100 {
-        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        if state.is_empty() || state.contains(") Z ") {
+        if !alive() {
             gone = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(gone, "the grandchild {pid} outlived its parser");
+    assert!(gone, "sleep {tag} outlived its parser");
+}
+
+#[tokio::test]
+async fn a_fork_server_that_dies_is_started_again() {
+    let ctx = ctx(Duration::from_secs(10));
+    let program = program();
+    let text = |s: &'static str| {
+        run(
+            &program,
+            &ctx,
+            Task::Extract {
+                content_type: ContentType::Text,
+            },
+            bytes::Bytes::from_static(s.as_bytes()),
+        )
+    };
+    assert_eq!(text("one").await.unwrap().text, "one");
+    let zygotes = ctx.zygote.pids().await;
+    assert_eq!(zygotes.len(), 1);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(zygotes[0]),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    assert_eq!(text("two").await.unwrap().text, "two");
+    assert_ne!(ctx.zygote.pids().await, zygotes);
 }
 
 #[tokio::test]
 async fn a_program_that_is_not_a_parser_is_refused_by_the_probe() {
     let dir = tempfile::tempdir().unwrap();
-    let program = script(dir.path(), "echo 'I am not docintel'");
-    let e = probe(&program, &Context::bare()).await.unwrap_err();
+    let program = dir.path().join("parser.sh");
+    std::fs::write(&program, "#!/bin/sh\necho 'I am not docintel'\n").unwrap();
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let ctx = Context {
+        zygote: std::sync::Arc::new(Zygote::new(&program)),
+        ..Context::bare()
+    };
+    let e = probe(&program, &ctx).await.unwrap_err();
     assert!(
         e.contains("does not work as docintel's parser process"),
         "{e}"

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# CPU per document, upload to `processed`, of two builds side by side (same machine, same
+# run, release builds, embedded SQLite store):
+#
+#   cargo build --release -p docintel-api --bin docintel -p docintel-e2e --example ingest_bench
+#   BASE=/path/to/older/docintel api/benches/ingest_cpu.sh [documents] [in flight] [rounds]
+#
+# Each round starts each build on a fresh data folder and sends it `documents` one-page
+# text PDFs, `in flight` at a time (examples/ingest_bench.rs, concurrent part only), then
+# waits until every one is processed. Reported per build, medians over the rounds:
+# documents per second, and CPU per document of the server and every process it started
+# (its parsers included: user + system time of the whole process tree, reaped children
+# counted), and of the whole machine (the load generator included).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+# shellcheck source=api/benches/lib.sh
+. api/benches/lib.sh
+docs=${1:-2000}
+in_flight=${2:-64}
+rounds=${3:-3}
+bin="${CARGO_TARGET_DIR:-target}/release"
+new="$bin/docintel"
+base=${BASE:?"BASE=<the docintel binary to compare with>"}
+work=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+ticks=$(getconf CLK_TCK)
+
+# The pids of PID and all its descendants.
+tree() {
+    local pid=$1 child
+    echo "$pid"
+    for child in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
+        tree "$child"
+    done
+}
+# CPU ticks (user+system, reaped children included) of a process tree.
+cpu_tree() {
+    local total=0 pid
+    for pid in $(tree "$1"); do
+        total=$((total + $(awk '{sub(/.*\) /, ""); print $12 + $13 + $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$total"
+}
+machine_busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+
+# run NAME BINARY: one round; prints "docs/s server-µs/doc machine-µs/doc".
+run() {
+    local name=$1 binary=$2 port
+    port=$(free_port)
+    rm -rf "$work/$name"
+    RUST_LOG=warn "$binary" serve --listen "127.0.0.1:$port" --data-dir "$work/$name" \
+        --rate-limit off --ip-rate-limit off --max-in-flight-per-address off 2> "$work/$name.log" &
+    local server=$!
+    pids+=("$server")
+    wait_up "http://127.0.0.1:$port/readyz"
+    local key
+    key=$(grep -o 'dik_[0-9a-f]*' "$work/$name.log" | sed -n 1p)
+    # Warm: the first documents start what starts lazily.
+    INGEST_BENCH_CONCURRENT_ONLY=1 "$bin/examples/ingest_bench" "http://127.0.0.1:$port" "$key" 64 "$in_flight" > /dev/null
+    local cpu0 busy0 out cpu1 busy1
+    cpu0=$(cpu_tree "$server")
+    busy0=$(machine_busy)
+    out=$(INGEST_BENCH_CONCURRENT_ONLY=1 "$bin/examples/ingest_bench" "http://127.0.0.1:$port" "$key" "$docs" "$in_flight")
+    cpu1=$(cpu_tree "$server")
+    busy1=$(machine_busy)
+    kill "$server"
+    wait "$server" 2>/dev/null || true
+    python3 - "$(echo "$out" | awk '/docs processed/ {print $(NF-1)}')" $((cpu1 - cpu0)) $((busy1 - busy0)) "$docs" "$ticks" <<'PY'
+import sys
+rate, cpu, busy, n, ticks = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+print(rate, round(cpu / ticks / n * 1e6), round(busy / ticks / n * 1e6))
+PY
+}
+
+for r in $(seq "$rounds"); do
+    echo "base $(run base "$base")" >> "$work/results"
+    echo "new $(run new "$new")" >> "$work/results"
+    echo "round $r: $(tail -2 "$work/results" | tr '\n' ' ')" >&2
+done
+python3 - "$work/results" "$docs" "$in_flight" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+def med(name, i):
+    return statistics.median(float(r[i]) for r in rows if r[0] == name)
+print(f"{sys.argv[2]} one-page text PDFs, {sys.argv[3]} in flight, SQLite, medians of {len(rows) // 2} rounds")
+print("| build | documents/s | CPU µs per document (server + its processes) | machine CPU µs per document |")
+print("| --- | --- | --- | --- |")
+for name in ("base", "new"):
+    print(f"| {name} | {med(name, 1):.0f} | {med(name, 2):.0f} | {med(name, 3):.0f} |")
+print(f"ratio new/base: documents/s {med('new', 1) / med('base', 1):.2f}, CPU per document {med('new', 2) / med('base', 2):.2f}")
+PY
