@@ -10,6 +10,7 @@ mod config;
 pub mod error;
 pub mod events;
 mod filenames;
+mod group_flush;
 pub mod jobs;
 pub mod keys;
 pub mod model;

@@ -10,20 +10,15 @@
 //! already.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::Durability;
 use crate::error::{Error, Result};
+use crate::group_flush::GroupFlush;
 
 pub(super) struct WalSync {
     /// `<database>-wal`; `None` when acknowledgements need not wait for the disk.
     wal: Option<PathBuf>,
-    /// Barriers requested, and the highest of them known to be on disk.
-    requested: AtomicU64,
-    flushed: AtomicU64,
-    flushing: tokio::sync::Mutex<()>,
-    /// Flushes made (for tests and measurements).
-    flushes: AtomicU64,
+    group: GroupFlush,
 }
 
 impl WalSync {
@@ -42,10 +37,7 @@ impl WalSync {
         }
         Ok(Self {
             wal,
-            requested: AtomicU64::new(0),
-            flushed: AtomicU64::new(0),
-            flushing: tokio::sync::Mutex::new(()),
-            flushes: AtomicU64::new(0),
+            group: GroupFlush::default(),
         })
     }
 
@@ -54,29 +46,20 @@ impl WalSync {
         let Some(wal) = &self.wal else {
             return Ok(());
         };
-        // Every commit before this call is covered by any flush that starts after it.
-        let ticket = self.requested.fetch_add(1, Ordering::SeqCst) + 1;
-        if self.flushed.load(Ordering::SeqCst) >= ticket {
-            return Ok(());
-        }
-        let _turn = self.flushing.lock().await;
-        if self.flushed.load(Ordering::SeqCst) >= ticket {
-            // The flush that ran while this call waited started after it: shared.
-            return Ok(());
-        }
-        let covers = self.requested.load(Ordering::SeqCst);
-        let wal = wal.clone();
-        tokio::task::spawn_blocking(move || match std::fs::File::open(&wal) {
-            Ok(f) => f.sync_data(),
-            // No log: everything was checkpointed into the (flushed) database file.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e),
-        })
-        .await
-        .map_err(|e| Error::Io(std::io::Error::other(e)))??;
-        self.flushed.fetch_max(covers, Ordering::SeqCst);
-        self.flushes.fetch_add(1, Ordering::SeqCst);
-        Ok(())
+        self.group
+            .barrier(|| async {
+                let wal = wal.clone();
+                tokio::task::spawn_blocking(move || match std::fs::File::open(&wal) {
+                    Ok(f) => f.sync_data(),
+                    // No log: everything was checkpointed into the (flushed) database file.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                    Err(e) => Err(e),
+                })
+                .await
+                .map_err(std::io::Error::other)?
+            })
+            .await
+            .map_err(Error::Io)
     }
 }
 
@@ -102,10 +85,10 @@ mod tests {
             call.await.unwrap().unwrap();
         }
         // The first caller flushes for itself; the 49 that arrived meanwhile share one.
-        assert_eq!(sync.flushes.load(Ordering::SeqCst), 2);
+        assert_eq!(sync.group.flushes(), 2);
         // A later caller is not covered by an earlier flush.
         sync.barrier().await.unwrap();
-        assert_eq!(sync.flushes.load(Ordering::SeqCst), 3);
+        assert_eq!(sync.group.flushes(), 3);
     }
 
     #[tokio::test]
@@ -113,6 +96,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let sync = WalSync::new(&dir.path().join("d.db"), Durability::Normal).unwrap();
         sync.barrier().await.unwrap();
-        assert_eq!(sync.flushes.load(Ordering::SeqCst), 0);
+        assert_eq!(sync.group.flushes(), 0);
     }
 }
