@@ -129,3 +129,40 @@ fn parser_processes_hold_no_secret_no_capability_and_cannot_gain_one() {
         );
     }
 }
+
+#[tokio::test]
+async fn readyz_tells_which_walls_the_parsers_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = crate::served::serve(dir.path(), &[]);
+    // Ready once the workers have started, after their probe of the parser.
+    let started = Instant::now();
+    let ready = loop {
+        let ready: serde_json::Value = reqwest::get(format!("{}/readyz", server.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if ready["status"] == "ready" || started.elapsed() > Duration::from_secs(30) {
+            break ready;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // Landlock's ABI version, or an error where the kernel has none.
+    // SAFETY: landlock_create_ruleset with a null attribute and the VERSION flag only
+    // returns a number.
+    let abi = unsafe {
+        nix::libc::syscall(
+            nix::libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<u8>(),
+            0usize,
+            1u32,
+        )
+    };
+    let parser = &ready["parser"];
+    assert_eq!(parser["isolation"], "process", "{ready}");
+    assert_eq!(parser["landlock"], abi >= 1, "{ready}");
+    // seccomp filters are in every kernel this runs on (and the parser's own
+    // /proc status says so once walled off, in the backend's tests).
+    assert_eq!(parser["seccomp"], true, "{ready}");
+}
