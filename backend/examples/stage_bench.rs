@@ -73,7 +73,8 @@ fn main() {
     }
 }
 
-/// The same document through `pipeline::run`, in this process and in a parser process.
+/// The same document through `pipeline::run`, in this process and in a parser child
+/// forked by the fork server.
 fn isolation(ctx: &Context, program: std::path::PathBuf, pdf: &[u8]) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let n = 500;
@@ -103,21 +104,20 @@ fn isolation(ctx: &Context, program: std::path::PathBuf, pdf: &[u8]) {
         isolation: Isolation::Process { program },
         ..ctx.clone()
     };
-    // Back to back: what each document costs when the machine does nothing else (the
-    // spare parser started after a document competes with the next one).
+    // Back to back: what each document costs when the machine does nothing else.
     for parallel in [1, 2] {
         let inside = mean(ctx, parallel);
         let outside = mean(&isolated, parallel);
         println!(
-            "back to back, {parallel} in flight: in-process {:>8.1} µs, parser process {:>8.1} µs: +{:.2} ms per document ({:.1}×)",
+            "back to back, {parallel} in flight: in-process {:>8.1} µs, parser child {:>8.1} µs: +{:.2} ms per document ({:.1}×)",
             inside.as_secs_f64() * 1e6,
             outside.as_secs_f64() * 1e6,
             (outside.as_secs_f64() - inside.as_secs_f64()) * 1e3,
             outside.as_secs_f64() / inside.as_secs_f64()
         );
     }
-    // Documents 20 ms apart: a spare has started by the time the next one comes, as in a
-    // server that is not saturated. The median latency of one document.
+    // Documents 20 ms apart, as in a server that is not saturated: the median latency of
+    // one document.
     let latency = |ctx: &Context| {
         let ctx = std::sync::Arc::new(ctx.clone());
         rt.block_on(async {
@@ -139,7 +139,7 @@ fn isolation(ctx: &Context, program: std::path::PathBuf, pdf: &[u8]) {
     let inside = latency(ctx);
     let outside = latency(&isolated);
     println!(
-        "20 ms apart, median latency: in-process {:>8.1} µs, parser process {:>8.1} µs: +{:.2} ms per document",
+        "20 ms apart, median latency: in-process {:>8.1} µs, parser child {:>8.1} µs: +{:.2} ms per document",
         inside.as_secs_f64() * 1e6,
         outside.as_secs_f64() * 1e6,
         (outside.as_secs_f64() - inside.as_secs_f64()) * 1e3
