@@ -1,11 +1,13 @@
 //! Processes on one database: a leader per task holds a session advisory lock on a
 //! connection of its own (PostgreSQL drops the lock the moment that connection ends, so
 //! a killed leader is replaced within a follower's next try), and wake-ups travel by
-//! LISTEN/NOTIFY (the triggers of `0002_wakeups.sql`).
+//! LISTEN/NOTIFY (the triggers of `0002_wakeups.sql`), as do changes of documents, which
+//! every process forgets from its cache (`0024_document_changes.sql`).
 
 use sqlx::postgres::PgListener;
 
 use super::*;
+use crate::store::doc_cache::DocCache;
 use crate::store::{CoordinationStore, Held, LeaderTask, Leadership, Wakes};
 
 /// Advisory lock keys, one per task ("docintel" in the high bytes, then the task).
@@ -83,5 +85,75 @@ impl CoordinationStore for PgStore {
                 }
             }
         })))
+    }
+
+    async fn watch_documents(&self) -> Result<Option<tokio::task::JoinHandle<()>>> {
+        let listener = document_listener(&self.options).await?;
+        // Listening before resuming: every change committed after this is heard.
+        self.docs.resume();
+        let docs = PauseOnDrop(self.docs.clone());
+        let options = self.options.clone();
+        Ok(Some(tokio::spawn(async move {
+            let mut listener = Some(listener);
+            loop {
+                let Some(l) = listener.as_mut() else {
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                    match document_listener(&options).await {
+                        Ok(l) => {
+                            // Changes made while disconnected went unheard: forget all.
+                            docs.0.resume();
+                            listener = Some(l);
+                            tracing::info!("document changes heard again; cache in use");
+                        }
+                        Err(e) => tracing::debug!(error = %e, "document listener still down"),
+                    }
+                    continue;
+                };
+                match l.try_recv().await {
+                    Ok(Some(n)) => match Uuid::parse_str(n.payload()) {
+                        Ok(id) => docs.0.forget(id),
+                        // Not a document id: forget everything rather than guess.
+                        Err(_) => docs.0.resume(),
+                    },
+                    Ok(None) | Err(_) => {
+                        docs.0.pause();
+                        listener = None;
+                        tracing::warn!(
+                            "lost the document change channel; reading documents from the database until it is back"
+                        );
+                    }
+                }
+            }
+        })))
+    }
+}
+
+/// The channel of `0024_document_changes.sql`: a changed document's id.
+const DOCUMENTS_CHANNEL: &str = "docintel_documents";
+
+/// The listener's `application_name`, so operators (and tests) can tell its session.
+pub const DOCUMENT_LISTENER_NAME: &str = "docintel document listener";
+
+/// A connection of its own listening to document changes.
+async fn document_listener(options: &PgConnectOptions) -> Result<PgListener> {
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(std::time::Duration::from_secs(5))
+        .connect_with(options.clone().application_name(DOCUMENT_LISTENER_NAME))
+        .await?;
+    let mut listener = PgListener::connect_with(&pool).await?;
+    // A lost connection is our cue to pause the cache: reconnect explicitly.
+    listener.eager_reconnect(false);
+    listener.listen(DOCUMENTS_CHANNEL).await?;
+    Ok(listener)
+}
+
+/// The watcher's hold on the cache: when the watcher stops (aborted), nothing hears
+/// changes any more, so the cache is bypassed.
+struct PauseOnDrop(Arc<DocCache>);
+
+impl Drop for PauseOnDrop {
+    fn drop(&mut self) {
+        self.0.pause();
     }
 }
