@@ -15,6 +15,7 @@ use sqlx::Connection;
 
 use crate::served::{Served, serve_env};
 
+mod documents;
 mod replicas;
 
 const BUCKET: &str = "docintel";
