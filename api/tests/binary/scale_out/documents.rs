@@ -53,31 +53,37 @@ async fn until(
     }
 }
 
-/// Deletes `id` through `a`; `b` answers 404 within [`BOUND`], and never the document
-/// again.
-async fn deleted_on_a_is_gone_on_b(
+/// Waits until `a` shows `id` as `want` (processing takes seconds); then `b` must within
+/// [`BOUND`] (how long it took), and after a 404 (`None`), never the document again.
+async fn b_follows_a(
     client: &reqwest::Client,
-    a: &Served,
-    b: &Served,
+    (a, b): (&Served, &Served),
     key: &str,
     id: &str,
+    want: Option<&str>,
 ) -> Duration {
+    until(client, &a.base, key, id, want, Duration::from_secs(30)).await;
+    let took = until(client, &b.base, key, id, want, BOUND).await;
+    if want.is_none() {
+        for _ in 0..50 {
+            assert_eq!(
+                status(client, &b.base, key, id).await,
+                None,
+                "back after a 404"
+            );
+        }
+    }
+    took
+}
+
+async fn delete(client: &reqwest::Client, base: &str, key: &str, id: &str) {
     let r = client
-        .delete(format!("{}/v2/documents/{id}", a.base))
+        .delete(format!("{base}/v2/documents/{id}"))
         .bearer_auth(key)
         .send()
         .await
         .expect("DELETE");
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    let took = until(client, &b.base, key, id, None, BOUND).await;
-    for _ in 0..50 {
-        assert_eq!(
-            status(client, &b.base, key, id).await,
-            None,
-            "back after a 404"
-        );
-    }
-    took
 }
 
 async fn upload_one(client: &reqwest::Client, base: &str, key: &str, name: &str) -> String {
@@ -95,20 +101,15 @@ async fn api_replicas_never_serve_a_document_changed_elsewhere() {
     let blobs = format!("file://{}", dirs.path().join("blobs").display());
     let start = |role: &str| {
         let dir = dirs.path().join(uuid::Uuid::new_v4().simple().to_string());
-        let args = [
+        let mut args = vec![
             "--role",
             role,
             "--database-url",
             &pg.url,
             "--blob-store",
             &blobs,
-            "--rate-limit",
-            "off",
-            "--ip-rate-limit",
-            "off",
-            "--max-in-flight-per-address",
-            "off",
         ];
+        args.extend(UNLIMITED);
         serve_env(&dir, &args, &[])
     };
     let (a, b) = two_at_once(|| start("api"));
@@ -146,16 +147,7 @@ async fn api_replicas_never_serve_a_document_changed_elsewhere() {
     }
     // Processed by a worker: B follows A.
     let _worker = start("worker");
-    until(
-        c,
-        &a.base,
-        &key,
-        &id,
-        Some("processed"),
-        Duration::from_secs(30),
-    )
-    .await;
-    let processing = until(c, &b.base, &key, &id, Some("processed"), BOUND).await;
+    let processing = b_follows_a(c, (&a, &b), &key, &id, Some("processed")).await;
     for p in [&a, &b] {
         assert_eq!(
             status(c, &p.base, &other, &id).await,
@@ -163,23 +155,15 @@ async fn api_replicas_never_serve_a_document_changed_elsewhere() {
             "another tenant's"
         );
     }
-    let deleting = deleted_on_a_is_gone_on_b(c, &a, &b, &key, &id).await;
+    delete(c, &a.base, &key, &id).await;
+    let deleting = b_follows_a(c, (&a, &b), &key, &id, None).await;
     eprintln!("B saw the processing within {processing:?}, the delete within {deleting:?}");
 
     // The listeners' sessions killed: a change made meanwhile is never served stale, and
     // once they are back, changes are heard again.
     let mut db = sqlx::PgConnection::connect(&pg.url).await.unwrap();
     let id = upload_one(c, &a.base, &key, "b.txt").await;
-    until(
-        c,
-        &a.base,
-        &key,
-        &id,
-        Some("processed"),
-        Duration::from_secs(30),
-    )
-    .await;
-    until(c, &b.base, &key, &id, Some("processed"), BOUND).await;
+    b_follows_a(c, (&a, &b), &key, &id, Some("processed")).await;
     let listeners = async |db: &mut sqlx::PgConnection| -> Vec<i32> {
         sqlx::query_scalar("SELECT pid FROM pg_stat_activity WHERE application_name = $1")
             .bind(DOCUMENT_LISTENER_NAME)
@@ -198,7 +182,8 @@ async fn api_replicas_never_serve_a_document_changed_elsewhere() {
     .await
     .unwrap();
     assert_eq!(killed, 2);
-    deleted_on_a_is_gone_on_b(c, &a, &b, &key, &id).await;
+    delete(c, &a.base, &key, &id).await;
+    b_follows_a(c, (&a, &b), &key, &id, None).await;
     let start_wait = Instant::now();
     loop {
         let now = listeners(&mut db).await;
@@ -212,15 +197,7 @@ async fn api_replicas_never_serve_a_document_changed_elsewhere() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let id = upload_one(c, &a.base, &key, "c.txt").await;
-    until(
-        c,
-        &a.base,
-        &key,
-        &id,
-        Some("processed"),
-        Duration::from_secs(30),
-    )
-    .await;
-    until(c, &b.base, &key, &id, Some("processed"), BOUND).await;
-    deleted_on_a_is_gone_on_b(c, &a, &b, &key, &id).await;
+    b_follows_a(c, (&a, &b), &key, &id, Some("processed")).await;
+    delete(c, &a.base, &key, &id).await;
+    b_follows_a(c, (&a, &b), &key, &id, None).await;
 }

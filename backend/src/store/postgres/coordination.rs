@@ -91,7 +91,25 @@ impl CoordinationStore for PgStore {
         let listener = document_listener(&self.options).await?;
         // Listening before resuming: every change committed after this is heard.
         self.docs.resume();
-        let docs = PauseOnDrop(self.docs.clone());
+        // A session that dies without a word (a network cut) would leave the cache in use
+        // with nothing heard: every process says it is alive on the channel, and a
+        // listener that hears nothing, not even that, for a while gives its session up.
+        let pool = self.pool.clone();
+        let heartbeat = tokio::spawn(async move {
+            let mut every = tokio::time::interval(HEARTBEAT);
+            loop {
+                every.tick().await;
+                let sent = sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(DOCUMENTS_CHANNEL)
+                    .bind(ALIVE)
+                    .execute(&pool)
+                    .await;
+                if let Err(e) = sent {
+                    tracing::debug!(error = %e, "could not say this process is alive");
+                }
+            }
+        });
+        let docs = PauseOnDrop(self.docs.clone(), heartbeat);
         let options = self.options.clone();
         Ok(Some(tokio::spawn(async move {
             let mut listener = Some(listener);
@@ -109,13 +127,15 @@ impl CoordinationStore for PgStore {
                     }
                     continue;
                 };
-                match l.try_recv().await {
-                    Ok(Some(n)) => match Uuid::parse_str(n.payload()) {
+                // Dropping the wait on its deadline drops the session too.
+                match tokio::time::timeout(SILENCE, l.try_recv()).await {
+                    Ok(Ok(Some(n))) if n.payload() == ALIVE => {}
+                    Ok(Ok(Some(n))) => match Uuid::parse_str(n.payload()) {
                         Ok(id) => docs.0.forget(id),
                         // Not a document id: forget everything rather than guess.
                         Err(_) => docs.0.resume(),
                     },
-                    Ok(None) | Err(_) => {
+                    Ok(Ok(None) | Err(_)) | Err(_) => {
                         docs.0.pause();
                         listener = None;
                         tracing::warn!(
@@ -127,6 +147,13 @@ impl CoordinationStore for PgStore {
         })))
     }
 }
+
+/// How often each process says it is alive on [`DOCUMENTS_CHANNEL`].
+const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(5);
+/// A listener that hears nothing this long takes its session for lost.
+const SILENCE: std::time::Duration = std::time::Duration::from_secs(15);
+/// The payload of a process's heartbeat (never a document id).
+const ALIVE: &str = "alive";
 
 /// The channel of `0024_document_changes.sql`: a changed document's id.
 const DOCUMENTS_CHANNEL: &str = "docintel_documents";
@@ -148,12 +175,13 @@ async fn document_listener(options: &PgConnectOptions) -> Result<PgListener> {
     Ok(listener)
 }
 
-/// The watcher's hold on the cache: when the watcher stops (aborted), nothing hears
-/// changes any more, so the cache is bypassed.
-struct PauseOnDrop(Arc<DocCache>);
+/// The watcher's hold on the cache and its heartbeat: when the watcher stops (aborted),
+/// nothing hears changes any more, so the cache is bypassed.
+struct PauseOnDrop(Arc<DocCache>, tokio::task::JoinHandle<()>);
 
 impl Drop for PauseOnDrop {
     fn drop(&mut self) {
         self.0.pause();
+        self.1.abort();
     }
 }
