@@ -78,7 +78,7 @@ for store in sqlite postgres; do
     wait_up "http://127.0.0.1:$port/healthz"
     key=$(grep -o 'dik_[0-9a-f]*' "$work/$store.log" | sed -n 1p)
     base=http://127.0.0.1:$port
-    ingest=$("$bin/examples/ingest_bench" "$base" "$key" 200 | awk '/concurrent/ {print $(NF-1)}')
+    ingest=$("$bin/examples/ingest_bench" "$base" "$key" 200 | awk '/concurrent ingest/ {print $(NF-1)}')
     if [ "$store" = sqlite ]; then
         tenant=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"select id from tenants where name='default'\").fetchone()[0])" "$work/sqlite/docintel.db")
     else
