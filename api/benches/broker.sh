@@ -30,12 +30,7 @@ bin=${DOCINTEL_BIN:-${CARGO_TARGET_DIR:-target}/release/docintel}
 work=$(mktemp -d)
 pg_dir=
 pid=
-cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null
-    [ -n "$pg_dir" ] && pg_cluster_stop "$pg_dir" && rm -rf "$pg_dir"
-    rm -rf "$work"
-}
-trap cleanup EXIT
+trap stop_server_and_cluster EXIT
 
 # seed BASE KEY: the history above, over one keep-alive connection per thread.
 seed() {

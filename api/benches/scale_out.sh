@@ -44,20 +44,6 @@ export AWS_ENDPOINT=http://127.0.0.1:$s3_port AWS_ALLOW_HTTP=true AWS_REGION=us-
 
 wait_up "$AWS_ENDPOINT"
 
-ticks=$(getconf CLK_TCK)
-# CPU seconds (user+system, reaped children included) of the given pids.
-cpu_of() {
-    local total=0 pid
-    for pid in "$@"; do
-        # Fields after the command name: utime stime cutime cstime are 12..15 of the rest.
-        total=$((total + $(awk '{sub(/.*\) /, ""); print $12 + $13 + $14 + $15}' "/proc/$pid/stat")))
-    done
-    echo "$total"
-}
-# Busy CPU ticks of the whole machine.
-machine_busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
-per() { python3 -c "import sys; print(f'{int(sys.argv[1]) / $ticks / int(sys.argv[2]) * 1e6:.0f}')" "$1" "$2"; }
-
 # serve NAME PORT ARGS...: starts a process; appends its pid to `procs`.
 serve() {
     local name=$1 port=$2

@@ -69,14 +69,16 @@ measure() {
 
 results=()
 for store in sqlite postgres; do
-    args=(--data-dir "$work/$store" --listen 127.0.0.1:18810 --rate-limit off --ip-rate-limit off --max-in-flight-per-address off)
+    # A free port: another run of this script may be going on on the same machine.
+    port=$(free_port)
+    args=(--data-dir "$work/$store" --listen "127.0.0.1:$port" --rate-limit off --ip-rate-limit off --max-in-flight-per-address off)
     [ "$store" = postgres ] && args+=(--database-url "$pg_url")
     RUST_LOG=warn "$bin/docintel" serve "${args[@]}" 2> "$work/$store.log" &
     pids+=($!)
-    wait_up http://127.0.0.1:18810/healthz
+    wait_up "http://127.0.0.1:$port/healthz"
     key=$(grep -o 'dik_[0-9a-f]*' "$work/$store.log" | sed -n 1p)
-    base=http://127.0.0.1:18810
-    ingest=$("$bin/examples/ingest_bench" "$base" "$key" 200 | awk '/concurrent/ {print $(NF-1)}')
+    base=http://127.0.0.1:$port
+    ingest=$("$bin/examples/ingest_bench" "$base" "$key" 200 | awk '/concurrent ingest/ {print $(NF-1)}')
     if [ "$store" = sqlite ]; then
         tenant=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"select id from tenants where name='default'\").fetchone()[0])" "$work/sqlite/docintel.db")
     else

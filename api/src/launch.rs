@@ -165,6 +165,12 @@ impl Launch {
         // Workers check keys too (the registry they serve takes admin keys): every process
         // forgets a revoked key within the watch interval.
         state.spawn_key_watcher();
+        // Serving documents from memory needs every replica's changes heard.
+        let documents = if role.serves_api() {
+            Some(state.backend.watch_documents().await?)
+        } else {
+            None
+        };
         let app = if role.serves_api() {
             state.spawn_rate_limit_reloader(RATE_LIMIT_RELOAD);
             crate::app_with(state.clone(), self.versions)
@@ -189,6 +195,7 @@ impl Launch {
             stop: Some(stop),
             server,
             background,
+            _documents: documents,
         })
     }
 
@@ -234,6 +241,8 @@ pub struct Running {
     stop: Option<oneshot::Sender<()>>,
     server: JoinHandle<std::io::Result<()>>,
     background: Option<Background>,
+    /// Hears other processes' changes of documents while it lives.
+    _documents: Option<Listener>,
 }
 
 impl Running {

@@ -266,6 +266,12 @@ impl Backend {
         self.0.pipeline.zygote.walls()
     }
 
+    /// Keeps the store's cache of documents current with other processes' changes, as
+    /// long as the returned value lives (none needed on the embedded store).
+    pub async fn watch_documents(&self) -> Result<Listener> {
+        Ok(Listener(self.0.store.watch_documents().await?))
+    }
+
     /// The malware scanner, when scanning is on.
     pub fn scanner(&self) -> Option<&scan::Scanner> {
         self.0.scanner.as_deref()

@@ -1,29 +1,34 @@
-//! Recently read documents, so the hot `GET /v2/documents/{id}` does not open a SQLite read
-//! transaction (two `fcntl` locks and a pager mutex) per request.
+//! Recently read documents, so the hot `GET /v2/documents/{id}` does not reach the database
+//! per request (on SQLite a read transaction: two `fcntl` locks and a pager mutex; on
+//! PostgreSQL a round trip to another process).
 //!
-//! Correct because this process is the only writer of its data folder (the embedded mode):
-//! every store method that changes a document row calls [`DocCache::forget`] after its
-//! commit. A read that missed records the cache's epoch *before* it reads the database and
-//! stores its row only if no write was forgotten since, so a row read before a commit can
-//! never be stored after that commit's `forget`.
+//! Correct when every change of a document row reaches [`DocCache::forget`] after its
+//! commit. On SQLite this process is the only writer of its data folder: every store method
+//! that changes a document row calls it. On PostgreSQL other processes write too: each
+//! change notifies (a trigger, delivered at commit) and a listener forgets the id; while
+//! the listener is not connected the cache is [paused](DocCache::pause). A read that
+//! missed records the cache's epoch *before* it reads the database and stores its row only
+//! if nothing was forgotten since, so a row read before a commit can never be stored after
+//! that commit's `forget`.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::model::{Document, DocumentId};
+use crate::error::Result;
+use crate::model::{Document, DocumentId, TenantId};
 
 /// Entries kept at most (a document is ~0.5 KB, so ~5 MB at most).
 const MAX_ENTRIES: usize = 10_000;
 
-#[derive(Default)]
 pub(crate) struct DocCache {
     inner: Mutex<Inner>,
 }
 
-#[derive(Default)]
 struct Inner {
-    /// Bumped by every `forget`.
+    /// Bumped by every `forget`, `pause` and `resume`.
     epoch: u64,
+    /// False while changes may go unseen: nothing is served or kept.
+    live: bool,
     docs: HashMap<DocumentId, Document>,
 }
 
@@ -32,8 +37,52 @@ struct Inner {
 pub(crate) struct Epoch(u64);
 
 impl DocCache {
+    /// A cache in use from the start: its owner sees every change (the embedded store).
+    pub(crate) fn live() -> Self {
+        Self::with(true)
+    }
+
+    /// A cache bypassed until [`resume`](Self::resume) (a shared store's, until it hears
+    /// other processes' changes).
+    pub(crate) fn paused() -> Self {
+        Self::with(false)
+    }
+
+    fn with(live: bool) -> Self {
+        Self {
+            inner: Mutex::new(Inner {
+                epoch: 0,
+                live,
+                docs: HashMap::new(),
+            }),
+        }
+    }
+
+    /// The document `id` of `tenant`: from the cache (another tenant's is never served),
+    /// else from `read`, whose row is then kept unless a change was forgotten meanwhile.
+    pub(crate) async fn read_through<F>(
+        &self,
+        tenant: TenantId,
+        id: DocumentId,
+        read: F,
+    ) -> Result<Option<Document>>
+    where
+        F: Future<Output = Result<Option<Document>>>,
+    {
+        if let Some(doc) = self.get(id) {
+            return Ok((doc.tenant_id == tenant).then_some(doc));
+        }
+        let seen = self.epoch();
+        let doc = read.await?;
+        if let Some(doc) = &doc {
+            self.put(seen, doc);
+        }
+        Ok(doc)
+    }
+
     pub(crate) fn get(&self, id: DocumentId) -> Option<Document> {
-        self.inner.lock().ok()?.docs.get(&id).cloned()
+        let inner = self.inner.lock().ok()?;
+        inner.docs.get(&id).filter(|_| inner.live).cloned()
     }
 
     /// Call before reading the row that [`put`](Self::put) may store.
@@ -46,7 +95,7 @@ impl DocCache {
         let Ok(mut inner) = self.inner.lock() else {
             return;
         };
-        if inner.epoch != seen.0 {
+        if inner.epoch != seen.0 || !inner.live {
             return;
         }
         if inner.docs.len() >= MAX_ENTRIES
@@ -64,12 +113,32 @@ impl DocCache {
             inner.docs.remove(&id);
         }
     }
+
+    /// Forgets everything and serves nothing until [`resume`](Self::resume): changes
+    /// may go unseen from now on.
+    pub(crate) fn pause(&self) {
+        self.set_live(false);
+    }
+
+    /// Forgets everything (changes made while paused were not seen) and serves again:
+    /// call once every change from now on reaches [`forget`](Self::forget).
+    pub(crate) fn resume(&self) {
+        self.set_live(true);
+    }
+
+    fn set_live(&self, live: bool) {
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.epoch = inner.epoch.wrapping_add(1);
+            inner.live = live;
+            inner.docs.clear();
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ContentType, DocumentStatus, TenantId};
+    use crate::model::{ContentType, DocumentStatus};
     use time::OffsetDateTime;
     use uuid::Uuid;
 
@@ -96,7 +165,7 @@ mod tests {
 
     #[test]
     fn a_read_is_kept_and_forgotten_after_a_write() {
-        let cache = DocCache::default();
+        let cache = DocCache::live();
         let seen = cache.epoch();
         cache.put(seen, &doc(DocumentStatus::Queued));
         assert_eq!(
@@ -109,7 +178,7 @@ mod tests {
 
     #[test]
     fn a_row_read_before_a_write_is_not_kept_after_it() {
-        let cache = DocCache::default();
+        let cache = DocCache::live();
         // A GET misses and reads the old row from the database...
         let seen = cache.epoch();
         let old = doc(DocumentStatus::Queued);
@@ -128,8 +197,55 @@ mod tests {
     }
 
     #[test]
+    fn a_paused_cache_serves_and_keeps_nothing_and_resumes_empty() {
+        let cache = DocCache::paused();
+        let before_resume = cache.epoch();
+        cache.put(before_resume, &doc(DocumentStatus::Queued));
+        assert!(cache.get(Uuid::nil()).is_none(), "kept while paused");
+        cache.resume();
+        // A read that began before the resume (changes may have gone unseen) is not kept.
+        cache.put(before_resume, &doc(DocumentStatus::Queued));
+        assert!(
+            cache.get(Uuid::nil()).is_none(),
+            "a read from before the resume was kept"
+        );
+        cache.put(cache.epoch(), &doc(DocumentStatus::Queued));
+        assert!(cache.get(Uuid::nil()).is_some());
+        let before = cache.epoch();
+        cache.pause();
+        assert!(cache.get(Uuid::nil()).is_none(), "served while paused");
+        cache.resume();
+        assert!(cache.get(Uuid::nil()).is_none(), "kept across a pause");
+        cache.put(before, &doc(DocumentStatus::Queued));
+        assert!(
+            cache.get(Uuid::nil()).is_none(),
+            "a row read before the pause was kept after the resume"
+        );
+    }
+
+    #[tokio::test]
+    async fn another_tenants_document_is_never_served() {
+        let cache = DocCache::live();
+        let mine = doc(DocumentStatus::Processed);
+        let read = cache
+            .read_through(mine.tenant_id, mine.id, async { Ok(Some(mine.clone())) })
+            .await
+            .unwrap();
+        assert!(read.is_some());
+        let other = TenantId(Uuid::from_u128(1));
+        let read = cache
+            .read_through(other, mine.id, async { Ok(None) })
+            .await
+            .unwrap();
+        assert!(
+            read.is_none(),
+            "a cached document was served to another tenant"
+        );
+    }
+
+    #[test]
     fn the_cache_stays_bounded() {
-        let cache = DocCache::default();
+        let cache = DocCache::live();
         for _ in 0..MAX_ENTRIES + 50 {
             let mut d = doc(DocumentStatus::Queued);
             d.id = Uuid::now_v7();

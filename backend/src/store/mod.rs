@@ -7,7 +7,7 @@ mod rows;
 mod sql;
 mod sqlite;
 
-pub use postgres::{PgStore, redact_url};
+pub use postgres::{DOCUMENT_LISTENER_NAME, PgStore, redact_url};
 pub use sqlite::{Durability, SqliteStore};
 
 use std::time::Duration;
@@ -584,6 +584,10 @@ pub trait CoordinationStore: Send + Sync {
     /// Forwards other processes' wake-ups to `wakes` until the returned task is aborted;
     /// `None` when no other process can write.
     async fn listen(&self, wakes: Wakes) -> Result<Option<tokio::task::JoinHandle<()>>>;
+    /// Keeps this handle's cache of documents current with every process's changes until
+    /// the returned task is aborted (until then, and whenever it loses the database, the
+    /// cache is bypassed); `None` where this process sees every change itself.
+    async fn watch_documents(&self) -> Result<Option<tokio::task::JoinHandle<()>>>;
     /// Returns once every commit made so far is on disk, so that what was just written
     /// may be acknowledged: a power cut after this keeps it. Concurrent callers share
     /// one flush (group commit). A no-op where each commit is durable by itself.

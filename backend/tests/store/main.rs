@@ -62,6 +62,7 @@ macro_rules! conformance {
                 usage_follows_inserts_and_deletes_and_quotas_refuse,
                 concurrent_uploads_stop_exactly_at_the_quota,
                 racing_uploads_and_deletes_never_pass_the_quota,
+                a_document_changed_through_another_handle_is_never_served_stale,
             );
         }
     };

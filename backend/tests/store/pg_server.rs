@@ -25,3 +25,118 @@ impl Factory for Postgres {
         (db, stores)
     }
 }
+
+/// While the document listener is down, changes go unheard: the cache must be bypassed
+/// then and forgotten before it is used again. The change here is made unheard on
+/// purpose (its trigger disabled), so only the pause and the flush can keep it from
+/// being served stale.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_document_listener_never_lets_an_unheard_change_be_served_stale() {
+    use docintel_backend::model::Quota;
+    use docintel_backend::store::{DOCUMENT_LISTENER_NAME, NewDocument};
+    use sqlx::Connection;
+    use std::time::{Duration, Instant};
+
+    let db = TestDatabase::create().await;
+    let reader: Arc<dyn Store> = Arc::new(PgStore::connect(&db.url).await.unwrap());
+    let _watching = reader.watch_documents().await.unwrap();
+    let mut sql = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let tenant = reader.create_tenant("t", now).await.unwrap().id;
+    let id = uuid::Uuid::now_v7();
+    let doc = NewDocument {
+        id,
+        tenant_id: tenant,
+        filename: "before.txt".into(),
+        content_type: docintel_backend::model::ContentType::Text,
+        size_bytes: 1,
+        sha256: "0".repeat(64),
+        blob_key: "k".into(),
+        created_at: now,
+    };
+    reader
+        .insert_document(&doc, &[], None, Quota::UNLIMITED)
+        .await
+        .unwrap()
+        .unwrap();
+    let filename = async || {
+        reader
+            .get_document(tenant, id)
+            .await
+            .unwrap()
+            .map(|d| d.filename)
+    };
+    // Renames the document as another process would; unheard: with its notice suppressed.
+    let rename = async |sql: &mut sqlx::PgConnection, name: &str, heard: bool| {
+        let update = format!("UPDATE documents SET filename = '{name}' WHERE id = '{id}'");
+        let update = if heard {
+            update
+        } else {
+            format!(
+                "ALTER TABLE documents DISABLE TRIGGER documents_changed; {update}; \
+                 ALTER TABLE documents ENABLE TRIGGER documents_changed"
+            )
+        };
+        sqlx::raw_sql(&update).execute(sql).await.unwrap();
+    };
+    // Waits (1 s at most) until the document read is named `name`.
+    let shows = async |name: &str, what: &str| {
+        let start = Instant::now();
+        while filename().await.as_deref() != Some(name) {
+            assert!(start.elapsed() < Duration::from_secs(1), "{what}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    assert_eq!(filename().await.as_deref(), Some("before.txt"));
+    rename(&mut sql, "unheard.txt", false).await;
+    // Kept: the unheard change is not seen (what the listener exists for).
+    assert_eq!(
+        filename().await.as_deref(),
+        Some("before.txt"),
+        "the cache is not in use"
+    );
+
+    let listener_pid = async |sql: &mut sqlx::PgConnection| -> Option<i32> {
+        sqlx::query_scalar("SELECT pid FROM pg_stat_activity WHERE application_name = $1")
+            .bind(DOCUMENT_LISTENER_NAME)
+            .fetch_optional(&mut *sql)
+            .await
+            .unwrap()
+    };
+    let first = listener_pid(&mut sql).await.expect("a listener session");
+    let killed: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+        .bind(first)
+        .fetch_one(&mut sql)
+        .await
+        .unwrap();
+    assert!(killed);
+    // The loss is noticed at once: the database is read again.
+    shows("unheard.txt", "stale after the listener was lost").await;
+    // Back again (a new session), a change made meanwhile or after is never stale.
+    let start = Instant::now();
+    loop {
+        if let Some(pid) = listener_pid(&mut sql).await
+            && pid != first
+        {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the listener did not come back"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(filename().await.as_deref(), Some("unheard.txt"));
+    rename(&mut sql, "heard.txt", true).await;
+    shows("heard.txt", "a change after the reconnect was not heard").await;
+    // And kept again once heard (a read after the notice arrived): an unheard change is
+    // now not seen.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(filename().await.as_deref(), Some("heard.txt"));
+    rename(&mut sql, "unheard again.txt", false).await;
+    assert_eq!(
+        filename().await.as_deref(),
+        Some("heard.txt"),
+        "the cache is not in use after the reconnect"
+    );
+}

@@ -15,9 +15,20 @@ use sqlx::Connection;
 
 use crate::served::{Served, serve_env};
 
+mod documents;
 mod replicas;
 
 const BUCKET: &str = "docintel";
+
+/// No request limits: every simulated client of these tests shares one address.
+const UNLIMITED: [&str; 6] = [
+    "--rate-limit",
+    "off",
+    "--ip-rate-limit",
+    "off",
+    "--max-in-flight-per-address",
+    "off",
+];
 
 /// The shared services, and the options every docintel process of the topology takes.
 struct Topology {
@@ -48,13 +59,6 @@ impl Topology {
             &format!("s3://{BUCKET}/blobs"),
             "--kafka-brokers",
             &self.kafka.address(),
-            "--rate-limit",
-            "off",
-            "--ip-rate-limit",
-            "off",
-            // Every simulated client of this test shares one address.
-            "--max-in-flight-per-address",
-            "off",
             "--webhooks-allow-private",
             "--webhook-initial-backoff-ms",
             "200",
@@ -69,6 +73,7 @@ impl Topology {
             "4",
         ]
         .iter()
+        .chain(UNLIMITED.iter())
         .map(|s| s.to_string())
         .collect()
     }

@@ -1,11 +1,13 @@
 //! Processes on one database: a leader per task holds a session advisory lock on a
 //! connection of its own (PostgreSQL drops the lock the moment that connection ends, so
 //! a killed leader is replaced within a follower's next try), and wake-ups travel by
-//! LISTEN/NOTIFY (the triggers of `0002_wakeups.sql`).
+//! LISTEN/NOTIFY (the triggers of `0002_wakeups.sql`), as do changes of documents, which
+//! every process forgets from its cache (`0024_document_changes.sql`).
 
 use sqlx::postgres::PgListener;
 
 use super::*;
+use crate::store::doc_cache::DocCache;
 use crate::store::{CoordinationStore, Held, LeaderTask, Leadership, Wakes};
 
 /// Advisory lock keys, one per task ("docintel" in the high bytes, then the task).
@@ -83,5 +85,103 @@ impl CoordinationStore for PgStore {
                 }
             }
         })))
+    }
+
+    async fn watch_documents(&self) -> Result<Option<tokio::task::JoinHandle<()>>> {
+        let listener = document_listener(&self.options).await?;
+        // Listening before resuming: every change committed after this is heard.
+        self.docs.resume();
+        // A session that dies without a word (a network cut) would leave the cache in use
+        // with nothing heard: every process says it is alive on the channel, and a
+        // listener that hears nothing, not even that, for a while gives its session up.
+        let pool = self.pool.clone();
+        let heartbeat = tokio::spawn(async move {
+            let mut every = tokio::time::interval(HEARTBEAT);
+            loop {
+                every.tick().await;
+                let sent = sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(DOCUMENTS_CHANNEL)
+                    .bind(ALIVE)
+                    .execute(&pool)
+                    .await;
+                if let Err(e) = sent {
+                    tracing::debug!(error = %e, "could not say this process is alive");
+                }
+            }
+        });
+        let docs = PauseOnDrop(self.docs.clone(), heartbeat);
+        let options = self.options.clone();
+        Ok(Some(tokio::spawn(async move {
+            let mut listener = Some(listener);
+            loop {
+                let Some(l) = listener.as_mut() else {
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                    match document_listener(&options).await {
+                        Ok(l) => {
+                            // Changes made while disconnected went unheard: forget all.
+                            docs.0.resume();
+                            listener = Some(l);
+                            tracing::info!("document changes heard again; cache in use");
+                        }
+                        Err(e) => tracing::debug!(error = %e, "document listener still down"),
+                    }
+                    continue;
+                };
+                // Dropping the wait on its deadline drops the session too.
+                match tokio::time::timeout(SILENCE, l.try_recv()).await {
+                    Ok(Ok(Some(n))) if n.payload() == ALIVE => {}
+                    Ok(Ok(Some(n))) => match Uuid::parse_str(n.payload()) {
+                        Ok(id) => docs.0.forget(id),
+                        // Not a document id: forget everything rather than guess.
+                        Err(_) => docs.0.resume(),
+                    },
+                    Ok(Ok(None) | Err(_)) | Err(_) => {
+                        docs.0.pause();
+                        listener = None;
+                        tracing::warn!(
+                            "lost the document change channel; reading documents from the database until it is back"
+                        );
+                    }
+                }
+            }
+        })))
+    }
+}
+
+/// How often each process says it is alive on [`DOCUMENTS_CHANNEL`].
+const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(5);
+/// A listener that hears nothing this long takes its session for lost.
+const SILENCE: std::time::Duration = std::time::Duration::from_secs(15);
+/// The payload of a process's heartbeat (never a document id).
+const ALIVE: &str = "alive";
+
+/// The channel of `0024_document_changes.sql`: a changed document's id.
+const DOCUMENTS_CHANNEL: &str = "docintel_documents";
+
+/// The listener's `application_name`, so operators (and tests) can tell its session.
+pub const DOCUMENT_LISTENER_NAME: &str = "docintel document listener";
+
+/// A connection of its own listening to document changes.
+async fn document_listener(options: &PgConnectOptions) -> Result<PgListener> {
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(std::time::Duration::from_secs(5))
+        .connect_with(options.clone().application_name(DOCUMENT_LISTENER_NAME))
+        .await?;
+    let mut listener = PgListener::connect_with(&pool).await?;
+    // A lost connection is our cue to pause the cache: reconnect explicitly.
+    listener.eager_reconnect(false);
+    listener.listen(DOCUMENTS_CHANNEL).await?;
+    Ok(listener)
+}
+
+/// The watcher's hold on the cache and its heartbeat: when the watcher stops (aborted),
+/// nothing hears changes any more, so the cache is bypassed.
+struct PauseOnDrop(Arc<DocCache>, tokio::task::JoinHandle<()>);
+
+impl Drop for PauseOnDrop {
+    fn drop(&mut self) {
+        self.0.pause();
+        self.1.abort();
     }
 }

@@ -1,7 +1,8 @@
 //! The shared store: PostgreSQL through sqlx, for several docintel processes over one
 //! database. Same tables and rules as the SQLite store (`migrations-postgres/`), with
 //! row locks where processes meet: job and delivery claims take `FOR UPDATE SKIP LOCKED`,
-//! registry writes an advisory lock. No document cache: another process may write.
+//! registry writes an advisory lock. Documents read are kept in a cache that every change,
+//! by any process, invalidates (see `coordination.rs`).
 
 mod audit;
 mod broker;
@@ -15,6 +16,8 @@ mod registry;
 mod tenants;
 mod webhooks;
 
+pub use coordination::DOCUMENT_LISTENER_NAME;
+
 use audit::{audited, write_audit};
 use idempotency::keep_response;
 use outbox::write_outbox;
@@ -26,16 +29,24 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRo
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use std::sync::Arc;
+
+use super::doc_cache::DocCache;
 use super::rows::*;
 use super::sql::prelude::*;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations-postgres");
+
+/// A pooled connection unused this long is checked before it is handed out.
+const CHECK_IF_IDLE_FOR: std::time::Duration = std::time::Duration::from_secs(1);
 
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
     /// For connections of their own (a leader's lock), outside the pool.
     options: PgConnectOptions,
+    /// Paused until [`CoordinationStore::watch_documents`] hears other processes' changes.
+    docs: Arc<DocCache>,
 }
 
 impl PgStore {
@@ -67,10 +78,26 @@ impl PgStore {
             .max_connections(16)
             // A request waits this long for a connection before it is told to retry (503).
             .acquire_timeout(std::time::Duration::from_secs(3))
+            // sqlx checks every connection it hands out with a round trip of its own, which
+            // doubled the round trips of a point read. Only a connection idle for a while
+            // is checked now; one that died in use fails its statement and is replaced.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > CHECK_IF_IDLE_FOR {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options.clone())
             .await
             .map_err(refused)?;
-        Ok(Self { pool, options })
+        Ok(Self {
+            pool,
+            options,
+            docs: Arc::new(DocCache::paused()),
+        })
     }
 
     /// Runs the pending migrations; a failing one leaves the schema as it was (each runs

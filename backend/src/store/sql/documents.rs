@@ -2,24 +2,28 @@
 //! stores.
 
 /// Implements `DocumentStore` for `$store`, whose module provides `pool` and `dialect`.
-/// With `reads: sqlx`, also the point reads, through the pool; a store with a faster read
-/// path of its own (SQLite's) brings `read_document`, `read_text` and `read_text_prefixes`.
+/// With `reads: sqlx`, also the point reads, through the pool (documents through the store's
+/// `docs` cache); a store with a faster read path of its own (SQLite's) brings
+/// `read_document`, `read_text` and `read_text_prefixes`.
 macro_rules! document_store {
     ($store:ty, reads: sqlx) => {
         $crate::store::sql::documents::document_store!($store);
 
         impl $store {
             async fn read_document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>> {
-                sqlx::query(&format!(
-                    "SELECT {DOC_COLUMNS} FROM documents WHERE id = $1 AND tenant_id = $2"
-                ))
-                .bind(id.to_string())
-                .bind(tenant.0.to_string())
-                .fetch_optional(&self.pool)
-                .await?
-                .as_ref()
-                .map(document_from_row)
-                .transpose()
+                let read = async {
+                    sqlx::query(&format!(
+                        "SELECT {DOC_COLUMNS} FROM documents WHERE id = $1 AND tenant_id = $2"
+                    ))
+                    .bind(id.to_string())
+                    .bind(tenant.0.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .as_ref()
+                    .map(document_from_row)
+                    .transpose()
+                };
+                self.docs.read_through(tenant, id, read).await
             }
 
             async fn read_text_prefixes(

@@ -29,4 +29,8 @@ impl CoordinationStore for SqliteStore {
     async fn listen(&self, _wakes: Wakes) -> Result<Option<tokio::task::JoinHandle<()>>> {
         Ok(None)
     }
+
+    async fn watch_documents(&self) -> Result<Option<tokio::task::JoinHandle<()>>> {
+        Ok(None)
+    }
 }

@@ -7,22 +7,18 @@ crate::store::sql::documents::document_store!(SqliteStore);
 
 impl SqliteStore {
     async fn read_document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>> {
-        if let Some(doc) = self.docs.get(id) {
-            return Ok((doc.tenant_id == tenant).then_some(doc));
-        }
-        let seen = self.docs.epoch();
-        let raw = self.reads.with(|c| {
-            let mut stmt = c.prepare_cached(&format!(
-                "SELECT {DOC_COLUMNS} FROM documents WHERE id = ?1 AND tenant_id = ?2"
-            ))?;
-            let mut rows = stmt.query(rusqlite::params![id.to_string(), tenant.0.to_string()])?;
-            rows.next()?.map(RawDocument::from_rusqlite).transpose()
-        })?;
-        let doc = raw.map(RawDocument::into_document).transpose()?;
-        if let Some(doc) = &doc {
-            self.docs.put(seen, doc);
-        }
-        Ok(doc)
+        let read = async {
+            let raw = self.reads.with(|c| {
+                let mut stmt = c.prepare_cached(&format!(
+                    "SELECT {DOC_COLUMNS} FROM documents WHERE id = ?1 AND tenant_id = ?2"
+                ))?;
+                let mut rows =
+                    stmt.query(rusqlite::params![id.to_string(), tenant.0.to_string()])?;
+                rows.next()?.map(RawDocument::from_rusqlite).transpose()
+            })?;
+            raw.map(RawDocument::into_document).transpose()
+        };
+        self.docs.read_through(tenant, id, read).await
     }
 
     async fn read_text_prefixes(

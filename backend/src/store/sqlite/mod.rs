@@ -165,7 +165,7 @@ impl SqliteStore {
             reads: Arc::new(ReadPool {
                 path: path.to_owned(),
             }),
-            docs: Arc::default(),
+            docs: Arc::new(DocCache::live()),
         })
     }
 }

@@ -272,3 +272,87 @@ pub async fn a_delete_racing_a_claim_never_fails<F: Factory>() {
         );
     }
 }
+
+/// Polls `read` every 10 ms until `done` holds of what it returns, at most `BOUND`;
+/// panics with `what` past it.
+async fn within_bound<T>(
+    what: &str,
+    mut read: impl AsyncFnMut() -> T,
+    done: impl Fn(&T) -> bool,
+) -> T {
+    const BOUND: Duration = Duration::from_secs(1);
+    let start = std::time::Instant::now();
+    loop {
+        let got = read().await;
+        if done(&got) {
+            return got;
+        }
+        assert!(start.elapsed() < BOUND, "{what}: not within {BOUND:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+pub async fn a_document_changed_through_another_handle_is_never_served_stale<F: Factory>() {
+    use docintel_backend::model::DocumentStatus;
+    let (_db, stores) = F::open(2).await;
+    // The embedded store is one process: its reads and changes go through one handle.
+    let (reader, writer) = if stores[0].is_shared() {
+        (&*stores[0], &*stores[1])
+    } else {
+        (&*stores[0], &*stores[0])
+    };
+    let _watching = reader.watch_documents().await.unwrap();
+    let (mine, theirs) = (tenant(writer, "mine").await, tenant(writer, "theirs").await);
+    let id = upload(writer, mine, "a.txt").await;
+    let status = async || {
+        reader
+            .get_document(mine, id)
+            .await
+            .unwrap()
+            .map(|d| d.status)
+    };
+    // Read twice (kept after the first), never by another tenant.
+    for _ in 0..2 {
+        assert_eq!(status().await, Some(DocumentStatus::Queued));
+        assert!(reader.get_document(theirs, id).await.unwrap().is_none());
+    }
+    let job = claim(writer, "w").await.expect("queued");
+    within_bound("claimed", status, |s| {
+        *s == Some(DocumentStatus::Processing)
+    })
+    .await;
+    let now = OffsetDateTime::now_utc();
+    let result = processed("text");
+    let events = Event::of_job(&job, &result, now);
+    assert!(
+        writer
+            .complete_job(&job, "w", &result, &events, now)
+            .await
+            .unwrap()
+    );
+    within_bound("processed", status, |s| {
+        *s == Some(DocumentStatus::Processed)
+    })
+    .await;
+    assert!(reader.get_document(theirs, id).await.unwrap().is_none());
+    assert!(writer.set_thumbnail(mine, id, "t.png").await.unwrap());
+    within_bound(
+        "thumbnail",
+        async || reader.get_document(mine, id).await.unwrap(),
+        |d| d.as_ref().is_some_and(|d| d.thumbnail_key.is_some()),
+    )
+    .await;
+    assert!(
+        writer
+            .delete_document(mine, id, &[], now)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    within_bound("deleted", status, Option::is_none).await;
+    // Once gone, never back.
+    for _ in 0..20 {
+        assert_eq!(status().await, None);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
