@@ -5,6 +5,7 @@
 mod images;
 mod pdf;
 pub mod privileges;
+pub mod render;
 pub mod sandbox;
 pub mod sniff;
 pub mod tools;
@@ -173,11 +174,8 @@ fn pdf_stages(
             _ => warnings.push(OCR_UNAVAILABLE.to_owned()),
         }
     }
-    // Otherwise a PDF's thumbnail is rendered on first request (rendering costs a
-    // subprocess, ~25 ms, which `processed` should not wait for).
-    if tools.pdftoppm.is_none() {
-        warnings.push(THUMBNAIL_UNAVAILABLE.to_owned());
-    }
+    // Otherwise a PDF's thumbnail is rendered on first request (by hayro in this
+    // process, else pdftoppm): `processed` does not wait for a page to be drawn.
     Ok(Extraction {
         text,
         pages: Some(pdf.pages),
@@ -186,7 +184,9 @@ fn pdf_stages(
     })
 }
 
-/// The first page of a PDF as a thumbnail PNG, `None` when PDFs cannot be rendered here.
+/// The first page of a PDF as a thumbnail PNG: drawn by hayro in this process, else by
+/// pdftoppm when it is installed (hayro refuses or fails on the document). Always
+/// `Some` now that a renderer is built in; an error says why each renderer tried failed.
 /// Rendering stops at `deadline` or past the render budget, whichever comes first.
 pub fn pdf_thumbnail(
     tools: &Tools,
@@ -195,9 +195,19 @@ pub fn pdf_thumbnail(
     deadline: Instant,
 ) -> Option<Result<Vec<u8>, String>> {
     let deadline = deadline.min(Instant::now() + limits.max_render());
-    tools
-        .render_pdf(bytes, 1, 1, THUMBNAIL_SIZE, deadline)
-        .map(|r| r.and_then(|mut pages| pages.pop().ok_or_else(|| "no page rendered".to_owned())))
+    let built_in = match render::first_page_png(bytes, limits, deadline) {
+        Ok(png) => return Some(Ok(png)),
+        Err(e) => e,
+    };
+    let Some(fallback) = tools.render_pdf(bytes, 1, 1, THUMBNAIL_SIZE, deadline) else {
+        return Some(Err(built_in));
+    };
+    tracing::info!(error = %built_in, "hayro could not render a PDF; trying pdftoppm");
+    Some(
+        fallback
+            .and_then(|mut pages| pages.pop().ok_or_else(|| "no page rendered".to_owned()))
+            .map_err(|e| format!("{built_in}; {e}")),
+    )
 }
 
 fn image_stages(
@@ -348,16 +358,12 @@ pub enum RenderFailure {
 }
 
 /// A PDF's first page as a thumbnail PNG, rendered where `ctx.isolation` says, within
-/// the render budget; `None` when PDFs cannot be rendered here.
-pub async fn render_thumbnail(
-    ctx: Arc<Context>,
-    bytes: Vec<u8>,
-) -> Option<Result<Vec<u8>, RenderFailure>> {
-    ctx.tools.pdftoppm.as_ref()?;
+/// the render budget.
+pub async fn render_thumbnail(ctx: Arc<Context>, bytes: Vec<u8>) -> Result<Vec<u8>, RenderFailure> {
     // Rendering is all a thumbnail's parser does: it gets the render budget, not the
     // whole job's time.
     let timeout = ctx.timeout.min(ctx.limits.max_render());
-    Some(match &ctx.isolation {
+    match &ctx.isolation {
         Isolation::Process { program } => {
             let ctx = Context {
                 timeout,
@@ -377,7 +383,7 @@ pub async fn render_thumbnail(
         .map_err(|e| format!("thumbnail rendering crashed: {e}"))
         .and_then(|r| r.unwrap_or_else(|| Err("PDFs cannot be rendered here".to_owned())))
         .map_err(RenderFailure::Document),
-    })
+    }
 }
 
 #[cfg(test)]
@@ -471,10 +477,64 @@ mod tests {
         let e = pdf_thumbnail(&tools, &limits, b"%PDF-1.4", far)
             .unwrap()
             .unwrap_err();
+        // hayro refused it first; pdftoppm was the fallback, and was stopped.
         assert_eq!(
             e,
-            "PDF rendering (pdftoppm) did not finish in time and was stopped"
+            "PDF rendering (hayro) failed: unreadable PDF (Invalid); \
+             PDF rendering (pdftoppm) did not finish in time and was stopped"
         );
+    }
+
+    #[test]
+    fn hayro_draws_first_and_pdftoppm_is_only_the_fallback() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("ran");
+        let fake = dir.path().join("pdftoppm.sh");
+        std::fs::write(
+            &fake,
+            format!(
+                "#!/bin/sh
+touch {}
+exit 1
+",
+                marker.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let tools = Tools {
+            tesseract: None,
+            pdftoppm: Some(fake),
+        };
+        let soon = Instant::now() + Duration::from_secs(30);
+        let png = pdf_thumbnail(
+            &tools,
+            &Limits::default(),
+            include_bytes!("warmup.pdf"),
+            soon,
+        )
+        .unwrap()
+        .unwrap();
+        assert!(image::load_from_memory(&png).is_ok());
+        assert!(
+            !marker.exists(),
+            "pdftoppm was started for a page hayro drew"
+        );
+        let refused = render::tests::refused_by_hayro();
+        let e = pdf_thumbnail(&tools, &Limits::default(), &refused, soon)
+            .unwrap()
+            .unwrap_err();
+        assert!(
+            marker.exists(),
+            "pdftoppm was not tried after hayro refused"
+        );
+        assert!(e.starts_with("PDF rendering (hayro) refused it"), "{e}");
+        // Without pdftoppm, hayro's reason is the whole answer.
+        let e = pdf_thumbnail(&Tools::none(), &Limits::default(), &refused, soon)
+            .unwrap()
+            .unwrap_err();
+        assert!(!e.contains("pdftoppm"), "{e}");
     }
 
     #[test]
