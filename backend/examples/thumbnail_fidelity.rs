@@ -5,6 +5,7 @@
 //!
 //! ```sh
 //! cargo run --release -p docintel-backend --example thumbnail_fidelity
+//! cargo run --release -p docintel-backend --example thumbnail_fidelity -- DIR  # and keep both thumbnails
 //! ```
 
 #[path = "../benches/thumbnails/fidelity.rs"]
@@ -12,6 +13,13 @@ mod fidelity;
 
 fn main() {
     let rows = fidelity::compare_corpus(5);
+    if let Some(dir) = std::env::args().nth(1) {
+        for r in &rows {
+            for (png, by) in r.pngs.iter().zip(["hayro", "pdftoppm"]) {
+                std::fs::write(format!("{dir}/{}.{by}.png", r.name), png).unwrap();
+            }
+        }
+    }
     println!(
         "{:<28} {:>6} {:>9} {:>10} {:>12}",
         "document", "SSIM", "mean |Δ|", "hayro ms", "pdftoppm ms"

@@ -18,6 +18,8 @@ pub struct Compared {
     /// Median time of one render.
     pub hayro: Duration,
     pub pdftoppm: Duration,
+    /// The two thumbnails, PNG.
+    pub pngs: [Vec<u8>; 2],
 }
 
 pub fn corpus() -> Vec<PathBuf> {
@@ -55,8 +57,9 @@ pub fn compare_corpus(runs: usize) -> Vec<Compared> {
                     .unwrap_or_else(|e| panic!("{name}: {e}"))
                     .remove(0)
             });
-            let ours = image::load_from_memory(&ours).unwrap().to_rgb8();
-            let mut reference = image::load_from_memory(&reference).unwrap().to_rgb8();
+            let pngs = [ours, reference];
+            let ours = image::load_from_memory(&pngs[0]).unwrap().to_rgb8();
+            let mut reference = image::load_from_memory(&pngs[1]).unwrap().to_rgb8();
             // The two may round the short side differently by a pixel.
             if reference.dimensions() != ours.dimensions() {
                 reference = image::imageops::resize(
@@ -72,6 +75,7 @@ pub fn compare_corpus(runs: usize) -> Vec<Compared> {
                 mean_abs_diff: mean_abs_diff(&ours, &reference),
                 hayro,
                 pdftoppm,
+                pngs,
             }
         })
         .collect()

@@ -37,9 +37,10 @@ pub struct Limits {
     pub max_inflated_bytes: u64,
     /// Longest text a document may yield.
     pub max_text_bytes: u64,
-    /// Time rendering a PDF's first page as its thumbnail may take (pdftoppm is stopped
-    /// past it). A page can be small in bytes and very slow to draw; rendering time is
-    /// what such a page costs.
+    /// Time rendering a PDF's first page as its thumbnail may take, hayro and the
+    /// pdftoppm fallback together (pdftoppm is stopped past it; hayro cannot be, and its
+    /// parser process is killed). A page can be small in bytes and very slow to draw;
+    /// rendering time is what such a page costs.
     pub max_render_ms: u64,
 }
 
