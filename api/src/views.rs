@@ -120,8 +120,8 @@ pub struct DocumentView {
     #[schema(example = json!({"label": "invoice", "confidence": 0.93, "model_version": "lr-2-8862529d"}))]
     pub classification: Option<Classification>,
     /// Non-fatal remarks from processing: `ocr_unavailable` (no OCR on this server, so an
-    /// image or scan has no text), `thumbnail_unavailable` (no PDF renderer, or the first
-    /// page could not be rendered), `not_scanned` (the malware scanner did not answer and
+    /// image or scan has no text), `thumbnail_unavailable` (the first page of a PDF could
+    /// not be rendered), `not_scanned` (the malware scanner did not answer and
     /// this server processes documents unscanned then).
     #[schema(example = json!([]), max_items = 16, value_type = Vec<Warning>)]
     pub warnings: Vec<String>,

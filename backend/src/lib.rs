@@ -169,7 +169,8 @@ impl Backend {
         info!(
             model = %model.version,
             ocr = tools.tesseract.is_some(),
-            pdf_rendering = tools.pdftoppm.is_some(),
+            // PDFs are drawn in process; pdftoppm is the fallback (and renders scans for OCR).
+            pdftoppm = tools.pdftoppm.is_some(),
             "pipeline ready"
         );
         let pipeline = Arc::new(pipeline::Context {

@@ -122,7 +122,7 @@ async fn scanned_pdfs_without_a_text_layer_are_read_by_ocr() {
 }
 
 #[tokio::test]
-async fn without_ocr_images_say_so_and_pdfs_have_no_thumbnail() {
+async fn without_tools_images_say_so_and_pdfs_are_drawn_in_process() {
     let s = TestServer::start_with(|c| c.tools = Some(Tools::none())).await;
     let id = s.upload_ok("scan.png", common::PNG_1X1.to_vec()).await;
     let done = s.wait_done(&id).await;
@@ -132,17 +132,10 @@ async fn without_ocr_images_say_so_and_pdfs_have_no_thumbnail() {
 
     let id = s.upload_ok("a.pdf", pdf(&["hello there"])).await;
     let done = s.wait_done(&id).await;
-    assert_eq!(
-        done["warnings"],
-        serde_json::json!(["thumbnail_unavailable"])
-    );
-    let r = s
-        .get(&format!("/v2/documents/{id}/thumbnail"))
-        .send()
-        .await
-        .unwrap();
-    let p = assert_problem(r, StatusCode::NOT_FOUND, "not_found").await;
-    assert!(p["detail"].as_str().unwrap().contains("pdftoppm"), "{p}");
+    assert_eq!(done["warnings"], serde_json::json!([]));
+    // No pdftoppm: hayro draws it in the parser process.
+    let t = thumbnail(&s, &id).await;
+    assert_eq!(t.width().max(t.height()), 256);
 
     let id = s.upload_ok("a.txt", "just text".into()).await;
     s.wait_done(&id).await;

@@ -68,7 +68,7 @@ async fn upload_process_read_list_delete() {
     assert_eq!(
         s.thumbnail_files().len(),
         1,
-        "pdftoppm rendered the first page once"
+        "the first page was rendered once"
     );
     let r = s.delete(&location).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);

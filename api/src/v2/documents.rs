@@ -374,10 +374,7 @@ async fn get_document_thumbnail(
         ))),
         Thumbnail::None => Err(ApiError::NotFound(match doc.content_type {
             ContentType::Text => format!("document {id} is text; text documents have no thumbnail"),
-            _ => format!(
-                "document {id} has no thumbnail: this server cannot render PDFs \
-                 (pdftoppm from poppler-utils is not installed)"
-            ),
+            _ => format!("document {id} has no thumbnail"),
         })),
     }
 }

@@ -5,6 +5,7 @@
 mod images;
 mod pdf;
 pub mod privileges;
+pub mod render;
 pub mod sandbox;
 pub mod sniff;
 pub mod tools;
@@ -36,9 +37,10 @@ pub struct Limits {
     pub max_inflated_bytes: u64,
     /// Longest text a document may yield.
     pub max_text_bytes: u64,
-    /// Time rendering a PDF's first page as its thumbnail may take (pdftoppm is stopped
-    /// past it). A page can be small in bytes and very slow to draw; rendering time is
-    /// what such a page costs.
+    /// Time rendering a PDF's first page as its thumbnail may take, hayro and the
+    /// pdftoppm fallback together (pdftoppm is stopped past it; hayro cannot be, and its
+    /// parser process is killed). A page can be small in bytes and very slow to draw;
+    /// rendering time is what such a page costs.
     pub max_render_ms: u64,
 }
 
@@ -154,11 +156,8 @@ fn pdf_stages(tools: &Tools, limits: &Limits, bytes: &[u8]) -> Result<Extraction
             warnings.push(OCR_UNAVAILABLE.to_owned());
         }
     }
-    // Otherwise a PDF's thumbnail is rendered on first request (rendering costs a
-    // subprocess, ~25 ms, which `processed` should not wait for).
-    if tools.pdftoppm.is_none() {
-        warnings.push(THUMBNAIL_UNAVAILABLE.to_owned());
-    }
+    // Otherwise a PDF's thumbnail is rendered on first request (by hayro in this
+    // process, else pdftoppm): `processed` does not wait for a page to be drawn.
     Ok(Extraction {
         text: pdf.text,
         pages: Some(pdf.pages),
@@ -216,9 +215,30 @@ pub fn ocr(
     within_text_limit(extraction, limits)
 }
 
-/// The first page of a PDF as a thumbnail PNG, `None` when PDFs cannot be rendered here.
+/// The first page of a PDF as a thumbnail PNG: drawn by hayro in this process, else by
+/// pdftoppm when it is installed (hayro refuses or fails on the document). Always
+/// `Some` now that a renderer is built in; an error says why each renderer tried failed.
 /// Rendering stops at `deadline` or past the render budget, whichever comes first.
 pub fn pdf_thumbnail(
+    tools: &Tools,
+    limits: &Limits,
+    bytes: &[u8],
+    deadline: Instant,
+) -> Option<Result<Vec<u8>, String>> {
+    let deadline = deadline.min(Instant::now() + limits.max_render());
+    let built_in = match render::first_page_png(bytes, limits, deadline) {
+        Ok(png) => return Some(Ok(png)),
+        Err(e) => e,
+    };
+    let Some(fallback) = first_page_by_pdftoppm(tools, limits, bytes, deadline) else {
+        return Some(Err(built_in));
+    };
+    tracing::info!(error = %built_in, "hayro could not render a PDF; trying pdftoppm");
+    Some(fallback.map_err(|e| format!("{built_in}; {e}")))
+}
+
+/// The first page of a PDF as a thumbnail PNG drawn by pdftoppm (`None`: not installed).
+pub fn first_page_by_pdftoppm(
     tools: &Tools,
     limits: &Limits,
     bytes: &[u8],
@@ -422,26 +442,44 @@ pub enum RenderFailure {
 }
 
 /// A PDF's first page as a thumbnail PNG, rendered where `ctx.isolation` says, within
-/// the render budget; `None` when PDFs cannot be rendered here.
-pub async fn render_thumbnail(
-    ctx: Arc<Context>,
-    bytes: Vec<u8>,
-) -> Option<Result<Vec<u8>, RenderFailure>> {
-    ctx.tools.pdftoppm.as_ref()?;
+/// the render budget.
+pub async fn render_thumbnail(ctx: Arc<Context>, bytes: Vec<u8>) -> Result<Vec<u8>, RenderFailure> {
     // Rendering is all a thumbnail's parser does: it gets the render budget, not the
     // whole job's time.
     let timeout = ctx.timeout.min(ctx.limits.max_render());
-    Some(match &ctx.isolation {
+    match &ctx.isolation {
         Isolation::Process { program } => {
+            let started = tokio::time::Instant::now();
             let ctx = Context {
                 timeout,
                 ..Context::clone(&ctx)
             };
-            let task = sandbox::Task::Thumbnail;
-            match sandbox::run_started(program, &ctx, task, bytes.into()).await {
+            let bytes = bytes::Bytes::from(bytes);
+            let drawn = |task| sandbox::run_started(program, &ctx, task, bytes.clone());
+            // hayro, behind the strictest walls; pdftoppm (a program to run) in a second
+            // child allowed to, only for what hayro could not draw.
+            let built_in = match drawn(sandbox::Task::Thumbnail).await {
+                Ok(Ok(e)) => {
+                    return e
+                        .thumbnail
+                        .ok_or_else(|| RenderFailure::Document("no page rendered".to_owned()));
+                }
+                Ok(Err(e)) => e,
+                Err(e) => return Err(RenderFailure::Server(e)),
+            };
+            let left = timeout.saturating_sub(started.elapsed());
+            if ctx.tools.pdftoppm.is_none() || left.is_zero() {
+                return Err(RenderFailure::Document(built_in));
+            }
+            tracing::info!(error = %built_in, "hayro could not render a PDF; trying pdftoppm");
+            let ctx = Context {
+                timeout: left,
+                ..ctx.clone()
+            };
+            match sandbox::run_started(program, &ctx, sandbox::Task::RenderFirstPage, bytes).await {
                 Ok(outcome) => outcome
                     .and_then(|e| e.thumbnail.ok_or_else(|| "no page rendered".to_owned()))
-                    .map_err(RenderFailure::Document),
+                    .map_err(|e| RenderFailure::Document(format!("{built_in}; {e}"))),
                 Err(e) => Err(RenderFailure::Server(e)),
             }
         }
@@ -452,7 +490,7 @@ pub async fn render_thumbnail(
         .map_err(|e| format!("thumbnail rendering crashed: {e}"))
         .and_then(|r| r.unwrap_or_else(|| Err("PDFs cannot be rendered here".to_owned())))
         .map_err(RenderFailure::Document),
-    })
+    }
 }
 
 #[cfg(test)]
@@ -546,10 +584,64 @@ mod tests {
         let e = pdf_thumbnail(&tools, &limits, b"%PDF-1.4", far)
             .unwrap()
             .unwrap_err();
+        // hayro refused it first; pdftoppm was the fallback, and was stopped.
         assert_eq!(
             e,
-            "PDF rendering (pdftoppm) did not finish in time and was stopped"
+            "PDF rendering (hayro) failed: unreadable PDF (Invalid); \
+             PDF rendering (pdftoppm) did not finish in time and was stopped"
         );
+    }
+
+    #[test]
+    fn hayro_draws_first_and_pdftoppm_is_only_the_fallback() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("ran");
+        let fake = dir.path().join("pdftoppm.sh");
+        std::fs::write(
+            &fake,
+            format!(
+                "#!/bin/sh
+touch {}
+exit 1
+",
+                marker.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let tools = Tools {
+            tesseract: None,
+            pdftoppm: Some(fake),
+        };
+        let soon = Instant::now() + Duration::from_secs(30);
+        let png = pdf_thumbnail(
+            &tools,
+            &Limits::default(),
+            include_bytes!("warmup.pdf"),
+            soon,
+        )
+        .unwrap()
+        .unwrap();
+        assert!(image::load_from_memory(&png).is_ok());
+        assert!(
+            !marker.exists(),
+            "pdftoppm was started for a page hayro drew"
+        );
+        let refused = render::tests::refused_by_hayro();
+        let e = pdf_thumbnail(&tools, &Limits::default(), &refused, soon)
+            .unwrap()
+            .unwrap_err();
+        assert!(
+            marker.exists(),
+            "pdftoppm was not tried after hayro refused"
+        );
+        assert!(e.starts_with("PDF rendering (hayro) refused it"), "{e}");
+        // Without pdftoppm, hayro's reason is the whole answer.
+        let e = pdf_thumbnail(&Tools::none(), &Limits::default(), &refused, soon)
+            .unwrap()
+            .unwrap_err();
+        assert!(!e.contains("pdftoppm"), "{e}");
     }
 
     #[test]

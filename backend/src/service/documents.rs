@@ -289,7 +289,7 @@ impl Backend {
         if let Some(reason) = &doc.thumbnail_failure {
             return Ok(Some(Thumbnail::Failed(reason.clone())));
         }
-        if doc.content_type != ContentType::Pdf || self.0.pipeline.tools.pdftoppm.is_none() {
+        if doc.content_type != ContentType::Pdf {
             return Ok(Some(Thumbnail::None));
         }
         Ok(None)
@@ -300,8 +300,8 @@ impl Backend {
         let key = blob_key(doc.tenant_id, doc.id);
         let bytes = self.0.blobs.read(&key).await?;
         let png = match pipeline::render_thumbnail(self.0.pipeline.clone(), bytes).await {
-            Some(Ok(png)) => png,
-            Some(Err(pipeline::RenderFailure::Document(reason))) => {
+            Ok(png) => png,
+            Err(pipeline::RenderFailure::Document(reason)) => {
                 tracing::warn!(doc = %doc.id, error = %reason, "could not render a thumbnail");
                 self.0
                     .store
@@ -309,13 +309,12 @@ impl Backend {
                     .await?;
                 return Ok(Thumbnail::Failed(reason));
             }
-            Some(Err(pipeline::RenderFailure::Server(detail))) => {
+            Err(pipeline::RenderFailure::Server(detail)) => {
                 return Err(Error::Unavailable {
                     service: "PDF renderer",
                     detail,
                 });
             }
-            None => return Ok(Thumbnail::None),
         };
         let thumb_key = blobs::thumbnail_key(&key);
         self.0.blobs.put(&thumb_key, &png).await?;
@@ -336,7 +335,7 @@ impl Backend {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Thumbnail {
     Png(Vec<u8>),
-    /// None, and none can be made here: a text document, or no PDF renderer.
+    /// None, and none can be made: a text document.
     None,
     /// Rendering it failed (or took longer than the render budget); the reason.
     Failed(String),

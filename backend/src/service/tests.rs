@@ -288,7 +288,7 @@ async fn a_page_of_text_prefixes_is_read_for_its_tenant_only() {
 }
 
 /// A stand-in for pdftoppm: logs `start`/`end` around `body` to `<dir>/renders.log`, so
-/// that tests count renders and see their overlap. `$out` is the output prefix.
+/// that tests count renders and see their overlap. The page goes to its stdout.
 fn fake_pdftoppm(dir: &std::path::Path, body: &str) -> std::path::PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let path = dir.join("pdftoppm.sh");
@@ -296,7 +296,7 @@ fn fake_pdftoppm(dir: &std::path::Path, body: &str) -> std::path::PathBuf {
     std::fs::write(
         &path,
         format!(
-            "#!/bin/sh\nfor out; do :; done\necho start >> {log}\n{body}\nstatus=$?\necho end >> {log}\nexit $status\n",
+            "#!/bin/sh\necho start >> {log}\n{body}\nstatus=$?\necho end >> {log}\nexit $status\n",
             log = log.display()
         ),
     )
@@ -345,14 +345,14 @@ async fn rendering_backend(dir: &std::path::Path, pdftoppm: std::path::PathBuf) 
     Backend::open(config).await.unwrap()
 }
 
-/// Uploads `n` PDFs with a text layer and waits until they are processed.
+/// Uploads `n` PDFs with a text layer that only pdftoppm renders (hayro refuses them),
+/// and waits until they are processed.
 async fn processed_pdfs(b: &Backend, t: TenantId, n: usize) -> Vec<Document> {
+    let pdf = pipeline::render::tests::refused_by_hayro();
     let mut docs = Vec::new();
     for _ in 0..n {
         let mut up = b.begin_upload().await.unwrap();
-        up.write(include_bytes!("../pipeline/warmup.pdf"))
-            .await
-            .unwrap();
+        up.write(&pdf).await.unwrap();
         docs.push(b.submit(t, "a.pdf", None, up).await.unwrap());
     }
     let _workers = b.start_workers().await.unwrap();
@@ -363,6 +363,32 @@ async fn processed_pdfs(b: &Backend, t: TenantId, n: usize) -> Vec<Document> {
         done.push(doc);
     }
     done
+}
+
+#[tokio::test]
+async fn without_pdftoppm_a_pdf_thumbnail_is_drawn_in_process_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::new(dir.path().join("data"));
+    config.isolation = pipeline::Isolation::InProcess;
+    config.tools = Some(pipeline::Tools::none());
+    let b = Backend::open(config).await.unwrap();
+    let t = tenant(&b).await;
+    let mut up = b.begin_upload().await.unwrap();
+    up.write(include_bytes!("../pipeline/warmup.pdf"))
+        .await
+        .unwrap();
+    let doc = b.submit(t, "a.pdf", None, up).await.unwrap();
+    let _workers = b.start_workers().await.unwrap();
+    let doc = wait_for(&b, t, doc.id).await;
+    assert_eq!(doc.status, DocumentStatus::Processed, "{:?}", doc.failure);
+    assert!(doc.warnings.is_empty(), "{:?}", doc.warnings);
+    let crate::Thumbnail::Png(png) = b.thumbnail(&doc).await.unwrap() else {
+        panic!("no thumbnail");
+    };
+    let img = image::load_from_memory(&png).unwrap();
+    assert_eq!((img.width(), img.height()), (198, 256));
+    let kept = b.document(t, doc.id).await.unwrap().unwrap();
+    assert!(kept.thumbnail_key.is_some() && kept.thumbnail_failure.is_none());
 }
 
 #[tokio::test]
@@ -378,7 +404,9 @@ async fn a_failed_thumbnail_render_is_remembered_and_not_tried_again() {
         assert_eq!(
             first,
             crate::Thumbnail::Failed(
-                "PDF rendering (pdftoppm) failed: Syntax Error: broken page".into()
+                "PDF rendering (hayro) refused it: an image would decode to more than the \
+                 256 MiB limit; PDF rendering (pdftoppm) failed: Syntax Error: broken page"
+                    .into()
             )
         );
         assert_eq!(renders(dir.path()).len(), 2, "one render: start and end");
@@ -416,10 +444,7 @@ async fn concurrent_requests_render_a_thumbnail_once_then_it_is_served_from_stor
     let page = dir.path().join("page.png");
     std::fs::write(&page, &png).unwrap();
     // Slow enough that the requests below overlap it.
-    let tool = fake_pdftoppm(
-        dir.path(),
-        &format!("sleep 0.3; cp {} \"$out-1.png\"", page.display()),
-    );
+    let tool = fake_pdftoppm(dir.path(), &format!("sleep 0.3; cat {}", page.display()));
     let b = rendering_backend(dir.path(), tool).await;
     let t = tenant(&b).await;
     let doc = processed_pdfs(&b, t, 1).await.remove(0);

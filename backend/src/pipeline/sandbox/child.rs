@@ -214,13 +214,21 @@ pub fn serve(
             content_type,
             pages,
         } => super::super::ocr(tools, limits, content_type, pages, input, deadline),
-        Task::Thumbnail => match super::super::pdf_thumbnail(tools, limits, input, deadline) {
-            Some(png) => png.map(|png| Extraction {
+        Task::Thumbnail => {
+            super::super::render::first_page_png(input, limits, deadline).map(|png| Extraction {
                 thumbnail: Some(png),
                 ..Extraction::default()
-            }),
-            None => Err("PDFs cannot be rendered here".to_owned()),
-        },
+            })
+        }
+        Task::RenderFirstPage => {
+            match super::super::first_page_by_pdftoppm(tools, limits, input, deadline) {
+                Some(png) => png.map(|png| Extraction {
+                    thumbnail: Some(png),
+                    ..Extraction::default()
+                }),
+                None => Err("pdftoppm is not installed".to_owned()),
+            }
+        }
         #[cfg(test)]
         Task::Hook(hook) => hook.run(),
     };

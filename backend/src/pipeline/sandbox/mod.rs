@@ -55,8 +55,10 @@ pub enum Task {
         content_type: ContentType,
         pages: u32,
     },
-    /// The first page of a PDF as a thumbnail.
+    /// The first page of a PDF as a thumbnail, drawn in process (hayro).
     Thumbnail,
+    /// The same, drawn by pdftoppm: for what the built-in renderer cannot draw.
+    RenderFirstPage,
     /// A test's misbehaving child.
     #[cfg(test)]
     Hook(tests::Hook),
@@ -67,8 +69,8 @@ impl Task {
     /// looser profile.
     pub fn profile(self) -> walls::Profile {
         match self {
-            Task::Extract { .. } => walls::Profile::Parse,
-            Task::Ocr { .. } | Task::Thumbnail => walls::Profile::Tools,
+            Task::Extract { .. } | Task::Thumbnail => walls::Profile::Parse,
+            Task::Ocr { .. } | Task::RenderFirstPage => walls::Profile::Tools,
             #[cfg(test)]
             Task::Hook(hook) => hook.profile(),
         }

@@ -573,8 +573,8 @@ export interface components {
             updated_at: string;
             /**
              * @description Non-fatal remarks from processing: `ocr_unavailable` (no OCR on this server, so an
-             *     image or scan has no text), `thumbnail_unavailable` (no PDF renderer, or the first
-             *     page could not be rendered), `not_scanned` (the malware scanner did not answer and
+             *     image or scan has no text), `thumbnail_unavailable` (the first page of a PDF could
+             *     not be rendered), `not_scanned` (the malware scanner did not answer and
              *     this server processes documents unscanned then).
              * @example []
              */

@@ -31,8 +31,8 @@ class DocumentView:
         status (DocumentStatus): Where a document is in its lifecycle.
         updated_at (datetime.datetime): When its status last changed. Example: 2026-11-21T10:00:01.25Z.
         warnings (list[str]): Non-fatal remarks from processing: `ocr_unavailable` (no OCR on this server, so an
-            image or scan has no text), `thumbnail_unavailable` (no PDF renderer, or the first
-            page could not be rendered), `not_scanned` (the malware scanner did not answer and
+            image or scan has no text), `thumbnail_unavailable` (the first page of a PDF could
+            not be rendered), `not_scanned` (the malware scanner did not answer and
             this server processes documents unscanned then). Example: [].
         classification (Classification | None | Unset):
         failure (None | str | Unset): Why processing failed; set only when `status` is `failed`.
