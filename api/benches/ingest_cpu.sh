@@ -66,6 +66,7 @@ run() {
     busy1=$(machine_busy)
     kill "$server"
     wait "$server" 2>/dev/null || true
+    rm -rf "$work/$name"
     python3 - "$(echo "$out" | awk '/docs processed/ {print $(NF-1)}')" $((cpu1 - cpu0)) $((busy1 - busy0)) "$docs" "$ticks" <<'PY'
 import sys
 rate, cpu, busy, n, ticks = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
@@ -73,9 +74,14 @@ print(rate, round(cpu / ticks / n * 1e6), round(busy / ticks / n * 1e6))
 PY
 }
 
+# The builds take turns, first one then the other going first: a file system fills up
+# as a round goes, and a later run's file creations cost more than an earlier one's.
 for r in $(seq "$rounds"); do
-    echo "base $(run base "$base")" >> "$work/results"
-    echo "new $(run new "$new")" >> "$work/results"
+    if [ $((r % 2)) = 1 ]; then order="base new"; else order="new base"; fi
+    for name in $order; do
+        if [ "$name" = base ]; then binary=$base; else binary=$new; fi
+        echo "$name $(run "$name" "$binary")" >> "$work/results"
+    done
     echo "round $r: $(tail -2 "$work/results" | tr '\n' ' ')" >&2
 done
 python3 - "$work/results" "$docs" "$in_flight" <<'PY'

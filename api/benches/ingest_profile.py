@@ -5,7 +5,10 @@ same run, release builds, embedded SQLite store, Linux `perf` with software samp
     cargo build --release -p docintel-api --bin docintel -p docintel-e2e --example ingest_bench
     BASE=/path/to/older/docintel api/benches/ingest_profile.py [documents] [in flight]
 
-Each build is started on a fresh data folder, warmed with 64 documents, then sent
+The builds take turns twice, in the order base, new, new, base (a file system fills
+up as a run goes: what a later run's file creations cost is not what an earlier run's
+did, so neither build always goes second). Each run starts a build on a fresh data
+folder, warms it with 64 documents, then sends
 `documents` one-page text PDFs `in flight` at a time (examples/ingest_bench.rs) while
 `perf record -a -g` samples every CPU at 1999 Hz. Samples of the server process, its
 parser processes and its fork server are sorted into stages by what the kernel's call
@@ -160,6 +163,7 @@ def profile(name, binary, docs, in_flight, work):
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait()
+        shutil.rmtree(data, ignore_errors=True)
     comm = os.path.basename(binary)[:15]
     per_stage = collections.Counter()
     for c, pid, frames in samples(perf_data):
@@ -178,15 +182,21 @@ def main():
     in_flight = int(sys.argv[2]) if len(sys.argv) > 2 else 64
     base = os.environ.get("BASE") or sys.exit("BASE=<the docintel binary to compare with>")
     work = tempfile.mkdtemp()
+    binaries = {"base": base, "new": os.path.join(BIN, "docintel")}
+    results = {name: ([], collections.Counter()) for name in binaries}
     try:
-        results = {name: profile(name, binary, docs, in_flight, work)
-                   for name, binary in (("base", base), ("new", os.path.join(BIN, "docintel")))}
+        for turn, name in enumerate(("base", "new", "new", "base")):
+            rate, per_stage = profile(f"{name}{turn}", binaries[name], docs, in_flight, work)
+            results[name][0].append(rate)
+            results[name][1].update(per_stage)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    results = {name: ("/".join(rates), counts) for name, (rates, counts) in results.items()}
+    docs *= 2
     us = lambda n: n / HZ / docs * 1e6
     keys = sorted({k for _, s in results.values() for k in s},
                   key=lambda k: -results["base"][1][k] - results["new"][1][k])
-    print(f"{docs} one-page text PDFs, {in_flight} in flight, SQLite; "
+    print(f"{docs // 2} one-page text PDFs per run, {in_flight} in flight, SQLite; "
           f"base {results['base'][0]} docs/s, new {results['new'][0]} docs/s")
     print("| process | stage | base µs/doc | new µs/doc |")
     print("| --- | --- | --- | --- |")
