@@ -24,7 +24,6 @@ base=${BASE:?"BASE=<the docintel binary to compare with>"}
 work=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
-ticks=$(getconf CLK_TCK)
 
 # The pids of PID and all its descendants.
 tree() {
@@ -34,15 +33,8 @@ tree() {
         tree "$child"
     done
 }
-# CPU ticks (user+system, reaped children included) of a process tree.
-cpu_tree() {
-    local total=0 pid
-    for pid in $(tree "$1"); do
-        total=$((total + $(awk '{sub(/.*\) /, ""); print $12 + $13 + $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
-    done
-    echo "$total"
-}
-machine_busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+# CPU ticks of a process tree (its exited members are in their parents' counts).
+cpu_tree() { cpu_of $(tree "$1"); }
 
 # run NAME BINARY: one round; prints "docs/s server-µs/doc machine-µs/doc".
 run() {

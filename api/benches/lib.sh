@@ -16,12 +16,13 @@ free_port() {
 }
 
 ticks=$(getconf CLK_TCK)
-# CPU seconds (user+system, reaped children included) of the given pids.
+# CPU ticks (user+system, reaped children included) of the given pids; one that has
+# exited meanwhile counts nothing.
 cpu_of() {
     local total=0 pid
     for pid in "$@"; do
         # Fields after the command name: utime stime cutime cstime are 12..15 of the rest.
-        total=$((total + $(awk '{sub(/.*\) /, ""); print $12 + $13 + $14 + $15}' "/proc/$pid/stat")))
+        total=$((total + $(awk '{sub(/.*\) /, ""); print $12 + $13 + $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
     done
     echo "$total"
 }

@@ -216,25 +216,25 @@ pub fn ocr(
 }
 
 /// The first page of a PDF as a thumbnail PNG: drawn by hayro in this process, else by
-/// pdftoppm when it is installed (hayro refuses or fails on the document). Always
-/// `Some` now that a renderer is built in; an error says why each renderer tried failed.
-/// Rendering stops at `deadline` or past the render budget, whichever comes first.
+/// pdftoppm when it is installed (hayro refuses or fails on the document); an error says
+/// why each renderer tried failed. Rendering stops at `deadline` or past the render
+/// budget, whichever comes first.
 pub fn pdf_thumbnail(
     tools: &Tools,
     limits: &Limits,
     bytes: &[u8],
     deadline: Instant,
-) -> Option<Result<Vec<u8>, String>> {
+) -> Result<Vec<u8>, String> {
     let deadline = deadline.min(Instant::now() + limits.max_render());
     let built_in = match render::first_page_png(bytes, limits, deadline) {
-        Ok(png) => return Some(Ok(png)),
+        Ok(png) => return Ok(png),
         Err(e) => e,
     };
     let Some(fallback) = first_page_by_pdftoppm(tools, limits, bytes, deadline) else {
-        return Some(Err(built_in));
+        return Err(built_in);
     };
     tracing::info!(error = %built_in, "hayro could not render a PDF; trying pdftoppm");
-    Some(fallback.map_err(|e| format!("{built_in}; {e}")))
+    fallback.map_err(|e| format!("{built_in}; {e}"))
 }
 
 /// The first page of a PDF as a thumbnail PNG drawn by pdftoppm (`None`: not installed).
@@ -455,17 +455,12 @@ pub async fn render_thumbnail(ctx: Arc<Context>, bytes: Vec<u8>) -> Result<Vec<u
                 ..Context::clone(&ctx)
             };
             let bytes = bytes::Bytes::from(bytes);
-            let drawn = |task| sandbox::run_started(program, &ctx, task, bytes.clone());
             // hayro, behind the strictest walls; pdftoppm (a program to run) in a second
             // child allowed to, only for what hayro could not draw.
-            let built_in = match drawn(sandbox::Task::Thumbnail).await {
-                Ok(Ok(e)) => {
-                    return e
-                        .thumbnail
-                        .ok_or_else(|| RenderFailure::Document("no page rendered".to_owned()));
-                }
-                Ok(Err(e)) => e,
-                Err(e) => return Err(RenderFailure::Server(e)),
+            let task = sandbox::Task::Thumbnail;
+            let built_in = match drawn_in_child(program, &ctx, task, bytes.clone()).await? {
+                Ok(png) => return Ok(png),
+                Err(e) => e,
             };
             let left = timeout.saturating_sub(started.elapsed());
             if ctx.tools.pdftoppm.is_none() || left.is_zero() {
@@ -476,21 +471,32 @@ pub async fn render_thumbnail(ctx: Arc<Context>, bytes: Vec<u8>) -> Result<Vec<u
                 timeout: left,
                 ..ctx.clone()
             };
-            match sandbox::run_started(program, &ctx, sandbox::Task::RenderFirstPage, bytes).await {
-                Ok(outcome) => outcome
-                    .and_then(|e| e.thumbnail.ok_or_else(|| "no page rendered".to_owned()))
-                    .map_err(|e| RenderFailure::Document(format!("{built_in}; {e}"))),
-                Err(e) => Err(RenderFailure::Server(e)),
-            }
+            let task = sandbox::Task::RenderFirstPage;
+            drawn_in_child(program, &ctx, task, bytes)
+                .await?
+                .map_err(|e| RenderFailure::Document(format!("{built_in}; {e}")))
         }
         Isolation::InProcess => tokio::task::spawn_blocking(move || {
             pdf_thumbnail(&ctx.tools, &ctx.limits, &bytes, Instant::now() + timeout)
         })
         .await
         .map_err(|e| format!("thumbnail rendering crashed: {e}"))
-        .and_then(|r| r.unwrap_or_else(|| Err("PDFs cannot be rendered here".to_owned())))
+        .and_then(|r| r)
         .map_err(RenderFailure::Document),
     }
+}
+
+/// The thumbnail `task` draws in a parser child; `Err` when no child could be started.
+async fn drawn_in_child(
+    program: &std::path::Path,
+    ctx: &Context,
+    task: sandbox::Task,
+    bytes: bytes::Bytes,
+) -> Result<Result<Vec<u8>, String>, RenderFailure> {
+    let outcome = sandbox::run_started(program, ctx, task, bytes)
+        .await
+        .map_err(RenderFailure::Server)?;
+    Ok(outcome.and_then(|e| e.thumbnail.ok_or_else(|| "no page rendered".to_owned())))
 }
 
 #[cfg(test)]
@@ -581,9 +587,7 @@ mod tests {
         };
         // The job's deadline is far off; the render budget is what stops it.
         let far = Instant::now() + Duration::from_secs(3600);
-        let e = pdf_thumbnail(&tools, &limits, b"%PDF-1.4", far)
-            .unwrap()
-            .unwrap_err();
+        let e = pdf_thumbnail(&tools, &limits, b"%PDF-1.4", far).unwrap_err();
         // hayro refused it first; pdftoppm was the fallback, and was stopped.
         assert_eq!(
             e,
@@ -621,7 +625,6 @@ exit 1
             include_bytes!("warmup.pdf"),
             soon,
         )
-        .unwrap()
         .unwrap();
         assert!(image::load_from_memory(&png).is_ok());
         assert!(
@@ -629,18 +632,14 @@ exit 1
             "pdftoppm was started for a page hayro drew"
         );
         let refused = render::tests::refused_by_hayro();
-        let e = pdf_thumbnail(&tools, &Limits::default(), &refused, soon)
-            .unwrap()
-            .unwrap_err();
+        let e = pdf_thumbnail(&tools, &Limits::default(), &refused, soon).unwrap_err();
         assert!(
             marker.exists(),
             "pdftoppm was not tried after hayro refused"
         );
         assert!(e.starts_with("PDF rendering (hayro) refused it"), "{e}");
         // Without pdftoppm, hayro's reason is the whole answer.
-        let e = pdf_thumbnail(&Tools::none(), &Limits::default(), &refused, soon)
-            .unwrap()
-            .unwrap_err();
+        let e = pdf_thumbnail(&Tools::none(), &Limits::default(), &refused, soon).unwrap_err();
         assert!(!e.contains("pdftoppm"), "{e}");
     }
 

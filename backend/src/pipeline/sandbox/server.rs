@@ -85,19 +85,22 @@ impl Zygote {
         self.walls().unwrap_or_default()
     }
 
-    /// The running fork server of `program`, started if there is none.
+    /// The running fork server of `program`, started if there is none. Only the program
+    /// this `Zygote` was made for: another's fork server would have no owner to keep it
+    /// (and its children) alive.
     async fn running(&self, program: &Path) -> std::io::Result<Arc<Running>> {
+        if self.program.as_deref() != Some(program) {
+            return Err(std::io::Error::other(format!(
+                "the fork server is not set up for {}",
+                program.display()
+            )));
+        }
         let mut running = self.running.lock().await;
-        if let Some(r) = running
-            .as_ref()
-            .filter(|_| self.program.as_deref() == Some(program))
-        {
+        if let Some(r) = running.as_ref() {
             return Ok(r.clone());
         }
         let started = Arc::new(start(program)?);
-        if self.program.as_deref() == Some(program) {
-            *running = Some(started.clone());
-        }
+        *running = Some(started.clone());
         Ok(started)
     }
 
