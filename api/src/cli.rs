@@ -139,6 +139,10 @@ pub struct ServeArgs {
     /// Largest accepted upload, in bytes.
     #[arg(long, env = "DOCINTEL_MAX_UPLOAD_BYTES", default_value_t = docintel_backend::DEFAULT_MAX_UPLOAD_BYTES)]
     pub max_upload_bytes: u64,
+    /// Documents up to this size, in bytes, are kept in the database with their row
+    /// rather than in a blob of their own (0: none are; those kept are still read).
+    #[arg(long, env = "DOCINTEL_INLINE_MAX_BYTES", default_value_t = docintel_backend::blobs::DEFAULT_INLINE_MAX_BYTES)]
+    pub inline_max_bytes: u64,
     /// Most bytes a tenant may store (the sum of its uploads) unless it has its own quota
     /// (`docintel tenants limit --max-bytes`): a size (`10GB`, `512MiB`) or `unlimited`.
     /// Every API process of a deployment should be given the same.
@@ -213,6 +217,7 @@ impl ServeArgs {
     pub fn launch(&self) -> anyhow::Result<docintel_api::Launch> {
         let mut config = self.data.config()?;
         config.max_upload_bytes = self.max_upload_bytes;
+        config.inline_max_bytes = self.inline_max_bytes;
         config.quota = docintel_backend::model::Quota {
             max_bytes: self
                 .quota_bytes

@@ -15,6 +15,9 @@ pub struct Config {
     /// SQLite file.
     pub database_url: Option<String>,
     pub max_upload_bytes: u64,
+    /// Documents up to this size keep their bytes in the database, written with their
+    /// row (see `blobs`); 0: every document gets a blob of its own.
+    pub inline_max_bytes: u64,
     /// Each tenant's storage quotas unless it has its own (`docintel tenants limit`).
     pub quota: crate::model::Quota,
     pub workers: WorkerConfig,
@@ -78,6 +81,7 @@ impl Config {
             data_dir: data_dir.into(),
             database_url: None,
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            inline_max_bytes: crate::blobs::DEFAULT_INLINE_MAX_BYTES,
             quota: crate::model::Quota::UNLIMITED,
             workers: WorkerConfig::default(),
             model_path: None,

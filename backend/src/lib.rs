@@ -159,7 +159,8 @@ impl Backend {
                 .blob_store
                 .as_ref()
                 .unwrap_or(&BlobLocation::Folder(config.data_dir.join("blobs"))),
-        )?;
+        )?
+        .with_inline(store.clone(), config.inline_max_bytes);
         let model = match &config.model_path {
             Some(p) => classify::Model::load(p),
             None => classify::Model::default_model(),

@@ -148,12 +148,41 @@ impl TestServer {
         wait_done_at(&self.client, &self.base, &self.key, id, 1000).await
     }
 
-    /// Every stored document blob (temp files and thumbnails excluded).
-    pub fn blob_files(&self) -> Vec<PathBuf> {
-        self.all_blob_files()
+    /// Every stored document's bytes (temp files and thumbnails excluded): blob files, and
+    /// small documents' bytes kept in the database (`document_bytes:<document id>`).
+    pub async fn stored_blobs(&self) -> Vec<PathBuf> {
+        let mut stored: Vec<PathBuf> = self
+            .all_blob_files()
             .into_iter()
             .filter(|p| !p.to_string_lossy().ends_with(".thumb.png"))
-            .collect()
+            .collect();
+        let query = "SELECT document_id FROM document_bytes ORDER BY document_id";
+        let inline: Vec<String> = match &self.database_url {
+            Some(url) => {
+                let pool = sqlx::PgPool::connect(url).await.expect("connect");
+                let ids = sqlx::query_scalar(query).fetch_all(&pool).await;
+                pool.close().await;
+                ids
+            }
+            None => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new()
+                    .filename(self.dir.path().join("docintel.db"))
+                    .read_only(true);
+                let pool = sqlx::SqlitePool::connect_with(options)
+                    .await
+                    .expect("connect");
+                let ids = sqlx::query_scalar(query).fetch_all(&pool).await;
+                pool.close().await;
+                ids
+            }
+        }
+        .expect("document_bytes");
+        stored.extend(
+            inline
+                .into_iter()
+                .map(|id| PathBuf::from(format!("document_bytes:{id}"))),
+        );
+        stored
     }
 
     /// Every stored thumbnail.

@@ -63,7 +63,7 @@ async fn a_database_outage_answers_503_and_recovers_without_loss() {
         ["after.txt", "before.txt"],
         "the refused upload left nothing"
     );
-    assert_eq!(s.blob_files().len(), 2, "nor a blob");
+    assert_eq!(s.stored_blobs().await.len(), 2, "nor a blob");
     // Every event of both documents leaves the outbox.
     let mut lag = u64::MAX;
     for _ in 0..200 {

@@ -36,7 +36,11 @@ async fn server() -> TestServer {
 
 /// Nothing of the refused uploads was kept: no blob, no document, no temp file.
 async fn nothing_stored(s: &TestServer) {
-    assert!(s.blob_files().is_empty(), "{:?}", s.blob_files());
+    assert!(
+        s.stored_blobs().await.is_empty(),
+        "{:?}",
+        s.stored_blobs().await
+    );
     assert_eq!(s.document_count().await, 0);
     let tmp = s.dir.path().join("blobs/.tmp");
     let left = std::fs::read_dir(&tmp).map_or(0, |d| d.count());

@@ -114,7 +114,11 @@ async fn two_tenants_racing_to_their_quotas_stay_within_them() {
         usage(&s, &beta).await,
         json!({"documents": 5, "bytes": 100, "max_documents": null, "max_bytes": 100})
     );
-    assert_eq!(s.blob_files().len(), 11, "nothing kept of a refused upload");
+    assert_eq!(
+        s.stored_blobs().await.len(),
+        11,
+        "nothing kept of a refused upload"
+    );
 
     // v1 refuses in its own shape.
     let r = crate::v1_legacy::v1_upload(&s, crate::v1_legacy::file_form("v1.txt", note(100))).await;

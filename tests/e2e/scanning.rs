@@ -49,12 +49,12 @@ fn pdf_with_eicar() -> Vec<u8> {
 /// just after its failure is recorded).
 async fn blobs_gone(s: &TestServer) {
     for _ in 0..200 {
-        if s.blob_files().is_empty() {
+        if s.stored_blobs().await.is_empty() {
             return;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    panic!("blobs left: {:?}", s.blob_files());
+    panic!("blobs left: {:?}", s.stored_blobs().await);
 }
 
 /// The document's state now.
@@ -150,7 +150,7 @@ async fn eicar_is_caught_its_bytes_deleted_and_the_failure_published() {
         assert_eq!(done["warnings"], serde_json::json!([]), "{done}");
         assert!(done.get("failure_code").is_none(), "{done}");
     }
-    assert_eq!(s.blob_files().len(), 2);
+    assert_eq!(s.stored_blobs().await.len(), 2);
 
     let ready: Value = s.get("/readyz").send().await.unwrap().json().await.unwrap();
     assert_eq!(ready["scanner"]["answers"], true, "{ready}");

@@ -288,7 +288,11 @@ async fn bad_multipart_uploads_store_nothing() {
         .unwrap();
     legacy_error(r, StatusCode::BAD_REQUEST).await;
 
-    assert!(s.blob_files().is_empty(), "{:?}", s.blob_files());
+    assert!(
+        s.stored_blobs().await.is_empty(),
+        "{:?}",
+        s.stored_blobs().await
+    );
     assert_eq!(s.document_count().await, 0);
 
     // And a good one at the limit is accepted.

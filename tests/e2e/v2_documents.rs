@@ -53,7 +53,7 @@ async fn upload_process_read_list_delete() {
     assert_eq!(list["items"][0]["id"], id.as_str());
     assert_eq!(list["next_page"], Value::Null);
 
-    assert_eq!(s.blob_files().len(), 1);
+    assert_eq!(s.stored_blobs().await.len(), 1);
     // A PDF's thumbnail is rendered on first request, then kept.
     assert!(s.thumbnail_files().is_empty());
     for _ in 0..2 {
@@ -72,7 +72,10 @@ async fn upload_process_read_list_delete() {
     );
     let r = s.delete(&location).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    assert!(s.blob_files().is_empty(), "blob removed with the document");
+    assert!(
+        s.stored_blobs().await.is_empty(),
+        "blob removed with the document"
+    );
     assert!(
         s.thumbnail_files().is_empty(),
         "thumbnail removed with the document"
@@ -159,7 +162,7 @@ async fn a_malformed_pdf_is_kept_and_fails_with_a_reason() {
     assert_eq!(done["status"], "failed");
     let reason = done["failure"].as_str().unwrap();
     assert!(reason.contains("PDF"), "{reason}");
-    assert_eq!(s.blob_files().len(), 1, "the bytes are kept");
+    assert_eq!(s.stored_blobs().await.len(), 1, "the bytes are kept");
     let r = s
         .get(&format!("/v2/documents/{id}/text"))
         .send()
@@ -254,7 +257,11 @@ async fn bad_uploads_get_clear_errors_and_store_nothing() {
         .unwrap();
     assert_problem(r, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
 
-    assert!(s.blob_files().is_empty(), "{:?}", s.blob_files());
+    assert!(
+        s.stored_blobs().await.is_empty(),
+        "{:?}",
+        s.stored_blobs().await
+    );
     assert_eq!(s.document_count().await, 0);
     let tmp = std::fs::read_dir(s.dir.path().join("blobs/.tmp"))
         .unwrap()
@@ -341,7 +348,7 @@ async fn authentication_is_required_everywhere() {
             .unwrap();
         assert_problem(basic, StatusCode::UNAUTHORIZED, "unauthorized").await;
     }
-    assert!(s.blob_files().is_empty());
+    assert!(s.stored_blobs().await.is_empty());
 }
 
 #[tokio::test]
@@ -712,5 +719,5 @@ async fn concurrent_requests_with_one_key_create_one_document() {
     }
     assert_eq!(ids.len(), 1);
     assert_eq!(s.document_count().await, 1);
-    assert_eq!(s.blob_files().len(), 1);
+    assert_eq!(s.stored_blobs().await.len(), 1);
 }

@@ -3,6 +3,13 @@
 //! through the `object_store` crate (`object.rs`). Whatever the store, a blob becomes
 //! visible only once complete, and an upload that is refused or cut leaves nothing a
 //! reader can see; what a killed process left behind is removed by [`sweep`].
+//!
+//! A document no larger than `inline_max_bytes` (64 KiB unless configured otherwise) gets
+//! no blob of its own: its bytes go into the database, in the transaction that writes its
+//! row (table `document_bytes`), so they are durable with it and go with it. That spares
+//! a small upload the file (or object) it would create, flush and rename, which cost more
+//! than everything else the server does for it. Readers do not see the difference: every
+//! read, existence check and delete here looks in the database first.
 
 mod local;
 mod object;
@@ -18,6 +25,7 @@ use time::OffsetDateTime;
 
 use crate::error::{IngestError, Result};
 use crate::pipeline::sniff::{SNIFF_LEN, TextCheck};
+use crate::store::{InlineBytes, Store};
 
 pub use local::LocalBlobs;
 pub use object::ObjectBlobs;
@@ -77,9 +85,38 @@ pub trait BlobWriter: Send {
     async fn commit(self: Box<Self>, key: &str) -> Result<()>;
 }
 
-/// The blob store a process uses, chosen by `--blob-store`.
-#[derive(Debug, Clone)]
-pub struct Blobs(Arc<dyn BlobStore>);
+/// Documents no larger than this keep their bytes in the database unless configured
+/// otherwise: 64 KiB.
+pub const DEFAULT_INLINE_MAX_BYTES: u64 = 64 * 1024;
+
+/// The blob store a process uses, chosen by `--blob-store`, and the database that keeps
+/// small documents' bytes.
+#[derive(Clone)]
+pub struct Blobs {
+    store: Arc<dyn BlobStore>,
+    inline: Option<Inline>,
+}
+
+/// Where small documents' bytes are kept: their rows' database.
+#[derive(Clone)]
+struct Inline {
+    db: Arc<dyn Store>,
+    /// Larger documents get a blob of their own; 0: none are kept inline (those kept
+    /// before are still read).
+    max_bytes: u64,
+}
+
+impl fmt::Debug for Blobs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Blobs")
+            .field("store", &self.store)
+            .field(
+                "inline_max_bytes",
+                &self.inline.as_ref().map(|i| i.max_bytes),
+            )
+            .finish()
+    }
+}
 
 /// Where blobs go, as `--blob-store` names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,7 +162,25 @@ impl std::str::FromStr for BlobLocation {
 
 impl Blobs {
     pub fn new(store: impl BlobStore + 'static) -> Self {
-        Self(Arc::new(store))
+        Self {
+            store: Arc::new(store),
+            inline: None,
+        }
+    }
+
+    /// Keeps the bytes of documents up to `max_bytes` in `db` (see the module's notes),
+    /// and reads those kept there.
+    pub fn with_inline(mut self, db: Arc<dyn Store>, max_bytes: u64) -> Self {
+        self.inline = Some(Inline { db, max_bytes });
+        self
+    }
+
+    /// The bytes kept in the database under `key`, if any. Thumbnails never are.
+    async fn inline_bytes(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        match &self.inline {
+            Some(inline) if thumbnail_owner(key).is_none() => inline.db.inline_blob(key).await,
+            _ => Ok(None),
+        }
     }
 
     /// Opens the store at `location` (for S3, settings come from the environment).
@@ -141,7 +196,10 @@ impl Blobs {
     /// [`PendingBlob::commit`].
     pub async fn begin(&self, limit: u64) -> Result<PendingBlob> {
         Ok(PendingBlob {
-            writer: self.0.create().await?,
+            store: self.store.clone(),
+            writer: None,
+            kept: Vec::new(),
+            inline_max: self.inline.as_ref().map_or(0, |i| i.max_bytes),
             limit,
             size: 0,
             sha: Sha256::new(),
@@ -150,41 +208,65 @@ impl Blobs {
         })
     }
 
+    /// Stores a whole blob in the blob store (thumbnails: never kept inline).
     pub async fn put(&self, key: &str, bytes: &[u8]) -> Result<()> {
-        self.0.put(key, bytes).await
+        self.store.put(key, bytes).await
     }
 
     pub async fn read(&self, key: &str) -> Result<Vec<u8>> {
-        self.0.read(key).await
+        match self.inline_bytes(key).await? {
+            Some(bytes) => Ok(bytes),
+            None => self.store.read(key).await,
+        }
     }
 
     pub async fn read_stream(&self, key: &str) -> Result<BlobReader> {
-        self.0.read_stream(key).await
+        match self.inline_bytes(key).await? {
+            Some(bytes) => Ok(Box::new(std::io::Cursor::new(bytes))),
+            None => self.store.read_stream(key).await,
+        }
     }
 
+    /// Deletes a blob (kept inline or not); one that is already gone is not an error.
     pub async fn delete(&self, key: &str) -> Result<()> {
-        self.0.delete(key).await
+        // A deleted document's bytes went with its row; this finds them only when the
+        // row stays (an infected document's bytes), so a delete rarely writes to the
+        // database.
+        if let Some(inline) = &self.inline
+            && thumbnail_owner(key).is_none()
+            && inline.db.delete_inline_blob(key).await?
+        {
+            return Ok(());
+        }
+        self.store.delete(key).await
     }
 
     /// Whether a committed blob is stored under `key`.
     pub async fn exists(&self, key: &str) -> Result<bool> {
-        self.0.exists(key).await
+        Ok(self.inline_bytes(key).await?.is_some() || self.store.exists(key).await?)
     }
 
     /// Whether the store answers (a read of a key that does not exist is an answer).
     pub async fn reachable(&self) -> bool {
-        self.exists(".readiness-probe").await.is_ok()
+        self.store.exists(".readiness-probe").await.is_ok()
     }
 
+    /// The blob store proper (what [`sweep`] looks through; bytes kept inline go with
+    /// their rows and are never orphaned).
     pub fn store(&self) -> &dyn BlobStore {
-        &*self.0
+        &*self.store
     }
 }
 
 /// A blob being written, with what is learnt of it on the way (size, hash, first bytes).
-/// Dropping it without committing discards it.
+/// Dropping it without committing discards it. Its first `inline_max` bytes are kept in
+/// memory; the blob store is written only once it grows larger.
 pub struct PendingBlob {
-    writer: Box<dyn BlobWriter>,
+    store: Arc<dyn BlobStore>,
+    /// `None` while every byte so far is in `kept`.
+    writer: Option<Box<dyn BlobWriter>>,
+    kept: Vec<u8>,
+    inline_max: u64,
     limit: u64,
     size: u64,
     sha: Sha256,
@@ -224,7 +306,25 @@ impl PendingBlob {
         }
         self.sha.update(chunk);
         self.text.feed(chunk);
-        self.writer.write(chunk).await
+        if self.writer.is_none() && self.size <= self.inline_max {
+            self.kept.extend_from_slice(chunk);
+            return Ok(());
+        }
+        let writer = match self.writer.take() {
+            Some(writer) => writer,
+            None => self.start_blob().await?,
+        };
+        self.writer.insert(writer).write(chunk).await
+    }
+
+    /// A writer in the blob store, given what was kept in memory so far.
+    async fn start_blob(&mut self) -> Result<Box<dyn BlobWriter>> {
+        let mut writer = self.store.create().await?;
+        let kept = std::mem::take(&mut self.kept);
+        if !kept.is_empty() {
+            writer.write(&kept).await?;
+        }
+        Ok(writer)
     }
 
     pub fn facts(&self) -> BlobFacts {
@@ -236,9 +336,19 @@ impl PendingBlob {
         }
     }
 
-    /// Makes the blob durable and visible under `key`.
-    pub async fn commit(self, key: &str) -> Result<()> {
-        self.writer.commit(key).await
+    /// Makes the blob durable and visible under `key`; or, for a document small enough
+    /// to be kept in the database, hands back its bytes, which the document's row must
+    /// be written with (one transaction: then they are as durable as the row).
+    pub async fn commit(mut self, key: &str) -> Result<Option<InlineBytes>> {
+        if self.writer.is_none() && self.inline_max > 0 {
+            return Ok(Some(InlineBytes(std::mem::take(&mut self.kept))));
+        }
+        let writer = match self.writer.take() {
+            Some(writer) => writer,
+            None => self.start_blob().await?,
+        };
+        writer.commit(key).await?;
+        Ok(None)
     }
 }
 

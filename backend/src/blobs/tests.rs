@@ -124,6 +124,7 @@ async fn the_sweep_removes_only_old_objects_no_document_owns() {
         sha256: "0".repeat(64),
         blob_key: "t/owned".into(),
         created_at: OffsetDateTime::now_utc(),
+        inline_bytes: None,
     };
     store
         .insert_document(&owned, &[], None, crate::model::Quota::UNLIMITED)

@@ -135,7 +135,7 @@ impl Backend {
             .into());
         }
         let blob_key = blob_key(tenant, id);
-        upload.commit(&blob_key).await?;
+        let inline_bytes = upload.commit(&blob_key).await?;
         Ok(NewDocument {
             id,
             tenant_id: tenant,
@@ -145,6 +145,7 @@ impl Backend {
             sha256: facts.sha256,
             blob_key,
             created_at: OffsetDateTime::now_utc(),
+            inline_bytes,
         })
     }
 

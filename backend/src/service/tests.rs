@@ -493,3 +493,111 @@ async fn renders_of_different_documents_wait_for_a_free_slot() {
     // One worker: one render slot.
     assert_eq!(most_at_once(&log), 1, "{log:?}");
 }
+
+/// Every file under `dir` (staging files included).
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut folders = vec![dir.to_owned()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            if entry.path().is_dir() {
+                folders.push(entry.path());
+            } else {
+                found.push(entry.path());
+            }
+        }
+    }
+    found
+}
+
+/// `len` bytes of words.
+fn words(len: usize) -> String {
+    "invoice total due ".repeat(len / 18 + 1)[..len].to_owned()
+}
+
+fn document_bytes_rows(dir: &std::path::Path) -> i64 {
+    rusqlite::Connection::open(dir.join("docintel.db"))
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM document_bytes", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_small_upload_is_kept_with_its_row_and_a_larger_one_in_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = backend(dir.path(), Duration::from_secs(30)).await;
+    let t = tenant(&b).await;
+    let blobs = dir.path().join("blobs");
+    let max = crate::blobs::DEFAULT_INLINE_MAX_BYTES as usize;
+
+    // Exactly at the limit: no file is made, not even a staging one.
+    let small = upload_text(&b, t, &words(max)).await;
+    assert_eq!(files_under(&blobs), Vec::<std::path::PathBuf>::new());
+    let small_key = super::documents::blob_key(t, small.id);
+    assert_eq!(
+        b.store().inline_blob(&small_key).await.unwrap(),
+        Some(words(max).into_bytes())
+    );
+    assert!(b.0.blobs.exists(&small_key).await.unwrap());
+
+    // One byte more: a file of its own, and nothing in the database.
+    let large = upload_text(&b, t, &words(max + 1)).await;
+    let large_key = super::documents::blob_key(t, large.id);
+    assert_eq!(files_under(&blobs), [blobs.join(&large_key)]);
+    assert_eq!(b.store().inline_blob(&large_key).await.unwrap(), None);
+    assert_eq!(document_bytes_rows(dir.path()), 1);
+
+    // The workers read both.
+    let _workers = b.start_workers().await.unwrap();
+    for doc in [&small, &large] {
+        let done = wait_for(&b, t, doc.id).await;
+        assert_eq!(done.status, DocumentStatus::Processed, "{done:?}");
+        let text = b.text(t, doc.id).await.unwrap().unwrap();
+        assert!(text.starts_with("invoice total due"), "{text:.40}");
+    }
+
+    // Deleted with their documents.
+    assert!(b.delete(t, small.id).await.unwrap());
+    assert!(b.delete(t, large.id).await.unwrap());
+    assert_eq!(document_bytes_rows(dir.path()), 0);
+    assert_eq!(files_under(&blobs), Vec::<std::path::PathBuf>::new());
+    assert!(!b.0.blobs.exists(&small_key).await.unwrap());
+}
+
+#[tokio::test]
+async fn bytes_kept_inline_survive_a_crash_and_are_read_with_inline_storage_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let (kept, t) = {
+        let b = backend(dir.path(), Duration::from_secs(30)).await;
+        let t = tenant(&b).await;
+        let doc = upload_text(&b, t, "kept with its row").await;
+        // Acknowledged as the façade does, then the process is gone without closing.
+        b.make_durable().await.unwrap();
+        std::mem::forget(b);
+        (doc, t)
+    };
+    let mut config = Config::new(dir.path());
+    config.isolation = pipeline::Isolation::InProcess;
+    config.inline_max_bytes = 0;
+    let b = Backend::open(config).await.unwrap();
+    let blobs = dir.path().join("blobs");
+    assert_eq!(files_under(&blobs), Vec::<std::path::PathBuf>::new());
+
+    // Off: a small upload gets a file.
+    let filed = upload_text(&b, t, "a file of its own").await;
+    assert_eq!(
+        files_under(&blobs),
+        [blobs.join(super::documents::blob_key(t, filed.id))]
+    );
+    assert_eq!(document_bytes_rows(dir.path()), 1);
+
+    // The bytes kept before are still read, and processed.
+    let _workers = b.start_workers().await.unwrap();
+    for (doc, text) in [(&kept, "kept with its row"), (&filed, "a file of its own")] {
+        assert_eq!(
+            wait_for(&b, t, doc.id).await.status,
+            DocumentStatus::Processed
+        );
+        assert_eq!(b.text(t, doc.id).await.unwrap().unwrap().trim(), text);
+    }
+}

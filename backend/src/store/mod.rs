@@ -34,6 +34,19 @@ pub struct NewDocument {
     pub sha256: String,
     pub blob_key: String,
     pub created_at: OffsetDateTime,
+    /// The document's bytes, when they are kept in the database (written with the row).
+    pub inline_bytes: Option<InlineBytes>,
+}
+
+/// A small document's bytes, kept in the database rather than in a blob of their own
+/// (see `crate::blobs`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct InlineBytes(pub Vec<u8>);
+
+impl std::fmt::Debug for InlineBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "InlineBytes({} bytes)", self.0.len())
+    }
 }
 
 impl NewDocument {
@@ -287,6 +300,11 @@ pub trait DocumentStore: Send + Sync {
     /// Which of `blob_keys` a document (of any tenant) is stored under: for the blob
     /// sweep, which removes the others.
     async fn existing_blob_keys(&self, blob_keys: &[String]) -> Result<Vec<String>>;
+    /// The bytes kept in the database for the document stored under `blob_key`.
+    async fn inline_blob(&self, blob_key: &str) -> Result<Option<Vec<u8>>>;
+    /// Deletes the bytes kept for `blob_key` while its document stays; whether there
+    /// were any.
+    async fn delete_inline_blob(&self, blob_key: &str) -> Result<bool>;
 }
 
 /// The durable job queue: claims under leases, results.

@@ -63,6 +63,7 @@ macro_rules! conformance {
                 concurrent_uploads_stop_exactly_at_the_quota,
                 racing_uploads_and_deletes_never_pass_the_quota,
                 a_document_changed_through_another_handle_is_never_served_stale,
+                inline_bytes_are_written_read_and_deleted_with_their_row,
             );
         }
     };

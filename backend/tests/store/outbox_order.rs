@@ -50,6 +50,7 @@ async fn an_event_that_commits_late_is_not_marked_sent_with_its_successors() {
         sha256: "00".into(),
         blob_key: "k".into(),
         created_at: now,
+        inline_bytes: None,
     };
     store
         .insert_document(

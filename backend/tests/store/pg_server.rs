@@ -53,6 +53,7 @@ async fn a_lost_document_listener_never_lets_an_unheard_change_be_served_stale()
         sha256: "0".repeat(64),
         blob_key: "k".into(),
         created_at: now,
+        inline_bytes: None,
     };
     reader
         .insert_document(&doc, &[], None, Quota::UNLIMITED)

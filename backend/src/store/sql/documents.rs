@@ -55,6 +55,21 @@ macro_rules! document_store {
                     .collect()
             }
 
+            async fn read_inline_blob(&self, blob_key: &str) -> Result<Option<Vec<u8>>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT b.bytes FROM document_bytes b JOIN documents d ON d.id = b.document_id \
+                     WHERE d.blob_key = $1",
+                )
+                .bind(blob_key)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            /// A delete that finds nothing costs what a look would: no look first.
+            async fn may_hold_inline_blob(&self, _blob_key: &str) -> Result<bool> {
+                Ok(true)
+            }
+
             async fn read_text(&self, tenant: TenantId, id: DocumentId) -> Result<Option<String>> {
                 Ok(sqlx::query_scalar(
                     "SELECT t.text FROM document_texts t JOIN documents d ON d.id = t.document_id \
@@ -102,6 +117,13 @@ macro_rules! document_store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
+                if let Some(bytes) = &doc.inline_bytes {
+                    sqlx::query("INSERT INTO document_bytes (document_id, bytes) VALUES ($1, $2)")
+                        .bind(doc.id.to_string())
+                        .bind(&bytes.0[..])
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 sqlx::query("INSERT INTO jobs (document_id, state, created_at) VALUES ($1, 'queued', $2)")
                     .bind(doc.id.to_string())
                     .bind(now)
@@ -302,6 +324,24 @@ macro_rules! document_store {
                 .bind(dialect::list(blob_keys)?)
                 .fetch_all(&self.pool)
                 .await?)
+            }
+
+            async fn inline_blob(&self, blob_key: &str) -> Result<Option<Vec<u8>>> {
+                self.read_inline_blob(blob_key).await
+            }
+
+            async fn delete_inline_blob(&self, blob_key: &str) -> Result<bool> {
+                if !self.may_hold_inline_blob(blob_key).await? {
+                    return Ok(false);
+                }
+                let r = sqlx::query(
+                    "DELETE FROM document_bytes WHERE document_id IN \
+                     (SELECT id FROM documents WHERE blob_key = $1)",
+                )
+                .bind(blob_key)
+                .execute(&self.pool)
+                .await?;
+                Ok(r.rows_affected() > 0)
             }
         }
     };

@@ -57,6 +57,29 @@ impl SqliteStore {
         })
     }
 
+    async fn read_inline_blob(&self, blob_key: &str) -> Result<Option<Vec<u8>>> {
+        self.reads.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT b.bytes FROM document_bytes b JOIN documents d ON d.id = b.document_id \
+                 WHERE d.blob_key = ?1",
+            )?;
+            let mut rows = stmt.query(rusqlite::params![blob_key])?;
+            rows.next()?.map(|r| r.get(0)).transpose()
+        })
+    }
+
+    /// Looked for on the read path first, so that deleting what is not there (the usual
+    /// case: a deleted document's bytes went with its row) never waits for the writer.
+    async fn may_hold_inline_blob(&self, blob_key: &str) -> Result<bool> {
+        self.reads.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM document_bytes b JOIN documents d \
+                 ON d.id = b.document_id WHERE d.blob_key = ?1)",
+            )?;
+            stmt.query_row(rusqlite::params![blob_key], |r| r.get(0))
+        })
+    }
+
     /// Drops the cached copy of a document just written.
     pub(super) fn forget_cached(&self, id: DocumentId) {
         self.docs.forget(id);

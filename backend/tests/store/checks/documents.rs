@@ -356,3 +356,70 @@ pub async fn a_document_changed_through_another_handle_is_never_served_stale<F: 
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
+
+/// A small document's bytes are written in its row's transaction: read by every process
+/// once it commits, never written when the row is refused, deleted alone when the
+/// document stays (an infected one), and gone with a deleted document.
+pub async fn inline_bytes_are_written_read_and_deleted_with_their_row<F: Factory>() {
+    use docintel_backend::model::{Quota, QuotaSetting};
+    use docintel_backend::store::InlineBytes;
+
+    let (_db, stores) = F::open(2).await;
+    let (s, other) = (&*stores[0], &*stores[1]);
+    let t = tenant(s, "inline").await;
+    let insert = |bytes: Option<&'static [u8]>, name: &'static str| async move {
+        let (mut doc, uploaded) = new_doc(t, name);
+        doc.inline_bytes = bytes.map(|b| InlineBytes(b.to_vec()));
+        let inserted = s
+            .insert_document(&doc, &[uploaded], None, Quota::UNLIMITED)
+            .await;
+        (doc, inserted)
+    };
+
+    let (small, inserted) = insert(Some(b"hello"), "small.txt").await;
+    assert!(inserted.unwrap().is_some());
+    assert_eq!(
+        s.inline_blob(&small.blob_key).await.unwrap().as_deref(),
+        Some(&b"hello"[..])
+    );
+    assert_eq!(
+        other.inline_blob(&small.blob_key).await.unwrap().as_deref(),
+        Some(&b"hello"[..]),
+        "another process reads them"
+    );
+    // A document whose bytes have a blob of their own has none here.
+    let (large, inserted) = insert(None, "large.txt").await;
+    assert!(inserted.unwrap().is_some());
+    assert_eq!(s.inline_blob(&large.blob_key).await.unwrap(), None);
+    assert!(!s.delete_inline_blob(&large.blob_key).await.unwrap());
+
+    // Refused with its row (a quota of two documents): nothing of it is written.
+    s.set_storage_quota(t, QuotaSetting::Keep, QuotaSetting::Set(Some(2)))
+        .await
+        .unwrap();
+    let (refused, inserted) = insert(Some(b"refused"), "refused.txt").await;
+    assert!(inserted.is_err(), "past the quota");
+    assert_eq!(s.inline_blob(&refused.blob_key).await.unwrap(), None);
+    s.set_storage_quota(t, QuotaSetting::Keep, QuotaSetting::Default)
+        .await
+        .unwrap();
+
+    // Deleted alone, the document stays.
+    assert!(other.delete_inline_blob(&small.blob_key).await.unwrap());
+    assert!(!s.delete_inline_blob(&small.blob_key).await.unwrap());
+    assert_eq!(s.inline_blob(&small.blob_key).await.unwrap(), None);
+    assert!(s.get_document(t, small.id).await.unwrap().is_some());
+
+    // Deleted with their document (by another process).
+    let (gone, inserted) = insert(Some(b"gone"), "gone.txt").await;
+    assert!(inserted.unwrap().is_some());
+    let now = OffsetDateTime::now_utc();
+    let keys = other
+        .delete_document(t, gone.id, &[Event::deleted(gone.id, t, now)], now)
+        .await
+        .unwrap()
+        .expect("deleted");
+    assert_eq!(keys, [gone.blob_key.clone()]);
+    assert_eq!(s.inline_blob(&gone.blob_key).await.unwrap(), None);
+    assert_eq!(other.inline_blob(&gone.blob_key).await.unwrap(), None);
+}

@@ -70,6 +70,7 @@ fn new_doc(tenant: TenantId, name: &str) -> (NewDocument, Event) {
         sha256: "0".repeat(64),
         blob_key: format!("{}/{}", tenant.0.simple(), id.simple()),
         created_at: OffsetDateTime::now_utc(),
+        inline_bytes: None,
     };
     let uploaded = Event::uploaded(
         id,
