@@ -157,7 +157,7 @@ impl TestServer {
             .filter(|p| !p.to_string_lossy().ends_with(".thumb.png"))
             .collect();
         let query = "SELECT document_id FROM document_bytes ORDER BY document_id";
-        let inline: Vec<String> = match &self.database_url {
+        let inline: Vec<String> = match &self.backend.config().database_url {
             Some(url) => {
                 let pool = sqlx::PgPool::connect(url).await.expect("connect");
                 let ids = sqlx::query_scalar(query).fetch_all(&pool).await;
