@@ -16,7 +16,16 @@ const CLAIMED: &str = "j.id, j.document_id, j.attempts, d.tenant_id, d.content_t
 impl PgStore {
     async fn claim(&self, owner: &str, lease: Duration) -> Result<Option<ClaimedJob>> {
         let mut tx = self.pool.begin().await?;
-        // Leases are the database's time, not any one process's.
+        // One statement: the job is taken and its document marked `processing`. Leases
+        // are the database's time, not any one process's.
+        //
+        // The claim is committed without waiting for its flush (`synchronous_commit` off
+        // for this transaction only, set with the row it returns, so only when it took
+        // one). A claim lost to a crash of the database leaves the job to be claimed
+        // again, which is what a crash does to a claimed job anyway, and a result written
+        // under a lease another worker has since taken is dropped. The result is
+        // committed and flushed as before, and with it everything logged earlier: one
+        // disk flush per document fewer on a worker's path.
         let claimed = sqlx::query(&format!(
             "WITH clock AS (SELECT {DB_NOW} AS now), \
              next AS (SELECT id FROM jobs, clock WHERE state = 'queued' \
@@ -25,23 +34,23 @@ impl PgStore {
              taken AS (UPDATE jobs SET state = 'running', lease_owner = $1, \
                  lease_until = (SELECT now FROM clock) + $2, attempts = attempts + 1 \
                  FROM next WHERE jobs.id = next.id \
-                 RETURNING jobs.id, jobs.document_id, jobs.attempts) \
-             SELECT {CLAIMED} FROM taken j JOIN documents d ON d.id = j.document_id"
+                 RETURNING jobs.id, jobs.document_id, jobs.attempts), \
+             marked AS (UPDATE documents SET status = 'processing', updated_at = $3 \
+                 FROM taken WHERE documents.id = taken.document_id \
+                 RETURNING documents.id, documents.tenant_id, documents.content_type, \
+                     documents.blob_key) \
+             SELECT {CLAIMED}, set_config('synchronous_commit', 'off', true) AS commit_mode \
+             FROM taken j JOIN marked d ON d.id = j.document_id"
         ))
         .bind(owner)
         .bind(lease_millis(lease))
+        .bind(millis(OffsetDateTime::now_utc()))
         .fetch_optional(&mut *tx)
         .await?;
-        let now = OffsetDateTime::now_utc();
         let Some(row) = claimed else {
             return Ok(None);
         };
         let job = claimed_from_row(&row)?;
-        sqlx::query("UPDATE documents SET status = 'processing', updated_at = $2 WHERE id = $1")
-            .bind(job.document_id.to_string())
-            .bind(millis(now))
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
         Ok(Some(job))
     }

@@ -86,11 +86,7 @@ macro_rules! job_store {
                     return Ok(false);
                 }
                 let id = job.document_id.to_string();
-                sqlx::query("UPDATE documents SET attempts = $2 WHERE id = $1")
-                    .bind(&id)
-                    .bind(i64::from(job.attempts))
-                    .execute(&mut *tx)
-                    .await?;
+                let attempts = i64::from(job.attempts);
                 let now = millis(now);
                 match result {
                     JobResult::Processed {
@@ -103,8 +99,8 @@ macro_rules! job_store {
                         let classification_json = classification.as_ref().map(to_json).transpose()?;
                         sqlx::query(
                             "UPDATE documents SET status = 'processed', failure = NULL, failure_code = NULL, extracted = $2, \
-                             warnings = $3, updated_at = $4, classification = $5, thumbnail_key = $6 \
-                             WHERE id = $1",
+                             warnings = $3, updated_at = $4, classification = $5, thumbnail_key = $6, \
+                             attempts = $7 WHERE id = $1",
                         )
                         .bind(&id)
                         .bind(to_json(extracted)?)
@@ -112,6 +108,7 @@ macro_rules! job_store {
                         .bind(now)
                         .bind(classification_json)
                         .bind(thumbnail_key)
+                        .bind(attempts)
                         .execute(&mut *tx)
                         .await?;
                         sqlx::query(
@@ -126,12 +123,13 @@ macro_rules! job_store {
                     JobResult::Failed { reason, code } => {
                         sqlx::query(
                             "UPDATE documents SET status = 'failed', failure = $2, updated_at = $3, \
-                             failure_code = $4 WHERE id = $1",
+                             failure_code = $4, attempts = $5 WHERE id = $1",
                         )
                         .bind(&id)
                         .bind(reason)
                         .bind(now)
                         .bind(code.map(|c| c.as_str()))
+                        .bind(attempts)
                         .execute(&mut *tx)
                         .await?;
                     }
