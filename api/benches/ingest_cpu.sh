@@ -4,13 +4,17 @@
 #
 #   cargo build --release -p docintel-api --bin docintel -p docintel-e2e --example ingest_bench
 #   BASE=/path/to/older/docintel api/benches/ingest_cpu.sh [documents] [in flight] [rounds]
+#   STORE=postgres BASE=… api/benches/ingest_cpu.sh …   # the same on PostgreSQL
 #
 # Each round starts each build on a fresh data folder and sends it `documents` one-page
 # text PDFs, `in flight` at a time (examples/ingest_bench.rs, concurrent part only), then
 # waits until every one is processed. Reported per build, medians over the rounds:
 # documents per second, and CPU per document of the server and every process it started
 # (its parsers included: user + system time of the whole process tree, reaped children
-# counted), and of the whole machine (the load generator included).
+# counted), and of the whole machine (the load generator included). With STORE=postgres,
+# each run gets a fresh database on one throwaway cluster on loopback (default settings;
+# tests/postgres-cluster.sh); the server's CPU is then docintel's alone, the machine's
+# includes PostgreSQL's.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=api/benches/lib.sh
@@ -21,9 +25,17 @@ rounds=${3:-3}
 bin="${CARGO_TARGET_DIR:-target}/release"
 new="$bin/docintel"
 base=${BASE:?"BASE=<the docintel binary to compare with>"}
+store=${STORE:-sqlite}
 work=$(mktemp -d)
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+pg_dir=
+trap 'kill "${pids[@]}" 2>/dev/null || true; [ -z "$pg_dir" ] || { pg_cluster_stop "$pg_dir"; rm -rf "$pg_dir"; }; rm -rf "$work"' EXIT
+if [ "$store" = postgres ]; then
+    # shellcheck source=tests/postgres-cluster.sh
+    . tests/postgres-cluster.sh
+    pg_dir=$(mktemp -d)
+    pg_cluster_start "$pg_dir"
+fi
 
 # The pids of PID and all its descendants.
 tree() {
@@ -41,7 +53,14 @@ run() {
     local name=$1 binary=$2 port
     port=$(free_port)
     rm -rf "$work/$name"
-    RUST_LOG=warn "$binary" serve --listen "127.0.0.1:$port" --data-dir "$work/$name" \
+    local database=()
+    if [ "$store" = postgres ]; then
+        # A name of its own: each run is in a subshell of its own.
+        local db="run_${name}_$(date +%s%N)"
+        psql -q -d "$PG_URL" -c "CREATE DATABASE $db" > /dev/null
+        database=(--database-url "${PG_URL%/postgres}/$db")
+    fi
+    RUST_LOG=warn "$binary" serve --listen "127.0.0.1:$port" --data-dir "$work/$name" "${database[@]}" \
         --rate-limit off --ip-rate-limit off --max-in-flight-per-address off 2> "$work/$name.log" &
     local server=$!
     pids+=("$server")
@@ -76,12 +95,12 @@ for r in $(seq "$rounds"); do
     done
     echo "round $r: $(tail -2 "$work/results" | tr '\n' ' ')" >&2
 done
-python3 - "$work/results" "$docs" "$in_flight" <<'PY'
+python3 - "$work/results" "$docs" "$in_flight" "$store" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 def med(name, i):
     return statistics.median(float(r[i]) for r in rows if r[0] == name)
-print(f"{sys.argv[2]} one-page text PDFs, {sys.argv[3]} in flight, SQLite, medians of {len(rows) // 2} rounds")
+print(f"{sys.argv[2]} one-page text PDFs, {sys.argv[3]} in flight, {sys.argv[4]}, medians of {len(rows) // 2} rounds")
 print("| build | documents/s | CPU µs per document (server + its processes) | machine CPU µs per document |")
 print("| --- | --- | --- | --- |")
 for name in ("base", "new"):

@@ -71,10 +71,11 @@ impl Drop for Disk {
     }
 }
 
-/// Uploads one document under `durability`, cuts the power right after the `202`, and
-/// says what the disk kept: whether the document's row is there, whether its blob is
-/// there, and the database's integrity check.
-async fn cut_after_202(durability: &str) -> (bool, bool, String) {
+/// Uploads `body` under `durability`, cuts the power right after the `202`, and says what
+/// the disk kept: whether the document's row is there, whether its bytes are (in the
+/// database for a small document, else in its blob file), and the database's integrity
+/// check.
+async fn cut_after_202(durability: &str, body: &'static [u8]) -> (bool, bool, String) {
     let dir = tempfile::tempdir().unwrap();
     let image = dir.path().join("disk.img");
     let disk = Disk::create(&image, &dir.path().join("mnt"));
@@ -87,7 +88,7 @@ async fn cut_after_202(durability: &str) -> (bool, bool, String) {
         .post(format!("{}/v2/documents?filename=note.txt", served.base))
         .bearer_auth(&key)
         .header("Content-Type", "application/octet-stream")
-        .body("an acknowledged note")
+        .body(body)
         .send()
         .await
         .unwrap();
@@ -112,12 +113,23 @@ async fn cut_after_202(durability: &str) -> (bool, bool, String) {
             r.get(0)
         })
         .ok();
-    let blob = row
-        .as_ref()
-        .map(|key| std::fs::read(after.at.join("data/blobs").join(key)).ok())
-        .is_some_and(|b| b.as_deref() == Some(b"an acknowledged note".as_slice()));
-    (row.is_some(), blob, integrity)
+    let inline: Option<Vec<u8>> = db
+        .query_row(
+            "SELECT bytes FROM document_bytes WHERE document_id = ?1",
+            [&id],
+            |r| r.get(0),
+        )
+        .ok();
+    let bytes = inline.or_else(|| {
+        row.as_ref()
+            .and_then(|key| std::fs::read(after.at.join("data/blobs").join(key)).ok())
+    });
+    (row.is_some(), bytes.as_deref() == Some(body), integrity)
 }
+
+/// Text past the size up to which documents are kept in the database (64 KiB).
+static LARGE_NOTE: std::sync::LazyLock<Vec<u8>> =
+    std::sync::LazyLock::new(|| "an acknowledged long note ".repeat(4000).into_bytes());
 
 #[tokio::test]
 async fn an_acknowledged_upload_survives_a_power_cut() {
@@ -125,14 +137,22 @@ async fn an_acknowledged_upload_survives_a_power_cut() {
         eprintln!("SKIPPED: DOCINTEL_SKIP_POWER_CUT is set");
         return;
     }
-    let (row, blob, integrity) = cut_after_202("full").await;
-    assert_eq!(integrity, "ok");
-    assert!(row, "the acknowledged document's row was lost");
-    assert!(blob, "the acknowledged document's bytes were lost");
+    // A small document's bytes are written with its row; a larger one's to a file.
+    for body in [b"an acknowledged note".as_slice(), LARGE_NOTE.as_slice()] {
+        let (row, bytes, integrity) = cut_after_202("full", body).await;
+        assert_eq!(integrity, "ok");
+        assert!(row, "the acknowledged document's row was lost");
+        assert!(
+            bytes,
+            "the acknowledged document's bytes were lost ({} bytes)",
+            body.len()
+        );
+    }
 
-    // The same cut under `normal` loses the row (the blob is fsynced either way): the
-    // test sees the difference the setting makes.
-    let (row, _, integrity) = cut_after_202("normal").await;
+    // The same cut under `normal` loses the row (and the bytes kept with it): the test
+    // sees the difference the setting makes.
+    let (row, bytes, integrity) = cut_after_202("normal", b"an acknowledged note").await;
+    assert!(!bytes, "the bytes outlived their row");
     assert_eq!(integrity, "ok", "normal loses commits, never consistency");
     assert!(
         !row,
