@@ -419,7 +419,7 @@ pub async fn inline_bytes_are_written_read_and_deleted_with_their_row<F: Factory
         .await
         .unwrap()
         .expect("deleted");
-    assert_eq!(keys, [gone.blob_key.clone()]);
+    assert_eq!(keys, std::slice::from_ref(&gone.blob_key));
     assert_eq!(s.inline_blob(&gone.blob_key).await.unwrap(), None);
     assert_eq!(other.inline_blob(&gone.blob_key).await.unwrap(), None);
 }
