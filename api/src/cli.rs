@@ -140,8 +140,10 @@ pub struct ServeArgs {
     #[arg(long, env = "DOCINTEL_MAX_UPLOAD_BYTES", default_value_t = docintel_backend::DEFAULT_MAX_UPLOAD_BYTES)]
     pub max_upload_bytes: u64,
     /// Documents up to this size, in bytes, are kept in the database with their row
-    /// rather than in a blob of their own (0: none are; those kept are still read).
-    #[arg(long, env = "DOCINTEL_INLINE_MAX_BYTES", default_value_t = docintel_backend::blobs::DEFAULT_INLINE_MAX_BYTES)]
+    /// rather than in a blob of their own (0: none are; those kept are still read). At most
+    /// 1 MiB: an upload is held in memory until it outgrows it.
+    #[arg(long, env = "DOCINTEL_INLINE_MAX_BYTES", default_value_t = docintel_backend::blobs::DEFAULT_INLINE_MAX_BYTES,
+          value_parser = clap::value_parser!(u64).range(0..=docintel_backend::blobs::MAX_INLINE_MAX_BYTES))]
     pub inline_max_bytes: u64,
     /// Most bytes a tenant may store (the sum of its uploads) unless it has its own quota
     /// (`docintel tenants limit --max-bytes`): a size (`10GB`, `512MiB`) or `unlimited`.
@@ -959,6 +961,19 @@ mod tests {
         assert!(limit(&["--max-bytes", "10GB"]).is_ok());
         assert!(limit(&["--max-documents", "default", "--limit", "5/1"]).is_ok());
         assert!(limit(&["--max-documents", "-3"]).is_err());
+    }
+
+    #[test]
+    fn small_documents_are_kept_inline_up_to_a_bounded_size() {
+        let inline =
+            |args: &[&str]| serve_args(args).map(|s| s.launch().unwrap().config.inline_max_bytes);
+        assert_eq!(inline(&[]).unwrap(), 64 * 1024);
+        assert_eq!(inline(&["--inline-max-bytes", "0"]).unwrap(), 0);
+        assert_eq!(inline(&["--inline-max-bytes", "1048576"]).unwrap(), 1 << 20);
+        assert!(
+            inline(&["--inline-max-bytes", "1048577"]).is_err(),
+            "held in memory: bounded"
+        );
     }
 
     fn serve_args(args: &[&str]) -> Result<Box<ServeArgs>, clap::Error> {

@@ -160,7 +160,10 @@ impl Backend {
                 .as_ref()
                 .unwrap_or(&BlobLocation::Folder(config.data_dir.join("blobs"))),
         )?
-        .with_inline(store.clone(), config.inline_max_bytes);
+        .with_inline(
+            store.clone(),
+            config.inline_max_bytes.min(blobs::MAX_INLINE_MAX_BYTES),
+        );
         let model = match &config.model_path {
             Some(p) => classify::Model::load(p),
             None => classify::Model::default_model(),

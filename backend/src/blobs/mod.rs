@@ -88,6 +88,8 @@ pub trait BlobWriter: Send {
 /// Documents no larger than this keep their bytes in the database unless configured
 /// otherwise: 64 KiB.
 pub const DEFAULT_INLINE_MAX_BYTES: u64 = 64 * 1024;
+/// The most `inline_max_bytes` may be: a pending upload holds that much in memory.
+pub const MAX_INLINE_MAX_BYTES: u64 = 1024 * 1024;
 
 /// The blob store a process uses, chosen by `--blob-store`, and the database that keeps
 /// small documents' bytes.

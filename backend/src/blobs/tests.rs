@@ -174,3 +174,53 @@ async fn a_blob_opened_reads_as_stored_and_a_missing_one_is_an_error() {
         assert!(blobs.read_stream("t/none").await.is_err(), "{blobs:?}");
     }
 }
+
+#[tokio::test]
+async fn an_upload_is_kept_in_memory_until_it_outgrows_the_inline_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let db: Arc<dyn Store> = Arc::new(
+        crate::store::SqliteStore::open(&dir.path().join("db.sqlite"))
+            .await
+            .unwrap(),
+    );
+    for (blobs, folder) in stores() {
+        let blobs = blobs.with_inline(db.clone(), 10);
+        // Files in the folder store's staging area (the memory store has none).
+        let staged = || {
+            folder.as_ref().map_or(0, |f| {
+                std::fs::read_dir(f.path().join(".tmp")).unwrap().count()
+            })
+        };
+
+        // Two chunks within the limit: handed back whole, nothing staged.
+        let mut small = blobs.begin(100).await.unwrap();
+        small.write(b"hello").await.unwrap();
+        small.write(b"world").await.unwrap();
+        assert_eq!(small.facts().size, 10);
+        assert_eq!(staged(), 0, "nothing staged while it is in memory");
+        let kept = small.commit("t/small").await.unwrap();
+        assert_eq!(kept, Some(InlineBytes(b"helloworld".to_vec())), "{blobs:?}");
+        assert!(!blobs.store().exists("t/small").await.unwrap());
+
+        // A chunk that crosses the limit: what was held goes first, then the rest.
+        let mut large = blobs.begin(100).await.unwrap();
+        large.write(b"hello").await.unwrap();
+        large.write(b"world!").await.unwrap();
+        if folder.is_some() {
+            assert_eq!(staged(), 1, "staged once past the limit");
+        }
+        large.write(b" more").await.unwrap();
+        assert_eq!(large.commit("t/large").await.unwrap(), None, "{blobs:?}");
+        assert_eq!(blobs.read("t/large").await.unwrap(), b"helloworld! more");
+        assert_eq!(staged(), 0);
+
+        // Past the upload limit while still in memory: refused at once.
+        let mut over = blobs
+            .clone()
+            .with_inline(db.clone(), 1000)
+            .begin(8)
+            .await
+            .unwrap();
+        assert!(over.write(b"123456789").await.is_err(), "{blobs:?}");
+    }
+}
