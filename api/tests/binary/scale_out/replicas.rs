@@ -14,12 +14,14 @@ async fn when_s3_is_down_uploads_answer_503_and_recover_when_it_returns() {
     let served = serve_env(data.path(), &["--blob-store", &blob_store], &env);
     let key = served.first_key.clone().expect("first key");
     let client = reqwest::Client::new();
+    // Past the size kept in the database (64 KiB): these need S3.
+    let large = |note: &str| format!("{note} ").repeat(8000).into_bytes();
     let (status, first) = upload(
         &client,
         &served.base,
         &key,
         "a.txt",
-        b"first note".to_vec(),
+        large("first note"),
         None,
     )
     .await
@@ -55,7 +57,7 @@ async fn when_s3_is_down_uploads_answer_503_and_recover_when_it_returns() {
         .post(format!("{}/v2/documents?filename=b.txt", served.base))
         .bearer_auth(&key)
         .header("Content-Type", "application/octet-stream")
-        .body("second note")
+        .body(large("second note"))
         .send()
         .await
         .unwrap();
@@ -63,8 +65,27 @@ async fn when_s3_is_down_uploads_answer_503_and_recover_when_it_returns() {
     assert!(resp.headers().get("retry-after").is_some());
     let problem: Value = resp.json().await.unwrap();
     assert_eq!(problem["code"], "unavailable", "{problem}");
+    // A small document needs no S3: its bytes go into the database with its row.
+    let (status, small) = upload(
+        &client,
+        &served.base,
+        &key,
+        "s.txt",
+        b"small note".to_vec(),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, StatusCode::ACCEPTED, "{small}");
+    let small = small["id"].as_str().unwrap();
+    let done = docintel_testkit::wait_done_at(&client, &served.base, &key, small, 2000).await;
+    assert_eq!(done["status"], "processed", "{done}");
     let listed = list_names(&client, &served.base, &key).await;
-    assert_eq!(listed, ["a.txt"], "nothing half-written is visible");
+    assert_eq!(
+        listed,
+        ["s.txt", "a.txt"],
+        "nothing half-written is visible"
+    );
     let ready = client
         .get(format!("{}/readyz", served.base))
         .send()
@@ -82,7 +103,7 @@ async fn when_s3_is_down_uploads_answer_503_and_recover_when_it_returns() {
         &served.base,
         &key,
         "c.txt",
-        b"third note".to_vec(),
+        large("third note"),
         None,
     )
     .await
