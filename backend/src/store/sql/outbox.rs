@@ -65,39 +65,70 @@ macro_rules! outbox_store {
             events: &[Event],
             now: i64,
         ) -> Result<()> {
-            for event in events {
-                let payload = event.to_json();
-                sqlx::query(
-                    "INSERT INTO outbox (event_id, topic, document_id, tenant_id, payload, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(event.event_id())
-                .bind(event.topic().name)
-                .bind(event.document_id())
-                .bind(event.tenant_id())
-                .bind(&payload)
-                .bind(now)
-                .execute(&mut **tx)
-                .await?;
-                if crate::webhooks::EVENT_TYPES.contains(&event.topic().name) {
-                    sqlx::query(&format!(
-                        "INSERT INTO webhook_deliveries (webhook_id, tenant_id, event_id, event_type, \
-                         document_id, event, status, next_attempt_at, created_at) \
-                         SELECT w.id, w.tenant_id, $1, $2, $3, $4, 'pending', $5, $5 FROM webhooks w \
-                         WHERE w.tenant_id = $6 AND w.status = 'active' \
-                         AND {} ON CONFLICT (webhook_id, event_id) DO NOTHING",
-                        dialect::json_array_has("w.event_types", "$2")
-                    ))
+            // One statement for all the events, and one for all their deliveries (a
+            // processed document writes two events): each statement is a round trip, or on
+            // SQLite a hand-off to the connection's thread.
+            if events.is_empty() {
+                return Ok(());
+            }
+            let payloads: Vec<String> = events.iter().map(Event::to_json).collect();
+            // `(…, $n), …`: `count` rows of `columns` numbered parameters, then `last` (the
+            // time, one parameter after them all) when given.
+            let rows = |columns: usize, count: usize, last: Option<usize>| {
+                (0..count)
+                    .map(|i| {
+                        let mut row: Vec<String> =
+                            (1..=columns).map(|c| format!("${}", i * columns + c)).collect();
+                        row.extend(last.map(|p| format!("${p}")));
+                        format!("({})", row.join(", "))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let insert = format!(
+                "INSERT INTO outbox (event_id, topic, document_id, tenant_id, payload, created_at) \
+                 VALUES {}",
+                rows(5, events.len(), Some(5 * events.len() + 1))
+            );
+            let mut query = sqlx::query(&insert);
+            for (event, payload) in events.iter().zip(&payloads) {
+                query = query
                     .bind(event.event_id())
                     .bind(event.topic().name)
                     .bind(event.document_id())
-                    .bind(&payload)
-                    .bind(now)
                     .bind(event.tenant_id())
-                    .execute(&mut **tx)
-                    .await?;
-                }
+                    .bind(payload.as_str());
             }
+            query.bind(now).execute(&mut **tx).await?;
+
+            let delivered: Vec<(&Event, &String)> = events
+                .iter()
+                .zip(&payloads)
+                .filter(|(e, _)| crate::webhooks::EVENT_TYPES.contains(&e.topic().name))
+                .collect();
+            if delivered.is_empty() {
+                return Ok(());
+            }
+            let now_param = 5 * delivered.len() + 1;
+            let sql = format!(
+                "INSERT INTO webhook_deliveries (webhook_id, tenant_id, event_id, event_type, \
+                 document_id, event, status, next_attempt_at, created_at) \
+                 SELECT w.id, w.tenant_id, e.column1, e.column2, e.column3, e.column4, 'pending', \
+                 ${now_param}, ${now_param} FROM (VALUES {}) AS e JOIN webhooks w ON w.tenant_id = e.column5 \
+                 WHERE w.status = 'active' AND {} ON CONFLICT (webhook_id, event_id) DO NOTHING",
+                rows(5, delivered.len(), None),
+                dialect::json_array_has("w.event_types", "e.column2")
+            );
+            let mut query = sqlx::query(&sql);
+            for (event, payload) in delivered {
+                query = query
+                    .bind(event.event_id())
+                    .bind(event.topic().name)
+                    .bind(event.document_id())
+                    .bind(payload.as_str())
+                    .bind(event.tenant_id());
+            }
+            query.bind(now).execute(&mut **tx).await?;
             Ok(())
         }
     };
