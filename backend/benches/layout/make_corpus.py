@@ -594,7 +594,6 @@ def two_columns():
     p.put_centred(p.w / 2, 90, "Friday, 4 December 2026 | No. 12,418 | Price 1.20", TI, 10)
     d.c.setLineWidth(0.8)
     d.c.line(left, p.h - 98, right_edge, p.h - 98)
-    d.c.line(left + col_w + gutter / 2, p.h - 110, left + col_w + gutter / 2, p.h - 800)
 
     def story(x, top, headline, byline, paras):
         p.begin_block()
@@ -640,6 +639,19 @@ def two_columns():
             "preparing for examinations.",
         ],
     )
+    top_left = story(
+        left,
+        top,
+        "Rugby club appeals for volunteers",
+        "By Sam Oduya",
+        [
+            "Sowerby Bridge RUFC needs at least twelve volunteers to run its junior section next "
+            "season, when the number of registered players under 16 is expected to pass 180.",
+            "Coaching courses are paid for by the club, and no experience is required. Anyone "
+            "interested can call the club secretary on 01422 555 0847 or attend the open evening "
+            "on Thursday, 10 December, at 7.30 pm.",
+        ],
+    )
     top = 125
     top = story(
         col2,
@@ -668,6 +680,19 @@ def two_columns():
             "Sunrise 08:07, sunset 15:49. Frost is likely in sheltered valleys on Saturday night.",
         ],
     )
+    top_right = story(
+        col2,
+        top,
+        "Business in brief",
+        "Compiled by the business desk",
+        [
+            "Hebden Foods has opened a second bakery on Albert Road, creating 35 jobs. The company "
+            "reported sales of 12.6 million pounds for the year to March, up 9% on the year before.",
+            "The Halifax branch of Northern Savings will close on 26 February 2027. Customers can use "
+            "the post office on Market Street for deposits and withdrawals of up to 2,000 pounds.",
+        ],
+    )
+    d.c.line(left + col_w + gutter / 2, p.h - 110, left + col_w + gutter / 2, p.h - max(top_left, top_right) + 10)
     d.save()
 
 
