@@ -29,9 +29,18 @@ pub fn thumbnail_key(blob_key: &str) -> String {
 
 const THUMBNAIL_SUFFIX: &str = ".thumb.png";
 
-/// The blob a thumbnail key belongs to (`None`: not a thumbnail key).
-pub fn thumbnail_owner(key: &str) -> Option<&str> {
+/// Where the searchable PDF OCR wrote for a document goes, beside its bytes.
+pub fn searchable_key(blob_key: &str) -> String {
+    format!("{blob_key}{SEARCHABLE_SUFFIX}")
+}
+
+const SEARCHABLE_SUFFIX: &str = ".searchable.pdf";
+
+/// The blob a derived blob (a thumbnail, a searchable PDF) belongs to (`None`: not a
+/// derived blob's key).
+pub fn derived_owner(key: &str) -> Option<&str> {
     key.strip_suffix(THUMBNAIL_SUFFIX)
+        .or_else(|| key.strip_suffix(SEARCHABLE_SUFFIX))
 }
 
 /// A place blobs are kept.
