@@ -152,7 +152,10 @@ impl TestServer {
     pub fn blob_files(&self) -> Vec<PathBuf> {
         self.all_blob_files()
             .into_iter()
-            .filter(|p| !p.to_string_lossy().ends_with(".thumb.png"))
+            .filter(|p| {
+                let p = p.to_string_lossy();
+                !p.ends_with(".thumb.png") && !p.ends_with(".searchable.pdf")
+            })
             .collect()
     }
 
@@ -164,7 +167,7 @@ impl TestServer {
             .collect()
     }
 
-    fn all_blob_files(&self) -> Vec<PathBuf> {
+    pub fn all_blob_files(&self) -> Vec<PathBuf> {
         fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
             for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
                 let p = e.path();

@@ -3,12 +3,12 @@
 //! on a blocking thread and decides where bytes come from and results go.
 
 mod images;
-pub(crate) mod layout;
+pub mod layout;
 mod pdf;
 pub mod privileges;
 pub mod render;
 pub mod sandbox;
-mod searchable;
+pub mod searchable;
 pub mod sniff;
 mod tiff;
 pub mod tools;
@@ -160,10 +160,10 @@ pub struct Extraction {
 }
 
 impl Limits {
-    /// The most bytes a document's layout may take (as JSON): past it, pages keep their
-    /// size but no words.
+    /// The most bytes a document's layout may take (as JSON; about eight times its
+    /// text): past it, pages keep their size but no words.
     pub fn max_layout_bytes(&self) -> u64 {
-        self.max_text_bytes.saturating_mul(2)
+        self.max_text_bytes
     }
 }
 

@@ -68,18 +68,28 @@ pub fn for_each_page(
                 "TIFF page {number} is {w}×{h} pixels; the limit is {MAX_PIXELS} pixels"
             ));
         }
-        // What this page decodes to, at most 4 bytes a pixel, out of what is left.
-        left = left.checked_sub(pixels * 4).ok_or_else(|| {
+        let color = d.colortype().map_err(unreadable)?;
+        // What this page decodes to (8 bits a sample), out of what is left.
+        left = left.checked_sub(pixels * channels(color)).ok_or_else(|| {
             format!(
                 "the document could not be parsed: its pages need more than the {} MiB limit",
                 max_alloc / (1024 * 1024)
             )
         })?;
-        let color = d.colortype().map_err(unreadable)?;
         let data = d.read_image().map_err(unreadable)?;
         each(number, to_image(w, h, color, data)?)?;
     }
     Ok(())
+}
+
+/// Samples a pixel of `color` has (the bytes it takes once decoded to 8 bits a sample).
+fn channels(color: ColorType) -> u64 {
+    match color {
+        ColorType::Gray(_) | ColorType::Palette(_) => 1,
+        ColorType::GrayA(_) => 2,
+        ColorType::RGB(_) | ColorType::YCbCr(_) => 3,
+        _ => 4,
+    }
 }
 
 /// 8-bit grey or RGB pixels from what the decoder gave; other layouts are refused.
@@ -183,9 +193,10 @@ pub(crate) mod tests {
 
     #[test]
     fn hostile_tiffs_are_refused() {
-        // The budget: three pages of 40×20 need 9,600 bytes at 4 a pixel.
+        // The budget: three grey pages of 40×20 need 2,400 bytes.
         let t = tiff_of(3, 40, 20);
-        let e = for_each_page(&t, 3, 6_000, |_, _| Ok(())).unwrap_err();
+        assert!(for_each_page(&t, 3, 2_400, |_, _| Ok(())).is_ok());
+        let e = for_each_page(&t, 3, 2_000, |_, _| Ok(())).unwrap_err();
         assert!(e.contains("need more than"), "{e}");
         // Truncated, empty, garbage.
         for bad in [&t[..t.len() / 2], &b""[..], b"II*\0garbage"] {
