@@ -57,6 +57,7 @@ mod error;
 mod generated;
 mod hooks;
 mod keys;
+mod layout;
 mod subscriptions;
 mod usage;
 mod webhook;
@@ -65,6 +66,7 @@ pub use audit::AuditFilter;
 pub use client::{Client, ClientBuilder, ListFilter, MAX_UPLOAD_BYTES, USER_AGENT, Uploaded};
 pub use error::{ApiProblem, Error, Result};
 pub use hooks::{DeprecationNotice, RetryPolicy};
+pub use layout::{FoundWord, PixelBox, find_words, png_size};
 pub use webhook::{WebhookError, construct_event, sign_webhook, verify_webhook};
 
 // What the public API names, so users need no guess at crates and versions.
