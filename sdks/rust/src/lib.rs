@@ -39,13 +39,16 @@
 //! page ([`Client::list_documents_page`]), [`Client::upload_and_wait`],
 //! typed [`Error`]s, and a warning when the server announces that an operation you use
 //! is deprecated ([`Client::deprecation_notices`]), webhook subscriptions
-//! ([`Client::create_webhook`] and the rest), and [`construct_event`] to verify and parse
-//! a delivery in your receiver. Errors of `raw()` calls convert into [`Error`] with `?`.
+//! ([`Client::create_webhook`] and the rest), [`construct_event`] to verify and parse
+//! a delivery in your receiver, and where each word is on its page
+//! ([`Client::layout_pages`], [`find_words`], [`PixelBox`] in pixels of a thumbnail).
+//! Errors of `raw()` calls convert into [`Error`] with `?`.
 //!
 //! The SDK speaks `/v2`, the current API, only ([`Client::api_version`] is the version it
 //! was generated for). `examples/first_program.rs` is a complete first program (upload,
-//! result, listing page by page, errors, a webhook delivery) and
-//! `examples/webhook_receiver.rs` a webhook receiver.
+//! result, listing page by page, errors, a webhook delivery),
+//! `examples/webhook_receiver.rs` a webhook receiver and `examples/highlight_word.rs`
+//! a word's box on the document's thumbnail.
 
 #![warn(missing_docs)]
 
