@@ -15,7 +15,7 @@ doc = client.upload_and_wait(sys.argv[1], timeout=60)
 # Every page, a range at a time (following next_pages).
 pages = list(client.iter_layout_pages(doc.id))
 found = find_words(pages, word)
-print(f"{len(pages)} pages, {word!r} found {len(found)} times")
+print(f"layout: {len(pages)} page(s); {word!r} found {len(found)} time(s)")
 for f in found:
     print(f"page {f.page}: {f.word.text!r} at [{', '.join(f'{v:.4f}' for v in f.bbox)}]")
 

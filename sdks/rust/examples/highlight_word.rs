@@ -24,12 +24,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Every page, following `next_pages` (one request for up to 20 pages).
     let pages: Vec<_> = client.layout_pages(doc.id).try_collect().await?;
     let found = docintel_sdk::find_words(&pages, &word);
-    println!(
-        "{} pages, {:?} found {} times",
-        pages.len(),
-        word,
-        found.len()
-    );
+    let (n, times) = (pages.len(), found.len());
+    println!("layout: {n} page(s); {word:?} found {times} time(s)");
     for f in &found {
         let [x0, y0, x1, y1] = f.bbox.coords();
         println!(

@@ -11,7 +11,7 @@ const doc = await client.documents.uploadFileAndWait(process.argv[2] ?? "invoice
 const pages: PageView[] = [];
 for await (const page of client.documents.layoutPages(doc.id)) pages.push(page);
 const found = findWords(pages, word);
-console.log(`${pages.length} pages, ${JSON.stringify(word)} found ${found.length} times`);
+console.log(`layout: ${pages.length} page(s); ${JSON.stringify(word)} found ${found.length} time(s)`);
 for (const f of found) console.log(`page ${f.page}: ${JSON.stringify(f.word.text)} at [${f.bbox.map((v) => v.toFixed(4)).join(", ")}]`);
 
 // The thumbnail shows the first page, its longest side 256 pixels. In a browser, draw the
