@@ -153,7 +153,6 @@ fn three_page_tiff() -> Vec<u8> {
         tiff.write_image::<tiff::encoder::colortype::Gray8>(gray.width(), gray.height(), &gray)
             .unwrap();
     }
-    drop(tiff);
     out.into_inner()
 }
 
@@ -347,7 +346,6 @@ async fn bad_and_hostile_inputs_of_the_new_paths_are_refused_cleanly() {
         let mut tiff = tiff::encoder::TiffEncoder::new(&mut out).unwrap();
         tiff.write_image::<tiff::encoder::colortype::Gray8>(gray.width(), gray.height(), &gray)
             .unwrap();
-        drop(tiff);
         out.into_inner()
     };
     // The first page's next-page offset pointed back at itself: a loop of pages.

@@ -253,8 +253,10 @@ pub fn is_list_marker(word: &str) -> bool {
 /// keeps its confidence (0–100 in the TSV, 0–1 here). Rows that do not parse are skipped.
 pub fn page_from_tsv(tsv: &str, number: u32) -> Page {
     let mut dims = None;
-    // (block, paragraph, line) → words, in the order Tesseract reads them.
-    let mut blocks: Vec<((u32, u32), Vec<((u32, u32, u32), Vec<Word>)>)> = Vec::new();
+    // Paragraphs (block, paragraph) of lines (block, paragraph, line) of words, in the
+    // order Tesseract reads them.
+    type Lines = Vec<((u32, u32, u32), Vec<Word>)>;
+    let mut blocks: Vec<((u32, u32), Lines)> = Vec::new();
     let mut words = Vec::new();
     for row in tsv.lines().skip(1) {
         let f: Vec<&str> = row.splitn(12, '\t').collect();

@@ -161,7 +161,6 @@ pub(crate) mod tests {
             enc.write_image::<tiff::encoder::colortype::Gray8>(w, h, &data)
                 .unwrap();
         }
-        drop(enc);
         out.into_inner()
     }
 
