@@ -238,13 +238,13 @@ macro_rules! document_store {
                 )
                 .bind(id.to_string())
                 .bind(tenant.0.to_string())
-                .bind(i64::from(first))
-                .bind(i64::from(last))
+                .bind(i32::try_from(first).unwrap_or(i32::MAX))
+                .bind(i32::try_from(last).unwrap_or(i32::MAX))
                 .fetch_all(&self.pool)
                 .await?;
                 rows.iter()
                     .map(|r| {
-                        let n: i64 = r.try_get("number")?;
+                        let n: i32 = r.try_get("number")?;
                         Ok((u32::try_from(n).unwrap_or(0), r.try_get("layout")?))
                     })
                     .collect()

@@ -130,7 +130,7 @@ macro_rules! job_store {
                                  DO UPDATE SET layout = excluded.layout",
                             )
                             .bind(&id)
-                            .bind(i64::from(*number))
+                            .bind(i32::try_from(*number).unwrap_or(i32::MAX))
                             .bind(layout)
                             .execute(&mut *tx)
                             .await?;
