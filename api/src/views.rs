@@ -2,6 +2,7 @@
 //! the payload of webhook deliveries, and what v1 adapts from. Shared here so that no
 //! version and no sender imports another version.
 
+use docintel_backend::layout;
 use docintel_backend::model::{self, Document};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -181,14 +182,14 @@ impl From<Document> for DocumentView {
                 word_count: extracted.as_ref().map(|e| e.word_count),
                 char_count: extracted.as_ref().map(|e| e.char_count),
                 language: extracted.as_ref().and_then(|e| e.language.clone()),
-                ocr_confidence: ocr.map(|o| f64::from(o.mean)),
+                ocr_confidence: ocr.map(|o| layout::wide(o.mean)),
                 ocr_pages: ocr
                     .iter()
                     .flat_map(|o| &o.pages)
                     .take(docintel_backend::pipeline::MAX_OCR_PAGES as usize)
                     .map(|p| OcrPageConfidence {
                         page: p.page,
-                        confidence: f64::from(p.confidence),
+                        confidence: layout::wide(p.confidence),
                     })
                     .collect(),
                 searchable_pdf: extracted.as_ref().is_some_and(|e| e.searchable_pdf),

@@ -90,6 +90,8 @@ pub struct WordView {
 pub struct LineView {
     #[schema(value_type = BoundingBox)]
     pub bbox: [f32; 4],
+    /// Bounded by the layout's size limit, as every list of a layout.
+    #[schema(max_items = 10_000_000)]
     pub words: Vec<WordView>,
 }
 
@@ -98,6 +100,7 @@ pub struct LineView {
 pub struct BlockView {
     #[schema(value_type = BoundingBox)]
     pub bbox: [f32; 4],
+    #[schema(max_items = 10_000_000)]
     pub lines: Vec<LineView>,
 }
 
@@ -121,6 +124,7 @@ pub struct PageView {
     #[schema(example = json!(null), minimum = 0, maximum = 1)]
     pub confidence: Option<f32>,
     /// In reading order.
+    #[schema(max_items = 10_000_000)]
     pub blocks: Vec<BlockView>,
 }
 
@@ -137,7 +141,7 @@ pub struct DocumentLayout {
     pub pages: Vec<PageView>,
     /// OCR reads at most this many pages of a scan (the first ones); later pages have
     /// `source` `none`.
-    #[schema(example = 20)]
+    #[schema(example = 20, minimum = 1, maximum = 4_294_967_295_u64)]
     pub ocr_page_limit: u32,
     /// The `pages` value of the next range; null after the last page.
     #[schema(example = json!(null), max_length = 21)]
@@ -275,7 +279,7 @@ fn page_range(pages: Option<&str>, count: u32) -> Result<(u32, u32), ApiError> {
     path = "/documents/{id}/layout",
     tag = "documents",
     security(("api_key" = ["documents:read"])),
-    params(("id" = uuid::Uuid, Path, description = "The document id.", example = json!(EXAMPLE_ID)), LayoutParams),
+    params(("id" = uuid::Uuid, Path, description = "The document id.", example = json!(EXAMPLE_ID), max_length = 36), LayoutParams),
     responses(
         (status = 200, description = "The pages asked for.", body = DocumentLayout,
             example = json!(DocumentLayout::example())),
@@ -337,7 +341,7 @@ pub struct PdfFile(#[allow(dead_code)] Vec<u8>);
     path = "/documents/{id}/searchable.pdf",
     tag = "documents",
     security(("api_key" = ["documents:read"])),
-    params(("id" = uuid::Uuid, Path, description = "The document id.", example = json!(EXAMPLE_ID))),
+    params(("id" = uuid::Uuid, Path, description = "The document id.", example = json!(EXAMPLE_ID), max_length = 36)),
     responses(
         (status = 200, description = "The searchable PDF.", body = inline(PdfFile),
             content_type = "application/pdf"),

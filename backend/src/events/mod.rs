@@ -203,14 +203,14 @@ impl Event {
             extracted.word_count as i64,
             extracted.language.clone(),
             warnings.to_vec(),
-            extracted.ocr.as_ref().map(|o| f64::from(o.mean)),
+            extracted.ocr.as_ref().map(|o| crate::layout::wide(o.mean)),
             extracted
                 .ocr
                 .iter()
                 .flat_map(|o| &o.pages)
                 .map(|p| OcrPage {
                     page: p.page as i32,
-                    confidence: f64::from(p.confidence),
+                    confidence: crate::layout::wide(p.confidence),
                 })
                 .collect(),
         ))];

@@ -136,6 +136,12 @@ pub fn round(v: f64) -> f32 {
     ((v * 10_000.0).round() / 10_000.0) as f32
 }
 
+/// A rounded value (a confidence) as the `f64` the API and events carry: the same 4
+/// decimals, not the binary noise of widening an `f32` (0.9567, not 0.95670002698898).
+pub fn wide(v: f32) -> f64 {
+    (f64::from(v) * 10_000.0).round() / 10_000.0
+}
+
 /// The smallest box holding both.
 pub fn union(a: BBox, b: BBox) -> BBox {
     [

@@ -364,6 +364,29 @@ x\t1\t1\t2\t1\t1\t10\t100\t300\t20\t88\tbad
     }
 
     #[test]
+    fn a_layout_stops_at_its_budget_and_later_pages_keep_only_their_size() {
+        let pdf = include_bytes!("../../benches/layout/corpus/three-pages.pdf");
+        let whole = crate::pipeline::pdf::extract(pdf, 1 << 30, 1 << 30).unwrap();
+        let cost = |p: &Page| -> u64 { p.words().map(|w| w.text.len() as u64 + 48).sum() };
+        let first = cost(&whole.layout[0]);
+        assert!(whole.layout.iter().all(|p| p.source == Source::TextLayer));
+        // A budget that holds the first page only.
+        let cut = crate::pipeline::pdf::extract(pdf, 1 << 30, first + 10).unwrap();
+        assert_eq!(cut.layout.len(), 3);
+        assert_eq!(cut.layout[0], whole.layout[0]);
+        for page in &cut.layout[1..] {
+            assert_eq!(page.source, Source::None);
+            assert!(page.blocks.is_empty());
+            assert_eq!(
+                (page.width, page.height),
+                (whole.layout[1].width, whole.layout[1].height)
+            );
+        }
+        // The text is whole all the same: the budget bounds the layout only.
+        assert_eq!(cut.text, whole.text);
+    }
+
+    #[test]
     fn list_markers() {
         for m in ["•", "-", "1.", "12)", "a)", "b."] {
             assert!(is_list_marker(m), "{m}");

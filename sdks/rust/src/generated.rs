@@ -860,6 +860,7 @@ treat an unknown code as a failure without a code.*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct LineView {
         pub bbox: BoundingBox,
+        ///Bounded by the layout's size limit, as every list of a layout.
         pub words: ::std::vec::Vec<WordView>,
     }
     impl LineView {

@@ -796,6 +796,7 @@ export interface components {
         /** @description A line of words, left to right. */
         LineView: {
             bbox: components["schemas"]["BoundingBox"];
+            /** @description Bounded by the layout's size limit, as every list of a layout. */
             words: components["schemas"]["WordView"][];
         };
         /** @description Facts about the stored bytes and what processing found in them. */

@@ -22,7 +22,7 @@ class LineView:
             height (y), from the page's top-left corner, y growing downwards. Multiply by the
             page's `width` and `height` for its own unit, or by a rendering's size in pixels. Example: [0.1176, 0.0712,
             0.3468, 0.0871].
-        words (list[WordView]):
+        words (list[WordView]): Bounded by the layout's size limit, as every list of a layout.
     """
 
     bbox: list[float]
