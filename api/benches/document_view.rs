@@ -27,6 +27,7 @@ fn document() -> Document {
             word_count: 412,
             char_count: 2_630,
             language: Some("eng".into()),
+            ..Extracted::default()
         }),
         warnings: Vec::new(),
         classification: Some(Classification {

@@ -132,7 +132,7 @@ catalogue! {
          `usage` gives what it stores and its limits. Waiting does not help: delete \
          documents (which frees their share at once) or ask the operator for more.";
     UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, Operation,
-        "The upload is not a PDF, PNG, JPEG or UTF-8 text, or not the type its \
+        "The upload is not a PDF, PNG, JPEG, TIFF or UTF-8 text, or not the type its \
          `Content-Type` declares; or a JSON body was sent without `application/json`.";
     InvalidBody = "invalid_body", UNPROCESSABLE_ENTITY, Operation,
         "The JSON body is well-formed but not the shape the operation takes (a missing or \

@@ -2,6 +2,7 @@
 //! the payload of webhook deliveries, and what v1 adapts from. Shared here so that no
 //! version and no sender imports another version.
 
+use docintel_backend::layout;
 use docintel_backend::model::{self, Document};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -74,6 +75,32 @@ pub struct Metadata {
     /// ISO 639-3 code of the text's language (e.g. `eng`); null when it cannot be told.
     #[schema(example = "eng", max_length = 3)]
     pub language: Option<String>,
+    /// Mean OCR confidence of the document's words, from 0 to 1, when OCR read words
+    /// (images and scans): route a low one to a person. Null otherwise.
+    #[serde(default)]
+    #[schema(example = 0.91, minimum = 0, maximum = 1)]
+    pub ocr_confidence: Option<f64>,
+    /// Each OCR'd page's mean confidence (OCR reads at most 20 pages); empty when OCR read
+    /// nothing.
+    #[serde(default)]
+    #[schema(max_items = 20, example = json!([]))]
+    pub ocr_pages: Vec<OcrPageConfidence>,
+    /// Whether `GET /v2/documents/{id}/searchable.pdf` has a searchable PDF of the
+    /// document (images and scans that OCR read).
+    #[serde(default)]
+    #[schema(example = false)]
+    pub searchable_pdf: bool,
+}
+
+/// One OCR'd page's mean word confidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OcrPageConfidence {
+    /// 1-based page number.
+    #[schema(example = 1, minimum = 1, maximum = 4_294_967_295_u64)]
+    pub page: u32,
+    /// From 0 to 1.
+    #[schema(example = 0.91, minimum = 0, maximum = 1)]
+    pub confidence: f64,
 }
 
 /// What the classifier decided.
@@ -138,6 +165,7 @@ pub struct DocumentView {
 impl From<Document> for DocumentView {
     fn from(d: Document) -> Self {
         let extracted = d.extracted;
+        let ocr = extracted.as_ref().and_then(|e| e.ocr.as_ref());
         Self {
             id: d.id,
             filename: d.filename,
@@ -154,6 +182,17 @@ impl From<Document> for DocumentView {
                 word_count: extracted.as_ref().map(|e| e.word_count),
                 char_count: extracted.as_ref().map(|e| e.char_count),
                 language: extracted.as_ref().and_then(|e| e.language.clone()),
+                ocr_confidence: ocr.map(|o| layout::wide(o.mean)),
+                ocr_pages: ocr
+                    .iter()
+                    .flat_map(|o| &o.pages)
+                    .take(docintel_backend::pipeline::MAX_OCR_PAGES as usize)
+                    .map(|p| OcrPageConfidence {
+                        page: p.page,
+                        confidence: layout::wide(p.confidence),
+                    })
+                    .collect(),
+                searchable_pdf: extracted.as_ref().is_some_and(|e| e.searchable_pdf),
             },
             classification: d.classification.map(|c| Classification {
                 label: c.label,
@@ -277,6 +316,9 @@ pub mod examples {
                     word_count: Some(312),
                     char_count: Some(1_874),
                     language: Some("eng".to_owned()),
+                    ocr_confidence: None,
+                    ocr_pages: Vec::new(),
+                    searchable_pdf: false,
                 },
                 classification: Some(Classification {
                     label: "invoice".to_owned(),

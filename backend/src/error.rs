@@ -10,7 +10,7 @@ pub enum IngestError {
     #[error("the document is larger than the limit of {limit} bytes")]
     TooLarge { limit: u64 },
     #[error(
-        "unsupported content type {detected}; supported: application/pdf, image/png, image/jpeg, text/plain (UTF-8)"
+        "unsupported content type {detected}; supported: application/pdf, image/png, image/jpeg, image/tiff, text/plain (UTF-8)"
     )]
     Unsupported { detected: String },
     #[error(

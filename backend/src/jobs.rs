@@ -60,6 +60,8 @@ fn unreadable(e: impl std::fmt::Display) -> JobResult {
 }
 
 /// What the malware scan lets a worker do with a document.
+// One per job, moved a few times: boxing the large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 enum Scanned {
     /// Process it, with these warnings added (`not_scanned` when it could not be scanned
     /// and scanning is optional).
@@ -235,10 +237,12 @@ impl Workers {
         match outcome {
             Outcome::Processed {
                 text,
-                extracted,
+                mut extracted,
                 warnings,
                 thumbnail,
                 classification,
+                layout,
+                searchable_pdf,
             } => {
                 let thumbnail_key = match thumbnail {
                     Some(png) => match self.store_thumbnail(&job.blob_key, &png).await {
@@ -252,6 +256,29 @@ impl Workers {
                     },
                     None => None,
                 };
+                if let Some(pdf) = searchable_pdf {
+                    let key = crate::blobs::searchable_key(&job.blob_key);
+                    if let Err(e) = self.blobs.put(&key, &pdf).await {
+                        return JobResult::Failed {
+                            reason: format!("could not store the searchable PDF: {e}"),
+                            code: None,
+                        };
+                    }
+                    extracted.searchable_pdf = true;
+                }
+                let pages = match layout
+                    .iter()
+                    .map(|p| serde_json::to_string(p).map(|json| (p.number, json)))
+                    .collect::<Result<Vec<_>, _>>()
+                {
+                    Ok(pages) => pages,
+                    Err(e) => {
+                        return JobResult::Failed {
+                            reason: format!("could not store the layout: {e}"),
+                            code: None,
+                        };
+                    }
+                };
                 scan_warnings.extend(warnings);
                 JobResult::Processed {
                     text,
@@ -259,6 +286,7 @@ impl Workers {
                     warnings: scan_warnings,
                     classification,
                     thumbnail_key,
+                    pages,
                 }
             }
             Outcome::Failed { reason } => JobResult::Failed { reason, code: None },

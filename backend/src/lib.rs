@@ -13,6 +13,7 @@ mod filenames;
 mod group_flush;
 pub mod jobs;
 pub mod keys;
+pub mod layout;
 pub mod model;
 pub mod pipeline;
 pub mod registry;

@@ -59,6 +59,8 @@ pub enum ContentType {
     Jpeg,
     #[serde(rename = "text/plain")]
     Text,
+    #[serde(rename = "image/tiff")]
+    Tiff,
 }
 
 impl ContentType {
@@ -68,11 +70,12 @@ impl ContentType {
             ContentType::Png => "image/png",
             ContentType::Jpeg => "image/jpeg",
             ContentType::Text => "text/plain",
+            ContentType::Tiff => "image/tiff",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Pdf, Self::Png, Self::Jpeg, Self::Text]
+        [Self::Pdf, Self::Png, Self::Jpeg, Self::Text, Self::Tiff]
             .into_iter()
             .find(|c| c.mime() == s)
     }
@@ -90,6 +93,13 @@ pub struct Extracted {
     /// ISO 639-3 code of the text's language, when it can be told reliably.
     #[serde(default)]
     pub language: Option<String>,
+    /// Mean OCR confidence of the document and of each OCR'd page, when OCR read words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocr: Option<crate::layout::OcrConfidence>,
+    /// Whether OCR wrote a searchable PDF (kept beside the document's bytes, see
+    /// [`crate::blobs::searchable_key`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub searchable_pdf: bool,
 }
 
 /// Why a document failed, for a machine (the `failure` says it for a human).

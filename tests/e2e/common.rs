@@ -148,13 +148,16 @@ impl TestServer {
         wait_done_at(&self.client, &self.base, &self.key, id, 1000).await
     }
 
-    /// Every stored document's bytes (temp files and thumbnails excluded): blob files, and
+    /// Every stored document's bytes (temp files and derived blobs excluded): blob files, and
     /// small documents' bytes kept in the database (`document_bytes:<document id>`).
     pub async fn stored_blobs(&self) -> Vec<PathBuf> {
         let mut stored: Vec<PathBuf> = self
             .all_blob_files()
             .into_iter()
-            .filter(|p| !p.to_string_lossy().ends_with(".thumb.png"))
+            .filter(|p| {
+                let p = p.to_string_lossy();
+                !p.ends_with(".thumb.png") && !p.ends_with(".searchable.pdf")
+            })
             .collect();
         let query = "SELECT document_id FROM document_bytes ORDER BY document_id";
         let inline: Vec<String> = match &self.backend.config().database_url {
@@ -193,7 +196,7 @@ impl TestServer {
             .collect()
     }
 
-    fn all_blob_files(&self) -> Vec<PathBuf> {
+    pub fn all_blob_files(&self) -> Vec<PathBuf> {
         fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
             for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
                 let p = e.path();

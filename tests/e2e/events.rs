@@ -139,6 +139,12 @@ async fn a_document_life_publishes_its_events_in_order_in_the_confluent_format()
                     field(&decoded, "word_count"),
                     &Avro::Long(done["metadata"]["word_count"].as_i64().unwrap())
                 );
+                // No OCR read a text: v2's additions keep their defaults.
+                assert_eq!(
+                    field(&decoded, "ocr_confidence"),
+                    &Avro::Union(0, Box::new(Avro::Null))
+                );
+                assert_eq!(field(&decoded, "ocr_pages"), &Avro::Array(Vec::new()));
             }
             "doc.classified" => {
                 let label = done["classification"]["label"].as_str().unwrap();
@@ -170,6 +176,47 @@ async fn a_document_life_publishes_its_events_in_order_in_the_confluent_format()
     panic!(
         "the outbox did not drain: {:?}",
         s.backend.outbox_lag().await
+    );
+}
+
+/// `doc.processed` v2 carries the OCR confidence the document view shows.
+#[tokio::test]
+async fn an_ocr_read_document_publishes_its_confidence() {
+    crate::processing::tools();
+    let s = TestServer::start().await;
+    let mut rx = s.backend.subscribe();
+    let png = crate::processing::text_image(&["DELIVERY NOTE 88", "TWELVE BOXES"]);
+    let id = s.upload_ok("scan.png", png).await;
+    let done = s.wait_done(&id).await;
+    assert_eq!(done["status"], "processed", "{done}");
+    let events = next_events(&mut rx, &id, 2).await;
+    let processed = events
+        .iter()
+        .find(|e| e.topic == "doc.processed")
+        .expect("doc.processed");
+    let decoder = AvroDecoder::new(SrSettings::new(s.url("/registry")));
+    let decoded = decoder
+        .decode(Some(&processed.value))
+        .await
+        .expect("decodes")
+        .value;
+    let mean = done["metadata"]["ocr_confidence"].as_f64().expect("a mean");
+    assert_eq!(
+        field(&decoded, "ocr_confidence"),
+        &Avro::Union(1, Box::new(Avro::Double(mean)))
+    );
+    let Avro::Array(pages) = field(&decoded, "ocr_pages") else {
+        panic!("ocr_pages is an array");
+    };
+    assert_eq!(pages.len(), 1);
+    assert_eq!(field(&pages[0], "page"), &Avro::Int(1));
+    assert_eq!(
+        field(&pages[0], "confidence"),
+        &Avro::Double(
+            done["metadata"]["ocr_pages"][0]["confidence"]
+                .as_f64()
+                .unwrap()
+        )
     );
 }
 

@@ -20,6 +20,7 @@ mod events_kafka;
 mod hostile;
 mod isolation;
 mod keys;
+mod layout;
 mod openapi;
 mod ops;
 mod oversize;

@@ -13,7 +13,7 @@ use docintel_backend::pipeline::Tools;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-fn tools() -> Tools {
+pub(crate) fn tools() -> Tools {
     let t = Tools::detect();
     assert!(
         t.tesseract.is_some(),
@@ -27,7 +27,7 @@ fn tools() -> Tools {
 }
 
 /// A page of text rendered to a PNG by pdftoppm: an image whose text only OCR can read.
-fn text_image(lines: &[&str]) -> Vec<u8> {
+pub(crate) fn text_image(lines: &[&str]) -> Vec<u8> {
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut pages = tools()
         .render_pdf(&pdf(lines), 1, 1, 1600, deadline)

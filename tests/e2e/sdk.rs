@@ -531,6 +531,7 @@ fn the_sdk_packages_on_its_own() {
         "src/lib.rs",
         "README.md",
         "examples/upload_and_wait.rs",
+        "examples/highlight_word.rs",
         "examples/webhook_receiver.rs",
     ] {
         assert!(files.contains(&needed), "{needed} missing from {files:?}");
@@ -779,6 +780,105 @@ async fn the_first_program_runs_against_a_real_server() {
         "error Some(404) Some(\"not_found\")",
         "error Some(401) Some(\"unauthorized\")",
         "webhook evt_1 doc.processed",
+    ] {
+        assert!(stdout.contains(line), "no {line:?} in:\n{stdout}");
+    }
+}
+
+/// Layouts, Markdown and the searchable PDF through the client.
+#[tokio::test]
+async fn layout_markdown_and_searchable_pdf_through_the_client() {
+    let s = TestServer::start().await;
+    let c = client(&s.base, &s.key);
+    let doc = c
+        .upload_and_wait(
+            pdf(&["INVOICE No. 42", "Total due: 1,250.00 EUR"]),
+            "invoice.pdf",
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    let layout = c.layout(doc.id, Some("1")).await.unwrap();
+    assert_eq!(
+        (
+            layout.page_count,
+            layout.pages.len(),
+            layout.next_pages.clone()
+        ),
+        (1, 1, None)
+    );
+    let pages: Vec<_> = c.layout_pages(doc.id).try_collect().await.unwrap();
+    let found = docintel_sdk::find_words(&pages, "total");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].word.text, "Total");
+    let png = c.thumbnail(doc.id).await.unwrap();
+    let (w, h) = docintel_sdk::png_size(&png).unwrap();
+    assert_eq!(w.max(h), 256);
+    let px = found[0].to_pixels(w, h);
+    assert!(
+        px.width() > 0 && px.height() > 0 && px.right <= w && px.bottom <= h,
+        "{px}"
+    );
+    assert!(c.markdown(doc.id).await.unwrap().contains("Total due"));
+    assert_eq!(
+        c.searchable_pdf(doc.id).await.unwrap_err().code(),
+        Some("not_found")
+    );
+    // Refused before sending, and by the server.
+    let e = c.layout(doc.id, Some("0")).await.unwrap_err();
+    assert_eq!((e.status(), e.code()), (None, Some("invalid_parameter")));
+    let e = c.layout(doc.id, Some("2-1")).await.unwrap_err();
+    assert_eq!(
+        (e.status(), e.code()),
+        (Some(400), Some("invalid_parameter"))
+    );
+    let note = c
+        .upload_and_wait(b"plain text".to_vec(), "n.txt", Duration::from_secs(20))
+        .await
+        .unwrap();
+    assert_eq!(
+        c.layout(note.id, None).await.unwrap_err().code(),
+        Some("not_found")
+    );
+    // A scan's searchable PDF comes back as a PDF.
+    let scan = crate::processing::text_image(&["RECEIPT 7", "TOTAL 12.50"]);
+    let doc = c
+        .upload_and_wait(scan, "scan.png", Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert!(
+        c.searchable_pdf(doc.id)
+            .await
+            .unwrap()
+            .starts_with(b"%PDF-")
+    );
+}
+
+/// The word-highlighting example as its own process, against a real server.
+#[tokio::test]
+async fn the_highlight_word_example_finds_a_words_box() {
+    let program = example("highlight_word");
+    let s = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("invoice-42.pdf");
+    std::fs::write(&file, pdf(&["INVOICE No. 42", "Total due: 1,250.00 EUR"])).unwrap();
+    let out = tokio::process::Command::new(&program)
+        .arg(&file)
+        .arg("Total")
+        .env("DOCINTEL_BASE_URL", &s.base)
+        .env("DOCINTEL_API_KEY", &s.key)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for line in [
+        "layout: 1 page(s); \"Total\" found 1 time(s)",
+        ": \"Total\" at ",
     ] {
         assert!(stdout.contains(line), "no {line:?} in:\n{stdout}");
     }

@@ -64,7 +64,7 @@ fn declared_type(headers: &HeaderMap) -> Option<ContentType> {
 
 /// Upload a document
 ///
-/// The body is the raw file (PDF, PNG, JPEG or UTF-8 text). Its type is detected from
+/// The body is the raw file (PDF, PNG, JPEG, TIFF or UTF-8 text). Its type is detected from
 /// the bytes; a `Content-Type` naming another supported type is refused as a mismatch.
 /// Processing starts at once; poll the `Location` until `status` is `processed` or
 /// `failed`.
@@ -268,48 +268,104 @@ async fn delete_document(
     }
 }
 
+/// How a document's text is rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TextFormat {
+    /// Plain UTF-8 text.
+    Text,
+    /// Markdown: headings, list items and paragraphs recovered from the layout where
+    /// the signals are clear, plain paragraphs otherwise.
+    Markdown,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TextParams {
+    /// `text` (the default) or `markdown`; `Accept: text/markdown` asks for Markdown too.
+    #[param(inline, example = "markdown")]
+    pub format: Option<TextFormat>,
+}
+
+/// Whether the request asks for Markdown: `format=markdown`, or an `Accept` that names
+/// `text/markdown` and not `text/plain` (`format` wins).
+fn wants_markdown(params: &TextParams, headers: &HeaderMap) -> bool {
+    if let Some(format) = params.format {
+        return format == TextFormat::Markdown;
+    }
+    let accept = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|m| {
+            m.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .collect::<Vec<_>>();
+    accept.iter().any(|m| m == "text/markdown") && !accept.iter().any(|m| m == "text/plain")
+}
+
 /// Get a document's text
 ///
-/// The text extracted from the document, as UTF-8 plain text. Empty for an image when
-/// OCR is unavailable (the document's `warnings` say so).
+/// The text extracted from the document, as UTF-8 plain text, or as Markdown with
+/// `format=markdown` (or `Accept: text/markdown`). Empty for an image when OCR is
+/// unavailable (the document's `warnings` say so).
 #[utoipa::path(
     get,
     path = "/documents/{id}/text",
     tag = "documents",
     security(("api_key" = ["documents:read"])),
-    params(("id" = uuid::Uuid, Path, description = "The document id.", example = json!(EXAMPLE_ID))),
+    params(("id" = uuid::Uuid, Path, description = "The document id.", example = json!(EXAMPLE_ID)), TextParams),
     responses(
-        (status = 200, description = "The extracted text (at most 64 MiB).", body = inline(DocumentText),
-            content_type = "text/plain; charset=utf-8",
-            example = json!("INVOICE 2026-11\nAcme Corp, 1 Main Street\nTotal due: 1,250.00 EUR\n")),
+        (status = 200, description = "The extracted text (at most 64 MiB), plain or Markdown.",
+            content(
+                (inline(DocumentText) = "text/plain; charset=utf-8",
+                    example = json!("INVOICE 2026-11\nAcme Corp, 1 Main Street\nTotal due: 1,250.00 EUR\n")),
+                (inline(DocumentText) = "text/markdown; charset=utf-8",
+                    example = json!("# INVOICE 2026-11\n\nAcme Corp, 1 Main Street\n\nTotal due: 1,250.00 EUR\n")),
+            )),
     ),
     extensions(("x-problem-codes" = json!([
-        "invalid_id", "not_found", "not_processed", "processing_failed"
+        "invalid_id", "invalid_parameter", "not_found", "not_processed", "processing_failed"
     ]))),
 )]
 async fn get_document_text(
     State(state): State<AppState>,
     Auth(tenant, _): Auth<DocumentsRead>,
     IdPath(id): IdPath,
+    Query(params): Query<TextParams>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    processed_document(&state, &tenant, id).await?;
-    let text = state
-        .backend
-        .text(tenant.id, id)
-        .await?
-        .ok_or_else(|| not_found(id))?;
+    let doc = processed_document(&state, &tenant, id).await?;
+    let (text, content_type) = if wants_markdown(&params, &headers) {
+        (
+            state.backend.markdown(&doc).await?,
+            "text/markdown; charset=utf-8",
+        )
+    } else {
+        (
+            state.backend.text(tenant.id, id).await?,
+            "text/plain; charset=utf-8",
+        )
+    };
+    let text = text.ok_or_else(|| not_found(id))?;
     Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        )],
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::VARY, HeaderValue::from_static("Accept")),
+        ],
         text,
     )
         .into_response())
 }
 
 /// The document, if processed; 409 while it is not (or when it failed).
-async fn processed_document(
+pub(crate) async fn processed_document(
     state: &AppState,
     tenant: &docintel_backend::model::Tenant,
     id: uuid::Uuid,

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod documents;
 pub mod keys;
+pub mod layout;
 pub mod usage;
 pub mod webhooks;
 
@@ -176,6 +177,7 @@ pub(crate) fn created(path: &str, body: impl serde::Serialize) -> axum::response
 /// Every resource's routes, relative to the version's prefix.
 pub fn routes() -> OpenApiRouter<AppState> {
     documents::router()
+        .merge(layout::router())
         .merge(webhooks::router())
         .merge(keys::router())
         .merge(audit::router())

@@ -37,9 +37,18 @@ pub fn thumbnail_key(blob_key: &str) -> String {
 
 const THUMBNAIL_SUFFIX: &str = ".thumb.png";
 
-/// The blob a thumbnail key belongs to (`None`: not a thumbnail key).
-pub fn thumbnail_owner(key: &str) -> Option<&str> {
+/// Where the searchable PDF OCR wrote for a document goes, beside its bytes.
+pub fn searchable_key(blob_key: &str) -> String {
+    format!("{blob_key}{SEARCHABLE_SUFFIX}")
+}
+
+const SEARCHABLE_SUFFIX: &str = ".searchable.pdf";
+
+/// The blob a derived blob (a thumbnail, a searchable PDF) belongs to (`None`: not a
+/// derived blob's key).
+pub fn derived_owner(key: &str) -> Option<&str> {
     key.strip_suffix(THUMBNAIL_SUFFIX)
+        .or_else(|| key.strip_suffix(SEARCHABLE_SUFFIX))
 }
 
 /// A place blobs are kept.
@@ -177,10 +186,11 @@ impl Blobs {
         self
     }
 
-    /// The bytes kept in the database under `key`, if any. Thumbnails never are.
+    /// The bytes kept in the database under `key`, if any. Derived blobs (thumbnails,
+    /// searchable PDFs) never are.
     async fn inline_bytes(&self, key: &str) -> Result<Option<Vec<u8>>> {
         match &self.inline {
-            Some(inline) if thumbnail_owner(key).is_none() => inline.db.inline_blob(key).await,
+            Some(inline) if derived_owner(key).is_none() => inline.db.inline_blob(key).await,
             _ => Ok(None),
         }
     }
@@ -210,7 +220,7 @@ impl Blobs {
         })
     }
 
-    /// Stores a whole blob in the blob store (thumbnails: never kept inline).
+    /// Stores a whole blob in the blob store (derived blobs such as thumbnails: never kept inline).
     pub async fn put(&self, key: &str, bytes: &[u8]) -> Result<()> {
         self.store.put(key, bytes).await
     }
@@ -235,7 +245,7 @@ impl Blobs {
         // row stays (an infected document's bytes), so a delete rarely writes to the
         // database.
         if let Some(inline) = &self.inline
-            && thumbnail_owner(key).is_none()
+            && derived_owner(key).is_none()
             && inline.db.delete_inline_blob(key).await?
         {
             return Ok(());

@@ -10,7 +10,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use time::OffsetDateTime;
 
-use super::{Blobs, Listed, thumbnail_owner};
+use super::{Blobs, Listed, derived_owner};
 use crate::error::Result;
 use crate::store::Store;
 
@@ -53,7 +53,7 @@ pub async fn sweep(blobs: &Blobs, store: &dyn Store, grace: Duration) -> Result<
 async fn remove_unowned(blobs: &Blobs, store: &dyn Store, batch: &mut Vec<Listed>) -> Result<u64> {
     let owners: Vec<String> = batch
         .iter()
-        .map(|l| thumbnail_owner(&l.key).unwrap_or(&l.key).to_owned())
+        .map(|l| derived_owner(&l.key).unwrap_or(&l.key).to_owned())
         .collect();
     let known: HashSet<String> = store
         .existing_blob_keys(&owners)

@@ -39,8 +39,8 @@ pub const UPLOADED: Topic = Topic {
 };
 pub const PROCESSED: Topic = Topic {
     name: "doc.processed",
-    schema: include_str!("../../../schemas/avro/doc.processed/v1.avsc"),
-    version: 1,
+    schema: include_str!("../../../schemas/avro/doc.processed/v2.avsc"),
+    version: 2,
 };
 pub const CLASSIFIED: Topic = Topic {
     name: "doc.classified",
@@ -118,9 +118,23 @@ event_record!(
     DocUploaded { filename: String, content_type: String, size_bytes: i64, sha256: String }
 );
 event_record!(
-    /// `doc.processed` v1.
-    DocProcessed { page_count: Option<i32>, word_count: i64, language: Option<String>, warnings: Vec<String> }
+    /// `doc.processed` v2.
+    DocProcessed {
+        page_count: Option<i32>,
+        word_count: i64,
+        language: Option<String>,
+        warnings: Vec<String>,
+        ocr_confidence: Option<f64>,
+        ocr_pages: Vec<OcrPage>,
+    }
 );
+
+/// One OCR'd page's mean confidence, in `doc.processed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OcrPage {
+    pub page: i32,
+    pub confidence: f64,
+}
 event_record!(
     /// `doc.classified` v2.
     DocClassified { label: String, confidence: f64, model_version: String }
@@ -189,6 +203,16 @@ impl Event {
             extracted.word_count as i64,
             extracted.language.clone(),
             warnings.to_vec(),
+            extracted.ocr.as_ref().map(|o| crate::layout::wide(o.mean)),
+            extracted
+                .ocr
+                .iter()
+                .flat_map(|o| &o.pages)
+                .map(|p| OcrPage {
+                    page: p.page as i32,
+                    confidence: crate::layout::wide(p.confidence),
+                })
+                .collect(),
         ))];
         if let Some(c) = classification {
             events.push(Event::Classified(DocClassified::new(
@@ -364,6 +388,14 @@ mod tests {
             word_count: 42,
             char_count: 200,
             language: Some("eng".into()),
+            ocr: Some(crate::layout::OcrConfidence {
+                mean: 0.5,
+                pages: vec![crate::layout::PageConfidence {
+                    page: 2,
+                    confidence: 0.5,
+                }],
+            }),
+            searchable_pdf: false,
         };
         let classification = Classification {
             label: "invoice".into(),

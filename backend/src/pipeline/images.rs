@@ -38,14 +38,17 @@ pub fn decode(bytes: &[u8], max_alloc: u64) -> Result<image::DynamicImage, Strin
     })
 }
 
+/// `img` as a PNG.
+pub fn png(img: &image::DynamicImage) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
+        .map_err(|e| format!("could not encode a page as PNG: {e}"))?;
+    Ok(out)
+}
+
 /// A PNG whose longest side is at most [`THUMBNAIL_SIZE`].
 pub fn thumbnail(img: &image::DynamicImage) -> Result<Vec<u8>, String> {
-    let thumb = img.thumbnail(THUMBNAIL_SIZE, THUMBNAIL_SIZE);
-    let mut out = Vec::new();
-    thumb
-        .write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
-        .map_err(|e| format!("could not encode the thumbnail: {e}"))?;
-    Ok(out)
+    png(&img.thumbnail(THUMBNAIL_SIZE, THUMBNAIL_SIZE))
 }
 
 #[cfg(test)]

@@ -3,11 +3,14 @@
 //! on a blocking thread and decides where bytes come from and results go.
 
 mod images;
+pub mod layout;
 mod pdf;
 pub mod privileges;
 pub mod render;
 pub mod sandbox;
+pub mod searchable;
 pub mod sniff;
+mod tiff;
 pub mod tools;
 
 use std::path::PathBuf;
@@ -17,12 +20,16 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::classify::Model;
+use crate::layout::{OcrConfidence, Page, Unit};
 use crate::model::{Classification, ContentType, Extracted};
 pub use images::{MAX_PIXELS, THUMBNAIL_SIZE};
 pub use tools::Tools;
 
-/// OCR reads at most this many pages of a scanned PDF.
+/// OCR reads at most this many pages of a scanned PDF or a TIFF.
 pub const MAX_OCR_PAGES: u32 = 20;
+/// An image of unknown resolution is taken to be scanned at this many dots per inch
+/// (the size of its page in a searchable PDF).
+pub const ASSUMED_DPI: f32 = 150.0;
 
 /// What parsing one document may consume. The parser process gets `memory_bytes` as its
 /// address-space limit from the kernel; the budgets below are checked by the parsers, so
@@ -114,6 +121,8 @@ impl Context {
 
 /// The result of processing one document.
 #[derive(Debug, Clone, PartialEq)]
+// One per job, moved a few times: boxing the large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Outcome {
     Processed {
         text: String,
@@ -121,6 +130,10 @@ pub enum Outcome {
         warnings: Vec<String>,
         thumbnail: Option<Vec<u8>>,
         classification: Option<Classification>,
+        /// Every page, with its words (none for a text document).
+        layout: Vec<Page>,
+        /// For images and scans that OCR read: the pages with their words searchable.
+        searchable_pdf: Option<Vec<u8>>,
     },
     /// The document could not be processed; the reason is shown to its owner.
     Failed { reason: String },
@@ -142,10 +155,22 @@ pub struct Extraction {
     pub ocr: Option<u32>,
     /// The walls the parser child worked behind.
     pub walls: sandbox::Walls,
+    /// Every page with its words (for a scan, once OCR has read them).
+    pub layout: Vec<Page>,
+    /// The searchable PDF OCR wrote, for images and scans.
+    pub searchable_pdf: Option<Vec<u8>>,
+}
+
+impl Limits {
+    /// The most bytes a document's layout may take (as JSON; about eight times its
+    /// text): past it, pages keep their size but no words.
+    pub fn max_layout_bytes(&self) -> u64 {
+        self.max_text_bytes
+    }
 }
 
 fn pdf_stages(tools: &Tools, limits: &Limits, bytes: &[u8]) -> Result<Extraction, String> {
-    let pdf = pdf::extract(bytes, limits.max_inflated_bytes)?;
+    let pdf = pdf::extract(bytes, limits.max_inflated_bytes, limits.max_layout_bytes())?;
     let mut warnings = Vec::new();
     let mut ocr = None;
     if pdf.text.trim().is_empty() {
@@ -163,12 +188,14 @@ fn pdf_stages(tools: &Tools, limits: &Limits, bytes: &[u8]) -> Result<Extraction
         pages: Some(pdf.pages),
         warnings,
         ocr,
+        layout: pdf.layout,
         ..Extraction::default()
     })
 }
 
-/// OCR of an image, or of the first `pages` pages of a scanned PDF (whose first page is
-/// then also the thumbnail): what runs Tesseract and pdftoppm, in a child allowed to.
+/// OCR of an image, of the first `pages` pages of a TIFF, or of a scanned PDF (whose first
+/// page is then also the thumbnail): what runs Tesseract and pdftoppm, in a child allowed
+/// to. Gives the pages' words, their text, and a searchable PDF of them.
 pub fn ocr(
     tools: &Tools,
     limits: &Limits,
@@ -177,42 +204,76 @@ pub fn ocr(
     bytes: &[u8],
     deadline: Instant,
 ) -> Result<Extraction, String> {
-    let unavailable = || Err("OCR is not available here".to_owned());
-    if content_type != ContentType::Pdf {
-        let Some(text) = tools.ocr(bytes, deadline) else {
-            return unavailable();
-        };
-        let text = text?.trim().to_owned();
-        return within_text_limit(
-            Extraction {
-                text,
-                ..Extraction::default()
-            },
-            limits,
-        );
+    if tools.tesseract.is_none() {
+        return Err("OCR is not available here".to_owned());
     }
-    let Some(rendered) = tools.render_pdf(bytes, 1, pages, 2000, deadline) else {
-        return unavailable();
+    let budget = limits.max_inflated_bytes;
+    let mut pdf = searchable::Builder::new();
+    let mut layout = Vec::new();
+    let mut thumbnail = None;
+    // Reads one page's picture (`encoded` as Tesseract takes it, `image` decoded) and
+    // adds it to the searchable PDF at `size` points.
+    let mut read = |number: u32,
+                    encoded: &[u8],
+                    image: &image::DynamicImage,
+                    size: (f32, f32)|
+     -> Result<(), String> {
+        let tsv = tools
+            .ocr_tsv(encoded, deadline)
+            .unwrap_or_else(|| Err("OCR is not available here".to_owned()))?;
+        let page = layout::page_from_tsv(&tsv, number);
+        pdf.add_page(image, &page, size.0, size.1)?;
+        layout.push(page);
+        Ok(())
     };
-    let rendered = rendered?;
-    // The first page is rendered anyway: its thumbnail comes for free.
-    let thumbnail = rendered.first().and_then(|first| {
-        images::decode(first, limits.max_inflated_bytes)
-            .and_then(|i| images::thumbnail(&i))
-            .ok()
-    });
-    let mut parts = Vec::new();
-    for page in rendered {
-        if let Some(r) = tools.ocr(&page, deadline) {
-            parts.push(r?);
+    let at_dpi = |img: &image::DynamicImage| {
+        let scale = 72.0 / ASSUMED_DPI;
+        (img.width() as f32 * scale, img.height() as f32 * scale)
+    };
+    match content_type {
+        ContentType::Png | ContentType::Jpeg => {
+            let img = images::decode(bytes, budget)?;
+            read(1, bytes, &img, at_dpi(&img))?;
         }
+        ContentType::Tiff => tiff::for_each_page(bytes, pages, budget, |n, img| {
+            read(n, &images::png(&img)?, &img, at_dpi(&img))
+        })?,
+        ContentType::Pdf => {
+            let sizes = pdf::page_sizes(bytes, budget)?;
+            let rendered = tools
+                .render_pdf(bytes, 1, pages, 2000, deadline)
+                .unwrap_or_else(|| Err("PDF rendering (pdftoppm) is not installed".to_owned()))?;
+            let mut left = budget;
+            for (i, png) in rendered.iter().enumerate() {
+                let img = images::decode(png, left)?;
+                left = left.saturating_sub(u64::from(img.width()) * u64::from(img.height()));
+                if i == 0 {
+                    // The first page is rendered anyway: its thumbnail comes for free.
+                    thumbnail = images::thumbnail(&img).ok();
+                }
+                let size = sizes.get(i).copied().unwrap_or_else(|| at_dpi(&img));
+                read(i as u32 + 1, png, &img, size)?;
+            }
+        }
+        ContentType::Text => return Err("a text document has nothing to read".to_owned()),
     }
-    let extraction = Extraction {
-        text: parts.join("\n").trim().to_owned(),
-        thumbnail,
-        ..Extraction::default()
-    };
-    within_text_limit(extraction, limits)
+    let text = layout
+        .iter()
+        .map(Page::text)
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    let searchable_pdf = Some(pdf.finish()?);
+    within_text_limit(
+        Extraction {
+            text,
+            thumbnail,
+            layout,
+            searchable_pdf,
+            ..Extraction::default()
+        },
+        limits,
+    )
 }
 
 /// The first page of a PDF as a thumbnail PNG: drawn by hayro in this process, else by
@@ -250,18 +311,37 @@ pub fn first_page_by_pdftoppm(
         .map(|r| r.and_then(|mut pages| pages.pop().ok_or_else(|| "no page rendered".to_owned())))
 }
 
-fn image_stages(tools: &Tools, limits: &Limits, bytes: &[u8]) -> Result<Extraction, String> {
+fn image_stages(
+    tools: &Tools,
+    limits: &Limits,
+    content_type: ContentType,
+    bytes: &[u8],
+) -> Result<Extraction, String> {
     let img = images::decode(bytes, limits.max_inflated_bytes)?;
     let thumbnail = Some(images::thumbnail(&img)?);
+    let (w, h) = (img.width(), img.height());
     drop(img);
+    let (pages, layout) = if content_type == ContentType::Tiff {
+        let sizes = tiff::page_sizes(bytes, limits.max_inflated_bytes)?;
+        let layout = sizes
+            .iter()
+            .zip(1..)
+            .map(|(&(w, h), n)| Page::empty(n, w as f32, h as f32, Unit::Px, 0))
+            .collect();
+        (sizes.len() as u32, layout)
+    } else {
+        (1, vec![Page::empty(1, w as f32, h as f32, Unit::Px, 0)])
+    };
     let (ocr, warnings) = match tools.tesseract {
-        Some(_) => (Some(1), Vec::new()),
+        Some(_) => (Some(pages.min(MAX_OCR_PAGES)), Vec::new()),
         None => (None, vec![OCR_UNAVAILABLE.to_owned()]),
     };
     Ok(Extraction {
         thumbnail,
         warnings,
         ocr,
+        pages: (content_type == ContentType::Tiff).then_some(pages),
+        layout,
         ..Extraction::default()
     })
 }
@@ -277,7 +357,9 @@ pub fn extract(
 ) -> Result<Extraction, String> {
     let extraction = match content_type {
         ContentType::Pdf => pdf_stages(tools, limits, bytes),
-        ContentType::Png | ContentType::Jpeg => image_stages(tools, limits, bytes),
+        ContentType::Png | ContentType::Jpeg | ContentType::Tiff => {
+            image_stages(tools, limits, content_type, bytes)
+        }
         ContentType::Text => std::str::from_utf8(bytes)
             .map(|s| Extraction {
                 text: s.to_owned(),
@@ -298,11 +380,35 @@ fn within_text_limit(extraction: Extraction, limits: &Limits) -> Result<Extracti
     Ok(extraction)
 }
 
-/// What OCR read, added to what parsing found.
+/// What OCR read, added to what parsing found: the text, and each OCR'd page's words in
+/// place of the page that had none (keeping its size as the document states it; a page
+/// shown rotated by a quarter turn is described as shown, as OCR read it).
 fn with_ocr(mut extraction: Extraction, ocr: Extraction) -> Extraction {
     extraction.text = ocr.text;
     extraction.thumbnail = extraction.thumbnail.or(ocr.thumbnail);
     extraction.ocr = None;
+    extraction.searchable_pdf = ocr.searchable_pdf;
+    for read in ocr.layout {
+        let Some(page) = extraction
+            .layout
+            .iter_mut()
+            .find(|p| p.number == read.number)
+        else {
+            continue;
+        };
+        let (w, h) = if page.rotation % 180 == 90 {
+            (page.height, page.width)
+        } else {
+            (page.width, page.height)
+        };
+        *page = Page {
+            width: w,
+            height: h,
+            unit: page.unit,
+            rotation: 0,
+            ..read
+        };
+    }
     extraction
 }
 
@@ -314,6 +420,8 @@ pub fn finish(ctx: &Context, extraction: Extraction) -> Outcome {
         pages,
         thumbnail,
         warnings,
+        layout,
+        searchable_pdf,
         ..
     } = extraction;
     let language = whatlang::detect(&text)
@@ -333,6 +441,9 @@ pub fn finish(ctx: &Context, extraction: Extraction) -> Outcome {
         word_count: text.split_whitespace().count() as u64,
         char_count: text.chars().count() as u64,
         language,
+        ocr: OcrConfidence::of(&layout),
+        // Set once the PDF is stored.
+        searchable_pdf: false,
     };
     Outcome::Processed {
         text,
@@ -340,6 +451,8 @@ pub fn finish(ctx: &Context, extraction: Extraction) -> Outcome {
         warnings,
         thumbnail,
         classification,
+        layout,
+        searchable_pdf,
     }
 }
 
@@ -519,6 +632,7 @@ mod tests {
                 warnings,
                 thumbnail,
                 classification,
+                ..
             } => (text, extracted, warnings, thumbnail, classification),
             Outcome::Failed { reason } => panic!("failed: {reason}"),
         }

@@ -8,15 +8,20 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use lopdf::{Object, ObjectId, Stream};
 
+use super::layout::TextLayer;
+use crate::layout::Page;
+
 pub struct PdfText {
     pub text: String,
     pub pages: u32,
+    /// Every page with its words, as long as `layout_budget` lasts.
+    pub layout: Vec<Page>,
 }
 
 /// Hard cap on pages: a PDF claiming more is treated as hostile rather than walked.
 const MAX_PAGES: usize = 10_000;
 
-pub fn extract(bytes: &[u8], max_inflated: u64) -> Result<PdfText, String> {
+pub fn extract(bytes: &[u8], max_inflated: u64, layout_budget: u64) -> Result<PdfText, String> {
     let doc = load_within(bytes, max_inflated)?;
     if doc.is_encrypted() {
         return Err("encrypted PDFs are not supported".to_owned());
@@ -28,13 +33,70 @@ pub fn extract(bytes: &[u8], max_inflated: u64) -> Result<PdfText, String> {
     if pages > MAX_PAGES {
         return Err(format!("PDF has {pages} pages; the limit is {MAX_PAGES}"));
     }
+    let rotations = rotations(&doc);
     let mut text = String::new();
-    pdf_extract::output_doc(&doc, &mut pdf_extract::PlainTextOutput::new(&mut text))
+    let mut plain = pdf_extract::PlainTextOutput::new(&mut text);
+    let mut layout = TextLayer::new(&mut plain, &rotations, layout_budget);
+    pdf_extract::output_doc(&doc, &mut layout)
         .map_err(|e| format!("could not extract the PDF text layer: {e}"))?;
+    let layout = layout.into_pages();
     Ok(PdfText {
         text: text.trim().to_owned(),
         pages: pages as u32,
+        layout,
     })
+}
+
+/// Each page's size in points as it is shown (its MediaBox, turned by its `/Rotate`).
+pub fn page_sizes(bytes: &[u8], max_inflated: u64) -> Result<Vec<(f32, f32)>, String> {
+    let doc = load_within(bytes, max_inflated)?;
+    let rotations = rotations(&doc);
+    Ok(doc
+        .get_pages()
+        .values()
+        .zip(rotations)
+        .map(|(id, rotation)| {
+            let (w, h) = media_box(&doc, *id).unwrap_or((612.0, 792.0));
+            if rotation % 180 == 90 { (h, w) } else { (w, h) }
+        })
+        .collect())
+}
+
+/// A page's inherited value of `key`, walking up the page tree (bounded: a loop in the
+/// tree must not hang the parser).
+fn inherited<'a>(doc: &'a lopdf::Document, page: ObjectId, key: &[u8]) -> Option<&'a Object> {
+    let mut node = doc.get_dictionary(page).ok();
+    for _ in 0..32 {
+        let dict = node?;
+        if let Ok(v) = dict.get(key) {
+            return doc.dereference(v).ok().map(|(_, o)| o);
+        }
+        node = dict
+            .get(b"Parent")
+            .and_then(Object::as_reference)
+            .and_then(|p| doc.get_dictionary(p))
+            .ok();
+    }
+    None
+}
+
+fn media_box(doc: &lopdf::Document, page: ObjectId) -> Option<(f32, f32)> {
+    let b = inherited(doc, page, b"MediaBox")?.as_array().ok()?;
+    let n: Vec<f32> = b.iter().filter_map(|o| o.as_float().ok()).collect();
+    let [x0, y0, x1, y1] = n[..] else { return None };
+    Some(((x1 - x0).abs(), (y1 - y0).abs()))
+}
+
+/// Each page's `/Rotate` (inherited from the page tree), normalised to 0, 90, 180 or 270.
+fn rotations(doc: &lopdf::Document) -> Vec<u16> {
+    doc.get_pages()
+        .values()
+        .map(|id| {
+            inherited(doc, *id, b"Rotate")
+                .and_then(|r| r.as_i64().ok())
+                .map_or(0, |r| (r.rem_euclid(360) / 90 * 90) as u16)
+        })
+        .collect()
 }
 
 // lopdf takes a plain `fn` as its object filter (no closure state) and calls it from
@@ -246,11 +308,11 @@ mod tests {
         // 64 MiB of zeros in ~64 KiB: over a 16 MiB budget, under a 128 MiB one.
         let bomb = pdf_with_stream(zlib(&vec![0u8; 64 << 20]), "FlateDecode");
         assert!(bomb.len() < 100_000, "{}", bomb.len());
-        let e = extract(&bomb, 16 << 20).err().expect("refused");
+        let e = extract(&bomb, 16 << 20, 1 << 20).err().expect("refused");
         assert!(e.contains("inflate to more than the 16 MiB limit"), "{e}");
         // The same document within a larger budget is parsed (no text, but no error from
         // the budget).
-        match extract(&bomb, 128 << 20) {
+        match extract(&bomb, 128 << 20, 1 << 20) {
             Ok(_) => {}
             Err(e) => assert!(!e.contains("inflate"), "{e}"),
         }

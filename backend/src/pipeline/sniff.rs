@@ -14,6 +14,7 @@ pub fn sniff(head: &[u8], is_text: bool) -> Result<ContentType, String> {
             "application/pdf" => Ok(ContentType::Pdf),
             "image/png" => Ok(ContentType::Png),
             "image/jpeg" => Ok(ContentType::Jpeg),
+            "image/tiff" => Ok(ContentType::Tiff),
             other => Err(other.to_owned()),
         },
         None if is_text => Ok(ContentType::Text),
@@ -77,6 +78,14 @@ mod tests {
         assert_eq!(
             sniff(b"\xFF\xD8\xFF\xE0\0\x10JFIF", false),
             Ok(ContentType::Jpeg)
+        );
+        assert_eq!(
+            sniff(b"II*\0\x08\0\0\0\x0e\0\0\x01", false),
+            Ok(ContentType::Tiff)
+        );
+        assert_eq!(
+            sniff(b"MM\0*\0\0\0\x08\0\x0e\x01\0", false),
+            Ok(ContentType::Tiff)
         );
         assert_eq!(sniff(b"hello", true), Ok(ContentType::Text));
         assert_eq!(

@@ -100,11 +100,12 @@ fn run(mut cmd: Command, input: &[u8], deadline: Instant, what: &str) -> Result<
 }
 
 impl Tools {
-    /// OCR of one image (PNG or JPEG bytes) with Tesseract's English model.
-    pub fn ocr(&self, image: &[u8], deadline: Instant) -> Option<Result<String, String>> {
+    /// OCR of one image (PNG or JPEG bytes) with Tesseract's English model: its words
+    /// with their boxes and confidence, as Tesseract's TSV.
+    pub fn ocr_tsv(&self, image: &[u8], deadline: Instant) -> Option<Result<String, String>> {
         let tesseract = self.tesseract.as_ref()?;
         let mut cmd = Command::new(tesseract);
-        cmd.args(["stdin", "stdout", "-l", "eng", "--psm", "3"])
+        cmd.args(["stdin", "stdout", "-l", "eng", "--psm", "3", "tsv"])
             .env("OMP_THREAD_LIMIT", "1");
         Some(
             run(cmd, image, deadline, "OCR (tesseract)")

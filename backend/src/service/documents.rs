@@ -242,6 +242,67 @@ impl Backend {
         self.0.store.get_text_prefixes(tenant, ids, max_chars).await
     }
 
+    /// Pages `first..=last` of a processed document's layout, in order (empty when none
+    /// is kept there).
+    pub async fn layout(
+        &self,
+        tenant: TenantId,
+        id: DocumentId,
+        first: u32,
+        last: u32,
+    ) -> Result<Vec<crate::layout::Page>> {
+        self.0
+            .store
+            .get_pages(tenant, id, first, last)
+            .await?
+            .into_iter()
+            .map(|(_, json)| {
+                serde_json::from_str(&json)
+                    .map_err(|e| Error::Corrupt(format!("layout of page of {id}: {e}")))
+            })
+            .collect()
+    }
+
+    /// A processed document's text as Markdown, from its layout read a few pages at a
+    /// time; the plain text when it has no layout (a text document).
+    pub async fn markdown(&self, doc: &Document) -> Result<Option<String>> {
+        const PAGES_AT_ONCE: u32 = 50;
+        let pages = doc
+            .extracted
+            .as_ref()
+            .and_then(|e| e.page_count)
+            .unwrap_or(1);
+        let mut out = String::new();
+        let mut first = 1;
+        let mut any = false;
+        while first <= pages {
+            let last = first.saturating_add(PAGES_AT_ONCE - 1);
+            for page in self.layout(doc.tenant_id, doc.id, first, last).await? {
+                any = true;
+                crate::layout::markdown::render_page(&page, &mut out);
+            }
+            first = last.saturating_add(1);
+        }
+        if !any {
+            return self.text(doc.tenant_id, doc.id).await;
+        }
+        let md = out.trim_end();
+        Ok(Some(if md.is_empty() {
+            String::new()
+        } else {
+            format!("{md}\n")
+        }))
+    }
+
+    /// The searchable PDF OCR wrote for a processed document, if it has one.
+    pub async fn searchable_pdf(&self, doc: &Document) -> Result<Option<Vec<u8>>> {
+        if !doc.extracted.as_ref().is_some_and(|e| e.searchable_pdf) {
+            return Ok(None);
+        }
+        let key = blobs::searchable_key(&blob_key(doc.tenant_id, doc.id));
+        Ok(Some(self.0.blobs.read(&key).await?))
+    }
+
     /// Deletes a document and its blob; false when there was no such document.
     pub async fn delete(&self, tenant: TenantId, id: DocumentId) -> Result<bool> {
         let now = OffsetDateTime::now_utc();

@@ -112,6 +112,8 @@ pub struct ClaimedJob {
 
 /// What a worker records when it is done with a job.
 #[derive(Debug, Clone)]
+// One per job, moved a few times: boxing the large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum JobResult {
     Processed {
         text: String,
@@ -119,6 +121,8 @@ pub enum JobResult {
         warnings: Vec<String>,
         classification: Option<Classification>,
         thumbnail_key: Option<String>,
+        /// Each page's layout as JSON, by page number.
+        pages: Vec<(u32, String)>,
     },
     Failed {
         reason: String,
@@ -266,6 +270,15 @@ pub trait DocumentStore: Send + Sync {
     ) -> Result<(Vec<Document>, u64)>;
     /// `Ok(None)` when the document exists but has no text yet.
     async fn get_text(&self, tenant: TenantId, id: DocumentId) -> Result<Option<String>>;
+    /// Pages `first..=last` of a processed document's layout (each as JSON), in order;
+    /// empty when it has none there (or is not `tenant`'s).
+    async fn get_pages(
+        &self,
+        tenant: TenantId,
+        id: DocumentId,
+        first: u32,
+        last: u32,
+    ) -> Result<Vec<(u32, String)>>;
     /// For each of `ids` (of `tenant`) that has a text: its first `max_chars` characters,
     /// and whether there is more. One query for a whole page of documents.
     async fn get_text_prefixes(

@@ -45,6 +45,7 @@ macro_rules! conformance {
                 an_expired_lease_is_taken_over_and_the_loser_writes_nothing,
                 the_outbox_keeps_order_until_marked_sent,
                 every_query_is_scoped_to_its_tenant,
+                pages_are_read_by_range_and_go_with_their_document,
                 a_thumbnail_failure_is_recorded_once_and_only_without_a_thumbnail,
                 registry_versions_are_numbered_once_under_races,
                 registry_keeps_submitted_text_references_imports_and_settings,

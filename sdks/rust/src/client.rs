@@ -701,7 +701,7 @@ where
 }
 
 /// A whole streamed response body.
-async fn body_bytes(stream: progenitor_client::ByteStream) -> Result<bytes::Bytes> {
+pub(crate) async fn body_bytes(stream: progenitor_client::ByteStream) -> Result<bytes::Bytes> {
     let parts: Vec<bytes::Bytes> = stream
         .into_inner()
         .try_collect()

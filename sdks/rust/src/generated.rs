@@ -57,6 +57,39 @@ broker record's names).*/
             Default::default()
         }
     }
+    ///Lines that belong together: a paragraph, a heading, a list item.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct BlockView {
+        pub bbox: BoundingBox,
+        pub lines: ::std::vec::Vec<LineView>,
+    }
+    impl BlockView {
+        pub fn builder() -> builder::BlockView {
+            Default::default()
+        }
+    }
+    /**A box on the page: `[x0, y0, x1, y1]`, each from 0 to 1 of the page's width (x) or
+height (y), from the page's top-left corner, y growing downwards. Multiply by the
+page's `width` and `height` for its own unit, or by a rendering's size in pixels.*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct BoundingBox(pub ::std::vec::Vec<f32>);
+    impl ::std::ops::Deref for BoundingBox {
+        type Target = ::std::vec::Vec<f32>;
+        fn deref(&self) -> &::std::vec::Vec<f32> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<BoundingBox> for ::std::vec::Vec<f32> {
+        fn from(value: BoundingBox) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<f32>> for BoundingBox {
+        fn from(value: ::std::vec::Vec<f32>) -> Self {
+            Self(value)
+        }
+    }
     ///What the classifier decided.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Classification {
@@ -179,6 +212,26 @@ unknown value like `other`.*/
     }
     impl DeliveryView {
         pub fn builder() -> builder::DeliveryView {
+            Default::default()
+        }
+    }
+    ///Pages of a document with their words and boxes.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DocumentLayout {
+        pub document_id: ::uuid::Uuid,
+        ///The `pages` value of the next range; null after the last page.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_pages: ::std::option::Option<::std::string::String>,
+        /**OCR reads at most this many pages of a scan (the first ones); later pages have
+`source` `none`.*/
+        pub ocr_page_limit: u32,
+        ///Pages in the document (those returned are `pages`).
+        pub page_count: u32,
+        ///The pages asked for, in order.
+        pub pages: ::std::vec::Vec<PageView>,
+    }
+    impl DocumentLayout {
+        pub fn builder() -> builder::DocumentLayout {
             Default::default()
         }
     }
@@ -320,7 +373,7 @@ release: treat an unknown one by its HTTP status. Each code has one status; `/pr
 | `gone` | 410 | The API version is past its sunset; `detail` names the successor route. |
 | `payload_too_large` | 413 | The request body is over the limit `detail` states (by `Content-Length` before a byte is read, else while reading). |
 | `quota_exceeded` | 413 | The upload would take the tenant past its storage quota (documents or bytes); `usage` gives what it stores and its limits. Waiting does not help: delete documents (which frees their share at once) or ask the operator for more. |
-| `unsupported_media_type` | 415 | The upload is not a PDF, PNG, JPEG or UTF-8 text, or not the type its `Content-Type` declares; or a JSON body was sent without `application/json`. |
+| `unsupported_media_type` | 415 | The upload is not a PDF, PNG, JPEG, TIFF or UTF-8 text, or not the type its `Content-Type` declares; or a JSON body was sent without `application/json`. |
 | `invalid_body` | 422 | The JSON body is well-formed but not the shape the operation takes (a missing or unknown field, a wrong type); `detail` says where. |
 | `invalid_webhook` | 422 | The subscription is refused: a URL that is not http(s), resolves to a private address, an unknown event type or a description over 500 characters. |
 | `idempotency_key_reused` | 422 | This `Idempotency-Key` was used for a different request within 24 hours; use a new key for a new document. |
@@ -544,6 +597,123 @@ treat an unknown code as a failure without a code.*/
             Ok(Self(value.to_string()))
         }
     }
+    ///`GetDocumentLayoutPages`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct GetDocumentLayoutPages(::std::string::String);
+    impl ::std::ops::Deref for GetDocumentLayoutPages {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<GetDocumentLayoutPages> for ::std::string::String {
+        fn from(value: GetDocumentLayoutPages) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for GetDocumentLayoutPages {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 21usize {
+                return Err("longer than 21 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[1-9][0-9]{0,9}(-[1-9][0-9]{0,9})?$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[1-9][0-9]{0,9}(-[1-9][0-9]{0,9})?$\""
+                        .into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetDocumentLayoutPages {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for GetDocumentLayoutPages {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for GetDocumentLayoutPages {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///How a document's text is rendered.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum GetDocumentTextFormat {
+        #[serde(rename = "text")]
+        Text,
+        #[serde(rename = "markdown")]
+        Markdown,
+    }
+    impl ::std::fmt::Display for GetDocumentTextFormat {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("text"),
+                Self::Markdown => f.write_str("markdown"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetDocumentTextFormat {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "text" => Ok(Self::Text),
+                "markdown" => Ok(Self::Markdown),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetDocumentTextFormat {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for GetDocumentTextFormat {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///A new key.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
@@ -686,6 +856,18 @@ treat an unknown code as a failure without a code.*/
             Default::default()
         }
     }
+    ///A line of words, left to right.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct LineView {
+        pub bbox: BoundingBox,
+        ///Bounded by the layout's size limit, as every list of a layout.
+        pub words: ::std::vec::Vec<WordView>,
+    }
+    impl LineView {
+        pub fn builder() -> builder::LineView {
+            Default::default()
+        }
+    }
     ///`ListAuditEventsAction`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
@@ -815,9 +997,21 @@ treat an unknown code as a failure without a code.*/
         ///ISO 639-3 code of the text's language (e.g. `eng`); null when it cannot be told.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub language: ::std::option::Option<::std::string::String>,
+        /**Mean OCR confidence of the document's words, from 0 to 1, when OCR read words
+(images and scans): route a low one to a person. Null otherwise.*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub ocr_confidence: ::std::option::Option<f64>,
+        /**Each OCR'd page's mean confidence (OCR reads at most 20 pages); empty when OCR read
+nothing.*/
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub ocr_pages: ::std::vec::Vec<OcrPageConfidence>,
         ///Pages of a PDF; null for other types and until processed.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub page_count: ::std::option::Option<u32>,
+        /**Whether `GET /v2/documents/{id}/searchable.pdf` has a searchable PDF of the
+document (images and scans that OCR read).*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub searchable_pdf: ::std::option::Option<bool>,
         ///Lower-case hex SHA-256 of the stored bytes.
         pub sha256: ::std::string::String,
         ///Size of the stored bytes.
@@ -828,6 +1022,159 @@ treat an unknown code as a failure without a code.*/
     }
     impl Metadata {
         pub fn builder() -> builder::Metadata {
+            Default::default()
+        }
+    }
+    ///One OCR'd page's mean word confidence.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct OcrPageConfidence {
+        ///From 0 to 1.
+        pub confidence: f64,
+        ///1-based page number.
+        pub page: u32,
+    }
+    impl OcrPageConfidence {
+        pub fn builder() -> builder::OcrPageConfidence {
+            Default::default()
+        }
+    }
+    /**Where a page's words came from: `text_layer` (the PDF's own text), `ocr` (read from
+the page's image) or `none` (no words: OCR unavailable on this server, the page past
+the OCR page limit, or past the layout size limit).*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum PageSource {
+        #[serde(rename = "text_layer")]
+        TextLayer,
+        #[serde(rename = "ocr")]
+        Ocr,
+        #[serde(rename = "none")]
+        None,
+    }
+    impl ::std::fmt::Display for PageSource {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::TextLayer => f.write_str("text_layer"),
+                Self::Ocr => f.write_str("ocr"),
+                Self::None => f.write_str("none"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PageSource {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "text_layer" => Ok(Self::TextLayer),
+                "ocr" => Ok(Self::Ocr),
+                "none" => Ok(Self::None),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PageSource {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PageSource {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /**The unit of a page's `width` and `height`: `pt` (PDF points, 1/72 inch) or `px`
+(image pixels).*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum PageUnit {
+        #[serde(rename = "pt")]
+        Pt,
+        #[serde(rename = "px")]
+        Px,
+    }
+    impl ::std::fmt::Display for PageUnit {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Pt => f.write_str("pt"),
+                Self::Px => f.write_str("px"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PageUnit {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "pt" => Ok(Self::Pt),
+                "px" => Ok(Self::Px),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PageUnit {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PageUnit {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///One page: its size, where its words came from, and its blocks in reading order.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PageView {
+        ///In reading order.
+        pub blocks: ::std::vec::Vec<BlockView>,
+        ///Mean confidence of the page's OCR'd words, from 0 to 1; null for other pages.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub confidence: ::std::option::Option<f32>,
+        pub height: f32,
+        ///1-based.
+        pub number: u32,
+        /**Clockwise degrees the page is shown turned by (0, 90, 180 or 270); boxes are on
+the page before that turn. OCR'd pages are described as shown (0).*/
+        pub rotation: u16,
+        pub source: PageSource,
+        pub unit: PageUnit,
+        pub width: f32,
+    }
+    impl PageView {
+        pub fn builder() -> builder::PageView {
             Default::default()
         }
     }
@@ -1436,6 +1783,21 @@ can drop duplicates.*/
             Default::default()
         }
     }
+    ///A word and where it is.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct WordView {
+        pub bbox: BoundingBox,
+        /**Tesseract's confidence in the word, from 0 to 1; null for words of a PDF's text
+layer.*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub confidence: ::std::option::Option<f32>,
+        pub text: ::std::string::String,
+    }
+    impl WordView {
+        pub fn builder() -> builder::WordView {
+            Default::default()
+        }
+    }
     /// Types for composing complex structures.
     pub mod builder {
         #[derive(Clone, Debug)]
@@ -1664,6 +2026,67 @@ can drop duplicates.*/
                     request_id: Ok(value.request_id),
                     resource_id: Ok(value.resource_id),
                     resource_type: Ok(value.resource_type),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BlockView {
+            bbox: ::std::result::Result<super::BoundingBox, ::std::string::String>,
+            lines: ::std::result::Result<
+                ::std::vec::Vec<super::LineView>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BlockView {
+            fn default() -> Self {
+                Self {
+                    bbox: Err("no value supplied for bbox".to_string()),
+                    lines: Err("no value supplied for lines".to_string()),
+                }
+            }
+        }
+        impl BlockView {
+            pub fn bbox<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BoundingBox>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bbox = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bbox: {e}")
+                    });
+                self
+            }
+            pub fn lines<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::LineView>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.lines = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for lines: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BlockView> for super::BlockView {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BlockView,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bbox: value.bbox?,
+                    lines: value.lines?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BlockView> for BlockView {
+            fn from(value: super::BlockView) -> Self {
+                Self {
+                    bbox: Ok(value.bbox),
+                    lines: Ok(value.lines),
                 }
             }
         }
@@ -2011,6 +2434,122 @@ can drop duplicates.*/
                     last_status_code: Ok(value.last_status_code),
                     next_attempt_at: Ok(value.next_attempt_at),
                     status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DocumentLayout {
+            document_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            next_pages: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            ocr_page_limit: ::std::result::Result<u32, ::std::string::String>,
+            page_count: ::std::result::Result<u32, ::std::string::String>,
+            pages: ::std::result::Result<
+                ::std::vec::Vec<super::PageView>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DocumentLayout {
+            fn default() -> Self {
+                Self {
+                    document_id: Err("no value supplied for document_id".to_string()),
+                    next_pages: Ok(Default::default()),
+                    ocr_page_limit: Err(
+                        "no value supplied for ocr_page_limit".to_string(),
+                    ),
+                    page_count: Err("no value supplied for page_count".to_string()),
+                    pages: Err("no value supplied for pages".to_string()),
+                }
+            }
+        }
+        impl DocumentLayout {
+            pub fn document_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.document_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for document_id: {e}")
+                    });
+                self
+            }
+            pub fn next_pages<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_pages = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for next_pages: {e}")
+                    });
+                self
+            }
+            pub fn ocr_page_limit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<u32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ocr_page_limit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for ocr_page_limit: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn page_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<u32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.page_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for page_count: {e}")
+                    });
+                self
+            }
+            pub fn pages<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::PageView>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pages = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pages: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DocumentLayout> for super::DocumentLayout {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DocumentLayout,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    document_id: value.document_id?,
+                    next_pages: value.next_pages?,
+                    ocr_page_limit: value.ocr_page_limit?,
+                    page_count: value.page_count?,
+                    pages: value.pages?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DocumentLayout> for DocumentLayout {
+            fn from(value: super::DocumentLayout) -> Self {
+                Self {
+                    document_id: Ok(value.document_id),
+                    next_pages: Ok(value.next_pages),
+                    ocr_page_limit: Ok(value.ocr_page_limit),
+                    page_count: Ok(value.page_count),
+                    pages: Ok(value.pages),
                 }
             }
         }
@@ -2587,6 +3126,67 @@ can drop duplicates.*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct LineView {
+            bbox: ::std::result::Result<super::BoundingBox, ::std::string::String>,
+            words: ::std::result::Result<
+                ::std::vec::Vec<super::WordView>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for LineView {
+            fn default() -> Self {
+                Self {
+                    bbox: Err("no value supplied for bbox".to_string()),
+                    words: Err("no value supplied for words".to_string()),
+                }
+            }
+        }
+        impl LineView {
+            pub fn bbox<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BoundingBox>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bbox = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bbox: {e}")
+                    });
+                self
+            }
+            pub fn words<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::WordView>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.words = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for words: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LineView> for super::LineView {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LineView,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bbox: value.bbox?,
+                    words: value.words?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LineView> for LineView {
+            fn from(value: super::LineView) -> Self {
+                Self {
+                    bbox: Ok(value.bbox),
+                    words: Ok(value.words),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Metadata {
             char_count: ::std::result::Result<
                 ::std::option::Option<u64>,
@@ -2600,8 +3200,20 @@ can drop duplicates.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            ocr_confidence: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            ocr_pages: ::std::result::Result<
+                ::std::vec::Vec<super::OcrPageConfidence>,
+                ::std::string::String,
+            >,
             page_count: ::std::result::Result<
                 ::std::option::Option<u32>,
+                ::std::string::String,
+            >,
+            searchable_pdf: ::std::result::Result<
+                ::std::option::Option<bool>,
                 ::std::string::String,
             >,
             sha256: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -2617,7 +3229,10 @@ can drop duplicates.*/
                     char_count: Ok(Default::default()),
                     content_type: Err("no value supplied for content_type".to_string()),
                     language: Ok(Default::default()),
+                    ocr_confidence: Ok(Default::default()),
+                    ocr_pages: Ok(Default::default()),
                     page_count: Ok(Default::default()),
+                    searchable_pdf: Ok(Default::default()),
                     sha256: Err("no value supplied for sha256".to_string()),
                     size_bytes: Err("no value supplied for size_bytes".to_string()),
                     word_count: Ok(Default::default()),
@@ -2661,6 +3276,32 @@ can drop duplicates.*/
                     });
                 self
             }
+            pub fn ocr_confidence<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ocr_confidence = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for ocr_confidence: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn ocr_pages<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::OcrPageConfidence>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ocr_pages = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ocr_pages: {e}")
+                    });
+                self
+            }
             pub fn page_count<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<u32>>,
@@ -2670,6 +3311,20 @@ can drop duplicates.*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for page_count: {e}")
+                    });
+                self
+            }
+            pub fn searchable_pdf<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.searchable_pdf = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for searchable_pdf: {e}"
+                        )
                     });
                 self
             }
@@ -2719,7 +3374,10 @@ can drop duplicates.*/
                     char_count: value.char_count?,
                     content_type: value.content_type?,
                     language: value.language?,
+                    ocr_confidence: value.ocr_confidence?,
+                    ocr_pages: value.ocr_pages?,
                     page_count: value.page_count?,
+                    searchable_pdf: value.searchable_pdf?,
                     sha256: value.sha256?,
                     size_bytes: value.size_bytes?,
                     word_count: value.word_count?,
@@ -2732,10 +3390,231 @@ can drop duplicates.*/
                     char_count: Ok(value.char_count),
                     content_type: Ok(value.content_type),
                     language: Ok(value.language),
+                    ocr_confidence: Ok(value.ocr_confidence),
+                    ocr_pages: Ok(value.ocr_pages),
                     page_count: Ok(value.page_count),
+                    searchable_pdf: Ok(value.searchable_pdf),
                     sha256: Ok(value.sha256),
                     size_bytes: Ok(value.size_bytes),
                     word_count: Ok(value.word_count),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct OcrPageConfidence {
+            confidence: ::std::result::Result<f64, ::std::string::String>,
+            page: ::std::result::Result<u32, ::std::string::String>,
+        }
+        impl ::std::default::Default for OcrPageConfidence {
+            fn default() -> Self {
+                Self {
+                    confidence: Err("no value supplied for confidence".to_string()),
+                    page: Err("no value supplied for page".to_string()),
+                }
+            }
+        }
+        impl OcrPageConfidence {
+            pub fn confidence<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.confidence = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for confidence: {e}")
+                    });
+                self
+            }
+            pub fn page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<u32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.page = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for page: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<OcrPageConfidence> for super::OcrPageConfidence {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: OcrPageConfidence,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    confidence: value.confidence?,
+                    page: value.page?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::OcrPageConfidence> for OcrPageConfidence {
+            fn from(value: super::OcrPageConfidence) -> Self {
+                Self {
+                    confidence: Ok(value.confidence),
+                    page: Ok(value.page),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PageView {
+            blocks: ::std::result::Result<
+                ::std::vec::Vec<super::BlockView>,
+                ::std::string::String,
+            >,
+            confidence: ::std::result::Result<
+                ::std::option::Option<f32>,
+                ::std::string::String,
+            >,
+            height: ::std::result::Result<f32, ::std::string::String>,
+            number: ::std::result::Result<u32, ::std::string::String>,
+            rotation: ::std::result::Result<u16, ::std::string::String>,
+            source: ::std::result::Result<super::PageSource, ::std::string::String>,
+            unit: ::std::result::Result<super::PageUnit, ::std::string::String>,
+            width: ::std::result::Result<f32, ::std::string::String>,
+        }
+        impl ::std::default::Default for PageView {
+            fn default() -> Self {
+                Self {
+                    blocks: Err("no value supplied for blocks".to_string()),
+                    confidence: Ok(Default::default()),
+                    height: Err("no value supplied for height".to_string()),
+                    number: Err("no value supplied for number".to_string()),
+                    rotation: Err("no value supplied for rotation".to_string()),
+                    source: Err("no value supplied for source".to_string()),
+                    unit: Err("no value supplied for unit".to_string()),
+                    width: Err("no value supplied for width".to_string()),
+                }
+            }
+        }
+        impl PageView {
+            pub fn blocks<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::BlockView>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.blocks = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for blocks: {e}")
+                    });
+                self
+            }
+            pub fn confidence<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.confidence = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for confidence: {e}")
+                    });
+                self
+            }
+            pub fn height<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.height = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for height: {e}")
+                    });
+                self
+            }
+            pub fn number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<u32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for number: {e}")
+                    });
+                self
+            }
+            pub fn rotation<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<u16>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rotation = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for rotation: {e}")
+                    });
+                self
+            }
+            pub fn source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PageSource>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source: {e}")
+                    });
+                self
+            }
+            pub fn unit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PageUnit>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for unit: {e}")
+                    });
+                self
+            }
+            pub fn width<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.width = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for width: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PageView> for super::PageView {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PageView,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    blocks: value.blocks?,
+                    confidence: value.confidence?,
+                    height: value.height?,
+                    number: value.number?,
+                    rotation: value.rotation?,
+                    source: value.source?,
+                    unit: value.unit?,
+                    width: value.width?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PageView> for PageView {
+            fn from(value: super::PageView) -> Self {
+                Self {
+                    blocks: Ok(value.blocks),
+                    confidence: Ok(value.confidence),
+                    height: Ok(value.height),
+                    number: Ok(value.number),
+                    rotation: Ok(value.rotation),
+                    source: Ok(value.source),
+                    unit: Ok(value.unit),
+                    width: Ok(value.width),
                 }
             }
         }
@@ -3508,6 +4387,83 @@ can drop duplicates.*/
                 }
             }
         }
+        #[derive(Clone, Debug)]
+        pub struct WordView {
+            bbox: ::std::result::Result<super::BoundingBox, ::std::string::String>,
+            confidence: ::std::result::Result<
+                ::std::option::Option<f32>,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for WordView {
+            fn default() -> Self {
+                Self {
+                    bbox: Err("no value supplied for bbox".to_string()),
+                    confidence: Ok(Default::default()),
+                    text: Err("no value supplied for text".to_string()),
+                }
+            }
+        }
+        impl WordView {
+            pub fn bbox<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BoundingBox>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bbox = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bbox: {e}")
+                    });
+                self
+            }
+            pub fn confidence<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f32>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.confidence = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for confidence: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WordView> for super::WordView {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WordView,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bbox: value.bbox?,
+                    confidence: value.confidence?,
+                    text: value.text?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WordView> for WordView {
+            fn from(value: super::WordView) -> Self {
+                Self {
+                    bbox: Ok(value.bbox),
+                    confidence: Ok(value.confidence),
+                    text: Ok(value.text),
+                }
+            }
+        }
     }
     /// Error types.
     pub mod error {
@@ -3666,7 +4622,7 @@ let response = client.list_documents()
     }
     /**Upload a document
 
-The body is the raw file (PDF, PNG, JPEG or UTF-8 text). Its type is detected from
+The body is the raw file (PDF, PNG, JPEG, TIFF or UTF-8 text). Its type is detected from
 the bytes; a `Content-Type` naming another supported type is refused as a mismatch.
 Processing starts at once; poll the `Location` until `status` is `processed` or
 `failed`.
@@ -3725,18 +4681,64 @@ let response = client.delete_document()
     pub fn delete_document(&self) -> builder::DeleteDocument<'_> {
         builder::DeleteDocument::new(self)
     }
+    /**Get a document's layout
+
+Its pages, and on each the blocks, lines and words of its text in reading order, every
+one with its box on the page; for words read by OCR, Tesseract's confidence. From the
+PDF's text layer, or from OCR for images, TIFF pages and scanned PDFs. Text documents
+have none. Long documents come a range of pages at a time (`pages`).
+
+Sends a `GET` request to `/v2/documents/{id}/layout`
+
+Arguments:
+- `id`: The document id.
+- `pages`: The pages to return: one page (`3`) or a range (`1-20`), at most 100 pages; the
+first 20 when omitted. Follow `next_pages` for the rest.
+```ignore
+let response = client.get_document_layout()
+    .id(id)
+    .pages(pages)
+    .send()
+    .await;
+```*/
+    pub fn get_document_layout(&self) -> builder::GetDocumentLayout<'_> {
+        builder::GetDocumentLayout::new(self)
+    }
+    /**Get a document's searchable PDF
+
+For an image, a TIFF or a scanned PDF that OCR read: its pages as pictures with the
+words OCR read laid over them as invisible text, so that a viewer's search, copy and
+`pdftotext` find them. The document's `metadata.searchable_pdf` says whether it has
+one.
+
+Sends a `GET` request to `/v2/documents/{id}/searchable.pdf`
+
+Arguments:
+- `id`: The document id.
+```ignore
+let response = client.get_searchable_pdf()
+    .id(id)
+    .send()
+    .await;
+```*/
+    pub fn get_searchable_pdf(&self) -> builder::GetSearchablePdf<'_> {
+        builder::GetSearchablePdf::new(self)
+    }
     /**Get a document's text
 
-The text extracted from the document, as UTF-8 plain text. Empty for an image when
-OCR is unavailable (the document's `warnings` say so).
+The text extracted from the document, as UTF-8 plain text, or as Markdown with
+`format=markdown` (or `Accept: text/markdown`). Empty for an image when OCR is
+unavailable (the document's `warnings` say so).
 
 Sends a `GET` request to `/v2/documents/{id}/text`
 
 Arguments:
 - `id`: The document id.
+- `format`: `text` (the default) or `markdown`; `Accept: text/markdown` asks for Markdown too.
 ```ignore
 let response = client.get_document_text()
     .id(id)
+    .format(format)
     .send()
     .await;
 ```*/
@@ -4817,15 +5819,161 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_document_text`]
+    /**Builder for [`Client::get_document_layout`]
 
-[`Client::get_document_text`]: super::Client::get_document_text*/
+[`Client::get_document_layout`]: super::Client::get_document_layout*/
     #[derive(Debug, Clone)]
-    pub struct GetDocumentText<'a> {
+    pub struct GetDocumentLayout<'a> {
+        client: &'a super::Client,
+        id: Result<::uuid::Uuid, String>,
+        pages: Result<Option<types::GetDocumentLayoutPages>, String>,
+    }
+    impl<'a> GetDocumentLayout<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                pages: Ok(None),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::uuid::Uuid>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: uuid :: Uuid` for id failed".to_string()
+                });
+            self
+        }
+        pub fn pages<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GetDocumentLayoutPages>,
+        {
+            self.pages = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `GetDocumentLayoutPages` for pages failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v2/documents/{id}/layout`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DocumentLayout>, Error<types::Problem>> {
+            let Self { client, id, pages } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let pages = pages.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v2/documents/{}/layout", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("pages", &pages))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_document_layout",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_searchable_pdf`]
+
+[`Client::get_searchable_pdf`]: super::Client::get_searchable_pdf*/
+    #[derive(Debug, Clone)]
+    pub struct GetSearchablePdf<'a> {
         client: &'a super::Client,
         id: Result<::uuid::Uuid, String>,
     }
-    impl<'a> GetDocumentText<'a> {
+    impl<'a> GetSearchablePdf<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -4843,12 +5991,149 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/v2/documents/{id}/text`
+        ///Sends a `GET` request to `/v2/documents/{id}/searchable.pdf`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::Problem>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v2/documents/{}/searchable.pdf", client.baseurl, encode_path(& id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "get_searchable_pdf",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::stream(response)),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_document_text`]
+
+[`Client::get_document_text`]: super::Client::get_document_text*/
+    #[derive(Debug, Clone)]
+    pub struct GetDocumentText<'a> {
+        client: &'a super::Client,
+        id: Result<::uuid::Uuid, String>,
+        format: Result<Option<types::GetDocumentTextFormat>, String>,
+    }
+    impl<'a> GetDocumentText<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                format: Ok(None),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::uuid::Uuid>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: uuid :: Uuid` for id failed".to_string()
+                });
+            self
+        }
+        pub fn format<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GetDocumentTextFormat>,
+        {
+            self.format = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `GetDocumentTextFormat` for format failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v2/documents/{id}/text`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::Problem>> {
+            let Self { client, id, format } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let format = format.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/v2/documents/{}/text", client.baseurl, encode_path(& id.to_string()),
             );
@@ -4861,7 +6146,12 @@ pub mod builder {
                     ),
                 );
             #[allow(unused_mut)]
-            let mut request = client.client.get(url).headers(header_map).build()?;
+            let mut request = client
+                .client
+                .get(url)
+                .query(&progenitor_client::QueryParam::new("format", &format))
+                .headers(header_map)
+                .build()?;
             let info = OperationInfo {
                 operation_id: "get_document_text",
             };

@@ -39,13 +39,16 @@
 //! page ([`Client::list_documents_page`]), [`Client::upload_and_wait`],
 //! typed [`Error`]s, and a warning when the server announces that an operation you use
 //! is deprecated ([`Client::deprecation_notices`]), webhook subscriptions
-//! ([`Client::create_webhook`] and the rest), and [`construct_event`] to verify and parse
-//! a delivery in your receiver. Errors of `raw()` calls convert into [`Error`] with `?`.
+//! ([`Client::create_webhook`] and the rest), [`construct_event`] to verify and parse
+//! a delivery in your receiver, and where each word is on its page
+//! ([`Client::layout_pages`], [`find_words`], [`PixelBox`] in pixels of a thumbnail).
+//! Errors of `raw()` calls convert into [`Error`] with `?`.
 //!
 //! The SDK speaks `/v2`, the current API, only ([`Client::api_version`] is the version it
 //! was generated for). `examples/first_program.rs` is a complete first program (upload,
-//! result, listing page by page, errors, a webhook delivery) and
-//! `examples/webhook_receiver.rs` a webhook receiver.
+//! result, listing page by page, errors, a webhook delivery),
+//! `examples/webhook_receiver.rs` a webhook receiver and `examples/highlight_word.rs`
+//! a word's box on the document's thumbnail.
 
 #![warn(missing_docs)]
 
@@ -57,6 +60,7 @@ mod error;
 mod generated;
 mod hooks;
 mod keys;
+mod layout;
 mod subscriptions;
 mod usage;
 mod webhook;
@@ -65,6 +69,7 @@ pub use audit::AuditFilter;
 pub use client::{Client, ClientBuilder, ListFilter, MAX_UPLOAD_BYTES, USER_AGENT, Uploaded};
 pub use error::{ApiProblem, Error, Result};
 pub use hooks::{DeprecationNotice, RetryPolicy};
+pub use layout::{FoundWord, PixelBox, find_words, png_size};
 pub use webhook::{WebhookError, construct_event, sign_webhook, verify_webhook};
 
 // What the public API names, so users need no guess at crates and versions.

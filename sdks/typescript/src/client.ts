@@ -10,6 +10,7 @@ import {
   type FetchFn,
   type RetryPolicy,
 } from "./transport.js";
+import type { DocumentLayout, PageView } from "./layout.js";
 
 type Schemas = components["schemas"];
 /** One page of documents: pass `next_page` as `page_token` for the next one. */
@@ -27,6 +28,8 @@ export type Delivery = Schemas["DeliveryView"];
 export type ListDocumentsParams = NonNullable<paths["/v2/documents"]["get"]["parameters"]["query"]>;
 export type AuditEvent = Schemas["AuditEventView"];
 export type AuditEventPage = Schemas["AuditEventPage"];
+/** Which pages of a layout: one page (`"3"`) or a range (`"1-20"`, at most 100). */
+export type LayoutParams = NonNullable<paths["/v2/documents/{id}/layout"]["get"]["parameters"]["query"]>;
 export type ListAuditEventsParams = NonNullable<paths["/v2/audit-events"]["get"]["parameters"]["query"]>;
 
 /**
@@ -290,6 +293,76 @@ export class Documents {
    */
   async thumbnail(id: string): Promise<Blob> {
     return (await unwrap(this.raw.GET("/v2/documents/{id}/thumbnail", { params: { path: { id } }, parseAs: "blob" }))) as Blob;
+  }
+
+  /**
+   * A processed document's text as Markdown (`format=markdown`): headings, list items and
+   * paragraphs recovered from its layout.
+   *
+   * @example
+   * ```ts
+   * const markdown = await client.documents.markdown(doc.id);
+   * ```
+   */
+  async markdown(id: string): Promise<string> {
+    const query = { format: "markdown" as const };
+    return (await unwrap(this.raw.GET("/v2/documents/{id}/text", { params: { path: { id }, query }, parseAs: "text" }))) as string;
+  }
+
+  /**
+   * A processed document's layout: its pages, each with its blocks, lines and words in
+   * reading order, every one with its `bbox` (see {@link findWords} and {@link toPixels}).
+   * `pages` is one page (`"3"`) or a range (`"1-20"`, at most 100); the first 20 when
+   * omitted. `next_pages` is the range after this one (null after the last page);
+   * {@link Documents.layoutPages} follows it. A text document has no layout
+   * (`NotFoundError`); a bad `pages` is a `BadRequestError` (`invalid_parameter`).
+   *
+   * @example
+   * ```ts
+   * const layout = await client.documents.layout(doc.id, { pages: "1-5" });
+   * for (const page of layout.pages) console.log(page.number, page.source, page.blocks.length);
+   * ```
+   */
+  async layout(id: string, params: LayoutParams = {}): Promise<DocumentLayout> {
+    return unwrap(this.raw.GET("/v2/documents/{id}/layout", { params: { path: { id }, query: params } }));
+  }
+
+  /**
+   * Every page of a document's layout in order, fetched a range at a time (following
+   * `next_pages`) as the iteration goes.
+   *
+   * @example
+   * ```ts
+   * for await (const page of client.documents.layoutPages(doc.id)) {
+   *   for (const found of findWords(page, "Total")) console.log(page.number, found.bbox);
+   * }
+   * ```
+   */
+  async *layoutPages(id: string): AsyncGenerator<PageView> {
+    let pages: string | undefined;
+    do {
+      const layout = await this.layout(id, pages === undefined ? {} : { pages });
+      yield* layout.pages;
+      pages = layout.next_pages ?? undefined;
+    } while (pages !== undefined);
+  }
+
+  /**
+   * The searchable PDF of an image, TIFF or scanned PDF that OCR read: its pages as
+   * pictures with the words laid over them as invisible text. `NotFoundError` for a
+   * document without one (text, a PDF with a text layer, no OCR on the server); its
+   * `metadata.searchable_pdf` says beforehand whether it has one.
+   *
+   * @example
+   * ```ts
+   * if (doc.metadata.searchable_pdf) {
+   *   const pdf = await client.documents.searchablePdf(doc.id);
+   *   await writeFile("searchable.pdf", new Uint8Array(await pdf.arrayBuffer()));
+   * }
+   * ```
+   */
+  async searchablePdf(id: string): Promise<Blob> {
+    return (await unwrap(this.raw.GET("/v2/documents/{id}/searchable.pdf", { params: { path: { id } }, parseAs: "blob" }))) as Blob;
   }
 
   /**

@@ -18,8 +18,11 @@ export type {
   AuditEvent,
   AuditEventPage,
   ListAuditEventsParams,
+  LayoutParams,
   Usage,
 } from "./client.js";
+export { FoundWord, findWords, pngSize, shown, toPixels, words } from "./layout.js";
+export type { BoundingBox, DocumentLayout, PageView, PixelBox, WordView } from "./layout.js";
 export * from "./errors.js";
 export { DEFAULT_RETRY, backoffMs, type RetryPolicy, type DeprecationNotice, type FetchFn } from "./transport.js";
 export { constructEvent, sign, WebhookVerificationError, DEFAULT_TOLERANCE_SECONDS } from "./webhooks.js";

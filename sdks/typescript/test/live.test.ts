@@ -7,13 +7,17 @@ import {
   API_VERSION,
   APIError,
   AuthenticationError,
+  BadRequestError,
   constructEvent,
   Docintel,
   DocintelError,
+  findWords,
   NotFoundError,
+  pngSize,
   WebhookVerificationError,
+  type PageView,
 } from "../src/index.js";
-import { API_KEY, BASE_URL, INVOICE_PDF, SPEC_VERSION, uniqueName } from "./server.js";
+import { API_KEY, BASE_URL, INVOICE_PDF, REPO, SPEC_VERSION, uniqueName } from "./server.js";
 
 const client = new Docintel();
 
@@ -201,4 +205,57 @@ test("usage counts an upload, with no quota by default", async () => {
   assert.equal(after.max_documents ?? null, null);
   assert.equal(after.max_bytes ?? null, null);
   await client.documents.delete(doc.id);
+});
+
+test("a layout a range at a time, every page through layoutPages, and a word's box on the thumbnail", async () => {
+  const doc = await client.documents.uploadFileAndWait(`${REPO}backend/benches/layout/corpus/three-pages.pdf`, { timeoutMs: 60_000 });
+  const first = await client.documents.layout(doc.id, { pages: "1-2" });
+  assert.deepEqual([first.page_count, first.pages.map((p) => p.number), first.next_pages], [3, [1, 2], "3-3"]);
+  const pages: PageView[] = [];
+  for await (const page of client.documents.layoutPages(doc.id)) pages.push(page);
+  assert.deepEqual(pages.map((p) => p.number), [1, 2, 3]);
+  const provider = findWords(pages, "provider");
+  assert.ok(new Set(provider.map((f) => f.page)).has(2), JSON.stringify(provider.map((f) => f.page)));
+
+  const invoice = await client.documents.uploadFileAndWait(INVOICE_PDF, { timeoutMs: 60_000 });
+  const [total, ...more] = findWords(await client.documents.layout(invoice.id), "Total");
+  assert.ok(total && more.length === 0);
+  assert.equal(total.word.text, "Total");
+  const png = new Uint8Array(await (await client.documents.thumbnail(invoice.id)).arrayBuffer());
+  const { width, height } = pngSize(png);
+  assert.equal(Math.max(width, height), 256);
+  const box = total.toPixels(width, height);
+  assert.ok(box.left < box.right && box.right <= width && box.top < box.bottom && box.bottom <= height, JSON.stringify(box));
+
+  assert.match(await client.documents.markdown(invoice.id), /INVOICE[\s\S]*Total/);
+  await assert.rejects(client.documents.searchablePdf(invoice.id), NotFoundError); // it has a text layer
+  await assert.rejects(client.documents.layout(invoice.id, { pages: "3-1" }), (e: unknown) => e instanceof BadRequestError && e.code === "invalid_parameter");
+  const note = await client.documents.uploadAndWait("just text", { filename: uniqueName("txt") });
+  await assert.rejects(client.documents.layout(note.id), NotFoundError);
+});
+
+test("a scan read by OCR has a searchable PDF and OCR confidences", async (t) => {
+  const { execFileSync } = await import("node:child_process");
+  const { mkdtempSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const dir = mkdtempSync(`${tmpdir()}/docintel-scan-`);
+  try {
+    execFileSync("pdftoppm", ["-png", "-r", "150", "-singlefile", INVOICE_PDF, `${dir}/scan`]);
+  } catch {
+    t.skip("pdftoppm (poppler-utils) makes the scan: not installed");
+    return;
+  }
+  const doc = await client.documents.uploadFileAndWait(`${dir}/scan.png`, { timeoutMs: 120_000 });
+  if (doc.warnings.includes("ocr_unavailable")) {
+    t.skip("the server has no OCR");
+    return;
+  }
+  assert.equal(doc.metadata.searchable_pdf, true);
+  assert.ok(typeof doc.metadata.ocr_confidence === "number" && doc.metadata.ocr_confidence >= 0 && doc.metadata.ocr_confidence <= 1);
+  assert.deepEqual(doc.metadata.ocr_pages?.map((p) => p.page), [1]);
+  const pdf = new Uint8Array(await (await client.documents.searchablePdf(doc.id)).arrayBuffer());
+  assert.equal(new TextDecoder().decode(pdf.subarray(0, 5)), "%PDF-");
+  const layout = await client.documents.layout(doc.id);
+  assert.equal(layout.pages[0]?.source, "ocr");
+  assert.deepEqual(findWords(layout, "invoice").map((f) => f.word.text), ["INVOICE"]);
 });

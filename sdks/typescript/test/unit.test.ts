@@ -12,11 +12,17 @@ import {
   DEFAULT_RETRY,
   DocintelError,
   Docintel,
+  findWords,
+  FoundWord,
   InternalServerError,
+  pngSize,
   retryAfterSeconds,
   ServiceUnavailableError,
+  shown,
   sign,
+  toPixels,
   WebhookVerificationError,
+  words,
   type WebhookErrorReason,
 } from "../src/index.js";
 
@@ -262,4 +268,91 @@ test("the caller's own abort is not retried", async () => {
   abort.abort();
   await assert.rejects(pending, (e: unknown) => e instanceof DOMException && e.name === "AbortError");
   assert.equal(calls.length, 1);
+});
+
+// The layout helpers, and layoutPages following next_pages through a fake fetch: a
+// document of 45 pages answered 20 at a time, as the server does.
+const layoutPage = (number: number, words: [string, number[]][] = [], rotation = 0) => ({
+  number, width: 612, height: 792, unit: "pt" as const, rotation, source: "text_layer" as const, confidence: null,
+  blocks: [{ bbox: [0, 0, 1, 1], lines: [{ bbox: [0, 0, 1, 1], words: words.map(([text, bbox]) => ({ text, bbox })) }] }],
+});
+
+test("toPixels scales a box to a rendering, rounded outwards and within it", () => {
+  const px = (b: number[], w: number, h: number) => { const p = toPixels(b, w, h); return [p.left, p.top, p.right, p.bottom]; };
+  assert.deepEqual(px([0.1, 0.25, 0.5, 0.5], 256, 200), [25, 50, 128, 100]);
+  assert.deepEqual(px([0.1, 0, 0.501, 1], 256, 181), [25, 0, 129, 181]);
+  // f32 noise does not push an edge out by a pixel (0.2 as f32 is 0.2000000030).
+  assert.deepEqual(px([0.10000000149, 0.5, 0.20000000298, 0.51999998093], 100, 100), [10, 50, 20, 52]);
+  assert.deepEqual(toPixels([0.1176, 0.0712, 0.2471, 0.0871], 181, 256), { left: 21, top: 18, right: 45, bottom: 23, width: 24, height: 5 });
+  assert.deepEqual(px([], 10, 10), [0, 0, 0, 0]);
+  assert.deepEqual(px([1.5, -1, 0.5, Number.NaN], 100, 100), [50, 0, 100, 0]);
+  assert.equal(toPixels([0.9, 0.9, 0.1, 0.1], 10, 10).width, 8);
+});
+
+test("shown turns a box clockwise by the page's rotation", () => {
+  const box = [0.1, 0.2, 0.3, 0.6];
+  const expected: Record<number, number[]> = {
+    0: [0.1, 0.2, 0.3, 0.6], 90: [0.4, 0.1, 0.8, 0.3], 180: [0.7, 0.4, 0.9, 0.8], 270: [0.2, 0.7, 0.6, 0.9], 360: box,
+  };
+  for (const [rotation, want] of Object.entries(expected)) {
+    const got = shown({ rotation: Number(rotation) }, box);
+    assert.ok(got.every((v, i) => Math.abs(v - want[i]!) < 1e-9), `${rotation}: ${got}`);
+  }
+});
+
+test("findWords ignores case and punctuation and gives the page and the box as shown", () => {
+  const layout = {
+    document_id: "d", page_count: 2, ocr_page_limit: 20, next_pages: null,
+    pages: [
+      layoutPage(1, [["Subtotal", [0.1, 0.1, 0.2, 0.12]], ["Total:", [0.1, 0.5, 0.2, 0.52]], ["1,250.00", [0.3, 0.5, 0.4, 0.52]]]),
+      layoutPage(2, [["(TOTAL)", [0, 0, 0.5, 0.5]]], 90),
+    ],
+  };
+  assert.deepEqual([...words(layout.pages[0]!)].map((w) => w.text), ["Subtotal", "Total:", "1,250.00"]);
+  const found = findWords(layout, "total");
+  assert.deepEqual(found.map((f) => [f.page, f.word.text]), [[1, "Total:"], [2, "(TOTAL)"]]);
+  assert.ok(found[0] instanceof FoundWord);
+  assert.deepEqual(found[0]!.toPixels(100, 100), { left: 10, top: 50, right: 20, bottom: 52, width: 10, height: 2 });
+  assert.deepEqual(found[1]!.bbox, [0.5, 0, 1, 0.5]); // as shown: the page is turned 90°
+  assert.deepEqual(found[1]!.word.bbox, [0, 0, 0.5, 0.5]); // as the API gave it
+  assert.equal(findWords(layout.pages[0]!, "1,250.00").length, 1);
+  assert.equal(findWords(layout.pages.values(), "TOTAL").length, 2);
+  assert.deepEqual(findWords(layout, ""), []);
+  assert.deepEqual(findWords(layout, "::"), []);
+});
+
+test("pngSize reads a PNG's header", () => {
+  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 181, 0, 0, 1, 0, 8, 6, 0, 0, 0]);
+  assert.deepEqual(pngSize(png), { width: 181, height: 256 });
+  assert.throws(() => pngSize(new TextEncoder().encode("GIF89a".padEnd(30, "\0"))), DocintelError);
+});
+
+test("layoutPages follows next_pages to the last page; markdown asks for format=markdown", async () => {
+  const asked: (string | null)[] = [];
+  const client = new Docintel({
+    baseUrl: "http://docintel.invalid",
+    apiKey: "dik_x",
+    fetch: async (r) => {
+      const url = new URL(r.url);
+      if (url.pathname.endsWith("/text")) {
+        return new Response(`# ${url.searchParams.get("format")}\n`, { headers: { "content-type": "text/markdown; charset=utf-8" } });
+      }
+      assert.equal(url.pathname, "/v2/documents/d1/layout");
+      const pages = url.searchParams.get("pages");
+      asked.push(pages);
+      const [first, last, next] = ({ none: [1, 20, "21-40"], "21-40": [21, 40, "41-45"], "41-45": [41, 45, null] } as const)[
+        (pages ?? "none") as "none" | "21-40" | "41-45"
+      ];
+      const body = {
+        document_id: "d1", page_count: 45, ocr_page_limit: 20, next_pages: next,
+        pages: Array.from({ length: last - first + 1 }, (_, i) => layoutPage(first + i, [[`w${first + i}`, [0.1, 0.1, 0.2, 0.2]]])),
+      };
+      return new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
+    },
+  });
+  const numbers: number[] = [];
+  for await (const page of client.documents.layoutPages("d1")) numbers.push(page.number);
+  assert.deepEqual(numbers, Array.from({ length: 45 }, (_, i) => i + 1));
+  assert.deepEqual(asked, [null, "21-40", "41-45"]);
+  assert.equal(await client.documents.markdown("d1"), "# markdown\n");
 });

@@ -240,7 +240,7 @@ pub fn serve(
                     content_type: ContentType::Text,
                 } => "text",
                 Task::Extract {
-                    content_type: ContentType::Png | ContentType::Jpeg,
+                    content_type: ContentType::Png | ContentType::Jpeg | ContentType::Tiff,
                 }
                 | Task::Ocr { .. } => "image",
                 _ => "PDF",
@@ -263,33 +263,48 @@ fn write_reply(
     walls: Walls,
     out: &mut impl Write,
 ) -> std::io::Result<()> {
-    let (header, text, thumbnail) = match result {
-        Ok(e) => (
-            Header {
-                outcome: Ok(Meta {
-                    pages: e.pages,
-                    warnings: e.warnings,
-                    ocr: e.ocr,
-                    walls,
-                }),
-                text_len: e.text.len() as u64,
-                thumbnail_len: e.thumbnail.as_ref().map_or(0, |t| t.len() as u64),
-            },
-            e.text,
-            e.thumbnail.unwrap_or_default(),
-        ),
+    let (header, text, thumbnail, layout, pdf) = match result {
+        Ok(e) => {
+            let layout = serde_json::to_vec(&e.layout)?;
+            let pdf = e.searchable_pdf.unwrap_or_default();
+            let thumbnail = e.thumbnail.unwrap_or_default();
+            (
+                Header {
+                    outcome: Ok(Meta {
+                        pages: e.pages,
+                        warnings: e.warnings,
+                        ocr: e.ocr,
+                        walls,
+                    }),
+                    text_len: e.text.len() as u64,
+                    thumbnail_len: thumbnail.len() as u64,
+                    layout_len: layout.len() as u64,
+                    pdf_len: pdf.len() as u64,
+                },
+                e.text,
+                thumbnail,
+                layout,
+                pdf,
+            )
+        }
         Err(reason) => (
             Header {
                 outcome: Err(reason),
                 text_len: 0,
                 thumbnail_len: 0,
+                layout_len: 0,
+                pdf_len: 0,
             },
             String::new(),
+            Vec::new(),
+            Vec::new(),
             Vec::new(),
         ),
     };
     serde_json::to_writer(&mut *out, &header)?;
     out.write_all(b"\n")?;
     out.write_all(text.as_bytes())?;
-    out.write_all(&thumbnail)
+    out.write_all(&thumbnail)?;
+    out.write_all(&layout)?;
+    out.write_all(&pdf)
 }

@@ -12,8 +12,9 @@
 //! warmed process, and exits.
 //!
 //! On the child's stdin: one JSON line (the request), then the document's bytes. Reply on
-//! its stdout: one JSON line ([`Header`]), then `text_len` bytes of UTF-8 text, then
-//! `thumbnail_len` bytes of PNG. The server trusts none of it blindly: lengths are
+//! its stdout: one JSON line ([`Header`]), then `text_len` bytes of UTF-8 text,
+//! `thumbnail_len` bytes of PNG, `layout_len` bytes of the pages' layout (JSON) and
+//! `pdf_len` bytes of searchable PDF. The server trusts none of it blindly: lengths are
 //! bounded before anything is read, the text must be UTF-8 and the frame exact.
 
 use std::io::{Read, Write};
@@ -92,6 +93,10 @@ struct Header {
     outcome: Result<Meta, String>,
     text_len: u64,
     thumbnail_len: u64,
+    #[serde(default)]
+    layout_len: u64,
+    #[serde(default)]
+    pdf_len: u64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

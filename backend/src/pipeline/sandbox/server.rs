@@ -372,21 +372,44 @@ fn read_frame(frame: &[u8], limits: &Limits) -> Result<Result<Extraction, String
     let header: Header =
         serde_json::from_slice(&frame[..newline]).map_err(|e| bad(&e.to_string()))?;
     let body = &frame[newline + 1..];
-    if header.text_len > limits.max_text_bytes || header.thumbnail_len > MAX_THUMBNAIL {
+    if header.text_len > limits.max_text_bytes
+        || header.thumbnail_len > MAX_THUMBNAIL
+        || header.layout_len > limits.max_layout_bytes() + MAX_HEADER
+        || header.pdf_len > limits.max_inflated_bytes
+    {
         return Err(bad("oversized"));
     }
-    let (text_len, thumbnail_len) = (header.text_len as usize, header.thumbnail_len as usize);
-    if body.len() != text_len + thumbnail_len {
+    let lens = [
+        header.text_len,
+        header.thumbnail_len,
+        header.layout_len,
+        header.pdf_len,
+    ];
+    if body.len() as u64 != lens.iter().sum::<u64>() {
         return Err(bad("its length is wrong"));
     }
-    let text = std::str::from_utf8(&body[..text_len]).map_err(|_| bad("text is not UTF-8"))?;
+    let mut parts = lens.iter().scan(0usize, |at, len| {
+        let part = &body[*at..*at + *len as usize];
+        *at += *len as usize;
+        Some(part)
+    });
+    let mut next = || parts.next().unwrap_or_default();
+    let (text, thumbnail, layout, pdf) = (next(), next(), next(), next());
+    let text = std::str::from_utf8(text).map_err(|_| bad("text is not UTF-8"))?;
+    let layout: Vec<crate::layout::Page> = if layout.is_empty() {
+        Vec::new()
+    } else {
+        serde_json::from_slice(layout).map_err(|e| bad(&format!("layout: {e}")))?
+    };
     Ok(header.outcome.map(|meta| Extraction {
         text: text.to_owned(),
         pages: meta.pages,
-        thumbnail: (thumbnail_len > 0).then(|| body[text_len..].to_vec()),
+        thumbnail: (!thumbnail.is_empty()).then(|| thumbnail.to_vec()),
         warnings: meta.warnings,
         ocr: meta.ocr,
         walls: meta.walls,
+        layout,
+        searchable_pdf: (!pdf.is_empty()).then(|| pdf.to_vec()),
     }))
 }
 

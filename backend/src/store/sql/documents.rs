@@ -245,6 +245,33 @@ macro_rules! document_store {
                 self.read_text(tenant, id).await
             }
 
+            async fn get_pages(
+                &self,
+                tenant: TenantId,
+                id: DocumentId,
+                first: u32,
+                last: u32,
+            ) -> Result<Vec<(u32, String)>> {
+                let rows = sqlx::query(
+                    "SELECT p.number, p.layout FROM document_pages p \
+                     JOIN documents d ON d.id = p.document_id \
+                     WHERE d.id = $1 AND d.tenant_id = $2 AND p.number BETWEEN $3 AND $4 \
+                     ORDER BY p.number",
+                )
+                .bind(id.to_string())
+                .bind(tenant.0.to_string())
+                .bind(i32::try_from(first).unwrap_or(i32::MAX))
+                .bind(i32::try_from(last).unwrap_or(i32::MAX))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        let n: i32 = r.try_get("number")?;
+                        Ok((u32::try_from(n).unwrap_or(0), r.try_get("layout")?))
+                    })
+                    .collect()
+            }
+
             async fn delete_document(
                 &self,
                 tenant: TenantId,
@@ -257,7 +284,7 @@ macro_rules! document_store {
                 dialect::lock_document_job(&mut tx, &id_text).await?;
                 let row = sqlx::query(
                     "DELETE FROM documents WHERE id = $1 AND tenant_id = $2 \
-                     RETURNING blob_key, thumbnail_key, size_bytes",
+                     RETURNING blob_key, thumbnail_key, size_bytes, extracted",
                 )
                 .bind(&id_text)
                 .bind(tenant.0.to_string())
@@ -266,8 +293,14 @@ macro_rules! document_store {
                 let Some(row) = row else {
                     return Ok(None);
                 };
+                let blob_key = row.try_get::<String, _>("blob_key")?;
+                let searchable = row
+                    .try_get::<Option<String>, _>("extracted")?
+                    .and_then(|e| serde_json::from_str::<crate::model::Extracted>(&e).ok())
+                    .is_some_and(|e| e.searchable_pdf);
                 let mut keys = vec![row.try_get::<String, _>("blob_key")?];
                 keys.extend(row.try_get::<Option<String>, _>("thumbnail_key")?);
+                keys.extend(searchable.then(|| crate::blobs::searchable_key(&blob_key)));
                 sqlx::query(
                     "UPDATE tenant_usage SET bytes = bytes - $2, documents = documents - 1 \
                      WHERE tenant_id = $1",

@@ -95,6 +95,7 @@ macro_rules! job_store {
                         warnings,
                         classification,
                         thumbnail_key,
+                        pages,
                     } => {
                         let classification_json = classification.as_ref().map(to_json).transpose()?;
                         sqlx::query(
@@ -119,6 +120,18 @@ macro_rules! job_store {
                         .bind(text)
                         .execute(&mut *tx)
                         .await?;
+                        for (number, layout) in pages {
+                            sqlx::query(
+                                "INSERT INTO document_pages (document_id, number, layout) \
+                                 VALUES ($1, $2, $3) ON CONFLICT (document_id, number) \
+                                 DO UPDATE SET layout = excluded.layout",
+                            )
+                            .bind(&id)
+                            .bind(i32::try_from(*number).unwrap_or(i32::MAX))
+                            .bind(layout)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
                     }
                     JobResult::Failed { reason, code } => {
                         sqlx::query(

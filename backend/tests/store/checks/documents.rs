@@ -36,6 +36,7 @@ pub async fn every_query_is_scoped_to_its_tenant<F: Factory>() {
     let (items, total) = s.list_documents_offset(theirs, 0, 10).await.unwrap();
     assert!(items.is_empty() && total == 0);
     assert_eq!(s.get_text(theirs, id).await.unwrap(), None);
+    assert!(s.get_pages(theirs, id, 1, 100).await.unwrap().is_empty());
     assert!(
         s.get_text_prefixes(theirs, &[id], 10)
             .await
@@ -73,6 +74,49 @@ pub async fn every_query_is_scoped_to_its_tenant<F: Factory>() {
     let doc = s.get_document(mine, id).await.unwrap().unwrap();
     assert_eq!(doc.thumbnail_key, None);
     assert_eq!(s.list_webhooks(mine).await.unwrap().len(), 1);
+    let pages = s.get_pages(mine, id, 1, 100).await.unwrap();
+    assert_eq!(
+        pages.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    assert!(pages[0].1.contains("the secret text"), "{pages:?}");
+}
+
+pub async fn pages_are_read_by_range_and_go_with_their_document<F: Factory>() {
+    let (_db, stores) = F::open(1).await;
+    let s = &*stores[0];
+    let mine = tenant(s, "mine").await;
+    let id = upload(s, mine, "scan.png").await;
+    let job = claim(s, "w").await.expect("a queued job");
+    let mut result = processed("read by OCR");
+    if let JobResult::Processed { extracted, .. } = &mut result {
+        extracted.searchable_pdf = true;
+    }
+    let now = OffsetDateTime::now_utc();
+    let events = Event::of_job(&job, &result, now);
+    assert!(
+        s.complete_job(&job, "w", &result, &events, now)
+            .await
+            .unwrap()
+    );
+    let second = s.get_pages(mine, id, 2, 2).await.unwrap();
+    assert_eq!(second, vec![(2, "{\"page\":2}".to_owned())]);
+    assert!(s.get_pages(mine, id, 3, 9).await.unwrap().is_empty());
+    let deleted = Event::deleted(id, mine, now);
+    let keys = s
+        .delete_document(mine, id, &[deleted], now)
+        .await
+        .unwrap()
+        .expect("deleted");
+    // The searchable PDF OCR wrote is named for deletion with the document's bytes.
+    assert_eq!(
+        keys,
+        vec![
+            job.blob_key.clone(),
+            docintel_backend::blobs::searchable_key(&job.blob_key)
+        ]
+    );
+    assert!(s.get_pages(mine, id, 1, 9).await.unwrap().is_empty());
 }
 
 pub async fn a_thumbnail_failure_is_recorded_once_and_only_without_a_thumbnail<F: Factory>() {

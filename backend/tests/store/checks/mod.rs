@@ -91,6 +91,10 @@ fn processed(text: &str) -> JobResult {
         warnings: Vec::new(),
         classification: None,
         thumbnail_key: None,
+        pages: vec![
+            (1, format!("{{\"text\":{text:?},\"page\":1}}")),
+            (2, "{\"page\":2}".to_owned()),
+        ],
     }
 }
 

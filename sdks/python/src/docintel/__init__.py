@@ -5,7 +5,7 @@
 '2.1.0'
 """
 
-from . import models, webhooks
+from . import layout, models, webhooks
 from ._client import AsyncClient, AsyncPage, Client, Page
 from ._errors import (
     APIConnectionError,
@@ -39,5 +39,5 @@ __all__ = [
     "PayloadTooLargeError", "PermissionDeniedError", "ProcessingFailedError", "RateLimitError",
     "RetryPolicy", "ServiceUnavailableError", "UnprocessableEntityError",
     "UnsupportedMediaTypeError", "WaitTimeoutError", "WebhookSignatureError", "__version__",
-    "construct_event", "models", "webhooks",
+    "construct_event", "layout", "models", "webhooks",
 ]

@@ -17,8 +17,10 @@ from ._generated.api.audit import list_audit_events
 from ._generated.api.documents import (
     delete_document,
     get_document,
+    get_document_layout,
     get_document_text,
     get_document_thumbnail,
+    get_searchable_pdf,
     list_documents,
     upload_document,
 )
@@ -36,8 +38,10 @@ from ._generated.api.webhooks import (
 from ._generated.models import (
     AuditEventPage,
     DeliveryList,
+    DocumentLayout,
     DocumentPage,
     DocumentView,
+    GetDocumentTextFormat,
     KeyCreate,
     KeyList,
     KeyScope,
@@ -151,6 +155,20 @@ def text(id: Id) -> Call[str]:
 
 def thumbnail(id: Id) -> Call[bytes]:
     return Call("get_document_thumbnail", get_document_thumbnail._get_kwargs(_id(id)), _bytes)
+
+
+def markdown(id: Id) -> Call[str]:
+    kwargs = get_document_text._get_kwargs(_id(id), format_=GetDocumentTextFormat("markdown"))
+    return Call("get_document_text", kwargs, _text)
+
+
+def layout(id: Id, pages: Optional[str]) -> Call[DocumentLayout]:
+    kwargs = get_document_layout._get_kwargs(_id(id), pages=UNSET if pages is None else pages)
+    return Call("get_document_layout", kwargs, _model(DocumentLayout))
+
+
+def searchable_pdf(id: Id) -> Call[bytes]:
+    return Call("get_searchable_pdf", get_searchable_pdf._get_kwargs(_id(id)), _bytes)
 
 
 def delete(id: Id) -> Call[None]:

@@ -29,10 +29,12 @@ from ._generated.models import (
     AuditEventPage,
     AuditEventView,
     DeliveryList,
+    DocumentLayout,
     DocumentPage,
     DocumentView,
     KeyList,
     KeyWithSecret,
+    PageView,
     RotatedSecret,
     UsageView,
     WebhookList,
@@ -203,6 +205,11 @@ class AsyncPage(Generic[T]):
                 yield item
 
 
+def _next_pages(layout: DocumentLayout) -> Optional[str]:
+    """The range after this layout's, ``None`` after the last page."""
+    return layout.next_pages if isinstance(layout.next_pages, str) else None
+
+
 def _next_poll(delay: float) -> float:
     return min(_POLL_MAX, delay * 1.5)
 
@@ -346,6 +353,62 @@ class Client(_Base):
         b'\\x89PNG\\r\\n\\x1a\\n'
         """
         return self._run(_calls.thumbnail(id))
+
+    def get_document_markdown(self, id: Id) -> str:
+        """The processed document's text as Markdown (``format=markdown``): headings, list
+        items and paragraphs recovered from its layout.
+
+        >>> "INVOICE" in client.get_document_markdown(doc.id)
+        True
+        """
+        return self._run(_calls.markdown(id))
+
+    def get_document_layout(self, id: Id, pages: Optional[str] = None) -> DocumentLayout:
+        """The processed document's layout: its pages, each with its blocks, lines and
+        words in reading order, every one with its ``bbox`` (see ``docintel.layout`` to
+        find a word and turn its box into pixels). ``pages`` is one page (``"3"``) or a
+        range (``"1-20"``, at most 100); the first 20 when omitted. ``next_pages`` is the
+        range after this one (``None`` after the last page); ``iter_layout_pages`` follows
+        it. A text document has no layout (``NotFoundError``); a bad ``pages`` raises
+        ``BadRequestError`` (code ``invalid_parameter``).
+
+        >>> layout = client.get_document_layout(doc.id, pages="1")
+        >>> layout.page_count, layout.pages[0].source.value, layout.pages[0].unit.value
+        (1, 'text_layer', 'pt')
+        >>> word = layout.pages[0].blocks[0].lines[0].words[0]
+        >>> word.text, [round(v, 2) for v in word.bbox][:1]
+        ('INVOICE', [0.12])
+        """
+        return self._run(_calls.layout(id, pages))
+
+    def iter_layout_pages(self, id: Id) -> Iterator[PageView]:
+        """Every page of the document's layout in order, fetched a range at a time
+        (following ``next_pages``) as the iteration goes.
+
+        >>> [page.number for page in client.iter_layout_pages(doc.id)]
+        [1]
+        """
+        pages: Optional[str] = None
+        while True:
+            layout = self.get_document_layout(id, pages)
+            yield from layout.pages
+            pages = _next_pages(layout)
+            if pages is None:
+                return
+
+    def get_searchable_pdf(self, id: Id) -> bytes:
+        """The searchable PDF of an image, TIFF or scanned PDF that OCR read: its pages as
+        pictures with the words laid over them as invisible text. ``NotFoundError`` for a
+        document without one (text, a PDF with a text layer, no OCR on the server); its
+        ``metadata.searchable_pdf`` says beforehand whether it has one.
+
+        >>> try:
+        ...     client.get_searchable_pdf(doc.id)  # invoice.pdf has a text layer
+        ... except docintel.NotFoundError as e:
+        ...     print(e.code)
+        not_found
+        """
+        return self._run(_calls.searchable_pdf(id))
 
     def delete_document(self, id: Id) -> None:
         """Deletes the document.
@@ -631,6 +694,60 @@ class AsyncClient(_Base):
         b'\\x89PNG'
         """
         return await self._run(_calls.thumbnail(id))
+
+    async def get_document_markdown(self, id: Id) -> str:
+        """See ``Client.get_document_markdown``.
+
+        >>> async def main():
+        ...     async with docintel.AsyncClient() as client:
+        ...         return await client.get_document_markdown(doc.id)
+        >>> "INVOICE" in asyncio.run(main())
+        True
+        """
+        return await self._run(_calls.markdown(id))
+
+    async def get_document_layout(self, id: Id, pages: Optional[str] = None) -> DocumentLayout:
+        """See ``Client.get_document_layout``.
+
+        >>> async def main():
+        ...     async with docintel.AsyncClient() as client:
+        ...         return await client.get_document_layout(doc.id, pages="1")
+        >>> asyncio.run(main()).pages[0].number
+        1
+        """
+        return await self._run(_calls.layout(id, pages))
+
+    async def iter_layout_pages(self, id: Id) -> AsyncIterator[PageView]:
+        """See ``Client.iter_layout_pages``: ``async for`` yields every page.
+
+        >>> async def main():
+        ...     async with docintel.AsyncClient() as client:
+        ...         return [p.number async for p in client.iter_layout_pages(doc.id)]
+        >>> asyncio.run(main())
+        [1]
+        """
+        pages: Optional[str] = None
+        while True:
+            layout = await self.get_document_layout(id, pages)
+            for page in layout.pages:
+                yield page
+            pages = _next_pages(layout)
+            if pages is None:
+                return
+
+    async def get_searchable_pdf(self, id: Id) -> bytes:
+        """See ``Client.get_searchable_pdf``.
+
+        >>> async def main():
+        ...     async with docintel.AsyncClient() as client:
+        ...         try:
+        ...             return await client.get_searchable_pdf(doc.id)
+        ...         except docintel.NotFoundError as e:
+        ...             return e.status
+        >>> asyncio.run(main())
+        404
+        """
+        return await self._run(_calls.searchable_pdf(id))
 
     async def delete_document(self, id: Id) -> None:
         """See ``Client.delete_document``.

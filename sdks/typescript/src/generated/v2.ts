@@ -43,7 +43,7 @@ export interface paths {
         put?: never;
         /**
          * Upload a document
-         * @description The body is the raw file (PDF, PNG, JPEG or UTF-8 text). Its type is detected from
+         * @description The body is the raw file (PDF, PNG, JPEG, TIFF or UTF-8 text). Its type is detected from
          *     the bytes; a `Content-Type` naming another supported type is refused as a mismatch.
          *     Processing starts at once; poll the `Location` until `status` is `processed` or
          *     `failed`.
@@ -80,6 +80,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/documents/{id}/layout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a document's layout
+         * @description Its pages, and on each the blocks, lines and words of its text in reading order, every
+         *     one with its box on the page; for words read by OCR, Tesseract's confidence. From the
+         *     PDF's text layer, or from OCR for images, TIFF pages and scanned PDFs. Text documents
+         *     have none. Long documents come a range of pages at a time (`pages`).
+         */
+        get: operations["get_document_layout"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/documents/{id}/searchable.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a document's searchable PDF
+         * @description For an image, a TIFF or a scanned PDF that OCR read: its pages as pictures with the
+         *     words OCR read laid over them as invisible text, so that a viewer's search, copy and
+         *     `pdftotext` find them. The document's `metadata.searchable_pdf` says whether it has
+         *     one.
+         */
+        get: operations["get_searchable_pdf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/documents/{id}/text": {
         parameters: {
             query?: never;
@@ -89,8 +135,9 @@ export interface paths {
         };
         /**
          * Get a document's text
-         * @description The text extracted from the document, as UTF-8 plain text. Empty for an image when
-         *     OCR is unavailable (the document's `warnings` say so).
+         * @description The text extracted from the document, as UTF-8 plain text, or as Markdown with
+         *     `format=markdown` (or `Accept: text/markdown`). Empty for an image when OCR is
+         *     unavailable (the document's `warnings` say so).
          */
         get: operations["get_document_text"];
         put?: never;
@@ -429,6 +476,23 @@ export interface components {
              */
             resource_type: string;
         };
+        /** @description Lines that belong together: a paragraph, a heading, a list item. */
+        BlockView: {
+            bbox: components["schemas"]["BoundingBox"];
+            lines: components["schemas"]["LineView"][];
+        };
+        /**
+         * @description A box on the page: `[x0, y0, x1, y1]`, each from 0 to 1 of the page's width (x) or
+         *     height (y), from the page's top-left corner, y growing downwards. Multiply by the
+         *     page's `width` and `height` for its own unit, or by a rendering's size in pixels.
+         * @example [
+         *       0.1176,
+         *       0.0712,
+         *       0.3468,
+         *       0.0871
+         *     ]
+         */
+        BoundingBox: number[];
         /** @description What the classifier decided. */
         Classification: {
             /**
@@ -520,6 +584,34 @@ export interface components {
             /** @description Where the delivery is. */
             status: components["schemas"]["DeliveryState"];
         };
+        /** @description Pages of a document with their words and boxes. */
+        DocumentLayout: {
+            /**
+             * Format: uuid
+             * @example 0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11
+             */
+            document_id: string;
+            /**
+             * @description The `pages` value of the next range; null after the last page.
+             * @example null
+             */
+            next_pages?: string | null;
+            /**
+             * Format: u-int32
+             * @description OCR reads at most this many pages of a scan (the first ones); later pages have
+             *     `source` `none`.
+             * @example 20
+             */
+            ocr_page_limit: number;
+            /**
+             * Format: u-int32
+             * @description Pages in the document (those returned are `pages`).
+             * @example 2
+             */
+            page_count: number;
+            /** @description The pages asked for, in order. */
+            pages: components["schemas"]["PageView"][];
+        };
         /** @description One page of documents, newest first. */
         DocumentPage: {
             /** @description At most `limit` documents. */
@@ -607,7 +699,7 @@ export interface components {
          *     | `gone` | 410 | The API version is past its sunset; `detail` names the successor route. |
          *     | `payload_too_large` | 413 | The request body is over the limit `detail` states (by `Content-Length` before a byte is read, else while reading). |
          *     | `quota_exceeded` | 413 | The upload would take the tenant past its storage quota (documents or bytes); `usage` gives what it stores and its limits. Waiting does not help: delete documents (which frees their share at once) or ask the operator for more. |
-         *     | `unsupported_media_type` | 415 | The upload is not a PDF, PNG, JPEG or UTF-8 text, or not the type its `Content-Type` declares; or a JSON body was sent without `application/json`. |
+         *     | `unsupported_media_type` | 415 | The upload is not a PDF, PNG, JPEG, TIFF or UTF-8 text, or not the type its `Content-Type` declares; or a JSON body was sent without `application/json`. |
          *     | `invalid_body` | 422 | The JSON body is well-formed but not the shape the operation takes (a missing or unknown field, a wrong type); `detail` says where. |
          *     | `invalid_webhook` | 422 | The subscription is refused: a URL that is not http(s), resolves to a private address, an unknown event type or a description over 500 characters. |
          *     | `idempotency_key_reused` | 422 | This `Idempotency-Key` was used for a different request within 24 hours; use a new key for a new document. |
@@ -701,6 +793,12 @@ export interface components {
              */
             secret: string;
         };
+        /** @description A line of words, left to right. */
+        LineView: {
+            bbox: components["schemas"]["BoundingBox"];
+            /** @description Bounded by the layout's size limit, as every list of a layout. */
+            words: components["schemas"]["WordView"][];
+        };
         /** @description Facts about the stored bytes and what processing found in them. */
         Metadata: {
             /**
@@ -720,11 +818,30 @@ export interface components {
              */
             language?: string | null;
             /**
+             * Format: double
+             * @description Mean OCR confidence of the document's words, from 0 to 1, when OCR read words
+             *     (images and scans): route a low one to a person. Null otherwise.
+             * @example 0.91
+             */
+            ocr_confidence?: number | null;
+            /**
+             * @description Each OCR'd page's mean confidence (OCR reads at most 20 pages); empty when OCR read
+             *     nothing.
+             * @example []
+             */
+            ocr_pages?: components["schemas"]["OcrPageConfidence"][];
+            /**
              * Format: u-int32
              * @description Pages of a PDF; null for other types and until processed.
              * @example 2
              */
             page_count?: number | null;
+            /**
+             * @description Whether `GET /v2/documents/{id}/searchable.pdf` has a searchable PDF of the
+             *     document (images and scans that OCR read).
+             * @example false
+             */
+            searchable_pdf?: boolean;
             /**
              * @description Lower-case hex SHA-256 of the stored bytes.
              * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
@@ -742,6 +859,70 @@ export interface components {
              * @example 312
              */
             word_count?: number | null;
+        };
+        /** @description One OCR'd page's mean word confidence. */
+        OcrPageConfidence: {
+            /**
+             * Format: double
+             * @description From 0 to 1.
+             * @example 0.91
+             */
+            confidence: number;
+            /**
+             * Format: u-int32
+             * @description 1-based page number.
+             * @example 1
+             */
+            page: number;
+        };
+        /**
+         * @description Where a page's words came from: `text_layer` (the PDF's own text), `ocr` (read from
+         *     the page's image) or `none` (no words: OCR unavailable on this server, the page past
+         *     the OCR page limit, or past the layout size limit).
+         * @enum {string}
+         */
+        PageSource: "text_layer" | "ocr" | "none";
+        /**
+         * @description The unit of a page's `width` and `height`: `pt` (PDF points, 1/72 inch) or `px`
+         *     (image pixels).
+         * @enum {string}
+         */
+        PageUnit: "pt" | "px";
+        /** @description One page: its size, where its words came from, and its blocks in reading order. */
+        PageView: {
+            /** @description In reading order. */
+            blocks: components["schemas"]["BlockView"][];
+            /**
+             * Format: float
+             * @description Mean confidence of the page's OCR'd words, from 0 to 1; null for other pages.
+             * @example null
+             */
+            confidence?: number | null;
+            /**
+             * Format: float
+             * @example 841.89
+             */
+            height: number;
+            /**
+             * Format: u-int32
+             * @description 1-based.
+             * @example 1
+             */
+            number: number;
+            /**
+             * Format: u-int16
+             * @description Clockwise degrees the page is shown turned by (0, 90, 180 or 270); boxes are on
+             *     the page before that turn. OCR'd pages are described as shown (0).
+             * @example 0
+             */
+            rotation: number;
+            source: components["schemas"]["PageSource"];
+            unit: components["schemas"]["PageUnit"];
+            /**
+             * Format: float
+             * @example 595.28
+             */
+            width: number;
         };
         /**
          * @description An RFC 9457 problem document. `code` is the stable, machine-readable name of the
@@ -963,6 +1144,19 @@ export interface components {
             secret: string;
             /** @description The new subscription. */
             webhook: components["schemas"]["WebhookView"];
+        };
+        /** @description A word and where it is. */
+        WordView: {
+            bbox: components["schemas"]["BoundingBox"];
+            /**
+             * Format: float
+             * @description Tesseract's confidence in the word, from 0 to 1; null for words of a PDF's text
+             *     layer.
+             * @example 0.96
+             */
+            confidence?: number | null;
+            /** @example INVOICE */
+            text: string;
         };
     };
     responses: never;
@@ -1234,7 +1428,10 @@ export interface operations {
                      *             "char_count": 1874,
                      *             "content_type": "application/pdf",
                      *             "language": "eng",
+                     *             "ocr_confidence": null,
+                     *             "ocr_pages": [],
                      *             "page_count": 2,
+                     *             "searchable_pdf": false,
                      *             "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
                      *             "size_bytes": 48213,
                      *             "word_count": 312
@@ -1439,7 +1636,10 @@ export interface operations {
                      *         "char_count": null,
                      *         "content_type": "application/pdf",
                      *         "language": null,
+                     *         "ocr_confidence": null,
+                     *         "ocr_pages": [],
                      *         "page_count": null,
+                     *         "searchable_pdf": false,
                      *         "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
                      *         "size_bytes": 48213,
                      *         "word_count": null
@@ -1538,7 +1738,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description - `unsupported_media_type`: The upload is not a PDF, PNG, JPEG or UTF-8 text, or not the type its `Content-Type` declares; or a JSON body was sent without `application/json`. */
+            /** @description - `unsupported_media_type`: The upload is not a PDF, PNG, JPEG, TIFF or UTF-8 text, or not the type its `Content-Type` declares; or a JSON body was sent without `application/json`. */
             415: {
                 headers: {
                     /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
@@ -1691,7 +1891,10 @@ export interface operations {
                      *         "char_count": 1874,
                      *         "content_type": "application/pdf",
                      *         "language": "eng",
+                     *         "ocr_confidence": null,
+                     *         "ocr_pages": [],
                      *         "page_count": 2,
+                     *         "searchable_pdf": false,
                      *         "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
                      *         "size_bytes": 48213,
                      *         "word_count": 312
@@ -2031,7 +2234,271 @@ export interface operations {
             };
         };
     };
-    get_document_text: {
+    get_document_layout: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The pages to return: one page (`3`) or a range (`1-20`), at most 100 pages; the
+                 *     first 20 when omitted. Follow `next_pages` for the rest.
+                 * @example 1-20
+                 */
+                pages?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The document id.
+                 * @example 0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pages asked for. */
+            200: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "document_id": "0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11",
+                     *       "next_pages": "2-2",
+                     *       "ocr_page_limit": 20,
+                     *       "page_count": 2,
+                     *       "pages": [
+                     *         {
+                     *           "blocks": [
+                     *             {
+                     *               "bbox": [
+                     *                 0.11760000139474869,
+                     *                 0.07119999825954437,
+                     *                 0.3467999994754791,
+                     *                 0.08709999918937683
+                     *               ],
+                     *               "lines": [
+                     *                 {
+                     *                   "bbox": [
+                     *                     0.11760000139474869,
+                     *                     0.07119999825954437,
+                     *                     0.3467999994754791,
+                     *                     0.08709999918937683
+                     *                   ],
+                     *                   "words": [
+                     *                     {
+                     *                       "bbox": [
+                     *                         0.11760000139474869,
+                     *                         0.07119999825954437,
+                     *                         0.24709999561309814,
+                     *                         0.08709999918937683
+                     *                       ],
+                     *                       "confidence": null,
+                     *                       "text": "INVOICE"
+                     *                     },
+                     *                     {
+                     *                       "bbox": [
+                     *                         0.25780001282691956,
+                     *                         0.07119999825954437,
+                     *                         0.3467999994754791,
+                     *                         0.08709999918937683
+                     *                       ],
+                     *                       "confidence": null,
+                     *                       "text": "2026-117"
+                     *                     }
+                     *                   ]
+                     *                 }
+                     *               ]
+                     *             }
+                     *           ],
+                     *           "confidence": null,
+                     *           "height": 841.8900146484375,
+                     *           "number": 1,
+                     *           "rotation": 0,
+                     *           "source": "text_layer",
+                     *           "unit": "pt",
+                     *           "width": 595.280029296875
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DocumentLayout"];
+                };
+            };
+            /**
+             * @description - `invalid_id`: A path id is malformed: not a UUID (a key's id: not `key_` and 16 hex digits). Ids are the `id` values the API returned.
+             *     - `invalid_parameter`: A query parameter is unknown, malformed or out of range; `detail` names it.
+             */
+            400: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: No API key, a malformed `Authorization` header, or a key the server does not know. Send `Authorization: Bearer <API key>`. */
+            401: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description How to authenticate: `Bearer realm="docintel"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `insufficient_scope`: The key is valid but does not hold the scope this operation needs; `detail` names it. Use a key made with that scope. */
+            403: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description No such document, or it has no layout (the detail says why).
+             *
+             *     - `not_found`: No such resource for this key: it never existed, was deleted, or belongs to another tenant (which is never told apart).
+             */
+            404: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `body_too_slow`: The request body paused too long, came slower than the server's minimum rate, or was not whole within its deadline; the connection is closed. Send it again on a faster link. */
+            408: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description - `not_processed`: The document is still queued or processing; retry once its `status` is `processed` (or subscribe to `doc.processed`).
+             *     - `processing_failed`: The document failed processing, so it has no text or thumbnail; its `failure` says why.
+             */
+            409: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description - `rate_limited`: The key (or, without a key, the client address) spent its request budget; wait `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` tell the budget.
+             *     - `too_many_in_flight`: This client address already has the most requests in flight it may; retry after `Retry-After` (1 s).
+             */
+            429: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before sending the request again. */
+                    "Retry-After"?: number;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request's header section is larger than the server reads (about 400 KiB); the answer has no body and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description - `internal`: The server failed unexpectedly; nothing about the request is wrong. Quote the `request_id` when reporting it. */
+            500: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description - `unavailable`: A service the server needs (its database, its object storage) is unreachable; retry after `Retry-After` seconds.
+             *     - `overloaded`: The server is serving as many requests as it may; retry after `Retry-After` seconds.
+             */
+            503: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before sending the request again. */
+                    "Retry-After"?: number;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_searchable_pdf: {
         parameters: {
             query?: never;
             header?: never;
@@ -2046,7 +2513,206 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The extracted text (at most 64 MiB). */
+            /** @description The searchable PDF. */
+            200: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            /** @description - `invalid_id`: A path id is malformed: not a UUID (a key's id: not `key_` and 16 hex digits). Ids are the `id` values the API returned. */
+            400: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `unauthorized`: No API key, a malformed `Authorization` header, or a key the server does not know. Send `Authorization: Bearer <API key>`. */
+            401: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description How to authenticate: `Bearer realm="docintel"`. */
+                    "WWW-Authenticate"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `insufficient_scope`: The key is valid but does not hold the scope this operation needs; `detail` names it. Use a key made with that scope. */
+            403: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description No such document, or it has no searchable PDF (the detail says why).
+             *
+             *     - `not_found`: No such resource for this key: it never existed, was deleted, or belongs to another tenant (which is never told apart).
+             */
+            404: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description - `body_too_slow`: The request body paused too long, came slower than the server's minimum rate, or was not whole within its deadline; the connection is closed. Send it again on a faster link. */
+            408: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description - `not_processed`: The document is still queued or processing; retry once its `status` is `processed` (or subscribe to `doc.processed`).
+             *     - `processing_failed`: The document failed processing, so it has no text or thumbnail; its `failure` says why.
+             */
+            409: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description - `rate_limited`: The key (or, without a key, the client address) spent its request budget; wait `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` tell the budget.
+             *     - `too_many_in_flight`: This client address already has the most requests in flight it may; retry after `Retry-After` (1 s).
+             */
+            429: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before sending the request again. */
+                    "Retry-After"?: number;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request's header section is larger than the server reads (about 400 KiB); the answer has no body and the connection is closed. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description - `internal`: The server failed unexpectedly; nothing about the request is wrong. Quote the `request_id` when reporting it. */
+            500: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description - `unavailable`: A service the server needs (its database, its object storage) is unreachable; retry after `Retry-After` seconds.
+             *     - `overloaded`: The server is serving as many requests as it may; retry after `Retry-After` seconds.
+             */
+            503: {
+                headers: {
+                    /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
+                    RateLimit?: string;
+                    /** @description The budget the request was counted against: `"<policy>";q=<requests>;w=<window seconds>`; `default` is the API key's, `address` the client address's. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Seconds to wait before sending the request again. */
+                    "Retry-After"?: number;
+                    /** @description Identifies the request: the client's `X-Request-Id` if it sent one, else generated. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_document_text: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `text` (the default) or `markdown`; `Accept: text/markdown` asks for Markdown too.
+                 * @example markdown
+                 */
+                format?: "text" | "markdown";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The document id.
+                 * @example 0192f0c4-5d7e-7c1a-9f57-1d6f0e6a8b11
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The extracted text (at most 64 MiB), plain or Markdown. */
             200: {
                 headers: {
                     /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
@@ -2059,6 +2725,14 @@ export interface operations {
                 };
                 content: {
                     /**
+                     * @example # INVOICE 2026-11
+                     *
+                     *     Acme Corp, 1 Main Street
+                     *
+                     *     Total due: 1,250.00 EUR
+                     */
+                    "text/markdown; charset=utf-8": string;
+                    /**
                      * @example INVOICE 2026-11
                      *     Acme Corp, 1 Main Street
                      *     Total due: 1,250.00 EUR
@@ -2066,7 +2740,10 @@ export interface operations {
                     "text/plain; charset=utf-8": string;
                 };
             };
-            /** @description - `invalid_id`: A path id is malformed: not a UUID (a key's id: not `key_` and 16 hex digits). Ids are the `id` values the API returned. */
+            /**
+             * @description - `invalid_id`: A path id is malformed: not a UUID (a key's id: not `key_` and 16 hex digits). Ids are the `id` values the API returned.
+             *     - `invalid_parameter`: A query parameter is unknown, malformed or out of range; `detail` names it.
+             */
             400: {
                 headers: {
                     /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
@@ -2717,7 +3394,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description - `unsupported_media_type`: The upload is not a PDF, PNG, JPEG or UTF-8 text, or not the type its `Content-Type` declares; or a JSON body was sent without `application/json`. */
+            /** @description - `unsupported_media_type`: The upload is not a PDF, PNG, JPEG, TIFF or UTF-8 text, or not the type its `Content-Type` declares; or a JSON body was sent without `application/json`. */
             415: {
                 headers: {
                     /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
@@ -3464,7 +4141,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description - `unsupported_media_type`: The upload is not a PDF, PNG, JPEG or UTF-8 text, or not the type its `Content-Type` declares; or a JSON body was sent without `application/json`. */
+            /** @description - `unsupported_media_type`: The upload is not a PDF, PNG, JPEG, TIFF or UTF-8 text, or not the type its `Content-Type` declares; or a JSON body was sent without `application/json`. */
             415: {
                 headers: {
                     /** @description The budget left (draft-ietf-httpapi-ratelimit-headers): `"<policy>";r=<remaining>;t=<seconds until it refills>`. Absent when the server does not limit the request. */
@@ -4584,7 +5261,10 @@ export interface operations {
                  *           "char_count": 1874,
                  *           "content_type": "application/pdf",
                  *           "language": "eng",
+                 *           "ocr_confidence": null,
+                 *           "ocr_pages": [],
                  *           "page_count": 2,
+                 *           "searchable_pdf": false,
                  *           "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
                  *           "size_bytes": 48213,
                  *           "word_count": 312
@@ -4654,7 +5334,10 @@ export interface operations {
                  *           "char_count": 1874,
                  *           "content_type": "application/pdf",
                  *           "language": "eng",
+                 *           "ocr_confidence": null,
+                 *           "ocr_pages": [],
                  *           "page_count": 2,
+                 *           "searchable_pdf": false,
                  *           "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
                  *           "size_bytes": 48213,
                  *           "word_count": 312
@@ -4728,7 +5411,10 @@ export interface operations {
                  *           "char_count": 1874,
                  *           "content_type": "application/pdf",
                  *           "language": "eng",
+                 *           "ocr_confidence": null,
+                 *           "ocr_pages": [],
                  *           "page_count": 2,
+                 *           "searchable_pdf": false,
                  *           "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
                  *           "size_bytes": 48213,
                  *           "word_count": 312

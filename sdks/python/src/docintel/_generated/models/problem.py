@@ -69,7 +69,7 @@ class Problem:
                 | `quota_exceeded` | 413 | The upload would take the tenant past its storage quota (documents or bytes); `usage`
                 gives what it stores and its limits. Waiting does not help: delete documents (which frees their share at once)
                 or ask the operator for more. |
-                | `unsupported_media_type` | 415 | The upload is not a PDF, PNG, JPEG or UTF-8 text, or not the type its
+                | `unsupported_media_type` | 415 | The upload is not a PDF, PNG, JPEG, TIFF or UTF-8 text, or not the type its
                 `Content-Type` declares; or a JSON body was sent without `application/json`. |
                 | `invalid_body` | 422 | The JSON body is well-formed but not the shape the operation takes (a missing or
                 unknown field, a wrong type); `detail` says where. |

@@ -7,19 +7,33 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.get_document_text_format import GetDocumentTextFormat
 from ...models.problem import Problem
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     id: UUID,
+    *,
+    format_: GetDocumentTextFormat | Unset = UNSET,
 ) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    json_format_: str | Unset = UNSET
+    if not isinstance(format_, Unset):
+        json_format_ = format_.value
+
+    params["format"] = json_format_
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
     _kwargs: dict[str, Any] = {
         "method": "get",
         "url": "/v2/documents/{id}/text".format(
             id=quote(str(id), safe=""),
         ),
+        "params": params,
     }
 
     return _kwargs
@@ -102,14 +116,17 @@ def sync_detailed(
     id: UUID,
     *,
     client: AuthenticatedClient,
+    format_: GetDocumentTextFormat | Unset = UNSET,
 ) -> Response[Any | Problem | str]:
     """Get a document's text
 
-     The text extracted from the document, as UTF-8 plain text. Empty for an image when
-    OCR is unavailable (the document's `warnings` say so).
+     The text extracted from the document, as UTF-8 plain text, or as Markdown with
+    `format=markdown` (or `Accept: text/markdown`). Empty for an image when OCR is
+    unavailable (the document's `warnings` say so).
 
     Args:
         id (UUID):
+        format_ (GetDocumentTextFormat | Unset): How a document's text is rendered.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -121,6 +138,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         id=id,
+        format_=format_,
     )
 
     response = client.get_httpx_client().request(
@@ -134,14 +152,17 @@ def sync(
     id: UUID,
     *,
     client: AuthenticatedClient,
+    format_: GetDocumentTextFormat | Unset = UNSET,
 ) -> Any | Problem | str | None:
     """Get a document's text
 
-     The text extracted from the document, as UTF-8 plain text. Empty for an image when
-    OCR is unavailable (the document's `warnings` say so).
+     The text extracted from the document, as UTF-8 plain text, or as Markdown with
+    `format=markdown` (or `Accept: text/markdown`). Empty for an image when OCR is
+    unavailable (the document's `warnings` say so).
 
     Args:
         id (UUID):
+        format_ (GetDocumentTextFormat | Unset): How a document's text is rendered.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -154,6 +175,7 @@ def sync(
     return sync_detailed(
         id=id,
         client=client,
+        format_=format_,
     ).parsed
 
 
@@ -161,14 +183,17 @@ async def asyncio_detailed(
     id: UUID,
     *,
     client: AuthenticatedClient,
+    format_: GetDocumentTextFormat | Unset = UNSET,
 ) -> Response[Any | Problem | str]:
     """Get a document's text
 
-     The text extracted from the document, as UTF-8 plain text. Empty for an image when
-    OCR is unavailable (the document's `warnings` say so).
+     The text extracted from the document, as UTF-8 plain text, or as Markdown with
+    `format=markdown` (or `Accept: text/markdown`). Empty for an image when OCR is
+    unavailable (the document's `warnings` say so).
 
     Args:
         id (UUID):
+        format_ (GetDocumentTextFormat | Unset): How a document's text is rendered.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -180,6 +205,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         id=id,
+        format_=format_,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -191,14 +217,17 @@ async def asyncio(
     id: UUID,
     *,
     client: AuthenticatedClient,
+    format_: GetDocumentTextFormat | Unset = UNSET,
 ) -> Any | Problem | str | None:
     """Get a document's text
 
-     The text extracted from the document, as UTF-8 plain text. Empty for an image when
-    OCR is unavailable (the document's `warnings` say so).
+     The text extracted from the document, as UTF-8 plain text, or as Markdown with
+    `format=markdown` (or `Accept: text/markdown`). Empty for an image when OCR is
+    unavailable (the document's `warnings` say so).
 
     Args:
         id (UUID):
+        format_ (GetDocumentTextFormat | Unset): How a document's text is rendered.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -212,5 +241,6 @@ async def asyncio(
         await asyncio_detailed(
             id=id,
             client=client,
+            format_=format_,
         )
     ).parsed

@@ -132,7 +132,7 @@ def sync_detailed(
 ) -> Response[Any | DocumentView | Problem]:
     """Upload a document
 
-     The body is the raw file (PDF, PNG, JPEG or UTF-8 text). Its type is detected from
+     The body is the raw file (PDF, PNG, JPEG, TIFF or UTF-8 text). Its type is detected from
     the bytes; a `Content-Type` naming another supported type is refused as a mismatch.
     Processing starts at once; poll the `Location` until `status` is `processed` or
     `failed`.
@@ -172,7 +172,7 @@ def sync(
 ) -> Any | DocumentView | Problem | None:
     """Upload a document
 
-     The body is the raw file (PDF, PNG, JPEG or UTF-8 text). Its type is detected from
+     The body is the raw file (PDF, PNG, JPEG, TIFF or UTF-8 text). Its type is detected from
     the bytes; a `Content-Type` naming another supported type is refused as a mismatch.
     Processing starts at once; poll the `Location` until `status` is `processed` or
     `failed`.
@@ -207,7 +207,7 @@ async def asyncio_detailed(
 ) -> Response[Any | DocumentView | Problem]:
     """Upload a document
 
-     The body is the raw file (PDF, PNG, JPEG or UTF-8 text). Its type is detected from
+     The body is the raw file (PDF, PNG, JPEG, TIFF or UTF-8 text). Its type is detected from
     the bytes; a `Content-Type` naming another supported type is refused as a mismatch.
     Processing starts at once; poll the `Location` until `status` is `processed` or
     `failed`.
@@ -245,7 +245,7 @@ async def asyncio(
 ) -> Any | DocumentView | Problem | None:
     """Upload a document
 
-     The body is the raw file (PDF, PNG, JPEG or UTF-8 text). Its type is detected from
+     The body is the raw file (PDF, PNG, JPEG, TIFF or UTF-8 text). Its type is detected from
     the bytes; a `Content-Type` naming another supported type is refused as a mismatch.
     Processing starts at once; poll the `Location` until `status` is `processed` or
     `failed`.

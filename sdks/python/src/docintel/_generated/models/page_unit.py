@@ -1,0 +1,9 @@
+from enum import StrEnum
+
+
+class PageUnit(StrEnum):
+    PT = "pt"
+    PX = "px"
+
+    def __str__(self) -> str:
+        return str(self.value)
