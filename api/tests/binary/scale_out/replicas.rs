@@ -16,29 +16,13 @@ async fn when_s3_is_down_uploads_answer_503_and_recover_when_it_returns() {
     let client = reqwest::Client::new();
     // Past the size kept in the database (64 KiB): these need S3.
     let large = |note: &str| format!("{note} ").repeat(8000).into_bytes();
-    let (status, first) = upload(
-        &client,
-        &served.base,
-        &key,
-        "a.txt",
-        large("first note"),
-        None,
-    )
-    .await
-    .unwrap();
+    let send =
+        |name: &'static str, body: Vec<u8>| upload(&client, &served.base, &key, name, body, None);
+    let (status, first) = send("a.txt", large("first note")).await.unwrap();
     assert_eq!(status, StatusCode::ACCEPTED, "{first}");
 
     // A refused upload (not a supported type) leaves no object behind.
-    let (status, _) = upload(
-        &client,
-        &served.base,
-        &key,
-        "x.bin",
-        vec![0u8, 159, 146, 150, 1, 2],
-        None,
-    )
-    .await
-    .unwrap();
+    let (status, _) = send("x.bin", vec![0u8, 159, 146, 150, 1, 2]).await.unwrap();
     assert!(status.is_client_error(), "{status}");
     let objects = reqwest::get(format!("{}/{BUCKET}?list-type=2", s3.endpoint()))
         .await
@@ -66,16 +50,7 @@ async fn when_s3_is_down_uploads_answer_503_and_recover_when_it_returns() {
     let problem: Value = resp.json().await.unwrap();
     assert_eq!(problem["code"], "unavailable", "{problem}");
     // A small document needs no S3: its bytes go into the database with its row.
-    let (status, small) = upload(
-        &client,
-        &served.base,
-        &key,
-        "s.txt",
-        b"small note".to_vec(),
-        None,
-    )
-    .await
-    .unwrap();
+    let (status, small) = send("s.txt", b"small note".to_vec()).await.unwrap();
     assert_eq!(status, StatusCode::ACCEPTED, "{small}");
     let small = small["id"].as_str().unwrap();
     let done = docintel_testkit::wait_done_at(&client, &served.base, &key, small, 2000).await;
@@ -98,16 +73,7 @@ async fn when_s3_is_down_uploads_answer_503_and_recover_when_it_returns() {
 
     s3.resume();
     s3.create_bucket(BUCKET).await;
-    let (status, v) = upload(
-        &client,
-        &served.base,
-        &key,
-        "c.txt",
-        large("third note"),
-        None,
-    )
-    .await
-    .unwrap();
+    let (status, v) = send("c.txt", large("third note")).await.unwrap();
     assert_eq!(status, StatusCode::ACCEPTED, "{v}");
     let id = v["id"].as_str().unwrap();
     let done = docintel_testkit::wait_done_at(&client, &served.base, &key, id, 2000).await;

@@ -90,20 +90,27 @@ macro_rules! outbox_store {
                  VALUES {}",
                 rows(5, events.len(), Some(5 * events.len() + 1))
             );
-            let mut query = sqlx::query(&insert);
-            for (event, payload) in events.iter().zip(&payloads) {
-                query = query
-                    .bind(event.event_id())
-                    .bind(event.topic().name)
-                    .bind(event.document_id())
-                    .bind(event.tenant_id())
-                    .bind(payload.as_str());
+            type Query<'q> = sqlx::query::Query<'q, dialect::Db, <dialect::Db as sqlx::Database>::Arguments<'q>>;
+            // An event's five values, in the order both statements list them.
+            fn bind_events<'q>(mut query: Query<'q>, events: &[(&'q Event, &'q String)]) -> Query<'q> {
+                for (event, payload) in events {
+                    query = query
+                        .bind(event.event_id())
+                        .bind(event.topic().name)
+                        .bind(event.document_id())
+                        .bind(event.tenant_id())
+                        .bind(payload.as_str());
+                }
+                query
             }
-            query.bind(now).execute(&mut **tx).await?;
+            let all: Vec<(&Event, &String)> = events.iter().zip(&payloads).collect();
+            bind_events(sqlx::query(&insert), &all)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
 
-            let delivered: Vec<(&Event, &String)> = events
-                .iter()
-                .zip(&payloads)
+            let delivered: Vec<(&Event, &String)> = all
+                .into_iter()
                 .filter(|(e, _)| crate::webhooks::EVENT_TYPES.contains(&e.topic().name))
                 .collect();
             if delivered.is_empty() {
@@ -113,22 +120,16 @@ macro_rules! outbox_store {
             let sql = format!(
                 "INSERT INTO webhook_deliveries (webhook_id, tenant_id, event_id, event_type, \
                  document_id, event, status, next_attempt_at, created_at) \
-                 SELECT w.id, w.tenant_id, e.column1, e.column2, e.column3, e.column4, 'pending', \
-                 ${now_param}, ${now_param} FROM (VALUES {}) AS e JOIN webhooks w ON w.tenant_id = e.column5 \
+                 SELECT w.id, w.tenant_id, e.column1, e.column2, e.column3, e.column5, 'pending', \
+                 ${now_param}, ${now_param} FROM (VALUES {}) AS e JOIN webhooks w ON w.tenant_id = e.column4 \
                  WHERE w.status = 'active' AND {} ON CONFLICT (webhook_id, event_id) DO NOTHING",
                 rows(5, delivered.len(), None),
                 dialect::json_array_has("w.event_types", "e.column2")
             );
-            let mut query = sqlx::query(&sql);
-            for (event, payload) in delivered {
-                query = query
-                    .bind(event.event_id())
-                    .bind(event.topic().name)
-                    .bind(event.document_id())
-                    .bind(payload.as_str())
-                    .bind(event.tenant_id());
-            }
-            query.bind(now).execute(&mut **tx).await?;
+            bind_events(sqlx::query(&sql), &delivered)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
             Ok(())
         }
     };
