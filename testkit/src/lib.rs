@@ -14,7 +14,7 @@ use std::time::Duration;
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 
-pub use pdf::{pdf, pdf_pages, scanned_pdf};
+pub use pdf::{pdf, pdf_pages, pdftotext, scanned_pdf};
 
 /// `GET url` with `key` as Bearer token; the JSON answer (panics on anything else).
 pub async fn get_json(client: &reqwest::Client, url: &str, key: &str) -> Value {

@@ -104,3 +104,24 @@ pub fn scanned_pdf(jpeg: &[u8], width: u32, height: u32) -> Vec<u8> {
     doc.save_to(&mut out).unwrap();
     out
 }
+
+/// What poppler's `pdftotext` (with `args`, e.g. `-raw`) reads in `pdf`, as UTF-8; pages
+/// end with a form feed. Panics when pdftotext (poppler-utils) is missing or refuses it.
+pub fn pdftotext(pdf: &[u8], args: &[&str]) -> String {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let path = dir.path().join("read.pdf");
+    std::fs::write(&path, pdf).expect("write the PDF");
+    let out = std::process::Command::new("pdftotext")
+        .args(args)
+        .args(["-enc", "UTF-8"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 from pdftotext")
+}

@@ -11,7 +11,9 @@ use reqwest::{Response, StatusCode};
 use serde_json::Value;
 
 use docintel_testkit::postgres::TestDatabase;
-pub use docintel_testkit::{PNG_1X1, assert_problem, pdf, pdf_pages, scanned_pdf, wait_done_at};
+pub use docintel_testkit::{
+    PNG_1X1, assert_problem, pdf, pdf_pages, pdftotext, scanned_pdf, wait_done_at,
+};
 
 /// Documents are parsed as the shipped server parses them, in child processes; the
 /// program is this test binary, which answers `__parse` as `docintel` does (main.rs).

@@ -11,18 +11,15 @@ use serde_json::Value;
 
 use crate::common::{TestServer, assert_problem};
 use crate::processing::{text_image, tools};
+use docintel_backend::layout::iou;
 
 const INVOICE: &[u8] = include_bytes!("../../backend/benches/layout/corpus/invoice.pdf");
 const INVOICE_TRUTH: &str = include_str!("../../backend/benches/layout/corpus/invoice.truth.json");
 const THREE_PAGES: &[u8] = include_bytes!("../../backend/benches/layout/corpus/three-pages.pdf");
 
-fn iou(a: &Value, b: &Value) -> f64 {
-    let f = |v: &Value, i: usize| v[i].as_f64().unwrap();
-    let w = (f(a, 2).min(f(b, 2)) - f(a, 0).max(f(b, 0))).max(0.0);
-    let h = (f(a, 3).min(f(b, 3)) - f(a, 1).max(f(b, 1))).max(0.0);
-    let area = |v: &Value| (f(v, 2) - f(v, 0)) * (f(v, 3) - f(v, 1));
-    let inter = w * h;
-    inter / (area(a) + area(b) - inter)
+/// A box of a JSON answer or of the truth, as the layout's own type.
+fn bbox(v: &Value) -> [f32; 4] {
+    std::array::from_fn(|i| v[i].as_f64().unwrap() as f32)
 }
 
 fn words(page: &Value) -> Vec<&Value> {
@@ -46,21 +43,7 @@ fn normalised(text: &str) -> String {
 
 /// `pdftotext -raw` of a PDF (the text in the order its pages show it) and its pages.
 fn pdftotext(pdf: &[u8]) -> (String, usize) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("searchable.pdf");
-    std::fs::write(&path, pdf).unwrap();
-    let out = std::process::Command::new("pdftotext")
-        .args(["-raw", "-enc", "UTF-8"])
-        .arg(&path)
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils) is installed");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = crate::common::pdftotext(pdf, &["-raw"]);
     let pages = text.matches('\u{c}').count();
     (text, pages)
 }
@@ -99,7 +82,7 @@ async fn a_text_layer_gives_word_boxes_of_the_truth_and_markdown() {
         .iter()
         .filter(|t| {
             got.iter()
-                .any(|w| w["text"] == t["text"] && iou(&w["bbox"], &t["box"]) >= 0.8)
+                .any(|w| w["text"] == t["text"] && iou(bbox(&w["bbox"]), bbox(&t["box"])) >= 0.8)
         })
         .count();
     assert!(
@@ -139,21 +122,27 @@ async fn a_text_layer_gives_word_boxes_of_the_truth_and_markdown() {
     assert!(p["detail"].as_str().unwrap().contains("text layer"), "{p}");
 }
 
-/// The three pages of the corpus's contract rendered at 150 dpi, as one grey TIFF.
-fn three_page_tiff() -> Vec<u8> {
+/// The first `pages` pages of the corpus's contract rendered `longest` pixels high, as one
+/// grey TIFF.
+fn contract_tiff(pages: u32, longest: u32) -> Vec<u8> {
     let deadline = Instant::now() + Duration::from_secs(60);
-    let pages = tools()
-        .render_pdf(THREE_PAGES, 1, 3, 1754, deadline)
+    let rendered = tools()
+        .render_pdf(THREE_PAGES, 1, pages, longest, deadline)
         .unwrap()
         .unwrap();
     let mut out = Cursor::new(Vec::new());
     let mut tiff = tiff::encoder::TiffEncoder::new(&mut out).unwrap();
-    for png in pages {
+    for png in rendered {
         let gray = image::load_from_memory(&png).unwrap().to_luma8();
         tiff.write_image::<tiff::encoder::colortype::Gray8>(gray.width(), gray.height(), &gray)
             .unwrap();
     }
     out.into_inner()
+}
+
+/// The three pages of the contract at 150 dpi (A4 is 1,754 pixels high).
+fn three_page_tiff() -> Vec<u8> {
+    contract_tiff(3, 1754)
 }
 
 /// Checks a processed scan of `pages` pages: OCR confidence in the view, OCR'd pages in
@@ -334,20 +323,7 @@ async fn bad_and_hostile_inputs_of_the_new_paths_are_refused_cleanly() {
 
     // Hostile TIFFs fail alone, with a reason, and the server goes on.
     let good = three_page_tiff();
-    let one_page = {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let png = tools()
-            .render_pdf(THREE_PAGES, 1, 1, 400, deadline)
-            .unwrap()
-            .unwrap()
-            .remove(0);
-        let gray = image::load_from_memory(&png).unwrap().to_luma8();
-        let mut out = Cursor::new(Vec::new());
-        let mut tiff = tiff::encoder::TiffEncoder::new(&mut out).unwrap();
-        tiff.write_image::<tiff::encoder::colortype::Gray8>(gray.width(), gray.height(), &gray)
-            .unwrap();
-        out.into_inner()
-    };
+    let one_page = contract_tiff(1, 400);
     // The first page's next-page offset pointed back at itself: a loop of pages.
     let mut looped = one_page.clone();
     let ifd = u32::from_le_bytes(looped[4..8].try_into().unwrap()) as usize;

@@ -715,6 +715,29 @@ async fn webhooks_thumbnails_and_file_uploads_through_the_client() {
 
 /// Builds one of the SDK's examples and returns its program. Built every time (a no-op
 /// when fresh), so a program left by an older build is never run.
+/// Runs an example program with `args` against `s` (its URL and key in the environment,
+/// as a user's program gets them); its stdout, once it has succeeded.
+async fn run_example(
+    program: &std::path::Path,
+    s: &TestServer,
+    args: &[&std::ffi::OsStr],
+) -> String {
+    let out = tokio::process::Command::new(program)
+        .args(args)
+        .env("DOCINTEL_BASE_URL", &s.base)
+        .env("DOCINTEL_API_KEY", &s.key)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
 fn example(name: &str) -> std::path::PathBuf {
     let built = std::process::Command::new(env!("CARGO"))
         .args(["build", "-q", "-p", "docintel-sdk", "--example", name])
@@ -761,19 +784,7 @@ async fn the_first_program_runs_against_a_real_server() {
         ]),
     )
     .unwrap();
-    let out = tokio::process::Command::new(&program)
-        .arg(&file)
-        .env("DOCINTEL_BASE_URL", &s.base)
-        .env("DOCINTEL_API_KEY", &s.key)
-        .output()
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = run_example(&program, &s, &[file.as_os_str()]).await;
     for line in [
         "classified invoice ",
         "page of 3 documents",
@@ -862,20 +873,7 @@ async fn the_highlight_word_example_finds_a_words_box() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("invoice-42.pdf");
     std::fs::write(&file, pdf(&["INVOICE No. 42", "Total due: 1,250.00 EUR"])).unwrap();
-    let out = tokio::process::Command::new(&program)
-        .arg(&file)
-        .arg("Total")
-        .env("DOCINTEL_BASE_URL", &s.base)
-        .env("DOCINTEL_API_KEY", &s.key)
-        .output()
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = run_example(&program, &s, &[file.as_os_str(), "Total".as_ref()]).await;
     for line in [
         "layout: 1 page(s); \"Total\" found 1 time(s)",
         ": \"Total\" at ",

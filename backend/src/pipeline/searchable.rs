@@ -237,24 +237,6 @@ mod tests {
         }
     }
 
-    /// pdftotext's reading of `pdf`.
-    fn pdftotext(pdf: &[u8]) -> String {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.pdf");
-        std::fs::write(&path, pdf).unwrap();
-        let out = std::process::Command::new("pdftotext")
-            .arg(&path)
-            .arg("-")
-            .output()
-            .expect("pdftotext (poppler-utils) is installed");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
     #[test]
     fn the_invisible_words_are_what_pdftotext_reads() {
         let image = DynamicImage::new_luma8(400, 200);
@@ -283,7 +265,7 @@ mod tests {
         pdf.add_page(&image, &page, 288.0, 144.0).unwrap();
         pdf.add_page(&image, &second, 288.0, 144.0).unwrap();
         let pdf = pdf.finish().unwrap();
-        let text = pdftotext(&pdf);
+        let text = docintel_testkit::pdftotext(&pdf, &[]);
         let lines: Vec<&str> = text
             .lines()
             .map(str::trim)
