@@ -33,7 +33,7 @@ struct RawWord {
 /// text output it wraps writes the text as before (one walk of the content streams for
 /// both).
 pub struct TextLayer<'a, O: OutputDev> {
-    pub text: &'a mut O,
+    text: &'a mut O,
     pages: Vec<Page>,
     current: Option<(Page, MediaBox, PageGlyphs)>,
     rotations: &'a [u16],
