@@ -1,8 +1,9 @@
 //! Layout quality per document of the corpus in `benches/layout/corpus/` (rebuilt by
 //! `benches/layout/build.sh`): word boxes and words from the PDF's text layer, and from
-//! OCR of every page rendered at 150 and 300 dpi with noise; the cost per page of each,
-//! and of writing the searchable PDF of an OCR'd page (a release build gives the figures
-//! in docs/performance.md):
+//! OCR of every page rendered at 150 and 300 dpi with noise (by Tesseract's library, as
+//! the server reads, and at 300 dpi also by its program, started per page); the cost per
+//! page of each, and of writing the searchable PDF of an OCR'd page (a release build gives
+//! the figures in docs/performance.md):
 //!
 //! ```sh
 //! cargo run --release -p docintel-backend --example layout_quality
@@ -11,7 +12,7 @@
 #[path = "../benches/layout/quality.rs"]
 mod quality;
 
-use quality::Score;
+use quality::{Reader, Score};
 
 fn main() {
     let docs = quality::corpus();
@@ -33,18 +34,25 @@ fn main() {
     };
     let mut text = Score::default();
     let mut baseline = std::time::Duration::ZERO;
-    let mut ocr = [Score::default(); 2];
+    let mut ocr = [Score::default(); 3];
     let mut writing = std::time::Duration::ZERO;
     for doc in &docs {
         let s = quality::text_layer(doc);
         baseline += quality::text_only(doc);
         row(&doc.name, "text layer", &s);
         text.add(s);
-        for (i, dpi) in [150.0, 300.0].into_iter().enumerate() {
-            let (s, w) = quality::ocr(doc, dpi, usize::MAX);
-            row(&doc.name, &format!("OCR {dpi} dpi"), &s);
+        let runs = [
+            (150.0, Reader::Library, "OCR 150 dpi"),
+            (300.0, Reader::Library, "OCR 300 dpi"),
+            (300.0, Reader::Program, "program 300 dpi"),
+        ];
+        for (i, (dpi, by, source)) in runs.into_iter().enumerate() {
+            let (s, w) = quality::ocr(doc, dpi, usize::MAX, by);
+            row(&doc.name, source, &s);
             ocr[i].add(s);
-            writing += w;
+            if by == Reader::Library {
+                writing += w;
+            }
         }
     }
     row("all", "text layer", &text);
@@ -56,6 +64,11 @@ fn main() {
     );
     row("all", "OCR 150 dpi", &ocr[0]);
     row("all", "OCR 300 dpi", &ocr[1]);
+    row("all", "program 300 dpi", &ocr[2]);
+    println!(
+        "OCR by the library loaded once: {:.2}× the time of the program started per page (300 dpi)",
+        ocr[1].elapsed.as_secs_f64() / ocr[2].elapsed.as_secs_f64()
+    );
     let pages = ocr[0].pages + ocr[1].pages;
     println!(
         "searchable PDF: {:.1} ms per OCR'd page (writing only, {pages} pages)",

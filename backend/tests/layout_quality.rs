@@ -26,19 +26,30 @@ fn text_layer_word_boxes_match_the_truth() {
     }
 }
 
-#[test]
-fn ocr_word_boxes_of_300_dpi_scans_match_the_truth() {
+fn ocr_of_300_dpi_scans(by: quality::Reader) -> quality::Score {
     let docs = quality::corpus();
     let mut total = quality::Score::default();
     // The first page of three kinds of page (a table, running text, mixed sizes): the
     // example reads them all.
     for name in ["invoice.pdf", "report-letter.pdf", "mixed-sizes.pdf"] {
         let doc = docs.iter().find(|d| d.name == name).expect(name);
-        let (s, _) = quality::ocr(doc, 300.0, 1);
-        assert!(s.box_share() >= 0.9, "{name}: {s:?}");
+        let (s, _) = quality::ocr(doc, 300.0, 1, by);
+        assert!(s.box_share() >= 0.9, "{name} by {by:?}: {s:?}");
         total.add(s);
     }
-    assert!(total.box_share() >= 0.9, "{total:?}");
+    assert!(total.box_share() >= 0.9, "{by:?}: {total:?}");
     // Word accuracy is measured, not promised: it is what Tesseract reads.
-    assert!(total.word_accuracy() > 0.5, "{total:?}");
+    assert!(total.word_accuracy() > 0.5, "{by:?}: {total:?}");
+    total
+}
+
+#[test]
+fn ocr_word_boxes_of_300_dpi_scans_match_the_truth() {
+    let library = ocr_of_300_dpi_scans(quality::Reader::Library);
+    let program = ocr_of_300_dpi_scans(quality::Reader::Program);
+    // The library, loaded once, reads what the program reads: within a point either way.
+    assert!(
+        (library.box_share() - program.box_share()).abs() <= 0.01,
+        "{library:?} against {program:?}"
+    );
 }

@@ -297,6 +297,7 @@ async fn a_stuck_ocr_is_stopped_and_the_document_fails() {
         c.tools = Some(Tools {
             tesseract: Some(fake.clone()),
             pdftoppm: None,
+            ocr_library: false,
         });
         c.job_timeout = Duration::from_secs(1);
     })
@@ -315,6 +316,43 @@ async fn a_stuck_ocr_is_stopped_and_the_document_fails() {
             .contains("did not finish in time"),
         "{done}"
     );
+}
+
+#[tokio::test]
+async fn a_stuck_ocr_engine_is_stopped_and_the_document_fails() {
+    // Tesseract's library, as the server uses it, on black-and-white noise: it looks for
+    // words for half a minute, past a one-second limit.
+    let s = TestServer::start_with(|c| {
+        c.tools = Some(tools());
+        c.job_timeout = Duration::from_secs(1);
+    })
+    .await;
+    assert!(tools().ocr_library);
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let noise = image::GrayImage::from_fn(1500, 1500, |_, _| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        image::Luma([if seed & 1 == 0 { 0 } else { 255 }])
+    });
+    let mut png = Vec::new();
+    image::DynamicImage::ImageLuma8(noise)
+        .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let id = s.upload_ok("noise.png", png).await;
+    let done = s.wait_done(&id).await;
+    assert_eq!(done["status"], "failed", "{done}");
+    let failure = done["failure"].as_str().unwrap();
+    assert!(
+        failure.contains("did not finish in time") || failure.contains("took longer than"),
+        "{done}"
+    );
+    // The next image is read as usual.
+    let id = s
+        .upload_ok("next.png", text_image(&["Quarterly report"]))
+        .await;
+    let done = s.wait_done(&id).await;
+    assert_eq!(done["status"], "processed", "{done}");
 }
 
 /// An executable script standing in for an external tool (the one boundary a test
@@ -336,6 +374,7 @@ async fn crashing_or_hanging_tools_fail_the_document_not_the_server() {
         c.tools = Some(Tools {
             tesseract: Some(crashing.clone()),
             pdftoppm: Some(hanging.clone()),
+            ocr_library: false,
         });
         c.job_timeout = Duration::from_secs(2);
     })

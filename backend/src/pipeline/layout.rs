@@ -258,7 +258,7 @@ pub fn page_from_tsv(tsv: &str, number: u32) -> Page {
     type Lines = Vec<((u32, u32, u32), Vec<Word>)>;
     let mut blocks: Vec<((u32, u32), Lines)> = Vec::new();
     let mut words = Vec::new();
-    for row in tsv.lines().skip(1) {
+    for row in tsv.lines() {
         let f: Vec<&str> = row.splitn(12, '\t').collect();
         if f.len() < 11 {
             continue;

@@ -10,6 +10,7 @@ pub mod render;
 pub mod sandbox;
 pub mod searchable;
 pub mod sniff;
+pub mod tesseract;
 mod tiff;
 pub mod tools;
 
@@ -208,36 +209,58 @@ pub fn ocr(
         return Err("OCR is not available here".to_owned());
     }
     let budget = limits.max_inflated_bytes;
+    let at_dpi = |img: &image::DynamicImage| {
+        let scale = 72.0 / ASSUMED_DPI;
+        (img.width() as f32 * scale, img.height() as f32 * scale)
+    };
     let mut pdf = searchable::Builder::new();
     let mut layout = Vec::new();
     let mut thumbnail = None;
-    // Reads one page's picture (`encoded` as Tesseract takes it, `image` decoded) and
-    // adds it to the searchable PDF at `size` points.
+    // Reads one page's picture (`image`, decoded, as the engine takes it; `encoded`, as the
+    // Tesseract program does, when there is an encoding) and adds it to the searchable PDF
+    // at `size` points (`None`: an image, whose resolution is not known).
     let mut read = |number: u32,
-                    encoded: &[u8],
                     image: &image::DynamicImage,
-                    size: (f32, f32)|
+                    encoded: Option<&[u8]>,
+                    size: Option<(f32, f32)>|
      -> Result<(), String> {
-        let tsv = tools
-            .ocr_tsv(encoded, deadline)
-            .unwrap_or_else(|| Err("OCR is not available here".to_owned()))?;
+        let tsv = match tesseract::loaded().filter(|_| tools.ocr_library) {
+            Some(engine) => {
+                // A page is rendered with its longest side a known number of pixels.
+                let dpi = size.map(|(w, h)| {
+                    (image.width().max(image.height()) as f32 * 72.0 / w.max(h).max(1.0)).round()
+                        as u32
+                });
+                engine.tsv(image, dpi, deadline)?
+            }
+            None => {
+                let png;
+                let encoded = match encoded {
+                    Some(bytes) => bytes,
+                    None => {
+                        png = images::png(image)?;
+                        &png
+                    }
+                };
+                tools
+                    .ocr_tsv(encoded, deadline)
+                    .unwrap_or_else(|| Err("OCR is not available here".to_owned()))?
+            }
+        };
+        let size = size.unwrap_or_else(|| at_dpi(image));
         let page = layout::page_from_tsv(&tsv, number);
         pdf.add_page(image, &page, size.0, size.1)?;
         layout.push(page);
         Ok(())
     };
-    let at_dpi = |img: &image::DynamicImage| {
-        let scale = 72.0 / ASSUMED_DPI;
-        (img.width() as f32 * scale, img.height() as f32 * scale)
-    };
     match content_type {
         ContentType::Png | ContentType::Jpeg => {
             let img = images::decode(bytes, budget)?;
-            read(1, bytes, &img, at_dpi(&img))?;
+            read(1, &img, Some(bytes), None)?;
         }
-        ContentType::Tiff => tiff::for_each_page(bytes, pages, budget, |n, img| {
-            read(n, &images::png(&img)?, &img, at_dpi(&img))
-        })?,
+        ContentType::Tiff => {
+            tiff::for_each_page(bytes, pages, budget, |n, img| read(n, &img, None, None))?
+        }
         ContentType::Pdf => {
             let sizes = pdf::page_sizes(bytes, budget)?;
             let rendered = tools
@@ -251,8 +274,7 @@ pub fn ocr(
                     // The first page is rendered anyway: its thumbnail comes for free.
                     thumbnail = images::thumbnail(&img).ok();
                 }
-                let size = sizes.get(i).copied().unwrap_or_else(|| at_dpi(&img));
-                read(i as u32 + 1, png, &img, size)?;
+                read(i as u32 + 1, &img, Some(png), sizes.get(i).copied())?;
             }
         }
         ContentType::Text => return Err("a text document has nothing to read".to_owned()),
@@ -694,6 +716,7 @@ mod tests {
         let tools = Tools {
             tesseract: None,
             pdftoppm: Some(slow),
+            ocr_library: false,
         };
         let limits = Limits {
             max_render_ms: 100,
@@ -731,6 +754,7 @@ exit 1
         let tools = Tools {
             tesseract: None,
             pdftoppm: Some(fake),
+            ocr_library: false,
         };
         let soon = Instant::now() + Duration::from_secs(30);
         let png = pdf_thumbnail(

@@ -1,7 +1,8 @@
 //! External programs the pipeline uses when they are installed: Tesseract for OCR and
-//! poppler's `pdftoppm` for rendering PDF pages. They run as subprocesses (no C library
-//! linked into docintel, so a crash or a hang in them cannot take the server down), with
-//! a deadline after which they are killed.
+//! poppler's `pdftoppm` for rendering PDF pages. They run as subprocesses of a parser
+//! child (no C library linked into docintel, so a crash or a hang in them cannot take the
+//! server down), with a deadline after which they are killed. Where Tesseract's library
+//! is installed, OCR children use it instead ([`super::tesseract`]).
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -13,6 +14,10 @@ use std::time::{Duration, Instant};
 pub struct Tools {
     pub tesseract: Option<PathBuf>,
     pub pdftoppm: Option<PathBuf>,
+    /// OCR may use Tesseract's library, loaded once by the OCR fork server, instead of
+    /// starting `tesseract` for each page (it does when the library loads there).
+    #[serde(default)]
+    pub ocr_library: bool,
 }
 
 fn probe(name: &str, arg: &str) -> Option<PathBuf> {
@@ -27,8 +32,10 @@ fn probe(name: &str, arg: &str) -> Option<PathBuf> {
 
 impl Tools {
     pub fn detect() -> Self {
+        let tesseract = probe("tesseract", "--version");
         Self {
-            tesseract: probe("tesseract", "--version"),
+            ocr_library: tesseract.is_some(),
+            tesseract,
             pdftoppm: probe("pdftoppm", "-v"),
         }
     }

@@ -335,6 +335,7 @@ async fn rendering_backend(dir: &std::path::Path, pdftoppm: std::path::PathBuf) 
     config.tools = Some(pipeline::Tools {
         tesseract: None,
         pdftoppm: Some(pdftoppm),
+        ocr_library: false,
     });
     config.workers = WorkerConfig {
         workers: 1,

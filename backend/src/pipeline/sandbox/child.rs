@@ -65,6 +65,18 @@ pub fn child_main() -> ! {
         let _ = writeln!(std::io::stderr(), "docintel parser: {e}");
         std::process::exit(3);
     }
+    // Read from /proc: a parser entered from a constructor may run before std has its args.
+    let ocr_server = std::fs::read("/proc/self/cmdline")
+        .is_ok_and(|cmdline| cmdline.split(|b| *b == 0).nth(2) == Some(OCR_ARG.as_bytes()));
+    if ocr_server {
+        // The OCR fork server: the engine loaded once, for every OCR child.
+        if let Err(e) = super::super::tesseract::load() {
+            let _ = writeln!(
+                std::io::stderr(),
+                "docintel parser: OCR runs the tesseract program instead of its library: {e}"
+            );
+        }
+    }
     warm_up();
     let filters = super::walls::Filters::compile();
     let code = match super::zygote::serve_forks(&filters) {
@@ -74,7 +86,9 @@ pub fn child_main() -> ! {
             3
         }
     };
-    std::process::exit(code)
+    // SAFETY: ends the process without the loaded libraries' exit handlers (Tesseract's
+    // would report its cached model as a leak); nothing is left to flush.
+    unsafe { nix::libc::_exit(code) }
 }
 
 /// A forked child: reads its request, confines itself, parses its one document and writes
@@ -152,7 +166,8 @@ fn wall_off(task: Task, tools: &Tools, filters: &super::walls::Filters) -> Walls
         .flatten()
         .map(|p| p.as_path())
         .collect();
-    super::walls::wall_off(task.profile(), filters, &programs)
+    let engine = tools.ocr_library && super::super::tesseract::loaded().is_some();
+    super::walls::wall_off(task.profile(engine), filters, &programs)
 }
 
 /// Parses a tiny PDF, a text and an image once in the fork server, so that every child

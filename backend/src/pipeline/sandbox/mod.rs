@@ -31,6 +31,8 @@ use crate::model::ContentType;
 
 /// The first argument that turns a binary into a parser process.
 pub const ARG: &str = "__parse";
+/// The second argument that makes it the OCR fork server (Tesseract loaded once).
+const OCR_ARG: &str = "ocr";
 /// A thumbnail bigger than this is not one.
 const MAX_THUMBNAIL: u64 = 16 << 20;
 const MAX_HEADER: u64 = 64 << 10;
@@ -66,11 +68,23 @@ pub enum Task {
 }
 
 impl Task {
+    /// Which fork server forks the task's child.
+    fn server(self) -> server::Flavour {
+        match self {
+            Task::Ocr { .. } => server::Flavour::Ocr,
+            _ => server::Flavour::Parse,
+        }
+    }
+
     /// The walls the task's child works behind: only what runs external programs gets the
-    /// looser profile.
-    pub fn profile(self) -> walls::Profile {
+    /// looser profile. With the OCR engine loaded (`engine`), OCR of an image runs none;
+    /// a scanned PDF's pages are still drawn by pdftoppm.
+    pub fn profile(self, engine: bool) -> walls::Profile {
         match self {
             Task::Extract { .. } | Task::Thumbnail => walls::Profile::Parse,
+            Task::Ocr { content_type, .. } if engine && content_type != ContentType::Pdf => {
+                walls::Profile::Parse
+            }
             Task::Ocr { .. } | Task::RenderFirstPage => walls::Profile::Tools,
             #[cfg(test)]
             Task::Hook(hook) => hook.profile(),

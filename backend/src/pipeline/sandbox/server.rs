@@ -14,10 +14,12 @@ use tokio::net::unix::pipe;
 use super::walls::Walls;
 use super::*;
 
-/// The fork server of one parser program, started on first use.
+/// The fork servers of one parser program, each started on first use: one for parsing,
+/// and one for OCR, which loads the Tesseract engine once (kept apart so that the
+/// engine's memory is not copied into every parser child).
 pub struct Zygote {
     program: Option<std::path::PathBuf>,
-    running: tokio::sync::Mutex<Option<Arc<Running>>>,
+    running: [tokio::sync::Mutex<Option<Arc<Running>>>; 2],
     /// The walls the start-up probe saw the kernel enforce: every child must hold them.
     walls: std::sync::Mutex<Option<Walls>>,
 }
@@ -35,6 +37,13 @@ impl std::fmt::Debug for Zygote {
             .field("program", &self.program)
             .finish_non_exhaustive()
     }
+}
+
+/// Which of a program's fork servers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Flavour {
+    Parse = 0,
+    Ocr = 1,
 }
 
 /// A child forked for one task: its pipes and its pid.
@@ -73,12 +82,17 @@ impl Zygote {
     /// The pid of the running fork server, if any.
     #[cfg(test)]
     pub(super) async fn pids(&self) -> Vec<i32> {
-        let running = self.running.lock().await;
-        running
-            .iter()
-            .filter_map(|r| r._process.id())
-            .filter_map(|p| i32::try_from(p).ok())
-            .collect()
+        let mut pids = Vec::new();
+        for server in &self.running {
+            let running = server.lock().await;
+            pids.extend(
+                running
+                    .iter()
+                    .filter_map(|r| r._process.id())
+                    .filter_map(|p| i32::try_from(p).ok()),
+            );
+        }
+        pids
     }
 
     fn required(&self) -> Walls {
@@ -88,26 +102,26 @@ impl Zygote {
     /// The running fork server of `program`, started if there is none. Only the program
     /// this `Zygote` was made for: another's fork server would have no owner to keep it
     /// (and its children) alive.
-    async fn running(&self, program: &Path) -> std::io::Result<Arc<Running>> {
+    async fn running(&self, program: &Path, flavour: Flavour) -> std::io::Result<Arc<Running>> {
         if self.program.as_deref() != Some(program) {
             return Err(std::io::Error::other(format!(
                 "the fork server is not set up for {}",
                 program.display()
             )));
         }
-        let mut running = self.running.lock().await;
+        let mut running = self.running[flavour as usize].lock().await;
         if let Some(r) = running.as_ref() {
             return Ok(r.clone());
         }
-        let started = Arc::new(start(program)?);
+        let started = Arc::new(start(program, flavour)?);
         *running = Some(started.clone());
         Ok(started)
     }
 
     /// Forgets `dead` (if it is still the current one), so that the next fork starts a new
     /// fork server.
-    async fn forget(&self, dead: &Arc<Running>) {
-        let mut running = self.running.lock().await;
+    async fn forget(&self, dead: &Arc<Running>, flavour: Flavour) {
+        let mut running = self.running[flavour as usize].lock().await;
         if running.as_ref().is_some_and(|r| Arc::ptr_eq(r, dead)) {
             *running = None;
         }
@@ -115,15 +129,15 @@ impl Zygote {
 
     /// A fresh child of `program`'s fork server; a fork server found dead is started again
     /// once.
-    async fn fork(&self, program: &Path) -> std::io::Result<Forked> {
+    async fn fork(&self, program: &Path, flavour: Flavour) -> std::io::Result<Forked> {
         let mut last = None;
         for _ in 0..2 {
-            let running = self.running(program).await?;
+            let running = self.running(program, flavour).await?;
             match fork_from(&running).await {
                 Ok(forked) => return Ok(forked),
                 Err(e) => {
                     tracing::warn!(error = %e, "the parser fork server is gone; starting another");
-                    self.forget(&running).await;
+                    self.forget(&running, flavour).await;
                     last = Some(e);
                 }
             }
@@ -133,7 +147,7 @@ impl Zygote {
 }
 
 /// Starts a fork server of `program`, its control socket as its stdin.
-fn start(program: &Path) -> std::io::Result<Running> {
+fn start(program: &Path, flavour: Flavour) -> std::io::Result<Running> {
     let (ours, theirs) = socketpair(
         AddressFamily::Unix,
         SockType::SeqPacket,
@@ -147,11 +161,17 @@ fn start(program: &Path) -> std::io::Result<Running> {
         nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::empty()),
     )
     .map_err(std::io::Error::from)?;
-    let process = tokio::process::Command::new(program)
+    let mut command = tokio::process::Command::new(program);
+    command
         .arg(ARG)
         // Nothing of the server's environment but what parsing needs: it holds secrets.
         .env_clear()
-        .envs(super::super::privileges::child_env(std::env::vars_os()))
+        .envs(super::super::privileges::child_env(std::env::vars_os()));
+    if flavour == Flavour::Ocr {
+        // One thread: OpenMP would start a pool, and a fork server must stay one thread.
+        command.arg(OCR_ARG).env("OMP_THREAD_LIMIT", "1");
+    }
+    let process = command
         .stdin(Stdio::from(theirs))
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -241,7 +261,7 @@ pub async fn run_started(
     request.push(b'\n');
     let child = ctx
         .zygote
-        .fork(program)
+        .fork(program, task.server())
         .await
         .map_err(|e| format!("could not start the parser ({}): {e}", program.display()))?;
     Ok(exchange(child, ctx, request, bytes).await)

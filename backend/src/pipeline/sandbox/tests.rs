@@ -256,6 +256,58 @@ async fn each_wall_refuses_files_the_network_and_programs() {
     assert!(Hook::Open { seccomp: false }.run().is_ok());
 }
 
+/// Whether process `pid` has Tesseract's library mapped.
+fn maps_tesseract(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/maps")).is_ok_and(|m| m.contains("libtesseract"))
+}
+
+#[tokio::test]
+async fn ocr_runs_the_engine_loaded_once_behind_the_parsers_walls() {
+    let ctx = Context {
+        // OCR is on, but the program cannot be run: only the engine can read the image.
+        tools: Tools {
+            tesseract: Some("/nonexistent/tesseract".into()),
+            pdftoppm: None,
+            ocr_library: true,
+        },
+        ..ctx(Duration::from_secs(30))
+    };
+    assert_eq!(probe(&program(), &ctx).await.unwrap(), Walls::ALL);
+    let pdf = docintel_testkit::pdf(&["Invoice number 2026 total due"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let png = Tools::detect()
+        .render_pdf(&pdf, 1, 1, 1200, deadline)
+        .expect("pdftoppm is installed")
+        .unwrap()
+        .pop()
+        .unwrap();
+    let task = Task::Ocr {
+        content_type: ContentType::Png,
+        pages: 1,
+    };
+    for _ in 0..2 {
+        let read = run(&program(), &ctx, task, bytes::Bytes::from(png.clone()))
+            .await
+            .unwrap();
+        assert!(read.text.contains("Invoice"), "{:?}", read.text);
+        assert_eq!(read.walls, Walls::ALL);
+        assert!(read.searchable_pdf.is_some());
+    }
+    // Two fork servers: only OCR's has the engine, so parser children do not copy it.
+    let pids = ctx.zygote.pids().await;
+    assert_eq!(pids.len(), 2, "{pids:?}");
+    assert_eq!(pids.iter().filter(|p| maps_tesseract(**p)).count(), 1);
+    // A scanned PDF's pages need pdftoppm, which this child may not run: a reason, not a crash.
+    let scanned = Task::Ocr {
+        content_type: ContentType::Pdf,
+        pages: 1,
+    };
+    let e = run(&program(), &ctx, scanned, bytes::Bytes::from(pdf))
+        .await
+        .unwrap_err();
+    assert!(e.contains("pdftoppm"), "{e}");
+}
+
 #[tokio::test]
 async fn a_dead_hung_or_lying_parser_fails_the_document_with_a_reason() {
     let ctx = ctx(Duration::from_secs(2));
