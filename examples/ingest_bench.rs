@@ -13,7 +13,9 @@
 //! per second until all are processed. With `INGEST_BENCH_UPLOADS_ONLY=1`, only the
 //! uploads' rate (servers started with `--role api` and no worker process); with
 //! `INGEST_BENCH_CONCURRENT_ONLY=1`, only the concurrent part (what a CPU-per-document
-//! measurement wants: the sequential part's polling would be most of the work).
+//! measurement wants: the sequential part's polling would be most of the work). With
+//! `INGEST_BENCH_DOCUMENT=scan`, the document is that page scanned: a 150-dpi PNG drawn by
+//! pdftoppm, which only OCR can read.
 
 use std::time::{Duration, Instant};
 
@@ -57,6 +59,29 @@ async fn upload(client: &reqwest::Client, base: &str, key: &str, body: Vec<u8>) 
         .to_owned()
 }
 
+/// `pdf`'s first page as a 150-dpi PNG, drawn by pdftoppm.
+fn scanned(pdf: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("pdftoppm")
+        .args(["-png", "-r", "150", "-singlefile", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("pdftoppm (poppler-utils) is installed");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(pdf)
+        .expect("pdftoppm reads the PDF");
+    let out = child.wait_with_output().expect("pdftoppm draws the page");
+    assert!(
+        out.status.success() && !out.stdout.is_empty(),
+        "pdftoppm failed"
+    );
+    out.stdout
+}
+
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
@@ -75,11 +100,14 @@ async fn main() {
     let upload_only = std::env::var_os("INGEST_BENCH_UPLOADS_ONLY").is_some();
     let concurrent_only = std::env::var_os("INGEST_BENCH_CONCURRENT_ONLY").is_some();
     let client = reqwest::Client::new();
-    let body = docintel_testkit::pdf(&[
+    let mut body = docintel_testkit::pdf(&[
         "INVOICE 2026-117",
         "Total due: 1,250.00 EUR",
         "Payable within 30 days",
     ]);
+    if std::env::var("INGEST_BENCH_DOCUMENT").as_deref() == Ok("scan") {
+        body = scanned(&body);
+    }
 
     if upload_only {
         // Only the upload path (its insert transaction): the servers may have no workers.

@@ -5,6 +5,7 @@
 #   cargo build --release -p docintel-api --bin docintel -p docintel-e2e --example ingest_bench
 #   BASE=/path/to/older/docintel api/benches/ingest_cpu.sh [documents] [in flight] [rounds]
 #   STORE=postgres BASE=… api/benches/ingest_cpu.sh …   # the same on PostgreSQL
+#   INGEST_BENCH_DOCUMENT=scan BASE=… api/benches/ingest_cpu.sh …   # the page scanned (OCR)
 #
 # Each round starts each build on a fresh data folder and sends it `documents` one-page
 # text PDFs, `in flight` at a time (examples/ingest_bench.rs, concurrent part only), then
@@ -95,12 +96,13 @@ for r in $(seq "$rounds"); do
     done
     echo "round $r: $(tail -2 "$work/results" | tr '\n' ' ')" >&2
 done
-python3 - "$work/results" "$docs" "$in_flight" "$store" <<'PY'
+python3 - "$work/results" "$docs" "$in_flight" "$store" "${INGEST_BENCH_DOCUMENT:-pdf}" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 def med(name, i):
     return statistics.median(float(r[i]) for r in rows if r[0] == name)
-print(f"{sys.argv[2]} one-page text PDFs, {sys.argv[3]} in flight, {sys.argv[4]}, medians of {len(rows) // 2} rounds")
+kind = "scanned pages (150-dpi PNG, OCR)" if sys.argv[5] == "scan" else "one-page text PDFs"
+print(f"{sys.argv[2]} {kind}, {sys.argv[3]} in flight, {sys.argv[4]}, medians of {len(rows) // 2} rounds")
 print("| build | documents/s | CPU µs per document (server + its processes) | machine CPU µs per document |")
 print("| --- | --- | --- | --- |")
 for name in ("base", "new"):

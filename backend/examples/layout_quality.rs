@@ -15,6 +15,9 @@ mod quality;
 use quality::{Reader, Score};
 
 fn main() {
+    // Tesseract's library reads it once, when loaded, as in the server's OCR fork server.
+    // SAFETY: set before any thread starts.
+    unsafe { std::env::set_var("OMP_THREAD_LIMIT", "1") };
     let docs = quality::corpus();
     println!(
         "{:<20} {:<16} {:>6} {:>6} {:>12} {:>14} {:>10}",

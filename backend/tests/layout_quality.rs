@@ -9,6 +9,14 @@
 #[allow(dead_code)] // the example prints the cost per page; this test holds the shares
 mod quality;
 
+// Tesseract's library reads it once, when loaded, as in the server's OCR fork server.
+// SAFETY (of running before main): nothing else runs yet to read the environment.
+#[ctor::ctor]
+fn one_openmp_thread() {
+    // SAFETY: as above.
+    unsafe { std::env::set_var("OMP_THREAD_LIMIT", "1") };
+}
+
 #[test]
 fn text_layer_word_boxes_match_the_truth() {
     let docs = quality::corpus();

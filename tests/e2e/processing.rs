@@ -320,26 +320,25 @@ async fn a_stuck_ocr_is_stopped_and_the_document_fails() {
 
 #[tokio::test]
 async fn a_stuck_ocr_engine_is_stopped_and_the_document_fails() {
-    // Tesseract's library, as the server uses it, on black-and-white noise: it looks for
-    // words for half a minute, past a one-second limit.
+    // Tesseract's library, as the server uses it, on a page of 60 lines drawn 6,000 px
+    // tall (28 megapixels): reading it takes seconds (4.5 s of CPU), past a two-second limit.
     let s = TestServer::start_with(|c| {
         c.tools = Some(tools());
-        c.job_timeout = Duration::from_secs(1);
+        c.job_timeout = Duration::from_secs(2);
     })
     .await;
     assert!(tools().ocr_library);
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let noise = image::GrayImage::from_fn(1500, 1500, |_, _| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        image::Luma([if seed & 1 == 0 { 0 } else { 255 }])
-    });
-    let mut png = Vec::new();
-    image::DynamicImage::ImageLuma8(noise)
-        .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
-        .unwrap();
-    let id = s.upload_ok("noise.png", png).await;
+    let lines: Vec<String> = (0..60)
+        .map(|i| format!("Line {i}: the quick brown fox jumps over the lazy dog, again and again"))
+        .collect();
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let png = tools()
+        .render_pdf(&pdf(&lines), 1, 1, 6000, deadline)
+        .unwrap()
+        .unwrap()
+        .swap_remove(0);
+    let id = s.upload_ok("dense.png", png).await;
     let done = s.wait_done(&id).await;
     assert_eq!(done["status"], "failed", "{done}");
     let failure = done["failure"].as_str().unwrap();

@@ -19,6 +19,8 @@ use std::time::Instant;
 const LIBRARY: &str = "libtesseract.so.5";
 /// Tesseract's fully automatic page segmentation (the `tesseract` program's default).
 const PSM_AUTO: c_int = 3;
+/// How long after the caller's deadline Tesseract's own falls.
+const DEADLINE_MARGIN: std::time::Duration = std::time::Duration::from_millis(5);
 
 type Create = unsafe extern "C" fn() -> *mut c_void;
 type Init3 = unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char) -> c_int;
@@ -63,6 +65,10 @@ static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
 
 /// Loads the engine into this process (once; later calls return the first outcome).
 /// For the OCR fork server, while it is one thread and before any untrusted input.
+///
+/// Refused unless the environment holds `OMP_THREAD_LIMIT=1` (as the fork server's does):
+/// the library's OpenMP reads it once, when loaded, and without it runs a team of threads
+/// (which an OCR child may not start, and which spin, taking three times the CPU).
 pub fn load() -> Result<&'static Engine, &'static str> {
     ENGINE.get_or_init(Engine::load).as_ref().map_err(|e| &**e)
 }
@@ -81,6 +87,11 @@ fn symbol<T: Copy>(library: &libloading::Library, name: &str) -> Result<T, Strin
 
 impl Engine {
     fn load() -> Result<Engine, String> {
+        if std::env::var_os("OMP_THREAD_LIMIT").is_none_or(|v| v != "1") {
+            return Err(
+                "OMP_THREAD_LIMIT=1 is not set: Tesseract would run a team of threads".to_owned(),
+            );
+        }
         // SAFETY: loading runs the library's initialisers (C++ statics, libgomp reading
         // its environment); none start threads.
         let library = unsafe { libloading::Library::new(LIBRARY) }
@@ -147,7 +158,9 @@ impl Engine {
             return Err("the image is too large to read".to_owned());
         };
         let _busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
-        let left = deadline.saturating_duration_since(Instant::now());
+        // Tesseract's deadline a little after ours: recognition cut short by it returns
+        // as if done, so only the clock, past ours, tells that it was.
+        let left = deadline.saturating_duration_since(Instant::now()) + DEADLINE_MARGIN;
         let millis = c_int::try_from(left.as_millis()).unwrap_or(c_int::MAX);
         // SAFETY: `api` is this process's live handle; the pixels are `height` rows of
         // `row` bytes (`depth` per pixel) and outlive the recognition (SetImage copies
@@ -187,6 +200,14 @@ impl Engine {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    // As the OCR fork server starts: set while the test binary is one thread.
+    // SAFETY (of running before main): nothing else runs yet to read the environment.
+    #[ctor::ctor]
+    fn one_openmp_thread() {
+        // SAFETY: as above.
+        unsafe { std::env::set_var("OMP_THREAD_LIMIT", "1") };
+    }
 
     /// A line of black text on white, drawn by pdftoppm from a one-line PDF.
     fn text_image() -> Option<(Vec<u8>, image::DynamicImage)> {
