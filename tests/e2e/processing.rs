@@ -354,6 +354,39 @@ async fn a_stuck_ocr_engine_is_stopped_and_the_document_fails() {
     assert_eq!(done["status"], "processed", "{done}");
 }
 
+#[tokio::test]
+async fn the_largest_colour_image_is_read_within_the_memory_limit() {
+    // 40 megapixels of RGB (the most an image may have): a page drawn 6,666 px tall on a
+    // wider background. The OCR child holds the decoded page and Tesseract's copy of it
+    // under its 1 GiB.
+    let s = TestServer::start_with(|c| c.tools = Some(tools())).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let drawn = tools()
+        .render_pdf(&pdf(&["Colour scan of a receipt"]), 1, 1, 6666, deadline)
+        .unwrap()
+        .unwrap()
+        .swap_remove(0);
+    let line = image::load_from_memory(&drawn).unwrap().to_rgb8();
+    let mut page = image::RgbImage::from_pixel(6000, 6666, image::Rgb([250, 248, 240]));
+    image::imageops::overlay(&mut page, &line, 0, 0);
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(page)
+        .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let id = s.upload_ok("large.png", png).await;
+    let done = s.wait_done(&id).await;
+    assert_eq!(done["status"], "processed", "{done}");
+    let text = s
+        .get(&format!("/v2/documents/{id}/text"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("receipt"), "OCR read: {text:?}");
+}
+
 /// An executable script standing in for an external tool (the one boundary a test
 /// cannot make misbehave for real).
 fn fake_tool(dir: &std::path::Path, name: &str, script: &str) -> std::path::PathBuf {

@@ -143,10 +143,19 @@ impl Engine {
         deadline: Instant,
     ) -> Result<String, String> {
         // Colour stays colour, as the program reads it (Tesseract thresholds each channel).
-        let (pixels, depth) = if image.color().has_color() {
-            (image.to_rgb8().into_raw(), 3)
-        } else {
-            (image.to_luma8().into_raw(), 1)
+        // Grey and RGB pixels are lent as they are: a 40-megapixel page is not copied.
+        let converted;
+        let (pixels, depth): (&[u8], c_int) = match image {
+            image::DynamicImage::ImageLuma8(grey) => (grey.as_raw(), 1),
+            image::DynamicImage::ImageRgb8(rgb) => (rgb.as_raw(), 3),
+            other if other.color().has_color() => {
+                converted = other.to_rgb8().into_raw();
+                (&converted, 3)
+            }
+            other => {
+                converted = other.to_luma8().into_raw();
+                (&converted, 1)
+            }
         };
         let (Ok(width), Ok(height)) = (
             c_int::try_from(image.width()),
