@@ -28,12 +28,28 @@ pub(crate) fn tools() -> Tools {
 
 /// A page of text rendered to a PNG by pdftoppm: an image whose text only OCR can read.
 pub(crate) fn text_image(lines: &[&str]) -> Vec<u8> {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    drawn(lines, 1600)
+}
+
+/// A page of `lines` drawn by pdftoppm, `longest` pixels on its longest side.
+fn drawn(lines: &[&str], longest: u32) -> Vec<u8> {
+    let deadline = Instant::now() + Duration::from_secs(60);
     let mut pages = tools()
-        .render_pdf(&pdf(lines), 1, 1, 1600, deadline)
+        .render_pdf(&pdf(lines), 1, 1, longest, deadline)
         .unwrap()
         .unwrap();
     pages.swap_remove(0)
+}
+
+/// A document's text, as its owner downloads it.
+async fn text_of(s: &TestServer, id: &str) -> String {
+    s.get(&format!("/v2/documents/{id}/text"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 fn to_jpeg(png: &[u8]) -> (Vec<u8>, u32, u32) {
@@ -66,14 +82,7 @@ async fn images_are_read_by_ocr_and_get_thumbnails() {
     let done = s.wait_done(&id).await;
     assert_eq!(done["status"], "processed", "{done}");
     assert_eq!(done["warnings"], serde_json::json!([]));
-    let text = s
-        .get(&format!("/v2/documents/{id}/text"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = text_of(&s, &id).await;
     assert!(text.contains("INVOICE NUMBER 4711"), "OCR read: {text:?}");
     let t = thumbnail(&s, &id).await;
     assert_eq!(t.width().max(t.height()), 256);
@@ -82,14 +91,7 @@ async fn images_are_read_by_ocr_and_get_thumbnails() {
     let id = s.upload_ok("scan.jpg", jpeg).await;
     let done = s.wait_done(&id).await;
     assert_eq!(done["metadata"]["content_type"], "image/jpeg");
-    let text = s
-        .get(&format!("/v2/documents/{id}/text"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = text_of(&s, &id).await;
     assert!(text.contains("TOTAL DUE 980 EUR"), "OCR read: {text:?}");
 }
 
@@ -107,14 +109,7 @@ async fn scanned_pdfs_without_a_text_layer_are_read_by_ocr() {
     let done = s.wait_done(&id).await;
     assert_eq!(done["status"], "processed", "{done}");
     assert_eq!(done["metadata"]["page_count"], 1);
-    let text = s
-        .get(&format!("/v2/documents/{id}/text"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = text_of(&s, &id).await;
     assert!(text.contains("EMPLOYMENT CONTRACT"), "OCR read: {text:?}");
     assert_eq!(done["classification"]["label"], "contract", "{done}");
     let t = thumbnail(&s, &id).await;
@@ -332,13 +327,7 @@ async fn a_stuck_ocr_engine_is_stopped_and_the_document_fails() {
         .map(|i| format!("Line {i}: the quick brown fox jumps over the lazy dog, again and again"))
         .collect();
     let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let png = tools()
-        .render_pdf(&pdf(&lines), 1, 1, 6000, deadline)
-        .unwrap()
-        .unwrap()
-        .swap_remove(0);
-    let id = s.upload_ok("dense.png", png).await;
+    let id = s.upload_ok("dense.png", drawn(&lines, 6000)).await;
     let done = s.wait_done(&id).await;
     assert_eq!(done["status"], "failed", "{done}");
     let failure = done["failure"].as_str().unwrap();
@@ -360,13 +349,9 @@ async fn the_largest_colour_image_is_read_within_the_memory_limit() {
     // wider background. The OCR child holds the decoded page and Tesseract's copy of it
     // under its 1 GiB.
     let s = TestServer::start_with(|c| c.tools = Some(tools())).await;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let drawn = tools()
-        .render_pdf(&pdf(&["Colour scan of a receipt"]), 1, 1, 6666, deadline)
+    let line = image::load_from_memory(&drawn(&["Colour scan of a receipt"], 6666))
         .unwrap()
-        .unwrap()
-        .swap_remove(0);
-    let line = image::load_from_memory(&drawn).unwrap().to_rgb8();
+        .to_rgb8();
     let mut page = image::RgbImage::from_pixel(6000, 6666, image::Rgb([250, 248, 240]));
     image::imageops::overlay(&mut page, &line, 0, 0);
     let mut png = Vec::new();
@@ -376,14 +361,7 @@ async fn the_largest_colour_image_is_read_within_the_memory_limit() {
     let id = s.upload_ok("large.png", png).await;
     let done = s.wait_done(&id).await;
     assert_eq!(done["status"], "processed", "{done}");
-    let text = s
-        .get(&format!("/v2/documents/{id}/text"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = text_of(&s, &id).await;
     assert!(text.contains("receipt"), "OCR read: {text:?}");
 }
 
