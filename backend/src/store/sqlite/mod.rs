@@ -13,6 +13,8 @@ mod jobs;
 mod outbox;
 mod registry;
 mod tenants;
+#[cfg(test)]
+mod trace;
 mod webhooks;
 
 use audit::{audited, write_audit};
@@ -155,8 +157,20 @@ impl SqliteStore {
                 let healthy = !sqlx::Connection::is_in_transaction(conn);
                 Box::pin(async move { Ok(healthy) })
             })
-            .connect_with(options)
-            .await?;
+            // sqlx's own check, made here so that tests can count it (a hand-off to the
+            // connection's thread like a statement).
+            .test_before_acquire(false)
+            .before_acquire(|conn, _| {
+                Box::pin(async move {
+                    #[cfg(test)]
+                    tracing::trace!(target: trace::PING, "ping");
+                    sqlx::Connection::ping(conn).await?;
+                    Ok(true)
+                })
+            });
+        #[cfg(test)]
+        let pool = pool.after_connect(|conn, _| Box::pin(trace::install(conn)));
+        let pool = pool.connect_with(options).await?;
         MIGRATOR.run(&pool).await?;
         let wal_sync = durability::WalSync::new(path, durability)?;
         Ok(Self {
