@@ -23,6 +23,11 @@ use crate::model::{
 };
 use crate::webhooks::{Delivery, DueDelivery, NewWebhook, Outcome, Webhook};
 
+/// A pooled connection unused this long is checked before it is handed out (every
+/// store: sqlx's check of every connection costs a round trip, or on SQLite a hand-off to
+/// the connection's thread, per statement or transaction).
+const CHECK_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+
 /// A document about to be stored, with the job that will process it.
 #[derive(Debug, Clone)]
 pub struct NewDocument {

@@ -14,34 +14,43 @@ impl SqliteStore {
         let now = OffsetDateTime::now_utc();
         let lease_until = now + lease;
         let mut tx = self.pool.begin().await?;
-        // The first statement writes, so SQLite takes the write lock up front (a deferred
-        // read-then-write transaction could fail to upgrade under contention).
-        let claimed = sqlx::query(
-            "UPDATE jobs SET state = 'running', lease_owner = ?1, lease_until = ?2, \
-             attempts = attempts + 1 \
-             WHERE id = (SELECT id FROM jobs WHERE state = 'queued' \
-                         OR (state = 'running' AND lease_until < ?3) ORDER BY id LIMIT 1) \
-             RETURNING id, document_id, attempts",
-        )
-        .bind(owner)
-        .bind(millis(lease_until))
-        .bind(millis(now))
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = claimed else {
-            return Ok(None);
+        // Both statements choose the oldest claimable job alike (nothing changes the jobs
+        // in between, and the first write holds SQLite's write lock to the commit), so
+        // they go together: one hand-off to the connection's thread. The first writes, so
+        // SQLite takes the write lock up front (a deferred read-then-write transaction
+        // could fail to upgrade under contention).
+        const CLAIMABLE: &str = "SELECT {} FROM jobs WHERE state = 'queued' \
+             OR (state = 'running' AND lease_until < $3) ORDER BY id LIMIT 1";
+        let mut batch = Batch::default();
+        batch.push(
+            format!(
+                "UPDATE documents SET status = 'processing', updated_at = $3 WHERE id = ({}) \
+                 RETURNING tenant_id, content_type, blob_key",
+                CLAIMABLE.replace("{}", "document_id")
+            ),
+            vec![owner.into(), millis(lease_until).into(), millis(now).into()],
+        );
+        batch.push(
+            format!(
+                "UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, \
+                 attempts = attempts + 1 WHERE id = ({}) RETURNING id, document_id, attempts",
+                CLAIMABLE.replace("{}", "id")
+            ),
+            vec![owner.into(), millis(lease_until).into(), millis(now).into()],
+        );
+        let rows = dialect::run_batch(&mut tx, &batch).await?;
+        let [doc, row] = &rows[..] else {
+            if rows.is_empty() {
+                return Ok(None);
+            }
+            return Err(Error::Corrupt(format!(
+                "a claim returned {} rows",
+                rows.len()
+            )));
         };
         let job_id: i64 = row.try_get("id")?;
         let document_id: String = row.try_get("document_id")?;
         let attempts: i64 = row.try_get("attempts")?;
-        let doc = sqlx::query(
-            "UPDATE documents SET status = 'processing', updated_at = ?2 WHERE id = ?1 \
-             RETURNING tenant_id, content_type, blob_key",
-        )
-        .bind(&document_id)
-        .bind(millis(now))
-        .fetch_one(&mut *tx)
-        .await?;
         let content_type: String = doc.try_get("content_type")?;
         let tenant_id: String = doc.try_get("tenant_id")?;
         let job = ClaimedJob {

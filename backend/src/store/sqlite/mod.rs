@@ -17,9 +17,9 @@ mod tenants;
 mod trace;
 mod webhooks;
 
-use audit::{audited, write_audit};
+use audit::{audited, push_audit, write_audit};
 use idempotency::keep_response;
-use outbox::write_outbox;
+use outbox::{push_outbox, write_outbox};
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -157,14 +157,17 @@ impl SqliteStore {
                 let healthy = !sqlx::Connection::is_in_transaction(conn);
                 Box::pin(async move { Ok(healthy) })
             })
-            // sqlx's own check, made here so that tests can count it (a hand-off to the
-            // connection's thread like a statement).
+            // sqlx checks every connection it hands out, a hand-off to the connection's
+            // thread and back like a statement (one per transaction). Only a connection
+            // idle for a while is checked now, as on PostgreSQL.
             .test_before_acquire(false)
-            .before_acquire(|conn, _| {
+            .before_acquire(|conn, meta| {
                 Box::pin(async move {
-                    #[cfg(test)]
-                    tracing::trace!(target: trace::PING, "ping");
-                    sqlx::Connection::ping(conn).await?;
+                    if meta.idle_for > super::CHECK_IF_IDLE_FOR {
+                        #[cfg(test)]
+                        tracing::trace!(target: trace::PING, "ping");
+                        sqlx::Connection::ping(conn).await?;
+                    }
                     Ok(true)
                 })
             });

@@ -97,6 +97,9 @@ impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Counter {
         let sent = match target {
             PING => Sent::Ping,
             STATEMENT => Sent::Statement(fields.text),
+            // A connection the pool opens sets itself up first: once per connection (at
+            // most 8), not per document.
+            _ if fields.text.starts_with("PRAGMA ") => return,
             _ => Sent::Text(fields.text),
         };
         seen().lock().unwrap().entry(n).or_default().push(sent);
@@ -120,11 +123,13 @@ async fn count<T>(f: impl std::future::Future<Output = T>) -> (T, Vec<Sent>) {
 }
 
 /// Hand-offs to a connection's thread: each text sqlx runs, each BEGIN, COMMIT and
-/// ROLLBACK (sent on their own), each ping.
+/// ROLLBACK (sent on their own). Pings are counted apart: a connection idle for a second
+/// is checked, which a slow machine can make happen anywhere.
 fn handoffs(sent: &[Sent]) -> usize {
     sent.iter()
         .filter(|s| match s {
-            Sent::Text(_) | Sent::Ping => true,
+            Sent::Text(_) => true,
+            Sent::Ping => false,
             Sent::Statement(sql) => is_transaction_control(sql),
         })
         .count()
@@ -166,6 +171,7 @@ fn cost(stage: &str, sent: &[Sent]) -> (usize, usize) {
 
 #[tokio::test]
 async fn a_document_costs_a_known_number_of_statements_and_hand_offs() {
+    let started = std::time::Instant::now();
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = Arc::new(
         SqliteStore::open(&dir.path().join("db.sqlite"))
@@ -238,9 +244,18 @@ async fn a_document_costs_a_known_number_of_statements_and_hand_offs() {
         cost("relay", &relay),
         cost("webhook sender", &webhooks),
     ];
+    let pings = [&upload, &claim, &complete, &relay, &webhooks]
+        .iter()
+        .flat_map(|sent| sent.iter())
+        .filter(|s| **s == Sent::Ping)
+        .count();
+    assert!(
+        pings == 0 || started.elapsed() > Duration::from_secs(1),
+        "{pings} connections were checked though none was idle for a second"
+    );
     let total = costs
         .iter()
         .fold((0, 0), |(s, h), (s1, h1)| (s + s1, h + h1));
     println!("in all: {} statements, {} hand-offs", total.0, total.1);
-    assert_eq!(costs, [(8, 9), (4, 5), (8, 9), (2, 4), (3, 4)]);
+    assert_eq!(costs, [(8, 3), (4, 3), (8, 4), (2, 2), (1, 1)]);
 }
