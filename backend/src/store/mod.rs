@@ -320,6 +320,8 @@ pub trait DocumentStore: Send + Sync {
     async fn existing_blob_keys(&self, blob_keys: &[String]) -> Result<Vec<String>>;
     /// The bytes kept in the database for the document stored under `blob_key`.
     async fn inline_blob(&self, blob_key: &str) -> Result<Option<Vec<u8>>>;
+    /// Whether bytes are kept in the database for `blob_key` (without reading them).
+    async fn has_inline_blob(&self, blob_key: &str) -> Result<bool>;
     /// Deletes the bytes kept for `blob_key` while its document stays; whether there
     /// were any.
     async fn delete_inline_blob(&self, blob_key: &str) -> Result<bool>;

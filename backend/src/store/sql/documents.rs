@@ -4,7 +4,8 @@
 /// Implements `DocumentStore` for `$store`, whose module provides `pool` and `dialect`.
 /// With `reads: sqlx`, also the point reads, through the pool (documents through the store's
 /// `docs` cache); a store with a faster read path of its own (SQLite's) brings
-/// `read_document`, `read_text` and `read_text_prefixes`.
+/// `read_document`, `read_text`, `read_text_prefixes`, `read_inline_blob`,
+/// `read_has_inline_blob` and `may_hold_inline_blob`.
 macro_rules! document_store {
     ($store:ty, reads: sqlx) => {
         $crate::store::sql::documents::document_store!($store);
@@ -62,6 +63,16 @@ macro_rules! document_store {
                 )
                 .bind(blob_key)
                 .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn read_has_inline_blob(&self, blob_key: &str) -> Result<bool> {
+                Ok(sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM document_bytes b JOIN documents d \
+                     ON d.id = b.document_id WHERE d.blob_key = $1)",
+                )
+                .bind(blob_key)
+                .fetch_one(&self.pool)
                 .await?)
             }
 
@@ -364,6 +375,10 @@ macro_rules! document_store {
 
             async fn inline_blob(&self, blob_key: &str) -> Result<Option<Vec<u8>>> {
                 self.read_inline_blob(blob_key).await
+            }
+
+            async fn has_inline_blob(&self, blob_key: &str) -> Result<bool> {
+                self.read_has_inline_blob(blob_key).await
             }
 
             async fn delete_inline_blob(&self, blob_key: &str) -> Result<bool> {

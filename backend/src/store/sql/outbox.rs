@@ -2,18 +2,19 @@
 //! text for both stores.
 
 /// Implements `OutboxStore` for `$store`, whose module provides `pool` and `dialect`.
-/// Also defines `write_outbox`, which every write that emits events calls.
+/// Also defines `write_outbox`, which every write that emits events calls. With
+/// `reads: sqlx`, also the relay's read of pending events through the pool; a store with
+/// a faster read path of its own (SQLite's) brings `read_pending_events`.
 macro_rules! outbox_store {
-    ($store:ty) => {
-        #[async_trait]
-        impl OutboxStore for $store {
-            async fn pending_events(&self, limit: u32) -> Result<Vec<OutboxRow>> {
-                let rows = sqlx::query(
-                    "SELECT seq, topic, payload FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT $1",
-                )
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await?;
+    ($store:ty, reads: sqlx) => {
+        $crate::store::sql::outbox::outbox_store!($store);
+
+        impl $store {
+            async fn read_pending_events(&self, limit: u32) -> Result<Vec<OutboxRow>> {
+                let rows = sqlx::query(PENDING_EVENTS)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?;
                 rows.iter()
                     .map(|r| {
                         Ok(OutboxRow {
@@ -23,6 +24,18 @@ macro_rules! outbox_store {
                         })
                     })
                     .collect()
+            }
+        }
+    };
+    ($store:ty) => {
+        /// The oldest unsent events, up to `$1`.
+        const PENDING_EVENTS: &str =
+            "SELECT seq, topic, payload FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT $1";
+
+        #[async_trait]
+        impl OutboxStore for $store {
+            async fn pending_events(&self, limit: u32) -> Result<Vec<OutboxRow>> {
+                self.read_pending_events(limit).await
             }
 
             async fn mark_sent(&self, seqs: &[i64], now: OffsetDateTime) -> Result<()> {

@@ -257,5 +257,5 @@ async fn a_document_costs_a_known_number_of_statements_and_hand_offs() {
         .iter()
         .fold((0, 0), |(s, h), (s1, h1)| (s + s1, h + h1));
     println!("in all: {} statements, {} hand-offs", total.0, total.1);
-    assert_eq!(costs, [(8, 3), (4, 3), (8, 4), (2, 2), (1, 1)]);
+    assert_eq!(costs, [(8, 3), (4, 3), (8, 4), (1, 1), (1, 1)]);
 }
