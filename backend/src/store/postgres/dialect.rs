@@ -100,7 +100,7 @@ pub(super) async fn run_batch(
 ) -> Result<Vec<sqlx::postgres::PgRow>> {
     let mut rows = Vec::new();
     for (sql, values) in &batch.statements {
-        let mut query = sqlx::query(sql);
+        let mut query = sqlx::query(sql.as_ref());
         for value in values {
             query = crate::store::sql::bind_value!(query, value);
         }

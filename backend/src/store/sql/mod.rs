@@ -52,12 +52,16 @@ pub(super) fn quota_from_column(v: Option<i64>) -> Option<Option<u64>> {
 /// value for each number up to the highest.
 #[derive(Default)]
 pub(super) struct Batch<'q> {
-    pub(super) statements: Vec<(String, Vec<Value<'q>>)>,
+    pub(super) statements: Vec<(std::borrow::Cow<'q, str>, Vec<Value<'q>>)>,
 }
 
 impl<'q> Batch<'q> {
     /// Adds a statement and the values of its placeholders, in order.
-    pub(super) fn push(&mut self, sql: impl Into<String>, values: Vec<Value<'q>>) {
+    pub(super) fn push(
+        &mut self,
+        sql: impl Into<std::borrow::Cow<'q, str>>,
+        values: Vec<Value<'q>>,
+    ) {
         self.statements.push((sql.into(), values));
     }
 }

@@ -19,25 +19,33 @@ impl SqliteStore {
         // they go together: one hand-off to the connection's thread. The first writes, so
         // SQLite takes the write lock up front (a deferred read-then-write transaction
         // could fail to upgrade under contention).
-        const CLAIMABLE: &str = "SELECT {} FROM jobs WHERE state = 'queued' \
-             OR (state = 'running' AND lease_until < $3) ORDER BY id LIMIT 1";
+        static CLAIM: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
+            let claimable = |column: &str| {
+                format!(
+                    "SELECT {column} FROM jobs WHERE state = 'queued' \
+                     OR (state = 'running' AND lease_until < $3) ORDER BY id LIMIT 1"
+                )
+            };
+            [
+                format!(
+                    "UPDATE documents SET status = 'processing', updated_at = $3 WHERE id = ({}) \
+                     RETURNING tenant_id, content_type, blob_key",
+                    claimable("document_id")
+                ),
+                format!(
+                    "UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, \
+                     attempts = attempts + 1 WHERE id = ({}) RETURNING id, document_id, attempts",
+                    claimable("id")
+                ),
+            ]
+        });
         let mut batch = Batch::default();
-        batch.push(
-            format!(
-                "UPDATE documents SET status = 'processing', updated_at = $3 WHERE id = ({}) \
-                 RETURNING tenant_id, content_type, blob_key",
-                CLAIMABLE.replace("{}", "document_id")
-            ),
-            vec![owner.into(), millis(lease_until).into(), millis(now).into()],
-        );
-        batch.push(
-            format!(
-                "UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, \
-                 attempts = attempts + 1 WHERE id = ({}) RETURNING id, document_id, attempts",
-                CLAIMABLE.replace("{}", "id")
-            ),
-            vec![owner.into(), millis(lease_until).into(), millis(now).into()],
-        );
+        for sql in CLAIM.iter() {
+            batch.push(
+                sql.as_str(),
+                vec![owner.into(), millis(lease_until).into(), millis(now).into()],
+            );
+        }
         let rows = dialect::run_batch(&mut tx, &batch).await?;
         let [doc, row] = &rows[..] else {
             if rows.is_empty() {
