@@ -253,9 +253,20 @@ impl Blobs {
         self.store.delete(key).await
     }
 
-    /// Whether a committed blob is stored under `key`.
+    /// Deletes a blob whose document row is gone (or was never written): bytes kept
+    /// inline went with the row, so only the blob store is asked.
+    pub async fn delete_without_row(&self, key: &str) -> Result<()> {
+        self.store.delete(key).await
+    }
+
+    /// Whether a committed blob is stored under `key` (an inline one is looked for,
+    /// not read).
     pub async fn exists(&self, key: &str) -> Result<bool> {
-        Ok(self.inline_bytes(key).await?.is_some() || self.store.exists(key).await?)
+        let inline = match &self.inline {
+            Some(inline) if derived_owner(key).is_none() => inline.db.has_inline_blob(key).await?,
+            _ => false,
+        };
+        Ok(inline || self.store.exists(key).await?)
     }
 
     /// Whether the store answers (a read of a key that does not exist is an answer).

@@ -151,7 +151,11 @@ impl Backend {
 
     /// Without its row a blob is unreachable: removes it.
     async fn drop_blob(&self, new: &NewDocument) {
-        if let Err(e) = self.0.blobs.delete(&new.blob_key).await {
+        if new.inline_bytes.is_some() {
+            // Its bytes were to go into the row: nothing was stored.
+            return;
+        }
+        if let Err(e) = self.0.blobs.delete_without_row(&new.blob_key).await {
             tracing::warn!(blob = %new.blob_key, error = %e, "could not remove an unused blob");
         }
     }
@@ -316,7 +320,7 @@ impl Backend {
             Some(keys) => {
                 self.events_written();
                 for key in keys {
-                    self.0.blobs.delete(&key).await?;
+                    self.0.blobs.delete_without_row(&key).await?;
                 }
                 Ok(true)
             }

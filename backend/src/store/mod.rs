@@ -23,6 +23,11 @@ use crate::model::{
 };
 use crate::webhooks::{Delivery, DueDelivery, NewWebhook, Outcome, Webhook};
 
+/// A pooled connection unused this long is checked before it is handed out (every
+/// store: sqlx's check of every connection costs a round trip, or on SQLite a hand-off to
+/// the connection's thread, per statement or transaction).
+const CHECK_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+
 /// A document about to be stored, with the job that will process it.
 #[derive(Debug, Clone)]
 pub struct NewDocument {
@@ -315,6 +320,8 @@ pub trait DocumentStore: Send + Sync {
     async fn existing_blob_keys(&self, blob_keys: &[String]) -> Result<Vec<String>>;
     /// The bytes kept in the database for the document stored under `blob_key`.
     async fn inline_blob(&self, blob_key: &str) -> Result<Option<Vec<u8>>>;
+    /// Whether bytes are kept in the database for `blob_key` (without reading them).
+    async fn has_inline_blob(&self, blob_key: &str) -> Result<bool>;
     /// Deletes the bytes kept for `blob_key` while its document stays; whether there
     /// were any.
     async fn delete_inline_blob(&self, blob_key: &str) -> Result<bool>;

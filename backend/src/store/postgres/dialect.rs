@@ -92,3 +92,19 @@ pub(super) fn lease_until(param: &str, lease: std::time::Duration) -> (String, i
 
 /// A text's length in characters.
 pub(super) const CHAR_LENGTH: &str = "char_length";
+
+/// Runs `batch` in `tx`, one statement after another; the rows they return, in order.
+pub(super) async fn run_batch(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    batch: &crate::store::sql::Batch<'_>,
+) -> Result<Vec<sqlx::postgres::PgRow>> {
+    let mut rows = Vec::new();
+    for (sql, values) in &batch.statements {
+        let mut query = sqlx::query(sql.as_ref());
+        for value in values {
+            query = crate::store::sql::bind_value!(query, value);
+        }
+        rows.extend(query.fetch_all(&mut **tx).await?);
+    }
+    Ok(rows)
+}

@@ -18,9 +18,9 @@ mod webhooks;
 
 pub use coordination::DOCUMENT_LISTENER_NAME;
 
-use audit::{audited, write_audit};
+use audit::{audited, push_audit, write_audit};
 use idempotency::keep_response;
-use outbox::write_outbox;
+use outbox::{push_outbox, write_outbox};
 
 use async_trait::async_trait;
 use sqlx::Connection;
@@ -36,9 +36,6 @@ use super::rows::*;
 use super::sql::prelude::*;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations-postgres");
-
-/// A pooled connection unused this long is checked before it is handed out.
-const CHECK_IF_IDLE_FOR: std::time::Duration = std::time::Duration::from_secs(1);
 
 #[derive(Clone)]
 pub struct PgStore {
@@ -84,7 +81,7 @@ impl PgStore {
             .test_before_acquire(false)
             .before_acquire(|conn, meta| {
                 Box::pin(async move {
-                    if meta.idle_for > CHECK_IF_IDLE_FOR {
+                    if meta.idle_for > super::CHECK_IF_IDLE_FOR {
                         conn.ping().await?;
                     }
                     Ok(true)

@@ -2,4 +2,4 @@
 
 use super::*;
 
-crate::store::sql::outbox::outbox_store!(PgStore);
+crate::store::sql::outbox::outbox_store!(PgStore, reads: sqlx);

@@ -81,32 +81,39 @@ macro_rules! audit_store {
             tx: &mut sqlx::Transaction<'_, dialect::Db>,
             change: crate::audit::Change<'_>,
         ) -> Result<()> {
+            let mut batch = Batch::default();
+            push_audit(&mut batch, change);
+            dialect::run_batch(tx, &batch).await?;
+            Ok(())
+        }
+
+        /// [`write_audit`]'s statement (when there is one), added to `batch`.
+        pub(super) fn push_audit(batch: &mut Batch<'_>, change: crate::audit::Change<'_>) {
             let Some(caller) = crate::audit::current() else {
-                return Ok(());
+                return;
             };
             let Some(tenant) = caller.tenant else {
-                return Ok(());
+                return;
             };
             let resource: String = change
                 .resource_id
                 .chars()
                 .take(crate::audit::MAX_RESOURCE_CHARS)
                 .collect();
-            sqlx::query(
+            batch.push(
                 "INSERT INTO audit_events (tenant_id, at, actor, action, resource_type, \
                  resource_id, address, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(tenant.0.to_string())
-            .bind(millis(OffsetDateTime::now_utc()))
-            .bind(caller.actor.unwrap_or_default())
-            .bind(change.action)
-            .bind(change.resource_type)
-            .bind(resource)
-            .bind(caller.address)
-            .bind(caller.request_id)
-            .execute(&mut **tx)
-            .await?;
-            Ok(())
+                vec![
+                    tenant.0.to_string().into(),
+                    millis(OffsetDateTime::now_utc()).into(),
+                    caller.actor.unwrap_or_default().into(),
+                    change.action.to_owned().into(),
+                    change.resource_type.to_owned().into(),
+                    resource.into(),
+                    caller.address.into(),
+                    caller.request_id.into(),
+                ],
+            );
         }
 
         /// Commits `tx`, with `change` in the trail when `changed`; whether it changed.

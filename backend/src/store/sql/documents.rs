@@ -4,7 +4,8 @@
 /// Implements `DocumentStore` for `$store`, whose module provides `pool` and `dialect`.
 /// With `reads: sqlx`, also the point reads, through the pool (documents through the store's
 /// `docs` cache); a store with a faster read path of its own (SQLite's) brings
-/// `read_document`, `read_text` and `read_text_prefixes`.
+/// `read_document`, `read_text`, `read_text_prefixes`, `read_inline_blob`,
+/// `read_has_inline_blob` and `may_hold_inline_blob`.
 macro_rules! document_store {
     ($store:ty, reads: sqlx) => {
         $crate::store::sql::documents::document_store!($store);
@@ -65,6 +66,16 @@ macro_rules! document_store {
                 .await?)
             }
 
+            async fn read_has_inline_blob(&self, blob_key: &str) -> Result<bool> {
+                Ok(sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM document_bytes b JOIN documents d \
+                     ON d.id = b.document_id WHERE d.blob_key = $1)",
+                )
+                .bind(blob_key)
+                .fetch_one(&self.pool)
+                .await?)
+            }
+
             /// A delete that finds nothing costs what a look would: no look first.
             async fn may_hold_inline_blob(&self, _blob_key: &str) -> Result<bool> {
                 Ok(true)
@@ -102,58 +113,58 @@ macro_rules! document_store {
                     // Another request holds the key: write nothing (the rollback is the drop).
                     return Ok(None);
                 }
-                sqlx::query(
+                let id = doc.id.to_string();
+                let tenant = doc.tenant_id.0.to_string();
+                // Every write in one batch (on SQLite one hand-off to the connection's
+                // thread); only the usage update returns a row, when the document counted.
+                let mut batch = Batch::default();
+                batch.push(
                     "INSERT INTO documents (id, tenant_id, filename, status, content_type, size_bytes, \
                      sha256, blob_key, created_at, updated_at) \
                      VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $8)",
-                )
-                .bind(doc.id.to_string())
-                .bind(doc.tenant_id.0.to_string())
-                .bind(&doc.filename)
-                .bind(doc.content_type.mime())
-                .bind(doc.size_bytes as i64)
-                .bind(&doc.sha256)
-                .bind(&doc.blob_key)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+                    vec![
+                        id.as_str().into(),
+                        tenant.as_str().into(),
+                        doc.filename.as_str().into(),
+                        doc.content_type.mime().into(),
+                        (doc.size_bytes as i64).into(),
+                        doc.sha256.as_str().into(),
+                        doc.blob_key.as_str().into(),
+                        now.into(),
+                    ],
+                );
                 if let Some(bytes) = &doc.inline_bytes {
-                    sqlx::query("INSERT INTO document_bytes (document_id, bytes) VALUES ($1, $2)")
-                        .bind(doc.id.to_string())
-                        .bind(&bytes.0[..])
-                        .execute(&mut *tx)
-                        .await?;
+                    batch.push(
+                        "INSERT INTO document_bytes (document_id, bytes) VALUES ($1, $2)",
+                        vec![id.as_str().into(), bytes.0.as_slice().into()],
+                    );
                 }
-                sqlx::query("INSERT INTO jobs (document_id, state, created_at) VALUES ($1, 'queued', $2)")
-                    .bind(doc.id.to_string())
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                write_outbox(&mut tx, events, now).await?;
-                let id = doc.id.to_string();
-                write_audit(&mut tx, crate::audit::Change::of("document.upload", "document", &id)).await?;
+                batch.push(
+                    "INSERT INTO jobs (document_id, state, created_at) VALUES ($1, 'queued', $2)",
+                    vec![id.as_str().into(), now.into()],
+                );
+                push_outbox(&mut batch, events, now);
+                push_audit(&mut batch, crate::audit::Change::of("document.upload", "document", &id));
                 // Last, so that on PostgreSQL the usage row stays locked for the commit
                 // only: concurrent uploads of one tenant queue on it, and each sees the
                 // usage the one before committed (a conditional update, never a read
                 // then a write).
+                const COUNT: &str = "UPDATE tenant_usage SET bytes = bytes + $2, documents = documents + 1 \
+                     WHERE tenant_id = $1 AND documents + 1 <= COALESCE(max_documents, $3) \
+                     AND bytes + $2 <= COALESCE(max_bytes, $4) RETURNING 1";
                 let size = i64::try_from(doc.size_bytes).unwrap_or(i64::MAX);
+                let count = || -> Vec<crate::store::sql::Value<'_>> {
+                    vec![
+                        tenant.as_str().into(),
+                        size.into(),
+                        quota_column(defaults.max_documents).into(),
+                        quota_column(defaults.max_bytes).into(),
+                    ]
+                };
+                batch.push(COUNT, count());
+                let mut counted = !dialect::run_batch(&mut tx, &batch).await?.is_empty();
                 let mut tries = 0;
-                loop {
-                    let counted = sqlx::query(
-                        "UPDATE tenant_usage SET bytes = bytes + $2, documents = documents + 1 \
-                         WHERE tenant_id = $1 AND documents + 1 <= COALESCE(max_documents, $3) \
-                         AND bytes + $2 <= COALESCE(max_bytes, $4)",
-                    )
-                    .bind(doc.tenant_id.0.to_string())
-                    .bind(size)
-                    .bind(quota_column(defaults.max_documents))
-                    .bind(quota_column(defaults.max_bytes))
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                    if counted == 1 {
-                        break;
-                    }
+                while !counted {
                     match usage_row(&mut tx, doc.tenant_id).await? {
                         Some(usage) => {
                             // Refused: the rollback (the drop) leaves nothing written.
@@ -165,10 +176,13 @@ macro_rules! document_store {
                             sqlx::query(
                                 "INSERT INTO tenant_usage (tenant_id) VALUES ($1) ON CONFLICT (tenant_id) DO NOTHING",
                             )
-                            .bind(doc.tenant_id.0.to_string())
+                            .bind(&tenant)
                             .execute(&mut *tx)
                             .await?;
                             tries += 1;
+                            let mut again = Batch::default();
+                            again.push(COUNT, count());
+                            counted = !dialect::run_batch(&mut tx, &again).await?.is_empty();
                         }
                         None => return Err(Error::Corrupt("a tenant's usage row cannot be made".into())),
                     }
@@ -361,6 +375,10 @@ macro_rules! document_store {
 
             async fn inline_blob(&self, blob_key: &str) -> Result<Option<Vec<u8>>> {
                 self.read_inline_blob(blob_key).await
+            }
+
+            async fn has_inline_blob(&self, blob_key: &str) -> Result<bool> {
+                self.read_has_inline_blob(blob_key).await
             }
 
             async fn delete_inline_blob(&self, blob_key: &str) -> Result<bool> {

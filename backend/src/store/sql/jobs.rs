@@ -19,6 +19,39 @@ macro_rules! job_store {
             })
         }
 
+        /// The statements that write a document's pages (several rows each; a page
+        /// listed twice keeps its last layout, as one statement per page did).
+        fn push_pages<'q>(batch: &mut Batch<'q>, id: &'q str, pages: &'q [(u32, String)]) {
+            /// Rows per statement: few statements for a long document, well under either
+            /// database's limit on values per statement.
+            const ROWS: usize = 500;
+            let pages: Vec<(i32, &str)> = pages
+                .iter()
+                .map(|(n, layout)| (i32::try_from(*n).unwrap_or(i32::MAX), layout.as_str()))
+                .collect::<std::collections::BTreeMap<_, _>>()
+                .into_iter()
+                .collect();
+            for chunk in pages.chunks(ROWS) {
+                let rows: Vec<String> = (0..chunk.len())
+                    .map(|i| format!("($1, ${}, ${})", 2 * i + 2, 2 * i + 3))
+                    .collect();
+                let mut values = Vec::with_capacity(1 + 2 * chunk.len());
+                values.push(id.into());
+                for (number, layout) in chunk {
+                    values.push((*number).into());
+                    values.push((*layout).into());
+                }
+                batch.push(
+                    format!(
+                        "INSERT INTO document_pages (document_id, number, layout) VALUES {} \
+                         ON CONFLICT (document_id, number) DO UPDATE SET layout = excluded.layout",
+                        rows.join(", ")
+                    ),
+                    values,
+                );
+            }
+        }
+
         impl $store {
             /// Ends the lease `owner` holds on a running job `lease` from now (the store's
             /// clock), setting `more` too; false when `owner` does not hold it.
@@ -88,6 +121,9 @@ macro_rules! job_store {
                 let id = job.document_id.to_string();
                 let attempts = i64::from(job.attempts);
                 let now = millis(now);
+                // The result's writes in one batch (on SQLite one hand-off to the
+                // connection's thread), after the lease check they depend on.
+                let mut batch = Batch::default();
                 match result {
                     JobResult::Processed {
                         text,
@@ -98,56 +134,43 @@ macro_rules! job_store {
                         pages,
                     } => {
                         let classification_json = classification.as_ref().map(to_json).transpose()?;
-                        sqlx::query(
+                        batch.push(
                             "UPDATE documents SET status = 'processed', failure = NULL, failure_code = NULL, extracted = $2, \
                              warnings = $3, updated_at = $4, classification = $5, thumbnail_key = $6, \
                              attempts = $7 WHERE id = $1",
-                        )
-                        .bind(&id)
-                        .bind(to_json(extracted)?)
-                        .bind(to_json(warnings)?)
-                        .bind(now)
-                        .bind(classification_json)
-                        .bind(thumbnail_key)
-                        .bind(attempts)
-                        .execute(&mut *tx)
-                        .await?;
-                        sqlx::query(
+                            vec![
+                                id.as_str().into(),
+                                to_json(extracted)?.into(),
+                                to_json(warnings)?.into(),
+                                now.into(),
+                                classification_json.into(),
+                                thumbnail_key.as_deref().into(),
+                                attempts.into(),
+                            ],
+                        );
+                        batch.push(
                             "INSERT INTO document_texts (document_id, text) VALUES ($1, $2) \
                              ON CONFLICT (document_id) DO UPDATE SET text = excluded.text",
-                        )
-                        .bind(&id)
-                        .bind(text)
-                        .execute(&mut *tx)
-                        .await?;
-                        for (number, layout) in pages {
-                            sqlx::query(
-                                "INSERT INTO document_pages (document_id, number, layout) \
-                                 VALUES ($1, $2, $3) ON CONFLICT (document_id, number) \
-                                 DO UPDATE SET layout = excluded.layout",
-                            )
-                            .bind(&id)
-                            .bind(i32::try_from(*number).unwrap_or(i32::MAX))
-                            .bind(layout)
-                            .execute(&mut *tx)
-                            .await?;
-                        }
+                            vec![id.as_str().into(), text.as_str().into()],
+                        );
+                        push_pages(&mut batch, &id, pages);
                     }
                     JobResult::Failed { reason, code } => {
-                        sqlx::query(
+                        batch.push(
                             "UPDATE documents SET status = 'failed', failure = $2, updated_at = $3, \
                              failure_code = $4, attempts = $5 WHERE id = $1",
-                        )
-                        .bind(&id)
-                        .bind(reason)
-                        .bind(now)
-                        .bind(code.map(|c| c.as_str()))
-                        .bind(attempts)
-                        .execute(&mut *tx)
-                        .await?;
+                            vec![
+                                id.as_str().into(),
+                                reason.as_str().into(),
+                                now.into(),
+                                code.map(|c| c.as_str()).into(),
+                                attempts.into(),
+                            ],
+                        );
                     }
                 }
-                write_outbox(&mut tx, events, now).await?;
+                push_outbox(&mut batch, events, now);
+                dialect::run_batch(&mut tx, &batch).await?;
                 tx.commit().await?;
                 self.forget_cached(job.document_id);
                 Ok(true)

@@ -17,7 +17,7 @@ pub(super) mod webhooks;
 /// What the expanded implementations name unqualified: each store module imports it, and
 /// its domain files take it from there.
 pub(super) mod prelude {
-    pub(in crate::store) use super::{quota_column, quota_from_column};
+    pub(in crate::store) use super::{Batch, quota_column, quota_from_column};
     pub(in crate::store) use crate::error::{Error, Result};
     pub(in crate::store) use crate::events::Event;
     pub(in crate::store) use crate::model::{
@@ -44,3 +44,99 @@ pub(super) fn quota_column(limit: Option<u64>) -> i64 {
 pub(super) fn quota_from_column(v: Option<i64>) -> Option<Option<u64>> {
     v.map(|n| (n != i64::MAX).then(|| n.max(0) as u64))
 }
+
+/// Statements that run one after another in the caller's transaction, where nothing
+/// between them depends on what one returned. SQLite gets them in one text (one hand-off
+/// to the connection's thread instead of one each: `sqlite/dialect.rs`); PostgreSQL runs
+/// them one by one. Each statement numbers its own placeholders from `$1`, and has a
+/// value for each number up to the highest.
+#[derive(Default)]
+pub(super) struct Batch<'q> {
+    pub(super) statements: Vec<(std::borrow::Cow<'q, str>, Vec<Value<'q>>)>,
+}
+
+impl<'q> Batch<'q> {
+    /// Adds a statement and the values of its placeholders, in order.
+    pub(super) fn push(
+        &mut self,
+        sql: impl Into<std::borrow::Cow<'q, str>>,
+        values: Vec<Value<'q>>,
+    ) {
+        self.statements.push((sql.into(), values));
+    }
+}
+
+/// A value bound to a batched statement (each store binds it as the type it names).
+#[derive(Debug, Clone)]
+pub(super) enum Value<'q> {
+    Text(Option<std::borrow::Cow<'q, str>>),
+    Int(Option<i64>),
+    Int4(i32),
+    Bytes(&'q [u8]),
+}
+
+impl<'q> From<&'q str> for Value<'q> {
+    fn from(s: &'q str) -> Self {
+        Self::Text(Some(s.into()))
+    }
+}
+
+impl From<String> for Value<'_> {
+    fn from(s: String) -> Self {
+        Self::Text(Some(s.into()))
+    }
+}
+
+impl From<Option<String>> for Value<'_> {
+    fn from(s: Option<String>) -> Self {
+        Self::Text(s.map(Into::into))
+    }
+}
+
+impl<'q> From<Option<&'q str>> for Value<'q> {
+    fn from(s: Option<&'q str>) -> Self {
+        Self::Text(s.map(Into::into))
+    }
+}
+
+impl From<i64> for Value<'_> {
+    fn from(n: i64) -> Self {
+        Self::Int(Some(n))
+    }
+}
+
+impl From<Option<i64>> for Value<'_> {
+    fn from(n: Option<i64>) -> Self {
+        Self::Int(n)
+    }
+}
+
+impl From<i32> for Value<'_> {
+    fn from(n: i32) -> Self {
+        Self::Int4(n)
+    }
+}
+
+impl<'q> From<&'q [u8]> for Value<'q> {
+    fn from(b: &'q [u8]) -> Self {
+        Self::Bytes(b)
+    }
+}
+
+/// Binds `value` to `query` (as the type it names), for either store.
+macro_rules! bind_value {
+    ($query:expr, $value:expr) => {
+        match $value {
+            $crate::store::sql::Value::Text(Some(std::borrow::Cow::Borrowed(s))) => $query.bind(*s),
+            $crate::store::sql::Value::Text(Some(std::borrow::Cow::Owned(s))) => {
+                $query.bind(s.as_str())
+            }
+            $crate::store::sql::Value::Text(None) => $query.bind(None::<&str>),
+            $crate::store::sql::Value::Int(n) => $query.bind(*n),
+            $crate::store::sql::Value::Int4(n) => $query.bind(*n),
+            $crate::store::sql::Value::Bytes(b) => $query.bind(*b),
+        }
+    };
+}
+
+pub(super) use bind_value;

@@ -2,18 +2,19 @@
 //! text for both stores.
 
 /// Implements `OutboxStore` for `$store`, whose module provides `pool` and `dialect`.
-/// Also defines `write_outbox`, which every write that emits events calls.
+/// Also defines `write_outbox`, which every write that emits events calls. With
+/// `reads: sqlx`, also the relay's read of pending events through the pool; a store with
+/// a faster read path of its own (SQLite's) brings `read_pending_events`.
 macro_rules! outbox_store {
-    ($store:ty) => {
-        #[async_trait]
-        impl OutboxStore for $store {
-            async fn pending_events(&self, limit: u32) -> Result<Vec<OutboxRow>> {
-                let rows = sqlx::query(
-                    "SELECT seq, topic, payload FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT $1",
-                )
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await?;
+    ($store:ty, reads: sqlx) => {
+        $crate::store::sql::outbox::outbox_store!($store);
+
+        impl $store {
+            async fn read_pending_events(&self, limit: u32) -> Result<Vec<OutboxRow>> {
+                let rows = sqlx::query(PENDING_EVENTS)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?;
                 rows.iter()
                     .map(|r| {
                         Ok(OutboxRow {
@@ -23,6 +24,18 @@ macro_rules! outbox_store {
                         })
                     })
                     .collect()
+            }
+        }
+    };
+    ($store:ty) => {
+        /// The oldest unsent events, up to `$1`.
+        const PENDING_EVENTS: &str =
+            "SELECT seq, topic, payload FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT $1";
+
+        #[async_trait]
+        impl OutboxStore for $store {
+            async fn pending_events(&self, limit: u32) -> Result<Vec<OutboxRow>> {
+                self.read_pending_events(limit).await
             }
 
             async fn mark_sent(&self, seqs: &[i64], now: OffsetDateTime) -> Result<()> {
@@ -65,13 +78,20 @@ macro_rules! outbox_store {
             events: &[Event],
             now: i64,
         ) -> Result<()> {
+            let mut batch = Batch::default();
+            push_outbox(&mut batch, events, now);
+            dialect::run_batch(tx, &batch).await?;
+            Ok(())
+        }
+
+        /// [`write_outbox`]'s statements, added to `batch`.
+        pub(super) fn push_outbox<'q>(batch: &mut Batch<'q>, events: &'q [Event], now: i64) {
             // One statement for all the events, and one for all their deliveries (a
             // processed document writes two events): each statement is a round trip, or on
-            // SQLite a hand-off to the connection's thread.
+            // SQLite a hand-off to the connection's thread unless batched.
             if events.is_empty() {
-                return Ok(());
+                return;
             }
-            let payloads: Vec<String> = events.iter().map(Event::to_json).collect();
             // `(…, $n), …`: `count` rows of `columns` numbered parameters, then `last` (the
             // time, one parameter after them all) when given.
             let rows = |columns: usize, count: usize, last: Option<usize>| {
@@ -85,52 +105,50 @@ macro_rules! outbox_store {
                     .collect::<Vec<_>>()
                     .join(", ")
             };
-            let insert = format!(
-                "INSERT INTO outbox (event_id, topic, document_id, tenant_id, payload, created_at) \
-                 VALUES {}",
-                rows(5, events.len(), Some(5 * events.len() + 1))
-            );
-            type Query<'q> = sqlx::query::Query<'q, dialect::Db, <dialect::Db as sqlx::Database>::Arguments<'q>>;
             // An event's five values, in the order both statements list them.
-            fn bind_events<'q>(mut query: Query<'q>, events: &[(&'q Event, &'q String)]) -> Query<'q> {
+            let values = |events: &[(&'q Event, &String)]| -> Vec<crate::store::sql::Value<'q>> {
+                let mut values = Vec::with_capacity(5 * events.len() + 1);
                 for (event, payload) in events {
-                    query = query
-                        .bind(event.event_id())
-                        .bind(event.topic().name)
-                        .bind(event.document_id())
-                        .bind(event.tenant_id())
-                        .bind(payload.as_str());
+                    values.push(event.event_id().into());
+                    values.push(event.topic().name.into());
+                    values.push(event.document_id().into());
+                    values.push(event.tenant_id().into());
+                    values.push(payload.to_string().into());
                 }
-                query
-            }
+                values.push(now.into());
+                values
+            };
+            let payloads: Vec<String> = events.iter().map(Event::to_json).collect();
             let all: Vec<(&Event, &String)> = events.iter().zip(&payloads).collect();
-            bind_events(sqlx::query(&insert), &all)
-                .bind(now)
-                .execute(&mut **tx)
-                .await?;
+            batch.push(
+                format!(
+                    "INSERT INTO outbox (event_id, topic, document_id, tenant_id, payload, created_at) \
+                     VALUES {}",
+                    rows(5, all.len(), Some(5 * all.len() + 1))
+                ),
+                values(&all),
+            );
 
             let delivered: Vec<(&Event, &String)> = all
                 .into_iter()
                 .filter(|(e, _)| crate::webhooks::EVENT_TYPES.contains(&e.topic().name))
                 .collect();
             if delivered.is_empty() {
-                return Ok(());
+                return;
             }
             let now_param = 5 * delivered.len() + 1;
-            let sql = format!(
-                "INSERT INTO webhook_deliveries (webhook_id, tenant_id, event_id, event_type, \
-                 document_id, event, status, next_attempt_at, created_at) \
-                 SELECT w.id, w.tenant_id, e.column1, e.column2, e.column3, e.column5, 'pending', \
-                 ${now_param}, ${now_param} FROM (VALUES {}) AS e JOIN webhooks w ON w.tenant_id = e.column4 \
-                 WHERE w.status = 'active' AND {} ON CONFLICT (webhook_id, event_id) DO NOTHING",
-                rows(5, delivered.len(), None),
-                dialect::json_array_has("w.event_types", "e.column2")
+            batch.push(
+                format!(
+                    "INSERT INTO webhook_deliveries (webhook_id, tenant_id, event_id, event_type, \
+                     document_id, event, status, next_attempt_at, created_at) \
+                     SELECT w.id, w.tenant_id, e.column1, e.column2, e.column3, e.column5, 'pending', \
+                     ${now_param}, ${now_param} FROM (VALUES {}) AS e JOIN webhooks w ON w.tenant_id = e.column4 \
+                     WHERE w.status = 'active' AND {} ON CONFLICT (webhook_id, event_id) DO NOTHING",
+                    rows(5, delivered.len(), None),
+                    dialect::json_array_has("w.event_types", "e.column2")
+                ),
+                values(&delivered),
             );
-            bind_events(sqlx::query(&sql), &delivered)
-                .bind(now)
-                .execute(&mut **tx)
-                .await?;
-            Ok(())
         }
     };
 }

@@ -71,3 +71,76 @@ pub(super) fn lease_until(param: &str, lease: std::time::Duration) -> (String, i
         super::millis(time::OffsetDateTime::now_utc() + lease),
     )
 }
+
+/// Runs `batch` in `tx` as one text, one hand-off to the connection's thread; the rows
+/// its statements return, in order.
+pub(super) async fn run_batch(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    batch: &crate::store::sql::Batch<'_>,
+) -> Result<Vec<sqlx::sqlite::SqliteRow>> {
+    if batch.statements.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = String::new();
+    let mut values = Vec::new();
+    for (statement, own) in &batch.statements {
+        if !sql.is_empty() {
+            sql.push_str(";\n");
+        }
+        let (text, order) = positional(statement);
+        sql.push_str(&text);
+        for n in order {
+            let value = n.checked_sub(1).and_then(|i| own.get(i)).ok_or_else(|| {
+                crate::error::Error::Corrupt(format!("${n} has no value in {statement}"))
+            })?;
+            values.push(value);
+        }
+    }
+    let mut query = sqlx::query(&sql);
+    for value in values {
+        query = crate::store::sql::bind_value!(query, value);
+    }
+    Ok(query.fetch_all(&mut **tx).await?)
+}
+
+/// `sql` with each placeholder `$n` made a `?`, and the `n`s in order: the statements
+/// of one text then take their values one after another. (Numbered placeholders would
+/// number across the whole text, and sqlx binds a statement's unused numbers from the
+/// values after the previous statement's, running out of them.) A `$` that no digit
+/// follows (a JSON path) stays.
+fn positional(sql: &str) -> (String, Vec<usize>) {
+    let mut out = String::with_capacity(sql.len());
+    let mut order = Vec::new();
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            out.push('$');
+            continue;
+        }
+        out.push('?');
+        order.push(rest[..digits].parse().unwrap_or(0));
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
+    (out, order)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::positional;
+
+    #[test]
+    fn placeholders_become_positional_and_json_paths_stay() {
+        assert_eq!(
+            positional("VALUES ($1, $2, $10, $1), json_insert(x, '$[#]', $3)"),
+            (
+                "VALUES (?, ?, ?, ?), json_insert(x, '$[#]', ?)".to_owned(),
+                vec![1, 2, 10, 1, 3]
+            )
+        );
+        assert_eq!(positional("SELECT 1"), ("SELECT 1".to_owned(), vec![]));
+    }
+}

@@ -71,6 +71,10 @@ impl SqliteStore {
     /// Looked for on the read path first, so that deleting what is not there (the usual
     /// case: a deleted document's bytes went with its row) never waits for the writer.
     async fn may_hold_inline_blob(&self, blob_key: &str) -> Result<bool> {
+        self.read_has_inline_blob(blob_key).await
+    }
+
+    async fn read_has_inline_blob(&self, blob_key: &str) -> Result<bool> {
         self.reads.with(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT EXISTS (SELECT 1 FROM document_bytes b JOIN documents d \

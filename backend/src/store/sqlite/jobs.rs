@@ -14,34 +14,51 @@ impl SqliteStore {
         let now = OffsetDateTime::now_utc();
         let lease_until = now + lease;
         let mut tx = self.pool.begin().await?;
-        // The first statement writes, so SQLite takes the write lock up front (a deferred
-        // read-then-write transaction could fail to upgrade under contention).
-        let claimed = sqlx::query(
-            "UPDATE jobs SET state = 'running', lease_owner = ?1, lease_until = ?2, \
-             attempts = attempts + 1 \
-             WHERE id = (SELECT id FROM jobs WHERE state = 'queued' \
-                         OR (state = 'running' AND lease_until < ?3) ORDER BY id LIMIT 1) \
-             RETURNING id, document_id, attempts",
-        )
-        .bind(owner)
-        .bind(millis(lease_until))
-        .bind(millis(now))
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = claimed else {
-            return Ok(None);
+        // Both statements choose the oldest claimable job alike (nothing changes the jobs
+        // in between, and the first write holds SQLite's write lock to the commit), so
+        // they go together: one hand-off to the connection's thread. The first writes, so
+        // SQLite takes the write lock up front (a deferred read-then-write transaction
+        // could fail to upgrade under contention).
+        static CLAIM: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
+            let claimable = |column: &str| {
+                format!(
+                    "SELECT {column} FROM jobs WHERE state = 'queued' \
+                     OR (state = 'running' AND lease_until < $3) ORDER BY id LIMIT 1"
+                )
+            };
+            [
+                format!(
+                    "UPDATE documents SET status = 'processing', updated_at = $3 WHERE id = ({}) \
+                     RETURNING tenant_id, content_type, blob_key",
+                    claimable("document_id")
+                ),
+                format!(
+                    "UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, \
+                     attempts = attempts + 1 WHERE id = ({}) RETURNING id, document_id, attempts",
+                    claimable("id")
+                ),
+            ]
+        });
+        let mut batch = Batch::default();
+        for sql in CLAIM.iter() {
+            batch.push(
+                sql.as_str(),
+                vec![owner.into(), millis(lease_until).into(), millis(now).into()],
+            );
+        }
+        let rows = dialect::run_batch(&mut tx, &batch).await?;
+        let [doc, row] = &rows[..] else {
+            if rows.is_empty() {
+                return Ok(None);
+            }
+            return Err(Error::Corrupt(format!(
+                "a claim returned {} rows",
+                rows.len()
+            )));
         };
         let job_id: i64 = row.try_get("id")?;
         let document_id: String = row.try_get("document_id")?;
         let attempts: i64 = row.try_get("attempts")?;
-        let doc = sqlx::query(
-            "UPDATE documents SET status = 'processing', updated_at = ?2 WHERE id = ?1 \
-             RETURNING tenant_id, content_type, blob_key",
-        )
-        .bind(&document_id)
-        .bind(millis(now))
-        .fetch_one(&mut *tx)
-        .await?;
         let content_type: String = doc.try_get("content_type")?;
         let tenant_id: String = doc.try_get("tenant_id")?;
         let job = ClaimedJob {

@@ -13,11 +13,13 @@ mod jobs;
 mod outbox;
 mod registry;
 mod tenants;
+#[cfg(test)]
+mod trace;
 mod webhooks;
 
-use audit::{audited, write_audit};
+use audit::{audited, push_audit, write_audit};
 use idempotency::keep_response;
-use outbox::write_outbox;
+use outbox::{push_outbox, write_outbox};
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -155,8 +157,23 @@ impl SqliteStore {
                 let healthy = !sqlx::Connection::is_in_transaction(conn);
                 Box::pin(async move { Ok(healthy) })
             })
-            .connect_with(options)
-            .await?;
+            // sqlx checks every connection it hands out, a hand-off to the connection's
+            // thread and back like a statement (one per transaction). Only a connection
+            // idle for a while is checked now, as on PostgreSQL.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > super::CHECK_IF_IDLE_FOR {
+                        #[cfg(test)]
+                        tracing::trace!(target: trace::PING, "ping");
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            });
+        #[cfg(test)]
+        let pool = pool.after_connect(|conn, _| Box::pin(trace::install(conn)));
+        let pool = pool.connect_with(options).await?;
         MIGRATOR.run(&pool).await?;
         let wal_sync = durability::WalSync::new(path, durability)?;
         Ok(Self {
