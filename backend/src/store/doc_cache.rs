@@ -9,7 +9,10 @@
 //! the listener is not connected the cache is [paused](DocCache::pause). A read that
 //! missed records the cache's epoch *before* it reads the database and stores its row only
 //! if nothing was forgotten since, so a row read before a commit can never be stored after
-//! that commit's `forget`.
+//! that commit's `forget`. A write that knows its document beforehand holds
+//! [`DocCache::changing`] across its transaction: the document is neither served nor kept
+//! until it has committed, so nothing woken by the commit (the webhook sender) can read the
+//! old copy in the moment before it is forgotten.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -30,6 +33,29 @@ struct Inner {
     /// False while changes may go unseen: nothing is served or kept.
     live: bool,
     docs: HashMap<DocumentId, Document>,
+    /// Documents being written, with how many writes each: never served nor kept.
+    changing: HashMap<DocumentId, u32>,
+}
+
+/// A write of one document under way; forgets it when dropped (after the commit).
+pub(crate) struct Changing<'a> {
+    cache: &'a DocCache,
+    id: DocumentId,
+}
+
+impl Drop for Changing<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut inner) = self.cache.inner.lock() {
+            if let Some(n) = inner.changing.get_mut(&self.id) {
+                *n -= 1;
+                if *n == 0 {
+                    inner.changing.remove(&self.id);
+                }
+            }
+            inner.epoch = inner.epoch.wrapping_add(1);
+            inner.docs.remove(&self.id);
+        }
+    }
 }
 
 /// What a miss saw before it read the database; see [`DocCache::put`].
@@ -54,6 +80,7 @@ impl DocCache {
                 epoch: 0,
                 live,
                 docs: HashMap::new(),
+                changing: HashMap::new(),
             }),
         }
     }
@@ -85,6 +112,17 @@ impl DocCache {
         inner.docs.get(&id).filter(|_| inner.live).cloned()
     }
 
+    /// Hold across a write of document `id`, from before its transaction to after its
+    /// commit: meanwhile the document is read from the database, and forgotten at the end.
+    pub(crate) fn changing(&self, id: DocumentId) -> Changing<'_> {
+        if let Ok(mut inner) = self.inner.lock() {
+            *inner.changing.entry(id).or_default() += 1;
+            inner.epoch = inner.epoch.wrapping_add(1);
+            inner.docs.remove(&id);
+        }
+        Changing { cache: self, id }
+    }
+
     /// Call before reading the row that [`put`](Self::put) may store.
     pub(crate) fn epoch(&self) -> Epoch {
         Epoch(self.inner.lock().map_or(u64::MAX, |i| i.epoch))
@@ -95,7 +133,7 @@ impl DocCache {
         let Ok(mut inner) = self.inner.lock() else {
             return;
         };
-        if inner.epoch != seen.0 || !inner.live {
+        if inner.epoch != seen.0 || !inner.live || inner.changing.contains_key(&doc.id) {
             return;
         }
         if inner.docs.len() >= MAX_ENTRIES
@@ -193,6 +231,33 @@ mod tests {
         assert_eq!(
             cache.get(Uuid::nil()).map(|d| d.status),
             Some(DocumentStatus::Processing)
+        );
+    }
+
+    #[test]
+    fn a_document_being_written_is_neither_served_nor_kept_until_its_commit() {
+        let cache = DocCache::live();
+        cache.put(cache.epoch(), &doc(DocumentStatus::Processing));
+        let write = cache.changing(Uuid::nil());
+        // The old copy is not served while the write is under way...
+        assert!(cache.get(Uuid::nil()).is_none());
+        // ...nor is a row read meanwhile kept (it may be from before the commit).
+        cache.put(cache.epoch(), &doc(DocumentStatus::Processing));
+        assert!(cache.get(Uuid::nil()).is_none(), "kept during the write");
+        // Two writes at once: the first to end does not open the door for the other.
+        let other = cache.changing(Uuid::nil());
+        drop(write);
+        cache.put(cache.epoch(), &doc(DocumentStatus::Processing));
+        assert!(
+            cache.get(Uuid::nil()).is_none(),
+            "kept during the second write"
+        );
+        drop(other);
+        // After the commit a fresh read is kept again.
+        cache.put(cache.epoch(), &doc(DocumentStatus::Processed));
+        assert_eq!(
+            cache.get(Uuid::nil()).map(|d| d.status),
+            Some(DocumentStatus::Processed)
         );
     }
 

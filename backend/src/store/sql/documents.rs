@@ -293,6 +293,8 @@ macro_rules! document_store {
                 events: &[Event],
                 now: OffsetDateTime,
             ) -> Result<Option<Vec<String>>> {
+                // Not served from the cache from now until after the commit.
+                let _changing = self.docs.changing(id);
                 let id_text = id.to_string();
                 let mut tx = self.pool.begin().await?;
                 dialect::lock_document_job(&mut tx, &id_text).await?;
@@ -326,11 +328,11 @@ macro_rules! document_store {
                 write_outbox(&mut tx, events, millis(now)).await?;
                 write_audit(&mut tx, crate::audit::Change::of("document.delete", "document", &id_text)).await?;
                 tx.commit().await?;
-                self.forget_cached(id);
                 Ok(Some(keys))
             }
 
             async fn set_thumbnail(&self, tenant: TenantId, id: DocumentId, key: &str) -> Result<bool> {
+                let _changing = self.docs.changing(id);
                 let r =
                     sqlx::query("UPDATE documents SET thumbnail_key = $3 WHERE id = $1 AND tenant_id = $2")
                         .bind(id.to_string())
@@ -338,7 +340,6 @@ macro_rules! document_store {
                         .bind(key)
                         .execute(&self.pool)
                         .await?;
-                self.forget_cached(id);
                 Ok(r.rows_affected() == 1)
             }
 
@@ -348,6 +349,7 @@ macro_rules! document_store {
                 id: DocumentId,
                 reason: &str,
             ) -> Result<bool> {
+                let _changing = self.docs.changing(id);
                 let r = sqlx::query(&format!(
                     "UPDATE documents SET thumbnail_failure = $3, warnings = {} \
                      WHERE id = $1 AND tenant_id = $2 AND thumbnail_key IS NULL",
@@ -359,7 +361,6 @@ macro_rules! document_store {
                 .bind(crate::pipeline::THUMBNAIL_UNAVAILABLE)
                 .execute(&self.pool)
                 .await?;
-                self.forget_cached(id);
                 Ok(r.rows_affected() == 1)
             }
 

@@ -106,6 +106,9 @@ macro_rules! job_store {
                 events: &[Event],
                 now: OffsetDateTime,
             ) -> Result<bool> {
+                // Not served from the cache from now until after the commit: what the commit
+                // wakes (the webhook sender) reads the result, never the copy before it.
+                let _changing = self.docs.changing(job.document_id);
                 let mut tx = self.pool.begin().await?;
                 let removed = sqlx::query(
                     "DELETE FROM jobs WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
@@ -172,7 +175,6 @@ macro_rules! job_store {
                 push_outbox(&mut batch, events, now);
                 dialect::run_batch(&mut tx, &batch).await?;
                 tx.commit().await?;
-                self.forget_cached(job.document_id);
                 Ok(true)
             }
 
