@@ -204,8 +204,21 @@ fn lease_prefix(p: &Served) -> String {
 /// Kills `worker` with SIGKILL once it holds a job; the document of that job.
 async fn kill_while_processing(t: &Topology, worker: &mut Served) -> String {
     let prefix = lease_prefix(worker);
+    let pid = worker.child.id().to_string();
+    let signal = |which: &str| {
+        let status = std::process::Command::new("kill")
+            .args([which, &pid])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill {which} {pid}");
+    };
     let mut db = t.db().await;
     for _ in 0..2000 {
+        // Frozen, the worker can finish nothing: a job it is seen holding now is one it
+        // never finishes (a job is done in milliseconds, so without the freeze it could be
+        // finished between this look and the kill). What it sent before it froze lands first.
+        signal("-STOP");
+        tokio::time::sleep(Duration::from_millis(20)).await;
         let held: Option<String> = sqlx::query_scalar(
             "SELECT document_id FROM jobs WHERE state = 'running' \
              AND substr(lease_owner, 1, length($1)) = $1 LIMIT 1",
@@ -218,6 +231,7 @@ async fn kill_while_processing(t: &Topology, worker: &mut Served) -> String {
             kill9(worker);
             return doc;
         }
+        signal("-CONT");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     panic!("worker {prefix} never took a job");
