@@ -59,27 +59,15 @@ async fn upload(client: &reqwest::Client, base: &str, key: &str, body: Vec<u8>) 
         .to_owned()
 }
 
-/// `pdf`'s first page as a 150-dpi PNG, drawn by pdftoppm.
+/// `pdf`'s first page (A4) as a 150-dpi PNG, drawn by pdftoppm.
 fn scanned(pdf: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut child = std::process::Command::new("pdftoppm")
-        .args(["-png", "-r", "150", "-singlefile", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("pdftoppm (poppler-utils) is installed");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(pdf)
-        .expect("pdftoppm reads the PDF");
-    let out = child.wait_with_output().expect("pdftoppm draws the page");
-    assert!(
-        out.status.success() && !out.stdout.is_empty(),
-        "pdftoppm failed"
-    );
-    out.stdout
+    // A4 is 842 pt tall: 1,754 px at 150 dpi.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    docintel_backend::pipeline::Tools::detect()
+        .render_pdf(pdf, 1, 1, 1754, deadline)
+        .expect("pdftoppm (poppler-utils) is installed")
+        .expect("pdftoppm draws the page")
+        .swap_remove(0)
 }
 
 #[tokio::main]

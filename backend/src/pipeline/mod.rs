@@ -224,7 +224,7 @@ pub fn ocr(
                     encoded: Option<&[u8]>,
                     size: Option<(f32, f32)>|
      -> Result<(), String> {
-        let tsv = match tesseract::loaded().filter(|_| tools.ocr_library) {
+        let tsv = match tools.ocr_engine() {
             Some(engine) => {
                 // A page is rendered with its longest side a known number of pixels.
                 let dpi = size.map(|(w, h)| {

@@ -206,7 +206,7 @@ impl Engine {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::time::Duration;
 
@@ -218,8 +218,9 @@ mod tests {
         unsafe { std::env::set_var("OMP_THREAD_LIMIT", "1") };
     }
 
-    /// A line of black text on white, drawn by pdftoppm from a one-line PDF.
-    fn text_image() -> Option<(Vec<u8>, image::DynamicImage)> {
+    /// A line of black text on white, drawn by pdftoppm from a one-line PDF: as PNG, and
+    /// decoded.
+    pub(crate) fn text_image() -> Option<(Vec<u8>, image::DynamicImage)> {
         let pdf = docintel_testkit::pdf(&["Invoice number 2026 total due"]);
         let tools = crate::pipeline::Tools::detect();
         let deadline = Instant::now() + Duration::from_secs(30);

@@ -43,6 +43,12 @@ impl Tools {
     pub fn none() -> Self {
         Self::default()
     }
+
+    /// The Tesseract engine OCR uses in this process: loaded here (the OCR fork server's
+    /// children) and allowed by `ocr_library`; else OCR starts the program.
+    pub fn ocr_engine(&self) -> Option<&'static super::tesseract::Engine> {
+        super::tesseract::loaded().filter(|_| self.ocr_library)
+    }
 }
 
 /// Runs `cmd` with `input` on stdin; returns stdout, or an error after `deadline`.

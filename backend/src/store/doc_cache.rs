@@ -37,6 +37,14 @@ struct Inner {
     changing: HashMap<DocumentId, u32>,
 }
 
+impl Inner {
+    /// Drops `id`'s copy, and any row read before now from being kept.
+    fn forget(&mut self, id: DocumentId) {
+        self.epoch = self.epoch.wrapping_add(1);
+        self.docs.remove(&id);
+    }
+}
+
 /// A write of one document under way; forgets it when dropped (after the commit).
 pub(crate) struct Changing<'a> {
     cache: &'a DocCache,
@@ -52,8 +60,7 @@ impl Drop for Changing<'_> {
                     inner.changing.remove(&self.id);
                 }
             }
-            inner.epoch = inner.epoch.wrapping_add(1);
-            inner.docs.remove(&self.id);
+            inner.forget(self.id);
         }
     }
 }
@@ -117,8 +124,7 @@ impl DocCache {
     pub(crate) fn changing(&self, id: DocumentId) -> Changing<'_> {
         if let Ok(mut inner) = self.inner.lock() {
             *inner.changing.entry(id).or_default() += 1;
-            inner.epoch = inner.epoch.wrapping_add(1);
-            inner.docs.remove(&id);
+            inner.forget(id);
         }
         Changing { cache: self, id }
     }
@@ -147,8 +153,7 @@ impl DocCache {
     /// Call after committing any change to the document's row (or its deletion).
     pub(crate) fn forget(&self, id: DocumentId) {
         if let Ok(mut inner) = self.inner.lock() {
-            inner.epoch = inner.epoch.wrapping_add(1);
-            inner.docs.remove(&id);
+            inner.forget(id);
         }
     }
 

@@ -166,8 +166,11 @@ fn wall_off(task: Task, tools: &Tools, filters: &super::walls::Filters) -> Walls
         .flatten()
         .map(|p| p.as_path())
         .collect();
-    let engine = tools.ocr_library && super::super::tesseract::loaded().is_some();
-    super::walls::wall_off(task.profile(engine), filters, &programs)
+    super::walls::wall_off(
+        task.profile(tools.ocr_engine().is_some()),
+        filters,
+        &programs,
+    )
 }
 
 /// Parses a tiny PDF, a text and an image once in the fork server, so that every child

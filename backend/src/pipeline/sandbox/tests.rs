@@ -273,14 +273,7 @@ async fn ocr_runs_the_engine_loaded_once_behind_the_parsers_walls() {
         ..ctx(Duration::from_secs(30))
     };
     assert_eq!(probe(&program(), &ctx).await.unwrap(), Walls::ALL);
-    let pdf = docintel_testkit::pdf(&["Invoice number 2026 total due"]);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let png = Tools::detect()
-        .render_pdf(&pdf, 1, 1, 1200, deadline)
-        .expect("pdftoppm is installed")
-        .unwrap()
-        .pop()
-        .unwrap();
+    let (png, _) = crate::pipeline::tesseract::tests::text_image().expect("pdftoppm draws it");
     let task = Task::Ocr {
         content_type: ContentType::Png,
         pages: 1,
@@ -302,6 +295,7 @@ async fn ocr_runs_the_engine_loaded_once_behind_the_parsers_walls() {
         content_type: ContentType::Pdf,
         pages: 1,
     };
+    let pdf = docintel_testkit::pdf(&["Invoice number 2026 total due"]);
     let e = run(&program(), &ctx, scanned, bytes::Bytes::from(pdf))
         .await
         .unwrap_err();
