@@ -100,6 +100,14 @@ macro_rules! webhook_store {
 
             async fn delete_webhook(&self, tenant: TenantId, id: Uuid) -> Result<bool> {
                 let mut tx = self.pool.begin().await?;
+                // Deliveries first, then the webhook: the order in which the sender records
+                // an attempt locks them. The cascade alone would lock the webhook first, and
+                // PostgreSQL would break the deadlock by failing one of the two.
+                sqlx::query("DELETE FROM webhook_deliveries WHERE tenant_id = $1 AND webhook_id = $2")
+                    .bind(tenant.0.to_string())
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await?;
                 let r = sqlx::query("DELETE FROM webhooks WHERE tenant_id = $1 AND id = $2")
                     .bind(tenant.0.to_string())
                     .bind(id.to_string())
