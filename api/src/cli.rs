@@ -153,7 +153,8 @@ pub struct ServeArgs {
     /// Most documents a tenant may store unless it has its own quota, or `unlimited`.
     #[arg(long, env = "DOCINTEL_QUOTA_DOCUMENTS", default_value = "unlimited", value_parser = QuotaArg::count)]
     pub quota_documents: QuotaArg,
-    /// Processing workers (default: number of cores).
+    /// Documents processed at once (default: 8 per core; parsers alive at once stay 2 per
+    /// core whatever this is).
     #[arg(long, env = "DOCINTEL_WORKERS")]
     pub workers: Option<usize>,
     /// How long a worker's claim on a job lasts without a heartbeat, in seconds: after a

@@ -14,10 +14,13 @@ use crate::events::Event;
 use crate::model::FailureCode;
 use crate::pipeline::{self, Outcome};
 use crate::scan::{self, ScanError, ScanMode, Scanner, Verdict};
-use crate::store::{ClaimedJob, JobResult, Store, Wakes};
+use crate::store::{ClaimedJob, Completion, JobResult, Store, Wakes};
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
+    /// Jobs in flight at once. A worker mostly waits (for its parser child, for the
+    /// store), so several per core keep the cores busy and let one claim and one commit
+    /// serve many jobs; the parsers alive at once are bounded on their own (two per core).
     pub workers: usize,
     /// How long a claim stays valid without a heartbeat.
     pub lease: Duration,
@@ -31,7 +34,7 @@ pub struct WorkerConfig {
 impl Default for WorkerConfig {
     fn default() -> Self {
         Self {
-            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            workers: WORKERS_PER_CORE * crate::cores(),
             lease: Duration::from_secs(60),
             poll: Duration::from_millis(500),
             max_attempts: 5,
@@ -72,24 +75,62 @@ enum Scanned {
     Defer(Duration),
 }
 
+/// Workers per core by default (see [`WorkerConfig::workers`]).
+const WORKERS_PER_CORE: usize = 8;
+
+/// Most results one transaction records, and most jobs one claims.
+const BATCH: usize = 64;
+
+/// A worker's result on its way to the store.
+struct Finished {
+    job: ClaimedJob,
+    owner: String,
+    result: JobResult,
+    events: Vec<Event>,
+    now: OffsetDateTime,
+}
+
+/// What a process's workers share: claims of several jobs at once for the workers that
+/// wait for one, and the results they hand to one committer. On SQLite every claim and
+/// every result is a write through the single writer, and on PostgreSQL a result's
+/// commit waits for a flush: done together, a transaction serves many documents.
+struct Queue {
+    /// Jobs claimed for workers that were waiting when the claim was made.
+    claimed: tokio::sync::Mutex<std::collections::VecDeque<(Arc<str>, ClaimedJob)>>,
+    /// Workers waiting for a job (so a claim takes as many as will be taken at once).
+    waiting: std::sync::atomic::AtomicUsize,
+    results: tokio::sync::mpsc::Sender<Finished>,
+}
+
 impl Workers {
-    /// Starts the workers, each owning its leases as `<owner_prefix><n>`.
+    /// Starts the workers, each owning its leases as `<owner_prefix><n>`, and the task
+    /// that records their results.
     pub fn spawn(self: Arc<Self>, owner_prefix: &str, set: &mut JoinSet<()>) {
+        // Bounded: a worker waits (and claims nothing) while results are not recorded.
+        let (results, finished) = tokio::sync::mpsc::channel(self.config.workers.max(1));
+        let queue = Arc::new(Queue {
+            claimed: Default::default(),
+            waiting: Default::default(),
+            results,
+        });
+        let me = self.clone();
+        set.spawn(async move { me.record(finished).await });
         for n in 0..self.config.workers {
             let me = self.clone();
-            let owner = format!("{owner_prefix}{n}");
+            let queue = queue.clone();
+            let owner: Arc<str> = format!("{owner_prefix}{n}").into();
             let alive = crate::Alive::new(&self.alive);
             set.spawn(async move {
                 let _alive = alive;
-                me.run(owner).await
+                me.run(owner, &queue).await
             });
         }
     }
 
-    async fn run(&self, owner: String) {
+    async fn run(&self, owner: Arc<str>, queue: &Queue) {
         loop {
-            match self.claim(&owner).await {
-                Ok(Some(job)) => self.work(&owner, job).await,
+            match self.claim(&owner, queue).await {
+                Ok(Some((holder, job))) => self.work(&holder, job, queue).await,
                 Ok(None) => {
                     tokio::select! {
                         _ = self.wakes.jobs.notified() => {}
@@ -104,11 +145,34 @@ impl Workers {
         }
     }
 
-    async fn claim(&self, owner: &str) -> crate::Result<Option<ClaimedJob>> {
-        self.store.claim_job(owner, self.config.lease).await
+    /// The next job and the owner whose lease holds it: one claimed earlier for this
+    /// worker, or a claim of as many jobs as workers wait for.
+    async fn claim(
+        &self,
+        owner: &Arc<str>,
+        queue: &Queue,
+    ) -> crate::Result<Option<(Arc<str>, ClaimedJob)>> {
+        use std::sync::atomic::Ordering::SeqCst;
+        queue.waiting.fetch_add(1, SeqCst);
+        let mut claimed = queue.claimed.lock().await;
+        let next = match claimed.pop_front() {
+            Some(next) => Ok(Some(next)),
+            None => {
+                let want = queue.waiting.load(SeqCst).clamp(1, BATCH) as u32;
+                match self.store.claim_jobs(owner, self.config.lease, want).await {
+                    Ok(jobs) => {
+                        claimed.extend(jobs.into_iter().map(|j| (owner.clone(), j)));
+                        Ok(claimed.pop_front())
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        };
+        queue.waiting.fetch_sub(1, SeqCst);
+        next
     }
 
-    async fn work(&self, owner: &str, job: ClaimedJob) {
+    async fn work(&self, owner: &str, job: ClaimedJob, queue: &Queue) {
         let doc = job.document_id;
         let result = if job.attempts > self.config.max_attempts {
             warn!(%doc, attempts = job.attempts, "giving up on a job that never finished");
@@ -135,22 +199,77 @@ impl Workers {
         };
         let now = OffsetDateTime::now_utc();
         let events = Event::of_job(&job, &result, now);
-        match self
-            .store
-            .complete_job(&job, owner, &result, &events, now)
-            .await
-        {
-            Ok(true) => {
+        let finished = Finished {
+            job,
+            owner: owner.to_owned(),
+            result,
+            events,
+            now,
+        };
+        // Recorded by `record`, with whatever other results wait; the lease holds the job
+        // meanwhile (for milliseconds), so this worker takes the next one now.
+        if queue.results.send(finished).await.is_err() {
+            error!(%doc, "could not record a job result: the workers are stopping; it will be retried");
+        }
+    }
+
+    /// Records the results the workers hand over, every result waiting in one
+    /// transaction, until the workers stop.
+    async fn record(&self, mut finished: tokio::sync::mpsc::Receiver<Finished>) {
+        let mut batch = Vec::with_capacity(BATCH);
+        while finished.recv_many(&mut batch, BATCH).await > 0 {
+            let done: Vec<Completion<'_>> = batch
+                .iter()
+                .map(|f| Completion {
+                    job: &f.job,
+                    owner: &f.owner,
+                    result: &f.result,
+                    events: &f.events,
+                    now: f.now,
+                })
+                .collect();
+            let recorded = match self.store.complete_jobs(&done).await {
+                Ok(recorded) => recorded.into_iter().map(Ok).collect(),
+                // One result the store refuses must not cost the others theirs: each
+                // alone, then.
+                Err(_) if done.len() > 1 => {
+                    let mut each = Vec::with_capacity(done.len());
+                    for c in &done {
+                        each.push(
+                            self.store
+                                .complete_jobs(std::slice::from_ref(c))
+                                .await
+                                .map(|r| r == [true]),
+                        );
+                    }
+                    each
+                }
+                Err(e) => vec![Err(e)],
+            };
+            if recorded.iter().any(|r| matches!(r, Ok(true))) {
                 self.wakes.events.notify_one();
                 self.wakes.deliveries.notify_one();
+            }
+            for (f, recorded) in batch.iter().zip(recorded) {
+                self.recorded(f, recorded).await;
+            }
+            batch.clear();
+        }
+    }
+
+    /// What follows a result's transaction.
+    async fn recorded(&self, f: &Finished, recorded: crate::Result<bool>) {
+        let doc = f.job.document_id;
+        match recorded {
+            Ok(true) => {
                 if let JobResult::Failed {
                     code: Some(FailureCode::MalwareDetected),
                     ..
-                } = &result
+                } = &f.result
                 {
                     // Recorded first, deleted after: a failed delete leaves an infected
                     // blob behind (logged), never a document that lost its verdict.
-                    if let Err(e) = self.blobs.delete(&job.blob_key).await {
+                    if let Err(e) = self.blobs.delete(&f.job.blob_key).await {
                         error!(%doc, error = %e, "could not delete an infected document's bytes");
                     }
                 }

@@ -96,6 +96,11 @@ impl Drop for RelayHandle {
     }
 }
 
+/// The cores this process may run on.
+pub(crate) fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
 /// The running workers; dropping it stops them (a job in flight is left to its lease;
 /// [`WorkerPool::stop`] hands it back at once).
 pub struct WorkerPool {
@@ -189,9 +194,9 @@ impl Backend {
             }),
             isolation: config.isolation.clone(),
         });
-        // Thumbnail renders run beside the workers' parsers: half as many again at most.
+        // Thumbnail renders run beside the workers' parsers: one per two cores at most.
         let scanner = scan::Scanner::new(&config.scan).map(Arc::new);
-        let thumbnails = service::Renders::new(config.workers.workers.div_ceil(2));
+        let thumbnails = service::Renders::new(cores().div_ceil(2).min(config.workers.workers));
         Ok(Self(Arc::new(Inner {
             registry: registry::Registry::new(store.clone()),
             broker: docintel_broker::Broker::new(

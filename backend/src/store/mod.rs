@@ -115,6 +115,18 @@ pub struct ClaimedJob {
     pub attempts: u32,
 }
 
+/// A job's result as a worker records it: what [`JobStore::complete_jobs`] writes.
+#[derive(Debug, Clone, Copy)]
+pub struct Completion<'a> {
+    pub job: &'a ClaimedJob,
+    /// Who holds the job's lease: the result is dropped unless it is still `owner`.
+    pub owner: &'a str,
+    pub result: &'a JobResult,
+    /// Written to the outbox with the result.
+    pub events: &'a [Event],
+    pub now: OffsetDateTime,
+}
+
 /// What a worker records when it is done with a job.
 #[derive(Debug, Clone)]
 // One per job, moved a few times: boxing the large variant would buy nothing.
@@ -333,7 +345,12 @@ pub trait JobStore: Send + Sync {
     /// Claims the oldest job that is queued or whose lease has expired, for `lease` from
     /// now. "Now" is the store's clock (the database server's, for a shared database), so
     /// processes whose clocks differ still agree on when a lease ends.
-    async fn claim_job(&self, owner: &str, lease: Duration) -> Result<Option<ClaimedJob>>;
+    async fn claim_job(&self, owner: &str, lease: Duration) -> Result<Option<ClaimedJob>> {
+        Ok(self.claim_jobs(owner, lease, 1).await?.pop())
+    }
+    /// Claims up to `max` jobs at once, oldest first, as [`Self::claim_job`] claims one:
+    /// one transaction for several idle workers.
+    async fn claim_jobs(&self, owner: &str, lease: Duration, max: u32) -> Result<Vec<ClaimedJob>>;
     /// Extends a lease to `lease` from now (the store's clock); false when the job is no
     /// longer held by `owner`.
     async fn renew_lease(&self, job_id: i64, owner: &str, lease: Duration) -> Result<bool>;
@@ -347,7 +364,20 @@ pub trait JobStore: Send + Sync {
         result: &JobResult,
         events: &[Event],
         now: OffsetDateTime,
-    ) -> Result<bool>;
+    ) -> Result<bool> {
+        let done = [Completion {
+            job,
+            owner,
+            result,
+            events,
+            now,
+        }];
+        Ok(self.complete_jobs(&done).await? == [true])
+    }
+    /// Records several results in one transaction (group commit: one commit, and on
+    /// PostgreSQL one flush, for all), each as [`Self::complete_job`] records one:
+    /// whether each was recorded, in order. An error writes none of them.
+    async fn complete_jobs(&self, done: &[Completion<'_>]) -> Result<Vec<bool>>;
     /// Puts a job `owner` holds aside for `delay` (the store's clock) without counting
     /// the attempt: it is claimed again once the delay has passed. What a worker does
     /// with a document it may not process yet (the malware scanner does not answer).

@@ -14,9 +14,9 @@ use dialect::{DB_NOW, lease_millis};
 const CLAIMED: &str = "j.id, j.document_id, j.attempts, d.tenant_id, d.content_type, d.blob_key";
 
 impl PgStore {
-    async fn claim(&self, owner: &str, lease: Duration) -> Result<Option<ClaimedJob>> {
+    async fn claim(&self, owner: &str, lease: Duration, max: u32) -> Result<Vec<ClaimedJob>> {
         let mut tx = self.pool.begin().await?;
-        // One statement: the job is taken and its document marked `processing`. Leases
+        // One statement: the jobs are taken and their documents marked `processing`. Leases
         // are the database's time, not any one process's.
         //
         // The claim is committed without waiting for its flush (`synchronous_commit` off
@@ -30,7 +30,7 @@ impl PgStore {
             "WITH clock AS (SELECT {DB_NOW} AS now), \
              next AS (SELECT id FROM jobs, clock WHERE state = 'queued' \
                  OR (state = 'running' AND lease_until < clock.now) \
-                 ORDER BY id LIMIT 1 FOR UPDATE OF jobs SKIP LOCKED), \
+                 ORDER BY id LIMIT $4 FOR UPDATE OF jobs SKIP LOCKED), \
              taken AS (UPDATE jobs SET state = 'running', lease_owner = $1, \
                  lease_until = (SELECT now FROM clock) + $2, attempts = attempts + 1 \
                  FROM next WHERE jobs.id = next.id \
@@ -45,14 +45,20 @@ impl PgStore {
         .bind(owner)
         .bind(lease_millis(lease))
         .bind(millis(OffsetDateTime::now_utc()))
-        .fetch_optional(&mut *tx)
+        .bind(i64::from(max))
+        .fetch_all(&mut *tx)
         .await?;
-        let Some(row) = claimed else {
-            return Ok(None);
-        };
-        let job = claimed_from_row(&row)?;
+        if claimed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut jobs = claimed
+            .iter()
+            .map(claimed_from_row)
+            .collect::<Result<Vec<_>>>()?;
         tx.commit().await?;
-        Ok(Some(job))
+        // Oldest first, as the queue's order.
+        jobs.sort_by_key(|j| j.job_id);
+        Ok(jobs)
     }
 
     async fn take_running(&self, owner: &str) -> Result<Vec<ClaimedJob>> {

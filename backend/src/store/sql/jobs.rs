@@ -52,6 +52,59 @@ macro_rules! job_store {
             }
         }
 
+        /// The writes that record `c`'s result for the document `id` (its text form).
+        fn push_result<'q>(batch: &mut Batch<'q>, id: &'q str, c: &Completion<'q>) -> Result<()> {
+            let attempts = i64::from(c.job.attempts);
+            let now = millis(c.now);
+            match c.result {
+                JobResult::Processed {
+                    text,
+                    extracted,
+                    warnings,
+                    classification,
+                    thumbnail_key,
+                    pages,
+                } => {
+                    let classification_json = classification.as_ref().map(to_json).transpose()?;
+                    batch.push(
+                        "UPDATE documents SET status = 'processed', failure = NULL, failure_code = NULL, extracted = $2, \
+                         warnings = $3, updated_at = $4, classification = $5, thumbnail_key = $6, \
+                         attempts = $7 WHERE id = $1",
+                        vec![
+                            id.into(),
+                            to_json(extracted)?.into(),
+                            to_json(warnings)?.into(),
+                            now.into(),
+                            classification_json.into(),
+                            thumbnail_key.as_deref().into(),
+                            attempts.into(),
+                        ],
+                    );
+                    batch.push(
+                        "INSERT INTO document_texts (document_id, text) VALUES ($1, $2) \
+                         ON CONFLICT (document_id) DO UPDATE SET text = excluded.text",
+                        vec![id.into(), text.as_str().into()],
+                    );
+                    push_pages(batch, id, pages);
+                }
+                JobResult::Failed { reason, code } => {
+                    batch.push(
+                        "UPDATE documents SET status = 'failed', failure = $2, updated_at = $3, \
+                         failure_code = $4, attempts = $5 WHERE id = $1",
+                        vec![
+                            id.into(),
+                            reason.as_str().into(),
+                            now.into(),
+                            code.map(|c| c.as_str()).into(),
+                            attempts.into(),
+                        ],
+                    );
+                }
+            }
+            push_outbox(batch, c.events, now);
+            Ok(())
+        }
+
         impl $store {
             /// Ends the lease `owner` holds on a running job `lease` from now (the store's
             /// clock), setting `more` too; false when `owner` does not hold it.
@@ -78,10 +131,15 @@ macro_rules! job_store {
 
         #[async_trait]
         impl JobStore for $store {
-            async fn claim_job(&self, owner: &str, lease: Duration) -> Result<Option<ClaimedJob>> {
+            async fn claim_jobs(
+                &self,
+                owner: &str,
+                lease: Duration,
+                max: u32,
+            ) -> Result<Vec<ClaimedJob>> {
                 // Claims are where the stores differ: row locks (PostgreSQL) or the single
                 // writer (SQLite).
-                self.claim(owner, lease).await
+                self.claim(owner, lease, max).await
             }
             async fn renew_lease(&self, job_id: i64, owner: &str, lease: Duration) -> Result<bool> {
                 self.move_lease(job_id, owner, lease, "").await
@@ -98,84 +156,40 @@ macro_rules! job_store {
                 )
                 .await
             }
-            async fn complete_job(
-                &self,
-                job: &ClaimedJob,
-                owner: &str,
-                result: &JobResult,
-                events: &[Event],
-                now: OffsetDateTime,
-            ) -> Result<bool> {
+            async fn complete_jobs(&self, done: &[Completion<'_>]) -> Result<Vec<bool>> {
+                if done.is_empty() {
+                    return Ok(Vec::new());
+                }
                 // Not served from the cache from now until after the commit: what the commit
                 // wakes (the webhook sender) reads the result, never the copy before it.
-                let _changing = self.docs.changing(job.document_id);
+                let _changing: Vec<_> =
+                    done.iter().map(|c| self.docs.changing(c.job.document_id)).collect();
+                let ids: Vec<String> = done.iter().map(|c| c.job.document_id.to_string()).collect();
                 let mut tx = self.pool.begin().await?;
-                let removed = sqlx::query(
-                    "DELETE FROM jobs WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
-                )
-                .bind(job.job_id)
-                .bind(owner)
-                .execute(&mut *tx)
-                .await?;
-                if removed.rows_affected() != 1 {
-                    // Lost the lease (another worker owns it now) or the document was deleted.
-                    return Ok(false);
-                }
-                let id = job.document_id.to_string();
-                let attempts = i64::from(job.attempts);
-                let now = millis(now);
-                // The result's writes in one batch (on SQLite one hand-off to the
-                // connection's thread), after the lease check they depend on.
+                let mut recorded = Vec::with_capacity(done.len());
+                // Each result's writes go in one batch (on SQLite one hand-off to the
+                // connection's thread), after the lease checks they depend on. Every lease
+                // check locks its job before any document (as a document's delete does).
                 let mut batch = Batch::default();
-                match result {
-                    JobResult::Processed {
-                        text,
-                        extracted,
-                        warnings,
-                        classification,
-                        thumbnail_key,
-                        pages,
-                    } => {
-                        let classification_json = classification.as_ref().map(to_json).transpose()?;
-                        batch.push(
-                            "UPDATE documents SET status = 'processed', failure = NULL, failure_code = NULL, extracted = $2, \
-                             warnings = $3, updated_at = $4, classification = $5, thumbnail_key = $6, \
-                             attempts = $7 WHERE id = $1",
-                            vec![
-                                id.as_str().into(),
-                                to_json(extracted)?.into(),
-                                to_json(warnings)?.into(),
-                                now.into(),
-                                classification_json.into(),
-                                thumbnail_key.as_deref().into(),
-                                attempts.into(),
-                            ],
-                        );
-                        batch.push(
-                            "INSERT INTO document_texts (document_id, text) VALUES ($1, $2) \
-                             ON CONFLICT (document_id) DO UPDATE SET text = excluded.text",
-                            vec![id.as_str().into(), text.as_str().into()],
-                        );
-                        push_pages(&mut batch, &id, pages);
-                    }
-                    JobResult::Failed { reason, code } => {
-                        batch.push(
-                            "UPDATE documents SET status = 'failed', failure = $2, updated_at = $3, \
-                             failure_code = $4, attempts = $5 WHERE id = $1",
-                            vec![
-                                id.as_str().into(),
-                                reason.as_str().into(),
-                                now.into(),
-                                code.map(|c| c.as_str()).into(),
-                                attempts.into(),
-                            ],
-                        );
+                for (c, id) in done.iter().zip(&ids) {
+                    let removed = sqlx::query(
+                        "DELETE FROM jobs WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
+                    )
+                    .bind(c.job.job_id)
+                    .bind(c.owner)
+                    .execute(&mut *tx)
+                    .await?;
+                    // Not 1: the lease was lost (another worker owns it now) or the document
+                    // was deleted; nothing of this result is written.
+                    let held = removed.rows_affected() == 1;
+                    recorded.push(held);
+                    if held {
+                        push_result(&mut batch, id, c)?;
                     }
                 }
-                push_outbox(&mut batch, events, now);
                 dialect::run_batch(&mut tx, &batch).await?;
                 tx.commit().await?;
-                Ok(true)
+                Ok(recorded)
             }
 
             async fn release_all_leases(&self) -> Result<u64> {

@@ -25,7 +25,7 @@ pub(super) mod prelude {
         Tenant, TenantId,
     };
     pub(in crate::store) use crate::store::{
-        ClaimedJob, DocumentStore, IdempotencyStore, JobResult, JobStore, KeptResponse,
+        ClaimedJob, Completion, DocumentStore, IdempotencyStore, JobResult, JobStore, KeptResponse,
         NewDocument, OutboxRow, OutboxStore, RegistryReference, RegistrySchema, RegistryStore,
         RegistryUse, RegistryVersion, StoredResponse, TenantStore, WebhookStore,
     };

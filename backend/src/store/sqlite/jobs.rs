@@ -9,12 +9,12 @@ crate::store::sql::jobs::job_store!(SqliteStore);
 /// One process owns the file: its clock is the store's, and SQLite's single writer makes
 /// each claim atomic.
 impl SqliteStore {
-    async fn claim(&self, owner: &str, lease: Duration) -> Result<Option<ClaimedJob>> {
+    async fn claim(&self, owner: &str, lease: Duration, max: u32) -> Result<Vec<ClaimedJob>> {
         // One process owns the file: its clock is the store's.
         let now = OffsetDateTime::now_utc();
         let lease_until = now + lease;
         let mut tx = self.pool.begin().await?;
-        // Both statements choose the oldest claimable job alike (nothing changes the jobs
+        // Both statements choose the oldest claimable jobs alike (nothing changes the jobs
         // in between, and the first write holds SQLite's write lock to the commit), so
         // they go together: one hand-off to the connection's thread. The first writes, so
         // SQLite takes the write lock up front (a deferred read-then-write transaction
@@ -23,18 +23,18 @@ impl SqliteStore {
             let claimable = |column: &str| {
                 format!(
                     "SELECT {column} FROM jobs WHERE state = 'queued' \
-                     OR (state = 'running' AND lease_until < $3) ORDER BY id LIMIT 1"
+                     OR (state = 'running' AND lease_until < $3) ORDER BY id LIMIT $4"
                 )
             };
             [
                 format!(
-                    "UPDATE documents SET status = 'processing', updated_at = $3 WHERE id = ({}) \
-                     RETURNING tenant_id, content_type, blob_key",
+                    "UPDATE documents SET status = 'processing', updated_at = $3 WHERE id IN ({}) \
+                     RETURNING id, tenant_id, content_type, blob_key",
                     claimable("document_id")
                 ),
                 format!(
                     "UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, \
-                     attempts = attempts + 1 WHERE id = ({}) RETURNING id, document_id, attempts",
+                     attempts = attempts + 1 WHERE id IN ({}) RETURNING id, document_id, attempts",
                     claimable("id")
                 ),
             ]
@@ -43,36 +43,59 @@ impl SqliteStore {
         for sql in CLAIM.iter() {
             batch.push(
                 sql.as_str(),
-                vec![owner.into(), millis(lease_until).into(), millis(now).into()],
+                vec![
+                    owner.into(),
+                    millis(lease_until).into(),
+                    millis(now).into(),
+                    i64::from(max).into(),
+                ],
             );
         }
         let rows = dialect::run_batch(&mut tx, &batch).await?;
-        let [doc, row] = &rows[..] else {
-            if rows.is_empty() {
-                return Ok(None);
-            }
+        // The documents' rows come first, then the jobs' (as many: every job has its
+        // document), each in no set order.
+        let (docs, jobs) = rows.split_at(rows.len() / 2);
+        let mut docs: std::collections::HashMap<String, &SqliteRow> = docs
+            .iter()
+            .map(|d| Ok((d.try_get::<String, _>("id")?, d)))
+            .collect::<Result<_>>()?;
+        let mut claimed = Vec::with_capacity(jobs.len());
+        for row in jobs {
+            let document_id: String = row.try_get("document_id")?;
+            let doc = docs.remove(&document_id).ok_or_else(|| {
+                Error::Corrupt(format!(
+                    "a claimed job's document {document_id} was not marked"
+                ))
+            })?;
+            let content_type: String = doc.try_get("content_type")?;
+            let tenant_id: String = doc.try_get("tenant_id")?;
+            claimed.push(ClaimedJob {
+                job_id: row.try_get("id")?,
+                document_id: parse_uuid(&document_id)?,
+                tenant_id: TenantId(parse_uuid(&tenant_id)?),
+                content_type: ContentType::parse(&content_type)
+                    .ok_or_else(|| Error::Corrupt(format!("content type {content_type:?}")))?,
+                blob_key: doc.try_get("blob_key")?,
+                attempts: row.try_get::<i64, _>("attempts")? as u32,
+            });
+        }
+        if rows.len() % 2 != 0 || !docs.is_empty() {
             return Err(Error::Corrupt(format!(
-                "a claim returned {} rows",
-                rows.len()
+                "a claim marked {} documents for {} jobs",
+                rows.len() - jobs.len(),
+                jobs.len()
             )));
-        };
-        let job_id: i64 = row.try_get("id")?;
-        let document_id: String = row.try_get("document_id")?;
-        let attempts: i64 = row.try_get("attempts")?;
-        let content_type: String = doc.try_get("content_type")?;
-        let tenant_id: String = doc.try_get("tenant_id")?;
-        let job = ClaimedJob {
-            job_id,
-            document_id: parse_uuid(&document_id)?,
-            tenant_id: TenantId(parse_uuid(&tenant_id)?),
-            content_type: ContentType::parse(&content_type)
-                .ok_or_else(|| Error::Corrupt(format!("content type {content_type:?}")))?,
-            blob_key: doc.try_get("blob_key")?,
-            attempts: attempts as u32,
-        };
+        }
+        if claimed.is_empty() {
+            return Ok(claimed);
+        }
         tx.commit().await?;
-        self.forget_cached(job.document_id);
-        Ok(Some(job))
+        for job in &claimed {
+            self.forget_cached(job.document_id);
+        }
+        // Oldest first, as the queue's order.
+        claimed.sort_by_key(|j| j.job_id);
+        Ok(claimed)
     }
 
     async fn take_running(&self, owner: &str) -> Result<Vec<ClaimedJob>> {

@@ -144,7 +144,7 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
-            .max_connections(8)
+            .max_connections(1)
             .min_connections(1)
             // A connection that comes back with a transaction still counted open is closed,
             // not reused. When a write fails with SQLITE_FULL, SQLite may roll the whole

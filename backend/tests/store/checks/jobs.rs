@@ -152,3 +152,92 @@ pub async fn a_deferred_job_waits_its_delay_uncounted_and_a_failure_keeps_its_co
     );
     assert_eq!(a.queue_depth().await.unwrap(), 0);
 }
+
+pub async fn several_jobs_are_claimed_oldest_first_and_recorded_in_one_commit<F: Factory>() {
+    let (_db, stores) = F::open(2).await;
+    let (a, b) = (&*stores[0], &*stores[1]);
+    let t = tenant(a, "t").await;
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        ids.push(upload(&*stores[n % 2], t, "a.txt").await);
+    }
+    let lease = Duration::from_secs(30);
+    let first = a.claim_jobs("a", lease, 3).await.unwrap();
+    let of = |jobs: &[ClaimedJob]| jobs.iter().map(|j| j.document_id).collect::<Vec<_>>();
+    assert_eq!(of(&first), ids[..3], "the three oldest, oldest first");
+    assert!(first.iter().all(|j| j.attempts == 1 && j.tenant_id == t));
+    // (Read through the handle that writes: the embedded store's cache is one process's.)
+    for id in &ids[..3] {
+        let doc = a.get_document(t, *id).await.unwrap().expect("document");
+        assert_eq!(doc.status.as_str(), "processing");
+    }
+    // Another handle gets only what is left, however many it asks for.
+    let rest = b.claim_jobs("b", lease, 10).await.unwrap();
+    assert_eq!(of(&rest), ids[3..]);
+    assert!(a.claim_jobs("a", lease, 10).await.unwrap().is_empty());
+
+    // One commit for four results: one of them for a job `a` does not hold (dropped,
+    // nothing of it written), the others recorded.
+    let now = OffsetDateTime::now_utc();
+    let (one, two) = (processed("one"), processed("two"));
+    let failed = JobResult::Failed {
+        reason: "unreadable".into(),
+        code: None,
+    };
+    let stolen = processed("stolen");
+    let results = [
+        (&first[0], &one),
+        (&first[1], &two),
+        (&rest[0], &stolen),
+        (&first[2], &failed),
+    ];
+    let events: Vec<Vec<Event>> = results
+        .iter()
+        .map(|(job, result)| Event::of_job(job, result, now))
+        .collect();
+    let done: Vec<Completion<'_>> = results
+        .iter()
+        .zip(&events)
+        .map(|((job, result), events)| Completion {
+            job,
+            owner: "a",
+            result,
+            events,
+            now,
+        })
+        .collect();
+    let before = a.pending_events(1000).await.unwrap().len();
+    assert_eq!(
+        a.complete_jobs(&done).await.unwrap(),
+        [true, true, false, true]
+    );
+    assert_eq!(a.get_text(t, ids[0]).await.unwrap().as_deref(), Some("one"));
+    assert_eq!(a.get_text(t, ids[1]).await.unwrap().as_deref(), Some("two"));
+    let failed = a.get_document(t, ids[2]).await.unwrap().expect("document");
+    assert_eq!(
+        (failed.status.as_str(), failed.failure.as_deref()),
+        ("failed", Some("unreadable"))
+    );
+    let untouched = a.get_document(t, ids[3]).await.unwrap().expect("document");
+    assert_eq!(untouched.status.as_str(), "processing");
+    assert_eq!(a.get_text(t, ids[3]).await.unwrap(), None);
+    assert_eq!(
+        b.queue_depth().await.unwrap(),
+        2,
+        "b's two jobs are still held"
+    );
+    // Only the recorded results' events were written.
+    let written = events[0].len() + events[1].len() + events[3].len();
+    assert_eq!(
+        a.pending_events(1000).await.unwrap().len(),
+        before + written
+    );
+    // b still completes its job.
+    let result = processed("b's");
+    let events = Event::of_job(&rest[0], &result, now);
+    assert!(
+        b.complete_job(&rest[0], "b", &result, &events, now)
+            .await
+            .unwrap()
+    );
+}

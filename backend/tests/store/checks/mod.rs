@@ -26,7 +26,7 @@ use std::time::Duration;
 use docintel_backend::events::Event;
 use docintel_backend::model::{ContentType, Extracted, ListFilter, TenantId};
 use docintel_backend::store::{
-    ClaimedJob, JobResult, KeptResponse, NewDocument, Store, StoredResponse,
+    ClaimedJob, Completion, JobResult, KeptResponse, NewDocument, Store, StoredResponse,
 };
 use docintel_backend::webhooks::NewWebhook;
 use time::OffsetDateTime;
