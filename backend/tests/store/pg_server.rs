@@ -141,3 +141,55 @@ async fn a_lost_document_listener_never_lets_an_unheard_change_be_served_stale()
         "the cache is not in use after the reconnect"
     );
 }
+
+/// Uploads commit without waiting for their flush (their tenant's usage row is then
+/// locked for the commit only); what `make_durable` acknowledges is flushed, by any
+/// process's call (the event relay's runs in another process than the upload's).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn make_durable_flushes_every_upload_committed_before_it_in_any_process() {
+    use docintel_backend::model::Quota;
+    use docintel_backend::store::NewDocument;
+    use sqlx::Connection;
+
+    let db = TestDatabase::create().await;
+    let uploader: Arc<dyn Store> = Arc::new(PgStore::connect(&db.url).await.unwrap());
+    let relay: Arc<dyn Store> = Arc::new(PgStore::connect(&db.url).await.unwrap());
+    let mut sql = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let tenant = uploader.create_tenant("t", now).await.unwrap().id;
+    for (n, durable) in [&uploader, &relay].into_iter().enumerate() {
+        let doc = NewDocument {
+            id: uuid::Uuid::now_v7(),
+            tenant_id: tenant,
+            filename: format!("{n}.txt"),
+            content_type: docintel_backend::model::ContentType::Text,
+            size_bytes: 1,
+            sha256: "0".repeat(64),
+            blob_key: format!("k{n}"),
+            created_at: now,
+            inline_bytes: Some(docintel_backend::store::InlineBytes(vec![b'a'])),
+        };
+        uploader
+            .insert_document(&doc, &[], None, Quota::UNLIMITED)
+            .await
+            .unwrap()
+            .unwrap();
+        let committed: String = sqlx::query_scalar("SELECT pg_current_wal_insert_lsn()::text")
+            .fetch_one(&mut sql)
+            .await
+            .unwrap();
+        durable.make_durable().await.unwrap();
+        let flushed: bool =
+            sqlx::query_scalar("SELECT pg_current_wal_flush_lsn() >= $1::text::pg_lsn")
+                .bind(&committed)
+                .fetch_one(&mut sql)
+                .await
+                .unwrap();
+        assert!(flushed, "the upload's commit at {committed} is not flushed");
+    }
+    let usage: i64 = sqlx::query_scalar("SELECT documents FROM tenant_usage")
+        .fetch_one(&mut sql)
+        .await
+        .unwrap();
+    assert_eq!(usage, 2, "both uploads counted");
+}

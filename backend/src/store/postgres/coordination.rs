@@ -59,8 +59,26 @@ impl CoordinationStore for PgStore {
     }
 
     async fn make_durable(&self) -> Result<()> {
-        // synchronous_commit = on (the default): a commit returns once it is flushed.
-        Ok(())
+        // Uploads commit without waiting for the disk (`dialect::UNFLUSHED_COMMIT`), so
+        // that their tenant's usage row is locked for the commit only, not for a flush;
+        // every other commit waits for its flush (synchronous_commit = on, the default).
+        // An acknowledgement waits here for one flush shared by every caller meanwhile.
+        // A message written to the log in a transaction of its own is the smallest
+        // write whose commit waits for a flush, and that flush covers everything logged
+        // before it, in every process.
+        self.flush
+            .barrier(|| async {
+                sqlx::query("SELECT pg_logical_emit_message(true, 'docintel.flush', '')")
+                    .execute(&self.pool)
+                    .await
+                    .map(|_| ())
+                    .map_err(std::io::Error::other)
+            })
+            .await
+            .map_err(|e| match e.downcast::<sqlx::Error>() {
+                Ok(e) => Error::from(e),
+                Err(e) => Error::from(e),
+            })
     }
 
     async fn listen(&self, wakes: Wakes) -> Result<Option<tokio::task::JoinHandle<()>>> {

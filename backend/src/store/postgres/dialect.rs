@@ -6,6 +6,10 @@ pub(super) type Db = sqlx::Postgres;
 
 pub(super) const LEAST: &str = "LEAST";
 
+/// What a statement returns to make its transaction's commit not wait for its flush
+/// (this transaction only); the flush then comes with `make_durable`.
+pub(super) const UNFLUSHED_COMMIT: &str = "set_config('synchronous_commit', 'off', true)";
+
 /// `param` is one of a list bound with [`list`] (an array).
 pub(super) fn in_list(param: &str) -> String {
     format!("= ANY({param})")
@@ -53,6 +57,24 @@ pub(super) async fn lock_document_job(
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// Deletes the running jobs among `leases` (job id, owner) that their owner still holds:
+/// the ids deleted. One statement whatever their number.
+pub(super) async fn delete_held_jobs(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    leases: &[(i64, &str)],
+) -> Result<Vec<i64>> {
+    let (ids, owners): (Vec<i64>, Vec<&str>) = leases.iter().copied().unzip();
+    Ok(sqlx::query_scalar(
+        "DELETE FROM jobs USING unnest($1::bigint[], $2::text[]) AS held(id, owner) \
+         WHERE jobs.id = held.id AND jobs.lease_owner = held.owner AND jobs.state = 'running' \
+         RETURNING jobs.id",
+    )
+    .bind(ids)
+    .bind(owners)
+    .fetch_all(&mut **tx)
+    .await?)
 }
 
 /// The advisory lock key of registry writes ("registry" in ASCII).

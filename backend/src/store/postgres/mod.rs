@@ -44,6 +44,8 @@ pub struct PgStore {
     options: PgConnectOptions,
     /// Paused until [`CoordinationStore::watch_documents`] hears other processes' changes.
     docs: Arc<DocCache>,
+    /// Flushes of the log that acknowledgements wait for (see `make_durable`).
+    flush: Arc<crate::group_flush::GroupFlush>,
 }
 
 impl PgStore {
@@ -94,6 +96,7 @@ impl PgStore {
             pool,
             options,
             docs: Arc::new(DocCache::paused()),
+            flush: Default::default(),
         })
     }
 

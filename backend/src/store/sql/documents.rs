@@ -148,10 +148,17 @@ macro_rules! document_store {
                 // Last, so that on PostgreSQL the usage row stays locked for the commit
                 // only: concurrent uploads of one tenant queue on it, and each sees the
                 // usage the one before committed (a conditional update, never a read
-                // then a write).
-                const COUNT: &str = "UPDATE tenant_usage SET bytes = bytes + $2, documents = documents + 1 \
-                     WHERE tenant_id = $1 AND documents + 1 <= COALESCE(max_documents, $3) \
-                     AND bytes + $2 <= COALESCE(max_bytes, $4) RETURNING 1";
+                // then a write). The commit does not wait for its flush, which would keep
+                // the row locked meanwhile: the upload is acknowledged after
+                // `make_durable`, one flush for every upload meanwhile.
+                static COUNT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+                    format!(
+                        "UPDATE tenant_usage SET bytes = bytes + $2, documents = documents + 1 \
+                         WHERE tenant_id = $1 AND documents + 1 <= COALESCE(max_documents, $3) \
+                         AND bytes + $2 <= COALESCE(max_bytes, $4) RETURNING {}",
+                        dialect::UNFLUSHED_COMMIT
+                    )
+                });
                 let size = i64::try_from(doc.size_bytes).unwrap_or(i64::MAX);
                 let count = || -> Vec<crate::store::sql::Value<'_>> {
                     vec![
@@ -161,7 +168,7 @@ macro_rules! document_store {
                         quota_column(defaults.max_bytes).into(),
                     ]
                 };
-                batch.push(COUNT, count());
+                batch.push(COUNT.as_str(), count());
                 let mut counted = !dialect::run_batch(&mut tx, &batch).await?.is_empty();
                 let mut tries = 0;
                 while !counted {
@@ -181,7 +188,7 @@ macro_rules! document_store {
                             .await?;
                             tries += 1;
                             let mut again = Batch::default();
-                            again.push(COUNT, count());
+                            again.push(COUNT.as_str(), count());
                             counted = !dialect::run_batch(&mut tx, &again).await?.is_empty();
                         }
                         None => return Err(Error::Corrupt("a tenant's usage row cannot be made".into())),

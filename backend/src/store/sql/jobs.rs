@@ -19,25 +19,29 @@ macro_rules! job_store {
             })
         }
 
-        /// The statements that write a document's pages (several rows each; a page
-        /// listed twice keeps its last layout, as one statement per page did).
-        fn push_pages<'q>(batch: &mut Batch<'q>, id: &'q str, pages: &'q [(u32, String)]) {
+        /// The statements that write documents' pages, several rows each (a page listed
+        /// twice keeps its last layout).
+        fn push_pages<'q>(batch: &mut Batch<'q>, documents: &[(&'q str, &'q [(u32, String)])]) {
             /// Rows per statement: few statements for a long document, well under either
             /// database's limit on values per statement.
             const ROWS: usize = 500;
-            let pages: Vec<(i32, &str)> = pages
+            let rows: Vec<((&str, i32), &str)> = documents
                 .iter()
-                .map(|(n, layout)| (i32::try_from(*n).unwrap_or(i32::MAX), layout.as_str()))
+                .flat_map(|(id, pages)| {
+                    pages.iter().map(move |(n, layout)| {
+                        ((*id, i32::try_from(*n).unwrap_or(i32::MAX)), layout.as_str())
+                    })
+                })
                 .collect::<std::collections::BTreeMap<_, _>>()
                 .into_iter()
                 .collect();
-            for chunk in pages.chunks(ROWS) {
-                let rows: Vec<String> = (0..chunk.len())
-                    .map(|i| format!("($1, ${}, ${})", 2 * i + 2, 2 * i + 3))
+            for chunk in rows.chunks(ROWS) {
+                let values_sql: Vec<String> = (0..chunk.len())
+                    .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
                     .collect();
-                let mut values = Vec::with_capacity(1 + 2 * chunk.len());
-                values.push(id.into());
-                for (number, layout) in chunk {
+                let mut values = Vec::with_capacity(3 * chunk.len());
+                for ((id, number), layout) in chunk {
+                    values.push((*id).into());
                     values.push((*number).into());
                     values.push((*layout).into());
                 }
@@ -45,63 +49,83 @@ macro_rules! job_store {
                     format!(
                         "INSERT INTO document_pages (document_id, number, layout) VALUES {} \
                          ON CONFLICT (document_id, number) DO UPDATE SET layout = excluded.layout",
-                        rows.join(", ")
+                        values_sql.join(", ")
                     ),
                     values,
                 );
             }
         }
 
-        /// The writes that record `c`'s result for the document `id` (its text form).
-        fn push_result<'q>(batch: &mut Batch<'q>, id: &'q str, c: &Completion<'q>) -> Result<()> {
-            let attempts = i64::from(c.job.attempts);
-            let now = millis(c.now);
-            match c.result {
-                JobResult::Processed {
-                    text,
-                    extracted,
-                    warnings,
-                    classification,
-                    thumbnail_key,
-                    pages,
-                } => {
-                    let classification_json = classification.as_ref().map(to_json).transpose()?;
-                    batch.push(
-                        "UPDATE documents SET status = 'processed', failure = NULL, failure_code = NULL, extracted = $2, \
-                         warnings = $3, updated_at = $4, classification = $5, thumbnail_key = $6, \
-                         attempts = $7 WHERE id = $1",
-                        vec![
-                            id.into(),
-                            to_json(extracted)?.into(),
-                            to_json(warnings)?.into(),
-                            now.into(),
-                            classification_json.into(),
-                            thumbnail_key.as_deref().into(),
-                            attempts.into(),
-                        ],
-                    );
-                    batch.push(
-                        "INSERT INTO document_texts (document_id, text) VALUES ($1, $2) \
-                         ON CONFLICT (document_id) DO UPDATE SET text = excluded.text",
-                        vec![id.into(), text.as_str().into()],
-                    );
-                    push_pages(batch, id, pages);
-                }
-                JobResult::Failed { reason, code } => {
-                    batch.push(
-                        "UPDATE documents SET status = 'failed', failure = $2, updated_at = $3, \
-                         failure_code = $4, attempts = $5 WHERE id = $1",
-                        vec![
-                            id.into(),
-                            reason.as_str().into(),
-                            now.into(),
-                            code.map(|c| c.as_str()).into(),
-                            attempts.into(),
-                        ],
-                    );
+        /// The writes that record `held` (results whose lease checks passed, with their
+        /// documents' ids as text): each document's row, then the texts, pages and
+        /// events of them all, a statement each (each statement is a round trip on
+        /// PostgreSQL).
+        fn push_results<'q>(batch: &mut Batch<'q>, held: &[(&'q str, &'q Completion<'q>)]) -> Result<()> {
+            let mut texts: Vec<(&'q str, &'q str)> = Vec::new();
+            let mut pages: Vec<(&'q str, &'q [(u32, String)])> = Vec::new();
+            for (id, c) in held {
+                let attempts = i64::from(c.job.attempts);
+                let now = millis(c.now);
+                match c.result {
+                    JobResult::Processed {
+                        text,
+                        extracted,
+                        warnings,
+                        classification,
+                        thumbnail_key,
+                        pages: layout,
+                    } => {
+                        let classification_json =
+                            classification.as_ref().map(to_json).transpose()?;
+                        batch.push(
+                            "UPDATE documents SET status = 'processed', failure = NULL, failure_code = NULL, extracted = $2, \
+                             warnings = $3, updated_at = $4, classification = $5, thumbnail_key = $6, \
+                             attempts = $7 WHERE id = $1",
+                            vec![
+                                (*id).into(),
+                                to_json(extracted)?.into(),
+                                to_json(warnings)?.into(),
+                                now.into(),
+                                classification_json.into(),
+                                thumbnail_key.as_deref().into(),
+                                attempts.into(),
+                            ],
+                        );
+                        texts.push((id, text.as_str()));
+                        pages.push((id, layout.as_slice()));
+                    }
+                    JobResult::Failed { reason, code } => {
+                        batch.push(
+                            "UPDATE documents SET status = 'failed', failure = $2, updated_at = $3, \
+                             failure_code = $4, attempts = $5 WHERE id = $1",
+                            vec![
+                                (*id).into(),
+                                reason.as_str().into(),
+                                now.into(),
+                                code.map(|c| c.as_str()).into(),
+                                attempts.into(),
+                            ],
+                        );
+                    }
                 }
             }
-            push_outbox(batch, c.events, now);
+            if !texts.is_empty() {
+                let rows: Vec<String> = (0..texts.len())
+                    .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+                    .collect();
+                batch.push(
+                    format!(
+                        "INSERT INTO document_texts (document_id, text) VALUES {} \
+                         ON CONFLICT (document_id) DO UPDATE SET text = excluded.text",
+                        rows.join(", ")
+                    ),
+                    texts.iter().flat_map(|(id, text)| [(*id).into(), (*text).into()]).collect(),
+                );
+            }
+            push_pages(batch, &pages);
+            // The outbox rows' time: the latest result's.
+            let now = held.iter().map(|(_, c)| millis(c.now)).max().unwrap_or_default();
+            push_outbox(batch, held.iter().flat_map(|(_, c)| c.events.iter()), now);
             Ok(())
         }
 
@@ -166,27 +190,25 @@ macro_rules! job_store {
                     done.iter().map(|c| self.docs.changing(c.job.document_id)).collect();
                 let ids: Vec<String> = done.iter().map(|c| c.job.document_id.to_string()).collect();
                 let mut tx = self.pool.begin().await?;
-                let mut recorded = Vec::with_capacity(done.len());
-                // Each result's writes go in one batch (on SQLite one hand-off to the
-                // connection's thread), after the lease checks they depend on. Every lease
-                // check locks its job before any document (as a document's delete does).
+                // The lease checks first, one statement for all: each locks its job before
+                // any document (as a document's delete does). A job not deleted was lost
+                // (another worker owns it now) or its document was deleted: nothing of
+                // its result is written.
+                let leases: Vec<(i64, &str)> = done.iter().map(|c| (c.job.job_id, c.owner)).collect();
+                let deleted: std::collections::HashSet<i64> =
+                    dialect::delete_held_jobs(&mut tx, &leases).await?.into_iter().collect();
+                let recorded: Vec<bool> =
+                    done.iter().map(|c| deleted.contains(&c.job.job_id)).collect();
+                let held: Vec<(&str, &Completion<'_>)> = done
+                    .iter()
+                    .zip(&ids)
+                    .filter(|(c, _)| deleted.contains(&c.job.job_id))
+                    .map(|(c, id)| (id.as_str(), c))
+                    .collect();
+                // Their writes in one batch (on SQLite one hand-off to the connection's
+                // thread).
                 let mut batch = Batch::default();
-                for (c, id) in done.iter().zip(&ids) {
-                    let removed = sqlx::query(
-                        "DELETE FROM jobs WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
-                    )
-                    .bind(c.job.job_id)
-                    .bind(c.owner)
-                    .execute(&mut *tx)
-                    .await?;
-                    // Not 1: the lease was lost (another worker owns it now) or the document
-                    // was deleted; nothing of this result is written.
-                    let held = removed.rows_affected() == 1;
-                    recorded.push(held);
-                    if held {
-                        push_result(&mut batch, id, c)?;
-                    }
-                }
+                push_results(&mut batch, &held)?;
                 dialect::run_batch(&mut tx, &batch).await?;
                 tx.commit().await?;
                 Ok(recorded)

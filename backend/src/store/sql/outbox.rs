@@ -85,10 +85,15 @@ macro_rules! outbox_store {
         }
 
         /// [`write_outbox`]'s statements, added to `batch`.
-        pub(super) fn push_outbox<'q>(batch: &mut Batch<'q>, events: &'q [Event], now: i64) {
+        pub(super) fn push_outbox<'q>(
+            batch: &mut Batch<'q>,
+            events: impl IntoIterator<Item = &'q Event>,
+            now: i64,
+        ) {
             // One statement for all the events, and one for all their deliveries (a
             // processed document writes two events): each statement is a round trip, or on
             // SQLite a hand-off to the connection's thread unless batched.
+            let events: Vec<&'q Event> = events.into_iter().collect();
             if events.is_empty() {
                 return;
             }
@@ -118,8 +123,8 @@ macro_rules! outbox_store {
                 values.push(now.into());
                 values
             };
-            let payloads: Vec<String> = events.iter().map(Event::to_json).collect();
-            let all: Vec<(&Event, &String)> = events.iter().zip(&payloads).collect();
+            let payloads: Vec<String> = events.iter().map(|e| e.to_json()).collect();
+            let all: Vec<(&Event, &String)> = events.iter().copied().zip(&payloads).collect();
             batch.push(
                 format!(
                     "INSERT INTO outbox (event_id, topic, document_id, tenant_id, payload, created_at) \

@@ -7,6 +7,10 @@ pub(super) type Db = sqlx::Sqlite;
 /// SQLite's two-argument `MIN` is the scalar minimum (PostgreSQL's `LEAST`).
 pub(super) const LEAST: &str = "MIN";
 
+/// Nothing to set: every commit returns before its flush (`synchronous = NORMAL`), and
+/// `make_durable` flushes.
+pub(super) const UNFLUSHED_COMMIT: &str = "1";
+
 /// `param IN` a list bound with [`list`]: SQLite has no arrays, so the list is JSON.
 pub(super) fn in_list(param: &str) -> String {
     format!("IN (SELECT value FROM json_each({param}))")
@@ -56,6 +60,21 @@ pub(super) async fn lock_registry(tx: &mut sqlx::Transaction<'_, Db>) -> Result<
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// Deletes the running jobs among `leases` (job id, owner) that their owner still holds:
+/// the ids deleted. One statement whatever their number (the pairs go as JSON).
+pub(super) async fn delete_held_jobs(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    leases: &[(i64, &str)],
+) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "DELETE FROM jobs WHERE state = 'running' AND EXISTS (SELECT 1 FROM json_each($1) held \
+         WHERE held.value ->> 0 = jobs.id AND held.value ->> 1 = jobs.lease_owner) RETURNING id",
+    )
+    .bind(super::to_json(&leases)?)
+    .fetch_all(&mut **tx)
+    .await?)
 }
 
 /// Nothing to set: a SQLite transaction reads one snapshot of the database.
