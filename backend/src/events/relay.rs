@@ -205,7 +205,10 @@ impl Relay {
             return Ok(0);
         }
         // Publish only what a power cut cannot take back (one flush per batch).
-        self.store.make_durable().await.map_err(|e| e.to_string())?;
+        self.store
+            .make_all_durable()
+            .await
+            .map_err(|e| e.to_string())?;
         let mut batch = Vec::with_capacity(rows.len());
         for row in &rows {
             let event = match Event::from_json(&row.topic, &row.payload) {

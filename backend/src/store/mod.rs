@@ -656,8 +656,14 @@ pub trait CoordinationStore: Send + Sync {
     /// the returned task is aborted (until then, and whenever it loses the database, the
     /// cache is bypassed); `None` where this process sees every change itself.
     async fn watch_documents(&self) -> Result<Option<tokio::task::JoinHandle<()>>>;
-    /// Returns once every commit made so far is on disk, so that what was just written
-    /// may be acknowledged: a power cut after this keeps it. Concurrent callers share
-    /// one flush (group commit). A no-op where each commit is durable by itself.
+    /// Returns once every commit this handle made so far is on disk, so that what was
+    /// just written may be acknowledged: a power cut after this keeps it. Concurrent
+    /// callers share one flush (group commit). A no-op where each commit is durable by
+    /// itself.
     async fn make_durable(&self) -> Result<()>;
+    /// [`Self::make_durable`] for every process's commits (on a shared database): what
+    /// is published from the database (the event relay) must not outlive a power cut.
+    async fn make_all_durable(&self) -> Result<()> {
+        self.make_durable().await
+    }
 }

@@ -143,8 +143,8 @@ async fn a_lost_document_listener_never_lets_an_unheard_change_be_served_stale()
 }
 
 /// Uploads commit without waiting for their flush (their tenant's usage row is then
-/// locked for the commit only); what `make_durable` acknowledges is flushed, by any
-/// process's call (the event relay's runs in another process than the upload's).
+/// locked for the commit only); what `make_durable` acknowledges is flushed, and so is
+/// what another process's `make_all_durable` (the event relay's) covers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn make_durable_flushes_every_upload_committed_before_it_in_any_process() {
     use docintel_backend::model::Quota;
@@ -157,7 +157,7 @@ async fn make_durable_flushes_every_upload_committed_before_it_in_any_process() 
     let mut sql = sqlx::PgConnection::connect(&db.url).await.unwrap();
     let now = time::OffsetDateTime::now_utc();
     let tenant = uploader.create_tenant("t", now).await.unwrap().id;
-    for (n, durable) in [&uploader, &relay].into_iter().enumerate() {
+    for n in 0..2 {
         let doc = NewDocument {
             id: uuid::Uuid::now_v7(),
             tenant_id: tenant,
@@ -178,7 +178,13 @@ async fn make_durable_flushes_every_upload_committed_before_it_in_any_process() 
             .fetch_one(&mut sql)
             .await
             .unwrap();
-        durable.make_durable().await.unwrap();
+        if n == 0 {
+            // The uploading process's acknowledgement.
+            uploader.make_durable().await.unwrap();
+        } else {
+            // The relay, in another process, before it publishes the upload's event.
+            relay.make_all_durable().await.unwrap();
+        }
         let flushed: bool =
             sqlx::query_scalar("SELECT pg_current_wal_flush_lsn() >= $1::text::pg_lsn")
                 .bind(&committed)

@@ -61,24 +61,18 @@ impl CoordinationStore for PgStore {
     async fn make_durable(&self) -> Result<()> {
         // Uploads commit without waiting for the disk (`dialect::UNFLUSHED_COMMIT`), so
         // that their tenant's usage row is locked for the commit only, not for a flush;
-        // every other commit waits for its flush (synchronous_commit = on, the default).
-        // An acknowledgement waits here for one flush shared by every caller meanwhile.
-        // A message written to the log in a transaction of its own is the smallest
-        // write whose commit waits for a flush, and that flush covers everything logged
-        // before it, in every process.
-        self.flush
-            .barrier(|| async {
-                sqlx::query("SELECT pg_logical_emit_message(true, 'docintel.flush', '')")
-                    .execute(&self.pool)
-                    .await
-                    .map(|_| ())
-                    .map_err(std::io::Error::other)
-            })
-            .await
-            .map_err(|e| match e.downcast::<sqlx::Error>() {
-                Ok(e) => Error::from(e),
-                Err(e) => Error::from(e),
-            })
+        // every other commit waits for its own flush (synchronous_commit = on, the
+        // default). Only when this handle has made such commits that no flush covers yet
+        // does an acknowledgement wait, for one flush shared by every caller meanwhile.
+        if self.flushed.load(Ordering::SeqCst) >= self.unflushed.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        self.flush_log().await
+    }
+
+    async fn make_all_durable(&self) -> Result<()> {
+        // Other processes' uploads too: flushed whatever this handle committed.
+        self.flush_log().await
     }
 
     async fn listen(&self, wakes: Wakes) -> Result<Option<tokio::task::JoinHandle<()>>> {

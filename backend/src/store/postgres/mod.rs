@@ -30,6 +30,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::doc_cache::DocCache;
 use super::rows::*;
@@ -46,6 +47,10 @@ pub struct PgStore {
     docs: Arc<DocCache>,
     /// Flushes of the log that acknowledgements wait for (see `make_durable`).
     flush: Arc<crate::group_flush::GroupFlush>,
+    /// Commits this handle made without waiting for their flush, and how many of them a
+    /// finished flush covers.
+    unflushed: Arc<AtomicU64>,
+    flushed: Arc<AtomicU64>,
 }
 
 impl PgStore {
@@ -97,7 +102,36 @@ impl PgStore {
             options,
             docs: Arc::new(DocCache::paused()),
             flush: Default::default(),
+            unflushed: Default::default(),
+            flushed: Default::default(),
         })
+    }
+
+    /// Notes a commit made without waiting for its flush (see `make_durable`).
+    fn committed_unflushed(&self) {
+        self.unflushed.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Flushes the log: everything any process logged before this call is on disk after
+    /// it. One flush for every caller meanwhile. A message written to the log in a
+    /// transaction of its own is the smallest write whose commit waits for a flush, and
+    /// that flush covers everything logged before it.
+    async fn flush_log(&self) -> Result<()> {
+        self.flush
+            .barrier(|| async {
+                let covers = self.unflushed.load(Ordering::SeqCst);
+                sqlx::query("SELECT pg_logical_emit_message(true, 'docintel.flush', '')")
+                    .execute(&self.pool)
+                    .await
+                    .map_err(std::io::Error::other)?;
+                self.flushed.fetch_max(covers, Ordering::SeqCst);
+                Ok(())
+            })
+            .await
+            .map_err(|e| match e.downcast::<sqlx::Error>() {
+                Ok(e) => Error::from(e),
+                Err(e) => Error::from(e),
+            })
     }
 
     /// Runs the pending migrations; a failing one leaves the schema as it was (each runs

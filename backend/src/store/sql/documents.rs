@@ -195,6 +195,7 @@ macro_rules! document_store {
                     }
                 }
                 tx.commit().await?;
+                self.committed_unflushed();
                 Ok(Some(doc.queued()))
             }
 
