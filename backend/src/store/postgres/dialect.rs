@@ -115,18 +115,40 @@ pub(super) fn lease_until(param: &str, lease: std::time::Duration) -> (String, i
 /// A text's length in characters.
 pub(super) const CHAR_LENGTH: &str = "char_length";
 
-/// Runs `batch` in `tx`, one statement after another; the rows they return, in order.
+/// Runs `batch` in `tx` as one statement (one round trip): every statement but the last
+/// becomes a data-modifying `WITH` clause of the last, which PostgreSQL runs exactly once
+/// each, in one snapshot (foreign keys are checked at the statement's end, so a row may
+/// refer to one another clause inserts). The rows the last statement returns.
 pub(super) async fn run_batch(
     tx: &mut sqlx::Transaction<'_, Db>,
     batch: &crate::store::sql::Batch<'_>,
 ) -> Result<Vec<sqlx::postgres::PgRow>> {
-    let mut rows = Vec::new();
-    for (sql, values) in &batch.statements {
-        let mut query = sqlx::query(sql.as_ref());
+    let Some(((last, _), before)) = batch.statements.split_last() else {
+        return Ok(Vec::new());
+    };
+    let mut sql = String::new();
+    // Each statement's placeholders follow the ones before it.
+    let mut offset = 0;
+    let number = |statement: &str, values: usize, offset: &mut usize| {
+        let at = *offset;
+        *offset += values;
+        crate::store::sql::renumber(statement, |n| format!("${}", n + at))
+    };
+    for (i, (statement, values)) in before.iter().enumerate() {
+        sql.push_str(if i == 0 { "WITH " } else { ", " });
+        sql.push_str(&format!("s{i} AS ("));
+        sql.push_str(&number(statement, values.len(), &mut offset));
+        sql.push(')');
+    }
+    if !before.is_empty() {
+        sql.push(' ');
+    }
+    sql.push_str(&number(last, 0, &mut offset));
+    let mut query = sqlx::query(&sql);
+    for (_, values) in &batch.statements {
         for value in values {
             query = crate::store::sql::bind_value!(query, value);
         }
-        rows.extend(query.fetch_all(&mut **tx).await?);
     }
-    Ok(rows)
+    Ok(query.fetch_all(&mut **tx).await?)
 }

@@ -45,10 +45,33 @@ pub(super) fn quota_from_column(v: Option<i64>) -> Option<Option<u64>> {
     v.map(|n| (n != i64::MAX).then(|| n.max(0) as u64))
 }
 
+/// `sql` with each placeholder `$n` replaced by `to(n)`, in order. A `$` that no digit
+/// follows (a JSON path) stays.
+pub(super) fn renumber(sql: &str, mut to: impl FnMut(usize) -> String) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            out.push('$');
+            continue;
+        }
+        out.push_str(&to(rest[..digits].parse().unwrap_or(0)));
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Statements that run one after another in the caller's transaction, where nothing
 /// between them depends on what one returned. SQLite gets them in one text (one hand-off
-/// to the connection's thread instead of one each: `sqlite/dialect.rs`); PostgreSQL runs
-/// them one by one. Each statement numbers its own placeholders from `$1`, and has a
+/// to the connection's thread instead of one each: `sqlite/dialect.rs`); PostgreSQL as
+/// one statement, the others as data-modifying `WITH` clauses of the last (one round trip
+/// instead of one each: `postgres/dialect.rs`). So every statement but the last is an
+/// INSERT, UPDATE or DELETE, none changes a row another changes, and only the last one's
+/// rows can be read. Each statement numbers its own placeholders from `$1`, and has a
 /// value for each number up to the highest.
 #[derive(Default)]
 pub(super) struct Batch<'q> {

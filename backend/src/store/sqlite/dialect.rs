@@ -128,23 +128,12 @@ pub(super) async fn run_batch(
 /// values after the previous statement's, running out of them.) A `$` that no digit
 /// follows (a JSON path) stays.
 fn positional(sql: &str) -> (String, Vec<usize>) {
-    let mut out = String::with_capacity(sql.len());
     let mut order = Vec::new();
-    let mut rest = sql;
-    while let Some(at) = rest.find('$') {
-        out.push_str(&rest[..at]);
-        rest = &rest[at + 1..];
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            out.push('$');
-            continue;
-        }
-        out.push('?');
-        order.push(rest[..digits].parse().unwrap_or(0));
-        rest = &rest[digits..];
-    }
-    out.push_str(rest);
-    (out, order)
+    let text = crate::store::sql::renumber(sql, |n| {
+        order.push(n);
+        "?".to_owned()
+    });
+    (text, order)
 }
 
 #[cfg(test)]
