@@ -168,8 +168,9 @@ macro_rules! document_store {
                         quota_column(defaults.max_bytes).into(),
                     ]
                 };
-                batch.push(COUNT.as_str(), count());
-                let mut counted = !dialect::run_batch(&mut tx, &batch).await?.is_empty();
+                let mut counted = !dialect::run_batch_locking_last(&mut tx, batch, COUNT.as_str(), count())
+                    .await?
+                    .is_empty();
                 let mut tries = 0;
                 while !counted {
                     match usage_row(&mut tx, doc.tenant_id).await? {

@@ -122,6 +122,19 @@ pub(super) async fn run_batch(
     Ok(query.fetch_all(&mut **tx).await?)
 }
 
+/// Runs `batch`, then `last` (a statement that locks what other transactions wait for),
+/// as one text: SQLite's single writer already serialises whole transactions. The rows
+/// they return, in order.
+pub(super) async fn run_batch_locking_last<'q>(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    mut batch: crate::store::sql::Batch<'q>,
+    last: &'q str,
+    values: Vec<crate::store::sql::Value<'q>>,
+) -> Result<Vec<sqlx::sqlite::SqliteRow>> {
+    batch.push(last, values);
+    run_batch(tx, &batch).await
+}
+
 /// `sql` with each placeholder `$n` made a `?`, and the `n`s in order: the statements
 /// of one text then take their values one after another. (Numbered placeholders would
 /// number across the whole text, and sqlx binds a statement's unused numbers from the
