@@ -68,11 +68,15 @@ pub enum Task {
 }
 
 impl Task {
-    /// Which fork server forks the task's child.
+    /// Which fork server forks the task's child. The parse fork server's children inherit
+    /// the Parse walls, so whatever may need others (running pdftoppm or tesseract) is
+    /// forked by the OCR fork server, whose children put up their task's walls.
     fn server(self) -> server::Flavour {
         match self {
-            Task::Ocr { .. } => server::Flavour::Ocr,
-            _ => server::Flavour::Parse,
+            Task::Extract { .. } | Task::Thumbnail => server::Flavour::Parse,
+            Task::Ocr { .. } | Task::RenderFirstPage => server::Flavour::Ocr,
+            #[cfg(test)]
+            Task::Hook(hook) => hook.server(),
         }
     }
 

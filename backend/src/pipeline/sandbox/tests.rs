@@ -123,6 +123,12 @@ pub enum Hook {
     Garbage,
     /// Start `sleep <tag>` (a grandchild), then never answer.
     SpawnAndSpin { tag: u32 },
+    /// Fork, as the fork server does.
+    Fork,
+    /// Reap a child, as the fork server does.
+    Wait,
+    /// Receive a message on stdin, as the fork server does on its control socket.
+    Receive,
 }
 
 impl Hook {
@@ -130,6 +136,17 @@ impl Hook {
         match self {
             Hook::SpawnAndSpin { .. } => walls::Profile::Tools,
             _ => walls::Profile::Parse,
+        }
+    }
+
+    /// Landlock alone, or the Tools walls, are put up per child: the OCR fork server's.
+    pub(super) fn server(self) -> server::Flavour {
+        match self {
+            Hook::Open { seccomp: false }
+            | Hook::Connect { seccomp: false, .. }
+            | Hook::Exec { seccomp: false }
+            | Hook::SpawnAndSpin { .. } => server::Flavour::Ocr,
+            _ => server::Flavour::Parse,
         }
     }
 
@@ -187,6 +204,27 @@ impl Hook {
                 // SAFETY: ends this child at once, as a crash in the middle of a reply would.
                 unsafe { nix::libc::_exit(0) }
             }
+            Hook::Fork => {
+                // SAFETY: this child is one thread; a new child exits at once.
+                match unsafe { nix::unistd::fork() } {
+                    Ok(nix::unistd::ForkResult::Child) => unsafe { nix::libc::_exit(0) },
+                    Ok(nix::unistd::ForkResult::Parent { .. }) => Ok(()),
+                    Err(e) => Err(e.into()),
+                }
+            }
+            // Not refused, this would say there is no child (ECHILD).
+            Hook::Wait => nix::sys::wait::waitpid(None, Some(nix::sys::wait::WaitPidFlag::WNOHANG))
+                .map(drop)
+                .map_err(Into::into),
+            // Not refused, this would say stdin is not a socket (ENOTSOCK).
+            Hook::Receive => nix::sys::socket::recvmsg::<()>(
+                0,
+                &mut [std::io::IoSliceMut::new(&mut [0u8; 1])],
+                None,
+                nix::sys::socket::MsgFlags::MSG_DONTWAIT,
+            )
+            .map(drop)
+            .map_err(Into::into),
             Hook::SpawnAndSpin { tag } => {
                 let _ = std::process::Command::new("sleep")
                     .arg(tag.to_string())
@@ -254,6 +292,81 @@ async fn each_wall_refuses_files_the_network_and_programs() {
     assert!(listener.accept().is_err());
     // Without walls the same hooks succeed: the test can tell.
     assert!(Hook::Open { seccomp: false }.run().is_ok());
+}
+
+#[tokio::test]
+async fn a_child_cannot_fork_wait_or_receive_as_its_fork_server_does() {
+    let ctx = ctx(Duration::from_secs(10));
+    assert_eq!(probe(&program(), &ctx).await.unwrap(), Walls::ALL);
+    for h in [Hook::Fork, Hook::Wait, Hook::Receive] {
+        let e = hook(&ctx, h).await.unwrap_err();
+        assert!(
+            e.contains("refused") && e.contains("Operation not permitted"),
+            "{h:?}: {e}"
+        );
+    }
+    // Each failed its document, and the fork server still serves.
+    let e = run(&program(), &ctx, TEXT, bytes::Bytes::from_static(b"after"))
+        .await
+        .unwrap();
+    assert_eq!((e.text.as_str(), e.walls), ("after", Walls::ALL));
+}
+
+/// The `Name:\tvalue` lines of /proc/<pid>/status.
+fn status(pid: i32) -> std::collections::BTreeMap<String, String> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.to_owned(), v.trim().to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_parse_fork_server_holds_the_walls_its_children_inherit() {
+    let ctx = ctx(Duration::from_secs(10));
+    let e = run(&program(), &ctx, TEXT, bytes::Bytes::from_static(b"one"))
+        .await
+        .unwrap();
+    assert_eq!(e.walls, Walls::ALL);
+    let pids = ctx.zygote.pids().await;
+    assert_eq!(pids.len(), 1, "only the parse fork server: {pids:?}");
+    let s = status(pids[0]);
+    assert_eq!(s.get("NoNewPrivs").map(String::as_str), Some("1"));
+    // 2: filtered; one filter, its own (a child stacks a second).
+    assert_eq!(s.get("Seccomp").map(String::as_str), Some("2"), "{s:?}");
+    assert_eq!(
+        s.get("Seccomp_filters").map(String::as_str),
+        Some("1"),
+        "{s:?}"
+    );
+    // The OCR fork server puts up nothing of its own: its children wall off per task.
+    let ocr = Task::Ocr {
+        content_type: ContentType::Png,
+        pages: 1,
+    };
+    let _ = run(
+        &program(),
+        &ctx,
+        ocr,
+        bytes::Bytes::from_static(b"not a png"),
+    )
+    .await;
+    let pids = ctx.zygote.pids().await;
+    assert_eq!(pids.len(), 2, "{pids:?}");
+    assert_eq!(
+        status(pids[1]).get("Seccomp").map(String::as_str),
+        Some("0")
+    );
+}
+
+#[test]
+fn a_child_stacks_a_small_filter() {
+    let (parse, child) = walls::Filters::compile().lengths().unwrap();
+    assert!(
+        child * 3 < parse,
+        "{child} instructions, the allow-list {parse}"
+    );
 }
 
 /// Whether process `pid` has Tesseract's library mapped.
