@@ -129,12 +129,14 @@ pub enum Hook {
     Wait,
     /// Receive a message on stdin, as the fork server does on its control socket.
     Receive,
+    /// A task that needs the Tools walls, sent to the parse fork server all the same.
+    Misrouted,
 }
 
 impl Hook {
     pub fn profile(self) -> walls::Profile {
         match self {
-            Hook::SpawnAndSpin { .. } => walls::Profile::Tools,
+            Hook::SpawnAndSpin { .. } | Hook::Misrouted => walls::Profile::Tools,
             _ => walls::Profile::Parse,
         }
     }
@@ -225,6 +227,7 @@ impl Hook {
             )
             .map(drop)
             .map_err(Into::into),
+            Hook::Misrouted => Ok(()),
             Hook::SpawnAndSpin { tag } => {
                 let _ = std::process::Command::new("sleep")
                     .arg(tag.to_string())
@@ -305,6 +308,11 @@ async fn a_child_cannot_fork_wait_or_receive_as_its_fork_server_does() {
             "{h:?}: {e}"
         );
     }
+    let e = hook(&ctx, Hook::Misrouted).await.unwrap_err();
+    assert!(
+        e.contains("needs walls this parser process does not put up"),
+        "{e}"
+    );
     // Each failed its document, and the fork server still serves.
     let e = run(&program(), &ctx, TEXT, bytes::Bytes::from_static(b"after"))
         .await
@@ -340,6 +348,39 @@ async fn the_parse_fork_server_holds_the_walls_its_children_inherit() {
         Some("1"),
         "{s:?}"
     );
+    // A child holds that filter and its own: seen while one spins.
+    let server = pids[0];
+    let spinning = tokio::spawn({
+        let ctx = Context {
+            timeout: Duration::from_secs(3),
+            ..ctx.clone()
+        };
+        async move { hook(&ctx, Hook::Spin).await }
+    });
+    let mut child = None;
+    for _ in 0..200 {
+        let children = std::fs::read_to_string(format!("/proc/{server}/task/{server}/children"))
+            .unwrap_or_default();
+        child = children
+            .split_whitespace()
+            .find_map(|p| p.parse::<i32>().ok());
+        if child.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let child = child.expect("the spinning child");
+    // Its own filter goes up right after fork: give it a moment.
+    let mut filters = None;
+    for _ in 0..200 {
+        filters = status(child).get("Seccomp_filters").cloned();
+        if filters.as_deref() == Some("2") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(filters.as_deref(), Some("2"));
+    assert!(spinning.await.unwrap().unwrap_err().contains("took longer"));
     // The OCR fork server puts up nothing of its own: its children wall off per task.
     let ocr = Task::Ocr {
         content_type: ContentType::Png,
@@ -358,6 +399,34 @@ async fn the_parse_fork_server_holds_the_walls_its_children_inherit() {
         status(pids[1]).get("Seccomp").map(String::as_str),
         Some("0")
     );
+}
+
+#[test]
+fn the_parse_fork_server_forks_only_tasks_behind_the_parse_walls() {
+    let pdf = ContentType::Pdf;
+    let tasks = [
+        TEXT,
+        Task::Extract { content_type: pdf },
+        Task::Thumbnail,
+        Task::RenderFirstPage,
+        Task::Ocr {
+            content_type: pdf,
+            pages: 1,
+        },
+        Task::Ocr {
+            content_type: ContentType::Png,
+            pages: 1,
+        },
+    ];
+    for task in tasks {
+        for engine in [true, false] {
+            if task.server() == server::Flavour::Parse {
+                assert_eq!(task.profile(engine), walls::Profile::Parse, "{task:?}");
+            }
+        }
+    }
+    // What runs programs goes elsewhere: the test can tell.
+    assert_eq!(Task::RenderFirstPage.server(), server::Flavour::Ocr);
 }
 
 #[test]
