@@ -2,6 +2,8 @@
 
 use std::os::unix::fs::PermissionsExt;
 
+use docintel_testkit::proc_status as status;
+
 use super::server::why_it_died;
 use super::*;
 
@@ -318,16 +320,6 @@ async fn a_child_cannot_fork_wait_or_receive_as_its_fork_server_does() {
         .await
         .unwrap();
     assert_eq!((e.text.as_str(), e.walls), ("after", Walls::ALL));
-}
-
-/// The `Name:\tvalue` lines of /proc/<pid>/status.
-fn status(pid: i32) -> std::collections::BTreeMap<String, String> {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.to_owned(), v.trim().to_owned()))
-        .collect()
 }
 
 #[tokio::test]
