@@ -2,10 +2,10 @@
 //! processes `docintel serve` keeps waiting for documents (its spares), with secrets in
 //! the server's environment.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use docintel_backend::pipeline::privileges;
+use docintel_testkit::proc_status as status;
 
 use crate::served::{children_of, serve_env};
 
@@ -19,16 +19,6 @@ fn parsers_of(pid: u32) -> Vec<u32> {
                     == Some(docintel_backend::pipeline::sandbox::ARG.as_bytes())
             })
         })
-        .collect()
-}
-
-/// The `Name:\tvalue` lines of /proc/<pid>/status.
-fn status(pid: u32) -> BTreeMap<String, String> {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.to_owned(), v.trim().to_owned()))
         .collect()
 }
 

@@ -79,7 +79,7 @@ pub fn child_main() -> ! {
     }
     warm_up();
     let filters = super::walls::Filters::compile();
-    let code = match super::zygote::serve_forks(&filters) {
+    let code = match super::zygote::serve_forks(&filters, !ocr_server) {
         Ok(()) => 0,
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "docintel parser: {e}");
@@ -92,9 +92,10 @@ pub fn child_main() -> ! {
 }
 
 /// A forked child: reads its request, confines itself, parses its one document and writes
-/// the reply. Returns the exit code.
-pub(super) fn parse_one(filters: &super::walls::Filters) -> i32 {
-    match parse(filters) {
+/// the reply. `held`: the walls it inherited and completed (a parse fork server's child),
+/// or `None` to put up its task's own. Returns the exit code.
+pub(super) fn parse_one(filters: &super::walls::Filters, held: Option<Walls>) -> i32 {
+    match parse(filters, held) {
         Ok(()) => 0,
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "docintel parser: {e}");
@@ -103,7 +104,7 @@ pub(super) fn parse_one(filters: &super::walls::Filters) -> i32 {
     }
 }
 
-fn parse(filters: &super::walls::Filters) -> Result<(), String> {
+fn parse(filters: &super::walls::Filters, held: Option<Walls>) -> Result<(), String> {
     let mut stdin = std::io::BufReader::new(std::io::stdin().lock());
     let mut line = Vec::new();
     std::io::BufRead::read_until(&mut (&mut stdin).take(MAX_HEADER), b'\n', &mut line)
@@ -114,14 +115,27 @@ fn parse(filters: &super::walls::Filters) -> Result<(), String> {
     }
     let request: Request = serde_json::from_slice(&line).map_err(|e| e.to_string())?;
     confine(&request.limits, Duration::from_millis(request.timeout_ms))?;
-    let walls = wall_off(request.task, &request.tools, filters);
+    let (walls, misrouted) = match held {
+        // Only the Parse walls are inherited: a task that needs others is not run here.
+        Some(walls) => (
+            walls,
+            request.task.profile(request.tools.ocr_engine().is_some()) != walls::Profile::Parse,
+        ),
+        None => (wall_off(request.task, &request.tools, filters), false),
+    };
     let mut input = Vec::new();
     stdin
         .read_to_end(&mut input)
         .map_err(|e| format!("reading the document: {e}"))?;
     let deadline = Instant::now() + Duration::from_millis(request.timeout_ms);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let refused = if !walls.holds(request.require) {
+    let refused = if misrouted {
+        Some(
+            "the document could not be parsed: its task needs walls this parser process does \
+             not put up"
+                .to_owned(),
+        )
+    } else if !walls.holds(request.require) {
         // Never parse with less than the server was promised.
         Some(format!(
             "the document could not be parsed: the parser could not be walled off ({walls:?}, \

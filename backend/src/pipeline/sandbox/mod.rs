@@ -4,11 +4,12 @@
 //! The server starts its parser program once (`<program> __parse`): a fork server
 //! ([`zygote`]) that drops its privileges, loads and warms the parsers and then forks a
 //! fresh child per document. The child limits itself (address space, CPU time, file size,
-//! no core dumps), puts up its walls ([`walls`]: Landlock and seccomp) and only then reads
-//! the document; the server kills its whole process group at the deadline. A stack
-//! overflow, an abort, an allocation past the limit, an endless loop or a forbidden system
-//! call therefore ends or fails that one child, and the job fails with a reason that says
-//! which. Nothing is shared between two documents' children: each is a copy of the same
+//! no core dumps) and holds its walls ([`walls`]: Landlock and seccomp; a parsing child
+//! inherits them from its fork server, which put them up once, and stacks a small filter
+//! of its own; an OCR child puts up its task's) before it reads the document; the server
+//! kills its whole process group at the deadline. A stack overflow, an abort, an
+//! allocation past the limit, an endless loop or a forbidden system call therefore ends
+//! or fails that one child, and the job fails with a reason that says which. Nothing is shared between two documents' children: each is a copy of the same
 //! warmed process, and exits.
 //!
 //! On the child's stdin: one JSON line (the request), then the document's bytes. Reply on
@@ -68,11 +69,15 @@ pub enum Task {
 }
 
 impl Task {
-    /// Which fork server forks the task's child.
+    /// Which fork server forks the task's child. The parse fork server's children inherit
+    /// the Parse walls, so whatever may need others (running pdftoppm or tesseract) is
+    /// forked by the OCR fork server, whose children put up their task's walls.
     fn server(self) -> server::Flavour {
         match self {
-            Task::Ocr { .. } => server::Flavour::Ocr,
-            _ => server::Flavour::Parse,
+            Task::Extract { .. } | Task::Thumbnail => server::Flavour::Parse,
+            Task::Ocr { .. } | Task::RenderFirstPage => server::Flavour::Ocr,
+            #[cfg(test)]
+            Task::Hook(hook) => hook.server(),
         }
     }
 

@@ -2,6 +2,8 @@
 
 use std::os::unix::fs::PermissionsExt;
 
+use docintel_testkit::proc_status as status;
+
 use super::server::why_it_died;
 use super::*;
 
@@ -123,13 +125,32 @@ pub enum Hook {
     Garbage,
     /// Start `sleep <tag>` (a grandchild), then never answer.
     SpawnAndSpin { tag: u32 },
+    /// Fork, as the fork server does.
+    Fork,
+    /// Reap a child, as the fork server does.
+    Wait,
+    /// Receive a message on stdin, as the fork server does on its control socket.
+    Receive,
+    /// A task that needs the Tools walls, sent to the parse fork server all the same.
+    Misrouted,
 }
 
 impl Hook {
     pub fn profile(self) -> walls::Profile {
         match self {
-            Hook::SpawnAndSpin { .. } => walls::Profile::Tools,
+            Hook::SpawnAndSpin { .. } | Hook::Misrouted => walls::Profile::Tools,
             _ => walls::Profile::Parse,
+        }
+    }
+
+    /// Landlock alone, or the Tools walls, are put up per child: the OCR fork server's.
+    pub(super) fn server(self) -> server::Flavour {
+        match self {
+            Hook::Open { seccomp: false }
+            | Hook::Connect { seccomp: false, .. }
+            | Hook::Exec { seccomp: false }
+            | Hook::SpawnAndSpin { .. } => server::Flavour::Ocr,
+            _ => server::Flavour::Parse,
         }
     }
 
@@ -187,6 +208,28 @@ impl Hook {
                 // SAFETY: ends this child at once, as a crash in the middle of a reply would.
                 unsafe { nix::libc::_exit(0) }
             }
+            Hook::Fork => {
+                // SAFETY: this child is one thread; a new child exits at once.
+                match unsafe { nix::unistd::fork() } {
+                    Ok(nix::unistd::ForkResult::Child) => unsafe { nix::libc::_exit(0) },
+                    Ok(nix::unistd::ForkResult::Parent { .. }) => Ok(()),
+                    Err(e) => Err(e.into()),
+                }
+            }
+            // Not refused, this would say there is no child (ECHILD).
+            Hook::Wait => nix::sys::wait::waitpid(None, Some(nix::sys::wait::WaitPidFlag::WNOHANG))
+                .map(drop)
+                .map_err(Into::into),
+            // Not refused, this would say stdin is not a socket (ENOTSOCK).
+            Hook::Receive => nix::sys::socket::recvmsg::<()>(
+                0,
+                &mut [std::io::IoSliceMut::new(&mut [0u8; 1])],
+                None,
+                nix::sys::socket::MsgFlags::MSG_DONTWAIT,
+            )
+            .map(drop)
+            .map_err(Into::into),
+            Hook::Misrouted => Ok(()),
             Hook::SpawnAndSpin { tag } => {
                 let _ = std::process::Command::new("sleep")
                     .arg(tag.to_string())
@@ -254,6 +297,137 @@ async fn each_wall_refuses_files_the_network_and_programs() {
     assert!(listener.accept().is_err());
     // Without walls the same hooks succeed: the test can tell.
     assert!(Hook::Open { seccomp: false }.run().is_ok());
+}
+
+#[tokio::test]
+async fn a_child_cannot_fork_wait_or_receive_as_its_fork_server_does() {
+    let ctx = ctx(Duration::from_secs(10));
+    assert_eq!(probe(&program(), &ctx).await.unwrap(), Walls::ALL);
+    for h in [Hook::Fork, Hook::Wait, Hook::Receive] {
+        let e = hook(&ctx, h).await.unwrap_err();
+        assert!(
+            e.contains("refused") && e.contains("Operation not permitted"),
+            "{h:?}: {e}"
+        );
+    }
+    let e = hook(&ctx, Hook::Misrouted).await.unwrap_err();
+    assert!(
+        e.contains("needs walls this parser process does not put up"),
+        "{e}"
+    );
+    // Each failed its document, and the fork server still serves.
+    let e = run(&program(), &ctx, TEXT, bytes::Bytes::from_static(b"after"))
+        .await
+        .unwrap();
+    assert_eq!((e.text.as_str(), e.walls), ("after", Walls::ALL));
+}
+
+#[tokio::test]
+async fn the_parse_fork_server_holds_the_walls_its_children_inherit() {
+    let ctx = ctx(Duration::from_secs(10));
+    let e = run(&program(), &ctx, TEXT, bytes::Bytes::from_static(b"one"))
+        .await
+        .unwrap();
+    assert_eq!(e.walls, Walls::ALL);
+    let pids = ctx.zygote.pids().await;
+    assert_eq!(pids.len(), 1, "only the parse fork server: {pids:?}");
+    let s = status(pids[0]);
+    assert_eq!(s.get("NoNewPrivs").map(String::as_str), Some("1"));
+    // 2: filtered; one filter, its own (a child stacks a second).
+    assert_eq!(s.get("Seccomp").map(String::as_str), Some("2"), "{s:?}");
+    assert_eq!(
+        s.get("Seccomp_filters").map(String::as_str),
+        Some("1"),
+        "{s:?}"
+    );
+    // A child holds that filter and its own: seen while one spins.
+    let server = pids[0];
+    let spinning = tokio::spawn({
+        let ctx = Context {
+            timeout: Duration::from_secs(3),
+            ..ctx.clone()
+        };
+        async move { hook(&ctx, Hook::Spin).await }
+    });
+    let mut child = None;
+    for _ in 0..200 {
+        let children = std::fs::read_to_string(format!("/proc/{server}/task/{server}/children"))
+            .unwrap_or_default();
+        child = children
+            .split_whitespace()
+            .find_map(|p| p.parse::<i32>().ok());
+        if child.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let child = child.expect("the spinning child");
+    // Its own filter goes up right after fork: give it a moment.
+    let mut filters = None;
+    for _ in 0..200 {
+        filters = status(child).get("Seccomp_filters").cloned();
+        if filters.as_deref() == Some("2") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(filters.as_deref(), Some("2"));
+    assert!(spinning.await.unwrap().unwrap_err().contains("took longer"));
+    // The OCR fork server puts up nothing of its own: its children wall off per task.
+    let ocr = Task::Ocr {
+        content_type: ContentType::Png,
+        pages: 1,
+    };
+    let _ = run(
+        &program(),
+        &ctx,
+        ocr,
+        bytes::Bytes::from_static(b"not a png"),
+    )
+    .await;
+    let pids = ctx.zygote.pids().await;
+    assert_eq!(pids.len(), 2, "{pids:?}");
+    assert_eq!(
+        status(pids[1]).get("Seccomp").map(String::as_str),
+        Some("0")
+    );
+}
+
+#[test]
+fn the_parse_fork_server_forks_only_tasks_behind_the_parse_walls() {
+    let pdf = ContentType::Pdf;
+    let tasks = [
+        TEXT,
+        Task::Extract { content_type: pdf },
+        Task::Thumbnail,
+        Task::RenderFirstPage,
+        Task::Ocr {
+            content_type: pdf,
+            pages: 1,
+        },
+        Task::Ocr {
+            content_type: ContentType::Png,
+            pages: 1,
+        },
+    ];
+    for task in tasks {
+        for engine in [true, false] {
+            if task.server() == server::Flavour::Parse {
+                assert_eq!(task.profile(engine), walls::Profile::Parse, "{task:?}");
+            }
+        }
+    }
+    // What runs programs goes elsewhere: the test can tell.
+    assert_eq!(Task::RenderFirstPage.server(), server::Flavour::Ocr);
+}
+
+#[test]
+fn a_child_stacks_a_small_filter() {
+    let (parse, child) = walls::Filters::compile().lengths().unwrap();
+    assert!(
+        child * 3 < parse,
+        "{child} instructions, the allow-list {parse}"
+    );
 }
 
 /// Whether process `pid` has Tesseract's library mapped.

@@ -1,6 +1,7 @@
 //! The fork server: the process `<program> __parse` becomes. Started once by the server,
 //! it gives up its privileges, loads and warms the parsers, compiles the walls' filters,
-//! and then, staying one thread, forks a fresh child for every document the server asks
+//! walls itself off if it is the parse fork server (its children inherit the walls), and
+//! then, staying one thread, forks a fresh child for every document the server asks
 //! for. A child is a copy of a warmed process (no `exec`, no loading), parses its one
 //! document behind its walls and exits; nothing of it survives into the next.
 //!
@@ -21,14 +22,16 @@ use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
 
-use super::walls::Filters;
+use super::walls::{self, Filters, Walling};
 
 /// Descriptors attached to one request: stdin, stdout, stderr, status.
 const FDS: usize = 4;
 
 /// Runs the fork server on the control socket `control` (fd 0). Returns when the server
-/// closes it; a child never returns from here (it exits).
-pub(super) fn serve_forks(filters: &Filters) -> Result<(), String> {
+/// closes it; a child never returns from here (it exits). `parse`: the parse fork server,
+/// whose children all take the Parse walls, puts them up around itself before its first
+/// child.
+pub(super) fn serve_forks(filters: &Filters, parse: bool) -> Result<(), String> {
     // SAFETY: fd 0 is the control socket the server started this process with; nothing
     // else in this process owns it.
     let control = unsafe { OwnedFd::from_raw_fd(0) };
@@ -49,6 +52,21 @@ pub(super) fn serve_forks(filters: &Filters) -> Result<(), String> {
         .map_err(|e| format!("signalfd: {e}"))?;
     // The status pipes of children still running, by pid.
     let mut running: HashMap<libc::pid_t, OwnedFd> = HashMap::new();
+    // Last: from here on the process reads no file and opens nothing.
+    let walling = if parse {
+        match walls::wall_off_fork_server(filters) {
+            Some(inherited) => Walling::Inherited(inherited),
+            None => {
+                eprintln!(
+                    "docintel parser: the fork server could not wall itself off; each child \
+                     puts up its own walls"
+                );
+                Walling::PerChild
+            }
+        }
+    } else {
+        Walling::PerChild
+    };
     loop {
         let mut fds = [
             PollFd::new(control.as_fd(), PollFlags::POLLIN),
@@ -65,7 +83,7 @@ pub(super) fn serve_forks(filters: &Filters) -> Result<(), String> {
         }
         if request.is_some_and(|r| !r.is_empty()) {
             match receive(control.as_raw_fd()) {
-                Ok(Some(fds)) => fork_one(fds, &mut running, filters, &chld),
+                Ok(Some(fds)) => fork_one(fds, &mut running, filters, walling, &chld),
                 // The server closed its end: it has stopped.
                 Ok(None) => return Ok(()),
                 Err(e) => return Err(format!("reading a request: {e}")),
@@ -106,6 +124,7 @@ fn fork_one(
     [stdin, stdout, stderr, status]: [OwnedFd; FDS],
     running: &mut HashMap<libc::pid_t, OwnedFd>,
     filters: &Filters,
+    walling: Walling,
     blocked: &SigSet,
 ) {
     // SAFETY: this process is one thread (checked at start), so the child's copy of every
@@ -113,7 +132,7 @@ fn fork_one(
     // itself up, then runs the parser as a fresh single-threaded process would.
     match unsafe { nix::unistd::fork() } {
         Ok(nix::unistd::ForkResult::Child) => {
-            let code = become_child(stdin, stdout, stderr, filters, blocked);
+            let code = become_child(stdin, stdout, stderr, filters, walling, blocked);
             // SAFETY: _exit ends the process without running the fork server's exit
             // handlers (they are not this child's).
             unsafe { libc::_exit(code) }
@@ -146,12 +165,14 @@ fn reap(running: &mut HashMap<libc::pid_t, OwnedFd>) {
 }
 
 /// In the forked child: takes the three descriptors as stdin, stdout and stderr, closes
-/// every other one (the control socket, other children's status pipes), and parses.
+/// every other one (the control socket, other children's status pipes), stacks its filter
+/// on the inherited walls if there are any, and parses.
 fn become_child(
     stdin: OwnedFd,
     stdout: OwnedFd,
     stderr: OwnedFd,
     filters: &Filters,
+    walling: Walling,
     blocked: &SigSet,
 ) -> i32 {
     // SAFETY: prctl, getppid, dup2 and close_range take integers; this process is one
@@ -180,5 +201,10 @@ fn become_child(
         }
     }
     let _ = blocked.thread_unblock();
-    super::child::parse_one(filters)
+    // Before the request is read: from here the child can make only the Parse calls.
+    let held = match walling {
+        Walling::Inherited(inherited) => Some(walls::close_fork_server_calls(inherited, filters)),
+        Walling::PerChild => None,
+    };
+    super::child::parse_one(filters, held)
 }
