@@ -434,6 +434,9 @@ fn with_ocr(mut extraction: Extraction, ocr: Extraction) -> Extraction {
     extraction
 }
 
+/// Characters of a text its language is detected from.
+const LANGUAGE_SAMPLE_CHARS: usize = 2_000;
+
 /// Language and classification of extracted text: our own code over a bounded string,
 /// run in the server.
 pub fn finish(ctx: &Context, extraction: Extraction) -> Outcome {
@@ -446,7 +449,13 @@ pub fn finish(ctx: &Context, extraction: Extraction) -> Outcome {
         searchable_pdf,
         ..
     } = extraction;
-    let language = whatlang::detect(&text)
+    // A few thousand characters tell the language as well as the whole text does, and
+    // the server's cost stays the same for a page and for a book.
+    let sample = text
+        .char_indices()
+        .nth(LANGUAGE_SAMPLE_CHARS)
+        .map_or(text.as_str(), |(end, _)| &text[..end]);
+    let language = whatlang::detect(sample)
         .filter(|info| info.is_reliable())
         .map(|info| info.lang().code().to_owned());
     let classification =
@@ -673,6 +682,28 @@ mod tests {
         assert_eq!(extracted.page_count, None);
         assert_eq!(extracted.language.as_deref(), Some("eng"));
         assert!(thumb.is_none());
+    }
+
+    #[test]
+    fn the_language_is_told_by_the_texts_start() {
+        // English for the first 2,000 characters, then ten times as much German: the
+        // whole text would read as German.
+        let english = "Payment is due within thirty days of the invoice date. ".repeat(40);
+        let german = "Die Zahlung ist innerhalb von dreißig Tagen nach dem Rechnungsdatum fällig. "
+            .repeat(300);
+        let text = format!("{english}{german}");
+        assert!(english.chars().count() >= LANGUAGE_SAMPLE_CHARS);
+        let language = |text: &str| {
+            processed(process(
+                &Context::bare(),
+                ContentType::Text,
+                text.as_bytes(),
+            ))
+            .1
+            .language
+        };
+        assert_eq!(language(&text).as_deref(), Some("eng"));
+        assert_eq!(language(&german).as_deref(), Some("deu"));
     }
 
     #[test]
