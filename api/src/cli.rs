@@ -153,7 +153,7 @@ pub struct ServeArgs {
     /// Most documents a tenant may store unless it has its own quota, or `unlimited`.
     #[arg(long, env = "DOCINTEL_QUOTA_DOCUMENTS", default_value = "unlimited", value_parser = QuotaArg::count)]
     pub quota_documents: QuotaArg,
-    /// Documents processed at once (default: 8 per core; parsers alive at once stay 2 per
+    /// Jobs held at once (default: 8 per core; documents in processing at once stay 2 per
     /// core whatever this is).
     #[arg(long, env = "DOCINTEL_WORKERS")]
     pub workers: Option<usize>,

@@ -18,9 +18,9 @@ use crate::store::{ClaimedJob, Completion, JobResult, Store, Wakes};
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
-    /// Jobs in flight at once. A worker mostly waits (for its parser child, for the
-    /// store), so several per core keep the cores busy and let one claim and one commit
-    /// serve many jobs; the parsers alive at once are bounded on their own (two per core).
+    /// Jobs held at once. A worker mostly waits (for its parser child, for the store), so
+    /// several per core keep the cores busy and let one claim serve many jobs; documents in
+    /// processing at once are bounded on their own ([`PROCESSING_PER_CORE`]).
     pub workers: usize,
     /// How long a claim stays valid without a heartbeat.
     pub lease: Duration,
@@ -78,11 +78,22 @@ enum Scanned {
 /// Workers per core by default (see [`WorkerConfig::workers`]).
 const WORKERS_PER_CORE: usize = 8;
 
+/// Documents in processing at once per core, from reading their bytes until their result
+/// is made: two keep the cores busy while a parser starts or an answer travels, and they
+/// bound the memory documents and parsers take however many workers hold jobs.
+const PROCESSING_PER_CORE: usize = 2;
+
+/// MiB that results waiting to be recorded may hold together (a result's text alone may
+/// be 64 MiB): a worker whose result does not fit waits until others are recorded.
+const WAITING_RESULTS_MIB: u32 = 256;
+
 /// Most results one transaction records, and most jobs one claims.
 const BATCH: usize = 64;
 
 /// A worker's result on its way to the store.
 struct Finished {
+    /// The result's share of [`WAITING_RESULTS_MIB`], given back once it is recorded.
+    _budget: Option<tokio::sync::OwnedSemaphorePermit>,
     job: ClaimedJob,
     owner: String,
     result: JobResult,
@@ -100,6 +111,20 @@ struct Queue {
     /// Workers waiting for a job (so a claim takes as many as will be taken at once).
     waiting: std::sync::atomic::AtomicUsize,
     results: tokio::sync::mpsc::Sender<Finished>,
+    /// Slots of documents in processing ([`PROCESSING_PER_CORE`]).
+    processing: Arc<tokio::sync::Semaphore>,
+    /// MiB of results waiting to be recorded ([`WAITING_RESULTS_MIB`]).
+    waiting_results: Arc<tokio::sync::Semaphore>,
+}
+
+/// What a result holds in memory, near enough: its text and its pages' layouts.
+fn result_bytes(result: &JobResult) -> usize {
+    match result {
+        JobResult::Processed { text, pages, .. } => {
+            text.len() + pages.iter().map(|(_, layout)| layout.len()).sum::<usize>()
+        }
+        JobResult::Failed { reason, .. } => reason.len(),
+    }
 }
 
 impl Workers {
@@ -112,6 +137,10 @@ impl Workers {
             claimed: Default::default(),
             waiting: Default::default(),
             results,
+            processing: Arc::new(tokio::sync::Semaphore::new(
+                PROCESSING_PER_CORE * crate::cores(),
+            )),
+            waiting_results: Arc::new(tokio::sync::Semaphore::new(WAITING_RESULTS_MIB as usize)),
         });
         let me = self.clone();
         set.spawn(async move { me.record(finished).await });
@@ -174,6 +203,7 @@ impl Workers {
 
     async fn work(&self, owner: &str, job: ClaimedJob, queue: &Queue) {
         let doc = job.document_id;
+        let mut slot = None;
         let result = if job.attempts > self.config.max_attempts {
             warn!(%doc, attempts = job.attempts, "giving up on a job that never finished");
             JobResult::Failed {
@@ -184,7 +214,10 @@ impl Workers {
                 code: None,
             }
         } else {
+            // The lease is kept while the job waits for a slot too.
             let heartbeat = self.heartbeat(owner, job.job_id);
+            // Never closed: acquiring cannot fail.
+            slot = queue.processing.clone().acquire_owned().await.ok();
             let scanned = self.scan(&job).await;
             let result = match scanned {
                 Scanned::Process { warnings } => Ok(self.process(&job, warnings).await),
@@ -197,9 +230,21 @@ impl Workers {
                 Err(delay) => return self.defer(owner, &job, delay).await,
             }
         };
+        drop(slot);
+        let mib = u32::try_from(result_bytes(&result) >> 20)
+            .unwrap_or(u32::MAX)
+            .clamp(1, WAITING_RESULTS_MIB);
+        // Never closed: acquiring cannot fail.
+        let budget = queue
+            .waiting_results
+            .clone()
+            .acquire_many_owned(mib)
+            .await
+            .ok();
         let now = OffsetDateTime::now_utc();
         let events = Event::of_job(&job, &result, now);
         let finished = Finished {
+            _budget: budget,
             job,
             owner: owner.to_owned(),
             result,

@@ -22,14 +22,7 @@ pub struct Zygote {
     running: [tokio::sync::Mutex<Option<Arc<Running>>>; 2],
     /// The walls the start-up probe saw the kernel enforce: every child must hold them.
     walls: std::sync::Mutex<Option<Walls>>,
-    /// Children alive at once: each may use up to the memory limit, so this bounds the
-    /// parsers' memory however many jobs are in flight.
-    children: tokio::sync::Semaphore,
 }
-
-/// Children alive at once, per core: two keep the cores busy while a child starts or
-/// its answer travels.
-const CHILDREN_PER_CORE: usize = 2;
 
 struct Running {
     /// Killed when dropped: the fork server, and (by their death signal) its children.
@@ -70,7 +63,6 @@ impl Zygote {
             program: None,
             running: Default::default(),
             walls: Default::default(),
-            children: tokio::sync::Semaphore::new(CHILDREN_PER_CORE * crate::cores()),
         }
     }
 
@@ -267,13 +259,6 @@ pub async fn run_started(
     };
     let mut request = serde_json::to_vec(&request).map_err(|e| e.to_string())?;
     request.push(b'\n');
-    // Held until the child has ended and been read. Never closed, so acquiring cannot fail.
-    let _alive = ctx
-        .zygote
-        .children
-        .acquire()
-        .await
-        .map_err(|e| format!("could not start the parser: {e}"))?;
     let child = ctx
         .zygote
         .fork(program, task.server())
