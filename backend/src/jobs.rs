@@ -188,13 +188,13 @@ impl Workers {
             Some(next) => Ok(Some(next)),
             None => {
                 let want = queue.waiting.load(SeqCst).clamp(1, BATCH) as u32;
-                match self.store.claim_jobs(owner, self.config.lease, want).await {
-                    Ok(jobs) => {
+                self.store
+                    .claim_jobs(owner, self.config.lease, want)
+                    .await
+                    .map(|jobs| {
                         claimed.extend(jobs.into_iter().map(|j| (owner.clone(), j)));
-                        Ok(claimed.pop_front())
-                    }
-                    Err(e) => Err(e),
-                }
+                        claimed.pop_front()
+                    })
             }
         };
         queue.waiting.fetch_sub(1, SeqCst);

@@ -144,21 +144,22 @@ pub(super) async fn run_batch(
     let mut sql = String::new();
     // Each statement's placeholders follow the ones before it.
     let mut offset = 0;
-    let number = |statement: &str, values: usize, offset: &mut usize| {
-        let at = *offset;
-        *offset += values;
-        crate::store::sql::renumber(statement, |n| format!("${}", n + at))
-    };
     for (i, (statement, values)) in before.iter().enumerate() {
+        let at = offset;
+        offset += values.len();
         sql.push_str(if i == 0 { "WITH " } else { ", " });
         sql.push_str(&format!("s{i} AS ("));
-        sql.push_str(&number(statement, values.len(), &mut offset));
+        sql.push_str(&crate::store::sql::renumber(statement, |n| {
+            format!("${}", n + at)
+        }));
         sql.push(')');
     }
     if !before.is_empty() {
         sql.push(' ');
     }
-    sql.push_str(&number(last, 0, &mut offset));
+    sql.push_str(&crate::store::sql::renumber(last, |n| {
+        format!("${}", n + offset)
+    }));
     let mut query = sqlx::query(&sql);
     for (_, values) in &batch.statements {
         for value in values {

@@ -54,6 +54,12 @@ impl SqliteStore {
         let rows = dialect::run_batch(&mut tx, &batch).await?;
         // The documents' rows come first, then the jobs' (as many: every job has its
         // document), each in no set order.
+        if rows.len() % 2 != 0 {
+            return Err(Error::Corrupt(format!(
+                "a claim returned {} rows, not a document's and a job's each",
+                rows.len()
+            )));
+        }
         let (docs, jobs) = rows.split_at(rows.len() / 2);
         let mut docs: std::collections::HashMap<String, &SqliteRow> = docs
             .iter()
@@ -79,11 +85,10 @@ impl SqliteStore {
                 attempts: row.try_get::<i64, _>("attempts")? as u32,
             });
         }
-        if rows.len() % 2 != 0 || !docs.is_empty() {
+        if !docs.is_empty() {
             return Err(Error::Corrupt(format!(
-                "a claim marked {} documents for {} jobs",
-                rows.len() - jobs.len(),
-                jobs.len()
+                "a claim marked {} documents without a job",
+                docs.len()
             )));
         }
         if claimed.is_empty() {
