@@ -63,6 +63,8 @@ struct Inner {
     /// The malware scanner; `None` when scanning is off.
     scanner: Option<Arc<scan::Scanner>>,
     thumbnails: service::Renders,
+    /// Uploads waiting to be inserted, together.
+    uploads: service::Uploads,
     workers_alive: Arc<std::sync::atomic::AtomicUsize>,
     relay_alive: Arc<std::sync::atomic::AtomicUsize>,
     /// Whether this process leads the event relay now.
@@ -197,6 +199,7 @@ impl Backend {
         // Thumbnail renders run beside the workers' parsers: one per two cores at most.
         let scanner = scan::Scanner::new(&config.scan).map(Arc::new);
         let thumbnails = service::Renders::new(cores().div_ceil(2).min(config.workers.workers));
+        let uploads = service::Uploads::start(store.clone(), config.quota);
         Ok(Self(Arc::new(Inner {
             registry: registry::Registry::new(store.clone()),
             broker: docintel_broker::Broker::new(
@@ -216,6 +219,7 @@ impl Backend {
             pipeline,
             scanner,
             thumbnails,
+            uploads,
             workers_alive: Default::default(),
             relay_alive: Default::default(),
             relay_leading: Default::default(),

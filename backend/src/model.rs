@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 pub type DocumentId = Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct TenantId(pub Uuid);
 
 #[derive(Debug, Clone, PartialEq, Eq)]

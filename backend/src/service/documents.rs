@@ -7,10 +7,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::uploads::Kept;
 use crate::blobs::{self, PendingBlob};
 use crate::events::Event;
 use crate::model::{ContentType, Document, DocumentId, ListFilter, Page, TenantId, Usage};
-use crate::store::{KeptResponse, NewDocument, StoredResponse};
+use crate::store::{NewDocument, StoredResponse};
 use crate::{Backend, Error, IDEMPOTENCY_TTL, IngestError, Result, pipeline, validate_filename};
 
 /// What an upload under an `Idempotency-Key` became.
@@ -51,9 +52,10 @@ impl Backend {
         declared: Option<ContentType>,
         upload: PendingBlob,
     ) -> Result<Document> {
-        let new = self
-            .store_upload(tenant, id, filename, declared, upload)
-            .await?;
+        let new = Arc::new(
+            self.store_upload(tenant, id, filename, declared, upload)
+                .await?,
+        );
         match self.insert(&new, None).await? {
             Some(doc) => Ok(doc),
             // Only a kept response can make the store refuse.
@@ -79,9 +81,10 @@ impl Backend {
         key: &str,
         respond: impl FnOnce(&Document) -> Result<StoredResponse>,
     ) -> Result<Submitted> {
-        let new = self
-            .store_upload(tenant, Uuid::now_v7(), filename, declared, upload)
-            .await?;
+        let new = Arc::new(
+            self.store_upload(tenant, Uuid::now_v7(), filename, declared, upload)
+                .await?,
+        );
         let response = match respond(&new.queued()) {
             Ok(response) => response,
             Err(e) => {
@@ -89,15 +92,15 @@ impl Backend {
                 return Err(e);
             }
         };
-        let kept = KeptResponse {
-            key,
-            response: &response,
+        let kept = || Kept {
+            key: key.to_owned(),
+            response: response.clone(),
             forget_before: new.created_at - IDEMPOTENCY_TTL,
         };
         // Twice at most: if the key's holder expires between the refused insert and the
         // read (a 24-hour boundary), the second insert takes the key.
         for _ in 0..2 {
-            if self.insert(&new, Some(kept)).await?.is_some() {
+            if self.insert(&new, Some(kept())).await?.is_some() {
                 return Ok(Submitted::Created(response));
             }
             if let Some(earlier) = self.idempotent_response(tenant, key).await? {
@@ -160,13 +163,9 @@ impl Backend {
         }
     }
 
-    /// Inserts `new` with its `doc.uploaded` event (and `kept`); on an error, removes
-    /// its blob.
-    async fn insert(
-        &self,
-        new: &NewDocument,
-        kept: Option<KeptResponse<'_>>,
-    ) -> Result<Option<Document>> {
+    /// Inserts `new` with its `doc.uploaded` event (and `kept`), together with the
+    /// uploads waiting meanwhile; on an error, removes its blob.
+    async fn insert(&self, new: &Arc<NewDocument>, kept: Option<Kept>) -> Result<Option<Document>> {
         let uploaded = Event::uploaded(
             new.id,
             new.tenant_id,
@@ -176,12 +175,7 @@ impl Backend {
             new.size_bytes,
             &new.sha256,
         );
-        match self
-            .0
-            .store
-            .insert_document(new, &[uploaded], kept, self.0.config.quota)
-            .await
-        {
+        match self.0.uploads.insert(new.clone(), uploaded, kept).await {
             Ok(inserted) => {
                 if inserted.is_some() {
                     self.0.wakes.jobs.notify_one();

@@ -93,6 +93,17 @@ pub struct KeptResponse<'a> {
     pub forget_before: OffsetDateTime,
 }
 
+/// One of the uploads [`DocumentStore::insert_documents`] inserts together.
+#[derive(Debug, Clone, Copy)]
+pub struct Upload<'a> {
+    pub doc: &'a NewDocument,
+    /// Written to the outbox with the document.
+    pub events: &'a [Event],
+    pub kept: Option<KeptResponse<'a>>,
+    /// Who uploaded it, for the audit trail (none: no entry).
+    pub caller: Option<&'a crate::audit::Caller>,
+}
+
 /// A response kept for an `Idempotency-Key`, to replay when the key comes again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredResponse {
@@ -263,13 +274,36 @@ pub trait DocumentStore: Send + Sync {
     /// unexpired response of the tenant; [`crate::Error`]'s `QuotaExceeded` (and nothing
     /// written) when the document would take the tenant past its quotas (its own, else
     /// `defaults`).
+    /// The caller's audit entry is written under the request's caller
+    /// ([`crate::audit::current`]).
     async fn insert_document(
         &self,
         doc: &NewDocument,
         events: &[Event],
         kept: Option<KeptResponse<'_>>,
         defaults: Quota,
-    ) -> Result<Option<Document>>;
+    ) -> Result<Option<Document>> {
+        let caller = crate::audit::current();
+        let upload = Upload {
+            doc,
+            events,
+            kept,
+            caller: caller.as_ref(),
+        };
+        self.insert_documents(&[upload], defaults)
+            .await?
+            .pop()
+            .unwrap_or_else(|| Err(crate::Error::Corrupt("an insert without an outcome".into())))
+    }
+    /// Inserts several uploads as [`Self::insert_document`] inserts one, in one
+    /// transaction: each its own outcome, in order (its key held by another response, or
+    /// refused by its tenant's quotas counting the uploads before it). `Err` when the
+    /// transaction failed: then nothing is written.
+    async fn insert_documents(
+        &self,
+        uploads: &[Upload<'_>],
+        defaults: Quota,
+    ) -> Result<Vec<Result<Option<Document>>>>;
     async fn get_document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>>;
     async fn list_documents(
         &self,

@@ -63,7 +63,9 @@ macro_rules! conformance {
                 a_delete_racing_a_claim_never_fails,
                 usage_follows_inserts_and_deletes_and_quotas_refuse,
                 concurrent_uploads_stop_exactly_at_the_quota,
+                concurrent_groups_of_uploads_stop_exactly_at_the_quota,
                 racing_uploads_and_deletes_never_pass_the_quota,
+                uploads_inserted_together_each_count_and_keep_their_own_keys,
                 a_document_changed_through_another_handle_is_never_served_stale,
                 inline_bytes_are_written_read_and_deleted_with_their_row,
             );

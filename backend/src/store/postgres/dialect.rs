@@ -115,21 +115,6 @@ pub(super) fn lease_until(param: &str, lease: std::time::Duration) -> (String, i
 /// A text's length in characters.
 pub(super) const CHAR_LENGTH: &str = "char_length";
 
-/// Runs `batch`, then `last` (a statement that locks a row other transactions wait for)
-/// on its own: in one statement PostgreSQL would run it before the batch's `WITH`
-/// clauses and hold its lock while they run. The rows `last` returns.
-pub(super) async fn run_batch_locking_last<'q>(
-    tx: &mut sqlx::Transaction<'_, Db>,
-    batch: crate::store::sql::Batch<'q>,
-    last: &'q str,
-    values: Vec<crate::store::sql::Value<'q>>,
-) -> Result<Vec<sqlx::postgres::PgRow>> {
-    run_batch(tx, &batch).await?;
-    let mut alone = crate::store::sql::Batch::default();
-    alone.push(last, values);
-    run_batch(tx, &alone).await
-}
-
 /// Runs `batch` in `tx` as one statement (one round trip): every statement but the last
 /// becomes a data-modifying `WITH` clause of the last, which PostgreSQL runs exactly once
 /// each, in one snapshot (foreign keys are checked at the statement's end, so a row may
@@ -167,4 +152,23 @@ pub(super) async fn run_batch(
         }
     }
     Ok(query.fetch_all(&mut **tx).await?)
+}
+
+/// The usage rows of `tenants` (sorted), locked to the end of the transaction in that
+/// order (so two transactions never wait for each other's rows). The transaction's commit
+/// then does not wait for its flush: see [`UNFLUSHED_COMMIT`].
+pub(super) async fn lock_usage_rows(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    tenants: &[&str],
+) -> Result<Vec<sqlx::postgres::PgRow>> {
+    static LOCK: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "SELECT tenant_id, bytes, documents, max_bytes, max_documents, {UNFLUSHED_COMMIT} \
+             FROM tenant_usage WHERE tenant_id = ANY($1) ORDER BY tenant_id FOR UPDATE"
+        )
+    });
+    Ok(sqlx::query(LOCK.as_str())
+        .bind(tenants)
+        .fetch_all(&mut **tx)
+        .await?)
 }

@@ -8,7 +8,7 @@ use super::*;
 
 crate::store::sql::jobs::job_store!(PgStore);
 
-use dialect::{DB_NOW, lease_millis};
+use dialect::{DB_NOW, UNFLUSHED_COMMIT, lease_millis};
 
 /// The claimed job's columns, from `jobs j JOIN documents d`.
 const CLAIMED: &str = "j.id, j.document_id, j.attempts, d.tenant_id, d.content_type, d.blob_key";
@@ -39,7 +39,7 @@ impl PgStore {
                  FROM taken WHERE documents.id = taken.document_id \
                  RETURNING documents.id, documents.tenant_id, documents.content_type, \
                      documents.blob_key) \
-             SELECT {CLAIMED}, set_config('synchronous_commit', 'off', true) AS commit_mode \
+             SELECT {CLAIMED}, {UNFLUSHED_COMMIT} AS commit_mode \
              FROM taken j JOIN marked d ON d.id = j.document_id"
         ))
         .bind(owner)

@@ -18,8 +18,8 @@ mod webhooks;
 
 pub use coordination::DOCUMENT_LISTENER_NAME;
 
-use audit::{audited, push_audit, write_audit};
-use idempotency::keep_response;
+use audit::{audited, push_audits, write_audit};
+use idempotency::keep_responses;
 use outbox::{push_outbox, write_outbox};
 
 use async_trait::async_trait;

@@ -89,30 +89,53 @@ macro_rules! audit_store {
 
         /// [`write_audit`]'s statement (when there is one), added to `batch`.
         pub(super) fn push_audit(batch: &mut Batch<'_>, change: crate::audit::Change<'_>) {
-            let Some(caller) = crate::audit::current() else {
-                return;
-            };
-            let Some(tenant) = caller.tenant else {
-                return;
-            };
-            let resource: String = change
-                .resource_id
-                .chars()
-                .take(crate::audit::MAX_RESOURCE_CHARS)
-                .collect();
-            batch.push(
-                "INSERT INTO audit_events (tenant_id, at, actor, action, resource_type, \
-                 resource_id, address, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                vec![
+            if let Some(caller) = crate::audit::current() {
+                push_audits(batch, [(&caller, change)]);
+            }
+        }
+
+        /// One statement for the entries of `changes` made by a tenant's caller (an
+        /// operator's changes of no tenant are not in any tenant's trail).
+        pub(super) fn push_audits<'c>(
+            batch: &mut Batch<'_>,
+            changes: impl IntoIterator<Item = (&'c crate::audit::Caller, crate::audit::Change<'c>)>,
+        ) {
+            const COLUMNS: usize = 8;
+            let at = millis(OffsetDateTime::now_utc());
+            let mut values = Vec::new();
+            for (caller, change) in changes {
+                let Some(tenant) = caller.tenant else {
+                    continue;
+                };
+                let resource: String = change
+                    .resource_id
+                    .chars()
+                    .take(crate::audit::MAX_RESOURCE_CHARS)
+                    .collect();
+                values.extend([
                     tenant.0.to_string().into(),
-                    millis(OffsetDateTime::now_utc()).into(),
-                    caller.actor.unwrap_or_default().into(),
+                    at.into(),
+                    caller.actor.clone().unwrap_or_default().into(),
                     change.action.to_owned().into(),
                     change.resource_type.to_owned().into(),
                     resource.into(),
-                    caller.address.into(),
-                    caller.request_id.into(),
-                ],
+                    caller.address.clone().into(),
+                    caller.request_id.clone().into(),
+                ]);
+            }
+            if values.is_empty() {
+                return;
+            }
+            batch.push(
+                format!(
+                    "INSERT INTO audit_events (tenant_id, at, actor, action, resource_type, \
+                     resource_id, address, request_id) VALUES {}",
+                    crate::store::sql::value_rows(
+                        "($1, $2, $3, $4, $5, $6, $7, $8)",
+                        values.len() / COLUMNS
+                    )
+                ),
+                values,
             );
         }
 

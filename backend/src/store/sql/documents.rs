@@ -98,106 +98,135 @@ macro_rules! document_store {
 
         #[async_trait]
         impl DocumentStore for $store {
-            async fn insert_document(
+            async fn insert_documents(
                 &self,
-                doc: &NewDocument,
-                events: &[Event],
-                kept: Option<KeptResponse<'_>>,
+                uploads: &[Upload<'_>],
                 defaults: Quota,
-            ) -> Result<Option<Document>> {
-                let now = millis(doc.created_at);
+            ) -> Result<Vec<Result<Option<Document>>>> {
+                if uploads.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let ids: Vec<String> = uploads.iter().map(|u| u.doc.id.to_string()).collect();
+                let tenants: Vec<String> =
+                    uploads.iter().map(|u| u.doc.tenant_id.0.to_string()).collect();
+                // Each upload's outcome once decided; those left undecided are inserted.
+                let mut outcomes: Vec<Option<Result<Option<Document>>>> =
+                    uploads.iter().map(|_| None).collect();
                 let mut tx = self.pool.begin().await?;
-                if let Some(kept) = kept
-                    && !keep_response(&mut tx, doc.tenant_id, kept, now).await?
-                {
-                    // Another request holds the key: write nothing (the rollback is the drop).
-                    return Ok(None);
-                }
-                let id = doc.id.to_string();
-                let tenant = doc.tenant_id.0.to_string();
-                // Every write in one batch (on SQLite one hand-off to the connection's
-                // thread); only the usage update returns a row, when the document counted.
-                let mut batch = Batch::default();
-                batch.push(
-                    "INSERT INTO documents (id, tenant_id, filename, status, content_type, size_bytes, \
-                     sha256, blob_key, created_at, updated_at) \
-                     VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $8)",
-                    vec![
-                        id.as_str().into(),
-                        tenant.as_str().into(),
-                        doc.filename.as_str().into(),
-                        doc.content_type.mime().into(),
-                        (doc.size_bytes as i64).into(),
-                        doc.sha256.as_str().into(),
-                        doc.blob_key.as_str().into(),
-                        now.into(),
-                    ],
-                );
-                if let Some(bytes) = &doc.inline_bytes {
-                    batch.push(
-                        "INSERT INTO document_bytes (document_id, bytes) VALUES ($1, $2)",
-                        vec![id.as_str().into(), bytes.0.as_slice().into()],
-                    );
-                }
-                batch.push(
-                    "INSERT INTO jobs (document_id, state, created_at) VALUES ($1, 'queued', $2)",
-                    vec![id.as_str().into(), now.into()],
-                );
-                push_outbox(&mut batch, events, now);
-                push_audit(&mut batch, crate::audit::Change::of("document.upload", "document", &id));
-                // Last, so that on PostgreSQL the usage row stays locked for the commit
-                // only: concurrent uploads of one tenant queue on it, and each sees the
-                // usage the one before committed (a conditional update, never a read
-                // then a write). The commit does not wait for its flush, which would keep
-                // the row locked meanwhile: the upload is acknowledged after
-                // `make_durable`, one flush for every upload meanwhile.
-                static COUNT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-                    format!(
-                        "UPDATE tenant_usage SET bytes = bytes + $2, documents = documents + 1 \
-                         WHERE tenant_id = $1 AND documents + 1 <= COALESCE(max_documents, $3) \
-                         AND bytes + $2 <= COALESCE(max_bytes, $4) RETURNING {}",
-                        dialect::UNFLUSHED_COMMIT
-                    )
-                });
-                let size = i64::try_from(doc.size_bytes).unwrap_or(i64::MAX);
-                let count = || -> Vec<crate::store::sql::Value<'_>> {
-                    vec![
-                        tenant.as_str().into(),
-                        size.into(),
-                        quota_column(defaults.max_documents).into(),
-                        quota_column(defaults.max_bytes).into(),
-                    ]
-                };
-                let mut counted = !dialect::run_batch_locking_last(&mut tx, batch, COUNT.as_str(), count())
-                    .await?
-                    .is_empty();
-                let mut tries = 0;
-                while !counted {
-                    match usage_row(&mut tx, doc.tenant_id).await? {
-                        Some(usage) => {
-                            // Refused: the rollback (the drop) leaves nothing written.
-                            return Err(crate::IngestError::QuotaExceeded(usage.under(defaults)).into());
-                        }
-                        // A tenant made without its usage row (by a process of a version
-                        // before quotas, during a rolling upgrade): give it one, count again.
-                        None if tries == 0 => {
-                            sqlx::query(
-                                "INSERT INTO tenant_usage (tenant_id) VALUES ($1) ON CONFLICT (tenant_id) DO NOTHING",
-                            )
-                            .bind(&tenant)
-                            .execute(&mut *tx)
-                            .await?;
-                            tries += 1;
-                            let mut again = Batch::default();
-                            again.push(COUNT.as_str(), count());
-                            counted = !dialect::run_batch(&mut tx, &again).await?.is_empty();
-                        }
-                        None => return Err(Error::Corrupt("a tenant's usage row cannot be made".into())),
+
+                // Keys first: an upload whose key another response holds is not counted.
+                let keyed = $crate::store::sql::documents::first_of_each_key(uploads, &mut outcomes);
+                let kept = keep_responses(&mut tx, uploads, &keyed).await?;
+                for (i, kept) in keyed.iter().zip(kept) {
+                    if !kept {
+                        outcomes[*i] = Some(Ok(None));
                     }
                 }
+
+                // Then the quotas, in order, under the usage rows' locks (held to the
+                // commit: concurrent uploads of a tenant, from any process, queue on them).
+                let mut counted: std::collections::BTreeMap<&str, StoredUsage> =
+                    std::collections::BTreeMap::new();
+                let wanted: std::collections::BTreeSet<&str> = (0..uploads.len())
+                    .filter(|i| outcomes[*i].is_none())
+                    .map(|i| tenants[i].as_str())
+                    .collect();
+                let wanted: Vec<&str> = wanted.into_iter().collect();
+                if !wanted.is_empty() {
+                    counted = lock_usage(&mut tx, &wanted).await?;
+                    if counted.len() < wanted.len() {
+                        // Tenants made without their usage row (by a process of a version
+                        // before quotas, during a rolling upgrade): give them one.
+                        let missing: Vec<&str> =
+                            wanted.iter().copied().filter(|t| !counted.contains_key(t)).collect();
+                        let mut batch = Batch::default();
+                        batch.push(
+                            format!(
+                                "INSERT INTO tenant_usage (tenant_id) VALUES {} \
+                                 ON CONFLICT (tenant_id) DO NOTHING",
+                                crate::store::sql::value_rows("($1)", missing.len())
+                            ),
+                            missing.iter().map(|t| (*t).into()).collect(),
+                        );
+                        dialect::run_batch(&mut tx, &batch).await?;
+                        counted = lock_usage(&mut tx, &wanted).await?;
+                        if counted.len() < wanted.len() {
+                            return Err(Error::Corrupt("a tenant's usage row cannot be made".into()));
+                        }
+                    }
+                }
+                let before = counted.clone();
+                let mut refused_keys: Vec<usize> = Vec::new();
+                for (i, upload) in uploads.iter().enumerate() {
+                    if outcomes[i].is_some() {
+                        continue;
+                    }
+                    let Some(usage) = counted.get_mut(tenants[i].as_str()) else {
+                        return Err(Error::Corrupt("an upload's tenant was not counted".into()));
+                    };
+                    let limits = usage.under(defaults).limits;
+                    let size = upload.doc.size_bytes;
+                    let fits = usage.documents < limits.max_documents.unwrap_or(u64::MAX)
+                        && usage.bytes.checked_add(size).is_some_and(|b| b <= limits.max_bytes.unwrap_or(u64::MAX));
+                    if fits {
+                        usage.documents += 1;
+                        usage.bytes += size;
+                    } else {
+                        outcomes[i] = Some(Err(crate::IngestError::QuotaExceeded(usage.under(defaults)).into()));
+                        if upload.kept.is_some() {
+                            refused_keys.push(i);
+                        }
+                    }
+                }
+
+                // Every write in one batch (on SQLite one hand-off to the connection's
+                // thread, on PostgreSQL one statement).
+                let inserted: Vec<usize> =
+                    (0..uploads.len()).filter(|i| outcomes[*i].is_none()).collect();
+                let mut batch = Batch::default();
+                if !inserted.is_empty() {
+                    $crate::store::sql::documents::push_documents(&mut batch, uploads, &ids, &tenants, &inserted);
+                    push_outbox(
+                        &mut batch,
+                        inserted.iter().flat_map(|i| uploads[*i].events.iter()),
+                        inserted.iter().map(|i| millis(uploads[*i].doc.created_at)).max().unwrap_or_default(),
+                    );
+                    push_audits(
+                        &mut batch,
+                        inserted.iter().filter_map(|i| {
+                            uploads[*i].caller.map(|caller| {
+                                (caller, crate::audit::Change::of("document.upload", "document", &ids[*i]))
+                            })
+                        }),
+                    );
+                    for (tenant, usage) in &counted {
+                        let old = &before[tenant];
+                        let documents = usage.documents - old.documents;
+                        if documents == 0 {
+                            continue;
+                        }
+                        batch.push(
+                            "UPDATE tenant_usage SET bytes = bytes + $2, documents = documents + $3 \
+                             WHERE tenant_id = $1",
+                            vec![
+                                (*tenant).into(),
+                                i64::try_from(usage.bytes - old.bytes).unwrap_or(i64::MAX).into(),
+                                i64::try_from(documents).unwrap_or(i64::MAX).into(),
+                            ],
+                        );
+                    }
+                }
+                // A refused upload's key is not kept: it would answer a retry with a
+                // response the tenant never got.
+                $crate::store::sql::documents::push_forget_keys(&mut batch, uploads, &refused_keys);
+                dialect::run_batch(&mut tx, &batch).await?;
                 tx.commit().await?;
                 self.committed_unflushed();
-                Ok(Some(doc.queued()))
+                Ok(outcomes
+                    .into_iter()
+                    .zip(uploads)
+                    .map(|(outcome, upload)| outcome.unwrap_or_else(|| Ok(Some(upload.doc.queued()))))
+                    .collect())
             }
 
             async fn get_document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>> {
@@ -413,6 +442,16 @@ pub(in crate::store) use document_store;
 /// A tenant's usage row, read in the transaction `tx` (`None` when it has none).
 macro_rules! usage_row {
     () => {
+        /// A `tenant_usage` row's counts and quotas.
+        fn usage_from_row(r: &<dialect::Db as sqlx::Database>::Row) -> Result<StoredUsage> {
+            Ok(StoredUsage {
+                bytes: r.try_get::<i64, _>("bytes")?.max(0) as u64,
+                documents: r.try_get::<i64, _>("documents")?.max(0) as u64,
+                max_bytes: quota_from_column(r.try_get("max_bytes")?),
+                max_documents: quota_from_column(r.try_get("max_documents")?),
+            })
+        }
+
         pub(super) async fn usage_row(
             tx: &mut sqlx::Transaction<'_, dialect::Db>,
             tenant: TenantId,
@@ -423,17 +462,148 @@ macro_rules! usage_row {
             .bind(tenant.0.to_string())
             .fetch_optional(&mut **tx)
             .await?;
-            row.map(|r| {
-                Ok(StoredUsage {
-                    bytes: r.try_get::<i64, _>("bytes")?.max(0) as u64,
-                    documents: r.try_get::<i64, _>("documents")?.max(0) as u64,
-                    max_bytes: quota_from_column(r.try_get("max_bytes")?),
-                    max_documents: quota_from_column(r.try_get("max_documents")?),
-                })
-            })
-            .transpose()
+            row.as_ref().map(usage_from_row).transpose()
+        }
+
+        /// The usage of `tenants` (sorted), each row locked to the end of `tx`: the
+        /// tenants that have a row.
+        async fn lock_usage<'t>(
+            tx: &mut sqlx::Transaction<'_, dialect::Db>,
+            tenants: &[&'t str],
+        ) -> Result<std::collections::BTreeMap<&'t str, StoredUsage>> {
+            let rows = dialect::lock_usage_rows(tx, tenants).await?;
+            let mut usage = std::collections::BTreeMap::new();
+            for row in &rows {
+                let id: String = row.try_get("tenant_id")?;
+                let Some(tenant) = tenants.iter().find(|t| **t == id) else {
+                    return Err(Error::Corrupt(format!("the usage of tenant {id} was not asked for")));
+                };
+                usage.insert(*tenant, usage_from_row(row)?);
+            }
+            Ok(usage)
         }
     };
+}
+
+/// The uploads that keep a response, the first of each tenant's key only, ordered by
+/// tenant and key (the order their rows are locked in, in every process); an upload
+/// whose key an earlier one of `uploads` has gets its outcome: the key is held.
+pub(in crate::store) fn first_of_each_key(
+    uploads: &[crate::store::Upload<'_>],
+    outcomes: &mut [Option<crate::error::Result<Option<crate::model::Document>>>],
+) -> Vec<usize> {
+    let mut first: std::collections::BTreeMap<(crate::model::TenantId, &str), usize> =
+        std::collections::BTreeMap::new();
+    for (i, upload) in uploads.iter().enumerate() {
+        if let Some(kept) = upload.kept {
+            match first.entry((upload.doc.tenant_id, kept.key)) {
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(i);
+                }
+                std::collections::btree_map::Entry::Occupied(_) => outcomes[i] = Some(Ok(None)),
+            }
+        }
+    }
+    first.into_values().collect()
+}
+
+/// The rows of the uploads `inserted`: documents, their bytes kept in the database, and
+/// their jobs, a statement each (`ids` and `tenants` as text, one per upload).
+pub(in crate::store) fn push_documents<'q>(
+    batch: &mut super::Batch<'q>,
+    uploads: &'q [crate::store::Upload<'q>],
+    ids: &'q [String],
+    tenants: &'q [String],
+    inserted: &[usize],
+) {
+    const COLUMNS: usize = 8;
+    let mut values = Vec::with_capacity(COLUMNS * inserted.len());
+    for &i in inserted {
+        let doc = uploads[i].doc;
+        values.extend([
+            ids[i].as_str().into(),
+            tenants[i].as_str().into(),
+            doc.filename.as_str().into(),
+            doc.content_type.mime().into(),
+            i64::try_from(doc.size_bytes).unwrap_or(i64::MAX).into(),
+            doc.sha256.as_str().into(),
+            doc.blob_key.as_str().into(),
+            crate::store::rows::millis(doc.created_at).into(),
+        ]);
+    }
+    batch.push(
+        format!(
+            "INSERT INTO documents (id, tenant_id, filename, status, content_type, size_bytes, \
+             sha256, blob_key, created_at, updated_at) VALUES {}",
+            super::value_rows(
+                "($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $8)",
+                inserted.len()
+            )
+        ),
+        values,
+    );
+    let bytes: Vec<(usize, &'q [u8])> = inserted
+        .iter()
+        .filter_map(|&i| {
+            uploads[i]
+                .doc
+                .inline_bytes
+                .as_ref()
+                .map(|b| (i, b.0.as_slice()))
+        })
+        .collect();
+    if !bytes.is_empty() {
+        batch.push(
+            format!(
+                "INSERT INTO document_bytes (document_id, bytes) VALUES {}",
+                super::value_rows("($1, $2)", bytes.len())
+            ),
+            bytes
+                .iter()
+                .flat_map(|(i, b)| [ids[*i].as_str().into(), (*b).into()])
+                .collect(),
+        );
+    }
+    batch.push(
+        format!(
+            "INSERT INTO jobs (document_id, state, created_at) VALUES {}",
+            super::value_rows("($1, 'queued', $2)", inserted.len())
+        ),
+        inserted
+            .iter()
+            .flat_map(|&i| {
+                [
+                    ids[i].as_str().into(),
+                    crate::store::rows::millis(uploads[i].doc.created_at).into(),
+                ]
+            })
+            .collect(),
+    );
+}
+
+/// Forgets the responses kept for the keys of `refused` (uploads of `uploads`).
+pub(in crate::store) fn push_forget_keys<'q>(
+    batch: &mut super::Batch<'q>,
+    uploads: &'q [crate::store::Upload<'q>],
+    refused: &[usize],
+) {
+    if refused.is_empty() {
+        return;
+    }
+    let mut values = Vec::with_capacity(2 * refused.len());
+    for &i in refused {
+        if let Some(kept) = uploads[i].kept {
+            values.push(uploads[i].doc.tenant_id.0.to_string().into());
+            values.push(kept.key.into());
+        }
+    }
+    batch.push(
+        format!(
+            "DELETE FROM idempotency_keys WHERE (tenant_id, key) IN (VALUES {})",
+            super::value_rows("($1, $2)", values.len() / 2)
+        ),
+        values,
+    );
 }
 
 pub(in crate::store) use usage_row;

@@ -34,34 +34,64 @@ macro_rules! idempotency_store {
             }
         }
 
-        /// Keeps `kept` for `tenant` inside `tx`, forgetting expired responses first; false when
-        /// the key already holds an unexpired response (nothing is changed then). A concurrent
-        /// holder that has not committed yet makes this wait for its outcome (the primary key).
-        pub(super) async fn keep_response(
+        /// Keeps the responses of `uploads` numbered `keyed` inside `tx`, forgetting
+        /// expired responses first (those before the newest upload's bound): whether each
+        /// was kept. One is not when its key already holds an unexpired response (which
+        /// stays). A concurrent holder that has not committed yet makes this wait for its
+        /// outcome (the primary key); `keyed` in the order of their keys, so that two
+        /// transactions wait for each other's keys in one order.
+        pub(super) async fn keep_responses(
             tx: &mut sqlx::Transaction<'_, dialect::Db>,
-            tenant: TenantId,
-            kept: KeptResponse<'_>,
-            now: i64,
-        ) -> Result<bool> {
+            uploads: &[Upload<'_>],
+            keyed: &[usize],
+        ) -> Result<Vec<bool>> {
+            let kept: Vec<(TenantId, KeptResponse<'_>, i64)> = keyed
+                .iter()
+                .filter_map(|&i| {
+                    let u = &uploads[i];
+                    u.kept.map(|k| (u.doc.tenant_id, k, millis(u.doc.created_at)))
+                })
+                .collect();
+            let Some(forget_before) = kept.iter().map(|(_, k, _)| k.forget_before).max() else {
+                return Ok(Vec::new());
+            };
             sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
-                .bind(millis(kept.forget_before))
+                .bind(millis(forget_before))
                 .execute(&mut **tx)
                 .await?;
-            let inserted = sqlx::query(
-                "INSERT INTO idempotency_keys \
-                 (tenant_id, key, request_hash, status, location, body, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant_id, key) DO NOTHING",
-            )
-            .bind(tenant.0.to_string())
-            .bind(kept.key)
-            .bind(&kept.response.request_hash)
-            .bind(i64::from(kept.response.status))
-            .bind(&kept.response.location)
-            .bind(&kept.response.body)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-            Ok(inserted.rows_affected() == 1)
+            let tenants: Vec<String> = kept.iter().map(|(t, _, _)| t.0.to_string()).collect();
+            let mut values = Vec::with_capacity(7 * kept.len());
+            for ((_, k, now), tenant) in kept.iter().zip(&tenants) {
+                values.extend([
+                    tenant.as_str().into(),
+                    k.key.into(),
+                    k.response.request_hash.as_str().into(),
+                    i64::from(k.response.status).into(),
+                    k.response.location.as_deref().into(),
+                    k.response.body.as_str().into(),
+                    (*now).into(),
+                ]);
+            }
+            let mut batch = Batch::default();
+            batch.push(
+                format!(
+                    "INSERT INTO idempotency_keys \
+                     (tenant_id, key, request_hash, status, location, body, created_at) VALUES {} \
+                     ON CONFLICT (tenant_id, key) DO NOTHING RETURNING tenant_id, key",
+                    crate::store::sql::value_rows("($1, $2, $3, $4, $5, $6, $7)", kept.len())
+                ),
+                values,
+            );
+            let rows = dialect::run_batch(tx, &batch).await?;
+            let mut inserted = std::collections::HashSet::new();
+            for row in &rows {
+                inserted.insert((row.try_get::<String, _>("tenant_id")?, row.try_get::<String, _>("key")?));
+            }
+            Ok(kept
+                .iter()
+                .zip(tenants)
+                .map(|((_, k, _), tenant)| inserted.contains(&(tenant, k.key.to_owned())))
+                .collect())
         }
     };
 }

@@ -36,9 +36,6 @@ macro_rules! job_store {
                 .into_iter()
                 .collect();
             for chunk in rows.chunks(ROWS) {
-                let values_sql: Vec<String> = (0..chunk.len())
-                    .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
-                    .collect();
                 let mut values = Vec::with_capacity(3 * chunk.len());
                 for ((id, number), layout) in chunk {
                     values.push((*id).into());
@@ -49,7 +46,7 @@ macro_rules! job_store {
                     format!(
                         "INSERT INTO document_pages (document_id, number, layout) VALUES {} \
                          ON CONFLICT (document_id, number) DO UPDATE SET layout = excluded.layout",
-                        values_sql.join(", ")
+                        crate::store::sql::value_rows("($1, $2, $3)", chunk.len())
                     ),
                     values,
                 );
@@ -110,14 +107,11 @@ macro_rules! job_store {
                 }
             }
             if !texts.is_empty() {
-                let rows: Vec<String> = (0..texts.len())
-                    .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
-                    .collect();
                 batch.push(
                     format!(
                         "INSERT INTO document_texts (document_id, text) VALUES {} \
                          ON CONFLICT (document_id) DO UPDATE SET text = excluded.text",
-                        rows.join(", ")
+                        crate::store::sql::value_rows("($1, $2)", texts.len())
                     ),
                     texts.iter().flat_map(|(id, text)| [(*id).into(), (*text).into()]).collect(),
                 );

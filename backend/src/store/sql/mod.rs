@@ -26,8 +26,8 @@ pub(super) mod prelude {
     };
     pub(in crate::store) use crate::store::{
         ClaimedJob, Completion, DocumentStore, IdempotencyStore, JobResult, JobStore, KeptResponse,
-        NewDocument, OutboxRow, OutboxStore, RegistryReference, RegistrySchema, RegistryStore,
-        RegistryUse, RegistryVersion, StoredResponse, TenantStore, WebhookStore,
+        OutboxRow, OutboxStore, RegistryReference, RegistrySchema, RegistryStore, RegistryUse,
+        RegistryVersion, StoredResponse, TenantStore, Upload, WebhookStore,
     };
     pub(in crate::store) use crate::webhooks::{
         Delivery, DeliveryStatus, DueDelivery, NewWebhook, Outcome, Webhook, WebhookStatus,
@@ -63,6 +63,20 @@ pub(super) fn renumber(sql: &str, mut to: impl FnMut(usize) -> String) -> String
     }
     out.push_str(rest);
     out
+}
+
+/// `count` copies of `row` (a row of a multi-row `VALUES`, such as `($1, 'queued', $2)`),
+/// each numbering its placeholders after the copy before it.
+pub(super) fn value_rows(row: &str, count: usize) -> String {
+    let mut columns = 0;
+    renumber(row, |n| {
+        columns = columns.max(n);
+        String::new()
+    });
+    (0..count)
+        .map(|i| renumber(row, |n| format!("${}", i * columns + n)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Statements that run one after another in the caller's transaction, where nothing

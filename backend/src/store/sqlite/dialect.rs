@@ -7,10 +7,6 @@ pub(super) type Db = sqlx::Sqlite;
 /// SQLite's two-argument `MIN` is the scalar minimum (PostgreSQL's `LEAST`).
 pub(super) const LEAST: &str = "MIN";
 
-/// Nothing to set: every commit returns before its flush (`synchronous = NORMAL`), and
-/// `make_durable` flushes.
-pub(super) const UNFLUSHED_COMMIT: &str = "1";
-
 /// `param IN` a list bound with [`list`]: SQLite has no arrays, so the list is JSON.
 pub(super) fn in_list(param: &str) -> String {
     format!("IN (SELECT value FROM json_each({param}))")
@@ -122,17 +118,23 @@ pub(super) async fn run_batch(
     Ok(query.fetch_all(&mut **tx).await?)
 }
 
-/// Runs `batch`, then `last` (a statement that locks what other transactions wait for),
-/// as one text: SQLite's single writer already serialises whole transactions. The rows
-/// they return, in order.
-pub(super) async fn run_batch_locking_last<'q>(
+/// The usage rows of `tenants`, by a write that changes nothing: it takes SQLite's write
+/// lock up front (a deferred read-then-write transaction could fail to upgrade under
+/// contention), which serialises whole transactions, so the rows stay as read to the
+/// commit. (Commits return before their flush anyway: `synchronous = NORMAL`, and
+/// `make_durable` flushes.)
+pub(super) async fn lock_usage_rows(
     tx: &mut sqlx::Transaction<'_, Db>,
-    mut batch: crate::store::sql::Batch<'q>,
-    last: &'q str,
-    values: Vec<crate::store::sql::Value<'q>>,
+    tenants: &[&str],
 ) -> Result<Vec<sqlx::sqlite::SqliteRow>> {
-    batch.push(last, values);
-    run_batch(tx, &batch).await
+    Ok(sqlx::query(&format!(
+        "UPDATE tenant_usage SET documents = documents WHERE tenant_id {} \
+         RETURNING tenant_id, bytes, documents, max_bytes, max_documents",
+        in_list("$1")
+    ))
+    .bind(list(tenants)?)
+    .fetch_all(&mut **tx)
+    .await?)
 }
 
 /// `sql` with each placeholder `$n` made a `?`, and the `n`s in order: the statements

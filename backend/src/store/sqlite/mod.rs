@@ -17,8 +17,8 @@ mod tenants;
 mod trace;
 mod webhooks;
 
-use audit::{audited, push_audit, write_audit};
-use idempotency::keep_response;
+use audit::{audited, push_audits, write_audit};
+use idempotency::keep_responses;
 use outbox::{push_outbox, write_outbox};
 
 use std::path::{Path, PathBuf};
