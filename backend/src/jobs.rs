@@ -358,9 +358,12 @@ impl Workers {
             };
         };
         let doc = job.document_id;
-        let source = match self.blobs.read_stream(&job.blob_key).await {
-            Ok(s) => s,
-            Err(e) => return Scanned::Refuse(unreadable(e)),
+        let source: crate::blobs::BlobReader = match &job.inline_bytes {
+            Some(bytes) => Box::new(std::io::Cursor::new(bytes.0.clone())),
+            None => match self.blobs.read_stream(&job.blob_key).await {
+                Ok(s) => s,
+                Err(e) => return Scanned::Refuse(unreadable(e)),
+            },
         };
         match scanner.scan(source).await {
             Ok(Verdict::Clean) => Scanned::Process {
@@ -393,9 +396,13 @@ impl Workers {
     }
 
     async fn process(&self, job: &ClaimedJob, mut scan_warnings: Vec<String>) -> JobResult {
-        let bytes = match self.blobs.read(&job.blob_key).await {
-            Ok(b) => b,
-            Err(e) => return unreadable(e),
+        // Bytes kept with the row came with the claim.
+        let bytes = match &job.inline_bytes {
+            Some(bytes) => bytes.0.clone(),
+            None => match self.blobs.read(&job.blob_key).await {
+                Ok(b) => b,
+                Err(e) => return unreadable(e),
+            },
         };
         let outcome = pipeline::run(self.pipeline.clone(), job.content_type, bytes).await;
         match outcome {

@@ -124,6 +124,9 @@ pub struct ClaimedJob {
     pub blob_key: String,
     /// 1 on the first claim; higher when an earlier worker died holding it.
     pub attempts: u32,
+    /// The document's bytes when they are kept with its row, read by the claim (no read
+    /// of their own); `None`: read them through the blobs.
+    pub inline_bytes: Option<InlineBytes>,
 }
 
 /// A job's result as a worker records it: what [`JobStore::complete_jobs`] writes.

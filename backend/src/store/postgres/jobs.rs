@@ -10,8 +10,12 @@ crate::store::sql::jobs::job_store!(PgStore);
 
 use dialect::{DB_NOW, UNFLUSHED_COMMIT, lease_millis};
 
-/// The claimed job's columns, from `jobs j JOIN documents d`.
-const CLAIMED: &str = "j.id, j.document_id, j.attempts, d.tenant_id, d.content_type, d.blob_key";
+/// A claimed job's columns, from its job `j`, document `d` and kept bytes `b` (joined
+/// with [`KEPT_BYTES`]).
+const CLAIMED: &str = "j.id, j.document_id, j.attempts, d.tenant_id, d.content_type, d.blob_key, b.bytes AS inline_bytes";
+/// The bytes kept with a claimed document's row, if any: read with the claim, not by a
+/// round trip of their own.
+const KEPT_BYTES: &str = "LEFT JOIN document_bytes b ON b.document_id = j.document_id";
 
 impl PgStore {
     async fn claim(&self, owner: &str, lease: Duration, max: u32) -> Result<Vec<ClaimedJob>> {
@@ -40,7 +44,7 @@ impl PgStore {
                  RETURNING documents.id, documents.tenant_id, documents.content_type, \
                      documents.blob_key) \
              SELECT {CLAIMED}, {UNFLUSHED_COMMIT} AS commit_mode \
-             FROM taken j JOIN marked d ON d.id = j.document_id"
+             FROM taken j JOIN marked d ON d.id = j.document_id {KEPT_BYTES}"
         ))
         .bind(owner)
         .bind(lease_millis(lease))
@@ -65,8 +69,7 @@ impl PgStore {
         let rows = sqlx::query(&format!(
             "WITH taken AS (UPDATE jobs SET lease_owner = $1 WHERE state = 'running' \
                  RETURNING id, document_id, attempts) \
-             SELECT {} FROM taken j JOIN documents d ON d.id = j.document_id",
-            CLAIMED
+             SELECT {CLAIMED} FROM taken j JOIN documents d ON d.id = j.document_id {KEPT_BYTES}"
         ))
         .bind(owner)
         .fetch_all(&self.pool)

@@ -5,7 +5,7 @@
 macro_rules! job_store {
     ($store:ty) => {
         /// A claimed job, from its columns `id, document_id, attempts, tenant_id,
-        /// content_type, blob_key`.
+        /// content_type, blob_key, inline_bytes`.
         fn claimed_from_row(row: &<dialect::Db as sqlx::Database>::Row) -> Result<ClaimedJob> {
             let content_type: String = row.try_get("content_type")?;
             Ok(ClaimedJob {
@@ -16,6 +16,9 @@ macro_rules! job_store {
                     .ok_or_else(|| Error::Corrupt(format!("content type {content_type:?}")))?,
                 blob_key: row.try_get("blob_key")?,
                 attempts: row.try_get::<i64, _>("attempts")? as u32,
+                inline_bytes: row
+                    .try_get::<Option<Vec<u8>>, _>("inline_bytes")?
+                    .map(crate::store::InlineBytes),
             })
         }
 

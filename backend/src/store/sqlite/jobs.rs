@@ -29,7 +29,8 @@ impl SqliteStore {
             [
                 format!(
                     "UPDATE documents SET status = 'processing', updated_at = $3 WHERE id IN ({}) \
-                     RETURNING id, tenant_id, content_type, blob_key",
+                     RETURNING id, tenant_id, content_type, blob_key, (SELECT bytes FROM \
+                     document_bytes b WHERE b.document_id = documents.id) AS inline_bytes",
                     claimable("document_id")
                 ),
                 format!(
@@ -83,6 +84,9 @@ impl SqliteStore {
                     .ok_or_else(|| Error::Corrupt(format!("content type {content_type:?}")))?,
                 blob_key: doc.try_get("blob_key")?,
                 attempts: row.try_get::<i64, _>("attempts")? as u32,
+                inline_bytes: doc
+                    .try_get::<Option<Vec<u8>>, _>("inline_bytes")?
+                    .map(crate::store::InlineBytes),
             });
         }
         if !docs.is_empty() {
@@ -109,7 +113,8 @@ impl SqliteStore {
              RETURNING id, attempts, (SELECT content_type FROM documents d \
              WHERE d.id = document_id) AS content_type, (SELECT blob_key FROM documents d \
              WHERE d.id = document_id) AS blob_key, (SELECT tenant_id FROM documents d \
-             WHERE d.id = document_id) AS tenant_id, document_id",
+             WHERE d.id = document_id) AS tenant_id, document_id, (SELECT bytes FROM \
+             document_bytes b WHERE b.document_id = jobs.document_id) AS inline_bytes",
         )
         .bind(owner)
         .fetch_all(&self.pool)

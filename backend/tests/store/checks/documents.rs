@@ -437,6 +437,23 @@ pub async fn inline_bytes_are_written_read_and_deleted_with_their_row<F: Factory
     assert_eq!(s.inline_blob(&large.blob_key).await.unwrap(), None);
     assert!(!s.delete_inline_blob(&large.blob_key).await.unwrap());
 
+    // A claim brings the bytes kept with the row (none for the other), as does taking
+    // the running jobs over after a restart.
+    let claimed = s
+        .claim_jobs("w", std::time::Duration::from_secs(60), 10)
+        .await
+        .unwrap();
+    let kept = |jobs: &[ClaimedJob]| -> Vec<(Uuid, Option<Vec<u8>>)> {
+        jobs.iter()
+            .map(|j| (j.document_id, j.inline_bytes.clone().map(|b| b.0)))
+            .collect()
+    };
+    let expected = vec![(small.id, Some(b"hello".to_vec())), (large.id, None)];
+    assert_eq!(kept(&claimed), expected);
+    let mut taken = other.take_running_jobs("w2").await.unwrap();
+    taken.sort_by_key(|j| j.job_id);
+    assert_eq!(kept(&taken), expected);
+
     // Refused with its row (a quota of two documents): nothing of it is written.
     s.set_storage_quota(t, QuotaSetting::Keep, QuotaSetting::Set(Some(2)))
         .await
