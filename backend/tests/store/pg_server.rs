@@ -199,3 +199,76 @@ async fn make_durable_flushes_every_upload_committed_before_it_in_any_process() 
         .unwrap();
     assert_eq!(usage, 2, "both uploads counted");
 }
+
+/// A burst of jobs into an empty queue is analyzed by the handle that queued it, not a
+/// minute later by autovacuum: claims are planned for the queue's real length (with an
+/// empty table's statistics PostgreSQL walks the whole queue on every claim).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_jobs_is_analyzed_at_once() {
+    use docintel_backend::model::{ContentType, Quota};
+    use docintel_backend::store::{NewDocument, Upload};
+    use sqlx::Connection;
+    use std::time::{Duration, Instant};
+
+    let db = TestDatabase::create().await;
+    let store: Arc<dyn Store> = Arc::new(PgStore::connect(&db.url).await.unwrap());
+    let mut sql = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    let analyzed = async |sql: &mut sqlx::PgConnection| -> (i64, f32) {
+        sqlx::query_as(
+            "SELECT s.analyze_count, c.reltuples FROM pg_stat_user_tables s \
+             JOIN pg_class c ON c.oid = s.relid WHERE s.relname = 'jobs'",
+        )
+        .fetch_one(sql)
+        .await
+        .unwrap()
+    };
+    assert_eq!(analyzed(&mut sql).await.0, 0);
+    let now = time::OffsetDateTime::now_utc();
+    let tenant = store.create_tenant("t", now).await.unwrap().id;
+    for _ in 0..22 {
+        let docs: Vec<NewDocument> = (0..50)
+            .map(|_| {
+                let id = uuid::Uuid::now_v7();
+                NewDocument {
+                    id,
+                    tenant_id: tenant,
+                    filename: "a.txt".into(),
+                    content_type: ContentType::Text,
+                    size_bytes: 1,
+                    sha256: "0".repeat(64),
+                    blob_key: format!("{}/{id}", tenant.0),
+                    created_at: now,
+                    inline_bytes: None,
+                }
+            })
+            .collect();
+        let uploads: Vec<Upload<'_>> = docs
+            .iter()
+            .map(|doc| Upload {
+                doc,
+                events: &[],
+                kept: None,
+                caller: None,
+            })
+            .collect();
+        let outcomes = store
+            .insert_documents(&uploads, Quota::UNLIMITED)
+            .await
+            .unwrap();
+        assert!(outcomes.iter().all(|o| matches!(o, Ok(Some(_)))));
+    }
+    // The analysis runs in the background; the statistics views lag by up to a second.
+    let started = Instant::now();
+    let (count, rows) = loop {
+        let (count, rows) = analyzed(&mut sql).await;
+        if count > 0 || started.elapsed() > Duration::from_secs(30) {
+            break (count, rows);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(count >= 1, "the jobs were never analyzed");
+    assert!(
+        rows >= 1000.0,
+        "statistics of {rows} jobs, not the 1,100 queued"
+    );
+}

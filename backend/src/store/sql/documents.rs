@@ -222,6 +222,7 @@ macro_rules! document_store {
                 dialect::run_batch(&mut tx, &batch).await?;
                 tx.commit().await?;
                 self.committed_unflushed();
+                self.jobs_queued(inserted.len());
                 Ok(outcomes
                     .into_iter()
                     .zip(uploads)

@@ -191,6 +191,10 @@ impl SqliteStore {
     /// Nothing to note: every commit returns before its flush, and `make_durable`
     /// flushes whatever was committed.
     fn committed_unflushed(&self) {}
+
+    /// Nothing to do: SQLite claims the oldest jobs by walking the table in id order,
+    /// whatever its statistics.
+    fn jobs_queued(&self, _n: usize) {}
 }
 
 row_mappers!(SqliteRow);
