@@ -11,7 +11,11 @@ macro_rules! document_store {
         $crate::store::sql::documents::document_store!($store);
 
         impl $store {
-            async fn read_document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>> {
+            async fn read_document(
+                &self,
+                tenant: TenantId,
+                id: DocumentId,
+            ) -> Result<Option<Document>> {
                 let read = async {
                     sqlx::query(&format!(
                         "SELECT {DOC_COLUMNS} FROM documents WHERE id = $1 AND tenant_id = $2"
@@ -107,15 +111,18 @@ macro_rules! document_store {
                     return Ok(Vec::new());
                 }
                 let ids: Vec<String> = uploads.iter().map(|u| u.doc.id.to_string()).collect();
-                let tenants: Vec<String> =
-                    uploads.iter().map(|u| u.doc.tenant_id.0.to_string()).collect();
+                let tenants: Vec<String> = uploads
+                    .iter()
+                    .map(|u| u.doc.tenant_id.0.to_string())
+                    .collect();
                 // Each upload's outcome once decided; those left undecided are inserted.
                 let mut outcomes: Vec<Option<Result<Option<Document>>>> =
                     uploads.iter().map(|_| None).collect();
                 let mut tx = self.pool.begin().await?;
 
                 // Keys first: an upload whose key another response holds is not counted.
-                let keyed = $crate::store::sql::documents::first_of_each_key(uploads, &mut outcomes);
+                let keyed =
+                    $crate::store::sql::documents::first_of_each_key(uploads, &mut outcomes);
                 let kept = keep_responses(&mut tx, uploads, &keyed).await?;
                 for (i, kept) in keyed.iter().zip(kept) {
                     if !kept {
@@ -125,96 +132,56 @@ macro_rules! document_store {
 
                 // Then the quotas, in order, under the usage rows' locks (held to the
                 // commit: concurrent uploads of a tenant, from any process, queue on them).
-                let mut counted: std::collections::BTreeMap<&str, StoredUsage> =
-                    std::collections::BTreeMap::new();
                 let wanted: std::collections::BTreeSet<&str> = (0..uploads.len())
                     .filter(|i| outcomes[*i].is_none())
                     .map(|i| tenants[i].as_str())
                     .collect();
                 let wanted: Vec<&str> = wanted.into_iter().collect();
-                if !wanted.is_empty() {
-                    counted = lock_usage(&mut tx, &wanted).await?;
-                    if counted.len() < wanted.len() {
-                        // Tenants made without their usage row (by a process of a version
-                        // before quotas, during a rolling upgrade): give them one.
-                        let missing: Vec<&str> =
-                            wanted.iter().copied().filter(|t| !counted.contains_key(t)).collect();
-                        let mut batch = Batch::default();
-                        batch.push(
-                            format!(
-                                "INSERT INTO tenant_usage (tenant_id) VALUES {} \
-                                 ON CONFLICT (tenant_id) DO NOTHING",
-                                crate::store::sql::value_rows("($1)", missing.len())
-                            ),
-                            missing.iter().map(|t| (*t).into()).collect(),
-                        );
-                        dialect::run_batch(&mut tx, &batch).await?;
-                        counted = lock_usage(&mut tx, &wanted).await?;
-                        if counted.len() < wanted.len() {
-                            return Err(Error::Corrupt("a tenant's usage row cannot be made".into()));
-                        }
-                    }
-                }
-                let before = counted.clone();
-                let mut refused_keys: Vec<usize> = Vec::new();
-                for (i, upload) in uploads.iter().enumerate() {
-                    if outcomes[i].is_some() {
-                        continue;
-                    }
-                    let Some(usage) = counted.get_mut(tenants[i].as_str()) else {
-                        return Err(Error::Corrupt("an upload's tenant was not counted".into()));
-                    };
-                    let limits = usage.under(defaults).limits;
-                    let size = upload.doc.size_bytes;
-                    let fits = usage.documents < limits.max_documents.unwrap_or(u64::MAX)
-                        && usage.bytes.checked_add(size).is_some_and(|b| b <= limits.max_bytes.unwrap_or(u64::MAX));
-                    if fits {
-                        usage.documents += 1;
-                        usage.bytes += size;
-                    } else {
-                        outcomes[i] = Some(Err(crate::IngestError::QuotaExceeded(usage.under(defaults)).into()));
-                        if upload.kept.is_some() {
-                            refused_keys.push(i);
-                        }
-                    }
-                }
+                let before = lock_usage(&mut tx, &wanted).await?;
+                let mut counted = before.clone();
+                let refused_keys = $crate::store::sql::documents::count_uploads(
+                    uploads,
+                    &tenants,
+                    &mut counted,
+                    defaults,
+                    &mut outcomes,
+                )?;
 
                 // Every write in one batch (on SQLite one hand-off to the connection's
                 // thread, on PostgreSQL one statement).
-                let inserted: Vec<usize> =
-                    (0..uploads.len()).filter(|i| outcomes[*i].is_none()).collect();
+                let inserted: Vec<usize> = (0..uploads.len())
+                    .filter(|i| outcomes[*i].is_none())
+                    .collect();
                 let mut batch = Batch::default();
                 if !inserted.is_empty() {
-                    $crate::store::sql::documents::push_documents(&mut batch, uploads, &ids, &tenants, &inserted);
+                    $crate::store::sql::documents::push_documents(
+                        &mut batch, uploads, &ids, &tenants, &inserted,
+                    );
                     push_outbox(
                         &mut batch,
                         inserted.iter().flat_map(|i| uploads[*i].events.iter()),
-                        inserted.iter().map(|i| millis(uploads[*i].doc.created_at)).max().unwrap_or_default(),
+                        inserted
+                            .iter()
+                            .map(|i| millis(uploads[*i].doc.created_at))
+                            .max()
+                            .unwrap_or_default(),
                     );
                     push_audits(
                         &mut batch,
                         inserted.iter().filter_map(|i| {
                             uploads[*i].caller.map(|caller| {
-                                (caller, crate::audit::Change::of("document.upload", "document", &ids[*i]))
+                                (
+                                    caller,
+                                    crate::audit::Change::of(
+                                        "document.upload",
+                                        "document",
+                                        &ids[*i],
+                                    ),
+                                )
                             })
                         }),
                     );
-                    for (tenant, usage) in &counted {
-                        let old = &before[tenant];
-                        let documents = usage.documents - old.documents;
-                        if documents == 0 {
-                            continue;
-                        }
-                        batch.push(
-                            "UPDATE tenant_usage SET bytes = bytes + $2, documents = documents + $3 \
-                             WHERE tenant_id = $1",
-                            vec![
-                                (*tenant).into(),
-                                i64::try_from(usage.bytes - old.bytes).unwrap_or(i64::MAX).into(),
-                                i64::try_from(documents).unwrap_or(i64::MAX).into(),
-                            ],
-                        );
-                    }
+                    $crate::store::sql::documents::push_usage(&mut batch, &before, &counted);
                 }
                 // A refused upload's key is not kept: it would answer a retry with a
                 // response the tenant never got.
@@ -226,11 +193,17 @@ macro_rules! document_store {
                 Ok(outcomes
                     .into_iter()
                     .zip(uploads)
-                    .map(|(outcome, upload)| outcome.unwrap_or_else(|| Ok(Some(upload.doc.queued()))))
+                    .map(|(outcome, upload)| {
+                        outcome.unwrap_or_else(|| Ok(Some(upload.doc.queued())))
+                    })
                     .collect())
             }
 
-            async fn get_document(&self, tenant: TenantId, id: DocumentId) -> Result<Option<Document>> {
+            async fn get_document(
+                &self,
+                tenant: TenantId,
+                id: DocumentId,
+            ) -> Result<Option<Document>> {
                 // Point reads take each store's fastest path (see `read_document`).
                 self.read_document(tenant, id).await
             }
@@ -261,10 +234,11 @@ macro_rules! document_store {
                 let mut tx = self.pool.begin().await?;
                 // One snapshot for both statements, so the total and the page agree.
                 dialect::read_snapshot(&mut tx).await?;
-                let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM documents WHERE tenant_id = $1")
-                    .bind(&tenant)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                let total: i64 =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM documents WHERE tenant_id = $1")
+                        .bind(&tenant)
+                        .fetch_one(&mut *tx)
+                        .await?;
                 let rows = sqlx::query(&format!(
                     "SELECT {DOC_COLUMNS} FROM documents WHERE tenant_id = $1 \
                      ORDER BY id DESC LIMIT $2 OFFSET $3"
@@ -365,20 +339,30 @@ macro_rules! document_store {
                 .execute(&mut *tx)
                 .await?;
                 write_outbox(&mut tx, events, millis(now)).await?;
-                write_audit(&mut tx, crate::audit::Change::of("document.delete", "document", &id_text)).await?;
+                write_audit(
+                    &mut tx,
+                    crate::audit::Change::of("document.delete", "document", &id_text),
+                )
+                .await?;
                 tx.commit().await?;
                 Ok(Some(keys))
             }
 
-            async fn set_thumbnail(&self, tenant: TenantId, id: DocumentId, key: &str) -> Result<bool> {
+            async fn set_thumbnail(
+                &self,
+                tenant: TenantId,
+                id: DocumentId,
+                key: &str,
+            ) -> Result<bool> {
                 let _changing = self.docs.changing(id);
-                let r =
-                    sqlx::query("UPDATE documents SET thumbnail_key = $3 WHERE id = $1 AND tenant_id = $2")
-                        .bind(id.to_string())
-                        .bind(tenant.0.to_string())
-                        .bind(key)
-                        .execute(&self.pool)
-                        .await?;
+                let r = sqlx::query(
+                    "UPDATE documents SET thumbnail_key = $3 WHERE id = $1 AND tenant_id = $2",
+                )
+                .bind(id.to_string())
+                .bind(tenant.0.to_string())
+                .bind(key)
+                .execute(&self.pool)
+                .await?;
                 Ok(r.rows_affected() == 1)
             }
 
@@ -466,9 +450,40 @@ macro_rules! usage_row {
             row.as_ref().map(usage_from_row).transpose()
         }
 
-        /// The usage of `tenants` (sorted), each row locked to the end of `tx`: the
-        /// tenants that have a row.
+        /// The usage of `tenants` (sorted), each row locked to the end of `tx`.
         async fn lock_usage<'t>(
+            tx: &mut sqlx::Transaction<'_, dialect::Db>,
+            tenants: &[&'t str],
+        ) -> Result<std::collections::BTreeMap<&'t str, StoredUsage>> {
+            if tenants.is_empty() {
+                return Ok(Default::default());
+            }
+            let mut usage = locked_usage(tx, tenants).await?;
+            if usage.len() < tenants.len() {
+                // Tenants made without their usage row (by a process of a version before
+                // quotas, during a rolling upgrade): give them one.
+                let missing: Vec<&str> =
+                    tenants.iter().copied().filter(|t| !usage.contains_key(t)).collect();
+                let mut batch = Batch::default();
+                batch.push(
+                    format!(
+                        "INSERT INTO tenant_usage (tenant_id) VALUES {} \
+                         ON CONFLICT (tenant_id) DO NOTHING",
+                        crate::store::sql::value_rows("($1)", missing.len())
+                    ),
+                    missing.iter().map(|t| (*t).into()).collect(),
+                );
+                dialect::run_batch(tx, &batch).await?;
+                usage = locked_usage(tx, tenants).await?;
+                if usage.len() < tenants.len() {
+                    return Err(Error::Corrupt("a tenant's usage row cannot be made".into()));
+                }
+            }
+            Ok(usage)
+        }
+
+        /// [`lock_usage`] of the tenants that have a row.
+        async fn locked_usage<'t>(
             tx: &mut sqlx::Transaction<'_, dialect::Db>,
             tenants: &[&'t str],
         ) -> Result<std::collections::BTreeMap<&'t str, StoredUsage>> {
@@ -580,6 +595,77 @@ pub(in crate::store) fn push_documents<'q>(
             })
             .collect(),
     );
+}
+
+/// Counts the uploads still undecided in `outcomes` against their tenants' usage in
+/// `counted`, in order: each that fits is added, each that does not gets its refusal.
+/// The refused uploads that keep a response (their keys to forget).
+pub(in crate::store) fn count_uploads(
+    uploads: &[crate::store::Upload<'_>],
+    tenants: &[String],
+    counted: &mut std::collections::BTreeMap<&str, crate::model::StoredUsage>,
+    defaults: crate::model::Quota,
+    outcomes: &mut [Option<crate::error::Result<Option<crate::model::Document>>>],
+) -> crate::error::Result<Vec<usize>> {
+    let mut refused_keys = Vec::new();
+    for (i, upload) in uploads.iter().enumerate() {
+        if outcomes[i].is_some() {
+            continue;
+        }
+        let Some(usage) = counted.get_mut(tenants[i].as_str()) else {
+            return Err(crate::Error::Corrupt(
+                "an upload's tenant was not counted".into(),
+            ));
+        };
+        let limits = usage.under(defaults).limits;
+        let size = upload.doc.size_bytes;
+        let fits = usage.documents < limits.max_documents.unwrap_or(u64::MAX)
+            && usage
+                .bytes
+                .checked_add(size)
+                .is_some_and(|b| b <= limits.max_bytes.unwrap_or(u64::MAX));
+        if fits {
+            usage.documents += 1;
+            usage.bytes += size;
+        } else {
+            outcomes[i] = Some(Err(crate::IngestError::QuotaExceeded(
+                usage.under(defaults),
+            )
+            .into()));
+            if upload.kept.is_some() {
+                refused_keys.push(i);
+            }
+        }
+    }
+    Ok(refused_keys)
+}
+
+/// Adds to each tenant's usage row what was counted on it since `before`.
+pub(in crate::store) fn push_usage<'q>(
+    batch: &mut super::Batch<'q>,
+    before: &std::collections::BTreeMap<&'q str, crate::model::StoredUsage>,
+    counted: &std::collections::BTreeMap<&'q str, crate::model::StoredUsage>,
+) {
+    for (tenant, usage) in counted {
+        let Some(old) = before.get(tenant) else {
+            continue;
+        };
+        let documents = usage.documents.saturating_sub(old.documents);
+        if documents == 0 {
+            continue;
+        }
+        batch.push(
+            "UPDATE tenant_usage SET bytes = bytes + $2, documents = documents + $3 \
+             WHERE tenant_id = $1",
+            vec![
+                (*tenant).into(),
+                i64::try_from(usage.bytes.saturating_sub(old.bytes))
+                    .unwrap_or(i64::MAX)
+                    .into(),
+                i64::try_from(documents).unwrap_or(i64::MAX).into(),
+            ],
+        );
+    }
 }
 
 /// Forgets the responses kept for the keys of `refused` (uploads of `uploads`).
