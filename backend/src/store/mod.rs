@@ -276,8 +276,7 @@ pub trait DocumentStore: Send + Sync {
     /// transaction. `None`, and nothing written, when `kept`'s key already holds an
     /// unexpired response of the tenant; [`crate::Error`]'s `QuotaExceeded` (and nothing
     /// written) when the document would take the tenant past its quotas (its own, else
-    /// `defaults`).
-    /// The caller's audit entry is written under the request's caller
+    /// `defaults`). Its audit entry names the request's caller
     /// ([`crate::audit::current`]).
     async fn insert_document(
         &self,

@@ -164,11 +164,12 @@ pub(super) async fn lock_usage_rows(
     static LOCK: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         format!(
             "SELECT tenant_id, bytes, documents, max_bytes, max_documents, {UNFLUSHED_COMMIT} \
-             FROM tenant_usage WHERE tenant_id = ANY($1) ORDER BY tenant_id FOR UPDATE"
+             FROM tenant_usage WHERE tenant_id {} ORDER BY tenant_id FOR UPDATE",
+            in_list("$1")
         )
     });
     Ok(sqlx::query(LOCK.as_str())
-        .bind(tenants)
+        .bind(list(tenants)?)
         .fetch_all(&mut **tx)
         .await?)
 }

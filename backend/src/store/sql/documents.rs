@@ -617,21 +617,18 @@ pub(in crate::store) fn count_uploads(
                 "an upload's tenant was not counted".into(),
             ));
         };
-        let limits = usage.under(defaults).limits;
+        let now = usage.under(defaults);
         let size = upload.doc.size_bytes;
-        let fits = usage.documents < limits.max_documents.unwrap_or(u64::MAX)
-            && usage
+        let fits = now.documents < now.limits.max_documents.unwrap_or(u64::MAX)
+            && now
                 .bytes
                 .checked_add(size)
-                .is_some_and(|b| b <= limits.max_bytes.unwrap_or(u64::MAX));
+                .is_some_and(|b| b <= now.limits.max_bytes.unwrap_or(u64::MAX));
         if fits {
             usage.documents += 1;
             usage.bytes += size;
         } else {
-            outcomes[i] = Some(Err(crate::IngestError::QuotaExceeded(
-                usage.under(defaults),
-            )
-            .into()));
+            outcomes[i] = Some(Err(crate::IngestError::QuotaExceeded(now).into()));
             if upload.kept.is_some() {
                 refused_keys.push(i);
             }

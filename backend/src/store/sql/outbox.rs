@@ -97,39 +97,28 @@ macro_rules! outbox_store {
             if events.is_empty() {
                 return;
             }
-            // `(…, $n), …`: `count` rows of `columns` numbered parameters, then `last` (the
-            // time, one parameter after them all) when given.
-            let rows = |columns: usize, count: usize, last: Option<usize>| {
-                (0..count)
-                    .map(|i| {
-                        let mut row: Vec<String> =
-                            (1..=columns).map(|c| format!("${}", i * columns + c)).collect();
-                        row.extend(last.map(|p| format!("${p}")));
-                        format!("({})", row.join(", "))
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            // An event's five values, in the order both statements list them.
+            // An event's values, in the order both statements list them: the five of the
+            // event, then the time.
             let values = |events: &[(&'q Event, &String)]| -> Vec<crate::store::sql::Value<'q>> {
-                let mut values = Vec::with_capacity(5 * events.len() + 1);
+                let mut values = Vec::with_capacity(6 * events.len());
                 for (event, payload) in events {
                     values.push(event.event_id().into());
                     values.push(event.topic().name.into());
                     values.push(event.document_id().into());
                     values.push(event.tenant_id().into());
                     values.push(payload.to_string().into());
+                    values.push(now.into());
                 }
-                values.push(now.into());
                 values
             };
+            const ROW: &str = "($1, $2, $3, $4, $5, $6)";
             let payloads: Vec<String> = events.iter().map(|e| e.to_json()).collect();
             let all: Vec<(&Event, &String)> = events.iter().copied().zip(&payloads).collect();
             batch.push(
                 format!(
                     "INSERT INTO outbox (event_id, topic, document_id, tenant_id, payload, created_at) \
                      VALUES {}",
-                    rows(5, all.len(), Some(5 * all.len() + 1))
+                    crate::store::sql::value_rows(ROW, all.len())
                 ),
                 values(&all),
             );
@@ -141,15 +130,14 @@ macro_rules! outbox_store {
             if delivered.is_empty() {
                 return;
             }
-            let now_param = 5 * delivered.len() + 1;
             batch.push(
                 format!(
                     "INSERT INTO webhook_deliveries (webhook_id, tenant_id, event_id, event_type, \
                      document_id, event, status, next_attempt_at, created_at) \
                      SELECT w.id, w.tenant_id, e.column1, e.column2, e.column3, e.column5, 'pending', \
-                     ${now_param}, ${now_param} FROM (VALUES {}) AS e JOIN webhooks w ON w.tenant_id = e.column4 \
+                     e.column6, e.column6 FROM (VALUES {}) AS e JOIN webhooks w ON w.tenant_id = e.column4 \
                      WHERE w.status = 'active' AND {} ON CONFLICT (webhook_id, event_id) DO NOTHING",
-                    rows(5, delivered.len(), None),
+                    crate::store::sql::value_rows(ROW, delivered.len()),
                     dialect::json_array_has("w.event_types", "e.column2")
                 ),
                 values(&delivered),
