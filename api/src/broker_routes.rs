@@ -26,14 +26,21 @@ pub fn state(state: &AppState) -> BrokerState {
         broker: state.backend.broker().clone(),
         auth: std::sync::Arc::new(Auth(state.clone())),
         prefix: state.broker_path.clone().unwrap_or_default(),
-        webhooks: Some(std::sync::Arc::new(Sink(
-            state.backend.config().webhooks.clone(),
-        ))),
+        webhooks: Some(std::sync::Arc::new(Sink::of(state))),
     }
 }
 
-/// The broker's webhooks sent as the API sends its own.
-struct Sink(WebhookConfig);
+/// The broker's webhooks sent as the API sends its own: its rules, and its client.
+struct Sink(WebhookConfig, crate::deliveries::Outbound);
+
+impl Sink {
+    fn of(state: &AppState) -> Self {
+        Self(
+            state.backend.config().webhooks.clone(),
+            state.outbound.clone(),
+        )
+    }
+}
 
 #[async_trait]
 impl WebhookSink for Sink {
@@ -50,7 +57,7 @@ impl WebhookSink for Sink {
             error: Some(error),
             ..Sent::default()
         };
-        let (url, client) = match crate::deliveries::checked_client(&self.0, &request.url).await {
+        let (url, client) = match self.1.checked(&request.url).await {
             Ok(c) => c,
             Err(e) => return failed(e),
         };
@@ -124,10 +131,9 @@ pub fn start_sender(state: &AppState, listening: SocketAddr) -> Option<BrokerWeb
         .unwrap_or_else(|| format!("http://{listening}"));
     let base = format!("{origin}{prefix}");
     let broker = state.backend.broker().clone();
-    let config = state.backend.config().webhooks.clone();
-    let sink = Sink(config.clone());
+    let sink = Sink::of(state);
     // Held while an attempt is in flight: longer than any attempt can take.
-    let lease = config.request_timeout * 3;
+    let lease = sink.0.request_timeout * 3;
     Some(BrokerWebhookSender(tokio::spawn(async move {
         loop {
             let due = match broker.claim_webhook_deliveries(lease, BATCH).await {

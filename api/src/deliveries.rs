@@ -42,6 +42,7 @@ pub struct SenderState {
     pub metrics: Arc<Metrics>,
     /// Running senders, which readiness checks.
     pub alive: Arc<AtomicUsize>,
+    pub outbound: Outbound,
 }
 
 impl FromRef<AppState> for SenderState {
@@ -50,6 +51,7 @@ impl FromRef<AppState> for SenderState {
             backend: state.backend.clone(),
             metrics: state.metrics.clone(),
             alive: state.webhook_sender_alive.clone(),
+            outbound: state.outbound.clone(),
         }
     }
 }
@@ -108,7 +110,7 @@ async fn attempt(state: &SenderState, config: &webhooks::WebhookConfig, due: Due
             b
         }
     };
-    let outcome = send(config, &due, &body).await;
+    let outcome = send(&state.outbound, &due, &body).await;
     let attempts = due.delivery.attempts + 1;
     let retry_at = match &outcome {
         Outcome::Delivered { .. } => None,
@@ -171,9 +173,9 @@ async fn render(state: &SenderState, due: &DueDelivery) -> String {
     serde_json::to_string(&body).unwrap_or_default()
 }
 
-async fn send(config: &webhooks::WebhookConfig, due: &DueDelivery, body: &str) -> Outcome {
+async fn send(outbound: &Outbound, due: &DueDelivery, body: &str) -> Outcome {
     let failed = |status: Option<u16>, error: String| Outcome::Failed { status, error };
-    let (url, client) = match checked_client(config, &due.url).await {
+    let (url, client) = match outbound.checked(&due.url).await {
         Ok(c) => c,
         Err(e) => return failed(None, e),
     };
@@ -199,26 +201,72 @@ async fn send(config: &webhooks::WebhookConfig, due: &DueDelivery, body: &str) -
     }
 }
 
-/// The URL parsed, and a client for it that connects only to the addresses its host was
-/// checked to resolve to (checked at each attempt: DNS may have changed; no rebinding in
-/// between) and follows no redirect.
-pub(crate) async fn checked_client(
-    config: &webhooks::WebhookConfig,
-    url: &str,
-) -> Result<(reqwest::Url, reqwest::Client), String> {
-    let url = webhooks::validate_url(url).map_err(|e| e.to_string())?;
-    let addrs = webhooks::check_target(&url, config.allow_private_targets)
-        .await
-        .map_err(|e| e.to_string())?;
-    let host = url.host_str().unwrap_or_default().to_owned();
-    let client = reqwest::Client::builder()
-        .timeout(config.request_timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .resolve_to_addrs(&host, &addrs)
-        .user_agent(concat!("docintel-webhooks/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| format!("http client: {e}"))?;
-    Ok((url, client))
+/// The HTTP client webhooks (the API's and the broker's) go out through, built once: the
+/// TLS roots are loaded once, and connections to an endpoint are kept and reused. Its
+/// resolver checks every address it hands out, so a connection goes only to an address
+/// that was checked when it was made (no DNS rebinding in between); a literal address,
+/// which needs no resolver, is checked before each request. It follows no redirect.
+#[derive(Clone)]
+pub struct Outbound {
+    client: reqwest::Client,
+    allow_private: bool,
+}
+
+/// Idle connections kept per endpoint, and for how long: enough for a batch of attempts
+/// to reuse them, few enough that many endpoints hold few descriptors.
+const IDLE_PER_ENDPOINT: usize = 4;
+const IDLE_FOR: Duration = Duration::from_secs(30);
+
+impl Outbound {
+    pub fn new(config: &webhooks::WebhookConfig) -> Result<Self, String> {
+        let client = reqwest::Client::builder()
+            .timeout(config.request_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(CheckedResolver {
+                allow_private: config.allow_private_targets,
+            }))
+            .pool_max_idle_per_host(IDLE_PER_ENDPOINT)
+            .pool_idle_timeout(IDLE_FOR)
+            .user_agent(concat!("docintel-webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("http client: {e}"))?;
+        Ok(Self {
+            client,
+            allow_private: config.allow_private_targets,
+        })
+    }
+
+    /// The URL parsed and checked, and the client to send it with.
+    pub(crate) async fn checked(
+        &self,
+        url: &str,
+    ) -> Result<(reqwest::Url, &reqwest::Client), String> {
+        let url = webhooks::validate_url(url).map_err(|e| e.to_string())?;
+        let host = url.host_str().unwrap_or_default();
+        let literal = host.trim_start_matches('[').trim_end_matches(']');
+        if literal.parse::<std::net::IpAddr>().is_ok() {
+            webhooks::check_target(&url, self.allow_private)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok((url, &self.client))
+    }
+}
+
+/// Resolves names for [`Outbound`], refusing those with an address that is not public.
+struct CheckedResolver {
+    allow_private: bool,
+}
+
+impl reqwest::dns::Resolve for CheckedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let (host, allow_private) = (name.as_str().to_owned(), self.allow_private);
+        Box::pin(async move {
+            // The connector sets the URL's port on each address.
+            let addrs = webhooks::resolve_checked(&host, 0, allow_private).await?;
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
 }
 
 /// A failed request's reason, with its causes, but not its URL: a webhook URL may carry a
@@ -239,4 +287,84 @@ pub(crate) fn describe(e: reqwest::Error) -> String {
         cause = c.source();
     }
     webhooks::redact_urls(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::SocketAddr;
+    use std::sync::atomic::Ordering;
+
+    fn outbound(allow_private: bool) -> Outbound {
+        Outbound::new(&webhooks::WebhookConfig {
+            allow_private_targets: allow_private,
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    /// A loopback HTTP server that answers 204 and counts the connections it accepted.
+    async fn receiver() -> (SocketAddr, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let counted = connections.clone();
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(|| async { axum::http::StatusCode::NO_CONTENT }),
+        );
+        let make = tower::service_fn(move |_: axum::serve::IncomingStream<'_, _>| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            std::future::ready(Ok::<_, std::convert::Infallible>(app.clone()))
+        });
+        tokio::spawn(async move { axum::serve(listener, make).await });
+        (addr, connections)
+    }
+
+    #[tokio::test]
+    async fn a_name_that_resolves_to_loopback_is_never_connected_to() {
+        let (addr, connections) = receiver().await;
+        let out = outbound(false);
+        // A name passes the first check; its addresses are checked as it is resolved.
+        let (url, client) = out
+            .checked(&format!("http://localhost:{}/hook", addr.port()))
+            .await
+            .unwrap();
+        let e = client.post(url).send().await.unwrap_err();
+        let reason = describe(e);
+        assert!(reason.contains("public endpoints only"), "{reason}");
+        assert!(
+            !reason.contains("127.0.0.1"),
+            "what the name resolves to is not said: {reason}"
+        );
+        assert_eq!(connections.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn a_literal_private_address_is_refused_before_any_request() {
+        let (addr, connections) = receiver().await;
+        let out = outbound(false);
+        for url in [format!("http://{addr}/hook"), "http://[::1]:9/hook".into()] {
+            let Err(reason) = out.checked(&url).await else {
+                panic!("{url} was let through");
+            };
+            assert!(reason.contains("public endpoints only"), "{reason}");
+        }
+        assert_eq!(connections.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn attempts_to_one_endpoint_reuse_its_connection() {
+        let (addr, connections) = receiver().await;
+        let out = outbound(true);
+        for _ in 0..5 {
+            let (url, client) = out
+                .checked(&format!("http://localhost:{}/hook", addr.port()))
+                .await
+                .unwrap();
+            let r = client.post(url).body("{}").send().await.unwrap();
+            assert_eq!(r.status(), 204);
+        }
+        assert_eq!(connections.load(Ordering::SeqCst), 1);
+    }
 }

@@ -53,6 +53,8 @@ pub struct Shared {
     pub webhook_sender_alive: Arc<std::sync::atomic::AtomicUsize>,
     /// What this process does (decides what readiness checks).
     pub role: Role,
+    /// The client webhooks go out through.
+    pub outbound: crate::deliveries::Outbound,
 }
 
 impl AppState {
@@ -79,6 +81,8 @@ impl AppState {
             ip_limits: IpLimits::new(IpLimits::DEFAULT),
             webhook_sender_alive: Default::default(),
             role: Role::All,
+            outbound: crate::deliveries::Outbound::new(&backend.config().webhooks)
+                .map_err(docintel_backend::Error::Config)?,
             backend,
         })))
     }

@@ -279,10 +279,19 @@ pub async fn check_target(
         .host_str()
         .ok_or_else(|| WebhookError::Url("a host is required".into()))?
         .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_owned();
+        .trim_end_matches(']');
     let port = url.port_or_known_default().unwrap_or(443);
-    let addrs: Vec<_> = tokio::net::lookup_host((host.as_str(), port))
+    resolve_checked(host, port, allow_private).await
+}
+
+/// Resolves `host` (a name or a literal address) and refuses it when any address is not
+/// public (unless allowed): the check of [`check_target`], for a resolver of its own.
+pub async fn resolve_checked(
+    host: &str,
+    port: u16,
+    allow_private: bool,
+) -> Result<Vec<std::net::SocketAddr>, WebhookError> {
+    let addrs: Vec<_> = tokio::net::lookup_host((host, port))
         .await
         .map_err(|e| WebhookError::Url(format!("cannot resolve {host}: {e}")))?
         .collect();
