@@ -43,6 +43,7 @@ macro_rules! conformance {
             conformance!(@checks $factory:
                 claims_are_exclusive_across_handles,
                 several_jobs_are_claimed_oldest_first_and_recorded_in_one_commit,
+                a_claim_takes_jobs_whose_lease_ran_out_with_queued_ones,
                 an_expired_lease_is_taken_over_and_the_loser_writes_nothing,
                 the_outbox_keeps_order_until_marked_sent,
                 every_query_is_scoped_to_its_tenant,

@@ -153,6 +153,34 @@ pub async fn a_deferred_job_waits_its_delay_uncounted_and_a_failure_keeps_its_co
     assert_eq!(a.queue_depth().await.unwrap(), 0);
 }
 
+pub async fn a_claim_takes_jobs_whose_lease_ran_out_with_queued_ones<F: Factory>() {
+    let (_db, stores) = F::open(2).await;
+    let (a, b) = (&*stores[0], &*stores[1]);
+    let t = tenant(a, "t").await;
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        ids.push(upload(a, t, "a.txt").await);
+    }
+    let lease = Duration::from_millis(300);
+    let held = a.claim_jobs("a", lease, 2).await.unwrap();
+    assert_eq!(held.len(), 2);
+    tokio::time::sleep(lease + Duration::from_millis(200)).await;
+    // Both expired jobs and the oldest queued one, however the store finds them.
+    let of = |jobs: &[ClaimedJob]| {
+        jobs.iter()
+            .map(|j| (j.document_id, j.attempts))
+            .collect::<Vec<_>>()
+    };
+    let long = Duration::from_secs(30);
+    let taken = b.claim_jobs("b", long, 3).await.unwrap();
+    assert_eq!(of(&taken), [(ids[0], 2), (ids[1], 2), (ids[2], 1)]);
+    assert_eq!(
+        of(&a.claim_jobs("a", long, 3).await.unwrap()),
+        [(ids[3], 1)]
+    );
+    assert!(b.claim_jobs("b", long, 3).await.unwrap().is_empty());
+}
+
 pub async fn several_jobs_are_claimed_oldest_first_and_recorded_in_one_commit<F: Factory>() {
     let (_db, stores) = F::open(2).await;
     let (a, b) = (&*stores[0], &*stores[1]);
