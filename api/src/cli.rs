@@ -43,6 +43,13 @@ pub struct DataDir {
     /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.
     #[arg(long, env = "DOCINTEL_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// At most this many connections to that PostgreSQL database [default: twice this
+    /// machine's cores, at least 4]. About twice the database's cores is enough: more
+    /// connections only take turns.
+    #[arg(long, env = "DOCINTEL_DATABASE_POOL_SIZE",
+          default_value_t = docintel_backend::store::default_pool_size(), hide_default_value = true,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub database_pool_size: u32,
     /// When the embedded store acknowledges a write: `full` (on disk before the answer,
     /// one flush shared by the writes answered meanwhile: an accepted upload survives power
     /// loss) or `normal` (survives the process crashing, not the OS). PostgreSQL has its
@@ -68,6 +75,7 @@ impl DataDir {
             );
             config.database_url = Some(url.clone());
         }
+        config.database_pool_size = self.database_pool_size;
         config.blob_store = self.blob_store.clone();
         config.durability = self.sqlite_durability;
         Ok(config)

@@ -14,6 +14,8 @@ pub struct Config {
     /// `postgres://…`: keep the state in that PostgreSQL database instead of the embedded
     /// SQLite file.
     pub database_url: Option<String>,
+    /// At most this many connections to that database.
+    pub database_pool_size: u32,
     pub max_upload_bytes: u64,
     /// Documents up to this size keep their bytes in the database, written with their
     /// row (see `blobs`); 0: every document gets a blob of its own.
@@ -80,6 +82,7 @@ impl Config {
         Self {
             data_dir: data_dir.into(),
             database_url: None,
+            database_pool_size: crate::store::default_pool_size(),
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
             inline_max_bytes: crate::blobs::DEFAULT_INLINE_MAX_BYTES,
             quota: crate::model::Quota::UNLIMITED,

@@ -149,7 +149,7 @@ impl Drop for Listener {
 /// under `data_dir`. Either is migrated to this build's schema.
 pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>> {
     Ok(match &config.database_url {
-        Some(url) => Arc::new(store::PgStore::connect(url).await?),
+        Some(url) => Arc::new(store::PgStore::connect_with(url, config.database_pool_size).await?),
         None => Arc::new(
             SqliteStore::open_with(&config.data_dir.join("docintel.db"), config.durability).await?,
         ),

@@ -272,3 +272,40 @@ async fn a_burst_of_jobs_is_analyzed_at_once() {
         "statistics of {rows} jobs, not the 1,100 queued"
     );
 }
+
+/// However many callers wait, a handle holds no more connections than its pool size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handle_holds_at_most_its_pool_size_of_connections() {
+    use sqlx::Connection;
+    use std::time::Duration;
+
+    let db = TestDatabase::create().await;
+    let store: Arc<dyn Store> = Arc::new(PgStore::connect_with(&db.url, 3).await.unwrap());
+    let mut sql = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    let burst = (0..40).map(|_| {
+        let store = store.clone();
+        async move { store.queue_depth().await }
+    });
+    for depth in futures_util::future::join_all(burst).await {
+        assert_eq!(depth.unwrap(), 0);
+    }
+    // Everyone's but this one; the connection that checked the URL may take a moment to go.
+    let count = async |sql: &mut sqlx::PgConnection| -> i64 {
+        sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_one(sql)
+        .await
+        .unwrap()
+    };
+    let mut held = count(&mut sql).await;
+    for _ in 0..40 {
+        if held <= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        held = count(&mut sql).await;
+    }
+    assert!((1..=3).contains(&held), "{held} connections held");
+}

@@ -73,10 +73,26 @@ struct Analyzed {
     last: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
+/// Connections a handle keeps to PostgreSQL unless told otherwise: twice this machine's
+/// cores, at least 4. Few are faster than many: the work is the database's CPU, and with
+/// more backends than it has cores they only take turns. Measured with the database on the
+/// server's two cores: 4 connections ingested 1.14× what 16 did, with lists and reads as
+/// fast; 2 starved the lists (0.4×).
+pub fn default_pool_size() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    u32::try_from(cores * 2).unwrap_or(u32::MAX).clamp(4, 256)
+}
+
 impl PgStore {
-    /// Connects to `url` (`postgres://user@host:port/db`) and runs pending migrations.
+    /// Connects to `url` (`postgres://user@host:port/db`) with [`default_pool_size`]
+    /// connections and runs pending migrations.
     pub async fn connect(url: &str) -> Result<Self> {
-        let store = Self::connect_only(url).await?;
+        Self::connect_with(url, default_pool_size()).await
+    }
+
+    /// [`connect`](Self::connect) with at most `pool_size` connections (at least 1).
+    pub async fn connect_with(url: &str, pool_size: u32) -> Result<Self> {
+        let store = Self::connect_only(url, pool_size).await?;
         store.migrate().await?;
         Ok(store)
     }
@@ -84,7 +100,7 @@ impl PgStore {
     /// Connects without touching the schema (for roles that may not change it). One
     /// connection is made first, so a wrong host, port, user or database is reported
     /// with its reason rather than as a pool timeout.
-    pub async fn connect_only(url: &str) -> Result<Self> {
+    pub async fn connect_only(url: &str, pool_size: u32) -> Result<Self> {
         let refused = |source| Error::Connect {
             url: redact_url(url),
             source,
@@ -99,7 +115,7 @@ impl PgStore {
         .map_err(refused)?;
         let _ = first.close().await;
         let pool = PgPoolOptions::new()
-            .max_connections(16)
+            .max_connections(pool_size.max(1))
             // A request waits this long for a connection before it is told to retry (503).
             .acquire_timeout(std::time::Duration::from_secs(3))
             // sqlx checks every connection it hands out with a round trip of its own, which
