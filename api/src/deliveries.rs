@@ -205,7 +205,8 @@ async fn send(outbound: &Outbound, due: &DueDelivery, body: &str) -> Outcome {
 /// TLS roots are loaded once, and connections to an endpoint are kept and reused. Its
 /// resolver checks every address it hands out, so a connection goes only to an address
 /// that was checked when it was made (no DNS rebinding in between); a literal address,
-/// which needs no resolver, is checked before each request. It follows no redirect.
+/// which needs no resolver, is checked before each request. It follows no redirect and
+/// uses no proxy.
 #[derive(Clone)]
 pub struct Outbound {
     client: reqwest::Client,
@@ -222,6 +223,9 @@ impl Outbound {
         let client = reqwest::Client::builder()
             .timeout(config.request_timeout)
             .redirect(reqwest::redirect::Policy::none())
+            // Through a proxy the connection would go where the proxy resolves to,
+            // unchecked: deliveries connect directly, whatever HTTP(S)_PROXY says.
+            .no_proxy()
             .dns_resolver(Arc::new(CheckedResolver {
                 allow_private: config.allow_private_targets,
             }))
