@@ -273,6 +273,19 @@ async fn a_burst_of_jobs_is_analyzed_at_once() {
     );
 }
 
+/// The listeners hold connections of their own: a pool of one still serves work while they
+/// listen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listening_takes_no_connection_from_the_pool() {
+    let db = TestDatabase::create().await;
+    let store: Arc<dyn Store> = Arc::new(PgStore::connect_with(&db.url, 1).await.unwrap());
+    let _wakes = store.listen(Default::default()).await.unwrap();
+    let _documents = store.watch_documents().await.unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    store.create_tenant("t", now).await.unwrap();
+    assert_eq!(store.queue_depth().await.unwrap(), 0);
+}
+
 /// However many callers wait, a handle holds no more connections than its pool size.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handle_holds_at_most_its_pool_size_of_connections() {

@@ -76,7 +76,7 @@ impl CoordinationStore for PgStore {
     }
 
     async fn listen(&self, wakes: Wakes) -> Result<Option<tokio::task::JoinHandle<()>>> {
-        let mut listener = PgListener::connect_with(&self.pool).await?;
+        let mut listener = own_listener(&self.options, WAKE_LISTENER_NAME).await?;
         listener
             .listen_all(["docintel_jobs", "docintel_events", "docintel_deliveries"])
             .await?;
@@ -173,14 +173,23 @@ const DOCUMENTS_CHANNEL: &str = "docintel_documents";
 /// The listener's `application_name`, so operators (and tests) can tell its session.
 pub const DOCUMENT_LISTENER_NAME: &str = "docintel document listener";
 
-/// A connection of its own listening to document changes.
-async fn document_listener(options: &PgConnectOptions) -> Result<PgListener> {
+/// The wake-up listener's `application_name`.
+const WAKE_LISTENER_NAME: &str = "docintel wake-up listener";
+
+/// A listener on a connection of its own, named `name`: it holds its connection for as
+/// long as it lives, which must not be one of the pool's (the pool's size is what work gets).
+async fn own_listener(options: &PgConnectOptions, name: &str) -> Result<PgListener> {
     let pool = PgPoolOptions::new()
         .max_connections(1)
         .acquire_timeout(std::time::Duration::from_secs(5))
-        .connect_with(options.clone().application_name(DOCUMENT_LISTENER_NAME))
+        .connect_with(options.clone().application_name(name))
         .await?;
-    let mut listener = PgListener::connect_with(&pool).await?;
+    Ok(PgListener::connect_with(&pool).await?)
+}
+
+/// A connection of its own listening to document changes.
+async fn document_listener(options: &PgConnectOptions) -> Result<PgListener> {
+    let mut listener = own_listener(options, DOCUMENT_LISTENER_NAME).await?;
     // A lost connection is our cue to pause the cache: reconnect explicitly.
     listener.eager_reconnect(false);
     listener.listen(DOCUMENTS_CHANNEL).await?;
