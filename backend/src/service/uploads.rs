@@ -95,10 +95,9 @@ impl Uploads {
             })?,
             // The task is gone (its runtime ended): insert it here.
             Err(mpsc::error::SendError(pending)) => {
-                insert_group(&*self.store, self.defaults, &[pending.upload()])
+                self.store
+                    .insert_upload(pending.upload(), self.defaults)
                     .await
-                    .pop()
-                    .unwrap_or_else(|| Err(Error::Corrupt("an insert without an outcome".into())))
             }
         }
     }
@@ -141,16 +140,7 @@ async fn insert_group(
             tracing::debug!(error = %e, uploads = uploads.len(), "a group of uploads failed: inserting each alone");
             let mut outcomes = Vec::with_capacity(uploads.len());
             for upload in uploads {
-                outcomes.push(
-                    match store
-                        .insert_documents(std::slice::from_ref(upload), defaults)
-                        .await
-                    {
-                        Ok(mut one) if one.len() == 1 => one.remove(0),
-                        Ok(_) => Err(Error::Corrupt("an insert without an outcome".into())),
-                        Err(e) => Err(e),
-                    },
-                );
+                outcomes.push(store.insert_upload(*upload, defaults).await);
             }
             outcomes
         }

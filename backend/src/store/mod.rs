@@ -292,6 +292,10 @@ pub trait DocumentStore: Send + Sync {
             kept,
             caller: caller.as_ref(),
         };
+        self.insert_upload(upload, defaults).await
+    }
+    /// Inserts one upload, under the caller it names: [`Self::insert_documents`] of one.
+    async fn insert_upload(&self, upload: Upload<'_>, defaults: Quota) -> Result<Option<Document>> {
         self.insert_documents(&[upload], defaults)
             .await?
             .pop()
