@@ -440,6 +440,9 @@ async fn failures_are_retried_then_given_up_and_a_failing_webhook_is_disabled() 
     // Past the retry window a delivery is given up.
     down.policy.lock().unwrap().retry_window = Duration::ZERO;
     f.publish(team(1), "web", "2", "main", "a").await;
+    // Times are milliseconds, and this endpoint's backoff is zero: an attempt in the
+    // millisecond of the publish would still be inside a window of zero.
+    tokio::time::sleep(Duration::from_millis(5)).await;
     assert_eq!(attempt().await, 1);
     assert!(queued(&f).await.is_empty());
 }
