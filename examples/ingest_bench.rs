@@ -10,7 +10,8 @@
 //! Sequential: uploads one 1-page text PDF at a time and polls it (every 200 µs) until it
 //! is processed; reports the median and p99 of upload-to-processed. Then concurrent: N
 //! uploads 16 at a time, reporting uploads per second until all are accepted and documents
-//! per second until all are processed. With `INGEST_BENCH_UPLOADS_ONLY=1`, only the
+//! per second until none is queued or processing any more (polling two listings), then
+//! checking that every one ended processed. With `INGEST_BENCH_UPLOADS_ONLY=1`, only the
 //! uploads' rate (servers started with `--role api` and no worker process); with
 //! `INGEST_BENCH_CONCURRENT_ONLY=1`, only the concurrent part (what a CPU-per-document
 //! measurement wants: the sequential part's polling would be most of the work). With
@@ -136,13 +137,67 @@ async fn main() {
     if upload_only {
         return;
     }
-    // Polled a little less eagerly: the backlog's documents are waited for one by one.
-    for (i, id) in ids.iter().enumerate() {
-        wait(&client, base(i), &key, id, Duration::from_millis(2)).await;
+    // Done when nothing is queued or processing any more: two listings a poll, whatever
+    // the backlog. Waiting for each document in turn would time the poller instead, one
+    // request after another, whose pace is a read's latency and not ingest's.
+    for i in 0.. {
+        if drained(&client, base(i), &key).await {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let secs = start.elapsed().as_secs_f64();
+    // Untimed: every document uploaded ended processed.
+    let processed = listed(&client, base(0), &key, "processed").await;
+    let missing: Vec<&String> = ids.iter().filter(|id| !processed.contains(*id)).collect();
+    assert!(missing.is_empty(), "not processed: {missing:?}");
     println!(
         "concurrent ingest ({in_flight} in flight): {n} docs processed in {secs:.2} s = {:.0} docs/s",
         n as f64 / secs
     );
+}
+
+/// One page of the key's documents with `query` (`status=…&limit=…&page_token=…`).
+async fn page(client: &reqwest::Client, base: &str, key: &str, query: &str) -> Value {
+    let r = client
+        .get(format!("{base}/v2/documents?{query}"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(r.status(), 200);
+    r.json().await.expect("json")
+}
+
+/// Whether none of the key's documents is queued or processing. Queued first: a document
+/// only moves on, so none queued then and none processing after means all were done.
+async fn drained(client: &reqwest::Client, base: &str, key: &str) -> bool {
+    for status in ["queued", "processing"] {
+        let v = page(client, base, key, &format!("status={status}&limit=1")).await;
+        if !v["items"].as_array().expect("items").is_empty() {
+            return false;
+        }
+    }
+    true
+}
+
+/// The ids of all the key's documents with `status`.
+async fn listed(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    status: &str,
+) -> std::collections::HashSet<String> {
+    let mut ids = std::collections::HashSet::new();
+    let mut query = format!("status={status}&limit=100");
+    loop {
+        let v = page(client, base, key, &query).await;
+        for d in v["items"].as_array().expect("items") {
+            ids.insert(d["id"].as_str().expect("id").to_owned());
+        }
+        match v["next_page"].as_str() {
+            Some(token) => query = format!("status={status}&limit=100&page_token={token}"),
+            None => return ids,
+        }
+    }
 }

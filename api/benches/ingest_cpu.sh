@@ -6,10 +6,12 @@
 #   BASE=/path/to/older/docintel api/benches/ingest_cpu.sh [documents] [in flight] [rounds]
 #   STORE=postgres BASE=… api/benches/ingest_cpu.sh …   # the same on PostgreSQL
 #   INGEST_BENCH_DOCUMENT=scan BASE=… api/benches/ingest_cpu.sh …   # the page scanned (OCR)
+#   STORE=both api/benches/ingest_cpu.sh …   # one build, SQLite against PostgreSQL
 #
 # Each round starts each build on a fresh data folder and sends it `documents` one-page
 # text PDFs, `in flight` at a time (examples/ingest_bench.rs, concurrent part only), then
-# waits until every one is processed. Reported per build, medians over the rounds:
+# waits until none is queued or processing. Reported per build (per store with
+# STORE=both), medians over the rounds:
 # documents per second, and CPU per document of the server and every process it started
 # (its parsers included: user + system time of the whole process tree, reaped children
 # counted), and of the whole machine (the load generator included). With STORE=postgres,
@@ -25,13 +27,19 @@ in_flight=${2:-64}
 rounds=${3:-3}
 bin="${CARGO_TARGET_DIR:-target}/release"
 new="$bin/docintel"
-base=${BASE:?"BASE=<the docintel binary to compare with>"}
 store=${STORE:-sqlite}
+if [ "$store" = both ]; then
+    base=$new
+    names=(sqlite postgres)
+else
+    base=${BASE:?"BASE=<the docintel binary to compare with>"}
+    names=(base new)
+fi
 work=$(mktemp -d)
 pids=()
 pg_dir=
 trap 'kill "${pids[@]}" 2>/dev/null || true; [ -z "$pg_dir" ] || { pg_cluster_stop "$pg_dir"; rm -rf "$pg_dir"; }; rm -rf "$work"' EXIT
-if [ "$store" = postgres ]; then
+if [ "$store" != sqlite ]; then
     # shellcheck source=tests/postgres-cluster.sh
     . tests/postgres-cluster.sh
     pg_dir=$(mktemp -d)
@@ -49,13 +57,13 @@ tree() {
 # CPU ticks of a process tree (its exited members are in their parents' counts).
 cpu_tree() { cpu_of $(tree "$1"); }
 
-# run NAME BINARY: one round; prints "docs/s server-µs/doc machine-µs/doc".
+# run NAME BINARY STORE: one round; prints "docs/s server-µs/doc machine-µs/doc".
 run() {
     local name=$1 binary=$2 port
     port=$(free_port)
     rm -rf "$work/$name"
     local database=()
-    if [ "$store" = postgres ]; then
+    if [ "$3" = postgres ]; then
         # A name of its own: each run is in a subshell of its own.
         local db="run_${name}_$(date +%s%N)"
         psql -q -d "$PG_URL" -c "CREATE DATABASE $db" > /dev/null
@@ -89,23 +97,32 @@ PY
 # The builds take turns, first one then the other going first: a file system fills up
 # as a round goes, and a later run's file creations cost more than an earlier one's.
 for r in $(seq "$rounds"); do
-    if [ $((r % 2)) = 1 ]; then order="base new"; else order="new base"; fi
+    if [ $((r % 2)) = 1 ]; then order="${names[0]} ${names[1]}"; else order="${names[1]} ${names[0]}"; fi
     for name in $order; do
         if [ "$name" = base ]; then binary=$base; else binary=$new; fi
-        echo "$name $(run "$name" "$binary")" >> "$work/results"
+        run_store=$store
+        if [ "$store" = both ]; then run_store=$name; fi
+        echo "$name $(run "$name" "$binary" "$run_store")" >> "$work/results"
     done
     echo "round $r: $(tail -2 "$work/results" | tr '\n' ' ')" >&2
 done
-python3 - "$work/results" "$docs" "$in_flight" "$store" "${INGEST_BENCH_DOCUMENT:-pdf}" <<'PY'
+python3 - "$work/results" "$docs" "$in_flight" "$store" "${INGEST_BENCH_DOCUMENT:-pdf}" "${names[@]}" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
+base, new = sys.argv[6], sys.argv[7]
 def med(name, i):
     return statistics.median(float(r[i]) for r in rows if r[0] == name)
 kind = "scanned pages (150-dpi PNG, OCR)" if sys.argv[5] == "scan" else "one-page text PDFs"
-print(f"{sys.argv[2]} {kind}, {sys.argv[3]} in flight, {sys.argv[4]}, medians of {len(rows) // 2} rounds")
-print("| build | documents/s | CPU µs per document (server + its processes) | machine CPU µs per document |")
+stores = "SQLite and PostgreSQL" if sys.argv[4] == "both" else sys.argv[4]
+print(f"{sys.argv[2]} {kind}, {sys.argv[3]} in flight, {stores}, medians of {len(rows) // 2} rounds")
+print("| run | documents/s | CPU µs per document (server + its processes) | machine CPU µs per document |")
 print("| --- | --- | --- | --- |")
-for name in ("base", "new"):
+for name in (base, new):
     print(f"| {name} | {med(name, 1):.0f} | {med(name, 2):.0f} | {med(name, 3):.0f} |")
-print(f"ratio new/base: documents/s {med('new', 1) / med('base', 1):.2f}, CPU per document {med('new', 2) / med('base', 2):.2f}")
+print(f"ratio {new}/{base}: documents/s {med(new, 1) / med(base, 1):.2f}, CPU per document {med(new, 2) / med(base, 2):.2f}")
+# Each round's own ratio too: rounds drift together (the machine's other load), so a
+# ratio within a round is steadier than one of medians.
+per_round = [float(b[1]) / float(a[1]) for a, b in zip(rows[0::2], rows[1::2])]
+per_round = [r if rows[2 * i][0] == base else 1 / r for i, r in enumerate(per_round)]
+print("documents/s, each round's " + f"{new}/{base}: " + ", ".join(f"{r:.2f}" for r in per_round))
 PY
