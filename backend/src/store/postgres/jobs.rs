@@ -25,7 +25,9 @@ impl PgStore {
         // first (few, and older than any queued one), then queued ones by `jobs_queued`:
         // one `OR` of both would be planned as a filtered walk through the whole table.
         // Each is a CTE of its own (no `FOR UPDATE` in a `UNION`); rows are locked only as
-        // `next` reads them, so no more than it takes.
+        // `next` reads them, so no more than it takes. Expired jobs are taken in
+        // `jobs_ready`'s order, which reads only running jobs: in id order the planner
+        // walks the primary key through every queued job to find them.
         //
         // The claim is committed without waiting for its flush (`synchronous_commit` off
         // for this transaction only, set with the row it returns, so only when it took
@@ -38,7 +40,7 @@ impl PgStore {
             "WITH clock AS (SELECT {DB_NOW} AS now), \
              expired AS (SELECT id FROM jobs, clock \
                  WHERE state = 'running' AND lease_until < clock.now \
-                 ORDER BY id LIMIT $4 FOR UPDATE OF jobs SKIP LOCKED), \
+                 ORDER BY state, lease_until LIMIT $4 FOR UPDATE OF jobs SKIP LOCKED), \
              queued AS (SELECT id FROM jobs WHERE state = 'queued' \
                  ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED), \
              next AS (SELECT id FROM expired UNION ALL SELECT id FROM queued LIMIT $4), \
