@@ -43,9 +43,10 @@ pub struct DataDir {
     /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.
     #[arg(long, env = "DOCINTEL_DATABASE_URL")]
     pub database_url: Option<String>,
-    /// At most this many connections to that PostgreSQL database for work, besides two
-    /// that listen [default: one more than this machine's cores, at least 3]. About the
-    /// database's cores is enough: more connections only take turns.
+    /// At most this many connections to that PostgreSQL database for the API's reads of
+    /// documents, and one fewer (at least 1) for everything else, besides two that listen
+    /// [default: one more than this machine's cores, at least 3]. About the database's
+    /// cores is enough: more connections only take turns.
     #[arg(long, env = "DOCINTEL_DATABASE_POOL_SIZE",
           default_value_t = docintel_backend::store::default_pool_size(), hide_default_value = true,
           value_parser = clap::value_parser!(u32).range(1..=1000))]

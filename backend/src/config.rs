@@ -14,8 +14,9 @@ pub struct Config {
     /// `postgres://…`: keep the state in that PostgreSQL database instead of the embedded
     /// SQLite file.
     pub database_url: Option<String>,
-    /// At most this many connections to that database for work (its two listeners have
-    /// connections of their own).
+    /// At most this many connections to that database for the API's reads of documents,
+    /// and one fewer (at least 1) for everything else (`store::pool_sizes`); its two
+    /// listeners have connections of their own.
     pub database_pool_size: u32,
     pub max_upload_bytes: u64,
     /// Documents up to this size keep their bytes in the database, written with their

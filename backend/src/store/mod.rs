@@ -7,7 +7,7 @@ mod rows;
 mod sql;
 mod sqlite;
 
-pub use postgres::{DOCUMENT_LISTENER_NAME, PgStore, default_pool_size, redact_url};
+pub use postgres::{DOCUMENT_LISTENER_NAME, PgStore, default_pool_size, pool_sizes, redact_url};
 pub use sqlite::{Durability, SqliteStore};
 
 use std::time::Duration;

@@ -286,22 +286,24 @@ async fn listening_takes_no_connection_from_the_pool() {
     assert_eq!(store.queue_depth().await.unwrap(), 0);
 }
 
-/// However many callers wait, a handle holds no more connections than its pool size.
+/// However many callers wait, a handle holds no more connections than its pools' sizes:
+/// `n` for reads of documents, `n - 1` for the rest.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handle_holds_at_most_its_pool_size_of_connections() {
+    use docintel_backend::model::ListFilter;
+    use docintel_backend::store::pool_sizes;
     use sqlx::Connection;
     use std::time::Duration;
 
+    assert_eq!(pool_sizes(3), (3, 2));
+    assert_eq!(pool_sizes(1), (1, 1));
     let db = TestDatabase::create().await;
     let store: Arc<dyn Store> = Arc::new(PgStore::connect_with(&db.url, 3).await.unwrap());
+    let tenant = store
+        .create_tenant("t", time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
     let mut sql = sqlx::PgConnection::connect(&db.url).await.unwrap();
-    let burst = (0..40).map(|_| {
-        let store = store.clone();
-        async move { store.queue_depth().await }
-    });
-    for depth in futures_util::future::join_all(burst).await {
-        assert_eq!(depth.unwrap(), 0);
-    }
     // Everyone's but this one; the connection that checked the URL may take a moment to go.
     let count = async |sql: &mut sqlx::PgConnection| -> i64 {
         sqlx::query_scalar(
@@ -312,13 +314,89 @@ async fn a_handle_holds_at_most_its_pool_size_of_connections() {
         .await
         .unwrap()
     };
-    let mut held = count(&mut sql).await;
-    for _ in 0..40 {
-        if held <= 3 {
-            break;
+    let settled = async |sql: &mut sqlx::PgConnection, at_most: i64| -> i64 {
+        let mut held = count(sql).await;
+        for _ in 0..40 {
+            if held <= at_most {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            held = count(sql).await;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        held = count(&mut sql).await;
+        held
+    };
+    let work = (0..40).map(|_| {
+        let store = store.clone();
+        async move { store.queue_depth().await.map(|_| ()) }
+    });
+    for done in futures_util::future::join_all(work).await {
+        done.unwrap();
     }
-    assert!((1..=3).contains(&held), "{held} connections held");
+    let held = settled(&mut sql, 2).await;
+    assert!((1..=2).contains(&held), "{held} connections held for work");
+    let both = (0..80).map(|i| {
+        let store = store.clone();
+        async move {
+            if i % 2 == 0 {
+                store.queue_depth().await.map(|_| ())
+            } else {
+                let all = ListFilter::default();
+                store
+                    .list_documents(tenant.id, &all, None, 10)
+                    .await
+                    .map(|_| ())
+            }
+        }
+    });
+    for done in futures_util::future::join_all(both).await {
+        done.unwrap();
+    }
+    let held = settled(&mut sql, 5).await;
+    assert!(
+        (3..=5).contains(&held),
+        "{held} connections held, reads and work"
+    );
+}
+
+/// Reads of documents have connections of their own: with every connection for work
+/// waiting (here on a lock another session holds), a list still answers at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_of_documents_never_wait_for_a_connection_of_the_work() {
+    use docintel_backend::model::ListFilter;
+    use sqlx::Connection;
+    use std::time::Duration;
+
+    let db = TestDatabase::create().await;
+    // One connection for work, two for reads.
+    let store: Arc<dyn Store> = Arc::new(PgStore::connect_with(&db.url, 2).await.unwrap());
+    let tenant = store
+        .create_tenant("t", time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    let mut locker = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    let mut tx = locker.begin().await.unwrap();
+    sqlx::query("LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let blocked = tokio::spawn({
+        let store = store.clone();
+        async move { store.queue_depth().await }
+    });
+    // The work's only connection is waiting for the lock now.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        !blocked.is_finished(),
+        "the count did not wait for the lock"
+    );
+    let page = tokio::time::timeout(
+        Duration::from_secs(2),
+        store.list_documents(tenant.id, &ListFilter::default(), None, 10),
+    )
+    .await
+    .expect("a list waited behind the work")
+    .unwrap();
+    assert!(page.items.is_empty());
+    tx.rollback().await.unwrap();
+    assert_eq!(blocked.await.unwrap().unwrap(), 0);
 }

@@ -1,7 +1,8 @@
 //! Documents and their texts (tables `documents`, `document_texts`): one SQL text for both
 //! stores.
 
-/// Implements `DocumentStore` for `$store`, whose module provides `pool` and `dialect`.
+/// Implements `DocumentStore` for `$store`, whose module provides `pool`, `readers()` (the
+/// pool of the API's reads of documents: lists, pages, texts) and `dialect`.
 /// With `reads: sqlx`, also the point reads, through the pool (documents through the store's
 /// `docs` cache); a store with a faster read path of its own (SQLite's) brings
 /// `read_document`, `read_text`, `read_text_prefixes`, `read_inline_blob`,
@@ -22,7 +23,7 @@ macro_rules! document_store {
                     ))
                     .bind(id.to_string())
                     .bind(tenant.0.to_string())
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(self.readers())
                     .await?
                     .as_ref()
                     .map(document_from_row)
@@ -48,7 +49,7 @@ macro_rules! document_store {
                 .bind(dialect::list(&ids)?)
                 .bind(tenant.0.to_string())
                 .bind(i32::try_from(max_chars).unwrap_or(i32::MAX))
-                .fetch_all(&self.pool)
+                .fetch_all(self.readers())
                 .await?;
                 rows.iter()
                     .map(|r| {
@@ -92,7 +93,7 @@ macro_rules! document_store {
                 )
                 .bind(id.to_string())
                 .bind(tenant.0.to_string())
-                .fetch_optional(&self.pool)
+                .fetch_optional(self.readers())
                 .await?)
             }
         }
@@ -216,7 +217,7 @@ macro_rules! document_store {
                 limit: u32,
             ) -> Result<Page> {
                 let mut query = list_query::<dialect::Db>(tenant, filter, after, limit);
-                let rows = query.build().fetch_all(&self.pool).await?;
+                let rows = query.build().fetch_all(self.readers()).await?;
                 let items = rows
                     .iter()
                     .map(document_from_row)
@@ -231,7 +232,7 @@ macro_rules! document_store {
                 limit: u32,
             ) -> Result<(Vec<Document>, u64)> {
                 let tenant = tenant.0.to_string();
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.readers().begin().await?;
                 // One snapshot for both statements, so the total and the page agree.
                 dialect::read_snapshot(&mut tx).await?;
                 let total: i64 =
@@ -289,7 +290,7 @@ macro_rules! document_store {
                 .bind(tenant.0.to_string())
                 .bind(i32::try_from(first).unwrap_or(i32::MAX))
                 .bind(i32::try_from(last).unwrap_or(i32::MAX))
-                .fetch_all(&self.pool)
+                .fetch_all(self.readers())
                 .await?;
                 rows.iter()
                     .map(|r| {

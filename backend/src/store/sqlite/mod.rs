@@ -188,6 +188,11 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
+    /// The pool reads share with everything else: SQLite readers never wait for the writer.
+    fn readers(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     /// Nothing to note: every commit returns before its flush, and `make_durable`
     /// flushes whatever was committed.
     fn committed_unflushed(&self) {}
