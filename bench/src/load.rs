@@ -393,7 +393,12 @@ pub async fn subscribe(mix: &Mix, url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn soak(program: &Path, secs: u64, plot: Option<&Path>) -> anyhow::Result<bool> {
+pub async fn soak(
+    program: &Path,
+    secs: u64,
+    plot: Option<&Path>,
+    rate: Option<f64>,
+) -> anyhow::Result<bool> {
     let server = Server::start(
         program,
         &[
@@ -415,7 +420,7 @@ pub async fn soak(program: &Path, secs: u64, plot: Option<&Path>) -> anyhow::Res
 
     let calibration = (secs as f64 / 10.0).clamp(3.0, 10.0);
     let max = sustainable(&mix, calibration).await;
-    let rate = max / 2.0;
+    let rate = rate.unwrap_or(max / 2.0);
     println!(
         "soak: maximum {max:.0} req/s sustained (closed loop, 32 clients, {calibration:.0} s, until every upload was processed); soaking at {rate:.0} req/s for {secs} s"
     );

@@ -43,6 +43,10 @@ enum Scenario {
         /// Write RSS and p99 over time here.
         #[arg(long)]
         plot: Option<PathBuf>,
+        /// Soak at this many requests a second instead of half the maximum measured: two
+        /// builds' latencies compare only at one rate.
+        #[arg(long)]
+        rate: Option<f64>,
     },
     /// Four times the maximum load: the server sheds (429/503 with Retry-After), its
     /// memory stays bounded, and it recovers.
@@ -80,7 +84,9 @@ async fn main() -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("cannot find the docintel binary: pass --docintel"))?,
     };
     let passed = match cli.scenario {
-        Scenario::Soak { secs, plot } => load::soak(&program, secs, plot.as_deref()).await?,
+        Scenario::Soak { secs, plot, rate } => {
+            load::soak(&program, secs, plot.as_deref(), rate).await?
+        }
         Scenario::Overload { secs } => load::overload(&program, secs).await?,
         Scenario::Hostile { requests, spec_dir } => {
             hostile::run(&program, requests, &spec_dir).await?
