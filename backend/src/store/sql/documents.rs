@@ -5,13 +5,23 @@
 /// pool of the API's reads of documents: lists, pages, texts) and `dialect`.
 /// With `reads: sqlx`, also the point reads, through the pool (documents through the store's
 /// `docs` cache); a store with a faster read path of its own (SQLite's) brings
-/// `read_document`, `read_text`, `read_text_prefixes`, `read_inline_blob`,
+/// `read_document`, `read_list`, `read_text`, `read_text_prefixes`, `read_inline_blob`,
 /// `read_has_inline_blob` and `may_hold_inline_blob`.
 macro_rules! document_store {
     ($store:ty, reads: sqlx) => {
         $crate::store::sql::documents::document_store!($store);
 
         impl $store {
+            async fn read_list(
+                &self,
+                tenant: TenantId,
+                filter: &ListFilter,
+                after: Option<DocumentId>,
+                limit: u32,
+            ) -> Result<Page> {
+                self.list_through_pool(tenant, filter, after, limit).await
+            }
+
             async fn read_document(
                 &self,
                 tenant: TenantId,
@@ -100,6 +110,25 @@ macro_rules! document_store {
     };
     ($store:ty) => {
         $crate::store::sql::documents::usage_row!();
+
+        impl $store {
+            /// A page of a tenant's documents through the pool of reads.
+            async fn list_through_pool(
+                &self,
+                tenant: TenantId,
+                filter: &ListFilter,
+                after: Option<DocumentId>,
+                limit: u32,
+            ) -> Result<Page> {
+                let mut query = list_query::<dialect::Db>(tenant, filter, after, limit);
+                let rows = query.build().fetch_all(self.readers()).await?;
+                let items = rows
+                    .iter()
+                    .map(document_from_row)
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(page(items, limit))
+            }
+        }
 
         #[async_trait]
         impl DocumentStore for $store {
@@ -216,13 +245,8 @@ macro_rules! document_store {
                 after: Option<DocumentId>,
                 limit: u32,
             ) -> Result<Page> {
-                let mut query = list_query::<dialect::Db>(tenant, filter, after, limit);
-                let rows = query.build().fetch_all(self.readers()).await?;
-                let items = rows
-                    .iter()
-                    .map(document_from_row)
-                    .collect::<Result<Vec<_>>>()?;
-                Ok(page(items, limit))
+                // Each store's fastest path (see `read_list`).
+                self.read_list(tenant, filter, after, limit).await
             }
 
             async fn list_documents_offset(

@@ -21,6 +21,60 @@ impl SqliteStore {
         self.docs.read_through(tenant, id, read).await
     }
 
+    /// Pages bounded by an index (the tenant's documents, by status or not, from a key)
+    /// are read inline like a point read: at most `limit + 1` index entries and rows.
+    /// A filter on `created_at` may walk many rows to fill a page, so it goes through the
+    /// pool's own threads.
+    async fn read_list(
+        &self,
+        tenant: TenantId,
+        filter: &ListFilter,
+        after: Option<DocumentId>,
+        limit: u32,
+    ) -> Result<Page> {
+        if filter.created_after.is_some() || filter.created_before.is_some() {
+            return self.list_through_pool(tenant, filter, after, limit).await;
+        }
+        let status = filter.status.map(|s| s.as_str());
+        // One text per shape, so that each is prepared once per connection.
+        let sql = format!(
+            "SELECT {DOC_COLUMNS} FROM documents WHERE tenant_id = ?1{}{} \
+             ORDER BY id DESC LIMIT ?4",
+            if status.is_some() {
+                " AND status = ?2"
+            } else {
+                ""
+            },
+            if after.is_some() { " AND id < ?3" } else { "" },
+        );
+        let raws = self.reads.with(|c| {
+            let mut stmt = c.prepare_cached(&sql)?;
+            // Unused parameters are bound too: rusqlite wants every one it numbers.
+            let mut bind = |i: usize, v: &dyn rusqlite::ToSql| -> rusqlite::Result<()> {
+                if stmt.parameter_name(i).is_some() {
+                    stmt.raw_bind_parameter(i, v)?;
+                }
+                Ok(())
+            };
+            bind(1, &tenant.0.to_string())?;
+            bind(2, &status)?;
+            bind(3, &after.map(|id| id.to_string()))?;
+            // One extra row tells whether another page follows.
+            bind(4, &(i64::from(limit) + 1))?;
+            let mut rows = stmt.raw_query();
+            let mut raws = Vec::new();
+            while let Some(row) = rows.next()? {
+                raws.push(RawDocument::from_rusqlite(row)?);
+            }
+            Ok(raws)
+        })?;
+        let items = raws
+            .into_iter()
+            .map(RawDocument::into_document)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(page(items, limit))
+    }
+
     async fn read_text_prefixes(
         &self,
         tenant: TenantId,

@@ -183,6 +183,53 @@ pub async fn keyset_pages_are_stable_while_documents_arrive<F: Factory>() {
     assert!(seen.windows(2).all(|w| w[0] > w[1]), "newest first");
 }
 
+/// A status filter pages through that status only, newest first, and no other tenant's.
+pub async fn pages_by_status_hold_that_status_only<F: Factory>() {
+    use docintel_backend::model::DocumentStatus;
+    let (_db, stores) = F::open(1).await;
+    let s = &*stores[0];
+    let (t, other) = (tenant(s, "t").await, tenant(s, "other").await);
+    let mut ids = Vec::new();
+    for _ in 0..7 {
+        ids.push(upload(s, t, "a.txt").await);
+    }
+    // Oldest first: the first four are processed, the last three stay queued.
+    for _ in 0..4 {
+        process_next(s, "text").await;
+    }
+    let processed_ids: HashSet<Uuid> = ids[..4].iter().copied().collect();
+    for _ in 0..3 {
+        upload(s, other, "b.txt").await;
+    }
+    for (status, expected) in [(DocumentStatus::Processed, 4), (DocumentStatus::Queued, 3)] {
+        let filter = ListFilter {
+            status: Some(status),
+            ..ListFilter::default()
+        };
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = s.list_documents(t, &filter, after, 2).await.unwrap();
+            assert!(page.items.len() <= 2);
+            for d in &page.items {
+                assert_eq!(d.status, status, "{d:?}");
+                assert_eq!(d.tenant_id, t);
+                assert_eq!(
+                    processed_ids.contains(&d.id),
+                    status == DocumentStatus::Processed
+                );
+            }
+            seen.extend(page.items.iter().map(|d| d.id));
+            after = page.next_after;
+            if after.is_none() {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), expected, "{status:?}: {seen:?}");
+        assert!(seen.windows(2).all(|w| w[0] > w[1]), "newest first");
+    }
+}
+
 pub async fn an_idempotency_key_stands_for_one_document<F: Factory>() {
     let (_db, stores) = F::open(2).await;
     let (t, other) = (
