@@ -35,38 +35,29 @@ impl SqliteStore {
         if filter.created_after.is_some() || filter.created_before.is_some() {
             return self.list_through_pool(tenant, filter, after, limit).await;
         }
+        // The conditions of `list_query`, for rusqlite: one text per shape, prepared once
+        // per connection.
+        let tenant = tenant.0.to_string();
         let status = filter.status.map(|s| s.as_str());
-        // One text per shape, so that each is prepared once per connection.
-        let sql = format!(
-            "SELECT {DOC_COLUMNS} FROM documents WHERE tenant_id = ?1{}{} \
-             ORDER BY id DESC LIMIT ?4",
-            if status.is_some() {
-                " AND status = ?2"
-            } else {
-                ""
-            },
-            if after.is_some() { " AND id < ?3" } else { "" },
-        );
+        let after = after.map(|id| id.to_string());
+        // One extra row tells whether another page follows.
+        let rows = i64::from(limit) + 1;
+        let mut sql = format!("SELECT {DOC_COLUMNS} FROM documents WHERE tenant_id = ?");
+        let mut params: Vec<&dyn rusqlite::ToSql> = vec![&tenant];
+        if let Some(status) = &status {
+            sql.push_str(" AND status = ?");
+            params.push(status);
+        }
+        if let Some(after) = &after {
+            sql.push_str(" AND id < ?");
+            params.push(after);
+        }
+        sql.push_str(" ORDER BY id DESC LIMIT ?");
+        params.push(&rows);
         let raws = self.reads.with(|c| {
             let mut stmt = c.prepare_cached(&sql)?;
-            // Unused parameters are bound too: rusqlite wants every one it numbers.
-            let mut bind = |i: usize, v: &dyn rusqlite::ToSql| -> rusqlite::Result<()> {
-                if stmt.parameter_name(i).is_some() {
-                    stmt.raw_bind_parameter(i, v)?;
-                }
-                Ok(())
-            };
-            bind(1, &tenant.0.to_string())?;
-            bind(2, &status)?;
-            bind(3, &after.map(|id| id.to_string()))?;
-            // One extra row tells whether another page follows.
-            bind(4, &(i64::from(limit) + 1))?;
-            let mut rows = stmt.raw_query();
-            let mut raws = Vec::new();
-            while let Some(row) = rows.next()? {
-                raws.push(RawDocument::from_rusqlite(row)?);
-            }
-            Ok(raws)
+            stmt.query_map(params.as_slice(), RawDocument::from_rusqlite)?
+                .collect::<rusqlite::Result<Vec<_>>>()
         })?;
         let items = raws
             .into_iter()
