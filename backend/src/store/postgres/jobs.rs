@@ -19,8 +19,8 @@ const KEPT_BYTES: &str = "LEFT JOIN document_bytes b ON b.document_id = j.docume
 
 impl PgStore {
     async fn claim(&self, owner: &str, lease: Duration, max: u32) -> Result<Vec<ClaimedJob>> {
-        let mut tx = self.pool.begin().await?;
-        // One statement: the jobs are taken and their documents marked `processing`. Leases
+        // One statement, a transaction of its own (no round trips to begin and commit
+        // one): the jobs are taken and their documents marked `processing`. Leases
         // are the database's time, not any one process's. Jobs whose lease ran out come
         // first (few, and older than any queued one), then queued ones by `jobs_queued`:
         // one `OR` of both would be planned as a filtered walk through the whole table.
@@ -35,7 +35,9 @@ impl PgStore {
         // again, which is what a crash does to a claimed job anyway, and a result written
         // under a lease another worker has since taken is dropped. The result is
         // committed and flushed as before, and with it everything logged earlier: one
-        // disk flush per document fewer on a worker's path.
+        // disk flush per document fewer on a worker's path. A row that cannot be read
+        // after the commit leaves its job claimed until its lease runs out, as a crash
+        // of this process would.
         let claimed = sqlx::query(&format!(
             "WITH clock AS (SELECT {DB_NOW} AS now), \
              expired AS (SELECT id FROM jobs, clock \
@@ -59,16 +61,12 @@ impl PgStore {
         .bind(lease_millis(lease))
         .bind(millis(OffsetDateTime::now_utc()))
         .bind(i64::from(max))
-        .fetch_all(&mut *tx)
+        .fetch_all(&self.pool)
         .await?;
-        if claimed.is_empty() {
-            return Ok(Vec::new());
-        }
         let mut jobs = claimed
             .iter()
             .map(claimed_from_row)
             .collect::<Result<Vec<_>>>()?;
-        tx.commit().await?;
         // Oldest first, as the queue's order.
         jobs.sort_by_key(|j| j.job_id);
         Ok(jobs)

@@ -205,7 +205,21 @@ pub async fn several_jobs_are_claimed_oldest_first_and_recorded_in_one_commit<F:
     assert!(a.claim_jobs("a", lease, 10).await.unwrap().is_empty());
 
     // One commit for four results: one of them for a job `a` does not hold (dropped,
-    // nothing of it written), the others recorded.
+    // nothing of it written: document, text, pages, events, deliveries), the others
+    // recorded.
+    let hook = a
+        .create_webhook(
+            t,
+            &NewWebhook {
+                url: "https://example.com/hook".into(),
+                description: None,
+                event_types: vec!["doc.processed".into()],
+            },
+            "whsec_x",
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
     let now = OffsetDateTime::now_utc();
     let (one, two) = (processed("one"), processed("two"));
     let failed = JobResult::Failed {
@@ -249,6 +263,21 @@ pub async fn several_jobs_are_claimed_oldest_first_and_recorded_in_one_commit<F:
     let untouched = a.get_document(t, ids[3]).await.unwrap().expect("document");
     assert_eq!(untouched.status.as_str(), "processing");
     assert_eq!(a.get_text(t, ids[3]).await.unwrap(), None);
+    assert_eq!(a.get_pages(t, ids[0], 1, 9).await.unwrap().len(), 2);
+    assert!(a.get_pages(t, ids[3], 1, 9).await.unwrap().is_empty());
+    let mut delivered: Vec<_> = a
+        .webhook_deliveries(t, hook.id, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.document_id)
+        .collect();
+    delivered.sort();
+    assert_eq!(
+        delivered,
+        ids[..2],
+        "the processed documents' deliveries only"
+    );
     assert_eq!(
         b.queue_depth().await.unwrap(),
         2,
