@@ -167,6 +167,21 @@ pub struct ListFilter {
     pub created_before: Option<OffsetDateTime>,
 }
 
+impl ListFilter {
+    /// Whether it bounds `created_at`, which no index orders a tenant's documents by: a
+    /// page then looks at a window of them (see [`CREATED_WINDOW`]).
+    pub fn bounds_created(&self) -> bool {
+        self.created_after.is_some() || self.created_before.is_some()
+    }
+}
+
+/// Documents one page of a list that bounds `created_at` looks at, at most, newest first
+/// (by status, if it filters on one): a page then holds the matches among them, fewer than
+/// asked for or none, and goes on after them when more documents follow. So a bound that
+/// matches few of a tenant's many documents costs a walk of this many per request, never
+/// of them all.
+pub const CREATED_WINDOW: u32 = 10_000;
+
 /// One page of a listing, newest first. `next_after` is the last id of this page when
 /// more documents follow.
 #[derive(Debug, Clone)]

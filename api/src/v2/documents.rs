@@ -474,10 +474,15 @@ pub(crate) fn instant(name: &str, value: Option<&str>) -> Result<Option<OffsetDa
         .transpose()
 }
 
+// The description below names the window.
+const _: () = assert!(docintel_backend::model::CREATED_WINDOW == 10_000);
+
 /// List documents
 ///
 /// Newest first, in pages. Follow `next_page` until it is null: pass it as `page_token`,
-/// with the same filters or none (the token carries them). Tokens last 24 hours.
+/// with the same filters or none (the token carries them). Tokens last 24 hours. With
+/// `created_after` or `created_before`, a page looks at 10,000 documents at most, so it
+/// may hold fewer than `limit`, or none, and still have a `next_page`.
 #[utoipa::path(
     get,
     path = "/documents",

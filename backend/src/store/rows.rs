@@ -8,7 +8,9 @@ use uuid::Uuid;
 use crate::error::{Error, Result};
 use sqlx::QueryBuilder;
 
-use crate::model::{ContentType, Document, DocumentId, DocumentStatus, ListFilter, Page, TenantId};
+use crate::model::{
+    CREATED_WINDOW, ContentType, Document, DocumentId, DocumentStatus, ListFilter, Page, TenantId,
+};
 
 /// Times are kept as unix milliseconds.
 pub(super) fn millis(t: OffsetDateTime) -> i64 {
@@ -95,11 +97,13 @@ impl RawDocument {
 }
 
 /// `SELECT` of one page of a tenant's documents, newest first, in either dialect: the
-/// filter's conditions, the keyset `after`, and one row more than `limit` (see [`page`]).
+/// filter's conditions, the keyset `after`, the window's `floor` (see [`window_floor`]),
+/// and one row more than `limit` (see [`page`]).
 pub(super) fn list_query<'a, DB>(
     tenant: TenantId,
     filter: &'a ListFilter,
     after: Option<DocumentId>,
+    floor: Option<String>,
     limit: u32,
 ) -> QueryBuilder<'a, DB>
 where
@@ -108,26 +112,78 @@ where
     &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
-    let mut q = QueryBuilder::<DB>::new(format!(
-        "SELECT {DOC_COLUMNS} FROM documents WHERE tenant_id = "
-    ));
-    q.push_bind(tenant.0.to_string());
-    if let Some(status) = filter.status {
-        q.push(" AND status = ").push_bind(status.as_str());
-    }
+    let mut q = tenant_documents(DOC_COLUMNS, tenant, filter, after);
     if let Some(t) = filter.created_after {
         q.push(" AND created_at >= ").push_bind(millis(t));
     }
     if let Some(t) = filter.created_before {
         q.push(" AND created_at < ").push_bind(millis(t));
     }
-    if let Some(after) = after {
-        q.push(" AND id < ").push_bind(after.to_string());
+    if let Some(floor) = floor {
+        q.push(" AND id >= ").push_bind(floor);
     }
     // One extra row tells whether another page follows.
     q.push(" ORDER BY id DESC LIMIT ")
         .push_bind(i64::from(limit) + 1);
     q
+}
+
+/// The id of the last of the [`CREATED_WINDOW`] documents a page that bounds `created_at`
+/// looks at (after `after`, of the filter's status), if there are that many: the page's
+/// rows are then those from it on. An index walk of at most that many entries.
+pub(super) fn window_floor<'a, DB>(
+    tenant: TenantId,
+    filter: &'a ListFilter,
+    after: Option<DocumentId>,
+) -> QueryBuilder<'a, DB>
+where
+    DB: sqlx::Database,
+    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let mut q = tenant_documents("id", tenant, filter, after);
+    q.push(" ORDER BY id DESC LIMIT 1 OFFSET ")
+        .push_bind(i64::from(CREATED_WINDOW) - 1);
+    q
+}
+
+/// `SELECT columns` of a tenant's documents, of the filter's status and after `after`: the
+/// conditions an index bounds.
+fn tenant_documents<'a, DB>(
+    columns: &str,
+    tenant: TenantId,
+    filter: &'a ListFilter,
+    after: Option<DocumentId>,
+) -> QueryBuilder<'a, DB>
+where
+    DB: sqlx::Database,
+    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let mut q = QueryBuilder::<DB>::new(format!(
+        "SELECT {columns} FROM documents WHERE tenant_id = "
+    ));
+    q.push_bind(tenant.0.to_string());
+    if let Some(status) = filter.status {
+        q.push(" AND status = ").push_bind(status.as_str());
+    }
+    if let Some(after) = after {
+        q.push(" AND id < ").push_bind(after.to_string());
+    }
+    q
+}
+
+/// The page of [`list_query`]'s rows in a window from `floor` (see [`window_floor`]):
+/// when they do not fill it, the next page starts after the window.
+pub(super) fn page_within(items: Vec<Document>, limit: u32, floor: Option<String>) -> Result<Page> {
+    match floor {
+        Some(floor) if items.len() <= limit as usize => Ok(Page {
+            items,
+            next_after: Some(parse_uuid(&floor)?),
+        }),
+        _ => Ok(page(items, limit)),
+    }
 }
 
 /// The page of [`list_query`]'s rows: at most `limit`, and where the next one starts.

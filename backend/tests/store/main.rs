@@ -53,6 +53,7 @@ macro_rules! conformance {
                 registry_keeps_submitted_text_references_imports_and_settings,
                 keyset_pages_are_stable_while_documents_arrive,
                 pages_by_status_hold_that_status_only,
+                a_created_bound_looks_at_a_window_of_documents_a_page,
                 an_idempotency_key_stands_for_one_document,
                 a_delivery_is_written_with_its_event_for_each_active_subscriber,
                 a_graceful_stop_hands_jobs_back_without_counting_the_attempt,

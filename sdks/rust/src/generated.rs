@@ -4597,7 +4597,9 @@ let response = client.list_audit_events()
     /**List documents
 
 Newest first, in pages. Follow `next_page` until it is null: pass it as `page_token`,
-with the same filters or none (the token carries them). Tokens last 24 hours.
+with the same filters or none (the token carries them). Tokens last 24 hours. With
+`created_after` or `created_before`, a page looks at 10,000 documents at most, so it
+may hold fewer than `limit`, or none, and still have a `next_page`.
 
 Sends a `GET` request to `/v2/documents`
 

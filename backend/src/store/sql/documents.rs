@@ -112,7 +112,9 @@ macro_rules! document_store {
         $crate::store::sql::documents::usage_row!();
 
         impl $store {
-            /// A page of a tenant's documents through the pool of reads.
+            /// A page of a tenant's documents through the pool of reads. A page that
+            /// bounds `created_at` looks at a window of documents only: two index walks of
+            /// at most `CREATED_WINDOW` entries, to the window's floor and then through it.
             async fn list_through_pool(
                 &self,
                 tenant: TenantId,
@@ -120,13 +122,22 @@ macro_rules! document_store {
                 after: Option<DocumentId>,
                 limit: u32,
             ) -> Result<Page> {
-                let mut query = list_query::<dialect::Db>(tenant, filter, after, limit);
+                let floor: Option<String> = if filter.bounds_created() {
+                    window_floor::<dialect::Db>(tenant, filter, after)
+                        .build_query_scalar()
+                        .fetch_optional(self.readers())
+                        .await?
+                } else {
+                    None
+                };
+                let mut query =
+                    list_query::<dialect::Db>(tenant, filter, after, floor.clone(), limit);
                 let rows = query.build().fetch_all(self.readers()).await?;
                 let items = rows
                     .iter()
                     .map(document_from_row)
                     .collect::<Result<Vec<_>>>()?;
-                Ok(page(items, limit))
+                page_within(items, limit, floor)
             }
         }
 
@@ -259,11 +270,14 @@ macro_rules! document_store {
                 let mut tx = self.readers().begin().await?;
                 // One snapshot for both statements, so the total and the page agree.
                 dialect::read_snapshot(&mut tx).await?;
-                let total: i64 =
-                    sqlx::query_scalar("SELECT COUNT(*) FROM documents WHERE tenant_id = $1")
-                        .bind(&tenant)
-                        .fetch_one(&mut *tx)
-                        .await?;
+                // The count kept with every insert and delete (the tenant's usage row), not
+                // a count of the tenant's documents, which would walk them all.
+                let total: i64 = sqlx::query_scalar(
+                    "SELECT COALESCE((SELECT documents FROM tenant_usage WHERE tenant_id = $1), 0)",
+                )
+                .bind(&tenant)
+                .fetch_one(&mut *tx)
+                .await?;
                 let rows = sqlx::query(&format!(
                     "SELECT {DOC_COLUMNS} FROM documents WHERE tenant_id = $1 \
                      ORDER BY id DESC LIMIT $2 OFFSET $3"

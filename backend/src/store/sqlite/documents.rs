@@ -23,8 +23,8 @@ impl SqliteStore {
 
     /// Pages bounded by an index (the tenant's documents, by status or not, from a key)
     /// are read inline like a point read: at most `limit + 1` index entries and rows.
-    /// A filter on `created_at` may walk many rows to fill a page, so it goes through the
-    /// pool's own threads.
+    /// A filter on `created_at` walks up to a window of rows (`CREATED_WINDOW`), so it
+    /// goes through the pool's own threads.
     async fn read_list(
         &self,
         tenant: TenantId,

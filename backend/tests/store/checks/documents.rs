@@ -230,6 +230,100 @@ pub async fn pages_by_status_hold_that_status_only<F: Factory>() {
     }
 }
 
+/// A bound on `created_at` that matches few of a tenant's many documents: each page looks
+/// at `CREATED_WINDOW` of them at most, and the pages still find every match, in order.
+pub async fn a_created_bound_looks_at_a_window_of_documents_a_page<F: Factory>() {
+    use docintel_backend::model::CREATED_WINDOW;
+    use docintel_backend::store::Upload;
+    let (_db, stores) = F::open(1).await;
+    let s = &*stores[0];
+    let t = tenant(s, "t").await;
+    let long_ago = OffsetDateTime::from_unix_timestamp(978_307_200).unwrap(); // 2001-01-01
+    // The three oldest were created long ago; then more than a window of recent ones.
+    let docs: Vec<(NewDocument, Event)> = (0..CREATED_WINDOW as usize + 500)
+        .map(|i| {
+            let (mut doc, event) = new_doc(t, "a.txt");
+            if i < 3 {
+                doc.created_at = long_ago + Duration::from_secs(i as u64);
+            }
+            (doc, event)
+        })
+        .collect();
+    for chunk in docs.chunks(500) {
+        let uploads: Vec<Upload<'_>> = chunk
+            .iter()
+            .map(|(doc, event)| Upload {
+                doc,
+                events: std::slice::from_ref(event),
+                kept: None,
+                caller: None,
+            })
+            .collect();
+        for outcome in s
+            .insert_documents(&uploads, docintel_backend::model::Quota::UNLIMITED)
+            .await
+            .unwrap()
+        {
+            assert!(outcome.unwrap().is_some());
+        }
+    }
+    // The legacy offset listing's total is the kept count, not a walk.
+    assert_eq!(
+        s.list_documents_offset(t, 0, 1).await.unwrap().1,
+        docs.len() as u64
+    );
+    let old: Vec<Uuid> = docs[..3].iter().rev().map(|(d, _)| d.id).collect();
+    let before = ListFilter {
+        created_before: Some(long_ago + Duration::from_secs(3600)),
+        ..ListFilter::default()
+    };
+    // The newest window holds none of them: an empty page that goes on after it.
+    let first = s.list_documents(t, &before, None, 20).await.unwrap();
+    assert!(first.items.is_empty(), "{:?}", first.items);
+    let window_end = docs[docs.len() - CREATED_WINDOW as usize].0.id;
+    assert_eq!(first.next_after, Some(window_end));
+    // The rest is less than a window: the three, newest first, and the end.
+    let second = s
+        .list_documents(t, &before, first.next_after, 20)
+        .await
+        .unwrap();
+    assert_eq!(second.items.iter().map(|d| d.id).collect::<Vec<_>>(), old);
+    assert_eq!(second.next_after, None);
+    // With a status too (the window is then of that status).
+    let queued_before = ListFilter {
+        status: Some(docintel_backend::model::DocumentStatus::Queued),
+        ..before.clone()
+    };
+    let first = s.list_documents(t, &queued_before, None, 2).await.unwrap();
+    assert!(first.items.is_empty());
+    let second = s
+        .list_documents(t, &queued_before, first.next_after, 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        second.items.iter().map(|d| d.id).collect::<Vec<_>>(),
+        old[..2]
+    );
+    let third = s
+        .list_documents(t, &queued_before, second.next_after, 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        third.items.iter().map(|d| d.id).collect::<Vec<_>>(),
+        old[2..]
+    );
+    assert_eq!(third.next_after, None);
+    // A bound most documents match fills its pages as before.
+    let recent = ListFilter {
+        created_after: Some(long_ago + Duration::from_secs(3600)),
+        ..ListFilter::default()
+    };
+    let page = s.list_documents(t, &recent, None, 100).await.unwrap();
+    assert_eq!(page.items.len(), 100);
+    assert_eq!(page.next_after, Some(page.items[99].id));
+    assert_eq!(page.items[0].id, docs[docs.len() - 1].0.id);
+}
+
 pub async fn an_idempotency_key_stands_for_one_document<F: Factory>() {
     let (_db, stores) = F::open(2).await;
     let (t, other) = (

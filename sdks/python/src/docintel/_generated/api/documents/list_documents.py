@@ -130,7 +130,9 @@ def sync_detailed(
     """List documents
 
      Newest first, in pages. Follow `next_page` until it is null: pass it as `page_token`,
-    with the same filters or none (the token carries them). Tokens last 24 hours.
+    with the same filters or none (the token carries them). Tokens last 24 hours. With
+    `created_after` or `created_before`, a page looks at 10,000 documents at most, so it
+    may hold fewer than `limit`, or none, and still have a `next_page`.
 
     Args:
         limit (int | Unset):
@@ -174,7 +176,9 @@ def sync(
     """List documents
 
      Newest first, in pages. Follow `next_page` until it is null: pass it as `page_token`,
-    with the same filters or none (the token carries them). Tokens last 24 hours.
+    with the same filters or none (the token carries them). Tokens last 24 hours. With
+    `created_after` or `created_before`, a page looks at 10,000 documents at most, so it
+    may hold fewer than `limit`, or none, and still have a `next_page`.
 
     Args:
         limit (int | Unset):
@@ -213,7 +217,9 @@ async def asyncio_detailed(
     """List documents
 
      Newest first, in pages. Follow `next_page` until it is null: pass it as `page_token`,
-    with the same filters or none (the token carries them). Tokens last 24 hours.
+    with the same filters or none (the token carries them). Tokens last 24 hours. With
+    `created_after` or `created_before`, a page looks at 10,000 documents at most, so it
+    may hold fewer than `limit`, or none, and still have a `next_page`.
 
     Args:
         limit (int | Unset):
@@ -255,7 +261,9 @@ async def asyncio(
     """List documents
 
      Newest first, in pages. Follow `next_page` until it is null: pass it as `page_token`,
-    with the same filters or none (the token carries them). Tokens last 24 hours.
+    with the same filters or none (the token carries them). Tokens last 24 hours. With
+    `created_after` or `created_before`, a page looks at 10,000 documents at most, so it
+    may hold fewer than `limit`, or none, and still have a `next_page`.
 
     Args:
         limit (int | Unset):
