@@ -60,6 +60,50 @@ pub async fn work_queued_by_one_handle_wakes_another<F: Factory>() {
     })
     .await
     .expect("the upload's job and event woke the other handle");
+
+    // A claim queues no work: taking a job or finding none, it wakes nobody (woken idle
+    // workers would claim, and wake each other, forever). Notifications arrive in commit
+    // order, so once a later delete's event has woken the handle, a claim's would have too.
+    let other = upload(&*stores[0], t, "b.txt").await;
+    let jobs = wakes.jobs.notified();
+    tokio::pin!(jobs);
+    jobs.as_mut().enable();
+    let lease = Duration::from_secs(30);
+    assert_eq!(
+        stores[0].claim_jobs("a-0", lease, 1).await.unwrap().len(),
+        1
+    );
+    assert_eq!(
+        stores[0].claim_jobs("a-0", lease, 1).await.unwrap().len(),
+        1
+    );
+    assert!(
+        stores[0]
+            .claim_jobs("a-0", lease, 1)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let events = wakes.events.notified();
+    let now = OffsetDateTime::now_utc();
+    let deleted = Event::deleted(other, t, now);
+    stores[0]
+        .delete_document(t, other, &[deleted], now)
+        .await
+        .unwrap()
+        .expect("deleted");
+    tokio::time::timeout(Duration::from_secs(10), events)
+        .await
+        .expect("the delete's event woke the other handle");
+    assert!(
+        futures_util::FutureExt::now_or_never(jobs.as_mut()).is_none(),
+        "a claim woke the workers"
+    );
+    // A lease handed back makes its job claimable again: that wakes them.
+    assert_eq!(stores[0].release_leases_of("a-").await.unwrap(), 1);
+    tokio::time::timeout(Duration::from_secs(10), jobs)
+        .await
+        .expect("the job handed back woke the other handle");
     listening.abort();
 }
 
