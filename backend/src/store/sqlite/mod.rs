@@ -153,9 +153,19 @@ impl SqliteStore {
             // a real transaction open, and that connection holds the write lock: every
             // other writer got "database is locked" until restart (the disk-full test saw
             // it). Closing the connection ends whatever it holds.
+            //
+            // A transaction dropped without a commit or a rollback (a claim that found no
+            // job) has its rollback queued on the connection's thread, not yet run: a
+            // ping, which runs after it, waits for it. Without that wait the connection
+            // looked confused and was replaced, its schema read again, on every poll.
             .after_release(|conn, _| {
-                let healthy = !sqlx::Connection::is_in_transaction(conn);
-                Box::pin(async move { Ok(healthy) })
+                Box::pin(async move {
+                    if !sqlx::Connection::is_in_transaction(conn) {
+                        return Ok(true);
+                    }
+                    sqlx::Connection::ping(conn).await?;
+                    Ok(!sqlx::Connection::is_in_transaction(conn))
+                })
             })
             // sqlx checks every connection it hands out, a hand-off to the connection's
             // thread and back like a statement (one per transaction). Only a connection
@@ -208,6 +218,41 @@ row_mappers!(SqliteRow);
 mod tests {
     use super::*;
     use sqlx::Connection as _;
+
+    /// A transaction dropped unfinished (as a claim that finds no job drops its own) is
+    /// rolled back and its connection kept: the pool's one connection is the same after
+    /// (its temporary table, which lives as long as the connection, is still there).
+    #[tokio::test]
+    async fn a_dropped_transaction_is_rolled_back_and_its_connection_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("db.sqlite"))
+            .await
+            .unwrap();
+        sqlx::query("CREATE TEMP TABLE this_connection (x INTEGER)")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        for _ in 0..5 {
+            let mut tx = store.pool.begin().await.unwrap();
+            sqlx::query("INSERT INTO this_connection VALUES (1)")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            drop(tx);
+            assert!(
+                store
+                    .claim_jobs("w", Duration::from_secs(30), 4)
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
+        }
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM this_connection")
+            .fetch_one(&store.pool)
+            .await
+            .expect("the same connection: its temporary table is there");
+        assert_eq!(rows, 0, "every dropped insert was rolled back");
+    }
 
     /// What a write that fails with SQLITE_FULL can leave behind: SQLite ended the
     /// transaction itself, sqlx still counts it open. Such a connection must not be handed
