@@ -170,6 +170,23 @@ async fn offset_pagination_with_total() {
         .unwrap();
     assert_eq!(past["documents"], serde_json::json!([]));
     assert_eq!(past["total"], 5);
+    // Pages start within the first 10,000 documents: the last that may is fine, the next
+    // one is refused with the way on.
+    for last in ["page=100&per_page=100", "page=10000&per_page=1"] {
+        let r = s
+            .get(&format!("/v1/documents?{last}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{last}");
+    }
+    let r = s
+        .get("/v1/documents?page=101&per_page=100")
+        .send()
+        .await
+        .unwrap();
+    let message = legacy_error(r, StatusCode::BAD_REQUEST).await;
+    assert!(message.contains("/v2/documents"), "{message}");
     let default: Value = s
         .get("/v1/documents")
         .send()
@@ -208,6 +225,9 @@ async fn errors_are_legacy_shaped_and_carry_the_headers() {
         "per_page=0",
         "per_page=101",
         "page=18446744073709551615&per_page=100",
+        // Past the first 10,000 documents, where offset pages stop.
+        "page=101&per_page=100",
+        "page=10001&per_page=1",
     ] {
         let r = s.get(&format!("/v1/documents?{q}")).send().await.unwrap();
         assert_deprecation_headers(&r, "/v2/documents");

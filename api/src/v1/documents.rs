@@ -191,10 +191,19 @@ pub struct LegacyListParams {
     pub per_page: Option<u32>,
 }
 
+/// Documents an offset page may start after, at most: a page's cost is a walk of its
+/// offset, so the offset is bounded; `/v2/documents` pages with a key to the end.
+pub const MAX_OFFSET: u64 = 10_000;
+
+// The description below names the bound.
+const _: () = assert!(MAX_OFFSET == 10_000);
+
 /// List documents (deprecated)
 ///
 /// Offset pagination, newest first, with the total count. Each document carries at most
 /// the first 16,384 characters of its text (`text_truncated: true` when there is more).
+/// A page starts within the first 10,000 documents (`400` past them): `/v2/documents`
+/// pages to the end.
 #[utoipa::path(
     get,
     path = "/documents",
@@ -227,7 +236,16 @@ async fn list_documents(
     }
     let offset = (page - 1)
         .checked_mul(u64::from(per_page))
-        .ok_or_else(|| ApiError::new(ErrorCode::InvalidParameter, "page is too large"))?;
+        .filter(|offset| *offset < MAX_OFFSET)
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::InvalidParameter,
+                format!(
+                    "page {page} of {per_page} starts past the first {MAX_OFFSET} documents, where \
+                     offset pages stop; GET /v2/documents pages to the end with next_page"
+                ),
+            )
+        })?;
     let (docs, total) = state
         .backend
         .list_offset(tenant.id, offset, per_page)
