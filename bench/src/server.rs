@@ -18,12 +18,22 @@ pub struct Server {
 impl Server {
     /// Starts `program serve` with `extra` options on a fresh data folder.
     pub fn start(program: &Path, extra: &[&str]) -> anyhow::Result<Self> {
+        Self::start_with(program, extra, &[])
+    }
+
+    /// [`Server::start`], with these variables in the server's environment too.
+    pub fn start_with(
+        program: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
         let data = tempfile::tempdir()?;
         let mut child = Command::new(program)
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data.path())
             .args(extra)
             .env("RUST_LOG", "warn,docintel=info")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
