@@ -62,6 +62,10 @@ pub struct Metrics {
     pub webhook_deliveries: Family<OutcomeLabels, Counter>,
     pub rate_limited: Counter,
     job_queue_depth: Gauge,
+    /// The backend's count, brought up to date at each render (`claims_synced` makes two
+    /// renders at once add its growth once).
+    job_claims: Counter,
+    claims_synced: std::sync::Mutex<()>,
     outbox_pending: Gauge,
     outbox_lag_seconds: Gauge<f64, AtomicU64>,
     deliveries_pending: Gauge,
@@ -104,6 +108,12 @@ impl Default for Metrics {
             "Documents waiting for or in processing",
             job_queue_depth.clone(),
         );
+        let job_claims = Counter::default();
+        registry.register(
+            "job_claims",
+            "Claims of jobs by this process's workers, found jobs or not (idle: one a poll)",
+            job_claims.clone(),
+        );
         let outbox_pending = Gauge::default();
         registry.register(
             "outbox_pending_events",
@@ -137,6 +147,8 @@ impl Default for Metrics {
             webhook_deliveries,
             rate_limited,
             job_queue_depth,
+            job_claims,
+            claims_synced: Default::default(),
             outbox_pending,
             outbox_lag_seconds,
         }
@@ -148,6 +160,11 @@ impl Metrics {
     pub async fn render(&self, backend: &docintel_backend::Backend) -> String {
         if let Ok(depth) = backend.queue_depth().await {
             self.job_queue_depth.set(depth as i64);
+        }
+        if let Ok(_synced) = self.claims_synced.lock() {
+            let shown = self.job_claims.get();
+            self.job_claims
+                .inc_by(backend.job_claims().saturating_sub(shown));
         }
         if let Ok((pending, oldest)) = backend.outbox_lag().await {
             self.outbox_pending.set(pending as i64);

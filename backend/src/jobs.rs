@@ -49,6 +49,8 @@ pub(crate) struct Workers {
     pub wakes: Wakes,
     /// Counts running worker tasks (for readiness).
     pub alive: Arc<std::sync::atomic::AtomicUsize>,
+    /// Counts claims made.
+    pub claims: Arc<std::sync::atomic::AtomicU64>,
     pub pipeline: Arc<pipeline::Context>,
     /// Scans each document before it is processed; `None`: scanning is off.
     pub scanner: Option<Arc<Scanner>>,
@@ -113,6 +115,8 @@ struct Queue {
     results: tokio::sync::mpsc::Sender<Finished>,
     /// Slots of documents in processing ([`PROCESSING_PER_CORE`]).
     processing: Arc<tokio::sync::Semaphore>,
+    /// Held by the one idle worker that polls the store (see [`Workers::run`]).
+    polling: tokio::sync::Mutex<()>,
     /// MiB of results waiting to be recorded ([`WAITING_RESULTS_MIB`]).
     waiting_results: Arc<tokio::sync::Semaphore>,
 }
@@ -140,6 +144,7 @@ impl Workers {
             processing: Arc::new(tokio::sync::Semaphore::new(
                 PROCESSING_PER_CORE * crate::cores(),
             )),
+            polling: Default::default(),
             waiting_results: Arc::new(tokio::sync::Semaphore::new(WAITING_RESULTS_MIB as usize)),
         });
         let me = self.clone();
@@ -156,14 +161,32 @@ impl Workers {
         }
     }
 
+    /// Claims and works, and waits when there is nothing to claim. One idle worker of a
+    /// process polls the store, for what no wake-up announces (a lease that ran out, a
+    /// wake-up lost between processes); the others wait to be woken. A worker that waited
+    /// and then found a job wakes one more, and so on while jobs are found: a poll that
+    /// finds several, or one wake-up for many jobs, gets as many workers, and the last one
+    /// woken, finding none, polls in place of the one that left.
     async fn run(&self, owner: Arc<str>, queue: &Queue) {
+        let mut waited = false;
         loop {
             match self.claim(&owner, queue).await {
-                Ok(Some((holder, job))) => self.work(&holder, job, queue).await,
+                Ok(Some((holder, job))) => {
+                    if std::mem::take(&mut waited) {
+                        self.wakes.jobs.notify_one();
+                    }
+                    self.work(&holder, job, queue).await
+                }
                 Ok(None) => {
-                    tokio::select! {
-                        _ = self.wakes.jobs.notified() => {}
-                        _ = tokio::time::sleep(self.config.poll) => {}
+                    waited = true;
+                    match queue.polling.try_lock() {
+                        Ok(_polling) => {
+                            tokio::select! {
+                                _ = self.wakes.jobs.notified() => {}
+                                _ = tokio::time::sleep(self.config.poll) => {}
+                            }
+                        }
+                        Err(_) => self.wakes.jobs.notified().await,
                     }
                 }
                 Err(e) => {
@@ -188,6 +211,8 @@ impl Workers {
             Some(next) => Ok(Some(next)),
             None => {
                 let want = queue.waiting.load(SeqCst).clamp(1, BATCH) as u32;
+                self.claims
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 self.store
                     .claim_jobs(owner, self.config.lease, want)
                     .await

@@ -66,6 +66,8 @@ struct Inner {
     /// Uploads waiting to be inserted, together.
     uploads: service::Uploads,
     workers_alive: Arc<std::sync::atomic::AtomicUsize>,
+    /// Claims this process's workers made (see [`Backend::job_claims`]).
+    job_claims: Arc<std::sync::atomic::AtomicU64>,
     relay_alive: Arc<std::sync::atomic::AtomicUsize>,
     /// Whether this process leads the event relay now.
     relay_leading: Arc<std::sync::atomic::AtomicBool>,
@@ -221,6 +223,7 @@ impl Backend {
             thumbnails,
             uploads,
             workers_alive: Default::default(),
+            job_claims: Default::default(),
             relay_alive: Default::default(),
             relay_leading: Default::default(),
         })))
@@ -237,6 +240,12 @@ impl Backend {
             self.0.workers_alive.load(SeqCst),
             self.0.relay_alive.load(SeqCst),
         )
+    }
+
+    /// Claims of jobs this process's workers have made, each a statement on the store,
+    /// found jobs or not: with nothing to do, one idle worker claims once a poll.
+    pub fn job_claims(&self) -> u64 {
+        self.0.job_claims.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Whether this process is the one relaying events (on a shared database, one

@@ -242,6 +242,11 @@ async fn metrics_count_the_requests_made() {
         ) >= 5.0
     );
     assert!(text.contains("docintel_job_queue_depth 0"), "{text}");
+    // The upload above was claimed, so its worker's claim at least is counted.
+    assert!(
+        metric(&text, "docintel_job_claims_total", &[]) >= 1.0,
+        "{text}"
+    );
     assert!(text.contains("# TYPE docintel_outbox_lag_seconds gauge"));
     assert!(
         text.contains("# TYPE docintel_webhook_delivery_attempts counter"),

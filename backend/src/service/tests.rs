@@ -192,6 +192,54 @@ async fn a_job_whose_worker_died_is_resumed_after_its_lease_expires() {
     assert_eq!(b.queue_depth().await.unwrap(), 0);
 }
 
+/// Idle workers do not each poll the store: one does, once a poll. It still finds what
+/// no wake-up announces (a lease that ran out), and work that arrives still gets many
+/// workers.
+#[tokio::test]
+async fn idle_workers_poll_the_store_one_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::new(dir.path());
+    config.isolation = pipeline::Isolation::InProcess;
+    let lease = Duration::from_millis(300);
+    config.workers = WorkerConfig {
+        workers: 8,
+        lease,
+        poll: Duration::from_millis(20),
+        max_attempts: 5,
+    };
+    let b = Backend::open(config).await.unwrap();
+    let t = tenant(&b).await;
+    // A job whose worker died before these started: nothing announces that its lease
+    // runs out (a third of the way into the idle second below); the poll finds it.
+    let dead = upload_text(&b, t, "dead worker's").await;
+    let claimed = b.store().claim_job("dead-worker", lease).await.unwrap();
+    assert_eq!(claimed.map(|c| c.document_id), Some(dead.id));
+    let _workers = b.start_workers_keeping_leases().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let before = b.job_claims();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let idle = b.job_claims() - before;
+    // A poll every 20 ms is at most 50 claims in the second, and a few for the job found;
+    // 8 workers polling each would make about 400.
+    assert!((1..=75).contains(&idle), "{idle} claims in a second idle");
+    assert_eq!(
+        wait_for(&b, t, dead.id).await.status,
+        DocumentStatus::Processed
+    );
+
+    // Many documents at once are all processed.
+    let mut docs = Vec::new();
+    for i in 0..20 {
+        docs.push(upload_text(&b, t, &format!("note {i}")).await);
+    }
+    for d in docs {
+        assert_eq!(
+            wait_for(&b, t, d.id).await.status,
+            DocumentStatus::Processed
+        );
+    }
+}
+
 /// Parsed in-process, a job that was running when the process died may be what
 /// killed it: the next start fails it instead of running it again. (Parsed in a child
 /// process, such a job resumes: api/tests/binary/cli.rs kills the real binary mid-job.)

@@ -74,6 +74,7 @@ impl Backend {
             config: self.0.config.workers.clone(),
             wakes: self.0.wakes.clone(),
             alive: self.0.workers_alive.clone(),
+            claims: self.0.job_claims.clone(),
             pipeline: self.0.pipeline.clone(),
             scanner: self.0.scanner.clone(),
         });
