@@ -62,10 +62,8 @@ pub struct Metrics {
     pub webhook_deliveries: Family<OutcomeLabels, Counter>,
     pub rate_limited: Counter,
     job_queue_depth: Gauge,
-    /// The backend's count, brought up to date at each render (`claims_synced` makes two
-    /// renders at once add its growth once).
+    /// The backend's count, brought up to it at each render.
     job_claims: Counter,
-    claims_synced: std::sync::Mutex<()>,
     outbox_pending: Gauge,
     outbox_lag_seconds: Gauge<f64, AtomicU64>,
     deliveries_pending: Gauge,
@@ -148,7 +146,6 @@ impl Default for Metrics {
             rate_limited,
             job_queue_depth,
             job_claims,
-            claims_synced: Default::default(),
             outbox_pending,
             outbox_lag_seconds,
         }
@@ -161,11 +158,10 @@ impl Metrics {
         if let Ok(depth) = backend.queue_depth().await {
             self.job_queue_depth.set(depth as i64);
         }
-        if let Ok(_synced) = self.claims_synced.lock() {
-            let shown = self.job_claims.get();
-            self.job_claims
-                .inc_by(backend.job_claims().saturating_sub(shown));
-        }
+        // The largest of the two: renders at once never add a growth twice.
+        self.job_claims
+            .inner()
+            .fetch_max(backend.job_claims(), std::sync::atomic::Ordering::Relaxed);
         if let Ok((pending, oldest)) = backend.outbox_lag().await {
             self.outbox_pending.set(pending as i64);
             let now_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;

@@ -32,7 +32,7 @@ impl SqliteStore {
         after: Option<DocumentId>,
         limit: u32,
     ) -> Result<Page> {
-        if filter.created_after.is_some() || filter.created_before.is_some() {
+        if filter.bounds_created() {
             return self.list_through_pool(tenant, filter, after, limit).await;
         }
         // The conditions of `list_query`, for rusqlite: one text per shape, prepared once

@@ -8,19 +8,7 @@ pub async fn every_query_is_scoped_to_its_tenant<F: Factory>() {
     let (mine, theirs) = (tenant(s, "mine").await, tenant(s, "theirs").await);
     let id = upload(s, mine, "secret.txt").await;
     process_next(s, "the secret text").await;
-    let hook = s
-        .create_webhook(
-            mine,
-            &NewWebhook {
-                url: "https://example.com/hook".into(),
-                description: None,
-                event_types: vec!["doc.processed".into()],
-            },
-            "whsec_x",
-            OffsetDateTime::now_utc(),
-        )
-        .await
-        .unwrap();
+    let hook = subscribe(s, mine, &["doc.processed"]).await;
     let now = OffsetDateTime::now_utc();
 
     // Seen by its tenant…

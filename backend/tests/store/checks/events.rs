@@ -70,21 +70,9 @@ pub async fn a_delivery_is_written_with_its_event_for_each_active_subscriber<F: 
     let (_db, stores) = F::open(1).await;
     let s = &*stores[0];
     let (t, other) = (tenant(s, "t").await, tenant(s, "other").await);
-    let subscribe = |tenant, types: &[&str]| {
-        let new = NewWebhook {
-            url: "https://example.com/hook".into(),
-            description: None,
-            event_types: types.iter().map(|t| t.to_string()).collect(),
-        };
-        async move {
-            s.create_webhook(tenant, &new, "whsec_x", OffsetDateTime::now_utc())
-                .await
-                .unwrap()
-        }
-    };
-    let processed_hook = subscribe(t, &["doc.processed"]).await;
-    let failed_hook = subscribe(t, &["doc.failed"]).await;
-    let their_hook = subscribe(other, &["doc.processed"]).await;
+    let processed_hook = subscribe(s, t, &["doc.processed"]).await;
+    let failed_hook = subscribe(s, t, &["doc.failed"]).await;
+    let their_hook = subscribe(s, other, &["doc.processed"]).await;
     upload(s, t, "a.txt").await;
     let job = process_next(s, "hello").await;
 

@@ -207,19 +207,7 @@ pub async fn several_jobs_are_claimed_oldest_first_and_recorded_in_one_commit<F:
     // One commit for four results: one of them for a job `a` does not hold (dropped,
     // nothing of it written: document, text, pages, events, deliveries), the others
     // recorded.
-    let hook = a
-        .create_webhook(
-            t,
-            &NewWebhook {
-                url: "https://example.com/hook".into(),
-                description: None,
-                event_types: vec!["doc.processed".into()],
-            },
-            "whsec_x",
-            OffsetDateTime::now_utc(),
-        )
-        .await
-        .unwrap();
+    let hook = subscribe(a, t, &["doc.processed"]).await;
     let now = OffsetDateTime::now_utc();
     let (one, two) = (processed("one"), processed("two"));
     let failed = JobResult::Failed {

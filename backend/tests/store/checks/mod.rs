@@ -42,6 +42,23 @@ async fn tenant(store: &dyn Store, name: &str) -> TenantId {
         .id
 }
 
+/// Subscribes `tenant` to `types` of events, at a public URL.
+async fn subscribe(
+    store: &dyn Store,
+    tenant: TenantId,
+    types: &[&str],
+) -> docintel_backend::webhooks::Webhook {
+    let new = NewWebhook {
+        url: "https://example.com/hook".into(),
+        description: None,
+        event_types: types.iter().map(|t| t.to_string()).collect(),
+    };
+    store
+        .create_webhook(tenant, &new, "whsec_x", OffsetDateTime::now_utc())
+        .await
+        .expect("webhook")
+}
+
 /// Inserts a queued text document (with its `doc.uploaded` event); returns its id.
 async fn upload(store: &dyn Store, tenant: TenantId, name: &str) -> Uuid {
     let (doc, uploaded) = new_doc(tenant, name);
