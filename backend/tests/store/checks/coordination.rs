@@ -64,7 +64,17 @@ pub async fn work_queued_by_one_handle_wakes_another<F: Factory>() {
     // A claim queues no work: taking a job or finding none, it wakes nobody (woken idle
     // workers would claim, and wake each other, forever). Notifications arrive in commit
     // order, so once a later delete's event has woken the handle, a claim's would have too.
+    // The second upload's own wake-ups arrive on their own time: wait for them first, so
+    // that they cannot be taken for a claim's, nor stand for the fence below.
+    let queued = wakes.jobs.notified();
+    let announced = wakes.events.notified();
     let other = upload(&*stores[0], t, "b.txt").await;
+    tokio::time::timeout(Duration::from_secs(10), async {
+        queued.await;
+        announced.await;
+    })
+    .await
+    .expect("the second upload's job and event woke the other handle");
     let jobs = wakes.jobs.notified();
     tokio::pin!(jobs);
     jobs.as_mut().enable();
