@@ -115,6 +115,8 @@ struct Queue {
     results: tokio::sync::mpsc::Sender<Finished>,
     /// Slots of documents in processing ([`PROCESSING_PER_CORE`]).
     processing: Arc<tokio::sync::Semaphore>,
+    /// How many slots `processing` has.
+    slots: usize,
     /// Held by the one idle worker that polls the store (see [`Workers::run`]).
     polling: tokio::sync::Mutex<()>,
     /// MiB of results waiting to be recorded ([`WAITING_RESULTS_MIB`]).
@@ -144,6 +146,7 @@ impl Workers {
             processing: Arc::new(tokio::sync::Semaphore::new(
                 PROCESSING_PER_CORE * crate::cores(),
             )),
+            slots: PROCESSING_PER_CORE * crate::cores(),
             polling: Default::default(),
             waiting_results: Arc::new(tokio::sync::Semaphore::new(WAITING_RESULTS_MIB as usize)),
         });
@@ -198,7 +201,7 @@ impl Workers {
     }
 
     /// The next job and the owner whose lease holds it: one claimed earlier for this
-    /// worker, or a claim of as many jobs as workers wait for.
+    /// worker, or a claim of as many jobs as workers wait for or process.
     async fn claim(
         &self,
         owner: &Arc<str>,
@@ -210,7 +213,12 @@ impl Workers {
         let next = match claimed.pop_front() {
             Some(next) => Ok(Some(next)),
             None => {
-                let want = queue.waiting.load(SeqCst).clamp(1, BATCH) as u32;
+                // The workers processing now are the next to come for a job: claimed
+                // for them too, one claim (a write transaction) serves a round of them.
+                let busy = queue
+                    .slots
+                    .saturating_sub(queue.processing.available_permits());
+                let want = (queue.waiting.load(SeqCst) + busy).clamp(1, BATCH) as u32;
                 self.claims
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 self.store
