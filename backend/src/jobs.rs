@@ -92,6 +92,11 @@ const WAITING_RESULTS_MIB: u32 = 256;
 /// Most results one transaction records, and most jobs one claims.
 const BATCH: usize = 64;
 
+/// How long results wait for others while documents are in processing: those finish
+/// within milliseconds, and their results then share one transaction (a commit, and its
+/// flush, for several documents instead of one each).
+const LINGER: std::time::Duration = std::time::Duration::from_millis(2);
+
 /// A worker's result on its way to the store.
 struct Finished {
     /// The result's share of [`WAITING_RESULTS_MIB`], given back once it is recorded.
@@ -123,6 +128,22 @@ struct Queue {
     waiting_results: Arc<tokio::sync::Semaphore>,
 }
 
+/// Adds to `batch` what arrives on `rx` until `until`, or until it holds `max`.
+async fn gather<T>(
+    rx: &mut tokio::sync::mpsc::Receiver<T>,
+    batch: &mut Vec<T>,
+    max: usize,
+    until: tokio::time::Instant,
+) {
+    while batch.len() < max {
+        let room = max - batch.len();
+        let more = tokio::time::timeout_at(until, rx.recv_many(batch, room));
+        if !matches!(more.await, Ok(n) if n > 0) {
+            return;
+        }
+    }
+}
+
 /// What a result holds in memory, near enough: its text and its pages' layouts.
 fn result_bytes(result: &JobResult) -> usize {
     match result {
@@ -151,7 +172,9 @@ impl Workers {
             waiting_results: Arc::new(tokio::sync::Semaphore::new(WAITING_RESULTS_MIB as usize)),
         });
         let me = self.clone();
-        set.spawn(async move { me.record(finished).await });
+        let processing = queue.processing.clone();
+        let slots = queue.slots;
+        set.spawn(async move { me.record(finished, &processing, slots).await });
         for n in 0..self.config.workers {
             let me = self.clone();
             let queue = queue.clone();
@@ -292,10 +315,21 @@ impl Workers {
     }
 
     /// Records the results the workers hand over, every result waiting in one
-    /// transaction, until the workers stop.
-    async fn record(&self, mut finished: tokio::sync::mpsc::Receiver<Finished>) {
+    /// transaction, until the workers stop. While other documents are in processing
+    /// (`processing` has fewer than `slots` free), their results are waited for up to
+    /// [`LINGER`]; a lone document's result is recorded at once.
+    async fn record(
+        &self,
+        mut finished: tokio::sync::mpsc::Receiver<Finished>,
+        processing: &tokio::sync::Semaphore,
+        slots: usize,
+    ) {
         let mut batch = Vec::with_capacity(BATCH);
         while finished.recv_many(&mut batch, BATCH).await > 0 {
+            if processing.available_permits() < slots {
+                let until = tokio::time::Instant::now() + LINGER;
+                gather(&mut finished, &mut batch, BATCH, until).await;
+            }
             let done: Vec<Completion<'_>> = batch
                 .iter()
                 .map(|f| Completion {
@@ -501,5 +535,41 @@ impl Workers {
         let key = crate::blobs::thumbnail_key(blob_key);
         self.blobs.put(&key, png).await?;
         Ok(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::time::{Instant, sleep};
+
+    use super::gather;
+
+    /// What arrives before the deadline joins the batch; what arrives after it waits for
+    /// the next; a full batch goes at once.
+    #[tokio::test(start_paused = true)]
+    async fn results_gathered_until_the_deadline_or_a_full_batch() {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+        let start = Instant::now();
+        tokio::spawn(async move {
+            for (at, n) in [(3, 1), (6, 2), (15, 3), (16, 4), (17, 5)] {
+                sleep(Duration::from_millis(at).saturating_sub(start.elapsed())).await;
+                tx.send(n).await.unwrap();
+            }
+        });
+        let mut batch = vec![0];
+        gather(&mut rx, &mut batch, 64, start + Duration::from_millis(10)).await;
+        assert_eq!(batch, [0, 1, 2]);
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(10),
+            "waited until the deadline"
+        );
+
+        let mut batch = Vec::new();
+        gather(&mut rx, &mut batch, 2, start + Duration::from_millis(100)).await;
+        assert_eq!(batch, [3, 4]);
+        assert_eq!(start.elapsed(), Duration::from_millis(16), "left once full");
     }
 }

@@ -23,6 +23,11 @@ use crate::store::{LeaderTask, Leadership, Store};
 
 const BATCH: u32 = 256;
 const IDLE_POLL: Duration = Duration::from_millis(250);
+/// The pause after a batch that emptied the outbox: events arriving meanwhile go in the
+/// next batch together, with one read, one flush and one write for all of them instead
+/// of a few each (under load a step would otherwise relay the few events that arrived
+/// during the last one). An event waits this much longer at most.
+const PACE: Duration = Duration::from_millis(10);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How often a process that does not lead the relay tries to.
 const FOLLOWER_RETRY: Duration = Duration::from_secs(1);
@@ -184,6 +189,9 @@ impl Relay {
                 Ok(n) => {
                     backoff = Duration::from_millis(100);
                     debug!(events = n, "relayed");
+                    if n < BATCH as usize {
+                        tokio::time::sleep(PACE).await;
+                    }
                 }
                 Err(e) => {
                     warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "event relay failed; the events stay in the outbox");
