@@ -97,6 +97,32 @@ const BATCH: usize = 64;
 /// flush, for several documents instead of one each).
 const LINGER: std::time::Duration = std::time::Duration::from_millis(2);
 
+/// A job claimed for a worker that had not asked yet, with its lease's owner and when it
+/// was claimed.
+pub(crate) type Prefetched = (Arc<str>, ClaimedJob, tokio::time::Instant);
+
+/// `job`, if its lease still holds. A job claimed ahead waits unrenewed (the heartbeat
+/// starts with the work) until a worker takes it, which is when a document in processing
+/// ends: one that waited as long as a heartbeat's period is renewed first, and dropped if
+/// its lease ran out and another worker took it meanwhile. A renewal that fails leaves
+/// the lease as it was, as a heartbeat's does.
+pub(crate) async fn still_held(
+    store: &dyn Store,
+    lease: std::time::Duration,
+    (holder, job, claimed_at): Prefetched,
+) -> Option<(Arc<str>, ClaimedJob)> {
+    if claimed_at.elapsed() < lease / 3 {
+        return Some((holder, job));
+    }
+    match store.renew_lease(job.job_id, &holder, lease).await {
+        Ok(false) => {
+            warn!(doc = %job.document_id, "a job claimed ahead lost its lease while it waited");
+            None
+        }
+        Ok(true) | Err(_) => Some((holder, job)),
+    }
+}
+
 /// A worker's result on its way to the store.
 struct Finished {
     /// The result's share of [`WAITING_RESULTS_MIB`], given back once it is recorded.
@@ -113,8 +139,9 @@ struct Finished {
 /// every result is a write through the single writer, and on PostgreSQL a result's
 /// commit waits for a flush: done together, a transaction serves many documents.
 struct Queue {
-    /// Jobs claimed for workers that were waiting when the claim was made.
-    claimed: tokio::sync::Mutex<std::collections::VecDeque<(Arc<str>, ClaimedJob)>>,
+    /// Jobs claimed for the workers that come next, with their lease's owner and when
+    /// they were claimed.
+    claimed: tokio::sync::Mutex<std::collections::VecDeque<Prefetched>>,
     /// Workers waiting for a job (so a claim takes as many as will be taken at once).
     waiting: std::sync::atomic::AtomicUsize,
     results: tokio::sync::mpsc::Sender<Finished>,
@@ -223,8 +250,8 @@ impl Workers {
         }
     }
 
-    /// The next job and the owner whose lease holds it: one claimed earlier for this
-    /// worker, or a claim of as many jobs as workers wait for or process.
+    /// The next job and the owner whose lease holds it: one claimed ahead for this
+    /// worker (its lease still held), or the first of a new claim.
     async fn claim(
         &self,
         owner: &Arc<str>,
@@ -233,28 +260,43 @@ impl Workers {
         use std::sync::atomic::Ordering::SeqCst;
         queue.waiting.fetch_add(1, SeqCst);
         let mut claimed = queue.claimed.lock().await;
-        let next = match claimed.pop_front() {
-            Some(next) => Ok(Some(next)),
-            None => {
-                // The workers processing now are the next to come for a job: claimed
-                // for them too, one claim (a write transaction) serves a round of them.
-                let busy = queue
-                    .slots
-                    .saturating_sub(queue.processing.available_permits());
-                let want = (queue.waiting.load(SeqCst) + busy).clamp(1, BATCH) as u32;
-                self.claims
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                self.store
-                    .claim_jobs(owner, self.config.lease, want)
-                    .await
-                    .map(|jobs| {
-                        claimed.extend(jobs.into_iter().map(|j| (owner.clone(), j)));
-                        claimed.pop_front()
-                    })
+        let next = loop {
+            let Some(ahead) = claimed.pop_front() else {
+                break self.claim_more(owner, queue, &mut claimed).await;
+            };
+            if let Some(next) = still_held(&*self.store, self.config.lease, ahead).await {
+                break Ok(Some(next));
             }
         };
         queue.waiting.fetch_sub(1, SeqCst);
         next
+    }
+
+    /// Claims jobs for this worker and the next ones: the first is this worker's.
+    async fn claim_more(
+        &self,
+        owner: &Arc<str>,
+        queue: &Queue,
+        claimed: &mut std::collections::VecDeque<Prefetched>,
+    ) -> crate::Result<Option<(Arc<str>, ClaimedJob)>> {
+        use std::sync::atomic::Ordering::SeqCst;
+        // The workers processing now are the next to come for a job, and as many again
+        // after them: claimed for them too, one claim (a write transaction) serves two
+        // rounds of them.
+        let busy = queue
+            .slots
+            .saturating_sub(queue.processing.available_permits());
+        let want = (queue.waiting.load(SeqCst) + busy + queue.slots).clamp(1, BATCH) as u32;
+        self.claims.fetch_add(1, SeqCst);
+        let jobs = self
+            .store
+            .claim_jobs(owner, self.config.lease, want)
+            .await?;
+        let at = tokio::time::Instant::now();
+        let mut jobs = jobs.into_iter();
+        let first = jobs.next().map(|j| (owner.clone(), j));
+        claimed.extend(jobs.map(|j| (owner.clone(), j, at)));
+        Ok(first)
     }
 
     async fn work(&self, owner: &str, job: ClaimedJob, queue: &Queue) {

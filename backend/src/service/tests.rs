@@ -240,6 +240,56 @@ async fn idle_workers_poll_the_store_one_at_a_time() {
     }
 }
 
+/// A job claimed ahead for a worker that comes later is worked only while its lease
+/// holds: one that waited long is renewed first, and dropped if another worker took it
+/// after its lease ran out.
+#[tokio::test]
+async fn a_job_claimed_ahead_is_worked_only_while_its_lease_holds() {
+    use crate::jobs::still_held;
+    let dir = tempfile::tempdir().unwrap();
+    let b = backend(dir.path(), Duration::from_secs(3600)).await;
+    let t = tenant(&b).await;
+    upload_text(&b, t, "first").await;
+    upload_text(&b, t, "second").await;
+    let store = b.store();
+    let short = Duration::from_millis(200);
+    let long_ago = tokio::time::Instant::now()
+        .checked_sub(Duration::from_secs(30))
+        .unwrap();
+    let mut ahead = store.claim_jobs("a-0", short, 2).await.unwrap();
+    let second = ahead.pop().unwrap();
+    let first = ahead.pop().unwrap();
+    tokio::time::sleep(short * 2).await;
+    // Both leases ran out; another worker takes the first job.
+    let taken = store.claim_jobs("b-0", short, 1).await.unwrap();
+    assert_eq!(taken[0].job_id, first.job_id);
+    let lease = Duration::from_secs(60);
+    assert!(
+        still_held(&**store, lease, ("a-0".into(), first, long_ago))
+            .await
+            .is_none(),
+        "a job another worker took is not worked again"
+    );
+    // Nobody took the second: it is renewed, so no other worker takes it now (the first
+    // one's lease has run out again, and it is taken).
+    let second_id = second.job_id;
+    let kept = still_held(&**store, lease, ("a-0".into(), second, long_ago)).await;
+    assert_eq!(
+        kept.map(|(owner, _)| owner.to_string()).as_deref(),
+        Some("a-0")
+    );
+    tokio::time::sleep(short * 2).await;
+    let later: Vec<i64> = store
+        .claim_jobs("c-0", short, 2)
+        .await
+        .unwrap()
+        .iter()
+        .map(|j| j.job_id)
+        .collect();
+    assert_eq!(later, [taken[0].job_id], "the renewed lease holds");
+    assert_ne!(later[0], second_id);
+}
+
 /// Parsed in-process, a job that was running when the process died may be what
 /// killed it: the next start fails it instead of running it again. (Parsed in a child
 /// process, such a job resumes: api/tests/binary/cli.rs kills the real binary mid-job.)
