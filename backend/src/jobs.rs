@@ -104,8 +104,8 @@ pub(crate) type Prefetched = (Arc<str>, ClaimedJob, tokio::time::Instant);
 /// `job`, if its lease still holds. A job claimed ahead waits unrenewed (the heartbeat
 /// starts with the work) until a worker takes it, which is when a document in processing
 /// ends: one that waited as long as a heartbeat's period is renewed first, and dropped if
-/// its lease ran out and another worker took it meanwhile. A renewal that fails leaves
-/// the lease as it was, as a heartbeat's does.
+/// it is no longer held (its lease ran out and another worker took it, or its document
+/// was deleted). A renewal that fails leaves the lease as it was, as a heartbeat's does.
 pub(crate) async fn still_held(
     store: &dyn Store,
     lease: std::time::Duration,
@@ -116,7 +116,7 @@ pub(crate) async fn still_held(
     }
     match store.renew_lease(job.job_id, &holder, lease).await {
         Ok(false) => {
-            warn!(doc = %job.document_id, "a job claimed ahead lost its lease while it waited");
+            warn!(doc = %job.document_id, "a job claimed ahead is no longer held (taken by another worker or deleted); skipped");
             None
         }
         Ok(true) | Err(_) => Some((holder, job)),
@@ -187,20 +187,20 @@ impl Workers {
     pub fn spawn(self: Arc<Self>, owner_prefix: &str, set: &mut JoinSet<()>) {
         // Bounded: a worker waits (and claims nothing) while results are not recorded.
         let (results, finished) = tokio::sync::mpsc::channel(self.config.workers.max(1));
+        let slots = PROCESSING_PER_CORE * crate::cores();
         let queue = Arc::new(Queue {
             claimed: Default::default(),
             waiting: Default::default(),
             results,
-            processing: Arc::new(tokio::sync::Semaphore::new(
-                PROCESSING_PER_CORE * crate::cores(),
-            )),
-            slots: PROCESSING_PER_CORE * crate::cores(),
+            processing: Arc::new(tokio::sync::Semaphore::new(slots)),
+            slots,
             polling: Default::default(),
             waiting_results: Arc::new(tokio::sync::Semaphore::new(WAITING_RESULTS_MIB as usize)),
         });
         let me = self.clone();
+        // The processing slots, not the queue: the queue holds the results' sender, and
+        // the recorder ends when the workers' senders are gone.
         let processing = queue.processing.clone();
-        let slots = queue.slots;
         set.spawn(async move { me.record(finished, &processing, slots).await });
         for n in 0..self.config.workers {
             let me = self.clone();
@@ -287,7 +287,8 @@ impl Workers {
             .slots
             .saturating_sub(queue.processing.available_permits());
         let want = (queue.waiting.load(SeqCst) + busy + queue.slots).clamp(1, BATCH) as u32;
-        self.claims.fetch_add(1, SeqCst);
+        self.claims
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let jobs = self
             .store
             .claim_jobs(owner, self.config.lease, want)
