@@ -10,6 +10,10 @@ pub(super) const LEAST: &str = "LEAST";
 /// (this transaction only); the flush then comes with `make_durable`.
 pub(super) const UNFLUSHED_COMMIT: &str = "set_config('synchronous_commit', 'off', true)";
 
+/// Whether rows are updated by one statement over all of them (`UPDATE … FROM {rows}`):
+/// one text whatever their number. (SQLite updates a row a statement, each by its key.)
+pub(super) const UPDATES_BY_ROWS: bool = true;
+
 /// `param` is one of a list bound with [`list`] (an array).
 pub(super) fn in_list(param: &str) -> String {
     format!("= ANY({param})")
@@ -123,7 +127,15 @@ pub(super) async fn run_batch(
     tx: &mut sqlx::Transaction<'_, Db>,
     batch: &crate::store::sql::Batch<'_>,
 ) -> Result<Vec<sqlx::postgres::PgRow>> {
-    let Some(((last, _), before)) = batch.statements.split_last() else {
+    let statements = batch
+        .statements
+        .iter()
+        .map(|s| match s.row {
+            Some(row) => rows_statement(&s.sql, row, &s.values),
+            None => Ok((std::borrow::Cow::Borrowed(s.sql.as_ref()), s.values.clone())),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let Some(((last, _), before)) = statements.split_last() else {
         return Ok(Vec::new());
     };
     let mut sql = String::new();
@@ -146,12 +158,103 @@ pub(super) async fn run_batch(
         format!("${}", n + offset)
     }));
     let mut query = sqlx::query(&sql);
-    for (_, values) in &batch.statements {
+    for (_, values) in &statements {
         for value in values {
-            query = crate::store::sql::bind_value!(query, value);
+            query = crate::store::sql::bind_value!(query, value, column => match column {
+                Column::Text(v) => query.bind(v.iter().map(|s| s.as_deref()).collect::<Vec<_>>()),
+                Column::Int(v) => query.bind(v.as_slice()),
+                Column::Int4(v) => query.bind(v.as_slice()),
+                Column::Bytes(v) => query.bind(v.as_slice()),
+            });
         }
     }
     Ok(query.fetch_all(&mut **tx).await?)
+}
+
+use crate::store::sql::{Column, Value};
+
+/// A statement of rows ([`Batch::push_rows`](crate::store::sql::Batch::push_rows)) as
+/// PostgreSQL runs it: `{rows}` becomes
+/// `SELECT r.c1 AS column1, 'queued' AS column2, … FROM unnest($1::text[], …) AS r(c1, …)`,
+/// one array a placeholder of `row`, typed as its values are. Its text is the same
+/// whatever the number of rows, so a connection parses and plans it once, where a
+/// `VALUES` list of every row made a new text (and a new plan) for each number of rows.
+fn rows_statement<'a, 'q>(
+    sql: &'a str,
+    row: &str,
+    values: &[Value<'q>],
+) -> Result<(std::borrow::Cow<'a, str>, Vec<Value<'q>>)> {
+    let corrupt = |what: &str| crate::error::Error::Corrupt(format!("{what} in rows of {row}"));
+    let width = crate::store::sql::row_width(row);
+    if width == 0 || !values.len().is_multiple_of(width) {
+        return Err(corrupt("values that fill no whole row"));
+    }
+    let items: Vec<&str> = row
+        .trim()
+        .strip_prefix('(')
+        .and_then(|r| r.strip_suffix(')'))
+        .ok_or_else(|| corrupt("a row without parentheses"))?
+        .split(", ")
+        .collect();
+    let rows = values.len() / width;
+    // Each item of the row, its placeholders `$n` read from the n-th array.
+    let select = |to: &dyn Fn(usize) -> String| {
+        items
+            .iter()
+            .enumerate()
+            .map(|(j, item)| {
+                format!(
+                    "{} AS column{}",
+                    crate::store::sql::renumber(item, to),
+                    j + 1
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if rows == 0 {
+        // No values to type the arrays by: one row of NULLs, filtered out.
+        let source = format!("SELECT {} WHERE false", select(&|_| "NULL".to_owned()));
+        return Ok((sql.replace("{rows}", &source).into(), Vec::new()));
+    }
+    let mut arrays = Vec::with_capacity(width);
+    let mut placeholders = Vec::with_capacity(width);
+    for n in 1..=width {
+        let column = (0..rows).map(|r| &values[r * width + n - 1]);
+        // Every row's value of this placeholder, if all are of the first row's type.
+        macro_rules! gather {
+            ($column:expr, $variant:ident, $ty:literal, |$x:ident| $take:expr) => {
+                (
+                    $column
+                        .map(|v| match v {
+                            Value::$variant($x) => Some($take),
+                            _ => None,
+                        })
+                        .collect::<Option<_>>()
+                        .map(Column::$variant),
+                    $ty,
+                )
+            };
+        }
+        let (array, ty) = match &values[n - 1] {
+            Value::Text(_) => gather!(column, Text, "text", |t| t.clone()),
+            Value::Int(_) => gather!(column, Int, "int8", |i| *i),
+            Value::Int4(_) => gather!(column, Int4, "int4", |i| *i),
+            Value::Bytes(_) => gather!(column, Bytes, "bytea", |b| *b),
+            Value::Array(_) => return Err(corrupt("an array value")),
+        };
+        let array = array.ok_or_else(|| corrupt("a column of mixed types"))?;
+        arrays.push(Value::Array(array));
+        placeholders.push(format!("${n}::{ty}[]"));
+    }
+    let names: Vec<String> = (1..=width).map(|n| format!("c{n}")).collect();
+    let source = format!(
+        "SELECT {} FROM unnest({}) AS r({})",
+        select(&|n| format!("r.c{n}")),
+        placeholders.join(", "),
+        names.join(", ")
+    );
+    Ok((sql.replace("{rows}", &source).into(), arrays))
 }
 
 /// The usage rows of `tenants` (sorted), locked to the end of the transaction in that
@@ -172,4 +275,67 @@ pub(super) async fn lock_usage_rows(
         .bind(list(tenants)?)
         .fetch_all(&mut **tx)
         .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(column: &Value<'_>) -> Vec<Option<String>> {
+        match column {
+            Value::Array(Column::Text(v)) => {
+                v.iter().map(|s| s.as_deref().map(str::to_owned)).collect()
+            }
+            other => panic!("not a text array: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn rows_are_one_text_whatever_their_number_with_a_typed_array_a_placeholder() {
+        const ROW: &str = "($1, 'queued', $2, $2)";
+        let one = [Value::from("a"), Value::from(1_i64)];
+        let three = [
+            Value::from("a"),
+            Value::from(1_i64),
+            Value::from(None::<String>),
+            Value::from(None::<i64>),
+            Value::from("c"),
+            Value::from(3_i64),
+        ];
+        let (sql1, values1) =
+            rows_statement("INSERT INTO t (a, s, b, c) {rows}", ROW, &one).unwrap();
+        let (sql3, values3) =
+            rows_statement("INSERT INTO t (a, s, b, c) {rows}", ROW, &three).unwrap();
+        assert_eq!(sql1, sql3);
+        assert_eq!(
+            sql3,
+            "INSERT INTO t (a, s, b, c) SELECT r.c1 AS column1, 'queued' AS column2, \
+             r.c2 AS column3, r.c2 AS column4 FROM unnest($1::text[], $2::int8[]) AS r(c1, c2)"
+        );
+        assert_eq!(values3.len(), 2);
+        assert_eq!(
+            texts(&values3[0]),
+            [Some("a".into()), None, Some("c".into())]
+        );
+        match &values3[1] {
+            Value::Array(Column::Int(v)) => assert_eq!(v, &[Some(1), None, Some(3)]),
+            other => panic!("not an int8 array: {other:?}"),
+        }
+        assert_eq!(texts(&values1[0]), [Some("a".into())]);
+    }
+
+    #[test]
+    fn rows_of_mixed_types_or_partial_rows_are_refused_and_no_rows_select_nothing() {
+        let mixed = [Value::from("a"), Value::from(1_i64), Value::from(2_i64)];
+        assert!(rows_statement("{rows}", "($1)", &mixed).is_err());
+        let partial = [Value::from("a"), Value::from(1_i64), Value::from("b")];
+        assert!(rows_statement("{rows}", "($1, $2)", &partial).is_err());
+        let (sql, values) =
+            rows_statement("DELETE FROM t WHERE (a, b) IN ({rows})", "($1, $2)", &[]).unwrap();
+        assert_eq!(
+            sql,
+            "DELETE FROM t WHERE (a, b) IN (SELECT NULL AS column1, NULL AS column2 WHERE false)"
+        );
+        assert!(values.is_empty());
+    }
 }

@@ -100,7 +100,6 @@ macro_rules! audit_store {
             batch: &mut Batch<'_>,
             changes: impl IntoIterator<Item = (&'c crate::audit::Caller, crate::audit::Change<'c>)>,
         ) {
-            const COLUMNS: usize = 8;
             let at = millis(OffsetDateTime::now_utc());
             let mut values = Vec::new();
             for (caller, change) in changes {
@@ -126,15 +125,11 @@ macro_rules! audit_store {
             if values.is_empty() {
                 return;
             }
-            batch.push(
-                format!(
-                    "INSERT INTO audit_events (tenant_id, at, actor, action, resource_type, \
-                     resource_id, address, request_id) VALUES {}",
-                    crate::store::sql::value_rows(
-                        "($1, $2, $3, $4, $5, $6, $7, $8)",
-                        values.len() / COLUMNS
-                    )
-                ),
+            batch.push_rows(
+                "INSERT INTO audit_events (tenant_id, at, actor, action, resource_type, \
+                 resource_id, address, request_id) {rows}"
+                    .to_owned(),
+                "($1, $2, $3, $4, $5, $6, $7, $8)",
                 values,
             );
         }

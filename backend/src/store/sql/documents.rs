@@ -504,12 +504,10 @@ macro_rules! usage_row {
                 let missing: Vec<&str> =
                     tenants.iter().copied().filter(|t| !usage.contains_key(t)).collect();
                 let mut batch = Batch::default();
-                batch.push(
-                    format!(
-                        "INSERT INTO tenant_usage (tenant_id) VALUES {} \
-                         ON CONFLICT (tenant_id) DO NOTHING",
-                        crate::store::sql::value_rows("($1)", missing.len())
-                    ),
+                batch.push_rows(
+                    "INSERT INTO tenant_usage (tenant_id) {rows} ON CONFLICT (tenant_id) DO NOTHING"
+                        .to_owned(),
+                    "($1)",
                     missing.iter().map(|t| (*t).into()).collect(),
                 );
                 dialect::run_batch(tx, &batch).await?;
@@ -586,15 +584,11 @@ pub(in crate::store) fn push_documents<'q>(
             crate::store::rows::millis(doc.created_at).into(),
         ]);
     }
-    batch.push(
-        format!(
-            "INSERT INTO documents (id, tenant_id, filename, status, content_type, size_bytes, \
-             sha256, blob_key, created_at, updated_at) VALUES {}",
-            super::value_rows(
-                "($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $8)",
-                inserted.len()
-            )
-        ),
+    batch.push_rows(
+        "INSERT INTO documents (id, tenant_id, filename, status, content_type, size_bytes, \
+         sha256, blob_key, created_at, updated_at) {rows}"
+            .to_owned(),
+        "($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $8)",
         values,
     );
     let bytes: Vec<(usize, &'q [u8])> = inserted
@@ -608,22 +602,18 @@ pub(in crate::store) fn push_documents<'q>(
         })
         .collect();
     if !bytes.is_empty() {
-        batch.push(
-            format!(
-                "INSERT INTO document_bytes (document_id, bytes) VALUES {}",
-                super::value_rows("($1, $2)", bytes.len())
-            ),
+        batch.push_rows(
+            "INSERT INTO document_bytes (document_id, bytes) {rows}".to_owned(),
+            "($1, $2)",
             bytes
                 .iter()
                 .flat_map(|(i, b)| [ids[*i].as_str().into(), (*b).into()])
                 .collect(),
         );
     }
-    batch.push(
-        format!(
-            "INSERT INTO jobs (document_id, state, created_at) VALUES {}",
-            super::value_rows("($1, 'queued', $2)", inserted.len())
-        ),
+    batch.push_rows(
+        "INSERT INTO jobs (document_id, state, created_at) {rows}".to_owned(),
+        "($1, 'queued', $2)",
         inserted
             .iter()
             .flat_map(|&i| {
@@ -720,11 +710,9 @@ pub(in crate::store) fn push_forget_keys<'q>(
             values.push(kept.key.into());
         }
     }
-    batch.push(
-        format!(
-            "DELETE FROM idempotency_keys WHERE (tenant_id, key) IN (VALUES {})",
-            super::value_rows("($1, $2)", values.len() / 2)
-        ),
+    batch.push_rows(
+        "DELETE FROM idempotency_keys WHERE (tenant_id, key) IN ({rows})".to_owned(),
+        "($1, $2)",
         values,
     );
 }

@@ -49,7 +49,8 @@ macro_rules! idempotency_store {
                 .iter()
                 .filter_map(|&i| {
                     let u = &uploads[i];
-                    u.kept.map(|k| (u.doc.tenant_id, k, millis(u.doc.created_at)))
+                    u.kept
+                        .map(|k| (u.doc.tenant_id, k, millis(u.doc.created_at)))
                 })
                 .collect();
             let Some(forget_before) = kept.iter().map(|(_, k, _)| k.forget_before).max() else {
@@ -73,19 +74,21 @@ macro_rules! idempotency_store {
                 ]);
             }
             let mut batch = Batch::default();
-            batch.push(
-                format!(
-                    "INSERT INTO idempotency_keys \
-                     (tenant_id, key, request_hash, status, location, body, created_at) VALUES {} \
-                     ON CONFLICT (tenant_id, key) DO NOTHING RETURNING tenant_id, key",
-                    crate::store::sql::value_rows("($1, $2, $3, $4, $5, $6, $7)", kept.len())
-                ),
+            batch.push_rows(
+                "INSERT INTO idempotency_keys \
+                 (tenant_id, key, request_hash, status, location, body, created_at) {rows} \
+                 ON CONFLICT (tenant_id, key) DO NOTHING RETURNING tenant_id, key"
+                    .to_owned(),
+                "($1, $2, $3, $4, $5, $6, $7)",
                 values,
             );
             let rows = dialect::run_batch(tx, &batch).await?;
             let mut inserted = std::collections::HashSet::new();
             for row in &rows {
-                inserted.insert((row.try_get::<String, _>("tenant_id")?, row.try_get::<String, _>("key")?));
+                inserted.insert((
+                    row.try_get::<String, _>("tenant_id")?,
+                    row.try_get::<String, _>("key")?,
+                ));
             }
             Ok(kept
                 .iter()

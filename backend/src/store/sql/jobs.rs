@@ -45,12 +45,11 @@ macro_rules! job_store {
                     values.push((*number).into());
                     values.push((*layout).into());
                 }
-                batch.push(
-                    format!(
-                        "INSERT INTO document_pages (document_id, number, layout) VALUES {} \
-                         ON CONFLICT (document_id, number) DO UPDATE SET layout = excluded.layout",
-                        crate::store::sql::value_rows("($1, $2, $3)", chunk.len())
-                    ),
+                batch.push_rows(
+                    "INSERT INTO document_pages (document_id, number, layout) {rows} \
+                     ON CONFLICT (document_id, number) DO UPDATE SET layout = excluded.layout"
+                        .to_owned(),
+                    "($1, $2, $3)",
                     values,
                 );
             }
@@ -63,6 +62,8 @@ macro_rules! job_store {
         fn push_results<'q>(batch: &mut Batch<'q>, held: &[(&'q str, &'q Completion<'q>)]) -> Result<()> {
             let mut texts: Vec<(&'q str, &'q str)> = Vec::new();
             let mut pages: Vec<(&'q str, &'q [(u32, String)])> = Vec::new();
+            // The processed documents' rows: id, then the values of `PROCESSED`.
+            let mut processed: Vec<crate::store::sql::Value<'q>> = Vec::new();
             for (id, c) in held {
                 let attempts = i64::from(c.job.attempts);
                 let now = millis(c.now);
@@ -77,20 +78,15 @@ macro_rules! job_store {
                     } => {
                         let classification_json =
                             classification.as_ref().map(to_json).transpose()?;
-                        batch.push(
-                            "UPDATE documents SET status = 'processed', failure = NULL, failure_code = NULL, extracted = $2, \
-                             warnings = $3, updated_at = $4, classification = $5, thumbnail_key = $6, \
-                             attempts = $7 WHERE id = $1",
-                            vec![
-                                (*id).into(),
-                                to_json(extracted)?.into(),
-                                to_json(warnings)?.into(),
-                                now.into(),
-                                classification_json.into(),
-                                thumbnail_key.as_deref().into(),
-                                attempts.into(),
-                            ],
-                        );
+                        processed.extend([
+                            (*id).into(),
+                            to_json(extracted)?.into(),
+                            to_json(warnings)?.into(),
+                            now.into(),
+                            classification_json.into(),
+                            thumbnail_key.as_deref().into(),
+                            attempts.into(),
+                        ]);
                         texts.push((id, text.as_str()));
                         pages.push((id, layout.as_slice()));
                     }
@@ -109,13 +105,36 @@ macro_rules! job_store {
                     }
                 }
             }
+            /// What a processed document's row is set to, from `$2` on (`$1` is its id).
+            const PROCESSED: &str = "status = 'processed', failure = NULL, failure_code = NULL, \
+                extracted = $2, warnings = $3, updated_at = $4, classification = $5, \
+                thumbnail_key = $6, attempts = $7";
+            if dialect::UPDATES_BY_ROWS {
+                if !processed.is_empty() {
+                    batch.push_rows(
+                        format!(
+                            "UPDATE documents SET {} FROM ({{rows}}) AS v WHERE documents.id = v.column1",
+                            crate::store::sql::renumber(PROCESSED, |n| format!("v.column{n}"))
+                        ),
+                        "($1, $2, $3, $4, $5, $6, $7)",
+                        processed,
+                    );
+                }
+            } else {
+                let mut values = processed.into_iter();
+                while values.len() > 0 {
+                    batch.push(
+                        format!("UPDATE documents SET {PROCESSED} WHERE id = $1"),
+                        values.by_ref().take(7).collect(),
+                    );
+                }
+            }
             if !texts.is_empty() {
-                batch.push(
-                    format!(
-                        "INSERT INTO document_texts (document_id, text) VALUES {} \
-                         ON CONFLICT (document_id) DO UPDATE SET text = excluded.text",
-                        crate::store::sql::value_rows("($1, $2)", texts.len())
-                    ),
+                batch.push_rows(
+                    "INSERT INTO document_texts (document_id, text) {rows} \
+                     ON CONFLICT (document_id) DO UPDATE SET text = excluded.text"
+                        .to_owned(),
+                    "($1, $2)",
                     texts.iter().flat_map(|(id, text)| [(*id).into(), (*text).into()]).collect(),
                 );
             }

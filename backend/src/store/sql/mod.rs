@@ -68,11 +68,7 @@ pub(super) fn renumber(sql: &str, mut to: impl FnMut(usize) -> String) -> String
 /// `count` copies of `row` (a row of a multi-row `VALUES`, such as `($1, 'queued', $2)`),
 /// each numbering its placeholders after the copy before it.
 pub(super) fn value_rows(row: &str, count: usize) -> String {
-    let mut columns = 0;
-    renumber(row, |n| {
-        columns = columns.max(n);
-        String::new()
-    });
+    let columns = row_width(row);
     (0..count)
         .map(|i| renumber(row, |n| format!("${}", i * columns + n)))
         .collect::<Vec<_>>()
@@ -89,7 +85,16 @@ pub(super) fn value_rows(row: &str, count: usize) -> String {
 /// value for each number up to the highest.
 #[derive(Default)]
 pub(super) struct Batch<'q> {
-    pub(super) statements: Vec<(std::borrow::Cow<'q, str>, Vec<Value<'q>>)>,
+    pub(super) statements: Vec<Statement<'q>>,
+}
+
+/// A statement of a [`Batch`] and the values of its placeholders.
+pub(super) struct Statement<'q> {
+    pub(super) sql: std::borrow::Cow<'q, str>,
+    /// For a statement of rows ([`Batch::push_rows`]): a row such as `($1, 'queued', $2)`,
+    /// whose placeholders `values` fill row after row; `{rows}` in `sql` stands for them.
+    pub(super) row: Option<&'static str>,
+    pub(super) values: Vec<Value<'q>>,
 }
 
 impl<'q> Batch<'q> {
@@ -99,8 +104,37 @@ impl<'q> Batch<'q> {
         sql: impl Into<std::borrow::Cow<'q, str>>,
         values: Vec<Value<'q>>,
     ) {
-        self.statements.push((sql.into(), values));
+        self.statements.push(Statement {
+            sql: sql.into(),
+            row: None,
+            values,
+        });
     }
+
+    /// Adds a statement of rows: `sql` names them `{rows}` where a `VALUES` list would
+    /// stand (and has no placeholder of its own); each row is `row` (such as
+    /// `($1, 'queued', $2)`), its placeholders filled from `values` row after row. As a
+    /// subquery the rows' columns are `column1`, `column2`, … (SQLite's names).
+    /// SQLite gets a multi-row `VALUES`; PostgreSQL one array a placeholder (`unnest`),
+    /// so that the text, parsed and planned once a connection, is the same whatever the
+    /// number of rows.
+    pub(super) fn push_rows(&mut self, sql: String, row: &'static str, values: Vec<Value<'q>>) {
+        self.statements.push(Statement {
+            sql: sql.into(),
+            row: Some(row),
+            values,
+        });
+    }
+}
+
+/// The number of values a row of [`Batch::push_rows`] takes: its highest placeholder.
+pub(super) fn row_width(row: &str) -> usize {
+    let mut width = 0;
+    renumber(row, |n| {
+        width = width.max(n);
+        String::new()
+    });
+    width
 }
 
 /// A value bound to a batched statement (each store binds it as the type it names).
@@ -110,6 +144,17 @@ pub(super) enum Value<'q> {
     Int(Option<i64>),
     Int4(i32),
     Bytes(&'q [u8]),
+    /// One value a row, bound as an array (PostgreSQL's rows of a batch).
+    Array(Column<'q>),
+}
+
+/// The values of one placeholder of every row, bound as one array.
+#[derive(Debug, Clone)]
+pub(super) enum Column<'q> {
+    Text(Vec<Option<std::borrow::Cow<'q, str>>>),
+    Int(Vec<Option<i64>>),
+    Int4(Vec<i32>),
+    Bytes(Vec<&'q [u8]>),
 }
 
 impl<'q> From<&'q str> for Value<'q> {
@@ -160,9 +205,10 @@ impl<'q> From<&'q [u8]> for Value<'q> {
     }
 }
 
-/// Binds `value` to `query` (as the type it names), for either store.
+/// Binds `value` to `query` (as the type it names), for either store; an array value is
+/// `$array`, with the array as `$column`.
 macro_rules! bind_value {
-    ($query:expr, $value:expr) => {
+    ($query:expr, $value:expr, $column:ident => $array:expr) => {
         match $value {
             $crate::store::sql::Value::Text(Some(std::borrow::Cow::Borrowed(s))) => $query.bind(*s),
             $crate::store::sql::Value::Text(Some(std::borrow::Cow::Owned(s))) => {
@@ -172,6 +218,7 @@ macro_rules! bind_value {
             $crate::store::sql::Value::Int(n) => $query.bind(*n),
             $crate::store::sql::Value::Int4(n) => $query.bind(*n),
             $crate::store::sql::Value::Bytes(b) => $query.bind(*b),
+            $crate::store::sql::Value::Array($column) => $array,
         }
     };
 }

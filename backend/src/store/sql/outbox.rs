@@ -114,12 +114,11 @@ macro_rules! outbox_store {
             const ROW: &str = "($1, $2, $3, $4, $5, $6)";
             let payloads: Vec<String> = events.iter().map(|e| e.to_json()).collect();
             let all: Vec<(&Event, &String)> = events.iter().copied().zip(&payloads).collect();
-            batch.push(
-                format!(
-                    "INSERT INTO outbox (event_id, topic, document_id, tenant_id, payload, created_at) \
-                     VALUES {}",
-                    crate::store::sql::value_rows(ROW, all.len())
-                ),
+            batch.push_rows(
+                "INSERT INTO outbox (event_id, topic, document_id, tenant_id, payload, created_at) \
+                 {rows}"
+                    .to_owned(),
+                ROW,
                 values(&all),
             );
 
@@ -130,16 +129,16 @@ macro_rules! outbox_store {
             if delivered.is_empty() {
                 return;
             }
-            batch.push(
+            batch.push_rows(
                 format!(
                     "INSERT INTO webhook_deliveries (webhook_id, tenant_id, event_id, event_type, \
                      document_id, event, status, next_attempt_at, created_at) \
                      SELECT w.id, w.tenant_id, e.column1, e.column2, e.column3, e.column5, 'pending', \
-                     e.column6, e.column6 FROM (VALUES {}) AS e JOIN webhooks w ON w.tenant_id = e.column4 \
+                     e.column6, e.column6 FROM ({{rows}}) AS e JOIN webhooks w ON w.tenant_id = e.column4 \
                      WHERE w.status = 'active' AND {} ON CONFLICT (webhook_id, event_id) DO NOTHING",
-                    crate::store::sql::value_rows(ROW, delivered.len()),
                     dialect::json_array_has("w.event_types", "e.column2")
                 ),
+                ROW,
                 values(&delivered),
             );
         }

@@ -87,6 +87,10 @@ pub(super) fn lease_until(param: &str, lease: std::time::Duration) -> (String, i
     )
 }
 
+/// Whether rows are updated by one statement over all of them: SQLite updates a row a
+/// statement, each found by its key (the texts go to its thread in one hand-off anyway).
+pub(super) const UPDATES_BY_ROWS: bool = false;
+
 /// Runs `batch` in `tx` as one text, one hand-off to the connection's thread; the rows
 /// its statements return, in order.
 pub(super) async fn run_batch(
@@ -98,11 +102,30 @@ pub(super) async fn run_batch(
     }
     let mut sql = String::new();
     let mut values = Vec::new();
-    for (statement, own) in &batch.statements {
+    for crate::store::sql::Statement {
+        sql: statement,
+        row,
+        values: own,
+    } in &batch.statements
+    {
         if !sql.is_empty() {
             sql.push_str(";\n");
         }
-        let (text, order) = positional(statement);
+        // Rows as a multi-row VALUES, their placeholders numbered row after row.
+        let statement = match row {
+            Some(row) => std::borrow::Cow::Owned(statement.replace(
+                "{rows}",
+                &format!(
+                    "VALUES {}",
+                    crate::store::sql::value_rows(
+                        row,
+                        own.len() / crate::store::sql::row_width(row).max(1)
+                    )
+                ),
+            )),
+            None => std::borrow::Cow::Borrowed(statement.as_ref()),
+        };
+        let (text, order) = positional(&statement);
         sql.push_str(&text);
         for n in order {
             let value = n.checked_sub(1).and_then(|i| own.get(i)).ok_or_else(|| {
@@ -113,7 +136,11 @@ pub(super) async fn run_batch(
     }
     let mut query = sqlx::query(&sql);
     for value in values {
-        query = crate::store::sql::bind_value!(query, value);
+        query = crate::store::sql::bind_value!(query, value, _array => {
+            return Err(crate::error::Error::Corrupt(
+                "an array bound on SQLite".into(),
+            ));
+        });
     }
     Ok(query.fetch_all(&mut **tx).await?)
 }
