@@ -202,7 +202,9 @@ async fn make_durable_flushes_every_upload_committed_before_it_in_any_process() 
 
 /// A burst of jobs into an empty queue is analyzed by the handle that queued it, not a
 /// minute later by autovacuum: claims are planned for the queue's real length (with an
-/// empty table's statistics PostgreSQL walks the whole queue on every claim).
+/// empty table's statistics PostgreSQL walks the whole queue on every claim). The young
+/// documents' table is analyzed each time the handle's inserts double it, so that plans
+/// cached while it was small (reading it whole) are made again for its size.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_jobs_is_analyzed_at_once() {
     use docintel_backend::model::{ContentType, Quota};
@@ -213,16 +215,18 @@ async fn a_burst_of_jobs_is_analyzed_at_once() {
     let db = TestDatabase::create().await;
     let store: Arc<dyn Store> = Arc::new(PgStore::connect(&db.url).await.unwrap());
     let mut sql = sqlx::PgConnection::connect(&db.url).await.unwrap();
-    let analyzed = async |sql: &mut sqlx::PgConnection| -> (i64, f32) {
+    let analyzed = async |sql: &mut sqlx::PgConnection, table: &str| -> (i64, f32) {
         sqlx::query_as(
             "SELECT s.analyze_count, c.reltuples FROM pg_stat_user_tables s \
-             JOIN pg_class c ON c.oid = s.relid WHERE s.relname = 'jobs'",
+             JOIN pg_class c ON c.oid = s.relid WHERE s.relname = $1",
         )
+        .bind(table)
         .fetch_one(sql)
         .await
         .unwrap()
     };
-    assert_eq!(analyzed(&mut sql).await.0, 0);
+    assert_eq!(analyzed(&mut sql, "jobs").await.0, 0);
+    assert_eq!(analyzed(&mut sql, "documents").await.0, 0);
     let now = time::OffsetDateTime::now_utc();
     let tenant = store.create_tenant("t", now).await.unwrap().id;
     for _ in 0..22 {
@@ -257,12 +261,14 @@ async fn a_burst_of_jobs_is_analyzed_at_once() {
             .unwrap();
         assert!(outcomes.iter().all(|o| matches!(o, Ok(Some(_)))));
     }
-    // The analysis runs in the background; the statistics views lag by up to a second.
+    // The analyses run in the background; the statistics views lag by up to a second.
+    // Documents: at 300 inserted (the first batch past 256), then at 600 (twice that).
     let started = Instant::now();
-    let (count, rows) = loop {
-        let (count, rows) = analyzed(&mut sql).await;
-        if count > 0 || started.elapsed() > Duration::from_secs(30) {
-            break (count, rows);
+    let ((count, rows), (documents_count, documents_rows)) = loop {
+        let jobs = analyzed(&mut sql, "jobs").await;
+        let documents = analyzed(&mut sql, "documents").await;
+        if (jobs.0 > 0 && documents.0 >= 2) || started.elapsed() > Duration::from_secs(30) {
+            break (jobs, documents);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
@@ -270,6 +276,14 @@ async fn a_burst_of_jobs_is_analyzed_at_once() {
     assert!(
         rows >= 1000.0,
         "statistics of {rows} jobs, not the 1,100 queued"
+    );
+    assert!(
+        documents_count >= 2,
+        "the documents were analyzed {documents_count} times, not as they doubled"
+    );
+    assert!(
+        documents_rows >= 300.0,
+        "statistics of {documents_rows} documents after 1,100 inserted"
     );
 }
 

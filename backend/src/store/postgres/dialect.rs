@@ -72,8 +72,8 @@ pub(super) async fn delete_held_jobs(
     let (ids, owners): (Vec<i64>, Vec<&str>) = leases.iter().copied().unzip();
     Ok(sqlx::query_scalar(
         "DELETE FROM jobs USING unnest($1::bigint[], $2::text[]) AS held(id, owner) \
-         WHERE jobs.id = held.id AND jobs.lease_owner = held.owner AND jobs.state = 'running' \
-         RETURNING jobs.id",
+         WHERE jobs.id = ANY($1) AND jobs.id = held.id AND jobs.lease_owner = held.owner \
+         AND jobs.state = 'running' RETURNING jobs.id",
     )
     .bind(ids)
     .bind(owners)

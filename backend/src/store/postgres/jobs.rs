@@ -10,12 +10,13 @@ crate::store::sql::jobs::job_store!(PgStore);
 
 use dialect::{DB_NOW, UNFLUSHED_COMMIT, lease_millis};
 
-/// A claimed job's columns, from its job `j`, document `d` and kept bytes `b` (joined
-/// with [`KEPT_BYTES`]).
-const CLAIMED: &str = "j.id, j.document_id, j.attempts, d.tenant_id, d.content_type, d.blob_key, b.bytes AS inline_bytes";
+/// A claimed job's columns, from its job `j` and document `d`, with [`KEPT_BYTES`].
+const CLAIMED: &str = "j.id, j.document_id, j.attempts, d.tenant_id, d.content_type, d.blob_key";
 /// The bytes kept with a claimed document's row, if any: read with the claim, not by a
-/// round trip of their own.
-const KEPT_BYTES: &str = "LEFT JOIN document_bytes b ON b.document_id = j.document_id";
+/// round trip of their own, and by key for each job (a join may be planned as a read of
+/// the whole table).
+const KEPT_BYTES: &str =
+    "(SELECT b.bytes FROM document_bytes b WHERE b.document_id = j.document_id) AS inline_bytes";
 
 impl PgStore {
     async fn claim(&self, owner: &str, lease: Duration, max: u32) -> Result<Vec<ClaimedJob>> {
@@ -27,7 +28,10 @@ impl PgStore {
         // Each is a CTE of its own (no `FOR UPDATE` in a `UNION`); rows are locked only as
         // `next` reads them, so no more than it takes. Expired jobs are taken in
         // `jobs_ready`'s order, which reads only running jobs: in id order the planner
-        // walks the primary key through every queued job to find them.
+        // walks the primary key through every queued job to find them. The rows taken and
+        // marked are found by key (`= ANY(ARRAY(…))`), never by a join the planner may
+        // make a scan of the whole table: a plan cached while a table was small would
+        // keep scanning it as it grew.
         //
         // The claim is committed without waiting for its flush (`synchronous_commit` off
         // for this transaction only, set with the row it returns, so only when it took
@@ -48,14 +52,14 @@ impl PgStore {
              next AS (SELECT id FROM expired UNION ALL SELECT id FROM queued LIMIT $4), \
              taken AS (UPDATE jobs SET state = 'running', lease_owner = $1, \
                  lease_until = (SELECT now FROM clock) + $2, attempts = attempts + 1 \
-                 FROM next WHERE jobs.id = next.id \
+                 WHERE jobs.id = ANY(ARRAY(SELECT id FROM next)) \
                  RETURNING jobs.id, jobs.document_id, jobs.attempts), \
              marked AS (UPDATE documents SET status = 'processing', updated_at = $3 \
-                 FROM taken WHERE documents.id = taken.document_id \
+                 WHERE documents.id = ANY(ARRAY(SELECT document_id FROM taken)) \
                  RETURNING documents.id, documents.tenant_id, documents.content_type, \
                      documents.blob_key) \
-             SELECT {CLAIMED}, {UNFLUSHED_COMMIT} AS commit_mode \
-             FROM taken j JOIN marked d ON d.id = j.document_id {KEPT_BYTES}"
+             SELECT {CLAIMED}, {KEPT_BYTES}, {UNFLUSHED_COMMIT} AS commit_mode \
+             FROM taken j JOIN marked d ON d.id = j.document_id"
         ))
         .bind(owner)
         .bind(lease_millis(lease))
@@ -76,7 +80,7 @@ impl PgStore {
         let rows = sqlx::query(&format!(
             "WITH taken AS (UPDATE jobs SET lease_owner = $1 WHERE state = 'running' \
                  RETURNING id, document_id, attempts) \
-             SELECT {CLAIMED} FROM taken j JOIN documents d ON d.id = j.document_id {KEPT_BYTES}"
+             SELECT {CLAIMED}, {KEPT_BYTES} FROM taken j JOIN documents d ON d.id = j.document_id"
         ))
         .bind(owner)
         .fetch_all(&self.pool)

@@ -68,10 +68,23 @@ const ANALYZE_AFTER_JOBS: u64 = 1_000;
 /// and a steady queue needs no new one every thousand jobs.
 const ANALYZE_AT_MOST_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// A statement's generic plan, cached by each connection, is made once for the table
+/// sizes of that moment and kept until the table is analyzed. Made while the documents'
+/// tables were small, it reads them whole (cheaper than an index then) and goes on doing
+/// so as they grow: a batch of results read every row of the table. So while they are
+/// young, a handle analyzes them each time its inserts double them, from this many on...
+const ANALYZE_DOCUMENTS_FROM: u64 = 256;
+/// ...up to this many: by then autovacuum analyzes them often enough (at 10% more rows).
+const ANALYZE_DOCUMENTS_UNTIL: u64 = 1 << 20;
+
 #[derive(Default)]
 struct Analyzed {
     /// Jobs queued since the last analysis.
     queued: AtomicU64,
+    /// Documents inserted by this handle, and how many it had inserted when it last
+    /// analyzed their tables.
+    documents: AtomicU64,
+    documents_analyzed: AtomicU64,
     /// When the last analysis started.
     last: std::sync::Mutex<Option<std::time::Instant>>,
 }
@@ -169,9 +182,11 @@ impl PgStore {
         &self.reads
     }
 
-    /// Notes `n` jobs queued; analyzes the queue's tables in the background when they may
-    /// have outgrown their statistics (see [`ANALYZE_AFTER_JOBS`]).
+    /// Notes `n` documents inserted, each with its job; analyzes their tables in the
+    /// background when they may have outgrown their statistics (see [`ANALYZE_AFTER_JOBS`]
+    /// and [`ANALYZE_DOCUMENTS_FROM`]).
     fn jobs_queued(&self, n: usize) {
+        self.documents_inserted(n as u64);
         let queued = self.analyzed.queued.fetch_add(n as u64, Ordering::SeqCst) + n as u64;
         if queued < ANALYZE_AFTER_JOBS {
             return;
@@ -191,6 +206,35 @@ impl PgStore {
             // A role that may not analyze them leaves it to autovacuum.
             if let Err(e) = sqlx::query("ANALYZE jobs, outbox").execute(&pool).await {
                 tracing::debug!(error = %e, "could not analyze the queue's tables");
+            }
+        });
+    }
+
+    /// Analyzes the documents' tables when this handle's inserts doubled them since the
+    /// last time, while they are young (see [`ANALYZE_DOCUMENTS_FROM`]).
+    fn documents_inserted(&self, n: u64) {
+        let total = self.analyzed.documents.fetch_add(n, Ordering::SeqCst) + n;
+        let last = self.analyzed.documents_analyzed.load(Ordering::SeqCst);
+        if total < ANALYZE_DOCUMENTS_FROM.max(2 * last) || last >= ANALYZE_DOCUMENTS_UNTIL {
+            return;
+        }
+        // One analysis a doubling, however many callers see it at once.
+        if self
+            .analyzed
+            .documents_analyzed
+            .compare_exchange(last, total, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            return;
+        }
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            // A role that may not analyze them leaves it to autovacuum.
+            if let Err(e) = sqlx::query("ANALYZE documents, document_bytes")
+                .execute(&pool)
+                .await
+            {
+                tracing::debug!(error = %e, "could not analyze the documents' tables");
             }
         });
     }

@@ -113,7 +113,10 @@ macro_rules! job_store {
                 if !processed.is_empty() {
                     batch.push_rows(
                         format!(
-                            "UPDATE documents SET {} FROM ({{rows}}) AS v WHERE documents.id = v.column1",
+                            // Found by key (`= ANY`): a join the planner may make a scan of
+                            // the table, which a plan cached while it was small would keep.
+                            "UPDATE documents SET {} FROM ({{rows}}) AS v WHERE documents.id = v.column1 \
+                             AND documents.id = ANY(ARRAY(SELECT column1 FROM ({{rows}}) AS k))",
                             crate::store::sql::renumber(PROCESSED, |n| format!("v.column{n}"))
                         ),
                         "($1, $2, $3, $4, $5, $6, $7)",
