@@ -114,6 +114,34 @@ pub async fn work_queued_by_one_handle_wakes_another<F: Factory>() {
     tokio::time::timeout(Duration::from_secs(10), jobs)
         .await
         .expect("the job handed back woke the other handle");
+
+    // A result whose events nobody subscribed to writes no delivery, and wakes no
+    // webhook sender (it would look for deliveries after every batch of results). Fenced
+    // as above, by a later upload's wake-ups.
+    let deliveries = wakes.deliveries.notified();
+    tokio::pin!(deliveries);
+    deliveries.as_mut().enable();
+    process_next(&*stores[0], "one").await;
+    let queued = wakes.jobs.notified();
+    let announced = wakes.events.notified();
+    upload(&*stores[0], t, "c.txt").await;
+    tokio::time::timeout(Duration::from_secs(10), async {
+        queued.await;
+        announced.await;
+    })
+    .await
+    .expect("the third upload's job and event woke the other handle");
+    assert!(
+        futures_util::FutureExt::now_or_never(deliveries.as_mut()).is_none(),
+        "a result nobody subscribed to woke the webhook senders"
+    );
+    // One a subscription wants does (the same waiter: a sender is woken with
+    // `notify_one`, which goes to the waiter that waited longest).
+    subscribe(&*stores[0], t, &["doc.processed"]).await;
+    process_next(&*stores[0], "two").await;
+    tokio::time::timeout(Duration::from_secs(10), deliveries)
+        .await
+        .expect("a result a subscription wants woke the webhook senders");
     listening.abort();
 }
 
