@@ -51,30 +51,14 @@ pub async fn work_queued_by_one_handle_wakes_another<F: Factory>() {
         return;
     };
     let t = tenant(&*stores[0], "t").await;
-    let jobs = wakes.jobs.notified();
-    let events = wakes.events.notified();
-    upload(&*stores[0], t, "a.txt").await;
-    tokio::time::timeout(Duration::from_secs(10), async {
-        jobs.await;
-        events.await;
-    })
-    .await
-    .expect("the upload's job and event woke the other handle");
+    upload_heard(&*stores[0], &wakes, t, "a.txt").await;
 
     // A claim queues no work: taking a job or finding none, it wakes nobody (woken idle
     // workers would claim, and wake each other, forever). Notifications arrive in commit
     // order, so once a later delete's event has woken the handle, a claim's would have too.
     // The second upload's own wake-ups arrive on their own time: wait for them first, so
     // that they cannot be taken for a claim's, nor stand for the fence below.
-    let queued = wakes.jobs.notified();
-    let announced = wakes.events.notified();
-    let other = upload(&*stores[0], t, "b.txt").await;
-    tokio::time::timeout(Duration::from_secs(10), async {
-        queued.await;
-        announced.await;
-    })
-    .await
-    .expect("the second upload's job and event woke the other handle");
+    let other = upload_heard(&*stores[0], &wakes, t, "b.txt").await;
     let jobs = wakes.jobs.notified();
     tokio::pin!(jobs);
     jobs.as_mut().enable();
@@ -122,15 +106,7 @@ pub async fn work_queued_by_one_handle_wakes_another<F: Factory>() {
     tokio::pin!(deliveries);
     deliveries.as_mut().enable();
     process_next(&*stores[0], "one").await;
-    let queued = wakes.jobs.notified();
-    let announced = wakes.events.notified();
-    upload(&*stores[0], t, "c.txt").await;
-    tokio::time::timeout(Duration::from_secs(10), async {
-        queued.await;
-        announced.await;
-    })
-    .await
-    .expect("the third upload's job and event woke the other handle");
+    upload_heard(&*stores[0], &wakes, t, "c.txt").await;
     assert!(
         futures_util::FutureExt::now_or_never(deliveries.as_mut()).is_none(),
         "a result nobody subscribed to woke the webhook senders"
@@ -143,6 +119,26 @@ pub async fn work_queued_by_one_handle_wakes_another<F: Factory>() {
         .await
         .expect("a result a subscription wants woke the webhook senders");
     listening.abort();
+}
+
+/// Uploads `name` and waits until its job and its event woke the handle listening with
+/// `wakes`.
+async fn upload_heard(
+    store: &dyn Store,
+    wakes: &docintel_backend::store::Wakes,
+    tenant: TenantId,
+    name: &str,
+) -> Uuid {
+    let jobs = wakes.jobs.notified();
+    let events = wakes.events.notified();
+    let id = upload(store, tenant, name).await;
+    tokio::time::timeout(Duration::from_secs(10), async {
+        jobs.await;
+        events.await;
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the upload of {name}: its job and event woke the other handle"));
+    id
 }
 
 pub async fn shared_quota_slices_never_exceed_the_quota<F: Factory>() {
