@@ -414,3 +414,45 @@ async fn reads_of_documents_never_wait_for_a_connection_of_the_work() {
     tx.rollback().await.unwrap();
     assert_eq!(blocked.await.unwrap().unwrap(), 0);
 }
+
+/// Results commit without waiting for their flush (a result lost with the log leaves its
+/// job to be worked again); a webhook delivery one wrote is handed to the sender only once
+/// flushed, so that a power cut cannot take back what was sent out. (The claim of
+/// deliveries commits with its flush, which covers every commit before it; the relay
+/// flushes before it publishes, checked above.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_is_handed_out_only_once_its_result_is_flushed() {
+    use sqlx::Connection;
+
+    let db = TestDatabase::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = docintel_backend::Config::new(dir.path());
+    config.database_url = Some(db.url.clone());
+    let backend = docintel_backend::Backend::open(config).await.unwrap();
+    let store = backend.store().clone();
+    let mut sql = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let tenant = store.create_tenant("t", now).await.unwrap().id;
+    crate::checks::subscribe(&*store, tenant, &["doc.processed"]).await;
+    crate::checks::upload(&*store, tenant, "a.txt").await;
+    crate::checks::process_next(&*store, "done").await;
+    let committed: String = sqlx::query_scalar("SELECT pg_current_wal_insert_lsn()::text")
+        .fetch_one(&mut sql)
+        .await
+        .unwrap();
+    let later = time::OffsetDateTime::now_utc();
+    let due = backend
+        .claim_deliveries(later, later + std::time::Duration::from_secs(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 1, "the result's delivery");
+    let flushed: bool = sqlx::query_scalar("SELECT pg_current_wal_flush_lsn() >= $1::text::pg_lsn")
+        .bind(&committed)
+        .fetch_one(&mut sql)
+        .await
+        .unwrap();
+    assert!(
+        flushed,
+        "a delivery was handed out before its result's commit at {committed} was flushed"
+    );
+}

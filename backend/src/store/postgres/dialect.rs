@@ -64,21 +64,28 @@ pub(super) async fn lock_document_job(
 }
 
 /// Deletes the running jobs among `leases` (job id, owner) that their owner still holds:
-/// the ids deleted. One statement whatever their number.
+/// the ids deleted. One statement whatever their number. The transaction then commits
+/// without waiting for its flush ([`UNFLUSHED_COMMIT`]): a result lost with the
+/// database's log leaves its job claimed, to be worked again when its lease runs out, and
+/// what leaves the database from it waits for a flush first (the relay flushes before it
+/// publishes; the claim of webhook deliveries commits with its flush).
 pub(super) async fn delete_held_jobs(
     tx: &mut sqlx::Transaction<'_, Db>,
     leases: &[(i64, &str)],
 ) -> Result<Vec<i64>> {
+    static DELETE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "DELETE FROM jobs USING unnest($1::bigint[], $2::text[]) AS held(id, owner) \
+             WHERE jobs.id = ANY($1) AND jobs.id = held.id AND jobs.lease_owner = held.owner \
+             AND jobs.state = 'running' RETURNING jobs.id, {UNFLUSHED_COMMIT}"
+        )
+    });
     let (ids, owners): (Vec<i64>, Vec<&str>) = leases.iter().copied().unzip();
-    Ok(sqlx::query_scalar(
-        "DELETE FROM jobs USING unnest($1::bigint[], $2::text[]) AS held(id, owner) \
-         WHERE jobs.id = ANY($1) AND jobs.id = held.id AND jobs.lease_owner = held.owner \
-         AND jobs.state = 'running' RETURNING jobs.id",
-    )
-    .bind(ids)
-    .bind(owners)
-    .fetch_all(&mut **tx)
-    .await?)
+    Ok(sqlx::query_scalar(DELETE.as_str())
+        .bind(ids)
+        .bind(owners)
+        .fetch_all(&mut **tx)
+        .await?)
 }
 
 /// The advisory lock key of registry writes ("registry" in ASCII).

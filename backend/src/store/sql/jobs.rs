@@ -230,6 +230,7 @@ macro_rules! job_store {
                 push_results(&mut batch, &held)?;
                 dialect::run_batch(&mut tx, &batch).await?;
                 tx.commit().await?;
+                self.committed_unflushed();
                 Ok(recorded)
             }
 

@@ -43,7 +43,7 @@ async fn tenant(store: &dyn Store, name: &str) -> TenantId {
 }
 
 /// Subscribes `tenant` to `types` of events, at a public URL.
-async fn subscribe(
+pub(crate) async fn subscribe(
     store: &dyn Store,
     tenant: TenantId,
     types: &[&str],
@@ -60,7 +60,7 @@ async fn subscribe(
 }
 
 /// Inserts a queued text document (with its `doc.uploaded` event); returns its id.
-async fn upload(store: &dyn Store, tenant: TenantId, name: &str) -> Uuid {
+pub(crate) async fn upload(store: &dyn Store, tenant: TenantId, name: &str) -> Uuid {
     let (doc, uploaded) = new_doc(tenant, name);
     store
         .insert_document(
@@ -123,7 +123,7 @@ async fn claim(store: &dyn Store, owner: &str) -> Option<ClaimedJob> {
 }
 
 /// Claims the next job and completes it as processed with `text`.
-async fn process_next(store: &dyn Store, text: &str) -> ClaimedJob {
+pub(crate) async fn process_next(store: &dyn Store, text: &str) -> ClaimedJob {
     let now = OffsetDateTime::now_utc();
     let job = claim(store, "w").await.expect("a queued job");
     let result = processed(text);
