@@ -272,7 +272,8 @@ impl Backend {
         &self.0.wakes
     }
 
-    /// Events were written (with their webhook deliveries): wake whoever sends them.
+    /// Events a webhook may want were written (with their deliveries): wake whoever sends
+    /// them.
     fn events_written(&self) {
         self.0.wakes.events.notify_one();
         self.0.wakes.deliveries.notify_one();

@@ -179,7 +179,8 @@ impl Backend {
             Ok(inserted) => {
                 if inserted.is_some() {
                     self.0.wakes.jobs.notify_one();
-                    self.events_written();
+                    // `doc.uploaded` is no webhook event: no delivery to wake a sender for.
+                    self.0.wakes.events.notify_one();
                 }
                 Ok(inserted)
             }
@@ -312,7 +313,8 @@ impl Backend {
             .await?
         {
             Some(keys) => {
-                self.events_written();
+                // `doc.deleted` is no webhook event: no delivery to wake a sender for.
+                self.0.wakes.events.notify_one();
                 for key in keys {
                     self.0.blobs.delete_without_row(&key).await?;
                 }

@@ -700,3 +700,31 @@ async fn bytes_kept_inline_survive_a_crash_and_are_read_with_inline_storage_off(
         assert_eq!(b.text(t, doc.id).await.unwrap().unwrap().trim(), text);
     }
 }
+
+/// The webhook sender is woken by results, whose events subscriptions may want, not by
+/// uploads or deletes, whose events no webhook takes (it would look for deliveries after
+/// every one).
+#[tokio::test]
+async fn uploads_and_deletes_wake_no_webhook_sender_and_results_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = backend(dir.path(), Duration::from_secs(30)).await;
+    let t = tenant(&b).await;
+    let deliveries = b.wakes().deliveries.notified();
+    tokio::pin!(deliveries);
+    deliveries.as_mut().enable();
+    let gone = upload_text(&b, t, "deleted before it is read").await;
+    assert!(b.delete(t, gone.id).await.unwrap());
+    let doc = upload_text(&b, t, "processed").await;
+    assert!(
+        futures_util::FutureExt::now_or_never(deliveries.as_mut()).is_none(),
+        "an upload or a delete woke the webhook sender"
+    );
+    let _workers = b.start_workers().await.unwrap();
+    assert_eq!(
+        wait_for(&b, t, doc.id).await.status,
+        DocumentStatus::Processed
+    );
+    tokio::time::timeout(Duration::from_secs(10), deliveries)
+        .await
+        .expect("a result woke the webhook sender");
+}
