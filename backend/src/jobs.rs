@@ -402,12 +402,7 @@ impl Workers {
                 Err(e) => vec![Err(e)],
             };
             if recorded.iter().any(|r| matches!(r, Ok(true))) {
-                self.wakes.events.notify_one();
-                // A shared store wakes the senders of every process, this one's too, when
-                // deliveries were written, and only then (most results write none).
-                if !self.store.is_shared() {
-                    self.wakes.deliveries.notify_one();
-                }
+                self.wakes.events_written(&*self.store);
             }
             for (f, recorded) in batch.iter().zip(recorded) {
                 self.recorded(f, recorded).await;

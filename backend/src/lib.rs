@@ -275,8 +275,7 @@ impl Backend {
     /// Events a webhook may want were written (with their deliveries): wake whoever sends
     /// them.
     fn events_written(&self) {
-        self.0.wakes.events.notify_one();
-        self.0.wakes.deliveries.notify_one();
+        self.0.wakes.events_written(&*self.0.store);
     }
 
     /// Starts forwarding the wake-ups of other processes on the same store (none on the

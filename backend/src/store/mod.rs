@@ -680,6 +680,19 @@ pub struct Wakes {
     pub deliveries: std::sync::Arc<tokio::sync::Notify>,
 }
 
+impl Wakes {
+    /// This process wrote events to `store`, with the webhook deliveries they fan out to:
+    /// wakes the relay, and the webhook sender unless the store wakes every process's
+    /// senders itself when deliveries were written (a shared store does, and only then:
+    /// most events write none).
+    pub fn events_written(&self, store: &dyn Store) {
+        self.events.notify_one();
+        if !store.is_shared() {
+            self.deliveries.notify_one();
+        }
+    }
+}
+
 /// What several processes on one store need from each other.
 #[async_trait]
 pub trait CoordinationStore: Send + Sync {

@@ -62,8 +62,9 @@ impl CoordinationStore for PgStore {
         // Uploads commit without waiting for the disk (`dialect::UNFLUSHED_COMMIT`), so
         // that their tenant's usage row is locked for the commit only, not for a flush,
         // and so do claims and results (whose loss a new claim repairs); every other
-        // commit waits for its own flush (synchronous_commit = on, the default). Only when this handle has made such commits that no flush covers yet
-        // does an acknowledgement wait, for one flush shared by every caller meanwhile.
+        // commit waits for its own flush (synchronous_commit = on, the default). Only when
+        // this handle has made such commits that no flush covers yet does an
+        // acknowledgement wait, for one flush shared by every caller meanwhile.
         if self.flushed.load(Ordering::SeqCst) >= self.unflushed.load(Ordering::SeqCst) {
             return Ok(());
         }

@@ -139,7 +139,10 @@ pub(super) async fn run_batch(
         .iter()
         .map(|s| match s.row {
             Some(row) => rows_statement(&s.sql, row, &s.values),
-            None => Ok((std::borrow::Cow::Borrowed(s.sql.as_ref()), s.values.clone())),
+            None => Ok((
+                std::borrow::Cow::Borrowed(s.sql.as_ref()),
+                std::borrow::Cow::Borrowed(s.values.as_slice()),
+            )),
         })
         .collect::<Result<Vec<_>>>()?;
     let Some(((last, _), before)) = statements.split_last() else {
@@ -166,7 +169,7 @@ pub(super) async fn run_batch(
     }));
     let mut query = sqlx::query(&sql);
     for (_, values) in &statements {
-        for value in values {
+        for value in values.iter() {
             query = crate::store::sql::bind_value!(query, value, column => match column {
                 Column::Text(v) => query.bind(v.iter().map(|s| s.as_deref()).collect::<Vec<_>>()),
                 Column::Int(v) => query.bind(v.as_slice()),
@@ -190,7 +193,7 @@ fn rows_statement<'a, 'q>(
     sql: &'a str,
     row: &str,
     values: &[Value<'q>],
-) -> Result<(std::borrow::Cow<'a, str>, Vec<Value<'q>>)> {
+) -> Result<(std::borrow::Cow<'a, str>, std::borrow::Cow<'a, [Value<'q>]>)> {
     let corrupt = |what: &str| crate::error::Error::Corrupt(format!("{what} in rows of {row}"));
     let width = crate::store::sql::row_width(row);
     if width == 0 || !values.len().is_multiple_of(width) {
@@ -222,7 +225,7 @@ fn rows_statement<'a, 'q>(
     if rows == 0 {
         // No values to type the arrays by: one row of NULLs, filtered out.
         let source = format!("SELECT {} WHERE false", select(&|_| "NULL".to_owned()));
-        return Ok((sql.replace("{rows}", &source).into(), Vec::new()));
+        return Ok((sql.replace("{rows}", &source).into(), Vec::new().into()));
     }
     let mut arrays = Vec::with_capacity(width);
     let mut placeholders = Vec::with_capacity(width);
@@ -261,7 +264,7 @@ fn rows_statement<'a, 'q>(
         placeholders.join(", "),
         names.join(", ")
     );
-    Ok((sql.replace("{rows}", &source).into(), arrays))
+    Ok((sql.replace("{rows}", &source).into(), arrays.into()))
 }
 
 /// The usage rows of `tenants` (sorted), locked to the end of the transaction in that

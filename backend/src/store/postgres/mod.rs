@@ -201,13 +201,7 @@ impl PgStore {
             *last = Some(std::time::Instant::now());
         }
         self.analyzed.queued.store(0, Ordering::SeqCst);
-        let pool = self.pool.clone();
-        tokio::spawn(async move {
-            // A role that may not analyze them leaves it to autovacuum.
-            if let Err(e) = sqlx::query("ANALYZE jobs, outbox").execute(&pool).await {
-                tracing::debug!(error = %e, "could not analyze the queue's tables");
-            }
-        });
+        self.analyze("jobs, outbox");
     }
 
     /// Analyzes the documents' tables when this handle's inserts doubled them since the
@@ -227,14 +221,19 @@ impl PgStore {
         {
             return;
         }
+        self.analyze("documents, document_bytes");
+    }
+
+    /// Analyzes `tables` in the background.
+    fn analyze(&self, tables: &'static str) {
         let pool = self.pool.clone();
         tokio::spawn(async move {
             // A role that may not analyze them leaves it to autovacuum.
-            if let Err(e) = sqlx::query("ANALYZE documents, document_bytes")
+            if let Err(e) = sqlx::query(&format!("ANALYZE {tables}"))
                 .execute(&pool)
                 .await
             {
-                tracing::debug!(error = %e, "could not analyze the documents' tables");
+                tracing::debug!(error = %e, tables, "could not analyze");
             }
         });
     }

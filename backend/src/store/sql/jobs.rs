@@ -105,10 +105,12 @@ macro_rules! job_store {
                     }
                 }
             }
-            /// What a processed document's row is set to, from `$2` on (`$1` is its id).
+            /// What a processed document's row is set to, from `$2` on (`$1` is its id),
+            /// and its values' row.
             const PROCESSED: &str = "status = 'processed', failure = NULL, failure_code = NULL, \
                 extracted = $2, warnings = $3, updated_at = $4, classification = $5, \
                 thumbnail_key = $6, attempts = $7";
+            const PROCESSED_ROW: &str = "($1, $2, $3, $4, $5, $6, $7)";
             if dialect::UPDATES_BY_ROWS {
                 if !processed.is_empty() {
                     batch.push_rows(
@@ -119,7 +121,7 @@ macro_rules! job_store {
                              AND documents.id = ANY(ARRAY(SELECT column1 FROM ({{rows}}) AS k))",
                             crate::store::sql::renumber(PROCESSED, |n| format!("v.column{n}"))
                         ),
-                        "($1, $2, $3, $4, $5, $6, $7)",
+                        PROCESSED_ROW,
                         processed,
                     );
                 }
@@ -128,7 +130,10 @@ macro_rules! job_store {
                 while values.len() > 0 {
                     batch.push(
                         format!("UPDATE documents SET {PROCESSED} WHERE id = $1"),
-                        values.by_ref().take(7).collect(),
+                        values
+                            .by_ref()
+                            .take(crate::store::sql::row_width(PROCESSED_ROW))
+                            .collect(),
                     );
                 }
             }
